@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+import { ConfigError, type ConfigOverrides, loadConfig } from './config/index.js';
+import { migrationStatus } from './platform/db/index.js';
+import { createVaultContext, Keyring } from './modules/vault/index.js';
+import { rotateMasterKey, verifyAudit, type AdminContext } from './modules/system/index.js';
+import type { VerifyReport } from './modules/audit/index.js';
+import { start } from './main.js';
+import { openRuntime, readLiveServerFile, type Runtime } from './runtime.js';
+import { VERSION } from './version.js';
+
+const HELP = `infinity ${VERSION} — data and automation backbone
+
+Usage: infinity <command> [options]
+
+Commands:
+  start [--port N] [--data DIR] [--role all|api|worker|scheduler]   run the server
+  migrate [--data DIR]                        apply database migrations and exit
+  doctor [--data DIR]                         check configuration, database, pgvector, Redis
+  keys rotate [--data DIR]                    new master key; re-wrap every data key (no downtime)
+  audit verify [--org ID] [--data DIR]        recompute the audit hash chains; exit 1 if altered
+
+Every command uses the embedded database in --data (default ./.infinity) unless DATABASE_URL is set.
+Environment variables: see docs/env.md.`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+interface Parsed {
+  command: string[];
+  overrides: ConfigOverrides;
+  org: string | undefined;
+}
+
+function parse(argv: string[]): Parsed {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      data: { type: 'string', short: 'd' },
+      role: { type: 'string' },
+      org: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    process.exit(0);
+  }
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
+  const overrides: ConfigOverrides = {};
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: "${values.port}" is not a port number (0–65535).`, 2);
+    overrides.port = port;
+  }
+  if (values.data !== undefined) overrides.dataDir = values.data;
+  if (values.role !== undefined) {
+    if (!['all', 'api', 'worker', 'scheduler'].includes(values.role)) fail(`--role: "${values.role}" is not one of all, api, worker, scheduler.`, 2);
+    overrides.role = values.role as ConfigOverrides['role'];
+  }
+  return { command: positionals, overrides, org: values.org };
+}
+
+/** While an embedded server runs, it holds the database: ask it to do the work over loopback. */
+async function viaRunningServer<T>(overrides: ConfigOverrides, route: string, body: unknown): Promise<T | undefined> {
+  const config = loadConfig(process.env, overrides);
+  if (config.database.kind !== 'pglite') return undefined;
+  const live = readLiveServerFile(config.dataDir);
+  if (!live) return undefined;
+  process.stderr.write(`The server (pid ${live.pid}) holds the embedded database; asking it to do this.\n`);
+  const res = await fetch(`${live.url}${route}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${live.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  const json = (await res.json()) as { data?: T; error?: { message: string } };
+  if (!res.ok || json.data === undefined) fail(`The server refused: ${json.error?.message ?? res.status}`);
+  return json.data;
+}
+
+async function withRuntime<T>(overrides: ConfigOverrides, fn: (rt: Runtime) => Promise<T>, migrate = true): Promise<T> {
+  const rt = await openRuntime(overrides, { migrate, logLevel: 'warn' });
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.db.close();
+  }
+}
+
+function adminContext(rt: Runtime): AdminContext {
+  return { config: rt.config, db: rt.db.kysely, vault: createVaultContext(rt.db.kysely, new Keyring(rt.keys.all)) };
+}
+
+function printVerify(report: VerifyReport): never {
+  if (report.ok) {
+    process.stdout.write(`Audit log intact: ${report.entries} entries in ${report.chains} chains verified.\n`);
+    process.exit(0);
+  }
+  process.stdout.write(`AUDIT LOG ALTERED: ${report.problems.length} problem(s) in ${report.chains} chains (${report.entries} entries read):\n`);
+  for (const p of report.problems) process.stdout.write(`  org ${p.orgId} entry ${p.seq}: ${p.problem}\n`);
+  process.exit(1);
+}
+
+function redisPing(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const socket = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
+    const done = (s: string) => {
+      socket.destroy();
+      resolve(s);
+    };
+    socket.setTimeout(2000, () => done('no answer within 2 s'));
+    socket.on('error', (err) => done(`unreachable (${err.message})`));
+    socket.on('connect', () => socket.write(u.password ? `AUTH ${decodeURIComponent(u.password)}\r\nPING\r\n` : 'PING\r\n'));
+    socket.on('data', (d) => done(d.toString().includes('+PONG') ? 'ok' : `unexpected answer ${JSON.stringify(d.toString().slice(0, 40))}`));
+  });
+}
+
+async function doctor(overrides: ConfigOverrides): Promise<void> {
+  const lines: [string, string, boolean][] = [];
+  const config = loadConfig(process.env, overrides);
+  lines.push(['configuration', 'valid', true]);
+  lines.push(['role', config.role, true]);
+  const live = config.database.kind === 'pglite' ? readLiveServerFile(config.dataDir) : undefined;
+  if (live) {
+    const res = await fetch(`${live.url}/health/ready`).then((r) => r.json() as Promise<{ status: string; database?: { kind: string; vector: boolean } }>).catch(() => undefined);
+    lines.push(['database', `embedded, held by the running server (pid ${live.pid}): ${res?.status ?? 'no answer'}`, res?.status === 'ok']);
+    lines.push(['pgvector', res?.database?.vector ? 'available' : 'unknown', Boolean(res?.database?.vector)]);
+  } else {
+    await withRuntime(
+      overrides,
+      async (rt) => {
+        const info = rt.db.info;
+        lines.push(['database', `${info.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} ${info.serverVersion} at ${info.location}`, true]);
+        lines.push(['pgvector', info.vector ? 'available (HNSW similarity search)' : 'NOT installed: vectors stored as real[] with exact search (slower on large models)', info.vector]);
+        const m = await migrationStatus(rt.db.kysely);
+        lines.push(['migrations', m.pending.length ? `${m.pending.length} pending: run \`infinity migrate\` (start does it too)` : `${m.applied.length} applied, none pending`, m.pending.length === 0]);
+        lines.push(['keys', `master key ${rt.keys.current.id} (${rt.keys.all.length} in ring), JWT key set`, true]);
+      },
+      false,
+    );
+  }
+  lines.push(['redis', config.redisUrl ? await redisPing(config.redisUrl) : 'not configured: rate limits and realtime stay in this process (fine for one instance)', true]);
+  const width = Math.max(...lines.map(([k]) => k.length));
+  for (const [k, v, ok] of lines) process.stdout.write(`${ok ? '✓' : '!'} ${k.padEnd(width)}  ${v}\n`);
+  process.exit(lines.every(([, , ok]) => ok) || lines.find(([k]) => k === 'database')?.[2] ? 0 : 1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { command, overrides, org } = parse(argv);
+  const [cmd, sub] = command;
+  switch (cmd) {
+    case 'start':
+      return start(overrides);
+    case 'migrate': {
+      const applied = await withRuntime(overrides, async (rt) => migrationStatus(rt.db.kysely));
+      process.stdout.write(`Database is up to date (${applied.applied.length} migrations applied).\n`);
+      return;
+    }
+    case 'doctor':
+      return doctor(overrides);
+    case 'keys': {
+      if (sub !== 'rotate') fail('Usage: infinity keys rotate [--data DIR]', 2);
+      const forwarded = await viaRunningServer<{ masterKeyId: string; rewrapped: number }>(overrides, '/internal/admin/keys-rotate', {});
+      const report = forwarded ?? (await withRuntime(overrides, (rt) => rotateMasterKey(adminContext(rt), (n) => process.stderr.write(`\rre-wrapped ${n} data keys`))));
+      process.stdout.write(`\nMaster key is now ${report.masterKeyId}; ${report.rewrapped} data keys re-wrapped.\n`);
+      return;
+    }
+    case 'audit': {
+      if (sub !== 'verify') fail('Usage: infinity audit verify [--org ID] [--data DIR]', 2);
+      const forwarded = await viaRunningServer<VerifyReport>(overrides, '/internal/admin/audit-verify', org ? { orgId: org } : {});
+      printVerify(forwarded ?? (await withRuntime(overrides, (rt) => verifyAudit(adminContext(rt), org))));
+    }
+    // falls through: printVerify exits
+    default:
+      fail(`Unknown command "${command.join(' ')}".\n\n${HELP}`, 2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) fail(err.message, 78);
+  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) fail(`${err.message}\n\n${HELP}`, 2);
+  fail(`infinity: ${err instanceof Error ? err.message : String(err)}`);
+});

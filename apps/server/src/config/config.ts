@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable Infinity reads, with its default. This file is the only reader
+ * of process.env (docs/env.md documents each entry; a test keeps the two in step).
+ */
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const envSchema = z.object({
+  INFINITY_CONFIG: z.string().optional().describe('Path of an optional JSON file whose keys are these variable names; the environment wins over it.'),
+  INFINITY_PORT: int(0, 65535).default(8080).describe('HTTP port.'),
+  INFINITY_HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on; 0.0.0.0 in containers.'),
+  INFINITY_DATA_DIR: z.string().min(1).default('./.infinity').describe('Folder of the embedded database and of generated keys.'),
+  INFINITY_ROLE: z.enum(['all', 'api', 'worker', 'scheduler']).default('all').describe('Which parts this process runs.'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional()
+    .describe('PostgreSQL connection string; unset = embedded PGlite in INFINITY_DATA_DIR.'),
+  DATABASE_POOL_SIZE: int(1, 200).default(10).describe('Connections per process (PostgreSQL only).'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional().describe('Optional Redis for cross-instance rate limits and realtime.'),
+  INFINITY_MASTER_KEY: z.string().optional().describe('Base64 of 32 random bytes: wraps every organization data key. Required with DATABASE_URL.'),
+  INFINITY_MASTER_KEY_FILE: z.string().optional().describe('File holding INFINITY_MASTER_KEY.'),
+  INFINITY_MASTER_KEY_PREVIOUS: csv.optional().describe('Comma list of retired master keys still accepted for unwrapping during a rotation.'),
+  INFINITY_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('HMAC key for access tokens. Required with DATABASE_URL.'),
+  INFINITY_JWT_SECRET_FILE: z.string().optional().describe('File holding INFINITY_JWT_SECRET.'),
+  INFINITY_PUBLIC_URL: z.url().optional().describe('Public base URL, used in invitation links and cookies. Default http://localhost:PORT.'),
+  INFINITY_CORS_ORIGINS: csv.default([]).describe('Comma list of origins allowed by CORS (the UI served by the server needs none).'),
+  INFINITY_TRUST_PROXY: bool.default(false).describe('Trust X-Forwarded-* headers (behind a reverse proxy).'),
+  INFINITY_BODY_LIMIT: int(1024, 512 * 1024 * 1024).default(1024 * 1024).describe('Largest accepted request body in bytes.'),
+  INFINITY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+  INFINITY_ACCESS_TOKEN_TTL: int(60, 86400).default(900).describe('Access token lifetime, seconds.'),
+  INFINITY_REFRESH_TOKEN_TTL: int(300, 365 * 86400).default(30 * 86400).describe('Refresh token lifetime, seconds.'),
+  INFINITY_INVITATION_TTL: int(300, 90 * 86400).default(7 * 86400).describe('Invitation lifetime, seconds.'),
+  INFINITY_LOGIN_MAX_FAILURES: int(1, 1000).default(5).describe('Failed logins per email in the window before login is throttled.'),
+  INFINITY_LOGIN_MAX_FAILURES_PER_IP: int(1, 100000).default(30).describe('Failed logins per IP in the window before login is throttled.'),
+  INFINITY_LOGIN_WINDOW: int(10, 86400).default(900).describe('Login throttle window, seconds.'),
+  INFINITY_SHUTDOWN_GRACE: int(0, 600).default(20).describe('Seconds to finish in-flight work on SIGTERM before exiting.'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  role: 'all' | 'api' | 'worker' | 'scheduler';
+  dataDir: string;
+  database: { kind: 'pglite' } | { kind: 'postgres'; url: string; poolSize: number };
+  redisUrl: string | undefined;
+  keys: {
+    masterKey: string | undefined;
+    masterKeyFile: string | undefined;
+    previousMasterKeys: string[];
+    jwtSecret: string | undefined;
+    jwtSecretFile: string | undefined;
+  };
+  publicUrl: string;
+  corsOrigins: string[];
+  trustProxy: boolean;
+  bodyLimit: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  auth: {
+    accessTokenTtl: number;
+    refreshTokenTtl: number;
+    invitationTtl: number;
+    cookieSecure: boolean;
+    loginMaxFailures: number;
+    loginMaxFailuresPerIp: number;
+    loginWindow: number;
+  };
+  shutdownGrace: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Values given on the command line win over the environment. */
+export interface ConfigOverrides {
+  port?: number;
+  dataDir?: string;
+  role?: Config['role'];
+}
+
+function readConfigFile(file: string): Record<string, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`INFINITY_CONFIG: cannot read ${file} as JSON (${(err as Error).message})`]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError([`INFINITY_CONFIG: ${file} must hold a JSON object of VARIABLE: value`]);
+  }
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const known = Object.keys(envSchema.shape);
+  const pick = (src: Record<string, string | undefined>) =>
+    Object.fromEntries(known.filter((k) => src[k] !== undefined && src[k] !== '').map((k) => [k, src[k]]));
+  const fromEnv = pick(env);
+  const fromFile = typeof fromEnv.INFINITY_CONFIG === 'string' ? pick(readConfigFile(fromEnv.INFINITY_CONFIG)) : {};
+  const parsed = envSchema.safeParse({ ...fromFile, ...fromEnv });
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const port = overrides.port ?? e.INFINITY_PORT;
+  const publicUrl = (e.INFINITY_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  return {
+    port,
+    host: e.INFINITY_HOST,
+    role: overrides.role ?? e.INFINITY_ROLE,
+    dataDir: path.resolve(overrides.dataDir ?? e.INFINITY_DATA_DIR),
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'pglite' },
+    redisUrl: e.REDIS_URL,
+    keys: {
+      masterKey: e.INFINITY_MASTER_KEY,
+      masterKeyFile: e.INFINITY_MASTER_KEY_FILE,
+      previousMasterKeys: e.INFINITY_MASTER_KEY_PREVIOUS ?? [],
+      jwtSecret: e.INFINITY_JWT_SECRET,
+      jwtSecretFile: e.INFINITY_JWT_SECRET_FILE,
+    },
+    publicUrl,
+    corsOrigins: e.INFINITY_CORS_ORIGINS,
+    trustProxy: e.INFINITY_TRUST_PROXY,
+    bodyLimit: e.INFINITY_BODY_LIMIT,
+    logLevel: e.INFINITY_LOG_LEVEL,
+    auth: {
+      accessTokenTtl: e.INFINITY_ACCESS_TOKEN_TTL,
+      refreshTokenTtl: e.INFINITY_REFRESH_TOKEN_TTL,
+      invitationTtl: e.INFINITY_INVITATION_TTL,
+      cookieSecure: publicUrl.startsWith('https://'),
+      loginMaxFailures: e.INFINITY_LOGIN_MAX_FAILURES,
+      loginMaxFailuresPerIp: e.INFINITY_LOGIN_MAX_FAILURES_PER_IP,
+      loginWindow: e.INFINITY_LOGIN_WINDOW,
+    },
+    shutdownGrace: e.INFINITY_SHUTDOWN_GRACE,
+  };
+}

@@ -1,0 +1,76 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { commonErrors, defineErrors } from '../../platform/errors.js';
+import type { Actor, OrgActor } from './actor.js';
+import { SYSTEM_ACTOR, isOrgActor } from './actor.js';
+import { constantTimeEqual } from '../../platform/crypto/index.js';
+import { type Permission, assertCan } from './permissions.js';
+
+/**
+ * How a route is reached. Every route must declare one in `config.access`; a route without it
+ * is refused at run time and fails the route-table test (deny by default).
+ *  - public: no credential needed (health, docs, sign-up, login, public runs)
+ *  - user: a signed-in person, with or without an organization (create org, accept invitation)
+ *  - a permission: a user or API key acting in an organization with a role that holds it
+ *  - instance: the local operator's CLI, with the token the server wrote into its data folder
+ */
+export type RouteAccess = { public: true } | { user: true } | { permission: Permission } | { instance: true };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+export const accessErrors = defineErrors({
+  ACCESS_NOT_DECLARED: { status: 500, description: 'A route declares no access rule; it is refused (deny by default). A server bug.' },
+  AUTH_USER_REQUIRED: { status: 403, description: 'This route is for signed-in users; API keys cannot use it.' },
+  AUTH_NO_ORGANIZATION: { status: 403, description: 'The request has no active organization (switch to one, or send X-Org-Id).' },
+});
+
+/** Turns the request's credential into an actor, or null when there is none. Throws on a bad one. */
+export type Authenticator = (request: FastifyRequest) => Promise<Actor | null>;
+
+export function registerAccessGuard(app: FastifyInstance, authenticate: Authenticator, instanceToken?: string): void {
+  app.decorateRequest('actor', null);
+  app.addHook('onRequest', async (request) => {
+    // The 404 handler has no route config; it needs no actor.
+    if (request.is404) return;
+    const access = request.routeOptions.config.access;
+    if (!access) throw accessErrors.ACCESS_NOT_DECLARED(`Route ${request.routeOptions.url ?? ''} declares no access rule.`);
+    if ('public' in access) {
+      return;
+    }
+    if ('instance' in access) {
+      const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (!instanceToken || !given || !constantTimeEqual(given, instanceToken)) throw commonErrors.UNAUTHENTICATED('This route is for the local operator only.');
+      request.actor = SYSTEM_ACTOR;
+      return;
+    }
+    const actor = await authenticate(request);
+    if (!actor) throw commonErrors.UNAUTHENTICATED('Sign in, or send an API key as "Authorization: Bearer <key>" or "X-API-Key".');
+    request.actor = actor;
+    if ('user' in access) {
+      if (actor.kind !== 'user') throw accessErrors.AUTH_USER_REQUIRED();
+      return;
+    }
+    if (!isOrgActor(actor)) throw accessErrors.AUTH_NO_ORGANIZATION();
+    assertCan(actor, access.permission);
+  });
+}
+
+/** The actor of a route declared with a permission (the guard has checked it). */
+export function orgActorOf(request: FastifyRequest): OrgActor {
+  const a = request.actor;
+  if (!a || !isOrgActor(a)) throw accessErrors.AUTH_NO_ORGANIZATION();
+  return a;
+}
+
+/** The actor of a route declared `{ user: true }`. */
+export function userActorOf(request: FastifyRequest): Extract<Actor, { kind: 'user' }> {
+  const a = request.actor;
+  if (!a || a.kind !== 'user') throw accessErrors.AUTH_USER_REQUIRED();
+  return a;
+}

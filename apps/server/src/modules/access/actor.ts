@@ -1,0 +1,57 @@
+import type { Role } from '@infinity/contracts';
+
+/**
+ * Who is asking. Every service call takes one ("accountability"): services authorize and scope
+ * by it, repos never see it.
+ */
+export interface UserActor {
+  kind: 'user';
+  userId: string;
+  /** The organization this request acts in; null only on routes that need no organization. */
+  orgId: string | null;
+  role: Role | null;
+  sessionId: string;
+}
+
+export interface ApiKeyActor {
+  kind: 'apiKey';
+  apiKeyId: string;
+  orgId: string;
+  role: Role;
+  /** Who created the key; null once that user is gone. */
+  userId: string | null;
+}
+
+/** The CLI and background work acting for the instance. */
+export interface SystemActor {
+  kind: 'system';
+  orgId: null;
+  role: null;
+}
+
+export type Actor = UserActor | ApiKeyActor | SystemActor;
+
+/** An actor that is inside an organization with a role. */
+export type OrgActor = (UserActor & { orgId: string; role: Role }) | ApiKeyActor;
+
+export function isOrgActor(a: Actor): a is OrgActor {
+  return a.kind !== 'system' && a.orgId !== null && a.role !== null;
+}
+
+export const SYSTEM_ACTOR: SystemActor = { kind: 'system', orgId: null, role: null };
+
+/** For logs and audit: kind and id, never a credential. */
+export function actorLabel(a: Actor): { type: string; id: string | null } {
+  switch (a.kind) {
+    case 'user':
+      return { type: 'user', id: a.userId };
+    case 'apiKey':
+      return { type: 'api_key', id: a.apiKeyId };
+    case 'system':
+      return { type: 'system', id: null };
+    default: {
+      const never: never = a;
+      return never;
+    }
+  }
+}

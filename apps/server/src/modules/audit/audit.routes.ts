@@ -1,0 +1,53 @@
+import { listMetaSchema } from '@infinity/contracts';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { type App, csvList, isoDate, listMeta, pageQuery } from '../../platform/http/index.js';
+import { orgActorOf } from '../access/index.js';
+import { listAudit } from './audit.service.js';
+
+const entrySchema = z.object({
+  id: z.string(),
+  seq: z.number(),
+  at: isoDate,
+  actor: z.object({ type: z.string(), id: z.string().nullable() }),
+  action: z.string(),
+  target: z.object({ type: z.string(), id: z.string() }).nullable(),
+  ip: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  hash: z.string(),
+});
+
+const auditQuery = pageQuery.extend({
+  action: csvList.optional().describe('Comma list of actions, e.g. API_KEY_CREATE,SECRET_USE'),
+  actorId: z.string().max(100).optional(),
+  targetId: z.string().max(100).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+export function auditRoutes(db: Kysely<object>) {
+  return async (app: App) => {
+    app.get('/api/v1/audit', {
+      config: { access: { permission: 'audit:read' } },
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit log of this organization, newest first',
+        querystring: auditQuery,
+        response: { 200: z.object({ data: z.array(entrySchema), meta: listMetaSchema }) },
+      },
+      handler: async (request) => {
+        const q = request.query;
+        const { entries, total } = await listAudit(db, orgActorOf(request), {
+          ...(q.action ? { action: q.action } : {}),
+          ...(q.actorId ? { actorId: q.actorId } : {}),
+          ...(q.targetId ? { targetId: q.targetId } : {}),
+          ...(q.from ? { from: new Date(q.from) } : {}),
+          ...(q.to ? { to: new Date(q.to) } : {}),
+          limit: q.limit,
+          offset: q.offset,
+        });
+        return { data: entries, meta: listMeta(total, q.limit, q.offset) };
+      },
+    });
+  };
+}

@@ -1,0 +1,44 @@
+import type { Role } from '@infinity/contracts';
+import type { Kysely, Transaction } from 'kysely';
+import type { IdentityTables } from './identity.tables.js';
+
+type Exec = Kysely<IdentityTables> | Transaction<IdentityTables>;
+
+const columns = ['id', 'org_id', 'name', 'prefix', 'role', 'created_by', 'created_at', 'expires_at', 'last_used_at', 'revoked_at'] as const;
+
+export async function insertApiKey(db: Exec, k: { id: string; orgId: string; name: string; prefix: string; keyHash: string; role: Role; createdBy: string | null; expiresAt: Date | null }) {
+  return db
+    .insertInto('api_keys')
+    .values({ id: k.id, org_id: k.orgId, name: k.name, prefix: k.prefix, key_hash: k.keyHash, role: k.role, created_by: k.createdBy, expires_at: k.expiresAt })
+    .returning(columns)
+    .executeTakeFirstOrThrow();
+}
+
+export function listApiKeys(db: Exec, orgId: string, limit: number, offset: number) {
+  return db.selectFrom('api_keys').select(columns).where('org_id', '=', orgId).where('revoked_at', 'is', null).orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset).execute();
+}
+
+export function findApiKey(db: Exec, orgId: string, id: string) {
+  return db.selectFrom('api_keys').select(columns).where('org_id', '=', orgId).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+}
+
+export async function revokeApiKey(db: Exec, orgId: string, id: string) {
+  return db.updateTable('api_keys').set({ revoked_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).where('revoked_at', 'is', null).returning(['id', 'key_hash']).executeTakeFirst();
+}
+
+/** The lookup behind every API-key request (cached by the caller). */
+export function findActiveKeyByHash(db: Exec, keyHash: string) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'org_id', 'role', 'name', 'prefix', 'created_by', 'expires_at'])
+    .where('key_hash', '=', keyHash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** Batched: last-use times are written a few at a time off the request path. */
+export async function touchApiKeys(db: Exec, uses: Map<string, Date>) {
+  for (const [id, at] of uses) {
+    await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,61 @@
+import { listMetaSchema, roleSchema } from '@infinity/contracts';
+import { z } from 'zod';
+import { type App, idParams, listMeta, pageQuery } from '../../platform/http/index.js';
+import { orgActorOf } from '../access/index.js';
+import * as apiKeys from './api-keys.service.js';
+import type { IdentityContext } from './identity.context.js';
+
+const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  role: roleSchema,
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
+
+const createBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: roleSchema,
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .refine((s) => new Date(s).getTime() > Date.now(), 'must be in the future')
+    .optional(),
+});
+
+export function apiKeyRoutes(ctx: IdentityContext) {
+  return async (app: App) => {
+    app.get('/api/v1/api-keys', {
+      config: { access: { permission: 'apiKeys:manage' } },
+      schema: { tags: ['api keys'], querystring: pageQuery, response: { 200: z.object({ data: z.array(apiKeySchema), meta: listMetaSchema }) } },
+      handler: async (request) => {
+        const list = await apiKeys.listApiKeys(ctx, orgActorOf(request), request.query.limit, request.query.offset);
+        return { data: list, meta: listMeta(null, request.query.limit, request.query.offset) };
+      },
+    });
+    app.post('/api/v1/api-keys', {
+      config: { access: { permission: 'apiKeys:manage' } },
+      schema: {
+        tags: ['api keys'],
+        summary: 'Create a key for n8n, Make or Zapier. The key is in this response only.',
+        body: createBody,
+        response: { 201: z.object({ data: apiKeySchema.extend({ key: z.string() }) }) },
+      },
+      handler: async (request, reply) => {
+        const b = request.body;
+        const created = await apiKeys.createApiKey(ctx, orgActorOf(request), { name: b.name, role: b.role, expiresAt: b.expiresAt ? new Date(b.expiresAt) : undefined }, request.ip);
+        return reply.status(201).send({ data: created });
+      },
+    });
+    app.delete('/api/v1/api-keys/:id', {
+      config: { access: { permission: 'apiKeys:manage' } },
+      schema: { tags: ['api keys'], summary: 'Revoke a key (takes effect at once on this instance)', params: idParams },
+      handler: async (request, reply) => {
+        await apiKeys.revokeApiKey(ctx, orgActorOf(request), request.params.id, request.ip);
+        return reply.status(204).send();
+      },
+    });
+  };
+}

@@ -1,0 +1,69 @@
+import { type Role, roleAtLeast } from '@infinity/contracts';
+import { inTransaction } from '../../platform/db/index.js';
+import { randomToken, sha256Hex } from '../../platform/crypto/index.js';
+import { newId } from '../../platform/ids.js';
+import type { OrgActor } from '../access/index.js';
+import { recordAudit } from '../audit/index.js';
+import * as keys from './api-keys.repo.js';
+import type { IdentityContext } from './identity.context.js';
+import { identityErrors } from './identity.errors.js';
+import { API_KEY_PREFIX } from './tokens.js';
+
+type KeyRow = Awaited<ReturnType<typeof keys.insertApiKey>>;
+
+function toApiKey(r: KeyRow) {
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    role: r.role,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+    expiresAt: r.expires_at?.toISOString() ?? null,
+    lastUsedAt: r.last_used_at?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Creates a key for automation platforms. The key is 256 random bits: a plain SHA-256 identifies
+ * it safely, so verifying a request costs a hash and (cached) lookup, never an Argon2 run.
+ */
+export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input: { name: string; role: Role; expiresAt?: Date | undefined }, ip: string) {
+  if (!roleAtLeast(actor.role, input.role)) throw identityErrors.API_KEY_ROLE_TOO_HIGH();
+  const key = `${API_KEY_PREFIX}${randomToken(32)}`;
+  return inTransaction(ctx.db, async ({ trx }) => {
+    const row = await keys.insertApiKey(trx, {
+      id: newId(),
+      orgId: actor.orgId,
+      name: input.name,
+      prefix: key.slice(0, 12),
+      keyHash: sha256Hex(key),
+      role: input.role,
+      createdBy: actor.userId,
+      expiresAt: input.expiresAt ?? null,
+    });
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_CREATE', target: { type: 'api_key', id: row.id }, ip, details: { name: row.name, role: row.role, prefix: row.prefix } });
+    return { ...toApiKey(row), key };
+  });
+}
+
+export async function listApiKeys(ctx: IdentityContext, actor: OrgActor, limit: number, offset: number) {
+  return (await keys.listApiKeys(ctx.db, actor.orgId, limit, offset)).map(toApiKey);
+}
+
+export async function revokeApiKey(ctx: IdentityContext, actor: OrgActor, id: string, ip: string) {
+  await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+    const row = await keys.revokeApiKey(trx, actor.orgId, id);
+    if (!row) throw identityErrors.API_KEY_NOT_FOUND();
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_REVOKE', target: { type: 'api_key', id }, ip });
+    afterCommit(() => ctx.cache.forgetApiKey(row.key_hash));
+  });
+}
+
+/** Writes the last-use times gathered since the previous flush. */
+export async function flushKeyUses(ctx: IdentityContext): Promise<void> {
+  if (ctx.keyUses.size === 0) return;
+  const batch = new Map(ctx.keyUses);
+  ctx.keyUses.clear();
+  await keys.touchApiKeys(ctx.db, batch);
+}

@@ -1,0 +1,65 @@
+import type { FastifyRequest } from 'fastify';
+import { sha256Hex } from '../../platform/crypto/index.js';
+import type { Actor, Authenticator } from '../access/index.js';
+import { accessErrors } from '../access/index.js';
+import { findActiveKeyByHash } from './api-keys.repo.js';
+import type { IdentityContext } from './identity.context.js';
+import { identityErrors } from './identity.errors.js';
+import { membershipRole } from './identity.repo.js';
+import { looksLikeApiKey, verifyAccessToken } from './tokens.js';
+import { isUuid } from '../../platform/ids.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKeyInfo?: { id: string; name: string; prefix: string };
+  }
+}
+
+function credentialOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header) return header.trim();
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * The one identity check: an API key (`X-API-Key`, or `Bearer inf_…`) or an access token.
+ * A user may act in another of their organizations with `X-Org-Id`.
+ */
+export function createAuthenticator(ctx: IdentityContext): Authenticator {
+  return async (request): Promise<Actor | null> => {
+    const credential = credentialOf(request);
+    if (!credential) return null;
+    if (looksLikeApiKey(credential)) {
+      const hash = sha256Hex(credential);
+      const key = await ctx.cache.apiKey(hash, async () => {
+        const row = await findActiveKeyByHash(ctx.db, hash);
+        return row ? { id: row.id, orgId: row.org_id, role: row.role, name: row.name, prefix: row.prefix, createdBy: row.created_by, expiresAt: row.expires_at } : null;
+      });
+      if (!key || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) throw identityErrors.AUTH_API_KEY_INVALID();
+      ctx.keyUses.set(key.id, new Date());
+      request.apiKeyInfo = { id: key.id, name: key.name, prefix: key.prefix };
+      return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, role: key.role, userId: key.createdBy };
+    }
+    const claims = await verifyAccessToken(ctx.jwtKey, credential);
+    const header = request.headers['x-org-id'];
+    let orgId = claims.orgId;
+    if (typeof header === 'string' && header) {
+      if (!isUuid(header)) throw accessErrors.AUTH_NO_ORGANIZATION('X-Org-Id must be an organization id (UUID).');
+      orgId = header;
+    }
+    if (!orgId) return { kind: 'user', userId: claims.userId, orgId: null, role: null, sessionId: claims.sessionId };
+    const forOrg = orgId;
+    const role = await ctx.cache.role(claims.userId, forOrg, async () => (await membershipRole(ctx.db, forOrg, claims.userId)) ?? null);
+    if (!role) {
+      if (header) throw identityErrors.AUTH_NOT_A_MEMBER();
+      // The active organization was left or deleted since the token was issued: continue without one.
+      return { kind: 'user', userId: claims.userId, orgId: null, role: null, sessionId: claims.sessionId };
+    }
+    return { kind: 'user', userId: claims.userId, orgId: forOrg, role, sessionId: claims.sessionId };
+  };
+}

@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type { LoginThrottle } from './login-throttle.js';
+import type { PrincipalCache } from './principal-cache.js';
+import type { IdentityTables } from './identity.tables.js';
+
+/** What the identity services need; built once in app.ts. */
+export interface IdentityContext {
+  db: Kysely<IdentityTables>;
+  jwtKey: Uint8Array;
+  auth: {
+    accessTokenTtl: number;
+    refreshTokenTtl: number;
+    invitationTtl: number;
+    cookieSecure: boolean;
+  };
+  publicUrl: string;
+  cache: PrincipalCache;
+  throttle: LoginThrottle;
+  /** Last-use times of API keys, flushed in batches off the request path. */
+  keyUses: Map<string, Date>;
+}

@@ -1,0 +1,76 @@
+import type { Role } from '@infinity/contracts';
+
+/**
+ * Short-lived cache of what every authenticated request needs (API key → org and role,
+ * user+org → role), so identity costs no query on a hot path. Changes made by this process
+ * invalidate it at once; other instances see them within `ttlMs`.
+ * NB: with several API instances, a revoked key or a demoted member keeps working on the other
+ * instances for at most ttlMs (default 5 s). Cross-instance invalidation arrives with Redis fan-out.
+ */
+export interface CachedApiKey {
+  id: string;
+  orgId: string;
+  role: Role;
+  name: string;
+  prefix: string;
+  createdBy: string | null;
+  expiresAt: Date | null;
+}
+
+interface Entry<T> {
+  value: T;
+  expires: number;
+}
+
+export class PrincipalCache {
+  private readonly keys = new Map<string, Entry<CachedApiKey | null>>();
+  private readonly roles = new Map<string, Entry<Role | null>>();
+  private readonly views = new Map<string, Entry<unknown>>();
+
+  constructor(
+    private readonly ttlMs = 5000,
+    private readonly maxEntries = 50_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async apiKey(hash: string, load: () => Promise<CachedApiKey | null>): Promise<CachedApiKey | null> {
+    return this.through(this.keys, hash, load);
+  }
+
+  async role(userId: string, orgId: string, load: () => Promise<Role | null>): Promise<Role | null> {
+    return this.through(this.roles, `${userId}:${orgId}`, load);
+  }
+
+  /** Rows read on every request (the /me user and organization); forgotten when this process changes them. */
+  async view<T>(key: string, load: () => Promise<T>): Promise<T> {
+    return this.through(this.views as Map<string, Entry<T>>, key, load);
+  }
+
+  forgetView(key: string): void {
+    this.views.delete(key);
+  }
+
+  forgetApiKey(hash: string): void {
+    this.keys.delete(hash);
+  }
+
+  forgetMembership(userId: string, orgId: string): void {
+    this.roles.delete(`${userId}:${orgId}`);
+  }
+
+  forgetOrg(orgId: string): void {
+    this.views.delete(`org:${orgId}`);
+    for (const k of this.roles.keys()) if (k.endsWith(`:${orgId}`)) this.roles.delete(k);
+    for (const [k, e] of this.keys) if (e.value?.orgId === orgId) this.keys.delete(k);
+  }
+
+  private async through<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = map.get(key);
+    const now = this.now();
+    if (hit && hit.expires > now) return hit.value;
+    const value = await load();
+    if (map.size >= this.maxEntries) map.clear();
+    map.set(key, { value, expires: now + this.ttlMs });
+    return value;
+  }
+}

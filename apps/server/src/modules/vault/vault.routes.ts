@@ -1,0 +1,66 @@
+import { listMetaSchema } from '@infinity/contracts';
+import { z } from 'zod';
+import { type App, idParams, listMeta, pageQuery } from '../../platform/http/index.js';
+import { orgActorOf } from '../access/index.js';
+import * as vault from './vault.service.js';
+
+const secretSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  provider: z.enum(vault.PROVIDERS),
+  baseUrl: z.string().nullable(),
+  hint: z.string().describe('Masked: the first and last characters only'),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const name = z.string().trim().min(1).max(100);
+const value = z.string().min(1).max(16_384);
+const baseUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000);
+
+export function vaultRoutes(ctx: vault.VaultContext) {
+  return async (app: App) => {
+    app.get('/api/v1/secrets', {
+      config: { access: { permission: 'secrets:read' } },
+      schema: { tags: ['vault'], summary: 'Secrets of this organization (values are never returned)', querystring: pageQuery, response: { 200: z.object({ data: z.array(secretSchema), meta: listMetaSchema }) } },
+      handler: async (request) => {
+        const list = await vault.listSecrets(ctx, orgActorOf(request), request.query.limit, request.query.offset);
+        return { data: list, meta: listMeta(null, request.query.limit, request.query.offset) };
+      },
+    });
+    app.post('/api/v1/secrets', {
+      config: { access: { permission: 'secrets:manage' } },
+      schema: {
+        tags: ['vault'],
+        summary: 'Store a third-party key, encrypted with AES-256-GCM',
+        body: z.strictObject({ name, provider: z.enum(vault.PROVIDERS), value, baseUrl: baseUrl.optional() }),
+        response: { 201: z.object({ data: secretSchema }) },
+      },
+      handler: async (request, reply) => reply.status(201).send({ data: await vault.createSecret(ctx, orgActorOf(request), request.body, request.ip) }),
+    });
+    app.get('/api/v1/secrets/:id', {
+      config: { access: { permission: 'secrets:read' } },
+      schema: { tags: ['vault'], params: idParams, response: { 200: z.object({ data: secretSchema }) } },
+      handler: async (request) => ({ data: await vault.getSecret(ctx, orgActorOf(request), request.params.id) }),
+    });
+    app.patch('/api/v1/secrets/:id', {
+      config: { access: { permission: 'secrets:manage' } },
+      schema: {
+        tags: ['vault'],
+        summary: 'Rename, change the base URL, or replace the value',
+        params: idParams,
+        body: z.strictObject({ name: name.optional(), value: value.optional(), baseUrl: baseUrl.nullable().optional() }).refine((b) => Object.keys(b).length > 0, 'give at least one of name, value, baseUrl'),
+        response: { 200: z.object({ data: secretSchema }) },
+      },
+      handler: async (request) => ({ data: await vault.updateSecret(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+    });
+    app.delete('/api/v1/secrets/:id', {
+      config: { access: { permission: 'secrets:manage' } },
+      schema: { tags: ['vault'], params: idParams },
+      handler: async (request, reply) => {
+        await vault.deleteSecret(ctx, orgActorOf(request), request.params.id, request.ip);
+        return reply.status(204).send();
+      },
+    });
+  };
+}

@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+
+// count(*) and bigint columns come back as numbers, not strings. Values past 2^53 do not occur
+// in what we count (rows, bytes, sequence numbers).
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export interface DatabaseInfo {
+  kind: 'pglite' | 'postgres';
+  serverVersion: string;
+  /** pgvector is installed and created in the database. */
+  vector: boolean;
+  /** Where the data lives: a folder (embedded) or the URL without credentials. */
+  location: string;
+}
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  /** Kysely over the shared pool; modules narrow it with `withTables<…>()`. */
+  kysely: Kysely<object>;
+  pool: pg.Pool;
+  info: DatabaseInfo;
+  /** The embedded engine, for snapshotting in tests and backups; undefined on PostgreSQL. */
+  pglite: PGlite | undefined;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Embedded folder; 'memory://' keeps everything in memory (tests). */
+  pgliteDataDir?: string;
+  /** A dumpDataDir() snapshot to start from (tests share one migrated template). */
+  pgliteSnapshot?: Blob | File;
+  postgresUrl?: string;
+  poolSize?: number;
+  /** Told when the embedded database is created for the first time (it takes seconds). */
+  onInitdb?: () => void;
+}
+
+/** Opens PGlite when no postgresUrl is given; both paths end in the same pg.Pool + Kysely. */
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts.poolSize ?? 10);
+  return openPglite(opts);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+  });
+  const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    const info = await inspect(kysely, 'postgres', redactUrl(url));
+    return { kind: 'postgres', kysely, pool, info, pglite: undefined, close: () => kysely.destroy() };
+  } catch (err) {
+    await kysely.destroy().catch(() => {});
+    throw err;
+  }
+}
+
+async function openPglite(opts: DatabaseOptions): Promise<Database> {
+  const dataDir = opts.pgliteDataDir ?? 'memory://';
+  const onDisk = !dataDir.startsWith('memory://');
+  let release = () => {};
+  if (onDisk) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    release = lockDataDir(dataDir);
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) opts.onInitdb?.();
+  } else if (!opts.pgliteSnapshot) {
+    opts.onInitdb?.();
+  }
+  let engine: PGlite;
+  try {
+    engine = await PGlite.create({
+      dataDir,
+      extensions: { vector },
+      ...(opts.pgliteSnapshot ? { loadDataDir: opts.pgliteSnapshot } : {}),
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  // NB: PGlite is one connection. The pool has one client, so a long transaction blocks every
+  // other query of the process: keep transactions short.
+  const pool = new pg.Pool(createPgConfig(engine));
+  const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  const info = await inspect(kysely, 'pglite', onDisk ? dataDir : 'memory');
+  return {
+    kind: 'pglite',
+    kysely,
+    pool,
+    info,
+    pglite: engine,
+    close: async () => {
+      await kysely.destroy();
+      await engine.close();
+      release();
+    },
+  };
+}
+
+async function inspect(kysely: Kysely<object>, kind: 'pglite' | 'postgres', location: string): Promise<DatabaseInfo> {
+  const version = await sql<{ v: string }>`show server_version`.execute(kysely);
+  const available = await sql<{ ok: boolean }>`
+    select exists (select 1 from pg_available_extensions where name = 'vector') as ok`.execute(kysely);
+  let hasVector = false;
+  if (available.rows[0]?.ok) {
+    try {
+      await sql`create extension if not exists vector`.execute(kysely);
+      hasVector = true;
+    } catch {
+      // Installed on the server but this role may not create it: run without it (exact scans).
+      hasVector = false;
+    }
+  }
+  return { kind, serverVersion: version.rows[0]?.v ?? 'unknown', vector: hasVector, location };
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres';
+  }
+}
+
+/**
+ * PGlite must never be opened by two processes at once (it would corrupt the folder).
+ * A pid file guards it; a stale file from a crashed process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lock = path.join(dataDir, '..', `${path.basename(dataDir)}.lock`);
+  if (existsSync(lock)) {
+    const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+      throw new Error(
+        `The embedded database in ${dataDir} is in use by process ${pid}. Stop it first, or use another --data folder.`,
+      );
+    }
+  }
+  writeFileSync(lock, String(process.pid), { mode: 0o600 });
+  return () => rmSync(lock, { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

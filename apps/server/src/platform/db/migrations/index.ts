@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-foundation.js';
+
+/**
+ * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
+ * add a new one. Each must run on PostgreSQL 15+ and on PGlite (PostgreSQL 18).
+ */
+export const systemMigrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};

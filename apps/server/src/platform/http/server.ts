@@ -1,0 +1,151 @@
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { commonErrors, defineErrors } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import { sendError } from './error-handler.js';
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface HttpServerOptions {
+  logger: Logger;
+  bodyLimit: number;
+  corsOrigins: string[];
+  trustProxy: boolean;
+  publicUrl: string;
+  version: string;
+}
+
+defineErrors({
+  BAD_REQUEST: { status: 400, description: 'The request is malformed in a way the HTTP layer detected.' },
+});
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: unknown;
+  hidden: boolean;
+  hasBody: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteInfo[];
+  }
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A Fastify instance with the cross-cutting HTTP concerns; modules add routes to it. Never listens. */
+export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    // One 'request' line per response is written by our onResponse hook (with org and actor).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : newId();
+    },
+    bodyLimit: opts.bodyLimit,
+    trustProxy: opts.trustProxy,
+    routerOptions: { maxParamLength: 200 },
+    ajv: undefined,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  // JSON only, unless a route module adds a parser (CSV import will): anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, commonErrors.ROUTE_NOT_FOUND(`No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  // Routes served by plugins (the API reference) are public by nature; declare them so.
+  // Every route is recorded with its access rule: tests walk this table (deny by default).
+  const routeTable: RouteInfo[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    // CORS preflight (OPTIONS *) is answered by @fastify/cors itself and carries no data.
+    const pluginRoute = route.url.startsWith('/docs') || (route.method === 'OPTIONS' && route.url === '*');
+    if (pluginRoute) route.config = { ...(route.config ?? {}), access: { public: true } };
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      routeTable.push({ method, url: route.url, access: (route.config as { access?: unknown } | undefined)?.access, hidden, hasBody: Boolean(route.schema?.body) });
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const actor = request.actor;
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        org: actor?.orgId ?? null,
+        actor: actor ? (actor.kind === 'apiKey' ? `api_key:${actor.apiKeyId}` : actor.kind === 'user' ? `user:${actor.userId}` : 'system') : null,
+        ip: request.ip,
+      },
+      'request',
+    );
+  });
+
+  await app.register(helmet, {
+    // Swagger UI and the admin UI load their scripts from this origin only.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+      },
+    },
+  });
+  await app.register(cors, {
+    origin: (origin, cb) => cb(null, !origin || opts.corsOrigins.includes(origin)),
+    credentials: true,
+  });
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Infinity API',
+        version: opts.version,
+        description: 'Data service, flow engine, identity and vault. Errors: `{ "error": { "code", "message", "details" } }`.',
+      },
+      servers: [{ url: opts.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An access token from /auth/login, or an API key.' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // The instance is typed with pino's Logger; modules only need Fastify's base logger view of it.
+  return app as unknown as App;
+}

@@ -1,0 +1,34 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs, one object per line: time, level, service, requestId, org, actor, route, status,
+ * duration. Credentials are redacted at the source so no sink can ever see them.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.value',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.key',
+  '*.secret',
+];
+
+export function createLogger(opts: { level: string; service?: string; destination?: pino.DestinationStream }): Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: opts.service ?? 'infinity' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    opts.destination,
+  );
+}

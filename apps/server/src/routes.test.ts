@@ -1,0 +1,188 @@
+/**
+ * Cross-cutting guarantees over the whole route table:
+ *  - every route declares who may reach it (deny by default);
+ *  - no route with an id crosses organizations (a user and an API key of another org get 404);
+ *  - no list shows another organization's rows;
+ *  - bad input of every kind gets a 4xx in the error format and changes nothing.
+ * A new route fails here until it is added to the tables below.
+ */
+import Fastify from 'fastify';
+import { expect, it } from 'vitest';
+import { registerAccessGuard } from './modules/access/index.js';
+import { sendError } from './platform/http/index.js';
+import { addMember, createApiKey, signUp, type TestUser } from './platform/testing/actors.js';
+import { describeEachDb, type Harness } from './platform/testing/harness.js';
+
+interface World {
+  a: TestUser;
+  aMember: TestUser;
+  b: TestUser;
+  bKey: string;
+  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string };
+}
+
+async function buildWorld(h: Harness): Promise<World> {
+  const a = await signUp(h, 'Alice');
+  const aMember = await signUp(h, 'Member of A');
+  await addMember(h, a, aMember, 'editor');
+  const b = await signUp(h, 'Bob');
+  const bKey = (await createApiKey(h, b.token, 'admin')).key;
+  const inv = (await h.request({ method: 'POST', url: '/api/v1/invitations', token: a.token, body: { email: 'pending@example.com', role: 'viewer' } })).json().data;
+  const key = await createApiKey(h, a.token, 'viewer');
+  const secret = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-secret', provider: 'generic', value: 'value-of-a-1234' } })).json().data;
+  return { a, aMember, b, bKey, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token } };
+}
+
+/** A digest of every system table: "nothing changed" means this is equal before and after. */
+async function fingerprint(h: Harness): Promise<string> {
+  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads'];
+  const parts: string[] = [];
+  for (const t of tables) {
+    const r = await h.db.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from ${t} x`);
+    parts.push(`${t}:${r.rows[0].n}:${r.rows[0].d}`);
+  }
+  return parts.join('|');
+}
+
+const fill = (url: string, w: World) =>
+  url
+    .replace(':id', '00000000-0000-7000-8000-000000000000')
+    .replace(':userId', w.ids.memberA)
+    .replace(':token', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+
+/** For every route with a path parameter: how to aim it at organization A's resource. */
+const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) | { exempt: string }> = {
+  'GET /api/v1/orgs/:id': (w) => ({ url: `/api/v1/orgs/${w.ids.orgA}` }),
+  'PATCH /api/v1/orgs/:id': (w) => ({ url: `/api/v1/orgs/${w.ids.orgA}`, body: { name: 'taken over' } }),
+  'DELETE /api/v1/orgs/:id': (w) => ({ url: `/api/v1/orgs/${w.ids.orgA}` }),
+  'PATCH /api/v1/members/:userId': (w) => ({ url: `/api/v1/members/${w.ids.memberA}`, body: { role: 'viewer' } }),
+  'DELETE /api/v1/members/:userId': (w) => ({ url: `/api/v1/members/${w.ids.memberA}` }),
+  'DELETE /api/v1/invitations/:id': (w) => ({ url: `/api/v1/invitations/${w.ids.invitationA}` }),
+  'POST /api/v1/invitations/:token/accept': { exempt: 'the token is the capability; a holder with another email is refused (INVITATION_EMAIL_MISMATCH, tested in identity)' },
+  'DELETE /api/v1/api-keys/:id': (w) => ({ url: `/api/v1/api-keys/${w.ids.apiKeyA}` }),
+  'GET /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}` }),
+  'PATCH /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}`, body: { name: 'stolen' } }),
+  'DELETE /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}` }),
+};
+
+/** Lists that must never show organization A's rows to B. */
+const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit'];
+
+const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
+
+it('a route that declares no access rule is refused (deny by default)', async () => {
+  const app = Fastify();
+  app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
+  registerAccessGuard(app, async () => null);
+  app.get('/forgotten', async () => ({ leaked: true }));
+  const r = await app.inject({ method: 'GET', url: '/forgotten' });
+  expect(r.statusCode).toBe(500);
+  expect(r.json().error.code).toBe('ACCESS_NOT_DECLARED');
+  expect(r.body).not.toContain('leaked');
+});
+
+describeEachDb(
+  'route table',
+  (h) => {
+    let w: World;
+    it('builds a two-organization world', async () => {
+      w = await buildWorld(h());
+    });
+
+    it('every route declares its access rule', () => {
+      const undeclared = h().built.app.routeTable.filter((r) => !r.access).map((r) => `${r.method} ${r.url}`);
+      expect(undeclared).toEqual([]);
+    });
+
+    it('every route with a path parameter is in the tenant-isolation matrix', () => {
+      const missing = apiRoutes(h())
+        .filter((r) => r.url.includes(':') && !r.url.startsWith('/internal/'))
+        .map((r) => `${r.method} ${r.url}`)
+        .filter((k) => !(k in crossOrg));
+      expect(missing).toEqual([]);
+    });
+
+    it('no route with an id reaches another organization, with a user token or an API key', async () => {
+      const before = await fingerprint(h());
+      for (const [route, target] of Object.entries(crossOrg)) {
+        if ('exempt' in target) continue;
+        const [method] = route.split(' ');
+        const { url, body } = target(w);
+        for (const cred of [{ token: w.b.token }, { apiKey: w.bKey }]) {
+          const r = await h().request({ method: method!, url, body, ...cred });
+          expect(r.statusCode, `${route} as ${Object.keys(cred)[0]}: ${r.body}`).toBe(404);
+          expect(r.json().error.code).toMatch(/NOT_FOUND$/);
+          expect(r.body).not.toContain('a-secret');
+        }
+      }
+      expect(await fingerprint(h())).toBe(before);
+    });
+
+    it('no list shows another organization’s rows', async () => {
+      const aIds = Object.values(w.ids);
+      for (const url of lists) {
+        for (const cred of [{ token: w.b.token }, { apiKey: w.bKey }]) {
+          const r = await h().request({ method: 'GET', url, ...cred });
+          expect(r.statusCode, `${url}: ${r.body}`).toBe(200);
+          for (const id of aIds) expect(r.body, `${url} leaks ${id}`).not.toContain(id);
+          expect(r.body).not.toContain(w.a.email);
+        }
+      }
+    });
+
+    it('internal operator routes refuse every ordinary credential', async () => {
+      for (const r of apiRoutes(h()).filter((x) => x.url.startsWith('/internal/'))) {
+        for (const cred of [{ token: w.a.token }, { apiKey: w.bKey }, {}]) {
+          const res = await h().request({ method: r.method, url: r.url, body: {}, ...cred });
+          expect(res.statusCode, `${r.method} ${r.url}`).toBe(401);
+        }
+      }
+    });
+
+    it('bad input on every route with a body → 4xx in the error format, nothing changed', async () => {
+      const writes = apiRoutes(h()).filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && !r.url.startsWith('/internal/'));
+      expect(writes.length).toBeGreaterThan(10);
+      const huge = JSON.stringify({ name: 'x'.repeat(70_000) });
+      const long = 'x'.repeat(10_000);
+      const cases: [string, { payload: string; type?: string }, number[]][] = [
+        ['malformed JSON', { payload: '{"name": "x",' }, [400]],
+        ['JSON with a trailing garbage', { payload: '{"name":"x"} trailing' }, [400]],
+        ['an array instead of an object', { payload: '[1,2,3]' }, [400]],
+        ['a bare string', { payload: '"hello"' }, [400]],
+        ['an unknown field', { payload: JSON.stringify({ __unknown_field__: 1 }) }, [400]],
+        ['wrong types everywhere', { payload: JSON.stringify({ name: 1, email: [], password: {}, role: 7, value: true, provider: null, organizationId: 5, expiresAt: 'soon', baseUrl: 3 }) }, [400]],
+        ['SQL in every string', { payload: JSON.stringify({ name: "x'); drop table users; --", email: "a@b.c' or 1=1 --", password: "' or ''='", role: "owner'--", organizationId: "1' or '1'='1", provider: "openai'; --", value: "'; delete from secrets; --" }) }, [400, 401, 403, 409]],
+        ['overlong strings', { payload: JSON.stringify({ name: long, email: `${long}@x.io`, password: long, value: long, role: long }) }, [400]],
+        ['prototype pollution', { payload: '{"__proto__": {"admin": true}, "name": "x"}' }, [400]],
+        ['a body over the size limit', { payload: huge }, [413]],
+        ['a non-JSON content type', { payload: 'name=x', type: 'text/plain' }, [415]],
+      ];
+      const before = await fingerprint(h());
+      for (const route of writes) {
+        const url = fill(route.url, w);
+        const token = route.url.includes('/orgs/') || route.url.endsWith('/orgs') ? w.b.token : w.a.token;
+        for (const [label, c, statuses] of cases) {
+          const r = await h().request({ method: route.method, url, token, payload: c.payload, headers: { 'content-type': c.type ?? 'application/json' } });
+          const where = `${route.method} ${route.url} with ${label}: ${r.statusCode} ${r.body.slice(0, 200)}`;
+          expect(statuses, where).toContain(r.statusCode);
+          const err = r.json().error;
+          expect(typeof err.code, where).toBe('string');
+          expect(typeof err.message, where).toBe('string');
+          expect(r.body, where).not.toMatch(/at .+\.(ts|js):\d+/);
+        }
+      }
+      expect(await fingerprint(h())).toBe(before);
+      expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    });
+
+    it('unknown routes and methods answer 404 in the error format', async () => {
+      for (const [method, url] of [['GET', '/api/v1/nope'], ['DELETE', '/api/v1/me'], ['GET', '/api/v1/orgs/not-a-uuid']] as const) {
+        const r = await h().request({ method, url, token: w.a.token });
+        expect([400, 404]).toContain(r.statusCode);
+        expect(r.json().error.code).toMatch(/ROUTE_NOT_FOUND|VALIDATION_FAILED/);
+        expect(r.headers['x-request-id']).toBeTruthy();
+      }
+    });
+  },
+  { INFINITY_BODY_LIMIT: '65536' },
+);

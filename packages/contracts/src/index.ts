@@ -1,0 +1,6 @@
+/**
+ * Wire contracts shared by the server and the web UI: shapes of what crosses HTTP.
+ * Nothing here may import server code.
+ */
+export * from './roles.js';
+export * from './envelopes.js';

@@ -1,0 +1,45 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export const CLI = path.resolve(import.meta.dirname, '../../apps/server/dist/cli.js');
+
+export interface RunningServer {
+  url: string;
+  proc: ChildProcess;
+  /** Everything the process wrote, stdout and stderr. */
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `infinity start` as a user would and resolves when it logs that it is listening. */
+export function startServer(args: string[], env: Record<string, string>): Promise<RunningServer> {
+  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onLine = (line: string) => {
+      output.push(line);
+      if (line.includes('"Infinity is listening"')) {
+        const url = (JSON.parse(line) as { url: string }).url.replace('0.0.0.0', '127.0.0.1');
+        resolve({
+          url,
+          proc,
+          output,
+          stop: async (signal = 'SIGTERM') => {
+            proc.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    readline.createInterface({ input: proc.stdout! }).on('line', onLine);
+    readline.createInterface({ input: proc.stderr! }).on('line', onLine);
+    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output.join('\n')}`)));
+  });
+}
+
+export function runCli(args: string[], env: Record<string, string>): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
