@@ -33,8 +33,8 @@ export function startServer(args: string[], env: Record<string, string>): Promis
         });
       }
     };
-    readline.createInterface({ input: proc.stdout! }).on('line', onLine);
-    readline.createInterface({ input: proc.stderr! }).on('line', onLine);
+    readline.createInterface({ input: proc.stdout }).on('line', onLine);
+    readline.createInterface({ input: proc.stderr }).on('line', onLine);
     void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output.join('\n')}`)));
   });
 }

@@ -15,6 +15,7 @@ import {
   authRoutes,
   createAuthenticator,
   flushKeyUses,
+  jwtKeyFrom,
   orgRoutes,
 } from './modules/identity/index.js';
 import { adminRoutes, systemRoutes } from './modules/system/index.js';
@@ -55,7 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   const identity: IdentityContext = {
     db: db.kysely as Kysely<IdentityTables>,
-    jwtKey: deps.keys.jwtSecret,
+    jwtKey: jwtKeyFrom(deps.keys.jwtSecret),
     auth: config.auth,
     publicUrl: config.publicUrl,
     cache: new PrincipalCache(),
@@ -84,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));
-  const timer = setInterval(flushUses, 5000);
+  const timer = setInterval(() => void flushUses(), 5000);
   timer.unref();
 
   await app.ready();

@@ -159,7 +159,7 @@ async function doctor(overrides: ConfigOverrides): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const { command, overrides, org } = parse(argv);
   const [cmd, sub] = command;
-  switch (cmd) {
+  switch (cmd ?? '') {
     case 'start':
       return start(overrides);
     case 'migrate': {

@@ -39,7 +39,7 @@ export async function findEntries(db: AuditDb, q: AuditQuery): Promise<{ rows: A
     query.selectAll().orderBy('seq', 'desc').limit(q.limit).offset(q.offset).execute(),
     query.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows: rows as AuditRow[], total: count.n };
+  return { rows: rows, total: count.n };
 }
 
 /** Every chain, in order, a page at a time (verification streams; it never loads a whole log). */
@@ -47,7 +47,7 @@ export async function* scanChain(db: AuditDb, orgId: string, pageSize = 1000): A
   let after = 0;
   for (;;) {
     const rows = await db.selectFrom('audit_log').selectAll().where('org_id', '=', orgId).where('seq', '>', after).orderBy('seq').limit(pageSize).execute();
-    for (const r of rows) yield r as AuditRow;
+    for (const r of rows) yield r;
     if (rows.length < pageSize) return;
     after = rows[rows.length - 1]!.seq;
   }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PrincipalCache } from './principal-cache.js';
@@ -6,7 +7,7 @@ import type { IdentityTables } from './identity.tables.js';
 /** What the identity services need; built once in app.ts. */
 export interface IdentityContext {
   db: Kysely<IdentityTables>;
-  jwtKey: Uint8Array;
+  jwtKey: KeyObject;
   auth: {
     accessTokenTtl: number;
     refreshTokenTtl: number;

@@ -204,7 +204,7 @@ describeEachDb('identity: API keys', (h) => {
     const stored = await h().db.pool.query('select key_hash from api_keys where id = $1', [id]);
     expect(stored.rows[0].key_hash).not.toContain(key);
 
-    for (const headers of [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }]) {
+    for (const headers of [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }] as Record<string, string>[]) {
       const me = await h().request({ method: 'GET', url: '/api/v1/me', headers });
       expect(me.json().data).toMatchObject({ kind: 'apiKey', role: 'editor', organization: { id: owner.orgId }, apiKey: { id } });
     }

@@ -8,3 +8,4 @@ export { flushKeyUses } from './api-keys.service.js';
 export { LoginThrottle } from './login-throttle.js';
 export { PrincipalCache } from './principal-cache.js';
 export { identityErrors } from './identity.errors.js';
+export { jwtKeyFrom } from './tokens.js';

@@ -18,7 +18,7 @@ function migrator(db: Kysely<object>): Migrator {
 /** Applies every pending system migration in one transaction under Kysely's advisory lock. */
 export async function migrateToLatest(db: Kysely<object>): Promise<string[]> {
   const { error, results } = await migrator(db).migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 

@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 export interface UnitOfWork<DB> {
   trx: Transaction<DB>;
   /** Runs after a successful commit, never after a rollback (events, cache invalidation). */
-  afterCommit(fn: () => void): void;
+  afterCommit: (fn: () => void) => void;
 }
 
 export async function inTransaction<DB, T>(db: Kysely<DB>, fn: (uow: UnitOfWork<DB>) => Promise<T>): Promise<T> {

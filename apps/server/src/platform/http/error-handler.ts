@@ -22,7 +22,7 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const fe = err as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fe)) {
-    const details = validationDetails(fe as FastifyError & { validation?: IssueLike[] });
+    const details = validationDetails(fe);
     const first = details[0];
     return commonErrors.VALIDATION_FAILED(
       first ? `Invalid request: ${first.field}: ${first.message}${details.length > 1 ? ` (and ${details.length - 1} more)` : ''}.` : 'Invalid request.',
@@ -54,7 +54,7 @@ export function toAppError(err: unknown): AppError {
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const appErr = toAppError(err);
   if (appErr.status >= 500) {
-    const cause = isResponseSerializationError(err as Error) ? { issues: (err as { cause?: unknown }).cause } : undefined;
+    const cause = isResponseSerializationError(err) ? { issues: (err as { cause?: unknown }).cause } : undefined;
     request.log.error({ err, cause, code: appErr.code }, 'request failed');
   }
   const body = {

@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
@@ -16,6 +15,7 @@ import { commonErrors, defineErrors } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { sendError } from './error-handler.js';
+import { securityHeaders } from './security-headers.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -82,14 +82,16 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     const pluginRoute = route.url.startsWith('/docs') || (route.method === 'OPTIONS' && route.url === '*');
     if (pluginRoute) route.config = { ...(route.config ?? {}), access: { public: true } };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+    const hidden = Boolean((route.schema)?.hide);
     for (const method of methods) {
       if (method === 'HEAD') continue;
       routeTable.push({ method, url: route.url, access: (route.config as { access?: unknown } | undefined)?.access, hidden, hasBody: Boolean(route.schema?.body) });
     }
   });
 
+  const security = securityHeaders();
   app.addHook('onRequest', async (request, reply) => {
+    reply.headers(security);
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -108,18 +110,6 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     );
   });
 
-  await app.register(helmet, {
-    // Swagger UI and the admin UI load their scripts from this origin only.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-      },
-    },
-  });
   await app.register(cors, {
     origin: (origin, cb) => cb(null, !origin || opts.corsOrigins.includes(origin)),
     credentials: true,

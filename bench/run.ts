@@ -1,0 +1,116 @@
+/**
+ * npm run bench [-- --quick] [-- --postgres]
+ * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
+ * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
+ * bench/results/identity.json. Loopback only.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const quick = process.argv.includes('--quick');
+const usePostgres = process.argv.includes('--postgres');
+const DURATION = quick ? 3 : 10;
+const CONNECTIONS = 10;
+const root = path.resolve(import.meta.dirname, '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a server process whose logs go to a file (as in production), not through this process:
+ * reading them here would steal CPU from the load generator on a 2-core machine.
+ */
+async function spawnServer(args: string[], env: Record<string, string>, url: string, probe: string) {
+  const log = openSync(path.join(os.tmpdir(), `infinity-bench-${process.pid}-${new URL(url).port}.log`), "w");
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  let exited = false;
+  proc.on('exit', () => (exited = true));
+  for (let i = 0; i < 600 && !exited; i++) {
+    if (await fetch(`${url}${probe}`).then((r) => r.ok, () => false)) return { url, kill: () => proc.kill('SIGTERM') };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not come up: ${args.join(' ')}`);
+}
+
+async function load(url: string, headers: Record<string, string> = {}) {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+async function main() {
+  const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-')), INFINITY_LOG_LEVEL: 'info' };
+  if (usePostgres) {
+    const db = `infinity_bench_${Date.now()}`;
+    const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await c.connect();
+    await c.query(`create database "${db}"`);
+    await c.end();
+    Object.assign(env, { DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`, INFINITY_MASTER_KEY: randomBytes(32).toString('base64'), INFINITY_JWT_SECRET: randomBytes(32).toString('hex') });
+  }
+  process.stderr.write(`starting infinity (${usePostgres ? 'PostgreSQL' : 'embedded'})…\n`);
+  const port = await freePort();
+  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], env, `http://127.0.0.1:${port}`, '/health/ready');
+  const post = async (p: string, body: unknown, token?: string) => {
+    const res = await fetch(`${server.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    return (await res.json()) as { data: Record<string, unknown> };
+  };
+  const su = await post('/api/v1/auth/signup', { name: 'Bench', email: 'bench@example.com', password: 'bench password 1' });
+  const token = su.data.accessToken as string;
+  const key = (await post('/api/v1/api-keys', { name: 'bench', role: 'editor' }, token)).data.key as string;
+  const meBody = await (await fetch(`${server.url}/api/v1/me`, { headers: { 'x-api-key': key } })).text();
+
+  const plainPort = await freePort();
+  const plain = await spawnServer(['--import', 'tsx', path.join(root, 'bench/plain-server.ts'), String(plainPort), meBody], {}, `http://127.0.0.1:${plainPort}`, '/me');
+
+  process.stderr.write(`load: ${CONNECTIONS} connections × ${DURATION} s each\n`);
+  const results = {
+    plain: await load(`${plain.url}/me`),
+    health: await load(`${server.url}/health/live`),
+    apiKey: await load(`${server.url}/api/v1/me`, { 'x-api-key': key }),
+    jwt: await load(`${server.url}/api/v1/me`, { authorization: `Bearer ${token}` }),
+  };
+  plain.kill();
+
+  const logins: number[] = [];
+  for (let i = 0; i < (quick ? 10 : 30); i++) {
+    const t = performance.now();
+    await post('/api/v1/auth/login', { email: 'bench@example.com', password: 'bench password 1' });
+    logins.push(performance.now() - t);
+  }
+  server.kill();
+  logins.sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(logins[Math.min(logins.length - 1, Math.floor((p / 100) * logins.length))]! * 10) / 10;
+  const overhead = (rps: number) => `${Math.round((1 - rps / results.plain.rps) * 100)}%`;
+
+  const rows = [
+    ['plain Fastify, same JSON (ceiling)', results.plain, '—'],
+    ['infinity GET /health/live (no identity)', results.health, overhead(results.health.rps)],
+    ['infinity GET /api/v1/me, API key', results.apiKey, overhead(results.apiKey.rps)],
+    ['infinity GET /api/v1/me, JWT', results.jwt, overhead(results.jwt.rps)],
+  ] as const;
+  console.log(`\nIdentity overhead (${usePostgres ? 'PostgreSQL' : 'embedded'}; ${CONNECTIONS} connections, ${DURATION} s)\n`);
+  console.log('| endpoint | req/s | p50 ms | p99 ms | below ceiling |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, r, o] of rows) console.log(`| ${name} | ${r.rps} | ${r.p50} | ${r.p99} | ${o} |`);
+  console.log(`\nLogin (Argon2id verify + session), ${logins.length} sequential: p50 ${pct(50)} ms, p95 ${pct(95)} ms\n`);
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results/identity.json'), JSON.stringify({ at: new Date().toISOString(), backend: usePostgres ? 'postgres' : 'pglite', results, login: { p50: pct(50), p95: pct(95) } }, null, 2));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
