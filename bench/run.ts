@@ -72,9 +72,12 @@ async function main() {
   const key = (await post('/api/v1/api-keys', { name: 'bench', role: 'editor' }, token)).data.key as string;
   const meBody = await (await fetch(`${server.url}/api/v1/me`, { headers: { 'x-api-key': key } })).text();
 
+  const children = [server];
+  process.on('exit', () => children.forEach((c) => c.kill()));
   const plainPort = await freePort();
   const plain = await spawnServer(['--import', 'tsx', path.join(root, 'bench/plain-server.ts'), String(plainPort), meBody], {}, `http://127.0.0.1:${plainPort}`, '/me');
 
+  children.push(plain);
   process.stderr.write(`load: ${CONNECTIONS} connections × ${DURATION} s each\n`);
   const results = {
     plain: await load(`${plain.url}/me`),

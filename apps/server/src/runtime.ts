@@ -42,7 +42,7 @@ export async function openRuntime(overrides: ConfigOverrides, opts: { migrate: b
   const db = await openDatabase(
     config.database.kind === 'postgres'
       ? { postgresUrl: config.database.url, poolSize: config.database.poolSize }
-      : { pgliteDataDir: pgdata, onInitdb: progress.start },
+      : { pgliteDataDir: pgdata, pgliteSettings: [`shared_buffers=${config.database.sharedBuffers}`], onInitdb: progress.start },
   );
   progress.stop();
   if (opts.migrate) {

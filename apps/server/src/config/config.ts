@@ -24,6 +24,11 @@ export const envSchema = z.object({
     .optional()
     .describe('PostgreSQL connection string; unset = embedded PGlite in INFINITY_DATA_DIR.'),
   DATABASE_POOL_SIZE: int(1, 200).default(10).describe('Connections per process (PostgreSQL only).'),
+  INFINITY_PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^\d+(kB|MB|GB)$/, 'must be a size such as 16MB')
+    .default('16MB')
+    .describe('Buffer pool of the embedded database. Its files also sit in the OS page cache; 128MB (PostgreSQL’s server default) adds ~110 MiB of RSS.'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional().describe('Optional Redis for cross-instance rate limits and realtime.'),
   INFINITY_MASTER_KEY: z.string().optional().describe('Base64 of 32 random bytes: wraps every organization data key. Required with DATABASE_URL.'),
   INFINITY_MASTER_KEY_FILE: z.string().optional().describe('File holding INFINITY_MASTER_KEY.'),
@@ -51,7 +56,7 @@ export interface Config {
   host: string;
   role: 'all' | 'api' | 'worker' | 'scheduler';
   dataDir: string;
-  database: { kind: 'pglite' } | { kind: 'postgres'; url: string; poolSize: number };
+  database: { kind: 'pglite'; sharedBuffers: string } | { kind: 'postgres'; url: string; poolSize: number };
   redisUrl: string | undefined;
   keys: {
     masterKey: string | undefined;
@@ -126,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     dataDir: path.resolve(overrides.dataDir ?? e.INFINITY_DATA_DIR),
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
-      : { kind: 'pglite' },
+      : { kind: 'pglite', sharedBuffers: e.INFINITY_PGLITE_SHARED_BUFFERS },
     redisUrl: e.REDIS_URL,
     keys: {
       masterKey: e.INFINITY_MASTER_KEY,

@@ -37,6 +37,8 @@ export interface DatabaseOptions {
   pgliteSnapshot?: Blob | File;
   postgresUrl?: string;
   poolSize?: number;
+  /** PostgreSQL settings for the embedded engine, e.g. ['shared_buffers=16MB']. */
+  pgliteSettings?: string[];
   /** Told when the embedded database is created for the first time (it takes seconds). */
   onInitdb?: () => void;
 }
@@ -78,6 +80,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     engine = await PGlite.create({
       dataDir,
       extensions: { vector },
+      ...(opts.pgliteSettings?.length ? { postgresqlconf: opts.pgliteSettings } : {}),
       ...(opts.pgliteSnapshot ? { loadDataDir: opts.pgliteSnapshot } : {}),
     });
   } catch (err) {
