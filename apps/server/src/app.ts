@@ -20,6 +20,7 @@ import {
 } from './modules/identity/index.js';
 import { adminRoutes, systemRoutes } from './modules/system/index.js';
 import { Keyring, type VaultContext, createVaultContext, vaultRoutes } from './modules/vault/index.js';
+import { ModelCache, type SchemaContext, type SchemaTables, schemaRoutes } from './modules/schema/index.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
@@ -70,6 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     return file?.masterKeys.map((b64, i) => masterKeyFromBase64(b64, `keys.json masterKeys[${i}]`));
   });
   const vault = createVaultContext(db.kysely, keyring);
+  const schemaDb = db.kysely as Kysely<SchemaTables>;
+  const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb) };
 
   registerAccessGuard(app, createAuthenticator(identity), deps.instanceToken);
 
@@ -82,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(apiKeyRoutes(identity));
     await app.register(vaultRoutes(vault));
     await app.register(auditRoutes(db.kysely));
+    await app.register(schemaRoutes(schema));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));

@@ -30,16 +30,18 @@ async function buildWorld(h: Harness): Promise<World> {
   const inv = (await h.request({ method: 'POST', url: '/api/v1/invitations', token: a.token, body: { email: 'pending@example.com', role: 'viewer' } })).json().data;
   const key = await createApiKey(h, a.token, 'viewer');
   const secret = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-secret', provider: 'generic', value: 'value-of-a-1234' } })).json().data;
+  const model = await h.request({ method: 'POST', url: '/api/v1/models', token: a.token, body: { name: 'a_things', fields: [{ name: 'title', type: 'string' }] } });
+  if (model.statusCode !== 201) throw new Error(model.body);
   return { a, aMember, b, bKey, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token } };
 }
 
 /** A digest of every system table: "nothing changed" means this is equal before and after. */
 async function fingerprint(h: Harness): Promise<string> {
-  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads'];
+  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions'];
   const parts: string[] = [];
   for (const t of tables) {
     const r = await h.db.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from ${t} x`);
-    parts.push(`${t}:${r.rows[0].n}:${r.rows[0].d}`);
+    parts.push(`${t}:${r.rows[0]!.n}:${r.rows[0]!.d}`);
   }
   return parts.join('|');
 }
@@ -47,6 +49,7 @@ async function fingerprint(h: Harness): Promise<string> {
 const fill = (url: string, w: World) =>
   url
     .replace(':id', '00000000-0000-7000-8000-000000000000')
+    .replace(':name', 'a_things')
     .replace(':userId', w.ids.memberA)
     .replace(':token', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
 
@@ -63,10 +66,14 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'GET /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}` }),
   'PATCH /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}`, body: { name: 'stolen' } }),
   'DELETE /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}` }),
+  'GET /api/v1/models/:name': () => ({ url: '/api/v1/models/a_things' }),
+  'PATCH /api/v1/models/:name': () => ({ url: '/api/v1/models/a_things', body: { label: 'taken over' } }),
+  'DELETE /api/v1/models/:name': () => ({ url: '/api/v1/models/a_things' }),
+  'GET /api/v1/models/:name/versions': () => ({ url: '/api/v1/models/a_things/versions' }),
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit'];
+const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram'];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 
@@ -125,6 +132,7 @@ describeEachDb(
           const r = await h().request({ method: 'GET', url, ...cred });
           expect(r.statusCode, `${url}: ${r.body}`).toBe(200);
           for (const id of aIds) expect(r.body, `${url} leaks ${id}`).not.toContain(id);
+        expect(r.body, `${url} leaks a model`).not.toContain('a_things');
           expect(r.body).not.toContain(w.a.email);
         }
       }

@@ -18,6 +18,10 @@ export const PERMISSIONS = {
   'secrets:manage': 'admin',
   'audit:read': 'admin',
   'self:read': 'viewer',
+  'models:read': 'viewer',
+  'models:write': 'editor',
+  'records:read': 'viewer',
+  'records:write': 'editor',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -202,7 +202,7 @@ describeEachDb('identity: API keys', (h) => {
     expect(listed).toMatchObject({ id, role: 'editor', prefix: key.slice(0, 12) });
     expect(JSON.stringify(list.json())).not.toContain(key);
     const stored = await h().db.pool.query('select key_hash from api_keys where id = $1', [id]);
-    expect(stored.rows[0].key_hash).not.toContain(key);
+    expect(stored.rows[0]!.key_hash).not.toContain(key);
 
     for (const headers of [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }] as Record<string, string>[]) {
       const me = await h().request({ method: 'GET', url: '/api/v1/me', headers });

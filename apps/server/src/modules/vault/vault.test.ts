@@ -26,9 +26,9 @@ describeEachDb('vault', (h) => {
     ];
     for (const body of responses) expect(body).not.toContain('NEVER-LEAK');
     const row = await h().db.pool.query('select ciphertext, hint from secrets where id = $1', [s.id]);
-    expect(Buffer.from(row.rows[0].ciphertext).toString('latin1')).not.toContain('NEVER-LEAK');
+    expect(Buffer.from(row.rows[0]!.ciphertext as Buffer).toString('latin1')).not.toContain('NEVER-LEAK');
     const dump = await h().db.pool.query(`select string_agg(t::text, '') as all from (select * from secrets) t`);
-    expect(dump.rows[0].all).not.toContain('NEVER-LEAK');
+    expect(dump.rows[0]!.all).not.toContain('NEVER-LEAK');
     expect(h().logs.join('')).not.toContain('NEVER-LEAK');
   });
 
@@ -84,7 +84,7 @@ describeEachDb('vault', (h) => {
     const actor: OrgActor = { kind: 'user', userId: u.id, orgId: u.orgId, role: 'owner', sessionId: 's' };
     expect((await revealSecret(onlyNew, actor, s.id, 'after rotation')).value).toBe(VALUE);
     const stale = await h().db.pool.query('select count(*)::int as n from org_data_keys where master_key_id <> $1', [fresh.id]);
-    expect(stale.rows[0].n).toBe(0);
+    expect(stale.rows[0]!.n).toBe(0);
   });
 });
 

@@ -1,14 +1,26 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { type PoolLike, createPglitePool } from './pglite-pool.js';
 
-// count(*) and bigint columns come back as numbers, not strings. Values past 2^53 do not occur
-// in what we count (rows, bytes, sequence numbers).
+// Both drivers return the same JavaScript values for the same SQL types:
+//  - bigint (and bigint[]) as numbers: counts, sizes, sequence numbers stay below 2^53, and
+//    integer fields are documented as 53-bit safe;
+//  - date as 'YYYY-MM-DD' text (a JS Date would shift it by the process's time zone);
+//  - bytea as Buffer.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+const setParser = pg.types.setTypeParser as (oid: number, parse: (v: string) => unknown) => void;
+const getParser = pg.types.getTypeParser as (oid: number) => (v: string) => unknown;
+setParser(1016, (v) => (getParser(1007)(v) as unknown[]).map(Number)); // bigint[] like int[]
+pg.types.setTypeParser(1082, (v) => v);
+const PGLITE_PARSERS = {
+  20: (v: string) => Number.parseInt(v, 10),
+  1082: (v: string) => v,
+  17: (v: string) => Buffer.from(v.slice(2), 'hex'),
+};
 
 export interface DatabaseInfo {
   kind: 'pglite' | 'postgres';
@@ -23,7 +35,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Kysely over the shared pool; modules narrow it with `withTables<…>()`. */
   kysely: Kysely<object>;
-  pool: pg.Pool;
+  /** Plain SQL access (tests, diagnostics): a pg.Pool, or the same interface over PGlite. */
+  pool: PoolLike;
   info: DatabaseInfo;
   /** The embedded engine, for snapshotting in tests and backups; undefined on PostgreSQL. */
   pglite: PGlite | undefined;
@@ -57,7 +70,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
   try {
     const info = await inspect(kysely, 'postgres', redactUrl(url));
-    return { kind: 'postgres', kysely, pool, info, pglite: undefined, close: () => kysely.destroy() };
+    return { kind: 'postgres', kysely, pool: pool as unknown as PoolLike, info, pglite: undefined, close: () => kysely.destroy() };
   } catch (err) {
     await kysely.destroy().catch(() => {});
     throw err;
@@ -80,6 +93,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     engine = await PGlite.create({
       dataDir,
       extensions: { vector },
+      parsers: PGLITE_PARSERS,
       ...(opts.pgliteSettings?.length ? { postgresqlconf: opts.pgliteSettings } : {}),
       ...(opts.pgliteSnapshot ? { loadDataDir: opts.pgliteSnapshot } : {}),
     });
@@ -87,10 +101,10 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     release();
     throw err;
   }
-  // NB: PGlite is one connection. The pool has one client, so a long transaction blocks every
-  // other query of the process: keep transactions short.
-  const pool = new pg.Pool(createPgConfig(engine));
-  const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  // NB: PGlite is one connection. The pool hands it to one caller at a time, so a long
+  // transaction blocks every other query of the process: keep transactions short.
+  const pool = createPglitePool(engine);
+  const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool: pool as never }) });
   const info = await inspect(kysely, 'pglite', onDisk ? dataDir : 'memory');
   return {
     kind: 'pglite',

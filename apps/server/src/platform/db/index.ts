@@ -3,3 +3,4 @@ export { migrateToLatest, migrationStatus, type MigrationReport } from './migrat
 export { inTransaction, type UnitOfWork } from './transaction.js';
 export { sql, type Kysely, type Transaction, type Selectable, type Insertable, type Updateable } from 'kysely';
 export { isUniqueViolation, isForeignKeyViolation, pgErrorCode } from './pg-errors.js';
+export type { PoolLike, QueryResultLike } from './pglite-pool.js';

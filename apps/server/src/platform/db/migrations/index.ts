@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-foundation.js';
+import * as m0002 from './0002-models.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -7,4 +8,5 @@ import * as m0001 from './0001-foundation.js';
  */
 export const systemMigrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_models': m0002,
 };

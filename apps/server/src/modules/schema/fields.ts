@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * Model and field definitions (SPEC §13). A definition is the single source of truth for a
+ * model's table, its validation and its API: identifiers in SQL only ever come from here.
+ */
+export const IDENT_RE = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** Names a field may not take: system columns, their API spellings, and Postgres internals. */
+export const RESERVED_FIELDS = new Set([
+  'id', 'created_at', 'updated_at', 'created_by', 'updated_by', 'createdat', 'updatedat', 'createdby', 'updatedby',
+  'ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'oid', 'score', 'q',
+]);
+export const RESERVED_MODELS = new Set(['models', 'schema', 'data', 'bulk', 'search', 'export', 'import', 'pg_catalog', 'information_schema', 'public']);
+
+const ident = (what: string) =>
+  z.string().regex(IDENT_RE, `${what} must be a lowercase identifier: a letter, then letters, digits or _ (at most 63)`);
+
+export const fieldName = ident('a field name').refine((n) => !RESERVED_FIELDS.has(n) && !n.startsWith('pg_'), 'this field name is reserved');
+export const modelName = ident('a model name').refine((n) => !RESERVED_MODELS.has(n) && !n.startsWith('pg_'), 'this model name is reserved');
+
+const label = z.string().trim().min(1).max(200).optional();
+const description = z.string().max(2000).optional();
+const common = {
+  name: fieldName,
+  label,
+  description,
+  required: z.boolean().optional(),
+  unique: z.boolean().optional(),
+  indexed: z.boolean().optional(),
+};
+const bound = z.number().finite();
+const validRegex = z
+  .string()
+  .max(500)
+  .refine((p) => {
+    try {
+      new RegExp(p, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+export const SCALAR_ITEMS = ['string', 'integer', 'number', 'boolean'] as const;
+
+export const fieldSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...common, type: z.literal('string'), min: bound.int().min(0).optional(), max: bound.int().min(1).max(1_000_000).optional(), pattern: validRegex.optional(), default: z.string().max(10_000).optional() }),
+  z.strictObject({ ...common, type: z.literal('text'), min: bound.int().min(0).optional(), max: bound.int().min(1).optional(), default: z.string().max(100_000).optional() }),
+  z.strictObject({ ...common, type: z.literal('integer'), min: bound.int().optional(), max: bound.int().optional(), default: z.number().int().optional() }),
+  z.strictObject({ ...common, type: z.literal('number'), min: bound.optional(), max: bound.optional(), default: z.number().finite().optional() }),
+  z.strictObject({ ...common, type: z.literal('boolean'), default: z.boolean().optional() }),
+  z.strictObject({ ...common, type: z.literal('date'), default: isoDate.optional() }),
+  z.strictObject({ ...common, type: z.literal('datetime'), default: z.iso.datetime({ offset: true }).optional() }),
+  z.strictObject({ ...common, type: z.literal('json'), default: z.json().optional() }),
+  z.strictObject({ ...common, type: z.literal('array'), items: z.enum(SCALAR_ITEMS), min: bound.int().min(0).optional(), max: bound.int().min(0).max(100_000).optional(), default: z.array(z.union([z.string(), z.number(), z.boolean()])).optional() }),
+  z.strictObject({ ...common, type: z.literal('enum'), values: z.array(z.string().min(1).max(200)).min(1).max(500), default: z.string().optional() }),
+  z.strictObject({
+    ...common,
+    type: z.literal('relation'),
+    target: modelName,
+    kind: z.enum(['many-to-one', 'one-to-one']).default('many-to-one'),
+    onDelete: z.enum(['cascade', 'set null', 'restrict']).default('restrict'),
+  }),
+]);
+export type FieldDef = z.infer<typeof fieldSchema>;
+export type FieldType = FieldDef['type'];
+export type RelationField = Extract<FieldDef, { type: 'relation' }>;
+
+/** Checks across the fields of one definition that a per-field schema cannot see. */
+export function fieldProblems(fields: FieldDef[]): { field: string; code: string; message: string }[] {
+  const problems: { field: string; code: string; message: string }[] = [];
+  const seen = new Set<string>();
+  fields.forEach((f, i) => {
+    const at = `fields.${i}`;
+    if (seen.has(f.name)) problems.push({ field: `${at}.name`, code: 'duplicate', message: `field "${f.name}" is defined twice` });
+    seen.add(f.name);
+    if ('min' in f && 'max' in f && f.min !== undefined && f.max !== undefined && f.min > f.max) problems.push({ field: at, code: 'min_above_max', message: `min (${f.min}) is above max (${f.max})` });
+    if (f.type === 'enum') {
+      if (new Set(f.values).size !== f.values.length) problems.push({ field: `${at}.values`, code: 'duplicate', message: 'enum values must be distinct' });
+      if (f.default !== undefined && !f.values.includes(f.default)) problems.push({ field: `${at}.default`, code: 'not_in_enum', message: 'the default must be one of the values' });
+    }
+    if (f.type === 'relation' && f.unique) problems.push({ field: at, code: 'unique_relation', message: 'use kind "one-to-one" instead of unique on a relation' });
+    if (f.type === 'relation' && f.onDelete === 'set null' && f.required) problems.push({ field: at, code: 'set_null_required', message: 'onDelete "set null" cannot apply to a required relation' });
+  });
+  return problems;
+}
+
+export const modelCreateSchema = z.strictObject({
+  name: modelName,
+  label,
+  description,
+  fields: z.array(fieldSchema).max(500).default([]),
+});
+export type ModelCreate = z.infer<typeof modelCreateSchema>;
+
+export const modelChangeSchema = z
+  .strictObject({
+    label,
+    description,
+    rename: modelName.optional(),
+    addFields: z.array(fieldSchema).max(500).optional(),
+    updateFields: z.array(fieldSchema).max(500).optional(),
+    renameFields: z.array(z.strictObject({ from: fieldName, to: fieldName })).max(500).optional(),
+    dropFields: z.array(fieldName).max(500).optional(),
+  })
+  .refine((c) => Object.values(c).some((v) => v !== undefined), 'give at least one change');
+export type ModelChange = z.infer<typeof modelChangeSchema>;
+
+/** A stored model: its definition plus what the server keeps about it. */
+export interface ModelDef {
+  id: string;
+  orgId: string;
+  name: string;
+  label: string;
+  description: string;
+  fields: FieldDef[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}

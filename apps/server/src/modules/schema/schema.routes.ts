@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { App } from '../../platform/http/index.js';
+import { orgActorOf } from '../access/index.js';
+import { fieldSchema, modelChangeSchema, modelCreateSchema } from './fields.js';
+import * as schema from './schema.service.js';
+
+const inverseSchema = z.object({ name: z.string(), model: z.string(), field: z.string(), kind: z.enum(['one-to-many', 'one-to-one']) });
+export const modelSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  label: z.string(),
+  description: z.string(),
+  fields: z.array(fieldSchema),
+  inverse: z.array(inverseSchema).describe('Read-only inverse sides of relations that point at this model'),
+  version: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const strip = ({ orgId: _o, ...m }: { orgId: string } & Record<string, unknown>) => m;
+const nameParams = z.strictObject({ name: z.string().min(1).max(63) });
+
+export function schemaRoutes(ctx: schema.SchemaContext) {
+  return async (app: App) => {
+    app.get('/api/v1/models', {
+      config: { access: { permission: 'models:read' } },
+      schema: { tags: ['models'], summary: 'Models of this organization', response: { 200: z.object({ data: z.array(modelSchema) }) } },
+      handler: async (request) => ({ data: (await schema.listModelDefs(ctx, orgActorOf(request))).map(strip) as z.infer<typeof modelSchema>[] }),
+    });
+    app.post('/api/v1/models', {
+      config: { access: { permission: 'models:write' } },
+      schema: { tags: ['models'], summary: 'Create a model: a real table in this organization’s schema', body: modelCreateSchema, response: { 201: z.object({ data: modelSchema }) } },
+      handler: async (request, reply) => {
+        const actor = orgActorOf(request);
+        const m = await schema.createModel(ctx, actor, request.body, request.ip);
+        return reply.status(201).send({ data: strip(await schema.getModel(ctx, actor, m.name)) as z.infer<typeof modelSchema> });
+      },
+    });
+    app.get('/api/v1/models/:name', {
+      config: { access: { permission: 'models:read' } },
+      schema: { tags: ['models'], params: nameParams, response: { 200: z.object({ data: modelSchema }) } },
+      handler: async (request) => ({ data: strip(await schema.getModel(ctx, orgActorOf(request), request.params.name)) as z.infer<typeof modelSchema> }),
+    });
+    app.patch('/api/v1/models/:name', {
+      config: { access: { permission: 'models:write' } },
+      schema: {
+        tags: ['models'],
+        summary: 'Change a model in one transaction: add, rename, update, drop fields; rename the model',
+        params: nameParams,
+        body: modelChangeSchema,
+        response: { 200: z.object({ data: modelSchema }) },
+      },
+      handler: async (request) => {
+        const actor = orgActorOf(request);
+        const m = await schema.changeModel(ctx, actor, request.params.name, request.body, request.ip);
+        return { data: strip(await schema.getModel(ctx, actor, m.name)) as z.infer<typeof modelSchema> };
+      },
+    });
+    app.delete('/api/v1/models/:name', {
+      config: { access: { permission: 'models:write' } },
+      schema: { tags: ['models'], summary: 'Drop a model and all its records', params: nameParams },
+      handler: async (request, reply) => {
+        await schema.deleteModel(ctx, orgActorOf(request), request.params.name, request.ip);
+        return reply.status(204).send();
+      },
+    });
+    app.get('/api/v1/models/:name/versions', {
+      config: { access: { permission: 'models:read' } },
+      schema: {
+        tags: ['models'],
+        summary: 'Schema versions, newest first: each change and the fields after it',
+        params: nameParams,
+        response: { 200: z.object({ data: z.array(z.object({ version: z.number(), name: z.string(), change: z.unknown(), fields: z.array(fieldSchema), actor: z.string().nullable(), createdAt: z.string() })) }) },
+      },
+      handler: async (request) => ({ data: await schema.modelVersions(ctx, orgActorOf(request), request.params.name) }),
+    });
+    app.get('/api/v1/schema/diagram', {
+      config: { access: { permission: 'models:read' } },
+      schema: {
+        tags: ['models'],
+        summary: 'Models and relations as nodes and edges (ER view)',
+        response: {
+          200: z.object({
+            data: z.object({
+              nodes: z.array(z.object({ id: z.string(), label: z.string(), fields: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean(), unique: z.boolean() })) })),
+              edges: z.array(z.object({ id: z.string(), source: z.string(), target: z.string(), field: z.string(), kind: z.string(), onDelete: z.string(), inverse: z.string().nullable() })),
+            }),
+          }),
+        },
+      },
+      handler: async (request) => ({ data: await schema.schemaDiagram(ctx, orgActorOf(request)) }),
+    });
+  };
+}

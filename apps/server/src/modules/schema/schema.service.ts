@@ -1,0 +1,250 @@
+import type { Kysely, Transaction } from 'kysely';
+import { inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
+import { newId } from '../../platform/ids.js';
+import { type OrgActor, actorLabel } from '../access/index.js';
+import { recordAudit } from '../audit/index.js';
+import * as ddl from './ddl.js';
+import { type FieldDef, type ModelChange, type ModelCreate, type ModelDef, fieldProblems } from './fields.js';
+import { type ModelCache, inverseRelations, toModel } from './model-cache.js';
+import { schemaErrors } from './schema.errors.js';
+import * as repo from './schema.repo.js';
+
+export interface SchemaContext {
+  db: Kysely<repo.SchemaTables>;
+  cache: ModelCache;
+}
+
+type Trx = Transaction<repo.SchemaTables>;
+const asObj = (trx: Trx) => trx as unknown as Transaction<object>;
+
+function unsafe(field: string, reason: string, fix: string): never {
+  throw schemaErrors.MODEL_CHANGE_UNSAFE(`${field}: ${reason}. ${fix}`, { field, reason, fix });
+}
+
+/** Turns a database refusal during DDL into a 422 that names the field. */
+async function onField<T>(field: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    switch (pgErrorCode(err)) {
+      case '23514':
+        return unsafe(field, `existing rows do not satisfy the new ${what}`, 'Fix those values first, or relax the constraint');
+      case '23505':
+        return unsafe(field, 'existing rows hold duplicate values', 'Remove the duplicates first, or leave the field non-unique');
+      case '23502':
+        return unsafe(field, 'existing rows have no value', 'Give a default, or fill the values first');
+      case '22P02':
+      case '22007':
+      case '22008':
+      case '22003':
+      case '42804':
+        return unsafe(field, `existing values cannot be converted (${what})`, 'Convert or clear those values first, or add a new field and copy');
+      default:
+        throw err;
+    }
+  }
+}
+
+async function requireTargets(trx: Trx, orgId: string, self: string, fields: FieldDef[]) {
+  for (const f of fields) {
+    if (f.type !== 'relation' || f.target === self) continue;
+    if (!(await repo.findModel(trx, orgId, f.target))) {
+      throw schemaErrors.MODEL_RELATION_TARGET_MISSING(`Field "${f.name}" relates to "${f.target}", which does not exist. Create it first.`, { field: f.name, target: f.target });
+    }
+  }
+}
+
+function assertConsistent(fields: FieldDef[]) {
+  const problems = fieldProblems(fields);
+  if (problems.length) throw schemaErrors.MODEL_INVALID(`The model definition has ${problems.length} problem(s): ${problems[0]!.message}.`, problems);
+}
+
+export async function createModel(ctx: SchemaContext, actor: OrgActor, input: ModelCreate, ip: string): Promise<ModelDef> {
+  assertConsistent(input.fields);
+  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+    const schema = await repo.orgSchemaName(trx, actor.orgId);
+    if (await repo.findModel(trx, actor.orgId, input.name)) throw schemaErrors.MODEL_NAME_TAKEN();
+    await requireTargets(trx, actor.orgId, input.name, input.fields);
+    await ddl.createModelTable(asObj(trx), schema, input.name);
+    for (const f of input.fields) await ddl.addField(asObj(trx), schema, input.name, f);
+    const row = await repo.insertModel(trx, { id: newId(), orgId: actor.orgId, name: input.name, label: input.label ?? input.name, description: input.description ?? '', fields: input.fields });
+    await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: row.id, version: 1, change: { create: input }, fields: input.fields, name: input.name, actor: labelOf(actor) });
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_CREATE', target: { type: 'model', id: row.id }, ip, details: { name: input.name, fields: input.fields.length } });
+    afterCommit(() => ctx.cache.forget(actor.orgId));
+    return toModel(row);
+  }).catch((err: unknown) => {
+    if (isUniqueViolation(err)) throw schemaErrors.MODEL_NAME_TAKEN();
+    throw err;
+  });
+}
+
+const labelOf = (a: OrgActor) => {
+  const l = actorLabel(a);
+  return `${l.type}:${l.id ?? ''}`;
+};
+
+/** Conversions Postgres performs for every value, or refuses as a whole (then nothing changes). */
+const CONVERTIBLE: Record<string, string[]> = {
+  string: ['text', 'enum', 'integer', 'number', 'boolean', 'date', 'datetime'],
+  text: ['string', 'enum', 'integer', 'number', 'boolean', 'date', 'datetime'],
+  enum: ['string', 'text'],
+  integer: ['number', 'string', 'text'],
+  number: ['integer', 'string', 'text'],
+  boolean: ['string', 'text'],
+  date: ['datetime', 'string', 'text'],
+  datetime: ['string', 'text'],
+  json: [],
+  array: [],
+  relation: [],
+};
+
+async function changeField(trx: Trx, schema: string, table: string, from: FieldDef, to: FieldDef, hasData: boolean) {
+  const t = asObj(trx);
+  const name = to.name;
+  if ((from.type === 'relation') !== (to.type === 'relation')) unsafe(name, 'a relation cannot become a plain field or the reverse', 'Drop the field and add a new one');
+  if (from.type === 'relation' && to.type === 'relation' && from.target !== to.target) unsafe(name, 'a relation cannot change its target', 'Drop the field and add a new one');
+  if (from.type === 'array' && to.type === 'array' && from.items !== to.items) unsafe(name, `array items cannot change from ${from.items} to ${to.items}`, 'Add a new field and copy the values');
+  if (from.type !== to.type && !CONVERTIBLE[from.type]?.includes(to.type)) {
+    unsafe(name, `${from.type} cannot be converted to ${to.type}`, 'Add a new field of the new type and copy the values');
+  }
+  if (from.type === 'number' && to.type === 'integer' && hasData) {
+    const fractional = await ddl.countWhere(t, schema, table, ddl.fractionalWhere(name));
+    if (fractional > 0) unsafe(name, `${fractional} row(s) hold fractional numbers that integer would round`, 'Round them first');
+  }
+  await ddl.dropConstraints(t, schema, table, name);
+  if (ddl.columnType(from) !== ddl.columnType(to)) await onField(name, `type ${to.type}`, () => ddl.alterType(t, schema, table, name, to));
+  if (to.required && hasData) {
+    const empty = await ddl.countWhere(t, schema, table, ddl.isNullWhere(name));
+    if (empty > 0) {
+      if (!('default' in to) || to.default === undefined) unsafe(name, `${empty} row(s) have no value, so it cannot become required`, 'Give a default to fill them, or fill the values first');
+      await ddl.fillNulls(t, schema, table, to);
+    }
+  }
+  if (to.type !== 'relation' && to.unique && hasData) {
+    const dups = await ddl.duplicateCount(t, schema, table, name);
+    if (dups > 0) unsafe(name, `${dups} value(s) occur more than once, so it cannot become unique`, 'Remove the duplicates first');
+  }
+  await ddl.setDefault(t, schema, table, to);
+  await onField(name, 'constraints', () => ddl.applyConstraints(t, schema, table, to));
+}
+
+export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: string, change: ModelChange, ip: string): Promise<ModelDef> {
+  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+    const t = asObj(trx);
+    const current = await repo.lockModel(trx, actor.orgId, name);
+    if (!current) throw schemaErrors.MODEL_NOT_FOUND();
+    const schema = await repo.orgSchemaName(trx, actor.orgId);
+    let fields = [...current.fields];
+    const find = (n: string) => {
+      const f = fields.find((x) => x.name === n);
+      if (!f) throw schemaErrors.MODEL_FIELD_NOT_FOUND(`Model "${name}" has no field "${n}".`, { field: n });
+      return f;
+    };
+    const hasData = await ddl.hasRows(t, schema, name);
+
+    for (const r of change.renameFields ?? []) {
+      const f = find(r.from);
+      if (fields.some((x) => x.name === r.to)) throw schemaErrors.MODEL_INVALID(`Field "${r.to}" exists already.`, [{ field: r.to, code: 'duplicate', message: 'exists already' }]);
+      await ddl.renameColumn(t, schema, name, r.from, r.to);
+      fields = fields.map((x) => (x === f ? { ...x, name: r.to } : x));
+    }
+    for (const d of change.dropFields ?? []) {
+      find(d);
+      await ddl.dropColumn(t, schema, name, d);
+      fields = fields.filter((x) => x.name !== d);
+    }
+    for (const u of change.updateFields ?? []) {
+      const from = find(u.name);
+      await changeField(trx, schema, name, from, u, hasData);
+      fields = fields.map((x) => (x.name === u.name ? u : x));
+    }
+    await requireTargets(trx, actor.orgId, name, change.addFields ?? []);
+    for (const a of change.addFields ?? []) {
+      if (fields.some((x) => x.name === a.name)) throw schemaErrors.MODEL_INVALID(`Field "${a.name}" exists already.`, [{ field: a.name, code: 'duplicate', message: 'exists already' }]);
+      if (a.required && hasData && (!('default' in a) || a.default === undefined)) {
+        unsafe(a.name, 'a required field without a default cannot be added to a model that has records', 'Give it a default, or add it as optional, fill it, then make it required');
+      }
+      await onField(a.name, 'field', () => ddl.addField(t, schema, name, a));
+      fields.push(a);
+    }
+    assertConsistent(fields);
+
+    let newName = name;
+    if (change.rename && change.rename !== name) {
+      if (await repo.findModel(trx, actor.orgId, change.rename)) throw schemaErrors.MODEL_NAME_TAKEN();
+      await ddl.renameTable(t, schema, name, change.rename);
+      newName = change.rename;
+      fields = fields.map((f) => (f.type === 'relation' && f.target === name ? { ...f, target: newName } : f));
+      // Relations elsewhere follow the table in Postgres; their definitions follow here.
+      for (const other of await repo.listModels(trx, actor.orgId)) {
+        if (other.id === current.id) continue;
+        if (!other.fields.some((f) => f.type === 'relation' && f.target === name)) continue;
+        const retargeted = other.fields.map((f) => (f.type === 'relation' && f.target === name ? { ...f, target: newName } : f));
+        await repo.updateModel(trx, other.id, { name: other.name, label: other.label, description: other.description, fields: retargeted, version: other.version + 1 });
+        await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: other.id, version: other.version + 1, change: { retarget: { from: name, to: newName } }, fields: retargeted, name: other.name, actor: labelOf(actor) });
+      }
+    }
+    const version = current.version + 1;
+    const row = await repo.updateModel(trx, current.id, {
+      name: newName,
+      label: change.label ?? (current.label === name && change.rename ? newName : current.label),
+      description: change.description ?? current.description,
+      fields,
+      version,
+    });
+    await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: current.id, version, change, fields, name: newName, actor: labelOf(actor) });
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_UPDATE', target: { type: 'model', id: current.id }, ip, details: { name: newName, version, change: Object.keys(change) } });
+    afterCommit(() => ctx.cache.forget(actor.orgId));
+    return toModel(row);
+  });
+}
+
+export async function deleteModel(ctx: SchemaContext, actor: OrgActor, name: string, ip: string): Promise<void> {
+  await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+    const current = await repo.lockModel(trx, actor.orgId, name);
+    if (!current) throw schemaErrors.MODEL_NOT_FOUND();
+    const users = (await repo.listModels(trx, actor.orgId)).filter((m) => m.id !== current.id && m.fields.some((f) => f.type === 'relation' && f.target === name));
+    if (users.length) {
+      const list = users.map((m) => `${m.name}.${m.fields.find((f) => f.type === 'relation' && f.target === name)?.name ?? '?'}`);
+      throw schemaErrors.MODEL_IN_USE(`Model "${name}" is the target of ${list.join(', ')}; drop those fields first.`, { relations: list });
+    }
+    const schema = await repo.orgSchemaName(trx, actor.orgId);
+    await ddl.dropTable(asObj(trx), schema, name);
+    await repo.deleteModel(trx, current.id);
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_DELETE', target: { type: 'model', id: current.id }, ip, details: { name } });
+    afterCommit(() => ctx.cache.forget(actor.orgId));
+  });
+}
+
+export async function getModel(ctx: SchemaContext, actor: OrgActor, name: string) {
+  const { byName } = await ctx.cache.get(actor.orgId);
+  const m = byName.get(name);
+  if (!m) throw schemaErrors.MODEL_NOT_FOUND(`No model "${name.slice(0, 100)}" in this organization.`);
+  return { ...m, inverse: inverseRelations(byName, name) };
+}
+
+export async function listModelDefs(ctx: SchemaContext, actor: OrgActor) {
+  const { byName } = await ctx.cache.get(actor.orgId);
+  return [...byName.values()].map((m) => ({ ...m, inverse: inverseRelations(byName, m.name) }));
+}
+
+export async function modelVersions(ctx: SchemaContext, actor: OrgActor, name: string) {
+  const m = await getModel(ctx, actor, name);
+  return (await repo.listVersions(ctx.db, m.id)).map((v) => ({ version: v.version, name: v.name, change: v.change, fields: v.fields, actor: v.actor, createdAt: v.created_at.toISOString() }));
+}
+
+/** Models as nodes and relations as edges, for the ER view (React Flow shapes). */
+export async function schemaDiagram(ctx: SchemaContext, actor: OrgActor) {
+  const { byName } = await ctx.cache.get(actor.orgId);
+  const models = [...byName.values()];
+  return {
+    nodes: models.map((m) => ({ id: m.name, label: m.label, fields: m.fields.map((f) => ({ name: f.name, type: f.type, required: Boolean(f.required), unique: Boolean(f.unique) || (f.type === 'relation' && f.kind === 'one-to-one') })) })),
+    edges: models.flatMap((m) =>
+      m.fields.flatMap((f) =>
+        f.type === 'relation'
+          ? [{ id: `${m.name}.${f.name}`, source: m.name, target: f.target, field: f.name, kind: f.kind, onDelete: f.onDelete, inverse: inverseRelations(byName, f.target).find((i) => i.model === m.name && i.field === f.name)?.name ?? null }]
+          : [],
+      ),
+    ),
+  };
+}

@@ -1,0 +1,48 @@
+import { expect, it } from 'vitest';
+import { describeEachDb } from '../testing/harness.js';
+
+describeEachDb('database platform', (h) => {
+  it('regression: a failed parameterized query leaves the connection usable (PGlite node-postgres adapter bug)', async () => {
+    const pool = h().db.pool;
+    await pool.query('create table reg_adapter (id int primary key, n int check (n > 0))');
+    await pool.query('insert into reg_adapter values ($1, $2)', [1, 1]);
+    await expect(pool.query('insert into reg_adapter values ($1, $2)', [1, 1])).rejects.toMatchObject({ code: '23505' });
+    await expect(pool.query('insert into reg_adapter values ($1, $2)', [2, -1])).rejects.toMatchObject({ code: '23514' });
+    await expect(pool.query('insert into reg_adapter values ($1, $2)', [1, 5])).rejects.toMatchObject({ code: '23505' });
+    expect((await pool.query('select count(*)::int as n from reg_adapter where id = $1', [1])).rows[0]!.n).toBe(1);
+    await pool.query('drop table reg_adapter');
+  });
+
+  it('returns the same JavaScript values on both databases', async () => {
+    const r = await h().db.pool.query(
+      `select 9007199254740991::bigint as big, '2024-02-29'::date as d, '2024-02-29T10:00:00Z'::timestamptz as ts,
+              '{"a":[1]}'::jsonb as j, array[1,2]::bigint[] as ia, array['x']::text[] as ta, '\\x0102'::bytea as b, 1.5::float8 as f`,
+    );
+    const row = r.rows[0]!;
+    expect(row.big).toBe(9007199254740991);
+    expect(row.d).toBe('2024-02-29');
+    expect((row.ts as Date).toISOString()).toBe('2024-02-29T10:00:00.000Z');
+    expect(row.j).toEqual({ a: [1] });
+    expect(row.ia).toEqual([1, 2]);
+    expect(row.ta).toEqual(['x']);
+    expect(Buffer.isBuffer(row.b)).toBe(true);
+    expect([...(row.b as Buffer)]).toEqual([1, 2]);
+    expect(row.f).toBe(1.5);
+  });
+
+  it('serializes concurrent transactions on the single embedded connection without interleaving', async () => {
+    const { kysely } = h().db;
+    const { sql } = await import('kysely');
+    await sql`create table reg_tx (n int)`.execute(kysely);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        kysely.transaction().execute(async (trx) => {
+          await sql`insert into reg_tx values (${i})`.execute(trx);
+          if (i % 2) throw new Error('roll back');
+        }).catch(() => undefined),
+      ),
+    );
+    const r = await h().db.pool.query('select count(*)::int as n from reg_tx');
+    expect(r.rows[0]!.n).toBe(5);
+  });
+});
