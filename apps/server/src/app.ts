@@ -21,6 +21,7 @@ import {
 import { adminRoutes, systemRoutes } from './modules/system/index.js';
 import { Keyring, type VaultContext, createVaultContext, vaultRoutes } from './modules/vault/index.js';
 import { ModelCache, type SchemaContext, type SchemaTables, schemaRoutes } from './modules/schema/index.js';
+import { recordRoutes } from './modules/records/index.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(vaultRoutes(vault));
     await app.register(auditRoutes(db.kysely));
     await app.register(schemaRoutes(schema));
+    await app.register(recordRoutes({ db: db.kysely, cache: schema.cache }));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));

@@ -18,7 +18,8 @@ interface World {
   aMember: TestUser;
   b: TestUser;
   bKey: string;
-  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string };
+  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string; recordA: string };
+  schemaA: string;
 }
 
 async function buildWorld(h: Harness): Promise<World> {
@@ -32,24 +33,31 @@ async function buildWorld(h: Harness): Promise<World> {
   const secret = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-secret', provider: 'generic', value: 'value-of-a-1234' } })).json().data;
   const model = await h.request({ method: 'POST', url: '/api/v1/models', token: a.token, body: { name: 'a_things', fields: [{ name: 'title', type: 'string' }] } });
   if (model.statusCode !== 201) throw new Error(model.body);
-  return { a, aMember, b, bKey, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token } };
+  const record = (await h.request({ method: 'POST', url: '/api/v1/data/a_things', token: a.token, body: { title: 'private to A' } })).json().data;
+  const schemaA = (await h.request({ method: 'GET', url: '/api/v1/me', token: a.token })).json().data.organization.schema as string;
+  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token, recordA: record.id } };
 }
 
 /** A digest of every system table: "nothing changed" means this is equal before and after. */
-async function fingerprint(h: Harness): Promise<string> {
+async function fingerprint(h: Harness, w?: World): Promise<string> {
   const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions'];
   const parts: string[] = [];
   for (const t of tables) {
     const r = await h.db.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from ${t} x`);
     parts.push(`${t}:${r.rows[0]!.n}:${r.rows[0]!.d}`);
   }
+  if (w) {
+    const r = await h.db.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from "${w.schemaA}".a_things x`);
+    parts.push(`a_things:${r.rows[0]!.n}:${r.rows[0]!.d}`);
+  }
   return parts.join('|');
 }
 
 const fill = (url: string, w: World) =>
   url
-    .replace(':id', '00000000-0000-7000-8000-000000000000')
+    .replace(':id', url.includes('/data/') ? w.ids.recordA : '00000000-0000-7000-8000-000000000000')
     .replace(':name', 'a_things')
+    .replace(':model', 'a_things')
     .replace(':userId', w.ids.memberA)
     .replace(':token', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
 
@@ -70,6 +78,13 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'PATCH /api/v1/models/:name': () => ({ url: '/api/v1/models/a_things', body: { label: 'taken over' } }),
   'DELETE /api/v1/models/:name': () => ({ url: '/api/v1/models/a_things' }),
   'GET /api/v1/models/:name/versions': () => ({ url: '/api/v1/models/a_things/versions' }),
+  'GET /api/v1/data/:model': () => ({ url: '/api/v1/data/a_things' }),
+  'POST /api/v1/data/:model': () => ({ url: '/api/v1/data/a_things', body: { title: 'injected' } }),
+  'POST /api/v1/data/:model/bulk': () => ({ url: '/api/v1/data/a_things/bulk', body: { op: 'create', items: [{ title: 'injected' }] } }),
+  'GET /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}` }),
+  'PUT /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}`, body: { title: 'overwritten' } }),
+  'PATCH /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}`, body: { title: 'overwritten' } }),
+  'DELETE /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}` }),
 };
 
 /** Lists that must never show organization A's rows to B. */
@@ -110,7 +125,7 @@ describeEachDb(
     });
 
     it('no route with an id reaches another organization, with a user token or an API key', async () => {
-      const before = await fingerprint(h());
+      const before = await fingerprint(h(), w);
       for (const [route, target] of Object.entries(crossOrg)) {
         if ('exempt' in target) continue;
         const [method] = route.split(' ');
@@ -120,9 +135,10 @@ describeEachDb(
           expect(r.statusCode, `${route} as ${Object.keys(cred)[0]}: ${r.body}`).toBe(404);
           expect(r.json().error.code).toMatch(/NOT_FOUND$/);
           expect(r.body).not.toContain('a-secret');
+          expect(r.body).not.toContain('private to A');
         }
       }
-      expect(await fingerprint(h())).toBe(before);
+      expect(await fingerprint(h(), w)).toBe(before);
     });
 
     it('no list shows another organization’s rows', async () => {
@@ -157,15 +173,16 @@ describeEachDb(
         ['JSON with a trailing garbage', { payload: '{"name":"x"} trailing' }, [400]],
         ['an array instead of an object', { payload: '[1,2,3]' }, [400]],
         ['a bare string', { payload: '"hello"' }, [400]],
-        ['an unknown field', { payload: JSON.stringify({ __unknown_field__: 1 }) }, [400]],
-        ['wrong types everywhere', { payload: JSON.stringify({ name: 1, email: [], password: {}, role: 7, value: true, provider: null, organizationId: 5, expiresAt: 'soon', baseUrl: 3 }) }, [400]],
-        ['SQL in every string', { payload: JSON.stringify({ name: "x'); drop table users; --", email: "a@b.c' or 1=1 --", password: "' or ''='", role: "owner'--", organizationId: "1' or '1'='1", provider: "openai'; --", value: "'; delete from secrets; --" }) }, [400, 401, 403, 409]],
-        ['overlong strings', { payload: JSON.stringify({ name: long, email: `${long}@x.io`, password: long, value: long, role: long }) }, [400]],
+        // 422: a record body that is valid JSON but breaks the model's fields.
+        ['an unknown field', { payload: JSON.stringify({ __unknown_field__: 1 }) }, [400, 422]],
+        ['wrong types everywhere', { payload: JSON.stringify({ name: 1, email: [], password: {}, role: 7, value: true, provider: null, organizationId: 5, expiresAt: 'soon', baseUrl: 3, title: 5, op: 'x', items: 1 }) }, [400, 422]],
+        ['SQL in every string', { payload: JSON.stringify({ name: "x'); drop table users; --", email: "a@b.c' or 1=1 --", password: "' or ''='", role: "owner'--", organizationId: "1' or '1'='1", provider: "openai'; --", value: "'; delete from secrets; --", rename: "x; drop" }) }, [400, 401, 403, 409, 422]],
+        ['overlong strings', { payload: JSON.stringify({ name: long, email: `${long}@x.io`, password: long, value: long, role: long, label: long }) }, [400, 422]],
         ['prototype pollution', { payload: '{"__proto__": {"admin": true}, "name": "x"}' }, [400]],
         ['a body over the size limit', { payload: huge }, [413]],
         ['a non-JSON content type', { payload: 'name=x', type: 'text/plain' }, [415]],
       ];
-      const before = await fingerprint(h());
+      const before = await fingerprint(h(), w);
       for (const route of writes) {
         const url = fill(route.url, w);
         const token = route.url.includes('/orgs/') || route.url.endsWith('/orgs') ? w.b.token : w.a.token;
@@ -179,7 +196,7 @@ describeEachDb(
           expect(r.body, where).not.toMatch(/at .+\.(ts|js):\d+/);
         }
       }
-      expect(await fingerprint(h())).toBe(before);
+      expect(await fingerprint(h(), w)).toBe(before);
       expect(({} as Record<string, unknown>).admin).toBeUndefined();
     });
 

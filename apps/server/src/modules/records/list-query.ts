@@ -1,0 +1,152 @@
+import { type RawBuilder, sql } from 'kysely';
+import { z } from 'zod';
+import type { ModelDef } from '../schema/index.js';
+import { type FilterNode, SYSTEM_FIELDS, filterFromQuery, parseFilter } from './filter.js';
+import { recordErrors } from './records.errors.js';
+
+export interface SortKey {
+  column: string;
+  name: string;
+  desc: boolean;
+}
+
+export interface ListQuery {
+  filter: FilterNode | undefined;
+  sort: SortKey[];
+  limit: number;
+  offset: number;
+  cursor: { values: unknown[]; id: string } | undefined;
+  fields: string[] | undefined;
+  expand: string[];
+  q: string | undefined;
+  count: boolean;
+}
+
+const bad = (m: string): never => {
+  throw recordErrors.QUERY_INVALID(m);
+};
+
+const scalar = z.string().max(20_000);
+/** The query string of a list: fixed parameters plus any number of filter[...] keys. */
+export const listQuerystring = z
+  .record(z.string().max(300), z.union([scalar, z.array(scalar).max(50)]))
+  .refine((q) => Object.keys(q).length <= 250, 'too many query parameters')
+  .describe('filter[field][op]=value (nested: filter[or][0][price][gt]=5, related: filter[company.name][eq]=Acme) or filter=<JSON>; sort=-price,name; limit; offset; cursor; fields=a,b; expand=company,employees; q=text; count=exact|none');
+
+function single(q: Record<string, string | string[]>, key: string): string | undefined {
+  const v = q[key];
+  if (Array.isArray(v)) bad(`"${key}" is given more than once`);
+  return v as string | undefined;
+}
+
+function csv(s: string | undefined): string[] {
+  return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [];
+}
+
+export function parseSort(model: ModelDef, raw: string | undefined): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const part of csv(raw)) {
+    const desc = part.startsWith('-');
+    const name = desc ? part.slice(1) : part;
+    const sys = SYSTEM_FIELDS[name];
+    const f = model.fields.find((x) => x.name === name);
+    if (!sys && !f) bad(`cannot sort by unknown field "${name.slice(0, 60)}"`);
+    if (f && (f.type === 'json' || f.type === 'array')) bad(`cannot sort by ${f.type} field "${name}"`);
+    if (keys.some((k) => k.name === name)) bad(`"${name}" appears twice in sort`);
+    keys.push({ name, column: sys ? sys.column : name, desc });
+  }
+  if (keys.length > 5) bad('sort by at most 5 fields');
+  if (!keys.length) keys.push({ name: 'createdAt', column: 'created_at', desc: false });
+  if (!keys.some((k) => k.name === 'id')) keys.push({ name: 'id', column: 'id', desc: keys[keys.length - 1]!.desc });
+  return keys;
+}
+
+export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): string {
+  const values = sort.map((k) => {
+    const v = row[k.column];
+    return v instanceof Date ? v.toISOString() : v;
+  });
+  return Buffer.from(JSON.stringify({ s: sort.map((k) => `${k.desc ? '-' : ''}${k.name}`).join(','), v: values })).toString('base64url');
+}
+
+function decodeCursor(sort: SortKey[], raw: string): { values: unknown[]; id: string } {
+  let parsed: { s?: unknown; v?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { s?: unknown; v?: unknown };
+  } catch {
+    return bad('cursor is not one this API issued');
+  }
+  const spec = sort.map((k) => `${k.desc ? '-' : ''}${k.name}`).join(',');
+  if (parsed.s !== spec || !Array.isArray(parsed.v) || parsed.v.length !== sort.length) bad('cursor belongs to another sort order; start again without cursor');
+  const values = parsed.v as unknown[];
+  const id = values[values.length - 1];
+  if (typeof id !== 'string') bad('cursor is damaged');
+  return { values, id: id as string };
+}
+
+export function parseListQuery(model: ModelDef, q: Record<string, string | string[]>): ListQuery {
+  const limitRaw = single(q, 'limit');
+  const offsetRaw = single(q, 'offset');
+  const limit = limitRaw === undefined ? 50 : Number(limitRaw);
+  const offset = offsetRaw === undefined ? 0 : Number(offsetRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) bad('limit must be an integer from 1 to 1000');
+  if (!Number.isInteger(offset) || offset < 0 || offset > 10_000_000) bad('offset must be a non-negative integer');
+  const sort = parseSort(model, single(q, 'sort'));
+  const cursorRaw = single(q, 'cursor');
+  if (cursorRaw && offset) bad('use cursor or offset, not both');
+  const fields = single(q, 'fields') !== undefined ? csv(single(q, 'fields')) : undefined;
+  for (const f of fields ?? []) if (!model.fields.some((x) => x.name === f) && !SYSTEM_FIELDS[f]) bad(`unknown field "${f.slice(0, 60)}" in fields`);
+  const countRaw = single(q, 'count') ?? 'none';
+  if (countRaw !== 'exact' && countRaw !== 'none') bad('count must be exact or none');
+  const qText = single(q, 'q');
+  if (qText !== undefined && qText.length > 500) bad('q is longer than 500 characters');
+  for (const key of Object.keys(q)) {
+    if (!['limit', 'offset', 'sort', 'cursor', 'fields', 'expand', 'q', 'count', 'filter'].includes(key) && !key.startsWith('filter[')) bad(`unknown query parameter "${key.slice(0, 60)}"`);
+  }
+  return {
+    filter: parseFilter(filterFromQuery(q)),
+    sort,
+    limit,
+    offset,
+    cursor: cursorRaw ? decodeCursor(sort, cursorRaw) : undefined,
+    fields,
+    expand: csv(single(q, 'expand')),
+    q: qText?.trim() || undefined,
+    count: countRaw === 'exact',
+  };
+}
+
+const CAST: Record<string, string> = { string: 'text', text: 'text', enum: 'text', integer: 'bigint', number: 'double precision', boolean: 'boolean', date: 'date', datetime: 'timestamptz', relation: 'uuid', uuid: 'uuid' };
+
+function castOf(model: ModelDef, k: SortKey): string {
+  const sys = SYSTEM_FIELDS[k.name];
+  if (sys) return CAST[sys.type]!;
+  return CAST[model.fields.find((f) => f.name === k.name)!.type]!;
+}
+
+/**
+ * Keyset condition "after the cursor row" for any mix of directions, nulls included
+ * (Postgres orders nulls last ascending and first descending):
+ *   (k1 after v1) or (k1 tie v1 and k2 after v2) or …
+ */
+export function afterCursor(model: ModelDef, alias: string, sort: SortKey[], values: unknown[]): RawBuilder<boolean> {
+  const ors: RawBuilder<boolean>[] = [];
+  const ties: RawBuilder<boolean>[] = [];
+  sort.forEach((k, i) => {
+    const col = sql.ref(`${alias}.${k.column}`);
+    const v = values[i];
+    const val = sql`${sql.val(v)}::${sql.raw(castOf(model, k))}`;
+    let after: RawBuilder<boolean>;
+    let tie: RawBuilder<boolean>;
+    if (v === null || v === undefined) {
+      after = k.desc ? sql<boolean>`${col} is not null` : sql<boolean>`false`;
+      tie = sql<boolean>`${col} is null`;
+    } else {
+      after = k.desc ? sql<boolean>`${col} < ${val}` : sql<boolean>`(${col} > ${val} or ${col} is null)`;
+      tie = sql<boolean>`${col} = ${val}`;
+    }
+    ors.push(ties.length ? sql<boolean>`(${sql.join([...ties, after], sql` and `)})` : after);
+    ties.push(tie);
+  });
+  return sql<boolean>`(${sql.join(ors, sql` or `)})`;
+}

@@ -1,0 +1,76 @@
+import { listMetaSchema } from '@infinity/contracts';
+import { z } from 'zod';
+import { type App, listMeta } from '../../platform/http/index.js';
+import { orgActorOf } from '../access/index.js';
+import { listQuerystring, parseListQuery } from './list-query.js';
+import * as records from './records.service.js';
+
+const recordSchema = z.record(z.string(), z.unknown()).describe('id, createdAt, updatedAt, createdBy, updatedBy and the model’s fields by name');
+const modelParams = z.strictObject({ model: z.string().min(1).max(63) });
+const recordParams = z.strictObject({ model: z.string().min(1).max(63), id: z.uuid({ message: 'must be a record id (UUID)' }) });
+const body = z.record(z.string().max(100), z.unknown()).describe('Field values by name; unknown fields are refused');
+const getQuery = z.strictObject({ expand: z.string().max(500).optional(), fields: z.string().max(2000).optional() });
+const csv = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+
+export function recordRoutes(ctx: records.RecordsContext) {
+  return async (app: App) => {
+    app.get('/api/v1/data/:model', {
+      config: { access: { permission: 'records:read' } },
+      schema: { tags: ['records'], summary: 'List records: filter, sort, page (offset or cursor), fields, expand, q, count', params: modelParams, querystring: listQuerystring, response: { 200: z.object({ data: z.array(recordSchema), meta: listMetaSchema }) } },
+      handler: async (request) => {
+        const actor = orgActorOf(request);
+        const { model } = await records.requireModel(ctx, actor, request.params.model);
+        const q = parseListQuery(model, request.query);
+        const r = await records.listRecords(ctx, actor, request.params.model, q);
+        return { data: r.data, meta: listMeta(r.total, q.limit, q.offset, r.nextCursor) };
+      },
+    });
+    app.post('/api/v1/data/:model', {
+      config: { access: { permission: 'records:write' } },
+      schema: { tags: ['records'], summary: 'Create a record', params: modelParams, body, response: { 201: z.object({ data: recordSchema }) } },
+      handler: async (request, reply) => reply.status(201).send({ data: await records.createRecord(ctx, orgActorOf(request), request.params.model, request.body) }),
+    });
+    app.get('/api/v1/data/:model/:id', {
+      config: { access: { permission: 'records:read' } },
+      schema: { tags: ['records'], params: recordParams, querystring: getQuery, response: { 200: z.object({ data: recordSchema }) } },
+      handler: async (request) => {
+        const expand = csv(request.query.expand);
+        const fields = csv(request.query.fields);
+        return { data: await records.getRecord(ctx, orgActorOf(request), request.params.model, request.params.id, { ...(expand ? { expand } : {}), ...(fields ? { fields } : {}) }) };
+      },
+    });
+    app.put('/api/v1/data/:model/:id', {
+      config: { access: { permission: 'records:write' } },
+      schema: { tags: ['records'], summary: 'Replace a record (absent fields return to their default or null)', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
+      handler: async (request) => ({ data: await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, true) }),
+    });
+    app.patch('/api/v1/data/:model/:id', {
+      config: { access: { permission: 'records:write' } },
+      schema: { tags: ['records'], summary: 'Update some fields of a record', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
+      handler: async (request) => ({ data: await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, false) }),
+    });
+    app.delete('/api/v1/data/:model/:id', {
+      config: { access: { permission: 'records:write' } },
+      schema: { tags: ['records'], params: recordParams },
+      handler: async (request, reply) => {
+        await records.deleteRecord(ctx, orgActorOf(request), request.params.model, request.params.id);
+        return reply.status(204).send();
+      },
+    });
+    app.post('/api/v1/data/:model/bulk', {
+      config: { access: { permission: 'records:write' } },
+      schema: {
+        tags: ['records'],
+        summary: 'Create, update, upsert or delete up to 10,000 records in one transaction (all or nothing)',
+        params: modelParams,
+        body: z.strictObject({
+          op: z.enum(['create', 'update', 'upsert', 'delete']),
+          items: z.array(z.unknown()).min(1).max(10_000),
+          key: z.string().max(63).optional().describe('upsert: id (default) or a unique field'),
+        }),
+        response: { 200: z.object({ data: z.object({ op: z.string(), count: z.number() }) }) },
+      },
+      handler: async (request) => ({ data: await records.bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key) }),
+    });
+  };
+}

@@ -1,0 +1,316 @@
+import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
+import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
+import { newId } from '../../platform/ids.js';
+import { type OrgActor, actorLabel } from '../access/index.js';
+import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
+import { compileFilter } from './filter.js';
+import { type ListQuery, afterCursor, encodeCursor } from './list-query.js';
+import { recordErrors } from './records.errors.js';
+import { issuesOf, recordSchemas } from './validate.js';
+
+export interface RecordsContext {
+  db: Kysely<object>;
+  cache: ModelCache;
+}
+
+export type ApiRecord = Record<string, unknown>;
+const EXPAND_MANY_LIMIT = 50;
+
+export async function requireModel(ctx: RecordsContext, actor: OrgActor, name: string): Promise<{ model: ModelDef; models: OrgModels }> {
+  const models = await ctx.cache.get(actor.orgId);
+  const model = models.byName.get(name);
+  if (!model) throw schemaErrors.MODEL_NOT_FOUND(`No model "${name.slice(0, 100)}" in this organization.`);
+  return { model, models };
+}
+
+const schemasByVersion = new Map<string, ReturnType<typeof recordSchemas>>();
+function schemasOf(model: ModelDef) {
+  const key = `${model.id}:${model.version}`;
+  let s = schemasByVersion.get(key);
+  if (!s) {
+    if (schemasByVersion.size > 5000) schemasByVersion.clear();
+    s = recordSchemas(model.fields);
+    schemasByVersion.set(key, s);
+  }
+  return s;
+}
+
+function validate(model: ModelDef, body: unknown, mode: 'full' | 'partial', prefix = ''): Record<string, unknown> {
+  const r = schemasOf(model)[mode].safeParse(body);
+  if (!r.success) {
+    const details = issuesOf(r.error, prefix);
+    throw recordErrors.RECORD_INVALID(`${details.length} invalid value(s): ${details[0]?.field} ${details[0]?.message}.`, details);
+  }
+  return r.data;
+}
+
+/** Row from the database → record as the API shows it. */
+export function toRecord(model: ModelDef, row: Record<string, unknown>, only?: string[]): ApiRecord {
+  const out: ApiRecord = { id: row.id };
+  const want = (n: string) => !only || only.includes(n);
+  if (want('createdAt') && row.created_at !== undefined) out.createdAt = (row.created_at as Date).toISOString();
+  if (want('updatedAt') && row.updated_at !== undefined) out.updatedAt = (row.updated_at as Date).toISOString();
+  if (want('createdBy') && row.created_by !== undefined) out.createdBy = row.created_by;
+  if (want('updatedBy') && row.updated_by !== undefined) out.updatedBy = row.updated_by;
+  for (const f of model.fields) {
+    if (!want(f.name) || !(f.name in row)) continue;
+    const v = row[f.name];
+    out[f.name] = v instanceof Date ? v.toISOString() : v;
+  }
+  return out;
+}
+
+/** A value as a bound parameter for its column (JSON is sent as text: pg would make a JS array a Postgres array). */
+function param(f: FieldDef, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (f.type === 'json') return JSON.stringify(v);
+  return v;
+}
+
+const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
+
+/** Maps constraint errors to answers that name the field or relation; anything else is rethrown. */
+function explain(model: ModelDef, models: OrgModels, err: unknown, index?: number): never {
+  const e = err as { code?: string; detail?: string; table?: string; constraint?: string };
+  const at = index === undefined ? {} : { index };
+  switch (pgErrorCode(err)) {
+    case '23505': {
+      const field = /Key \(([^)]+)\)=/.exec(e.detail ?? '')?.[1] ?? 'unknown';
+      throw recordErrors.RECORD_UNIQUE_VIOLATION(`Another ${model.name} record already has this ${field}.`, [{ ...at, field, code: 'unique', message: 'already taken' }]);
+    }
+    // PostgreSQL 18 reports ON DELETE RESTRICT as 23001 ("is referenced from"); 15 as 23503 ("is still referenced").
+    case '23001':
+    case '23503': {
+      if (pgErrorCode(err) === '23001' || /is (still )?referenced from/.test(e.detail ?? '')) {
+        const from = e.table ?? '';
+        const fk = models.byName.get(from)?.fields.find((f) => f.type === 'relation' && f.target === model.name);
+        const relation = fk ? `${from}.${fk.name}` : from;
+        throw recordErrors.RECORD_DELETE_RESTRICTED(`Records of ${from} still point at this ${model.name} through ${relation} (onDelete: restrict). Delete or reassign them first.`, [{ ...at, relation, code: 'restrict' }]);
+      }
+      const field = /Key \(([^)]+)\)=/.exec(e.detail ?? '')?.[1] ?? 'unknown';
+      const target = model.fields.find((f) => f.name === field);
+      throw recordErrors.RECORD_RELATION_INVALID(`${field} names no existing ${target?.type === 'relation' ? target.target : ''} record.`, [{ ...at, field, code: 'relation_missing', message: 'no such record' }]);
+    }
+    case '23514':
+    case '23502':
+      throw recordErrors.RECORD_INVALID('A value breaks a constraint of the model.', [{ ...at, field: e.constraint ?? 'unknown', code: 'constraint', message: 'violates the model’s constraints' }]);
+    case '42703':
+    case '42P01':
+      throw recordErrors.QUERY_INVALID('The model changed during this request; retry.');
+    default:
+      throw err;
+  }
+}
+
+function whereFor(model: ModelDef, models: OrgModels, q: Pick<ListQuery, 'filter' | 'q'>): RawBuilder<boolean> {
+  const parts: RawBuilder<boolean>[] = [];
+  if (q.filter) parts.push(compileFilter({ model, models }, 't', q.filter));
+  if (q.q) {
+    const texts = model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum');
+    if (!texts.length) throw recordErrors.QUERY_INVALID(`Model ${model.name} has no text fields to search with q.`);
+    const doc = sql`concat_ws(' ', ${sql.join(texts.map((f) => sql.ref(`t.${f.name}`)))})`;
+    parts.push(sql<boolean>`(to_tsvector('simple', ${doc}) @@ plainto_tsquery('simple', ${q.q}) or ${doc} ilike ${`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`);
+  }
+  return parts.length ? sql<boolean>`${sql.join(parts, sql` and `)}` : sql<boolean>`true`;
+}
+
+export async function listRecords(ctx: RecordsContext, actor: OrgActor, name: string, q: ListQuery) {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const where = whereFor(model, models, q);
+  const keyset = q.cursor ? afterCursor(model, 't', q.sort, q.cursor.values) : sql<boolean>`true`;
+  const order = sql.join(q.sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
+  const rows = await sql<Record<string, unknown>>`
+    select t.* from ${table(models, name)} t where ${where} and ${keyset}
+    order by ${order} limit ${q.limit + 1} offset ${q.offset}`
+    .execute(ctx.db)
+    .catch((err: unknown) => explain(model, models, err));
+  const page = rows.rows.slice(0, q.limit);
+  const more = rows.rows.length > q.limit;
+  let total: number | null = null;
+  if (q.count) {
+    const c = await sql<{ n: number }>`select count(*)::int as n from ${table(models, name)} t where ${where}`.execute(ctx.db);
+    total = c.rows[0]?.n ?? 0;
+  }
+  const data = page.map((r) => toRecord(model, r, q.fields));
+  if (q.expand.length) await expand(ctx, models, model, page, data, q.expand);
+  return { data, total, nextCursor: more && page.length ? encodeCursor(q.sort, page[page.length - 1]!) : null };
+}
+
+/** One level of relations: forward ones become the related record, inverse ones a list (at most 50). */
+async function expand(ctx: RecordsContext, models: OrgModels, model: ModelDef, rows: Record<string, unknown>[], out: ApiRecord[], names: string[]) {
+  const inverse = inverseRelations(models.byName, model.name);
+  for (const name of names) {
+    const fwd = model.fields.find((f) => f.name === name);
+    if (fwd?.type === 'relation') {
+      const target = models.byName.get(fwd.target)!;
+      const ids = [...new Set(rows.map((r) => r[name]).filter((v): v is string => typeof v === 'string'))];
+      const found = ids.length ? (await sql<Record<string, unknown>>`select * from ${table(models, target.name)} where id = any(${sql.val(ids)}::uuid[])`.execute(ctx.db)).rows : [];
+      const byId = new Map(found.map((r) => [r.id as string, toRecord(target, r)]));
+      out.forEach((rec, i) => {
+        const id = rows[i]![name];
+        rec[name] = typeof id === 'string' ? (byId.get(id) ?? null) : null;
+      });
+      continue;
+    }
+    const inv = inverse.find((i) => i.name === name);
+    if (!inv) throw recordErrors.QUERY_INVALID(`"${name.slice(0, 60)}" is not a relation of ${model.name} (expand takes ${[...model.fields.filter((f) => f.type === 'relation').map((f) => f.name), ...inverse.map((i) => i.name)].join(', ') || 'nothing here'}).`);
+    const source = models.byName.get(inv.model)!;
+    const ids = rows.map((r) => r.id as string);
+    const children = ids.length
+      ? (
+          await sql<Record<string, unknown>>`
+            select * from (
+              select c.*, row_number() over (partition by ${sql.ref(`c.${inv.field}`)} order by c.created_at, c.id) as _rn
+              from ${table(models, source.name)} c where ${sql.ref(`c.${inv.field}`)} = any(${sql.val(ids)}::uuid[])
+            ) x where _rn <= ${EXPAND_MANY_LIMIT}`.execute(ctx.db)
+        ).rows
+      : [];
+    const byParent = new Map<string, ApiRecord[]>();
+    for (const c of children) {
+      const p = c[inv.field] as string;
+      if (!byParent.has(p)) byParent.set(p, []);
+      byParent.get(p)!.push(toRecord(source, c));
+    }
+    out.forEach((rec, i) => {
+      const list = byParent.get(ids[i]!) ?? [];
+      rec[name] = inv.kind === 'one-to-one' ? (list[0] ?? null) : list;
+    });
+  }
+}
+
+export async function getRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, opts: { expand?: string[]; fields?: string[] } = {}) {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const r = await sql<Record<string, unknown>>`select * from ${table(models, name)} where id = ${id}::uuid`.execute(ctx.db);
+  const row = r.rows[0];
+  if (!row) throw recordErrors.RECORD_NOT_FOUND();
+  const out = [toRecord(model, row, opts.fields)];
+  if (opts.expand?.length) await expand(ctx, models, model, [row], out, opts.expand);
+  return out[0]!;
+}
+
+/** One multi-row INSERT; `ids` gives explicit ids (upsert by id), otherwise new UUID v7s. */
+function insertSql(models: OrgModels, model: ModelDef, rows: Record<string, unknown>[], who: string, ids?: string[]) {
+  const cols = model.fields.filter((f) => rows.some((r) => r[f.name] !== undefined));
+  const tuples = rows.map((r, i) => {
+    const vals = [sql`${ids?.[i] ?? newId()}::uuid`, sql`${who}`, sql`${who}`, ...cols.map((f) => (r[f.name] === undefined ? sql`default` : sql`${param(f, r[f.name])}`))];
+    return sql`(${sql.join(vals)})`;
+  });
+  return sql<Record<string, unknown>>`insert into ${table(models, model.name)} (id, created_by, updated_by${sql.raw(cols.length ? ', ' : '')}${sql.join(cols.map((f) => sql.id(f.name)))}) values ${sql.join(tuples)} returning *`;
+}
+
+const who = (actor: OrgActor) => {
+  const l = actorLabel(actor);
+  return `${l.type}:${l.id ?? ''}`;
+};
+
+export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: string, body: unknown) {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const values = validate(model, body, 'full');
+  const r = await insertSql(models, model, [values], who(actor)).execute(ctx.db).catch((err: unknown) => explain(model, models, err));
+  return toRecord(model, r.rows[0]!);
+}
+
+async function updateOne(exec: Kysely<object> | Transaction<object>, models: OrgModels, model: ModelDef, id: string, values: Record<string, unknown>, actor: OrgActor, replace: boolean) {
+  const sets = model.fields
+    .filter((f) => replace || values[f.name] !== undefined)
+    .map((f) => {
+      const v = values[f.name];
+      if (v === undefined) return sql`${sql.id(f.name)} = default`;
+      return sql`${sql.id(f.name)} = ${param(f, v)}`;
+    });
+  sets.push(sql`updated_at = now()`, sql`updated_by = ${who(actor)}`);
+  const r = await sql<Record<string, unknown>>`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid returning *`.execute(exec);
+  return r.rows[0];
+}
+
+export async function updateRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, body: unknown, replace: boolean) {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const values = validate(model, body, replace ? 'full' : 'partial');
+  const row = await updateOne(ctx.db, models, model, id, values, actor, replace).catch((err: unknown) => explain(model, models, err));
+  if (!row) throw recordErrors.RECORD_NOT_FOUND();
+  return toRecord(model, row);
+}
+
+export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string) {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const r = await sql`delete from ${table(models, name)} where id = ${id}::uuid`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
+  if (!Number(r.numAffectedRows ?? 0)) throw recordErrors.RECORD_NOT_FOUND();
+}
+
+export type BulkOp = 'create' | 'update' | 'upsert' | 'delete';
+
+function refuse(details: { index: number; field?: string; code: string; message: string }[]): never {
+  throw recordErrors.BULK_INVALID(`${details.length} item(s) refused; nothing was changed. First: item ${details[0]!.index}: ${details[0]!.field ?? ''} ${details[0]!.message}.`, details.slice(0, 1000));
+}
+
+/**
+ * All or nothing: every item is validated first (all problems reported, with their index), then
+ * everything is written in one transaction; a constraint refusal rolls the whole batch back.
+ */
+export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, op: BulkOp, items: unknown[], key = 'id') {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const problems: { index: number; field?: string; code: string; message: string }[] = [];
+  const keyField = key === 'id' ? undefined : model.fields.find((f) => f.name === key);
+  if (op === 'upsert' && key !== 'id' && !(keyField && keyField.unique)) throw recordErrors.QUERY_INVALID(`upsert key "${key.slice(0, 60)}" must be id or a unique field of ${model.name}.`);
+  const prepared: { id?: string; values: Record<string, unknown> }[] = items.map((item, index) => {
+    if (op === 'delete') {
+      if (typeof item !== 'string' || !/^[0-9a-f-]{36}$/i.test(item)) problems.push({ index, code: 'invalid_id', message: 'delete takes record ids' });
+      return { id: item as string, values: {} };
+    }
+    const obj = (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : {}) as Record<string, unknown>;
+    const { id, ...rest } = obj;
+    if ((op === 'update' || (op === 'upsert' && key === 'id')) && (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))) problems.push({ index, field: 'id', code: 'required', message: `${op} items need their id` });
+    if (op === 'create' && id !== undefined) problems.push({ index, field: 'id', code: 'unknown_field', message: 'ids are assigned by the server' });
+    const r = schemasOf(model)[op === 'update' ? 'partial' : 'full'].safeParse(rest);
+    if (!r.success) for (const i of issuesOf(r.error)) problems.push({ index, ...i });
+    return { ...(typeof id === 'string' ? { id } : {}), values: r.success ? r.data : {} };
+  });
+  if (problems.length) refuse(problems);
+
+  return inTransaction(ctx.db, async ({ trx }) => {
+    const t = trx;
+    switch (op) {
+      case 'create': {
+        const cols = Math.max(1, model.fields.length + 3);
+        const chunk = Math.max(1, Math.min(1000, Math.floor(30_000 / cols)));
+        let created = 0;
+        for (let i = 0; i < prepared.length; i += chunk) {
+          const part = prepared.slice(i, i + chunk);
+          const r = await insertSql(models, model, part.map((p) => p.values), who(actor)).execute(t).catch((err: unknown) => explain(model, models, err));
+          created += r.rows.length;
+        }
+        return { op, count: created };
+      }
+      case 'update':
+      case 'upsert': {
+        let count = 0;
+        for (const [index, p] of prepared.entries()) {
+          let row: Record<string, unknown> | undefined;
+          const match = key === 'id' ? p.id : p.values[key];
+          const existing = match === undefined ? undefined : (await sql<{ id: string }>`select id from ${table(models, name)} where ${sql.id(key)} = ${match} for update`.execute(t)).rows[0];
+          if (existing) row = await updateOne(t, models, model, existing.id, p.values, actor, false).catch((err: unknown) => explain(model, models, err, index));
+          else if (op === 'upsert') {
+            const r = await insertSql(models, model, [p.values], who(actor), key === 'id' && p.id ? [p.id] : undefined).execute(t).catch((err: unknown) => explain(model, models, err, index));
+            row = r.rows[0];
+          }
+          if (!row) refuse([{ index, field: 'id', code: 'not_found', message: 'no record with this id' }]);
+          count++;
+        }
+        return { op, count };
+      }
+      case 'delete': {
+        const ids = prepared.map((p) => p.id!);
+        const r = await sql<{ id: string }>`delete from ${table(models, name)} where id = any(${sql.val(ids)}::uuid[]) returning id`.execute(t).catch((err: unknown) => explain(model, models, err));
+        if (r.rows.length !== new Set(ids).size) {
+          const gone = new Set(r.rows.map((x) => x.id));
+          refuse(ids.map((id, index) => ({ index, id })).filter((x) => !gone.has(x.id)).map(({ index }) => ({ index, code: 'not_found', message: 'no record with this id' })));
+        }
+        return { op, count: r.rows.length };
+      }
+      default: {
+        const never: never = op;
+        return never;
+      }
+    }
+  });
+}

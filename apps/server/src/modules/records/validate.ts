@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { FieldDef } from '../schema/index.js';
+
+/**
+ * Zod schemas for record values, derived from a model's fields. A definition change gives a new
+ * model version, and the cache key includes it.
+ */
+const dateOnly = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real date');
+const item = { string: z.string().max(100_000), integer: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), number: z.number().finite(), boolean: z.boolean() } as const;
+
+export function valueSchema(f: FieldDef): z.ZodType {
+  switch (f.type) {
+    case 'string':
+    case 'text': {
+      let s = z.string().max(f.type === 'string' ? 1_000_000 : 10_000_000);
+      if (f.min !== undefined) s = s.min(f.min, `must be at least ${f.min} characters`);
+      if (f.max !== undefined) s = s.max(f.max, `must be at most ${f.max} characters`);
+      if (f.type === 'string' && f.pattern) {
+        const re = new RegExp(f.pattern, 'u');
+        return s.refine((v) => re.test(v), `must match ${f.pattern}`);
+      }
+      return s;
+    }
+    case 'integer':
+    case 'number': {
+      let n = f.type === 'integer' ? item.integer : item.number;
+      if (f.min !== undefined) n = n.min(f.min, `must be ≥ ${f.min}`);
+      if (f.max !== undefined) n = n.max(f.max, `must be ≤ ${f.max}`);
+      return n;
+    }
+    case 'boolean':
+      return z.boolean();
+    case 'date':
+      return dateOnly;
+    case 'datetime':
+      return z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
+    case 'json':
+      return z.union([z.record(z.string(), z.json()), z.array(z.json())], { message: 'must be a JSON object or array' });
+    case 'array': {
+      let a = z.array(item[f.items]);
+      if (f.min !== undefined) a = a.min(f.min, `must have at least ${f.min} items`);
+      if (f.max !== undefined) a = a.max(f.max, `must have at most ${f.max} items`);
+      return a;
+    }
+    case 'enum':
+      return z.enum(f.values as [string, ...string[]], { message: `must be one of ${f.values.slice(0, 20).join(', ')}` });
+    case 'relation':
+      return z.uuid({ message: `must be the id of a ${f.target} record` });
+    default: {
+      const never: never = f;
+      return never;
+    }
+  }
+}
+
+export interface RecordSchemas {
+  /** All fields; required ones must be present (create, replace). */
+  full: z.ZodType<Record<string, unknown>>;
+  /** Any subset (update). */
+  partial: z.ZodType<Record<string, unknown>>;
+}
+
+export function recordSchemas(fields: FieldDef[]): RecordSchemas {
+  const full: Record<string, z.ZodType> = {};
+  const partial: Record<string, z.ZodType> = {};
+  for (const f of fields) {
+    const v = valueSchema(f);
+    const hasDefault = 'default' in f && f.default !== undefined;
+    full[f.name] = f.required ? (hasDefault ? v.optional() : v) : v.nullable().optional();
+    partial[f.name] = f.required ? v.optional() : v.nullable().optional();
+  }
+  return { full: z.strictObject(full), partial: z.strictObject(partial) };
+}
+
+export function issuesOf(err: z.ZodError, prefix = ''): { field: string; code: string; message: string }[] {
+  return err.issues.map((i) => {
+    const keys = i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys : undefined;
+    const path = i.path.map(String).join('.');
+    if (keys?.length) return { field: `${prefix}${keys.join(',')}`, code: 'unknown_field', message: `unknown field(s): ${keys.join(', ')}` };
+    if (i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined) return { field: `${prefix}${path}`, code: 'required', message: 'is required' };
+    return { field: `${prefix}${path}`, code: i.code, message: i.message };
+  });
+}
