@@ -25,8 +25,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests poke at responses as untyped JSON; that is their job.
-    files: ['**/*.test.ts', 'test/**/*.ts', 'apps/server/src/platform/testing/**'],
+    // Tests and benchmarks poke at responses as untyped JSON; that is their job.
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts', 'apps/server/src/platform/testing/**'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

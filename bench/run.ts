@@ -4,50 +4,21 @@
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import autocannon from 'autocannon';
+import { freePort, load, root, spawnServer } from './lib.js';
+import { recordsBench } from './records.js';
 import pg from 'pg';
 
 const quick = process.argv.includes('--quick');
 const usePostgres = process.argv.includes('--postgres');
 const DURATION = quick ? 3 : 10;
 const CONNECTIONS = 10;
-const root = path.resolve(import.meta.dirname, '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Starts a server process whose logs go to a file (as in production), not through this process:
- * reading them here would steal CPU from the load generator on a 2-core machine.
- */
-async function spawnServer(args: string[], env: Record<string, string>, url: string, probe: string) {
-  const log = openSync(path.join(os.tmpdir(), `infinity-bench-${process.pid}-${new URL(url).port}.log`), "w");
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
-  let exited = false;
-  proc.on('exit', () => (exited = true));
-  for (let i = 0; i < 600 && !exited; i++) {
-    if (await fetch(`${url}${probe}`).then((r) => r.ok, () => false)) return { url, kill: () => proc.kill('SIGTERM') };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server did not come up: ${args.join(' ')}`);
-}
-
-async function load(url: string, headers: Record<string, string> = {}) {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };
+async function loadGet(url: string, headers: Record<string, string> = {}) {
+  return load({ url, headers, duration: DURATION, connections: CONNECTIONS });
 }
 
 async function main() {
@@ -62,7 +33,7 @@ async function main() {
   }
   process.stderr.write(`starting infinity (${usePostgres ? 'PostgreSQL' : 'embedded'})…\n`);
   const port = await freePort();
-  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], env, `http://127.0.0.1:${port}`, '/health/ready');
+  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], env, port, '/health/ready');
   const post = async (p: string, body: unknown, token?: string) => {
     const res = await fetch(`${server.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
     return (await res.json()) as { data: Record<string, unknown> };
@@ -72,18 +43,15 @@ async function main() {
   const key = (await post('/api/v1/api-keys', { name: 'bench', role: 'editor' }, token)).data.key as string;
   const meBody = await (await fetch(`${server.url}/api/v1/me`, { headers: { 'x-api-key': key } })).text();
 
-  const children = [server];
-  process.on('exit', () => children.forEach((c) => c.kill()));
   const plainPort = await freePort();
-  const plain = await spawnServer(['--import', 'tsx', path.join(root, 'bench/plain-server.ts'), String(plainPort), meBody], {}, `http://127.0.0.1:${plainPort}`, '/me');
+  const plain = await spawnServer(['--import', 'tsx', path.join(root, 'bench/plain-server.ts'), String(plainPort), meBody], {}, plainPort, '/me');
 
-  children.push(plain);
   process.stderr.write(`load: ${CONNECTIONS} connections × ${DURATION} s each\n`);
   const results = {
-    plain: await load(`${plain.url}/me`),
-    health: await load(`${server.url}/health/live`),
-    apiKey: await load(`${server.url}/api/v1/me`, { 'x-api-key': key }),
-    jwt: await load(`${server.url}/api/v1/me`, { authorization: `Bearer ${token}` }),
+    plain: await loadGet(`${plain.url}/me`),
+    health: await loadGet(`${server.url}/health/live`),
+    apiKey: await loadGet(`${server.url}/api/v1/me`, { 'x-api-key': key }),
+    jwt: await loadGet(`${server.url}/api/v1/me`, { authorization: `Bearer ${token}` }),
   };
   plain.kill();
 
@@ -111,6 +79,10 @@ async function main() {
   console.log(`\nLogin (Argon2id verify + session), ${logins.length} sequential: p50 ${pct(50)} ms, p95 ${pct(95)} ms\n`);
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results/identity.json'), JSON.stringify({ at: new Date().toISOString(), backend: usePostgres ? 'postgres' : 'pglite', results, login: { p50: pct(50), p95: pct(95) } }, null, 2));
+  if (!process.argv.includes('--identity-only')) {
+    const rec = await recordsBench();
+    writeFileSync(path.join(root, 'bench/results/records.json'), JSON.stringify({ at: new Date().toISOString(), ...rec }, null, 2));
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export const root = path.resolve(import.meta.dirname, '..');
+export const quick = process.argv.includes('--quick');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill()));
+
+/**
+ * Starts a server process whose logs go to a file (as in production), not through this process:
+ * reading them here would steal CPU from the load generator on a 2-core machine.
+ */
+export async function spawnServer(args: string[], env: Record<string, string>, port: number, probe: string) {
+  const url = `http://127.0.0.1:${port}`;
+  const log = openSync(path.join(os.tmpdir(), `infinity-bench-${process.pid}-${port}.log`), 'w');
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  children.push(proc);
+  let exited = false;
+  proc.on('exit', () => (exited = true));
+  for (let i = 0; i < 600 && !exited; i++) {
+    if (await fetch(`${url}${probe}`).then((r) => r.ok, () => false)) return { url, kill: () => proc.kill('SIGTERM') };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not come up: ${args.join(' ')}`);
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+export async function load(opts: { url: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: () => string; duration?: number; connections?: number }): Promise<LoadResult> {
+  const r = await autocannon({
+    url: opts.url,
+    connections: opts.connections ?? 10,
+    duration: opts.duration ?? (quick ? 3 : 8),
+    headers: { ...(opts.body ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+    ...(opts.body ? { requests: [{ method: opts.method ?? 'POST', setupRequest: (req: Record<string, unknown>) => ({ ...req, body: opts.body!() }) }] } : { method: opts.method ?? 'GET' }),
+  } as autocannon.Options);
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${opts.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+export async function postJson<T = Record<string, any>>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const json = (await res.json()) as T;
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+  return json;
+}

@@ -1,0 +1,82 @@
+/**
+ * Records API on PostgreSQL against the ceiling (bench/records-ceiling.ts: bare Fastify + pg, same
+ * SQL): get by id, list with two filters + sort + limit 20, single insert, list with expand, and
+ * bulk insert in 1,000-row batches.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { type LoadResult, freePort, load, postJson, quick, root, spawnServer } from './lib.js';
+
+export async function recordsBench(): Promise<Record<string, unknown>> {
+  const dbName = `infinity_bench_rec_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query(`create database "${dbName}"`);
+  const dbUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
+  const port = await freePort();
+  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], {
+    DATABASE_URL: dbUrl,
+    INFINITY_MASTER_KEY: randomBytes(32).toString('base64'),
+    INFINITY_JWT_SECRET: randomBytes(32).toString('hex'),
+  }, port, '/health/ready');
+  const api = `${server.url}/api/v1`;
+  const su = await postJson(`${api}/auth/signup`, { name: 'Bench', email: 'bench@example.com', password: 'bench password 1' });
+  const auth = { authorization: `Bearer ${su.data.accessToken as string}` };
+  const key = (await postJson(`${api}/api-keys`, { name: 'bench', role: 'editor' }, auth)).data.key as string;
+  const h = { 'x-api-key': key };
+  await postJson(`${api}/models`, { name: 'companies', fields: [{ name: 'name', type: 'string', required: true }] }, h);
+  await postJson(`${api}/models`, {
+    name: 'employees',
+    fields: [
+      { name: 'email', type: 'string', required: true, unique: true },
+      { name: 'name', type: 'string' },
+      { name: 'age', type: 'integer', min: 16, indexed: true },
+      { name: 'level', type: 'enum', values: ['junior', 'senior'], indexed: true },
+      { name: 'company', type: 'relation', target: 'companies', onDelete: 'cascade' },
+    ],
+  }, h);
+  const companies: string[] = [];
+  for (let i = 0; i < 20; i++) companies.push((await postJson(`${api}/data/companies`, { name: `Company ${i}` }, h)).data.id as string);
+  let seq = 0;
+  const person = () => {
+    seq++;
+    return { email: `p${seq}-${process.pid}@example.com`, name: `Person ${seq}`, age: 18 + (seq % 50), level: seq % 3 ? 'junior' : 'senior', company: companies[seq % companies.length]! };
+  };
+  const seedRows = quick ? 10_000 : 50_000;
+  for (let i = 0; i < seedRows; i += 5000) await postJson(`${api}/data/employees/bulk`, { op: 'create', items: Array.from({ length: 5000 }, person) }, h);
+  const someId = (await (await fetch(`${api}/data/employees?limit=1`, { headers: h })).json() as { data: { id: string }[] }).data[0]!.id;
+  const schema = (await (await fetch(`${api}/me`, { headers: h })).json() as { data: { organization: { schema: string } } }).data.organization.schema;
+
+  const cport = await freePort();
+  const ceiling = await spawnServer(['--import', 'tsx', path.join(root, 'bench/records-ceiling.ts'), String(cport), dbUrl, schema], {}, cport, '/ready');
+
+  const rows: [string, LoadResult, LoadResult][] = [];
+  const pair = async (name: string, ours: Parameters<typeof load>[0], theirs: Parameters<typeof load>[0]) => {
+    rows.push([name, await load(theirs), await load(ours)]);
+  };
+  await pair('get by id', { url: `${api}/data/employees/${someId}`, headers: h }, { url: `${ceiling.url}/employees/${someId}` });
+  await pair('list: 2 filters + sort + limit 20', { url: `${api}/data/employees?filter[age][gte]=30&filter[level][eq]=senior&sort=-age,-id&limit=20`, headers: h }, { url: `${ceiling.url}/employees` });
+  await pair('list with expand (20 + related)', { url: `${api}/data/employees?limit=20&expand=company`, headers: h }, { url: `${ceiling.url}/employees-expand` });
+  await pair('single insert', { url: `${api}/data/employees`, headers: h, body: () => JSON.stringify(person()) }, { url: `${ceiling.url}/employees`, body: () => JSON.stringify(person()) });
+
+  const batches = quick ? 5 : 20;
+  const bulkRate = async (url: string, headers: Record<string, string>, body: (items: unknown[]) => unknown) => {
+    const t = performance.now();
+    for (let i = 0; i < batches; i++) await postJson(url, body(Array.from({ length: 1000 }, person)), headers);
+    return Math.round((batches * 1000) / ((performance.now() - t) / 1000));
+  };
+  const bulkCeiling = await bulkRate(`${ceiling.url}/employees/bulk`, {}, (items) => ({ items }));
+  const bulkOurs = await bulkRate(`${api}/data/employees/bulk`, h, (items) => ({ op: 'create', items }));
+  ceiling.kill();
+  server.kill();
+  await admin.query(`drop database "${dbName}" with (force)`);
+  await admin.end();
+
+  console.log(`\nRecords API on PostgreSQL vs the ceiling (bare Fastify + pg, same SQL); ${seedRows.toLocaleString('en')} employees, 10 connections\n`);
+  console.log('| operation | ceiling req/s | infinity req/s | share of ceiling | infinity p50 / p99 ms |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, c, o] of rows) console.log(`| ${name} | ${c.rps} | ${o.rps} | ${Math.round((100 * o.rps) / c.rps)}% | ${o.p50} / ${o.p99} |`);
+  console.log(`| bulk insert, 1,000-row batches (rows/s) | ${bulkCeiling} | ${bulkOurs} | ${Math.round((100 * bulkOurs) / bulkCeiling)}% | — |\n`);
+  return { rows: rows.map(([name, c, o]) => ({ name, ceiling: c, infinity: o })), bulk: { ceiling: bulkCeiling, infinity: bulkOurs }, seedRows };
+}
