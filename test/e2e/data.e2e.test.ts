@@ -2,27 +2,14 @@
  * The data service as an automation platform meets it: the built server as a process, real HTTP,
  * an API key, both databases.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
-import { adminUrl, testBackends, urlFor } from '../../apps/server/src/platform/testing/backends.js';
-import { startServer } from './server-process.js';
+import { describe, expect, it } from 'vitest';
+import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
+import { e2eEnv, startServer } from './server-process.js';
 
 for (const backend of testBackends()) {
   describe(`data service end to end [${backend}]`, () => {
     it('models with relations → records → filters across relations → cursor → expand → cascade/restrict → bulk 10,000', async () => {
-      const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-e2e-data-')) };
-      if (backend === 'postgres') {
-        const name = `infinity_t_${inject('runId')}_e2edata`;
-        const admin = new pg.Client({ connectionString: adminUrl() });
-        await admin.connect();
-        await admin.query(`create database "${name}"`);
-        await admin.end();
-        Object.assign(env, { DATABASE_URL: urlFor(name), INFINITY_MASTER_KEY: randomBytes(32).toString('base64'), INFINITY_JWT_SECRET: randomBytes(32).toString('hex') });
-      }
+      const env = await e2eEnv(backend, 'data');
       const s = await startServer([], env);
       try {
         const signup = await fetch(`${s.url}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ops', email: 'ops@example.com', password: 'ops password 1' }) });

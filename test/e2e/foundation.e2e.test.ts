@@ -3,14 +3,12 @@
  * the real database (embedded PGlite in a data folder, and PostgreSQL), the CLI for operators.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../apps/server/src/platform/db/index.js';
-import { adminUrl, testBackends, urlFor } from '../../apps/server/src/platform/testing/backends.js';
-import { runCli, startServer, type RunningServer } from './server-process.js';
+import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
+import { e2eEnv, runCli, startServer, type RunningServer } from './server-process.js';
 
 const SECRET = 'sk-proj-E2E-NEVER-SHOWN-abcdefghijklmnop-9f2c';
 
@@ -40,15 +38,9 @@ async function tamper(env: Record<string, string>, dataDir: string) {
 for (const backend of testBackends()) {
   describe(`foundation end to end [${backend}]`, () => {
     it('walks sign-up → orgs → invitations → roles → API keys → vault → audit, across a restart', async () => {
-      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'infinity-e2e-'));
-      const env: Record<string, string> = { INFINITY_DATA_DIR: dataDir, INFINITY_LOG_LEVEL: 'info' };
+      const env = await e2eEnv(backend, 'foundation', false);
+      const dataDir = env.INFINITY_DATA_DIR!;
       if (backend === 'postgres') {
-        const name = `infinity_t_${inject('runId')}_e2e`;
-        const admin = new pg.Client({ connectionString: adminUrl() });
-        await admin.connect();
-        await admin.query(`create database "${name}"`);
-        await admin.end();
-        env.DATABASE_URL = urlFor(name);
         // PostgreSQL mode refuses to start without explicit keys.
         const refused = runCli(['start', '--port', '0'], env);
         expect(refused.status).toBe(78);

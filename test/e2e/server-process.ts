@@ -1,6 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import readline from 'node:readline';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { adminUrl, urlFor } from '../../apps/server/src/platform/testing/backends.js';
 
 export const CLI = path.resolve(import.meta.dirname, '../../apps/server/dist/cli.js');
 
@@ -42,4 +48,21 @@ export function startServer(args: string[], env: Record<string, string>): Promis
 export function runCli(args: string[], env: Record<string, string>): { status: number | null; out: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * Environment for one e2e run: a fresh data folder, and on PostgreSQL a fresh database with the
+ * keys that mode requires. `withKeys: false` leaves the keys out (to see start refuse).
+ */
+export async function e2eEnv(backend: 'pglite' | 'postgres', label: string, withKeys = true): Promise<Record<string, string>> {
+  const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), `infinity-e2e-${label}-`)), INFINITY_LOG_LEVEL: 'info' };
+  if (backend === 'pglite') return env;
+  const name = `infinity_t_${inject('runId')}_${label}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  env.DATABASE_URL = urlFor(name);
+  if (withKeys) Object.assign(env, { INFINITY_MASTER_KEY: randomBytes(32).toString('base64'), INFINITY_JWT_SECRET: randomBytes(32).toString('hex') });
+  return env;
 }
