@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config, InstanceKeys } from './config/index.js';
 import { masterKeyFromBase64, readKeyFile } from './config/index.js';
 import type { Database } from './platform/db/index.js';
+import { EventBus } from './platform/events/index.js';
 import { type App, createHttpServer } from './platform/http/index.js';
 import type { Logger } from './platform/logger.js';
 import { registerAccessGuard } from './modules/access/index.js';
@@ -39,6 +40,8 @@ export interface BuiltApp {
   app: App;
   identity: IdentityContext;
   vault: VaultContext;
+  /** Domain events, published after commit (record.created, …). */
+  events: EventBus;
   /** Marks the app as draining (readiness fails) before in-flight requests finish. */
   drain(): void;
   close(): Promise<void>;
@@ -72,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     return file?.masterKeys.map((b64, i) => masterKeyFromBase64(b64, `keys.json masterKeys[${i}]`));
   });
   const vault = createVaultContext(db.kysely, keyring);
+  const events = new EventBus((err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'));
   const schemaDb = db.kysely as Kysely<SchemaTables>;
   const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb) };
 
@@ -87,7 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(vaultRoutes(vault));
     await app.register(auditRoutes(db.kysely));
     await app.register(schemaRoutes(schema));
-    await app.register(recordRoutes({ db: db.kysely, cache: schema.cache }));
+    await app.register(recordRoutes({ db: db.kysely, cache: schema.cache, events }));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));
@@ -99,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     app,
     identity,
     vault,
+    events,
     drain: () => {
       draining = true;
     },

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
+import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel } from '../access/index.js';
 import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
@@ -11,6 +12,13 @@ import { issuesOf, recordSchemas } from './validate.js';
 export interface RecordsContext {
   db: Kysely<object>;
   cache: ModelCache;
+  events: EventBus;
+}
+
+/** record.created | record.updated | record.deleted, published after commit (never for a rollback). */
+function publish(ctx: RecordsContext, actor: OrgActor, type: 'record.created' | 'record.updated' | 'record.deleted', model: string, record: ApiRecord, changed?: string[]) {
+  const l = actorLabel(actor);
+  ctx.events.publish({ type, orgId: actor.orgId, model, id: record.id as string, record, ...(changed ? { changed } : {}), actor: { type: l.type, id: l.id } });
 }
 
 export type ApiRecord = Record<string, unknown>;
@@ -207,7 +215,9 @@ export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: s
   const { model, models } = await requireModel(ctx, actor, name);
   const values = validate(model, body, 'full');
   const r = await insertSql(models, model, [values], who(actor)).execute(ctx.db).catch((err: unknown) => explain(model, models, err));
-  return toRecord(model, r.rows[0]!);
+  const record = toRecord(model, r.rows[0]!);
+  publish(ctx, actor, 'record.created', name, record);
+  return record;
 }
 
 async function updateOne(exec: Kysely<object> | Transaction<object>, models: OrgModels, model: ModelDef, id: string, values: Record<string, unknown>, actor: OrgActor, replace: boolean) {
@@ -228,13 +238,17 @@ export async function updateRecord(ctx: RecordsContext, actor: OrgActor, name: s
   const values = validate(model, body, replace ? 'full' : 'partial');
   const row = await updateOne(ctx.db, models, model, id, values, actor, replace).catch((err: unknown) => explain(model, models, err));
   if (!row) throw recordErrors.RECORD_NOT_FOUND();
-  return toRecord(model, row);
+  const record = toRecord(model, row);
+  publish(ctx, actor, 'record.updated', name, record, replace ? model.fields.map((f) => f.name) : Object.keys(values));
+  return record;
 }
 
 export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string) {
   const { model, models } = await requireModel(ctx, actor, name);
-  const r = await sql`delete from ${table(models, name)} where id = ${id}::uuid`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
-  if (!Number(r.numAffectedRows ?? 0)) throw recordErrors.RECORD_NOT_FOUND();
+  const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning *`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
+  const row = r.rows[0];
+  if (!row) throw recordErrors.RECORD_NOT_FOUND();
+  publish(ctx, actor, 'record.deleted', name, toRecord(model, row));
 }
 
 export type BulkOp = 'create' | 'update' | 'upsert' | 'delete';
@@ -267,8 +281,10 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
   });
   if (problems.length) refuse(problems);
 
-  return inTransaction(ctx.db, async ({ trx }) => {
+  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const t = trx;
+    const emit = (type: 'record.created' | 'record.updated' | 'record.deleted', rows: Record<string, unknown>[], changed?: string[]) =>
+      afterCommit(() => rows.forEach((row) => publish(ctx, actor, type, name, toRecord(model, row), changed)));
     switch (op) {
       case 'create': {
         const cols = Math.max(1, model.fields.length + 3);
@@ -278,6 +294,7 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
           const part = prepared.slice(i, i + chunk);
           const r = await insertSql(models, model, part.map((p) => p.values), who(actor)).execute(t).catch((err: unknown) => explain(model, models, err));
           created += r.rows.length;
+          emit('record.created', r.rows);
         }
         return { op, count: created };
       }
@@ -288,10 +305,13 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
           let row: Record<string, unknown> | undefined;
           const match = key === 'id' ? p.id : p.values[key];
           const existing = match === undefined ? undefined : (await sql<{ id: string }>`select id from ${table(models, name)} where ${sql.id(key)} = ${match} for update`.execute(t)).rows[0];
-          if (existing) row = await updateOne(t, models, model, existing.id, p.values, actor, false).catch((err: unknown) => explain(model, models, err, index));
-          else if (op === 'upsert') {
+          if (existing) {
+            row = await updateOne(t, models, model, existing.id, p.values, actor, false).catch((err: unknown) => explain(model, models, err, index));
+            if (row) emit('record.updated', [row], Object.keys(p.values));
+          } else if (op === 'upsert') {
             const r = await insertSql(models, model, [p.values], who(actor), key === 'id' && p.id ? [p.id] : undefined).execute(t).catch((err: unknown) => explain(model, models, err, index));
             row = r.rows[0];
+            emit('record.created', r.rows);
           }
           if (!row) refuse([{ index, field: 'id', code: 'not_found', message: 'no record with this id' }]);
           count++;
@@ -300,11 +320,12 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
       }
       case 'delete': {
         const ids = prepared.map((p) => p.id!);
-        const r = await sql<{ id: string }>`delete from ${table(models, name)} where id = any(${sql.val(ids)}::uuid[]) returning id`.execute(t).catch((err: unknown) => explain(model, models, err));
+        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = any(${sql.val(ids)}::uuid[]) returning *`.execute(t).catch((err: unknown) => explain(model, models, err));
         if (r.rows.length !== new Set(ids).size) {
-          const gone = new Set(r.rows.map((x) => x.id));
+          const gone = new Set(r.rows.map((x) => x.id as string));
           refuse(ids.map((id, index) => ({ index, id })).filter((x) => !gone.has(x.id)).map(({ index }) => ({ index, code: 'not_found', message: 'no record with this id' })));
         }
+        emit('record.deleted', r.rows);
         return { op, count: r.rows.length };
       }
       default: {
