@@ -91,7 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(vaultRoutes(vault));
     await app.register(auditRoutes(db.kysely));
     await app.register(schemaRoutes(schema));
-    await app.register(recordRoutes({ db: db.kysely, cache: schema.cache, events }));
+    await app.register(recordRoutes({ db: db.kysely, cache: schema.cache, events }, { importLimit: config.importLimit }));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));

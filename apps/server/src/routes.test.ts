@@ -80,6 +80,8 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'GET /api/v1/models/:name/versions': () => ({ url: '/api/v1/models/a_things/versions' }),
   'GET /api/v1/data/:model': () => ({ url: '/api/v1/data/a_things' }),
   'POST /api/v1/data/:model': () => ({ url: '/api/v1/data/a_things', body: { title: 'injected' } }),
+  'GET /api/v1/data/:model/export': () => ({ url: '/api/v1/data/a_things/export?format=csv' }),
+  'POST /api/v1/data/:model/import': () => ({ url: '/api/v1/data/a_things/import', body: [{ title: 'injected' }] }),
   'POST /api/v1/data/:model/bulk': () => ({ url: '/api/v1/data/a_things/bulk', body: { op: 'create', items: [{ title: 'injected' }] } }),
   'GET /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}` }),
   'PUT /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}`, body: { title: 'overwritten' } }),
@@ -171,7 +173,8 @@ describeEachDb(
       const cases: [string, { payload: string; type?: string }, number[]][] = [
         ['malformed JSON', { payload: '{"name": "x",' }, [400]],
         ['JSON with a trailing garbage', { payload: '{"name":"x"} trailing' }, [400]],
-        ['an array instead of an object', { payload: '[1,2,3]' }, [400]],
+        // An array is an import's shape: its rows are then refused one by one (422).
+        ['an array instead of an object', { payload: '[1,2,3]' }, [400, 422]],
         ['a bare string', { payload: '"hello"' }, [400]],
         // 422: a record body that is valid JSON but breaks the model's fields.
         ['an unknown field', { payload: JSON.stringify({ __unknown_field__: 1 }) }, [400, 422]],
@@ -209,5 +212,5 @@ describeEachDb(
       }
     });
   },
-  { INFINITY_BODY_LIMIT: '65536' },
+  { INFINITY_BODY_LIMIT: '65536', INFINITY_IMPORT_LIMIT: '65536' },
 );

@@ -39,6 +39,7 @@ export const envSchema = z.object({
   INFINITY_CORS_ORIGINS: csv.default([]).describe('Comma list of origins allowed by CORS (the UI served by the server needs none).'),
   INFINITY_TRUST_PROXY: bool.default(false).describe('Trust X-Forwarded-* headers (behind a reverse proxy).'),
   INFINITY_BODY_LIMIT: int(1024, 512 * 1024 * 1024).default(1024 * 1024).describe('Largest accepted request body in bytes.'),
+  INFINITY_IMPORT_LIMIT: int(1024, 2 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe('Largest accepted import body (CSV or JSON) in bytes.'),
   INFINITY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
   INFINITY_ACCESS_TOKEN_TTL: int(60, 86400).default(900).describe('Access token lifetime, seconds.'),
   INFINITY_REFRESH_TOKEN_TTL: int(300, 365 * 86400).default(30 * 86400).describe('Refresh token lifetime, seconds.'),
@@ -69,6 +70,7 @@ export interface Config {
   corsOrigins: string[];
   trustProxy: boolean;
   bodyLimit: number;
+  importLimit: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   auth: {
     accessTokenTtl: number;
@@ -144,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     corsOrigins: e.INFINITY_CORS_ORIGINS,
     trustProxy: e.INFINITY_TRUST_PROXY,
     bodyLimit: e.INFINITY_BODY_LIMIT,
+    importLimit: e.INFINITY_IMPORT_LIMIT,
     logLevel: e.INFINITY_LOG_LEVEL,
     auth: {
       accessTokenTtl: e.INFINITY_ACCESS_TOKEN_TTL,

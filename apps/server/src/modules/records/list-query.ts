@@ -69,7 +69,7 @@ export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): str
   return Buffer.from(JSON.stringify({ s: sort.map((k) => `${k.desc ? '-' : ''}${k.name}`).join(','), v: values })).toString('base64url');
 }
 
-function decodeCursor(sort: SortKey[], raw: string): { values: unknown[]; id: string } {
+export function decodeCursor(sort: SortKey[], raw: string): { values: unknown[]; id: string } {
   let parsed: { s?: unknown; v?: unknown };
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { s?: unknown; v?: unknown };

@@ -4,6 +4,8 @@ import { type App, listMeta } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { listQuerystring, parseListQuery } from './list-query.js';
 import * as records from './records.service.js';
+import { exportRecords, importRecords } from './exchange.js';
+import { recordErrors } from './records.errors.js';
 
 const recordSchema = z.record(z.string(), z.unknown()).describe('id, createdAt, updatedAt, createdBy, updatedBy and the model’s fields by name');
 const modelParams = z.strictObject({ model: z.string().min(1).max(63) });
@@ -12,8 +14,57 @@ const body = z.record(z.string().max(100), z.unknown()).describe('Field values b
 const getQuery = z.strictObject({ expand: z.string().max(500).optional(), fields: z.string().max(2000).optional() });
 const csv = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
-export function recordRoutes(ctx: records.RecordsContext) {
+const exportQuery = listQuerystring;
+const importQuery = z.strictObject({
+  format: z.enum(['csv', 'json']).optional().describe('default: from Content-Type'),
+  mode: z.enum(['insert', 'upsert']).default('insert'),
+  onError: z.enum(['all-or-nothing', 'skip-invalid']).default('all-or-nothing'),
+  key: z.string().max(63).default('id').describe('upsert: id or a unique field'),
+});
+const reportSchema = z.object({
+  total: z.number(),
+  inserted: z.number(),
+  updated: z.number(),
+  rejected: z.array(z.object({ row: z.number(), errors: z.array(z.object({ field: z.string(), code: z.string(), message: z.string() })) })),
+});
+
+export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: number }) {
   return async (app: App) => {
+    // CSV bodies, for import only (this plugin's routes); everything else stays JSON-only.
+    app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: opts.importLimit }, (_req, body, done) => done(null, body));
+
+    app.get('/api/v1/data/:model/export', {
+      config: { access: { permission: 'records:read' } },
+      schema: { tags: ['records'], summary: 'Export records as CSV, JSON or XML (streamed; honours filter, sort and fields)', params: modelParams, querystring: exportQuery },
+      handler: async (request, reply) => {
+        const actor = orgActorOf(request);
+        const { model } = await records.requireModel(ctx, actor, request.params.model);
+        const { format: f, ...rest } = request.query;
+        const format = f ?? 'json';
+        if (format !== 'csv' && format !== 'json' && format !== 'xml') throw recordErrors.QUERY_INVALID('format must be csv, json or xml');
+        const q = parseListQuery(model, rest);
+        const out = await exportRecords(ctx, actor, request.params.model, q, format);
+        return reply.type(out.contentType).header('content-disposition', `attachment; filename="${out.filename}"`).send(out.stream);
+      },
+    });
+    app.post('/api/v1/data/:model/import', {
+      config: { access: { permission: 'records:write' } },
+      bodyLimit: opts.importLimit,
+      schema: {
+        tags: ['records'],
+        summary: 'Import CSV (text/csv, header row of field names) or JSON (an array of objects); returns a report',
+        params: modelParams,
+        querystring: importQuery,
+        body: z.union([z.string(), z.array(z.unknown())]),
+        response: { 200: z.object({ data: reportSchema }) },
+      },
+      handler: async (request) => {
+        const q = request.query;
+        const format = q.format ?? ((request.headers['content-type'] ?? '').includes('csv') ? 'csv' : 'json');
+        return { data: await importRecords(ctx, orgActorOf(request), request.params.model, request.body, { format, mode: q.mode, onError: q.onError, key: q.key }) };
+      },
+    });
+
     app.get('/api/v1/data/:model', {
       config: { access: { permission: 'records:read' } },
       schema: { tags: ['records'], summary: 'List records: filter, sort, page (offset or cursor), fields, expand, q, count', params: modelParams, querystring: listQuerystring, response: { 200: z.object({ data: z.array(recordSchema), meta: listMetaSchema }) } },

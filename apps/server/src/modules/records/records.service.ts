@@ -18,7 +18,7 @@ export interface RecordsContext {
 /** record.created | record.updated | record.deleted, published after commit (never for a rollback). */
 function publish(ctx: RecordsContext, actor: OrgActor, type: 'record.created' | 'record.updated' | 'record.deleted', model: string, record: ApiRecord, changed?: string[]) {
   const l = actorLabel(actor);
-  ctx.events.publish({ type, orgId: actor.orgId, model, id: record.id as string, record, ...(changed ? { changed } : {}), actor: { type: l.type, id: l.id } });
+  ctx.events.publish({ type, orgId: actor.orgId, model, id: record.id, record, ...(changed ? { changed } : {}), actor: { type: l.type, id: l.id } });
 }
 
 export type ApiRecord = Record<string, unknown>;
@@ -296,11 +296,12 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
           created += r.rows.length;
           emit('record.created', r.rows);
         }
-        return { op, count: created };
+        return { op, count: created, created, updated: 0 };
       }
       case 'update':
       case 'upsert': {
         let count = 0;
+        let created = 0;
         for (const [index, p] of prepared.entries()) {
           let row: Record<string, unknown> | undefined;
           const match = key === 'id' ? p.id : p.values[key];
@@ -311,12 +312,13 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
           } else if (op === 'upsert') {
             const r = await insertSql(models, model, [p.values], who(actor), key === 'id' && p.id ? [p.id] : undefined).execute(t).catch((err: unknown) => explain(model, models, err, index));
             row = r.rows[0];
+            created++;
             emit('record.created', r.rows);
           }
           if (!row) refuse([{ index, field: 'id', code: 'not_found', message: 'no record with this id' }]);
           count++;
         }
-        return { op, count };
+        return { op, count, created, updated: count - created };
       }
       case 'delete': {
         const ids = prepared.map((p) => p.id!);
@@ -326,7 +328,7 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
           refuse(ids.map((id, index) => ({ index, id })).filter((x) => !gone.has(x.id)).map(({ index }) => ({ index, code: 'not_found', message: 'no record with this id' })));
         }
         emit('record.deleted', r.rows);
-        return { op, count: r.rows.length };
+        return { op, count: r.rows.length, created: 0, updated: 0 };
       }
       default: {
         const never: never = op;
