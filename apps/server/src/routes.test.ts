@@ -90,7 +90,7 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram'];
+const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json'];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 

@@ -8,12 +8,13 @@ import { type Permission, assertCan } from './permissions.js';
 /**
  * How a route is reached. Every route must declare one in `config.access`; a route without it
  * is refused at run time and fails the route-table test (deny by default).
- *  - public: no credential needed (health, docs, sign-up, login, public runs)
+ *  - public: no credential needed (health, docs, sign-up, login, public runs); with `identify`,
+ *    a credential that is sent is still checked and its actor set (the per-organization OpenAPI)
  *  - user: a signed-in person, with or without an organization (create org, accept invitation)
  *  - a permission: a user or API key acting in an organization with a role that holds it
  *  - instance: the local operator's CLI, with the token the server wrote into its data folder
  */
-export type RouteAccess = { public: true } | { user: true } | { permission: Permission } | { instance: true };
+export type RouteAccess = { public: true; identify?: true } | { user: true } | { permission: Permission } | { instance: true };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,6 +42,7 @@ export function registerAccessGuard(app: FastifyInstance, authenticate: Authenti
     const access = request.routeOptions.config.access;
     if (!access) throw accessErrors.ACCESS_NOT_DECLARED(`Route ${request.routeOptions.url ?? ''} declares no access rule.`);
     if ('public' in access) {
+      if (access.identify) request.actor = await authenticate(request);
       return;
     }
     if ('instance' in access) {

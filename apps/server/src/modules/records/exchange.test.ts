@@ -79,3 +79,19 @@ describeEachDb('export and import', (h) => {
     expect(bareString.statusCode).toBe(400);
   });
 });
+
+describeEachDb('per-organization OpenAPI', (h) => {
+  it('adds typed paths and schemas for the caller’s models, and nothing without a credential', async () => {
+    const u = await signUp(h());
+    const { key } = await createApiKey(h(), u.token, 'viewer');
+    await h().request({ method: 'POST', url: '/api/v1/models', token: u.token, body: { name: 'line_items', fields: [{ name: 'sku', type: 'string', required: true, max: 40 }, { name: 'qty', type: 'integer', min: 1 }, { name: 'kind', type: 'enum', values: ['a', 'b'] }] } });
+    const doc = (await h().request({ method: 'GET', url: '/api/v1/openapi.json', apiKey: key })).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/data/line_items', '/api/v1/data/line_items/{id}', '/api/v1/models']));
+    expect(doc.components.schemas.LineItemsInput).toMatchObject({ required: ['sku'], properties: { sku: { type: 'string', maxLength: 40 }, qty: { type: ['integer', 'null'], minimum: 1 }, kind: { enum: ['a', 'b'] } } });
+    expect(doc.paths['/api/v1/data/line_items'].post.operationId).toBe('createLineItems');
+    const anonymous = (await h().request({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+    expect(Object.keys(anonymous.paths)).not.toContain('/api/v1/data/line_items');
+    expect((await h().request({ method: 'GET', url: '/api/v1/openapi.json', apiKey: 'inf_bogus' })).statusCode).toBe(401);
+  });
+});

@@ -1,7 +1,8 @@
 import { listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
 import { type App, listMeta } from '../../platform/http/index.js';
-import { orgActorOf } from '../access/index.js';
+import { can, isOrgActor, orgActorOf } from '../access/index.js';
+import { modelPaths } from './openapi.js';
 import { listQuerystring, parseListQuery } from './list-query.js';
 import * as records from './records.service.js';
 import { exportRecords, importRecords } from './exchange.js';
@@ -32,6 +33,18 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
   return async (app: App) => {
     // CSV bodies, for import only (this plugin's routes); everything else stays JSON-only.
     app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: opts.importLimit }, (_req, body, done) => done(null, body));
+
+    app.get('/api/v1/openapi.json', {
+      config: { access: { public: true, identify: true } },
+      schema: { hide: true },
+      handler: async (request) => {
+        const base = app.swagger() as unknown as { paths?: Record<string, unknown>; components?: { schemas?: Record<string, unknown> } };
+        const actor = request.actor;
+        if (!actor || !isOrgActor(actor) || !can(actor.role, 'models:read')) return base;
+        const own = modelPaths([...(await ctx.cache.get(actor.orgId)).byName.values()]);
+        return { ...base, paths: { ...base.paths, ...own.paths }, components: { ...base.components, schemas: { ...base.components?.schemas, ...own.schemas } } };
+      },
+    });
 
     app.get('/api/v1/data/:model/export', {
       config: { access: { permission: 'records:read' } },

@@ -51,10 +51,5 @@ export function systemRoutes(ctx: SystemContext) {
       },
     });
 
-    app.get('/api/v1/openapi.json', {
-      config: { access: { public: true } },
-      schema: { hide: true },
-      handler: async () => app.swagger(),
-    });
   };
 }
