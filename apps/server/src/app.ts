@@ -22,7 +22,8 @@ import {
 import { adminRoutes, systemRoutes } from './modules/system/index.js';
 import { Keyring, type VaultContext, createVaultContext, vaultRoutes } from './modules/vault/index.js';
 import { ModelCache, type SchemaContext, type SchemaTables, schemaRoutes } from './modules/schema/index.js';
-import { recordRoutes } from './modules/records/index.js';
+import { type RecordsContext, recordRoutes } from './modules/records/index.js';
+import { type ActionTables, actionRoutes } from './modules/actions/index.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
@@ -91,7 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(vaultRoutes(vault));
     await app.register(auditRoutes(db.kysely));
     await app.register(schemaRoutes(schema));
-    await app.register(recordRoutes({ db: db.kysely, cache: schema.cache, events }, { importLimit: config.importLimit }));
+    const records: RecordsContext = { db: db.kysely, cache: schema.cache, events };
+    await app.register(recordRoutes(records, { importLimit: config.importLimit }));
+    await app.register(actionRoutes({ db: db.kysely as Kysely<ActionTables>, records }));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));

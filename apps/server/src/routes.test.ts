@@ -18,7 +18,7 @@ interface World {
   aMember: TestUser;
   b: TestUser;
   bKey: string;
-  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string; recordA: string };
+  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string; recordA: string; actionA: string; runA: string };
   schemaA: string;
 }
 
@@ -35,12 +35,14 @@ async function buildWorld(h: Harness): Promise<World> {
   if (model.statusCode !== 201) throw new Error(model.body);
   const record = (await h.request({ method: 'POST', url: '/api/v1/data/a_things', token: a.token, body: { title: 'private to A' } })).json().data;
   const schemaA = (await h.request({ method: 'GET', url: '/api/v1/me', token: a.token })).json().data.organization.schema as string;
-  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token, recordA: record.id } };
+  const action = (await h.request({ method: 'POST', url: '/api/v1/actions', token: a.token, body: { name: 'a-action', steps: [{ id: 'q', op: 'query', model: 'a_things' }] } })).json().data;
+  const run = (await h.request({ method: 'POST', url: `/api/v1/actions/${action.id}/run`, token: a.token, body: {} })).json().data;
+  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id } };
 }
 
 /** A digest of every system table: "nothing changed" means this is equal before and after. */
 async function fingerprint(h: Harness, w?: World): Promise<string> {
-  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions'];
+  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs'];
   const parts: string[] = [];
   for (const t of tables) {
     const r = await h.db.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from ${t} x`);
@@ -55,7 +57,7 @@ async function fingerprint(h: Harness, w?: World): Promise<string> {
 
 const fill = (url: string, w: World) =>
   url
-    .replace(':id', url.includes('/data/') ? w.ids.recordA : '00000000-0000-7000-8000-000000000000')
+    .replace(':id', url.includes('/data/') ? w.ids.recordA : url.includes('/actions/') ? w.ids.actionA : '00000000-0000-7000-8000-000000000000')
     .replace(':name', 'a_things')
     .replace(':model', 'a_things')
     .replace(':userId', w.ids.memberA)
@@ -80,6 +82,12 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'GET /api/v1/models/:name/versions': () => ({ url: '/api/v1/models/a_things/versions' }),
   'GET /api/v1/data/:model': () => ({ url: '/api/v1/data/a_things' }),
   'POST /api/v1/data/:model': () => ({ url: '/api/v1/data/a_things', body: { title: 'injected' } }),
+  'GET /api/v1/actions/:id': (w) => ({ url: `/api/v1/actions/${w.ids.actionA}` }),
+  'PATCH /api/v1/actions/:id': (w) => ({ url: `/api/v1/actions/${w.ids.actionA}`, body: { name: 'taken over' } }),
+  'DELETE /api/v1/actions/:id': (w) => ({ url: `/api/v1/actions/${w.ids.actionA}` }),
+  'POST /api/v1/actions/:id/run': (w) => ({ url: `/api/v1/actions/${w.ids.actionA}/run`, body: {} }),
+  'GET /api/v1/actions/:id/runs': (w) => ({ url: `/api/v1/actions/${w.ids.actionA}/runs` }),
+  'GET /api/v1/action-runs/:id': (w) => ({ url: `/api/v1/action-runs/${w.ids.runA}` }),
   'GET /api/v1/data/:model/export': () => ({ url: '/api/v1/data/a_things/export?format=csv' }),
   'POST /api/v1/data/:model/import': () => ({ url: '/api/v1/data/a_things/import', body: [{ title: 'injected' }] }),
   'POST /api/v1/data/:model/bulk': () => ({ url: '/api/v1/data/a_things/bulk', body: { op: 'create', items: [{ title: 'injected' }] } }),
@@ -90,7 +98,7 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json'];
+const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions'];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 

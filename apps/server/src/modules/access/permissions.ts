@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   'models:write': 'editor',
   'records:read': 'viewer',
   'records:write': 'editor',
+  'actions:read': 'viewer',
+  'actions:write': 'editor',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -4,8 +4,8 @@ import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel } from '../access/index.js';
 import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
-import { compileFilter } from './filter.js';
-import { type ListQuery, afterCursor, encodeCursor } from './list-query.js';
+import { compileFilter, parseFilter } from './filter.js';
+import { type ListQuery, afterCursor, encodeCursor, parseSort } from './list-query.js';
 import { recordErrors } from './records.errors.js';
 import { issuesOf, recordSchemas } from './validate.js';
 
@@ -335,5 +335,78 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
         return never;
       }
     }
+  });
+}
+
+/**
+ * Record operations inside one transaction, for callers that compose several (actions, and later
+ * flow data nodes). Values are validated as the REST API does; events are published after commit.
+ */
+export interface RecordOps {
+  create(model: string, values: unknown): Promise<ApiRecord>;
+  update(model: string, id: string, values: unknown): Promise<ApiRecord>;
+  upsert(model: string, key: string, values: unknown): Promise<ApiRecord>;
+  remove(model: string, id: string): Promise<{ id: string }>;
+  query(model: string, opts: { filter?: unknown; sort?: string; limit?: number }): Promise<{ items: ApiRecord[]; count: number }>;
+}
+
+export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn: (ops: RecordOps) => Promise<T>): Promise<T> {
+  const models = await ctx.cache.get(actor.orgId);
+  const modelNamed = (name: string) => {
+    const m = models.byName.get(name);
+    if (!m) throw schemaErrors.MODEL_NOT_FOUND(`No model "${name.slice(0, 100)}" in this organization.`);
+    return m;
+  };
+  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+    const later = (type: 'record.created' | 'record.updated' | 'record.deleted', name: string, record: ApiRecord, changed?: string[]) =>
+      afterCommit(() => publish(ctx, actor, type, name, record, changed));
+    const ops: RecordOps = {
+      async create(name, body) {
+        const model = modelNamed(name);
+        const values = validate(model, body, 'full');
+        const r = await insertSql(models, model, [values], who(actor)).execute(trx).catch((err: unknown) => explain(model, models, err));
+        const rec = toRecord(model, r.rows[0]!);
+        later('record.created', name, rec);
+        return rec;
+      },
+      async update(name, id, body) {
+        const model = modelNamed(name);
+        const values = validate(model, body, 'partial');
+        const row = await updateOne(trx, models, model, id, values, actor, false).catch((err: unknown) => explain(model, models, err));
+        if (!row) throw recordErrors.RECORD_NOT_FOUND(`No ${name} record ${id}.`);
+        const rec = toRecord(model, row);
+        later('record.updated', name, rec, Object.keys(values));
+        return rec;
+      },
+      async upsert(name, key, body) {
+        const model = modelNamed(name);
+        const values = validate(model, body, 'full');
+        const match = values[key];
+        const keyField = model.fields.find((f) => f.name === key);
+        if (!keyField?.unique || match === undefined || match === null) throw recordErrors.QUERY_INVALID(`upsert key "${key}" must be a unique field of ${name} with a value.`);
+        const existing = (await sql<{ id: string }>`select id from ${table(models, name)} where ${sql.id(key)} = ${match} for update`.execute(trx)).rows[0];
+        if (existing) return ops.update(name, existing.id, values);
+        return ops.create(name, values);
+      },
+      async remove(name, id) {
+        const model = modelNamed(name);
+        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning *`.execute(trx).catch((err: unknown) => explain(model, models, err));
+        if (!r.rows[0]) throw recordErrors.RECORD_NOT_FOUND(`No ${name} record ${id}.`);
+        later('record.deleted', name, toRecord(model, r.rows[0]));
+        return { id };
+      },
+      async query(name, opts) {
+        const model = modelNamed(name);
+        const sort = parseSort(model, opts.sort);
+        const filter = parseFilter(opts.filter);
+        const where = whereFor(model, models, { filter, q: undefined });
+        const order = sql.join(sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
+        const limit = Math.min(Math.max(1, opts.limit ?? 100), 1000);
+        const r = await sql<Record<string, unknown>>`select t.* from ${table(models, name)} t where ${where} order by ${order} limit ${limit}`.execute(trx);
+        const items = r.rows.map((row) => toRecord(model, row));
+        return { items, count: items.length };
+      },
+    };
+    return fn(ops);
   });
 }

@@ -1,0 +1,84 @@
+import { listMetaSchema } from '@infinity/contracts';
+import { z } from 'zod';
+import { type App, idParams, listMeta, pageQuery } from '../../platform/http/index.js';
+import { orgActorOf } from '../access/index.js';
+import { actionErrors } from './actions.errors.js';
+import * as actions from './actions.service.js';
+import { actionCreateSchema, actionPatchSchema } from './definition.js';
+
+const actionSchema = z.object({ id: z.string(), name: z.string(), description: z.string(), params: z.array(z.unknown()), steps: z.array(z.unknown()), createdBy: z.string().nullable(), createdAt: z.string(), updatedAt: z.string() });
+const runSchema = z.object({
+  id: z.string(),
+  actionId: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  input: z.unknown(),
+  output: z.unknown(),
+  error: z.unknown(),
+  logs: z.array(z.object({ at: z.string(), step: z.string().nullable(), message: z.string() })),
+  actor: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  createdAt: z.string(),
+});
+
+export function actionRoutes(ctx: actions.ActionsContext) {
+  return async (app: App) => {
+    app.get('/api/v1/actions', {
+      config: { access: { permission: 'actions:read' } },
+      schema: { tags: ['actions'], querystring: pageQuery, response: { 200: z.object({ data: z.array(actionSchema), meta: listMetaSchema }) } },
+      handler: async (request) => ({ data: await actions.listActions(ctx, orgActorOf(request), request.query.limit, request.query.offset), meta: listMeta(null, request.query.limit, request.query.offset) }),
+    });
+    app.post('/api/v1/actions', {
+      config: { access: { permission: 'actions:write' } },
+      schema: { tags: ['actions'], summary: 'Define an action: parameters (some fixed) and steps over models', body: actionCreateSchema, response: { 201: z.object({ data: actionSchema }) } },
+      handler: async (request, reply) => reply.status(201).send({ data: await actions.createAction(ctx, orgActorOf(request), request.body, request.ip) }),
+    });
+    app.get('/api/v1/actions/:id', {
+      config: { access: { permission: 'actions:read' } },
+      schema: { tags: ['actions'], params: idParams, response: { 200: z.object({ data: actionSchema }) } },
+      handler: async (request) => ({ data: await actions.getAction(ctx, orgActorOf(request), request.params.id) }),
+    });
+    app.patch('/api/v1/actions/:id', {
+      config: { access: { permission: 'actions:write' } },
+      schema: { tags: ['actions'], params: idParams, body: actionPatchSchema, response: { 200: z.object({ data: actionSchema }) } },
+      handler: async (request) => ({ data: await actions.updateAction(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+    });
+    app.delete('/api/v1/actions/:id', {
+      config: { access: { permission: 'actions:write' } },
+      schema: { tags: ['actions'], params: idParams },
+      handler: async (request, reply) => {
+        await actions.deleteAction(ctx, orgActorOf(request), request.params.id, request.ip);
+        return reply.status(204).send();
+      },
+    });
+    app.post('/api/v1/actions/:id/run', {
+      config: { access: { permission: 'actions:write' } },
+      schema: {
+        tags: ['actions'],
+        summary: 'Run in one transaction with the remaining parameters; a failed run answers 422 with the run record',
+        params: idParams,
+        body: z.strictObject({ params: z.record(z.string().max(63), z.json()).default({}) }).nullish(),
+        response: { 200: z.object({ data: runSchema }) },
+      },
+      handler: async (request) => {
+        const run = await actions.runAction(ctx, orgActorOf(request), request.params.id, request.body?.params ?? {});
+        if (run.status === 'failed') {
+          const e = run.error as { step?: string; message?: string };
+          throw actionErrors.ACTION_RUN_FAILED(`Step "${e.step ?? '?'}" failed: ${e.message ?? 'error'} Nothing was changed.`, { run });
+        }
+        return { data: run };
+      },
+    });
+    app.get('/api/v1/actions/:id/runs', {
+      config: { access: { permission: 'actions:read' } },
+      schema: { tags: ['actions'], params: idParams, querystring: pageQuery, response: { 200: z.object({ data: z.array(runSchema), meta: listMetaSchema }) } },
+      handler: async (request) => ({ data: await actions.listRuns(ctx, orgActorOf(request), request.params.id, request.query.limit, request.query.offset), meta: listMeta(null, request.query.limit, request.query.offset) }),
+    });
+    app.get('/api/v1/action-runs/:id', {
+      config: { access: { permission: 'actions:read' } },
+      schema: { tags: ['actions'], params: idParams, response: { 200: z.object({ data: runSchema }) } },
+      handler: async (request) => ({ data: await actions.getRun(ctx, orgActorOf(request), request.params.id) }),
+    });
+  };
+}
