@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
-import { e2eEnv, startServer } from './server-process.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { e2eEnv, runCli, startServer } from './server-process.js';
 
 for (const backend of testBackends()) {
   describe(`data service end to end [${backend}]`, () => {
@@ -61,6 +63,17 @@ for (const backend of testBackends()) {
         expect(bulk.status).toBe(200);
         expect(bulk.json.data.count).toBe(10_000);
         expect((await call('GET', '/data/employees?limit=1&count=exact')).json.meta.total).toBe(10_001);
+
+        // The CLI sends a file in batches with a progress bar, and reports rejected rows by line.
+        const csvFile = path.join(env.INFINITY_DATA_DIR!, 'people.csv');
+        const lines = ['email,age', ...Array.from({ length: 2500 }, (_, i) => (i === 1234 ? 'broken,not-a-number' : `cli${i}@x.io,${i % 70}`))];
+        writeFileSync(csvFile, `${lines.join('\n')}\n`);
+        const imported = runCli(['import', csvFile, '--model', 'employees', '--skip-invalid', '--batch', '1000', '--url', s.url, '--api-key', key], {});
+        expect(imported.out).toContain('importing employees');
+        expect(imported.out).toContain('Imported 2499 new and 0 updated of 2500 rows; 1 rejected.');
+        expect(imported.out).toContain('row 1236: age');
+        expect(imported.status).toBe(1);
+        expect((await call('GET', '/data/employees?limit=1&count=exact')).json.meta.total).toBe(10_001 + 2499);
       } finally {
         expect(await s.stop()).toBe(0);
       }

@@ -7,6 +7,7 @@ import { createVaultContext, Keyring } from './modules/vault/index.js';
 import { rotateMasterKey, verifyAudit, type AdminContext } from './modules/system/index.js';
 import type { VerifyReport } from './modules/audit/index.js';
 import { start } from './main.js';
+import { runImport } from './import-command.js';
 import { openRuntime, readLiveServerFile, type Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 
@@ -20,6 +21,8 @@ Commands:
   doctor [--data DIR]                         check configuration, database, pgvector, Redis
   keys rotate [--data DIR]                    new master key; re-wrap every data key (no downtime)
   audit verify [--org ID] [--data DIR]        recompute the audit hash chains; exit 1 if altered
+  import FILE --model NAME [--mode insert|upsert] [--key FIELD] [--skip-invalid] [--batch N]
+         [--url URL] [--api-key KEY]          send a CSV or JSON file to a running server, with progress
 
 Every command uses the embedded database in --data (default ./.infinity) unless DATABASE_URL is set.
 Environment variables: see docs/env.md.`;
@@ -33,6 +36,7 @@ interface Parsed {
   command: string[];
   overrides: ConfigOverrides;
   org: string | undefined;
+  flags: Record<string, string | boolean | undefined>;
 }
 
 function parse(argv: string[]): Parsed {
@@ -45,6 +49,13 @@ function parse(argv: string[]): Parsed {
       data: { type: 'string', short: 'd' },
       role: { type: 'string' },
       org: { type: 'string' },
+      model: { type: 'string' },
+      mode: { type: 'string' },
+      key: { type: 'string' },
+      'skip-invalid': { type: 'boolean' },
+      batch: { type: 'string' },
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -68,7 +79,7 @@ function parse(argv: string[]): Parsed {
     if (!['all', 'api', 'worker', 'scheduler'].includes(values.role)) fail(`--role: "${values.role}" is not one of all, api, worker, scheduler.`, 2);
     overrides.role = values.role as ConfigOverrides['role'];
   }
-  return { command: positionals, overrides, org: values.org };
+  return { command: positionals, overrides, org: values.org, flags: values };
 }
 
 /** While an embedded server runs, it holds the database: ask it to do the work over loopback. */
@@ -157,7 +168,7 @@ async function doctor(overrides: ConfigOverrides): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { command, overrides, org } = parse(argv);
+  const { command, overrides, org, flags } = parse(argv);
   const [cmd, sub] = command;
   switch (cmd ?? '') {
     case 'start':
@@ -179,9 +190,26 @@ async function main(argv: string[]): Promise<void> {
     case 'audit': {
       if (sub !== 'verify') fail('Usage: infinity audit verify [--org ID] [--data DIR]', 2);
       const forwarded = await viaRunningServer<VerifyReport>(overrides, '/internal/admin/audit-verify', org ? { orgId: org } : {});
-      printVerify(forwarded ?? (await withRuntime(overrides, (rt) => verifyAudit(adminContext(rt), org))));
+      return printVerify(forwarded ?? (await withRuntime(overrides, (rt) => verifyAudit(adminContext(rt), org))));
     }
-    // falls through: printVerify exits
+    case 'import': {
+      const config = loadConfig(process.env, overrides);
+      const file = sub;
+      const model = flags.model;
+      const apiKey = (flags['api-key'] as string | undefined) ?? config.cli.apiKey;
+      if (!file || typeof model !== 'string') fail('Usage: infinity import FILE --model NAME [--api-key KEY | INFINITY_API_KEY] [--url URL]', 2);
+      if (!apiKey) fail('infinity import talks to a running server: give --api-key or set INFINITY_API_KEY (an editor key).', 2);
+      const mode = (flags.mode as string | undefined) ?? 'insert';
+      if (mode !== 'insert' && mode !== 'upsert') fail('--mode must be insert or upsert', 2);
+      const batch = Number(flags.batch ?? 1000);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) fail('--batch must be a whole number from 1 to 10000', 2);
+      const report = await runImport({ file, model, url: (flags.url as string | undefined) ?? config.cli.url, apiKey, mode, key: (flags.key as string | undefined) ?? 'id', skipInvalid: Boolean(flags['skip-invalid']), batch });
+      process.stdout.write(`Imported ${report.inserted} new and ${report.updated} updated of ${report.total} rows; ${report.rejected.length} rejected.\n`);
+      for (const r of report.rejected.slice(0, 20)) process.stdout.write(`  row ${r.row}: ${r.errors.map((e) => `${e.field} ${e.message}`).join('; ')}\n`);
+      if (report.rejected.length > 20) process.stdout.write(`  … and ${report.rejected.length - 20} more\n`);
+      process.exit(report.rejected.length ? 1 : 0);
+      break;
+    }
     default:
       fail(`Unknown command "${command.join(' ')}".\n\n${HELP}`, 2);
   }

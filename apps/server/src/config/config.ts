@@ -47,6 +47,8 @@ export const envSchema = z.object({
   INFINITY_LOGIN_MAX_FAILURES: int(1, 1000).default(5).describe('Failed logins per email in the window before login is throttled.'),
   INFINITY_LOGIN_MAX_FAILURES_PER_IP: int(1, 100000).default(30).describe('Failed logins per IP in the window before login is throttled.'),
   INFINITY_LOGIN_WINDOW: int(10, 86400).default(900).describe('Login throttle window, seconds.'),
+  INFINITY_API_KEY: z.string().optional().describe('API key the CLI uses to talk to a running server (infinity import); --api-key wins.'),
+  INFINITY_URL: z.url().optional().describe('Server the CLI talks to (infinity import); default INFINITY_PUBLIC_URL.'),
   INFINITY_SHUTDOWN_GRACE: int(0, 600).default(20).describe('Seconds to finish in-flight work on SIGTERM before exiting.'),
 });
 
@@ -82,6 +84,7 @@ export interface Config {
     loginWindow: number;
   };
   shutdownGrace: number;
+  cli: { apiKey: string | undefined; url: string };
 }
 
 export class ConfigError extends Error {
@@ -158,5 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       loginWindow: e.INFINITY_LOGIN_WINDOW,
     },
     shutdownGrace: e.INFINITY_SHUTDOWN_GRACE,
+    cli: { apiKey: e.INFINITY_API_KEY, url: (e.INFINITY_URL ?? publicUrl).replace(/\/+$/, '') },
   };
 }
