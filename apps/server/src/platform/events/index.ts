@@ -28,6 +28,11 @@ export class EventBus {
     }
   }
 
+  /** Whether anyone would receive this type: publishers may skip building costly payloads. */
+  hasSubscribers(type: string): boolean {
+    return Boolean(this.listeners.get(type)?.size || this.listeners.get('*')?.size);
+  }
+
   /** Subscribes to one event type ('*' for all); returns the unsubscribe function. */
   subscribe(type: string, listener: Listener): () => void {
     let set = this.listeners.get(type);
