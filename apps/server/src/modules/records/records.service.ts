@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
+import { commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel } from '../access/index.js';
 import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
@@ -47,6 +48,9 @@ function validate(model: ModelDef, body: unknown, mode: 'full' | 'partial', pref
   const r = schemasOf(model)[mode].safeParse(body);
   if (!r.success) {
     const details = issuesOf(r.error, prefix);
+    // A field the model does not have is a malformed request (400); values that break a field's rules are 422.
+    const unknown = details.filter((d) => d.code === 'unknown_field');
+    if (unknown.length) throw commonErrors.VALIDATION_FAILED(`Model ${model.name} has no field ${unknown.map((d) => d.field).join(', ')}.`, unknown);
     throw recordErrors.RECORD_INVALID(`${details.length} invalid value(s): ${details[0]?.field} ${details[0]?.message}.`, details);
   }
   return r.data;
