@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { type App, emptyBody } from '../../platform/http/index.js';
+import { type App, emptyBody, plainJsonSerializer } from '../../platform/http/index.js';
 import { userActorOf } from '../access/index.js';
 import * as auth from './auth.service.js';
 import type { IdentityContext } from './identity.context.js';
@@ -96,6 +96,8 @@ export function authRoutes(ctx: IdentityContext) {
 
     app.get('/api/v1/me', {
       config: { access: { permission: 'self:read' } },
+      // The body is built by toUser/toOrg, which pick fields explicitly.
+      ...plainJsonSerializer,
       schema: {
         tags: ['auth'],
         summary: 'Who the credential is: user or API key, organization and role',

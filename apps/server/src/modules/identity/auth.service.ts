@@ -170,8 +170,10 @@ export interface MeView {
 export async function me(ctx: IdentityContext, actor: Actor, apiKey?: { id: string; name: string; prefix: string }): Promise<MeView> {
   if (actor.kind === 'system') throw new Error('the system actor has no /me');
   const { orgId } = actor;
-  const org = orgId ? await ctx.cache.view(`org:${orgId}`, () => repo.findOrg(ctx.db, orgId)) : undefined;
-  const user = actor.kind === 'user' ? await ctx.cache.view(`user:${actor.userId}`, () => repo.findUser(ctx.db, actor.userId)) : undefined;
+  type OrgRow = Awaited<ReturnType<typeof repo.findOrg>>;
+  type UserRow = Awaited<ReturnType<typeof repo.findUser>>;
+  const org = orgId ? (ctx.cache.peekView<OrgRow>(`org:${orgId}`) ?? (await ctx.cache.view(`org:${orgId}`, () => repo.findOrg(ctx.db, orgId)))) : undefined;
+  const user = actor.kind === 'user' ? (ctx.cache.peekView<UserRow>(`user:${actor.userId}`) ?? (await ctx.cache.view(`user:${actor.userId}`, () => repo.findUser(ctx.db, actor.userId)))) : undefined;
   return {
     kind: actor.kind,
     user: user ? toUser(user) : null,

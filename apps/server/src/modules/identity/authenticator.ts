@@ -6,7 +6,7 @@ import { findActiveKeyByHash } from './api-keys.repo.js';
 import type { IdentityContext } from './identity.context.js';
 import { identityErrors } from './identity.errors.js';
 import { membershipRole } from './identity.repo.js';
-import { looksLikeApiKey, verifyAccessToken } from './tokens.js';
+import { cachedClaims, looksLikeApiKey, verifyAccessToken } from './tokens.js';
 import { isUuid } from '../../platform/ids.js';
 
 declare module 'fastify' {
@@ -36,7 +36,7 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
     if (!credential) return null;
     if (looksLikeApiKey(credential)) {
       const hash = sha256Hex(credential);
-      const key = await ctx.cache.apiKey(hash, async () => {
+      const key = ctx.cache.peekApiKey(hash) ?? await ctx.cache.apiKey(hash, async () => {
         const row = await findActiveKeyByHash(ctx.db, hash);
         return row ? { id: row.id, orgId: row.org_id, role: row.role, name: row.name, prefix: row.prefix, createdBy: row.created_by, expiresAt: row.expires_at } : null;
       });
@@ -45,7 +45,7 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
       request.apiKeyInfo = { id: key.id, name: key.name, prefix: key.prefix };
       return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, role: key.role, userId: key.createdBy };
     }
-    const claims = await verifyAccessToken(ctx.jwtKey, credential);
+    const claims = cachedClaims(credential) ?? (await verifyAccessToken(ctx.jwtKey, credential));
     const header = request.headers['x-org-id'];
     let orgId = claims.orgId;
     if (typeof header === 'string' && header) {
@@ -54,7 +54,8 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
     }
     if (!orgId) return { kind: 'user', userId: claims.userId, orgId: null, role: null, sessionId: claims.sessionId };
     const forOrg = orgId;
-    const role = await ctx.cache.role(claims.userId, forOrg, async () => (await membershipRole(ctx.db, forOrg, claims.userId)) ?? null);
+    const peeked = ctx.cache.peekRole(claims.userId, forOrg);
+    const role = peeked !== undefined ? peeked : await ctx.cache.role(claims.userId, forOrg, async () => (await membershipRole(ctx.db, forOrg, claims.userId)) ?? null);
     if (!role) {
       if (header) throw identityErrors.AUTH_NOT_A_MEMBER();
       // The active organization was left or deleted since the token was issued: continue without one.

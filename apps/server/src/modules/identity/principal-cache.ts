@@ -41,6 +41,24 @@ export class PrincipalCache {
     return this.through(this.roles, `${userId}:${orgId}`, load);
   }
 
+  /** A fresh cached entry, or undefined: lets the hot path answer without a promise. */
+  peekApiKey(hash: string): CachedApiKey | null | undefined {
+    return this.peek(this.keys, hash);
+  }
+
+  peekRole(userId: string, orgId: string): Role | null | undefined {
+    return this.peek(this.roles, `${userId}:${orgId}`);
+  }
+
+  peekView<T>(key: string): T | undefined {
+    return this.peek(this.views as Map<string, Entry<T>>, key);
+  }
+
+  private peek<T>(map: Map<string, Entry<T>>, key: string): T | undefined {
+    const hit = map.get(key);
+    return hit && hit.expires > this.now() ? hit.value : undefined;
+  }
+
   /** Rows read on every request (the /me user and organization); forgotten when this process changes them. */
   async view<T>(key: string, load: () => Promise<T>): Promise<T> {
     return this.through(this.views as Map<string, Entry<T>>, key, load);

@@ -35,6 +35,13 @@ export async function signAccessToken(key: KeyObject, claims: AccessClaims, ttlS
 const verified = new Map<string, { claims: AccessClaims; expiresAt: number }>();
 const VERIFIED_MAX = 10_000;
 
+/** Claims of a token verified before and not yet expired, without a promise; else undefined. */
+export function cachedClaims(token: string): AccessClaims | undefined {
+  const hit = verified.get(token);
+  if (hit && hit.expiresAt > Date.now()) return hit.claims;
+  return undefined;
+}
+
 export async function verifyAccessToken(key: KeyObject, token: string): Promise<AccessClaims> {
   const hit = verified.get(token);
   if (hit) {

@@ -1,6 +1,6 @@
 import { listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
-import { type App, listMeta } from '../../platform/http/index.js';
+import { type App, listMeta, plainJsonSerializer } from '../../platform/http/index.js';
 import { can, isOrgActor, orgActorOf } from '../access/index.js';
 import { modelPaths } from './openapi.js';
 import { listQuerystring, parseListQuery } from './list-query.js';
@@ -9,12 +9,8 @@ import { exportRecords, importRecords } from './exchange.js';
 import { recordErrors } from './records.errors.js';
 
 const recordSchema = z.record(z.string(), z.unknown()).describe('id, createdAt, updatedAt, createdBy, updatedBy and the model’s fields by name');
-/**
- * Record bodies are built field by field from the model definition (toRecord), so re-validating
- * them on the way out adds nothing but cost (~4% of a read). The schema stays for the API
- * reference; the bytes are plain JSON.stringify.
- */
-const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
+// Record bodies are built field by field from the model definition (toRecord).
+const plainJson = plainJsonSerializer;
 const modelParams = z.strictObject({ model: z.string().min(1).max(63) });
 const recordParams = z.strictObject({ model: z.string().min(1).max(63), id: z.uuid({ message: 'must be a record id (UUID)' }) });
 const body = z.record(z.string().max(100), z.unknown()).describe('Field values by name; unknown fields are refused');

@@ -1,3 +1,3 @@
 export { createHttpServer, type HttpServerOptions, type App, type RouteInfo } from './server.js';
 export { sendError, toAppError } from './error-handler.js';
-export { pageQuery, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody } from './schemas.js';
+export { pageQuery, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody, plainJsonSerializer } from './schemas.js';

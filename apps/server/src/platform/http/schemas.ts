@@ -24,3 +24,10 @@ export const csvList = z
 
 /** Body of an action route that takes no input: nothing, or an empty object. Anything else is refused. */
 export const emptyBody = z.strictObject({}).nullish();
+
+/**
+ * Route option for responses built field by field by DTO functions (never raw rows): the response
+ * schema stays for the API reference, the bytes are plain JSON.stringify. Zod re-validating such a
+ * body costs several percent of a fast request and protects nothing.
+ */
+export const plainJsonSerializer = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
