@@ -95,3 +95,27 @@ describeEachDb('per-organization OpenAPI', (h) => {
     expect((await h().request({ method: 'GET', url: '/api/v1/openapi.json', apiKey: 'inf_bogus' })).statusCode).toBe(401);
   });
 });
+
+describeEachDb('import by multipart upload', (h) => {
+  it('accepts a CSV or JSON file as a form upload, and refuses one over the limit with 413', async () => {
+    const u = await signUp(h());
+    const { key } = await createApiKey(h(), u.token, 'editor');
+    await h().request({ method: 'POST', url: '/api/v1/models', apiKey: key, body: { name: 'uploads', fields: [{ name: 'sku', type: 'string', required: true }, { name: 'qty', type: 'integer' }] } });
+    const form = (name: string, type: string, content: string) => {
+      const boundary = '----infinity-test-boundary';
+      const payload = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: ${type}\r\n\r\n${content}\r\n--${boundary}--\r\n`;
+      return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+    };
+    const csv = await h().request({ method: 'POST', url: '/api/v1/data/uploads/import', apiKey: key, ...form('stock.csv', 'text/csv', 'sku,qty\nA,1\nB,2\n') });
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.json().data).toMatchObject({ total: 2, inserted: 2 });
+    const json = await h().request({ method: 'POST', url: '/api/v1/data/uploads/import', apiKey: key, ...form('more.json', 'application/json', '[{"sku":"C","qty":3}]') });
+    expect(json.json().data).toMatchObject({ total: 1, inserted: 1 });
+    const badJson = await h().request({ method: 'POST', url: '/api/v1/data/uploads/import', apiKey: key, ...form('bad.json', 'application/json', '[{') });
+    expect(badJson.statusCode).toBe(400);
+    const huge = await h().request({ method: 'POST', url: '/api/v1/data/uploads/import', apiKey: key, ...form('big.csv', 'text/csv', `sku,qty\n${'X,1\n'.repeat(20_000)}`) });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await h().request({ method: 'GET', url: '/api/v1/data/uploads?count=exact&limit=1', apiKey: key })).json().meta.total).toBe(3);
+  });
+}, { INFINITY_IMPORT_LIMIT: '65536' });

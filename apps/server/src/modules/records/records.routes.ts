@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import { listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
 import { type App, listMeta, plainJsonSerializer } from '../../platform/http/index.js';
@@ -33,8 +34,9 @@ const reportSchema = z.object({
 
 export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: number }) {
   return async (app: App) => {
-    // CSV bodies, for import only (this plugin's routes); everything else stays JSON-only.
+    // CSV bodies and multipart uploads, for import only (this plugin's routes); everything else stays JSON-only.
     app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: opts.importLimit }, (_req, body, done) => done(null, body));
+    await app.register(multipart, { limits: { fileSize: opts.importLimit, files: 1, fields: 10, parts: 12 } });
 
     app.get('/api/v1/openapi.json', {
       config: { access: { public: true, identify: true } },
@@ -67,16 +69,32 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       bodyLimit: opts.importLimit,
       schema: {
         tags: ['records'],
-        summary: 'Import CSV (text/csv, header row of field names) or JSON (an array of objects); returns a report',
+        summary: 'Import CSV (text/csv, header row of field names) or JSON (an array of objects), as the body or as a multipart file upload; returns a report',
         params: modelParams,
         querystring: importQuery,
-        body: z.union([z.string(), z.array(z.unknown())]),
+        body: z.union([z.string(), z.array(z.unknown())]).nullish(),
         response: { 200: z.object({ data: reportSchema }) },
       },
       handler: async (request) => {
         const q = request.query;
-        const format = q.format ?? ((request.headers['content-type'] ?? '').includes('csv') ? 'csv' : 'json');
-        return { data: await importRecords(ctx, orgActorOf(request), request.params.model, request.body, { format, mode: q.mode, onError: q.onError, key: q.key }) };
+        let body: unknown = request.body;
+        let format = q.format ?? ((request.headers['content-type'] ?? '').includes('csv') ? 'csv' : 'json');
+        if (request.isMultipart()) {
+          // One file part (a form field named anything): CSV unless it says JSON by name or type.
+          const file = await request.file();
+          if (!file) throw recordErrors.QUERY_INVALID('The multipart upload holds no file.');
+          const text = (await file.toBuffer()).toString('utf8');
+          const json = file.mimetype.includes('json') || file.filename.toLowerCase().endsWith('.json');
+          format = q.format ?? (json ? 'json' : 'csv');
+          try {
+            body = format === 'json' ? (JSON.parse(text) as unknown) : text;
+          } catch {
+            throw recordErrors.QUERY_INVALID(`${file.filename} is not valid JSON.`);
+          }
+        } else if (body === undefined || body === null) {
+          throw recordErrors.QUERY_INVALID('Send the rows as text/csv, a JSON array, or a multipart file upload.');
+        }
+        return { data: await importRecords(ctx, orgActorOf(request), request.params.model, body, { format, mode: q.mode, onError: q.onError, key: q.key }) };
       },
     });
 

@@ -35,6 +35,7 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return commonErrors.INVALID_JSON('The body is empty but Content-Type says JSON.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
       return commonErrors.PAYLOAD_TOO_LARGE('The body is larger than this server accepts.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return commonErrors.UNSUPPORTED_MEDIA_TYPE('This Content-Type is not accepted; send application/json.');
