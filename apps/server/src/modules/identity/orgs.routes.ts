@@ -34,6 +34,9 @@ export function orgRoutes(ctx: IdentityContext) {
       schema: { tags: ['organizations'], summary: 'Create an organization; you become its owner', body: z.strictObject({ name: orgName }), response: { 201: z.object({ data: orgSchema }) } },
       handler: async (request, reply) => reply.status(201).send({ data: await orgs.createOrg(ctx, request.actor as UserActor, request.body.name, request.ip) }),
     });
+    // NB: /orgs/{id} may name any organization of the caller, not only the active one, so the route
+    // only requires a signed-in member; the service checks org:read / org:update / org:delete
+    // against the caller's role in *that* organization (and answers 404 for any other).
     app.get('/api/v1/orgs/:id', {
       config: { access: { permission: 'self:read' } },
       schema: { tags: ['organizations'], params: idParams, response: { 200: z.object({ data: orgSchema }) } },
