@@ -55,3 +55,9 @@ export function actorLabel(a: Actor): { type: string; id: string | null } {
     }
   }
 }
+
+/** "user:<id>", "api_key:<id>" or "system:": how records and runs store who did something. */
+export function actorRef(a: Actor): string {
+  const l = actorLabel(a);
+  return `${l.type}:${l.id ?? ''}`;
+}

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
-import { type OrgActor, actorLabel } from '../access/index.js';
+import { type OrgActor, actorRef } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import { type RecordsContext, type RecordOps, withRecordOps } from '../records/index.js';
 import { actionErrors } from './actions.errors.js';
@@ -13,11 +13,6 @@ export interface ActionsContext {
   db: Kysely<repo.ActionTables>;
   records: RecordsContext;
 }
-
-const who = (a: OrgActor) => {
-  const l = actorLabel(a);
-  return `${l.type}:${l.id ?? ''}`;
-};
 
 function checkDefinition(def: { params: Param[]; steps: Step[] }) {
   const problems = definitionProblems(def);
@@ -50,7 +45,7 @@ const taken = (err: unknown): never => {
 export async function createAction(ctx: ActionsContext, actor: OrgActor, input: ActionCreate, ip: string) {
   checkDefinition(input);
   return inTransaction(ctx.db, async ({ trx }) => {
-    const row = await repo.insertAction(trx, { id: newId(), orgId: actor.orgId, name: input.name, description: input.description ?? '', params: input.params, steps: input.steps, createdBy: who(actor) });
+    const row = await repo.insertAction(trx, { id: newId(), orgId: actor.orgId, name: input.name, description: input.description ?? '', params: input.params, steps: input.steps, createdBy: actorRef(actor) });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_CREATE', target: { type: 'action', id: row.id }, ip, details: { name: row.name } });
     return toAction(row);
   }).catch(taken);
@@ -117,7 +112,7 @@ export async function runAction(ctx: ActionsContext, actor: OrgActor, id: string
   const started = performance.now();
   const logs: { at: string; step: string | null; message: string }[] = [];
   const log = (step: string | null, message: string) => logs.push({ at: new Date().toISOString(), step, message });
-  await repo.insertRun(ctx.db, { id: runId, orgId: actor.orgId, actionId: id, input: params, actor: who(actor) });
+  await repo.insertRun(ctx.db, { id: runId, orgId: actor.orgId, actionId: id, input: params, actor: actorRef(actor) });
   let current: string | null = null;
   try {
     const steps = await withRecordOps(ctx.records, actor, async (ops) => {

@@ -3,7 +3,7 @@ import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
-import { type OrgActor, actorLabel } from '../access/index.js';
+import { type OrgActor, actorLabel, actorRef } from '../access/index.js';
 import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
 import { compileFilter, parseFilter } from './filter.js';
 import { type ListQuery, afterCursor, encodeCursor, parseSort } from './list-query.js';
@@ -210,10 +210,7 @@ function insertSql(models: OrgModels, model: ModelDef, rows: Record<string, unkn
   return sql<Record<string, unknown>>`insert into ${table(models, model.name)} (id, created_by, updated_by${sql.raw(cols.length ? ', ' : '')}${sql.join(cols.map((f) => sql.id(f.name)))}) values ${sql.join(tuples)}${sql.raw(returning ? ' returning *' : '')}`;
 }
 
-const who = (actor: OrgActor) => {
-  const l = actorLabel(actor);
-  return `${l.type}:${l.id ?? ''}`;
-};
+const who = actorRef;
 
 export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: string, body: unknown) {
   const { model, models } = await requireModel(ctx, actor, name);

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
-import { type OrgActor, actorLabel } from '../access/index.js';
+import { type OrgActor, actorRef } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import * as ddl from './ddl.js';
 import { type FieldDef, type ModelChange, type ModelCreate, type ModelDef, fieldProblems } from './fields.js';
@@ -68,7 +68,7 @@ export async function createModel(ctx: SchemaContext, actor: OrgActor, input: Mo
     await ddl.createModelTable(asObj(trx), schema, input.name);
     for (const f of input.fields) await ddl.addField(asObj(trx), schema, input.name, f);
     const row = await repo.insertModel(trx, { id: newId(), orgId: actor.orgId, name: input.name, label: input.label ?? input.name, description: input.description ?? '', fields: input.fields });
-    await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: row.id, version: 1, change: { create: input }, fields: input.fields, name: input.name, actor: labelOf(actor) });
+    await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: row.id, version: 1, change: { create: input }, fields: input.fields, name: input.name, actor: actorRef(actor) });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_CREATE', target: { type: 'model', id: row.id }, ip, details: { name: input.name, fields: input.fields.length } });
     afterCommit(() => ctx.cache.forget(actor.orgId));
     return toModel(row);
@@ -77,11 +77,6 @@ export async function createModel(ctx: SchemaContext, actor: OrgActor, input: Mo
     throw err;
   });
 }
-
-const labelOf = (a: OrgActor) => {
-  const l = actorLabel(a);
-  return `${l.type}:${l.id ?? ''}`;
-};
 
 /** Conversions Postgres performs for every value, or refuses as a whole (then nothing changes). */
 const CONVERTIBLE: Record<string, string[]> = {
@@ -181,7 +176,7 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
         if (!other.fields.some((f) => f.type === 'relation' && f.target === name)) continue;
         const retargeted = other.fields.map((f) => (f.type === 'relation' && f.target === name ? { ...f, target: newName } : f));
         await repo.updateModel(trx, other.id, { name: other.name, label: other.label, description: other.description, fields: retargeted, version: other.version + 1 });
-        await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: other.id, version: other.version + 1, change: { retarget: { from: name, to: newName } }, fields: retargeted, name: other.name, actor: labelOf(actor) });
+        await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: other.id, version: other.version + 1, change: { retarget: { from: name, to: newName } }, fields: retargeted, name: other.name, actor: actorRef(actor) });
       }
     }
     const version = current.version + 1;
@@ -192,7 +187,7 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
       fields,
       version,
     });
-    await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: current.id, version, change, fields, name: newName, actor: labelOf(actor) });
+    await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: current.id, version, change, fields, name: newName, actor: actorRef(actor) });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_UPDATE', target: { type: 'model', id: current.id }, ip, details: { name: newName, version, change: Object.keys(change) } });
     afterCommit(() => ctx.cache.forget(actor.orgId));
     return toModel(row);
