@@ -210,12 +210,11 @@ function insertSql(models: OrgModels, model: ModelDef, rows: Record<string, unkn
   return sql<Record<string, unknown>>`insert into ${table(models, model.name)} (id, created_by, updated_by${sql.raw(cols.length ? ', ' : '')}${sql.join(cols.map((f) => sql.id(f.name)))}) values ${sql.join(tuples)}${sql.raw(returning ? ' returning *' : '')}`;
 }
 
-const who = actorRef;
 
 export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: string, body: unknown) {
   const { model, models } = await requireModel(ctx, actor, name);
   const values = validate(model, body, 'full');
-  const r = await insertSql(models, model, [values], who(actor)).execute(ctx.db).catch((err: unknown) => explain(model, models, err));
+  const r = await insertSql(models, model, [values], actorRef(actor)).execute(ctx.db).catch((err: unknown) => explain(model, models, err));
   const record = toRecord(model, r.rows[0]!);
   publish(ctx, actor, 'record.created', name, record);
   return record;
@@ -229,7 +228,7 @@ async function updateOne(exec: Kysely<object> | Transaction<object>, models: Org
       if (v === undefined) return sql`${sql.id(f.name)} = default`;
       return sql`${sql.id(f.name)} = ${param(f, v)}`;
     });
-  sets.push(sql`updated_at = now()`, sql`updated_by = ${who(actor)}`);
+  sets.push(sql`updated_at = now()`, sql`updated_by = ${actorRef(actor)}`);
   const r = await sql<Record<string, unknown>>`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid returning *`.execute(exec);
   return r.rows[0];
 }
@@ -295,7 +294,7 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
         const wanted = ctx.events.hasSubscribers('record.created');
         for (let i = 0; i < prepared.length; i += chunk) {
           const part = prepared.slice(i, i + chunk);
-          const r = await insertSql(models, model, part.map((p) => p.values), who(actor), undefined, wanted).execute(t).catch((err: unknown) => explain(model, models, err));
+          const r = await insertSql(models, model, part.map((p) => p.values), actorRef(actor), undefined, wanted).execute(t).catch((err: unknown) => explain(model, models, err));
           created += wanted ? r.rows.length : Number(r.numAffectedRows ?? part.length);
           if (wanted) emit('record.created', r.rows);
         }
@@ -313,7 +312,7 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
             row = await updateOne(t, models, model, existing.id, p.values, actor, false).catch((err: unknown) => explain(model, models, err, index));
             if (row) emit('record.updated', [row], Object.keys(p.values));
           } else if (op === 'upsert') {
-            const r = await insertSql(models, model, [p.values], who(actor), key === 'id' && p.id ? [p.id] : undefined).execute(t).catch((err: unknown) => explain(model, models, err, index));
+            const r = await insertSql(models, model, [p.values], actorRef(actor), key === 'id' && p.id ? [p.id] : undefined).execute(t).catch((err: unknown) => explain(model, models, err, index));
             row = r.rows[0];
             created++;
             emit('record.created', r.rows);
@@ -367,7 +366,7 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
       async create(name, body) {
         const model = modelNamed(name);
         const values = validate(model, body, 'full');
-        const r = await insertSql(models, model, [values], who(actor)).execute(trx).catch((err: unknown) => explain(model, models, err));
+        const r = await insertSql(models, model, [values], actorRef(actor)).execute(trx).catch((err: unknown) => explain(model, models, err));
         const rec = toRecord(model, r.rows[0]!);
         later('record.created', name, rec);
         return rec;
