@@ -23,7 +23,16 @@ import { adminRoutes, systemRoutes } from './modules/system/index.js';
 import { Keyring, type VaultContext, createVaultContext, vaultRoutes } from './modules/vault/index.js';
 import { ModelCache, type SchemaContext, type SchemaTables, schemaRoutes } from './modules/schema/index.js';
 import { type RecordsContext, recordRoutes } from './modules/records/index.js';
-import { type ActionTables, actionRoutes } from './modules/actions/index.js';
+import { type ActionTables, type ActionsContext, actionRoutes, runAction } from './modules/actions/index.js';
+import { NodeError } from '@infinity/node-sdk';
+import { type Notifier, localNotifier, postgresNotifier } from './platform/db/index.js';
+import { OutboundHttp, OutboundRefused } from './platform/net/outbound-http.js';
+import type { FlowActor } from './modules/access/index.js';
+import { type Capabilities, type ExecutionPlan } from './modules/engine/index.js';
+import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
+import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRoutes, hookRoutes } from './modules/flows/index.js';
+import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
+import { revealSecret } from './modules/vault/index.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
@@ -35,6 +44,10 @@ export interface AppDeps {
   instanceToken?: string;
   /** Serve the API (roles all and api); worker and scheduler processes serve health only. */
   api?: boolean;
+  /** Claim and run queued executions (roles all and worker). Default true. */
+  worker?: boolean;
+  /** Fire schedule triggers (roles all and scheduler). Default true. */
+  scheduler?: boolean;
 }
 
 export interface BuiltApp {
@@ -43,6 +56,8 @@ export interface BuiltApp {
   vault: VaultContext;
   /** Domain events, published after commit (record.created, …). */
   events: EventBus;
+  runner: ExecutionRunner;
+  nodes: NodeRegistry;
   /** Marks the app as draining (readiness fails) before in-flight requests finish. */
   drain(): void;
   close(): Promise<void>;
@@ -82,6 +97,42 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   registerAccessGuard(app, createAuthenticator(identity), deps.instanceToken);
 
+  const records: RecordsContext = { db: db.kysely, cache: schema.cache, events };
+  const actionsCtx: ActionsContext = { db: db.kysely as Kysely<ActionTables>, records };
+  const outbound = new OutboundHttp({ allow: config.httpAllow });
+  const nodes = new NodeRegistry(builtinNodes);
+  const notifier: Notifier =
+    config.database.kind === 'postgres' ? await postgresNotifier(config.database.url, db.pool, (err) => logger.warn({ err }, 'notification connection')) : localNotifier();
+  const capabilities = (plan: ExecutionPlan): Capabilities => flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound });
+  const runner = new ExecutionRunner({
+    db: db.kysely,
+    registry: nodes,
+    capabilities,
+    notifier,
+    events,
+    logger,
+    leaseMs: config.engine.leaseMs,
+    concurrency: config.engine.concurrency,
+    pollMs: config.engine.pollMs,
+    outputCap: config.engine.outputCap,
+    retentionDays: config.engine.retentionDays,
+  });
+  // The hub is created after the context it uses; the context reaches it through this holder.
+  const hub: { current?: TriggerHub } = {};
+  const flows: FlowsContext = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, inline: deps.worker !== false, onTriggersChanged: () => hub.current?.changed() };
+  const triggers = new TriggerHub({
+    flows,
+    db: db.kysely,
+    events,
+    notifier,
+    logger,
+    scheduler: deps.scheduler !== false,
+    matches: (actor, model, filter, record) => recordMatches(records, actor, model, filter, record),
+  });
+  hub.current = triggers;
+  await triggers.start();
+  if (deps.worker !== false) runner.startWorker();
+
   let draining = false;
   await app.register(systemRoutes({ db: db.kysely, info: db.info, draining: () => draining }));
   await app.register(adminRoutes({ config, db: db.kysely, vault }));
@@ -92,9 +143,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(vaultRoutes(vault));
     await app.register(auditRoutes(db.kysely));
     await app.register(schemaRoutes(schema));
-    const records: RecordsContext = { db: db.kysely, cache: schema.cache, events };
     await app.register(recordRoutes(records, { importLimit: config.importLimit }));
-    await app.register(actionRoutes({ db: db.kysely as Kysely<ActionTables>, records }));
+    await app.register(actionRoutes(actionsCtx));
+    await app.register(flowRoutes(flows));
+    await app.register(hookRoutes(flows, { bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));
@@ -107,13 +159,55 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     identity,
     vault,
     events,
+    runner,
+    nodes,
     drain: () => {
       draining = true;
     },
     close: async () => {
       clearInterval(timer);
+      await triggers.close();
       await app.close();
+      await runner.stop(config.shutdownGrace * 1000);
+      await notifier.close();
+      await outbound.close();
       await flushUses();
+    },
+  };
+}
+
+/** What a flow's nodes may use, acting as the flow (editor role) in its organization. */
+function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp }): Capabilities {
+  return {
+    records: {
+      query: async (model, q = {}) => (await withRecordOps(d.records, actor, (ops) => ops.query(model, { ...(q.filter ? { filter: q.filter } : {}), ...(q.sort ? { sort: q.sort } : {}), ...(q.limit ? { limit: q.limit } : {}) }))).items,
+      get: (model, id) => getRecord(d.records, actor, model, id),
+      create: (model, values) => withRecordOps(d.records, actor, (ops) => ops.create(model, values)),
+      update: (model, id, values) => withRecordOps(d.records, actor, (ops) => ops.update(model, id, values)),
+      delete: async (model, id) => {
+        await withRecordOps(d.records, actor, (ops) => ops.remove(model, id));
+      },
+    },
+    actions: {
+      run: async (id, params) => {
+        const run = await runAction(d.actionsCtx, actor, id, params);
+        if (run.status === 'failed') {
+          const e = run.error as { code?: string; message?: string } | null;
+          throw new NodeError(`Action failed: ${e?.message ?? 'error'}`, e?.code ?? 'ACTION_RUN_FAILED', { runId: run.id }, false);
+        }
+        return run.output;
+      },
+    },
+    secrets: { reveal: (id) => revealSecret(d.vault, actor, id, `flow ${actor.flowId}`) },
+    http: {
+      request: async (req) => {
+        try {
+          return await d.outbound.request(req);
+        } catch (err) {
+          if (err instanceof OutboundRefused) throw new NodeError(err.message, 'HTTP_REFUSED', { reason: err.reason }, false);
+          throw err;
+        }
+      },
     },
   };
 }

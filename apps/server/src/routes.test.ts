@@ -18,7 +18,7 @@ interface World {
   aMember: TestUser;
   b: TestUser;
   bKey: string;
-  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string; recordA: string; actionA: string; runA: string };
+  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string; recordA: string; actionA: string; runA: string; flowA: string; executionA: string };
   schemaA: string;
 }
 
@@ -37,12 +37,14 @@ async function buildWorld(h: Harness): Promise<World> {
   const schemaA = (await h.request({ method: 'GET', url: '/api/v1/me', token: a.token })).json().data.organization.schema as string;
   const action = (await h.request({ method: 'POST', url: '/api/v1/actions', token: a.token, body: { name: 'a-action', steps: [{ id: 'q', op: 'query', model: 'a_things' }] } })).json().data;
   const run = (await h.request({ method: 'POST', url: `/api/v1/actions/${action.id}/run`, token: a.token, body: {} })).json().data;
-  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id } };
+  const flow = (await h.request({ method: 'POST', url: '/api/v1/flows?template=blank', token: a.token, body: { name: 'a-flow' } })).json().data;
+  const execution = (await h.request({ method: 'POST', url: `/api/v1/flows/${flow.id}/run?wait=true`, token: a.token, body: { input: { note: 'private to A' } } })).json().data;
+  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id, flowA: flow.id, executionA: execution.id } };
 }
 
 /** A digest of every system table: "nothing changed" means this is equal before and after. */
 async function fingerprint(h: Harness, w?: World): Promise<string> {
-  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs'];
+  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs', 'flows', 'flow_versions', 'executions', 'node_runs'];
   const parts: string[] = [];
   // api_keys.last_used_at is written by a background flush on a timer: bookkeeping, not a change.
   const source = (t: string) => (t === 'api_keys' ? '(select id, org_id, name, prefix, key_hash, role, created_by, created_at, expires_at, revoked_at from api_keys)' : t);
@@ -59,7 +61,8 @@ async function fingerprint(h: Harness, w?: World): Promise<string> {
 
 const fill = (url: string, w: World) =>
   url
-    .replace(':id', url.includes('/data/') ? w.ids.recordA : url.includes('/actions/') ? w.ids.actionA : '00000000-0000-7000-8000-000000000000')
+    .replace(':id', url.includes('/data/') ? w.ids.recordA : url.includes('/actions/') ? w.ids.actionA : url.includes('/flows/') ? w.ids.flowA : url.includes('/executions/') ? w.ids.executionA : '00000000-0000-7000-8000-000000000000')
+    .replace(':n', '1')
     .replace(':name', 'a_things')
     .replace(':model', 'a_things')
     .replace(':userId', w.ids.memberA)
@@ -97,10 +100,27 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'PUT /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}`, body: { title: 'overwritten' } }),
   'PATCH /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}`, body: { title: 'overwritten' } }),
   'DELETE /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}` }),
+  'GET /api/v1/flows/:id': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}` }),
+  'PUT /api/v1/flows/:id': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}`, body: { name: 'taken over', nodes: [], edges: [] } }),
+  'PATCH /api/v1/flows/:id': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}`, body: { active: true } }),
+  'DELETE /api/v1/flows/:id': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}` }),
+  'GET /api/v1/flows/:id/versions': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}/versions` }),
+  'GET /api/v1/flows/:id/versions/:n': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}/versions/1` }),
+  'POST /api/v1/flows/:id/versions/:n/restore': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}/versions/1/restore` }),
+  'POST /api/v1/flows/:id/run': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}/run?wait=true`, body: { input: {} } }),
+  'POST /api/v1/flows/:id/publish': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}/publish`, body: { slug: 'stolen-flow', access: 'apiKey' } }),
+  'POST /api/v1/flows/:id/unpublish': (w) => ({ url: `/api/v1/flows/${w.ids.flowA}/unpublish` }),
+  'GET /api/v1/executions/:id': (w) => ({ url: `/api/v1/executions/${w.ids.executionA}` }),
+  'POST /api/v1/executions/:id/cancel': (w) => ({ url: `/api/v1/executions/${w.ids.executionA}/cancel` }),
+  'POST /api/v1/executions/:id/rerun': (w) => ({ url: `/api/v1/executions/${w.ids.executionA}/rerun?wait=true`, body: {} }),
+  ...Object.fromEntries(
+    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].flatMap((m) => [`${m} /api/v1/hooks/:flowId`, `${m} /api/v1/hooks/:flowId/*`]).map((k) => [k, { exempt: 'a webhook URL is an address anyone may call; the trigger’s auth (none, an API key of the flow’s organization, or an HMAC signature) decides, tested in flows' }]),
+  ),
+  'POST /api/v1/run/:slug': { exempt: 'a published flow is reached by its slug; apiKey access admits only keys of its organization (tested in flows)' },
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions'];
+const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 
@@ -176,7 +196,10 @@ describeEachDb(
     });
 
     it('bad input on every route with a body → 4xx in the error format, nothing changed', async () => {
-      const writes = apiRoutes(h()).filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && !r.url.startsWith('/internal/'));
+      // Inbound triggers take any payload by design (it is the caller's data, passed to the flow);
+      // their own hostile-input cases are in flows.test.
+      const inbound = (url: string) => url.startsWith('/api/v1/hooks/') || url.startsWith('/api/v1/run/');
+      const writes = apiRoutes(h()).filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && !r.url.startsWith('/internal/') && !inbound(r.url));
       expect(writes.length).toBeGreaterThan(10);
       const huge = JSON.stringify({ name: 'x'.repeat(70_000) });
       const long = 'x'.repeat(10_000);

@@ -50,6 +50,14 @@ export const envSchema = z.object({
   INFINITY_API_KEY: z.string().optional().describe('API key the CLI uses to talk to a running server (infinity import); --api-key wins.'),
   INFINITY_URL: z.url().optional().describe('Server the CLI talks to (infinity import); default INFINITY_PUBLIC_URL.'),
   INFINITY_SHUTDOWN_GRACE: int(0, 600).default(20).describe('Seconds to finish in-flight work on SIGTERM before exiting.'),
+  INFINITY_HTTP_ALLOW: csv
+    .default([])
+    .describe('Comma list of CIDR ranges and host names that outbound requests (HTTP node, AI base URLs) may reach although private or loopback, e.g. 127.0.0.1/32,ollama.lan. Empty = public addresses only.'),
+  INFINITY_WORKER_CONCURRENCY: int(1, 1000).default(20).describe('Executions one worker process runs at once.'),
+  INFINITY_EXECUTION_LEASE: int(1, 3600).default(30).describe('Seconds a worker holds an execution without renewing; after that another worker takes it over (crash recovery).'),
+  INFINITY_QUEUE_POLL: int(50, 60000).default(1000).describe('Milliseconds between queue polls (notifications wake workers sooner).'),
+  INFINITY_EXECUTION_RETENTION_DAYS: int(1, 3650).default(30).describe('Finished executions older than this are pruned (a flow’s retentionDays setting wins).'),
+  INFINITY_NODE_OUTPUT_CAP: int(1024, 64 * 1024 * 1024).default(256 * 1024).describe('Largest node input/output stored per node run, bytes of JSON; larger ones are truncated with a marker.'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -84,6 +92,8 @@ export interface Config {
     loginWindow: number;
   };
   shutdownGrace: number;
+  httpAllow: string[];
+  engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number };
   cli: { apiKey: string | undefined; url: string };
 }
 
@@ -161,6 +171,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       loginWindow: e.INFINITY_LOGIN_WINDOW,
     },
     shutdownGrace: e.INFINITY_SHUTDOWN_GRACE,
+    httpAllow: e.INFINITY_HTTP_ALLOW,
+    engine: {
+      concurrency: e.INFINITY_WORKER_CONCURRENCY,
+      leaseMs: e.INFINITY_EXECUTION_LEASE * 1000,
+      pollMs: e.INFINITY_QUEUE_POLL,
+      retentionDays: e.INFINITY_EXECUTION_RETENTION_DAYS,
+      outputCap: e.INFINITY_NODE_OUTPUT_CAP,
+    },
     cli: { apiKey: e.INFINITY_API_KEY, url: (e.INFINITY_URL ?? publicUrl).replace(/\/+$/, '') },
   };
 }

@@ -22,6 +22,18 @@ export interface ApiKeyActor {
   userId: string | null;
 }
 
+/**
+ * A flow execution acting in its organization (data nodes, actions, secrets). It holds the
+ * editor role: it may read and write data, never manage members, keys or billing.
+ */
+export interface FlowActor {
+  kind: 'flow';
+  flowId: string;
+  executionId: string;
+  orgId: string;
+  role: Role;
+}
+
 /** The CLI and background work acting for the instance. */
 export interface SystemActor {
   kind: 'system';
@@ -29,10 +41,10 @@ export interface SystemActor {
   role: null;
 }
 
-export type Actor = UserActor | ApiKeyActor | SystemActor;
+export type Actor = UserActor | ApiKeyActor | FlowActor | SystemActor;
 
 /** An actor that is inside an organization with a role. */
-export type OrgActor = (UserActor & { orgId: string; role: Role }) | ApiKeyActor;
+export type OrgActor = (UserActor & { orgId: string; role: Role }) | ApiKeyActor | FlowActor;
 
 export function isOrgActor(a: Actor): a is OrgActor {
   return a.kind !== 'system' && a.orgId !== null && a.role !== null;
@@ -47,6 +59,8 @@ export function actorLabel(a: Actor): { type: string; id: string | null } {
       return { type: 'user', id: a.userId };
     case 'apiKey':
       return { type: 'api_key', id: a.apiKeyId };
+    case 'flow':
+      return { type: 'flow', id: a.flowId };
     case 'system':
       return { type: 'system', id: null };
     default: {
@@ -54,6 +68,11 @@ export function actorLabel(a: Actor): { type: string; id: string | null } {
       return never;
     }
   }
+}
+
+/** The person behind an actor (a key's creator), or null (flows, deleted users). */
+export function actorUserId(a: Actor): string | null {
+  return a.kind === 'user' || a.kind === 'apiKey' ? a.userId : null;
 }
 
 /** "user:<id>", "api_key:<id>" or "system:": how records and runs store who did something. */

@@ -24,6 +24,12 @@ export const PERMISSIONS = {
   'records:write': 'editor',
   'actions:read': 'viewer',
   'actions:write': 'editor',
+  'flows:read': 'viewer',
+  'flows:write': 'editor',
+  'flows:run': 'editor',
+  'flows:publish': 'editor',
+  'executions:read': 'viewer',
+  'executions:manage': 'editor',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -2,7 +2,7 @@ import { type Role, roleAtLeast } from '@infinity/contracts';
 import { inTransaction } from '../../platform/db/index.js';
 import { randomToken, sha256Hex } from '../../platform/crypto/index.js';
 import { newId } from '../../platform/ids.js';
-import type { OrgActor } from '../access/index.js';
+import { type OrgActor, actorUserId } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import * as keys from './api-keys.repo.js';
 import type { IdentityContext } from './identity.context.js';
@@ -39,7 +39,7 @@ export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input:
       prefix: key.slice(0, 12),
       keyHash: sha256Hex(key),
       role: input.role,
-      createdBy: actor.userId,
+      createdBy: actorUserId(actor),
       expiresAt: input.expiresAt ?? null,
     });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_CREATE', target: { type: 'api_key', id: row.id }, ip, details: { name: row.name, role: row.role, prefix: row.prefix } });

@@ -2,7 +2,7 @@ import { type Role, roleAtLeast } from '@infinity/contracts';
 import { inTransaction } from '../../platform/db/index.js';
 import { randomToken, sha256Hex } from '../../platform/crypto/index.js';
 import { newId } from '../../platform/ids.js';
-import type { OrgActor, UserActor } from '../access/index.js';
+import { type OrgActor, type UserActor, actorUserId } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import type { IdentityContext } from './identity.context.js';
 import { identityErrors } from './identity.errors.js';
@@ -30,7 +30,7 @@ export async function createInvitation(ctx: IdentityContext, actor: OrgActor, in
       email: input.email.trim(),
       role: input.role,
       tokenHash: sha256Hex(token),
-      invitedBy: actor.userId,
+      invitedBy: actorUserId(actor),
       expiresAt: new Date(Date.now() + ctx.auth.invitationTtl * 1000),
     });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'INVITATION_CREATE', target: { type: 'invitation', id: row.id }, ip, details: { email: row.email, role: row.role } });

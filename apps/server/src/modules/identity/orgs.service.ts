@@ -11,7 +11,7 @@ import { type OrgDto, toOrg } from './serialize.js';
 /** Organizations, members and roles. Every function is scoped by its actor. */
 
 export async function listMyOrgs(ctx: IdentityContext, actor: UserActor | OrgActor): Promise<OrgDto[]> {
-  if (actor.kind === 'apiKey') {
+  if (actor.kind !== 'user') {
     const org = await repo.findOrg(ctx.db, actor.orgId);
     return org ? [toOrg(org, actor.role)] : [];
   }
@@ -31,7 +31,7 @@ export async function createOrg(ctx: IdentityContext, actor: UserActor, name: st
  * only its own. Anything else is "not found" — never a hint that the organization exists.
  */
 async function roleIn(ctx: IdentityContext, actor: UserActor | OrgActor, orgId: string): Promise<Role> {
-  if (actor.kind === 'apiKey') {
+  if (actor.kind !== 'user') {
     if (actor.orgId !== orgId) throw identityErrors.ORG_NOT_FOUND();
     return actor.role;
   }
@@ -41,7 +41,7 @@ async function roleIn(ctx: IdentityContext, actor: UserActor | OrgActor, orgId: 
 }
 
 function inOrg(actor: UserActor | OrgActor, orgId: string, role: Role): OrgActor {
-  return actor.kind === 'apiKey' ? actor : { ...actor, orgId, role };
+  return actor.kind !== 'user' ? actor : { ...actor, orgId, role };
 }
 
 export async function getOrg(ctx: IdentityContext, actor: UserActor | OrgActor, orgId: string): Promise<OrgDto> {

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import { open, seal } from '../../platform/crypto/index.js';
 import { newId } from '../../platform/ids.js';
-import { type OrgActor, actorLabel } from '../access/index.js';
+import { type OrgActor, actorLabel, actorUserId } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import type { Keyring } from './keyring.js';
 import { vaultErrors } from './vault.errors.js';
@@ -101,7 +101,7 @@ export async function createSecret(
       ciphertext: seal(dek.key, Buffer.from(input.value, 'utf8'), secretAad(actor.orgId, id)),
       data_key_version: dek.version,
       hint: maskHint(input.value),
-      created_by: actor.userId,
+      created_by: actorUserId(actor),
     });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_CREATE', target: { type: 'secret', id }, ip, details: { name: input.name, provider: input.provider } });
     return toSecret(row);

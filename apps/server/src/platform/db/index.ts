@@ -4,3 +4,4 @@ export { inTransaction, type UnitOfWork } from './transaction.js';
 export { sql, type Kysely, type Transaction, type Selectable, type Insertable, type Updateable } from 'kysely';
 export { isUniqueViolation, isForeignKeyViolation, pgErrorCode } from './pg-errors.js';
 export type { PoolLike, QueryResultLike } from './pglite-pool.js';
+export { localNotifier, postgresNotifier, type Notifier } from './notifier.js';

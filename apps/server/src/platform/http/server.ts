@@ -90,11 +90,13 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
   });
 
   const security = securityHeaders();
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: these run on every request, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.headers(security);
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const actor = request.actor;
     request.log.info(
       {
@@ -108,6 +110,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
       },
       'request',
     );
+    done();
   });
 
   await app.register(cors, {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-models.js';
 import * as m0003 from './0003-actions.js';
+import * as m0004 from './0004-flows.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -11,4 +12,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_models': m0002,
   '0003_actions': m0003,
+  '0004_flows': m0004,
 };

@@ -1,0 +1,231 @@
+import { NodeError, type NodeContext } from '@infinity/node-sdk';
+import { ZodError } from 'zod';
+import { AppError } from '../../platform/errors.js';
+import { type Scope, evaluate, resolveParams } from './expressions.js';
+import type { CompiledGraph } from './graph.js';
+import { type Failure, type NodeStatus, type Outcome, type RunState, type StartOptions, type Step, advance, complete, executionOutput, initialState, retryDelay } from './state.js';
+
+/**
+ * The thin, effectful half of the engine: asks the pure state machine (state.ts) what to run,
+ * runs those nodes concurrently, stores each finished node before its successors start (so a
+ * resumed execution continues from the last completed node), and feeds outcomes back.
+ */
+
+export interface LogEntry {
+  at: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** A finished node run as stored: what the trace shows and what a resume replays. */
+export interface NodeRunRecord {
+  nodeId: string;
+  nodeName: string;
+  nodeType: string;
+  status: Extract<NodeStatus, 'succeeded' | 'failed'>;
+  ports: Record<string, unknown> | null;
+  input: unknown;
+  error: { code: string; message: string; details?: unknown } | null;
+  logs: LogEntry[];
+  attempts: number;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export interface ExecutionPlan {
+  id: string;
+  orgId: string;
+  flowId: string;
+  trigger: string;
+  graph: CompiledGraph;
+  /** Nodes the run starts at. */
+  start: string[];
+  input: unknown;
+  /** Manual and re-runs use nodes' pinned data instead of executing them. */
+  usePins: boolean;
+  /** Node runs already stored (a resumed or re-run execution). */
+  prior: Pick<NodeRunRecord, 'nodeId' | 'status' | 'ports'>[];
+}
+
+export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http'>;
+
+export interface ExecutorDeps {
+  capabilities: (plan: ExecutionPlan) => Capabilities;
+  /** Persists a finished node; false when this process no longer owns the execution (stop). */
+  saveNodeRun: (plan: ExecutionPlan, run: NodeRunRecord) => Promise<boolean>;
+  now?: () => Date;
+}
+
+export interface ExecutionResult {
+  status: 'succeeded' | 'failed' | 'canceled' | 'lost';
+  output: unknown;
+  error: Failure | null;
+  steps: number;
+}
+
+function toError(err: unknown): { code: string; message: string; details?: unknown; retryable: boolean } {
+  if (err instanceof NodeError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: err.retryable };
+  if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: err.status >= 500 || err.status === 429 };
+  if (err instanceof ZodError) return { code: 'NODE_PARAMS_INVALID', message: `Invalid parameters: ${err.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`, details: err.issues.map((i) => ({ field: i.path.join('.'), message: i.message })), retryable: false };
+  if (err instanceof Error && err.name === 'AbortError') return { code: 'NODE_ABORTED', message: 'The node was aborted.', retryable: false };
+  return { code: 'NODE_FAILED', message: err instanceof Error ? err.message : String(err), retryable: true };
+}
+
+const abortable = <T>(p: Promise<T>, signal: AbortSignal): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+
+const sleep = (ms: number, signal: AbortSignal) => abortable(new Promise<void>((r) => setTimeout(r, ms).unref()), signal);
+
+export function startOptions(plan: ExecutionPlan, maxSteps: number): StartOptions {
+  const g = plan.graph;
+  return {
+    start: plan.start,
+    input: plan.input,
+    maxSteps,
+    joinOf: (id) => {
+      const def = g.defs.get(id);
+      const node = g.byId.get(id);
+      if (!def?.join || !node) return 'all';
+      const r = def.params.safeParse(node.params);
+      return r.success ? def.join(r.data) : 'all';
+    },
+    onErrorOf: (id) => g.byId.get(id)?.settings?.onError ?? 'fail',
+  };
+}
+
+export function replay(plan: ExecutionPlan, opts: StartOptions): RunState {
+  let state = initialState(plan.graph);
+  for (const r of plan.prior) {
+    if (!state.nodes[r.nodeId]) continue;
+    state = { ...state, nodes: { ...state.nodes, [r.nodeId]: { status: r.status, ports: r.ports } }, order: [...state.order, r.nodeId], steps: state.steps + 1 };
+    if (r.status === 'failed' && !r.ports) state = complete(plan.graph, state, r.nodeId, { ok: false, error: { code: 'NODE_FAILED', message: 'failed before the resume' } }, opts);
+  }
+  return state;
+}
+
+function nodeScope(g: CompiledGraph, state: RunState): Scope['$node'] {
+  const out: Scope['$node'] = {};
+  for (const id of state.order) {
+    const n = g.byId.get(id);
+    const ports = state.nodes[id]?.ports;
+    if (!n || !ports) continue;
+    const main = g.defs.get(id)?.outputs[0] ?? 'main';
+    out[n.name] = { output: Object.hasOwn(ports, main) ? ports[main] : Object.values(ports)[0], ports };
+  }
+  return out;
+}
+
+export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal, maxSteps: number): Promise<ExecutionResult> {
+  const g = plan.graph;
+  const opts = startOptions(plan, maxSteps);
+  const caps = deps.capabilities(plan);
+  const now = deps.now ?? (() => new Date());
+  let state = replay(plan, opts);
+  const inflight = new Map<string, Promise<{ nodeId: string; outcome: Outcome; record: NodeRunRecord }>>();
+  let lost = false;
+
+  const runStep = async (step: Step, snapshot: RunState) => {
+    const node = g.byId.get(step.nodeId)!;
+    const def = g.defs.get(step.nodeId);
+    const startedAt = now();
+    const logs: LogEntry[] = [];
+    const log = (level: LogEntry['level'], message: string, data?: Record<string, unknown>) => {
+      if (logs.length < 200) logs.push({ at: now().toISOString(), level, message: message.slice(0, 2000), ...(data ? { data } : {}) });
+    };
+    let attempts = 0;
+    const outcome = await (async (): Promise<Outcome> => {
+      if (!def) return { ok: false, error: { code: 'NODE_TYPE_UNKNOWN', message: `Unknown node type "${node.type}".` } };
+      if (node.disabled) return { ok: true, ports: { [def.outputs[0]!]: step.input } };
+      if (plan.usePins && node.pinned !== undefined) {
+        log('info', 'used pinned data');
+        return { ok: true, ports: { [def.outputs[0]!]: node.pinned } };
+      }
+      const scope: Scope = { $input: step.input, $node: nodeScope(g, snapshot), $execution: { id: plan.id, flowId: plan.flowId, trigger: plan.trigger } };
+      const retries = node.settings?.retries ?? 0;
+      let last: ReturnType<typeof toError> = { code: 'NODE_FAILED', message: 'not run', retryable: false };
+      for (let attempt = 1; attempt <= retries + 1; attempt++) {
+        attempts = attempt;
+        const timeoutMs = node.settings?.timeoutMs;
+        const nodeSignal = timeoutMs ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
+        try {
+          const params: unknown = await def.params.parseAsync(await resolveParams(node.params, scope));
+          const ctx: NodeContext = {
+            ...caps,
+            executionId: plan.id,
+            nodeId: node.id,
+            nodeName: node.name,
+            attempt,
+            idempotencyKey: `${plan.id}:${node.id}:${attempt}`,
+            log,
+            signal: nodeSignal,
+            now,
+            expression: (source: string) => evaluate(source, scope),
+          };
+          const ports = await abortable(def.execute({ params, input: step.input, inputs: step.inputs, ctx }), nodeSignal);
+          const unknown = Object.keys(ports).filter((p) => !def.outputs.includes(p));
+          if (unknown.length) return { ok: false, error: { code: 'NODE_BAD_OUTPUT', message: `${node.type} emitted unknown port(s): ${unknown.join(', ')}` } };
+          return { ok: true, ports };
+        } catch (err) {
+          if (signal.aborted) return { ok: false, error: { code: 'EXECUTION_ABORTED', message: 'The execution was canceled or timed out.' } };
+          last = nodeSignal.aborted ? { code: 'NODE_TIMEOUT', message: `${node.name} took longer than ${timeoutMs} ms.`, retryable: true } : toError(err);
+          if (!last.retryable || attempt > retries) break;
+          const delay = retryDelay(node.settings?.retryDelayMs ?? 1000, attempt);
+          log('warn', `attempt ${attempt} failed (${last.message}); retrying in ${delay} ms`);
+          try {
+            await sleep(delay, signal);
+          } catch {
+            return { ok: false, error: { code: 'EXECUTION_ABORTED', message: 'The execution was canceled or timed out.' } };
+          }
+        }
+      }
+      const error = { code: last.code, message: last.message, ...(last.details === undefined ? {} : { details: last.details }) };
+      if (attempts > 1) log('error', `failed after ${attempts} attempts: ${error.message}`);
+      return { ok: false, error };
+    })();
+    const record: NodeRunRecord = {
+      nodeId: node.id,
+      nodeName: node.name,
+      nodeType: node.type,
+      status: outcome.ok ? 'succeeded' : 'failed',
+      ports: outcome.ok ? outcome.ports : null,
+      input: step.input,
+      error: outcome.ok ? null : outcome.error,
+      logs,
+      attempts,
+      startedAt,
+      finishedAt: now(),
+    };
+    return { nodeId: step.nodeId, outcome, record };
+  };
+
+  for (;;) {
+    if (!signal.aborted && !lost) {
+      const next = advance(g, state, opts);
+      state = next.state;
+      for (const step of next.run) inflight.set(step.nodeId, runStep(step, state));
+    }
+    if (inflight.size === 0) break;
+    const done = await Promise.race(inflight.values());
+    inflight.delete(done.nodeId);
+    if (signal.aborted || lost) continue;
+    state = complete(g, state, done.nodeId, done.outcome, opts);
+    // Keep the stored record in step with how the state machine routed a failure.
+    done.record.ports = state.nodes[done.nodeId]?.ports ?? null;
+    if (!(await deps.saveNodeRun(plan, done.record))) lost = true;
+  }
+
+  if (lost) return { status: 'lost', output: null, error: null, steps: state.steps };
+  if (signal.aborted) {
+    const reason = signal.reason as { name?: string } | undefined;
+    if (reason?.name === 'TimeoutError') return { status: 'failed', output: null, error: { nodeId: null, code: 'EXECUTION_TIMEOUT', message: 'The execution ran longer than its timeout.' }, steps: state.steps };
+    return { status: 'canceled', output: null, error: null, steps: state.steps };
+  }
+  if (state.failure) return { status: 'failed', output: null, error: state.failure, steps: state.steps };
+  return { status: 'succeeded', output: executionOutput(g, state), error: null, steps: state.steps };
+}

@@ -1,0 +1,108 @@
+import jsonata from 'jsonata';
+import { NodeError } from '@infinity/node-sdk';
+
+/**
+ * Expressions in node parameters: a string holding `{{ … }}` is evaluated with JSONata over
+ * `$input`, `$node` (earlier nodes' outputs by name), `$execution` and `$params`. Never `eval`.
+ * A parameter that is exactly one `{{ … }}` takes the expression's value (object, number, …);
+ * text around or between expressions makes a string.
+ *
+ * NB: JSONata can recurse or loop without end (`$f := function(){ $f() }`) or build huge
+ * sequences: every expression is compiled with JSONata's own guardrails (time, stack depth,
+ * sequence length) and fails with a clear error.
+ */
+
+const EXPR_RE = /\{\{([\s\S]+?)\}\}/g;
+const WHOLE_RE = /^\s*\{\{([\s\S]+?)\}\}\s*$/;
+
+export const EXPRESSION_LIMITS = { timeoutMs: 1000, maxDepth: 500, maxSequence: 1_000_000, maxLength: 10_000 };
+
+export function containsExpression(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('{{');
+  if (Array.isArray(v)) return v.some(containsExpression);
+  if (v && typeof v === 'object') return Object.values(v).some(containsExpression);
+  return false;
+}
+
+type Compiled = ReturnType<typeof jsonata>;
+
+/**
+ * `$node["Fetch"]` reads as a key lookup to people (and is how n8n spells it), but in JSONata a
+ * bracket holds a predicate: rewrite it to the field reference `$node.\`Fetch\``.
+ */
+const NODE_REF_RE = /\$node\[\s*(["'])((?:(?!\1)[^\\`])*)\1\s*\]/g;
+export const normalizeExpression = (source: string) => source.replace(NODE_REF_RE, (_m, _q, name: string) => `$node.\`${name}\``);
+const cache = new Map<string, Compiled>();
+
+function compile(source: string): Compiled {
+  let c = cache.get(source);
+  if (c) return c;
+  if (source.length > EXPRESSION_LIMITS.maxLength) throw new NodeError(`Expression is longer than ${EXPRESSION_LIMITS.maxLength} characters.`, 'EXPRESSION_INVALID', undefined, false);
+  try {
+    c = jsonata(normalizeExpression(source), { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth, sequence: EXPRESSION_LIMITS.maxSequence });
+  } catch (err) {
+    throw new NodeError(`Invalid expression "${source.slice(0, 80)}": ${(err as Error).message}`, 'EXPRESSION_INVALID', { position: (err as { position?: number }).position }, false);
+  }
+  if (cache.size > 5000) cache.clear();
+  cache.set(source, c);
+  return c;
+}
+
+export interface Scope {
+  $input: unknown;
+  $node: Record<string, { output: unknown; ports: Record<string, unknown> }>;
+  $execution: { id: string; flowId: string; trigger: string };
+  $params?: Record<string, unknown>;
+}
+
+/** Evaluates one JSONata expression (no braces) over a scope, time-boxed. */
+export async function evaluate(source: string, scope: Scope, input: unknown = scope.$input): Promise<unknown> {
+  const expr = compile(source.trim());
+  try {
+    const v: unknown = await expr.evaluate(input, { input: scope.$input, node: scope.$node, execution: scope.$execution, params: scope.$params ?? {} });
+    return normalize(v);
+  } catch (err) {
+    const e = err as { message?: string; code?: string };
+    const limit = e.code === 'D1011' || e.code === 'D1012' || e.code === 'D2014' || e.code === 'D2015';
+    const why = e.code === 'D1011' ? `nests deeper than ${EXPRESSION_LIMITS.maxDepth} levels (endless recursion?)` : e.code === 'D1012' ? `ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms` : (e.message ?? String(err));
+    throw new NodeError(`Expression "${source.trim().slice(0, 80)}" failed: ${why}`, limit ? 'EXPRESSION_LIMIT' : 'EXPRESSION_FAILED', { code: e.code }, false);
+  }
+}
+
+/** JSONata returns arrays with extra marker properties ("sequences"); hand out plain JSON. */
+function normalize(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = normalize(x);
+    return out;
+  }
+  return v;
+}
+
+/** Resolves every `{{ … }}` in a parameter value (strings, arrays and objects, recursively). */
+export async function resolveParams(value: unknown, scope: Scope): Promise<unknown> {
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return value;
+    const whole = WHOLE_RE.exec(value);
+    if (whole && !whole[1]!.includes('}}')) return evaluate(whole[1]!, scope);
+    const parts: string[] = [];
+    let last = 0;
+    for (const m of value.matchAll(EXPR_RE)) {
+      parts.push(value.slice(last, m.index));
+      const v = await evaluate(m[1]!, scope);
+      parts.push(v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+      last = m.index + m[0].length;
+    }
+    parts.push(value.slice(last));
+    return parts.join('');
+  }
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveParams(v, scope)));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await resolveParams(v, scope);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,168 @@
+import { type QueryExecutorProvider, sql } from 'kysely';
+import type { NodeRunRecord } from '../engine/index.js';
+
+/**
+ * Executions are also the work queue: a worker claims queued rows (or rows whose lease ran out:
+ * their worker died) with FOR UPDATE SKIP LOCKED, holds them with a lease it renews, and every
+ * write it makes is fenced by that lease, so a worker that lost its lease cannot write over the
+ * worker that took the execution over.
+ */
+
+export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'canceled';
+
+export interface ExecutionRow {
+  id: string;
+  org_id: string;
+  flow_id: string;
+  flow_version: number;
+  status: ExecutionStatus;
+  trigger: string;
+  start_node: string | null;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  store_data: boolean;
+  use_pins: boolean;
+  parent_id: string | null;
+  lease_owner: string | null;
+  claims: number;
+  steps: number;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  created_at: Date;
+}
+
+export interface NodeRunRow {
+  id: number;
+  node_id: string;
+  node_name: string;
+  node_type: string;
+  status: 'succeeded' | 'failed';
+  ports: Record<string, unknown> | null;
+  input: unknown;
+  error: unknown;
+  logs: unknown;
+  attempts: number;
+  data_stored: boolean;
+  started_at: Date;
+  finished_at: Date;
+  duration_ms: number;
+}
+
+type Db = QueryExecutorProvider;
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+
+export interface NewExecution {
+  id: string;
+  orgId: string;
+  flowId: string;
+  flowVersion: number;
+  trigger: string;
+  startNode: string | null;
+  input: unknown;
+  storeData: boolean;
+  usePins: boolean;
+  parentId?: string | null;
+  /** Claimed at once by this owner (the fast path runs it in the receiving process). */
+  owner?: string;
+  leaseMs: number;
+}
+
+export async function insertExecution(db: Db, e: NewExecution): Promise<void> {
+  const running = e.owner !== undefined;
+  await sql`insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, store_data, use_pins, parent_id, lease_owner, lease_until, claims, started_at)
+    values (${e.id}, ${e.orgId}, ${e.flowId}, ${e.flowVersion}, ${running ? 'running' : 'queued'}, ${e.trigger}, ${e.startNode}, ${json(e.input)}::jsonb, ${e.storeData}, ${e.usePins}, ${e.parentId ?? null},
+      ${e.owner ?? null}, ${running ? sql`now() + ${`${e.leaseMs} milliseconds`}::interval` : null}, ${running ? 1 : 0}, ${running ? sql`now()` : null})`.execute(db);
+}
+
+/** Claims up to `limit` runnable executions for `owner`: queued and due, or running with an expired lease. */
+export async function claim(db: Db, owner: string, limit: number, leaseMs: number): Promise<string[]> {
+  const r = await sql<{ id: string }>`
+    update executions set status = 'running', lease_owner = ${owner}, lease_until = now() + ${`${leaseMs} milliseconds`}::interval,
+      claims = claims + 1, started_at = coalesce(started_at, now())
+    where id in (
+      select id from executions
+      where (status = 'queued' and run_at <= now()) or (status = 'running' and lease_until < now())
+      order by run_at limit ${limit} for update skip locked)
+    returning id`.execute(db);
+  return r.rows.map((x) => x.id);
+}
+
+export async function renewLeases(db: Db, owner: string, ids: string[], leaseMs: number): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const r = await sql<{ id: string }>`update executions set lease_until = now() + ${`${leaseMs} milliseconds`}::interval
+    where id = any(${ids}::uuid[]) and lease_owner = ${owner} and status = 'running' returning id`.execute(db);
+  return r.rows.map((x) => x.id);
+}
+
+export async function findExecution(db: Db, id: string, orgId?: string): Promise<ExecutionRow | undefined> {
+  const r = await sql<ExecutionRow>`select * from executions where id = ${id} ${orgId ? sql`and org_id = ${orgId}` : sql``}`.execute(db);
+  return r.rows[0];
+}
+
+export async function nodeRuns(db: Db, executionId: string): Promise<NodeRunRow[]> {
+  return (await sql<NodeRunRow>`select id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms from node_runs where execution_id = ${executionId} order by id`.execute(db)).rows;
+}
+
+/**
+ * Stores a finished node, only while `owner` still holds the execution (fencing): returns false
+ * when the lease was lost or the execution canceled, and the caller stops.
+ */
+export async function saveNodeRun(db: Db, executionId: string, owner: string, run: NodeRunRecord, store: { data: boolean; cap: number }): Promise<boolean> {
+  const cap = (v: unknown) => {
+    if (!store.data || v === undefined) return null;
+    const s = JSON.stringify(v);
+    return s.length > store.cap ? JSON.stringify({ $truncated: true, bytes: s.length, preview: s.slice(0, 1000) }) : s;
+  };
+  const r = await sql`insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
+    select ${executionId}, ${run.nodeId}, ${run.nodeName}, ${run.nodeType}, ${run.status}, ${cap(run.ports)}::jsonb, ${cap(run.input)}::jsonb, ${json(run.error)}::jsonb, ${JSON.stringify(run.logs)}::jsonb,
+      ${run.attempts}, ${store.data}, ${run.startedAt.toISOString()}::timestamptz, ${run.finishedAt.toISOString()}::timestamptz, ${run.finishedAt.getTime() - run.startedAt.getTime()}
+    where exists (select 1 from executions where id = ${executionId} and lease_owner = ${owner} and status = 'running')`.execute(db);
+  return Number(r.numAffectedRows ?? 0) === 1;
+}
+
+export async function finishExecution(db: Db, id: string, owner: string, f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeData: boolean }): Promise<boolean> {
+  const r = await sql`update executions set status = ${f.status}, output = ${f.storeData ? json(f.output) : null}::jsonb, error = ${json(f.error)}::jsonb, steps = ${f.steps},
+      finished_at = now(), duration_ms = extract(epoch from (now() - started_at)) * 1000, lease_owner = null, lease_until = null
+    where id = ${id} and lease_owner = ${owner} and status = 'running'`.execute(db);
+  return Number(r.numAffectedRows ?? 0) === 1;
+}
+
+export async function cancelExecution(db: Db, orgId: string, id: string): Promise<ExecutionStatus | undefined> {
+  const r = await sql<{ status: ExecutionStatus }>`update executions set status = 'canceled', finished_at = now(), duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null
+    where id = ${id} and org_id = ${orgId} and status in ('queued', 'running', 'waiting') returning status`.execute(db);
+  return r.rows[0]?.status;
+}
+
+export interface ExecutionFilter {
+  orgId: string;
+  flowId?: string;
+  status?: ExecutionStatus;
+  limit: number;
+  offset: number;
+}
+
+export async function listExecutions(db: Db, f: ExecutionFilter): Promise<ExecutionRow[]> {
+  return (
+    await sql<ExecutionRow>`select id, org_id, flow_id, flow_version, status, trigger, start_node, null as input, null as output, error, store_data, use_pins, parent_id, lease_owner, claims, steps, started_at, finished_at, duration_ms, created_at
+      from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``}
+      order by created_at desc, id desc limit ${f.limit} offset ${f.offset}`.execute(db)
+  ).rows;
+}
+
+/** Copies the stored runs of the given nodes into another execution (re-run from a node). */
+export async function copyNodeRuns(db: Db, from: string, to: string, nodeIds: string[]): Promise<void> {
+  if (nodeIds.length === 0) return;
+  await sql`insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
+    select ${to}, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms
+    from node_runs where execution_id = ${from} and node_id = any(${nodeIds}::text[]) order by id`.execute(db);
+}
+
+/** Retention: deletes finished executions older than the cutoff (per-flow settings override). */
+export async function pruneExecutions(db: Db, defaultDays: number): Promise<number> {
+  const r = await sql`delete from executions e using flows f
+    where e.flow_id = f.id and e.status in ('succeeded', 'failed', 'canceled')
+      and e.created_at < now() - make_interval(days => coalesce((f.settings->>'retentionDays')::int, ${defaultDays}))`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}

@@ -1,0 +1,17 @@
+import { defineErrors } from '../../platform/errors.js';
+
+export const flowErrors = defineErrors({
+  FLOW_NOT_FOUND: { status: 404, description: 'No flow with this id in this organization.' },
+  FLOW_VERSION_NOT_FOUND: { status: 404, description: 'The flow has no version with this number.' },
+  FLOW_INVALID: { status: 422, description: 'The flow graph has problems (unknown node types, invalid parameters, edges to unknown nodes or ports, cycles); details lists each with its node or edge.' },
+  FLOW_TEMPLATE_UNKNOWN: { status: 400, description: 'No flow template with this name.' },
+  FLOW_SLUG_TAKEN: { status: 409, description: 'Another published flow uses this slug.' },
+  FLOW_PUBLIC_OWNER_ONLY: { status: 403, description: 'Only owners may publish a flow for public (unauthenticated) use.' },
+  FLOW_NOT_PUBLISHED: { status: 404, description: 'No published flow with this slug.' },
+  WEBHOOK_NOT_FOUND: { status: 404, description: 'No active webhook trigger of this flow matches this path and method.' },
+  WEBHOOK_UNAUTHORIZED: { status: 401, description: 'The webhook needs credentials (API key, or a valid signature) that the request did not carry.' },
+  EXECUTION_FAILED: { status: 502, description: 'A webhook or published flow that answers when finished failed; details has the execution id and the failing node’s error.' },
+  EXECUTION_NOT_FOUND: { status: 404, description: 'No execution with this id in this organization.' },
+  EXECUTION_NOT_CANCELABLE: { status: 409, description: 'The execution has finished already.' },
+  EXECUTION_NOT_RERUNNABLE: { status: 409, description: 'The execution cannot be re-run from this node (unknown node, or its upstream data was not stored).' },
+});

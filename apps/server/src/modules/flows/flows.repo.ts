@@ -1,0 +1,102 @@
+import type { ColumnType, Kysely } from 'kysely';
+import type { FlowEdge, FlowNode, FlowSettings } from '../engine/index.js';
+
+type Json<T> = ColumnType<T, string, string>;
+
+export interface PublishSettings {
+  slug: string;
+  access: 'public' | 'apiKey';
+  storeConsumerData: boolean;
+}
+
+export interface FlowsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  nodes: Json<FlowNode[]>;
+  edges: Json<FlowEdge[]>;
+  settings: Json<FlowSettings>;
+  version: number;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  slug: string | null;
+  publish: ColumnType<PublishSettings | null, string | null, string | null>;
+  created_by: string | null;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface FlowVersionsTable {
+  flow_id: string;
+  version: number;
+  org_id: string;
+  name: string;
+  description: string;
+  nodes: Json<FlowNode[]>;
+  edges: Json<FlowEdge[]>;
+  settings: Json<FlowSettings>;
+  created_by: string | null;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface FlowTables {
+  flows: FlowsTable;
+  flow_versions: FlowVersionsTable;
+}
+
+type Db = Kysely<FlowTables>;
+const cols = ['id', 'org_id', 'name', 'description', 'nodes', 'edges', 'settings', 'version', 'active', 'slug', 'publish', 'created_by', 'created_at', 'updated_at'] as const;
+export type FlowRow = Awaited<ReturnType<typeof findFlow>> & object;
+
+export interface FlowWrite {
+  name: string;
+  description: string;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  settings: FlowSettings;
+}
+
+export const findFlow = (db: Db, orgId: string, id: string) => db.selectFrom('flows').select(cols).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+export const findFlowById = (db: Db, id: string) => db.selectFrom('flows').select(cols).where('id', '=', id).executeTakeFirst();
+export const findFlowBySlug = (db: Db, slug: string) => db.selectFrom('flows').select(cols).where('slug', '=', slug).executeTakeFirst();
+export const activeFlows = (db: Db) => db.selectFrom('flows').select(cols).where('active', '=', true).execute();
+
+export const listFlows = (db: Db, orgId: string, limit: number, offset: number) =>
+  db.selectFrom('flows').select(cols).where('org_id', '=', orgId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+export const countFlows = async (db: Db, orgId: string) => Number((await db.selectFrom('flows').select((e) => e.fn.countAll().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
+
+const jsonOf = (f: FlowWrite) => ({ name: f.name, description: f.description, nodes: JSON.stringify(f.nodes), edges: JSON.stringify(f.edges), settings: JSON.stringify(f.settings) });
+
+export async function insertFlow(db: Db, orgId: string, id: string, f: FlowWrite, createdBy: string) {
+  const row = await db.insertInto('flows').values({ id, org_id: orgId, ...jsonOf(f), version: 1, created_by: createdBy }).returning(cols).executeTakeFirstOrThrow();
+  await insertVersion(db, row.id, orgId, 1, f, createdBy);
+  return row;
+}
+
+export async function updateFlow(db: Db, orgId: string, id: string, f: FlowWrite, by: string) {
+  const row = await db
+    .updateTable('flows')
+    .set((e) => ({ ...jsonOf(f), version: e('version', '+', 1), updated_at: new Date() }))
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .returning(cols)
+    .executeTakeFirst();
+  if (row) await insertVersion(db, id, orgId, row.version, f, by);
+  return row;
+}
+
+const insertVersion = (db: Db, flowId: string, orgId: string, version: number, f: FlowWrite, by: string) =>
+  db.insertInto('flow_versions').values({ flow_id: flowId, org_id: orgId, version, ...jsonOf(f), created_by: by }).execute();
+
+export const setActive = (db: Db, orgId: string, id: string, active: boolean) =>
+  db.updateTable('flows').set({ active, updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).returning(cols).executeTakeFirst();
+
+export const setPublish = (db: Db, orgId: string, id: string, publish: PublishSettings | null) =>
+  db.updateTable('flows').set({ slug: publish?.slug ?? null, publish: publish ? JSON.stringify(publish) : null, updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).returning(cols).executeTakeFirst();
+
+export const deleteFlow = (db: Db, orgId: string, id: string) => db.deleteFrom('flows').where('org_id', '=', orgId).where('id', '=', id).returning('id').executeTakeFirst();
+
+export const listVersions = (db: Db, flowId: string, limit: number, offset: number) =>
+  db.selectFrom('flow_versions').select(['version', 'name', 'created_by', 'created_at']).where('flow_id', '=', flowId).orderBy('version', 'desc').limit(limit).offset(offset).execute();
+export const findVersion = (db: Db, flowId: string, version: number) =>
+  db.selectFrom('flow_versions').select(['flow_id', 'version', 'name', 'description', 'nodes', 'edges', 'settings', 'created_by', 'created_at']).where('flow_id', '=', flowId).where('version', '=', version).executeTakeFirst();

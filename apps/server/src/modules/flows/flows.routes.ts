@@ -1,0 +1,176 @@
+import { listMetaSchema } from '@infinity/contracts';
+import { z } from 'zod';
+import { type App, emptyBody, idParams, listMeta, pageQuery, uuidParam } from '../../platform/http/index.js';
+import { orgActorOf } from '../access/index.js';
+import { flowErrors } from './flows.errors.js';
+import * as flows from './flows.service.js';
+
+const flowSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  nodes: z.array(z.unknown()),
+  edges: z.array(z.unknown()),
+  settings: z.unknown(),
+  version: z.number(),
+  active: z.boolean(),
+  publish: z.unknown(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const executionSchema = z.object({
+  id: z.string(),
+  flowId: z.string(),
+  flowVersion: z.number(),
+  status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled']),
+  trigger: z.string(),
+  input: z.unknown(),
+  output: z.unknown(),
+  error: z.unknown(),
+  parentId: z.string().nullable(),
+  steps: z.number(),
+  claims: z.number(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  createdAt: z.string(),
+});
+const versionParams = z.strictObject({ id: uuidParam, n: z.coerce.number().int().min(1) });
+const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
+
+export function flowRoutes(ctx: flows.FlowsContext) {
+  return async (app: App) => {
+    app.get('/api/v1/node-types', {
+      config: { access: { permission: 'flows:read' } },
+      schema: { tags: ['flows'], summary: 'Every node type with its inputs, output ports and parameter JSON Schema' },
+      handler: async () => ({ data: ctx.registry.describe() }),
+    });
+    app.get('/api/v1/flows', {
+      config: { access: { permission: 'flows:read' } },
+      schema: { tags: ['flows'], querystring: pageQuery, response: { 200: z.object({ data: z.array(flowSchema), meta: listMetaSchema }) } },
+      handler: async (request) => {
+        const { items, total } = await flows.listFlows(ctx, orgActorOf(request), request.query.limit, request.query.offset);
+        return { data: items, meta: listMeta(total, request.query.limit, request.query.offset) };
+      },
+    });
+    app.post('/api/v1/flows', {
+      config: { access: { permission: 'flows:write' } },
+      schema: {
+        tags: ['flows'],
+        summary: 'Create a flow (validated; version 1), or start from a template with ?template=blank|webhook-to-record|scheduled-http-to-record',
+        querystring: z.strictObject({ template: z.string().max(100).optional() }),
+        body: flows.flowWriteSchema.nullish(),
+        response: { 201: z.object({ data: flowSchema }) },
+      },
+      handler: async (request, reply) => reply.status(201).send({ data: await flows.createFlow(ctx, orgActorOf(request), request.body ?? null, request.query.template, request.ip) }),
+    });
+    app.get('/api/v1/flows/:id', {
+      config: { access: { permission: 'flows:read' } },
+      schema: { tags: ['flows'], params: idParams, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request) => ({ data: await flows.getFlow(ctx, orgActorOf(request), request.params.id) }),
+    });
+    app.put('/api/v1/flows/:id', {
+      config: { access: { permission: 'flows:write' } },
+      schema: { tags: ['flows'], summary: 'Replace the flow graph (a new version)', params: idParams, body: flows.flowWriteSchema, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request) => ({ data: await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+    });
+    app.patch('/api/v1/flows/:id', {
+      config: { access: { permission: 'flows:write' } },
+      schema: { tags: ['flows'], summary: 'Change parts of a flow (graph changes make a version); {active} starts or stops its triggers', params: idParams, body: flows.flowPatchSchema, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request) => ({ data: await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+    });
+    app.delete('/api/v1/flows/:id', {
+      config: { access: { permission: 'flows:write' } },
+      schema: { tags: ['flows'], params: idParams },
+      handler: async (request, reply) => {
+        await flows.deleteFlow(ctx, orgActorOf(request), request.params.id, request.ip);
+        return reply.status(204).send();
+      },
+    });
+    app.get('/api/v1/flows/:id/versions', {
+      config: { access: { permission: 'flows:read' } },
+      schema: { tags: ['flows'], params: idParams, querystring: pageQuery },
+      handler: async (request) => {
+        const { items, total } = await flows.listVersions(ctx, orgActorOf(request), request.params.id, request.query.limit, request.query.offset);
+        return { data: items, meta: listMeta(total, request.query.limit, request.query.offset) };
+      },
+    });
+    app.get('/api/v1/flows/:id/versions/:n', {
+      config: { access: { permission: 'flows:read' } },
+      schema: { tags: ['flows'], summary: 'One version, nodes and edges sorted by id (diff-friendly)', params: versionParams },
+      handler: async (request) => ({ data: await flows.getVersion(ctx, orgActorOf(request), request.params.id, request.params.n) }),
+    });
+    app.post('/api/v1/flows/:id/versions/:n/restore', {
+      config: { access: { permission: 'flows:write' } },
+      schema: { tags: ['flows'], summary: 'Make an old version current again (as a new version)', params: versionParams, body: emptyBody, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request) => ({ data: await flows.restoreVersion(ctx, orgActorOf(request), request.params.id, request.params.n, request.ip) }),
+    });
+    app.post('/api/v1/flows/:id/run', {
+      config: { access: { permission: 'flows:run' } },
+      schema: {
+        tags: ['flows'],
+        summary: 'Run the flow with an input (manual trigger; pinned data is used). ?wait=true answers with the finished execution',
+        params: idParams,
+        querystring: waitQuery,
+        body: z.strictObject({ input: z.json().optional() }).nullish(),
+        response: { 200: z.object({ data: executionSchema }), 202: z.object({ data: executionSchema }) },
+      },
+      handler: async (request, reply) => {
+        const row = await flows.runFlowAsActor(ctx, orgActorOf(request), request.params.id, request.body?.input ?? null, request.query.wait);
+        if (!row) throw flowErrors.EXECUTION_NOT_FOUND();
+        return reply.status(request.query.wait ? 200 : 202).send({ data: flows.toExecution(row) });
+      },
+    });
+    app.post('/api/v1/flows/:id/publish', {
+      config: { access: { permission: 'flows:publish' } },
+      schema: { tags: ['flows'], summary: 'Publish at POST /api/v1/run/{slug} (public: owners only)', params: idParams, body: flows.publishSchema, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request) => ({ data: await flows.publishFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+    });
+    app.post('/api/v1/flows/:id/unpublish', {
+      config: { access: { permission: 'flows:publish' } },
+      schema: { tags: ['flows'], params: idParams, body: emptyBody, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request) => ({ data: await flows.unpublishFlow(ctx, orgActorOf(request), request.params.id, request.ip) }),
+    });
+
+    // ── executions ──
+    app.get('/api/v1/executions', {
+      config: { access: { permission: 'executions:read' } },
+      schema: {
+        tags: ['executions'],
+        querystring: pageQuery.extend({ flowId: uuidParam.optional(), status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled']).optional() }),
+        response: { 200: z.object({ data: z.array(executionSchema), meta: listMetaSchema }) },
+      },
+      handler: async (request) => {
+        const q = request.query;
+        const items = await flows.listExecutions(ctx, orgActorOf(request), { limit: q.limit, offset: q.offset, ...(q.flowId ? { flowId: q.flowId } : {}), ...(q.status ? { status: q.status } : {}) });
+        return { data: items, meta: listMeta(null, q.limit, q.offset) };
+      },
+    });
+    app.get('/api/v1/executions/:id', {
+      config: { access: { permission: 'executions:read' } },
+      schema: { tags: ['executions'], summary: 'The whole trace: every node’s input, output ports, error, attempts, timings and log lines', params: idParams },
+      handler: async (request) => ({ data: await flows.getExecution(ctx, orgActorOf(request), request.params.id) }),
+    });
+    app.post('/api/v1/executions/:id/cancel', {
+      config: { access: { permission: 'executions:manage' } },
+      schema: { tags: ['executions'], params: idParams, body: emptyBody, response: { 200: z.object({ data: executionSchema }) } },
+      handler: async (request) => ({ data: await flows.cancelExecution(ctx, orgActorOf(request), request.params.id) }),
+    });
+    app.post('/api/v1/executions/:id/rerun', {
+      config: { access: { permission: 'executions:manage' } },
+      schema: {
+        tags: ['executions'],
+        summary: 'Run again, from the start or from a node (upstream outputs are reused). ?wait=true answers with the finished execution',
+        params: idParams,
+        querystring: waitQuery,
+        body: z.strictObject({ fromNodeId: z.string().min(1).max(64).optional() }).nullish(),
+        response: { 200: z.object({ data: executionSchema }), 202: z.object({ data: executionSchema }) },
+      },
+      handler: async (request, reply) => {
+        const data = await flows.rerunExecution(ctx, orgActorOf(request), request.params.id, request.body?.fromNodeId, request.query.wait);
+        return reply.status(request.query.wait ? 200 : 202).send({ data });
+      },
+    });
+  };
+}

@@ -1,0 +1,291 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
+import { newId } from '../../platform/ids.js';
+import { type OrgActor, actorRef, assertCan } from '../access/index.js';
+import { recordAudit } from '../audit/index.js';
+import { type FlowGraph, compileGraph, descendants, flowEdgeSchema, flowNodeSchema, flowSettingsSchema, graphProblems } from '../engine/index.js';
+import type { NodeRegistry } from '../nodes/index.js';
+import * as exec from './executions.repo.js';
+import { flowErrors } from './flows.errors.js';
+import * as repo from './flows.repo.js';
+import type { ExecutionRunner } from './runner.js';
+import { TEMPLATES } from './templates.js';
+
+export interface FlowsContext {
+  db: Kysely<repo.FlowTables>;
+  registry: NodeRegistry;
+  runner: ExecutionRunner;
+  /** Whether this process may run executions inline (fast path); api-only processes queue and wait. */
+  inline: boolean;
+  /** Called after a flow's triggers may have changed (activation, save, delete). */
+  onTriggersChanged: () => void;
+}
+
+export const flowWriteSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).default(''),
+  nodes: z.array(flowNodeSchema).max(500).default([]),
+  edges: z.array(flowEdgeSchema).max(2000).default([]),
+  settings: flowSettingsSchema.default(flowSettingsSchema.parse({})),
+});
+export type FlowWrite = z.output<typeof flowWriteSchema>;
+export const flowPatchSchema = z.strictObject({
+  name: flowWriteSchema.shape.name.optional(),
+  description: z.string().max(2000).optional(),
+  nodes: z.array(flowNodeSchema).max(500).optional(),
+  edges: z.array(flowEdgeSchema).max(2000).optional(),
+  settings: flowSettingsSchema.optional(),
+  active: z.boolean().optional(),
+});
+
+export const toFlow = (r: repo.FlowRow) => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  nodes: r.nodes,
+  edges: r.edges,
+  settings: r.settings,
+  version: r.version,
+  active: r.active,
+  publish: r.publish,
+  createdBy: r.created_by,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+export type FlowDto = ReturnType<typeof toFlow>;
+
+function check(ctx: FlowsContext, g: FlowGraph) {
+  const problems = graphProblems(g, ctx.registry.get);
+  if (problems.length) throw flowErrors.FLOW_INVALID(`The flow has ${problems.length} problem(s). First: ${problems[0]!.message}.`, problems);
+}
+
+async function requireFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
+  const row = await repo.findFlow(ctx.db, actor.orgId, id);
+  if (!row) throw flowErrors.FLOW_NOT_FOUND();
+  return row;
+}
+
+export async function createFlow(ctx: FlowsContext, actor: OrgActor, input: FlowWrite | null, template: string | undefined, ip: string) {
+  let write: FlowWrite;
+  if (template !== undefined) {
+    const t = TEMPLATES[template];
+    if (!t) throw flowErrors.FLOW_TEMPLATE_UNKNOWN(`No template "${template.slice(0, 50)}". Templates: ${Object.keys(TEMPLATES).join(', ')}.`);
+    write = { name: input?.name ?? t.name, description: input?.description || t.description, nodes: t.nodes, edges: t.edges, settings: input?.settings ?? flowSettingsSchema.parse({}) };
+  } else if (input) write = input;
+  else throw flowErrors.FLOW_INVALID('Send a flow (name, nodes, edges) or choose a template.', []);
+  check(ctx, write);
+  return inTransaction(ctx.db, async ({ trx }) => {
+    const row = await repo.insertFlow(trx, actor.orgId, newId(), write, actorRef(actor));
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_CREATE', target: { type: 'flow', id: row.id }, ip, details: { name: row.name } });
+    return toFlow(row);
+  });
+}
+
+export async function listFlows(ctx: FlowsContext, actor: OrgActor, limit: number, offset: number) {
+  const [rows, total] = await Promise.all([repo.listFlows(ctx.db, actor.orgId, limit, offset), repo.countFlows(ctx.db, actor.orgId)]);
+  return { items: rows.map(toFlow), total };
+}
+
+export async function getFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
+  return toFlow(await requireFlow(ctx, actor, id));
+}
+
+/** PUT replaces the graph, PATCH changes parts of it; both validate and create a version. */
+export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, change: z.output<typeof flowPatchSchema>, ip: string) {
+  const cur = await requireFlow(ctx, actor, id);
+  const graphChanged = change.name !== undefined || change.description !== undefined || change.nodes !== undefined || change.edges !== undefined || change.settings !== undefined;
+  const next: FlowWrite = {
+    name: change.name ?? cur.name,
+    description: change.description ?? cur.description,
+    nodes: change.nodes ?? cur.nodes,
+    edges: change.edges ?? cur.edges,
+    settings: change.settings ?? cur.settings,
+  };
+  if (graphChanged) check(ctx, next);
+  const row = await inTransaction(ctx.db, async ({ trx }) => {
+    let r: repo.FlowRow | undefined = cur;
+    if (graphChanged) r = await repo.updateFlow(trx, actor.orgId, id, next, actorRef(actor));
+    if (change.active !== undefined && change.active !== cur.active) {
+      r = await repo.setActive(trx, actor.orgId, id, change.active);
+      await recordAudit(trx, { orgId: actor.orgId, actor, action: change.active ? 'FLOW_ACTIVATE' : 'FLOW_DEACTIVATE', target: { type: 'flow', id }, ip });
+    }
+    if (!r) throw flowErrors.FLOW_NOT_FOUND();
+    if (graphChanged) await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UPDATE', target: { type: 'flow', id }, ip, details: { version: r.version } });
+    return r;
+  });
+  ctx.onTriggersChanged();
+  return toFlow(row);
+}
+
+export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string, ip: string) {
+  await inTransaction(ctx.db, async ({ trx }) => {
+    const r = await repo.deleteFlow(trx, actor.orgId, id);
+    if (!r) throw flowErrors.FLOW_NOT_FOUND();
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_DELETE', target: { type: 'flow', id }, ip });
+  });
+  ctx.onTriggersChanged();
+}
+
+export async function listVersions(ctx: FlowsContext, actor: OrgActor, id: string, limit: number, offset: number) {
+  const flow = await requireFlow(ctx, actor, id);
+  const rows = await repo.listVersions(ctx.db, id, limit, offset);
+  return { items: rows.map((v) => ({ version: v.version, name: v.name, createdBy: v.created_by, createdAt: v.created_at.toISOString() })), total: flow.version };
+}
+
+export async function getVersion(ctx: FlowsContext, actor: OrgActor, id: string, version: number) {
+  await requireFlow(ctx, actor, id);
+  const v = await repo.findVersion(ctx.db, id, version);
+  if (!v) throw flowErrors.FLOW_VERSION_NOT_FOUND();
+  // Diff-friendly: nodes and edges in a stable order.
+  const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
+  return { version: v.version, name: v.name, description: v.description, nodes: byId(v.nodes), edges: byId(v.edges), settings: v.settings, createdBy: v.created_by, createdAt: v.created_at.toISOString() };
+}
+
+export async function restoreVersion(ctx: FlowsContext, actor: OrgActor, id: string, version: number, ip: string) {
+  const v = await getVersion(ctx, actor, id, version);
+  return saveFlow(ctx, actor, id, { name: v.name, description: v.description, nodes: v.nodes, edges: v.edges, settings: v.settings }, ip);
+}
+
+export interface RunRequest {
+  input: unknown;
+  trigger: string;
+  startNode: string | null;
+  wait: boolean;
+  waitMs?: number;
+  storeData?: boolean;
+  usePins?: boolean;
+}
+
+/** Starts an execution of the flow's current version; with `wait`, resolves once it has finished. */
+export async function runFlow(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: RunRequest) {
+  const id = newId();
+  const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false };
+  if (req.wait && ctx.inline) {
+    await ctx.runner.start(e, true);
+    return exec.findExecution(ctx.db, id);
+  }
+  await ctx.runner.start(e, false);
+  return req.wait ? ctx.runner.wait(id, req.waitMs ?? 30_000) : exec.findExecution(ctx.db, id);
+}
+
+export async function runFlowAsActor(ctx: FlowsContext, actor: OrgActor, id: string, input: unknown, wait: boolean) {
+  const flow = await requireFlow(ctx, actor, id);
+  return runFlow(ctx, flow, { input, trigger: 'manual', startNode: null, wait, usePins: true });
+}
+
+export const publishSchema = z.strictObject({
+  slug: z.string().min(3).max(80).regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  access: z.enum(['public', 'apiKey']).default('apiKey'),
+  storeConsumerData: z.boolean().default(true),
+});
+
+export async function publishFlow(ctx: FlowsContext, actor: OrgActor, id: string, p: z.output<typeof publishSchema>, ip: string) {
+  if (p.access === 'public' && actor.role !== 'owner') throw flowErrors.FLOW_PUBLIC_OWNER_ONLY();
+  const row = await inTransaction(ctx.db, async ({ trx }) => {
+    const r = await repo.setPublish(trx, actor.orgId, id, p).catch((err: unknown) => {
+      if (isUniqueViolation(err)) throw flowErrors.FLOW_SLUG_TAKEN(`The slug "${p.slug}" is taken.`);
+      throw err;
+    });
+    if (!r) throw flowErrors.FLOW_NOT_FOUND();
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_PUBLISH', target: { type: 'flow', id }, ip, details: { ...p } });
+    return r;
+  });
+  return toFlow(row);
+}
+
+export async function unpublishFlow(ctx: FlowsContext, actor: OrgActor, id: string, ip: string) {
+  const row = await inTransaction(ctx.db, async ({ trx }) => {
+    const r = await repo.setPublish(trx, actor.orgId, id, null);
+    if (!r) throw flowErrors.FLOW_NOT_FOUND();
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UNPUBLISH', target: { type: 'flow', id }, ip });
+    return r;
+  });
+  return toFlow(row);
+}
+
+// ── executions ────────────────────────────────────────────────────────────────────────────────
+
+export const toExecution = (r: exec.ExecutionRow) => ({
+  id: r.id,
+  flowId: r.flow_id,
+  flowVersion: r.flow_version,
+  status: r.status,
+  trigger: r.trigger,
+  input: r.input,
+  output: r.output,
+  error: r.error,
+  parentId: r.parent_id,
+  steps: r.steps,
+  claims: r.claims,
+  startedAt: r.started_at?.toISOString() ?? null,
+  finishedAt: r.finished_at?.toISOString() ?? null,
+  durationMs: r.duration_ms,
+  createdAt: r.created_at.toISOString(),
+});
+
+const toNodeRun = (r: exec.NodeRunRow) => {
+  const ports = r.ports ?? {};
+  return {
+    nodeId: r.node_id,
+    nodeName: r.node_name,
+    nodeType: r.node_type,
+    status: r.status,
+    input: r.input,
+    output: ports,
+    error: r.error,
+    logs: r.logs,
+    attempts: r.attempts,
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at.toISOString(),
+    durationMs: r.duration_ms,
+  };
+};
+
+export async function listExecutions(ctx: FlowsContext, actor: OrgActor, f: Omit<exec.ExecutionFilter, 'orgId'>) {
+  return (await exec.listExecutions(ctx.db, { ...f, orgId: actor.orgId })).map(toExecution);
+}
+
+export async function getExecution(ctx: FlowsContext, actor: OrgActor, id: string) {
+  const row = await exec.findExecution(ctx.db, id, actor.orgId);
+  if (!row) throw flowErrors.EXECUTION_NOT_FOUND();
+  const nodes = await exec.nodeRuns(ctx.db, id);
+  return { ...toExecution(row), nodes: nodes.map(toNodeRun) };
+}
+
+export async function cancelExecution(ctx: FlowsContext, actor: OrgActor, id: string) {
+  const row = await exec.findExecution(ctx.db, id, actor.orgId);
+  if (!row) throw flowErrors.EXECUTION_NOT_FOUND();
+  if (!(await ctx.runner.cancel(actor.orgId, id))) throw flowErrors.EXECUTION_NOT_CANCELABLE(`The execution has ${row.status} already.`);
+  return toExecution((await exec.findExecution(ctx.db, id, actor.orgId))!);
+}
+
+/**
+ * Re-runs an execution, from the start or from a node: the new execution gets the stored runs of
+ * every node that is not downstream of that node, and the engine continues from there.
+ */
+export async function rerunExecution(ctx: FlowsContext, actor: OrgActor, id: string, fromNodeId: string | undefined, wait: boolean) {
+  assertCan(actor, 'flows:run');
+  const old = await exec.findExecution(ctx.db, id, actor.orgId);
+  if (!old) throw flowErrors.EXECUTION_NOT_FOUND();
+  await requireFlow(ctx, actor, old.flow_id);
+  const newExecId = newId();
+  let keep: string[] = [];
+  if (fromNodeId) {
+    const v = await repo.findVersion(ctx.db, old.flow_id, old.flow_version);
+    if (!v || !v.nodes.some((n) => n.id === fromNodeId)) throw flowErrors.EXECUTION_NOT_RERUNNABLE(`Node "${fromNodeId.slice(0, 64)}" is not part of the flow version this execution ran.`);
+    if (!old.store_data) throw flowErrors.EXECUTION_NOT_RERUNNABLE('This execution did not store node data; re-run it from the start.');
+    const g = compileGraph(v, ctx.registry.get);
+    const again = descendants(g, fromNodeId);
+    keep = (await exec.nodeRuns(ctx.db, id)).map((r) => r.node_id).filter((n) => !again.has(n));
+  }
+  const e = { id: newExecId, orgId: actor.orgId, flowId: old.flow_id, flowVersion: old.flow_version, trigger: 'rerun', startNode: old.start_node, input: old.input, storeData: true, usePins: true, parentId: old.id };
+  // Queued first (not claimable until the copied runs are in), so the runner resumes after them.
+  await inTransaction(ctx.db, async ({ trx }) => {
+    await exec.insertExecution(trx, { ...e, leaseMs: 0 });
+    await exec.copyNodeRuns(trx, id, newExecId, keep);
+  });
+  await ctx.runner.kick();
+  const row = wait ? await ctx.runner.wait(newExecId, 30_000) : await exec.findExecution(ctx.db, newExecId);
+  return toExecution(row!);
+}

@@ -1,0 +1,250 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createApiKey, signUp } from '../../platform/testing/actors.js';
+import { describeEachDb } from '../../platform/testing/harness.js';
+
+/** A loopback test server standing in for an outside API: records each request, can fail on cue. */
+function fakeApi() {
+  const seen: { method: string; url: string; body: string; idempotencyKey: string | undefined; auth: string | undefined }[] = [];
+  let failuresLeft = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, body, idempotencyKey: req.headers['idempotency-key'] as string | undefined, auth: req.headers.authorization });
+      if (req.url?.startsWith('/flaky') && failuresLeft > 0) {
+        failuresLeft--;
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}');
+        return;
+      }
+      if (req.url?.startsWith('/down')) {
+        res.writeHead(503).end('down');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: true, echo: body ? (JSON.parse(body) as unknown) : null }));
+    });
+  });
+  return {
+    seen,
+    failNext: (n: number) => (failuresLeft = n),
+    start: () => new Promise<string>((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const api = fakeApi();
+let apiUrl = '';
+beforeAll(async () => {
+  apiUrl = await api.start();
+});
+afterAll(() => api.stop());
+
+const node = (id: string, type: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ id, type, name: extra.name ?? id, position: { x: 0, y: 0 }, params, ...extra });
+const edge = (source: string, target: string, sourceHandle = 'main') => ({ id: `${source}-${sourceHandle}-${target}`, source, sourceHandle, target, targetHandle: 'main' });
+
+describeEachDb(
+  'flows and executions',
+  (h) => {
+    let key: string;
+    let viewerKey: string;
+    let flowId: string;
+    const req = (method: string, url: string, body?: unknown, k = key) => h().request({ method, url, apiKey: k, body });
+
+    it('creates a webhook → transform → if → (HTTP call | create record) → respond flow', async () => {
+      const u = await signUp(h());
+      key = (await createApiKey(h(), u.token, 'editor')).key;
+      viewerKey = (await createApiKey(h(), u.token, 'viewer')).key;
+      expect((await req('POST', '/api/v1/models', { name: 'leads', fields: [{ name: 'email', type: 'string', required: true, unique: true }, { name: 'amount', type: 'number' }] })).statusCode).toBe(201);
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Lead intake',
+        nodes: [
+          node('hook', 'trigger.webhook', { path: 'lead', method: 'POST', respond: 'whenFinished' }),
+          node('shape', 'core.transform', { expression: '{ "email": $input.body.email, "amount": $input.body.amount }' }, { name: 'Shape' }),
+          node('big', 'core.if', { condition: '{{ $input.amount > 100 }}' }),
+          node('notify', 'core.http', { method: 'POST', url: `${apiUrl}/big-deal`, body: '{{ $input }}' }),
+          node('save', 'data.create', { model: 'leads', values: '{{ $input }}' }),
+          node('reply', 'core.respond', { status: 201, body: '{{ { "email": $node["Shape"].output.email, "result": $input } }}' }),
+        ],
+        edges: [edge('hook', 'shape'), edge('shape', 'big'), edge('big', 'notify', 'true'), edge('big', 'save', 'false'), edge('notify', 'reply'), edge('save', 'reply')],
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      flowId = r.json().data.id;
+      expect(r.json().data).toMatchObject({ version: 1, active: false });
+    });
+
+    it('answers 404 on the webhook until the flow is active', async () => {
+      expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${flowId}/lead`, body: { email: 'a@x.io', amount: 5 } })).statusCode).toBe(404);
+      expect((await req('PATCH', `/api/v1/flows/${flowId}`, { active: true })).json().data.active).toBe(true);
+    });
+
+    it('takes the false branch: creates the record and answers with it', async () => {
+      const r = await h().request({ method: 'POST', url: `/api/v1/hooks/${flowId}/lead`, body: { email: 'small@x.io', amount: 50 } });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(r.json()).toMatchObject({ email: 'small@x.io', result: { email: 'small@x.io', amount: 50, id: expect.any(String) } });
+      const execId = r.headers['x-execution-id'] as string;
+      const e = (await req('GET', `/api/v1/executions/${execId}`)).json().data;
+      expect(e).toMatchObject({ status: 'succeeded', trigger: 'webhook', flowId });
+      expect(e.nodes.map((n: { nodeId: string }) => n.nodeId)).toEqual(['hook', 'shape', 'big', 'save', 'reply']);
+      const byId = Object.fromEntries(e.nodes.map((n: { nodeId: string }) => [n.nodeId, n]));
+      expect(byId.shape.input.body).toEqual({ email: 'small@x.io', amount: 50 });
+      expect(byId.big.output).toEqual({ false: { email: 'small@x.io', amount: 50 } });
+      expect(byId.save.output.main).toMatchObject({ email: 'small@x.io' });
+      expect((await req('GET', '/api/v1/data/leads?filter[email][eq]=small@x.io')).json().data).toHaveLength(1);
+    });
+
+    it('takes the true branch: calls the allowed loopback API with an idempotency key', async () => {
+      const before = api.seen.length;
+      const r = await h().request({ method: 'POST', url: `/api/v1/hooks/${flowId}/lead`, body: { email: 'big@x.io', amount: 500 } });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(r.json().result.body).toEqual({ accepted: true, echo: { email: 'big@x.io', amount: 500 } });
+      const call = api.seen[before]!;
+      expect(call).toMatchObject({ method: 'POST', url: '/big-deal' });
+      expect(call.idempotencyKey).toBe(`${r.headers['x-execution-id'] as string}:notify:1`);
+      expect((await req('GET', '/api/v1/data/leads?filter[email][eq]=big@x.io')).json().data).toHaveLength(0);
+    });
+
+    it('refuses an invalid graph with every problem listed, and changes nothing', async () => {
+      const r = await req('PUT', `/api/v1/flows/${flowId}`, {
+        name: 'Broken',
+        nodes: [node('a', 'trigger.manual'), node('b', 'core.nope'), node('c', 'core.transform', {}), node('d', 'core.noop'), node('e', 'core.noop'), node('f', 'trigger.schedule', { cron: 'not a cron' })],
+        edges: [edge('a', 'c'), edge('a', 'zz'), edge('d', 'e'), edge('e', 'd'), edge('a', 'd', 'nowhere'), edge('d', 'a')],
+      });
+      expect(r.statusCode, r.body).toBe(422);
+      const codes = (r.json().error.details as { code: string }[]).map((p) => p.code).sort();
+      expect(codes).toEqual(expect.arrayContaining(['cycle', 'edge_into_trigger', 'invalid_params', 'unknown_node', 'unknown_node_type', 'unknown_port']));
+      expect((r.json().error.details as { code: string; field?: string }[]).some((p) => p.code === 'invalid_params' && p.field === 'cron')).toBe(true);
+      expect((await req('GET', `/api/v1/flows/${flowId}`)).json().data).toMatchObject({ name: 'Lead intake', version: 1 });
+    });
+
+    it('keeps versions, lists them, and restores an old one as a new version', async () => {
+      const cur = (await req('GET', `/api/v1/flows/${flowId}`)).json().data;
+      const r = await req('PATCH', `/api/v1/flows/${flowId}`, { name: 'Lead intake v2', nodes: cur.nodes.filter((n: { id: string }) => n.id !== 'notify'), edges: cur.edges.filter((e: { source: string; target: string }) => e.source !== 'notify' && e.target !== 'notify') });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json().data.version).toBe(2);
+      const versions = (await req('GET', `/api/v1/flows/${flowId}/versions`)).json();
+      expect(versions.data.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+      const v1 = (await req('GET', `/api/v1/flows/${flowId}/versions/1`)).json().data;
+      expect(v1.nodes.map((n: { id: string }) => n.id)).toEqual(['big', 'hook', 'notify', 'reply', 'save', 'shape']);
+      const restored = (await req('POST', `/api/v1/flows/${flowId}/versions/1/restore`)).json().data;
+      expect(restored).toMatchObject({ version: 3, name: 'Lead intake' });
+      expect(restored.nodes).toHaveLength(6);
+    });
+
+    it('retries a failing node with backoff, then takes its error port', async () => {
+      api.failNext(5);
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Flaky call',
+        nodes: [
+          node('start', 'trigger.manual'),
+          node('call', 'core.http', { url: `${apiUrl}/flaky` }, { settings: { retries: 2, retryDelayMs: 1 } }),
+          node('ok', 'core.set', { values: { path: 'ok' } }),
+          node('handled', 'core.set', { values: { path: 'error', code: '{{ $input.error.code }}' }, keepInput: false }),
+        ],
+        edges: [edge('start', 'call'), edge('call', 'ok'), edge('call', 'handled', 'error')],
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const run = await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: {} });
+      expect(run.statusCode, run.body).toBe(200);
+      const ex = run.json().data;
+      expect(ex).toMatchObject({ status: 'succeeded', output: { path: 'error', code: 'HTTP_STATUS' } });
+      const trace = (await req('GET', `/api/v1/executions/${ex.id as string}`)).json().data;
+      const call = trace.nodes.find((n: { nodeId: string }) => n.nodeId === 'call');
+      expect(call).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'HTTP_STATUS' } });
+      expect(call.logs.filter((l: { message: string }) => l.message.includes('retrying'))).toHaveLength(2);
+      expect(trace.nodes.map((n: { nodeId: string }) => n.nodeId)).toEqual(['start', 'call', 'handled']);
+    });
+
+    it('fails the execution when a node fails with nothing wired to its error port', async () => {
+      const r = await req('POST', '/api/v1/flows', { name: 'Down', nodes: [node('start', 'trigger.manual'), node('call', 'core.http', { url: `${apiUrl}/down` })], edges: [edge('start', 'call')] });
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, {})).json().data;
+      expect(ex).toMatchObject({ status: 'failed', error: { nodeId: 'call', code: 'HTTP_STATUS' } });
+    });
+
+    it('continues on error when the node says so, and merges parallel branches', async () => {
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Parallel',
+        nodes: [
+          node('start', 'trigger.manual'),
+          node('a', 'core.transform', { expression: '$input.x * 2' }),
+          node('b', 'core.http', { url: `${apiUrl}/down` }, { settings: { onError: 'continue' } }),
+          node('join', 'core.merge', { mode: 'all' }),
+        ],
+        edges: [edge('start', 'a'), edge('start', 'b'), edge('a', 'join'), edge('b', 'join')],
+      });
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: { x: 21 } })).json().data;
+      expect(ex.status).toBe('succeeded');
+      expect(ex.output[0]).toBe(42);
+      expect(ex.output[1].error.code).toBe('HTTP_STATUS');
+    });
+
+    it('re-runs an execution from a node, reusing upstream outputs', async () => {
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Rerun',
+        nodes: [node('start', 'trigger.manual'), node('first', 'core.transform', { expression: '$input.n + 1' }), node('second', 'core.transform', { expression: '$input * 10' })],
+        edges: [edge('start', 'first'), edge('first', 'second')],
+      });
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: { n: 1 } })).json().data;
+      expect(ex.output).toBe(20);
+      const again = await req('POST', `/api/v1/executions/${ex.id as string}/rerun?wait=true`, { fromNodeId: 'second' });
+      expect(again.statusCode, again.body).toBe(200);
+      expect(again.json().data).toMatchObject({ status: 'succeeded', output: 20, parentId: ex.id, trigger: 'rerun' });
+      const trace = (await req('GET', `/api/v1/executions/${again.json().data.id as string}`)).json().data;
+      expect(trace.nodes.map((n: { nodeId: string }) => n.nodeId)).toEqual(['start', 'first', 'second']);
+      const bad = await req('POST', `/api/v1/executions/${ex.id as string}/rerun`, { fromNodeId: 'nope' });
+      expect(bad.json().error.code).toBe('EXECUTION_NOT_RERUNNABLE');
+    });
+
+    it('uses pinned data in manual runs', async () => {
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Pinned',
+        nodes: [node('start', 'trigger.manual'), node('call', 'core.http', { url: `${apiUrl}/down` }, { pinned: { body: { cached: true } } }), node('out', 'core.output', { value: '{{ $input.body }}' })],
+        edges: [edge('start', 'call'), edge('call', 'out')],
+      });
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, {})).json().data;
+      expect(ex).toMatchObject({ status: 'succeeded', output: { cached: true } });
+    });
+
+    it('fires a record trigger only for records matching its filter', async () => {
+      await req('POST', '/api/v1/models', { name: 'alerts', fields: [{ name: 'message', type: 'string' }] });
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Big leads',
+        nodes: [node('on', 'trigger.record', { model: 'leads', events: ['created'], filter: { amount: { gte: 1000 } } }), node('alert', 'data.create', { model: 'alerts', values: { message: '{{ "big lead " & $input.record.email }}' } })],
+        edges: [edge('on', 'alert')],
+      });
+      const id = r.json().data.id as string;
+      await req('PATCH', `/api/v1/flows/${id}`, { active: true });
+      const finished = new Promise<{ executionId: string; status: string }>((resolve) => {
+        const off = h().built.events.subscribe('execution.finished', (e) => {
+          if (e.flowId === id) {
+            off();
+            resolve(e as never);
+          }
+        });
+      });
+      await req('POST', '/api/v1/data/leads', { email: 'tiny@x.io', amount: 10 });
+      await req('POST', '/api/v1/data/leads', { email: 'whale@x.io', amount: 5000 });
+      expect((await finished).status).toBe('succeeded');
+      expect((await req('GET', '/api/v1/data/alerts')).json().data.map((a: { message: string }) => a.message)).toEqual(['big lead whale@x.io']);
+      const list = (await req('GET', `/api/v1/executions?flowId=${id}`)).json().data;
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({ trigger: 'record', status: 'succeeded' });
+    });
+
+    it('lets viewers read flows and executions but not change or run them', async () => {
+      expect((await req('GET', `/api/v1/flows/${flowId}`, undefined, viewerKey)).statusCode).toBe(200);
+      expect((await req('GET', '/api/v1/executions', undefined, viewerKey)).statusCode).toBe(200);
+      expect((await req('POST', `/api/v1/flows/${flowId}/run`, {}, viewerKey)).statusCode).toBe(403);
+      expect((await req('PATCH', `/api/v1/flows/${flowId}`, { name: 'x' }, viewerKey)).statusCode).toBe(403);
+    });
+
+    it('lists every node type with its parameter JSON Schema', async () => {
+      const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
+      const byType = Object.fromEntries(types.map((t) => [t.type, t]));
+      for (const t of ['trigger.manual', 'trigger.webhook', 'trigger.schedule', 'trigger.record', 'core.transform', 'core.if', 'core.switch', 'core.merge', 'core.http', 'core.respond', 'data.query', 'data.create', 'data.action']) expect(byType[t], t).toBeDefined();
+      expect(byType['core.if']!.outputs).toEqual(['true', 'false']);
+      expect(byType['core.http']!.params.properties).toHaveProperty('url');
+    });
+  },
+  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_QUEUE_POLL: '100' },
+);

@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { App } from '../../platform/http/index.js';
+import { uuidParam } from '../../platform/http/index.js';
+import { type HttpAnswer, type RevealForFlow, receiveWebhook, runPublished } from './hooks.js';
+import type { FlowsContext } from './flows.service.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+const hookParams = z.object({ flowId: uuidParam, '*': z.string().max(500).optional() });
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Inbound triggers. These routes keep the raw body (signatures are computed over it) and accept
+ * JSON, form posts and plain text; the rest of the API stays JSON-only.
+ */
+export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bodyLimit: number }) {
+  return async (app: App) => {
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (request, raw, done) => {
+      const text = raw as string;
+      request.rawBody = text;
+      const type = request.headers['content-type'] ?? '';
+      if (/json/i.test(type)) {
+        if (text.trim() === '') return done(null, null);
+        try {
+          return done(null, JSON.parse(text));
+        } catch {
+          const err = Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+          return done(err, undefined);
+        }
+      }
+      if (/x-www-form-urlencoded/i.test(type)) return done(null, Object.fromEntries(new URLSearchParams(text)));
+      return done(null, text);
+    });
+
+    const send = (reply: FastifyReply, a: HttpAnswer) => {
+      for (const [k, v] of Object.entries(a.headers)) reply.header(k, v);
+      return reply.status(a.status).send(a.body === undefined ? null : a.body);
+    };
+
+    const handler = async (request: FastifyRequest<{ Params: z.infer<typeof hookParams> }>, reply: FastifyReply) =>
+      send(
+        reply,
+        await receiveWebhook(ctx, opts.reveal, request.params.flowId, {
+          method: request.method,
+          path: request.params['*'] ?? '',
+          headers: request.headers,
+          query: request.query as Record<string, unknown>,
+          body: request.body ?? null,
+          rawBody: request.rawBody ?? '',
+          actor: request.actor,
+        }),
+      );
+    for (const url of ['/api/v1/hooks/:flowId', '/api/v1/hooks/:flowId/*']) {
+      app.route({
+        method: [...METHODS],
+        url,
+        config: { access: { public: true, identify: true } },
+        schema: { tags: ['triggers'], summary: 'Webhook trigger of an active flow (auth per trigger: none, API key, or HMAC signature)', params: hookParams },
+        handler,
+      });
+    }
+
+    app.post('/api/v1/run/:slug', {
+      config: { access: { public: true, identify: true } },
+      schema: { tags: ['triggers'], summary: 'Run a published flow with the body as input; answers with its output', params: z.strictObject({ slug: z.string().min(1).max(80) }) },
+      handler: async (request, reply) => send(reply, await runPublished(ctx, request.params.slug, request.body ?? null, request.actor)),
+    });
+  };
+}

@@ -1,0 +1,96 @@
+import { type Actor, type FlowActor, isOrgActor } from '../access/index.js';
+import * as exec from './executions.repo.js';
+import { flowErrors } from './flows.errors.js';
+import * as repo from './flows.repo.js';
+import { type FlowsContext, runFlow } from './flows.service.js';
+import { type SignatureStyle, verifySignature } from './webhook-auth.js';
+
+/** Webhook triggers and published flows: how outside callers start executions. */
+
+export interface InboundRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+  body: unknown;
+  rawBody: string;
+  actor: Actor | null;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export type RevealForFlow = (actor: FlowActor, secretId: string) => Promise<string>;
+
+// Credentials and signatures never enter an execution record.
+const DROP_HEADERS = new Set(['authorization', 'cookie', 'x-api-key', 'x-signature', 'x-hub-signature-256', 'x-hub-signature', 'stripe-signature', 'proxy-authorization']);
+
+const cleanPath = (p: string) => p.replace(/^\/+|\/+$/g, '');
+
+interface WebhookParams {
+  path: string;
+  method: string;
+  respond: 'immediately' | 'whenFinished';
+  auth: 'none' | 'apiKey' | 'hmac';
+  signature?: { style: SignatureStyle; secretId: string; header?: string; toleranceSec: number };
+}
+
+/** The answer of a finished execution: its respond node's status and headers, and its output. */
+async function answerOf(ctx: FlowsContext, row: exec.ExecutionRow | undefined): Promise<HttpAnswer> {
+  if (!row) throw flowErrors.EXECUTION_NOT_FOUND();
+  if (row.status === 'succeeded') {
+    const respond = (await exec.nodeRuns(ctx.db, row.id)).filter((r) => r.node_type === 'core.respond' && r.status === 'succeeded').pop();
+    const meta = respond?.ports?.main as { status?: number; headers?: Record<string, string> } | undefined;
+    return { status: meta?.status ?? 200, headers: { ...(meta?.headers ?? {}), 'x-execution-id': row.id }, body: row.output };
+  }
+  if (row.status === 'failed') throw flowErrors.EXECUTION_FAILED(`The flow failed: ${(row.error as { message?: string } | null)?.message ?? 'error'}`, { executionId: row.id, error: row.error });
+  // Still running at the deadline: the caller can follow the execution.
+  return { status: 202, headers: { 'x-execution-id': row.id }, body: { data: { executionId: row.id, status: row.status } } };
+}
+
+export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, flowId: string, req: InboundRequest): Promise<HttpAnswer> {
+  const flow = await repo.findFlowById(ctx.db, flowId);
+  const path = cleanPath(req.path);
+  const node = flow?.active
+    ? flow.nodes.find((n) => {
+        if (n.type !== 'trigger.webhook' || n.disabled) return false;
+        const p = n.params as Partial<WebhookParams>;
+        const method = p.method ?? 'POST';
+        return cleanPath(p.path ?? '') === path && (method === 'ANY' || method === req.method);
+      })
+    : undefined;
+  if (!flow || !node) throw flowErrors.WEBHOOK_NOT_FOUND(`No active webhook ${req.method} /${path} on this flow.`);
+  const p = { respond: 'immediately', auth: 'none', ...node.params } as WebhookParams;
+  if (p.auth === 'apiKey' && !(req.actor && isOrgActor(req.actor) && req.actor.orgId === flow.org_id)) {
+    throw flowErrors.WEBHOOK_UNAUTHORIZED('This webhook needs an API key of the flow’s organization (Authorization: Bearer … or X-API-Key).');
+  }
+  if (p.auth === 'hmac') {
+    if (!p.signature) throw flowErrors.WEBHOOK_UNAUTHORIZED('The webhook has no signature secret configured.');
+    const secret = await reveal({ kind: 'flow', flowId: flow.id, executionId: '', orgId: flow.org_id, role: 'editor' }, p.signature.secretId);
+    const v = verifySignature({ style: p.signature.style, secret, rawBody: req.rawBody, headers: req.headers, ...(p.signature.header ? { header: p.signature.header } : {}), toleranceSec: p.signature.toleranceSec, nowSec: Math.floor(Date.now() / 1000) });
+    if (!v.ok) throw flowErrors.WEBHOOK_UNAUTHORIZED(`Invalid webhook signature: ${v.reason}.`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  const input = { method: req.method, path, headers, query: req.query, body: req.body };
+  const wait = p.respond === 'whenFinished';
+  const row = await runFlow(ctx, flow, { input, trigger: 'webhook', startNode: node.id, wait });
+  if (!wait) return { status: 202, headers: {}, body: { data: { executionId: row?.id ?? null } } };
+  return answerOf(ctx, row);
+}
+
+/** `POST /api/v1/run/{slug}`: runs a published flow with the body as input and answers with its output. */
+export async function runPublished(ctx: FlowsContext, slug: string, body: unknown, actor: Actor | null): Promise<HttpAnswer> {
+  const flow = await repo.findFlowBySlug(ctx.db, slug);
+  if (!flow?.publish) throw flowErrors.FLOW_NOT_PUBLISHED();
+  if (flow.publish.access === 'apiKey' && !(actor && isOrgActor(actor) && actor.orgId === flow.org_id)) {
+    throw flowErrors.WEBHOOK_UNAUTHORIZED('This flow is published for API keys of its organization only.');
+  }
+  const startNode = flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual');
+  const row = await runFlow(ctx, flow, { input: body ?? null, trigger: 'published', startNode: startNode?.id ?? null, wait: true, storeData: flow.publish.storeConsumerData });
+  const answer = await answerOf(ctx, row);
+  return answer.status === 202 ? answer : { ...answer, body: { data: answer.body } };
+}

@@ -1,0 +1,276 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { Notifier } from '../../platform/db/index.js';
+import type { EventBus } from '../../platform/events/index.js';
+import { newId } from '../../platform/ids.js';
+import type { Logger } from '../../platform/logger.js';
+import { type Capabilities, type CompiledGraph, type ExecutionPlan, type FlowGraph, compileGraph, executePlan } from '../engine/index.js';
+import type { NodeRegistry } from '../nodes/index.js';
+import * as repo from './executions.repo.js';
+
+/**
+ * Hosts executions in this process: claims queued work (role worker/all), runs the fast path
+ * inline (webhooks answering "when finished", `?wait=true`), renews leases, obeys cancels, and
+ * lets callers wait for a result. Everything it does is recorded in the executions table first,
+ * so any process can take over an execution whose worker died: its lease runs out, another
+ * worker claims it and continues from the last stored node.
+ *
+ *   enqueue ─▶ executions(queued) ──NOTIFY──▶ worker.claim (SKIP LOCKED, lease) ─▶ executePlan
+ *                                                 ▲ lease expired (worker died)      │ node runs
+ *                                                 └──────────────────────────────────┘ finish ─▶ NOTIFY done
+ */
+
+export interface RunnerOptions {
+  db: Kysely<object>;
+  registry: NodeRegistry;
+  capabilities: (plan: ExecutionPlan) => Capabilities;
+  notifier: Notifier;
+  events: EventBus;
+  logger: Logger;
+  leaseMs: number;
+  concurrency: number;
+  pollMs: number;
+  /** Stored node inputs/outputs larger than this (bytes of JSON) are truncated with a marker. */
+  outputCap: number;
+  retentionDays: number;
+}
+
+const WORK = 'infinity_work';
+const DONE = 'infinity_done';
+const CANCEL = 'infinity_cancel';
+const TERMINAL = new Set<repo.ExecutionStatus>(['succeeded', 'failed', 'canceled']);
+
+interface Loaded {
+  graph: CompiledGraph;
+  settings: FlowGraph['settings'];
+}
+
+export class ExecutionRunner {
+  readonly owner = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly held = new Map<string, AbortController>();
+  private readonly graphs = new Map<string, Loaded>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private working = false;
+  private stopping = false;
+  private ticking: Promise<void> | null = null;
+  private retick = false;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly o: RunnerOptions) {
+    this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.abort(new CancelSignal())));
+    // Leases of executions run inline (any role) are renewed too.
+    this.timers.push(setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(o.leaseMs / 3))));
+    this.timers[0]!.unref();
+  }
+
+  /** Starts claiming queued executions (processes with the worker role). */
+  startWorker(): void {
+    this.working = true;
+    this.unsubscribe.push(this.o.notifier.subscribe(WORK, () => this.tick()));
+    this.timers.push(setInterval(() => this.tick(), this.o.pollMs));
+    this.timers.push(setInterval(() => void this.prune(), 3_600_000));
+    for (const t of this.timers) t.unref();
+    this.tick();
+  }
+
+  /** Queues an execution for a worker, or runs it here and now (`inline`: the fast path). */
+  async start(e: Omit<repo.NewExecution, 'owner' | 'leaseMs'>, inline: boolean): Promise<void> {
+    if (inline) {
+      await repo.insertExecution(this.o.db, { ...e, owner: this.owner, leaseMs: this.o.leaseMs });
+      await this.track(e.id, true);
+      return;
+    }
+    await repo.insertExecution(this.o.db, { ...e, leaseMs: this.o.leaseMs });
+    await this.o.notifier.publish(WORK, e.id);
+  }
+
+  /** Tells workers (any process) that work is waiting. */
+  async kick(): Promise<void> {
+    await this.o.notifier.publish(WORK, '');
+  }
+
+  /** Resolves with the execution once it has finished (any process), or its current row at the deadline. */
+  async wait(id: string, timeoutMs: number): Promise<repo.ExecutionRow | undefined> {
+    let wake: () => void = () => undefined;
+    const off = this.o.notifier.subscribe(DONE, (done) => done === id && wake());
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const row = await repo.findExecution(this.o.db, id);
+        if (!row || TERMINAL.has(row.status) || Date.now() >= deadline) return row;
+        // A notification wakes us at once; the poll covers one that was missed.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(1000, Math.max(1, deadline - Date.now()))).unref();
+        });
+      }
+    } finally {
+      off();
+    }
+  }
+
+  async cancel(orgId: string, id: string): Promise<boolean> {
+    const before = await repo.cancelExecution(this.o.db, orgId, id);
+    if (!before) return false;
+    this.held.get(id)?.abort(new CancelSignal());
+    await this.o.notifier.publish(CANCEL, id);
+    await this.o.notifier.publish(DONE, id);
+    return true;
+  }
+
+  /** Stops claiming; waits for running executions up to `graceMs`, then lets their leases lapse. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const off of this.unsubscribe) off();
+    const all = Promise.allSettled([...this.inflight]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const c of this.held.values()) c.abort(new CancelSignal('shutdown'));
+    await Promise.race([all, new Promise((r) => setTimeout(r, 1000).unref())]);
+  }
+
+  get activeCount(): number {
+    return this.held.size;
+  }
+
+  private tick(): void {
+    if (!this.working || this.stopping) return;
+    if (this.ticking) {
+      this.retick = true;
+      return;
+    }
+    this.ticking = (async () => {
+      do {
+        this.retick = false;
+        const room = this.o.concurrency - this.held.size;
+        if (room <= 0) break;
+        const ids = await repo.claim(this.o.db, this.owner, room, this.o.leaseMs).catch((err: unknown) => {
+          this.o.logger.warn({ err }, 'could not claim executions');
+          return [];
+        });
+        for (const id of ids) void this.track(id, false);
+        if (ids.length === room) this.retick = true;
+      } while (this.retick && !this.stopping);
+    })().finally(() => {
+      this.ticking = null;
+    });
+  }
+
+  private async heartbeat(): Promise<void> {
+    const ids = [...this.held.keys()];
+    if (!ids.length) return;
+    const kept = new Set(await repo.renewLeases(this.o.db, this.owner, ids, this.o.leaseMs).catch(() => ids));
+    // Lost (canceled, or taken over after a stall): stop working on it.
+    for (const id of ids) if (!kept.has(id)) this.held.get(id)?.abort(new CancelSignal('lease lost'));
+  }
+
+  private async prune(): Promise<void> {
+    const n = await repo.pruneExecutions(this.o.db, this.o.retentionDays).catch((err: unknown) => {
+      this.o.logger.warn({ err }, 'execution retention failed');
+      return 0;
+    });
+    if (n) this.o.logger.info({ pruned: n }, 'pruned old executions');
+  }
+
+  private async track(id: string, fresh: boolean): Promise<void> {
+    const ctl = new AbortController();
+    this.held.set(id, ctl);
+    const p = this.process(id, ctl, fresh)
+      .catch((err: unknown) => this.o.logger.error({ err, executionId: id }, 'execution crashed'))
+      .finally(() => {
+        this.held.delete(id);
+        this.inflight.delete(p);
+        this.tick();
+      });
+    this.inflight.add(p);
+    return p;
+  }
+
+  private async graphOf(flowId: string, version: number): Promise<Loaded | undefined> {
+    const key = `${flowId}:${version}`;
+    const hit = this.graphs.get(key);
+    if (hit) return hit;
+    const row = (await sql<Omit<FlowGraph, never>>`select nodes, edges, settings from flow_versions where flow_id = ${flowId} and version = ${version}`.execute(this.o.db)).rows[0];
+    if (!row) return undefined;
+    const loaded = { graph: compileGraph(row, this.o.registry.get), settings: row.settings };
+    if (this.graphs.size > 1000) this.graphs.clear();
+    this.graphs.set(key, loaded);
+    return loaded;
+  }
+
+  private async process(id: string, ctl: AbortController, fresh: boolean): Promise<void> {
+    const row = await repo.findExecution(this.o.db, id);
+    if (!row || row.status !== 'running' || row.lease_owner !== this.owner) return;
+    const loaded = await this.graphOf(row.flow_id, row.flow_version);
+    if (!loaded) {
+      await repo.finishExecution(this.o.db, id, this.owner, { status: 'failed', output: null, error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' }, steps: 0, storeData: row.store_data });
+      return;
+    }
+    // A fresh inline run has no stored nodes; a claimed one may (resume after a crash, re-run).
+    let prior = fresh ? [] : await repo.nodeRuns(this.o.db, id);
+    if (prior.some((r) => !r.data_stored)) {
+      // Outputs were not kept (storeConsumerData: false): start over rather than resume blind.
+      await sql`delete from node_runs where execution_id = ${id}`.execute(this.o.db);
+      prior = [];
+    }
+    const plan: ExecutionPlan = {
+      id,
+      orgId: row.org_id,
+      flowId: row.flow_id,
+      trigger: row.trigger,
+      graph: loaded.graph,
+      start: this.startNodes(loaded.graph, row.start_node),
+      input: row.input,
+      usePins: row.use_pins,
+      prior: prior.map((r) => ({ nodeId: r.node_id, status: r.status, ports: r.ports })),
+    };
+    const timeout = AbortSignal.timeout(loaded.settings.timeoutMs);
+    const signal = AbortSignal.any([ctl.signal, timeout]);
+    const result = await executePlan(
+      plan,
+      {
+        capabilities: this.o.capabilities,
+        saveNodeRun: (p, run) => repo.saveNodeRun(this.o.db, p.id, this.owner, run, { data: row.store_data, cap: this.o.outputCap }),
+      },
+      signal,
+      loaded.settings.maxSteps,
+    );
+    if (result.status === 'lost' || result.status === 'canceled') return;
+    const finished = await repo.finishExecution(this.o.db, id, this.owner, { status: result.status, output: result.output, error: result.error, steps: result.steps, storeData: row.store_data });
+    if (!finished) return;
+    await this.o.notifier.publish(DONE, id);
+    this.o.events.publish({ type: 'execution.finished', orgId: row.org_id, executionId: id, flowId: row.flow_id, status: result.status });
+    if (result.status === 'failed' && loaded.settings.errorFlowId && row.trigger !== 'error') {
+      await this.startErrorFlow(row, loaded.settings.errorFlowId, result.error);
+    }
+  }
+
+  private startNodes(g: CompiledGraph, startNode: string | null): string[] {
+    if (startNode) return [startNode];
+    const roots = g.graph.nodes.filter((n) => (g.incoming.get(n.id) ?? []).length === 0);
+    const manual = roots.filter((n) => n.type === 'trigger.manual');
+    if (manual.length) return manual.map((n) => n.id);
+    // A manual run of a flow without a manual trigger starts at its first trigger, else at every root.
+    const trigger = roots.find((n) => g.defs.get(n.id)?.kind === 'trigger');
+    return trigger ? [trigger.id] : roots.map((n) => n.id);
+  }
+
+  private async startErrorFlow(row: repo.ExecutionRow, errorFlowId: string, error: unknown): Promise<void> {
+    const flow = (await sql<{ version: number }>`select version from flows where id = ${errorFlowId} and org_id = ${row.org_id}`.execute(this.o.db)).rows[0];
+    if (!flow) return this.o.logger.warn({ flowId: row.flow_id, errorFlowId }, 'error flow not found');
+    await this.start(
+      { id: newId(), orgId: row.org_id, flowId: errorFlowId, flowVersion: flow.version, trigger: 'error', startNode: null, input: { execution: { id: row.id, flowId: row.flow_id }, error }, storeData: true, usePins: false, parentId: row.id },
+      false,
+    );
+  }
+}
+
+class CancelSignal extends Error {
+  constructor(message = 'canceled') {
+    super(message);
+    this.name = 'CancelError';
+  }
+}

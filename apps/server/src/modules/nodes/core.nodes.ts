@@ -1,0 +1,149 @@
+import { NodeError, defineNode } from '@infinity/node-sdk';
+import { z } from 'zod';
+
+/** Flow I/O and logic nodes. Parameters holding `{{ … }}` arrive already evaluated. */
+
+const truthy = (v: unknown) => !(v === false || v === null || v === undefined || v === 0 || v === '' || (Array.isArray(v) && v.length === 0));
+
+export const inputNode = defineNode({
+  type: 'core.input',
+  version: 1,
+  title: 'Input',
+  description: 'Declares the input of a published flow or agent tool as a JSON Schema, and checks the input against its required properties.',
+  category: 'flow',
+  params: z.strictObject({
+    schema: z.record(z.string(), z.unknown()).default({ type: 'object' }).describe('JSON Schema of the input'),
+  }),
+  inputs: ['main'],
+  outputs: ['main'],
+  execute: async ({ params, input }) => {
+    const required = Array.isArray(params.schema.required) ? (params.schema.required as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+    const obj = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+    const missing = required.filter((k) => obj[k] === undefined || obj[k] === null);
+    if (missing.length) throw new NodeError(`Missing input: ${missing.join(', ')}.`, 'INPUT_INVALID', missing.map((field) => ({ field, code: 'required' })), false);
+    return Promise.resolve({ main: input });
+  },
+});
+
+export const outputNode = defineNode({
+  type: 'core.output',
+  version: 1,
+  title: 'Output',
+  description: 'The data the flow returns (to the caller of a published flow, a sub-flow or an agent tool).',
+  category: 'flow',
+  params: z.strictObject({ value: z.unknown().optional().describe('default: the node’s input') }),
+  outputs: ['main'],
+  execute: async ({ params, input }) => Promise.resolve({ main: params.value === undefined ? input : params.value }),
+});
+
+export const respondNode = defineNode({
+  type: 'core.respond',
+  version: 1,
+  title: 'Respond',
+  description: 'The HTTP answer of a webhook or published flow: status, headers and body. Emits {status, headers, body}; the execution’s output is the body.',
+  category: 'flow',
+  params: z.strictObject({
+    body: z.unknown().optional().describe('default: the node’s input'),
+    status: z.coerce.number().int().min(200).max(599).default(200),
+    headers: z.record(z.string().max(100), z.string().max(2000)).default({}),
+  }),
+  outputs: ['main'],
+  execute: async ({ params, input }) => Promise.resolve({ main: { status: params.status, headers: params.headers, body: params.body === undefined ? input : params.body } }),
+});
+
+export const transformNode = defineNode({
+  type: 'core.transform',
+  version: 1,
+  title: 'Transform',
+  description: 'Shapes data with a JSONata expression over $input and $node (e.g. { "email": $input.body.email }).',
+  category: 'transform',
+  params: z.strictObject({ expression: z.string().min(1).max(10_000) }),
+  outputs: ['main'],
+  execute: async ({ params, ctx }) => ({ main: await ctx.expression(params.expression) }),
+});
+
+export const setNode = defineNode({
+  type: 'core.set',
+  version: 1,
+  title: 'Set fields',
+  description: 'Adds or replaces fields on the input object (values may be expressions).',
+  category: 'transform',
+  params: z.strictObject({
+    values: z.record(z.string().max(100), z.unknown()).default({}),
+    keepInput: z.boolean().default(true),
+  }),
+  outputs: ['main'],
+  execute: async ({ params, input }) => {
+    const base = params.keepInput && input && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+    return Promise.resolve({ main: { ...base, ...params.values } });
+  },
+});
+
+export const ifNode = defineNode({
+  type: 'core.if',
+  version: 1,
+  title: 'If',
+  description: 'Routes the input to "true" or "false" by a condition (usually an expression such as {{ $input.amount > 100 }}).',
+  category: 'logic',
+  params: z.strictObject({ condition: z.unknown() }),
+  outputs: ['true', 'false'],
+  execute: async ({ params, input }) => Promise.resolve(truthy(params.condition) ? { true: input } : { false: input }),
+});
+
+const SWITCH_PORTS = ['case1', 'case2', 'case3', 'case4', 'case5', 'case6', 'case7', 'case8', 'default'] as const;
+
+export const switchNode = defineNode({
+  type: 'core.switch',
+  version: 1,
+  title: 'Switch',
+  description: 'Routes the input to the first case whose JSONata condition holds (case1…case8), else to "default"; with mode "all", to every matching case.',
+  category: 'logic',
+  params: z.strictObject({
+    cases: z.array(z.string().min(1).max(2000)).min(1).max(8).describe('JSONata conditions over $input, in port order'),
+    mode: z.enum(['first', 'all']).default('first'),
+  }),
+  outputs: SWITCH_PORTS,
+  execute: async ({ params, input, ctx }) => {
+    const out: Partial<Record<(typeof SWITCH_PORTS)[number], unknown>> = {};
+    for (const [i, cond] of params.cases.entries()) {
+      if (truthy(await ctx.expression(cond))) {
+        out[SWITCH_PORTS[i]!] = input;
+        if (params.mode === 'first') break;
+      }
+    }
+    if (Object.keys(out).length === 0) out.default = input;
+    return out;
+  },
+});
+
+export const mergeNode = defineNode({
+  type: 'core.merge',
+  version: 1,
+  title: 'Merge',
+  description: 'Joins branches. mode "all": waits for every incoming branch and emits their data as an array (or one object merged from all); "first": continues with the first to arrive.',
+  category: 'logic',
+  params: z.strictObject({
+    mode: z.enum(['all', 'first']).default('all'),
+    combine: z.enum(['array', 'object']).default('array').describe('with mode all: an array of inputs, or their fields merged into one object'),
+  }),
+  join: (p) => p.mode,
+  outputs: ['main'],
+  execute: async ({ params, input, inputs }) => {
+    if (params.mode === 'first') return Promise.resolve({ main: input });
+    if (params.combine === 'object') return Promise.resolve({ main: Object.assign({}, ...inputs.filter((x) => x && typeof x === 'object' && !Array.isArray(x))) as unknown });
+    return Promise.resolve({ main: inputs });
+  },
+});
+
+export const noopNode = defineNode({
+  type: 'core.noop',
+  version: 1,
+  title: 'No operation',
+  description: 'Passes its input through unchanged (a joint for wiring, or a placeholder to pin data on).',
+  category: 'flow',
+  params: z.strictObject({}),
+  outputs: ['main'],
+  execute: async ({ input }) => Promise.resolve({ main: input }),
+});
+
+export const coreNodes = [inputNode, outputNode, respondNode, transformNode, setNode, ifNode, switchNode, mergeNode, noopNode];

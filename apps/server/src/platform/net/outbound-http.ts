@@ -1,0 +1,175 @@
+import dns from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import ipaddr from 'ipaddr.js';
+import { Agent, request as undiciRequest } from 'undici';
+
+/**
+ * Outbound HTTP for user-configured requests (HTTP node, AI base URLs, webhooks) with SSRF
+ * protection on by default:
+ *  - only globally routable unicast addresses are reached; loopback, private, link-local (cloud
+ *    metadata 169.254.169.254), CGNAT, multicast, unspecified, and IPv6 forms that embed IPv4
+ *    (mapped, 6to4, NAT64, Teredo) are refused — an IP literal in any spelling (decimal, octal,
+ *    hex) is normalized by the URL parser first, then checked;
+ *  - a host name is resolved once and the connection made to the checked address (the lookup
+ *    the socket uses is the one that checks), so DNS rebinding cannot switch it afterwards;
+ *  - redirects are followed by hand, each hop checked the same way;
+ *  - the operator's allow-list (CIDR ranges or exact host names) opens chosen addresses, such as
+ *    a local Ollama or a test server.
+ */
+
+export interface OutboundRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  timeoutMs?: number;
+  maxBytes?: number;
+  maxRedirects?: number;
+  signal?: AbortSignal;
+}
+
+export interface OutboundResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  url: string;
+}
+
+export class OutboundRefused extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'address' | 'scheme' | 'too_large' | 'redirects' | 'url',
+  ) {
+    super(message);
+    this.name = 'OutboundRefused';
+  }
+}
+
+export interface OutboundPolicy {
+  /** CIDR ranges ("10.0.0.0/8", "127.0.0.1/32", "::1/128") and exact host names ("ollama.lan"). */
+  allow: string[];
+}
+
+type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+function parseAllow(entries: string[]): { ranges: Range[]; hosts: Set<string> } {
+  const ranges: Range[] = [];
+  const hosts = new Set<string>();
+  for (const raw of entries.map((e) => e.trim()).filter(Boolean)) {
+    if (raw.includes('/')) ranges.push(ipaddr.parseCIDR(raw));
+    else if (ipaddr.isValid(raw)) {
+      const a = ipaddr.parse(raw);
+      ranges.push([a, a.kind() === 'ipv4' ? 32 : 128]);
+    } else hosts.add(raw.toLowerCase());
+  }
+  return { ranges, hosts };
+}
+
+/** The address as IPv4 when it is an IPv4-mapped IPv6 address (::ffff:127.0.0.1). */
+function canonical(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  const a = ipaddr.parse(ip);
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) return (a as ipaddr.IPv6).toIPv4Address();
+  return a;
+}
+
+export class OutboundHttp {
+  private readonly ranges: Range[];
+  private readonly hosts: Set<string>;
+  private readonly agent: Agent;
+
+  constructor(policy: OutboundPolicy) {
+    const { ranges, hosts } = parseAllow(policy.allow);
+    this.ranges = ranges;
+    this.hosts = hosts;
+    this.agent = new Agent({
+      connect: { lookup: (hostname, options, cb) => this.lookup(hostname, options, cb) },
+      headersTimeout: 300_000,
+      bodyTimeout: 300_000,
+    });
+  }
+
+  /** Whether an address may be reached (public unicast, or allowed by the operator). */
+  addressAllowed(ip: string): boolean {
+    if (!ipaddr.isValid(ip)) return false;
+    const a = canonical(ip);
+    for (const [net, bits] of this.ranges) if (net.kind() === a.kind() && a.match([net, bits] as never)) return true;
+    return a.range() === 'unicast';
+  }
+
+  private lookup(hostname: string, options: LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) {
+    const allowedByName = this.hosts.has(hostname.toLowerCase());
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return cb(err, '');
+      const list = addresses;
+      const bad = list.find((a) => !allowedByName && !this.addressAllowed(a.address));
+      if (bad || list.length === 0) {
+        const e = new OutboundRefused(`Refused: ${hostname} resolves to ${bad?.address ?? 'nothing'}, a private or reserved address. An operator can allow it with INFINITY_HTTP_ALLOW.`, 'address') as unknown as NodeJS.ErrnoException;
+        return cb(e, '');
+      }
+      if (options.all) return cb(null, list);
+      return cb(null, list[0]!.address, list[0]!.family);
+    });
+  }
+
+  /** Checks a URL before connecting: scheme, and IP literals (a host name is checked at lookup). */
+  checkUrl(raw: string): URL {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new OutboundRefused(`"${raw.slice(0, 200)}" is not a valid URL.`, 'url');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundRefused(`Only http and https URLs are allowed, not ${url.protocol}`, 'scheme');
+    if (url.username || url.password) throw new OutboundRefused('Credentials in the URL are not allowed; use headers or a vault secret.', 'url');
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (ipaddr.isValid(host) && !this.hosts.has(host) && !this.addressAllowed(host)) {
+      throw new OutboundRefused(`Refused: ${host} is a private or reserved address. An operator can allow it with INFINITY_HTTP_ALLOW.`, 'address');
+    }
+    return url;
+  }
+
+  async request(req: OutboundRequest): Promise<OutboundResponse> {
+    const maxBytes = req.maxBytes ?? 10 * 1024 * 1024;
+    const timeout = AbortSignal.timeout(req.timeoutMs ?? 30_000);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    let url = this.checkUrl(req.url);
+    let method = req.method.toUpperCase();
+    let body = req.body;
+    for (let hop = 0; ; hop++) {
+      const res = await undiciRequest(url, { method: method as 'GET', headers: req.headers, body: body ?? null, dispatcher: this.agent, signal, maxRedirections: 0 } as never).catch((err: unknown) => {
+        const cause = (err as { cause?: unknown }).cause;
+        if (cause instanceof OutboundRefused) throw cause;
+        if (err instanceof OutboundRefused) throw err;
+        throw err;
+      });
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const location = headers.location;
+      if (res.statusCode >= 300 && res.statusCode < 400 && location) {
+        await res.body.dump();
+        if (hop >= (req.maxRedirects ?? 5)) throw new OutboundRefused(`More than ${req.maxRedirects ?? 5} redirects.`, 'redirects');
+        url = this.checkUrl(new URL(location, url).toString());
+        if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+        }
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          res.body.destroy();
+          throw new OutboundRefused(`The response is larger than ${maxBytes} bytes.`, 'too_large');
+        }
+        chunks.push(chunk);
+      }
+      return { status: res.statusCode, headers, body: new Uint8Array(Buffer.concat(chunks)), url: url.toString() };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The Infinity node SDK. A node is one typed definition object: its zod parameter schema gives the
+ * parameter types in `execute`, the JSON Schema the editor renders as a form, and the schema an
+ * agent sees when the node is a tool. Outputs are named ports: a node says which ports it emits by
+ * the keys of the object it returns, and the engine follows only those edges.
+ *
+ *   export const upper = defineNode({
+ *     type: 'acme.upper', version: 1, title: 'Upper-case', description: '…', category: 'transform',
+ *     params: z.object({ field: z.string() }),
+ *     outputs: ['main'],
+ *     async execute({ params, input }) { … return { main: result }; },
+ *   });
+ */
+import { z } from 'zod';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A record as the records API returns it: id, createdAt, updatedAt and the fields by name. */
+export type RecordData = Record<string, unknown>;
+
+/** The records filter language as JSON (`{ "age": { "gte": 30 }, "or": [ … ] }`). */
+export type RecordFilter = Record<string, unknown>;
+
+export interface RecordsCapability {
+  query(model: string, query?: { filter?: RecordFilter; sort?: string; limit?: number; offset?: number }): Promise<RecordData[]>;
+  get(model: string, id: string): Promise<RecordData>;
+  create(model: string, values: Record<string, unknown>): Promise<RecordData>;
+  update(model: string, id: string, values: Record<string, unknown>): Promise<RecordData>;
+  delete(model: string, id: string): Promise<void>;
+}
+
+export interface ActionsCapability {
+  /** Runs a pre-configured action in one transaction; resolves with its output. */
+  run(actionId: string, params: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface RevealedSecret {
+  value: string;
+  provider: string;
+  baseUrl: string | null;
+}
+
+export interface SecretsCapability {
+  /** Decrypts a vault secret of this organization (audited). Never log or return the value. */
+  reveal(secretId: string): Promise<RevealedSecret>;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  timeoutMs?: number;
+  /** Maximum response body size in bytes; larger answers fail. */
+  maxBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** The URL that answered, after redirects. */
+  url: string;
+}
+
+export interface HttpCapability {
+  /**
+   * An outbound request through the server's SSRF guard: loopback, private, link-local and
+   * metadata addresses are refused unless the operator allowed them; redirects are re-checked.
+   */
+  request(req: HttpRequest): Promise<HttpResponse>;
+}
+
+/** What a node may use. A small set of capabilities, never the whole application. */
+export interface NodeContext {
+  executionId: string;
+  nodeId: string;
+  nodeName: string;
+  /** 1 on the first try, then 2, 3, … on retries. */
+  attempt: number;
+  /** `executionId:nodeId:attempt`: pass it to side effects so a resumed step is applied once. */
+  idempotencyKey: string;
+  records: RecordsCapability;
+  actions: ActionsCapability;
+  secrets: SecretsCapability;
+  http: HttpCapability;
+  log(level: LogLevel, message: string, data?: Record<string, unknown>): void;
+  /**
+   * Evaluates a JSONata expression over this node's scope (`$input`, `$node`, `$execution`),
+   * time-boxed, for nodes whose parameters are expressions to apply per case or item.
+   */
+  expression(source: string): Promise<unknown>;
+  /** Aborted when the node times out or the execution is canceled. */
+  signal: AbortSignal;
+  now(): Date;
+}
+
+/** The emitted ports and what each carries; a port absent from the object is not followed. */
+export type NodeResult<O extends string> = Partial<Record<O, unknown>>;
+
+export interface ExecuteArgs<P extends z.ZodType> {
+  params: z.output<P>;
+  /** The data on the first active incoming edge (or the trigger payload for a trigger). */
+  input: unknown;
+  /** The data of every active incoming edge, in edge order (for merge-like nodes). */
+  inputs: unknown[];
+  ctx: NodeContext;
+}
+
+export type Category = 'trigger' | 'flow' | 'logic' | 'transform' | 'data' | 'http' | 'ai' | 'integration';
+
+/**
+ * How a node with several incoming edges waits: `all` (the default) runs once every incoming edge
+ * is settled, if at least one carried data — right both for joining exclusive branches (if/else)
+ * and for merging parallel ones; `first` runs on the first arrival and ignores later ones.
+ */
+export type Join = 'all' | 'first';
+
+interface DefinitionBase<P extends z.ZodType, O extends string> {
+  type: string;
+  version: number;
+  title: string;
+  description: string;
+  category: Category;
+  params: P;
+  outputs: readonly O[];
+  /** Input handle names; default `['main']`. Triggers have none. */
+  inputs?: readonly string[];
+  join?: (params: z.output<P>) => Join;
+  execute(args: ExecuteArgs<P>): Promise<NodeResult<O>>;
+}
+
+export interface NodeDefinition<P extends z.ZodType = z.ZodType, O extends string = string> extends DefinitionBase<P, O> {
+  kind: 'node' | 'trigger';
+  inputs: readonly string[];
+}
+
+const TYPE_RE = /^[a-z][a-z0-9]*(\.[a-z][a-zA-Z0-9-]*)+$/;
+
+function check<P extends z.ZodType, O extends string>(def: DefinitionBase<P, O>) {
+  if (!TYPE_RE.test(def.type)) throw new Error(`node type "${def.type}" must look like "vendor.name"`);
+  if (!Number.isInteger(def.version) || def.version < 1) throw new Error(`node ${def.type}: version must be a positive integer`);
+  if (def.outputs.length === 0) throw new Error(`node ${def.type}: declare at least one output port`);
+  if (new Set(def.outputs).size !== def.outputs.length) throw new Error(`node ${def.type}: duplicate output port`);
+}
+
+/** A node: takes data on its input handles, emits data on named output ports. */
+export function defineNode<P extends z.ZodType, const O extends string>(def: DefinitionBase<P, O>): NodeDefinition<P, O> {
+  check(def);
+  return { ...def, kind: 'node', inputs: def.inputs ?? ['main'] };
+}
+
+/**
+ * A trigger: the node a run starts at. Its `execute` receives the trigger payload (the webhook
+ * request, the schedule tick, the record event, the manual input) as `input` and shapes it.
+ */
+export function defineTrigger<P extends z.ZodType, const O extends string>(def: Omit<DefinitionBase<P, O>, 'inputs' | 'join'>): NodeDefinition<P, O> {
+  check(def);
+  return { ...def, kind: 'trigger', inputs: [] };
+}
+
+/** The JSON Schema of a node's parameters, as the editor form and agent tools use it. */
+export function paramsJsonSchema(def: NodeDefinition): Record<string, unknown> {
+  return z.toJSONSchema(def.params, { unrepresentable: 'any', io: 'input' });
+}
+
+/** The public description of a node type (`GET /api/v1/node-types`). */
+export function describeNode(def: NodeDefinition) {
+  return {
+    type: def.type,
+    version: def.version,
+    kind: def.kind,
+    title: def.title,
+    description: def.description,
+    category: def.category,
+    inputs: [...def.inputs],
+    outputs: [...def.outputs],
+    params: paramsJsonSchema(def),
+  };
+}
+
+/** Thrown by a node for a failure the user can act on (bad parameter value, refused request). */
+export class NodeError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'NODE_FAILED',
+    readonly details?: unknown,
+    /** false: retrying cannot help (bad input); the engine skips remaining attempts. */
+    readonly retryable = true,
+  ) {
+    super(message);
+    this.name = 'NodeError';
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A test kit for node authors: run one node with parameters and input, without a server.
+ *
+ *   const { result, logs } = await runNode(upper, { params: { field: 'name' }, input: { name: 'ada' } });
+ *   expect(result.main).toEqual({ name: 'ADA' });
+ */
+import { randomUUID } from 'node:crypto';
+import type { ZodType, z } from 'zod';
+import type { LogLevel, NodeContext, NodeDefinition, NodeResult, RecordData, RecordsCapability } from './index.js';
+
+export interface RunNodeOptions {
+  params: unknown;
+  input?: unknown;
+  inputs?: unknown[];
+  attempt?: number;
+  /** Capabilities the node uses; any left out throws when called. */
+  ctx?: Partial<Omit<NodeContext, 'log' | 'executionId' | 'nodeId' | 'idempotencyKey' | 'attempt'>>;
+}
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+const missing = (what: string) => () => Promise.reject(new Error(`${what} is not provided in this test: pass it in runNode({ ctx })`));
+
+export async function runNode<P extends ZodType, O extends string>(def: NodeDefinition<P, O>, opts: RunNodeOptions): Promise<{ result: NodeResult<O>; logs: LogLine[] }> {
+  const params = (await def.params.parseAsync(opts.params)) as z.output<P>;
+  const logs: LogLine[] = [];
+  const executionId = randomUUID();
+  const attempt = opts.attempt ?? 1;
+  const ctx: NodeContext = {
+    executionId,
+    nodeId: 'node',
+    nodeName: def.title,
+    attempt,
+    idempotencyKey: `${executionId}:node:${attempt}`,
+    records: opts.ctx?.records ?? { query: missing('records'), get: missing('records'), create: missing('records'), update: missing('records'), delete: missing('records') },
+    actions: opts.ctx?.actions ?? { run: missing('actions') },
+    secrets: opts.ctx?.secrets ?? { reveal: missing('secrets') },
+    http: opts.ctx?.http ?? { request: missing('http') },
+    expression: opts.ctx?.expression ?? missing('expression'),
+    signal: opts.ctx?.signal ?? new AbortController().signal,
+    now: opts.ctx?.now ?? (() => new Date()),
+    log: (level, message, data) => logs.push({ level, message, ...(data ? { data } : {}) }),
+  };
+  const input = opts.input ?? null;
+  const result = await def.execute({ params, input, inputs: opts.inputs ?? [input], ctx });
+  return { result, logs };
+}
+
+/** An in-memory records capability for node tests (equality filters only). */
+export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsCapability & { tables: Record<string, RecordData[]> } {
+  const tables: Record<string, RecordData[]> = structuredClone(seed);
+  const rows = (model: string) => (tables[model] ??= []);
+  const find = (model: string, id: string) => {
+    const r = rows(model).find((x) => x.id === id);
+    if (!r) throw new Error(`${model} ${id} not found`);
+    return r;
+  };
+  return {
+    tables,
+    query: async (model, q = {}) => {
+      const filter = q.filter ?? {};
+      const hit = rows(model).filter((r) => Object.entries(filter).every(([k, v]) => (typeof v === 'object' && v !== null && 'eq' in v ? r[k] === v.eq : r[k] === v)));
+      return Promise.resolve(hit.slice(q.offset ?? 0, (q.offset ?? 0) + (q.limit ?? 50)));
+    },
+    get: async (model, id) => Promise.resolve(find(model, id)),
+    create: async (model, values) => {
+      const now = new Date().toISOString();
+      const r = { id: randomUUID(), createdAt: now, updatedAt: now, ...values };
+      rows(model).push(r);
+      return Promise.resolve(r);
+    },
+    update: async (model, id, values) => Promise.resolve(Object.assign(find(model, id), values, { updatedAt: new Date().toISOString() })),
+    delete: async (model, id) => {
+      tables[model] = rows(model).filter((r) => r.id !== id);
+      return Promise.resolve();
+    },
+  };
+}
