@@ -122,8 +122,9 @@ export async function saveNodeRun(db: Db, executionId: string, owner: string, ru
   return Number(r.numAffectedRows ?? 0) === 1;
 }
 
-export async function finishExecution(db: Db, id: string, owner: string, f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeData: boolean }): Promise<boolean> {
-  const r = await sql`update executions set status = ${f.status}, output = ${f.storeData ? json(f.output) : null}::jsonb, error = ${json(f.error)}::jsonb, steps = ${f.steps},
+export async function finishExecution(db: Db, id: string, owner: string, f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeOutput: boolean }): Promise<boolean> {
+  // Without consumer data the input was kept only while the execution ran (a crash resumes it).
+  const r = await sql`update executions set status = ${f.status}, output = ${f.storeOutput ? json(f.output) : null}::jsonb, input = case when store_data then input else null end, error = ${json(f.error)}::jsonb, steps = ${f.steps},
       finished_at = now(), duration_ms = extract(epoch from (now() - started_at)) * 1000, lease_owner = null, lease_until = null
     where id = ${id} and lease_owner = ${owner} and status = 'running'`.execute(db);
   return Number(r.numAffectedRows ?? 0) === 1;
@@ -149,6 +150,11 @@ export async function listExecutions(db: Db, f: ExecutionFilter): Promise<Execut
       from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``}
       order by created_at desc, id desc limit ${f.limit} offset ${f.offset}`.execute(db)
   ).rows;
+}
+
+/** Erases a stored output once its waiter has read it (executions that keep no consumer data). */
+export async function forgetOutput(db: Db, id: string): Promise<void> {
+  await sql`update executions set output = null where id = ${id} and store_data = false`.execute(db);
 }
 
 /** Copies the stored runs of the given nodes into another execution (re-run from a node). */

@@ -162,8 +162,11 @@ export async function runFlow(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' |
   const id = newId();
   const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false };
   if (req.wait && ctx.inline) {
-    await ctx.runner.start(e, true);
-    return exec.findExecution(ctx.db, id);
+    const result = await ctx.runner.start(e, true);
+    const row = await exec.findExecution(ctx.db, id);
+    // Not stored (no consumer data): the caller still gets the output, from memory.
+    if (row && result && !row.store_data) row.output = result.output;
+    return row;
   }
   await ctx.runner.start(e, false);
   return req.wait ? ctx.runner.wait(id, req.waitMs ?? 30_000) : exec.findExecution(ctx.db, id);
@@ -225,7 +228,8 @@ export const toExecution = (r: exec.ExecutionRow) => ({
 });
 
 const toNodeRun = (r: exec.NodeRunRow) => {
-  const ports = r.ports ?? {};
+  // Emitted ports and their data; null when the node emitted nothing or data was not stored.
+  const ports = r.ports;
   return {
     nodeId: r.node_id,
     nodeName: r.node_name,

@@ -47,12 +47,14 @@ describeEachDb(
   'flows and executions',
   (h) => {
     let key: string;
+    let ownerToken: string;
     let viewerKey: string;
     let flowId: string;
     const req = (method: string, url: string, body?: unknown, k = key) => h().request({ method, url, apiKey: k, body });
 
     it('creates a webhook → transform → if → (HTTP call | create record) → respond flow', async () => {
       const u = await signUp(h());
+      ownerToken = u.token;
       key = (await createApiKey(h(), u.token, 'editor')).key;
       viewerKey = (await createApiKey(h(), u.token, 'viewer')).key;
       expect((await req('POST', '/api/v1/models', { name: 'leads', fields: [{ name: 'email', type: 'string', required: true, unique: true }, { name: 'amount', type: 'number' }] })).statusCode).toBe(201);
@@ -236,6 +238,97 @@ describeEachDb(
       expect((await req('GET', '/api/v1/executions', undefined, viewerKey)).statusCode).toBe(200);
       expect((await req('POST', `/api/v1/flows/${flowId}/run`, {}, viewerKey)).statusCode).toBe(403);
       expect((await req('PATCH', `/api/v1/flows/${flowId}`, { name: 'x' }, viewerKey)).statusCode).toBe(403);
+    });
+
+    it('checks webhook auth: API keys of the flow’s organization only, and HMAC signatures (Stripe style)', async () => {
+      const secret = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: ownerToken, body: { name: 'hook-secret', provider: 'generic', value: 'whsec_abc123' } })).json().data;
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Signed hooks',
+        nodes: [
+          node('keyed', 'trigger.webhook', { path: 'keyed', auth: 'apiKey', respond: 'whenFinished' }),
+          node('signed', 'trigger.webhook', { path: 'signed', auth: 'hmac', respond: 'whenFinished', signature: { style: 'stripe', secretId: secret.id } }),
+          node('out', 'core.output', { value: '{{ $input.body }}' }),
+        ],
+        edges: [edge('keyed', 'out'), edge('signed', 'out')],
+        settings: {},
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const id = r.json().data.id as string;
+      await req('PATCH', `/api/v1/flows/${id}`, { active: true });
+      const other = await signUp(h(), 'Other org');
+      const otherKey = (await createApiKey(h(), other.token, 'admin')).key;
+      const hook = (path: string, headers: Record<string, string>, payload = '{"n":1}') => h().request({ method: 'POST', url: `/api/v1/hooks/${id}/${path}`, headers: { 'content-type': 'application/json', ...headers }, payload });
+      expect((await hook('keyed', {})).statusCode).toBe(401);
+      expect((await hook('keyed', { 'x-api-key': otherKey })).statusCode).toBe(401);
+      const ok = await hook('keyed', { 'x-api-key': key });
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(ok.json()).toEqual({ n: 1 });
+      const { createHmac } = await import('node:crypto');
+      const t = Math.floor(Date.now() / 1000);
+      const sig = createHmac('sha256', 'whsec_abc123').update(`${t}.{"n":2}`).digest('hex');
+      expect((await hook('signed', { 'stripe-signature': `t=${t},v1=${sig}` }, '{"n":2}')).json()).toEqual({ n: 2 });
+      const bad = await hook('signed', { 'stripe-signature': `t=${t},v1=${sig}` }, '{"n":3}');
+      expect(bad.statusCode).toBe(401);
+      expect(bad.json().error.code).toBe('WEBHOOK_UNAUTHORIZED');
+      // The signature and the key never reach the execution record.
+      const list = (await req('GET', `/api/v1/executions?flowId=${id}`)).json().data as { id: string }[];
+      for (const x of list) {
+        const trace = JSON.stringify((await req('GET', `/api/v1/executions/${x.id}`)).json());
+        expect(trace).not.toContain(key);
+        expect(trace).not.toContain('whsec_abc123');
+        expect(trace).not.toContain('stripe-signature');
+      }
+    });
+
+    it('takes any payload on webhooks but refuses malformed JSON and oversize bodies', async () => {
+      const r = await req('POST', '/api/v1/flows', { name: 'Echo', nodes: [node('in', 'trigger.webhook', { path: 'echo', method: 'ANY', respond: 'whenFinished' }), node('out', 'core.output', { value: '{{ $input }}' })], edges: [edge('in', 'out')] });
+      const id = r.json().data.id as string;
+      await req('PATCH', `/api/v1/flows/${id}`, { active: true });
+      const text = await h().request({ method: 'PUT', url: `/api/v1/hooks/${id}/echo?x=1`, headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+      expect(text.json()).toMatchObject({ method: 'PUT', path: 'echo', query: { x: '1' }, body: 'hello' });
+      const form = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1&b=two' });
+      expect(form.json().body).toEqual({ a: '1', b: 'two' });
+      const broken = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+      expect(broken.statusCode).toBe(400);
+      expect(broken.json().error.code).toBeTypeOf('string');
+      const huge = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(2_000_000) }) });
+      expect(huge.statusCode).toBe(413);
+      expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/nope`, body: {} })).statusCode).toBe(404);
+    });
+
+    it('publishes a flow at /run/{slug}: API-key access by default, public only by owners, consumer data optional', async () => {
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Greeter',
+        nodes: [node('in', 'core.input', { schema: { type: 'object', required: ['name'] } }), node('out', 'core.output', { value: '{{ { "greeting": "Hello " & $input.name } }}' })],
+        edges: [edge('in', 'out')],
+      });
+      const id = r.json().data.id as string;
+      expect((await req('POST', `/api/v1/flows/${id}/publish`, { slug: 'greeter', access: 'public' })).json().error.code).toBe('FLOW_PUBLIC_OWNER_ONLY');
+      expect((await req('POST', `/api/v1/flows/${id}/publish`, { slug: 'greeter', access: 'apiKey', storeConsumerData: false })).statusCode).toBe(200);
+      expect((await h().request({ method: 'POST', url: '/api/v1/run/greeter', body: { name: 'Ada' } })).statusCode).toBe(401);
+      const run = await h().request({ method: 'POST', url: '/api/v1/run/greeter', apiKey: key, body: { name: 'Ada' } });
+      expect(run.statusCode, run.body).toBe(200);
+      expect(run.json()).toEqual({ data: { greeting: 'Hello Ada' } });
+      const missing = await h().request({ method: 'POST', url: '/api/v1/run/greeter', apiKey: key, body: {} });
+      expect(missing.statusCode).toBe(502);
+      expect(missing.json().error.details.error.code).toBe('INPUT_INVALID');
+      const trace = (await req('GET', `/api/v1/executions/${run.headers['x-execution-id'] as string}`)).json().data;
+      expect(trace).toMatchObject({ status: 'succeeded', input: null, output: null });
+      expect(trace.nodes.every((n: { input: unknown; output: unknown }) => n.input === null && n.output === null)).toBe(true);
+      expect((await h().request({ method: 'POST', url: '/api/v1/run/nope', apiKey: key, body: {} })).statusCode).toBe(404);
+    });
+
+    it('cancels a queued execution', async () => {
+      const r = await req('POST', '/api/v1/flows?template=blank', { name: 'To cancel' });
+      const queued = await req('POST', `/api/v1/flows/${r.json().data.id as string}/run`, { input: {} });
+      expect(queued.statusCode).toBe(202);
+      const id = queued.json().data.id as string;
+      const c = await req('POST', `/api/v1/executions/${id}/cancel`);
+      // The worker may have been faster: then it is finished and cannot be canceled.
+      if (c.statusCode === 200) expect(c.json().data.status).toBe('canceled');
+      else expect(c.json().error.code).toBe('EXECUTION_NOT_CANCELABLE');
+      const again = await req('POST', `/api/v1/executions/${id}/cancel`);
+      expect(again.json().error.code).toBe('EXECUTION_NOT_CANCELABLE');
     });
 
     it('lists every node type with its parameter JSON Schema', async () => {

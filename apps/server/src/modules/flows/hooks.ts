@@ -44,6 +44,7 @@ async function answerOf(ctx: FlowsContext, row: exec.ExecutionRow | undefined): 
   if (row.status === 'succeeded') {
     const respond = (await exec.nodeRuns(ctx.db, row.id)).filter((r) => r.node_type === 'core.respond' && r.status === 'succeeded').pop();
     const meta = respond?.ports?.main as { status?: number; headers?: Record<string, string> } | undefined;
+    if (!row.store_data) await exec.forgetOutput(ctx.db, row.id);
     return { status: meta?.status ?? 200, headers: { ...(meta?.headers ?? {}), 'x-execution-id': row.id }, body: row.output };
   }
   if (row.status === 'failed') throw flowErrors.EXECUTION_FAILED(`The flow failed: ${(row.error as { message?: string } | null)?.message ?? 'error'}`, { executionId: row.id, error: row.error });

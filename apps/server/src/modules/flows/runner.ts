@@ -5,7 +5,7 @@ import type { Notifier } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
-import { type Capabilities, type CompiledGraph, type ExecutionPlan, type FlowGraph, compileGraph, executePlan } from '../engine/index.js';
+import { type Capabilities, type CompiledGraph, type ExecutionPlan, type ExecutionResult, type FlowGraph, compileGraph, executePlan } from '../engine/index.js';
 import type { NodeRegistry } from '../nodes/index.js';
 import * as repo from './executions.repo.js';
 
@@ -56,7 +56,7 @@ export class ExecutionRunner {
   private stopping = false;
   private ticking: Promise<void> | null = null;
   private retick = false;
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(private readonly o: RunnerOptions) {
     this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.abort(new CancelSignal())));
@@ -76,14 +76,14 @@ export class ExecutionRunner {
   }
 
   /** Queues an execution for a worker, or runs it here and now (`inline`: the fast path). */
-  async start(e: Omit<repo.NewExecution, 'owner' | 'leaseMs'>, inline: boolean): Promise<void> {
+  async start(e: Omit<repo.NewExecution, 'owner' | 'leaseMs'>, inline: boolean): Promise<ExecutionResult | undefined> {
     if (inline) {
       await repo.insertExecution(this.o.db, { ...e, owner: this.owner, leaseMs: this.o.leaseMs });
-      await this.track(e.id, true);
-      return;
+      return this.track(e.id, true);
     }
     await repo.insertExecution(this.o.db, { ...e, leaseMs: this.o.leaseMs });
     await this.o.notifier.publish(WORK, e.id);
+    return undefined;
   }
 
   /** Tells workers (any process) that work is waiting. */
@@ -175,11 +175,14 @@ export class ExecutionRunner {
     if (n) this.o.logger.info({ pruned: n }, 'pruned old executions');
   }
 
-  private async track(id: string, fresh: boolean): Promise<void> {
+  private async track(id: string, fresh: boolean): Promise<ExecutionResult | undefined> {
     const ctl = new AbortController();
     this.held.set(id, ctl);
     const p = this.process(id, ctl, fresh)
-      .catch((err: unknown) => this.o.logger.error({ err, executionId: id }, 'execution crashed'))
+      .catch((err: unknown) => {
+        this.o.logger.error({ err, executionId: id }, 'execution crashed');
+        return undefined;
+      })
       .finally(() => {
         this.held.delete(id);
         this.inflight.delete(p);
@@ -201,13 +204,14 @@ export class ExecutionRunner {
     return loaded;
   }
 
-  private async process(id: string, ctl: AbortController, fresh: boolean): Promise<void> {
+  /** Runs one execution this process holds; resolves with its result (undefined when it stopped early). */
+  private async process(id: string, ctl: AbortController, fresh: boolean): Promise<ExecutionResult | undefined> {
     const row = await repo.findExecution(this.o.db, id);
-    if (!row || row.status !== 'running' || row.lease_owner !== this.owner) return;
+    if (!row || row.status !== 'running' || row.lease_owner !== this.owner) return undefined;
     const loaded = await this.graphOf(row.flow_id, row.flow_version);
     if (!loaded) {
-      await repo.finishExecution(this.o.db, id, this.owner, { status: 'failed', output: null, error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' }, steps: 0, storeData: row.store_data });
-      return;
+      await repo.finishExecution(this.o.db, id, this.owner, { status: 'failed', output: null, error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' }, steps: 0, storeOutput: false });
+      return undefined;
     }
     // A fresh inline run has no stored nodes; a claimed one may (resume after a crash, re-run).
     let prior = fresh ? [] : await repo.nodeRuns(this.o.db, id);
@@ -238,14 +242,17 @@ export class ExecutionRunner {
       signal,
       loaded.settings.maxSteps,
     );
-    if (result.status === 'lost' || result.status === 'canceled') return;
-    const finished = await repo.finishExecution(this.o.db, id, this.owner, { status: result.status, output: result.output, error: result.error, steps: result.steps, storeData: row.store_data });
-    if (!finished) return;
+    if (result.status === 'lost' || result.status === 'canceled') return undefined;
+    // Without consumer data, an inline run hands its output to the caller in memory only; a queued
+    // one leaves it for the waiting process, which erases it once read (hooks.answerOf).
+    const finished = await repo.finishExecution(this.o.db, id, this.owner, { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh });
+    if (!finished) return undefined;
     await this.o.notifier.publish(DONE, id);
     this.o.events.publish({ type: 'execution.finished', orgId: row.org_id, executionId: id, flowId: row.flow_id, status: result.status });
     if (result.status === 'failed' && loaded.settings.errorFlowId && row.trigger !== 'error') {
       await this.startErrorFlow(row, loaded.settings.errorFlowId, result.error);
     }
+    return result;
   }
 
   private startNodes(g: CompiledGraph, startNode: string | null): string[] {
