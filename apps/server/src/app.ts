@@ -27,6 +27,7 @@ import { type ActionTables, type ActionsContext, actionRoutes, runAction } from 
 import { NodeError } from '@infinity/node-sdk';
 import { type Notifier, localNotifier, postgresNotifier } from './platform/db/index.js';
 import { OutboundHttp, OutboundRefused } from './platform/net/outbound-http.js';
+import { JsSandbox } from './platform/sandbox/js-sandbox.js';
 import type { FlowActor } from './modules/access/index.js';
 import { type Capabilities, type ExecutionPlan } from './modules/engine/index.js';
 import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
@@ -100,7 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const records: RecordsContext = { db: db.kysely, cache: schema.cache, events };
   const actionsCtx: ActionsContext = { db: db.kysely as Kysely<ActionTables>, records };
   const outbound = new OutboundHttp({ allow: config.httpAllow });
-  const nodes = new NodeRegistry(builtinNodes);
+  const sandbox = new JsSandbox({ workers: 2, maxInputBytes: 5 * 1024 * 1024, maxOutputBytes: 5 * 1024 * 1024, workerHeapMb: 128 });
+  const nodes = new NodeRegistry(builtinNodes({ sandbox }));
   const notifier: Notifier =
     config.database.kind === 'postgres' ? await postgresNotifier(config.database.url, db.pool, (err) => logger.warn({ err }, 'notification connection')) : localNotifier();
   const capabilities = (plan: ExecutionPlan): Capabilities => flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound });
@@ -171,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       await runner.stop(config.shutdownGrace * 1000);
       await notifier.close();
       await outbound.close();
+      await sandbox.close();
       await flushUses();
     },
   };

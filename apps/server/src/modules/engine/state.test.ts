@@ -3,7 +3,7 @@ import { builtinNodes, NodeRegistry } from '../nodes/index.js';
 import { type FlowEdge, type FlowNode, compileGraph, findCycle, flowSettingsSchema } from './graph.js';
 import { type RunState, advance, complete, executionOutput, initialState, retryDelay } from './state.js';
 
-const registry = new NodeRegistry(builtinNodes);
+const registry = new NodeRegistry(builtinNodes({ sandbox: null as never }));
 const n = (id: string, type = 'core.noop', params: Record<string, unknown> = {}): FlowNode => ({ id, type, typeVersion: 1, name: id, position: { x: 0, y: 0 }, params });
 const e = (source: string, target: string, sourceHandle = 'main'): FlowEdge => ({ id: `${source}-${target}-${sourceHandle}`, source, sourceHandle, target, targetHandle: 'main' });
 const graph = (nodes: FlowNode[], edges: FlowEdge[]) => compileGraph({ nodes, edges, settings: flowSettingsSchema.parse({}) }, registry.get);

@@ -331,6 +331,21 @@ describeEachDb(
       expect(again.json().error.code).toBe('EXECUTION_NOT_CANCELABLE');
     });
 
+    it('runs user code in the sandbox; hostile code fails the node and the server keeps serving', async () => {
+      const make = async (source: string) => (await req('POST', '/api/v1/flows', { name: `code ${source.slice(0, 20)}`, nodes: [node('s', 'trigger.manual'), node('c', 'core.code', { source, timeoutMs: 200 })], edges: [edge('s', 'c')] })).json().data.id as string;
+      const good = await make('console.log("items", $input.items.length); return { total: $input.items.reduce((a, b) => a + b, 0) }');
+      const ok = (await req('POST', `/api/v1/flows/${good}/run?wait=true`, { input: { items: [1, 2, 3] } })).json().data;
+      expect(ok).toMatchObject({ status: 'succeeded', output: { total: 6 } });
+      const trace = (await req('GET', `/api/v1/executions/${ok.id as string}`)).json().data;
+      expect(trace.nodes[1].logs[0].message).toBe('items 3');
+      for (const bad of ['while (true) {}', 'return process.env', 'let s = "x"; for (;;) s += s']) {
+        const ex = (await req('POST', `/api/v1/flows/${await make(bad)}/run?wait=true`, { input: {} })).json().data;
+        expect(ex.status, bad).toBe('failed');
+        expect(ex.error.code, bad).toMatch(/^CODE_(LIMIT|FAILED)$/);
+      }
+      expect((await h().request({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    });
+
     it('lists every node type with its parameter JSON Schema', async () => {
       const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
       const byType = Object.fromEntries(types.map((t) => [t.type, t]));

@@ -1,4 +1,6 @@
 import { type NodeDefinition, describeNode } from '@infinity/node-sdk';
+import type { JsSandbox } from '../../platform/sandbox/js-sandbox.js';
+import { createCodeNode } from './code.node.js';
 import { coreNodes } from './core.nodes.js';
 import { dataNodes } from './data.nodes.js';
 import { httpNode } from './http.node.js';
@@ -26,5 +28,8 @@ export class NodeRegistry {
   }
 }
 
-export const builtinNodes: NodeDefinition[] = [...triggerNodes, ...coreNodes, httpNode, ...dataNodes] as NodeDefinition[];
+/** The built-in nodes; those that need a shared service (the code sandbox) get it here. */
+export function builtinNodes(deps: { sandbox: JsSandbox }): NodeDefinition[] {
+  return [...triggerNodes, ...coreNodes, createCodeNode(deps.sandbox), httpNode, ...dataNodes] as NodeDefinition[];
+}
 export { triggerNodes, coreNodes, dataNodes, httpNode };
