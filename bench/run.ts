@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --postgres]
+ * npm run bench [-- --quick] [-- --postgres] [-- --flows-only]
  * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, load, root, spawnServer } from './lib.js';
 import { recordsBench } from './records.js';
+import { flowsBench, printFlows } from './flows.js';
 import pg from 'pg';
 
 const quick = process.argv.includes('--quick');
@@ -23,6 +24,8 @@ async function loadGet(url: string, headers: Record<string, string> = {}) {
 }
 
 async function main() {
+  if (process.argv.includes('--flows-only')) return runFlows();
+
   const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-')), INFINITY_LOG_LEVEL: 'info' };
   if (usePostgres) {
     const db = `infinity_bench_${Date.now()}`;
@@ -98,6 +101,14 @@ async function main() {
     const rec = await recordsBench();
     writeFileSync(path.join(root, 'bench/results/records.json'), JSON.stringify({ at: new Date().toISOString(), ...rec }, null, 2));
   }
+  if (!process.argv.includes('--identity-only')) await runFlows();
+}
+
+async function runFlows() {
+  const r = await flowsBench();
+  printFlows(r);
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results/flows.json'), JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
 }
 
 main().catch((err: unknown) => {

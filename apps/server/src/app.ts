@@ -121,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   // The hub is created after the context it uses; the context reaches it through this holder.
   const hub: { current?: TriggerHub } = {};
-  const flows: FlowsContext = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, inline: deps.worker !== false, onTriggersChanged: () => hub.current?.changed() };
+  const flows: FlowsContext = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) };
   const triggers = new TriggerHub({
     flows,
     db: db.kysely,

@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import { type Scope, evaluate, resolveParams } from './expressions.js';
 import type { CompiledGraph } from './graph.js';
-import { type Failure, type NodeStatus, type Outcome, type RunState, type StartOptions, type Step, advance, complete, executionOutput, initialState, retryDelay } from './state.js';
+import { type Failure, type NodeStatus, type Outcome, type RunState, type StartOptions, type Step, advance, complete, executionOutput, executionResponse, initialState, retryDelay } from './state.js';
 
 /**
  * The thin, effectful half of the engine: asks the pure state machine (state.ts) what to run,
@@ -62,6 +62,8 @@ export interface ExecutionResult {
   output: unknown;
   error: Failure | null;
   steps: number;
+  /** Status and headers of the respond node that answered, if any. */
+  response?: { status: number; headers: Record<string, string> } | null;
 }
 
 function toError(err: unknown): { code: string; message: string; details?: unknown; retryable: boolean } {
@@ -227,5 +229,5 @@ export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signa
     return { status: 'canceled', output: null, error: null, steps: state.steps };
   }
   if (state.failure) return { status: 'failed', output: null, error: state.failure, steps: state.steps };
-  return { status: 'succeeded', output: executionOutput(g, state), error: null, steps: state.steps };
+  return { status: 'succeeded', output: executionOutput(g, state), error: null, steps: state.steps, response: executionResponse(g, state) };
 }

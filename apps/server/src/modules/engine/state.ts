@@ -170,3 +170,14 @@ export function executionOutput(g: CompiledGraph, state: RunState): unknown {
   }
   return null;
 }
+
+/** Status and headers set by the last respond node that ran (for webhook answers), or null. */
+export function executionResponse(g: CompiledGraph, state: RunState): { status: number; headers: Record<string, string> } | null {
+  for (let i = state.order.length - 1; i >= 0; i--) {
+    const id = state.order[i]!;
+    if (g.byId.get(id)?.type !== 'core.respond' || state.nodes[id]?.status !== 'succeeded') continue;
+    const main = state.nodes[id]?.ports?.main as { status?: number; headers?: Record<string, string> } | undefined;
+    return { status: main?.status ?? 200, headers: main?.headers ?? {} };
+  }
+  return null;
+}

@@ -105,6 +105,44 @@ export async function nodeRuns(db: Db, executionId: string): Promise<NodeRunRow[
   return (await sql<NodeRunRow>`select id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms from node_runs where execution_id = ${executionId} order by id`.execute(db)).rows;
 }
 
+const capped = (v: unknown, store: { data: boolean; cap: number }) => {
+  if (!store.data || v === undefined) return null;
+  const s = JSON.stringify(v);
+  return s.length > store.cap ? JSON.stringify({ $truncated: true, bytes: s.length, preview: s.slice(0, 1000) }) : s;
+};
+
+/**
+ * The fast path's one write at the end: every node run and the result in a single statement,
+ * fenced by the lease like every other write.
+ */
+export async function finishWithRuns(db: Db, id: string, owner: string, runs: NodeRunRecord[], store: { data: boolean; cap: number }, f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeOutput: boolean }): Promise<boolean> {
+  const rows = runs.map((r) => ({
+    node_id: r.nodeId,
+    node_name: r.nodeName,
+    node_type: r.nodeType,
+    status: r.status,
+    ports: capped(r.ports, store),
+    input: capped(r.input, store),
+    error: r.error,
+    logs: r.logs,
+    attempts: r.attempts,
+    started_at: r.startedAt.toISOString(),
+    finished_at: r.finishedAt.toISOString(),
+    duration_ms: r.finishedAt.getTime() - r.startedAt.getTime(),
+  }));
+  const r = await sql`with fenced as (
+      update executions set status = ${f.status}, output = ${f.storeOutput ? json(f.output) : null}::jsonb, input = case when store_data then input else null end,
+        error = ${json(f.error)}::jsonb, steps = ${f.steps}, finished_at = now(), duration_ms = extract(epoch from (now() - started_at)) * 1000, lease_owner = null, lease_until = null
+      where id = ${id} and lease_owner = ${owner} and status = 'running' returning id),
+    runs as (
+      insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
+      select f.id, x.node_id, x.node_name, x.node_type, x.status, x.ports::jsonb, x.input::jsonb, x.error, x.logs, x.attempts, ${store.data}, x.started_at, x.finished_at, x.duration_ms
+      from fenced f, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(node_id text, node_name text, node_type text, status text, ports text, input text, error jsonb, logs jsonb, attempts int, started_at timestamptz, finished_at timestamptz, duration_ms double precision)
+    )
+    select count(*)::int as n from fenced`.execute(db);
+  return (r.rows[0] as { n: number } | undefined)?.n === 1;
+}
+
 /**
  * Stores a finished node, only while `owner` still holds the execution (fencing): returns false
  * when the lease was lost or the execution canceled, and the caller stops.

@@ -19,7 +19,9 @@ export interface FlowsContext {
   /** Whether this process may run executions inline (fast path); api-only processes queue and wait. */
   inline: boolean;
   /** Called after a flow's triggers may have changed (activation, save, delete). */
-  onTriggersChanged: () => void;
+  onTriggersChanged: () => Promise<void>;
+  /** An active flow from the trigger cache (webhooks skip a database read); undefined: look it up. */
+  activeFlow?: (id: string) => repo.FlowRow | undefined;
 }
 
 export const flowWriteSchema = z.strictObject({
@@ -114,7 +116,7 @@ export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, c
     if (graphChanged) await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UPDATE', target: { type: 'flow', id }, ip, details: { version: r.version } });
     return r;
   });
-  ctx.onTriggersChanged();
+  await ctx.onTriggersChanged();
   return toFlow(row);
 }
 
@@ -124,7 +126,7 @@ export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string,
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_DELETE', target: { type: 'flow', id }, ip });
   });
-  ctx.onTriggersChanged();
+  await ctx.onTriggersChanged();
 }
 
 export async function listVersions(ctx: FlowsContext, actor: OrgActor, id: string, limit: number, offset: number) {
@@ -170,6 +172,38 @@ export async function runFlow(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' |
   }
   await ctx.runner.start(e, false);
   return req.wait ? ctx.runner.wait(id, req.waitMs ?? 30_000) : exec.findExecution(ctx.db, id);
+}
+
+/** What an inbound caller (webhook, published flow) is answered from. */
+export interface Finished {
+  id: string;
+  status: exec.ExecutionStatus;
+  output: unknown;
+  error: unknown;
+  response: { status: number; headers: Record<string, string> } | null;
+}
+
+/**
+ * Runs and waits for the answer. On the fast path the result comes straight from memory (no read
+ * back); a queued run is waited for and read from the database.
+ */
+export async function runForAnswer(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: Omit<RunRequest, 'wait'>): Promise<Finished | undefined> {
+  const id = newId();
+  const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false };
+  if (ctx.inline) {
+    const result = await ctx.runner.start(e, true);
+    if (result && (result.status === 'succeeded' || result.status === 'failed')) return { id, status: result.status, output: result.output, error: result.error, response: result.response ?? null };
+  } else await ctx.runner.start(e, false);
+  const row = await ctx.runner.wait(id, req.waitMs ?? 30_000);
+  if (!row) return undefined;
+  let response: Finished['response'] = null;
+  if (row.status === 'succeeded') {
+    const respond = (await exec.nodeRuns(ctx.db, id)).filter((r) => r.node_type === 'core.respond' && r.status === 'succeeded').pop();
+    const meta = respond?.ports?.main as { status?: number; headers?: Record<string, string> } | undefined;
+    if (respond) response = { status: meta?.status ?? 200, headers: meta?.headers ?? {} };
+    if (!row.store_data) await exec.forgetOutput(ctx.db, id);
+  }
+  return { id, status: row.status, output: row.output, error: row.error, response };
 }
 
 export async function runFlowAsActor(ctx: FlowsContext, actor: OrgActor, id: string, input: unknown, wait: boolean) {

@@ -2,7 +2,7 @@ import { type Actor, type FlowActor, isOrgActor } from '../access/index.js';
 import * as exec from './executions.repo.js';
 import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
-import { type FlowsContext, runFlow } from './flows.service.js';
+import { type Finished, type FlowsContext, runFlow, runForAnswer } from './flows.service.js';
 import { type SignatureStyle, verifySignature } from './webhook-auth.js';
 
 /** Webhook triggers and published flows: how outside callers start executions. */
@@ -38,22 +38,17 @@ interface WebhookParams {
   signature?: { style: SignatureStyle; secretId: string; header?: string; toleranceSec: number };
 }
 
-/** The answer of a finished execution: its respond node's status and headers, and its output. */
-async function answerOf(ctx: FlowsContext, row: exec.ExecutionRow | undefined): Promise<HttpAnswer> {
-  if (!row) throw flowErrors.EXECUTION_NOT_FOUND();
-  if (row.status === 'succeeded') {
-    const respond = (await exec.nodeRuns(ctx.db, row.id)).filter((r) => r.node_type === 'core.respond' && r.status === 'succeeded').pop();
-    const meta = respond?.ports?.main as { status?: number; headers?: Record<string, string> } | undefined;
-    if (!row.store_data) await exec.forgetOutput(ctx.db, row.id);
-    return { status: meta?.status ?? 200, headers: { ...(meta?.headers ?? {}), 'x-execution-id': row.id }, body: row.output };
-  }
-  if (row.status === 'failed') throw flowErrors.EXECUTION_FAILED(`The flow failed: ${(row.error as { message?: string } | null)?.message ?? 'error'}`, { executionId: row.id, error: row.error });
-  // Still running at the deadline: the caller can follow the execution.
-  return { status: 202, headers: { 'x-execution-id': row.id }, body: { data: { executionId: row.id, status: row.status } } };
+/** The HTTP answer of a finished execution: its respond node's status and headers, and its output. */
+function answerOf(f: Finished | undefined): HttpAnswer {
+  if (!f) throw flowErrors.EXECUTION_NOT_FOUND();
+  if (f.status === 'succeeded') return { status: f.response?.status ?? 200, headers: { ...(f.response?.headers ?? {}), 'x-execution-id': f.id }, body: f.output };
+  if (f.status === 'failed') throw flowErrors.EXECUTION_FAILED(`The flow failed: ${(f.error as { message?: string } | null)?.message ?? 'error'}`, { executionId: f.id, error: f.error });
+  // Still running at the deadline (or canceled): the caller can follow the execution.
+  return { status: 202, headers: { 'x-execution-id': f.id }, body: { data: { executionId: f.id, status: f.status } } };
 }
 
 export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, flowId: string, req: InboundRequest): Promise<HttpAnswer> {
-  const flow = await repo.findFlowById(ctx.db, flowId);
+  const flow = ctx.activeFlow?.(flowId) ?? (await repo.findFlowById(ctx.db, flowId));
   const path = cleanPath(req.path);
   const node = flow?.active
     ? flow.nodes.find((n) => {
@@ -77,10 +72,11 @@ export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, f
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   const input = { method: req.method, path, headers, query: req.query, body: req.body };
-  const wait = p.respond === 'whenFinished';
-  const row = await runFlow(ctx, flow, { input, trigger: 'webhook', startNode: node.id, wait });
-  if (!wait) return { status: 202, headers: {}, body: { data: { executionId: row?.id ?? null } } };
-  return answerOf(ctx, row);
+  if (p.respond !== 'whenFinished') {
+    const row = await runFlow(ctx, flow, { input, trigger: 'webhook', startNode: node.id, wait: false });
+    return { status: 202, headers: {}, body: { data: { executionId: row?.id ?? null } } };
+  }
+  return answerOf(await runForAnswer(ctx, flow, { input, trigger: 'webhook', startNode: node.id }));
 }
 
 /** `POST /api/v1/run/{slug}`: runs a published flow with the body as input and answers with its output. */
@@ -91,7 +87,6 @@ export async function runPublished(ctx: FlowsContext, slug: string, body: unknow
     throw flowErrors.WEBHOOK_UNAUTHORIZED('This flow is published for API keys of its organization only.');
   }
   const startNode = flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual');
-  const row = await runFlow(ctx, flow, { input: body ?? null, trigger: 'published', startNode: startNode?.id ?? null, wait: true, storeData: flow.publish.storeConsumerData });
-  const answer = await answerOf(ctx, row);
+  const answer = answerOf(await runForAnswer(ctx, flow, { input: body ?? null, trigger: 'published', startNode: startNode?.id ?? null, storeData: flow.publish.storeConsumerData }));
   return answer.status === 202 ? answer : { ...answer, body: { data: answer.body } };
 }

@@ -5,7 +5,7 @@ import type { Notifier } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
-import { type Capabilities, type CompiledGraph, type ExecutionPlan, type ExecutionResult, type FlowGraph, compileGraph, executePlan } from '../engine/index.js';
+import { type Capabilities, type CompiledGraph, type ExecutionPlan, type ExecutionResult, type FlowGraph, type NodeRunRecord, compileGraph, executePlan } from '../engine/index.js';
 import type { NodeRegistry } from '../nodes/index.js';
 import * as repo from './executions.repo.js';
 
@@ -79,7 +79,7 @@ export class ExecutionRunner {
   async start(e: Omit<repo.NewExecution, 'owner' | 'leaseMs'>, inline: boolean): Promise<ExecutionResult | undefined> {
     if (inline) {
       await repo.insertExecution(this.o.db, { ...e, owner: this.owner, leaseMs: this.o.leaseMs });
-      return this.track(e.id, true);
+      return this.track(e.id, e);
     }
     await repo.insertExecution(this.o.db, { ...e, leaseMs: this.o.leaseMs });
     await this.o.notifier.publish(WORK, e.id);
@@ -151,7 +151,7 @@ export class ExecutionRunner {
           this.o.logger.warn({ err }, 'could not claim executions');
           return [];
         });
-        for (const id of ids) void this.track(id, false);
+        for (const id of ids) void this.track(id, null);
         if (ids.length === room) this.retick = true;
       } while (this.retick && !this.stopping);
     })().finally(() => {
@@ -175,7 +175,7 @@ export class ExecutionRunner {
     if (n) this.o.logger.info({ pruned: n }, 'pruned old executions');
   }
 
-  private async track(id: string, fresh: boolean): Promise<ExecutionResult | undefined> {
+  private async track(id: string, fresh: Fresh | null): Promise<ExecutionResult | undefined> {
     const ctl = new AbortController();
     this.held.set(id, ctl);
     const p = this.process(id, ctl, fresh)
@@ -204,10 +204,22 @@ export class ExecutionRunner {
     return loaded;
   }
 
-  /** Runs one execution this process holds; resolves with its result (undefined when it stopped early). */
-  private async process(id: string, ctl: AbortController, fresh: boolean): Promise<ExecutionResult | undefined> {
-    const row = await repo.findExecution(this.o.db, id);
-    if (!row || row.status !== 'running' || row.lease_owner !== this.owner) return undefined;
+  /**
+   * Runs one execution this process holds; resolves with its result (undefined when it stopped
+   * early). `fresh`: started here and now (the fast path), so nothing is read back from the
+   * database and its node runs are written in one statement with the result. A claimed execution
+   * (queued, or taken over after a crash) stores every node as it finishes and resumes after the
+   * last stored one. NB: a fast-path run whose process dies is taken over like any other, and
+   * runs again from its start under the same idempotency keys.
+   */
+  private async process(id: string, ctl: AbortController, fresh: Fresh | null): Promise<ExecutionResult | undefined> {
+    let row: ReturnType<typeof freshRow>;
+    if (fresh) row = freshRow(fresh);
+    else {
+      const stored = await repo.findExecution(this.o.db, id);
+      if (!stored || stored.status !== 'running' || stored.lease_owner !== this.owner) return undefined;
+      row = stored;
+    }
     const loaded = await this.graphOf(row.flow_id, row.flow_version);
     if (!loaded) {
       await repo.finishExecution(this.o.db, id, this.owner, { status: 'failed', output: null, error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' }, steps: 0, storeOutput: false });
@@ -233,11 +245,18 @@ export class ExecutionRunner {
     };
     const timeout = AbortSignal.timeout(loaded.settings.timeoutMs);
     const signal = AbortSignal.any([ctl.signal, timeout]);
+    const store = { data: row.store_data, cap: this.o.outputCap };
+    const buffered: NodeRunRecord[] = [];
     const result = await executePlan(
       plan,
       {
         capabilities: this.o.capabilities,
-        saveNodeRun: (p, run) => repo.saveNodeRun(this.o.db, p.id, this.owner, run, { data: row.store_data, cap: this.o.outputCap }),
+        saveNodeRun: fresh
+          ? (_p, run) => {
+              buffered.push(run);
+              return Promise.resolve(!ctl.signal.aborted);
+            }
+          : (p, run) => repo.saveNodeRun(this.o.db, p.id, this.owner, run, store),
       },
       signal,
       loaded.settings.maxSteps,
@@ -245,9 +264,11 @@ export class ExecutionRunner {
     if (result.status === 'lost' || result.status === 'canceled') return undefined;
     // Without consumer data, an inline run hands its output to the caller in memory only; a queued
     // one leaves it for the waiting process, which erases it once read (hooks.answerOf).
-    const finished = await repo.finishExecution(this.o.db, id, this.owner, { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh });
+    const finish = { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh };
+    const finished = fresh ? await repo.finishWithRuns(this.o.db, id, this.owner, buffered, store, finish) : await repo.finishExecution(this.o.db, id, this.owner, finish);
     if (!finished) return undefined;
-    await this.o.notifier.publish(DONE, id);
+    // Someone in another process may be waiting for a queued execution; a fast-path run's caller is here.
+    if (!fresh) await this.o.notifier.publish(DONE, id);
     this.o.events.publish({ type: 'execution.finished', orgId: row.org_id, executionId: id, flowId: row.flow_id, status: result.status });
     if (result.status === 'failed' && loaded.settings.errorFlowId && row.trigger !== 'error') {
       await this.startErrorFlow(row, loaded.settings.errorFlowId, result.error);
@@ -265,7 +286,7 @@ export class ExecutionRunner {
     return trigger ? [trigger.id] : roots.map((n) => n.id);
   }
 
-  private async startErrorFlow(row: repo.ExecutionRow, errorFlowId: string, error: unknown): Promise<void> {
+  private async startErrorFlow(row: Pick<repo.ExecutionRow, 'id' | 'org_id' | 'flow_id'>, errorFlowId: string, error: unknown): Promise<void> {
     const flow = (await sql<{ version: number }>`select version from flows where id = ${errorFlowId} and org_id = ${row.org_id}`.execute(this.o.db)).rows[0];
     if (!flow) return this.o.logger.warn({ flowId: row.flow_id, errorFlowId }, 'error flow not found');
     await this.start(
@@ -274,6 +295,20 @@ export class ExecutionRunner {
     );
   }
 }
+
+type Fresh = Omit<repo.NewExecution, 'owner' | 'leaseMs'>;
+
+const freshRow = (e: Fresh): Pick<repo.ExecutionRow, 'id' | 'org_id' | 'flow_id' | 'flow_version' | 'trigger' | 'start_node' | 'input' | 'use_pins' | 'store_data'> => ({
+  id: e.id,
+  org_id: e.orgId,
+  flow_id: e.flowId,
+  flow_version: e.flowVersion,
+  trigger: e.trigger,
+  start_node: e.startNode,
+  input: e.input,
+  use_pins: e.usePins,
+  store_data: e.storeData,
+});
 
 class CancelSignal extends Error {
   constructor(message = 'canceled') {

@@ -38,6 +38,7 @@ export interface TriggerDeps {
 
 export class TriggerHub {
   private records = new Map<string, RecordTrigger[]>();
+  private active = new Map<string, repo.FlowRow>();
   private jobs: Cron[] = [];
   private readonly off: (() => void)[] = [];
   private reloading: Promise<void> | null = null;
@@ -53,9 +54,9 @@ export class TriggerHub {
   }
 
   /** A flow was saved, (de)activated or deleted: reload here and tell the other processes. */
-  changed(): void {
-    void this.reload();
+  async changed(): Promise<void> {
     void this.d.notifier.publish(FLOWS_CHANGED, '').catch(() => undefined);
+    await this.reload();
   }
 
   async close(): Promise<void> {
@@ -68,6 +69,7 @@ export class TriggerHub {
 
   reload(): Promise<void> {
     if (this.reloading) {
+      // A reload is under way but may have read before this change: run once more after it.
       this.again = true;
       return this.reloading;
     }
@@ -110,6 +112,12 @@ export class TriggerHub {
       }
     }
     this.records = records;
+    this.active = new Map(flows.map((f) => [f.id, f]));
+  }
+
+  /** An active flow by id, as last loaded (kept in step by change notifications). */
+  activeFlow(id: string): repo.FlowRow | undefined {
+    return this.active.get(id);
   }
 
   private async tick(flow: repo.FlowRow, nodeId: string, at: Date): Promise<void> {
