@@ -1,5 +1,4 @@
 import { type Actor, type FlowActor, isOrgActor } from '../access/index.js';
-import * as exec from './executions.repo.js';
 import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
 import { type Finished, type FlowsContext, runFlow, runForAnswer } from './flows.service.js';
