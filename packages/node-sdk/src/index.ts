@@ -127,6 +127,12 @@ interface DefinitionBase<P extends z.ZodType, O extends string> {
   /** Input handle names; default `['main']`. Triggers have none. */
   inputs?: readonly string[];
   join?: (params: z.output<P>) => Join;
+  /**
+   * Engine-driven control flow. `loop`: the engine runs the nodes after the "item" port once per
+   * item (the body, which leads back into the node's "return" input) and emits the collected
+   * results on "done"; `execute` then only turns the parameters into the item list.
+   */
+  control?: 'loop';
   execute(args: ExecuteArgs<P>): Promise<NodeResult<O>>;
 }
 

@@ -2,7 +2,7 @@ import { NodeError, type NodeContext } from '@infinity/node-sdk';
 import { ZodError } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import { type Scope, evaluate, resolveParams } from './expressions.js';
-import type { CompiledGraph } from './graph.js';
+import { type CompiledGraph, LOOP_ITEM_PORT } from './graph.js';
 import { type Failure, type NodeStatus, type Outcome, type RunState, type StartOptions, type Step, advance, complete, executionOutput, executionResponse, initialState, retryDelay } from './state.js';
 
 /**
@@ -123,105 +123,164 @@ function nodeScope(g: CompiledGraph, state: RunState): Scope['$node'] {
   return out;
 }
 
-export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal, maxSteps: number): Promise<ExecutionResult> {
-  const g = plan.graph;
-  const opts = startOptions(plan, maxSteps);
-  const caps = deps.capabilities(plan);
-  const now = deps.now ?? (() => new Date());
-  let state = replay(plan, opts);
-  const inflight = new Map<string, Promise<{ nodeId: string; outcome: Outcome; record: NodeRunRecord }>>();
+interface Env {
+  plan: ExecutionPlan;
+  caps: Capabilities;
+  now: () => Date;
+  signal: AbortSignal;
+}
+
+type Finished = { nodeId: string; outcome: Outcome; record: NodeRunRecord };
+
+/**
+ * Drives one graph to its end: asks `advance` for runnable nodes, runs them concurrently, and
+ * hands each finished node to `settle` (which stores it; false = stop) before feeding it back.
+ * The main run and every loop item go through here.
+ */
+async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOptions, outer: Scope['$node'], settle: (f: Finished) => Promise<boolean>): Promise<{ state: RunState; lost: boolean }> {
+  let state = start;
   let lost = false;
-
-  const runStep = async (step: Step, snapshot: RunState) => {
-    const node = g.byId.get(step.nodeId)!;
-    const def = g.defs.get(step.nodeId);
-    const startedAt = now();
-    const logs: LogEntry[] = [];
-    const log = (level: LogEntry['level'], message: string, data?: Record<string, unknown>) => {
-      if (logs.length < 200) logs.push({ at: now().toISOString(), level, message: message.slice(0, 2000), ...(data ? { data } : {}) });
-    };
-    let attempts = 0;
-    const outcome = await (async (): Promise<Outcome> => {
-      if (!def) return { ok: false, error: { code: 'NODE_TYPE_UNKNOWN', message: `Unknown node type "${node.type}".` } };
-      if (node.disabled) return { ok: true, ports: { [def.outputs[0]!]: step.input } };
-      if (plan.usePins && node.pinned !== undefined) {
-        log('info', 'used pinned data');
-        return { ok: true, ports: { [def.outputs[0]!]: node.pinned } };
-      }
-      const scope: Scope = { $input: step.input, $node: nodeScope(g, snapshot), $execution: { id: plan.id, flowId: plan.flowId, trigger: plan.trigger } };
-      const retries = node.settings?.retries ?? 0;
-      let last: ReturnType<typeof toError> = { code: 'NODE_FAILED', message: 'not run', retryable: false };
-      for (let attempt = 1; attempt <= retries + 1; attempt++) {
-        attempts = attempt;
-        const timeoutMs = node.settings?.timeoutMs;
-        const nodeSignal = timeoutMs ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
-        try {
-          const params: unknown = await def.params.parseAsync(await resolveParams(node.params, scope));
-          const ctx: NodeContext = {
-            ...caps,
-            executionId: plan.id,
-            nodeId: node.id,
-            nodeName: node.name,
-            attempt,
-            idempotencyKey: `${plan.id}:${node.id}:${attempt}`,
-            log,
-            signal: nodeSignal,
-            now,
-            expression: (source: string) => evaluate(source, scope),
-          };
-          const ports = await abortable(def.execute({ params, input: step.input, inputs: step.inputs, ctx }), nodeSignal);
-          const unknown = Object.keys(ports).filter((p) => !def.outputs.includes(p));
-          if (unknown.length) return { ok: false, error: { code: 'NODE_BAD_OUTPUT', message: `${node.type} emitted unknown port(s): ${unknown.join(', ')}` } };
-          return { ok: true, ports };
-        } catch (err) {
-          if (signal.aborted) return { ok: false, error: { code: 'EXECUTION_ABORTED', message: 'The execution was canceled or timed out.' } };
-          last = nodeSignal.aborted ? { code: 'NODE_TIMEOUT', message: `${node.name} took longer than ${timeoutMs} ms.`, retryable: true } : toError(err);
-          if (!last.retryable || attempt > retries) break;
-          const delay = retryDelay(node.settings?.retryDelayMs ?? 1000, attempt);
-          log('warn', `attempt ${attempt} failed (${last.message}); retrying in ${delay} ms`);
-          try {
-            await sleep(delay, signal);
-          } catch {
-            return { ok: false, error: { code: 'EXECUTION_ABORTED', message: 'The execution was canceled or timed out.' } };
-          }
-        }
-      }
-      const error = { code: last.code, message: last.message, ...(last.details === undefined ? {} : { details: last.details }) };
-      if (attempts > 1) log('error', `failed after ${attempts} attempts: ${error.message}`);
-      return { ok: false, error };
-    })();
-    const record: NodeRunRecord = {
-      nodeId: node.id,
-      nodeName: node.name,
-      nodeType: node.type,
-      status: outcome.ok ? 'succeeded' : 'failed',
-      ports: outcome.ok ? outcome.ports : null,
-      input: step.input,
-      error: outcome.ok ? null : outcome.error,
-      logs,
-      attempts,
-      startedAt,
-      finishedAt: now(),
-    };
-    return { nodeId: step.nodeId, outcome, record };
-  };
-
+  const inflight = new Map<string, Promise<Finished>>();
   for (;;) {
-    if (!signal.aborted && !lost) {
+    if (!env.signal.aborted && !lost) {
       const next = advance(g, state, opts);
       state = next.state;
-      for (const step of next.run) inflight.set(step.nodeId, runStep(step, state));
+      for (const step of next.run) inflight.set(step.nodeId, runNode(env, g, step, state, outer));
     }
     if (inflight.size === 0) break;
     const done = await Promise.race(inflight.values());
     inflight.delete(done.nodeId);
-    if (signal.aborted || lost) continue;
+    if (env.signal.aborted || lost) continue;
     state = complete(g, state, done.nodeId, done.outcome, opts);
     // Keep the stored record in step with how the state machine routed a failure.
     done.record.ports = state.nodes[done.nodeId]?.ports ?? null;
-    if (!(await deps.saveNodeRun(plan, done.record))) lost = true;
+    if (!(await settle(done))) lost = true;
   }
+  return { state, lost };
+}
 
+async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunState, outer: Scope['$node']): Promise<Finished> {
+  const { plan, now, signal } = env;
+  const node = g.byId.get(step.nodeId)!;
+  const def = g.defs.get(step.nodeId);
+  const startedAt = now();
+  const logs: LogEntry[] = [];
+  const log = (level: LogEntry['level'], message: string, data?: Record<string, unknown>) => {
+    if (logs.length < 200) logs.push({ at: now().toISOString(), level, message: message.slice(0, 2000), ...(data ? { data } : {}) });
+  };
+  let attempts = 0;
+  const outcome = await (async (): Promise<Outcome> => {
+    if (!def) return { ok: false, error: { code: 'NODE_TYPE_UNKNOWN', message: `Unknown node type "${node.type}".` } };
+    if (node.disabled) return { ok: true, ports: { [def.outputs[0]!]: step.input } };
+    if (plan.usePins && node.pinned !== undefined) {
+      log('info', 'used pinned data');
+      return { ok: true, ports: { [def.outputs[0]!]: node.pinned } };
+    }
+    const scope: Scope = { $input: step.input, $node: { ...outer, ...nodeScope(g, snapshot) }, $execution: { id: plan.id, flowId: plan.flowId, trigger: plan.trigger } };
+    const retries = node.settings?.retries ?? 0;
+    let last: ReturnType<typeof toError> = { code: 'NODE_FAILED', message: 'not run', retryable: false };
+    for (let attempt = 1; attempt <= retries + 1; attempt++) {
+      attempts = attempt;
+      const timeoutMs = node.settings?.timeoutMs;
+      const nodeSignal = timeoutMs ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
+      try {
+        const params: unknown = await def.params.parseAsync(await resolveParams(node.params, scope));
+        const ctx: NodeContext = {
+          ...env.caps,
+          executionId: plan.id,
+          nodeId: node.id,
+          nodeName: node.name,
+          attempt,
+          idempotencyKey: `${plan.id}:${node.id}:${attempt}`,
+          log,
+          signal: nodeSignal,
+          now,
+          expression: (source: string) => evaluate(source, scope),
+        };
+        let ports = await abortable(def.execute({ params, input: step.input, inputs: step.inputs, ctx }), nodeSignal);
+        if (def.control === 'loop') ports = await runLoop(env, g, node.id, ports[LOOP_ITEM_PORT], params, scope.$node, log);
+        const unknown = Object.keys(ports).filter((p) => !def.outputs.includes(p));
+        if (unknown.length) return { ok: false, error: { code: 'NODE_BAD_OUTPUT', message: `${node.type} emitted unknown port(s): ${unknown.join(', ')}` } };
+        return { ok: true, ports };
+      } catch (err) {
+        if (signal.aborted) return { ok: false, error: { code: 'EXECUTION_ABORTED', message: 'The execution was canceled or timed out.' } };
+        last = nodeSignal.aborted ? { code: 'NODE_TIMEOUT', message: `${node.name} took longer than ${timeoutMs} ms.`, retryable: true } : toError(err);
+        if (!last.retryable || attempt > retries) break;
+        const delay = retryDelay(node.settings?.retryDelayMs ?? 1000, attempt);
+        log('warn', `attempt ${attempt} failed (${last.message}); retrying in ${delay} ms`);
+        try {
+          await sleep(delay, signal);
+        } catch {
+          return { ok: false, error: { code: 'EXECUTION_ABORTED', message: 'The execution was canceled or timed out.' } };
+        }
+      }
+    }
+    const error = { code: last.code, message: last.message, ...(last.details === undefined ? {} : { details: last.details }) };
+    if (attempts > 1) log('error', `failed after ${attempts} attempts: ${error.message}`);
+    return { ok: false, error };
+  })();
+  const record: NodeRunRecord = {
+    nodeId: node.id,
+    nodeName: node.name,
+    nodeType: node.type,
+    status: outcome.ok ? 'succeeded' : 'failed',
+    ports: outcome.ok ? outcome.ports : null,
+    input: step.input,
+    error: outcome.ok ? null : outcome.error,
+    logs,
+    attempts,
+    startedAt,
+    finishedAt: now(),
+  };
+  return { nodeId: step.nodeId, outcome, record };
+}
+
+/**
+ * A loop node: runs its body once per item (at most `concurrency` at a time), each item through
+ * the same engine, and collects what reaches the loop's "return" input, in item order. Body node
+ * runs are not stored one by one (a loop may have 100,000 items): the loop's own run carries the
+ * results and a summary line. An item that fails stops the loop with its index and error.
+ */
+async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknown, params: unknown, outer: Scope['$node'], log: (level: LogEntry['level'], message: string) => void): Promise<Record<string, unknown>> {
+  const body = g.bodies.get(loopId);
+  if (!Array.isArray(items)) throw new NodeError('The loop needs a list of items.', 'LOOP_ITEMS_INVALID', undefined, false);
+  const results: unknown[] = new Array<unknown>(items.length).fill(null);
+  if (!body || body.starts.length === 0) return { done: items };
+  const concurrency = Math.max(1, Math.min(50, (params as { concurrency?: number }).concurrency ?? 1));
+  const opts: StartOptions = { ...startOptions({ ...env.plan, graph: body.graph }, 1_000_000), start: body.starts };
+  let next = 0;
+  let failed: { index: number; error: Failure } | null = null;
+  const worker = async () => {
+    while (!failed && !env.signal.aborted && next < items.length) {
+      const index = next++;
+      const { state } = await drive(env, body.graph, initialState(body.graph), { ...opts, input: items[index] }, outer, async () => Promise.resolve(true));
+      if (state.failure) {
+        failed ??= { index, error: state.failure };
+        return;
+      }
+      for (const e of body.returns) {
+        const ports = state.nodes[e.source]?.ports;
+        if (ports && Object.hasOwn(ports, e.sourceHandle)) {
+          results[index] = ports[e.sourceHandle];
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failed) {
+    const f: { index: number; error: Failure } = failed;
+    throw new NodeError(`Item ${f.index} failed at ${f.error.nodeId ?? 'the body'}: ${f.error.message}`, 'LOOP_ITEM_FAILED', { index: f.index, error: f.error }, false);
+  }
+  log('info', `${items.length} item(s) done, ${concurrency} at a time`);
+  return { done: results };
+}
+
+export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal, maxSteps: number): Promise<ExecutionResult> {
+  const g = plan.graph;
+  const opts = startOptions(plan, maxSteps);
+  const env: Env = { plan, caps: deps.capabilities(plan), now: deps.now ?? (() => new Date()), signal };
+  const { state, lost } = await drive(env, g, replay(plan, opts), opts, {}, (f) => deps.saveNodeRun(plan, f.record));
   if (lost) return { status: 'lost', output: null, error: null, steps: state.steps };
   if (signal.aborted) {
     const reason = signal.reason as { name?: string } | undefined;

@@ -63,21 +63,41 @@ export interface GraphProblem {
 
 export type NodeLookup = (type: string) => NodeDefinition | undefined;
 
+/** The body of a loop node: the nodes after its "item" port, run once per item. */
+export interface LoopBody {
+  graph: CompiledGraph;
+  /** Body nodes fed by the loop's "item" port. */
+  starts: string[];
+  /** Edges from body nodes back into the loop's "return" input: what an item's run returns. */
+  returns: FlowEdge[];
+}
+
 /** Indices over a graph, built once per flow version. */
 export interface CompiledGraph {
   graph: FlowGraph;
   byId: Map<string, FlowNode>;
+  /** Incoming edges, without loop back edges (those into a loop's "return" input). */
   incoming: Map<string, FlowEdge[]>;
   outgoing: Map<string, FlowEdge[]>;
   defs: Map<string, NodeDefinition>;
+  /** Loop bodies by loop node id. */
+  bodies: Map<string, LoopBody>;
+  /** Nodes inside some loop body: they run only per item, never in the enclosing run. */
+  inBody: Set<string>;
 }
+
+export const LOOP_ITEM_PORT = 'item';
+export const LOOP_RETURN_INPUT = 'return';
+
+/** An edge that closes a loop (into a loop node's "return" input): not a dependency. */
+export const isBackEdge = (e: FlowEdge, byId: Map<string, FlowNode>, lookup: NodeLookup) => e.targetHandle === LOOP_RETURN_INPUT && lookup(byId.get(e.target)?.type ?? '')?.control === 'loop';
 
 export function compileGraph(graph: FlowGraph, lookup: NodeLookup): CompiledGraph {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const incoming = new Map<string, FlowEdge[]>(graph.nodes.map((n) => [n.id, []]));
   const outgoing = new Map<string, FlowEdge[]>(graph.nodes.map((n) => [n.id, []]));
   for (const e of graph.edges) {
-    incoming.get(e.target)?.push(e);
+    if (!isBackEdge(e, byId, lookup)) incoming.get(e.target)?.push(e);
     outgoing.get(e.source)?.push(e);
   }
   const defs = new Map<string, NodeDefinition>();
@@ -85,7 +105,25 @@ export function compileGraph(graph: FlowGraph, lookup: NodeLookup): CompiledGrap
     const d = lookup(n.type);
     if (d) defs.set(n.id, d);
   }
-  return { graph, byId, incoming, outgoing, defs };
+  const bodies = new Map<string, LoopBody>();
+  const inBody = new Set<string>();
+  for (const n of graph.nodes) {
+    if (defs.get(n.id)?.control !== 'loop') continue;
+    const starts = (outgoing.get(n.id) ?? []).filter((e) => e.sourceHandle === LOOP_ITEM_PORT).map((e) => e.target);
+    const members = new Set<string>();
+    const todo = [...starts];
+    while (todo.length) {
+      const id = todo.pop()!;
+      if (id === n.id || members.has(id)) continue;
+      members.add(id);
+      for (const e of outgoing.get(id) ?? []) todo.push(e.target);
+    }
+    for (const m of members) inBody.add(m);
+    const sub: FlowGraph = { nodes: graph.nodes.filter((x) => members.has(x.id)), edges: graph.edges.filter((e) => members.has(e.source) && members.has(e.target)), settings: graph.settings };
+    const returns = graph.edges.filter((e) => e.target === n.id && e.targetHandle === LOOP_RETURN_INPUT && members.has(e.source));
+    bodies.set(n.id, { graph: compileGraph(sub, lookup), starts, returns });
+  }
+  return { graph, byId, incoming, outgoing, defs, bodies, inBody };
 }
 
 /**
@@ -128,7 +166,8 @@ export function graphProblems(graph: FlowGraph, lookup: NodeLookup): GraphProble
       problems.push({ code: 'unknown_port', edgeId: e.id, field: 'targetHandle', message: `${dst.name} has no input "${e.targetHandle}" (inputs: ${tdef.inputs.join(', ')})` });
     }
   }
-  const cycle = findCycle(graph);
+  // A cycle is allowed only through a loop node's "return" input (that edge closes the loop).
+  const cycle = findCycle({ ...graph, edges: graph.edges.filter((e) => !isBackEdge(e, byId, lookup)) });
   if (cycle) problems.push({ code: 'cycle', nodeId: cycle[0], message: `the graph has a cycle: ${cycle.map((id) => byId.get(id)?.name ?? id).join(' → ')}` });
   return problems;
 }

@@ -104,3 +104,21 @@ describe('engine state machine (pure)', () => {
     expect([1, 2, 3, 4].map((a) => retryDelay(100, a))).toEqual([100, 200, 400, 800]);
   });
 });
+
+describe('loop bodies', () => {
+  it('are compiled apart, skipped in the enclosing run, and the back edge is not a cycle', () => {
+    const nodes = [n('t', 'trigger.manual'), n('loop', 'core.loop'), n('double', 'core.transform', { expression: '$input * 2' }), n('after')];
+    const edges = [e('t', 'loop'), e('loop', 'double', 'item'), { id: 'back', source: 'double', sourceHandle: 'main', target: 'loop', targetHandle: 'return' }, e('loop', 'after', 'done')];
+    const g = graph(nodes, edges);
+    expect([...g.inBody]).toEqual(['double']);
+    expect(g.bodies.get('loop')).toMatchObject({ starts: ['double'], returns: [{ id: 'back' }] });
+    expect(findCycle({ nodes, edges: edges.filter((x) => x.id !== 'back'), settings: flowSettingsSchema.parse({}) })).toBeNull();
+    const o = opts(['t']);
+    let s = complete(g, advance(g, initialState(g), o).state, 't', { ok: true, ports: { main: [1, 2] } }, o);
+    const r = advance(g, s, o);
+    expect(r.run.map((x) => x.nodeId)).toEqual(['loop']);
+    expect(statuses(r.state).double).toBe('skipped');
+    s = complete(g, r.state, 'loop', { ok: true, ports: { done: [2, 4] } }, o);
+    expect(advance(g, s, o).run).toEqual([{ nodeId: 'after', input: [2, 4], inputs: [[2, 4]] }]);
+  });
+});

@@ -79,6 +79,12 @@ export function advance(g: CompiledGraph, prev: RunState, opts: StartOptions): {
     for (const n of g.graph.nodes) {
       const ns = state.nodes[n.id]!;
       if (ns.status !== 'pending') continue;
+      if (g.inBody.has(n.id)) {
+        // Loop bodies run per item inside their loop node, never in the enclosing run.
+        state.nodes[n.id] = { status: 'skipped', ports: null };
+        changed = true;
+        continue;
+      }
       const inc = g.incoming.get(n.id) ?? [];
       if (inc.length === 0) {
         if (starts.has(n.id)) run.push({ nodeId: n.id, input: opts.input, inputs: [opts.input] });

@@ -346,6 +346,31 @@ describeEachDb(
       expect((await h().request({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
     });
 
+    it('loops over items with bounded concurrency and collects results in order; a failing item stops the loop', async () => {
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Loop',
+        nodes: [
+          node('start', 'trigger.manual'),
+          node('each', 'core.loop', { items: '{{ $input.rows }}', concurrency: 4 }),
+          node('check', 'core.if', { condition: '{{ $input.n >= 0 }}' }),
+          node('square', 'core.transform', { expression: '{ "n": $input.n, "sq": $input.n * $input.n, "tag": $node["start"].output.tag }' }),
+          node('bad', 'core.code', { source: 'throw new Error("negative " + $input.n)' }),
+          node('total', 'core.transform', { expression: '{ "count": $count($input), "sum": $sum($input.sq), "first": $input[0] }' }),
+        ],
+        edges: [edge('start', 'each'), edge('each', 'check', 'item'), edge('check', 'square', 'true'), edge('check', 'bad', 'false'), { id: 'back', source: 'square', sourceHandle: 'main', target: 'each', targetHandle: 'return' }, edge('each', 'total', 'done')],
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const id = r.json().data.id as string;
+      const rows = Array.from({ length: 200 }, (_, i) => ({ n: i }));
+      const ok = (await req('POST', `/api/v1/flows/${id}/run?wait=true`, { input: { rows, tag: 't1' } })).json().data;
+      expect(ok).toMatchObject({ status: 'succeeded', output: { count: 200, sum: 2646700, first: { n: 0, sq: 0, tag: 't1' } } });
+      const trace = (await req('GET', `/api/v1/executions/${ok.id as string}`)).json().data;
+      expect(trace.nodes.map((x: { nodeId: string }) => x.nodeId)).toEqual(['start', 'each', 'total']);
+      expect(trace.nodes[1].logs[0].message).toBe('200 item(s) done, 4 at a time');
+      const bad = (await req('POST', `/api/v1/flows/${id}/run?wait=true`, { input: { rows: [{ n: 1 }, { n: -5 }] } })).json().data;
+      expect(bad).toMatchObject({ status: 'failed', error: { nodeId: 'each', code: 'LOOP_ITEM_FAILED', details: { index: 1, error: { nodeId: 'bad' } } } });
+    });
+
     it('lists every node type with its parameter JSON Schema', async () => {
       const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
       const byType = Object.fromEntries(types.map((t) => [t.type, t]));

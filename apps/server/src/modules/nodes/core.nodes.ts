@@ -135,6 +135,28 @@ export const mergeNode = defineNode({
   },
 });
 
+export const loopNode = defineNode({
+  type: 'core.loop',
+  version: 1,
+  title: 'Loop',
+  description: 'For each item of a list: runs the nodes wired after "item" (the body, which leads back into this node’s "return" input) and emits every item’s result, in order, on "done". Bounded concurrency.',
+  category: 'logic',
+  params: z.strictObject({
+    items: z.unknown().optional().describe('the list (usually an expression such as {{ $input.rows }}); default: the input when it is a list'),
+    concurrency: z.number().int().min(1).max(50).default(1),
+    maxItems: z.number().int().min(1).max(1_000_000).default(100_000),
+  }),
+  inputs: ['main', 'return'],
+  outputs: ['item', 'done'],
+  control: 'loop',
+  execute: async ({ params, input }) => {
+    const items = params.items === undefined ? input : params.items;
+    if (!Array.isArray(items)) throw new NodeError(`The loop needs a list of items, got ${items === null ? 'null' : typeof items}.`, 'LOOP_ITEMS_INVALID', undefined, false);
+    if (items.length > params.maxItems) throw new NodeError(`${items.length} items is more than this loop’s maxItems (${params.maxItems}).`, 'LOOP_TOO_MANY_ITEMS', undefined, false);
+    return Promise.resolve({ item: items });
+  },
+});
+
 export const noopNode = defineNode({
   type: 'core.noop',
   version: 1,
@@ -146,4 +168,4 @@ export const noopNode = defineNode({
   execute: async ({ input }) => Promise.resolve({ main: input }),
 });
 
-export const coreNodes = [inputNode, outputNode, respondNode, transformNode, setNode, ifNode, switchNode, mergeNode, noopNode];
+export const coreNodes = [inputNode, outputNode, respondNode, transformNode, setNode, ifNode, switchNode, mergeNode, loopNode, noopNode];
