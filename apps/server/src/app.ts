@@ -31,7 +31,8 @@ import { JsSandbox } from './platform/sandbox/js-sandbox.js';
 import type { FlowActor } from './modules/access/index.js';
 import { type Capabilities, type ExecutionPlan } from './modules/engine/index.js';
 import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
-import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRoutes, hookRoutes } from './modules/flows/index.js';
+import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, findFlowById, flowRoutes, hookRoutes, runForAnswer } from './modules/flows/index.js';
+import { newId } from './platform/ids.js';
 import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret } from './modules/vault/index.js';
 import { VERSION } from './version.js';
@@ -105,7 +106,30 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const nodes = new NodeRegistry(builtinNodes({ sandbox }));
   const notifier: Notifier =
     config.database.kind === 'postgres' ? await postgresNotifier(config.database.url, db.pool, (err) => logger.warn({ err }, 'notification connection')) : localNotifier();
-  const capabilities = (plan: ExecutionPlan): Capabilities => flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound });
+  // Sub-flows run through the flows service, which is built after the runner: reached through this holder.
+  const flowsRef: { current?: FlowsContext } = {};
+  const depth = new Map<string, number>();
+  const capabilities = (plan: ExecutionPlan): Capabilities => ({
+    ...flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound }),
+    flows: {
+      run: async (flowId, input) => {
+        const level = (depth.get(plan.id) ?? 0) + 1;
+        if (level > 10) throw new NodeError('Sub-flows nest more than 10 deep (a flow calling itself?).', 'SUBFLOW_TOO_DEEP', undefined, false);
+        const flow = await findFlowById(db.kysely as Kysely<FlowTables>, flowId);
+        if (!flow || flow.org_id !== plan.orgId) throw new NodeError('No flow with this id in this organization.', 'SUBFLOW_NOT_FOUND', undefined, false);
+        const startNode = flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual');
+        const childId = newId();
+        depth.set(childId, level);
+        try {
+          const f = await runForAnswer(flowsRef.current!, flow, { input, trigger: 'subflow', startNode: startNode?.id ?? null, id: childId, parentId: plan.id });
+          if (!f || f.status !== 'succeeded') throw new NodeError(`The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), 'SUBFLOW_FAILED', { executionId: f?.id ?? childId, error: f?.error ?? null }, false);
+          return { executionId: f.id, output: f.output };
+        } finally {
+          depth.delete(childId);
+        }
+      },
+    },
+  });
   const runner = new ExecutionRunner({
     db: db.kysely,
     registry: nodes,
@@ -121,7 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   // The hub is created after the context it uses; the context reaches it through this holder.
   const hub: { current?: TriggerHub } = {};
-  const flows: FlowsContext = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) };
+  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) });
   const triggers = new TriggerHub({
     flows,
     db: db.kysely,
@@ -180,7 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 }
 
 /** What a flow's nodes may use, acting as the flow (editor role) in its organization. */
-function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp }): Capabilities {
+function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp }): Omit<Capabilities, 'flows'> {
   return {
     records: {
       query: async (model, q = {}) => (await withRecordOps(d.records, actor, (ops) => ops.query(model, { ...(q.filter ? { filter: q.filter } : {}), ...(q.sort ? { sort: q.sort } : {}), ...(q.limit ? { limit: q.limit } : {}) }))).items,

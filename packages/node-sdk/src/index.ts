@@ -71,6 +71,14 @@ export interface HttpCapability {
   request(req: HttpRequest): Promise<HttpResponse>;
 }
 
+export interface FlowsCapability {
+  /**
+   * Runs another flow of this organization with an input and waits for its output (a sub-flow).
+   * Fails when the sub-flow fails; nesting is limited.
+   */
+  run(flowId: string, input: unknown): Promise<{ executionId: string; output: unknown }>;
+}
+
 /** What a node may use. A small set of capabilities, never the whole application. */
 export interface NodeContext {
   executionId: string;
@@ -84,6 +92,7 @@ export interface NodeContext {
   actions: ActionsCapability;
   secrets: SecretsCapability;
   http: HttpCapability;
+  flows: FlowsCapability;
   log(level: LogLevel, message: string, data?: Record<string, unknown>): void;
   /**
    * Evaluates a JSONata expression over this node's scope (`$input`, `$node`, `$execution`),

@@ -41,6 +41,7 @@ export async function runNode<P extends ZodType, O extends string>(def: NodeDefi
     secrets: opts.ctx?.secrets ?? { reveal: missing('secrets') },
     http: opts.ctx?.http ?? { request: missing('http') },
     expression: opts.ctx?.expression ?? missing('expression'),
+    flows: opts.ctx?.flows ?? { run: missing('flows') },
     signal: opts.ctx?.signal ?? new AbortController().signal,
     now: opts.ctx?.now ?? (() => new Date()),
     log: (level, message, data) => logs.push({ level, message, ...(data ? { data } : {}) }),

@@ -48,7 +48,7 @@ export interface ExecutionPlan {
   prior: Pick<NodeRunRecord, 'nodeId' | 'status' | 'ports'>[];
 }
 
-export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http'>;
+export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http' | 'flows'>;
 
 export interface ExecutorDeps {
   capabilities: (plan: ExecutionPlan) => Capabilities;

@@ -187,9 +187,9 @@ export interface Finished {
  * Runs and waits for the answer. On the fast path the result comes straight from memory (no read
  * back); a queued run is waited for and read from the database.
  */
-export async function runForAnswer(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: Omit<RunRequest, 'wait'>): Promise<Finished | undefined> {
-  const id = newId();
-  const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false };
+export async function runForAnswer(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: Omit<RunRequest, 'wait'> & { id?: string; parentId?: string }): Promise<Finished | undefined> {
+  const id = req.id ?? newId();
+  const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false, parentId: req.parentId ?? null };
   if (ctx.inline) {
     const result = await ctx.runner.start(e, true);
     if (result && (result.status === 'succeeded' || result.status === 'failed')) return { id, status: result.status, output: result.output, error: result.error, response: result.response ?? null };

@@ -371,6 +371,20 @@ describeEachDb(
       expect(bad).toMatchObject({ status: 'failed', error: { nodeId: 'each', code: 'LOOP_ITEM_FAILED', details: { index: 1, error: { nodeId: 'bad' } } } });
     });
 
+    it('runs a sub-flow and uses its output; a flow calling itself stops at the nesting limit', async () => {
+      const child = (await req('POST', '/api/v1/flows', { name: 'Child', nodes: [node('in', 'core.input'), node('x', 'core.transform', { expression: '{ "greeting": "hi " & $input.name }' })], edges: [edge('in', 'x')] })).json().data.id as string;
+      const parent = (await req('POST', '/api/v1/flows', { name: 'Parent', nodes: [node('s', 'trigger.manual'), node('call', 'core.subflow', { flowId: child }), node('out', 'core.output', { value: '{{ $input.greeting }}' })], edges: [edge('s', 'call'), edge('call', 'out')] })).json().data.id as string;
+      const ex = (await req('POST', `/api/v1/flows/${parent}/run?wait=true`, { input: { name: 'Ada' } })).json().data;
+      expect(ex).toMatchObject({ status: 'succeeded', output: 'hi Ada' });
+      const kids = (await req('GET', `/api/v1/executions?flowId=${child}`)).json().data;
+      expect(kids[0]).toMatchObject({ trigger: 'subflow', parentId: ex.id, status: 'succeeded' });
+      const selfRef = (await req('POST', '/api/v1/flows', { name: 'Ouroboros', nodes: [node('s', 'trigger.manual')], edges: [] })).json().data.id as string;
+      await req('PUT', `/api/v1/flows/${selfRef}`, { name: 'Ouroboros', nodes: [node('s', 'trigger.manual'), node('again', 'core.subflow', { flowId: selfRef })], edges: [edge('s', 'again')] });
+      const deep = (await req('POST', `/api/v1/flows/${selfRef}/run?wait=true`, { input: {} })).json().data;
+      expect(deep.status).toBe('failed');
+      expect(JSON.stringify(deep.error)).toContain('SUBFLOW_TOO_DEEP');
+    });
+
     it('lists every node type with its parameter JSON Schema', async () => {
       const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
       const byType = Object.fromEntries(types.map((t) => [t.type, t]));

@@ -157,6 +157,24 @@ export const loopNode = defineNode({
   },
 });
 
+export const subflowNode = defineNode({
+  type: 'core.subflow',
+  version: 1,
+  title: 'Sub-flow',
+  description: 'Runs another flow of this organization with an input (its input node receives it) and emits that flow’s output.',
+  category: 'flow',
+  params: z.strictObject({
+    flowId: z.uuid(),
+    input: z.unknown().optional().describe('default: this node’s input'),
+  }),
+  outputs: ['main'],
+  execute: async ({ params, input, ctx }) => {
+    const r = await ctx.flows.run(params.flowId, params.input === undefined ? input : params.input);
+    ctx.log('info', `sub-flow execution ${r.executionId}`);
+    return { main: r.output };
+  },
+});
+
 export const noopNode = defineNode({
   type: 'core.noop',
   version: 1,
@@ -168,4 +186,4 @@ export const noopNode = defineNode({
   execute: async ({ input }) => Promise.resolve({ main: input }),
 });
 
-export const coreNodes = [inputNode, outputNode, respondNode, transformNode, setNode, ifNode, switchNode, mergeNode, loopNode, noopNode];
+export const coreNodes = [inputNode, outputNode, respondNode, transformNode, setNode, ifNode, switchNode, mergeNode, loopNode, subflowNode, noopNode];
