@@ -33,6 +33,7 @@ import { type Capabilities, type ExecutionPlan } from './modules/engine/index.js
 import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
 import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, findFlowById, flowRoutes, hookRoutes, runForAnswer } from './modules/flows/index.js';
 import { newId } from './platform/ids.js';
+import { resumeToken } from './modules/flows/index.js';
 import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret } from './modules/vault/index.js';
 import { VERSION } from './version.js';
@@ -142,10 +143,11 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     pollMs: config.engine.pollMs,
     outputCap: config.engine.outputCap,
     retentionDays: config.engine.retentionDays,
+    resumeUrl: (id) => `${config.publicUrl}/api/v1/executions/${id}/resume?token=${resumeToken(deps.keys.jwtSecret, id)}`,
   });
   // The hub is created after the context it uses; the context reaches it through this holder.
   const hub: { current?: TriggerHub } = {};
-  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) });
+  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, resumeSecret: deps.keys.jwtSecret, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) });
   const triggers = new TriggerHub({
     flows,
     db: db.kysely,

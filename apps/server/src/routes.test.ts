@@ -116,6 +116,7 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   ...Object.fromEntries(
     ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].flatMap((m) => [`${m} /api/v1/hooks/:flowId`, `${m} /api/v1/hooks/:flowId/*`]).map((k) => [k, { exempt: 'a webhook URL is an address anyone may call; the trigger’s auth (none, an API key of the flow’s organization, or an HMAC signature) decides, tested in flows' }]),
   ),
+  'POST /api/v1/executions/:id/resume': { exempt: 'the signed token in the resume URL is the capability; a wrong token is a 404 (tested in flows)' },
   'POST /api/v1/run/:slug': { exempt: 'a published flow is reached by its slug; apiKey access admits only keys of its organization (tested in flows)' },
 };
 
@@ -198,7 +199,7 @@ describeEachDb(
     it('bad input on every route with a body → 4xx in the error format, nothing changed', async () => {
       // Inbound triggers take any payload by design (it is the caller's data, passed to the flow);
       // their own hostile-input cases are in flows.test.
-      const inbound = (url: string) => url.startsWith('/api/v1/hooks/') || url.startsWith('/api/v1/run/');
+      const inbound = (url: string) => url.startsWith('/api/v1/hooks/') || url.startsWith('/api/v1/run/') || url.endsWith('/resume');
       const writes = apiRoutes(h()).filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && !r.url.startsWith('/internal/') && !inbound(r.url));
       expect(writes.length).toBeGreaterThan(10);
       const huge = JSON.stringify({ name: 'x'.repeat(70_000) });

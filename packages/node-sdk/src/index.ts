@@ -140,8 +140,11 @@ interface DefinitionBase<P extends z.ZodType, O extends string> {
    * Engine-driven control flow. `loop`: the engine runs the nodes after the "item" port once per
    * item (the body, which leads back into the node's "return" input) and emits the collected
    * results on "done"; `execute` then only turns the parameters into the item list.
+   * `wait`: `execute` returns `{ main: { resumeAt, webhook } }`; the engine parks the execution
+   * (durably, past a few seconds) and continues after this node when the time comes or the resume
+   * URL is called.
    */
-  control?: 'loop';
+  control?: 'loop' | 'wait';
   execute(args: ExecuteArgs<P>): Promise<NodeResult<O>>;
 }
 

@@ -46,6 +46,18 @@ export interface ExecutionPlan {
   usePins: boolean;
   /** Node runs already stored (a resumed or re-run execution). */
   prior: Pick<NodeRunRecord, 'nodeId' | 'status' | 'ports'>[];
+  /** URL that resumes a wait node of this execution (`$execution.resumeUrl`). */
+  resumeUrl?: string;
+}
+
+/** Waits shorter than this are slept in-process; longer ones park the execution. */
+export const PARK_AFTER_MS = 5000;
+
+export interface WaitState {
+  nodeId: string;
+  input: unknown;
+  resumeAt: string;
+  webhook: boolean;
 }
 
 export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http' | 'flows'>;
@@ -58,7 +70,9 @@ export interface ExecutorDeps {
 }
 
 export interface ExecutionResult {
-  status: 'succeeded' | 'failed' | 'canceled' | 'lost';
+  status: 'succeeded' | 'failed' | 'canceled' | 'lost' | 'waiting';
+  /** Set with status waiting: the node the execution is parked at, and until when. */
+  wait?: WaitState;
   output: unknown;
   error: Failure | null;
   steps: number;
@@ -130,16 +144,18 @@ interface Env {
   signal: AbortSignal;
 }
 
-type Finished = { nodeId: string; outcome: Outcome; record: NodeRunRecord };
+type Finished = { nodeId: string; outcome: Outcome; record: NodeRunRecord; park?: WaitState };
 
 /**
  * Drives one graph to its end: asks `advance` for runnable nodes, runs them concurrently, and
  * hands each finished node to `settle` (which stores it; false = stop) before feeding it back.
  * The main run and every loop item go through here.
  */
-async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOptions, outer: Scope['$node'], settle: (f: Finished) => Promise<boolean>): Promise<{ state: RunState; lost: boolean }> {
+async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOptions, outer: Scope['$node'], settle: (f: Finished) => Promise<boolean>): Promise<{ state: RunState; lost: boolean; parked: WaitState[] }> {
   let state = start;
   let lost = false;
+  // A parked wait node stays "running": its successors wait while the other branches finish.
+  const parked: WaitState[] = [];
   const inflight = new Map<string, Promise<Finished>>();
   for (;;) {
     if (!env.signal.aborted && !lost) {
@@ -151,12 +167,16 @@ async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOpt
     const done = await Promise.race(inflight.values());
     inflight.delete(done.nodeId);
     if (env.signal.aborted || lost) continue;
+    if (done.park) {
+      parked.push(done.park);
+      continue;
+    }
     state = complete(g, state, done.nodeId, done.outcome, opts);
     // Keep the stored record in step with how the state machine routed a failure.
     done.record.ports = state.nodes[done.nodeId]?.ports ?? null;
     if (!(await settle(done))) lost = true;
   }
-  return { state, lost };
+  return { state, lost, parked };
 }
 
 async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunState, outer: Scope['$node']): Promise<Finished> {
@@ -169,6 +189,7 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
     if (logs.length < 200) logs.push({ at: now().toISOString(), level, message: message.slice(0, 2000), ...(data ? { data } : {}) });
   };
   let attempts = 0;
+  let park: WaitState | undefined;
   const outcome = await (async (): Promise<Outcome> => {
     if (!def) return { ok: false, error: { code: 'NODE_TYPE_UNKNOWN', message: `Unknown node type "${node.type}".` } };
     if (node.disabled) return { ok: true, ports: { [def.outputs[0]!]: step.input } };
@@ -176,7 +197,7 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
       log('info', 'used pinned data');
       return { ok: true, ports: { [def.outputs[0]!]: node.pinned } };
     }
-    const scope: Scope = { $input: step.input, $node: { ...outer, ...nodeScope(g, snapshot) }, $execution: { id: plan.id, flowId: plan.flowId, trigger: plan.trigger } };
+    const scope: Scope = { $input: step.input, $node: { ...outer, ...nodeScope(g, snapshot) }, $execution: { id: plan.id, flowId: plan.flowId, trigger: plan.trigger, ...(plan.resumeUrl ? { resumeUrl: plan.resumeUrl } : {}) } };
     const retries = node.settings?.retries ?? 0;
     let last: ReturnType<typeof toError> = { code: 'NODE_FAILED', message: 'not run', retryable: false };
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
@@ -199,6 +220,17 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
         };
         let ports = await abortable(def.execute({ params, input: step.input, inputs: step.inputs, ctx }), nodeSignal);
         if (def.control === 'loop') ports = await runLoop(env, g, node.id, ports[LOOP_ITEM_PORT], params, scope.$node, log);
+        if (def.control === 'wait') {
+          const w = ports.main as { resumeAt: string; webhook: boolean };
+          const ms = Date.parse(w.resumeAt) - now().getTime();
+          if (w.webhook || ms > PARK_AFTER_MS) {
+            park = { nodeId: node.id, input: step.input, resumeAt: w.resumeAt, webhook: w.webhook };
+            log('info', w.webhook ? `waiting for the resume URL until ${w.resumeAt}` : `parked until ${w.resumeAt}`);
+            return { ok: true, ports: {} };
+          }
+          if (ms > 0) await sleep(ms, signal);
+          return { ok: true, ports: { main: step.input } };
+        }
         const unknown = Object.keys(ports).filter((p) => !def.outputs.includes(p));
         if (unknown.length) return { ok: false, error: { code: 'NODE_BAD_OUTPUT', message: `${node.type} emitted unknown port(s): ${unknown.join(', ')}` } };
         return { ok: true, ports };
@@ -232,7 +264,7 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
     startedAt,
     finishedAt: now(),
   };
-  return { nodeId: step.nodeId, outcome, record };
+  return { nodeId: step.nodeId, outcome, record, ...(park ? { park } : {}) };
 }
 
 /**
@@ -253,7 +285,11 @@ async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknow
   const worker = async () => {
     while (!failed && !env.signal.aborted && next < items.length) {
       const index = next++;
-      const { state } = await drive(env, body.graph, initialState(body.graph), { ...opts, input: items[index] }, outer, async () => Promise.resolve(true));
+      const { state, parked } = await drive(env, body.graph, initialState(body.graph), { ...opts, input: items[index] }, outer, async () => Promise.resolve(true));
+      if (parked.length) {
+        failed ??= { index, error: { nodeId: parked[0]!.nodeId, code: 'WAIT_IN_LOOP', message: 'A wait longer than a few seconds cannot be inside a loop body.' } };
+        return;
+      }
       if (state.failure) {
         failed ??= { index, error: state.failure };
         return;
@@ -280,7 +316,7 @@ export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signa
   const g = plan.graph;
   const opts = startOptions(plan, maxSteps);
   const env: Env = { plan, caps: deps.capabilities(plan), now: deps.now ?? (() => new Date()), signal };
-  const { state, lost } = await drive(env, g, replay(plan, opts), opts, {}, (f) => deps.saveNodeRun(plan, f.record));
+  const { state, lost, parked } = await drive(env, g, replay(plan, opts), opts, {}, (f) => deps.saveNodeRun(plan, f.record));
   if (lost) return { status: 'lost', output: null, error: null, steps: state.steps };
   if (signal.aborted) {
     const reason = signal.reason as { name?: string } | undefined;
@@ -288,5 +324,6 @@ export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signa
     return { status: 'canceled', output: null, error: null, steps: state.steps };
   }
   if (state.failure) return { status: 'failed', output: null, error: state.failure, steps: state.steps };
+  if (parked.length) return { status: 'waiting', output: null, error: null, steps: state.steps, wait: [...parked].sort((a, b) => a.resumeAt.localeCompare(b.resumeAt))[0]! };
   return { status: 'succeeded', output: executionOutput(g, state), error: null, steps: state.steps, response: executionResponse(g, state) };
 }

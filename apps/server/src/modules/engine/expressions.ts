@@ -51,7 +51,7 @@ function compile(source: string): Compiled {
 export interface Scope {
   $input: unknown;
   $node: Record<string, { output: unknown; ports: Record<string, unknown> }>;
-  $execution: { id: string; flowId: string; trigger: string };
+  $execution: { id: string; flowId: string; trigger: string; resumeUrl?: string };
   $params?: Record<string, unknown>;
 }
 

@@ -1,5 +1,5 @@
 import { type QueryExecutorProvider, sql } from 'kysely';
-import type { NodeRunRecord } from '../engine/index.js';
+import type { NodeRunRecord, WaitState } from '../engine/index.js';
 
 /**
  * Executions are also the work queue: a worker claims queued rows (or rows whose lease ran out:
@@ -24,6 +24,8 @@ export interface ExecutionRow {
   store_data: boolean;
   use_pins: boolean;
   parent_id: string | null;
+  /** Where a waiting execution is parked; `resumed` holds the resume call's body. */
+  wait: (WaitState & { resumed?: unknown }) | null;
   lease_owner: string | null;
   claims: number;
   steps: number;
@@ -83,7 +85,7 @@ export async function claim(db: Db, owner: string, limit: number, leaseMs: numbe
       claims = claims + 1, started_at = coalesce(started_at, now())
     where id in (
       select id from executions
-      where (status = 'queued' and run_at <= now()) or (status = 'running' and lease_until < now())
+      where (status = 'queued' and run_at <= now()) or (status = 'waiting' and run_at <= now()) or (status = 'running' and lease_until < now())
       order by run_at limit ${limit} for update skip locked)
     returning id`.execute(db);
   return r.rows.map((x) => x.id);
@@ -188,6 +190,25 @@ export async function listExecutions(db: Db, f: ExecutionFilter): Promise<Execut
       from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``}
       order by created_at desc, id desc limit ${f.limit} offset ${f.offset}`.execute(db)
   ).rows;
+}
+
+/** Parks an execution at a wait node: no lease held; due again at `resumeAt` (a webhook wait's timeout). */
+export async function parkExecution(db: Db, id: string, owner: string, wait: WaitState): Promise<boolean> {
+  const r = await sql`update executions set status = 'waiting', wait = ${JSON.stringify(wait)}::jsonb, run_at = ${wait.resumeAt}::timestamptz, lease_owner = null, lease_until = null
+    where id = ${id} and lease_owner = ${owner} and status = 'running'`.execute(db);
+  return Number(r.numAffectedRows ?? 0) === 1;
+}
+
+/** A resume call: records its body and makes the parked execution due now. */
+export async function resumeWaiting(db: Db, id: string, body: unknown): Promise<{ org_id: string } | undefined> {
+  const r = await sql<{ org_id: string }>`update executions set wait = wait || jsonb_build_object('resumed', ${JSON.stringify(body ?? null)}::jsonb), run_at = now()
+    where id = ${id} and status = 'waiting' and (wait->>'webhook')::boolean and not (wait ? 'resumed') returning org_id`.execute(db);
+  return r.rows[0];
+}
+
+/** On claiming a parked execution: its wait node is stored as done, and the wait cleared. */
+export async function settleWait(db: Db, id: string, owner: string, run: NodeRunRecord, store: { data: boolean; cap: number }): Promise<void> {
+  if (await saveNodeRun(db, id, owner, run, store)) await sql`update executions set wait = null where id = ${id}`.execute(db);
 }
 
 /** Erases a stored output once its waiter has read it (executions that keep no consumer data). */

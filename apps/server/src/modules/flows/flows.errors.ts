@@ -13,5 +13,6 @@ export const flowErrors = defineErrors({
   EXECUTION_FAILED: { status: 502, description: 'A webhook or published flow that answers when finished failed; details has the execution id and the failing node’s error.' },
   EXECUTION_NOT_FOUND: { status: 404, description: 'No execution with this id in this organization.' },
   EXECUTION_NOT_CANCELABLE: { status: 409, description: 'The execution has finished already.' },
+  EXECUTION_NOT_WAITING: { status: 409, description: 'The execution is not waiting for a resume call (it was resumed already, timed out, or finished).' },
   EXECUTION_NOT_RERUNNABLE: { status: 409, description: 'The execution cannot be re-run from this node (unknown node, or its upstream data was not stored).' },
 });

@@ -11,6 +11,7 @@ import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
 import type { ExecutionRunner } from './runner.js';
 import { TEMPLATES } from './templates.js';
+import { resumeTokenValid } from './webhook-auth.js';
 
 export interface FlowsContext {
   db: Kysely<repo.FlowTables>;
@@ -20,6 +21,8 @@ export interface FlowsContext {
   inline: boolean;
   /** Called after a flow's triggers may have changed (activation, save, delete). */
   onTriggersChanged: () => Promise<void>;
+  /** Signs resume URLs of waiting executions. */
+  resumeSecret: Uint8Array;
   /** An active flow from the trigger cache (webhooks skip a database read); undefined: look it up. */
   activeFlow?: (id: string) => repo.FlowRow | undefined;
 }
@@ -192,7 +195,7 @@ export async function runForAnswer(ctx: FlowsContext, flow: Pick<repo.FlowRow, '
   const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false, parentId: req.parentId ?? null };
   if (ctx.inline) {
     const result = await ctx.runner.start(e, true);
-    if (result && (result.status === 'succeeded' || result.status === 'failed')) return { id, status: result.status, output: result.output, error: result.error, response: result.response ?? null };
+    if (result && (result.status === 'succeeded' || result.status === 'failed' || result.status === 'waiting')) return { id, status: result.status, output: result.output, error: result.error, response: result.response ?? null };
   } else await ctx.runner.start(e, false);
   const row = await ctx.runner.wait(id, req.waitMs ?? 30_000);
   if (!row) return undefined;
@@ -326,4 +329,13 @@ export async function rerunExecution(ctx: FlowsContext, actor: OrgActor, id: str
   await ctx.runner.kick();
   const row = wait ? await ctx.runner.wait(newExecId, 30_000) : await exec.findExecution(ctx.db, newExecId);
   return toExecution(row!);
+}
+
+/** `POST /executions/{id}/resume?token=…`: continues an execution parked at a webhook wait. */
+export async function resumeExecution(ctx: FlowsContext, id: string, token: string, body: unknown) {
+  if (!resumeTokenValid(ctx.resumeSecret, id, token)) throw flowErrors.EXECUTION_NOT_FOUND('No waiting execution for this resume URL.');
+  const r = await exec.resumeWaiting(ctx.db, id, body);
+  if (!r) throw flowErrors.EXECUTION_NOT_WAITING();
+  await ctx.runner.kick();
+  return { executionId: id };
 }

@@ -385,6 +385,33 @@ describeEachDb(
       expect(JSON.stringify(deep.error)).toContain('SUBFLOW_TOO_DEEP');
     });
 
+    it('waits: short waits in place; webhook waits park the execution until its resume URL is called, or time out', async () => {
+      const short = (await req('POST', '/api/v1/flows', { name: 'Short wait', nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { seconds: 0.05 }), node('o', 'core.output')], edges: [edge('s', 'w'), edge('w', 'o')] })).json().data.id as string;
+      expect((await req('POST', `/api/v1/flows/${short}/run?wait=true`, { input: { a: 1 } })).json().data).toMatchObject({ status: 'succeeded', output: { a: 1 } });
+
+      const approval = (await req('POST', '/api/v1/flows', {
+        name: 'Approval',
+        nodes: [node('s', 'trigger.manual'), node('ask', 'core.set', { values: { approveAt: '{{ $execution.resumeUrl }}' } }), node('w', 'core.wait', { mode: 'webhook', timeoutSeconds: 3600 }), node('o', 'core.output', { value: '{{ { "decision": $input.decision, "asked": $node["ask"].output.approveAt != null } }}' })],
+        edges: [edge('s', 'ask'), edge('ask', 'w'), edge('w', 'o')],
+      })).json().data.id as string;
+      const parked = (await req('POST', `/api/v1/flows/${approval}/run?wait=true`, { input: {} })).json().data;
+      expect(parked.status).toBe('waiting');
+      const trace = (await req('GET', `/api/v1/executions/${parked.id as string}`)).json().data;
+      const url = new URL(trace.nodes.find((n: { nodeId: string }) => n.nodeId === 'ask').output.main.approveAt as string);
+      expect(url.pathname).toBe(`/api/v1/executions/${parked.id as string}/resume`);
+      expect((await h().request({ method: 'POST', url: `${url.pathname}?token=${'x'.repeat(43)}`, body: { decision: 'no' } })).statusCode).toBe(404);
+      const resumed = await h().request({ method: 'POST', url: `${url.pathname}${url.search}`, body: { decision: 'yes' } });
+      expect(resumed.statusCode, resumed.body).toBe(202);
+      const done = await h().built.runner.wait(parked.id as string, 20_000);
+      expect(done).toMatchObject({ status: 'succeeded', output: { decision: 'yes', asked: true } });
+      expect((await h().request({ method: 'POST', url: `${url.pathname}${url.search}`, body: {} })).json().error.code).toBe('EXECUTION_NOT_WAITING');
+
+      const timesOut = (await req('POST', '/api/v1/flows', { name: 'Unanswered', nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { mode: 'webhook', timeoutSeconds: 1 }), node('late', 'core.set', { values: { late: true } })], edges: [edge('s', 'w'), edge('w', 'late', 'timeout')] })).json().data.id as string;
+      const t = (await req('POST', `/api/v1/flows/${timesOut}/run?wait=true`, { input: { x: 1 } })).json().data;
+      expect(t.status).toBe('waiting');
+      expect(await h().built.runner.wait(t.id as string, 20_000)).toMatchObject({ status: 'succeeded', output: { x: 1, late: true } });
+    });
+
     it('lists every node type with its parameter JSON Schema', async () => {
       const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
       const byType = Object.fromEntries(types.map((t) => [t.type, t]));

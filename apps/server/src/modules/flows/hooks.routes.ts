@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { App } from '../../platform/http/index.js';
 import { uuidParam } from '../../platform/http/index.js';
 import { type HttpAnswer, type RevealForFlow, receiveWebhook, runPublished } from './hooks.js';
-import type { FlowsContext } from './flows.service.js';
+import { type FlowsContext, resumeExecution } from './flows.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,6 +65,12 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
         handler,
       });
     }
+
+    app.post('/api/v1/executions/:id/resume', {
+      config: { access: { public: true } },
+      schema: { tags: ['executions'], summary: 'Continue an execution waiting at a webhook wait node ($execution.resumeUrl); the body reaches the wait node’s output', params: z.strictObject({ id: uuidParam }), querystring: z.strictObject({ token: z.string().min(10).max(100) }) },
+      handler: async (request, reply) => reply.status(202).send({ data: await resumeExecution(ctx, request.params.id, request.query.token, request.body ?? null) }),
+    });
 
     app.post('/api/v1/run/:slug', {
       config: { access: { public: true, identify: true } },

@@ -7,3 +7,4 @@ export type { FlowTables } from './flows.repo.js';
 export { flowErrors } from './flows.errors.js';
 export { runForAnswer } from './flows.service.js';
 export { findFlowById } from './flows.repo.js';
+export { resumeToken } from './webhook-auth.js';

@@ -34,6 +34,8 @@ export interface RunnerOptions {
   /** Stored node inputs/outputs larger than this (bytes of JSON) are truncated with a marker. */
   outputCap: number;
   retentionDays: number;
+  /** The URL that resumes a wait node of an execution (carries a token only the server can make). */
+  resumeUrl: (executionId: string) => string;
 }
 
 const WORK = 'infinity_work';
@@ -213,7 +215,7 @@ export class ExecutionRunner {
    * runs again from its start under the same idempotency keys.
    */
   private async process(id: string, ctl: AbortController, fresh: Fresh | null): Promise<ExecutionResult | undefined> {
-    let row: ReturnType<typeof freshRow>;
+    let row: ReturnType<typeof freshRow> & { wait?: repo.ExecutionRow['wait'] };
     if (fresh) row = freshRow(fresh);
     else {
       const stored = await repo.findExecution(this.o.db, id);
@@ -224,6 +226,14 @@ export class ExecutionRunner {
     if (!loaded) {
       await repo.finishExecution(this.o.db, id, this.owner, { status: 'failed', output: null, error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' }, steps: 0, storeOutput: false });
       return undefined;
+    }
+    const waited = row.wait ?? null;
+    if (waited) {
+      // Back from a wait: the wait node is done (resume body on "main", or "timeout" for an unanswered webhook wait).
+      const ports = waited.resumed !== undefined ? { main: waited.resumed } : waited.webhook ? { timeout: waited.input } : { main: waited.input };
+      const node = loaded.graph.byId.get(waited.nodeId);
+      const at = new Date();
+      await repo.settleWait(this.o.db, id, this.owner, { nodeId: waited.nodeId, nodeName: node?.name ?? waited.nodeId, nodeType: node?.type ?? 'core.wait', status: 'succeeded', ports, input: waited.input, error: null, logs: [], attempts: 1, startedAt: at, finishedAt: at }, { data: row.store_data, cap: this.o.outputCap });
     }
     // A fresh inline run has no stored nodes; a claimed one may (resume after a crash, re-run).
     let prior = fresh ? [] : await repo.nodeRuns(this.o.db, id);
@@ -242,6 +252,7 @@ export class ExecutionRunner {
       input: row.input,
       usePins: row.use_pins,
       prior: prior.map((r) => ({ nodeId: r.node_id, status: r.status, ports: r.ports })),
+      resumeUrl: this.o.resumeUrl(id),
     };
     const timeout = AbortSignal.timeout(loaded.settings.timeoutMs);
     const signal = AbortSignal.any([ctl.signal, timeout]);
@@ -264,6 +275,12 @@ export class ExecutionRunner {
     if (result.status === 'lost' || result.status === 'canceled') return undefined;
     // Without consumer data, an inline run hands its output to the caller in memory only; a queued
     // one leaves it for the waiting process, which erases it once read (hooks.answerOf).
+    if (result.status === 'waiting') {
+      // Parked: what ran so far is stored (the fast path's buffer too), the lease is let go.
+      for (const run of buffered) await repo.saveNodeRun(this.o.db, id, this.owner, run, store);
+      await repo.parkExecution(this.o.db, id, this.owner, result.wait!);
+      return result;
+    }
     const finish = { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh };
     const finished = fresh ? await repo.finishWithRuns(this.o.db, id, this.owner, buffered, store, finish) : await repo.finishExecution(this.o.db, id, this.owner, finish);
     if (!finished) return undefined;

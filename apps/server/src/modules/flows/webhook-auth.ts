@@ -50,3 +50,14 @@ export function verifySignature(opts: { style: SignatureStyle; secret: string; r
     }
   }
 }
+
+/** The token in an execution's resume URL: only this server (holding the secret) can make it. */
+export function resumeToken(secret: Uint8Array, executionId: string): string {
+  return createHmac('sha256', secret).update(`resume:${executionId}`).digest('base64url');
+}
+
+export function resumeTokenValid(secret: Uint8Array, executionId: string, given: string): boolean {
+  const want = Buffer.from(resumeToken(secret, executionId));
+  const got = Buffer.from(given);
+  return want.length === got.length && timingSafeEqual(want, got);
+}

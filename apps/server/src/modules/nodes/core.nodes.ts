@@ -175,6 +175,28 @@ export const subflowNode = defineNode({
   },
 });
 
+export const waitNode = defineNode({
+  type: 'core.wait',
+  version: 1,
+  title: 'Wait',
+  description: 'Pauses the execution: for a duration, until a time, or until its resume URL ($execution.resumeUrl) is called. Long waits are durable (the execution is parked in the database, no worker held). A resume emits the request body on "main"; a webhook wait that times out emits the input on "timeout".',
+  category: 'flow',
+  params: z.strictObject({
+    mode: z.enum(['duration', 'until', 'webhook']).default('duration'),
+    seconds: z.number().min(0).max(365 * 86400).default(1),
+    until: z.iso.datetime({ offset: true }).optional().describe('mode until: an ISO time'),
+    timeoutSeconds: z.number().int().min(1).max(365 * 86400).default(7 * 86400).describe('mode webhook: give up after this long'),
+  }),
+  outputs: ['main', 'timeout'],
+  control: 'wait',
+  execute: async ({ params, ctx }) => {
+    const now = ctx.now().getTime();
+    if (params.mode === 'until' && !params.until) throw new NodeError('mode "until" needs a time.', 'WAIT_INVALID', undefined, false);
+    const at = params.mode === 'duration' ? now + params.seconds * 1000 : params.mode === 'until' ? Date.parse(params.until!) : now + params.timeoutSeconds * 1000;
+    return Promise.resolve({ main: { resumeAt: new Date(at).toISOString(), webhook: params.mode === 'webhook' } });
+  },
+});
+
 export const noopNode = defineNode({
   type: 'core.noop',
   version: 1,
@@ -186,4 +208,4 @@ export const noopNode = defineNode({
   execute: async ({ input }) => Promise.resolve({ main: input }),
 });
 
-export const coreNodes = [inputNode, outputNode, respondNode, transformNode, setNode, ifNode, switchNode, mergeNode, loopNode, subflowNode, noopNode];
+export const coreNodes = [inputNode, outputNode, respondNode, transformNode, setNode, ifNode, switchNode, mergeNode, loopNode, subflowNode, waitNode, noopNode];

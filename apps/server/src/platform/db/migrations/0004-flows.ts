@@ -50,6 +50,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       store_data boolean not null default true,
       use_pins boolean not null default false,
       parent_id uuid,
+      wait jsonb,
       run_at timestamptz not null default now(),
       lease_owner text,
       lease_until timestamptz,
@@ -62,6 +63,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index executions_queue_idx on executions (run_at) where status = 'queued';
     create index executions_lease_idx on executions (lease_until) where status = 'running';
+    create index executions_waiting_idx on executions (run_at) where status = 'waiting';
     create index executions_flow_idx on executions (org_id, flow_id, created_at desc);
     create index executions_org_idx on executions (org_id, created_at desc);
     create table node_runs (
