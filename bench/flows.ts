@@ -5,7 +5,7 @@
  *   npm run bench -- --flows-only [--quick]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -34,9 +34,20 @@ export interface FlowBenchRow {
   result: LoadResult;
 }
 
-export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: Record<Backend, number> }> {
+/** Peak resident memory of a process so far (VmHWM), MiB. */
+const peakMiB = (pid: number) => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+
+export interface LoopBench {
+  items: number;
+  ms: number;
+  peakBeforeMiB: number;
+  peakAfterMiB: number;
+}
+
+export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: Record<Backend, number>; loop: Partial<Record<Backend, LoopBench>> }> {
   const rows: FlowBenchRow[] = [];
   const perNodeMs = {} as Record<Backend, number>;
+  const loop: Partial<Record<Backend, LoopBench>> = {};
   for (const backend of ['postgres', 'embedded'] as Backend[]) {
     const port = await freePort();
     process.stderr.write(`flows bench: starting infinity (${backend})…\n`);
@@ -54,6 +65,18 @@ export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: R
       const hook = node('hook', 'trigger.webhook', { path: 'in', respond: 'whenFinished' });
       const three = await make('three nodes', [hook, node('set', 'core.set', { values: { seen: '{{ $input.body.n }}' } }), node('reply', 'core.respond', { body: '{{ $input }}' })]);
       const chain = await make('ten transforms', [hook, ...Array.from({ length: 10 }, (_, i) => node(`t${i}`, 'core.transform', { expression: i === 0 ? '{ "n": $input.body.n }' : '{ "n": $input.n + 1 }' })), node('reply', 'core.respond', { body: '{{ $input }}' })]);
+      // First, on a fresh process: a loop over 100,000 items (body: one transform per item), one execution.
+      const items = 100_000;
+      const loopFlow = (await postJson(`${api}/flows`, {
+        name: 'loop',
+        nodes: [node('start', 'trigger.manual', {}), node('each', 'core.loop', { items: `{{ [1..${items}] }}`, concurrency: 10, maxItems: items }), node('double', 'core.transform', { expression: '$input * 2' }), node('count', 'core.transform', { expression: '{ "count": $count($input), "last": $input[-1] }' })],
+        edges: [edge('start', 'each'), { id: 'i', source: 'each', sourceHandle: 'item', target: 'double' }, { id: 'r', source: 'double', target: 'each', targetHandle: 'return' }, { id: 'd', source: 'each', sourceHandle: 'done', target: 'count' }],
+      }, auth)).data.id as string;
+      const before = peakMiB(server.pid);
+      const t = performance.now();
+      const ex = (await postJson(`${api}/flows/${loopFlow}/run?wait=true`, { input: {} }, auth)).data as { status: string; output: { count: number } };
+      if (ex.status !== 'succeeded' || ex.output.count !== items) throw new Error(`loop bench: ${JSON.stringify(ex).slice(0, 300)}`);
+      loop[backend] = { items, ms: Math.round(performance.now() - t), peakBeforeMiB: before, peakAfterMiB: peakMiB(server.pid) };
       const body = () => JSON.stringify({ n: 1 });
       await load({ url: three, body, duration: 2, connections: 10 }); // warm-up
       for (const concurrency of [1, 10, 50]) {
@@ -68,7 +91,7 @@ export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: R
       server.kill();
     }
   }
-  return { rows, perNodeMs };
+  return { rows, perNodeMs, loop };
 }
 
 export function printFlows(r: Awaited<ReturnType<typeof flowsBench>>): void {
@@ -76,5 +99,6 @@ export function printFlows(r: Awaited<ReturnType<typeof flowsBench>>): void {
   console.log('| database | flow | concurrency | executions/s | p50 ms | p99 ms |');
   console.log('|---|---|---:|---:|---:|---:|');
   for (const x of r.rows) console.log(`| ${x.backend} | ${x.flow} | ${x.concurrency} | ${x.result.rps} | ${x.result.p50} | ${x.result.p99} |`);
+  for (const [b, l] of Object.entries(r.loop)) console.log(`\nLoop over ${l.items} items (${b}): ${l.ms} ms, server peak RSS ${l.peakBeforeMiB} MiB before → ${l.peakAfterMiB} MiB after`);
   console.log(`\nPer-node overhead (concurrency 1, from the 10-transform chain vs the 3-node flow): PostgreSQL ${r.perNodeMs.postgres} ms, embedded ${r.perNodeMs.embedded} ms`);
 }

@@ -32,7 +32,7 @@ export async function spawnServer(args: string[], env: Record<string, string>, p
   let exited = false;
   proc.on('exit', () => (exited = true));
   for (let i = 0; i < 600 && !exited; i++) {
-    if (await fetch(`${url}${probe}`).then((r) => r.ok, () => false)) return { url, kill: () => proc.kill('SIGTERM') };
+    if (await fetch(`${url}${probe}`).then((r) => r.ok, () => false)) return { url, pid: proc.pid!, kill: () => proc.kill('SIGTERM') };
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server did not come up: ${args.join(' ')}`);

@@ -412,6 +412,26 @@ describeEachDb(
       expect(await h().built.runner.wait(t.id as string, 20_000)).toMatchObject({ status: 'succeeded', output: { x: 1, late: true } });
     });
 
+    it('times out a whole execution, and runs the error flow of a failed one', async () => {
+      const slow = (await req('POST', '/api/v1/flows', { name: 'Slow', nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { seconds: 3 })], edges: [edge('s', 'w')], settings: { timeoutMs: 100 } })).json().data.id as string;
+      expect((await req('POST', `/api/v1/flows/${slow}/run?wait=true`, { input: {} })).json().data).toMatchObject({ status: 'failed', error: { code: 'EXECUTION_TIMEOUT' } });
+
+      const handler = (await req('POST', '/api/v1/flows', { name: 'On error', nodes: [node('s', 'trigger.manual'), node('o', 'core.output', { value: '{{ $input.error.code }}' })], edges: [edge('s', 'o')] })).json().data.id as string;
+      const failing = (await req('POST', '/api/v1/flows', { name: 'Fails', nodes: [node('s', 'trigger.manual'), node('c', 'core.http', { url: `${apiUrl}/down` })], edges: [edge('s', 'c')], settings: { errorFlowId: handler } })).json().data.id as string;
+      const handled = new Promise<{ executionId: string }>((resolve) => {
+        const off = h().built.events.subscribe('execution.finished', (e) => {
+          if (e.flowId === handler) {
+            off();
+            resolve(e as never);
+          }
+        });
+      });
+      const failed = (await req('POST', `/api/v1/flows/${failing}/run?wait=true`, { input: {} })).json().data;
+      expect(failed.status).toBe('failed');
+      const ex = (await req('GET', `/api/v1/executions/${(await handled).executionId}`)).json().data;
+      expect(ex).toMatchObject({ trigger: 'error', parentId: failed.id, status: 'succeeded', output: 'HTTP_STATUS' });
+    });
+
     it('lists every node type with its parameter JSON Schema', async () => {
       const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
       const byType = Object.fromEntries(types.map((t) => [t.type, t]));
