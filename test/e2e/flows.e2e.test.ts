@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
 import { type RunningServer, e2eEnv, startServer } from './server-process.js';
@@ -126,7 +127,7 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
     const ticks = await Promise.all(done.map(async (e) => (await call(main.url, 'GET', `/api/v1/executions/${e.id as string}`, undefined, h)).json.data.output as string));
     expect(new Set(ticks).size).toBe(ticks.length);
     for (const t of ticks) expect(t).toMatch(/:\d\d\.000Z$/);
-  });
+  }, 120_000);
 
   it('a worker killed with SIGKILL mid-run: every execution still succeeds, each side effect once per idempotency key', async () => {
     const env = { ...(await e2eEnv('postgres', 'crash')), INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_EXECUTION_LEASE: '2', INFINITY_QUEUE_POLL: '200', INFINITY_WORKER_CONCURRENCY: '10' };
@@ -146,8 +147,16 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
     const victim = await startServer(['--role', 'worker'], env);
     const survivor = await startServer(['--role', 'worker'], env);
     servers.push(survivor);
-    await until('some side effects', async () => effects.total() - before >= 150);
+    // Kill it while it holds executions (checked in the database: its lease owner names its pid).
+    const db = new pg.Client({ connectionString: (env as Record<string, string>).DATABASE_URL });
+    await db.connect();
+    const held = async () => Number((await db.query(`select count(*) from executions where status = 'running' and lease_owner like $1`, [`%:${victim.proc.pid!}:%`])).rows[0].count);
+    await until('the victim to be mid-run', async () => effects.total() - before >= 100 && (await held()) > 0).catch((err: unknown) => {
+      console.log(victim.output.slice(-20).join('\n'));
+      throw err;
+    });
     await victim.stop('SIGKILL');
+    await db.end();
     const count = async (status: string) => (await call(api.url, 'GET', `/api/v1/executions?flowId=${id}&status=${status}&limit=1000`, undefined, h)).json.data.length as number;
     await until('all 200 executions to succeed', async () => (await count('succeeded')) === 200, 120_000);
     expect(await count('failed')).toBe(0);
@@ -160,5 +169,12 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
     console.log(`crash test: ${redelivered} of 600 steps redelivered after the kill (same idempotency key)`);
     const claims = (await call(api.url, 'GET', `/api/v1/executions?flowId=${id}&limit=1000`, undefined, h)).json.data.filter((e: Json) => e.claims > 1).length;
     expect(claims).toBeGreaterThan(0);
-  });
+
+    // An api-only process answers a webhook "when finished" by queueing it and waiting for a worker.
+    const hook = await call(api.url, 'POST', '/api/v1/flows', { name: 'Echo', nodes: [node('in', 'trigger.webhook', { path: 'echo', respond: 'whenFinished' }), node('out', 'core.respond', { status: 201, body: '{{ { "echo": $input.body.msg } }}' })], edges: [edge('in', 'out')] }, h);
+    await call(api.url, 'PATCH', `/api/v1/flows/${hook.json.data.id as string}`, { active: true }, h);
+    const answer = await call(api.url, 'POST', `/api/v1/hooks/${hook.json.data.id as string}/echo`, { msg: 'via a worker' });
+    expect(answer.status).toBe(201);
+    expect(answer.json).toEqual({ echo: 'via a worker' });
+  }, 180_000);
 });

@@ -174,7 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(recordRoutes(records, { importLimit: config.importLimit }));
     await app.register(actionRoutes(actionsCtx));
     await app.register(flowRoutes(flows));
-    await app.register(hookRoutes(flows, { bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
+    await app.register(hookRoutes(flows, { perMinute: config.engine.publicPerMinute, bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));

@@ -57,6 +57,7 @@ export const envSchema = z.object({
   INFINITY_EXECUTION_LEASE: int(1, 3600).default(30).describe('Seconds a worker holds an execution without renewing; after that another worker takes it over (crash recovery).'),
   INFINITY_QUEUE_POLL: int(50, 60000).default(1000).describe('Milliseconds between queue polls (notifications wake workers sooner).'),
   INFINITY_EXECUTION_RETENTION_DAYS: int(1, 3650).default(30).describe('Finished executions older than this are pruned (a flow’s retentionDays setting wins).'),
+  INFINITY_PUBLIC_RATE_LIMIT: int(1, 1_000_000).default(100).describe('Requests per minute per client address on public flow endpoints (webhooks, published flows, resume URLs).'),
   INFINITY_NODE_OUTPUT_CAP: int(1024, 64 * 1024 * 1024).default(256 * 1024).describe('Largest node input/output stored per node run, bytes of JSON; larger ones are truncated with a marker.'),
 });
 
@@ -93,7 +94,7 @@ export interface Config {
   };
   shutdownGrace: number;
   httpAllow: string[];
-  engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number };
+  engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number; publicPerMinute: number };
   cli: { apiKey: string | undefined; url: string };
 }
 
@@ -178,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       pollMs: e.INFINITY_QUEUE_POLL,
       retentionDays: e.INFINITY_EXECUTION_RETENTION_DAYS,
       outputCap: e.INFINITY_NODE_OUTPUT_CAP,
+      publicPerMinute: e.INFINITY_PUBLIC_RATE_LIMIT,
     },
     cli: { apiKey: e.INFINITY_API_KEY, url: (e.INFINITY_URL ?? publicUrl).replace(/\/+$/, '') },
   };

@@ -432,6 +432,16 @@ describeEachDb(
       expect(ex).toMatchObject({ trigger: 'error', parentId: failed.id, status: 'succeeded', output: 'HTTP_STATUS' });
     });
 
+    it('rate limits public flow endpoints per address, in the error format', async () => {
+      const url = '/api/v1/run/no-such-flow';
+      let last = await h().request({ method: 'POST', url, body: {} });
+      expect(last.headers['ratelimit-limit']).toBe('1000');
+      for (let i = 0; i < 1000 && last.statusCode !== 429; i++) last = await h().request({ method: 'POST', url, body: {} });
+      expect(last.statusCode).toBe(429);
+      expect(last.json().error.code).toBe('RATE_LIMITED');
+      expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
     it('lists every node type with its parameter JSON Schema', async () => {
       const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
       const byType = Object.fromEntries(types.map((t) => [t.type, t]));
@@ -440,5 +450,5 @@ describeEachDb(
       expect(byType['core.http']!.params.properties).toHaveProperty('url');
     });
   },
-  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_QUEUE_POLL: '100' },
+  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_QUEUE_POLL: '100', INFINITY_PUBLIC_RATE_LIMIT: '1000' },
 );
