@@ -14,7 +14,7 @@ import { type LoadResult, freePort, load, postJson, quick, root, spawnServer } f
 type Backend = 'postgres' | 'embedded';
 
 async function envFor(backend: Backend): Promise<Record<string, string>> {
-  const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-flows-')), INFINITY_LOG_LEVEL: 'warn', INFINITY_WORKER_CONCURRENCY: '100' };
+  const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-flows-')), INFINITY_LOG_LEVEL: 'warn', INFINITY_WORKER_CONCURRENCY: '100', INFINITY_PUBLIC_RATE_LIMIT: '1000000' };
   if (backend === 'embedded') return env;
   const db = `infinity_bench_flows_${Date.now()}`;
   const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });

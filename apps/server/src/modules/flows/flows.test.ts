@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
+import { pruneExecutions } from './index.js';
 
 /** A loopback test server standing in for an outside API: records each request, can fail on cue. */
 function fakeApi() {
@@ -440,6 +441,22 @@ describeEachDb(
       expect(last.statusCode).toBe(429);
       expect(last.json().error.code).toBe('RATE_LIMITED');
       expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('prunes finished executions past the retention (a flow’s own setting wins), never running ones', async () => {
+      const mk = async (retentionDays?: number) => (await req('POST', '/api/v1/flows', { name: `kept ${retentionDays ?? 'default'}`, nodes: [node('s', 'trigger.manual')], edges: [], settings: retentionDays ? { retentionDays } : {} })).json().data.id as string;
+      const short = await mk(1);
+      const long = await mk(365);
+      const ids: Record<string, string> = {};
+      for (const [k, f] of [['short', short], ['long', long]] as const) ids[k] = (await req('POST', `/api/v1/flows/${f}/run?wait=true`, { input: {} })).json().data.id as string;
+      const queued = (await req('POST', `/api/v1/flows/${short}/run`, { input: {} })).json().data.id as string;
+      await h().db.pool.query(`update executions set created_at = now() - interval '40 days' where id = any($1::uuid[])`, [[ids.short, ids.long, queued]]);
+      await h().db.pool.query(`update executions set status = 'queued', run_at = now() + interval '1 day' where id = $1`, [queued]);
+      const pruned = await pruneExecutions(h().db.kysely, 30);
+      expect(pruned).toBeGreaterThanOrEqual(1);
+      expect((await req('GET', `/api/v1/executions/${ids.short!}`)).statusCode).toBe(404);
+      expect((await req('GET', `/api/v1/executions/${ids.long!}`)).statusCode).toBe(200);
+      expect((await req('GET', `/api/v1/executions/${queued}`)).statusCode).toBe(200);
     });
 
     it('lists every node type with its parameter JSON Schema', async () => {

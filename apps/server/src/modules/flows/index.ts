@@ -8,3 +8,4 @@ export { flowErrors } from './flows.errors.js';
 export { runForAnswer } from './flows.service.js';
 export { findFlowById } from './flows.repo.js';
 export { resumeToken } from './webhook-auth.js';
+export { pruneExecutions } from './executions.repo.js';

@@ -81,22 +81,32 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const dataDir = opts.pgliteDataDir ?? 'memory://';
   const onDisk = !dataDir.startsWith('memory://');
   let release = () => {};
+  let fresh = false;
   if (onDisk) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     release = lockDataDir(dataDir);
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) opts.onInitdb?.();
+    fresh = !existsSync(path.join(dataDir, 'PG_VERSION'));
+    if (fresh) opts.onInitdb?.();
   } else if (!opts.pgliteSnapshot) {
     opts.onInitdb?.();
   }
   let engine: PGlite;
-  try {
-    engine = await PGlite.create({
+  const create = () =>
+    PGlite.create({
       dataDir,
       extensions: { vector },
       parsers: PGLITE_PARSERS,
       ...(opts.pgliteSettings?.length ? { postgresqlconf: opts.pgliteSettings } : {}),
       ...(opts.pgliteSnapshot ? { loadDataDir: opts.pgliteSnapshot } : {}),
     });
+  try {
+    engine = await create();
+    if (fresh) {
+      // NB: initdb grows the WASM heap to ~700 MiB and a WASM heap never shrinks: reopen the
+      // folder (≈1 s) so a first start idles like every later one.
+      await engine.close();
+      engine = await create();
+    }
   } catch (err) {
     release();
     throw err;
