@@ -107,42 +107,75 @@ export async function nodeRuns(db: Db, executionId: string): Promise<NodeRunRow[
   return (await sql<NodeRunRow>`select id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms from node_runs where execution_id = ${executionId} order by id`.execute(db)).rows;
 }
 
-const capped = (v: unknown, store: { data: boolean; cap: number }) => {
+const cappedValue = (v: unknown, store: { data: boolean; cap: number }): unknown => {
   if (!store.data || v === undefined) return null;
   const s = JSON.stringify(v);
-  return s.length > store.cap ? JSON.stringify({ $truncated: true, bytes: s.length, preview: s.slice(0, 1000) }) : s;
+  return s.length > store.cap ? { $truncated: true, bytes: s.length, preview: s.slice(0, 1000) } : v;
 };
 
+export interface FastFinish {
+  id: string;
+  runs: NodeRunRecord[];
+  store: { data: boolean; cap: number };
+  status: 'succeeded' | 'failed';
+  output: unknown;
+  error: unknown;
+  steps: number;
+  storeOutput: boolean;
+}
+
 /**
- * The fast path's one write at the end: every node run and the result in a single statement,
- * fenced by the lease like every other write.
+ * The fast path's write at the end, for many executions at once (group commit): every node run
+ * and the result of each, in one statement, each fenced by its lease. Returns, per item, whether
+ * it was written (false: the lease was lost or the execution canceled).
  */
-export async function finishWithRuns(db: Db, id: string, owner: string, runs: NodeRunRecord[], store: { data: boolean; cap: number }, f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeOutput: boolean }): Promise<boolean> {
-  const rows = runs.map((r) => ({
-    node_id: r.nodeId,
-    node_name: r.nodeName,
-    node_type: r.nodeType,
-    status: r.status,
-    ports: capped(r.ports, store),
-    input: capped(r.input, store),
-    error: r.error,
-    logs: r.logs,
-    attempts: r.attempts,
-    started_at: r.startedAt.toISOString(),
-    finished_at: r.finishedAt.toISOString(),
-    duration_ms: r.finishedAt.getTime() - r.startedAt.getTime(),
+export async function finishManyWithRuns(db: Db, owner: string, items: FastFinish[]): Promise<boolean[]> {
+  const data = items.map((f) => ({
+    id: f.id,
+    status: f.status,
+    output: f.storeOutput ? (f.output ?? null) : null,
+    error: f.error ?? null,
+    steps: f.steps,
+    runs: f.runs.map((r) => ({
+      node_id: r.nodeId,
+      node_name: r.nodeName,
+      node_type: r.nodeType,
+      status: r.status,
+      ports: cappedValue(r.ports, f.store),
+      input: cappedValue(r.input, f.store),
+      error: r.error,
+      logs: r.logs,
+      attempts: r.attempts,
+      data_stored: f.store.data,
+      started_at: r.startedAt.toISOString(),
+      finished_at: r.finishedAt.toISOString(),
+      duration_ms: r.finishedAt.getTime() - r.startedAt.getTime(),
+    })),
   }));
-  const r = await sql`with fenced as (
-      update executions set status = ${f.status}, output = ${f.storeOutput ? json(f.output) : null}::jsonb, input = case when store_data then input else null end,
-        error = ${json(f.error)}::jsonb, steps = ${f.steps}, finished_at = now(), duration_ms = extract(epoch from (now() - started_at)) * 1000, lease_owner = null, lease_until = null
-      where id = ${id} and lease_owner = ${owner} and status = 'running' returning id),
+  const r = await sql<{ id: string }>`with d as (
+      select * from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, status text, output jsonb, error jsonb, steps int, runs jsonb)),
+    fenced as (
+      update executions e set status = d.status, output = d.output, input = case when e.store_data then e.input else null end, error = d.error, steps = d.steps,
+        finished_at = now(), duration_ms = extract(epoch from (now() - e.started_at)) * 1000, lease_owner = null, lease_until = null
+      from d where e.id = d.id and e.lease_owner = ${owner} and e.status = 'running' returning e.id),
     runs as (
       insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
-      select f.id, x.node_id, x.node_name, x.node_type, x.status, x.ports::jsonb, x.input::jsonb, x.error, x.logs, x.attempts, ${store.data}, x.started_at, x.finished_at, x.duration_ms
-      from fenced f, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(node_id text, node_name text, node_type text, status text, ports text, input text, error jsonb, logs jsonb, attempts int, started_at timestamptz, finished_at timestamptz, duration_ms double precision)
-    )
-    select count(*)::int as n from fenced`.execute(db);
-  return (r.rows[0] as { n: number } | undefined)?.n === 1;
+      select f.id, x.node_id, x.node_name, x.node_type, x.status, x.ports, x.input, x.error, x.logs, x.attempts, x.data_stored, x.started_at, x.finished_at, x.duration_ms
+      from fenced f join d on d.id = f.id
+      cross join lateral jsonb_to_recordset(d.runs) as x(node_id text, node_name text, node_type text, status text, ports jsonb, input jsonb, error jsonb, logs jsonb, attempts int, data_stored boolean, started_at timestamptz, finished_at timestamptz, duration_ms double precision))
+    select id from fenced`.execute(db);
+  const ok = new Set(r.rows.map((x) => x.id));
+  return items.map((f) => ok.has(f.id));
+}
+
+/** Inserts many executions in one statement (group commit of the fast path and of enqueues). */
+export async function insertExecutions(db: Db, list: NewExecution[]): Promise<boolean[]> {
+  const data = list.map((e) => ({ id: e.id, org_id: e.orgId, flow_id: e.flowId, flow_version: e.flowVersion, trigger: e.trigger, start_node: e.startNode, input: e.input ?? null, store_data: e.storeData, use_pins: e.usePins, parent_id: e.parentId ?? null, owner: e.owner ?? null, lease_ms: e.leaseMs }));
+  await sql`insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, store_data, use_pins, parent_id, lease_owner, lease_until, claims, started_at)
+    select x.id, x.org_id, x.flow_id, x.flow_version, case when x.owner is null then 'queued' else 'running' end, x.trigger, x.start_node, x.input, x.store_data, x.use_pins, x.parent_id,
+      x.owner, case when x.owner is null then null else now() + make_interval(secs => x.lease_ms / 1000.0) end, case when x.owner is null then 0 else 1 end, case when x.owner is null then null else now() end
+    from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, trigger text, start_node text, input jsonb, store_data boolean, use_pins boolean, parent_id uuid, owner text, lease_ms int)`.execute(db);
+  return list.map(() => true);
 }
 
 /**
@@ -151,9 +184,8 @@ export async function finishWithRuns(db: Db, id: string, owner: string, runs: No
  */
 export async function saveNodeRun(db: Db, executionId: string, owner: string, run: NodeRunRecord, store: { data: boolean; cap: number }): Promise<boolean> {
   const cap = (v: unknown) => {
-    if (!store.data || v === undefined) return null;
-    const s = JSON.stringify(v);
-    return s.length > store.cap ? JSON.stringify({ $truncated: true, bytes: s.length, preview: s.slice(0, 1000) }) : s;
+    const c = cappedValue(v, store);
+    return c === null ? null : JSON.stringify(c);
   };
   const r = await sql`insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
     select ${executionId}, ${run.nodeId}, ${run.nodeName}, ${run.nodeType}, ${run.status}, ${cap(run.ports)}::jsonb, ${cap(run.input)}::jsonb, ${json(run.error)}::jsonb, ${JSON.stringify(run.logs)}::jsonb,

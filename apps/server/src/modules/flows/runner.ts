@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import type { Notifier } from '../../platform/db/index.js';
+import { Batcher, type Notifier } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
@@ -60,7 +60,13 @@ export class ExecutionRunner {
   private retick = false;
   private readonly inflight = new Set<Promise<unknown>>();
 
+  // Group commit: concurrent fast-path runs share their first and last statements.
+  private readonly inserts: Batcher<repo.NewExecution, boolean>;
+  private readonly finishes: Batcher<repo.FastFinish, boolean>;
+
   constructor(private readonly o: RunnerOptions) {
+    this.inserts = new Batcher((xs) => repo.insertExecutions(o.db, xs), { maxBatch: 200, maxInFlight: 1 });
+    this.finishes = new Batcher((xs) => repo.finishManyWithRuns(o.db, this.owner, xs), { maxBatch: 100, maxInFlight: 1 });
     this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.abort(new CancelSignal())));
     // Leases of executions run inline (any role) are renewed too.
     this.timers.push(setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(o.leaseMs / 3))));
@@ -80,10 +86,10 @@ export class ExecutionRunner {
   /** Queues an execution for a worker, or runs it here and now (`inline`: the fast path). */
   async start(e: Omit<repo.NewExecution, 'owner' | 'leaseMs'>, inline: boolean): Promise<ExecutionResult | undefined> {
     if (inline) {
-      await repo.insertExecution(this.o.db, { ...e, owner: this.owner, leaseMs: this.o.leaseMs });
+      await this.inserts.push({ ...e, owner: this.owner, leaseMs: this.o.leaseMs });
       return this.track(e.id, e);
     }
-    await repo.insertExecution(this.o.db, { ...e, leaseMs: this.o.leaseMs });
+    await this.inserts.push({ ...e, leaseMs: this.o.leaseMs });
     await this.o.notifier.publish(WORK, e.id);
     return undefined;
   }
@@ -282,7 +288,7 @@ export class ExecutionRunner {
       return result;
     }
     const finish = { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh };
-    const finished = fresh ? await repo.finishWithRuns(this.o.db, id, this.owner, buffered, store, finish) : await repo.finishExecution(this.o.db, id, this.owner, finish);
+    const finished = fresh ? await this.finishes.push({ id, runs: buffered, store, ...finish }) : await repo.finishExecution(this.o.db, id, this.owner, finish);
     if (!finished) return undefined;
     // Someone in another process may be waiting for a queued execution; a fast-path run's caller is here.
     if (!fresh) await this.o.notifier.publish(DONE, id);

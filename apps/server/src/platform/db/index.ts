@@ -5,3 +5,4 @@ export { sql, type Kysely, type Transaction, type Selectable, type Insertable, t
 export { isUniqueViolation, isForeignKeyViolation, pgErrorCode } from './pg-errors.js';
 export type { PoolLike, QueryResultLike } from './pglite-pool.js';
 export { localNotifier, postgresNotifier, type Notifier } from './notifier.js';
+export { Batcher } from './batcher.js';
