@@ -258,7 +258,8 @@ export class ExecutionRunner {
       input: row.input,
       usePins: row.use_pins,
       prior: prior.map((r) => ({ nodeId: r.node_id, status: r.status, ports: r.ports })),
-      resumeUrl: this.o.resumeUrl(id),
+      // Signed only for flows that can wait for it.
+      ...(loaded.graph.graph.nodes.some((n) => n.type === 'core.wait') ? { resumeUrl: this.o.resumeUrl(id) } : {}),
     };
     const timeout = AbortSignal.timeout(loaded.settings.timeoutMs);
     const signal = AbortSignal.any([ctl.signal, timeout]);
