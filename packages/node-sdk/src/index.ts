@@ -178,12 +178,12 @@ export function defineTrigger<P extends z.ZodType, const O extends string>(def: 
 }
 
 /** The JSON Schema of a node's parameters, as the editor form and agent tools use it. */
-export function paramsJsonSchema(def: NodeDefinition): Record<string, unknown> {
+export function paramsJsonSchema<P extends z.ZodType, O extends string>(def: NodeDefinition<P, O>): Record<string, unknown> {
   return z.toJSONSchema(def.params, { unrepresentable: 'any', io: 'input' });
 }
 
 /** The public description of a node type (`GET /api/v1/node-types`). */
-export function describeNode(def: NodeDefinition) {
+export function describeNode<P extends z.ZodType, O extends string>(def: NodeDefinition<P, O>) {
   return {
     type: def.type,
     version: def.version,

@@ -1,0 +1,68 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { NodeError, defineNode, defineTrigger, describeNode } from './index.js';
+import { memoryRecords, runNode } from './testing.js';
+
+const slugify = defineNode({
+  type: 'acme.slugify',
+  version: 1,
+  title: 'Slugify',
+  description: 'Turns a field into a slug.',
+  category: 'transform',
+  params: z.strictObject({ field: z.string().min(1), maxLength: z.number().int().default(80) }),
+  outputs: ['main', 'empty'],
+  execute: async ({ params, input, ctx }) => {
+    expectTypeOf(params).toEqualTypeOf<{ field: string; maxLength: number }>();
+    const text = (input as Record<string, unknown>)[params.field];
+    if (typeof text !== 'string') throw new NodeError(`${params.field} is not text`, 'BAD', undefined, false);
+    const slug = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, params.maxLength);
+    ctx.log('info', 'slugged');
+    return Promise.resolve(slug ? { main: { slug } } : { empty: input });
+  },
+});
+
+describe('node SDK', () => {
+  it('runs a node with parsed, defaulted parameters and collects its log', async () => {
+    const { result, logs } = await runNode(slugify, { params: { field: 'title' }, input: { title: 'Hello, World!' } });
+    expect(result).toEqual({ main: { slug: 'hello-world' } });
+    expect(logs).toEqual([{ level: 'info', message: 'slugged' }]);
+    expect((await runNode(slugify, { params: { field: 'title', maxLength: 3 }, input: { title: '!!!' } })).result).toEqual({ empty: { title: '!!!' } });
+  });
+
+  it('refuses bad parameters before executing, and surfaces node errors', async () => {
+    await expect(runNode(slugify, { params: { field: '' }, input: {} })).rejects.toThrow();
+    await expect(runNode(slugify, { params: { field: 'x' }, input: { x: 1 } })).rejects.toMatchObject({ code: 'BAD', retryable: false });
+  });
+
+  it('describes a node with the JSON Schema of its parameters', () => {
+    const d = describeNode(slugify);
+    expect(d).toMatchObject({ type: 'acme.slugify', kind: 'node', inputs: ['main'], outputs: ['main', 'empty'] });
+    expect(d.params).toMatchObject({ type: 'object', properties: { field: { type: 'string', minLength: 1 }, maxLength: { type: 'integer', default: 80 } }, required: ['field'] });
+  });
+
+  it('checks definitions: type names, versions, ports', () => {
+    const base = { version: 1, title: 't', description: 'd', category: 'flow' as const, params: z.object({}), outputs: ['main'] as const, execute: async () => Promise.resolve({}) };
+    expect(() => defineNode({ ...base, type: 'NoDot' })).toThrow(/vendor\.name/);
+    expect(() => defineNode({ ...base, type: 'a.b', version: 0 })).toThrow(/version/);
+    expect(() => defineNode({ ...base, type: 'a.b', outputs: [] })).toThrow(/output/);
+    expect(defineTrigger({ ...base, type: 'a.trigger' })).toMatchObject({ kind: 'trigger', inputs: [] });
+  });
+
+  it('gives capabilities only when passed; memoryRecords stands in for records', async () => {
+    const save = defineNode({
+      type: 'acme.save',
+      version: 1,
+      title: 'Save',
+      description: 'Saves the input.',
+      category: 'data',
+      params: z.strictObject({ model: z.string() }),
+      outputs: ['main'],
+      execute: async ({ params, input, ctx }) => ({ main: await ctx.records.create(params.model, input as Record<string, unknown>) }),
+    });
+    await expect(runNode(save, { params: { model: 'leads' }, input: { a: 1 } })).rejects.toThrow(/records is not provided/);
+    const records = memoryRecords();
+    const { result } = await runNode(save, { params: { model: 'leads' }, input: { email: 'a@b.c' }, ctx: { records } });
+    expect(result.main).toMatchObject({ email: 'a@b.c', id: expect.any(String) });
+    expect(await records.query('leads', { filter: { email: { eq: 'a@b.c' } } })).toHaveLength(1);
+  });
+});
