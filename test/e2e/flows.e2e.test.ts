@@ -113,7 +113,7 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
   });
 
   it('a seconds cron fires every tick exactly once with three scheduler processes', async () => {
-    const env = await e2eEnv('postgres', 'sched');
+    const env = { ...(await e2eEnv('postgres', 'sched')), DATABASE_POOL_SIZE: '3' };
     const main = await startServer([], env);
     servers.push(main, await startServer(['--role', 'scheduler'], env), await startServer(['--role', 'scheduler'], env));
     const h = await signUp(main.url);
@@ -130,7 +130,8 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
   }, 120_000);
 
   it('a worker killed with SIGKILL mid-run: every execution still succeeds, each side effect once per idempotency key', async () => {
-    const env = { ...(await e2eEnv('postgres', 'crash')), INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_EXECUTION_LEASE: '2', INFINITY_QUEUE_POLL: '200', INFINITY_WORKER_CONCURRENCY: '10' };
+    // Small pools: three processes here, and other suites may be connected to PostgreSQL (100 connections).
+    const env = { ...(await e2eEnv('postgres', 'crash')), DATABASE_POOL_SIZE: '4', INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_EXECUTION_LEASE: '2', INFINITY_QUEUE_POLL: '200', INFINITY_WORKER_CONCURRENCY: '10' };
     const api = await startServer(['--role', 'api'], env);
     servers.push(api);
     const h = await signUp(api.url);
