@@ -48,6 +48,28 @@ describe('node SDK', () => {
     expect(defineTrigger({ ...base, type: 'a.trigger' })).toMatchObject({ kind: 'trigger', inputs: [] });
   });
 
+  it('types and checks the input when the node declares an input schema', async () => {
+    const total = defineNode({
+      type: 'acme.total',
+      version: 1,
+      title: 'Total',
+      description: 'Sums line amounts.',
+      category: 'transform',
+      params: z.strictObject({}),
+      input: z.object({ lines: z.array(z.object({ amount: z.number() })) }),
+      outputs: ['main'],
+      execute: async ({ input }) => {
+        expectTypeOf(input).toEqualTypeOf<{ lines: { amount: number }[] }>();
+        return Promise.resolve({ main: input.lines.reduce((a, l) => a + l.amount, 0) });
+      },
+    });
+    expect((await runNode(total, { params: {}, input: { lines: [{ amount: 2 }, { amount: 3 }] } })).result).toEqual({ main: 5 });
+    await expect(runNode(total, { params: {}, input: { lines: [{ amount: 'x' }] } })).rejects.toThrow();
+    expect(describeNode(total).input).toMatchObject({ type: 'object', required: ['lines'] });
+    // Without a schema the input is unknown: a node narrows it itself.
+    expectTypeOf<Parameters<typeof slugify.execute>[0]['input']>().toEqualTypeOf<unknown>();
+  });
+
   it('gives capabilities only when passed; memoryRecords stands in for records', async () => {
     const save = defineNode({
       type: 'acme.save',

@@ -107,10 +107,13 @@ export interface NodeContext {
 /** The emitted ports and what each carries; a port absent from the object is not followed. */
 export type NodeResult<O extends string> = Partial<Record<O, unknown>>;
 
-export interface ExecuteArgs<P extends z.ZodType> {
+export interface ExecuteArgs<P extends z.ZodType, I extends z.ZodType = z.ZodUnknown> {
   params: z.output<P>;
-  /** The data on the first active incoming edge (or the trigger payload for a trigger). */
-  input: unknown;
+  /**
+   * The data on the first active incoming edge (or the trigger payload for a trigger); checked
+   * against and typed by the definition's `input` schema when it has one, else `unknown`.
+   */
+  input: z.output<I>;
   /** The data of every active incoming edge, in edge order (for merge-like nodes). */
   inputs: unknown[];
   ctx: NodeContext;
@@ -125,7 +128,7 @@ export type Category = 'trigger' | 'flow' | 'logic' | 'transform' | 'data' | 'ht
  */
 export type Join = 'all' | 'first';
 
-interface DefinitionBase<P extends z.ZodType, O extends string> {
+interface DefinitionBase<P extends z.ZodType, O extends string, I extends z.ZodType = z.ZodUnknown> {
   type: string;
   version: number;
   title: string;
@@ -135,6 +138,8 @@ interface DefinitionBase<P extends z.ZodType, O extends string> {
   outputs: readonly O[];
   /** Input handle names; default `['main']`. Triggers have none. */
   inputs?: readonly string[];
+  /** Schema of the incoming data: checked before `execute` (NODE_INPUT_INVALID), and its type. */
+  input?: I;
   join?: (params: z.output<P>) => Join;
   /**
    * Engine-driven control flow. `loop`: the engine runs the nodes after the "item" port once per
@@ -145,17 +150,17 @@ interface DefinitionBase<P extends z.ZodType, O extends string> {
    * URL is called.
    */
   control?: 'loop' | 'wait';
-  execute(args: ExecuteArgs<P>): Promise<NodeResult<O>>;
+  execute(args: ExecuteArgs<P, I>): Promise<NodeResult<O>>;
 }
 
-export interface NodeDefinition<P extends z.ZodType = z.ZodType, O extends string = string> extends DefinitionBase<P, O> {
+export interface NodeDefinition<P extends z.ZodType = z.ZodType, O extends string = string, I extends z.ZodType = z.ZodType> extends DefinitionBase<P, O, I> {
   kind: 'node' | 'trigger';
   inputs: readonly string[];
 }
 
 const TYPE_RE = /^[a-z][a-z0-9]*(\.[a-z][a-zA-Z0-9-]*)+$/;
 
-function check<P extends z.ZodType, O extends string>(def: DefinitionBase<P, O>) {
+function check<P extends z.ZodType, O extends string, I extends z.ZodType>(def: DefinitionBase<P, O, I>) {
   if (!TYPE_RE.test(def.type)) throw new Error(`node type "${def.type}" must look like "vendor.name"`);
   if (!Number.isInteger(def.version) || def.version < 1) throw new Error(`node ${def.type}: version must be a positive integer`);
   if (def.outputs.length === 0) throw new Error(`node ${def.type}: declare at least one output port`);
@@ -163,7 +168,7 @@ function check<P extends z.ZodType, O extends string>(def: DefinitionBase<P, O>)
 }
 
 /** A node: takes data on its input handles, emits data on named output ports. */
-export function defineNode<P extends z.ZodType, const O extends string>(def: DefinitionBase<P, O>): NodeDefinition<P, O> {
+export function defineNode<P extends z.ZodType, const O extends string, I extends z.ZodType = z.ZodUnknown>(def: DefinitionBase<P, O, I>): NodeDefinition<P, O, I> {
   check(def);
   return { ...def, kind: 'node', inputs: def.inputs ?? ['main'] };
 }
@@ -172,18 +177,18 @@ export function defineNode<P extends z.ZodType, const O extends string>(def: Def
  * A trigger: the node a run starts at. Its `execute` receives the trigger payload (the webhook
  * request, the schedule tick, the record event, the manual input) as `input` and shapes it.
  */
-export function defineTrigger<P extends z.ZodType, const O extends string>(def: Omit<DefinitionBase<P, O>, 'inputs' | 'join'>): NodeDefinition<P, O> {
+export function defineTrigger<P extends z.ZodType, const O extends string>(def: Omit<DefinitionBase<P, O>, 'inputs' | 'join' | 'input'>): NodeDefinition<P, O, z.ZodUnknown> {
   check(def);
   return { ...def, kind: 'trigger', inputs: [] };
 }
 
 /** The JSON Schema of a node's parameters, as the editor form and agent tools use it. */
-export function paramsJsonSchema<P extends z.ZodType, O extends string>(def: NodeDefinition<P, O>): Record<string, unknown> {
+export function paramsJsonSchema<P extends z.ZodType, O extends string, I extends z.ZodType>(def: NodeDefinition<P, O, I>): Record<string, unknown> {
   return z.toJSONSchema(def.params, { unrepresentable: 'any', io: 'input' });
 }
 
 /** The public description of a node type (`GET /api/v1/node-types`). */
-export function describeNode<P extends z.ZodType, O extends string>(def: NodeDefinition<P, O>) {
+export function describeNode<P extends z.ZodType, O extends string, I extends z.ZodType>(def: NodeDefinition<P, O, I>) {
   return {
     type: def.type,
     version: def.version,
@@ -194,6 +199,7 @@ export function describeNode<P extends z.ZodType, O extends string>(def: NodeDef
     inputs: [...def.inputs],
     outputs: [...def.outputs],
     params: paramsJsonSchema(def),
+    ...(def.input ? { input: z.toJSONSchema(def.input, { unrepresentable: 'any', io: 'input' }) } : {}),
   };
 }
 

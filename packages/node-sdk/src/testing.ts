@@ -25,7 +25,7 @@ export interface LogLine {
 
 const missing = (what: string) => () => Promise.reject(new Error(`${what} is not provided in this test: pass it in runNode({ ctx })`));
 
-export async function runNode<P extends ZodType, O extends string>(def: NodeDefinition<P, O>, opts: RunNodeOptions): Promise<{ result: NodeResult<O>; logs: LogLine[] }> {
+export async function runNode<P extends ZodType, O extends string, I extends ZodType>(def: NodeDefinition<P, O, I>, opts: RunNodeOptions): Promise<{ result: NodeResult<O>; logs: LogLine[] }> {
   const params = (await def.params.parseAsync(opts.params)) as z.output<P>;
   const logs: LogLine[] = [];
   const executionId = randomUUID();
@@ -46,8 +46,9 @@ export async function runNode<P extends ZodType, O extends string>(def: NodeDefi
     now: opts.ctx?.now ?? (() => new Date()),
     log: (level, message, data) => logs.push({ level, message, ...(data ? { data } : {}) }),
   };
-  const input = opts.input ?? null;
-  const result = await def.execute({ params, input, inputs: opts.inputs ?? [input], ctx });
+  const raw = opts.input ?? null;
+  const input = (def.input ? await def.input.parseAsync(raw) : raw) as z.output<I>;
+  const result = await def.execute({ params, input, inputs: opts.inputs ?? [raw], ctx });
   return { result, logs };
 }
 

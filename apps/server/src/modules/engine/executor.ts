@@ -218,7 +218,13 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
           now,
           expression: (source: string) => evaluate(source, scope),
         };
-        let ports = await abortable(def.execute({ params, input: step.input, inputs: step.inputs, ctx }), nodeSignal);
+        let input: unknown = step.input;
+        if (def.input) {
+          const checked = await def.input.safeParseAsync(step.input);
+          if (!checked.success) throw new NodeError(`Invalid input: ${checked.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`, 'NODE_INPUT_INVALID', checked.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })), false);
+          input = checked.data;
+        }
+        let ports = await abortable(def.execute({ params, input, inputs: step.inputs, ctx }), nodeSignal);
         if (def.control === 'loop') ports = await runLoop(env, g, node.id, ports[LOOP_ITEM_PORT], params, scope.$node, log);
         if (def.control === 'wait') {
           const w = ports.main as { resumeAt: string; webhook: boolean };
