@@ -94,7 +94,7 @@ export const setActive = (db: Db, orgId: string, id: string, active: boolean) =>
 export const setPublish = (db: Db, orgId: string, id: string, publish: PublishSettings | null) =>
   db.updateTable('flows').set({ slug: publish?.slug ?? null, publish: publish ? JSON.stringify(publish) : null, updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).returning(cols).executeTakeFirst();
 
-export const deleteFlow = (db: Db, orgId: string, id: string) => db.deleteFrom('flows').where('org_id', '=', orgId).where('id', '=', id).returning('id').executeTakeFirst();
+export const deleteFlow = (db: Db, orgId: string, id: string) => db.deleteFrom('flows').where('org_id', '=', orgId).where('id', '=', id).returning(['id', 'active']).executeTakeFirst();
 
 export const listVersions = (db: Db, flowId: string, limit: number, offset: number) =>
   db.selectFrom('flow_versions').select(['version', 'name', 'created_by', 'created_at']).where('flow_id', '=', flowId).orderBy('version', 'desc').limit(limit).offset(offset).execute();

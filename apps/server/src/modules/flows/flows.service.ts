@@ -119,17 +119,19 @@ export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, c
     if (graphChanged) await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UPDATE', target: { type: 'flow', id }, ip, details: { version: r.version } });
     return r;
   });
-  await ctx.onTriggersChanged();
+  // Only active flows have triggers: editing an inactive one changes nothing to reload.
+  if (cur.active || row.active) await ctx.onTriggersChanged();
   return toFlow(row);
 }
 
 export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string, ip: string) {
-  await inTransaction(ctx.db, async ({ trx }) => {
+  const wasActive = await inTransaction(ctx.db, async ({ trx }) => {
     const r = await repo.deleteFlow(trx, actor.orgId, id);
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_DELETE', target: { type: 'flow', id }, ip });
+    return r.active;
   });
-  await ctx.onTriggersChanged();
+  if (wasActive) await ctx.onTriggersChanged();
 }
 
 export async function listVersions(ctx: FlowsContext, actor: OrgActor, id: string, limit: number, offset: number) {
