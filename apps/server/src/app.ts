@@ -31,8 +31,7 @@ import { JsSandbox } from './platform/sandbox/js-sandbox.js';
 import type { FlowActor } from './modules/access/index.js';
 import { type Capabilities, type ExecutionPlan } from './modules/engine/index.js';
 import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
-import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, findFlowById, flowRoutes, hookRoutes, runForAnswer } from './modules/flows/index.js';
-import { newId } from './platform/ids.js';
+import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRoutes, hookRoutes, subflowRunner } from './modules/flows/index.js';
 import { resumeToken } from './modules/flows/index.js';
 import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret } from './modules/vault/index.js';
@@ -109,27 +108,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     config.database.kind === 'postgres' ? await postgresNotifier(config.database.url, db.pool, (err) => logger.warn({ err }, 'notification connection')) : localNotifier();
   // Sub-flows run through the flows service, which is built after the runner: reached through this holder.
   const flowsRef: { current?: FlowsContext } = {};
-  const depth = new Map<string, number>();
+  const runSubflow = subflowRunner(() => flowsRef.current!);
   const capabilities = (plan: ExecutionPlan): Capabilities => ({
     ...flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound }),
-    flows: {
-      run: async (flowId, input) => {
-        const level = (depth.get(plan.id) ?? 0) + 1;
-        if (level > 10) throw new NodeError('Sub-flows nest more than 10 deep (a flow calling itself?).', 'SUBFLOW_TOO_DEEP', undefined, false);
-        const flow = await findFlowById(db.kysely as Kysely<FlowTables>, flowId);
-        if (!flow || flow.org_id !== plan.orgId) throw new NodeError('No flow with this id in this organization.', 'SUBFLOW_NOT_FOUND', undefined, false);
-        const startNode = flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual');
-        const childId = newId();
-        depth.set(childId, level);
-        try {
-          const f = await runForAnswer(flowsRef.current!, flow, { input, trigger: 'subflow', startNode: startNode?.id ?? null, id: childId, parentId: plan.id });
-          if (!f || f.status !== 'succeeded') throw new NodeError(`The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), 'SUBFLOW_FAILED', { executionId: f?.id ?? childId, error: f?.error ?? null }, false);
-          return { executionId: f.id, output: f.output };
-        } finally {
-          depth.delete(childId);
-        }
-      },
-    },
+    flows: { run: (flowId, input) => runSubflow({ executionId: plan.id, orgId: plan.orgId }, flowId, input) },
   });
   const runner = new ExecutionRunner({
     db: db.kysely,

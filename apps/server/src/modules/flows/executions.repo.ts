@@ -71,13 +71,6 @@ export interface NewExecution {
   leaseMs: number;
 }
 
-export async function insertExecution(db: Db, e: NewExecution): Promise<void> {
-  const running = e.owner !== undefined;
-  await sql`insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, store_data, use_pins, parent_id, lease_owner, lease_until, claims, started_at)
-    values (${e.id}, ${e.orgId}, ${e.flowId}, ${e.flowVersion}, ${running ? 'running' : 'queued'}, ${e.trigger}, ${e.startNode}, ${json(e.input)}::jsonb, ${e.storeData}, ${e.usePins}, ${e.parentId ?? null},
-      ${e.owner ?? null}, ${running ? sql`now() + ${`${e.leaseMs} milliseconds`}::interval` : null}, ${running ? 1 : 0}, ${running ? sql`now()` : null})`.execute(db);
-}
-
 /** Claims up to `limit` runnable executions for `owner`: queued and due, or running with an expired lease. */
 export async function claim(db: Db, owner: string, limit: number, leaseMs: number): Promise<string[]> {
   const r = await sql<{ id: string }>`

@@ -26,18 +26,8 @@ export interface FlowsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
-export interface FlowVersionsTable {
-  flow_id: string;
-  version: number;
-  org_id: string;
-  name: string;
-  description: string;
-  nodes: Json<FlowNode[]>;
-  edges: Json<FlowEdge[]>;
-  settings: Json<FlowSettings>;
-  created_by: string | null;
-  created_at: ColumnType<Date, never, never>;
-}
+/** A saved version: the graph columns of a flow as they were. */
+export type FlowVersionsTable = Pick<FlowsTable, 'version' | 'org_id' | 'name' | 'description' | 'nodes' | 'edges' | 'settings' | 'created_by' | 'created_at'> & { flow_id: string };
 
 export interface FlowTables {
   flows: FlowsTable;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { NodeError } from '@infinity/node-sdk';
 import { z } from 'zod';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
@@ -165,9 +166,30 @@ export interface RunRequest {
 }
 
 /** Starts an execution of the flow's current version; with `wait`, resolves once it has finished. */
+/** The execution a run request starts (not yet written). */
+function newExecution(flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: Omit<RunRequest, 'wait'> & { id?: string; parentId?: string }) {
+  return {
+    id: req.id ?? newId(),
+    orgId: flow.org_id,
+    flowId: flow.id,
+    flowVersion: flow.version,
+    trigger: req.trigger,
+    startNode: req.startNode,
+    input: req.input ?? null,
+    storeData: req.storeData ?? true,
+    usePins: req.usePins ?? false,
+    parentId: req.parentId ?? null,
+  };
+}
+
+/** Where a flow called with an input starts: its input node, else its manual trigger. */
+export function inputNodeOf(flow: Pick<repo.FlowRow, 'nodes'>): string | null {
+  return (flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual'))?.id ?? null;
+}
+
 export async function runFlow(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: RunRequest) {
-  const id = newId();
-  const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false };
+  const e = newExecution(flow, req);
+  const id = e.id;
   if (req.wait && ctx.inline) {
     const result = await ctx.runner.start(e, true);
     const row = await exec.findExecution(ctx.db, id);
@@ -193,8 +215,8 @@ export interface Finished {
  * back); a queued run is waited for and read from the database.
  */
 export async function runForAnswer(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: Omit<RunRequest, 'wait'> & { id?: string; parentId?: string }): Promise<Finished | undefined> {
-  const id = req.id ?? newId();
-  const e = { id, orgId: flow.org_id, flowId: flow.id, flowVersion: flow.version, trigger: req.trigger, startNode: req.startNode, input: req.input ?? null, storeData: req.storeData ?? true, usePins: req.usePins ?? false, parentId: req.parentId ?? null };
+  const e = newExecution(flow, req);
+  const id = e.id;
   if (ctx.inline) {
     const result = await ctx.runner.start(e, true);
     if (result && (result.status === 'succeeded' || result.status === 'failed' || result.status === 'waiting')) return { id, status: result.status, output: result.output, error: result.error, response: result.response ?? null };
@@ -322,10 +344,10 @@ export async function rerunExecution(ctx: FlowsContext, actor: OrgActor, id: str
     const again = descendants(g, fromNodeId);
     keep = (await exec.nodeRuns(ctx.db, id)).map((r) => r.node_id).filter((n) => !again.has(n));
   }
-  const e = { id: newExecId, orgId: actor.orgId, flowId: old.flow_id, flowVersion: old.flow_version, trigger: 'rerun', startNode: old.start_node, input: old.input, storeData: true, usePins: true, parentId: old.id };
-  // Queued first (not claimable until the copied runs are in), so the runner resumes after them.
+  const e = newExecution({ id: old.flow_id, org_id: actor.orgId, version: old.flow_version }, { id: newExecId, trigger: 'rerun', startNode: old.start_node, input: old.input, usePins: true, parentId: old.id });
+  // Queued in the same transaction as the copied runs, so the runner resumes after them.
   await inTransaction(ctx.db, async ({ trx }) => {
-    await exec.insertExecution(trx, { ...e, leaseMs: 0 });
+    await exec.insertExecutions(trx, [{ ...e, leaseMs: 0 }]);
     await exec.copyNodeRuns(trx, id, newExecId, keep);
   });
   await ctx.runner.kick();
@@ -340,4 +362,27 @@ export async function resumeExecution(ctx: FlowsContext, id: string, token: stri
   if (!r) throw flowErrors.EXECUTION_NOT_WAITING();
   await ctx.runner.kick();
   return { executionId: id };
+}
+
+/**
+ * A sub-flow call from a running execution: another flow of the same organization, run in place
+ * (its parent recorded), its output returned. Nesting is limited, so a flow calling itself stops.
+ */
+export function subflowRunner(ctx: () => FlowsContext, maxDepth = 10) {
+  const depth = new Map<string, number>();
+  return async (parent: { executionId: string; orgId: string }, flowId: string, input: unknown) => {
+    const level = (depth.get(parent.executionId) ?? 0) + 1;
+    if (level > maxDepth) throw new NodeError(`Sub-flows nest more than ${maxDepth} deep (a flow calling itself?).`, 'SUBFLOW_TOO_DEEP', undefined, false);
+    const flow = await repo.findFlowById(ctx().db, flowId);
+    if (!flow || flow.org_id !== parent.orgId) throw new NodeError('No flow with this id in this organization.', 'SUBFLOW_NOT_FOUND', undefined, false);
+    const childId = newId();
+    depth.set(childId, level);
+    try {
+      const f = await runForAnswer(ctx(), flow, { input, trigger: 'subflow', startNode: inputNodeOf(flow), id: childId, parentId: parent.executionId });
+      if (!f || f.status !== 'succeeded') throw new NodeError(`The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), 'SUBFLOW_FAILED', { executionId: f?.id ?? childId, error: f?.error ?? null }, false);
+      return { executionId: f.id, output: f.output };
+    } finally {
+      depth.delete(childId);
+    }
+  };
 }

@@ -1,7 +1,7 @@
 import { type Actor, type FlowActor, isOrgActor } from '../access/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
-import { type Finished, type FlowsContext, runFlow, runForAnswer } from './flows.service.js';
+import { type Finished, type FlowsContext, inputNodeOf, runFlow, runForAnswer } from './flows.service.js';
 import { type SignatureStyle, verifySignature } from './webhook-auth.js';
 
 /** Webhook triggers and published flows: how outside callers start executions. */
@@ -85,7 +85,6 @@ export async function runPublished(ctx: FlowsContext, slug: string, body: unknow
   if (flow.publish.access === 'apiKey' && !(actor && isOrgActor(actor) && actor.orgId === flow.org_id)) {
     throw flowErrors.WEBHOOK_UNAUTHORIZED('This flow is published for API keys of its organization only.');
   }
-  const startNode = flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual');
-  const answer = answerOf(await runForAnswer(ctx, flow, { input: body ?? null, trigger: 'published', startNode: startNode?.id ?? null, storeData: flow.publish.storeConsumerData }));
+  const answer = answerOf(await runForAnswer(ctx, flow, { input: body ?? null, trigger: 'published', startNode: inputNodeOf(flow), storeData: flow.publish.storeConsumerData }));
   return answer.status === 202 ? answer : { ...answer, body: { data: answer.body } };
 }

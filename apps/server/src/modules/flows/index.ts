@@ -5,7 +5,6 @@ export { TriggerHub } from './triggers.js';
 export type { FlowsContext } from './flows.service.js';
 export type { FlowTables } from './flows.repo.js';
 export { flowErrors } from './flows.errors.js';
-export { runForAnswer } from './flows.service.js';
-export { findFlowById } from './flows.repo.js';
+export { subflowRunner } from './flows.service.js';
 export { resumeToken } from './webhook-auth.js';
 export { pruneExecutions } from './executions.repo.js';
