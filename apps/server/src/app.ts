@@ -35,6 +35,8 @@ import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRo
 import { resumeToken } from './modules/flows/index.js';
 import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret } from './modules/vault/index.js';
+import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts } from './modules/ai/index.js';
+import { searchRecords } from './modules/records/index.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
@@ -59,6 +61,8 @@ export interface BuiltApp {
   /** Domain events, published after commit (record.created, …). */
   events: EventBus;
   runner: ExecutionRunner;
+  /** Embeds records of models with embeddings enabled (roles all and worker). */
+  embeddings: EmbeddingWorker;
   nodes: NodeRegistry;
   /** Marks the app as draining (readiness fails) before in-flight requests finish. */
   drain(): void;
@@ -95,13 +99,20 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const vault = createVaultContext(db.kysely, keyring);
   const events = new EventBus((err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'));
   const schemaDb = db.kysely as Kysely<SchemaTables>;
-  const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb) };
+  const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb), vector: db.info.vector };
 
   registerAccessGuard(app, createAuthenticator(identity), deps.instanceToken);
 
-  const records: RecordsContext = { db: db.kysely, cache: schema.cache, events };
-  const actionsCtx: ActionsContext = { db: db.kysely as Kysely<ActionTables>, records };
   const outbound = new OutboundHttp({ allow: config.httpAllow });
+  const ai: AiContext = { db: db.kysely as Kysely<AiTables>, vault, fetch: outbound.fetch, monthlyTokenLimit: config.ai.monthlyTokenLimit };
+  const records: RecordsContext = {
+    db: db.kysely,
+    cache: schema.cache,
+    events,
+    vector: db.info.vector,
+    embedQuery: async (actor, model, text) => (await embedTexts(ai, actor, model.embedding!, [text], `search ${model.name}`))[0]!,
+  };
+  const actionsCtx: ActionsContext = { db: db.kysely as Kysely<ActionTables>, records };
   const sandbox = new JsSandbox({ workers: 2, maxInputBytes: 5 * 1024 * 1024, maxOutputBytes: 5 * 1024 * 1024, workerHeapMb: 128 });
   const nodes = new NodeRegistry(builtinNodes({ sandbox }));
   const notifier: Notifier =
@@ -110,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const flowsRef: { current?: FlowsContext } = {};
   const runSubflow = subflowRunner(() => flowsRef.current!);
   const capabilities = (plan: ExecutionPlan): Capabilities => ({
-    ...flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound }),
+    ...flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound, ai }),
     flows: { run: (flowId, input) => runSubflow({ executionId: plan.id, orgId: plan.orgId }, flowId, input) },
   });
   const runner = new ExecutionRunner({
@@ -142,6 +153,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   hub.current = triggers;
   await triggers.start();
   if (deps.worker !== false) runner.startWorker();
+  const embeddings = new EmbeddingWorker({ db: db.kysely, ai, notifier, events, cache: schema.cache, logger, vector: db.info.vector, batch: config.ai.embeddingBatch, pollMs: Math.max(1000, config.engine.pollMs), work: deps.worker !== false });
+  embeddings.start();
 
   let draining = false;
   await app.register(systemRoutes({ db: db.kysely, info: db.info, draining: () => draining }));
@@ -156,6 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(recordRoutes(records, { importLimit: config.importLimit }));
     await app.register(actionRoutes(actionsCtx));
     await app.register(flowRoutes(flows));
+    await app.register(aiRoutes(ai, { db: db.kysely, cache: schema.cache }));
     await app.register(hookRoutes(flows, { perMinute: config.engine.publicPerMinute, bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
   }
 
@@ -170,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     vault,
     events,
     runner,
+    embeddings,
     nodes,
     drain: () => {
       draining = true;
@@ -177,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     close: async () => {
       clearInterval(timer);
       await triggers.close();
+      await embeddings.stop();
       await app.close();
       await runner.stop(config.shutdownGrace * 1000);
       await notifier.close();
@@ -188,7 +204,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 }
 
 /** What a flow's nodes may use, acting as the flow (editor role) in its organization. */
-function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp }): Omit<Capabilities, 'flows'> {
+function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp; ai: AiContext }): Omit<Capabilities, 'flows'> {
+  const source = `flow ${actor.flowId}`;
   return {
     records: {
       query: async (model, q = {}) => (await withRecordOps(d.records, actor, (ops) => ops.query(model, { ...(q.filter ? { filter: q.filter } : {}), ...(q.sort ? { sort: q.sort } : {}), ...(q.limit ? { limit: q.limit } : {}) }))).items,
@@ -198,6 +215,15 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
       delete: async (model, id) => {
         await withRecordOps(d.records, actor, (ops) => ops.remove(model, id));
       },
+      search: async (model, q) => (await searchRecords(d.records, actor, model, { k: 10, mode: 'vector', ...q })).data,
+    },
+    ai: {
+      chat: async (call) => {
+        const r = await chat(d.ai, actor, { ...call, source });
+        return { text: r.text, ...(r.object === undefined ? {} : { object: r.object }), provider: r.provider, model: r.model, finishReason: r.finishReason, usage: r.usage, latencyMs: r.latencyMs };
+      },
+      embed: (call) => embedTexts(d.ai, actor, { provider: call.provider, model: call.model ?? (call.provider === 'local' ? 'local-lexical' : 'text-embedding-ada-002'), dimensions: call.dimensions ?? 1536, secretId: call.secretId }, call.texts, source),
+      agent: () => Promise.reject(new NodeError('Agents are not available on this server yet.', 'AGENT_UNAVAILABLE', undefined, false)),
     },
     actions: {
       run: async (id, params) => {

@@ -96,6 +96,8 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'GET /api/v1/data/:model/export': () => ({ url: '/api/v1/data/a_things/export?format=csv' }),
   'POST /api/v1/data/:model/import': () => ({ url: '/api/v1/data/a_things/import', body: [{ title: 'injected' }] }),
   'POST /api/v1/data/:model/bulk': () => ({ url: '/api/v1/data/a_things/bulk', body: { op: 'create', items: [{ title: 'injected' }] } }),
+  'POST /api/v1/data/:model/search': () => ({ url: '/api/v1/data/a_things/search', body: { query: 'private', mode: 'keyword' } }),
+  'GET /api/v1/models/:name/embeddings': () => ({ url: '/api/v1/models/a_things/embeddings' }),
   'GET /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}` }),
   'PUT /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}`, body: { title: 'overwritten' } }),
   'PATCH /api/v1/data/:model/:id': (w) => ({ url: `/api/v1/data/a_things/${w.ids.recordA}`, body: { title: 'overwritten' } }),
@@ -121,7 +123,7 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
+const lists = ['/api/v1/usage', '/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 

@@ -27,6 +27,76 @@ export interface RecordsCapability {
   create(model: string, values: Record<string, unknown>): Promise<RecordData>;
   update(model: string, id: string, values: Record<string, unknown>): Promise<RecordData>;
   delete(model: string, id: string): Promise<void>;
+  /**
+   * Similarity search over a model with embeddings (or full-text with mode "keyword"): the k
+   * nearest records with their `score`, the filter applied in the same query.
+   */
+  search(model: string, query: SearchQuery): Promise<(RecordData & { score: number })[]>;
+}
+
+export interface SearchQuery {
+  query?: string;
+  vector?: number[];
+  k?: number;
+  threshold?: number;
+  filter?: RecordFilter;
+  mode?: 'vector' | 'keyword' | 'hybrid';
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatCall {
+  /** A vault secret of provider openai, anthropic, google or openai-compatible; decrypted only for the call. */
+  secretId: string;
+  model: string;
+  system?: string;
+  prompt?: string;
+  messages?: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  /** A JSON Schema: the answer is also parsed and validated as this object (`object`). */
+  schema?: Record<string, unknown>;
+  /** Receives the text as it streams. */
+  onDelta?: (text: string) => void;
+  /** Pass the node's ctx.signal: a timeout or cancel stops the call. */
+  signal?: AbortSignal;
+}
+
+export interface ChatAnswer {
+  text: string;
+  object?: unknown;
+  provider: string;
+  model: string;
+  finishReason: string;
+  usage: { inputTokens: number; outputTokens: number };
+  latencyMs: number;
+}
+
+export interface EmbedCall {
+  texts: string[];
+  provider: 'openai' | 'openai-compatible' | 'local';
+  model?: string;
+  dimensions?: number;
+  secretId?: string;
+}
+
+export interface AgentAnswer {
+  conversationId: string;
+  text: string;
+  toolCalls: { name: string; input: unknown; output: unknown }[];
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+export interface AiCapability {
+  /** One model call through the organization's key; counted against its monthly token limit. */
+  chat(call: ChatCall): Promise<ChatAnswer>;
+  /** Embeds texts; vectors come back normalized, in order. */
+  embed(call: EmbedCall): Promise<number[][]>;
+  /** Sends a message to an agent of this organization (a new conversation unless one is given). */
+  agent(agentId: string, message: string, conversationId?: string): Promise<AgentAnswer>;
 }
 
 export interface ActionsCapability {
@@ -93,6 +163,7 @@ export interface NodeContext {
   secrets: SecretsCapability;
   http: HttpCapability;
   flows: FlowsCapability;
+  ai: AiCapability;
   log(level: LogLevel, message: string, data?: Record<string, unknown>): void;
   /**
    * Evaluates a JSONata expression over this node's scope (`$input`, `$node`, `$execution`),

@@ -36,7 +36,8 @@ export async function runNode<P extends ZodType, O extends string, I extends Zod
     nodeName: def.title,
     attempt,
     idempotencyKey: `${executionId}:node:${attempt}`,
-    records: opts.ctx?.records ?? { query: missing('records'), get: missing('records'), create: missing('records'), update: missing('records'), delete: missing('records') },
+    records: opts.ctx?.records ?? { query: missing('records'), get: missing('records'), create: missing('records'), update: missing('records'), delete: missing('records'), search: missing('records') },
+    ai: opts.ctx?.ai ?? { chat: missing('ai'), embed: missing('ai'), agent: missing('ai') },
     actions: opts.ctx?.actions ?? { run: missing('actions') },
     secrets: opts.ctx?.secrets ?? { reveal: missing('secrets') },
     http: opts.ctx?.http ?? { request: missing('http') },
@@ -52,7 +53,12 @@ export async function runNode<P extends ZodType, O extends string, I extends Zod
   return { result, logs };
 }
 
-/** An in-memory records capability for node tests (equality filters only). */
+const words = (v: string | undefined) => new Set((v ?? '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+
+/**
+ * An in-memory records capability for node tests: equality filters only, and a search that
+ * scores records by the share of query words they contain (a stand-in for similarity).
+ */
 export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsCapability & { tables: Record<string, RecordData[]> } {
   const tables: Record<string, RecordData[]> = structuredClone(seed);
   const rows = (model: string) => (tables[model] ??= []);
@@ -79,6 +85,15 @@ export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsC
     delete: async (model, id) => {
       tables[model] = rows(model).filter((r) => r.id !== id);
       return Promise.resolve();
+    },
+    search: async (model, q) => {
+      const want = words(q.query);
+      const scored = rows(model).map((r) => {
+        const have = words(Object.values(r).filter((x) => typeof x === 'string').join(' '));
+        const score = want.size ? [...want].filter((w) => have.has(w)).length / want.size : 0;
+        return { ...r, score };
+      });
+      return Promise.resolve(scored.filter((r) => r.score > (q.threshold ?? 0)).sort((a, b) => b.score - a.score).slice(0, q.k ?? 10));
     },
   };
 }

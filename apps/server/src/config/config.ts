@@ -59,6 +59,8 @@ export const envSchema = z.object({
   INFINITY_EXECUTION_RETENTION_DAYS: int(1, 3650).default(30).describe('Finished executions older than this are pruned (a flow’s retentionDays setting wins).'),
   INFINITY_PUBLIC_RATE_LIMIT: int(1, 1_000_000).default(100).describe('Requests per minute per client address on public flow endpoints (webhooks, published flows, resume URLs).'),
   INFINITY_NODE_OUTPUT_CAP: int(1024, 64 * 1024 * 1024).default(256 * 1024).describe('Largest node input/output stored per node run, bytes of JSON; larger ones are truncated with a marker.'),
+  INFINITY_MONTHLY_TOKEN_LIMIT: int(0, Number.MAX_SAFE_INTEGER).default(0).describe('LLM and embedding tokens each organization may use per calendar month (UTC); 0 = no limit. Checked before every model call.'),
+  INFINITY_EMBEDDING_BATCH: int(1, 2048).default(64).describe('Records embedded per provider call by the embedding worker.'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -95,6 +97,7 @@ export interface Config {
   shutdownGrace: number;
   httpAllow: string[];
   engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number; publicPerMinute: number };
+  ai: { monthlyTokenLimit: number; embeddingBatch: number };
   cli: { apiKey: string | undefined; url: string };
 }
 
@@ -181,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       outputCap: e.INFINITY_NODE_OUTPUT_CAP,
       publicPerMinute: e.INFINITY_PUBLIC_RATE_LIMIT,
     },
+    ai: { monthlyTokenLimit: e.INFINITY_MONTHLY_TOKEN_LIMIT, embeddingBatch: e.INFINITY_EMBEDDING_BATCH },
     cli: { apiKey: e.INFINITY_API_KEY, url: (e.INFINITY_URL ?? publicUrl).replace(/\/+$/, '') },
   };
 }

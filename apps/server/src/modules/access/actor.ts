@@ -34,6 +34,17 @@ export interface FlowActor {
   role: Role;
 }
 
+/**
+ * Background work of the server inside one organization (the embedding worker calling the
+ * model's provider with the organization's secret). Holds the editor role.
+ */
+export interface ServiceActor {
+  kind: 'service';
+  service: string;
+  orgId: string;
+  role: Role;
+}
+
 /** The CLI and background work acting for the instance. */
 export interface SystemActor {
   kind: 'system';
@@ -41,10 +52,10 @@ export interface SystemActor {
   role: null;
 }
 
-export type Actor = UserActor | ApiKeyActor | FlowActor | SystemActor;
+export type Actor = UserActor | ApiKeyActor | FlowActor | ServiceActor | SystemActor;
 
 /** An actor that is inside an organization with a role. */
-export type OrgActor = (UserActor & { orgId: string; role: Role }) | ApiKeyActor | FlowActor;
+export type OrgActor = (UserActor & { orgId: string; role: Role }) | ApiKeyActor | FlowActor | ServiceActor;
 
 export function isOrgActor(a: Actor): a is OrgActor {
   return a.kind !== 'system' && a.orgId !== null && a.role !== null;
@@ -61,6 +72,8 @@ export function actorLabel(a: Actor): { type: string; id: string | null } {
       return { type: 'api_key', id: a.apiKeyId };
     case 'flow':
       return { type: 'flow', id: a.flowId };
+    case 'service':
+      return { type: 'service', id: a.service };
     case 'system':
       return { type: 'system', id: null };
     default: {

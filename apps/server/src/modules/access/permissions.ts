@@ -30,6 +30,10 @@ export const PERMISSIONS = {
   'flows:publish': 'editor',
   'executions:read': 'viewer',
   'executions:manage': 'editor',
+  'usage:read': 'viewer',
+  'agents:read': 'viewer',
+  'agents:write': 'editor',
+  'agents:chat': 'viewer',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -60,7 +60,7 @@ export interface WaitState {
   webhook: boolean;
 }
 
-export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http' | 'flows'>;
+export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http' | 'flows' | 'ai'>;
 
 export interface ExecutorDeps {
   capabilities: (plan: ExecutionPlan) => Capabilities;
@@ -82,7 +82,10 @@ export interface ExecutionResult {
 
 function toError(err: unknown): { code: string; message: string; details?: unknown; retryable: boolean } {
   if (err instanceof NodeError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: err.retryable };
-  if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: err.status >= 500 || err.status === 429 };
+  if (err instanceof AppError) {
+    const said = (err.details as { retryable?: unknown } | undefined)?.retryable;
+    return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: typeof said === 'boolean' ? said : err.status >= 500 || err.status === 429 };
+  }
   if (err instanceof ZodError) return { code: 'NODE_PARAMS_INVALID', message: `Invalid parameters: ${err.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`, details: err.issues.map((i) => ({ field: i.path.join('.'), message: i.message })), retryable: false };
   if (err instanceof Error && err.name === 'AbortError') return { code: 'NODE_ABORTED', message: 'The node was aborted.', retryable: false };
   return { code: 'NODE_FAILED', message: err instanceof Error ? err.message : String(err), retryable: true };

@@ -168,7 +168,7 @@ export interface MeView {
 }
 
 export async function me(ctx: IdentityContext, actor: Actor, apiKey?: { id: string; name: string; prefix: string }): Promise<MeView> {
-  if (actor.kind === 'system' || actor.kind === 'flow') throw new Error(`the ${actor.kind} actor has no /me`);
+  if (actor.kind === 'system' || actor.kind === 'flow' || actor.kind === 'service') throw new Error(`the ${actor.kind} actor has no /me`);
   const { orgId } = actor;
   type OrgRow = Awaited<ReturnType<typeof repo.findOrg>>;
   type UserRow = Awaited<ReturnType<typeof repo.findUser>>;

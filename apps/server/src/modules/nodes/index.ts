@@ -1,5 +1,6 @@
 import { type NodeDefinition, describeNode } from '@infinity/node-sdk';
 import type { JsSandbox } from '../../platform/sandbox/js-sandbox.js';
+import { aiNodes } from './ai.nodes.js';
 import { createCodeNode } from './code.node.js';
 import { coreNodes } from './core.nodes.js';
 import { dataNodes } from './data.nodes.js';
@@ -30,6 +31,6 @@ export class NodeRegistry {
 
 /** The built-in nodes; those that need a shared service (the code sandbox) get it here. */
 export function builtinNodes(deps: { sandbox: JsSandbox }): NodeDefinition[] {
-  return [...triggerNodes, ...coreNodes, createCodeNode(deps.sandbox), httpNode, ...dataNodes] as NodeDefinition[];
+  return [...triggerNodes, ...coreNodes, createCodeNode(deps.sandbox), httpNode, ...dataNodes, ...aiNodes] as NodeDefinition[];
 }
-export { triggerNodes, coreNodes, dataNodes, httpNode };
+export { triggerNodes, coreNodes, dataNodes, httpNode, aiNodes };

@@ -8,6 +8,7 @@ import { listQuerystring, parseListQuery } from './list-query.js';
 import * as records from './records.service.js';
 import { exportRecords, importRecords } from './exchange.js';
 import { recordErrors } from './records.errors.js';
+import { searchBodySchema, searchRecords } from './search.js';
 
 const recordSchema = z.record(z.string(), z.unknown()).describe('id, createdAt, updatedAt, createdBy, updatedBy and the model’s fields by name');
 // Record bodies are built field by field from the model definition (toRecord).
@@ -160,6 +161,21 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
         response: { 200: z.object({ data: z.object({ op: z.string(), count: z.number() }) }) },
       },
       handler: async (request) => ({ data: await records.bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key) }),
+    });
+    app.post('/api/v1/data/:model/search', {
+      config: { access: { permission: 'records:read' } },
+      schema: {
+        tags: ['records'],
+        summary: 'Similarity search: top k records by cosine similarity (vector), full-text rank (keyword) or both fused (hybrid), with a records filter',
+        params: modelParams,
+        body: searchBodySchema,
+        response: { 200: z.object({ data: z.array(recordSchema), meta: z.object({ k: z.number(), mode: z.string(), count: z.number(), exact: z.boolean() }) }) },
+      },
+      ...plainJson,
+      handler: async (request) => {
+        const r = await searchRecords(ctx, orgActorOf(request), request.params.model, request.body);
+        return { data: r.data, meta: { k: request.body.k, mode: request.body.mode, count: r.data.length, exact: r.exact } };
+      },
     });
   };
 }

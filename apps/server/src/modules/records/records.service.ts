@@ -14,6 +14,10 @@ export interface RecordsContext {
   db: Kysely<object>;
   cache: ModelCache;
   events: EventBus;
+  /** pgvector is installed (vector columns, HNSW); otherwise embeddings are real[] scanned exactly. */
+  vector?: boolean;
+  /** Embeds a search text with the model's embedding settings (wired to the AI module). */
+  embedQuery?: (actor: OrgActor, model: ModelDef, text: string) => Promise<number[]>;
 }
 
 /** record.created | record.updated | record.deleted, published after commit (never for a rollback). */
@@ -80,9 +84,28 @@ function param(f: FieldDef, v: unknown): unknown {
 }
 
 const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
+const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * The columns a record is read from: system columns and fields, never the embedding columns (a
+ * 1,536-dimension vector per row is not what a list pays for). Built once per model definition.
+ */
+const columnLists = new WeakMap<ModelDef, Map<string, string>>();
+function columnsText(model: ModelDef, alias = ''): string {
+  let byAlias = columnLists.get(model);
+  if (!byAlias) columnLists.set(model, (byAlias = new Map<string, string>()));
+  let text = byAlias.get(alias);
+  if (text === undefined) {
+    const p = alias ? `${alias}.` : '';
+    text = ['id', 'created_at', 'updated_at', 'created_by', 'updated_by', ...model.fields.map((f) => f.name)].map((c) => p + quoteId(c)).join(', ');
+    byAlias.set(alias, text);
+  }
+  return text;
+}
+export const columnsOf = (model: ModelDef, alias?: string) => sql.raw(columnsText(model, alias));
 
 /** Maps constraint errors to answers that name the field or relation; anything else is rethrown. */
-function explain(model: ModelDef, models: OrgModels, err: unknown, index?: number): never {
+export function explain(model: ModelDef, models: OrgModels, err: unknown, index?: number): never {
   const e = err as { code?: string; detail?: string; table?: string; constraint?: string };
   const at = index === undefined ? {} : { index };
   switch (pgErrorCode(err)) {
@@ -114,7 +137,7 @@ function explain(model: ModelDef, models: OrgModels, err: unknown, index?: numbe
   }
 }
 
-function whereFor(model: ModelDef, models: OrgModels, q: Pick<ListQuery, 'filter' | 'q'>): RawBuilder<boolean> {
+export function whereFor(model: ModelDef, models: OrgModels, q: Pick<ListQuery, 'filter' | 'q'>): RawBuilder<boolean> {
   const parts: RawBuilder<boolean>[] = [];
   if (q.filter) parts.push(compileFilter({ model, models }, 't', q.filter));
   if (q.q) {
@@ -148,7 +171,7 @@ export async function listRecords(ctx: RecordsContext, actor: OrgActor, name: st
   const keyset = q.cursor ? afterCursor(model, 't', q.sort, q.cursor.values) : sql<boolean>`true`;
   const order = sql.join(q.sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
   const rows = await sql<Record<string, unknown>>`
-    select t.* from ${table(models, name)} t where ${where} and ${keyset}
+    select ${columnsOf(model, 't')} from ${table(models, name)} t where ${where} and ${keyset}
     order by ${order} limit ${q.limit + 1} offset ${q.offset}`
     .execute(ctx.db)
     .catch((err: unknown) => explain(model, models, err));
@@ -172,7 +195,7 @@ async function expand(ctx: RecordsContext, models: OrgModels, model: ModelDef, r
     if (fwd?.type === 'relation') {
       const target = models.byName.get(fwd.target)!;
       const ids = [...new Set(rows.map((r) => r[name]).filter((v): v is string => typeof v === 'string'))];
-      const found = ids.length ? (await sql<Record<string, unknown>>`select * from ${table(models, target.name)} where id = any(${sql.val(ids)}::uuid[])`.execute(ctx.db)).rows : [];
+      const found = ids.length ? (await sql<Record<string, unknown>>`select ${columnsOf(target)} from ${table(models, target.name)} where id = any(${sql.val(ids)}::uuid[])`.execute(ctx.db)).rows : [];
       const byId = new Map(found.map((r) => [r.id as string, toRecord(target, r)]));
       out.forEach((rec, i) => {
         const id = rows[i]![name];
@@ -188,7 +211,7 @@ async function expand(ctx: RecordsContext, models: OrgModels, model: ModelDef, r
       ? (
           await sql<Record<string, unknown>>`
             select * from (
-              select c.*, row_number() over (partition by ${sql.ref(`c.${inv.field}`)} order by c.created_at, c.id) as _rn
+              select ${columnsOf(source, 'c')}, row_number() over (partition by ${sql.ref(`c.${inv.field}`)} order by c.created_at, c.id) as _rn
               from ${table(models, source.name)} c where ${sql.ref(`c.${inv.field}`)} = any(${sql.val(ids)}::uuid[])
             ) x where _rn <= ${EXPAND_MANY_LIMIT}`.execute(ctx.db)
         ).rows
@@ -208,7 +231,7 @@ async function expand(ctx: RecordsContext, models: OrgModels, model: ModelDef, r
 
 export async function getRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, opts: { expand?: string[]; fields?: string[] } = {}) {
   const { model, models } = await requireModel(ctx, actor, name);
-  const r = await sql<Record<string, unknown>>`select * from ${table(models, name)} where id = ${id}::uuid`.execute(ctx.db);
+  const r = await sql<Record<string, unknown>>`select ${columnsOf(model)} from ${table(models, name)} where id = ${id}::uuid`.execute(ctx.db);
   const row = r.rows[0];
   if (!row) throw recordErrors.RECORD_NOT_FOUND();
   const out = [toRecord(model, row, opts.fields)];
@@ -216,7 +239,6 @@ export async function getRecord(ctx: RecordsContext, actor: OrgActor, name: stri
   return out[0]!;
 }
 
-const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * One multi-row INSERT; `ids` gives explicit ids (upsert by id), otherwise new UUID v7s.
@@ -241,7 +263,7 @@ function insertSql(models: OrgModels, model: ModelDef, rows: Record<string, unkn
     return `${t})`;
   });
   const head = `insert into ${quoteId(models.schema)}.${quoteId(model.name)} (id, created_by, updated_by${cols.map((f) => `, ${quoteId(f.name)}`).join('')})`;
-  return CompiledQuery.raw(`${head} values ${tuples.join(', ')}${returning ? ' returning *' : ''}`, params) as CompiledQuery<Record<string, unknown>>;
+  return CompiledQuery.raw(`${head} values ${tuples.join(', ')}${returning ? ` returning ${columnsText(model)}` : ''}`, params) as CompiledQuery<Record<string, unknown>>;
 }
 
 export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: string, body: unknown) {
@@ -262,7 +284,7 @@ async function updateOne(exec: Kysely<object> | Transaction<object>, models: Org
       return sql`${sql.id(f.name)} = ${param(f, v)}`;
     });
   sets.push(sql`updated_at = now()`, sql`updated_by = ${actorRef(actor)}`);
-  const r = await sql<Record<string, unknown>>`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid returning *`.execute(exec);
+  const r = await sql<Record<string, unknown>>`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid returning ${columnsOf(model)}`.execute(exec);
   return r.rows[0];
 }
 
@@ -278,7 +300,7 @@ export async function updateRecord(ctx: RecordsContext, actor: OrgActor, name: s
 
 export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string) {
   const { model, models } = await requireModel(ctx, actor, name);
-  const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning *`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
+  const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning ${columnsOf(model)}`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
   const row = r.rows[0];
   if (!row) throw recordErrors.RECORD_NOT_FOUND();
   publish(ctx, actor, 'record.deleted', name, toRecord(model, row));
@@ -357,7 +379,7 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
       }
       case 'delete': {
         const ids = prepared.map((p) => p.id!);
-        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = any(${sql.val(ids)}::uuid[]) returning *`.execute(t).catch((err: unknown) => explain(model, models, err));
+        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = any(${sql.val(ids)}::uuid[]) returning ${columnsOf(model)}`.execute(t).catch((err: unknown) => explain(model, models, err));
         if (r.rows.length !== new Set(ids).size) {
           const gone = new Set(r.rows.map((x) => x.id as string));
           refuse(ids.map((id, index) => ({ index, id })).filter((x) => !gone.has(x.id)).map(({ index }) => ({ index, code: 'not_found', message: 'no record with this id' })));
@@ -425,7 +447,7 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
       },
       async remove(name, id) {
         const model = modelNamed(name);
-        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning *`.execute(trx).catch((err: unknown) => explain(model, models, err));
+        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning ${columnsOf(model)}`.execute(trx).catch((err: unknown) => explain(model, models, err));
         if (!r.rows[0]) throw recordErrors.RECORD_NOT_FOUND(`No ${name} record ${id}.`);
         later('record.deleted', name, toRecord(model, r.rows[0]));
         return { id };
@@ -437,7 +459,7 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
         const where = whereFor(model, models, { filter, q: undefined });
         const order = sql.join(sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
         const limit = Math.min(Math.max(1, opts.limit ?? 100), 1000);
-        const r = await sql<Record<string, unknown>>`select t.* from ${table(models, name)} t where ${where} order by ${order} limit ${limit}`.execute(trx);
+        const r = await sql<Record<string, unknown>>`select ${columnsOf(model, 't')} from ${table(models, name)} t where ${where} order by ${order} limit ${limit}`.execute(trx);
         const items = r.rows.map((row) => toRecord(model, row));
         return { items, count: items.length };
       },

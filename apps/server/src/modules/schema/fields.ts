@@ -95,6 +95,24 @@ export const modelCreateSchema = z.strictObject({
 });
 export type ModelCreate = z.infer<typeof modelCreateSchema>;
 
+/** Defaults per embedding provider: OpenAI's ada-002 (1536) unless a model or size is given. */
+export const embeddingSettingsSchema = z
+  .strictObject({
+    enabled: z.boolean(),
+    sourceFields: z.array(fieldName).min(1).max(20).optional(),
+    provider: z.enum(['openai', 'openai-compatible', 'local']).default('openai'),
+    model: z.string().trim().min(1).max(200).optional(),
+    dimensions: z.number().int().min(2).max(4000).optional(),
+    secretId: z.uuid().nullable().optional(),
+  })
+  .transform((e) => ({
+    ...e,
+    model: e.model ?? (e.provider === 'local' ? 'local-lexical' : 'text-embedding-ada-002'),
+    dimensions: e.dimensions ?? (e.model === 'text-embedding-3-large' ? 3072 : 1536),
+    secretId: e.secretId ?? null,
+  }));
+export type EmbeddingConfig = Omit<z.output<typeof embeddingSettingsSchema>, 'sourceFields'> & { sourceFields: string[] };
+
 export const modelChangeSchema = z
   .strictObject({
     label,
@@ -104,6 +122,7 @@ export const modelChangeSchema = z
     updateFields: z.array(fieldSchema).max(500).optional(),
     renameFields: z.array(z.strictObject({ from: fieldName, to: fieldName })).max(500).optional(),
     dropFields: z.array(fieldName).max(500).optional(),
+    embedding: embeddingSettingsSchema.optional(),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), 'give at least one change');
 export type ModelChange = z.infer<typeof modelChangeSchema>;
@@ -116,6 +135,8 @@ export interface ModelDef {
   label: string;
   description: string;
   fields: FieldDef[];
+  /** Vector embeddings of chosen text fields, for similarity search (null: never enabled). */
+  embedding: EmbeddingConfig | null;
   version: number;
   createdAt: string;
   updatedAt: string;

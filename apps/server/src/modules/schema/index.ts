@@ -2,5 +2,5 @@ export { schemaRoutes } from './schema.routes.js';
 export { ModelCache, inverseRelations, type OrgModels, type InverseRelation } from './model-cache.js';
 export type { SchemaContext } from './schema.service.js';
 export type { SchemaTables } from './schema.repo.js';
-export type { FieldDef, ModelDef, RelationField } from './fields.js';
+export type { EmbeddingConfig, FieldDef, ModelDef, RelationField } from './fields.js';
 export { schemaErrors } from './schema.errors.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { FieldDef, ModelDef } from './fields.js';
+import type { EmbeddingConfig, FieldDef, ModelDef } from './fields.js';
 import { listModels, type SchemaTables } from './schema.repo.js';
 
 export interface OrgModels {
@@ -38,7 +38,7 @@ export class ModelCache {
   }
 }
 
-export function toModel(r: { id: string; org_id: string; name: string; label: string; description: string; fields: FieldDef[]; version: number; created_at: Date; updated_at: Date }): ModelDef {
+export function toModel(r: { id: string; org_id: string; name: string; label: string; description: string; fields: FieldDef[]; embedding: EmbeddingConfig | null; version: number; created_at: Date; updated_at: Date }): ModelDef {
   return {
     id: r.id,
     orgId: r.org_id,
@@ -46,6 +46,7 @@ export function toModel(r: { id: string; org_id: string; name: string; label: st
     label: r.label,
     description: r.description,
     fields: r.fields,
+    embedding: r.embedding,
     version: r.version,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),

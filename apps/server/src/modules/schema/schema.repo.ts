@@ -1,5 +1,5 @@
 import type { ColumnType, Kysely, Transaction } from 'kysely';
-import type { FieldDef } from './fields.js';
+import type { EmbeddingConfig, FieldDef } from './fields.js';
 
 export interface ModelsTable {
   id: string;
@@ -8,6 +8,7 @@ export interface ModelsTable {
   label: string;
   description: string;
   fields: ColumnType<FieldDef[], string, string>;
+  embedding: ColumnType<EmbeddingConfig | null, string | null | undefined, string | null>;
   version: ColumnType<number, number | undefined, number>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
@@ -32,7 +33,7 @@ export interface SchemaTables {
 }
 
 type Exec = Kysely<SchemaTables> | Transaction<SchemaTables>;
-const columns = ['id', 'org_id', 'name', 'label', 'description', 'fields', 'version', 'created_at', 'updated_at'] as const;
+const columns = ['id', 'org_id', 'name', 'label', 'description', 'fields', 'embedding', 'version', 'created_at', 'updated_at'] as const;
 
 export async function orgSchemaName(db: Exec, orgId: string): Promise<string> {
   const r = await db.selectFrom('organizations').select('schema_name').where('id', '=', orgId).executeTakeFirstOrThrow();
@@ -60,10 +61,10 @@ export async function insertModel(db: Exec, m: { id: string; orgId: string; name
     .executeTakeFirstOrThrow();
 }
 
-export async function updateModel(db: Exec, id: string, m: { name: string; label: string; description: string; fields: FieldDef[]; version: number }) {
+export async function updateModel(db: Exec, id: string, m: { name: string; label: string; description: string; fields: FieldDef[]; version: number; embedding?: EmbeddingConfig | null }) {
   return db
     .updateTable('models')
-    .set({ name: m.name, label: m.label, description: m.description, fields: JSON.stringify(m.fields), version: m.version, updated_at: new Date() })
+    .set({ name: m.name, label: m.label, description: m.description, fields: JSON.stringify(m.fields), version: m.version, updated_at: new Date(), ...(m.embedding !== undefined ? { embedding: m.embedding && JSON.stringify(m.embedding) } : {}) })
     .where('id', '=', id)
     .returning(columns)
     .executeTakeFirstOrThrow();

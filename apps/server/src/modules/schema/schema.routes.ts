@@ -12,6 +12,10 @@ export const modelSchema = z.object({
   description: z.string(),
   fields: z.array(fieldSchema),
   inverse: z.array(inverseSchema).describe('Read-only inverse sides of relations that point at this model'),
+  embedding: z
+    .object({ enabled: z.boolean(), sourceFields: z.array(z.string()), provider: z.string(), model: z.string(), dimensions: z.number(), secretId: z.string().nullable() })
+    .nullable()
+    .describe('Vector embeddings of the source fields (GET /api/v1/models/{name}/embeddings shows their progress)'),
   version: z.number(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -44,7 +48,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
       config: { access: { permission: 'models:write' } },
       schema: {
         tags: ['models'],
-        summary: 'Change a model in one transaction: add, rename, update, drop fields; rename the model',
+        summary: 'Change a model in one transaction: add, rename, update, drop fields; rename the model; enable, change or disable embeddings',
         params: nameParams,
         body: modelChangeSchema,
         response: { 200: z.object({ data: modelSchema }) },

@@ -4,7 +4,7 @@ import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import * as ddl from './ddl.js';
-import { type FieldDef, type ModelChange, type ModelCreate, type ModelDef, fieldProblems } from './fields.js';
+import { type EmbeddingConfig, type FieldDef, type ModelChange, type ModelCreate, type ModelDef, fieldProblems } from './fields.js';
 import { type ModelCache, inverseRelations, toModel } from './model-cache.js';
 import { schemaErrors } from './schema.errors.js';
 import * as repo from './schema.repo.js';
@@ -12,6 +12,8 @@ import * as repo from './schema.repo.js';
 export interface SchemaContext {
   db: Kysely<repo.SchemaTables>;
   cache: ModelCache;
+  /** pgvector is installed: embeddings are vector(d) with an HNSW index, else real[]. */
+  vector?: boolean;
 }
 
 type Trx = Transaction<repo.SchemaTables>;
@@ -137,19 +139,24 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
     };
     const hasData = await ddl.hasRows(t, schema, name);
 
+    let embedding: EmbeddingConfig | null = current.embedding;
+    const sources = () => (embedding?.enabled ? embedding.sourceFields : []);
     for (const r of change.renameFields ?? []) {
       const f = find(r.from);
+      if (embedding && sources().includes(r.from)) embedding = { ...embedding, sourceFields: embedding.sourceFields.map((s) => (s === r.from ? r.to : s)) };
       if (fields.some((x) => x.name === r.to)) throw schemaErrors.MODEL_INVALID(`Field "${r.to}" exists already.`, [{ field: r.to, code: 'duplicate', message: 'exists already' }]);
       await ddl.renameColumn(t, schema, name, r.from, r.to);
       fields = fields.map((x) => (x === f ? { ...x, name: r.to } : x));
     }
     for (const d of change.dropFields ?? []) {
       find(d);
+      if (sources().includes(d)) unsafe(d, 'it is a source field of the model’s embeddings', 'Change embedding.sourceFields or disable embeddings first');
       await ddl.dropColumn(t, schema, name, d);
       fields = fields.filter((x) => x.name !== d);
     }
     for (const u of change.updateFields ?? []) {
       const from = find(u.name);
+      if (sources().includes(u.name) && ddl.columnType(from) !== ddl.columnType(u)) unsafe(u.name, 'it is a source field of the model’s embeddings and must stay text', 'Change embedding.sourceFields or disable embeddings first');
       await changeField(trx, schema, name, from, u, hasData);
       fields = fields.map((x) => (x.name === u.name ? u : x));
     }
@@ -163,6 +170,7 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
       fields.push(a);
     }
     assertConsistent(fields);
+    if (change.embedding) embedding = await applyEmbedding(t, schema, name, fields, current.embedding, change.embedding, ctx.vector === true);
 
     let newName = name;
     if (change.rename && change.rename !== name) {
@@ -186,12 +194,41 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
       description: change.description ?? current.description,
       fields,
       version,
+      embedding,
     });
     await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: current.id, version, change, fields, name: newName, actor: actorRef(actor) });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_UPDATE', target: { type: 'model', id: current.id }, ip, details: { name: newName, version, change: Object.keys(change) } });
     afterCommit(() => ctx.cache.forget(actor.orgId));
     return toModel(row);
   });
+}
+
+type EmbeddingChange = NonNullable<ModelChange['embedding']>;
+const TEXT_TYPES = new Set(['string', 'text', 'enum']);
+
+/**
+ * Enables, changes or disables a model's embeddings. A change of provider, model, size or source
+ * fields replaces the vector column (every record is embedded again by the worker); a new secret
+ * alone keeps the vectors.
+ */
+async function applyEmbedding(t: Transaction<object>, schema: string, table: string, fields: FieldDef[], before: EmbeddingConfig | null, change: EmbeddingChange, vector: boolean): Promise<EmbeddingConfig> {
+  const sourceFields = change.sourceFields ?? before?.sourceFields ?? fields.filter((f) => TEXT_TYPES.has(f.type)).map((f) => f.name);
+  const problems = sourceFields.flatMap((n, i) => {
+    const f = fields.find((x) => x.name === n);
+    if (!f) return [{ field: `embedding.sourceFields.${i}`, code: 'unknown_field', message: `the model has no field "${n}"` }];
+    if (!TEXT_TYPES.has(f.type)) return [{ field: `embedding.sourceFields.${i}`, code: 'not_text', message: `"${n}" is ${f.type}; embeddings are computed from string, text or enum fields` }];
+    return [];
+  });
+  if (change.enabled && !sourceFields.length) problems.push({ field: 'embedding.sourceFields', code: 'required', message: 'the model has no text fields to embed' });
+  if (change.enabled && change.provider !== 'local' && !change.secretId) problems.push({ field: 'embedding.secretId', code: 'required', message: `the ${change.provider} provider needs a vault secret` });
+  if (new Set(sourceFields).size !== sourceFields.length) problems.push({ field: 'embedding.sourceFields', code: 'duplicate', message: 'a field is listed twice' });
+  if (problems.length) throw schemaErrors.MODEL_INVALID(`The embedding settings have ${problems.length} problem(s): ${problems[0]!.message}.`, problems);
+  const next: EmbeddingConfig = { ...change, sourceFields };
+  const same = (a: EmbeddingConfig | null) => Boolean(a?.enabled) && a!.provider === next.provider && a!.model === next.model && a!.dimensions === next.dimensions && a!.sourceFields.join() === next.sourceFields.join();
+  if (next.enabled && same(before)) return next;
+  if (before?.enabled) await ddl.dropEmbeddingColumns(t, schema, table);
+  if (next.enabled) await ddl.addEmbeddingColumns(t, schema, table, next.sourceFields, next.dimensions, vector);
+  return next;
 }
 
 export async function deleteModel(ctx: SchemaContext, actor: OrgActor, name: string, ip: string): Promise<void> {

@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 
 /**
  * Outbound HTTP for user-configured requests (HTTP node, AI base URLs, webhooks) with SSRF
@@ -168,6 +168,24 @@ export class OutboundHttp {
       return { status: res.statusCode, headers, body: new Uint8Array(Buffer.concat(chunks)), url: url.toString() };
     }
   }
+
+  /**
+   * A fetch() through the same guard, for SDKs that take one (the AI providers): the URL is
+   * checked, the connection goes through the checking lookup, and redirects are refused (an API
+   * endpoint does not redirect; following one would need a check per hop).
+   */
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = this.checkUrl(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    try {
+      // Node's RequestInit and undici's describe the same object with two copies of the types.
+      const options = { ...init, dispatcher: this.agent, redirect: 'error' } as unknown as Parameters<typeof undiciFetch>[1];
+      return await undiciFetch(url, options);
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof OutboundRefused) throw cause;
+      throw err;
+    }
+  };
 
   async close(): Promise<void> {
     await this.agent.close();

@@ -3,6 +3,7 @@ import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-models.js';
 import * as m0003 from './0003-actions.js';
 import * as m0004 from './0004-flows.js';
+import * as m0005 from './0005-ai.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -13,4 +14,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0002_models': m0002,
   '0003_actions': m0003,
   '0004_flows': m0004,
+  '0005_ai': m0005,
 };

@@ -1,0 +1,130 @@
+import { type RawBuilder, sql } from 'kysely';
+import { z } from 'zod';
+import { inTransaction } from '../../platform/db/index.js';
+import type { OrgActor } from '../access/index.js';
+import type { ModelDef, OrgModels } from '../schema/index.js';
+import { parseFilter } from './filter.js';
+import { recordErrors } from './records.errors.js';
+import { type ApiRecord, type RecordsContext, columnsOf, explain, requireModel, toRecord, whereFor } from './records.service.js';
+
+export const searchBodySchema = z
+  .strictObject({
+    query: z.string().trim().min(1).max(8000).optional().describe('Text to search for (embedded with the model’s embedding settings for vector and hybrid search)'),
+    vector: z.array(z.number().finite()).min(2).max(4000).optional().describe('A query vector of the model’s dimensions, instead of a text'),
+    k: z.number().int().min(1).max(256).default(10),
+    threshold: z.number().min(-1).max(1).optional().describe('Vector mode: only results with at least this cosine similarity'),
+    filter: z.record(z.string(), z.unknown()).optional().describe('The records filter language, applied in the same query'),
+    mode: z.enum(['vector', 'keyword', 'hybrid']).default('vector'),
+    fields: z.array(z.string().max(63)).max(200).optional(),
+  })
+  .refine((b) => b.query !== undefined || b.vector !== undefined, 'give a query or a vector')
+  .refine((b) => b.mode === 'vector' || b.query !== undefined, 'keyword and hybrid search need a query text');
+export type SearchBody = z.output<typeof searchBodySchema>;
+
+export interface SearchResult {
+  data: (ApiRecord & { score: number })[];
+  /** Whether the exact scan answered (no index, or the index could not fill k with the filter). */
+  exact: boolean;
+}
+
+const RRF_K = 60;
+const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
+
+/** The text search document: the embedding's source fields, or every text field. */
+function documentOf(model: ModelDef, alias: string): RawBuilder<string> {
+  const names = model.embedding?.enabled ? model.embedding.sourceFields : model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum').map((f) => f.name);
+  if (!names.length) throw recordErrors.QUERY_INVALID(`Model ${model.name} has no text fields for keyword search.`);
+  return sql<string>`concat_ws(' ', ${sql.join(names.map((n) => sql.ref(`${alias}.${n}`)))})`;
+}
+
+/**
+ * Similarity search over a model's records (SPEC §4): top k by cosine similarity, keyword rank,
+ * or both fused by reciprocal rank; the records filter in the same SQL. With pgvector the HNSW
+ * index answers (iterative scans keep going until k rows pass the filter); should it still return
+ * fewer than k while more records match, the exact scan answers instead — a filtered search is
+ * never short. Without pgvector, vectors are real[] and every search is an exact scan.
+ */
+export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: string, body: SearchBody): Promise<SearchResult> {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const emb = model.embedding?.enabled ? model.embedding : null;
+  if (body.mode !== 'keyword' && !emb) throw recordErrors.EMBEDDING_NOT_ENABLED(`Model ${name} has no embeddings: enable them (PATCH /api/v1/models/${name} with embedding) or search with mode "keyword".`);
+  if (body.fields) for (const f of body.fields) if (!model.fields.some((x) => x.name === f) && !['id', 'createdAt', 'updatedAt'].includes(f)) throw recordErrors.QUERY_INVALID(`Unknown field "${f.slice(0, 60)}" in fields.`);
+  const where = whereFor(model, models, { filter: parseFilter(body.filter), q: undefined });
+  let vec: number[] | undefined;
+  if (emb && body.mode !== 'keyword') {
+    if (body.vector) {
+      if (body.vector.length !== emb.dimensions) throw recordErrors.QUERY_INVALID(`The vector has ${body.vector.length} dimensions; ${name} embeddings have ${emb.dimensions}.`);
+      vec = body.vector;
+    } else {
+      if (!ctx.embedQuery) throw new Error('records context has no embedQuery');
+      vec = await ctx.embedQuery(actor, model, body.query!);
+    }
+  }
+  const pgvector = ctx.vector === true;
+  const qv = vec ? (pgvector ? sql`${JSON.stringify(vec)}::vector` : sql`${`{${vec.join(',')}}`}::real[]`) : undefined;
+  // Distance, smaller is nearer; `exact` hides the expression from the index so the scan is exhaustive.
+  const distance = (exact: boolean) => (pgvector ? (exact ? sql`((t._embedding <=> ${qv}) + 0)` : sql`(t._embedding <=> ${qv})`) : sql`(- public.infinity_dot(t._embedding, ${qv}))`);
+  const tsQuery = body.query ? sql`plainto_tsquery('simple', ${body.query})` : undefined;
+  const cols = columnsOf(model, 't');
+  const k = body.k;
+
+  // Asked before the transaction: the embedded database has one connection, which the transaction holds.
+  const iterativeScan = pgvector && body.mode !== 'keyword' && (await iterativeScans(ctx));
+  const run = async (exact: boolean) =>
+    inTransaction(ctx.db, async ({ trx }) => {
+      if (pgvector && !exact) {
+        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(100, k * 2)))}, true)`.execute(trx);
+        if (iterativeScan) await sql`select set_config('hnsw.iterative_scan', 'strict_order', true)`.execute(trx);
+      }
+      if (body.mode === 'vector') {
+        // Cosine distance is 1 − similarity; the real[] distance is − similarity (unit vectors).
+        return (await sql<Record<string, unknown> & { _d: number }>`
+          select ${cols}, ${distance(exact)} as _d from ${table(models, name)} t
+          where t._embedding is not null and ${where} order by ${distance(exact)} limit ${k}`.execute(trx)).rows.map((r) => ({ row: r, score: pgvector ? 1 - Number(r._d) : -Number(r._d) }));
+      }
+      const doc = sql`to_tsvector('simple', ${documentOf(model, 't')})`;
+      if (body.mode === 'keyword') {
+        return (await sql<Record<string, unknown> & { _rank: number }>`
+          select ${cols}, ts_rank(${doc}, ${tsQuery}) as _rank from ${table(models, name)} t
+          where ${doc} @@ ${tsQuery} and ${where} order by _rank desc, t.id limit ${k}`.execute(trx)).rows.map((r) => ({ row: r, score: Number(r._rank) }));
+      }
+      const n = Math.min(1000, Math.max(50, k * 4));
+      return (await sql<Record<string, unknown> & { _score: number }>`
+        with v as (select id, row_number() over (order by d) as r from (select t.id, ${distance(exact)} as d from ${table(models, name)} t where t._embedding is not null and ${where} order by ${distance(exact)} limit ${n}) x),
+             kw as (select id, row_number() over (order by rank desc, id) as r from (select t.id, ts_rank(${doc}, ${tsQuery}) as rank from ${table(models, name)} t where ${doc} @@ ${tsQuery} and ${where} order by rank desc, t.id limit ${n}) y),
+             fused as (select id, sum(1.0 / (${RRF_K} + r)) as score from (select id, r from v union all select id, r from kw) z group by id)
+        select ${cols}, f.score as _score from fused f join ${table(models, name)} t on t.id = f.id order by f.score desc, t.id limit ${k}`.execute(trx)).rows.map((r) => ({ row: r, score: Number(r._score) }));
+    }).catch((err: unknown) => explain(model, models, err));
+
+  // real[] has no index: its scan is exact already.
+  let exact = !pgvector || body.mode === 'keyword';
+  let hits = await run(false);
+  if (!exact && hits.length < k) {
+    const count = await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${k}) x`.execute(ctx.db);
+    if ((count.rows[0]?.n ?? 0) > hits.length) {
+      hits = await run(true);
+      exact = true;
+    }
+  }
+  const threshold = body.mode === 'vector' ? body.threshold : undefined;
+  const data = hits
+    .filter((h) => threshold === undefined || h.score >= threshold)
+    .map((h) => ({ ...toRecord(model, h.row, body.fields), score: Math.round(h.score * 1e6) / 1e6 }));
+  return { data, exact };
+}
+
+/** pgvector 0.8 keeps scanning the HNSW graph until enough rows pass a filter (hnsw.iterative_scan). */
+const iterative = new WeakMap<object, Promise<boolean>>();
+function iterativeScans(ctx: RecordsContext): Promise<boolean> {
+  let p = iterative.get(ctx.db);
+  if (!p) {
+    p = sql<{ v: string }>`select extversion as v from pg_extension where extname = 'vector'`
+      .execute(ctx.db)
+      .then((r) => {
+        const [major = 0, minor = 0] = (r.rows[0]?.v ?? '0.0').split('.').map(Number);
+        return major > 0 || minor >= 8;
+      });
+    iterative.set(ctx.db, p);
+  }
+  return p;
+}
