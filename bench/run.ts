@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --postgres] [-- --flows-only]
+ * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only]
  * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { freePort, load, root, spawnServer } from './lib.js';
 import { recordsBench } from './records.js';
 import { flowsBench, printFlows } from './flows.js';
+import { printVectors, vectorsBench } from './vectors.js';
 import pg from 'pg';
 
 const quick = process.argv.includes('--quick');
@@ -25,6 +26,7 @@ async function loadGet(url: string, headers: Record<string, string> = {}) {
 
 async function main() {
   if (process.argv.includes('--flows-only')) return runFlows();
+  if (process.argv.includes('--vectors-only')) return runVectors();
 
   const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-')), INFINITY_LOG_LEVEL: 'info' };
   if (usePostgres) {
@@ -102,6 +104,14 @@ async function main() {
     writeFileSync(path.join(root, 'bench/results/records.json'), JSON.stringify({ at: new Date().toISOString(), ...rec }, null, 2));
   }
   if (!process.argv.includes('--identity-only')) await runFlows();
+  if (!process.argv.includes('--identity-only')) await runVectors();
+}
+
+async function runVectors() {
+  const r = await vectorsBench();
+  printVectors(r);
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results/vectors.json'), JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
 }
 
 async function runFlows() {

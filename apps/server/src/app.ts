@@ -37,6 +37,10 @@ import { getRecord, recordMatches, withRecordOps } from './modules/records/index
 import { revealSecret } from './modules/vault/index.js';
 import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts } from './modules/ai/index.js';
 import { searchRecords } from './modules/records/index.js';
+import { type AgentTables, type AgentsContext, agentRoutes, participantOf, publicChatRoutes, requireAgent, sendMessage, startConversation } from './modules/agents/index.js';
+import { actionToolSpec } from './modules/actions/index.js';
+import { flowToolSpec, runFlowForTool } from './modules/flows/index.js';
+import { getSecret } from './modules/vault/index.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
@@ -119,9 +123,11 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     config.database.kind === 'postgres' ? await postgresNotifier(config.database.url, db.pool, (err) => logger.warn({ err }, 'notification connection')) : localNotifier();
   // Sub-flows run through the flows service, which is built after the runner: reached through this holder.
   const flowsRef: { current?: FlowsContext } = {};
+  // The agent node reaches agents, whose context is built after the runner: through this holder.
+  const agentsRef: { current?: AgentsContext } = {};
   const runSubflow = subflowRunner(() => flowsRef.current!);
   const capabilities = (plan: ExecutionPlan): Capabilities => ({
-    ...flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound, ai }),
+    ...flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound, ai, agents: () => agentsRef.current! }),
     flows: { run: (flowId, input) => runSubflow({ executionId: plan.id, orgId: plan.orgId }, flowId, input) },
   });
   const runner = new ExecutionRunner({
@@ -141,6 +147,29 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   // The hub is created after the context it uses; the context reaches it through this holder.
   const hub: { current?: TriggerHub } = {};
   const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, resumeSecret: deps.keys.jwtSecret, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) });
+  const agentsCtx: AgentsContext = {
+    db: db.kysely as Kysely<AgentTables>,
+    ai,
+    tokenSecret: deps.keys.jwtSecret,
+    tools: {
+      flowSpec: (actor, id) => flowToolSpec(flows, actor, id),
+      runFlow: (actor, id, input) => runFlowForTool(flows, actor, id, input),
+      actionSpec: (actor, id) => actionToolSpec(actionsCtx, actor, id),
+      runAction: async (actor, id, params) => {
+        const run = await runAction(actionsCtx, actor, id, params);
+        if (run.status === 'failed') throw new Error(`The action failed: ${(run.error as { message?: string } | null)?.message ?? 'error'}`);
+        return run.output;
+      },
+      modelExists: async (actor, model) => (await schema.cache.get(actor.orgId)).byName.has(model),
+      search: async (actor, model, q) => (await searchRecords(records, actor, model, q)).data,
+      http: async (req) => {
+        const r = await outbound.request({ ...req, timeoutMs: 30_000, maxBytes: 1024 * 1024 });
+        return { status: r.status, body: Buffer.from(r.body).toString('utf8') };
+      },
+      secretProvider: async (actor, id) => (await getSecret(vault, actor, id).catch(() => null))?.provider ?? null,
+    },
+  };
+  agentsRef.current = agentsCtx;
   const triggers = new TriggerHub({
     flows,
     db: db.kysely,
@@ -170,6 +199,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(actionRoutes(actionsCtx));
     await app.register(flowRoutes(flows));
     await app.register(aiRoutes(ai, { db: db.kysely, cache: schema.cache }));
+    await app.register(agentRoutes(agentsCtx));
+    await app.register(publicChatRoutes(agentsCtx, { perMinute: config.engine.publicPerMinute }));
     await app.register(hookRoutes(flows, { perMinute: config.engine.publicPerMinute, bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
   }
 
@@ -204,7 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 }
 
 /** What a flow's nodes may use, acting as the flow (editor role) in its organization. */
-function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp; ai: AiContext }): Omit<Capabilities, 'flows'> {
+function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp; ai: AiContext; agents: () => AgentsContext }): Omit<Capabilities, 'flows'> {
   const source = `flow ${actor.flowId}`;
   return {
     records: {
@@ -223,7 +254,13 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
         return { text: r.text, ...(r.object === undefined ? {} : { object: r.object }), provider: r.provider, model: r.model, finishReason: r.finishReason, usage: r.usage, latencyMs: r.latencyMs };
       },
       embed: (call) => embedTexts(d.ai, actor, { provider: call.provider, model: call.model ?? (call.provider === 'local' ? 'local-lexical' : 'text-embedding-ada-002'), dimensions: call.dimensions ?? 1536, secretId: call.secretId }, call.texts, source),
-      agent: () => Promise.reject(new NodeError('Agents are not available on this server yet.', 'AGENT_UNAVAILABLE', undefined, false)),
+      agent: async (agentId, message, conversationId) => {
+        const ctx = d.agents();
+        const agent = await requireAgent(ctx, actor, agentId);
+        const cid = conversationId ?? (await startConversation(ctx, agent, participantOf(actor))).id;
+        const r = await sendMessage(ctx, agent, cid, message);
+        return { conversationId: cid, text: r.message.content, toolCalls: r.toolCalls.map((t) => ({ name: t.name, input: t.input, output: t.output })), usage: r.usage };
+      },
     },
     actions: {
       run: async (id, params) => {

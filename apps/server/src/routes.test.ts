@@ -18,7 +18,7 @@ interface World {
   aMember: TestUser;
   b: TestUser;
   bKey: string;
-  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; invitationToken: string; recordA: string; actionA: string; runA: string; flowA: string; executionA: string };
+  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; agentA: string; conversationA: string; invitationToken: string; recordA: string; actionA: string; runA: string; flowA: string; executionA: string };
   schemaA: string;
 }
 
@@ -39,12 +39,15 @@ async function buildWorld(h: Harness): Promise<World> {
   const run = (await h.request({ method: 'POST', url: `/api/v1/actions/${action.id}/run`, token: a.token, body: {} })).json().data;
   const flow = (await h.request({ method: 'POST', url: '/api/v1/flows?template=blank', token: a.token, body: { name: 'a-flow' } })).json().data;
   const execution = (await h.request({ method: 'POST', url: `/api/v1/flows/${flow.id}/run?wait=true`, token: a.token, body: { input: { note: 'private to A' } } })).json().data;
-  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id, flowA: flow.id, executionA: execution.id } };
+  const llmKey = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-llm', provider: 'openai', value: 'sk-private-to-a-0000' } })).json().data;
+  const agent = (await h.request({ method: 'POST', url: '/api/v1/agents', token: a.token, body: { name: 'a-agent', provider: 'openai', model: 'gpt-4o-mini', secretId: llmKey.id } })).json().data;
+  const conversation = (await h.request({ method: 'POST', url: `/api/v1/agents/${agent.id}/conversations`, token: a.token, body: {} })).json().data;
+  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, agentA: agent.id, conversationA: conversation.id, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id, flowA: flow.id, executionA: execution.id } };
 }
 
 /** A digest of every system table: "nothing changed" means this is equal before and after. */
 async function fingerprint(h: Harness, w?: World): Promise<string> {
-  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs', 'flows', 'flow_versions', 'executions', 'node_runs'];
+  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs', 'flows', 'flow_versions', 'executions', 'node_runs', 'agents', 'conversations', 'agent_messages'];
   const parts: string[] = [];
   // api_keys.last_used_at is written by a background flush on a timer: bookkeeping, not a change.
   const source = (t: string) => (t === 'api_keys' ? '(select id, org_id, name, prefix, key_hash, role, created_by, created_at, expires_at, revoked_at from api_keys)' : t);
@@ -61,7 +64,8 @@ async function fingerprint(h: Harness, w?: World): Promise<string> {
 
 const fill = (url: string, w: World) =>
   url
-    .replace(':id', url.includes('/data/') ? w.ids.recordA : url.includes('/actions/') ? w.ids.actionA : url.includes('/flows/') ? w.ids.flowA : url.includes('/executions/') ? w.ids.executionA : '00000000-0000-7000-8000-000000000000')
+    .replace(':id', url.includes('/data/') ? w.ids.recordA : url.includes('/actions/') ? w.ids.actionA : url.includes('/flows/') ? w.ids.flowA : url.includes('/executions/') ? w.ids.executionA : url.includes('/agents/') ? w.ids.agentA : '00000000-0000-7000-8000-000000000000')
+    .replace(':cid', w.ids.conversationA)
     .replace(':n', '1')
     .replace(':name', 'a_things')
     .replace(':model', 'a_things')
@@ -118,12 +122,24 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   ...Object.fromEntries(
     ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].flatMap((m) => [`${m} /api/v1/hooks/:flowId`, `${m} /api/v1/hooks/:flowId/*`]).map((k) => [k, { exempt: 'a webhook URL is an address anyone may call; the trigger’s auth (none, an API key of the flow’s organization, or an HMAC signature) decides, tested in flows' }]),
   ),
+  'GET /api/v1/agents/:id': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}` }),
+  'PATCH /api/v1/agents/:id': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}`, body: { name: 'taken over' } }),
+  'DELETE /api/v1/agents/:id': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}` }),
+  'GET /api/v1/agents/:id/status': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/status` }),
+  'POST /api/v1/agents/:id/publish': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/publish`, body: { slug: 'stolen-agent' } }),
+  'POST /api/v1/agents/:id/unpublish': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/unpublish` }),
+  'POST /api/v1/agents/:id/conversations': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations`, body: {} }),
+  'GET /api/v1/agents/:id/conversations/:cid/messages': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations/${w.ids.conversationA}/messages` }),
+  'POST /api/v1/agents/:id/conversations/:cid/messages': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations/${w.ids.conversationA}/messages`, body: { content: 'hi' } }),
+  'POST /api/v1/chat/:slug/conversations': { exempt: 'a published agent is reached by its slug by design (tested in agents)' },
+  'GET /api/v1/chat/:slug/conversations/:cid/messages': { exempt: 'the signed conversation token is the capability; a wrong one is a 404 (tested in agents)' },
+  'POST /api/v1/chat/:slug/conversations/:cid/messages': { exempt: 'the signed conversation token is the capability; a wrong one is a 404 (tested in agents)' },
   'POST /api/v1/executions/:id/resume': { exempt: 'the signed token in the resume URL is the capability; a wrong token is a 404 (tested in flows)' },
   'POST /api/v1/run/:slug': { exempt: 'a published flow is reached by its slug; apiKey access admits only keys of its organization (tested in flows)' },
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/usage', '/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
+const lists = ['/api/v1/agents', '/api/v1/usage', '/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 
@@ -201,7 +217,7 @@ describeEachDb(
     it('bad input on every route with a body → 4xx in the error format, nothing changed', async () => {
       // Inbound triggers take any payload by design (it is the caller's data, passed to the flow);
       // their own hostile-input cases are in flows.test.
-      const inbound = (url: string) => url.startsWith('/api/v1/hooks/') || url.startsWith('/api/v1/run/') || url.endsWith('/resume');
+      const inbound = (url: string) => url.startsWith('/api/v1/hooks/') || url.startsWith('/api/v1/run/') || url.startsWith('/api/v1/chat/') || url.endsWith('/resume');
       const writes = apiRoutes(h()).filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && !r.url.startsWith('/internal/') && !inbound(r.url));
       expect(writes.length).toBeGreaterThan(10);
       const huge = JSON.stringify({ name: 'x'.repeat(70_000) });

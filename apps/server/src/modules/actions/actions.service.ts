@@ -149,3 +149,23 @@ export async function getRun(ctx: ActionsContext, actor: OrgActor, runId: string
   if (!r) throw actionErrors.ACTION_RUN_NOT_FOUND();
   return toRun(r);
 }
+
+const JSON_TYPES = { string: 'string', integer: 'integer', number: 'number', boolean: 'boolean', json: 'object' } as const;
+
+/** An action as an agent tool: its parameters that are not fixed at definition, as a JSON Schema. */
+export async function actionToolSpec(ctx: ActionsContext, actor: OrgActor, id: string) {
+  const row = await repo.findAction(ctx.db, actor.orgId, id);
+  if (!row) return null;
+  const a = toAction(row);
+  const open = a.params.filter((p) => p.value === undefined);
+  return {
+    name: a.name,
+    description: a.description ?? '',
+    inputSchema: {
+      type: 'object',
+      properties: Object.fromEntries(open.map((p) => [p.name, { type: JSON_TYPES[p.type], ...(p.description ? { description: p.description } : {}) }])),
+      required: open.filter((p) => p.required && p.default === undefined).map((p) => p.name),
+      additionalProperties: false,
+    },
+  };
+}

@@ -386,3 +386,20 @@ export function subflowRunner(ctx: () => FlowsContext, maxDepth = 10) {
     }
   };
 }
+
+/** A flow as an agent tool: its name, description and the JSON Schema of its input node. */
+export async function flowToolSpec(ctx: FlowsContext, actor: OrgActor, id: string) {
+  const flow = await repo.findFlow(ctx.db, actor.orgId, id);
+  if (!flow) return null;
+  const input = flow.nodes.find((n) => n.type === 'core.input');
+  const schema = (input?.params as { schema?: Record<string, unknown> } | undefined)?.schema;
+  return { name: flow.name, description: flow.description, inputSchema: schema && schema.type === 'object' ? schema : { type: 'object', properties: {}, additionalProperties: true } };
+}
+
+/** Runs a flow for an agent's tool call and answers with its output (a failure is the tool's error). */
+export async function runFlowForTool(ctx: FlowsContext, actor: OrgActor, id: string, input: unknown): Promise<unknown> {
+  const flow = await requireFlow(ctx, actor, id);
+  const f = await runForAnswer(ctx, flow, { input, trigger: 'agent', startNode: inputNodeOf(flow) });
+  if (!f || f.status !== 'succeeded') throw new NodeError(`The flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), 'FLOW_TOOL_FAILED', { executionId: f?.id ?? null }, false);
+  return f.output;
+}

@@ -5,6 +5,6 @@ export { TriggerHub } from './triggers.js';
 export type { FlowsContext } from './flows.service.js';
 export type { FlowTables } from './flows.repo.js';
 export { flowErrors } from './flows.errors.js';
-export { subflowRunner } from './flows.service.js';
+export { subflowRunner, flowToolSpec, runFlowForTool } from './flows.service.js';
 export { resumeToken } from './webhook-auth.js';
 export { pruneExecutions } from './executions.repo.js';

@@ -4,6 +4,7 @@ import * as m0002 from './0002-models.js';
 import * as m0003 from './0003-actions.js';
 import * as m0004 from './0004-flows.js';
 import * as m0005 from './0005-ai.js';
+import * as m0006 from './0006-agents.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -15,4 +16,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0003_actions': m0003,
   '0004_flows': m0004,
   '0005_ai': m0005,
+  '0006_agents': m0006,
 };
