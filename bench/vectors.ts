@@ -102,7 +102,7 @@ export async function vectorsBench(): Promise<VectorBench> {
           .slice(0, K)
           .map((x) => ids[x.n]);
         const t = performance.now();
-        const res = (await postJson(`${api}/data/vdocs/search`, { query: text, k: K, ...(sc.filter ? { filter: sc.filter } : {}), fields: ['n'] }, auth)) as { data: { id: string }[] };
+        const res = await postJson<{ data: { id: string }[] }>(`${api}/data/vdocs/search`, { query: text, k: K, ...(sc.filter ? { filter: sc.filter } : {}), fields: ['n'] }, auth);
         lat.push(performance.now() - t);
         if (res.data.length !== K) full = false;
         const got = new Set(res.data.map((r) => r.id));
