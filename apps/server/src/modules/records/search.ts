@@ -73,7 +73,7 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   const run = async (exact: boolean) =>
     inTransaction(ctx.db, async ({ trx }) => {
       if (pgvector && !exact) {
-        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(100, k * 2)))}, true)`.execute(trx);
+        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(200, k * 4)))}, true)`.execute(trx);
         if (iterativeScan) await sql`select set_config('hnsw.iterative_scan', 'strict_order', true)`.execute(trx);
       }
       if (body.mode === 'vector') {
