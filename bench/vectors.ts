@@ -47,7 +47,7 @@ export async function vectorsBench(): Promise<VectorBench> {
   const docs = Array.from({ length: N }, (_, i) => ({ title: `doc ${i}`, body: Array.from({ length: 25 }, pick).join(' '), cat: ['a', 'b', 'c', 'd'][i % 4]!, n: i }));
   const port = await freePort();
   process.stderr.write('vector bench: starting infinity (embedded)…\n');
-  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-vec-')), INFINITY_LOG_LEVEL: 'warn', INFINITY_EMBEDDING_BATCH: '200' }, port, '/health/ready');
+  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-vec-')), INFINITY_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' }, port, '/health/ready');
   try {
     const api = `${server.url}/api/v1`;
     const su = await postJson(`${api}/auth/signup`, { name: 'Bench', email: 'bench@example.com', password: 'bench password 1' });

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { Notifier } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
@@ -89,7 +90,9 @@ export class EmbeddingWorker {
         this.again = false;
         try {
           for (const m of await this.enabledModels()) {
-            while (!this.stopped && (await this.batchOnce(m)) > 0);
+            // Yield to the event loop between batches: the embedded database runs queries on this
+            // thread, so back-to-back batches would otherwise starve every HTTP request.
+            while (!this.stopped && (await this.batchOnce(m)) > 0) await nextTurn();
           }
         } catch (err) {
           if (!this.stopped) this.d.logger.error({ err }, 'embedding worker');
@@ -122,11 +125,11 @@ export class EmbeddingWorker {
   /** Claims, embeds and stores one batch; returns how many rows it claimed. */
   private async batchOnce(m: EnabledModel): Promise<number> {
     const e = m.embedding;
-    const sources = sql.join(e.sourceFields.map((f) => sql.ref(f)));
     const claimed = await sql<Record<string, unknown> & { id: string; _emb_src: string }>`
-      update ${tbl(m)} set _emb_lease = now() + make_interval(secs => ${LEASE_SECONDS})
-      where id in (select id from ${tbl(m)} where ${pendingWhere} order by id limit ${this.d.batch} for update skip locked)
-      returning id, _emb_src, ${sources}`
+      with claim as (select id from ${tbl(m)} where ${pendingWhere} order by id limit ${this.d.batch} for update skip locked)
+      update ${tbl(m)} as t set _emb_lease = now() + make_interval(secs => ${LEASE_SECONDS})
+      from claim where t.id = claim.id
+      returning t.id, t._emb_src, ${sql.join(e.sourceFields.map((f) => sql.ref(`t.${f}`)))}`
       .execute(this.d.db)
       .catch((err: unknown) => {
         // The model changed under us (embeddings disabled, table renamed): the next run sees it.

@@ -28,6 +28,10 @@ export interface SearchResult {
 }
 
 const RRF_K = 60;
+/** HNSW search width: recall@10 ≈ 0.94 on the 10,000 × 1,536 bench at 400 (0.90 at 200). */
+const EF_SEARCH = 400;
+/** Filtered searches matching at most this many records are exact scans. */
+const EXACT_BELOW = 1000;
 const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
 
 /** The text search document: the embedding's source fields, or every text field. */
@@ -72,9 +76,11 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   const iterativeScan = pgvector && body.mode !== 'keyword' && (await iterativeScans(ctx));
   const run = async (exact: boolean) =>
     inTransaction(ctx.db, async ({ trx }) => {
-      if (pgvector && !exact) {
-        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(200, k * 4)))}, true)`.execute(trx);
-        if (iterativeScan) await sql`select set_config('hnsw.iterative_scan', 'strict_order', true)`.execute(trx);
+      if (pgvector && !exact && body.mode !== 'keyword') {
+        // One round trip: the graph's search width, iterative scans (pgvector ≥ 0.8), and the index
+        // preferred — the planner prices a sequential scan by the main heap only, while vectors live
+        // out of line (TOAST), so it often picks an exact scan; that stays the fallback below.
+        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(EF_SEARCH, k * 2)))}, true), set_config('enable_seqscan', 'off', true)${iterativeScan ? sql`, set_config('hnsw.iterative_scan', 'strict_order', true)` : sql``}`.execute(trx);
       }
       if (body.mode === 'vector') {
         // Cosine distance is 1 − similarity; the real[] distance is − similarity (unit vectors).
@@ -96,9 +102,15 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
         select ${cols}, f.score as _score from fused f join ${table(models, name)} t on t.id = f.id order by f.score desc, t.id limit ${k}`.execute(trx)).rows.map((r) => ({ row: r, score: Number(r._score) }));
     }).catch((err: unknown) => explain(model, models, err));
 
-  // real[] has no index: its scan is exact already.
+  // real[] has no index: its scan is exact already. A filter that leaves few rows is answered
+  // exactly too (like a planner would): reading those vectors is cheaper than walking the graph
+  // until enough of them turn up, and the answer is the true top k.
   let exact = !pgvector || body.mode === 'keyword';
-  let hits = await run(false);
+  if (!exact && body.filter) {
+    const few = await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${EXACT_BELOW + 1}) x`.execute(ctx.db);
+    if ((few.rows[0]?.n ?? 0) <= EXACT_BELOW) exact = true;
+  }
+  let hits = await run(exact);
   if (!exact && hits.length < k) {
     const count = await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${k}) x`.execute(ctx.db);
     if ((count.rows[0]?.n ?? 0) > hits.length) {
