@@ -182,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   hub.current = triggers;
   await triggers.start();
   if (deps.worker !== false) runner.startWorker();
-  const embeddings = new EmbeddingWorker({ db: db.kysely, ai, notifier, events, cache: schema.cache, logger, vector: db.info.vector, batch: config.ai.embeddingBatch, pollMs: Math.max(1000, config.engine.pollMs), work: deps.worker !== false });
+  const embeddings = new EmbeddingWorker({ db: db.kysely, ai, notifier, events, cache: schema.cache, logger, vector: db.info.vector, batch: config.ai.embeddingBatch, vacuumAfter: config.database.kind === 'pglite' ? 1000 : 0, pollMs: Math.max(1000, config.engine.pollMs), work: deps.worker !== false });
   embeddings.start();
 
   let draining = false;

@@ -38,6 +38,8 @@ export interface EmbeddingWorkerDeps {
   vector: boolean;
   batch: number;
   pollMs: number;
+  /** Vacuum a table after a run that embedded at least this many rows (embedded database: no autovacuum). 0 = never. */
+  vacuumAfter: number;
   /** Run batches in this process (roles all and worker); other roles only announce work. */
   work: boolean;
 }
@@ -90,9 +92,13 @@ export class EmbeddingWorker {
         this.again = false;
         try {
           for (const m of await this.enabledModels()) {
+            let done = 0;
             // Yield to the event loop between batches: the embedded database runs queries on this
             // thread, so back-to-back batches would otherwise starve every HTTP request.
-            while (!this.stopped && (await this.batchOnce(m)) > 0) await nextTurn();
+            for (let n = 1; n > 0 && !this.stopped; await nextTurn()) done += n = await this.batchOnce(m);
+            // Each embedded row leaves two dead row versions (claim, result). PostgreSQL's autovacuum
+            // cleans them up; the embedded database has none, so a back-fill ends with one.
+            if (this.d.vacuumAfter && done >= this.d.vacuumAfter && !this.stopped) await sql`vacuum (analyze) ${tbl(m)}`.execute(this.d.db);
           }
         } catch (err) {
           if (!this.stopped) this.d.logger.error({ err }, 'embedding worker');
