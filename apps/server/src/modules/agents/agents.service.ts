@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type ModelMessage, type ToolSet, jsonSchema, tool } from 'ai';
 import { type Kysely, sql } from 'kysely';
+import { capabilityToken, capabilityTokenValid } from '../../platform/crypto/index.js';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef, actorUserId } from '../access/index.js';
@@ -184,15 +184,8 @@ export async function agentStatus(ctx: AgentsContext, actor: OrgActor, id: strin
 
 // ---- conversations -------------------------------------------------------------------------
 
-export function conversationToken(secret: Uint8Array, conversationId: string): string {
-  return createHmac('sha256', secret).update(`conversation:${conversationId}`).digest('base64url');
-}
-
-export function conversationTokenValid(secret: Uint8Array, conversationId: string, given: string): boolean {
-  const want = Buffer.from(conversationToken(secret, conversationId));
-  const got = Buffer.from(given);
-  return want.length === got.length && timingSafeEqual(want, got);
-}
+export const conversationToken = (secret: Uint8Array, conversationId: string): string => capabilityToken(secret, 'conversation', conversationId);
+export const conversationTokenValid = (secret: Uint8Array, conversationId: string, given: string): boolean => capabilityTokenValid(secret, 'conversation', conversationId, given);
 
 export async function startConversation(ctx: AgentsContext, agent: repo.AgentRow, participant: string, title = '') {
   const id = newId();

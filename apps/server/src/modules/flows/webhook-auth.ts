@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { capabilityToken, capabilityTokenValid } from '../../platform/crypto/index.js';
 
 /**
  * Webhook signatures over the raw body, compared in constant time:
@@ -52,12 +53,5 @@ export function verifySignature(opts: { style: SignatureStyle; secret: string; r
 }
 
 /** The token in an execution's resume URL: only this server (holding the secret) can make it. */
-export function resumeToken(secret: Uint8Array, executionId: string): string {
-  return createHmac('sha256', secret).update(`resume:${executionId}`).digest('base64url');
-}
-
-export function resumeTokenValid(secret: Uint8Array, executionId: string, given: string): boolean {
-  const want = Buffer.from(resumeToken(secret, executionId));
-  const got = Buffer.from(given);
-  return want.length === got.length && timingSafeEqual(want, got);
-}
+export const resumeToken = (secret: Uint8Array, executionId: string): string => capabilityToken(secret, 'resume', executionId);
+export const resumeTokenValid = (secret: Uint8Array, executionId: string, given: string): boolean => capabilityTokenValid(secret, 'resume', executionId, given);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -34,4 +34,16 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
   return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+/**
+ * A capability token for one resource ("resume:<executionId>", "conversation:<id>"): an HMAC only
+ * the server holding `secret` can make, so the URL or header carrying it is the authorization.
+ */
+export function capabilityToken(secret: Uint8Array, purpose: string, id: string): string {
+  return createHmac('sha256', secret).update(`${purpose}:${id}`).digest('base64url');
+}
+
+export function capabilityTokenValid(secret: Uint8Array, purpose: string, id: string, given: string): boolean {
+  return constantTimeEqual(capabilityToken(secret, purpose, id), given);
 }
