@@ -80,13 +80,17 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
         // One round trip: the graph's search width, iterative scans (pgvector ≥ 0.8), and the index
         // preferred — the planner prices a sequential scan by the main heap only, while vectors live
         // out of line (TOAST), so it often picks an exact scan; that stays the fallback below.
-        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(EF_SEARCH, k * 2)))}, true), set_config('enable_seqscan', 'off', true)${iterativeScan ? sql`, set_config('hnsw.iterative_scan', 'strict_order', true)` : sql``}`.execute(trx);
+        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(EF_SEARCH, k * 2)))}, true), set_config('enable_seqscan', 'off', true)${iterativeScan ? sql`, set_config('hnsw.iterative_scan', ${body.filter ? 'relaxed_order' : 'strict_order'}, true)` : sql``}`.execute(trx);
       }
       if (body.mode === 'vector') {
         // Cosine distance is 1 − similarity; the real[] distance is − similarity (unit vectors).
+        // With a filter the graph is walked in relaxed order (faster while it skips rows the filter
+        // drops); the k rows it yields are sorted by their distance here.
         return (await sql<Record<string, unknown> & { _d: number }>`
-          select ${cols}, ${distance(exact)} as _d from ${table(models, name)} t
-          where t._embedding is not null and ${where} order by ${distance(exact)} limit ${k}`.execute(trx)).rows.map((r) => ({ row: r, score: pgvector ? 1 - Number(r._d) : -Number(r._d) }));
+          with hits as materialized (
+            select ${cols}, ${distance(exact)} as _d from ${table(models, name)} t
+            where t._embedding is not null and ${where} order by ${distance(exact)} limit ${k})
+          select * from hits order by _d`.execute(trx)).rows.map((r) => ({ row: r, score: pgvector ? 1 - Number(r._d) : -Number(r._d) }));
       }
       const doc = sql`to_tsvector('simple', ${documentOf(model, 't')})`;
       if (body.mode === 'keyword') {
