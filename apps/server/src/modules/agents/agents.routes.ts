@@ -1,9 +1,7 @@
-import rateLimit from '@fastify/rate-limit';
 import { listMetaSchema } from '@infinity/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { commonErrors } from '../../platform/errors.js';
-import { type App, emptyBody, idParams, listMeta, pageQuery, toAppError } from '../../platform/http/index.js';
+import { type App, emptyBody, idParams, listMeta, pageQuery, perMinute, registerPublicRateLimit, toAppError } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { agentErrors } from './agents.errors.js';
 import * as repo from './agents.repo.js';
@@ -125,12 +123,8 @@ export function agentRoutes(ctx: agents.AgentsContext) {
 /** Published agents: consumers without an account, one conversation token each, rate limited per address. */
 export function publicChatRoutes(ctx: agents.AgentsContext, opts: { perMinute: number }) {
   return async (app: App) => {
-    await app.register(rateLimit, {
-      global: false,
-      enableDraftSpec: true,
-      errorResponseBuilder: (_req, c) => commonErrors.RATE_LIMITED(`More than ${c.max} requests a minute from this address; retry in ${Math.ceil(c.ttl / 1000)} s.`),
-    });
-    const config = { access: { public: true as const }, rateLimit: { max: opts.perMinute, timeWindow: 60_000 } };
+    await registerPublicRateLimit(app);
+    const config = { access: { public: true as const }, ...perMinute(opts.perMinute) };
     const published = async (slug: string) => {
       const a = await repo.findAgentBySlug(ctx.db, slug);
       if (!a) throw agentErrors.AGENT_NOT_FOUND();

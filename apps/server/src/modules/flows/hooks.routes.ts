@@ -1,9 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
-import { commonErrors } from '../../platform/errors.js';
 import type { App } from '../../platform/http/index.js';
-import { uuidParam } from '../../platform/http/index.js';
+import { perMinute, registerPublicRateLimit, uuidParam } from '../../platform/http/index.js';
 import { type HttpAnswer, type RevealForFlow, receiveWebhook, runPublished } from './hooks.js';
 import { type FlowsContext, resumeExecution } from './flows.service.js';
 
@@ -24,12 +22,8 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
   return async (app: App) => {
     // Public entry points are rate limited per client address (RateLimit-* headers, 429 with
     // Retry-After in the error format). In-memory per process for now.
-    await app.register(rateLimit, {
-      global: false,
-      enableDraftSpec: true,
-      errorResponseBuilder: (_req, c) => commonErrors.RATE_LIMITED(`More than ${c.max} requests a minute from this address; retry in ${Math.ceil(c.ttl / 1000)} s.`),
-    });
-    const limited = { rateLimit: { max: opts.perMinute, timeWindow: 60_000 } };
+    await registerPublicRateLimit(app);
+    const limited = perMinute(opts.perMinute);
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (request, raw, done) => {
       const text = raw as string;
