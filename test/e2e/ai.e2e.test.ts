@@ -3,8 +3,8 @@
  * Providers are the loopback fakes (OpenAI wire format). On PostgreSQL the API and the worker are
  * separate processes: embedding work announced by one is done by the other.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeAi, lastUserText } from '../../apps/server/src/platform/testing/fake-ai.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fakeAiForSuite, lastUserText } from '../../apps/server/src/platform/testing/fake-ai.js';
 import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
 import { type RunningServer, e2eEnv, startServer } from './server-process.js';
 
@@ -31,12 +31,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
 const chain = (ids: string[]) => ids.slice(1).map((t, i) => ({ id: `e${i}`, source: ids[i]!, target: t }));
 
-const fake = fakeAi({ key: KEY });
-let providerUrl = '';
-beforeAll(async () => {
-  providerUrl = await fake.start();
-});
-afterAll(() => fake.stop());
+const fake = fakeAiForSuite(KEY);
 
 for (const backend of testBackends()) {
   describe(`AI journeys over HTTP [${backend}]`, () => {
@@ -64,7 +59,7 @@ for (const backend of testBackends()) {
 
     let secretId = '';
     it('seed flow: key in the vault → input → LLM → output → run → publish → a consumer gets an answer', async () => {
-      const s = await call(base, 'POST', '/secrets', { name: 'OpenAI', provider: 'openai', value: KEY, baseUrl: `${providerUrl}/v1` }, auth);
+      const s = await call(base, 'POST', '/secrets', { name: 'OpenAI', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` }, auth);
       expect(s.status).toBe(201);
       expect(s.text).not.toContain(KEY);
       secretId = s.json.data.id;

@@ -1,7 +1,7 @@
 import { type ModelMessage, type ToolSet, jsonSchema, tool } from 'ai';
 import { type Kysely, sql } from 'kysely';
 import { capabilityToken, capabilityTokenValid } from '../../platform/crypto/index.js';
-import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
+import { inTransaction, isUniqueViolation, vectorLiteral } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef, actorUserId } from '../access/index.js';
 import { type AiContext, chat, localEmbed } from '../ai/index.js';
@@ -115,7 +115,10 @@ export async function requireAgent(ctx: AgentsContext, actor: OrgActor, id: stri
 
 export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: string, patch: AgentPatch, ip: string): Promise<AgentDto> {
   const current = await requireAgent(ctx, actor, id);
-  await assertValid(ctx, actor, { provider: patch.provider ?? current.provider, secretId: patch.secretId ?? current.secret_id, tools: patch.tools ?? current.tools });
+  // References are checked when they change (renaming or pausing an agent reads nothing else).
+  if (patch.provider !== undefined || patch.secretId !== undefined || patch.tools !== undefined) {
+    await assertValid(ctx, actor, { provider: patch.provider ?? current.provider, secretId: patch.secretId ?? current.secret_id, tools: patch.tools ?? current.tools });
+  }
   const row = await inTransaction(ctx.db, async ({ trx }) => {
     const r = await trx
       .updateTable('agents')
@@ -275,7 +278,7 @@ async function buildTools(ctx: AgentsContext, agent: repo.AgentRow): Promise<Too
 /** What the agent remembers from this participant's other conversations (long-term memory). */
 async function recall(ctx: AgentsContext, agent: repo.AgentRow, participant: string, conversationId: string, vector: number[]): Promise<string[]> {
   const r = await sql<{ role: string; content: string; score: number }>`
-    select m.role, m.content, public.infinity_dot(m.embedding, ${`{${vector.join(',')}}`}::real[]) as score
+    select m.role, m.content, public.infinity_dot(m.embedding, ${vectorLiteral(vector, false)}::real[]) as score
     from agent_messages m join conversations c on c.id = m.conversation_id
     where m.agent_id = ${agent.id} and c.participant = ${participant} and m.conversation_id <> ${conversationId} and m.embedding is not null
     order by score desc limit ${RECALL}`.execute(ctx.db);
@@ -303,7 +306,7 @@ export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, conv
   const memories = userVector ? await recall(ctx, agent, conv.participant, conversationId, userVector) : [];
   await ctx.db
     .insertInto('agent_messages')
-    .values({ id: newId(), conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'user', content, embedding: userVector && `{${userVector.join(',')}}` })
+    .values({ id: newId(), conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'user', content, embedding: userVector && vectorLiteral(userVector, false) })
     .execute();
   const system = [agent.system, personalityText(agent.personality), memories.length ? `What you remember from earlier conversations with this user:\n- ${memories.join('\n- ')}` : ''].filter(Boolean).join('\n\n');
   const toolCalls: Reply['toolCalls'] = [];
@@ -338,7 +341,7 @@ export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, conv
     replyId = newId();
     const row = await trx
       .insertInto('agent_messages')
-      .values({ id: replyId, conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'assistant', content: result.text, usage: JSON.stringify(result.usage), embedding: replyVector && `{${replyVector.join(',')}}` })
+      .values({ id: replyId, conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'assistant', content: result.text, usage: JSON.stringify(result.usage), embedding: replyVector && vectorLiteral(replyVector, false) })
       .returning(['created_at'])
       .executeTakeFirstOrThrow();
     await trx.updateTable('conversations').set({ updated_at: new Date(), ...(conv.title ? {} : { title: content.slice(0, 80) }) }).where('id', '=', conversationId).execute();

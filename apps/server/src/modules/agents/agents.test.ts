@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
-import { type SeenRequest, fakeAi, lastUserText } from '../../platform/testing/fake-ai.js';
+import { type SeenRequest, fakeAiForSuite, lastUserText } from '../../platform/testing/fake-ai.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 
 const KEY = 'sk-agent-test-key-7c1e99';
-const fake = fakeAi({ key: KEY });
-let base = '';
-beforeAll(async () => {
-  base = await fake.start();
-});
-afterAll(() => fake.stop());
+const fake = fakeAiForSuite(KEY);
 
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
 const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
@@ -38,8 +33,8 @@ describeEachDb(
     it('creates an agent with a flow tool and a search tool; bad references are refused', async () => {
       owner = await signUp(h());
       key = (await createApiKey(h(), owner.token, 'admin')).key;
-      secretId = (await req('POST', '/api/v1/secrets', { name: 'OpenAI', provider: 'openai', value: KEY, baseUrl: `${base}/v1` })).json().data.id;
-      const anthropic = (await req('POST', '/api/v1/secrets', { name: 'Claude', provider: 'anthropic', value: KEY, baseUrl: `${base}/anthropic/v1` })).json().data.id;
+      secretId = (await req('POST', '/api/v1/secrets', { name: 'OpenAI', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` })).json().data.id;
+      const anthropic = (await req('POST', '/api/v1/secrets', { name: 'Claude', provider: 'anthropic', value: KEY, baseUrl: `${fake.url}/anthropic/v1` })).json().data.id;
       await req('POST', '/api/v1/models', { name: 'faq', fields: [{ name: 'question', type: 'string' }, { name: 'answer', type: 'text' }] });
       await req('PATCH', '/api/v1/models/faq', { embedding: { enabled: true, provider: 'local', dimensions: 128 } });
       await req('POST', '/api/v1/data/faq/bulk', { op: 'create', items: [{ question: 'How long do refunds take?', answer: 'Refunds take 5 days.' }, { question: 'Do you ship abroad?', answer: 'We ship to the EU.' }] });

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
-import { fakeAi, lastUserText } from '../../platform/testing/fake-ai.js';
+import { fakeAiForSuite, lastUserText } from '../../platform/testing/fake-ai.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 
 const KEY = 'sk-test-ThisIsTheVaultKey-9f2c';
-const fake = fakeAi({ key: KEY });
-let base = '';
-beforeAll(async () => {
-  base = await fake.start();
-});
-afterAll(() => fake.stop());
+const fake = fakeAiForSuite(KEY);
 
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
 const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
@@ -49,7 +44,7 @@ describeEachDb(
     it('seed flow: an OpenAI key in the vault → input → LLM chat → output → run → publish → a consumer gets an answer', async () => {
       owner = await signUp(h());
       key = (await createApiKey(h(), owner.token, 'admin')).key;
-      openaiSecret = await secret('OpenAI', 'openai', `${base}/v1`);
+      openaiSecret = await secret('OpenAI', 'openai', `${fake.url}/v1`);
       const id = await flow('Ask', [
         node('in', 'core.input', { schema: { type: 'object', required: ['question'], properties: { question: { type: 'string' } } } }),
         node('llm', 'ai.chat', { secretId: openaiSecret, model: 'gpt-4o-mini', system: 'Be brief.', prompt: '{{ $input.question }}', temperature: 0.2, maxTokens: 200 }),
@@ -78,8 +73,8 @@ describeEachDb(
     });
 
     it('Anthropic and Gemini through the same node: each key in its provider’s header', async () => {
-      const anthropic = await secret('Anthropic', 'anthropic', `${base}/anthropic/v1`);
-      const google = await secret('Gemini', 'google', `${base}/google/v1beta`);
+      const anthropic = await secret('Anthropic', 'anthropic', `${fake.url}/anthropic/v1`);
+      const google = await secret('Gemini', 'google', `${fake.url}/google/v1beta`);
       for (const [secretId, model, provider, path] of [
         [anthropic, 'claude-sonnet-4-5', 'anthropic', '/anthropic/v1/messages'],
         [google, 'gemini-2.5-flash', 'google', '/google/v1beta/models/gemini-2.5-flash:streamGenerateContent'],
@@ -106,7 +101,7 @@ describeEachDb(
     });
 
     it('provider failures are clear and never carry the key; private base URLs need the operator’s allow-list', async () => {
-      const wrong = await secret('Wrong key', 'openai', `${base}/v1`, 'sk-wrong-key-0000000000001234');
+      const wrong = await secret('Wrong key', 'openai', `${fake.url}/v1`, 'sk-wrong-key-0000000000001234');
       const id = await flow('Bad key', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: wrong, model: 'gpt-4o-mini', prompt: 'x' }), node('out', 'core.output')]);
       const ex = await run(id, {});
       expect(ex.status).toBe('failed');
@@ -121,7 +116,7 @@ describeEachDb(
       const t2 = (await req('GET', `/api/v1/executions/${refused.id}`)).json().data;
       expect(t2.nodes.find((n: { nodeId: string }) => n.nodeId === 'llm').error.code).toBe('AI_BASE_URL_REFUSED');
       // Loopback is listed by this suite's operator (INFINITY_HTTP_ALLOW=127.0.0.1/32): a local server works.
-      const local = await secret('Local Ollama', 'openai-compatible', `${base}/v1`);
+      const local = await secret('Local Ollama', 'openai-compatible', `${fake.url}/v1`);
       const ok = await run(await flow('Local', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: local, model: 'llama3.2', prompt: 'local?' }), node('out', 'core.output', { value: '{{ $input.text }}' })]), {});
       expect(ok.output).toBe('echo: local?');
     });
@@ -136,7 +131,7 @@ describeEachDb(
       // Another organization at its limit: the node fails with AI_TOKEN_LIMIT and no request leaves.
       const other = await signUp(h());
       const otherKey = (await createApiKey(h(), other.token, 'admin')).key;
-      const s = (await req('POST', '/api/v1/secrets', { name: 'k', provider: 'openai', value: KEY, baseUrl: `${base}/v1` }, otherKey)).json().data.id as string;
+      const s = (await req('POST', '/api/v1/secrets', { name: 'k', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` }, otherKey)).json().data.id as string;
       await sql`insert into ai_usage (org_id, provider, model, kind, input_tokens, output_tokens) values (${other.orgId}, 'openai', 'gpt-4o-mini', 'chat', 999999, 1)`.execute(h().db.kysely);
       const f = await req('POST', '/api/v1/flows', { name: 'Over', nodes: [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: s, model: 'gpt-4o-mini', prompt: 'x' })], edges: [edge('in', 'llm')] }, otherKey);
       const before = fake.seen.length;
@@ -235,7 +230,7 @@ describeEachDb(
       expect(hit.text).toBe('note number 7');
 
       // A key the provider refuses: failed for good (no retry storm), with the reason, key scrubbed.
-      const bad = (await req('POST', '/api/v1/secrets', { name: 'bad emb', provider: 'openai', value: 'sk-bad-embedding-key-99999999', baseUrl: `${base}/v1` })).json().data.id as string;
+      const bad = (await req('POST', '/api/v1/secrets', { name: 'bad emb', provider: 'openai', value: 'sk-bad-embedding-key-99999999', baseUrl: `${fake.url}/v1` })).json().data.id as string;
       await req('PATCH', '/api/v1/models/notes', { embedding: { enabled: true, provider: 'openai', model: 'text-embedding-3-small', dimensions: 32, secretId: bad } });
       await h().built.embeddings.drain();
       const st = (await req('GET', '/api/v1/models/notes/embeddings')).json().data;

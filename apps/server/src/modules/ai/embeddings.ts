@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
-import type { Notifier } from '../../platform/db/index.js';
+import { type Notifier, vectorLiteral } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
 import type { EventBus } from '../../platform/events/index.js';
 import type { Logger } from '../../platform/logger.js';
@@ -150,11 +150,10 @@ export class EmbeddingWorker {
     try {
       const vectors = nonEmpty.length ? await embedTexts(this.d.ai, serviceActor(m.orgId), e, nonEmpty.map((t) => t.text), `embeddings ${m.name}`, this.abort.signal) : [];
       const byId = new Map(nonEmpty.map((t, i) => [t.id, vectors[i]!]));
-      const lit = (v: number[] | undefined) => (v ? (this.d.vector ? `[${v.join(',')}]` : `{${v.join(',')}}`) : null);
       const cast = this.d.vector ? sql.raw(`vector(${e.dimensions})`) : sql.raw('real[]');
       await sql`
         update ${tbl(m)} as t set _embedding = v.e::${cast}, _emb_hash = v.h, _emb_lease = null, _emb_attempts = 0, _emb_fail_src = null, _emb_error = null
-        from unnest(${todo.map((t) => t.id)}::uuid[], ${todo.map((t) => t.hash)}::text[], ${todo.map((t) => lit(byId.get(t.id)))}::text[]) as v(id, h, e)
+        from unnest(${todo.map((t) => t.id)}::uuid[], ${todo.map((t) => t.hash)}::text[], ${todo.map((t) => { const v = byId.get(t.id); return v ? vectorLiteral(v, this.d.vector) : null; })}::text[]) as v(id, h, e)
         where t.id = v.id`.execute(this.d.db);
     } catch (err) {
       if (this.stopped) return 0;

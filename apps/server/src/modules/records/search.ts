@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
-import { inTransaction } from '../../platform/db/index.js';
+import { inTransaction, vectorLiteral } from '../../platform/db/index.js';
 import type { OrgActor } from '../access/index.js';
 import type { ModelDef, OrgModels } from '../schema/index.js';
 import { parseFilter } from './filter.js';
@@ -65,7 +65,7 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     }
   }
   const pgvector = ctx.vector === true;
-  const qv = vec ? (pgvector ? sql`${JSON.stringify(vec)}::vector` : sql`${`{${vec.join(',')}}`}::real[]`) : undefined;
+  const qv = vec ? (pgvector ? sql`${vectorLiteral(vec, true)}::vector` : sql`${vectorLiteral(vec, false)}::real[]`) : undefined;
   // Distance, smaller is nearer; `exact` hides the expression from the index so the scan is exhaustive.
   const distance = (exact: boolean) => (pgvector ? (exact ? sql`((t._embedding <=> ${qv}) + 0)` : sql`(t._embedding <=> ${qv})`) : sql`(- public.infinity_dot(t._embedding, ${qv}))`);
   const tsQuery = body.query ? sql`plainto_tsquery('simple', ${body.query})` : undefined;
@@ -109,15 +109,19 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   // real[] has no index: its scan is exact already. A filter that leaves few rows is answered
   // exactly too (like a planner would): reading those vectors is cheaper than walking the graph
   // until enough of them turn up, and the answer is the true top k.
+  // How many embedded records pass the filter, counted up to `upTo` (the count stops there).
+  const matching = async (upTo: number) =>
+    (await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${upTo}) x`.execute(ctx.db)).rows[0]?.n ?? 0;
   let exact = !pgvector || body.mode === 'keyword';
+  // Known only for filtered searches: more than EXACT_BELOW (≥ any k) when the index is tried.
+  let matches: number | undefined;
   if (!exact && body.filter) {
-    const few = await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${EXACT_BELOW + 1}) x`.execute(ctx.db);
-    if ((few.rows[0]?.n ?? 0) <= EXACT_BELOW) exact = true;
+    matches = await matching(EXACT_BELOW + 1);
+    if (matches <= EXACT_BELOW) exact = true;
   }
   let hits = await run(exact);
   if (!exact && hits.length < k) {
-    const count = await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${k}) x`.execute(ctx.db);
-    if ((count.rows[0]?.n ?? 0) > hits.length) {
+    if ((matches ?? (await matching(k))) > hits.length) {
       hits = await run(true);
       exact = true;
     }

@@ -6,3 +6,4 @@ export { isUniqueViolation, isForeignKeyViolation, pgErrorCode } from './pg-erro
 export type { PoolLike, QueryResultLike } from './pglite-pool.js';
 export { localNotifier, postgresNotifier, type Notifier } from './notifier.js';
 export { Batcher } from './batcher.js';
+export { vectorLiteral } from './vectors.js';

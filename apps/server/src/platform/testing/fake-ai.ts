@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * Loopback stand-ins for the model providers, speaking their wire formats: OpenAI chat
@@ -134,4 +135,16 @@ export function fakeAi(opts: { key: string }) {
     start: () => new Promise<string>((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** A fake started before the suite and stopped after it; `url` is its base URL once started. */
+export function fakeAiForSuite(key: string) {
+  const fake = fakeAi({ key });
+  let url = '';
+  beforeAll(async () => {
+    url = await fake.start();
+  });
+  afterAll(() => fake.stop());
+  // A getter (Object.assign would copy the empty value once).
+  return Object.defineProperty(fake, 'url', { get: () => url }) as typeof fake & { readonly url: string };
 }
