@@ -27,7 +27,8 @@ process.on('exit', () => children.forEach((c) => c.kill()));
 export async function spawnServer(args: string[], env: Record<string, string>, port: number, probe: string) {
   const url = `http://127.0.0.1:${port}`;
   const log = openSync(path.join(os.tmpdir(), `infinity-bench-${process.pid}-${port}.log`), 'w');
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  // Benchmarks measure speed, not plans: organizations get no limits unless a bench says otherwise.
+  const proc = spawn(process.execPath, args, { env: { INFINITY_DEFAULT_PLAN: 'enterprise', ...process.env, ...env }, stdio: ['ignore', log, log] });
   children.push(proc);
   let exited = false;
   proc.on('exit', () => (exited = true));

@@ -15,11 +15,9 @@ export async function recordsBench(): Promise<Record<string, unknown>> {
   await admin.query(`create database "${dbName}"`);
   const dbUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
   const port = await freePort();
-  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], {
-    DATABASE_URL: dbUrl,
-    INFINITY_MASTER_KEY: randomBytes(32).toString('base64'),
-    INFINITY_JWT_SECRET: randomBytes(32).toString('hex'),
-  }, port, '/health/ready');
+  const masterKey = randomBytes(32).toString('base64');
+  const jwtSecret = randomBytes(32).toString('hex');
+  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], { DATABASE_URL: dbUrl, INFINITY_MASTER_KEY: masterKey, INFINITY_JWT_SECRET: jwtSecret }, port, '/health/ready');
   const api = `${server.url}/api/v1`;
   const su = await postJson(`${api}/auth/signup`, { name: 'Bench', email: 'bench@example.com', password: 'bench password 1' });
   const auth = { authorization: `Bearer ${su.data.accessToken as string}` };
@@ -48,6 +46,15 @@ export async function recordsBench(): Promise<Record<string, unknown>> {
   const someId = (await (await fetch(`${api}/data/employees?limit=1`, { headers: h })).json() as { data: { id: string }[] }).data[0]!.id;
   const schema = (await (await fetch(`${api}/me`, { headers: h })).json() as { data: { organization: { schema: string } } }).data.organization.schema;
 
+  // The same server with the request log and metrics switched off, on the same database: their cost.
+  const quietPort = await freePort();
+  const quiet = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(quietPort), '--role', 'api'], {
+    DATABASE_URL: dbUrl,
+    INFINITY_MASTER_KEY: masterKey,
+    INFINITY_JWT_SECRET: jwtSecret,
+    INFINITY_REQUEST_LOG: 'false',
+    INFINITY_METRICS: 'false',
+  }, quietPort, '/health/ready');
   const cport = await freePort();
   const ceiling = await spawnServer(['--import', 'tsx', path.join(root, 'bench/records-ceiling.ts'), String(cport), dbUrl, schema], {}, cport, '/ready');
 
@@ -69,6 +76,15 @@ export async function recordsBench(): Promise<Record<string, unknown>> {
     }
   }
   const median = (xs: LoadResult[]) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)]!;
+  // Request log + metrics overhead: GET by id with them (the main server) and without (quiet), interleaved.
+  const withObs: LoadResult[] = [];
+  const withoutObs: LoadResult[] = [];
+  for (let r = 0; r < Math.max(3, rounds); r++) {
+    withoutObs.push(await load({ url: `${quiet.url}/api/v1/data/employees/${someId}`, headers: h, duration }));
+    withObs.push(await load({ url: `${api}/data/employees/${someId}`, headers: h, duration }));
+  }
+  const obs = { with: median(withObs), without: median(withoutObs) };
+  const obsOverhead = Math.round((1 - obs.with.rps / obs.without.rps) * 1000) / 10;
   const rows: [string, LoadResult, LoadResult][] = ops.map(([name], i) => [name, median(samples[i]!.ceiling), median(samples[i]!.ours)]);
 
   const batches = quick ? 5 : 10;
@@ -86,6 +102,7 @@ export async function recordsBench(): Promise<Record<string, unknown>> {
   const bulkCeiling = mid(bulkSamples.ceiling);
   const bulkOurs = mid(bulkSamples.ours);
   ceiling.kill();
+  quiet.kill();
   server.kill();
   await admin.query(`drop database "${dbName}" with (force)`);
   await admin.end();
@@ -95,5 +112,6 @@ export async function recordsBench(): Promise<Record<string, unknown>> {
   console.log('|---|---:|---:|---:|---:|');
   for (const [name, c, o] of rows) console.log(`| ${name} | ${c.rps} | ${o.rps} | ${Math.round((100 * o.rps) / c.rps)}% | ${o.p50} / ${o.p99} |`);
   console.log(`| bulk insert, 1,000-row batches (rows/s) | ${bulkCeiling} | ${bulkOurs} | ${Math.round((100 * bulkOurs) / bulkCeiling)}% | — |\n`);
-  return { rows: rows.map(([name, c, o]) => ({ name, ceiling: c, infinity: o })), bulk: { ceiling: bulkCeiling, infinity: bulkOurs }, seedRows };
+  console.log(`Request log + metrics overhead on GET of a record: ${obs.with.rps} req/s with, ${obs.without.rps} without (p50 ${obs.with.p50} vs ${obs.without.p50} ms): ${obsOverhead}% (goal < 10%)\n`);
+  return { observability: { ...obs, overheadPercent: obsOverhead }, rows: rows.map(([name, c, o]) => ({ name, ceiling: c, infinity: o })), bulk: { ceiling: bulkCeiling, infinity: bulkOurs }, seedRows };
 }

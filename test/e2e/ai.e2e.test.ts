@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { fakeAiForSuite, lastUserText } from '../../apps/server/src/platform/testing/fake-ai.js';
 import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
-import { type RunningServer, e2eEnv, startServer } from './server-process.js';
+import { type RunningServer, e2eEnv, startServer, until } from './server-process.js';
 
 type Json = Record<string, any>;
 const KEY = 'sk-e2e-openai-key-5d1f0a';
@@ -15,17 +15,6 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   const r = await fetch(`${base}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await r.text();
   return { status: r.status, json: text && text.startsWith('{') ? (JSON.parse(text) as Json) : {}, text };
-}
-
-/** Polls until `check` holds (a condition, not a fixed sleep); fails with `what` at the deadline. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });

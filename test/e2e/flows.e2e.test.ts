@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
-import { type RunningServer, e2eEnv, startServer } from './server-process.js';
+import { type RunningServer, e2eEnv, startServer, until } from './server-process.js';
 
 type Json = Record<string, any>;
 
@@ -15,17 +15,6 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   const r = await fetch(`${base}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await r.text();
   return { status: r.status, json: text ? (JSON.parse(text) as Json) : {}, headers: r.headers };
-}
-
-/** Polls until `check` holds (a condition, not a fixed sleep); fails with `what` at the deadline. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** A loopback stand-in for an outside API: counts deliveries per idempotency key. */

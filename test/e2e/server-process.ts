@@ -66,3 +66,14 @@ export async function e2eEnv(backend: 'pglite' | 'postgres', label: string, with
   if (withKeys) Object.assign(env, { INFINITY_MASTER_KEY: randomBytes(32).toString('base64'), INFINITY_JWT_SECRET: randomBytes(32).toString('hex') });
   return env;
 }
+
+/** Polls until `check` holds (a condition, not a fixed sleep); fails with `what` at the deadline. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 90_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -3,9 +3,15 @@ import type { Config, InstanceKeys } from './config/index.js';
 import { masterKeyFromBase64, readKeyFile } from './config/index.js';
 import type { Database } from './platform/db/index.js';
 import { EventBus } from './platform/events/index.js';
-import { type App, createHttpServer } from './platform/http/index.js';
+import { type App, createHttpServer, registerRateLimit } from './platform/http/index.js';
+import { tapOf } from './platform/logger.js';
+import { createMailer } from './platform/mail.js';
+import { openRedis } from './platform/redis.js';
 import type { Logger } from './platform/logger.js';
-import { registerAccessGuard } from './modules/access/index.js';
+import { rateLimitClass, registerAccessGuard } from './modules/access/index.js';
+import { Quotas, type UsageTables, usageRoutes } from './modules/usage/index.js';
+import { LogStore, type LogTables, Metrics, appEntryOf, observabilityRoutes } from './modules/observability/index.js';
+import { billingRoutes } from './modules/billing/index.js';
 import { auditRoutes } from './modules/audit/index.js';
 import {
   type IdentityContext,
@@ -35,7 +41,7 @@ import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRo
 import { resumeToken } from './modules/flows/index.js';
 import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret } from './modules/vault/index.js';
-import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts } from './modules/ai/index.js';
+import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts, monthUsage } from './modules/ai/index.js';
 import { searchRecords } from './modules/records/index.js';
 import { type AgentTables, type AgentsContext, agentRoutes, participantOf, publicChatRoutes, requireAgent, sendMessage, startConversation } from './modules/agents/index.js';
 import { actionToolSpec } from './modules/actions/index.js';
@@ -68,6 +74,10 @@ export interface BuiltApp {
   /** Embeds records of models with embeddings enabled (roles all and worker). */
   embeddings: EmbeddingWorker;
   nodes: NodeRegistry;
+  /** Plans and usage alerts (tests wait for alerts with settle()). */
+  quotas: Quotas;
+  /** The request and app logs (tests flush them). */
+  logs: LogStore;
   /** Marks the app as draining (readiness fails) before in-flight requests finish. */
   drain(): void;
   close(): Promise<void>;
@@ -76,6 +86,28 @@ export interface BuiltApp {
 /** The composition root: wires modules onto one HTTP server. It never listens (tests use inject()). */
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const { config, db, logger } = deps;
+  const events = new EventBus((err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'));
+  // Operations: the request and app logs (batched into the database), Prometheus metrics, Redis.
+  const logStore = new LogStore(db.kysely as Kysely<LogTables>, {
+    flushMs: 1000,
+    maxBuffer: 500,
+    retentionDays: config.logs.retentionDays,
+    onError: (err) => logger.info({ err: { message: (err as Error).message } }, 'could not store log rows'),
+  });
+  const tap = tapOf(logger);
+  tap?.attach((line) => {
+    const e = appEntryOf(line);
+    if (e) logStore.app(e);
+  });
+  const metrics = config.metrics ? new Metrics({ db: db.kysely, pool: db.pool as never, events }) : null;
+  let redisDown = false;
+  const redis = config.redisUrl
+    ? openRedis(config.redisUrl, (err) => {
+        if (!redisDown) logger.warn({ err: { message: (err as Error).message } }, 'Redis unreachable; rate limits count per instance until it is back');
+        redisDown = true;
+      })
+    : undefined;
+  redis?.on('ready', () => (redisDown = false));
   const app = await createHttpServer({
     logger,
     bodyLimit: config.bodyLimit,
@@ -83,6 +115,14 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     trustProxy: config.trustProxy,
     publicUrl: config.publicUrl,
     version: VERSION,
+    ...(config.logs.requests || metrics
+      ? {
+          observe: (r) => {
+            if (config.logs.requests) logStore.request({ at: r.at, request_id: r.requestId, method: r.method, route: r.route, status: r.status, duration_ms: r.durationMs, bytes: r.bytes, org_id: r.orgId, actor_kind: r.actorKind, actor_id: r.actorId, ip: r.ip });
+            metrics?.observeRequest(r.method, r.route ?? 'unmatched', r.status, r.durationMs / 1000);
+          },
+        }
+      : {}),
   });
 
   const identity: IdentityContext = {
@@ -90,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     jwtKey: jwtKeyFrom(deps.keys.jwtSecret),
     auth: config.auth,
     publicUrl: config.publicUrl,
+    defaultPlan: config.plans.defaultPlan,
     cache: new PrincipalCache(),
     throttle: new LoginThrottle({ perEmail: config.auth.loginMaxFailures, perIp: config.auth.loginMaxFailuresPerIp, windowSeconds: config.auth.loginWindow }),
     keyUses: new Map(),
@@ -101,20 +142,30 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     return file?.masterKeys.map((b64, i) => masterKeyFromBase64(b64, `keys.json masterKeys[${i}]`));
   });
   const vault = createVaultContext(db.kysely, keyring);
-  const events = new EventBus((err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'));
+  const mailer = createMailer(config.smtp);
+  const quotas = new Quotas({ db: db.kysely as Kysely<UsageTables>, limits: config.plans.limits, events, logger, mailer, publicUrl: config.publicUrl });
   const schemaDb = db.kysely as Kysely<SchemaTables>;
-  const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb), vector: db.info.vector };
+  const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb), vector: db.info.vector, quota: quotas };
 
   registerAccessGuard(app, createAuthenticator(identity), deps.instanceToken);
+  // Before any route: the limiter hooks routes as they are added.
+  await registerRateLimit(app, { classify: rateLimitClass({ publicPerMinute: config.engine.publicPerMinute, apiPerMinute: config.rateLimit.apiPerMinute, routes: config.rateLimit.routes }), redis });
 
   const outbound = new OutboundHttp({ allow: config.httpAllow });
-  const ai: AiContext = { db: db.kysely as Kysely<AiTables>, vault, fetch: outbound.fetch, monthlyTokenLimit: config.ai.monthlyTokenLimit };
+  const ai: AiContext = {
+    db: db.kysely as Kysely<AiTables>,
+    vault,
+    fetch: outbound.fetch,
+    quota: quotas,
+    ...(metrics ? { observe: (e) => metrics.observeTokens(e) } : {}),
+  };
   const records: RecordsContext = {
     db: db.kysely,
     cache: schema.cache,
     events,
     vector: db.info.vector,
     embedQuery: async (actor, model, text) => (await embedTexts(ai, actor, model.embedding!, [text], `search ${model.name}`))[0]!,
+    quota: quotas,
   };
   const actionsCtx: ActionsContext = { db: db.kysely as Kysely<ActionTables>, records };
   const sandbox = new JsSandbox({ workers: 2, maxInputBytes: 5 * 1024 * 1024, maxOutputBytes: 5 * 1024 * 1024, workerHeapMb: 128 });
@@ -142,11 +193,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     pollMs: config.engine.pollMs,
     outputCap: config.engine.outputCap,
     retentionDays: config.engine.retentionDays,
+    quota: quotas,
     resumeUrl: (id) => `${config.publicUrl}/api/v1/executions/${id}/resume?token=${resumeToken(deps.keys.jwtSecret, id)}`,
   });
   // The hub is created after the context it uses; the context reaches it through this holder.
   const hub: { current?: TriggerHub } = {};
-  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, resumeSecret: deps.keys.jwtSecret, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) });
+  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, quota: quotas, resumeSecret: deps.keys.jwtSecret, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) });
   const agentsCtx: AgentsContext = {
     db: db.kysely as Kysely<AgentTables>,
     ai,
@@ -198,10 +250,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(recordRoutes(records, { importLimit: config.importLimit }));
     await app.register(actionRoutes(actionsCtx));
     await app.register(flowRoutes(flows));
-    await app.register(aiRoutes(ai, { db: db.kysely, cache: schema.cache }));
+    await app.register(aiRoutes({ db: db.kysely, cache: schema.cache }));
+    await app.register(usageRoutes(quotas, { db: db.kysely as Kysely<UsageTables>, tokens: (orgId) => monthUsage(ai.db, orgId) }));
+    await app.register(observabilityRoutes({ db: db.kysely as Kysely<LogTables>, metrics, metricsToken: config.metricsToken }));
+    await app.register(billingRoutes({ db: db.kysely, config: config.stripe, publicUrl: config.publicUrl, onPlanChanged: (orgId) => quotas.forget(orgId) }, { bodyLimit: config.bodyLimit }));
     await app.register(agentRoutes(agentsCtx));
-    await app.register(publicChatRoutes(agentsCtx, { perMinute: config.engine.publicPerMinute }));
-    await app.register(hookRoutes(flows, { perMinute: config.engine.publicPerMinute, bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
+    await app.register(publicChatRoutes(agentsCtx));
+    await app.register(hookRoutes(flows, { bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));
@@ -217,6 +272,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     runner,
     embeddings,
     nodes,
+    quotas,
+    logs: logStore,
     drain: () => {
       draining = true;
     },
@@ -230,6 +287,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       await outbound.close();
       await sandbox.close();
       await flushUses();
+      await quotas.settle();
+      tap?.attach(undefined);
+      await logStore.close();
+      metrics?.close();
+      mailer?.close();
+      redis?.disconnect();
     },
   };
 }

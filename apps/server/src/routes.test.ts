@@ -18,7 +18,7 @@ interface World {
   aMember: TestUser;
   b: TestUser;
   bKey: string;
-  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; agentA: string; conversationA: string; invitationToken: string; recordA: string; actionA: string; runA: string; flowA: string; executionA: string };
+  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; agentA: string; conversationA: string; notificationA: string; invitationToken: string; recordA: string; actionA: string; runA: string; flowA: string; executionA: string };
   schemaA: string;
 }
 
@@ -42,12 +42,14 @@ async function buildWorld(h: Harness): Promise<World> {
   const llmKey = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-llm', provider: 'openai', value: 'sk-private-to-a-0000' } })).json().data;
   const agent = (await h.request({ method: 'POST', url: '/api/v1/agents', token: a.token, body: { name: 'a-agent', provider: 'openai', model: 'gpt-4o-mini', secretId: llmKey.id } })).json().data;
   const conversation = (await h.request({ method: 'POST', url: `/api/v1/agents/${agent.id}/conversations`, token: a.token, body: {} })).json().data;
-  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, agentA: agent.id, conversationA: conversation.id, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id, flowA: flow.id, executionA: execution.id } };
+  const notificationA = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+  await h.db.pool.query(`insert into notifications (id, org_id, kind, title, body) values ($1, $2, 'usage.alert', 'private to A', 'private to A')`, [notificationA, a.orgId]);
+  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, agentA: agent.id, conversationA: conversation.id, notificationA, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id, flowA: flow.id, executionA: execution.id } };
 }
 
 /** A digest of every system table: "nothing changed" means this is equal before and after. */
 async function fingerprint(h: Harness, w?: World): Promise<string> {
-  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs', 'flows', 'flow_versions', 'executions', 'node_runs', 'agents', 'conversations', 'agent_messages'];
+  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs', 'flows', 'flow_versions', 'executions', 'node_runs', 'agents', 'conversations', 'agent_messages', 'notifications', 'usage_alerts', 'stripe_events'];
   const parts: string[] = [];
   // api_keys.last_used_at is written by a background flush on a timer: bookkeeping, not a change.
   const source = (t: string) => (t === 'api_keys' ? '(select id, org_id, name, prefix, key_hash, role, created_by, created_at, expires_at, revoked_at from api_keys)' : t);
@@ -131,6 +133,7 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'POST /api/v1/agents/:id/conversations': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations`, body: {} }),
   'GET /api/v1/agents/:id/conversations/:cid/messages': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations/${w.ids.conversationA}/messages` }),
   'POST /api/v1/agents/:id/conversations/:cid/messages': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations/${w.ids.conversationA}/messages`, body: { content: 'hi' } }),
+  'POST /api/v1/notifications/:id/read': (w) => ({ url: `/api/v1/notifications/${w.ids.notificationA}/read` }),
   'POST /api/v1/chat/:slug/conversations': { exempt: 'a published agent is reached by its slug by design (tested in agents)' },
   'GET /api/v1/chat/:slug/conversations/:cid/messages': { exempt: 'the signed conversation token is the capability; a wrong one is a 404 (tested in agents)' },
   'POST /api/v1/chat/:slug/conversations/:cid/messages': { exempt: 'the signed conversation token is the capability; a wrong one is a 404 (tested in agents)' },
@@ -139,7 +142,7 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/agents', '/api/v1/usage', '/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
+const lists = ['/api/v1/agents', '/api/v1/usage', '/api/v1/notifications', '/api/v1/logs', '/api/v1/logs?kind=app', '/api/v1/stats', '/api/v1/billing', '/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { type PlanLimits, type PlanName, parsePlanLimits, parseRouteLimits } from './plans.js';
 
 /**
  * Every environment variable Infinity reads, with its default. This file is the only reader
@@ -57,9 +58,30 @@ export const envSchema = z.object({
   INFINITY_EXECUTION_LEASE: int(1, 3600).default(30).describe('Seconds a worker holds an execution without renewing; after that another worker takes it over (crash recovery).'),
   INFINITY_QUEUE_POLL: int(50, 60000).default(1000).describe('Milliseconds between queue polls (notifications wake workers sooner).'),
   INFINITY_EXECUTION_RETENTION_DAYS: int(1, 3650).default(30).describe('Finished executions older than this are pruned (a flow’s retentionDays setting wins).'),
-  INFINITY_PUBLIC_RATE_LIMIT: int(1, 1_000_000).default(100).describe('Requests per minute per client address on public flow endpoints (webhooks, published flows, resume URLs).'),
+  INFINITY_PUBLIC_RATE_LIMIT: int(1, 1_000_000).default(100).describe('Requests per minute per client address on public endpoints (sign-up, login, refresh, webhooks, published flows and agents, resume URLs).'),
   INFINITY_NODE_OUTPUT_CAP: int(1024, 64 * 1024 * 1024).default(256 * 1024).describe('Largest node input/output stored per node run, bytes of JSON; larger ones are truncated with a marker.'),
-  INFINITY_MONTHLY_TOKEN_LIMIT: int(0, Number.MAX_SAFE_INTEGER).default(0).describe('LLM and embedding tokens each organization may use per calendar month (UTC); 0 = no limit. Checked before every model call.'),
+  INFINITY_DEFAULT_PLAN: z.enum(['free', 'pro', 'enterprise']).default('free').describe('Plan of new organizations. A team running Infinity for itself sets enterprise (no limits).'),
+  INFINITY_PLAN_LIMITS: z
+    .string()
+    .optional()
+    .describe('JSON overriding plan limits, e.g. {"free":{"agents":2,"tokensPerMonth":500000}}; null = unlimited. Metrics: agents, flows, models, records, storageMb, executionsPerMonth, tokensPerMonth.'),
+  INFINITY_API_RATE_LIMIT: int(0, 10_000_000).default(0).describe('Requests per minute per credential (API key or user) on the authenticated API; 0 = unlimited. An API key’s own rateLimit wins.'),
+  INFINITY_RATE_LIMIT_ROUTES: z
+    .string()
+    .optional()
+    .describe('Per-route limits, requests per minute: "POST /api/v1/auth/login=20,GET /api/v1/data/:model=600". Public routes count per client address, others per credential.'),
+  INFINITY_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional().describe('SMTP server for usage-alert emails to owners and admins, e.g. smtp://user:pass@mail.example.com:587. Unset = no email.'),
+  INFINITY_SMTP_FROM: z.string().default('Infinity <infinity@localhost>').describe('Sender of emails.'),
+  STRIPE_SECRET_KEY: z.string().optional().describe('Stripe secret key (sk_…); enables checkout and customer-portal links.'),
+  STRIPE_WEBHOOK_SECRET: z.string().optional().describe('Signing secret of the Stripe webhook endpoint (whsec_…); without it the webhook refuses every event.'),
+  STRIPE_PRICE_PRO: z.string().optional().describe('Stripe price id of the pro plan.'),
+  STRIPE_PRICE_ENTERPRISE: z.string().optional().describe('Stripe price id of the enterprise plan.'),
+  STRIPE_API_BASE: z.url().optional().describe('Base URL of the Stripe API (tests point it at a local fake); default https://api.stripe.com.'),
+  STRIPE_WEBHOOK_TOLERANCE: int(1, 3600).default(300).describe('Seconds a Stripe signature timestamp may be off.'),
+  INFINITY_LOG_RETENTION_DAYS: int(1, 3650).default(14).describe('Request-log and app-log rows older than this are pruned.'),
+  INFINITY_REQUEST_LOG: bool.default(true).describe('Store every API request (route, status, duration, org, actor; never bodies) in the database for the log viewer and /stats.'),
+  INFINITY_METRICS: bool.default(true).describe('Collect Prometheus metrics (HTTP, executions, queue, tokens, pool, process).'),
+  INFINITY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('Bearer token that /metrics requires; unset = /metrics is refused.'),
   INFINITY_EMBEDDING_BATCH: int(1, 2048).default(64).describe('Records embedded per provider call by the embedding worker.'),
 });
 
@@ -97,7 +119,14 @@ export interface Config {
   shutdownGrace: number;
   httpAllow: string[];
   engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number; publicPerMinute: number };
-  ai: { monthlyTokenLimit: number; embeddingBatch: number };
+  ai: { embeddingBatch: number };
+  plans: { defaultPlan: PlanName; limits: PlanLimits };
+  rateLimit: { apiPerMinute: number; routes: Record<string, number> };
+  smtp: { url: string; from: string } | undefined;
+  stripe: { secretKey: string | undefined; webhookSecret: string | undefined; prices: Partial<Record<'pro' | 'enterprise', string>>; apiBase: string | undefined; tolerance: number };
+  logs: { retentionDays: number; requests: boolean };
+  metrics: boolean;
+  metricsToken: string | undefined;
   cli: { apiKey: string | undefined; url: string };
 }
 
@@ -141,6 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     );
   }
   const e = parsed.data;
+  const plans = parsePlanLimits(e.INFINITY_PLAN_LIMITS);
+  const routeLimits = parseRouteLimits(e.INFINITY_RATE_LIMIT_ROUTES);
+  const problems = [...('problems' in plans ? plans.problems : []), ...('problems' in routeLimits ? routeLimits.problems : [])];
+  if (problems.length || !('limits' in plans) || !('routes' in routeLimits)) throw new ConfigError(problems);
   const port = overrides.port ?? e.INFINITY_PORT;
   const publicUrl = (e.INFINITY_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return {
@@ -184,7 +217,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       outputCap: e.INFINITY_NODE_OUTPUT_CAP,
       publicPerMinute: e.INFINITY_PUBLIC_RATE_LIMIT,
     },
-    ai: { monthlyTokenLimit: e.INFINITY_MONTHLY_TOKEN_LIMIT, embeddingBatch: e.INFINITY_EMBEDDING_BATCH },
+    ai: { embeddingBatch: e.INFINITY_EMBEDDING_BATCH },
+    plans: { defaultPlan: e.INFINITY_DEFAULT_PLAN, limits: plans.limits },
+    rateLimit: { apiPerMinute: e.INFINITY_API_RATE_LIMIT, routes: routeLimits.routes },
+    smtp: e.INFINITY_SMTP_URL ? { url: e.INFINITY_SMTP_URL, from: e.INFINITY_SMTP_FROM } : undefined,
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      prices: { ...(e.STRIPE_PRICE_PRO ? { pro: e.STRIPE_PRICE_PRO } : {}), ...(e.STRIPE_PRICE_ENTERPRISE ? { enterprise: e.STRIPE_PRICE_ENTERPRISE } : {}) },
+      apiBase: e.STRIPE_API_BASE,
+      tolerance: e.STRIPE_WEBHOOK_TOLERANCE,
+    },
+    logs: { retentionDays: e.INFINITY_LOG_RETENTION_DAYS, requests: e.INFINITY_REQUEST_LOG },
+    metrics: e.INFINITY_METRICS,
+    metricsToken: e.INFINITY_METRICS_TOKEN,
     cli: { apiKey: e.INFINITY_API_KEY, url: (e.INFINITY_URL ?? publicUrl).replace(/\/+$/, '') },
   };
 }

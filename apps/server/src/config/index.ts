@@ -8,3 +8,4 @@ export {
   type InstanceKeys,
   type MasterKey,
 } from './keys.js';
+export { DEFAULT_PLAN_LIMITS, METRICS, PLAN_NAMES, type Limits, type Metric, type PlanLimits, type PlanName } from './plans.js';

@@ -27,8 +27,31 @@ export const REDACT_PATHS = [
   'err.config.headers.authorization',
 ];
 
+/**
+ * Where warn-and-worse lines go besides the main destination: the app log in the database, once
+ * the app is built (`tapOf(logger).attach(…)`). Until then, and without a handler, lines are dropped.
+ */
+export class LogTap {
+  private handler: ((line: string) => void) | undefined;
+  attach(handler: ((line: string) => void) | undefined): void {
+    this.handler = handler;
+  }
+  write(line: string): void {
+    this.handler?.(line);
+  }
+}
+
+const taps = new WeakMap<object, LogTap>();
+
+/** The tap of a logger made by createLogger (children share their root's streams). */
+export function tapOf(logger: Logger): LogTap | undefined {
+  return taps.get(logger);
+}
+
 export function createLogger(opts: { level: string; service?: string; destination?: pino.DestinationStream }): Logger {
-  return pino(
+  const tap = new LogTap();
+  const main = opts.destination ?? pino.destination({ dest: 1, sync: true });
+  const logger = pino(
     {
       level: opts.level,
       base: { service: opts.service ?? 'infinity' },
@@ -38,6 +61,11 @@ export function createLogger(opts: { level: string; service?: string; destinatio
     },
     // NB: synchronous writes on purpose. An asynchronous buffered destination measured no faster
     // here (the cost is building the line, not the write) and lost the last lines at exit.
-    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+    pino.multistream([
+      { level: 'trace', stream: main },
+      { level: 'warn', stream: tap },
+    ]),
   );
+  taps.set(logger, tap);
+  return logger;
 }

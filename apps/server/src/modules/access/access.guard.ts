@@ -76,3 +76,26 @@ export function userActorOf(request: FastifyRequest): Extract<Actor, { kind: 'us
   if (!a || a.kind !== 'user') throw accessErrors.AUTH_USER_REQUIRED();
   return a;
 }
+
+/** Routes that are never rate limited: probes, the API reference and the metrics scrape (it has its own token). */
+const UNLIMITED = /^\/(health|docs|metrics)(\/|$)/;
+
+/**
+ * What the rate limiter counts a request against (SPEC §7): public routes per client address
+ * (publicPerMinute), the rest per credential (an API key's own limit, else apiPerMinute; 0 =
+ * unlimited); a per-route limit counts that route apart.
+ */
+export function rateLimitClass(o: { publicPerMinute: number; apiPerMinute: number; routes: Record<string, number> }) {
+  return (request: FastifyRequest): { key: string; max: number } => {
+    const access = request.routeOptions.config?.access;
+    const url = request.routeOptions.url ?? '';
+    if (!access || 'instance' in access || UNLIMITED.test(url)) return { key: '', max: 0 };
+    const actor = request.actor;
+    const who = 'public' in access || !actor ? `ip:${request.ip}` : actor.kind === 'apiKey' ? `key:${actor.apiKeyId}` : actor.kind === 'user' ? `user:${actor.userId}` : `ip:${request.ip}`;
+    const route = `${request.method} ${url}`;
+    const perRoute = o.routes[route];
+    if (perRoute) return { key: `${route}|${who}`, max: perRoute };
+    if ('public' in access) return { key: who, max: o.publicPerMinute };
+    return { key: who, max: (actor?.kind === 'apiKey' && actor.rateLimit) || o.apiPerMinute };
+  };
+}

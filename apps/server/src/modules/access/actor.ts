@@ -20,6 +20,8 @@ export interface ApiKeyActor {
   role: Role;
   /** Who created the key; null once that user is gone. */
   userId: string | null;
+  /** Requests a minute this key may make; null/absent = the instance default. */
+  rateLimit?: number | null;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { listMetaSchema } from '@infinity/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type App, emptyBody, idParams, listMeta, pageQuery, perMinute, registerPublicRateLimit, toAppError } from '../../platform/http/index.js';
+import { type App, emptyBody, idParams, listMeta, pageQuery, toAppError } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { agentErrors } from './agents.errors.js';
 import * as repo from './agents.repo.js';
@@ -121,10 +121,9 @@ export function agentRoutes(ctx: agents.AgentsContext) {
 }
 
 /** Published agents: consumers without an account, one conversation token each, rate limited per address. */
-export function publicChatRoutes(ctx: agents.AgentsContext, opts: { perMinute: number }) {
+export function publicChatRoutes(ctx: agents.AgentsContext) {
   return async (app: App) => {
-    await registerPublicRateLimit(app);
-    const config = { access: { public: true as const }, ...perMinute(opts.perMinute) };
+    const config = { access: { public: true as const } };
     const published = async (slug: string) => {
       const a = await repo.findAgentBySlug(ctx.db, slug);
       if (!a) throw agentErrors.AGENT_NOT_FOUND();

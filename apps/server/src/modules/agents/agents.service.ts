@@ -75,6 +75,7 @@ async function assertValid(ctx: AgentsContext, actor: OrgActor, a: { provider: s
 
 export async function createAgent(ctx: AgentsContext, actor: OrgActor, input: AgentCreate, ip: string): Promise<AgentDto> {
   await assertValid(ctx, actor, input);
+  await ctx.ai.quota.check(actor.orgId, 'agents', 1);
   const id = newId();
   const row = await inTransaction(ctx.db, async ({ trx }) => {
     const r = await trx
@@ -104,6 +105,7 @@ export async function createAgent(ctx: AgentsContext, actor: OrgActor, input: Ag
     if (input.status === 'active') await recordAudit(trx, { orgId: actor.orgId, actor, action: 'AGENT_DEPLOY', target: { type: 'agent', id }, ip, details: { model: input.model, tools: input.tools.length } });
     return r;
   });
+  ctx.ai.quota.grew(actor.orgId, 'agents', 1);
   return toAgent(row);
 }
 

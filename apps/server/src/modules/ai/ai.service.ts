@@ -7,15 +7,18 @@ import { type VaultContext, revealSecret } from '../vault/index.js';
 import { aiErrors } from './ai.errors.js';
 import { countWords, localEmbed } from './local-embedder.js';
 import { CHAT_PROVIDERS, type ChatProvider, type ProviderCredentials, embeddingModel, languageModel } from './providers.js';
-import { type AiTables, recordUsage, tokensThisMonth } from './usage.js';
+import type { QuotaGate } from '../usage/index.js';
+import { type AiTables, type UsageEntry, recordUsage } from './usage.js';
 
 export interface AiContext {
   db: Kysely<AiTables>;
   vault: VaultContext;
   /** The SSRF-guarded fetch every provider call goes through. */
   fetch: typeof globalThis.fetch;
-  /** Tokens per organization per calendar month; 0 = no limit. */
-  monthlyTokenLimit: number;
+  /** The plan's monthly token limit: checked before each call, told of the tokens after. */
+  quota: QuotaGate;
+  /** Told of every model call's tokens (metrics). */
+  observe?: (e: UsageEntry) => void;
 }
 
 interface Credentials extends ProviderCredentials {
@@ -45,15 +48,15 @@ export async function credentials(ctx: AiContext, actor: OrgActor, secretId: str
   };
 }
 
+/** Refuses a model call before it is made when the organization's monthly tokens are used up. */
 export async function assertWithinTokenLimit(ctx: AiContext, orgId: string): Promise<void> {
-  if (!ctx.monthlyTokenLimit) return;
-  const used = await tokensThisMonth(ctx.db, orgId);
-  if (used >= ctx.monthlyTokenLimit) {
-    throw aiErrors.AI_TOKEN_LIMIT(`This organization used ${used} of its ${ctx.monthlyTokenLimit} tokens this month; model calls resume next month or when the limit is raised.`, {
-      limit: ctx.monthlyTokenLimit,
-      used,
-    });
-  }
+  await ctx.quota.check(orgId, 'tokensPerMonth', 0);
+}
+
+async function record(ctx: AiContext, e: UsageEntry): Promise<void> {
+  await recordUsage(ctx.db, e);
+  ctx.observe?.(e);
+  ctx.quota.grew(e.orgId, 'tokensPerMonth', e.inputTokens + e.outputTokens);
 }
 
 function causes(err: unknown): unknown[] {
@@ -156,7 +159,7 @@ export async function chat(ctx: AiContext, actor: OrgActor, req: ChatRequest): P
   } catch (err) {
     throw providerError(err, c.provider, c.scrub);
   } finally {
-    await recordUsage(ctx.db, { orgId: actor.orgId, provider: c.provider, model: req.model, kind: 'chat', ...usage, latencyMs: performance.now() - started, source: req.source });
+    await record(ctx, { orgId: actor.orgId, provider: c.provider, model: req.model, kind: 'chat', ...usage, latencyMs: performance.now() - started, source: req.source });
   }
 }
 
@@ -199,6 +202,6 @@ export async function embedTexts(ctx: AiContext, actor: OrgActor, s: EmbeddingSe
   } catch (err) {
     throw providerError(err, c.provider, c.scrub);
   } finally {
-    await recordUsage(ctx.db, { orgId: actor.orgId, provider: c.provider, model: s.model, kind: 'embedding', inputTokens: tokens, outputTokens: 0, latencyMs: performance.now() - started, source });
+    await record(ctx, { orgId: actor.orgId, provider: c.provider, model: s.model, kind: 'embedding', inputTokens: tokens, outputTokens: 0, latencyMs: performance.now() - started, source });
   }
 }

@@ -122,13 +122,14 @@ describeEachDb(
     });
 
     it('records usage per call and enforces the monthly token limit before calling', async () => {
-      const u = (await req('GET', '/api/v1/usage')).json().data;
+      const data = (await req('GET', '/api/v1/usage')).json().data;
+      const u = data.tokens;
       expect(u.calls).toBeGreaterThanOrEqual(5);
       expect(u.byModel.find((m: { provider: string; model: string }) => m.provider === 'anthropic' && m.model === 'claude-sonnet-4-5')).toMatchObject({ kind: 'chat', calls: 1, outputTokens: 3 });
-      expect(u.limit).toMatchObject({ tokens: 1_000_000 });
-      expect(u.limit.used).toBe(u.inputTokens + u.outputTokens);
+      const tokens = data.metrics.find((m: { metric: string }) => m.metric === 'tokensPerMonth');
+      expect(tokens).toMatchObject({ limit: 1_000_000, used: u.inputTokens + u.outputTokens });
 
-      // Another organization at its limit: the node fails with AI_TOKEN_LIMIT and no request leaves.
+      // Another organization at its limit: the node fails with PLAN_LIMIT_REACHED and no request leaves.
       const other = await signUp(h());
       const otherKey = (await createApiKey(h(), other.token, 'admin')).key;
       const s = (await req('POST', '/api/v1/secrets', { name: 'k', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` }, otherKey)).json().data.id as string;
@@ -137,10 +138,11 @@ describeEachDb(
       const before = fake.seen.length;
       const ex = (await req('POST', `/api/v1/flows/${f.json().data.id as string}/run?wait=true`, { input: {} }, otherKey)).json().data;
       expect(ex.status).toBe('failed');
-      expect(ex.error.code).toBe('AI_TOKEN_LIMIT');
+      expect(ex.error.code).toBe('PLAN_LIMIT_REACHED');
+      expect(ex.error.details).toMatchObject({ metric: 'tokensPerMonth', limit: 1_000_000, plan: 'free' });
       expect(fake.seen.length).toBe(before);
       // Usage is per organization: the first one is untouched.
-      expect((await req('GET', '/api/v1/usage')).json().data.limit.used).toBe(u.limit.used);
+      expect((await req('GET', '/api/v1/usage')).json().data.metrics.find((m: { metric: string }) => m.metric === 'tokensPerMonth').used).toBe(tokens.used);
     });
 
     it('RAG: a docs model with local embeddings, 1,000 records back-filled with visible progress, filtered search returns exactly k', async () => {
@@ -261,5 +263,5 @@ describeEachDb(
       expect(ex.output.dims).toBe(64);
     });
   },
-  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_QUEUE_POLL: '100', INFINITY_MONTHLY_TOKEN_LIMIT: '1000000', INFINITY_PUBLIC_RATE_LIMIT: '1000' },
+  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_QUEUE_POLL: '100', INFINITY_DEFAULT_PLAN: 'free', INFINITY_PLAN_LIMITS: '{"free":{"tokensPerMonth":1000000,"agents":null}}', INFINITY_PUBLIC_RATE_LIMIT: '1000' },
 );

@@ -4,4 +4,4 @@ export { EmbeddingWorker, embeddingStatus, EMBEDDINGS_CHANNEL } from './embeddin
 export { aiErrors } from './ai.errors.js';
 export { CHAT_PROVIDERS, EMBEDDING_PROVIDERS, type ChatProvider } from './providers.js';
 export { localEmbed } from './local-embedder.js';
-export type { AiTables } from './usage.js';
+export { type AiTables, monthUsage } from './usage.js';

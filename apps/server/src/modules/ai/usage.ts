@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { ColumnType } from 'kysely';
+import { monthStart } from '../usage/index.js';
 
 export interface AiUsageTable {
   id: ColumnType<string, never, never>;
@@ -30,26 +31,11 @@ export interface UsageEntry {
   source: string;
 }
 
-/** The first instant of the current calendar month, UTC. */
-export function monthStart(now = new Date()): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-}
-
 export async function recordUsage(db: Kysely<AiTables>, e: UsageEntry): Promise<void> {
   await db
     .insertInto('ai_usage')
     .values({ org_id: e.orgId, provider: e.provider, model: e.model, kind: e.kind, input_tokens: e.inputTokens, output_tokens: e.outputTokens, latency_ms: Math.round(e.latencyMs), source: e.source })
     .execute();
-}
-
-export async function tokensThisMonth(db: Kysely<AiTables>, orgId: string): Promise<number> {
-  const r = await db
-    .selectFrom('ai_usage')
-    .select(sql<string>`coalesce(sum(input_tokens + output_tokens), 0)`.as('n'))
-    .where('org_id', '=', orgId)
-    .where('created_at', '>=', monthStart())
-    .executeTakeFirst();
-  return Number(r?.n ?? 0);
 }
 
 /** The month's totals, overall and per provider/model/kind. */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { QuotaGate } from '../usage/index.js';
 import { NodeError } from '@infinity/node-sdk';
 import { z } from 'zod';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
@@ -22,6 +23,8 @@ export interface FlowsContext {
   inline: boolean;
   /** Called after a flow's triggers may have changed (activation, save, delete). */
   onTriggersChanged: () => Promise<void>;
+  /** The plan's flow limit. */
+  quota: QuotaGate;
   /** Signs resume URLs of waiting executions. */
   resumeSecret: Uint8Array;
   /** An active flow from the trigger cache (webhooks skip a database read); undefined: look it up. */
@@ -81,11 +84,14 @@ export async function createFlow(ctx: FlowsContext, actor: OrgActor, input: Flow
   } else if (input) write = input;
   else throw flowErrors.FLOW_INVALID('Send a flow (name, nodes, edges) or choose a template.', []);
   check(ctx, write);
-  return inTransaction(ctx.db, async ({ trx }) => {
+  await ctx.quota.check(actor.orgId, 'flows', 1);
+  const flow = await inTransaction(ctx.db, async ({ trx }) => {
     const row = await repo.insertFlow(trx, actor.orgId, newId(), write, actorRef(actor));
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_CREATE', target: { type: 'flow', id: row.id }, ip, details: { name: row.name } });
     return toFlow(row);
   });
+  ctx.quota.grew(actor.orgId, 'flows', 1);
+  return flow;
 }
 
 export async function listFlows(ctx: FlowsContext, actor: OrgActor, limit: number, offset: number) {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../platform/http/index.js';
-import { perMinute, registerPublicRateLimit, uuidParam } from '../../platform/http/index.js';
+import { uuidParam } from '../../platform/http/index.js';
 import { type HttpAnswer, type RevealForFlow, receiveWebhook, runPublished } from './hooks.js';
 import { type FlowsContext, resumeExecution } from './flows.service.js';
 
@@ -18,12 +18,8 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * Inbound triggers. These routes keep the raw body (signatures are computed over it) and accept
  * JSON, form posts and plain text; the rest of the API stays JSON-only.
  */
-export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bodyLimit: number; perMinute: number }) {
+export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bodyLimit: number }) {
   return async (app: App) => {
-    // Public entry points are rate limited per client address (RateLimit-* headers, 429 with
-    // Retry-After in the error format). In-memory per process for now.
-    await registerPublicRateLimit(app);
-    const limited = perMinute(opts.perMinute);
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (request, raw, done) => {
       const text = raw as string;
@@ -64,20 +60,20 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
       app.route({
         method: [...METHODS],
         url,
-        config: { access: { public: true, identify: true }, ...limited },
+        config: { access: { public: true, identify: true } },
         schema: { tags: ['triggers'], summary: 'Webhook trigger of an active flow (auth per trigger: none, API key, or HMAC signature)', params: hookParams },
         handler,
       });
     }
 
     app.post('/api/v1/executions/:id/resume', {
-      config: { access: { public: true }, ...limited },
+      config: { access: { public: true } },
       schema: { tags: ['executions'], summary: 'Continue an execution waiting at a webhook wait node ($execution.resumeUrl); the body reaches the wait node’s output', params: z.strictObject({ id: uuidParam }), querystring: z.strictObject({ token: z.string().min(10).max(100) }) },
       handler: async (request, reply) => reply.status(202).send({ data: await resumeExecution(ctx, request.params.id, request.query.token, request.body ?? null) }),
     });
 
     app.post('/api/v1/run/:slug', {
-      config: { access: { public: true, identify: true }, ...limited },
+      config: { access: { public: true, identify: true } },
       schema: { tags: ['triggers'], summary: 'Run a published flow with the body as input; answers with its output', params: z.strictObject({ slug: z.string().min(1).max(80) }) },
       handler: async (request, reply) => send(reply, await runPublished(ctx, request.params.slug, request.body ?? null, request.actor)),
     });

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { QuotaGate } from '../usage/index.js';
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { Batcher, type Notifier } from '../../platform/db/index.js';
@@ -36,6 +37,8 @@ export interface RunnerOptions {
   retentionDays: number;
   /** The URL that resumes a wait node of an execution (carries a token only the server can make). */
   resumeUrl: (executionId: string) => string;
+  /** The plan's monthly execution limit (top-level executions; sub-flows and error flows are part of their parent). */
+  quota: QuotaGate;
 }
 
 const WORK = 'infinity_work';
@@ -85,6 +88,10 @@ export class ExecutionRunner {
 
   /** Queues an execution for a worker, or runs it here and now (`inline`: the fast path). */
   async start(e: Omit<repo.NewExecution, 'owner' | 'leaseMs'>, inline: boolean): Promise<ExecutionResult | undefined> {
+    if (!e.parentId) {
+      await this.o.quota.check(e.orgId, 'executionsPerMonth', 1);
+      this.o.quota.grew(e.orgId, 'executionsPerMonth', 1);
+    }
     if (inline) {
       await this.inserts.push({ ...e, owner: this.owner, leaseMs: this.o.leaseMs });
       return this.track(e.id, e);
@@ -221,6 +228,7 @@ export class ExecutionRunner {
    * runs again from its start under the same idempotency keys.
    */
   private async process(id: string, ctl: AbortController, fresh: Fresh | null): Promise<ExecutionResult | undefined> {
+    const began = performance.now();
     let row: ReturnType<typeof freshRow> & { wait?: repo.ExecutionRow['wait'] };
     if (fresh) row = freshRow(fresh);
     else {
@@ -293,7 +301,7 @@ export class ExecutionRunner {
     if (!finished) return undefined;
     // Someone in another process may be waiting for a queued execution; a fast-path run's caller is here.
     if (!fresh) await this.o.notifier.publish(DONE, id);
-    this.o.events.publish({ type: 'execution.finished', orgId: row.org_id, executionId: id, flowId: row.flow_id, status: result.status });
+    this.o.events.publish({ type: 'execution.finished', orgId: row.org_id, executionId: id, flowId: row.flow_id, status: result.status, durationMs: performance.now() - began });
     if (result.status === 'failed' && loaded.settings.errorFlowId && row.trigger !== 'error') {
       await this.startErrorFlow(row, loaded.settings.errorFlowId, result.error);
     }

@@ -4,12 +4,12 @@ import type { IdentityTables } from './identity.tables.js';
 
 type Exec = Kysely<IdentityTables> | Transaction<IdentityTables>;
 
-const columns = ['id', 'org_id', 'name', 'prefix', 'role', 'created_by', 'created_at', 'expires_at', 'last_used_at', 'revoked_at'] as const;
+const columns = ['id', 'org_id', 'name', 'prefix', 'role', 'created_by', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'rate_limit'] as const;
 
-export async function insertApiKey(db: Exec, k: { id: string; orgId: string; name: string; prefix: string; keyHash: string; role: Role; createdBy: string | null; expiresAt: Date | null }) {
+export async function insertApiKey(db: Exec, k: { id: string; orgId: string; name: string; prefix: string; keyHash: string; role: Role; createdBy: string | null; expiresAt: Date | null; rateLimit: number | null }) {
   return db
     .insertInto('api_keys')
-    .values({ id: k.id, org_id: k.orgId, name: k.name, prefix: k.prefix, key_hash: k.keyHash, role: k.role, created_by: k.createdBy, expires_at: k.expiresAt })
+    .values({ id: k.id, org_id: k.orgId, name: k.name, prefix: k.prefix, key_hash: k.keyHash, role: k.role, created_by: k.createdBy, expires_at: k.expiresAt, rate_limit: k.rateLimit })
     .returning(columns)
     .executeTakeFirstOrThrow();
 }
@@ -30,7 +30,7 @@ export async function revokeApiKey(db: Exec, orgId: string, id: string) {
 export function findActiveKeyByHash(db: Exec, keyHash: string) {
   return db
     .selectFrom('api_keys')
-    .select(['id', 'org_id', 'role', 'name', 'prefix', 'created_by', 'expires_at'])
+    .select(['id', 'org_id', 'role', 'name', 'prefix', 'created_by', 'expires_at', 'rate_limit'])
     .where('key_hash', '=', keyHash)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();

@@ -14,6 +14,7 @@ const apiKeySchema = z.object({
   createdAt: z.string(),
   expiresAt: z.string().nullable(),
   lastUsedAt: z.string().nullable(),
+  rateLimit: z.number().nullable().describe('requests a minute this key may make; null = the instance default'),
 });
 
 const createBody = z.strictObject({
@@ -23,6 +24,7 @@ const createBody = z.strictObject({
     .datetime({ offset: true })
     .refine((s) => new Date(s).getTime() > Date.now(), 'must be in the future')
     .optional(),
+  rateLimit: z.number().int().min(1).max(1_000_000).optional().describe('requests a minute this key may make (n8n, Make and Zapier keys of one team can be held apart)'),
 });
 
 export function apiKeyRoutes(ctx: IdentityContext) {
@@ -45,7 +47,7 @@ export function apiKeyRoutes(ctx: IdentityContext) {
       },
       handler: async (request, reply) => {
         const b = request.body;
-        const created = await apiKeys.createApiKey(ctx, orgActorOf(request), { name: b.name, role: b.role, expiresAt: b.expiresAt ? new Date(b.expiresAt) : undefined }, request.ip);
+        const created = await apiKeys.createApiKey(ctx, orgActorOf(request), { name: b.name, role: b.role, expiresAt: b.expiresAt ? new Date(b.expiresAt) : undefined, rateLimit: b.rateLimit }, request.ip);
         return reply.status(201).send({ data: created });
       },
     });

@@ -21,6 +21,7 @@ function toApiKey(r: KeyRow) {
     createdAt: r.created_at.toISOString(),
     expiresAt: r.expires_at?.toISOString() ?? null,
     lastUsedAt: r.last_used_at?.toISOString() ?? null,
+    rateLimit: r.rate_limit,
   };
 }
 
@@ -28,7 +29,7 @@ function toApiKey(r: KeyRow) {
  * Creates a key for automation platforms. The key is 256 random bits: a plain SHA-256 identifies
  * it safely, so verifying a request costs a hash and (cached) lookup, never an Argon2 run.
  */
-export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input: { name: string; role: Role; expiresAt?: Date | undefined }, ip: string) {
+export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input: { name: string; role: Role; expiresAt?: Date | undefined; rateLimit?: number | undefined }, ip: string) {
   if (!roleAtLeast(actor.role, input.role)) throw identityErrors.API_KEY_ROLE_TOO_HIGH();
   const key = `${API_KEY_PREFIX}${randomToken(32)}`;
   return inTransaction(ctx.db, async ({ trx }) => {
@@ -41,6 +42,7 @@ export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input:
       role: input.role,
       createdBy: actorUserId(actor),
       expiresAt: input.expiresAt ?? null,
+      rateLimit: input.rateLimit ?? null,
     });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_CREATE', target: { type: 'api_key', id: row.id }, ip, details: { name: row.name, role: row.role, prefix: row.prefix } });
     return { ...toApiKey(row), key };

@@ -33,9 +33,9 @@ export function schemaNameFor(orgId: string): string {
 }
 
 /** Creates an organization, its schema and its first owner in the caller's transaction. */
-export async function createOrgInTx(trx: Transaction<IdentityTables>, o: { name: string; personal: boolean; ownerId: string }) {
+export async function createOrgInTx(trx: Transaction<IdentityTables>, o: { name: string; personal: boolean; ownerId: string; plan: string }) {
   const id = newId();
-  await repo.insertOrg(trx, { id, name: o.name, slug: slugFor(o.name), personal: o.personal, schemaName: schemaNameFor(id) });
+  await repo.insertOrg(trx, { id, name: o.name, slug: slugFor(o.name), personal: o.personal, schemaName: schemaNameFor(id), plan: o.plan });
   await repo.insertMembership(trx, id, o.ownerId, 'owner');
   const org = await repo.findOrg(trx, id);
   if (!org) throw new Error('organization vanished inside its own transaction');
@@ -64,7 +64,7 @@ export async function signup(ctx: IdentityContext, input: { name: string; email:
     const userId = newId();
     // The user row needs its default org and the org's membership needs the user: insert the user first, then point it.
     await trx.insertInto('users').values({ id: userId, email, name: input.name, password_hash: passwordHash, default_org_id: null }).execute();
-    const org = await createOrgInTx(trx, { name: `${input.name}'s workspace`, personal: true, ownerId: userId });
+    const org = await createOrgInTx(trx, { name: `${input.name}'s workspace`, personal: true, ownerId: userId, plan: ctx.defaultPlan });
     await repo.setDefaultOrg(trx, userId, org.id);
     const actor: UserActor = { kind: 'user', userId, orgId: org.id, role: 'owner', sessionId: '' };
     await recordAudit(trx, { orgId: org.id, actor, action: 'AUTH_SIGNUP', target: { type: 'user', id: userId }, ip });

@@ -38,12 +38,12 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
       const hash = sha256Hex(credential);
       const key = ctx.cache.peekApiKey(hash) ?? await ctx.cache.apiKey(hash, async () => {
         const row = await findActiveKeyByHash(ctx.db, hash);
-        return row ? { id: row.id, orgId: row.org_id, role: row.role, name: row.name, prefix: row.prefix, createdBy: row.created_by, expiresAt: row.expires_at } : null;
+        return row ? { id: row.id, orgId: row.org_id, role: row.role, name: row.name, prefix: row.prefix, createdBy: row.created_by, expiresAt: row.expires_at, rateLimit: row.rate_limit } : null;
       });
       if (!key || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) throw identityErrors.AUTH_API_KEY_INVALID();
       ctx.keyUses.set(key.id, new Date());
       request.apiKeyInfo = { id: key.id, name: key.name, prefix: key.prefix };
-      return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, role: key.role, userId: key.createdBy };
+      return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, role: key.role, userId: key.createdBy, rateLimit: key.rateLimit };
     }
     const claims = cachedClaims(credential) ?? (await verifyAccessToken(ctx.jwtKey, credential));
     const header = request.headers['x-org-id'];

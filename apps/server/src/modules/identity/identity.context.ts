@@ -15,6 +15,8 @@ export interface IdentityContext {
     cookieSecure: boolean;
   };
   publicUrl: string;
+  /** Plan of new organizations. */
+  defaultPlan: string;
   cache: PrincipalCache;
   throttle: LoginThrottle;
   /** Last-use times of API keys, flushed in batches off the request path. */

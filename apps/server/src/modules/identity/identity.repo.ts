@@ -26,8 +26,8 @@ export async function setDefaultOrg(db: Exec, userId: string, orgId: string | nu
 
 export const orgColumns = ['id', 'name', 'slug', 'personal', 'schema_name', 'plan', 'created_at', 'updated_at'] as const;
 
-export async function insertOrg(db: Exec, o: { id: string; name: string; slug: string; personal: boolean; schemaName: string }) {
-  await db.insertInto('organizations').values({ id: o.id, name: o.name, slug: o.slug, personal: o.personal, schema_name: o.schemaName }).execute();
+export async function insertOrg(db: Exec, o: { id: string; name: string; slug: string; personal: boolean; schemaName: string; plan: string }) {
+  await db.insertInto('organizations').values({ id: o.id, name: o.name, slug: o.slug, personal: o.personal, schema_name: o.schemaName, plan: o.plan }).execute();
   // Each organization's data models live in their own schema (SPEC §4); the name is derived from our own id.
   await sql`create schema ${sql.id(o.schemaName)}`.execute(db);
 }

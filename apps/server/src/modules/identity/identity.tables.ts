@@ -73,6 +73,7 @@ export interface ApiKeysTable {
   expires_at: NullableTimestamp;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+  rate_limit: number | null;
 }
 
 export interface IdentityTables {

@@ -20,7 +20,7 @@ export async function listMyOrgs(ctx: IdentityContext, actor: UserActor | OrgAct
 
 export async function createOrg(ctx: IdentityContext, actor: UserActor, name: string, ip: string): Promise<OrgDto> {
   return inTransaction(ctx.db, async ({ trx }) => {
-    const org = await createOrgInTx(trx, { name, personal: false, ownerId: actor.userId });
+    const org = await createOrgInTx(trx, { name, personal: false, ownerId: actor.userId, plan: ctx.defaultPlan });
     await recordAudit(trx, { orgId: org.id, actor: { ...actor, orgId: org.id, role: 'owner' }, action: 'ORG_CREATE', target: { type: 'organization', id: org.id }, ip, details: { name } });
     return toOrg(org, 'owner');
   });

@@ -15,6 +15,8 @@ export interface CachedApiKey {
   prefix: string;
   createdBy: string | null;
   expiresAt: Date | null;
+  /** Requests a minute this key may make; null = the instance default. */
+  rateLimit: number | null;
 }
 
 interface Entry<T> {

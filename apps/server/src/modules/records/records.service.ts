@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
+import type { QuotaGate } from '../usage/index.js';
 import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { commonErrors } from '../../platform/errors.js';
@@ -18,6 +19,14 @@ export interface RecordsContext {
   vector?: boolean;
   /** Embeds a search text with the model's embedding settings (wired to the AI module). */
   embedQuery?: (actor: OrgActor, model: ModelDef, text: string) => Promise<number[]>;
+  /** The plan's record and storage limits. */
+  quota: QuotaGate;
+}
+
+/** Refuses writes that would pass the plan's record count, or any once storage is used up. */
+async function checkRoom(ctx: RecordsContext, orgId: string, adding: number): Promise<void> {
+  await ctx.quota.check(orgId, 'storageMb', 0);
+  await ctx.quota.check(orgId, 'records', adding);
 }
 
 /** record.created | record.updated | record.deleted, published after commit (never for a rollback). */
@@ -269,7 +278,9 @@ function insertSql(models: OrgModels, model: ModelDef, rows: Record<string, unkn
 export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: string, body: unknown) {
   const { model, models } = await requireModel(ctx, actor, name);
   const values = validate(model, body, 'full');
+  await checkRoom(ctx, actor.orgId, 1);
   const r = await ctx.db.executeQuery(insertSql(models, model, [values], actorRef(actor))).catch((err: unknown) => explain(model, models, err));
+  ctx.quota.grew(actor.orgId, 'records', 1);
   const record = toRecord(model, r.rows[0]!);
   publish(ctx, actor, 'record.created', name, record);
   return record;
@@ -303,6 +314,7 @@ export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: s
   const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning ${columnsOf(model)}`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
   const row = r.rows[0];
   if (!row) throw recordErrors.RECORD_NOT_FOUND();
+  ctx.quota.grew(actor.orgId, 'records', -1);
   publish(ctx, actor, 'record.deleted', name, toRecord(model, row));
 }
 
@@ -335,8 +347,9 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
     return { ...(typeof id === 'string' ? { id } : {}), values: r.success ? r.data : {} };
   });
   if (problems.length) refuse(problems);
+  if (op === 'create' || op === 'upsert') await checkRoom(ctx, actor.orgId, op === 'create' ? prepared.length : 0);
 
-  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  const result = await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const t = trx;
     const emit = (type: 'record.created' | 'record.updated' | 'record.deleted', rows: Record<string, unknown>[], changed?: string[]) =>
       afterCommit(() => rows.forEach((row) => publish(ctx, actor, type, name, toRecord(model, row), changed)));
@@ -393,6 +406,9 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
       }
     }
   });
+  const delta = op === 'delete' ? -result.count : result.created;
+  if (delta) ctx.quota.grew(actor.orgId, 'records', delta);
+  return result;
 }
 
 /**
@@ -414,6 +430,9 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
     if (!m) throw schemaErrors.MODEL_NOT_FOUND(`No model "${name.slice(0, 100)}" in this organization.`);
     return m;
   };
+  // NB: checked before the transaction (on PGlite it holds the only connection): refused once the
+  // limit is reached, not per record of the batch.
+  await checkRoom(ctx, actor.orgId, 0);
   return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const later = (type: 'record.created' | 'record.updated' | 'record.deleted', name: string, record: ApiRecord, changed?: string[]) =>
       afterCommit(() => publish(ctx, actor, type, name, record, changed));
@@ -423,6 +442,7 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
         const values = validate(model, body, 'full');
         const r = await trx.executeQuery(insertSql(models, model, [values], actorRef(actor))).catch((err: unknown) => explain(model, models, err));
         const rec = toRecord(model, r.rows[0]!);
+        afterCommit(() => ctx.quota.grew(actor.orgId, 'records', 1));
         later('record.created', name, rec);
         return rec;
       },

@@ -95,10 +95,14 @@ function checks(f: FieldDef): RawBuilder<unknown>[] {
 
 /** Adds the column and everything its options imply. The caller has checked the data allows it. */
 export async function addField(trx: Trx, schema: string, name: string, f: FieldDef): Promise<void> {
-  const t = table(schema, name);
-  const dflt = 'default' in f && f.default !== undefined ? sql` default ${literal(f, f.default)}` : sql``;
-  await sql`alter table ${t} add column ${sql.id(f.name)} ${sql.raw(columnType(f))}${dflt}`.execute(trx);
+  await addColumn(trx, schema, name, f);
   await applyConstraints(trx, schema, name, f);
+}
+
+/** The column alone (with its default): constraints come with applyConstraints. */
+export async function addColumn(trx: Trx, schema: string, name: string, f: FieldDef): Promise<void> {
+  const dflt = 'default' in f && f.default !== undefined ? sql` default ${literal(f, f.default)}` : sql``;
+  await sql`alter table ${table(schema, name)} add column ${sql.id(f.name)} ${sql.raw(columnType(f))}${dflt}`.execute(trx);
 }
 
 export async function applyConstraints(trx: Trx, schema: string, name: string, f: FieldDef): Promise<void> {

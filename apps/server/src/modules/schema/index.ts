@@ -4,3 +4,4 @@ export type { SchemaContext } from './schema.service.js';
 export type { SchemaTables } from './schema.repo.js';
 export type { EmbeddingConfig, FieldDef, ModelDef, RelationField } from './fields.js';
 export { schemaErrors } from './schema.errors.js';
+export { createForLoad, finishRelations, type ModelShape } from './rebuild.js';

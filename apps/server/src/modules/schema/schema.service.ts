@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { QuotaGate } from '../usage/index.js';
 import { inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef } from '../access/index.js';
@@ -14,6 +15,8 @@ export interface SchemaContext {
   cache: ModelCache;
   /** pgvector is installed: embeddings are vector(d) with an HNSW index, else real[]. */
   vector?: boolean;
+  /** The plan's model limit. */
+  quota: QuotaGate;
 }
 
 type Trx = Transaction<repo.SchemaTables>;
@@ -63,6 +66,7 @@ function assertConsistent(fields: FieldDef[]) {
 
 export async function createModel(ctx: SchemaContext, actor: OrgActor, input: ModelCreate, ip: string): Promise<ModelDef> {
   assertConsistent(input.fields);
+  await ctx.quota.check(actor.orgId, 'models', 1);
   return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const schema = await repo.orgSchemaName(trx, actor.orgId);
     if (await repo.findModel(trx, actor.orgId, input.name)) throw schemaErrors.MODEL_NAME_TAKEN();
@@ -72,7 +76,10 @@ export async function createModel(ctx: SchemaContext, actor: OrgActor, input: Mo
     const row = await repo.insertModel(trx, { id: newId(), orgId: actor.orgId, name: input.name, label: input.label ?? input.name, description: input.description ?? '', fields: input.fields });
     await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: row.id, version: 1, change: { create: input }, fields: input.fields, name: input.name, actor: actorRef(actor) });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_CREATE', target: { type: 'model', id: row.id }, ip, details: { name: input.name, fields: input.fields.length } });
-    afterCommit(() => ctx.cache.forget(actor.orgId));
+    afterCommit(() => {
+      ctx.cache.forget(actor.orgId);
+      ctx.quota.grew(actor.orgId, 'models', 1);
+    });
     return toModel(row);
   }).catch((err: unknown) => {
     if (isUniqueViolation(err)) throw schemaErrors.MODEL_NAME_TAKEN();

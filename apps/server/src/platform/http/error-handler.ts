@@ -56,7 +56,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   const appErr = toAppError(err);
   if (appErr.status >= 500) {
     const cause = isResponseSerializationError(err) ? { issues: (err as { cause?: unknown }).cause } : undefined;
-    request.log.error({ err, cause, code: appErr.code }, 'request failed');
+    request.log.error({ err, cause, code: appErr.code, org: request.actor?.orgId ?? null }, 'request failed');
   }
   const body = {
     error: {

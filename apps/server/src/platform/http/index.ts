@@ -1,4 +1,4 @@
 export { createHttpServer, type HttpServerOptions, type App, type RouteInfo } from './server.js';
 export { sendError, toAppError } from './error-handler.js';
 export { pageQuery, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody, plainJsonSerializer } from './schemas.js';
-export { registerPublicRateLimit, perMinute } from './public-rate-limit.js';
+export { registerRateLimit, type RateLimitClass } from './rate-limit.js';

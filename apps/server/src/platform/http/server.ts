@@ -26,6 +26,23 @@ export interface HttpServerOptions {
   trustProxy: boolean;
   publicUrl: string;
   version: string;
+  /** Told of every finished request (request log, metrics); must not throw or block. */
+  observe?: (r: ObservedRequest) => void;
+}
+
+/** One finished request as the request log and metrics see it: never a body, a header or a query string. */
+export interface ObservedRequest {
+  at: Date;
+  requestId: string;
+  method: string;
+  route: string | null;
+  status: number;
+  durationMs: number;
+  bytes: number;
+  orgId: string | null;
+  actorKind: string | null;
+  actorId: string | null;
+  ip: string;
 }
 
 defineErrors({
@@ -98,18 +115,38 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
   });
   app.addHook('onResponse', (request, reply, done) => {
     const actor = request.actor;
+    const actorKind = actor ? (actor.kind === 'apiKey' ? 'api_key' : actor.kind) : null;
+    const actorId = actor ? (actor.kind === 'apiKey' ? actor.apiKeyId : actor.kind === 'user' ? actor.userId : null) : null;
+    const durationMs = Math.round(reply.elapsedTime * 100) / 100;
+    const route = request.routeOptions.url ?? null;
     request.log.info(
       {
         method: request.method,
-        route: request.routeOptions.url ?? null,
+        route,
         status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        durationMs,
         org: actor?.orgId ?? null,
-        actor: actor ? (actor.kind === 'apiKey' ? `api_key:${actor.apiKeyId}` : actor.kind === 'user' ? `user:${actor.userId}` : 'system') : null,
+        actor: actorKind ? (actorId ? `${actorKind}:${actorId}` : actorKind) : null,
         ip: request.ip,
       },
       'request',
     );
+    if (opts.observe) {
+      const length = Number(reply.getHeader('content-length') ?? 0);
+      opts.observe({
+        at: new Date(Date.now() - reply.elapsedTime),
+        requestId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        durationMs,
+        bytes: Number.isFinite(length) ? length : 0,
+        orgId: actor?.orgId ?? null,
+        actorKind,
+        actorId,
+        ip: request.ip,
+      });
+    }
     done();
   });
 

@@ -46,7 +46,8 @@ export interface Harness {
 
 export async function createHarness(kind: Backend, env: Record<string, string> = {}): Promise<Harness> {
   const db = await openTestDatabase(kind);
-  const config = loadConfig({ INFINITY_LOG_LEVEL: 'info', INFINITY_LOGIN_MAX_FAILURES: '5', ...env });
+  // Plans are tested on purpose (usage tests): elsewhere organizations have no limits.
+  const config = loadConfig({ INFINITY_LOG_LEVEL: 'info', INFINITY_LOGIN_MAX_FAILURES: '5', INFINITY_DEFAULT_PLAN: 'enterprise', ...env });
   const keys = testKeys();
   const logs: string[] = [];
   const sink = new Writable({
