@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only]
+ * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only] [-- --records-only]
  * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.
@@ -27,6 +27,7 @@ async function loadGet(url: string, headers: Record<string, string> = {}) {
 async function main() {
   if (process.argv.includes('--flows-only')) return runFlows();
   if (process.argv.includes('--vectors-only')) return runVectors();
+  if (process.argv.includes('--records-only')) return runRecords();
 
   const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-')), INFINITY_LOG_LEVEL: 'info' };
   if (usePostgres) {
@@ -99,12 +100,15 @@ async function main() {
   console.log(`\nLogin (Argon2id verify + session), ${logins.length} sequential: p50 ${pct(50)} ms, p95 ${pct(95)} ms\n`);
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results/identity.json'), JSON.stringify({ at: new Date().toISOString(), backend: usePostgres ? 'postgres' : 'pglite', results, login: { p50: pct(50), p95: pct(95) } }, null, 2));
-  if (!process.argv.includes('--identity-only')) {
-    const rec = await recordsBench();
-    writeFileSync(path.join(root, 'bench/results/records.json'), JSON.stringify({ at: new Date().toISOString(), ...rec }, null, 2));
-  }
+  if (!process.argv.includes('--identity-only')) await runRecords();
   if (!process.argv.includes('--identity-only')) await runFlows();
   if (!process.argv.includes('--identity-only')) await runVectors();
+}
+
+async function runRecords() {
+  const rec = await recordsBench();
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results/records.json'), JSON.stringify({ at: new Date().toISOString(), ...rec }, null, 2));
 }
 
 async function runVectors() {

@@ -25,7 +25,7 @@ import {
   jwtKeyFrom,
   orgRoutes,
 } from './modules/identity/index.js';
-import { adminRoutes, systemRoutes } from './modules/system/index.js';
+import { adminRoutes, scheduleBackups, systemRoutes } from './modules/system/index.js';
 import { Keyring, type VaultContext, createVaultContext, vaultRoutes } from './modules/vault/index.js';
 import { ModelCache, type SchemaContext, type SchemaTables, schemaRoutes } from './modules/schema/index.js';
 import { type RecordsContext, recordRoutes } from './modules/records/index.js';
@@ -237,9 +237,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const embeddings = new EmbeddingWorker({ db: db.kysely, ai, notifier, events, cache: schema.cache, logger, vector: db.info.vector, batch: config.ai.embeddingBatch, vacuumAfter: config.database.kind === 'pglite' ? 1000 : 0, pollMs: Math.max(1000, config.engine.pollMs), work: deps.worker !== false });
   embeddings.start();
 
+  // Scheduled backups run in the scheduler role (run one scheduler with INFINITY_BACKUP_SCHEDULE).
+  const backups = config.backup.schedule && deps.scheduler !== false ? scheduleBackups({ config, db: db.kysely, vault, database: db }, { pattern: config.backup.schedule, dir: config.backup.dir, keep: config.backup.keep }, logger) : undefined;
+
   let draining = false;
   await app.register(systemRoutes({ db: db.kysely, info: db.info, draining: () => draining }));
-  await app.register(adminRoutes({ config, db: db.kysely, vault }));
+  await app.register(adminRoutes({ config, db: db.kysely, vault, database: db }));
   if (deps.api !== false) {
     await app.register(authRoutes(identity));
     await app.register(orgRoutes(identity));
@@ -279,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     },
     close: async () => {
       clearInterval(timer);
+      backups?.stop();
       await triggers.close();
       await embeddings.stop();
       await app.close();

@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, type ConfigOverrides, loadConfig } from './config/index.js';
 import { migrationStatus } from './platform/db/index.js';
 import { createVaultContext, Keyring } from './modules/vault/index.js';
-import { rotateMasterKey, verifyAudit, type AdminContext } from './modules/system/index.js';
+import cliProgress from 'cli-progress';
+import path from 'node:path';
+import { backupInstance, restoreInstance, rotateMasterKey, verifyAudit, type AdminContext } from './modules/system/index.js';
+import { AppError } from './platform/errors.js';
 import type { VerifyReport } from './modules/audit/index.js';
 import { start } from './main.js';
 import { runImport } from './import-command.js';
@@ -21,6 +24,8 @@ Commands:
   doctor [--data DIR]                         check configuration, database, pgvector, Redis
   keys rotate [--data DIR]                    new master key; re-wrap every data key (no downtime)
   audit verify [--org ID] [--data DIR]        recompute the audit hash chains; exit 1 if altered
+  backup --out FILE [--org ID] [--data DIR]   a consistent, checksummed archive of the instance (or one organization)
+  restore FILE [--data DIR]                   verify an archive, then restore it into an empty instance (or a missing organization)
   import FILE --model NAME [--mode insert|upsert] [--key FIELD] [--skip-invalid] [--batch N]
          [--url URL] [--api-key KEY]          send a CSV or JSON file to a running server, with progress
 
@@ -56,6 +61,7 @@ function parse(argv: string[]): Parsed {
       batch: { type: 'string' },
       url: { type: 'string' },
       'api-key': { type: 'string' },
+      out: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -109,7 +115,22 @@ async function withRuntime<T>(overrides: ConfigOverrides, fn: (rt: Runtime) => P
 }
 
 function adminContext(rt: Runtime): AdminContext {
-  return { config: rt.config, db: rt.db.kysely, vault: createVaultContext(rt.db.kysely, new Keyring(rt.keys.all)) };
+  return { config: rt.config, db: rt.db.kysely, vault: createVaultContext(rt.db.kysely, new Keyring(rt.keys.all)), database: rt.db };
+}
+
+/** A progress bar on stderr for long work (rows done of total). */
+async function withBar<T>(label: string, work: (onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: ` ${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, noTTYOutput: true, notTTYSchedule: 2000 }, cliProgress.Presets.shades_classic);
+  let started = false;
+  try {
+    return await work((done, total) => {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 function printVerify(report: VerifyReport): never {
@@ -192,6 +213,23 @@ async function main(argv: string[]): Promise<void> {
       const forwarded = await viaRunningServer<VerifyReport>(overrides, '/internal/admin/audit-verify', org ? { orgId: org } : {});
       return printVerify(forwarded ?? (await withRuntime(overrides, (rt) => verifyAudit(adminContext(rt), org))));
     }
+    case 'backup': {
+      const out = flags.out;
+      if (typeof out !== 'string' || sub) fail('Usage: infinity backup --out FILE [--org ID] [--data DIR]', 2);
+      const file = path.resolve(out);
+      const forwarded = await viaRunningServer<{ rows: number; tables: number; sha256: string }>(overrides, '/internal/admin/backup', { out: file, ...(org ? { orgId: org } : {}) });
+      const report = forwarded ?? (await withRuntime(overrides, (rt) => withBar('backing up', (onProgress) => backupInstance(adminContext(rt), { out: file, orgId: org, onProgress }))));
+      process.stdout.write(`Backup written to ${file}: ${report.rows} rows in ${report.tables} tables, sha256 ${report.sha256}.\n`);
+      return;
+    }
+    case 'restore': {
+      if (!sub) fail('Usage: infinity restore FILE [--data DIR]', 2);
+      const config = loadConfig(process.env, overrides);
+      if (config.database.kind === 'pglite' && readLiveServerFile(config.dataDir)) fail('A server is running on this data folder: stop it, then restore (a restore needs an empty instance).');
+      const report = await withRuntime(overrides, (rt) => withBar('restoring', (onProgress) => restoreInstance(adminContext(rt), path.resolve(sub), onProgress)));
+      process.stdout.write(`Restored ${report.rows} rows (${report.organizations} organizations) from a ${report.source.kind} backup${report.scope.orgId ? ` of organization ${report.scope.orgId}` : ''}.\n`);
+      return;
+    }
     case 'import': {
       const config = loadConfig(process.env, overrides);
       const file = sub;
@@ -217,6 +255,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) fail(err.message, 78);
+  if (err instanceof AppError) fail(`infinity: ${err.message} (${err.code})`);
   if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) fail(`${err.message}\n\n${HELP}`, 2);
   fail(`infinity: ${err instanceof Error ? err.message : String(err)}`);
 });

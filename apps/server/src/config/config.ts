@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { type PlanLimits, type PlanName, parsePlanLimits, parseRouteLimits } from './plans.js';
 
@@ -80,6 +81,9 @@ export const envSchema = z.object({
   STRIPE_WEBHOOK_TOLERANCE: int(1, 3600).default(300).describe('Seconds a Stripe signature timestamp may be off.'),
   INFINITY_LOG_RETENTION_DAYS: int(1, 3650).default(14).describe('Request-log and app-log rows older than this are pruned.'),
   INFINITY_REQUEST_LOG: bool.default(true).describe('Store every API request (route, status, duration, org, actor; never bodies) in the database for the log viewer and /stats.'),
+  INFINITY_BACKUP_SCHEDULE: z.string().optional().describe('Cron pattern (UTC) of automatic whole-instance backups by the scheduler role, e.g. "0 3 * * *"; unset = none.'),
+  INFINITY_BACKUP_DIR: z.string().optional().describe('Folder of scheduled backups; default DATA_DIR/backups.'),
+  INFINITY_BACKUP_KEEP: int(1, 10_000).default(7).describe('Scheduled backups kept in the folder; older ones are deleted.'),
   INFINITY_METRICS: bool.default(true).describe('Collect Prometheus metrics (HTTP, executions, queue, tokens, pool, process).'),
   INFINITY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('Bearer token that /metrics requires; unset = /metrics is refused.'),
   INFINITY_EMBEDDING_BATCH: int(1, 2048).default(64).describe('Records embedded per provider call by the embedding worker.'),
@@ -126,6 +130,7 @@ export interface Config {
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; prices: Partial<Record<'pro' | 'enterprise', string>>; apiBase: string | undefined; tolerance: number };
   logs: { retentionDays: number; requests: boolean };
   metrics: boolean;
+  backup: { schedule: string | undefined; dir: string; keep: number };
   metricsToken: string | undefined;
   cli: { apiKey: string | undefined; url: string };
 }
@@ -173,6 +178,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const plans = parsePlanLimits(e.INFINITY_PLAN_LIMITS);
   const routeLimits = parseRouteLimits(e.INFINITY_RATE_LIMIT_ROUTES);
   const problems = [...('problems' in plans ? plans.problems : []), ...('problems' in routeLimits ? routeLimits.problems : [])];
+  if (e.INFINITY_BACKUP_SCHEDULE) {
+    try {
+      new Cron(e.INFINITY_BACKUP_SCHEDULE, { mode: '5-or-6-parts', paused: true }).stop();
+    } catch (err) {
+      problems.push(`INFINITY_BACKUP_SCHEDULE: not a cron pattern (${(err as Error).message})`);
+    }
+  }
   if (problems.length || !('limits' in plans) || !('routes' in routeLimits)) throw new ConfigError(problems);
   const port = overrides.port ?? e.INFINITY_PORT;
   const publicUrl = (e.INFINITY_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
@@ -230,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     },
     logs: { retentionDays: e.INFINITY_LOG_RETENTION_DAYS, requests: e.INFINITY_REQUEST_LOG },
     metrics: e.INFINITY_METRICS,
+    backup: { schedule: e.INFINITY_BACKUP_SCHEDULE, dir: path.resolve(e.INFINITY_BACKUP_DIR ?? path.join(overrides.dataDir ?? e.INFINITY_DATA_DIR, 'backups')), keep: e.INFINITY_BACKUP_KEEP },
     metricsToken: e.INFINITY_METRICS_TOKEN,
     cli: { apiKey: e.INFINITY_API_KEY, url: (e.INFINITY_URL ?? publicUrl).replace(/\/+$/, '') },
   };

@@ -5,6 +5,7 @@ import { type Actor, type OrgActor, actorLabel } from '../access/index.js';
 import type { AuditTables } from './audit.tables.js';
 import { type AuditRow, appendEntry, chainHeads, findEntries, lockHead, scanChain } from './audit.repo.js';
 import { canonicalJson } from './canonical-json.js';
+import { stringify as toCsv } from 'csv-stringify/sync';
 
 /** The chain of instance-level events that belong to no organization (e.g. a login with an unknown email). */
 export const INSTANCE_CHAIN = '00000000-0000-0000-0000-000000000000';
@@ -97,6 +98,34 @@ export async function listAudit(
 ) {
   const { rows, total } = await findEntries(db as Kysely<AuditTables>, { ...q, orgId: actor.orgId });
   return { entries: rows.map(toEntry), total };
+}
+
+/** The most entries one export returns (narrow it with from/to/action for more). */
+export const EXPORT_CAP = 100_000;
+
+/**
+ * The organization's audit log (filtered) as CSV or JSON, oldest first, for auditors and SIEMs.
+ * Exporting is itself audited (AUDIT_EXPORT): the log is a sensitive read.
+ */
+export async function exportAudit(
+  db: Kysely<object>,
+  actor: OrgActor,
+  q: { action?: string[]; actorId?: string; targetId?: string; from?: Date; to?: Date },
+  format: 'csv' | 'json',
+  ip: string,
+): Promise<{ body: string; count: number }> {
+  const entries: AuditEntry[] = [];
+  for (let offset = 0; offset < EXPORT_CAP; offset += 1000) {
+    const { rows } = await findEntries(db as Kysely<AuditTables>, { ...q, orgId: actor.orgId, limit: Math.min(1000, EXPORT_CAP - offset), offset });
+    entries.push(...rows.map(toEntry));
+    if (rows.length < 1000) break;
+  }
+  entries.reverse();
+  await db.transaction().execute((trx) => recordAudit(trx, { orgId: actor.orgId, actor, action: 'AUDIT_EXPORT', ip, details: { format, count: entries.length, filters: { ...q, from: q.from?.toISOString(), to: q.to?.toISOString() } } }));
+  if (format === 'json') return { body: JSON.stringify(entries), count: entries.length };
+  const header = ['seq', 'at', 'action', 'actor_type', 'actor_id', 'target_type', 'target_id', 'ip', 'details', 'hash'];
+  const lines = entries.map((e) => [e.seq, e.at, e.action, e.actor.type, e.actor.id ?? '', e.target?.type ?? '', e.target?.id ?? '', e.ip ?? '', JSON.stringify(e.details), e.hash]);
+  return { body: toCsv([header, ...lines]), count: entries.length };
 }
 
 export interface VerifyReport {

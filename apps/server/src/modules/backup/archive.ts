@@ -102,7 +102,10 @@ export class ArchiveWriter {
 
 /** Every line of an archive in order, parsed. A gzip or JSON error is a damaged archive. */
 export async function* readLines(file: string): AsyncGenerator<{ text: string; value: Line }> {
-  const input = createReadStream(file).pipe(createGunzip());
+  const raw = createReadStream(file);
+  const input = raw.pipe(createGunzip());
+  // pipe() does not pass the file's own errors (ENOENT) on: without this the reader waits forever.
+  raw.on('error', (err) => input.destroy(err));
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   let n = 0;
   try {
@@ -125,6 +128,7 @@ export async function* readLines(file: string): AsyncGenerator<{ text: string; v
   } finally {
     lines.close();
     input.destroy();
+    raw.destroy();
   }
 }
 

@@ -135,7 +135,7 @@ export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string,
   const wasActive = await inTransaction(ctx.db, async ({ trx }) => {
     const r = await repo.deleteFlow(trx, actor.orgId, id);
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_DELETE', target: { type: 'flow', id }, ip });
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'DELETE_WORKFLOW', target: { type: 'flow', id }, ip });
     return r.active;
   });
   if (wasActive) await ctx.onTriggersChanged();

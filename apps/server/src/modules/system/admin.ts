@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { type Config, masterKeyFromBase64, readKeyFile, writeKeyFile } from '../../config/index.js';
-import { inTransaction } from '../../platform/db/index.js';
+import { type Database, inTransaction } from '../../platform/db/index.js';
+import { type BackupReport, type RestoreReport, createBackup, restoreBackup } from '../backup/index.js';
+import { VERSION } from '../../version.js';
 import { SYSTEM_ACTOR } from '../access/index.js';
 import { recordAudit, verifyAuditChain, type VerifyReport } from '../audit/index.js';
 import { type RotationReport, type VaultContext, rewrapAllDataKeys } from '../vault/index.js';
@@ -14,6 +16,8 @@ export interface AdminContext {
   config: Config;
   db: Kysely<object>;
   vault: VaultContext;
+  /** The database itself (backups read it in one snapshot and need its kind). */
+  database: Database;
 }
 
 /**
@@ -46,4 +50,22 @@ export async function rotateMasterKey(ctx: AdminContext, onProgress?: (done: num
 
 export function verifyAudit(ctx: AdminContext, orgId?: string): Promise<VerifyReport> {
   return verifyAuditChain(ctx.db, orgId);
+}
+
+/** `infinity backup`: a consistent archive of the instance or one organization; audited as BACKUP_CREATE. */
+export async function backupInstance(ctx: AdminContext, o: { out: string; orgId?: string | undefined; onProgress?: (done: number, total: number) => void }): Promise<BackupReport> {
+  const report = await createBackup(ctx.database, { ...o, infinityVersion: VERSION });
+  await inTransaction(ctx.db, ({ trx }) =>
+    recordAudit(trx, { orgId: o.orgId ?? null, actor: SYSTEM_ACTOR, action: 'BACKUP_CREATE', details: { file: o.out, rows: report.rows, tables: report.tables, sha256: report.sha256 } }),
+  );
+  return report;
+}
+
+/** `infinity restore`: verified first, written in one transaction; audited as BACKUP_RESTORE on the instance chain. */
+export async function restoreInstance(ctx: AdminContext, file: string, onProgress?: (done: number, total: number) => void): Promise<RestoreReport> {
+  const report = await restoreBackup(ctx.database, { file, ...(onProgress ? { onProgress } : {}) });
+  await inTransaction(ctx.db, ({ trx }) =>
+    recordAudit(trx, { orgId: null, actor: SYSTEM_ACTOR, action: 'BACKUP_RESTORE', details: { file, rows: report.rows, organizations: report.organizations, scope: report.scope, source: report.source } }),
+  );
+  return report;
 }

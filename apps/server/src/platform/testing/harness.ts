@@ -44,11 +44,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(kind: Backend, env: Record<string, string> = {}): Promise<Harness> {
-  const db = await openTestDatabase(kind);
+/** A harness on a fresh test database, or on a given one with given keys (a restored backup). */
+export async function createHarness(kind: Backend, env: Record<string, string> = {}, on?: { db: Database; keys: InstanceKeys }): Promise<Harness> {
+  const db = on?.db ?? (await openTestDatabase(kind));
   // Plans are tested on purpose (usage tests): elsewhere organizations have no limits.
   const config = loadConfig({ INFINITY_LOG_LEVEL: 'info', INFINITY_LOGIN_MAX_FAILURES: '5', INFINITY_DEFAULT_PLAN: 'enterprise', ...env });
-  const keys = testKeys();
+  const keys = on?.keys ?? testKeys();
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
