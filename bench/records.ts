@@ -48,7 +48,7 @@ export async function recordsBench(): Promise<Record<string, unknown>> {
 
   // The same server with the request log and metrics switched off, on the same database: their cost.
   const quietPort = await freePort();
-  const quiet = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(quietPort), '--role', 'api'], {
+  const quiet = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(quietPort)], {
     DATABASE_URL: dbUrl,
     INFINITY_MASTER_KEY: masterKey,
     INFINITY_JWT_SECRET: jwtSecret,

@@ -40,7 +40,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       processed_at timestamptz not null default now()
     );
 
-    create table request_log (
+    -- The logs are diagnostics: unlogged tables (no WAL) make their writes cheap; a crash of the
+    -- database server empties them, which is acceptable for what they hold. Pruning by time scans
+    -- (hourly); the indexes serve the log viewer and /stats.
+    create unlogged table request_log (
       id bigint generated always as identity primary key,
       at timestamptz not null,
       request_id text not null,
@@ -55,10 +58,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ip text
     );
     create index request_log_org_at_idx on request_log (org_id, at);
-    create index request_log_at_idx on request_log (at);
     create index request_log_request_idx on request_log (request_id);
 
-    create table app_log (
+    create unlogged table app_log (
       id bigint generated always as identity primary key,
       at timestamptz not null,
       level text not null,
@@ -69,7 +71,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       data jsonb not null default '{}'
     );
     create index app_log_org_at_idx on app_log (org_id, at);
-    create index app_log_at_idx on app_log (at);
     create index app_log_request_idx on app_log (request_id);
   `.execute(db);
 }
