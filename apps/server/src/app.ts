@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Config, InstanceKeys } from './config/index.js';
 import { masterKeyFromBase64, readKeyFile } from './config/index.js';
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     trustProxy: config.trustProxy,
     publicUrl: config.publicUrl,
     version: VERSION,
+    uiRoot: path.resolve(import.meta.dirname, '../../web/dist'),
     ...(config.logs.requests || metrics
       ? {
           observe: (r) => {

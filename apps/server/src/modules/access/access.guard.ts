@@ -77,8 +77,8 @@ export function userActorOf(request: FastifyRequest): Extract<Actor, { kind: 'us
   return a;
 }
 
-/** Routes that are never rate limited: probes, the API reference and the metrics scrape (it has its own token). */
-const UNLIMITED = /^\/(health|docs|metrics)(\/|$)/;
+/** Routes that are never rate limited: probes, the API reference, the UI's files and the metrics scrape (it has its own token). */
+const UNLIMITED = /^\/(?:(?:health|docs|metrics)(?:\/|$)|\*$)/;
 
 /**
  * What the rate limiter counts a request against (SPEC §7): public routes per client address

@@ -1,5 +1,8 @@
 import cookie from '@fastify/cookie';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import cors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
@@ -26,6 +29,8 @@ export interface HttpServerOptions {
   trustProxy: boolean;
   publicUrl: string;
   version: string;
+  /** The built web UI (apps/web/dist), served at `/` when it exists. */
+  uiRoot?: string | undefined;
   /** Told of every finished request (request log, metrics); must not throw or block. */
   observe?: (r: ObservedRequest) => void;
 }
@@ -64,6 +69,8 @@ declare module 'fastify' {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+/** Paths that are never pages of the UI: an unknown one there is a JSON 404. */
+const NOT_UI = /^\/(api|internal|health|metrics|docs)(\/|\?|$)/;
 
 /** A Fastify instance with the cross-cutting HTTP concerns; modules add routes to it. Never listens. */
 export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
@@ -86,9 +93,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
-  app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, commonErrors.ROUTE_NOT_FOUND(`No route ${request.method} ${request.url.split('?')[0]}.`)),
-  );
+  const uiIndex = opts.uiRoot && existsSync(path.join(opts.uiRoot, 'index.html')) ? readFileSync(path.join(opts.uiRoot, 'index.html'), 'utf8') : undefined;
+  app.setNotFoundHandler((request, reply) => {
+    // The UI's own paths (/data/customers, …) are routes of the single-page app: answer its page.
+    if (uiIndex && request.method === 'GET' && !NOT_UI.test(request.url) && /text\/html/.test(request.headers.accept ?? '')) {
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(uiIndex);
+    }
+    return sendError(request, reply, commonErrors.ROUTE_NOT_FOUND(`No route ${request.method} ${request.url.split('?')[0]}.`));
+  });
 
   // Routes served by plugins (the API reference) are public by nature; declare them so.
   // Every route is recorded with its access rule: tests walk this table (deny by default).
@@ -96,7 +108,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     // CORS preflight (OPTIONS *) is answered by @fastify/cors itself and carries no data.
-    const pluginRoute = route.url.startsWith('/docs') || (route.method === 'OPTIONS' && route.url === '*');
+    const pluginRoute = route.url.startsWith('/docs') || (route.method === 'OPTIONS' && route.url === '*') || (uiIndex !== undefined && route.url === '/*');
     if (pluginRoute) route.config = { ...(route.config ?? {}), access: { public: true } };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const hidden = Boolean((route.schema)?.hide);
@@ -176,6 +188,18 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  if (uiIndex && opts.uiRoot) {
+    // Hashed build files are immutable; everything else (index.html) is revalidated.
+    await app.register(fastifyStatic, {
+      root: opts.uiRoot,
+      prefix: '/',
+      wildcard: true,
+      cacheControl: false,
+      setHeaders: (res, file) => {
+        res.setHeader('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
   // The instance is typed with pino's Logger; modules only need Fastify's base logger view of it.
   return app as unknown as App;
 }

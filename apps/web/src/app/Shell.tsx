@@ -1,0 +1,69 @@
+import { useEffect, useState } from 'react';
+import { NavLink, Outlet } from 'react-router';
+import { useAuth } from '../lib/auth';
+import { Button } from '../components/ui';
+
+/** Each entry with the weakest role that may open it (the server refuses the rest anyway). */
+const NAV = [
+  { to: '/data', label: 'Data', role: 'viewer' },
+  { to: '/vault', label: 'Vault', role: 'editor' },
+  { to: '/api-keys', label: 'API keys', role: 'admin' },
+  { to: '/members', label: 'Members', role: 'viewer' },
+  { to: '/usage', label: 'Usage', role: 'viewer' },
+  { to: '/audit', label: 'Audit', role: 'admin' },
+] as const;
+
+function useTheme(): [boolean, () => void] {
+  const [dark, setDark] = useState(() => localStorage.getItem('theme') === 'dark' || (!localStorage.getItem('theme') && matchMedia('(prefers-color-scheme: dark)').matches));
+  useEffect(() => {
+    document.documentElement.classList.toggle('dark', dark);
+  }, [dark]);
+  return [
+    dark,
+    () =>
+      setDark((d) => {
+        localStorage.setItem('theme', d ? 'light' : 'dark');
+        return !d;
+      }),
+  ];
+}
+
+/** The frame of every signed-in page: a persistent sidebar, so each feature is one click away. */
+export function Shell() {
+  const { me, signOut, atLeast } = useAuth();
+  const [dark, toggle] = useTheme();
+  return (
+    <div className="flex min-h-screen flex-col md:flex-row">
+      <a href="#main" className="sr-only focus:not-sr-only">
+        Skip to content
+      </a>
+      <aside className="flex flex-col gap-4 border-zinc-200 bg-zinc-50 p-4 md:w-56 md:border-r dark:border-zinc-800 dark:bg-zinc-900">
+        <div>
+          <div className="text-lg font-bold">∞ Infinity</div>
+          <div className="truncate text-xs text-zinc-600 dark:text-zinc-400" title={me?.organization?.name}>
+            {me?.organization?.name} · {me?.role}
+          </div>
+        </div>
+        <nav aria-label="Main" className="flex flex-row flex-wrap gap-1 md:flex-col">
+          {NAV.filter((n) => atLeast(n.role)).map((n) => (
+            <NavLink key={n.to} to={n.to} className={({ isActive }) => `rounded-md px-3 py-2 text-sm ${isActive ? 'bg-indigo-600 text-white' : 'text-zinc-800 hover:bg-zinc-200 dark:text-zinc-200 dark:hover:bg-zinc-800'}`}>
+              {n.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="mt-auto flex flex-col gap-2">
+          <div className="truncate text-xs text-zinc-600 dark:text-zinc-400">{me?.user?.email}</div>
+          <Button variant="ghost" onClick={toggle} aria-pressed={dark}>
+            {dark ? 'Light theme' : 'Dark theme'}
+          </Button>
+          <Button variant="secondary" onClick={() => void signOut()}>
+            Sign out
+          </Button>
+        </div>
+      </aside>
+      <main id="main" className="min-w-0 flex-1">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

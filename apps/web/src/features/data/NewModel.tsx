@@ -1,0 +1,104 @@
+import { type FormEvent, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router';
+import { ApiError, api } from '../../lib/api';
+import { Button, Field, Input, Page, Select } from '../../components/ui';
+import { FIELD_TYPES, type FieldDef } from './types';
+
+interface Draft {
+  name: string;
+  type: FieldDef['type'];
+  required: boolean;
+  unique: boolean;
+  values: string;
+}
+
+const blank = (): Draft => ({ name: '', type: 'string', required: false, unique: false, values: '' });
+
+/** A model designer for the common case: name, fields with type and options. */
+export function NewModel() {
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const [name, setName] = useState('');
+  const [fields, setFields] = useState<Draft[]>([blank()]);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const update = (i: number, patch: Partial<Draft>) => setFields((fs) => fs.map((f, j) => (j === i ? { ...f, ...patch } : f)));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setErrors({});
+    setMessage(null);
+    const body = {
+      name,
+      fields: fields.map((f) => ({ name: f.name, type: f.type, ...(f.required ? { required: true } : {}), ...(f.unique ? { unique: true } : {}), ...(f.type === 'enum' ? { values: f.values.split(',').map((v) => v.trim()).filter(Boolean) } : {}) })),
+    };
+    try {
+      await api('POST', '/models', body);
+      await client.invalidateQueries({ queryKey: ['models'] });
+      void navigate(`/data/${name}`);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      setErrors(err.fieldErrors());
+      setMessage(err.message);
+    }
+  };
+
+  return (
+    <Page title="New model">
+      <form onSubmit={(e) => void submit(e)} className="flex max-w-3xl flex-col gap-5" noValidate>
+        <Field label="Model name" error={errors.name} hint="Lowercase letters, digits and underscores, e.g. customers.">
+          {(id, d) => <Input id={id} aria-describedby={d} aria-invalid={Boolean(errors.name)} value={name} onChange={(e) => setName(e.target.value)} required />}
+        </Field>
+        <fieldset className="flex flex-col gap-3">
+          <legend className="mb-2 text-sm font-medium">Fields</legend>
+          {fields.map((f, i) => (
+            <div key={i} className="flex flex-wrap items-end gap-3 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
+              <Field label={`Field ${i + 1} name`} error={errors[`fields.${i}.name`]}>
+                {(id, d) => <Input id={id} aria-describedby={d} value={f.name} onChange={(e) => update(i, { name: e.target.value })} />}
+              </Field>
+              <Field label={`Field ${i + 1} type`}>
+                {(id) => (
+                  <Select id={id} value={f.type} onChange={(e) => update(i, { type: e.target.value as FieldDef['type'] })}>
+                    {FIELD_TYPES.map((t) => (
+                      <option key={t}>{t}</option>
+                    ))}
+                  </Select>
+                )}
+              </Field>
+              {f.type === 'enum' && (
+                <Field label="Values" hint="Comma separated" error={errors[`fields.${i}.values`]}>
+                  {(id, d) => <Input id={id} aria-describedby={d} value={f.values} onChange={(e) => update(i, { values: e.target.value })} />}
+                </Field>
+              )}
+              <label className="flex items-center gap-2 text-sm">
+                <input type="checkbox" checked={f.required} onChange={(e) => update(i, { required: e.target.checked })} /> Required
+              </label>
+              <label className="flex items-center gap-2 text-sm">
+                <input type="checkbox" checked={f.unique} onChange={(e) => update(i, { unique: e.target.checked })} /> Unique
+              </label>
+              {fields.length > 1 && (
+                <Button variant="ghost" onClick={() => setFields((fs) => fs.filter((_, j) => j !== i))} aria-label={`Remove field ${i + 1}`}>
+                  Remove
+                </Button>
+              )}
+            </div>
+          ))}
+          <div>
+            <Button variant="secondary" onClick={() => setFields((fs) => [...fs, blank()])}>
+              Add field
+            </Button>
+          </div>
+        </fieldset>
+        {message && (
+          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
+            {message}
+          </p>
+        )}
+        <div>
+          <Button type="submit">Create model</Button>
+        </div>
+      </form>
+    </Page>
+  );
+}

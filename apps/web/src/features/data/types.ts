@@ -1,0 +1,21 @@
+export interface FieldDef {
+  name: string;
+  type: 'string' | 'text' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'json' | 'array' | 'enum' | 'relation';
+  required?: boolean;
+  unique?: boolean;
+  values?: string[];
+  target?: string;
+  items?: string;
+}
+
+export interface Model {
+  name: string;
+  label: string;
+  description: string;
+  fields: FieldDef[];
+  version: number;
+}
+
+export type RecordRow = Record<string, unknown> & { id: string };
+
+export const FIELD_TYPES: FieldDef['type'][] = ['string', 'text', 'integer', 'number', 'boolean', 'date', 'datetime', 'json', 'enum'];

@@ -1,0 +1,93 @@
+/**
+ * The one way the UI talks to the server: JSON in and out, the access token from memory, one
+ * silent refresh (httpOnly cookie) on a 401, and every failure as an ApiError in the server's
+ * error format `{ error: { code, message, details } }`.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: unknown,
+  ) {
+    super(message);
+  }
+
+  /** Per-field messages of a validation error (details: [{ field, message }]). */
+  fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (Array.isArray(this.details)) for (const d of this.details as { field?: string; message?: string }[]) if (d.field && d.message && !out[d.field]) out[d.field] = d.message;
+    return out;
+  }
+}
+
+let accessToken: string | null = null;
+let onSignedOut: () => void = () => undefined;
+
+export function setAccessToken(token: string | null): void {
+  accessToken = token;
+}
+
+/** The current access token (for downloads the browser makes itself). */
+export function currentToken(): string | null {
+  return accessToken;
+}
+
+export function whenSignedOut(fn: () => void): void {
+  onSignedOut = fn;
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+/** Trades the refresh cookie for a new access token; false when there is no session. */
+export function refreshSession(): Promise<boolean> {
+  refreshing ??= fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'same-origin' })
+    .then(async (r) => {
+      if (!r.ok) return false;
+      const body = (await r.json()) as { data: { accessToken: string } };
+      accessToken = body.data.accessToken;
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => (refreshing = null));
+  return refreshing;
+}
+
+async function send(method: string, path: string, body: unknown): Promise<Response> {
+  return fetch(`/api/v1${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res = await send(method, path, body);
+  if (res.status === 401 && accessToken && !path.startsWith('/auth/')) {
+    if (await refreshSession()) res = await send(method, path, body);
+    else {
+      accessToken = null;
+      onSignedOut();
+    }
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const e = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `The server answered ${res.status}.`, e?.details ?? null);
+  }
+  return json as T;
+}
+
+export interface ListMeta {
+  total: number | null;
+  limit: number;
+  offset: number;
+  nextCursor: string | null;
+}
+export interface List<T> {
+  data: T[];
+  meta: ListMeta;
+}

@@ -1,0 +1,162 @@
+/**
+ * The web UI as a person uses it: the real server (embedded database) serving the built UI, driven
+ * in Debian's chromium through playwright-core by clicking and typing. Screenshots of each step go
+ * to .test-data/screenshots.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, e2eEnv, startServer } from './server-process.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve(import.meta.dirname, '../../.test-data/screenshots');
+
+/** A fresh headless chromium profile (its own cookies), with the flags this machine needs. */
+const browser = (viewport: { width: number; height: number }) =>
+  chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), 'infinity-chromium-')), {
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport,
+  });
+
+describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
+  let server: RunningServer;
+  let context: BrowserContext;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startServer([], { ...(await e2eEnv('pglite', 'ui')), INFINITY_DEFAULT_PLAN: 'enterprise' });
+    context = await browser({ width: 1280, height: 800 });
+    page = context.pages()[0] ?? (await context.newPage());
+  }, 120_000);
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+  });
+
+  it('sign up, create a model, add and find records with per-field errors, reach every sidebar page, stay signed in across a reload', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Sign in to Infinity' }).waitFor();
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Name').fill('Ada Lovelace');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill('analytical engine');
+    await shot('01-signup');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Data' }).waitFor();
+
+    await page.getByRole('link', { name: 'New model' }).click();
+    await page.getByLabel('Model name').fill('customers');
+    await page.getByLabel('Field 1 name').fill('name');
+    await page.getByRole('checkbox', { name: 'Required' }).first().check();
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await page.getByLabel('Field 2 name').fill('tier');
+    await page.getByLabel('Field 2 type').selectOption('enum');
+    await page.getByLabel('Values').fill('gold, silver');
+    await shot('02-model-designer');
+    await page.getByRole('button', { name: 'Create model' }).click();
+    await page.getByRole('heading', { name: 'customers' }).waitFor();
+
+    // A required field left empty: the server's message appears under that field, nothing is added.
+    await page.getByLabel('tier').selectOption('gold');
+    await page.getByRole('button', { name: 'Add record' }).click();
+    await page.getByText(/required/i).first().waitFor();
+    await shot('03-field-error');
+    await page.getByLabel('name *').fill('Ada');
+    await page.getByRole('button', { name: 'Add record' }).click();
+    await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
+    await shot('03b-first-record');
+    expect(await page.getByRole('row').count()).toBe(2);
+    await page.getByLabel('name *').fill('Grace');
+    await page.getByLabel('tier').selectOption('silver');
+    await page.getByRole('button', { name: 'Add record' }).click();
+    await page.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
+    expect(await page.getByRole('row').count()).toBe(3);
+    await page.getByLabel('Search').fill('Grace');
+    await expect.poll(async () => page.getByRole('cell', { name: 'Ada', exact: true }).count()).toBe(0);
+    await shot('04-records');
+
+    // Every sidebar entry is one click away and renders its page.
+    // Each with what proves it loaded: the plan's bars, the key form, an audit entry, the model.
+    for (const [link, heading, ready] of [
+      ['Usage', 'Usage', 'Plan:'],
+      ['API keys', 'API keys', 'Create key'],
+      ['Audit', 'Audit log', 'MODEL_CREATE'],
+      ['Members', 'Members', 'ada@example.com'],
+      ['Vault', 'Vault', 'Store secret'],
+      ['Data', 'Data', 'customers'],
+    ] as const) {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await page.getByText(ready).first().waitFor();
+      await shot(`05-${link.toLowerCase().replace(' ', '-')}`);
+    }
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage' }).click();
+    await expect.poll(async () => page.getByRole('progressbar').count()).toBe(0);
+    await page.getByText('unlimited').first().waitFor();
+
+    // The vault takes a value and never shows it again.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Vault' }).click();
+    await page.getByLabel('Secret name').fill('OpenAI');
+    await page.getByLabel('Value', { exact: true }).fill('sk-ui-test-secret-value-9876');
+    await page.getByRole('button', { name: 'Store secret' }).click();
+    await page.getByRole('cell', { name: 'OpenAI', exact: true }).waitFor();
+    expect(await page.content()).not.toContain('sk-ui-test-secret-value-9876');
+    await shot('06-vault');
+
+    // Invite a viewer: the link is shown once; the viewer joins in their own browser and sees a read-only UI.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' }).click();
+    await page.getByLabel('Email').fill('viewer@example.com');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    const link = (await page.getByTestId('shown-once').textContent())!.trim().replace(/^https?:\/\/[^/]+/, server.url);
+    await shot('07-invitation');
+    const viewerContext = await browser({ width: 390, height: 844 });
+    try {
+      const v = viewerContext.pages()[0] ?? (await viewerContext.newPage());
+      await v.goto(link);
+      await v.getByRole('link', { name: 'create an account' }).click();
+      await v.getByLabel('Name').fill('Vera Viewer');
+      await v.getByLabel('Email').fill('viewer@example.com');
+      await v.getByLabel('Password').fill('viewer password 1');
+      await v.getByRole('button', { name: 'Create account' }).click();
+      await v.getByRole('button', { name: 'Accept invitation' }).click();
+      await v.getByText('customers').first().waitFor();
+      expect(await v.getByRole('link', { name: 'New model' }).count()).toBe(0);
+      const nav = v.getByRole('navigation', { name: 'Main' });
+      expect(await nav.getByRole('link').allTextContents()).toEqual(['Data', 'Members', 'Usage']);
+      await v.getByText('customers').first().click();
+      await v.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
+      expect(await v.getByRole('button', { name: 'Add record' }).count()).toBe(0);
+      expect(await v.getByRole('button', { name: /^Delete/ }).count()).toBe(0);
+      await v.screenshot({ path: path.join(SHOTS, '08-viewer-phone.png'), fullPage: true });
+    } finally {
+      await viewerContext.close();
+    }
+
+    // A deep link reloads into the same page (single-page app fallback, session from the refresh cookie).
+    await page.goto(`${server.url}/data/customers`);
+    await page.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Infinity' }).waitFor();
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('serves hashed assets for a year and the page itself fresh; API paths stay JSON', async () => {
+    const html = await fetch(`${server.url}/`);
+    expect(html.headers.get('cache-control')).toBe('no-cache');
+    const asset = /\/assets\/index-[\w-]+\.js/.exec(await html.text())![0];
+    const js = await fetch(`${server.url}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const api = await fetch(`${server.url}/api/v1/nothing`, { headers: { accept: 'text/html' } });
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('ROUTE_NOT_FOUND');
+  });
+});
