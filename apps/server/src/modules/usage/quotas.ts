@@ -107,6 +107,9 @@ export class Quotas implements QuotaGate {
     const c = this.counts.get(`${orgId}:${metric}`);
     if (c && c.period === periodOf(metric)) c.value += delta;
     if (delta <= 0) return;
+    // Hot path (every execution, every record): nothing to alert on for an unlimited metric.
+    const plan = this.plans.get(orgId);
+    if (plan && performance.now() - plan.at < PLAN_TTL_MS && this.o.limits[plan.plan][metric] === null) return;
     const p = this.alertIfNeeded(orgId, metric)
       .catch((err: unknown) => this.o.logger.warn({ err, metric }, 'usage alert failed'))
       .finally(() => this.pending.delete(p));

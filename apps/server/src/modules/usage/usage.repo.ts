@@ -35,7 +35,7 @@ export function monthStart(now = new Date()): Date {
 }
 
 export async function planOf(db: Db, orgId: string): Promise<PlanName | null> {
-  const r = await sql<{ plan: PlanName; schema_name: string }>`select plan from organizations where id = ${orgId}`.execute(db);
+  const r = await sql<{ plan: PlanName }>`select plan from organizations where id = ${orgId}`.execute(db);
   return r.rows[0]?.plan ?? null;
 }
 
