@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/web/**', 'coverage/**', '.infinity/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/web/vite.config.ts', 'apps/web/scripts/**', 'coverage/**', '.infinity/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -23,6 +23,11 @@ export default tseslint.config(
         { selector: "NewExpression[callee.name='Function']", message: 'new Function is forbidden in the server.' },
       ],
     },
+  },
+  {
+    // The web UI has its own compiler settings (DOM, JSX, bundler resolution).
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { project: './apps/web/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
   },
   {
     // Tests and benchmarks poke at responses as untyped JSON; that is their job.

@@ -85,7 +85,9 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     // Every sidebar entry is one click away and renders its page.
     // Each with what proves it loaded: the plan's bars, the key form, an audit entry, the model.
     for (const [link, heading, ready] of [
+      ['Dashboard', 'Dashboard', 'Error rate'],
       ['Usage', 'Usage', 'Plan:'],
+      ['Logs', 'Logs', 'Request id'],
       ['API keys', 'API keys', 'Create key'],
       ['Audit', 'Audit log', 'MODEL_CREATE'],
       ['Members', 'Members', 'ada@example.com'],
@@ -127,10 +129,11 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       await v.getByLabel('Password').fill('viewer password 1');
       await v.getByRole('button', { name: 'Create account' }).click();
       await v.getByRole('button', { name: 'Accept invitation' }).click();
+      await v.getByRole('heading', { name: 'Data' }).waitFor();
       await v.getByText('customers').first().waitFor();
       expect(await v.getByRole('link', { name: 'New model' }).count()).toBe(0);
       const nav = v.getByRole('navigation', { name: 'Main' });
-      expect(await nav.getByRole('link').allTextContents()).toEqual(['Data', 'Members', 'Usage']);
+      expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Data', 'Members', 'Usage']);
       await v.getByText('customers').first().click();
       await v.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
       expect(await v.getByRole('button', { name: 'Add record' }).count()).toBe(0);

@@ -13,6 +13,8 @@ const ApiKeys = lazy(() => import('../features/keys/ApiKeys').then((m) => ({ def
 const Members = lazy(() => import('../features/members/Members').then((m) => ({ default: m.Members })));
 const Vault = lazy(() => import('../features/vault/Vault').then((m) => ({ default: m.Vault })));
 const AcceptInvite = lazy(() => import('../features/auth/AcceptInvite').then((m) => ({ default: m.AcceptInvite })));
+const Dashboard = lazy(() => import('../features/dashboard/Dashboard').then((m) => ({ default: m.Dashboard })));
+const Logs = lazy(() => import('../features/logs/Logs').then((m) => ({ default: m.Logs })));
 const Audit = lazy(() => import('../features/audit/Audit').then((m) => ({ default: m.Audit })));
 
 function SignedIn({ children }: { children: ReactNode }) {
@@ -39,7 +41,9 @@ export function App() {
           <Route path="/signup" element={<SignedOut><AuthForm mode="signup" /></SignedOut>} />
           <Route path="/invite/:token" element={<AcceptInvite />} />
           <Route element={<SignedIn><Shell /></SignedIn>}>
-            <Route index element={<Navigate to="/data" replace />} />
+            <Route index element={<Navigate to="/dashboard" replace />} />
+            <Route path="/dashboard" element={<Dashboard />} />
+            <Route path="/logs" element={<Logs />} />
             <Route path="/data" element={<Models />} />
             <Route path="/data/new" element={<NewModel />} />
             <Route path="/data/:model" element={<Records />} />

@@ -5,11 +5,13 @@ import { Button } from '../components/ui';
 
 /** Each entry with the weakest role that may open it (the server refuses the rest anyway). */
 const NAV = [
+  { to: '/dashboard', label: 'Dashboard', role: 'viewer' },
   { to: '/data', label: 'Data', role: 'viewer' },
   { to: '/vault', label: 'Vault', role: 'editor' },
   { to: '/api-keys', label: 'API keys', role: 'admin' },
   { to: '/members', label: 'Members', role: 'viewer' },
   { to: '/usage', label: 'Usage', role: 'viewer' },
+  { to: '/logs', label: 'Logs', role: 'admin' },
   { to: '/audit', label: 'Audit', role: 'admin' },
 ] as const;
 

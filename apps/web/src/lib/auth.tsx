@@ -11,13 +11,13 @@ interface Auth {
   me: Me | null;
   /** false until the first session check has finished. */
   ready: boolean;
-  signIn(email: string, password: string): Promise<void>;
-  signUp(name: string, email: string, password: string): Promise<void>;
-  signOut(): Promise<void>;
+  signIn: (email: string, password: string) => Promise<void>;
+  signUp: (name: string, email: string, password: string) => Promise<void>;
+  signOut: () => Promise<void>;
   /** Makes another of the user's organizations the active one (after accepting an invitation). */
-  switchOrg(organizationId: string): Promise<void>;
+  switchOrg: (organizationId: string) => Promise<void>;
   /** The signed-in role holds at least this one. */
-  atLeast(role: 'viewer' | 'editor' | 'admin' | 'owner'): boolean;
+  atLeast: (role: 'viewer' | 'editor' | 'admin' | 'owner') => boolean;
   /** Whether the signed-in role may write (editor or higher). */
   canEdit: boolean;
 }

@@ -25,7 +25,7 @@ export function Audit() {
   return (
     <Page title="Audit log" actions={<Button variant="secondary" onClick={() => void exportCsv()}>Export CSV</Button>}>
       <Field label="Actions (comma separated)">{(id) => <Input id={id} value={action} onChange={(e) => setAction(e.target.value.toUpperCase())} placeholder="MODEL_CREATE,SECRET_USE" />}</Field>
-      {entries.isError && <p role="alert">{(entries.error as Error).message}</p>}
+      {entries.isError && <p role="alert">{(entries.error).message}</p>}
       <Table
         rows={entries.data?.data ?? []}
         rowKey={(e) => e.id}

@@ -11,8 +11,9 @@ import type { FieldDef, Model, RecordRow } from './types';
 function show(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v);
 }
 
 /** A form value typed for its field (the server validates again and explains what is wrong). */
@@ -80,7 +81,11 @@ export function Records() {
   const create = async (e: FormEvent) => {
     e.preventDefault();
     setErrors({});
-    const body = Object.fromEntries(fields.map((f) => [f.name, parse(f, draft[f.name] ?? '')]).filter(([, v]) => v !== undefined));
+    const body: Record<string, unknown> = {};
+    for (const f of fields) {
+      const v = parse(f, draft[f.name] ?? '');
+      if (v !== undefined) body[f.name] = v;
+    }
     try {
       await api('POST', `/data/${name}`, body);
       setDraft({});

@@ -19,7 +19,7 @@ export function Usage() {
       {usage.isPending && <p aria-busy="true">Loading usage…</p>}
       {usage.isError && (
         <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          {(usage.error as Error).message}
+          {(usage.error).message}
         </p>
       )}
       {usage.data && (

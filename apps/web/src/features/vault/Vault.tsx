@@ -67,7 +67,7 @@ export function Vault() {
           <Button type="submit">Store secret</Button>
         </form>
       )}
-      {secrets.isError && <p role="alert">{(secrets.error as Error).message}</p>}
+      {secrets.isError && <p role="alert">{(secrets.error).message}</p>}
       {secrets.data?.length === 0 && <Empty>No secrets yet.</Empty>}
       {Boolean(secrets.data?.length) && (
         <Table
