@@ -88,6 +88,8 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       ['Dashboard', 'Dashboard', 'Error rate'],
       ['Usage', 'Usage', 'Plan:'],
       ['Logs', 'Logs', 'Request id'],
+      ['Flows', 'Flows', 'No flows yet'],
+      ['Executions', 'Executions', 'Status'],
       ['API keys', 'API keys', 'Create key'],
       ['Audit', 'Audit log', 'MODEL_CREATE'],
       ['Members', 'Members', 'ada@example.com'],
@@ -102,6 +104,21 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage' }).click();
     await expect.poll(async () => page.getByRole('progressbar').count()).toBe(0);
     await page.getByText('unlimited').first().waitFor();
+
+    // Flows: one made through the API (as n8n or a developer would), run from the list, traced node by node.
+    const login = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.com', password: 'analytical engine' }) });
+    const token = ((await login.json()) as { data: { accessToken: string } }).data.accessToken;
+    const made = await fetch(`${server.url}/api/v1/flows?template=blank`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'Hello flow' }) });
+    expect(made.status).toBe(201);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flows' }).click();
+    await page.getByRole('button', { name: 'Run Hello flow' }).click();
+    await page.getByText('Run succeeded.').waitFor();
+    await page.getByRole('link', { name: 'Hello flow' }).click();
+    await page.getByRole('heading', { name: 'Executions' }).waitFor();
+    await page.getByRole('button', { name: /^Trace of / }).first().click();
+    await page.getByRole('heading', { name: /Trace · succeeded/ }).waitFor();
+    expect(await page.locator('details').count()).toBeGreaterThan(0);
+    await shot('05b-trace');
 
     // The vault takes a value and never shows it again.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Vault' }).click();
@@ -133,7 +150,7 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       await v.getByText('customers').first().waitFor();
       expect(await v.getByRole('link', { name: 'New model' }).count()).toBe(0);
       const nav = v.getByRole('navigation', { name: 'Main' });
-      expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Data', 'Members', 'Usage']);
+      expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Data', 'Flows', 'Executions', 'Members', 'Usage']);
       await v.getByText('customers').first().click();
       await v.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
       expect(await v.getByRole('button', { name: 'Add record' }).count()).toBe(0);

@@ -15,6 +15,8 @@ const Vault = lazy(() => import('../features/vault/Vault').then((m) => ({ defaul
 const AcceptInvite = lazy(() => import('../features/auth/AcceptInvite').then((m) => ({ default: m.AcceptInvite })));
 const Dashboard = lazy(() => import('../features/dashboard/Dashboard').then((m) => ({ default: m.Dashboard })));
 const Logs = lazy(() => import('../features/logs/Logs').then((m) => ({ default: m.Logs })));
+const Flows = lazy(() => import('../features/flows/Flows').then((m) => ({ default: m.Flows })));
+const Executions = lazy(() => import('../features/flows/Executions').then((m) => ({ default: m.Executions })));
 const Audit = lazy(() => import('../features/audit/Audit').then((m) => ({ default: m.Audit })));
 
 function SignedIn({ children }: { children: ReactNode }) {
@@ -44,6 +46,8 @@ export function App() {
             <Route index element={<Navigate to="/dashboard" replace />} />
             <Route path="/dashboard" element={<Dashboard />} />
             <Route path="/logs" element={<Logs />} />
+            <Route path="/flows" element={<Flows />} />
+            <Route path="/executions" element={<Executions />} />
             <Route path="/data" element={<Models />} />
             <Route path="/data/new" element={<NewModel />} />
             <Route path="/data/:model" element={<Records />} />

@@ -7,6 +7,8 @@ import { Button } from '../components/ui';
 const NAV = [
   { to: '/dashboard', label: 'Dashboard', role: 'viewer' },
   { to: '/data', label: 'Data', role: 'viewer' },
+  { to: '/flows', label: 'Flows', role: 'viewer' },
+  { to: '/executions', label: 'Executions', role: 'viewer' },
   { to: '/vault', label: 'Vault', role: 'editor' },
   { to: '/api-keys', label: 'API keys', role: 'admin' },
   { to: '/members', label: 'Members', role: 'viewer' },

@@ -1,0 +1,93 @@
+import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useSearchParams } from 'react-router';
+import { type List, api } from '../../lib/api';
+import { Button, Field, Page, Select, Table } from '../../components/ui';
+
+interface Execution {
+  id: string;
+  flowId: string;
+  status: string;
+  trigger: string;
+  steps: number;
+  durationMs: number | null;
+  createdAt: string;
+  error: { code?: string; message?: string } | null;
+}
+interface NodeRun {
+  nodeId: string;
+  nodeName: string;
+  nodeType: string;
+  status: string;
+  attempts: number;
+  durationMs: number;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+}
+
+const STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled'];
+const json = (v: unknown) => JSON.stringify(v, null, 2);
+
+/** Executions (filter by flow and status) and the trace of one: every node's input, output, timing. */
+export function Executions() {
+  const [params, setParams] = useSearchParams();
+  const [open, setOpen] = useState<string | null>(null);
+  const flowId = params.get('flowId') ?? '';
+  const status = params.get('status') ?? '';
+  const q = new URLSearchParams({ limit: '100', ...(flowId ? { flowId } : {}), ...(status ? { status } : {}) });
+  const list = useQuery({ queryKey: ['executions', q.toString()], queryFn: () => api<List<Execution>>('GET', `/executions?${q.toString()}`) });
+  const trace = useQuery({ queryKey: ['execution', open], enabled: open !== null, queryFn: () => api<{ data: Execution & { nodes: NodeRun[] } }>('GET', `/executions/${open}`).then((r) => r.data) });
+  return (
+    <Page title="Executions">
+      <div className="max-w-xs">
+      <Field label="Status">
+        {(id) => (
+          <Select id={id} value={status} onChange={(e) => setParams((p) => (e.target.value ? (p.set('status', e.target.value), p) : (p.delete('status'), p)))}>
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </Select>
+        )}
+      </Field>
+      </div>
+      {list.isError && <p role="alert">{(list.error).message}</p>}
+      <Table
+        rows={list.data?.data ?? []}
+        rowKey={(e) => e.id}
+        columns={[
+          { key: 'at', header: 'Started', cell: (e) => new Date(e.createdAt).toLocaleString() },
+          { key: 'status', header: 'Status', cell: (e) => <span className={e.status === 'failed' ? 'text-red-700 dark:text-red-400' : ''}>{e.status}</span> },
+          { key: 'trigger', header: 'Trigger', cell: (e) => e.trigger },
+          { key: 'steps', header: 'Steps', cell: (e) => e.steps },
+          { key: 'ms', header: 'ms', cell: (e) => (e.durationMs === null ? '' : Math.round(e.durationMs)) },
+        ]}
+        actions={(e) => (
+          <Button variant="ghost" onClick={() => setOpen(e.id)} aria-label={`Trace of ${e.id}`}>
+            Trace
+          </Button>
+        )}
+      />
+      {trace.data && (
+        <section aria-label="Trace" className="flex flex-col gap-3">
+          <h2 className="text-lg font-semibold">
+            Trace · {trace.data.status}
+            {trace.data.error?.message ? ` · ${trace.data.error.message}` : ''}
+          </h2>
+          {trace.data.nodes.map((n) => (
+            <details key={`${n.nodeId}-${n.attempts}`} className="rounded-md border border-zinc-200 p-3 text-sm dark:border-zinc-800">
+              <summary className="cursor-pointer">
+                <strong>{n.nodeName}</strong> <code>{n.nodeType}</code> · {n.status} · {n.durationMs.toFixed(1)} ms{n.attempts > 1 ? ` · ${n.attempts} attempts` : ''}
+              </summary>
+              <div className="mt-2 grid gap-2 md:grid-cols-2">
+                <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${n.nodeName}`}>{json(n.input)}</pre>
+                <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${n.nodeName}`}>{json(n.error ?? n.output)}</pre>
+              </div>
+            </details>
+          ))}
+        </section>
+      )}
+    </Page>
+  );
+}
