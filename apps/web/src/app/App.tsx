@@ -1,23 +1,25 @@
-import { lazy, Suspense, type ReactNode } from 'react';
+import { type ComponentType, lazy, Suspense, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useSearchParams } from 'react-router';
 import { useAuth } from '../lib/auth';
 import { Shell } from './Shell';
 import { AuthForm } from '../features/auth/AuthForm';
 
-// One chunk per screen: the first page loads only what it shows.
-const Models = lazy(() => import('../features/data/Models').then((m) => ({ default: m.Models })));
-const NewModel = lazy(() => import('../features/data/NewModel').then((m) => ({ default: m.NewModel })));
-const Records = lazy(() => import('../features/data/Records').then((m) => ({ default: m.Records })));
-const Usage = lazy(() => import('../features/usage/Usage').then((m) => ({ default: m.Usage })));
-const ApiKeys = lazy(() => import('../features/keys/ApiKeys').then((m) => ({ default: m.ApiKeys })));
-const Members = lazy(() => import('../features/members/Members').then((m) => ({ default: m.Members })));
-const Vault = lazy(() => import('../features/vault/Vault').then((m) => ({ default: m.Vault })));
-const AcceptInvite = lazy(() => import('../features/auth/AcceptInvite').then((m) => ({ default: m.AcceptInvite })));
-const Dashboard = lazy(() => import('../features/dashboard/Dashboard').then((m) => ({ default: m.Dashboard })));
-const Logs = lazy(() => import('../features/logs/Logs').then((m) => ({ default: m.Logs })));
-const Flows = lazy(() => import('../features/flows/Flows').then((m) => ({ default: m.Flows })));
-const Executions = lazy(() => import('../features/flows/Executions').then((m) => ({ default: m.Executions })));
-const Audit = lazy(() => import('../features/audit/Audit').then((m) => ({ default: m.Audit })));
+// One chunk per screen: the first page loads only what it shows. (The import() stays literal at
+// each call so the bundler can split it.)
+const screen = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) => lazy(() => load().then((m) => ({ default: m[name] })));
+const Models = screen(() => import('../features/data/Models'), 'Models');
+const NewModel = screen(() => import('../features/data/NewModel'), 'NewModel');
+const Records = screen(() => import('../features/data/Records'), 'Records');
+const Usage = screen(() => import('../features/usage/Usage'), 'Usage');
+const ApiKeys = screen(() => import('../features/keys/ApiKeys'), 'ApiKeys');
+const Members = screen(() => import('../features/members/Members'), 'Members');
+const Vault = screen(() => import('../features/vault/Vault'), 'Vault');
+const AcceptInvite = screen(() => import('../features/auth/AcceptInvite'), 'AcceptInvite');
+const Dashboard = screen(() => import('../features/dashboard/Dashboard'), 'Dashboard');
+const Logs = screen(() => import('../features/logs/Logs'), 'Logs');
+const Flows = screen(() => import('../features/flows/Flows'), 'Flows');
+const Executions = screen(() => import('../features/flows/Executions'), 'Executions');
+const Audit = screen(() => import('../features/audit/Audit'), 'Audit');
 
 function SignedIn({ children }: { children: ReactNode }) {
   const { me, ready } = useAuth();
