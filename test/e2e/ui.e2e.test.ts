@@ -3,23 +3,12 @@
  * in Debian's chromium through playwright-core by clicking and typing. Screenshots of each step go
  * to .test-data/screenshots.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, SHOTS, browser } from './browser.js';
 import { type RunningServer, e2eEnv, startServer } from './server-process.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../.test-data/screenshots');
-
-/** A fresh headless chromium profile (its own cookies), with the flags this machine needs. */
-const browser = (viewport: { width: number; height: number }) =>
-  chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), 'infinity-chromium-')), {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport,
-  });
 
 describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
   let server: RunningServer;
@@ -81,6 +70,63 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByLabel('Search').fill('Grace');
     await expect.poll(async () => page.getByRole('cell', { name: 'Ada', exact: true }).count()).toBe(0);
     await shot('04-records');
+    await page.getByLabel('Search').fill('');
+
+    // Filter builder: tier is gold → only Ada.
+    await page.getByRole('button', { name: /^Filter/ }).click();
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByLabel('Condition 1 field').selectOption('tier');
+    await page.getByLabel('Condition 1 value').selectOption('gold');
+    await expect.poll(async () => page.getByRole('cell', { name: 'Grace', exact: true }).count()).toBe(0);
+    await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
+    await shot('04b-filter');
+    await page.getByRole('button', { name: 'Remove condition 1' }).click();
+    await page.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
+
+    // Inline edit with a per-field error, then a good value.
+    await page.getByRole('cell', { name: 'Grace', exact: true }).getByText('Grace').dblclick();
+    await page.getByLabel('name (editing)').fill('');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(async () => page.getByLabel('name (editing)').getAttribute('aria-invalid')).toBe('true');
+    await shot('04c-inline-error');
+    await page.getByLabel('name (editing)').fill('Grace Hopper');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
+
+    // Export honours the grid; import a CSV with one bad row and read the report.
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(readFileSync((await csv.path()), 'utf8')).toContain('Grace Hopper');
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByLabel(/^File/).setInputFiles({ name: 'more.csv', mimeType: 'text/csv', buffer: Buffer.from('name,tier\nLinus,silver\n,gold\nBarbara,gold\n') });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(async () => page.getByTestId('import-report').textContent()).toBe('3 row(s): 2 inserted, 0 updated, 1 rejected.');
+    await page.getByRole('cell', { name: 'Barbara', exact: true }).waitFor();
+    await shot('04d-import');
+
+    // Bulk delete two records.
+    await page.getByRole('row', { name: /Linus/ }).getByRole('checkbox').check();
+    await page.getByRole('row', { name: /Barbara/ }).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Delete selected (2)' }).click();
+    await expect.poll(async () => page.getByRole('cell', { name: 'Linus', exact: true }).count()).toBe(0);
+
+    // A second model with a relation to the first, seen on the relationship diagram.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Data' }).click();
+    await page.getByRole('link', { name: 'New model' }).click();
+    await page.getByLabel('Model name').fill('orders');
+    await page.getByLabel('Field 1 name').fill('total');
+    await page.getByLabel('Field 1 type').selectOption('number');
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await page.getByLabel('Field 2 name').fill('customer');
+    await page.getByLabel('Field 2 type').selectOption('relation');
+    await page.getByLabel('Field 2 target').selectOption('customers');
+    await page.getByLabel('Field 2 on delete').selectOption('cascade');
+    await page.getByRole('button', { name: 'Create model' }).click();
+    await page.getByRole('heading', { name: 'orders' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Data' }).click();
+    await page.getByRole('link', { name: 'Relationships' }).click();
+    await page.getByTestId('model-orders').waitFor();
+    await page.getByText('customer (n:1, on delete cascade)').waitFor();
+    await shot('04e-diagram');
 
     // Every sidebar entry is one click away and renders its page.
     // Each with what proves it loaded: the plan's bars, the key form, an audit entry, the model.
@@ -113,12 +159,15 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flows' }).click();
     await page.getByRole('button', { name: 'Run Hello flow' }).click();
     await page.getByText('Run succeeded.').waitFor();
-    await page.getByRole('link', { name: 'Hello flow' }).click();
+    await page.getByRole('link', { name: 'Executions of Hello flow' }).click();
     await page.getByRole('heading', { name: 'Executions' }).waitFor();
     await page.getByRole('button', { name: /^Trace of / }).first().click();
     await page.getByRole('heading', { name: /Trace · succeeded/ }).waitFor();
     expect(await page.locator('details').count()).toBeGreaterThan(0);
     await shot('05b-trace');
+    await page.locator('details summary').first().click();
+    await page.getByRole('button', { name: /^Re-run from / }).first().click();
+    await page.getByText('Re-run succeeded.').waitFor();
 
     // The vault takes a value and never shows it again.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Vault' }).click();
@@ -152,7 +201,7 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       const nav = v.getByRole('navigation', { name: 'Main' });
       expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Data', 'Flows', 'Executions', 'Members', 'Usage']);
       await v.getByText('customers').first().click();
-      await v.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
+      await v.getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
       expect(await v.getByRole('button', { name: 'Add record' }).count()).toBe(0);
       expect(await v.getByRole('button', { name: /^Delete/ }).count()).toBe(0);
       await v.screenshot({ path: path.join(SHOTS, '08-viewer-phone.png'), fullPage: true });
@@ -162,7 +211,7 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
 
     // A deep link reloads into the same page (single-page app fallback, session from the refresh cookie).
     await page.goto(`${server.url}/data/customers`);
-    await page.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Infinity' }).waitFor();
     expect(errors).toEqual([]);

@@ -254,6 +254,18 @@ export function defineTrigger<P extends z.ZodType, const O extends string>(def: 
 }
 
 /** The JSON Schema of a node's parameters, as the editor form and agent tools use it. */
+/** What a parameter's value names, so forms can offer a picker instead of a bare text box. */
+export type RefKind = 'secret' | 'model' | 'flow' | 'agent' | 'action';
+
+/**
+ * Marks a parameter as a reference to a vault secret, a data model, a flow, an agent or an
+ * action: its JSON Schema carries `"x-ref": kind` and the editor shows a picker. Validation is
+ * unchanged.
+ */
+export function ref<T extends z.ZodType>(kind: RefKind, schema: T): T {
+  return schema.meta({ 'x-ref': kind });
+}
+
 export function paramsJsonSchema<P extends z.ZodType, O extends string, I extends z.ZodType>(def: NodeDefinition<P, O, I>): Record<string, unknown> {
   return z.toJSONSchema(def.params, { unrepresentable: 'any', io: 'input' });
 }
@@ -269,6 +281,7 @@ export function describeNode<P extends z.ZodType, O extends string, I extends z.
     category: def.category,
     inputs: [...def.inputs],
     outputs: [...def.outputs],
+    ...(def.control ? { control: def.control } : {}),
     params: paramsJsonSchema(def),
     ...(def.input ? { input: z.toJSONSchema(def.input, { unrepresentable: 'any', io: 'input' }) } : {}),
   };

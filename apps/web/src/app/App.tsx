@@ -9,6 +9,7 @@ import { AuthForm } from '../features/auth/AuthForm';
 const screen = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) => lazy(() => load().then((m) => ({ default: m[name] })));
 const Models = screen(() => import('../features/data/Models'), 'Models');
 const NewModel = screen(() => import('../features/data/NewModel'), 'NewModel');
+const Diagram = screen(() => import('../features/data/Diagram'), 'Diagram');
 const Records = screen(() => import('../features/data/Records'), 'Records');
 const Usage = screen(() => import('../features/usage/Usage'), 'Usage');
 const ApiKeys = screen(() => import('../features/keys/ApiKeys'), 'ApiKeys');
@@ -18,6 +19,7 @@ const AcceptInvite = screen(() => import('../features/auth/AcceptInvite'), 'Acce
 const Dashboard = screen(() => import('../features/dashboard/Dashboard'), 'Dashboard');
 const Logs = screen(() => import('../features/logs/Logs'), 'Logs');
 const Flows = screen(() => import('../features/flows/Flows'), 'Flows');
+const FlowEditor = screen(() => import('../features/flows/editor/FlowEditor'), 'FlowEditor');
 const Executions = screen(() => import('../features/flows/Executions'), 'Executions');
 const Audit = screen(() => import('../features/audit/Audit'), 'Audit');
 
@@ -49,9 +51,11 @@ export function App() {
             <Route path="/dashboard" element={<Dashboard />} />
             <Route path="/logs" element={<Logs />} />
             <Route path="/flows" element={<Flows />} />
+            <Route path="/flows/:id" element={<FlowEditor />} />
             <Route path="/executions" element={<Executions />} />
             <Route path="/data" element={<Models />} />
             <Route path="/data/new" element={<NewModel />} />
+            <Route path="/data/diagram" element={<Diagram />} />
             <Route path="/data/:model" element={<Records />} />
             <Route path="/usage" element={<Usage />} />
             <Route path="/api-keys" element={<ApiKeys />} />

@@ -1,4 +1,4 @@
-import { NodeError, defineNode } from '@infinity/node-sdk';
+import { NodeError, defineNode, ref } from '@infinity/node-sdk';
 import { z } from 'zod';
 import { splitByCharacters, splitByTokens } from './text-splitter.js';
 
@@ -18,7 +18,7 @@ export const chatNode = defineNode({
   category: 'ai',
   params: z
     .strictObject({
-      secretId: z.uuid().describe('vault secret of the provider (its base URL, if any, is used)'),
+      secretId: ref('secret', z.uuid()).describe('vault secret of the provider (its base URL, if any, is used)'),
       provider: provider.optional().describe('must match the secret’s provider when given'),
       model: z.string().trim().min(1).max(200).describe('e.g. gpt-4o-mini, claude-sonnet-4-5, gemini-2.5-flash, llama3.2'),
       system: z.string().max(100_000).optional(),
@@ -106,7 +106,7 @@ export const embedNode = defineNode({
     provider: z.enum(['openai', 'openai-compatible', 'local']).default('openai'),
     model: z.string().trim().min(1).max(200).default('text-embedding-ada-002'),
     dimensions: z.number().int().min(2).max(4000).default(1536),
-    secretId: z.uuid().optional(),
+    secretId: ref('secret', z.uuid()).optional(),
   }),
   outputs: ['main'],
   execute: async ({ params, ctx }) => {
@@ -127,7 +127,7 @@ export const retrieveNode = defineNode({
   description: 'Similarity search over a model with embeddings (vector, keyword or hybrid) with an optional records filter. Emits {query, records (each with score), context}.',
   category: 'ai',
   params: z.strictObject({
-    model: z.string().min(1).max(63),
+    model: ref('model', z.string().min(1).max(63)),
     query: z.string().min(1).max(8000),
     k: z.number().int().min(1).max(256).default(4),
     filter: z.record(z.string(), z.unknown()).optional(),
@@ -161,7 +161,7 @@ export const agentNode = defineNode({
   description: 'Sends a message to an agent of this organization (its tools, memory and model) and waits for the reply. Emits {conversationId, text, toolCalls, usage}.',
   category: 'ai',
   params: z.strictObject({
-    agentId: z.uuid(),
+    agentId: ref('agent', z.uuid()),
     message: z.string().min(1).max(100_000),
     conversationId: z.uuid().optional().describe('continue a conversation; a new one otherwise'),
   }),

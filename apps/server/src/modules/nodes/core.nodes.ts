@@ -1,4 +1,4 @@
-import { NodeError, defineNode } from '@infinity/node-sdk';
+import { NodeError, defineNode, ref } from '@infinity/node-sdk';
 import { z } from 'zod';
 
 /** Flow I/O and logic nodes. Parameters holding `{{ … }}` arrive already evaluated. */
@@ -164,7 +164,7 @@ export const subflowNode = defineNode({
   description: 'Runs another flow of this organization with an input (its input node receives it) and emits that flow’s output.',
   category: 'flow',
   params: z.strictObject({
-    flowId: z.uuid(),
+    flowId: ref('flow', z.uuid()),
     input: z.unknown().optional().describe('default: this node’s input'),
   }),
   outputs: ['main'],

@@ -1,9 +1,9 @@
-import { defineNode } from '@infinity/node-sdk';
+import { defineNode, ref } from '@infinity/node-sdk';
 import { z } from 'zod';
 
 /** Records and actions of the flow's organization, through the same validation as the REST API. */
 
-const model = z.string().min(1).max(63).describe('model name');
+const model = ref('model', z.string().min(1).max(63)).describe('model name');
 const recordId = z.string().min(1).max(64).describe('record id (usually an expression)');
 const values = z.record(z.string().max(100), z.unknown()).describe('field values by name');
 
@@ -86,7 +86,7 @@ export const actionNode = defineNode({
   title: 'Run action',
   description: 'Runs a pre-configured multi-model action in one transaction. Emits its output.',
   category: 'data',
-  params: z.strictObject({ actionId: z.uuid(), params: z.record(z.string().max(100), z.unknown()).default({}) }),
+  params: z.strictObject({ actionId: ref('action', z.uuid()), params: z.record(z.string().max(100), z.unknown()).default({}) }),
   outputs: ['main'],
   execute: async ({ params, ctx }) => ({ main: await ctx.actions.run(params.actionId, params.params) }),
 });

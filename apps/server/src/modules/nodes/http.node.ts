@@ -1,4 +1,4 @@
-import { NodeError, defineNode } from '@infinity/node-sdk';
+import { NodeError, defineNode, ref } from '@infinity/node-sdk';
 import { z } from 'zod';
 
 /**
@@ -18,7 +18,7 @@ export const httpNode = defineNode({
     query: z.record(z.string().max(200), z.union([z.string(), z.number(), z.boolean()])).default({}),
     body: z.unknown().optional(),
     bodyType: z.enum(['json', 'form', 'raw']).default('json'),
-    secretId: z.uuid().optional().describe('vault secret used for auth'),
+    secretId: ref('secret', z.uuid()).optional().describe('vault secret used for auth'),
     authType: z.enum(['bearer', 'header', 'basic', 'query']).default('bearer').describe('how the secret is sent'),
     authName: z.string().max(200).optional().describe('header or query parameter name for authType header/query'),
     timeoutMs: z.number().int().min(1).max(300_000).default(30_000),

@@ -1,4 +1,4 @@
-import { defineTrigger } from '@infinity/node-sdk';
+import { defineTrigger, ref } from '@infinity/node-sdk';
 import { Cron } from 'croner';
 import { z } from 'zod';
 
@@ -32,7 +32,7 @@ export const webhookTrigger = defineTrigger({
     signature: z
       .strictObject({
         style: z.enum(['generic', 'stripe', 'github']).default('generic'),
-        secretId: z.uuid().describe('vault secret holding the signing secret'),
+        secretId: ref('secret', z.uuid()).describe('vault secret holding the signing secret'),
         header: z.string().max(100).optional().describe('generic: the header carrying the hex HMAC-SHA256 of the body (default x-signature)'),
         toleranceSec: z.number().int().min(1).max(3600).default(300).describe('stripe: maximum age of the signed timestamp'),
       })
@@ -71,7 +71,7 @@ export const recordTrigger = defineTrigger({
   description: 'Starts the flow when a record of a model is created, updated or deleted and matches a filter. Emits {event, model, record, changed}.',
   category: 'trigger',
   params: z.strictObject({
-    model: z.string().min(1).max(63),
+    model: ref('model', z.string().min(1).max(63)),
     events: z.array(z.enum(['created', 'updated', 'deleted'])).min(1).default(['created']),
     filter: z.record(z.string(), z.unknown()).optional().describe('the records filter language as JSON'),
   }),

@@ -1,9 +1,9 @@
 import { type FormEvent, useState } from 'react';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { ApiError, api } from '../../lib/api';
 import { Button, Field, Input, Page, Select } from '../../components/ui';
-import { FIELD_TYPES, type FieldDef } from './types';
+import { FIELD_TYPES, type FieldDef, type Model } from './types';
 
 interface Draft {
   name: string;
@@ -11,9 +11,12 @@ interface Draft {
   required: boolean;
   unique: boolean;
   values: string;
+  target: string;
+  kind: 'many-to-one' | 'one-to-one';
+  onDelete: 'cascade' | 'set null' | 'restrict';
 }
 
-const blank = (): Draft => ({ name: '', type: 'string', required: false, unique: false, values: '' });
+const blank = (): Draft => ({ name: '', type: 'string', required: false, unique: false, values: '', target: '', kind: 'many-to-one', onDelete: 'restrict' });
 
 /** A model designer for the common case: name, fields with type and options. */
 export function NewModel() {
@@ -21,6 +24,7 @@ export function NewModel() {
   const client = useQueryClient();
   const [name, setName] = useState('');
   const [fields, setFields] = useState<Draft[]>([blank()]);
+  const models = useQuery({ queryKey: ['models'], queryFn: () => api<{ data: Model[] }>('GET', '/models').then((r) => r.data) });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const update = (i: number, patch: Partial<Draft>) => setFields((fs) => fs.map((f, j) => (j === i ? { ...f, ...patch } : f)));
@@ -31,7 +35,7 @@ export function NewModel() {
     setMessage(null);
     const body = {
       name,
-      fields: fields.map((f) => ({ name: f.name, type: f.type, ...(f.required ? { required: true } : {}), ...(f.unique ? { unique: true } : {}), ...(f.type === 'enum' ? { values: f.values.split(',').map((v) => v.trim()).filter(Boolean) } : {}) })),
+      fields: fields.map((f) => ({ name: f.name, type: f.type, ...(f.required ? { required: true } : {}), ...(f.unique ? { unique: true } : {}), ...(f.type === 'enum' ? { values: f.values.split(',').map((v) => v.trim()).filter(Boolean) } : {}), ...(f.type === 'relation' ? { target: f.target, kind: f.kind, onDelete: f.onDelete } : {}) })),
     };
     try {
       await api('POST', '/models', body);
@@ -70,6 +74,40 @@ export function NewModel() {
                 <Field label="Values" hint="Comma separated" error={errors[`fields.${i}.values`]}>
                   {(id, d) => <Input id={id} aria-describedby={d} value={f.values} onChange={(e) => update(i, { values: e.target.value })} />}
                 </Field>
+              )}
+              {f.type === 'relation' && (
+                <>
+                  <Field label={`Field ${i + 1} target`} error={errors[`fields.${i}.target`]}>
+                    {(id, d) => (
+                      <Select id={id} aria-describedby={d} value={f.target} onChange={(e) => update(i, { target: e.target.value })}>
+                        <option value="">choose a model…</option>
+                        {(models.data ?? []).map((m) => (
+                          <option key={m.name} value={m.name}>
+                            {m.label || m.name}
+                          </option>
+                        ))}
+                        {name && <option value={name}>{name} (this model)</option>}
+                      </Select>
+                    )}
+                  </Field>
+                  <Field label={`Field ${i + 1} kind`}>
+                    {(id) => (
+                      <Select id={id} value={f.kind} onChange={(e) => update(i, { kind: e.target.value as Draft['kind'] })}>
+                        <option value="many-to-one">many-to-one (many of these belong to one)</option>
+                        <option value="one-to-one">one-to-one</option>
+                      </Select>
+                    )}
+                  </Field>
+                  <Field label={`Field ${i + 1} on delete`} error={errors[`fields.${i}.onDelete`]}>
+                    {(id, d) => (
+                      <Select id={id} aria-describedby={d} value={f.onDelete} onChange={(e) => update(i, { onDelete: e.target.value as Draft['onDelete'] })}>
+                        <option value="restrict">restrict (refuse deleting the target)</option>
+                        <option value="cascade">cascade (delete these too)</option>
+                        <option value="set null">set null</option>
+                      </Select>
+                    )}
+                  </Field>
+                </>
               )}
               <label className="flex items-center gap-2 text-sm">
                 <input type="checkbox" checked={f.required} onChange={(e) => update(i, { required: e.target.checked })} /> Required

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useMemo, useState } from 'react';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useParams } from 'react-router';
 import { ApiError, type List, api, currentToken } from '../../lib/api';
@@ -6,6 +6,9 @@ import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
 import { Button, Empty, Field, Input, Page, Select, Table } from '../../components/ui';
 import type { FieldDef, Model, RecordRow } from './types';
+import { FilterBuilder } from './FilterBuilder';
+import { type FilterGroup, toFilter } from './filter';
+import { ImportDialog } from './ImportDialog';
 
 /** A cell as text: arrays and objects as JSON, booleans as yes/no. */
 function show(v: unknown): string {
@@ -37,6 +40,13 @@ function parse(f: FieldDef, raw: string): unknown {
   }
 }
 
+/** A record's value as the text an input holds (the inverse of parse). */
+function draftOf(f: FieldDef, v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (f.type === 'json' || f.type === 'array') return JSON.stringify(v);
+  return show(v) === 'yes' && f.type === 'boolean' ? 'true' : show(v) === 'no' && f.type === 'boolean' ? 'false' : show(v);
+}
+
 function FieldInput({ f, id, value, onChange, describedBy, invalid }: { f: FieldDef; id: string; value: string; onChange: (v: string) => void; describedBy: string | undefined; invalid: boolean }) {
   const common = { id, 'aria-describedby': describedBy, 'aria-invalid': invalid };
   if (f.type === 'boolean' || f.type === 'enum') {
@@ -63,20 +73,33 @@ export function Records() {
   const [q, setQ] = useState('');
   const [draft, setDraft] = useState<Record<string, string>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [group, setGroup] = useState<FilterGroup>({ match: 'all', conditions: [] });
+  const [showFilter, setShowFilter] = useState(false);
+  const [showImport, setShowImport] = useState(false);
+  const [editing, setEditing] = useState<{ id: string; draft: Record<string, string>; errors: Record<string, string> } | null>(null);
+  const [picked, setPicked] = useState<Set<string>>(new Set());
   const model = useQuery({ queryKey: ['model', name], queryFn: () => api<{ data: Model }>('GET', `/models/${name}`).then((r) => r.data) });
+  const fields = useMemo(() => model.data?.fields.filter((f) => f.type !== 'relation') ?? [], [model.data]);
+  const filter = useMemo(() => toFilter(group, fields), [group, fields]);
+  const filterJson = filter ? JSON.stringify(filter) : '';
+  const listParams = () => {
+    const params = new URLSearchParams({ sort });
+    if (q) params.set('q', q);
+    if (filterJson) params.set('filter', filterJson);
+    return params;
+  };
   const records = useInfiniteQuery({
-    queryKey: ['records', name, sort, q],
+    queryKey: ['records', name, sort, q, filterJson],
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) => {
-      const params = new URLSearchParams({ limit: '50', sort });
-      if (q) params.set('q', q);
+      const params = listParams();
+      params.set('limit', '50');
       if (pageParam) params.set('cursor', pageParam);
       return api<List<RecordRow>>('GET', `/data/${name}?${params.toString()}`);
     },
     getNextPageParam: (last) => last.meta.nextCursor,
   });
   const rows = records.data?.pages.flatMap((p) => p.data) ?? [];
-  const fields = model.data?.fields.filter((f) => f.type !== 'relation') ?? [];
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -107,8 +130,45 @@ export function Records() {
     }
   };
 
-  const download = async (format: 'csv' | 'json') => {
-    const res = await fetch(`/api/v1/data/${name}/export?format=${format}`, { headers: { authorization: `Bearer ${currentToken() ?? ''}` } });
+  const refresh = () => client.invalidateQueries({ queryKey: ['records', name] });
+
+  /** Saves the row being edited: only the changed fields, each error under its input. */
+  const saveEdit = async (row: RecordRow) => {
+    if (!editing) return;
+    const body: Record<string, unknown> = {};
+    for (const f of fields) {
+      const before = draftOf(f, row[f.name]);
+      const now = editing.draft[f.name] ?? before;
+      if (now !== before) body[f.name] = now === '' ? null : parse(f, now);
+    }
+    if (!Object.keys(body).length) return setEditing(null);
+    try {
+      await api('PATCH', `/data/${name}/${row.id}`, body);
+      setEditing(null);
+      toast('success', 'Record saved.');
+      await refresh();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      setEditing({ ...editing, errors: err.fieldErrors() });
+      toast('error', err.message);
+    }
+  };
+
+  const removePicked = async () => {
+    try {
+      const r = await api<{ data: { count: number } }>('POST', `/data/${name}/bulk`, { op: 'delete', items: [...picked] });
+      toast('success', `${r.data.count} record(s) deleted.`);
+      setPicked(new Set());
+      await refresh();
+    } catch (err) {
+      toast('error', err instanceof ApiError ? err.message : 'Could not delete the records.');
+    }
+  };
+
+  const download = async (format: 'csv' | 'json' | 'xml') => {
+    const params = listParams();
+    params.set('format', format);
+    const res = await fetch(`/api/v1/data/${name}/export?${params.toString()}`, { headers: { authorization: `Bearer ${currentToken() ?? ''}` } });
     if (!res.ok) return toast('error', `Export failed (${res.status}).`);
     const url = URL.createObjectURL(await res.blob());
     const a = Object.assign(document.createElement('a'), { href: url, download: `${name}.${format}` });
@@ -130,6 +190,14 @@ export function Records() {
           <Button variant="secondary" onClick={() => void download('json')}>
             Export JSON
           </Button>
+          <Button variant="secondary" onClick={() => void download('xml')}>
+            Export XML
+          </Button>
+          {canEdit && (
+            <Button variant="secondary" onClick={() => setShowImport((v) => !v)} aria-expanded={showImport}>
+              Import
+            </Button>
+          )}
         </>
       }
     >
@@ -143,9 +211,19 @@ export function Records() {
           <Button type="submit">Add record</Button>
         </form>
       )}
-      <div className="flex items-end gap-3">
+      {showImport && <ImportDialog model={name} onDone={() => void refresh()} />}
+      <div className="flex flex-wrap items-end gap-3">
         <Field label="Search">{(id) => <Input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Full-text search" />}</Field>
+        <Button variant="secondary" onClick={() => setShowFilter((v) => !v)} aria-expanded={showFilter}>
+          Filter{group.conditions.length ? ` (${group.conditions.length})` : ''}
+        </Button>
+        {canEdit && picked.size > 0 && (
+          <Button variant="danger" onClick={() => void removePicked()}>
+            Delete selected ({picked.size})
+          </Button>
+        )}
       </div>
+      {showFilter && <FilterBuilder fields={fields} value={group} onChange={setGroup} />}
       {records.isError ? (
         <p role="alert" className="text-sm text-red-700 dark:text-red-400">
           {records.error instanceof ApiError ? records.error.message : 'The records could not be loaded.'}
@@ -153,12 +231,36 @@ export function Records() {
       ) : records.isPending ? (
         <p aria-busy="true">Loading records…</p>
       ) : rows.length === 0 ? (
-        <Empty>No records{q ? ' match this search' : ' yet'}.</Empty>
+        <Empty>No records{q || filter ? ' match' : ' yet'}.</Empty>
       ) : (
         <Table
           rows={rows}
           rowKey={(r) => r.id}
-          columns={fields.map((f) => ({
+          columns={[
+            ...(canEdit
+              ? [
+                  {
+                    key: '_pick',
+                    header: <span className="sr-only">Select</span>,
+                    cell: (r: RecordRow) => (
+                      <input
+                        type="checkbox"
+                        aria-label={`Select record ${r.id}`}
+                        checked={picked.has(r.id)}
+                        onChange={(e) =>
+                          setPicked((p) => {
+                            const n = new Set(p);
+                            if (e.target.checked) n.add(r.id);
+                            else n.delete(r.id);
+                            return n;
+                          })
+                        }
+                      />
+                    ),
+                  },
+                ]
+              : []),
+            ...fields.map((f) => ({
             key: f.name,
             sort: sort === f.name ? ('ascending' as const) : sort === `-${f.name}` ? ('descending' as const) : ('none' as const),
             header: (
@@ -167,15 +269,49 @@ export function Records() {
                 {arrow(f.name)}
               </button>
             ),
-            cell: (r: RecordRow) => show(r[f.name]),
-          }))}
+            cell: (r: RecordRow) =>
+              editing?.id === r.id ? (
+                <Field label={`${f.name} (editing)`} error={editing.errors[f.name]}>
+                  {(id, d) => (
+                    <FieldInput
+                      f={f}
+                      id={id}
+                      describedBy={d}
+                      invalid={Boolean(editing.errors[f.name])}
+                      value={editing.draft[f.name] ?? draftOf(f, r[f.name])}
+                      onChange={(v) => setEditing((x) => x && { ...x, draft: { ...x.draft, [f.name]: v } })}
+                    />
+                  )}
+                </Field>
+              ) : canEdit ? (
+                <span onDoubleClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} title="Double-click to edit">
+                  {show(r[f.name])}
+                </span>
+              ) : (
+                show(r[f.name])
+              ),
+          })),
+          ]}
           actions={
             canEdit
-              ? (r) => (
-                  <Button variant="ghost" onClick={() => void remove(r.id)} aria-label={`Delete record ${r.id}`}>
-                    Delete
-                  </Button>
-                )
+              ? (r) =>
+                  editing?.id === r.id ? (
+                    <span className="flex justify-end gap-1">
+                      <Button onClick={() => void saveEdit(r)}>Save</Button>
+                      <Button variant="ghost" onClick={() => setEditing(null)}>
+                        Cancel
+                      </Button>
+                    </span>
+                  ) : (
+                    <span className="flex justify-end gap-1">
+                      <Button variant="ghost" onClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
+                        Edit
+                      </Button>
+                      <Button variant="ghost" onClick={() => void remove(r.id)} aria-label={`Delete record ${r.id}`}>
+                        Delete
+                      </Button>
+                    </span>
+                  )
               : undefined
           }
         />

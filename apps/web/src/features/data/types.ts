@@ -5,6 +5,8 @@ export interface FieldDef {
   unique?: boolean;
   values?: string[];
   target?: string;
+  kind?: 'many-to-one' | 'one-to-one';
+  onDelete?: 'cascade' | 'set null' | 'restrict';
   items?: string;
 }
 
@@ -18,4 +20,4 @@ export interface Model {
 
 export type RecordRow = Record<string, unknown> & { id: string };
 
-export const FIELD_TYPES: FieldDef['type'][] = ['string', 'text', 'integer', 'number', 'boolean', 'date', 'datetime', 'json', 'enum'];
+export const FIELD_TYPES: FieldDef['type'][] = ['string', 'text', 'integer', 'number', 'boolean', 'date', 'datetime', 'json', 'enum', 'relation'];

@@ -1,7 +1,8 @@
-import { useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
-import { useSearchParams } from 'react-router';
-import { type List, api } from '../../lib/api';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useSearchParams } from 'react-router';
+import { ApiError, type List, api } from '../../lib/api';
+import { useAuth } from '../../lib/auth';
+import { useToast } from '../../lib/toast';
 import { Button, Field, Page, Select, Table } from '../../components/ui';
 
 interface Execution {
@@ -32,9 +33,22 @@ const json = (v: unknown) => JSON.stringify(v, null, 2);
 /** Executions (filter by flow and status) and the trace of one: every node's input, output, timing. */
 export function Executions() {
   const [params, setParams] = useSearchParams();
-  const [open, setOpen] = useState<string | null>(null);
   const flowId = params.get('flowId') ?? '';
   const status = params.get('status') ?? '';
+  const open = params.get('open');
+  const { canEdit } = useAuth();
+  const toast = useToast();
+  const client = useQueryClient();
+  const rerun = (fromNodeId: string) =>
+    api<{ data: { id: string; status: string } }>('POST', `/executions/${open}/rerun?wait=true`, { fromNodeId }).then(
+      (r) => {
+        toast(r.data.status === 'failed' ? 'error' : 'success', `Re-run ${r.data.status}.`);
+        setOpen(r.data.id);
+        return client.invalidateQueries({ queryKey: ['executions'] });
+      },
+      (e: unknown) => toast('error', e instanceof ApiError ? e.message : 'The re-run failed.'),
+    );
+  const setOpen = (id: string) => setParams((p) => (p.set('open', id), p));
   const q = new URLSearchParams({ limit: '100', ...(flowId ? { flowId } : {}), ...(status ? { status } : {}) });
   const list = useQuery({ queryKey: ['executions', q.toString()], queryFn: () => api<List<Execution>>('GET', `/executions?${q.toString()}`) });
   const trace = useQuery({ queryKey: ['execution', open], enabled: open !== null, queryFn: () => api<{ data: Execution & { nodes: NodeRun[] } }>('GET', `/executions/${open}`).then((r) => r.data) });
@@ -75,6 +89,9 @@ export function Executions() {
             Trace · {trace.data.status}
             {trace.data.error?.message ? ` · ${trace.data.error.message}` : ''}
           </h2>
+          <Link className="text-sm text-indigo-700 underline dark:text-indigo-300" to={`/flows/${trace.data.flowId}`}>
+            Open the flow in the editor
+          </Link>
           {trace.data.nodes.map((n) => (
             <details key={`${n.nodeId}-${n.attempts}`} className="rounded-md border border-zinc-200 p-3 text-sm dark:border-zinc-800">
               <summary className="cursor-pointer">
@@ -84,6 +101,11 @@ export function Executions() {
                 <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${n.nodeName}`}>{json(n.input)}</pre>
                 <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${n.nodeName}`}>{json(n.error ?? n.output)}</pre>
               </div>
+              {canEdit && (
+                <Button className="mt-2" variant="secondary" onClick={() => void rerun(n.nodeId)} title="Runs this node and everything after it again, reusing the stored outputs of the nodes before it">
+                  Re-run from {n.nodeName}
+                </Button>
+              )}
             </details>
           ))}
         </section>

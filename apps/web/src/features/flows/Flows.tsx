@@ -1,9 +1,16 @@
+import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { ApiError, api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
-import { Button, Empty, Page, Table } from '../../components/ui';
+import { Button, Empty, Field, Page, Select, Table } from '../../components/ui';
+
+const TEMPLATES = [
+  { id: 'blank', label: 'Blank (manual trigger)' },
+  { id: 'webhook-to-record', label: 'Webhook → record' },
+  { id: 'scheduled-http-to-record', label: 'Schedule → HTTP → record' },
+];
 
 interface Flow {
   id: string;
@@ -20,6 +27,9 @@ export function Flows() {
   const { canEdit } = useAuth();
   const client = useQueryClient();
   const toast = useToast();
+  const navigate = useNavigate();
+  const [template, setTemplate] = useState('blank');
+  const create = () => api<{ data: Flow }>('POST', `/flows?template=${template}`).then((r) => navigate(`/flows/${r.data.id}`), fail);
   const flows = useQuery({ queryKey: ['flows'], queryFn: () => api<{ data: Flow[] }>('GET', '/flows?limit=200').then((r) => r.data) });
   const fail = (err: unknown) => toast('error', err instanceof ApiError ? err.message : 'The request failed.');
   const toggle = (f: Flow) => api('PATCH', `/flows/${f.id}`, { active: !f.active }).then(() => client.invalidateQueries({ queryKey: ['flows'] }), fail);
@@ -29,15 +39,36 @@ export function Flows() {
       return client.invalidateQueries({ queryKey: ['executions'] });
     }, fail);
   return (
-    <Page title="Flows">
+    <Page
+      title="Flows"
+      actions={
+        canEdit && (
+          <div className="flex items-end gap-2">
+            <Field label="Start from">
+              {(id) => (
+                <Select id={id} value={template} onChange={(e) => setTemplate(e.target.value)}>
+                  {TEMPLATES.map((t) => (
+                    <option key={t.id} value={t.id}>
+                      {t.label}
+                    </option>
+                  ))}
+                </Select>
+              )}
+            </Field>
+            <Button onClick={() => void create()}>New flow</Button>
+          </div>
+        )
+      }
+    >
       {flows.isError && <p role="alert">{(flows.error).message}</p>}
-      {flows.data?.length === 0 && <Empty>No flows yet. Create one through the API (a template such as webhook-to-record is a good start).</Empty>}
+      {flows.data?.length === 0 && <Empty>No flows yet. Start one from a template{canEdit ? ' with “New flow”' : ''}.</Empty>}
       {Boolean(flows.data?.length) && (
         <Table
           rows={flows.data!}
           rowKey={(f) => f.id}
           columns={[
-            { key: 'name', header: 'Name', cell: (f) => <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/executions?flowId=${f.id}`}>{f.name}</Link> },
+            { key: 'name', header: 'Name', cell: (f) => <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/flows/${f.id}`}>{f.name}</Link> },
+            { key: 'runs', header: 'Runs', cell: (f) => <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/executions?flowId=${f.id}`} aria-label={`Executions of ${f.name}`}>executions</Link> },
             { key: 'state', header: 'State', cell: (f) => (f.active ? 'active' : 'paused') },
             { key: 'v', header: 'Version', cell: (f) => f.version },
             { key: 'nodes', header: 'Nodes', cell: (f) => f.nodes.length },

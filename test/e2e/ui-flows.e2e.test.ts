@@ -1,0 +1,124 @@
+/**
+ * The flow canvas as a person uses it, in Debian's chromium: start a flow from a template, drag
+ * nodes from the palette, connect their ports (a forbidden connection is refused with a reason),
+ * fill the generated parameter forms, watch the run node by node, undo and redo, restore a version,
+ * publish the flow and call its endpoint.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, SHOTS, browser, signUp } from './browser.js';
+import { type RunningServer, e2eEnv, startServer } from './server-process.js';
+
+/** Drags from one port to another with the mouse, as a person draws an edge. */
+async function connect(page: Page, from: Locator, to: Locator) {
+  const a = (await from.boundingBox())!;
+  const b = (await to.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
+
+const node = (page: Page, name: string) => page.getByTestId(`node-${name}`);
+const port = (page: Page, name: string, kind: 'source' | 'target', handle = 'main') => node(page, name).locator(`.react-flow__handle.${kind}[data-handleid="${handle}"]`);
+
+describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
+  let server: RunningServer;
+  let context: BrowserContext;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startServer([], { ...(await e2eEnv('pglite', 'ui-flows')), INFINITY_DEFAULT_PLAN: 'enterprise' });
+    context = await browser({ width: 1600, height: 900 });
+    page = context.pages()[0] ?? (await context.newPage());
+  }, 120_000);
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+  });
+
+  it('builds a flow by dragging and connecting nodes, runs it and reads each node’s output, then publishes and calls it', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await signUp(page, server.url, { name: 'Flo Builder', email: 'flo@example.com', password: 'flows all the way' });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flows' }).click();
+    await page.getByLabel('Start from').selectOption('blank');
+    await page.getByRole('button', { name: 'New flow' }).click();
+    await node(page, 'Start').waitFor();
+    await page.getByLabel('Flow name').fill('Greeter');
+
+    // Drag two nodes from the palette onto the canvas.
+    const canvas = page.getByTestId('canvas');
+    const box = (await canvas.boundingBox())!;
+    await page.getByTestId('palette-core.set').dragTo(canvas, { targetPosition: { x: box.width / 2 - 150, y: box.height / 2 + 110 } });
+    await node(page, 'Set fields').waitFor();
+    await page.getByTestId('palette-core.output').dragTo(canvas, { targetPosition: { x: box.width / 2 + 60, y: box.height / 2 + 200 } });
+    await node(page, 'Output').waitFor();
+
+    // The Set node's form comes from its JSON Schema: a JSON box for values, a checkbox for keepInput.
+    await node(page, 'Set fields').click();
+    const values = page.getByLabel('Values');
+    await values.fill('{"greeting": "Hello {{ $input.name }}"}');
+    await page.getByRole('checkbox', { name: 'Keep Input' }).waitFor();
+
+    // Connect Start → Set → Output by dragging between ports.
+    await connect(page, port(page, 'Start', 'source'), port(page, 'Set fields', 'target'));
+    await connect(page, port(page, 'Set fields', 'source'), port(page, 'Output', 'target'));
+    await expect.poll(async () => page.locator('.react-flow__edge').count()).toBe(2);
+    // Into a trigger is refused, with the reason.
+    await connect(page, port(page, 'Output', 'source'), node(page, 'Start'));
+    await expect.poll(async () => page.locator('.react-flow__edge').count()).toBe(2);
+
+    await expect.poll(async () => page.getByTestId('save-state').textContent()).toMatch(/^Saved · v\d+/);
+    await shot('20-canvas-built');
+
+    // Run with an input: each node gets a status, and a node's own input and output are one click away.
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByLabel('Input (JSON)').fill('{"name": "Ada"}');
+    await page.getByRole('button', { name: 'Run flow' }).click();
+    await expect.poll(async () => page.getByTestId('run-status').textContent()).toBe('succeeded');
+    expect(await page.getByTestId('run-output').textContent()).toContain('Hello Ada');
+    for (const n of ['Start', 'Set fields', 'Output']) expect(await node(page, n).getAttribute('data-status')).toBe('succeeded');
+    await node(page, 'Set fields').click();
+    await expect.poll(async () => page.getByTestId('node-output').textContent()).toContain('"greeting": "Hello Ada"');
+    await shot('21-run-node-output');
+
+    // A required parameter left empty is marked on its node after the save is refused.
+    await page.getByTestId('palette-core.transform').click();
+    await node(page, 'Transform').waitFor();
+    await expect.poll(async () => page.getByTestId('save-state').textContent()).toMatch(/Not saved: 1 problem/);
+    expect(await node(page, 'Transform').getByTestId('node-problems').textContent()).toMatch(/expression/i);
+    await shot('22-problem-on-node');
+    // Undo removes it, redo brings it back, undo again; the graph saves again.
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(async () => node(page, 'Transform').count()).toBe(0);
+    await page.getByRole('button', { name: 'Redo' }).click();
+    await node(page, 'Transform').waitFor();
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(async () => page.getByTestId('save-state').textContent()).toMatch(/^Saved · v\d+/);
+
+    // Publish (owners may make it public) and call the endpoint as a consumer would.
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.getByLabel('Slug').fill('greeter');
+    await page.getByLabel('Access').selectOption('public');
+    await page.getByRole('button', { name: 'Publish', exact: true }).last().click();
+    await page.getByTestId('endpoint').waitFor();
+    expect(await page.getByTestId('widget-snippet').textContent()).toContain('data-slug="greeter"');
+    await shot('23-published');
+    const res = await fetch(`${server.url}/api/v1/run/greeter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Grace' }) });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(await res.json())).toContain('Hello Grace');
+
+    // Versions: restoring version 1 brings back the lone Start node.
+    await page.getByRole('button', { name: 'Versions' }).click();
+    await page.getByRole('button', { name: 'Restore version 1' }).click();
+    await expect.poll(async () => page.locator('.react-flow__node').count()).toBe(1);
+    await shot('24-restored');
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
