@@ -5,6 +5,8 @@
  * publish the flow and call its endpoint.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,11 +110,31 @@ describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
     await page.getByLabel('Access').selectOption('public');
     await page.getByRole('button', { name: 'Publish', exact: true }).last().click();
     await page.getByTestId('endpoint').waitFor();
-    expect(await page.getByTestId('widget-snippet').textContent()).toContain('data-slug="greeter"');
+    const snippet = (await page.getByTestId('widget-snippet').textContent())!;
+    expect(snippet).toContain('data-slug="greeter"');
     await shot('23-published');
     const res = await fetch(`${server.url}/api/v1/run/greeter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Grace' }) });
     expect(res.status).toBe(200);
     expect(JSON.stringify(await res.json())).toContain('Hello Grace');
+
+    // The widget snippet on another site's page (another origin) talks to the published flow.
+    const site = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>Shop</title><h1>Shop</h1>${snippet.replace(/https?:\/\/[^/]+/, server.url)}`));
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    try {
+      const shop = await context.newPage();
+      await shop.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
+      await shop.getByLabel('Message').fill('Hi there');
+      await shop.getByRole('button', { name: 'Send' }).click();
+      // The flow keeps its input, so the reply is the output's "message" field: the visitor's own words.
+      await shop.locator('infinity-widget .bot').filter({ hasText: 'Hi there' }).waitFor();
+      await shop.screenshot({ path: path.join(SHOTS, '23b-widget.png') });
+      await shop.close();
+    } finally {
+      site.close();
+    }
+    // Only published runs answer any origin; the rest of the API does not.
+    const foreign = await fetch(`${server.url}/api/v1/flows`, { headers: { origin: 'http://evil.example' } });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
 
     // Versions: restoring version 1 brings back the lone Start node.
     await page.getByRole('button', { name: 'Versions' }).click();

@@ -122,6 +122,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
   // Callback-style hooks: these run on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(security);
+    // The embeddable widget's script is loaded by other sites' pages.
+    if (request.url.startsWith('/widget.js')) reply.header('cross-origin-resource-policy', 'cross-origin');
     reply.header('x-request-id', request.id);
     done();
   });
@@ -162,9 +164,13 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     done();
   });
 
+  // Published flows (POST /api/v1/run/{slug}) are called from any web page — the embeddable
+  // widget — so they answer every origin, without cookies; everything else only the listed origins.
   await app.register(cors, {
-    origin: (origin, cb) => cb(null, !origin || opts.corsOrigins.includes(origin)),
-    credentials: true,
+    delegator: (request, cb) =>
+      request.url?.startsWith('/api/v1/run/')
+        ? cb(null, { origin: '*', credentials: false })
+        : cb(null, { origin: (origin, next) => next(null, !origin || opts.corsOrigins.includes(origin)), credentials: true }),
   });
   await app.register(cookie);
   await app.register(swagger, {
