@@ -199,7 +199,7 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       await v.getByText('customers').first().waitFor();
       expect(await v.getByRole('link', { name: 'New model' }).count()).toBe(0);
       const nav = v.getByRole('navigation', { name: 'Main' });
-      expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Data', 'Flows', 'Executions', 'Members', 'Usage']);
+      expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Data', 'Flows', 'Agents', 'Actions', 'Executions', 'Members', 'Usage', 'Settings']);
       await v.getByText('customers').first().click();
       await v.getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
       expect(await v.getByRole('button', { name: 'Add record' }).count()).toBe(0);

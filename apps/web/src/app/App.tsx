@@ -21,6 +21,11 @@ const Logs = screen(() => import('../features/logs/Logs'), 'Logs');
 const Flows = screen(() => import('../features/flows/Flows'), 'Flows');
 const FlowEditor = screen(() => import('../features/flows/editor/FlowEditor'), 'FlowEditor');
 const Executions = screen(() => import('../features/flows/Executions'), 'Executions');
+const Agents = screen(() => import('../features/agents/Agents'), 'Agents');
+const AgentEditor = screen(() => import('../features/agents/AgentEditor'), 'AgentEditor');
+const Actions = screen(() => import('../features/actions/Actions'), 'Actions');
+const ActionEditor = screen(() => import('../features/actions/Actions'), 'ActionEditor');
+const Settings = screen(() => import('../features/settings/Settings'), 'Settings');
 const Audit = screen(() => import('../features/audit/Audit'), 'Audit');
 
 function SignedIn({ children }: { children: ReactNode }) {
@@ -53,6 +58,12 @@ export function App() {
             <Route path="/flows" element={<Flows />} />
             <Route path="/flows/:id" element={<FlowEditor />} />
             <Route path="/executions" element={<Executions />} />
+            <Route path="/actions" element={<Actions />} />
+            <Route path="/actions/new" element={<ActionEditor />} />
+            <Route path="/actions/:id" element={<ActionEditor />} />
+            <Route path="/agents" element={<Agents />} />
+            <Route path="/agents/new" element={<AgentEditor />} />
+            <Route path="/agents/:id" element={<AgentEditor />} />
             <Route path="/data" element={<Models />} />
             <Route path="/data/new" element={<NewModel />} />
             <Route path="/data/diagram" element={<Diagram />} />
@@ -62,6 +73,7 @@ export function App() {
             <Route path="/audit" element={<Audit />} />
             <Route path="/members" element={<Members />} />
             <Route path="/vault" element={<Vault />} />
+            <Route path="/settings" element={<Settings />} />
             <Route path="*" element={<p className="p-8">No such page.</p>} />
           </Route>
         </Routes>

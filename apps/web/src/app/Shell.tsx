@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'react';
-import { NavLink, Outlet } from 'react-router';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { NavLink, Outlet, useNavigate } from 'react-router';
+import { api } from '../lib/api';
+import { CommandPalette } from './CommandPalette';
 import { useAuth } from '../lib/auth';
 import { Button } from '../components/ui';
 
@@ -8,6 +11,8 @@ const NAV = [
   { to: '/dashboard', label: 'Dashboard', role: 'viewer' },
   { to: '/data', label: 'Data', role: 'viewer' },
   { to: '/flows', label: 'Flows', role: 'viewer' },
+  { to: '/agents', label: 'Agents', role: 'viewer' },
+  { to: '/actions', label: 'Actions', role: 'viewer' },
   { to: '/executions', label: 'Executions', role: 'viewer' },
   { to: '/vault', label: 'Vault', role: 'editor' },
   { to: '/api-keys', label: 'API keys', role: 'admin' },
@@ -15,7 +20,51 @@ const NAV = [
   { to: '/usage', label: 'Usage', role: 'viewer' },
   { to: '/logs', label: 'Logs', role: 'admin' },
   { to: '/audit', label: 'Audit', role: 'admin' },
+  { to: '/settings', label: 'Settings', role: 'viewer' },
 ] as const;
+
+const ACTIONS = [
+  { label: 'New model', to: '/data/new', group: 'Create', role: 'editor' },
+  { label: 'New flow (from a template)', to: '/flows', group: 'Create', role: 'editor' },
+  { label: 'New agent', to: '/agents/new', group: 'Create', role: 'editor' },
+  { label: 'New action', to: '/actions/new', group: 'Create', role: 'editor' },
+  { label: 'Relationship diagram', to: '/data/diagram', group: 'Page', role: 'viewer' },
+] as const;
+
+/** The user's organizations; choosing one makes it active and reloads every screen's data. */
+function OrgSwitcher() {
+  const { me, switchOrg } = useAuth();
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const orgs = useQuery({ queryKey: ['orgs', me?.user?.id], queryFn: () => api<{ data: { id: string; name: string }[] }>('GET', '/orgs').then((r) => r.data) });
+  if (!orgs.data || orgs.data.length < 2)
+    return (
+      <div className="truncate text-xs text-zinc-600 dark:text-zinc-400" title={me?.organization?.name}>
+        {me?.organization?.name} · {me?.role}
+      </div>
+    );
+  return (
+    <label className="flex flex-col gap-1 text-xs text-zinc-600 dark:text-zinc-400">
+      <span>Organization · {me?.role}</span>
+      <select
+        className="rounded border border-zinc-300 bg-white px-1 py-1 text-sm text-zinc-900 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+        value={me?.organization?.id ?? ''}
+        onChange={(e) =>
+          void switchOrg(e.target.value).then(() => {
+            client.clear();
+            void navigate('/dashboard');
+          })
+        }
+      >
+        {orgs.data.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 function useTheme(): [boolean, () => void] {
   const [dark, setDark] = useState(() => localStorage.getItem('theme') === 'dark' || (!localStorage.getItem('theme') && matchMedia('(prefers-color-scheme: dark)').matches));
@@ -44,9 +93,7 @@ export function Shell() {
       <aside className="flex flex-col gap-4 border-zinc-200 bg-zinc-50 p-4 md:w-56 md:border-r dark:border-zinc-800 dark:bg-zinc-900">
         <div>
           <div className="text-lg font-bold">∞ Infinity</div>
-          <div className="truncate text-xs text-zinc-600 dark:text-zinc-400" title={me?.organization?.name}>
-            {me?.organization?.name} · {me?.role}
-          </div>
+          <OrgSwitcher />
         </div>
         <nav aria-label="Main" className="flex flex-row flex-wrap gap-1 md:flex-col">
           {NAV.filter((n) => atLeast(n.role)).map((n) => (
@@ -57,6 +104,7 @@ export function Shell() {
         </nav>
         <div className="mt-auto flex flex-col gap-2">
           <div className="truncate text-xs text-zinc-600 dark:text-zinc-400">{me?.user?.email}</div>
+          <kbd className="text-xs text-zinc-600 dark:text-zinc-400">Ctrl K · go anywhere</kbd>
           <Button variant="ghost" onClick={toggle} aria-pressed={dark}>
             {dark ? 'Light theme' : 'Dark theme'}
           </Button>
@@ -68,6 +116,7 @@ export function Shell() {
       <main id="main" className="min-w-0 flex-1">
         <Outlet />
       </main>
+      <CommandPalette pages={[...NAV.filter((n) => atLeast(n.role)).map((n) => ({ label: n.label, to: n.to, group: 'Page' })), ...ACTIONS.filter((a) => atLeast(a.role)).map(({ label, to, group }) => ({ label, to, group }))]} />
     </div>
   );
 }

@@ -66,9 +66,10 @@ export interface Column<T> {
 }
 
 /** A data table with header cells, an optional actions column (labelled for screen readers). */
-export function Table<T>({ rows, columns, rowKey, actions }: { rows: T[]; columns: Column<T>[]; rowKey: (row: T) => string; actions?: ((row: T) => ReactNode) | undefined }) {
+export function Table<T>({ rows, columns, rowKey, actions, label = 'Table' }: { rows: T[]; columns: Column<T>[]; rowKey: (row: T) => string; actions?: ((row: T) => ReactNode) | undefined; label?: string }) {
   return (
-    <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
+    // Focusable, so a table wider than the screen can be scrolled with the keyboard.
+    <div className="overflow-x-auto rounded-lg border border-zinc-200 focus:outline-2 focus:outline-indigo-500 dark:border-zinc-800" tabIndex={0} role="region" aria-label={label}>
       <table className="w-full text-left text-sm">
         <thead className="bg-zinc-50 dark:bg-zinc-900">
           <tr>

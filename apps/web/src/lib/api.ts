@@ -81,6 +81,46 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return json as T;
 }
 
+/**
+ * POSTs JSON and reads the answer as server-sent events (`event:` / `data:` blocks), calling
+ * `onEvent` for each as it arrives. Errors before the stream starts throw an ApiError.
+ */
+export async function streamEvents(path: string, body: unknown, onEvent: (event: string, data: unknown) => void, signal?: AbortSignal): Promise<void> {
+  const go = () =>
+    fetch(`/api/v1${path}`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}) },
+      body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+    });
+  let res = await go();
+  if (res.status === 401 && accessToken && (await refreshSession())) res = await go();
+  if (!res.ok || !res.body) {
+    const e = ((await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string; details?: unknown } }).error;
+    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `The server answered ${res.status}.`, e?.details ?? null);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+      }
+      if (data.length) onEvent(event, JSON.parse(data.join('\n')) as unknown);
+    }
+  }
+}
+
 export interface ListMeta {
   total: number | null;
   limit: number;
