@@ -128,6 +128,25 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByText('customer (n:1, on delete cascade)').waitFor();
     await shot('04e-diagram');
 
+    // A record related to a customer, chosen by name; the grid shows the related record expanded.
+    await page.getByRole('link', { name: 'orders' }).click();
+    await page.getByLabel('total').fill('12.5');
+    await page.getByLabel('customer').selectOption({ label: 'Ada' });
+    await page.getByRole('button', { name: 'Add record' }).click();
+    await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
+
+    // Embeddings on the customers model (offline provider): the back-fill completes, then similarity search.
+    await page.goto(`${server.url}/data/customers?tab=embeddings`);
+    await page.getByRole('button', { name: 'Turn on embeddings' }).click();
+    await expect.poll(async () => page.getByTestId('embedding-progress').textContent(), { timeout: 60_000 }).toBe('2 of 2 embedded');
+    await page.getByLabel('Find similar records').fill('Grace Hopper');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('region', { name: 'Search results' }).getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
+    await shot('04f-embeddings-search');
+    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('cell', { name: 'v2' }).waitFor();
+    await page.getByRole('link', { name: 'Records', exact: true }).click();
+
     // Every sidebar entry is one click away and renders its page.
     // Each with what proves it loaded: the plan's bars, the key form, an audit entry, the model.
     for (const [link, heading, ready] of [

@@ -1,6 +1,6 @@
 import { type FormEvent, useMemo, useState } from 'react';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, type List, api, currentToken } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
@@ -9,10 +9,25 @@ import type { FieldDef, Model, RecordRow } from './types';
 import { FilterBuilder } from './FilterBuilder';
 import { type FilterGroup, toFilter } from './filter';
 import { ImportDialog } from './ImportDialog';
+import { EmbeddingsPanel, SchemaPanel, VersionsPanel } from './ModelPanels';
 
-/** A cell as text: arrays and objects as JSON, booleans as yes/no. */
-function show(v: unknown): string {
+const TABS = [
+  { id: 'records', label: 'Records' },
+  { id: 'schema', label: 'Schema' },
+  { id: 'embeddings', label: 'Embeddings & search' },
+  { id: 'versions', label: 'Versions' },
+] as const;
+
+/** An expanded related record as a short label: its first text value, else its id. */
+function labelOf(r: Record<string, unknown>): string {
+  const text = Object.entries(r).find(([k, v]) => typeof v === 'string' && !['id', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'].includes(k) && v.length < 200);
+  return (text?.[1] as string | undefined) ?? String(r.id).slice(0, 8);
+}
+
+/** A cell as text: arrays and objects as JSON, booleans as yes/no, related records by label. */
+function show(v: unknown, f?: FieldDef): string {
   if (v === null || v === undefined) return '';
+  if (f?.type === 'relation' && typeof v === 'object') return labelOf(v as Record<string, unknown>);
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint') return v.toString();
@@ -43,12 +58,29 @@ function parse(f: FieldDef, raw: string): unknown {
 /** A record's value as the text an input holds (the inverse of parse). */
 function draftOf(f: FieldDef, v: unknown): string {
   if (v === null || v === undefined) return '';
+  if (f.type === 'relation') return typeof v === 'object' ? String((v as { id: unknown }).id) : String(v);
   if (f.type === 'json' || f.type === 'array') return JSON.stringify(v);
   return show(v) === 'yes' && f.type === 'boolean' ? 'true' : show(v) === 'no' && f.type === 'boolean' ? 'false' : show(v);
 }
 
+/** A related record chosen by its label (the first 200 of the target model). */
+function RelationSelect({ f, common, value, onChange }: { f: FieldDef; common: Record<string, unknown>; value: string; onChange: (v: string) => void }) {
+  const options = useQuery({ queryKey: ['records', f.target, 'options'], queryFn: () => api<List<RecordRow>>('GET', `/data/${f.target ?? ''}?limit=200&sort=-createdAt`).then((r) => r.data) });
+  return (
+    <Select {...common} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">—</option>
+      {(options.data ?? []).map((r) => (
+        <option key={r.id} value={r.id}>
+          {labelOf(r)}
+        </option>
+      ))}
+    </Select>
+  );
+}
+
 function FieldInput({ f, id, value, onChange, describedBy, invalid }: { f: FieldDef; id: string; value: string; onChange: (v: string) => void; describedBy: string | undefined; invalid: boolean }) {
   const common = { id, 'aria-describedby': describedBy, 'aria-invalid': invalid };
+  if (f.type === 'relation') return <RelationSelect f={f} common={common} value={value} onChange={onChange} />;
   if (f.type === 'boolean' || f.type === 'enum') {
     const options = f.type === 'boolean' ? ['true', 'false'] : (f.values ?? []);
     return (
@@ -66,6 +98,8 @@ function FieldInput({ f, id, value, onChange, describedBy, invalid }: { f: Field
 
 export function Records() {
   const { model: name = '' } = useParams();
+  const [search] = useSearchParams();
+  const tab = search.get('tab') ?? 'records';
   const { canEdit } = useAuth();
   const toast = useToast();
   const client = useQueryClient();
@@ -79,17 +113,19 @@ export function Records() {
   const [editing, setEditing] = useState<{ id: string; draft: Record<string, string>; errors: Record<string, string> } | null>(null);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const model = useQuery({ queryKey: ['model', name], queryFn: () => api<{ data: Model }>('GET', `/models/${name}`).then((r) => r.data) });
-  const fields = useMemo(() => model.data?.fields.filter((f) => f.type !== 'relation') ?? [], [model.data]);
+  const fields = useMemo(() => model.data?.fields ?? [], [model.data]);
+  const relations = fields.filter((f) => f.type === 'relation').map((f) => f.name);
   const filter = useMemo(() => toFilter(group, fields), [group, fields]);
   const filterJson = filter ? JSON.stringify(filter) : '';
   const listParams = () => {
     const params = new URLSearchParams({ sort });
     if (q) params.set('q', q);
     if (filterJson) params.set('filter', filterJson);
+    if (relations.length) params.set('expand', relations.join(','));
     return params;
   };
   const records = useInfiniteQuery({
-    queryKey: ['records', name, sort, q, filterJson],
+    queryKey: ['records', name, sort, q, filterJson, relations.join()],
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) => {
       const params = listParams();
@@ -201,127 +237,141 @@ export function Records() {
         </>
       }
     >
-      {canEdit && fields.length > 0 && (
-        <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800" aria-label="New record" noValidate>
-          {fields.map((f) => (
-            <Field key={f.name} label={f.name + (f.required ? ' *' : '')} error={errors[f.name]}>
-              {(id, d) => <FieldInput f={f} id={id} describedBy={d} invalid={Boolean(errors[f.name])} value={draft[f.name] ?? ''} onChange={(v) => setDraft((x) => ({ ...x, [f.name]: v }))} />}
-            </Field>
-          ))}
-          <Button type="submit">Add record</Button>
-        </form>
-      )}
-      {showImport && <ImportDialog model={name} onDone={() => void refresh()} />}
-      <div className="flex flex-wrap items-end gap-3">
-        <Field label="Search">{(id) => <Input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Full-text search" />}</Field>
-        <Button variant="secondary" onClick={() => setShowFilter((v) => !v)} aria-expanded={showFilter}>
-          Filter{group.conditions.length ? ` (${group.conditions.length})` : ''}
-        </Button>
-        {canEdit && picked.size > 0 && (
-          <Button variant="danger" onClick={() => void removePicked()}>
-            Delete selected ({picked.size})
-          </Button>
-        )}
-      </div>
-      {showFilter && <FilterBuilder fields={fields} value={group} onChange={setGroup} />}
-      {records.isError ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          {records.error instanceof ApiError ? records.error.message : 'The records could not be loaded.'}
-        </p>
-      ) : records.isPending ? (
-        <p aria-busy="true">Loading records…</p>
-      ) : rows.length === 0 ? (
-        <Empty>No records{q || filter ? ' match' : ' yet'}.</Empty>
-      ) : (
-        <Table
-          rows={rows}
-          rowKey={(r) => r.id}
-          columns={[
-            ...(canEdit
-              ? [
-                  {
-                    key: '_pick',
-                    header: <span className="sr-only">Select</span>,
-                    cell: (r: RecordRow) => (
-                      <input
-                        type="checkbox"
-                        aria-label={`Select record ${r.id}`}
-                        checked={picked.has(r.id)}
-                        onChange={(e) =>
-                          setPicked((p) => {
-                            const n = new Set(p);
-                            if (e.target.checked) n.add(r.id);
-                            else n.delete(r.id);
-                            return n;
-                          })
-                        }
-                      />
-                    ),
-                  },
-                ]
-              : []),
-            ...fields.map((f) => ({
-            key: f.name,
-            sort: sort === f.name ? ('ascending' as const) : sort === `-${f.name}` ? ('descending' as const) : ('none' as const),
-            header: (
-              <button type="button" onClick={() => sortBy(f.name)} className="hover:underline">
-                {f.name}
-                {arrow(f.name)}
-              </button>
-            ),
-            cell: (r: RecordRow) =>
-              editing?.id === r.id ? (
-                <Field label={`${f.name} (editing)`} error={editing.errors[f.name]}>
-                  {(id, d) => (
-                    <FieldInput
-                      f={f}
-                      id={id}
-                      describedBy={d}
-                      invalid={Boolean(editing.errors[f.name])}
-                      value={editing.draft[f.name] ?? draftOf(f, r[f.name])}
-                      onChange={(v) => setEditing((x) => x && { ...x, draft: { ...x.draft, [f.name]: v } })}
-                    />
-                  )}
+      <nav aria-label="Model" className="flex gap-1 border-b border-zinc-200 dark:border-zinc-800">
+        {TABS.map((t) => (
+          <Link key={t.id} to={t.id === 'records' ? `/data/${name}` : `/data/${name}?tab=${t.id}`} aria-current={tab === t.id ? 'page' : undefined} className={`-mb-px border-b-2 px-3 py-2 text-sm ${tab === t.id ? 'border-indigo-600 font-medium' : 'border-transparent text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100'}`}>
+            {t.label}
+          </Link>
+        ))}
+      </nav>
+      {model.data && tab === 'schema' && <SchemaPanel model={model.data} />}
+      {model.data && tab === 'embeddings' && <EmbeddingsPanel key={model.data.version} model={model.data} />}
+      {model.data && tab === 'versions' && <VersionsPanel model={model.data} />}
+      {tab === 'records' && (
+        <>
+          {canEdit && fields.length > 0 && (
+            <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800" aria-label="New record" noValidate>
+              {fields.map((f) => (
+                <Field key={f.name} label={f.name + (f.required ? ' *' : '')} error={errors[f.name]}>
+                  {(id, d) => <FieldInput f={f} id={id} describedBy={d} invalid={Boolean(errors[f.name])} value={draft[f.name] ?? ''} onChange={(v) => setDraft((x) => ({ ...x, [f.name]: v }))} />}
                 </Field>
-              ) : canEdit ? (
-                <span onDoubleClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} title="Double-click to edit">
-                  {show(r[f.name])}
-                </span>
-              ) : (
-                show(r[f.name])
-              ),
-          })),
-          ]}
-          actions={
-            canEdit
-              ? (r) =>
+              ))}
+              <Button type="submit">Add record</Button>
+            </form>
+          )}
+          {showImport && <ImportDialog model={name} onDone={() => void refresh()} />}
+          <div className="flex flex-wrap items-end gap-3">
+            <Field label="Search">{(id) => <Input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Full-text search" />}</Field>
+            <Button variant="secondary" onClick={() => setShowFilter((v) => !v)} aria-expanded={showFilter}>
+              Filter{group.conditions.length ? ` (${group.conditions.length})` : ''}
+            </Button>
+            {canEdit && picked.size > 0 && (
+              <Button variant="danger" onClick={() => void removePicked()}>
+                Delete selected ({picked.size})
+              </Button>
+            )}
+          </div>
+          {showFilter && <FilterBuilder fields={fields} value={group} onChange={setGroup} />}
+          {records.isError ? (
+            <p role="alert" className="text-sm text-red-700 dark:text-red-400">
+              {records.error instanceof ApiError ? records.error.message : 'The records could not be loaded.'}
+            </p>
+          ) : records.isPending ? (
+            <p aria-busy="true">Loading records…</p>
+          ) : rows.length === 0 ? (
+            <Empty>No records{q || filter ? ' match' : ' yet'}.</Empty>
+          ) : (
+            <Table
+              rows={rows}
+              rowKey={(r) => r.id}
+              columns={[
+                ...(canEdit
+                  ? [
+                      {
+                        key: '_pick',
+                        header: <span className="sr-only">Select</span>,
+                        cell: (r: RecordRow) => (
+                          <input
+                            type="checkbox"
+                            aria-label={`Select record ${r.id}`}
+                            checked={picked.has(r.id)}
+                            onChange={(e) =>
+                              setPicked((p) => {
+                                const n = new Set(p);
+                                if (e.target.checked) n.add(r.id);
+                                else n.delete(r.id);
+                                return n;
+                              })
+                            }
+                          />
+                        ),
+                      },
+                    ]
+                  : []),
+                ...fields.map((f) => ({
+                key: f.name,
+                sort: sort === f.name ? ('ascending' as const) : sort === `-${f.name}` ? ('descending' as const) : ('none' as const),
+                header: (
+                  <button type="button" onClick={() => sortBy(f.name)} className="hover:underline">
+                    {f.name}
+                    {arrow(f.name)}
+                  </button>
+                ),
+                cell: (r: RecordRow) =>
                   editing?.id === r.id ? (
-                    <span className="flex justify-end gap-1">
-                      <Button onClick={() => void saveEdit(r)}>Save</Button>
-                      <Button variant="ghost" onClick={() => setEditing(null)}>
-                        Cancel
-                      </Button>
+                    <Field label={`${f.name} (editing)`} error={editing.errors[f.name]}>
+                      {(id, d) => (
+                        <FieldInput
+                          f={f}
+                          id={id}
+                          describedBy={d}
+                          invalid={Boolean(editing.errors[f.name])}
+                          value={editing.draft[f.name] ?? draftOf(f, r[f.name])}
+                          onChange={(v) => setEditing((x) => x && { ...x, draft: { ...x.draft, [f.name]: v } })}
+                        />
+                      )}
+                    </Field>
+                  ) : canEdit ? (
+                    <span onDoubleClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} title="Double-click to edit">
+                      {show(r[f.name], f)}
                     </span>
                   ) : (
-                    <span className="flex justify-end gap-1">
-                      <Button variant="ghost" onClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
-                        Edit
-                      </Button>
-                      <Button variant="ghost" onClick={() => void remove(r.id)} aria-label={`Delete record ${r.id}`}>
-                        Delete
-                      </Button>
-                    </span>
-                  )
-              : undefined
-          }
-        />
-      )}
-      {records.hasNextPage && (
-        <div>
-          <Button variant="secondary" onClick={() => void records.fetchNextPage()} disabled={records.isFetchingNextPage}>
-            Load more
-          </Button>
-        </div>
+                    show(r[f.name], f)
+                  ),
+              })),
+              ]}
+              actions={
+                canEdit
+                  ? (r) =>
+                      editing?.id === r.id ? (
+                        <span className="flex justify-end gap-1">
+                          <Button onClick={() => void saveEdit(r)}>Save</Button>
+                          <Button variant="ghost" onClick={() => setEditing(null)}>
+                            Cancel
+                          </Button>
+                        </span>
+                      ) : (
+                        <span className="flex justify-end gap-1">
+                          <Button variant="ghost" onClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
+                            Edit
+                          </Button>
+                          <Button variant="ghost" onClick={() => void remove(r.id)} aria-label={`Delete record ${r.id}`}>
+                            Delete
+                          </Button>
+                        </span>
+                      )
+                  : undefined
+              }
+            />
+          )}
+          {records.hasNextPage && (
+            <div>
+              <Button variant="secondary" onClick={() => void records.fetchNextPage()} disabled={records.isFetchingNextPage}>
+                Load more
+              </Button>
+            </div>
+          )}
+        </>
       )}
     </Page>
   );

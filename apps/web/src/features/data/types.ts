@@ -16,6 +16,16 @@ export interface Model {
   description: string;
   fields: FieldDef[];
   version: number;
+  embedding: EmbeddingSettings | null;
+}
+
+export interface EmbeddingSettings {
+  enabled: boolean;
+  sourceFields?: string[];
+  provider: 'openai' | 'openai-compatible' | 'local';
+  model?: string;
+  dimensions?: number;
+  secretId?: string | null;
 }
 
 export type RecordRow = Record<string, unknown> & { id: string };
