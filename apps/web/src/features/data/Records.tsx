@@ -58,7 +58,7 @@ function parse(f: FieldDef, raw: string): unknown {
 /** A record's value as the text an input holds (the inverse of parse). */
 function draftOf(f: FieldDef, v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (f.type === 'relation') return typeof v === 'object' ? String((v as { id: unknown }).id) : String(v);
+  if (f.type === 'relation') return typeof v === 'string' ? v : typeof v === 'object' ? show((v as { id: unknown }).id) : show(v);
   if (f.type === 'json' || f.type === 'array') return JSON.stringify(v);
   return show(v) === 'yes' && f.type === 'boolean' ? 'true' : show(v) === 'no' && f.type === 'boolean' ? 'false' : show(v);
 }
