@@ -31,6 +31,12 @@ const ACTIONS = [
   { label: 'Relationship diagram', to: '/data/diagram', group: 'Page', role: 'viewer' },
 ] as const;
 
+/** Unread notifications (usage alerts), shown as a count on the Usage entry. */
+function useUnread(): number {
+  const r = useQuery({ queryKey: ['notifications', 'unread'], queryFn: () => api<{ meta: { unread: number } }>('GET', '/notifications?limit=1&unread=true').then((x) => x.meta.unread), refetchInterval: 60_000 });
+  return r.data ?? 0;
+}
+
 /** The user's organizations; choosing one makes it active and reloads every screen's data. */
 function OrgSwitcher() {
   const { me, switchOrg } = useAuth();
@@ -84,6 +90,7 @@ function useTheme(): [boolean, () => void] {
 /** The frame of every signed-in page: a persistent sidebar, so each feature is one click away. */
 export function Shell() {
   const { me, signOut, atLeast } = useAuth();
+  const unread = useUnread();
   const [dark, toggle] = useTheme();
   return (
     <div className="flex min-h-screen flex-col md:flex-row">
@@ -99,6 +106,12 @@ export function Shell() {
           {NAV.filter((n) => atLeast(n.role)).map((n) => (
             <NavLink key={n.to} to={n.to} className={({ isActive }) => `rounded-md px-3 py-2 text-sm ${isActive ? 'bg-indigo-600 text-white' : 'text-zinc-800 hover:bg-zinc-200 dark:text-zinc-200 dark:hover:bg-zinc-800'}`}>
               {n.label}
+              {n.to === '/usage' && unread > 0 && (
+                <span className="ml-2 rounded-full bg-amber-600 px-1.5 text-xs text-white">
+                  {unread}
+                  <span className="sr-only"> unread notifications</span>
+                </span>
+              )}
             </NavLink>
           ))}
         </nav>

@@ -1,10 +1,11 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, type List, api, currentToken } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
-import { Button, Empty, Field, Input, Page, Select, Table } from '../../components/ui';
+import { Button, Empty, Field, Input, Page, Select } from '../../components/ui';
+import { VirtualTable } from '../../components/VirtualTable';
 import type { FieldDef, Model, RecordRow } from './types';
 import { FilterBuilder } from './FilterBuilder';
 import { type FilterGroup, toFilter } from './filter';
@@ -135,7 +136,12 @@ export function Records() {
     },
     getNextPageParam: (last) => last.meta.nextCursor,
   });
-  const rows = records.data?.pages.flatMap((p) => p.data) ?? [];
+  const rows = useMemo(() => records.data?.pages.flatMap((p) => p.data) ?? [], [records.data]);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = records;
+  // Scrolling near the end of the grid loads the next page (cursor paging).
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -281,7 +287,9 @@ export function Records() {
           ) : rows.length === 0 ? (
             <Empty>No records{q || filter ? ' match' : ' yet'}.</Empty>
           ) : (
-            <Table
+            <VirtualTable
+              label={`Records of ${name}`}
+              onEndReached={loadMore}
               rows={rows}
               rowKey={(r) => r.id}
               columns={[
@@ -364,13 +372,14 @@ export function Records() {
               }
             />
           )}
-          {records.hasNextPage && (
-            <div>
-              <Button variant="secondary" onClick={() => void records.fetchNextPage()} disabled={records.isFetchingNextPage}>
+          <div className="flex items-center gap-3 text-sm text-zinc-600 dark:text-zinc-400">
+            <span data-testid="loaded-count">{rows.length} loaded</span>
+            {records.hasNextPage && (
+              <Button variant="secondary" onClick={loadMore} disabled={records.isFetchingNextPage}>
                 Load more
               </Button>
-            </div>
-          )}
+            )}
+          </div>
         </>
       )}
     </Page>

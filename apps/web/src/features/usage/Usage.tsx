@@ -1,6 +1,6 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../lib/api';
-import { Page } from '../../components/ui';
+import { Button, Page } from '../../components/ui';
 
 interface Metric {
   metric: string;
@@ -13,7 +13,9 @@ interface Metric {
 /** The plan's limits against what the organization uses, as bars (amber from 80%, red at 100%). */
 export function Usage() {
   const usage = useQuery({ queryKey: ['usage'], queryFn: () => api<{ data: { plan: string; metrics: Metric[] } }>('GET', '/usage').then((r) => r.data) });
+  const client = useQueryClient();
   const notes = useQuery({ queryKey: ['notifications'], queryFn: () => api<{ data: { id: string; title: string; body: string; read: boolean; createdAt: string }[] }>('GET', '/notifications?limit=20').then((r) => r.data) });
+  const markRead = (path: string) => api('POST', path).then(() => client.invalidateQueries({ queryKey: ['notifications'] }));
   return (
     <Page title="Usage">
       {usage.isPending && <p aria-busy="true">Loading usage…</p>}
@@ -54,11 +56,28 @@ export function Usage() {
         <h2 id="alerts" className="mb-2 text-lg font-semibold">
           Notifications
         </h2>
+        {notes.data?.some((n) => !n.read) && (
+          <div>
+            <Button variant="secondary" onClick={() => void markRead('/notifications/read-all')}>
+              Mark all read
+            </Button>
+          </div>
+        )}
         {notes.data?.length ? (
           <ul className="flex flex-col gap-2">
             {notes.data.map((n) => (
-              <li key={n.id} className="rounded-md border border-zinc-200 p-3 text-sm dark:border-zinc-800">
-                <div className="font-medium">{n.title}</div>
+              <li key={n.id} className={`rounded-md border p-3 text-sm ${n.read ? 'border-zinc-200 dark:border-zinc-800' : 'border-amber-400 bg-amber-50 dark:bg-amber-950'}`}>
+                <div className="flex items-start justify-between gap-2">
+                  <span className="font-medium">
+                    {n.read ? '' : '● '}
+                    {n.title}
+                  </span>
+                  {!n.read && (
+                    <Button variant="ghost" onClick={() => void markRead(`/notifications/${n.id}/read`)} aria-label={`Mark “${n.title}” read`}>
+                      Mark read
+                    </Button>
+                  )}
+                </div>
                 <div>{n.body}</div>
                 <div className="text-xs text-zinc-600 dark:text-zinc-400">{new Date(n.createdAt).toLocaleString()}</div>
               </li>
