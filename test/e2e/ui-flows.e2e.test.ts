@@ -104,6 +104,14 @@ describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
     await page.getByRole('button', { name: 'Undo' }).click();
     await expect.poll(async () => page.getByTestId('save-state').textContent()).toMatch(/^Saved · v\d+/);
 
+    // Flow settings are saved with the graph.
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByLabel('Keep executions for (days)').fill('7');
+    await expect.poll(async () => page.getByTestId('save-state').textContent()).toMatch(/^Saved · v\d+/);
+    const flowId = page.url().split('/').pop()!;
+    const token = await page.evaluate(async () => ((await (await fetch('/api/v1/auth/refresh', { method: 'POST' })).json()) as { data: { accessToken: string } }).data.accessToken);
+    await expect.poll(async () => ((await (await fetch(`${server.url}/api/v1/flows/${flowId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { settings: { retentionDays?: number } } }).data.settings.retentionDays).toBe(7);
+
     // Publish (owners may make it public) and call the endpoint as a consumer would.
     await page.getByRole('button', { name: 'Publish', exact: true }).click();
     await page.getByLabel('Slug').fill('greeter');

@@ -5,6 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../lib/api';
+import { useDark } from '../../lib/theme';
 import { Empty, Page } from '../../components/ui';
 
 interface DiagramData {
@@ -62,6 +63,7 @@ export function layout(data: DiagramData): { nodes: ModelNode[]; edges: Edge[] }
 /** The relationship diagram of every model of the organization. */
 export function Diagram() {
   const diagram = useQuery({ queryKey: ['schema-diagram'], queryFn: () => api<{ data: DiagramData }>('GET', '/schema/diagram').then((r) => r.data) });
+  const dark = useDark();
   const laid = useMemo(() => (diagram.data ? layout(diagram.data) : null), [diagram.data]);
   return (
     <Page title="Relationships">
@@ -69,7 +71,7 @@ export function Diagram() {
       {laid && laid.nodes.length === 0 && <Empty>No models yet.</Empty>}
       {laid && laid.nodes.length > 0 && (
         <div className="h-[70vh] rounded-lg border border-zinc-200 dark:border-zinc-800" aria-label="Relationship diagram" role="img">
-          <ReactFlow nodes={laid.nodes} edges={laid.edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }} colorMode={document.documentElement.classList.contains('dark') ? 'dark' : 'light'}>
+          <ReactFlow nodes={laid.nodes} edges={laid.edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }} colorMode={dark ? 'dark' : 'light'}>
             <Background />
             <Controls showInteractive={false} />
           </ReactFlow>

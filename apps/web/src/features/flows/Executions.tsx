@@ -25,6 +25,7 @@ interface NodeRun {
   input: unknown;
   output: unknown;
   error: unknown;
+  logs?: { level?: string; message?: string }[];
 }
 
 const STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled'];
@@ -101,6 +102,11 @@ export function Executions() {
                 <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${n.nodeName}`}>{json(n.input)}</pre>
                 <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${n.nodeName}`}>{json(n.error ?? n.output)}</pre>
               </div>
+              {Boolean(n.logs?.length) && (
+                <pre className="mt-2 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Log of ${n.nodeName}`}>
+                  {n.logs!.map((l) => `${l.level ?? 'info'}  ${l.message ?? ''}`).join('\n')}
+                </pre>
+              )}
               {canEdit && (
                 <Button className="mt-2" variant="secondary" onClick={() => void rerun(n.nodeId)} title="Runs this node and everything after it again, reusing the stored outputs of the nodes before it">
                   Re-run from {n.nodeName}

@@ -7,9 +7,10 @@ import { Button } from '../../../components/ui';
 import { ApiError, api } from '../../../lib/api';
 import { useAuth } from '../../../lib/auth';
 import { useToast } from '../../../lib/toast';
+import { useDark } from '../../../lib/theme';
 import { type History, record, redo, replace, startHistory, undo } from './history';
 import { Inspector } from './Inspector';
-import { type Execution, FINISHED, PublishPanel, RunPanel, VersionsPanel } from './panels';
+import { type Execution, FINISHED, PublishPanel, RunPanel, SettingsPanel, VersionsPanel } from './panels';
 import { connectionProblem, type Connection } from './rules';
 import { type RefOptions } from './schema-form';
 import { StepNode, type StepNodeType } from './StepNode';
@@ -60,6 +61,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const client = useQueryClient();
   const rf = useReactFlow();
   const refs = useRefOptions();
+  const dark = useDark();
   const typeOf = useCallback((t: string) => types.find((d) => d.type === t), [types]);
 
   const [flow, setFlow] = useState(initial);
@@ -67,12 +69,12 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const graph = hist.present;
   const [name, setName] = useState(initial.name);
   const [selected, setSelected] = useState<string | null>(null);
-  const [panel, setPanel] = useState<'node' | 'run' | 'versions' | 'publish'>('run');
+  const [panel, setPanel] = useState<'node' | 'run' | 'versions' | 'publish' | 'settings'>('run');
   const [problems, setProblems] = useState<GraphProblem[]>([]);
   const [saveState, setSaveState] = useState<SaveState>('saved');
   const [execution, setExecution] = useState<Execution | null>(null);
   const [running, setRunning] = useState(false);
-  const saved = useRef(JSON.stringify({ name: initial.name, ...graph }));
+  const saved = useRef(JSON.stringify({ name: initial.name, ...graph, settings: initial.settings }));
   const dragBase = useRef<Graph | null>(null);
   // Measured node sizes (React Flow reports them; a node without one stays hidden).
   const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
@@ -83,12 +85,13 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   // ── saving: every change is saved (a new version) a moment after the last edit ──
   const save = useCallback(async (): Promise<boolean> => {
     const body = { name: name.trim() || 'Untitled flow', description: flow.description, nodes: graph.nodes, edges: graph.edges, settings: flow.settings };
-    const snapshot = JSON.stringify({ name: body.name, ...graph });
+    const snapshot = JSON.stringify({ name: body.name, ...graph, settings: flow.settings });
     if (snapshot === saved.current) return true;
     setSaveState('saving');
     try {
       const r = await api<{ data: Flow }>('PUT', `/flows/${flow.id}`, body);
-      saved.current = snapshot;
+      // The server fills in setting defaults: remember what it stored, so that is not a change.
+      saved.current = JSON.stringify({ name: body.name, ...graph, settings: r.data.settings });
       setFlow(r.data);
       setProblems([]);
       setSaveState('saved');
@@ -108,7 +111,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
 
   useEffect(() => {
     if (readOnly) return;
-    if (JSON.stringify({ name: name.trim() || 'Untitled flow', ...graph }) === saved.current) {
+    if (JSON.stringify({ name: name.trim() || 'Untitled flow', ...graph, settings: flow.settings }) === saved.current) {
       // Back to what is saved (an undo): nothing to save, and the old problems no longer apply.
       setSaveState('saved');
       setProblems([]);
@@ -117,7 +120,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
     setSaveState((s) => (s === 'invalid' ? s : 'unsaved'));
     const t = setTimeout(() => void save(), 800);
     return () => clearTimeout(t);
-  }, [graph, name, readOnly, save]);
+  }, [graph, name, flow.settings, readOnly, save]);
 
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
@@ -254,6 +257,20 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
     return () => removeEventListener('keydown', onKey);
   }, [edit, graph.nodes, readOnly, save, selected]);
 
+  const toggleActive = useCallback(
+    async (active: boolean) => {
+      try {
+        const r = await api<{ data: Flow }>('PATCH', `/flows/${flow.id}`, { active });
+        setFlow((f) => ({ ...f, active: r.data.active }));
+        toast('success', active ? 'Active: its triggers now fire.' : 'Paused: its triggers no longer fire.');
+        void client.invalidateQueries({ queryKey: ['flows'] });
+      } catch (e) {
+        toast('error', e instanceof ApiError ? e.message : 'The change failed.');
+      }
+    },
+    [client, flow.id, toast],
+  );
+
   // ── running: save, start, and follow the execution until it finishes ──
   const run = useCallback(
     async (input: unknown) => {
@@ -315,6 +332,15 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
         <Button variant={panel === 'publish' ? 'primary' : 'secondary'} onClick={() => setPanel('publish')}>
           Publish
         </Button>
+        <Button variant={panel === 'settings' ? 'primary' : 'secondary'} onClick={() => setPanel('settings')}>
+          Settings
+        </Button>
+        {!readOnly && (
+          <label className="flex items-center gap-1 text-sm" title="An active flow's triggers (webhook, schedule, record events) fire">
+            <input type="checkbox" checked={flow.active} onChange={(e) => void toggleActive(e.target.checked)} />
+            Active
+          </label>
+        )}
       </header>
       <div className="flex min-h-0 flex-1">
         {!readOnly && (
@@ -368,7 +394,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
             deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
-            colorMode={document.documentElement.classList.contains('dark') ? 'dark' : 'light'}
+            colorMode={dark ? 'dark' : 'light'}
             fitView
             fitViewOptions={{ maxZoom: 1.2 }}
             proOptions={{ hideAttribution: true }}
@@ -402,7 +428,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
               flow={flow}
               readOnly={readOnly}
               onRestored={(f) => {
-                saved.current = JSON.stringify({ name: f.name, nodes: f.nodes, edges: f.edges });
+                saved.current = JSON.stringify({ name: f.name, nodes: f.nodes, edges: f.edges, settings: f.settings });
                 setFlow(f);
                 setName(f.name);
                 edit({ nodes: f.nodes, edges: f.edges });
@@ -410,6 +436,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
               }}
             />
           )}
+          {panel === 'settings' && <SettingsPanel flow={flow} readOnly={readOnly} flows={refs.flow ?? []} onChange={(settings) => setFlow((f) => ({ ...f, settings }))} />}
           {panel === 'publish' && <PublishPanel flow={flow} isOwner={atLeast('owner')} readOnly={readOnly} onChanged={setFlow} />}
           {problems.length > 0 && (
             <section aria-label="Problems" className="mt-4 rounded-md border border-red-300 p-2 text-xs text-red-800 dark:border-red-800 dark:text-red-300">

@@ -84,6 +84,14 @@ export function Inspector({ node, def, problems, refs, run, readOnly, onChange, 
           <pre className="max-h-48 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${node.name}`}>
             {json(run.input)}
           </pre>
+          {Array.isArray(run.logs) && run.logs.length > 0 && (
+            <>
+              <h4 className="text-xs font-medium">Log</h4>
+              <pre className="max-h-40 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Log of ${node.name}`}>
+                {(run.logs as { level?: string; message?: string }[]).map((l) => `${l.level ?? 'info'}  ${l.message ?? JSON.stringify(l)}`).join('\n')}
+              </pre>
+            </>
+          )}
           <h4 className="text-xs font-medium">{run.error ? 'Error' : 'Output'}</h4>
           <pre className="max-h-64 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${node.name}`} data-testid="node-output">
             {json(run.error ?? run.output)}

@@ -79,6 +79,46 @@ export function RunPanel({ execution, running, onRun }: { execution: Execution |
   );
 }
 
+/** Whole-flow settings: timeout, step limit, retention, and the flow that handles failures. */
+export function SettingsPanel({ flow, readOnly, flows, onChange }: { flow: Flow; readOnly: boolean; flows: { value: string; label: string }[]; onChange: (settings: Record<string, unknown>) => void }) {
+  const s = flow.settings as { timeoutMs?: number; maxSteps?: number; retentionDays?: number; errorFlowId?: string | null };
+  const set = (k: string, v: unknown) => {
+    const next: Record<string, unknown> = { ...s, [k]: v };
+    if (v === undefined || v === '' || Number.isNaN(v)) delete next[k];
+    onChange(next);
+  };
+  const num = (v: string) => (v === '' ? undefined : Number(v));
+  return (
+    <div className="flex flex-col gap-3 text-sm">
+      <label className="flex flex-col gap-1 font-medium">
+        Timeout of a whole run (ms)
+        <input className={box} type="number" min={1} disabled={readOnly} value={s.timeoutMs ?? ''} placeholder="300000" onChange={(e) => set('timeoutMs', num(e.target.value))} />
+      </label>
+      <label className="flex flex-col gap-1 font-medium">
+        Most node runs per execution
+        <input className={box} type="number" min={1} disabled={readOnly} value={s.maxSteps ?? ''} placeholder="10000" onChange={(e) => set('maxSteps', num(e.target.value))} />
+      </label>
+      <label className="flex flex-col gap-1 font-medium">
+        Keep executions for (days)
+        <input className={box} type="number" min={1} disabled={readOnly} value={s.retentionDays ?? ''} placeholder="server default" onChange={(e) => set('retentionDays', num(e.target.value))} />
+      </label>
+      <label className="flex flex-col gap-1 font-medium">
+        Error flow (runs with the failed execution)
+        <select className={box} disabled={readOnly} value={s.errorFlowId ?? ''} onChange={(e) => set('errorFlowId', e.target.value || null)}>
+          <option value="">none</option>
+          {flows
+            .filter((f) => f.value !== flow.id)
+            .map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.label}
+              </option>
+            ))}
+        </select>
+      </label>
+    </div>
+  );
+}
+
 interface Version {
   version: number;
   name: string;
