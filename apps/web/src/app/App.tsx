@@ -65,8 +65,9 @@ export function App() {
             <Route path="/agents/new" element={<AgentEditor />} />
             <Route path="/agents/:id" element={<AgentEditor />} />
             <Route path="/data" element={<Models />} />
-            <Route path="/data/new" element={<NewModel />} />
-            <Route path="/data/diagram" element={<Diagram />} />
+            {/* Model names start with a letter: these two can never hide a model. */}
+            <Route path="/data/_new" element={<NewModel />} />
+            <Route path="/data/_diagram" element={<Diagram />} />
             <Route path="/data/:model" element={<Records />} />
             <Route path="/usage" element={<Usage />} />
             <Route path="/api-keys" element={<ApiKeys />} />

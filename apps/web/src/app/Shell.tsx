@@ -24,11 +24,11 @@ const NAV = [
 ] as const;
 
 const ACTIONS = [
-  { label: 'New model', to: '/data/new', group: 'Create', role: 'editor' },
+  { label: 'New model', to: '/data/_new', group: 'Create', role: 'editor' },
   { label: 'New flow (from a template)', to: '/flows', group: 'Create', role: 'editor' },
   { label: 'New agent', to: '/agents/new', group: 'Create', role: 'editor' },
   { label: 'New action', to: '/actions/new', group: 'Create', role: 'editor' },
-  { label: 'Relationship diagram', to: '/data/diagram', group: 'Page', role: 'viewer' },
+  { label: 'Relationship diagram', to: '/data/_diagram', group: 'Page', role: 'viewer' },
 ] as const;
 
 /** Unread notifications (usage alerts), shown as a count on the Usage entry. */

@@ -13,11 +13,11 @@ export function Models() {
       title="Data"
       actions={
         <>
-          <Link to="/data/diagram" className="rounded-md border border-zinc-300 px-3 py-2 text-sm font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
+          <Link to="/data/_diagram" className="rounded-md border border-zinc-300 px-3 py-2 text-sm font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
             Relationships
           </Link>
           {canEdit && (
-            <Link to="/data/new" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">
+            <Link to="/data/_new" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">
               New model
             </Link>
           )}
