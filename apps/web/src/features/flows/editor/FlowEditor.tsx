@@ -10,6 +10,7 @@ import { useToast } from '../../../lib/toast';
 import { useDark } from '../../../lib/theme';
 import { type History, record, redo, replace, startHistory, undo } from './history';
 import { Inspector } from './Inspector';
+import { overlapping, tidy } from './layout';
 import { type Execution, FINISHED, PublishPanel, RunPanel, SettingsPanel, VersionsPanel } from './panels';
 import { connectionProblem, type Connection } from './rules';
 import { type RefOptions } from './schema-form';
@@ -65,7 +66,11 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const typeOf = useCallback((t: string) => types.find((d) => d.type === t), [types]);
 
   const [flow, setFlow] = useState(initial);
-  const [hist, setHist] = useState<History<Graph>>(() => startHistory({ nodes: initial.nodes, edges: initial.edges }));
+  // A flow written through the API may have no positions: lay it out once for display (saved with the next edit).
+  const [hist, setHist] = useState<History<Graph>>(() => {
+    const g = { nodes: initial.nodes, edges: initial.edges };
+    return startHistory(overlapping(g) ? tidy(g) : g);
+  });
   const graph = hist.present;
   const [name, setName] = useState(initial.name);
   const [selected, setSelected] = useState<string | null>(null);
@@ -315,6 +320,9 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
         </span>
         {!readOnly && (
           <>
+            <Button variant="ghost" title="Arrange the nodes left to right" onClick={() => (edit((g) => tidy(g)), setTimeout(() => void rf.fitView({ maxZoom: 1.2 }), 50))}>
+              Tidy up
+            </Button>
             <Button variant="ghost" aria-label="Undo" title="Undo (Ctrl+Z)" disabled={!hist.past.length} onClick={() => setHist(undo)}>
               ↶
             </Button>
