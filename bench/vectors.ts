@@ -44,7 +44,7 @@ export interface VectorBench {
   dimensions: number;
   sharedBuffers: string;
   backfill: { seconds: number; recordsPerSecond: number };
-  searches: Record<string, { p50: number; p95: number; recallAt10: number; full: boolean; queries: number }>;
+  searches: Record<string, { p50: number; p95: number; recallAt10: number; recallAt10Ties: number; full: boolean; queries: number }>;
 }
 
 export async function vectorsBench(): Promise<VectorBench> {
@@ -98,24 +98,29 @@ export async function vectorsBench(): Promise<VectorBench> {
     for (const [name, sc] of Object.entries(scenarios)) {
       const lat: number[] = [];
       let recall = 0;
+      let recallTies = 0;
       let full = true;
       for (let q = 0; q < QUERIES; q++) {
         const text = Array.from({ length: 6 }, pick).join(' ');
         const qv = localEmbed(text, DIMS);
-        const exact = vectors
+        const ranked = vectors
           .map((v, n) => ({ n, s: dot(v, qv) }))
           .filter((x) => sc.keep(x.n))
-          .sort((a, b) => b.s - a.s)
-          .slice(0, K)
-          .map((x) => ids[x.n]);
+          .sort((a, b) => b.s - a.s);
+        const exact = ranked.slice(0, K).map((x) => ids[x.n]);
+        // ann-benchmarks' tie-aware recall: a result counts when its similarity reaches the k-th
+        // true one (within 1e-6, float32 rounding): lexical vectors have many near-equal scores.
+        const kth = ranked[K - 1]?.s ?? -Infinity;
+        const simOf = new Map(ranked.map((x) => [ids[x.n], x.s]));
         const t = performance.now();
         const res = await postJson<{ data: { id: string }[] }>(`${api}/data/vdocs/search`, { query: text, k: K, ...(sc.filter ? { filter: sc.filter } : {}), fields: ['n'] }, auth);
         lat.push(performance.now() - t);
         if (res.data.length !== K) full = false;
         const got = new Set(res.data.map((r) => r.id));
         recall += exact.filter((id) => got.has(id!)).length / K;
+        recallTies += Math.min(K, res.data.filter((r) => (simOf.get(r.id) ?? -Infinity) >= kth - 1e-6).length) / K;
       }
-      searches[name] = { p50: pct(lat, 50), p95: pct(lat, 95), recallAt10: Math.round((recall / QUERIES) * 1000) / 1000, full, queries: QUERIES };
+      searches[name] = { p50: pct(lat, 50), p95: pct(lat, 95), recallAt10: Math.round((recall / QUERIES) * 1000) / 1000, recallAt10Ties: Math.round((recallTies / QUERIES) * 1000) / 1000, full, queries: QUERIES };
     }
     return { records: N, dimensions: DIMS, sharedBuffers: SHARED_BUFFERS, backfill: { seconds: Math.round(seconds * 10) / 10, recordsPerSecond: Math.round(N / seconds) }, searches };
   } finally {
@@ -126,7 +131,7 @@ export async function vectorsBench(): Promise<VectorBench> {
 export function printVectors(r: VectorBench) {
   console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder`);
   console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)\n`);
-  console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact | always k results |');
-  console.log('|---|---:|---:|---:|---|');
-  for (const [name, s] of Object.entries(r.searches)) console.log(`| ${name} | ${s.p50} | ${s.p95} | ${s.recallAt10} | ${s.full ? 'yes' : 'NO'} |`);
+  console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const [name, s] of Object.entries(r.searches)) console.log(`| ${name} | ${s.p50} | ${s.p95} | ${s.recallAt10} | ${s.recallAt10Ties} | ${s.full ? 'yes' : 'NO'} |`);
 }

@@ -53,7 +53,7 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByRole('heading', { name: 'customers' }).waitFor();
 
     // A required field left empty: the server's message appears under that field, nothing is added.
-    await page.getByLabel('tier').selectOption('gold');
+    await page.getByLabel('tier', { exact: true }).selectOption('gold');
     await page.getByRole('button', { name: 'Add record' }).click();
     await page.getByText(/required/i).first().waitFor();
     await shot('03-field-error');
@@ -63,13 +63,19 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await shot('03b-first-record');
     expect(await page.getByRole('row').count()).toBe(2);
     await page.getByLabel('name *').fill('Grace');
-    await page.getByLabel('tier').selectOption('silver');
+    await page.getByLabel('tier', { exact: true }).selectOption('silver');
     await page.getByRole('button', { name: 'Add record' }).click();
     await page.getByRole('cell', { name: 'Grace', exact: true }).waitFor();
     expect(await page.getByRole('row').count()).toBe(3);
     await page.getByLabel('Search').fill('Grace');
     await expect.poll(async () => page.getByRole('cell', { name: 'Ada', exact: true }).count()).toBe(0);
     await shot('04-records');
+    // Columns can be hidden and shown again.
+    await page.getByText('Columns', { exact: true }).click();
+    await page.getByLabel('Show column tier').uncheck();
+    await expect.poll(async () => page.getByRole('columnheader', { name: /^tier/ }).count()).toBe(0);
+    await page.getByLabel('Show column tier').check();
+    await page.getByRole('columnheader', { name: /^tier/ }).waitFor();
     await page.getByLabel('Search').fill('');
 
     // Filter builder: tier is gold → only Ada.
@@ -130,8 +136,8 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
 
     // A record related to a customer, chosen by name; the grid shows the related record expanded.
     await page.getByRole('link', { name: 'orders' }).click();
-    await page.getByLabel('total').fill('12.5');
-    await page.getByLabel('customer').selectOption({ label: 'Ada' });
+    await page.getByLabel('total', { exact: true }).fill('12.5');
+    await page.getByLabel('customer', { exact: true }).selectOption({ label: 'Ada' });
     await page.getByRole('button', { name: 'Add record' }).click();
     await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
 

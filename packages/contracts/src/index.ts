@@ -4,3 +4,4 @@
  */
 export * from './roles.js';
 export * from './envelopes.js';
+export * from './flows.js';

@@ -11,6 +11,7 @@
  *     async execute({ params, input }) { … return { main: result }; },
  *   });
  */
+import type { JsonSchema, NodeTypeInfo } from '@infinity/contracts';
 import { z } from 'zod';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -270,8 +271,12 @@ export function paramsJsonSchema<P extends z.ZodType, O extends string, I extend
   return z.toJSONSchema(def.params, { unrepresentable: 'any', io: 'input' });
 }
 
-/** The public description of a node type (`GET /api/v1/node-types`). */
-export function describeNode<P extends z.ZodType, O extends string, I extends z.ZodType>(def: NodeDefinition<P, O, I>) {
+/**
+ * The public description of a node type (`GET /api/v1/node-types`, the contracts' NodeTypeInfo).
+ * Parameter schemas are objects (zod object schemas), so zod's JSON Schema output — whose type
+ * also admits boolean schemas — is the contracts' JsonSchema.
+ */
+export function describeNode<P extends z.ZodType, O extends string, I extends z.ZodType>(def: NodeDefinition<P, O, I>): NodeTypeInfo {
   return {
     type: def.type,
     version: def.version,
@@ -283,7 +288,7 @@ export function describeNode<P extends z.ZodType, O extends string, I extends z.
     outputs: [...def.outputs],
     ...(def.control ? { control: def.control } : {}),
     params: paramsJsonSchema(def),
-    ...(def.input ? { input: z.toJSONSchema(def.input, { unrepresentable: 'any', io: 'input' }) } : {}),
+    ...(def.input ? { input: z.toJSONSchema(def.input, { unrepresentable: 'any', io: 'input' }) as JsonSchema } : {}),
   };
 }
 

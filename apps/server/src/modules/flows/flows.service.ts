@@ -1,3 +1,4 @@
+import type { Flow } from '@infinity/contracts';
 import type { Kysely } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
 import { NodeError } from '@infinity/node-sdk';
@@ -48,7 +49,7 @@ export const flowPatchSchema = z.strictObject({
   active: z.boolean().optional(),
 });
 
-export const toFlow = (r: repo.FlowRow) => ({
+export const toFlow = (r: repo.FlowRow): Flow => ({
   id: r.id,
   name: r.name,
   description: r.description,
@@ -62,7 +63,7 @@ export const toFlow = (r: repo.FlowRow) => ({
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });
-export type FlowDto = ReturnType<typeof toFlow>;
+export type FlowDto = Flow;
 
 function check(ctx: FlowsContext, g: FlowGraph) {
   const problems = graphProblems(g, ctx.registry.get);

@@ -1,3 +1,4 @@
+import type { NodeTypeInfo } from '@infinity/contracts';
 import { type NodeDefinition, describeNode } from '@infinity/node-sdk';
 import type { JsSandbox } from '../../platform/sandbox/js-sandbox.js';
 import { aiNodes } from './ai.nodes.js';
@@ -24,7 +25,7 @@ export class NodeRegistry {
     return [...this.byType.values()];
   }
 
-  describe() {
+  describe(): NodeTypeInfo[] {
     return this.all().map(describeNode);
   }
 }

@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import { Button } from '../../../components/ui';
 import { ApiError, api } from '../../../lib/api';
 import type { NodeRun } from './Inspector';
+import type { FlowSettings } from '@infinity/contracts';
 import type { Flow } from './types';
 
 export interface Execution {
@@ -80,11 +81,11 @@ export function RunPanel({ execution, running, onRun }: { execution: Execution |
 }
 
 /** Whole-flow settings: timeout, step limit, retention, and the flow that handles failures. */
-export function SettingsPanel({ flow, readOnly, flows, onChange }: { flow: Flow; readOnly: boolean; flows: { value: string; label: string }[]; onChange: (settings: Record<string, unknown>) => void }) {
-  const s = flow.settings as { timeoutMs?: number; maxSteps?: number; retentionDays?: number; errorFlowId?: string | null };
-  const set = (k: string, v: unknown) => {
-    const next: Record<string, unknown> = { ...s, [k]: v };
-    if (v === undefined || v === '' || Number.isNaN(v)) delete next[k];
+export function SettingsPanel({ flow, readOnly, flows, onChange }: { flow: Flow; readOnly: boolean; flows: { value: string; label: string }[]; onChange: (settings: FlowSettings) => void }) {
+  const s = flow.settings;
+  const set = <K extends keyof FlowSettings>(k: K, v: FlowSettings[K]) => {
+    const next: FlowSettings = { ...s, [k]: v };
+    if (v === undefined || Number.isNaN(v)) delete next[k];
     onChange(next);
   };
   const num = (v: string) => (v === '' ? undefined : Number(v));
