@@ -141,6 +141,17 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByRole('button', { name: 'Add record' }).click();
     await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
 
+    // Schema changes from the model's page: add a field, rename it.
+    await page.goto(`${server.url}/data/customers?tab=schema`);
+    await page.getByLabel('New field name').fill('note');
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await page.getByRole('cell', { name: 'note', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Rename field note' }).click();
+    await page.getByLabel('New name for note').fill('remark');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('cell', { name: 'remark', exact: true }).waitFor();
+    await shot('04g-schema');
+
     // Embeddings on the customers model (offline provider): the back-fill completes, then similarity search.
     await page.goto(`${server.url}/data/customers?tab=embeddings`);
     await page.getByRole('button', { name: 'Turn on embeddings' }).click();

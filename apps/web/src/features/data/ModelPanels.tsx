@@ -16,6 +16,7 @@ export function SchemaPanel({ model }: { model: Model }) {
   const [draft, setDraft] = useState<FieldDef>({ name: '', type: 'string' });
   const [values, setValues] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [renaming, setRenaming] = useState<{ from: string; to: string } | null>(null);
   const models = useQuery({ queryKey: ['models'], queryFn: () => api<{ data: Model[] }>('GET', '/models').then((r) => r.data) });
   const change = async (body: unknown, done: string) => {
     setErrors({});
@@ -45,17 +46,54 @@ export function SchemaPanel({ model }: { model: Model }) {
         rows={model.fields}
         rowKey={(f) => f.name}
         columns={[
-          { key: 'name', header: 'Field', cell: (f) => f.name },
+          {
+            key: 'name',
+            header: 'Field',
+            cell: (f) =>
+              renaming?.from === f.name ? (
+                <form
+                  className="flex gap-1"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void change({ renameFields: [renaming] }, `Renamed to ${renaming.to}.`).then((ok) => ok && setRenaming(null));
+                  }}
+                >
+                  <Input aria-label={`New name for ${f.name}`} value={renaming.to} onChange={(e) => setRenaming({ ...renaming, to: e.target.value })} autoFocus />
+                  <Button type="submit">Save</Button>
+                  <Button variant="ghost" onClick={() => setRenaming(null)}>
+                    Cancel
+                  </Button>
+                </form>
+              ) : (
+                f.name
+              ),
+          },
           { key: 'type', header: 'Type', cell: (f) => (f.type === 'relation' ? `relation → ${f.target ?? ''} (${f.kind ?? 'many-to-one'}, on delete ${f.onDelete ?? 'restrict'})` : f.type === 'enum' ? `enum: ${(f.values ?? []).join(', ')}` : f.type) },
-          { key: 'req', header: 'Required', cell: (f) => (f.required ? 'yes' : '') },
+          {
+            key: 'req',
+            header: 'Required',
+            cell: (f) =>
+              canEdit ? (
+                <input type="checkbox" aria-label={`${f.name} required`} checked={Boolean(f.required)} onChange={(e) => void change({ updateFields: [{ ...f, required: e.target.checked }] }, `${f.name} is ${e.target.checked ? 'now required' : 'optional now'}.`)} />
+              ) : f.required ? (
+                'yes'
+              ) : (
+                ''
+              ),
+          },
           { key: 'uniq', header: 'Unique', cell: (f) => (f.unique ? 'yes' : '') },
         ]}
         actions={
           canEdit
             ? (f) => (
-                <Button variant="ghost" aria-label={`Drop field ${f.name}`} onClick={() => confirm(`Drop ${f.name} and its values from every record?`) && void change({ dropFields: [f.name] }, `Field ${f.name} dropped.`)}>
-                  Drop
-                </Button>
+                <span className="flex justify-end gap-1">
+                  <Button variant="ghost" aria-label={`Rename field ${f.name}`} onClick={() => setRenaming({ from: f.name, to: f.name })}>
+                    Rename
+                  </Button>
+                  <Button variant="ghost" aria-label={`Drop field ${f.name}`} onClick={() => confirm(`Drop ${f.name} and its values from every record?`) && void change({ dropFields: [f.name] }, `Field ${f.name} dropped.`)}>
+                    Drop
+                  </Button>
+                </span>
               )
             : undefined
         }

@@ -9,6 +9,7 @@ import { useAuth } from '../../../lib/auth';
 import { useToast } from '../../../lib/toast';
 import { useDark } from '../../../lib/theme';
 import { type History, record, redo, replace, startHistory, undo } from './history';
+import { Connections } from './Connections';
 import { Inspector } from './Inspector';
 import { overlapping, tidy } from './layout';
 import { type Execution, FINISHED, PublishPanel, RunPanel, SettingsPanel, VersionsPanel } from './panels';
@@ -191,18 +192,27 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
     [edit, readOnly],
   );
   const isValidConnection = useCallback((c: Connection | Edge) => connectionProblem(c as Connection, graph, typeOf) === null, [graph, typeOf]);
-  const onConnect = useCallback(
-    (c: Connection) => {
+  /** Adds an edge if the rules allow it; the reason otherwise. */
+  const connect = useCallback(
+    (c: Connection): string | null => {
       const problem = connectionProblem(c, graph, typeOf);
-      if (problem) return toast('error', problem);
+      if (problem) return problem;
       const src = graph.nodes.find((n) => n.id === c.source)!;
       const dst = graph.nodes.find((n) => n.id === c.target)!;
       const sourceHandle = c.sourceHandle ?? typeOf(src.type)?.outputs[0] ?? 'main';
       const targetHandle = c.targetHandle ?? typeOf(dst.type)?.inputs[0] ?? 'main';
       const edge: FlowEdge = { id: uniqueId(`e_${src.id}_${sourceHandle}_${dst.id}`.slice(0, 56), graph.edges.map((e) => e.id)), source: src.id, sourceHandle, target: dst.id, targetHandle };
       edit((g) => ({ ...g, edges: [...g.edges, edge] }));
+      return null;
     },
-    [edit, graph, toast, typeOf],
+    [edit, graph, typeOf],
+  );
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const problem = connect(c);
+      if (problem) toast('error', problem);
+    },
+    [connect, toast],
   );
   const onConnectEnd = useCallback(
     (_: MouseEvent | TouchEvent, state: { isValid: boolean | null; fromNode: { id: string } | null; fromHandle: { id?: string | null; type: string } | null; toNode: { id: string } | null; toHandle: { id?: string | null } | null }) => {
@@ -423,6 +433,16 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
               run={execution?.nodes.filter((r) => r.nodeId === node.id).at(-1)}
               readOnly={readOnly}
               onChange={(n) => edit((g) => ({ ...g, nodes: g.nodes.map((x) => (x.id === n.id ? n : x)) }))}
+              connections={
+                <Connections
+                  nodeId={node.id}
+                  graph={graph}
+                  typeOf={typeOf}
+                  readOnly={readOnly}
+                  onConnect={(e) => connect(e)}
+                  onRemove={(edgeId) => edit((g) => ({ ...g, edges: g.edges.filter((x) => x.id !== edgeId) }))}
+                />
+              }
               onDelete={() => {
                 edit((g) => ({ nodes: g.nodes.filter((x) => x.id !== node.id), edges: g.edges.filter((e) => e.source !== node.id && e.target !== node.id) }));
                 setSelected(null);

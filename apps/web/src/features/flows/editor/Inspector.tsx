@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { Button } from '../../../components/ui';
 import { type RefOptions, SchemaForm } from './schema-form';
 import type { FlowNode, GraphProblem, NodeSettings, NodeType } from './types';
@@ -23,7 +23,7 @@ const box = 'w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-
  * The selected node: its name, its parameters (a form from the node type's JSON Schema), retry
  * and error settings, pinned test data, and what it received and emitted in the last run.
  */
-export function Inspector({ node, def, problems, refs, run, readOnly, onChange, onDelete }: { node: FlowNode; def: NodeType | undefined; problems: GraphProblem[]; refs: RefOptions; run: NodeRun | undefined; readOnly: boolean; onChange: (n: FlowNode) => void; onDelete: () => void }) {
+export function Inspector({ node, def, problems, refs, run, readOnly, onChange, onDelete, connections }: { node: FlowNode; def: NodeType | undefined; problems: GraphProblem[]; refs: RefOptions; run: NodeRun | undefined; readOnly: boolean; onChange: (n: FlowNode) => void; onDelete: () => void; connections?: ReactNode }) {
   const errors: Record<string, string> = {};
   for (const p of problems) if (p.field && p.code === 'invalid_params') errors[p.field] ??= p.message.replace(`${node.name}: ${p.field}: `, '');
   const general = problems.filter((p) => !(p.field && p.code === 'invalid_params'));
@@ -74,6 +74,7 @@ export function Inspector({ node, def, problems, refs, run, readOnly, onChange, 
           </div>
         </details>
       )}
+      {connections}
       <PinData node={node} lastOutput={run?.output} readOnly={readOnly} onChange={onChange} />
       {run && (
         <section aria-label="Last run" className="flex flex-col gap-2">
