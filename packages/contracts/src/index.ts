@@ -5,3 +5,4 @@
 export * from './roles.js';
 export * from './envelopes.js';
 export * from './flows.js';
+export * from './models.js';

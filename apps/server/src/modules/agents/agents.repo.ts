@@ -8,7 +8,7 @@ export interface AgentsTable {
   org_id: string;
   name: string;
   description: string;
-  provider: string;
+  provider: 'openai' | 'anthropic' | 'google' | 'openai-compatible';
   model: string;
   secret_id: string;
   system: string;

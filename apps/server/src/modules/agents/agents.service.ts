@@ -1,3 +1,4 @@
+import type { Agent } from '@infinity/contracts';
 import { type ModelMessage, type ToolSet, jsonSchema, tool } from 'ai';
 import { type Kysely, sql } from 'kysely';
 import { capabilityToken, capabilityTokenValid } from '../../platform/crypto/index.js';
@@ -30,7 +31,8 @@ export interface AgentsContext {
   tokenSecret: Uint8Array;
 }
 
-export const toAgent = (r: repo.AgentRow) => ({
+export const toAgent = (r: repo.AgentRow) =>
+  ({
   id: r.id,
   name: r.name,
   description: r.description,
@@ -50,7 +52,7 @@ export const toAgent = (r: repo.AgentRow) => ({
   createdBy: r.created_by,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
-});
+  }) satisfies Agent;
 export type AgentDto = ReturnType<typeof toAgent>;
 
 /** The agent acting inside its organization: it reads the key and runs its tools, as an editor. */

@@ -1,3 +1,4 @@
+import type { Model } from '@infinity/contracts';
 import { z } from 'zod';
 import type { App } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
@@ -13,13 +14,17 @@ export const modelSchema = z.object({
   fields: z.array(fieldSchema),
   inverse: z.array(inverseSchema).describe('Read-only inverse sides of relations that point at this model'),
   embedding: z
-    .object({ enabled: z.boolean(), sourceFields: z.array(z.string()), provider: z.string(), model: z.string(), dimensions: z.number(), secretId: z.string().nullable() })
+    .object({ enabled: z.boolean(), sourceFields: z.array(z.string()), provider: z.enum(['openai', 'openai-compatible', 'local']), model: z.string(), dimensions: z.number(), secretId: z.string().nullable() })
     .nullable()
     .describe('Vector embeddings of the source fields (GET /api/v1/models/{name}/embeddings shows their progress)'),
   version: z.number(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+// What GET /models answers is the contracts' Model (checked here, at compile time).
+export type ModelDto = z.infer<typeof modelSchema>;
+const _modelIsContract = (m: ModelDto): Model => m;
+void _modelIsContract;
 const strip = ({ orgId: _o, ...m }: { orgId: string } & Record<string, unknown>) => m;
 const nameParams = z.strictObject({ name: z.string().min(1).max(63) });
 

@@ -1,26 +1,7 @@
-export type Provider = 'openai' | 'anthropic' | 'google' | 'openai-compatible';
+/** Agent shapes come from the shared contracts (what GET /api/v1/agents answers). */
+import type { Agent } from '@infinity/contracts';
 
-export type AgentTool =
-  | { kind: 'flow'; ref: string; name?: string; description?: string }
-  | { kind: 'action'; ref: string; name?: string; description?: string }
-  | { kind: 'search'; model: string; k?: number; mode?: 'vector' | 'keyword' | 'hybrid'; name?: string; description?: string }
-  | { kind: 'http'; ref?: string; name?: string; description?: string };
+export type { Agent, AgentProvider as Provider, AgentTool } from '@infinity/contracts';
 
-export interface Agent {
-  id: string;
-  name: string;
-  description: string;
-  provider: Provider;
-  model: string;
-  secretId: string;
-  system: string;
-  personality: { empathy: number; confidence: number; style: string };
-  memory: 'session' | 'long_term';
-  memoryTokens: number;
-  tools: AgentTool[];
-  maxSteps: number;
-  temperature: number | null;
-  status: 'active' | 'paused';
-}
-
-export type AgentDraft = Omit<Agent, 'id'>;
+/** What the builder edits: the fields POST and PATCH take. */
+export type AgentDraft = Pick<Agent, 'name' | 'description' | 'provider' | 'model' | 'secretId' | 'system' | 'personality' | 'memory' | 'memoryTokens' | 'tools' | 'maxSteps' | 'temperature' | 'status'>;

@@ -1,33 +1,8 @@
-export interface FieldDef {
-  name: string;
-  type: 'string' | 'text' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'json' | 'array' | 'enum' | 'relation';
-  required?: boolean;
-  unique?: boolean;
-  values?: string[];
-  target?: string;
-  kind?: 'many-to-one' | 'one-to-one';
-  onDelete?: 'cascade' | 'set null' | 'restrict';
-  items?: string;
-}
+/** Model shapes come from the shared contracts (what GET /api/v1/models answers). */
+import type { ModelField } from '@infinity/contracts';
 
-export interface Model {
-  name: string;
-  label: string;
-  description: string;
-  fields: FieldDef[];
-  version: number;
-  embedding: EmbeddingSettings | null;
-}
-
-export interface EmbeddingSettings {
-  enabled: boolean;
-  sourceFields?: string[];
-  provider: 'openai' | 'openai-compatible' | 'local';
-  model?: string;
-  dimensions?: number;
-  secretId?: string | null;
-}
+export type { EmbeddingSettings, Model, ModelField as FieldDef } from '@infinity/contracts';
 
 export type RecordRow = Record<string, unknown> & { id: string };
 
-export const FIELD_TYPES: FieldDef['type'][] = ['string', 'text', 'integer', 'number', 'boolean', 'date', 'datetime', 'json', 'enum', 'relation'];
+export const FIELD_TYPES: ModelField['type'][] = ['string', 'text', 'integer', 'number', 'boolean', 'date', 'datetime', 'json', 'enum', 'relation'];
