@@ -260,6 +260,8 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     const js = await fetch(`${server.url}${asset}`);
     expect(js.status).toBe(200);
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    // The build's manifest stays private (dot folders are not served).
+    expect((await fetch(`${server.url}/.vite/manifest.json`)).status).toBe(404);
     const api = await fetch(`${server.url}/api/v1/nothing`, { headers: { accept: 'text/html' } });
     expect(api.status).toBe(404);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('ROUTE_NOT_FOUND');

@@ -201,6 +201,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
       prefix: '/',
       wildcard: true,
       cacheControl: false,
+      // Nothing under a dot folder (the build's .vite/manifest.json) leaves the server.
+      serveDotFiles: false,
+      allowedPath: (pathName) => !pathName.split('/').some((part) => part.startsWith('.')),
       setHeaders: (res, file) => {
         res.setHeader('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
       },
