@@ -1,15 +1,7 @@
-import { type ColumnDef, type RowData, type VisibilityState, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
+import { type ColumnDef, type VisibilityState, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import type { Column } from './ui';
-
-declare module '@tanstack/react-table' {
-  // The server sorts; a column only says how it is sorted now (aria-sort).
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  interface ColumnMeta<TData extends RowData, TValue> {
-    sort?: 'ascending' | 'descending' | 'none';
-  }
-}
 
 /**
  * A data grid on TanStack Table (column model, column visibility) that renders only the rows in
@@ -20,7 +12,7 @@ export function VirtualTable<T>({ rows, columns, rowKey, actions, label, onEndRe
   const [visibility, setVisibility] = useState<VisibilityState>({});
   const defs = useMemo<ColumnDef<T>[]>(
     () => [
-      ...columns.map((c): ColumnDef<T> => ({ id: c.key, header: () => c.header, cell: (ctx) => c.cell(ctx.row.original), meta: { sort: c.sort }, enableHiding: !c.key.startsWith('_') })),
+      ...columns.map((c): ColumnDef<T> => ({ id: c.key, header: () => c.header, cell: (ctx) => c.cell(ctx.row.original), enableHiding: !c.key.startsWith('_') })),
       ...(actions ? [{ id: '_actions', header: () => <span className="sr-only">Actions</span>, cell: (ctx) => actions(ctx.row.original), enableHiding: false } satisfies ColumnDef<T>] : []),
     ],
     [columns, actions],
@@ -59,7 +51,8 @@ export function VirtualTable<T>({ rows, columns, rowKey, actions, label, onEndRe
             {table.getHeaderGroups().map((g) => (
               <tr key={g.id}>
                 {g.headers.map((h) => {
-                  const sort = h.column.columnDef.meta?.sort;
+                  // The server sorts; a column only says how it is sorted now (aria-sort).
+                  const sort = columns.find((c) => c.key === h.column.id)?.sort;
                   return (
                     <th key={h.id} scope="col" className="px-3 py-2 font-medium" {...(sort ? { 'aria-sort': sort } : {})}>
                       {flexRender(h.column.columnDef.header, h.getContext())}
