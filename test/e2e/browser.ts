@@ -42,3 +42,7 @@ export async function axeViolations(page: Page): Promise<string[]> {
   });
   return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').flatMap((v) => v.nodes.slice(0, 3).map((n) => `${v.id}: ${JSON.stringify(n.target)}`));
 }
+
+/** The signed-in page's access token (from its refresh cookie), for API calls a test makes beside the UI. */
+export const accessToken = (page: Page): Promise<string> =>
+  page.evaluate(async () => ((await (await fetch('/api/v1/auth/refresh', { method: 'POST' })).json()) as { data: { accessToken: string } }).data.accessToken);

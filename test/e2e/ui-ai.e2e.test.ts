@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeAiForSuite } from '../../apps/server/src/platform/testing/fake-ai.js';
-import { CHROMIUM, SHOTS, axeViolations, browser, signUp } from './browser.js';
+import { CHROMIUM, SHOTS, accessToken, axeViolations, browser, signUp } from './browser.js';
 import { type RunningServer, e2eEnv, startServer } from './server-process.js';
 
 const KEY = 'sk-local-ui-test-0123456789abcdef';
@@ -40,7 +40,7 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
     await signUp(page, server.url, { name: 'Ann Agent', email: 'ann@example.com', password: 'agents are people too' });
 
     // The tool: a flow with an input schema, made through the API.
-    const token = await page.evaluate(async () => ((await (await fetch('/api/v1/auth/refresh', { method: 'POST' })).json()) as { data: { accessToken: string } }).data.accessToken);
+    const token = await accessToken(page);
     const flow = await fetch(`${server.url}/api/v1/flows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -93,7 +93,7 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
   }, 120_000);
 
   it('builds an action with a parameter and a step, runs it with a form and lists the run', async () => {
-    const token = await page.evaluate(async () => ((await (await fetch('/api/v1/auth/refresh', { method: 'POST' })).json()) as { data: { accessToken: string } }).data.accessToken);
+    const token = await accessToken(page);
     const model = await fetch(`${server.url}/api/v1/models`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'notes', fields: [{ name: 'text', type: 'string', required: true }] }) });
     expect(model.status).toBe(201);
     await nav().getByRole('link', { name: 'Actions' }).click();
@@ -113,7 +113,7 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
   }, 120_000);
 
   it('the data grid renders only the rows in view and loads the next page as you scroll', async () => {
-    const token = await page.evaluate(async () => ((await (await fetch('/api/v1/auth/refresh', { method: 'POST' })).json()) as { data: { accessToken: string } }).data.accessToken);
+    const token = await accessToken(page);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     expect((await fetch(`${server.url}/api/v1/models`, { method: 'POST', headers, body: JSON.stringify({ name: 'events', fields: [{ name: 'title', type: 'string' }, { name: 'n', type: 'integer' }] }) })).status).toBe(201);
     const items = Array.from({ length: 1000 }, (_, i) => ({ title: `event ${i}`, n: i }));

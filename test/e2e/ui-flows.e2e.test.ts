@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, SHOTS, browser, signUp } from './browser.js';
+import { CHROMIUM, SHOTS, accessToken, browser, signUp } from './browser.js';
 import { type RunningServer, e2eEnv, startServer } from './server-process.js';
 
 /** Drags from one port to another with the mouse, as a person draws an edge. */
@@ -109,7 +109,7 @@ describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
     await page.getByLabel('Keep executions for (days)').fill('7');
     await expect.poll(async () => page.getByTestId('save-state').textContent()).toMatch(/^Saved · v\d+/);
     const flowId = page.url().split('/').pop()!;
-    const token = await page.evaluate(async () => ((await (await fetch('/api/v1/auth/refresh', { method: 'POST' })).json()) as { data: { accessToken: string } }).data.accessToken);
+    const token = await accessToken(page);
     await expect.poll(async () => ((await (await fetch(`${server.url}/api/v1/flows/${flowId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { settings: { retentionDays?: number } } }).data.settings.retentionDays).toBe(7);
 
     // Publish (owners may make it public) and call the endpoint as a consumer would.

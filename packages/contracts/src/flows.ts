@@ -103,3 +103,45 @@ export interface GraphProblem {
   edgeId?: string;
   field?: string;
 }
+
+export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'canceled';
+
+/** One node's run inside an execution (the trace). `output` is the emitted ports and their data. */
+export interface NodeRun {
+  nodeId: string;
+  nodeName: string;
+  nodeType: string;
+  status: 'succeeded' | 'failed';
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  /** Log lines the node wrote: { at, level, message }. */
+  logs: unknown;
+  attempts: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+}
+
+export interface Execution {
+  id: string;
+  flowId: string;
+  flowVersion: number;
+  status: ExecutionStatus;
+  trigger: string;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  parentId: string | null;
+  steps: number;
+  claims: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  createdAt: string;
+}
+
+/** `GET /api/v1/executions/{id}`: the execution with every node run. */
+export interface ExecutionTrace extends Execution {
+  nodes: NodeRun[];
+}

@@ -1,4 +1,4 @@
-import type { Flow } from '@infinity/contracts';
+import type { Execution, Flow, NodeRun } from '@infinity/contracts';
 import type { Kysely } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
 import { NodeError } from '@infinity/node-sdk';
@@ -277,7 +277,7 @@ export async function unpublishFlow(ctx: FlowsContext, actor: OrgActor, id: stri
 
 // ── executions ────────────────────────────────────────────────────────────────────────────────
 
-export const toExecution = (r: exec.ExecutionRow) => ({
+export const toExecution = (r: exec.ExecutionRow): Execution => ({
   id: r.id,
   flowId: r.flow_id,
   flowVersion: r.flow_version,
@@ -295,7 +295,7 @@ export const toExecution = (r: exec.ExecutionRow) => ({
   createdAt: r.created_at.toISOString(),
 });
 
-const toNodeRun = (r: exec.NodeRunRow) => {
+const toNodeRun = (r: exec.NodeRunRow): NodeRun => {
   // Emitted ports and their data; null when the node emitted nothing or data was not stored.
   const ports = r.ports;
   return {

@@ -3,30 +3,9 @@ import { Link, useSearchParams } from 'react-router';
 import { ApiError, type List, api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
+import type { Execution, ExecutionTrace } from '@infinity/contracts';
 import { Button, Field, Page, Select, Table } from '../../components/ui';
-
-interface Execution {
-  id: string;
-  flowId: string;
-  status: string;
-  trigger: string;
-  steps: number;
-  durationMs: number | null;
-  createdAt: string;
-  error: { code?: string; message?: string } | null;
-}
-interface NodeRun {
-  nodeId: string;
-  nodeName: string;
-  nodeType: string;
-  status: string;
-  attempts: number;
-  durationMs: number;
-  input: unknown;
-  output: unknown;
-  error: unknown;
-  logs?: { level?: string; message?: string }[];
-}
+import { errorMessage, logText } from './format';
 
 const STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled'];
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -52,7 +31,7 @@ export function Executions() {
   const setOpen = (id: string) => setParams((p) => (p.set('open', id), p));
   const q = new URLSearchParams({ limit: '100', ...(flowId ? { flowId } : {}), ...(status ? { status } : {}) });
   const list = useQuery({ queryKey: ['executions', q.toString()], queryFn: () => api<List<Execution>>('GET', `/executions?${q.toString()}`) });
-  const trace = useQuery({ queryKey: ['execution', open], enabled: open !== null, queryFn: () => api<{ data: Execution & { nodes: NodeRun[] } }>('GET', `/executions/${open}`).then((r) => r.data) });
+  const trace = useQuery({ queryKey: ['execution', open], enabled: open !== null, queryFn: () => api<{ data: ExecutionTrace }>('GET', `/executions/${open}`).then((r) => r.data) });
   return (
     <Page title="Executions">
       <div className="max-w-xs">
@@ -88,7 +67,7 @@ export function Executions() {
         <section aria-label="Trace" className="flex flex-col gap-3">
           <h2 className="text-lg font-semibold">
             Trace · {trace.data.status}
-            {trace.data.error?.message ? ` · ${trace.data.error.message}` : ''}
+            {errorMessage(trace.data.error) ? ` · ${errorMessage(trace.data.error)}` : ''}
           </h2>
           <Link className="text-sm text-indigo-700 underline dark:text-indigo-300" to={`/flows/${trace.data.flowId}`}>
             Open the flow in the editor
@@ -102,9 +81,9 @@ export function Executions() {
                 <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${n.nodeName}`}>{json(n.input)}</pre>
                 <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${n.nodeName}`}>{json(n.error ?? n.output)}</pre>
               </div>
-              {Boolean(n.logs?.length) && (
+              {logText(n.logs) && (
                 <pre className="mt-2 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Log of ${n.nodeName}`}>
-                  {n.logs!.map((l) => `${l.level ?? 'info'}  ${l.message ?? ''}`).join('\n')}
+                  {logText(n.logs)}
                 </pre>
               )}
               {canEdit && (

@@ -1,20 +1,10 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { Button } from '../../../components/ui';
 import { type RefOptions, SchemaForm } from './schema-form';
+import type { NodeRun } from '@infinity/contracts';
+import { logText } from '../format';
 import type { FlowNode, GraphProblem, NodeSettings, NodeType } from './types';
 
-export interface NodeRun {
-  nodeId: string;
-  nodeName: string;
-  nodeType: string;
-  status: string;
-  attempts: number;
-  durationMs: number;
-  input: unknown;
-  output: unknown;
-  error: unknown;
-  logs?: unknown;
-}
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 const box = 'w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
@@ -85,11 +75,11 @@ export function Inspector({ node, def, problems, refs, run, readOnly, onChange, 
           <pre className="max-h-48 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${node.name}`}>
             {json(run.input)}
           </pre>
-          {Array.isArray(run.logs) && run.logs.length > 0 && (
+          {logText(run.logs) && (
             <>
               <h4 className="text-xs font-medium">Log</h4>
               <pre className="max-h-40 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Log of ${node.name}`}>
-                {(run.logs as { level?: string; message?: string }[]).map((l) => `${l.level ?? 'info'}  ${l.message ?? JSON.stringify(l)}`).join('\n')}
+                {logText(run.logs)}
               </pre>
             </>
           )}

@@ -3,18 +3,12 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { Button } from '../../../components/ui';
 import { ApiError, api } from '../../../lib/api';
-import type { NodeRun } from './Inspector';
+import type { ExecutionTrace } from '@infinity/contracts';
+import { errorMessage } from '../format';
 import type { FlowSettings } from '@infinity/contracts';
 import type { Flow } from './types';
 
-export interface Execution {
-  id: string;
-  status: string;
-  output: unknown;
-  error: { code?: string; message?: string } | null;
-  durationMs: number | null;
-  nodes: NodeRun[];
-}
+export type Execution = ExecutionTrace;
 
 export const FINISHED = new Set(['succeeded', 'failed', 'canceled']);
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -54,7 +48,7 @@ export function RunPanel({ execution, running, onRun }: { execution: Execution |
               trace
             </Link>
           </p>
-          {execution.error?.message && <p className="text-red-700 dark:text-red-400">{execution.error.message}</p>}
+          {errorMessage(execution.error) && <p className="text-red-700 dark:text-red-400">{errorMessage(execution.error)}</p>}
           <ol className="flex flex-col gap-1">
             {execution.nodes.map((n) => (
               <li key={`${n.nodeId}-${n.attempts}`} className="flex justify-between gap-2">
