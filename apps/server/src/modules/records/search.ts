@@ -28,7 +28,10 @@ export interface SearchResult {
 }
 
 const RRF_K = 60;
-/** HNSW search width: recall@10 ≈ 0.94 on the 10,000 × 1,536 bench at 400 (0.90 at 200). */
+/**
+ * HNSW search width. On the 10,000 × 1,536 bench (graph built with ef_construction 128):
+ * 400 → recall@10 0.98 unfiltered, 0.95 with a 25% filter; 200 → 0.94 / 0.88 (about 25% faster).
+ */
 const EF_SEARCH = 400;
 /** Filtered searches matching at most this many records are exact scans. */
 const EXACT_BELOW = 1000;

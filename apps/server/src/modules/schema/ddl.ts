@@ -217,7 +217,10 @@ export async function addEmbeddingColumns(trx: Trx, schema: string, name: string
     add column _emb_error text`.execute(trx);
   await sql`create index on ${t} (_emb_lease) where _emb_hash is distinct from _emb_src`.execute(trx);
   // pgvector's HNSW takes vectors of at most 2,000 dimensions; larger ones are scanned exactly.
-  if (vector && dimensions <= 2000) await sql`create index on ${t} using hnsw (_embedding vector_cosine_ops)`.execute(trx);
+  // A wider build search than the default 64 makes a better graph (bench, 10,000 × 1,536 lexical
+  // vectors at search width 400: recall@10 0.955 → 0.982, filtered 0.941 → 0.952, back-fill 6%
+  // slower); m = 24 / ef_construction = 200 reached 0.988 but made searches slower and back-fill 2.5×.
+  if (vector && dimensions <= 2000) await sql`create index on ${t} using hnsw (_embedding vector_cosine_ops) with (m = 16, ef_construction = 128)`.execute(trx);
 }
 
 export async function dropEmbeddingColumns(trx: Trx, schema: string, name: string): Promise<void> {

@@ -56,6 +56,9 @@ function useRefOptions(): RefOptions {
 
 type SaveState = 'saved' | 'unsaved' | 'saving' | 'invalid' | 'failed';
 
+/** What a save sends that can change, as one comparable string (is there anything to save?). */
+const snapshotOf = (name: string, graph: Graph, settings: Flow['settings']) => JSON.stringify({ name: name.trim() || 'Untitled flow', nodes: graph.nodes, edges: graph.edges, settings });
+
 function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const { canEdit, atLeast } = useAuth();
   const readOnly = !canEdit;
@@ -80,7 +83,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const [saveState, setSaveState] = useState<SaveState>('saved');
   const [execution, setExecution] = useState<Execution | null>(null);
   const [running, setRunning] = useState(false);
-  const saved = useRef(JSON.stringify({ name: initial.name, ...graph, settings: initial.settings }));
+  const saved = useRef(snapshotOf(initial.name, graph, initial.settings));
   const dragBase = useRef<Graph | null>(null);
   // Measured node sizes (React Flow reports them; a node without one stays hidden).
   const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
@@ -91,13 +94,12 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   // ── saving: every change is saved (a new version) a moment after the last edit ──
   const save = useCallback(async (): Promise<boolean> => {
     const body = { name: name.trim() || 'Untitled flow', description: flow.description, nodes: graph.nodes, edges: graph.edges, settings: flow.settings };
-    const snapshot = JSON.stringify({ name: body.name, ...graph, settings: flow.settings });
-    if (snapshot === saved.current) return true;
+    if (snapshotOf(name, graph, flow.settings) === saved.current) return true;
     setSaveState('saving');
     try {
       const r = await api<{ data: Flow }>('PUT', `/flows/${flow.id}`, body);
       // The server fills in setting defaults: remember what it stored, so that is not a change.
-      saved.current = JSON.stringify({ name: body.name, ...graph, settings: r.data.settings });
+      saved.current = snapshotOf(name, graph, r.data.settings);
       setFlow(r.data);
       setProblems([]);
       setSaveState('saved');
@@ -117,7 +119,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
 
   useEffect(() => {
     if (readOnly) return;
-    if (JSON.stringify({ name: name.trim() || 'Untitled flow', ...graph, settings: flow.settings }) === saved.current) {
+    if (snapshotOf(name, graph, flow.settings) === saved.current) {
       // Back to what is saved (an undo): nothing to save, and the old problems no longer apply.
       setSaveState('saved');
       setProblems([]);
@@ -456,7 +458,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
               flow={flow}
               readOnly={readOnly}
               onRestored={(f) => {
-                saved.current = JSON.stringify({ name: f.name, nodes: f.nodes, edges: f.edges, settings: f.settings });
+                saved.current = snapshotOf(f.name, f, f.settings);
                 setFlow(f);
                 setName(f.name);
                 edit({ nodes: f.nodes, edges: f.edges });
