@@ -157,6 +157,18 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
         if (v2.length) problems[`${link} → ${next}`] = v2;
       }
     }
+    // The dark theme too, on the main screens (contrast is checked per theme).
+    await page.goto(`${server.url}/dashboard`);
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    for (const link of ['Dashboard', 'Data', 'Flows', 'Agents', 'Usage', 'Settings']) {
+      await nav().getByRole('link', { name: link }).click();
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      const v = await axeViolations(page);
+      if (v.length) problems[`${link} (dark)`] = v;
+    }
+    await page.getByRole('button', { name: 'Light theme' }).click();
+
     // The flow canvas and the command palette too.
     await page.goto(`${server.url}/flows`);
     await page.getByRole('link', { name: 'Lookup', exact: true }).click();
