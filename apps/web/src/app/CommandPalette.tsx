@@ -1,7 +1,6 @@
-import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
-import { api } from '../lib/api';
+import { useAgentOptions, useFlowOptions, useModels } from '../lib/refs';
 
 export interface Command {
   label: string;
@@ -19,9 +18,9 @@ export function CommandPalette({ pages }: { pages: Command[] }) {
   const [active, setActive] = useState(0);
   const dialog = useRef<HTMLDialogElement>(null);
   const navigate = useNavigate();
-  const models = useQuery({ queryKey: ['models'], enabled: open, queryFn: () => api<{ data: { name: string; label: string }[] }>('GET', '/models').then((r) => r.data) });
-  const flows = useQuery({ queryKey: ['refs', 'flow'], enabled: open, queryFn: () => api<{ data: { id: string; name: string }[] }>('GET', '/flows?limit=200').then((r) => r.data.map((f) => ({ value: f.id, label: f.name }))) });
-  const agents = useQuery({ queryKey: ['refs', 'agent'], enabled: open, queryFn: () => api<{ data: { id: string; name: string }[] }>('GET', '/agents?limit=200').then((r) => r.data.map((a) => ({ value: a.id, label: a.name }))) });
+  const models = useModels(open);
+  const flows = useFlowOptions(open);
+  const agents = useAgentOptions(open);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

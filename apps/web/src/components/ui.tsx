@@ -52,6 +52,15 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
   );
 }
 
+/** A form's or a page's error message, announced to screen readers; nothing when there is none. */
+export function Alert({ children }: { children: ReactNode }) {
+  return children ? (
+    <p role="alert" className="text-sm text-red-700 dark:text-red-400">
+      {children}
+    </p>
+  ) : null;
+}
+
 export function Empty({ children }: { children: ReactNode }) {
   return <div className="rounded-lg border border-dashed border-zinc-300 p-8 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">{children}</div>;
 }

@@ -1,10 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { Button, Empty, Field, Input, Page, Select, Table } from '../../components/ui';
+import { Alert, Button, Empty, Field, Input, Page, Select, Table } from '../../components/ui';
 import { ApiError, api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
+import { OptionSelect } from '../../components/OptionSelect';
+import { modelOptions, useModels } from '../../lib/refs';
 
 type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'json';
 interface Param {
@@ -98,7 +100,7 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
   const [params, setParams] = useState<Param[]>(initial?.params ?? []);
   const [steps, setSteps] = useState<(Step & { text?: Record<string, string> })[]>(initial?.steps ?? [{ id: 'step1', op: 'create', model: '', values: {} }]);
   const [message, setMessage] = useState('');
-  const models = useQuery({ queryKey: ['models'], queryFn: () => api<{ data: { name: string; label: string }[] }>('GET', '/models').then((r) => r.data) });
+  const models = useModels();
 
   const setStep = (i: number, patch: Partial<Step>) => setSteps((ss) => ss.map((s, j) => (j === i ? { ...s, ...patch } : s)));
   const setParam = (i: number, patch: Partial<Param>) => setParams((ps) => ps.map((p, j) => (j === i ? { ...p, ...patch } : p)));
@@ -177,14 +179,7 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
                     </Field>
                     <Field label={`Step ${i + 1} model`}>
                       {(id) => (
-                        <Select id={id} value={s.model} onChange={(e) => setStep(i, { model: e.target.value })}>
-                          <option value="">choose…</option>
-                          {(models.data ?? []).map((m) => (
-                            <option key={m.name} value={m.name}>
-                              {m.label || m.name}
-                            </option>
-                          ))}
-                        </Select>
+                        <OptionSelect id={id} options={modelOptions(models.data)} value={s.model} onValue={(v) => setStep(i, { model: v })} />
                       )}
                     </Field>
                     {steps.length > 1 && (
@@ -210,11 +205,7 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
                 </Button>
               </div>
             </fieldset>
-            {message && (
-              <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-                {message}
-              </p>
-            )}
+            <Alert>{message}</Alert>
             {canEdit && (
               <div>
                 <Button type="submit">Save action</Button>

@@ -5,6 +5,8 @@ import { Button, Field, Input, Page, Select } from '../../components/ui';
 import { ApiError, api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
+import { OptionSelect } from '../../components/OptionSelect';
+import { modelOptions, useActionOptions, useFlowOptions, useModels, useSecrets } from '../../lib/refs';
 import { Playground } from './Playground';
 import type { Agent, AgentDraft, AgentTool, Provider } from './types';
 
@@ -42,10 +44,10 @@ function Builder({ initial }: { initial: Agent | null }) {
   const [draft, setDraft] = useState<AgentDraft>(() => (initial ? strip(initial) : BLANK));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const set = <K extends keyof AgentDraft>(k: K, v: AgentDraft[K]) => setDraft((d) => ({ ...d, [k]: v }));
-  const secrets = useQuery({ queryKey: ['refs', 'secrets-full'], enabled: canEdit, queryFn: () => api<{ data: { id: string; name: string; provider: string }[] }>('GET', '/secrets?limit=200').then((r) => r.data) });
-  const flows = useQuery({ queryKey: ['refs', 'flow'], queryFn: () => api<{ data: { id: string; name: string }[] }>('GET', '/flows?limit=200').then((r) => r.data.map((f) => ({ value: f.id, label: f.name }))) });
-  const actions = useQuery({ queryKey: ['refs', 'action'], queryFn: () => api<{ data: { id: string; name: string }[] }>('GET', '/actions?limit=200').then((r) => r.data.map((a) => ({ value: a.id, label: a.name }))) });
-  const models = useQuery({ queryKey: ['models'], queryFn: () => api<{ data: { name: string; label: string }[] }>('GET', '/models').then((r) => r.data) });
+  const secrets = useSecrets(canEdit);
+  const flows = useFlowOptions();
+  const actions = useActionOptions();
+  const models = useModels();
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -86,14 +88,7 @@ function Builder({ initial }: { initial: Agent | null }) {
               <Field label="Model" error={errors.model}>{(id, d) => <Input id={id} aria-describedby={d} value={draft.model} onChange={(e) => set('model', e.target.value)} />}</Field>
               <Field label="Key from the vault" error={errors.secretId} hint={matching.length ? undefined : `Store a ${draft.provider} key in the Vault first.`}>
                 {(id, d) => (
-                  <Select id={id} aria-describedby={d} value={draft.secretId} onChange={(e) => set('secretId', e.target.value)}>
-                    <option value="">choose a key…</option>
-                    {matching.map((s) => (
-                      <option key={s.id} value={s.id}>
-                        {s.name}
-                      </option>
-                    ))}
-                  </Select>
+                  <OptionSelect id={id} aria-describedby={d} empty="choose a key…" options={matching.map((s) => ({ value: s.id, label: s.name }))} value={draft.secretId} onValue={(v) => set('secretId', v)} />
                 )}
               </Field>
             </div>
@@ -133,14 +128,7 @@ function Builder({ initial }: { initial: Agent | null }) {
                   {(t.kind === 'flow' || t.kind === 'action') && (
                     <Field label={`Tool ${i + 1} ${t.kind}`}>
                       {(id) => (
-                        <Select id={id} value={t.ref} onChange={(e) => setTool(i, { ...t, ref: e.target.value })}>
-                          <option value="">choose…</option>
-                          {((t.kind === 'flow' ? flows.data : actions.data) ?? []).map((o) => (
-                            <option key={o.value} value={o.value}>
-                              {o.label}
-                            </option>
-                          ))}
-                        </Select>
+                        <OptionSelect id={id} options={t.kind === 'flow' ? flows.data : actions.data} value={t.ref} onValue={(v) => setTool(i, { ...t, ref: v })} />
                       )}
                     </Field>
                   )}
@@ -148,14 +136,7 @@ function Builder({ initial }: { initial: Agent | null }) {
                     <>
                       <Field label={`Tool ${i + 1} model`}>
                         {(id) => (
-                          <Select id={id} value={t.model} onChange={(e) => setTool(i, { ...t, model: e.target.value })}>
-                            <option value="">choose…</option>
-                            {(models.data ?? []).map((m) => (
-                              <option key={m.name} value={m.name}>
-                                {m.label || m.name}
-                              </option>
-                            ))}
-                          </Select>
+                          <OptionSelect id={id} options={modelOptions(models.data)} value={t.model} onValue={(v) => setTool(i, { ...t, model: v })} />
                         )}
                       </Field>
                       <Field label={`Tool ${i + 1} results`}>{(id) => <Input id={id} type="number" min={1} max={50} value={t.k ?? 5} onChange={(e) => setTool(i, { ...t, k: Number(e.target.value) })} />}</Field>

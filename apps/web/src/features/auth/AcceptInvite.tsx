@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
-import { Button } from '../../components/ui';
+import { Alert, Button } from '../../components/ui';
 
 /** The page an invitation link opens: sign in (or up) with the invited email, then join. */
 export function AcceptInvite() {
@@ -37,11 +37,7 @@ export function AcceptInvite() {
             <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signup?next=${encodeURIComponent(here)}`}>create an account</Link> with the email the invitation was sent to.
           </p>
         )}
-        {error && (
-          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-            {error}
-          </p>
-        )}
+        <Alert>{error}</Alert>
       </div>
     </main>
   );

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
-import { Button, Field, Input } from '../../components/ui';
+import { Alert, Button, Field, Input } from '../../components/ui';
 
 /** Sign-in and sign-up: one form, the server's per-field errors shown under each field. */
 export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
@@ -46,11 +46,7 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
         <Field label="Password" error={errors.password} hint={mode === 'signup' ? 'At least 10 characters.' : undefined}>
           {(id, d) => <Input id={id} type="password" aria-describedby={d} aria-invalid={Boolean(errors.password)} value={values.password} onChange={set('password')} autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} required />}
         </Field>
-        {message && (
-          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-            {message}
-          </p>
-        )}
+        <Alert>{message}</Alert>
         <Button type="submit" disabled={busy}>
           {mode === 'signup' ? 'Create account' : 'Sign in'}
         </Button>

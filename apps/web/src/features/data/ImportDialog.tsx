@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, Field, Select } from '../../components/ui';
+import { Alert, Button, Field, Select } from '../../components/ui';
 import { currentToken } from '../../lib/api';
 
 interface Report {
@@ -89,11 +89,7 @@ export function ImportDialog({ model, onDone }: { model: string; onDone: () => v
           <span>{progress < 100 ? `${progress}% uploaded` : 'Uploaded; importing…'}</span>
         </div>
       )}
-      {message && (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          {message}
-        </p>
-      )}
+      <Alert>{message}</Alert>
       {report && (
         <div role="status" className="flex flex-col gap-2 text-sm">
           <p data-testid="import-report">

@@ -5,6 +5,8 @@ import { ApiError, api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
 import { FIELD_TYPES, type EmbeddingSettings, type FieldDef, type Model, type RecordRow } from './types';
+import { OptionSelect } from '../../components/OptionSelect';
+import { modelOptions, useModels, useSecrets } from '../../lib/refs';
 
 const show = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -17,7 +19,7 @@ export function SchemaPanel({ model }: { model: Model }) {
   const [values, setValues] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [renaming, setRenaming] = useState<{ from: string; to: string } | null>(null);
-  const models = useQuery({ queryKey: ['models'], queryFn: () => api<{ data: Model[] }>('GET', '/models').then((r) => r.data) });
+  const models = useModels();
   const change = async (body: unknown, done: string) => {
     setErrors({});
     try {
@@ -115,12 +117,7 @@ export function SchemaPanel({ model }: { model: Model }) {
             <>
               <Field label="Target model" error={errors.target}>
                 {(id, d) => (
-                  <Select id={id} aria-describedby={d} value={draft.target ?? ''} onChange={(e) => setDraft({ ...draft, target: e.target.value })}>
-                    <option value="">choose…</option>
-                    {(models.data ?? []).map((m) => (
-                      <option key={m.name}>{m.name}</option>
-                    ))}
-                  </Select>
+                  <OptionSelect id={id} aria-describedby={d} options={modelOptions(models.data)} value={draft.target ?? ''} onValue={(v) => setDraft({ ...draft, target: v })} />
                 )}
               </Field>
               <Field label="On delete of the target">
@@ -167,7 +164,7 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
     queryFn: () => api<{ data: EmbeddingStatus }>('GET', `/models/${model.name}/embeddings`).then((r) => r.data),
     refetchInterval: (q) => (q.state.data && q.state.data.enabled && q.state.data.pending > 0 ? 1000 : false),
   });
-  const secrets = useQuery({ queryKey: ['refs', 'secrets-full'], enabled: canEdit, queryFn: () => api<{ data: { id: string; name: string; provider: string }[] }>('GET', '/secrets?limit=200').then((r) => r.data) });
+  const secrets = useSecrets(canEdit);
   const save = async (enabled: boolean) => {
     try {
       const body = enabled ? { ...draft, enabled: true, ...(draft.provider === 'local' ? { secretId: null } : {}) } : { enabled: false };
@@ -233,16 +230,7 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
               <>
                 <Field label="Embedding key">
                   {(id) => (
-                    <Select id={id} value={draft.secretId ?? ''} onChange={(e) => setDraft({ ...draft, secretId: e.target.value || null })}>
-                      <option value="">choose…</option>
-                      {(secrets.data ?? [])
-                        .filter((x) => x.provider === draft.provider)
-                        .map((x) => (
-                          <option key={x.id} value={x.id}>
-                            {x.name}
-                          </option>
-                        ))}
-                    </Select>
+                    <OptionSelect id={id} options={(secrets.data ?? []).filter((x) => x.provider === draft.provider).map((x) => ({ value: x.id, label: x.name }))} value={draft.secretId ?? ''} onValue={(v) => setDraft({ ...draft, secretId: v || null })} />
                   )}
                 </Field>
                 <Field label="Embedding model">{(id) => <Input id={id} value={draft.model ?? ''} placeholder="text-embedding-ada-002" onChange={(e) => setDraft({ ...draft, model: e.target.value || undefined })} />}</Field>

@@ -1,13 +1,11 @@
-import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { Empty, Page } from '../../components/ui';
-import type { Model } from './types';
+import { useModels } from '../../lib/refs';
 
 export function Models() {
   const { canEdit } = useAuth();
-  const models = useQuery({ queryKey: ['models'], queryFn: () => api<{ data: Model[] }>('GET', '/models').then((r) => r.data) });
+  const models = useModels();
   return (
     <Page
       title="Data"

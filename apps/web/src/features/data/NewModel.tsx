@@ -1,9 +1,11 @@
 import { type FormEvent, useState } from 'react';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { ApiError, api } from '../../lib/api';
-import { Button, Field, Input, Page, Select } from '../../components/ui';
-import { FIELD_TYPES, type FieldDef, type Model } from './types';
+import { Alert, Button, Field, Input, Page, Select } from '../../components/ui';
+import { FIELD_TYPES, type FieldDef } from './types';
+import { OptionSelect } from '../../components/OptionSelect';
+import { modelOptions, useModels } from '../../lib/refs';
 
 interface Draft {
   name: string;
@@ -24,7 +26,7 @@ export function NewModel() {
   const client = useQueryClient();
   const [name, setName] = useState('');
   const [fields, setFields] = useState<Draft[]>([blank()]);
-  const models = useQuery({ queryKey: ['models'], queryFn: () => api<{ data: Model[] }>('GET', '/models').then((r) => r.data) });
+  const models = useModels();
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const update = (i: number, patch: Partial<Draft>) => setFields((fs) => fs.map((f, j) => (j === i ? { ...f, ...patch } : f)));
@@ -79,15 +81,7 @@ export function NewModel() {
                 <>
                   <Field label={`Field ${i + 1} target`} error={errors[`fields.${i}.target`]}>
                     {(id, d) => (
-                      <Select id={id} aria-describedby={d} value={f.target} onChange={(e) => update(i, { target: e.target.value })}>
-                        <option value="">choose a model…</option>
-                        {(models.data ?? []).map((m) => (
-                          <option key={m.name} value={m.name}>
-                            {m.label || m.name}
-                          </option>
-                        ))}
-                        {name && <option value={name}>{name} (this model)</option>}
-                      </Select>
+                      <OptionSelect id={id} aria-describedby={d} empty="choose a model…" options={[...modelOptions(models.data), ...(name ? [{ value: name, label: `${name} (this model)` }] : [])]} value={f.target} onValue={(v) => update(i, { target: v })} />
                     )}
                   </Field>
                   <Field label={`Field ${i + 1} kind`}>
@@ -128,11 +122,7 @@ export function NewModel() {
             </Button>
           </div>
         </fieldset>
-        {message && (
-          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-            {message}
-          </p>
-        )}
+        <Alert>{message}</Alert>
         <div>
           <Button type="submit">Create model</Button>
         </div>

@@ -17,6 +17,7 @@ import { connectionProblem, type Connection } from './rules';
 import { type RefOptions } from './schema-form';
 import { StepNode, type StepNodeType } from './StepNode';
 import type { Flow, FlowEdge, FlowNode, Graph, GraphProblem, NodeType } from './types';
+import { modelOptions, useActionOptions, useAgentOptions, useFlowOptions, useModels, useSecrets } from '../../../lib/refs';
 
 const nodeTypes = { step: StepNode };
 const CATEGORY_ORDER = ['trigger', 'flow', 'logic', 'transform', 'data', 'http', 'ai', 'integration'];
@@ -37,20 +38,19 @@ export function FlowEditor() {
   );
 }
 
-function useRefList<T>(key: string, path: string, map: (x: T) => { value: string; label: string }, enabled = true) {
-  return useQuery({ queryKey: ['refs', key], enabled, retry: false, queryFn: () => api<{ data: T[] }>('GET', path).then((r) => r.data.map(map)) }).data;
-}
-
 /** Names of the things a parameter can point at, for the form's pickers (secrets only for editors). */
 function useRefOptions(): RefOptions {
   const { canEdit } = useAuth();
-  const secret = useRefList<{ id: string; name: string; provider: string }>('secret', '/secrets?limit=200', (s) => ({ value: s.id, label: `${s.name} (${s.provider})` }), canEdit);
-  const model = useRefList<{ name: string; label: string }>('model', '/models', (m) => ({ value: m.name, label: m.label || m.name }));
-  const flow = useRefList<{ id: string; name: string }>('flow', '/flows?limit=200', (f) => ({ value: f.id, label: f.name }));
-  const agent = useRefList<{ id: string; name: string }>('agent', '/agents?limit=200', (a) => ({ value: a.id, label: a.name }));
-  const action = useRefList<{ id: string; name: string }>('action', '/actions?limit=200', (a) => ({ value: a.id, label: a.name }));
-  const out: RefOptions = {};
-  for (const [k, v] of Object.entries({ secret, model, flow, agent, action })) if (v) out[k as keyof RefOptions] = v;
+  const secrets = useSecrets(canEdit).data;
+  const models = useModels().data;
+  const out: RefOptions = {
+    secret: secrets?.map((s) => ({ value: s.id, label: `${s.name} (${s.provider})` })),
+    model: models && modelOptions(models),
+    flow: useFlowOptions().data,
+    agent: useAgentOptions().data,
+    action: useActionOptions().data,
+  };
+  for (const k of Object.keys(out) as (keyof RefOptions)[]) if (!out[k]) delete out[k];
   return out;
 }
 
