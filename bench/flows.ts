@@ -34,8 +34,8 @@ export interface FlowBenchRow {
   result: LoadResult;
 }
 
-/** Resident memory of a process now (VmRSS), MiB. */
-const rssMiB = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+/** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: highest resident since it started), MiB. */
+const memMiB = (pid: number, key: 'VmRSS' | 'VmHWM' = 'VmRSS') => Math.round(Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 export interface LoopBench {
   items: number;
@@ -43,6 +43,8 @@ export interface LoopBench {
   /** RSS just before the run, and the highest RSS sampled (every 20 ms) while it ran. */
   rssBeforeMiB: number;
   rssPeakMiB: number;
+  /** The server process's high-water mark over its whole life (start-up included), read after the loop. */
+  hwmMiB: number;
 }
 
 export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: Record<Backend, number>; loop: Partial<Record<Backend, LoopBench>> }> {
@@ -73,15 +75,15 @@ export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: R
         nodes: [node('start', 'trigger.manual', {}), node('each', 'core.loop', { items: `{{ [1..${items}] }}`, concurrency: 10, maxItems: items }), node('double', 'core.transform', { expression: '$input * 2' }), node('count', 'core.transform', { expression: '{ "count": $count($input), "last": $input[-1] }' })],
         edges: [edge('start', 'each'), { id: 'i', source: 'each', sourceHandle: 'item', target: 'double' }, { id: 'r', source: 'double', target: 'each', targetHandle: 'return' }, { id: 'd', source: 'each', sourceHandle: 'done', target: 'count' }],
       }, auth)).data.id as string;
-      const before = rssMiB(server.pid);
+      const before = memMiB(server.pid);
       let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(server.pid))), 20);
+      const sampler = setInterval(() => (peak = Math.max(peak, memMiB(server.pid))), 20);
       const t = performance.now();
       const ex = (await postJson(`${api}/flows/${loopFlow}/run?wait=true`, { input: {} }, auth)).data as { status: string; output: { count: number } };
       clearInterval(sampler);
-      peak = Math.max(peak, rssMiB(server.pid));
+      peak = Math.max(peak, memMiB(server.pid));
       if (ex.status !== 'succeeded' || ex.output.count !== items) throw new Error(`loop bench: ${JSON.stringify(ex).slice(0, 300)}`);
-      loop[backend] = { items, ms: Math.round(performance.now() - t), rssBeforeMiB: before, rssPeakMiB: peak };
+      loop[backend] = { items, ms: Math.round(performance.now() - t), rssBeforeMiB: before, rssPeakMiB: peak, hwmMiB: memMiB(server.pid, 'VmHWM') };
       const body = () => JSON.stringify({ n: 1 });
       await load({ url: three, body, duration: 2, connections: 10 }); // warm-up
       for (const concurrency of [1, 10, 50]) {
@@ -104,6 +106,6 @@ export function printFlows(r: Awaited<ReturnType<typeof flowsBench>>): void {
   console.log('| database | flow | concurrency | executions/s | p50 ms | p99 ms |');
   console.log('|---|---|---:|---:|---:|---:|');
   for (const x of r.rows) console.log(`| ${x.backend} | ${x.flow} | ${x.concurrency} | ${x.result.rps} | ${x.result.p50} | ${x.result.p99} |`);
-  for (const [b, l] of Object.entries(r.loop)) console.log(`\nLoop over ${l.items} items (${b}): ${l.ms} ms; server RSS ${l.rssBeforeMiB} MiB before, ${l.rssPeakMiB} MiB at the highest while it ran`);
+  for (const [b, l] of Object.entries(r.loop)) console.log(`\nLoop over ${l.items} items (${b}): ${l.ms} ms; server RSS ${l.rssBeforeMiB} MiB before, ${l.rssPeakMiB} MiB at the highest while it ran; ${l.hwmMiB} MiB high-water mark of the process since it started (VmHWM)`);
   console.log(`\nPer-node overhead (concurrency 1, from the 10-transform chain vs the 3-node flow): PostgreSQL ${r.perNodeMs.postgres} ms, embedded ${r.perNodeMs.embedded} ms`);
 }

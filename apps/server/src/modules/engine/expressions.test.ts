@@ -12,6 +12,19 @@ describe('expressions (JSONata, time-boxed)', () => {
     expect(await resolveParams('{{ $input.missing }}', scope)).toBeNull();
   });
 
+  it('reads $node only when the expression names it, and still through $eval', async () => {
+    let reads = 0;
+    const counting = { ...scope, get $node() {
+      reads++;
+      return scope.$node;
+    } };
+    expect(await evaluate('$input.body.n + 1', counting)).toBe(4);
+    expect(reads).toBe(0);
+    expect(await evaluate('$node.Fetch.output.items[1]', counting)).toBe(20);
+    expect(await evaluate('$eval("$node.Fetch.output.items[0]")', counting)).toBe(10);
+    expect(reads).toBe(2);
+  });
+
   it('rewrites $node["Name"] to a field reference, also with quotes inside other strings', () => {
     expect(normalizeExpression(`$node["My node"].output & $node['b'].x`)).toBe('$node.`My node`.output & $node.`b`.x');
   });

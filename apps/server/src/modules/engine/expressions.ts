@@ -32,14 +32,24 @@ type Compiled = ReturnType<typeof jsonata>;
  */
 const NODE_REF_RE = /\$node\[\s*(["'])((?:(?!\1)[^\\`])*)\1\s*\]/g;
 export const normalizeExpression = (source: string) => source.replace(NODE_REF_RE, (_m, _q, name: string) => `$node.\`${name}\``);
-const cache = new Map<string, Compiled>();
+/** A compiled expression and which scope variables it can read (binding the others is waste). */
+interface Entry {
+  expr: Compiled;
+  node: boolean;
+  execution: boolean;
+  params: boolean;
+}
+const cache = new Map<string, Entry>();
+// `$eval` evaluates a string in the current environment: it could name any variable.
+const reads = (source: string, name: string) => source.includes(`$${name}`) || source.includes('$eval');
 
-function compile(source: string): Compiled {
+function compile(source: string): Entry {
   let c = cache.get(source);
   if (c) return c;
   if (source.length > EXPRESSION_LIMITS.maxLength) throw new NodeError(`Expression is longer than ${EXPRESSION_LIMITS.maxLength} characters.`, 'EXPRESSION_INVALID', undefined, false);
   try {
-    c = jsonata(normalizeExpression(source), { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth, sequence: EXPRESSION_LIMITS.maxSequence });
+    const expr = jsonata(normalizeExpression(source), { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth, sequence: EXPRESSION_LIMITS.maxSequence });
+    c = { expr, node: reads(source, 'node'), execution: reads(source, 'execution'), params: reads(source, 'params') };
   } catch (err) {
     throw new NodeError(`Invalid expression "${source.slice(0, 80)}": ${(err as Error).message}`, 'EXPRESSION_INVALID', { position: (err as { position?: number }).position }, false);
   }
@@ -50,6 +60,7 @@ function compile(source: string): Compiled {
 
 export interface Scope {
   $input: unknown;
+  /** Read only by expressions that name `$node`: the executor may compute it on first read. */
   $node: Record<string, { output: unknown; ports: Record<string, unknown> }>;
   $execution: { id: string; flowId: string; trigger: string; resumeUrl?: string };
   $params?: Record<string, unknown>;
@@ -57,9 +68,13 @@ export interface Scope {
 
 /** Evaluates one JSONata expression (no braces) over a scope, time-boxed. */
 export async function evaluate(source: string, scope: Scope, input: unknown = scope.$input): Promise<unknown> {
-  const expr = compile(source.trim());
+  const c = compile(source.trim());
+  const bindings: Record<string, unknown> = { input: scope.$input };
+  if (c.node) bindings.node = scope.$node;
+  if (c.execution) bindings.execution = scope.$execution;
+  if (c.params) bindings.params = scope.$params ?? {};
   try {
-    const v: unknown = await expr.evaluate(input, { input: scope.$input, node: scope.$node, execution: scope.$execution, params: scope.$params ?? {} });
+    const v: unknown = await c.expr.evaluate(input, bindings);
     return normalize(v);
   } catch (err) {
     const e = err as { message?: string; code?: string };
