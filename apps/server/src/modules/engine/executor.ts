@@ -1,7 +1,7 @@
 import { NodeError, type NodeContext, type NodeDefinition } from '@infinity/node-sdk';
 import { ZodError } from 'zod';
 import { AppError } from '../../platform/errors.js';
-import { type Scope, containsExpression, evaluate, resolveParams } from './expressions.js';
+import { type Scope, evaluate, resolveParams } from './expressions.js';
 import { type CompiledGraph, type FlowNode, LOOP_ITEM_PORT } from './graph.js';
 import { type Failure, type NodeStatus, type Outcome, type RunState, type StartOptions, type Step, advance, complete, executionOutput, executionResponse, initialState, retryDelay } from './state.js';
 
@@ -158,19 +158,15 @@ function nodeRunScope(g: CompiledGraph, step: Step, snapshot: RunState, outer: S
   };
 }
 
-/**
- * Parameters without expressions are the same on every run: parsed once per node of a compiled
- * graph (a loop body's node runs once per item). The parsed value is shared: nodes must not
- * mutate their params.
- */
-const parsedParams = new WeakMap<FlowNode, Promise<unknown> | null>();
-function staticParams(def: NodeDefinition, node: FlowNode): Promise<unknown> | null {
-  let p = parsedParams.get(node);
-  if (p === undefined) {
-    p = containsExpression(node.params) ? null : def.params.parseAsync(node.params);
+/** A node's parsed params: once per compiled graph when they hold no expression, else per run. */
+async function paramsFor(g: CompiledGraph, def: NodeDefinition, node: FlowNode, scope: Scope): Promise<unknown> {
+  if (g.dynamicParams.has(node.id)) return def.params.parseAsync(await resolveParams(node.params, scope));
+  let p = g.staticParams.get(node.id);
+  if (!p) {
+    p = def.params.parseAsync(node.params);
     // A failed parse is not kept: the error is the run's, and the next run parses again.
-    p?.catch(() => parsedParams.delete(node));
-    parsedParams.set(node, p);
+    p.catch(() => g.staticParams.delete(node.id));
+    g.staticParams.set(node.id, p);
   }
   return p;
 }
@@ -244,7 +240,7 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
       const timeoutMs = node.settings?.timeoutMs;
       const nodeSignal = timeoutMs ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
       try {
-        const params: unknown = await (staticParams(def, node) ?? def.params.parseAsync(await resolveParams(node.params, scope)));
+        const params = await paramsFor(g, def, node, scope);
         // NB: listed, not spread: `{ ...caps, …15 more }` made every ctx a dictionary-mode object
         // (~4 KB, and 2× slower loops: bench/flows.ts loop, 100,000 items).
         const { caps } = env;

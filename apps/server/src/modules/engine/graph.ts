@@ -84,6 +84,13 @@ export interface CompiledGraph {
   bodies: Map<string, LoopBody>;
   /** Nodes inside some loop body: they run only per item, never in the enclosing run. */
   inBody: Set<string>;
+  /**
+   * Parsed params of nodes whose params hold no expression (the same on every run), by node id,
+   * filled on first use: a loop body's node runs once per item. Nodes must not mutate params.
+   */
+  staticParams: Map<string, Promise<unknown>>;
+  /** Nodes whose params hold an expression: resolved and parsed on every run. */
+  dynamicParams: Set<string>;
 }
 
 export const LOOP_ITEM_PORT = 'item';
@@ -123,7 +130,8 @@ export function compileGraph(graph: FlowGraph, lookup: NodeLookup): CompiledGrap
     const returns = graph.edges.filter((e) => e.target === n.id && e.targetHandle === LOOP_RETURN_INPUT && members.has(e.source));
     bodies.set(n.id, { graph: compileGraph(sub, lookup), starts, returns });
   }
-  return { graph, byId, incoming, outgoing, defs, bodies, inBody };
+  const dynamicParams = new Set(graph.nodes.filter((n) => containsExpression(n.params)).map((n) => n.id));
+  return { graph, byId, incoming, outgoing, defs, bodies, inBody, staticParams: new Map(), dynamicParams };
 }
 
 /**
