@@ -152,6 +152,8 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
       if (next) {
         await page.getByRole('link', { name: next }).first().click(); // click 2
         await page.locator('main h1').first().waitFor();
+        // The diagram's cards (links) and zoom controls render a moment after the heading: check them too.
+        if (next === 'Relationships') await page.locator('.react-flow__node').first().waitFor();
         await page.waitForLoadState('networkidle');
         const v2 = await axeViolations(page);
         if (v2.length) problems[`${link} → ${next}`] = v2;

@@ -70,12 +70,12 @@ export function Diagram() {
       {diagram.isError && <p role="alert">{diagram.error.message}</p>}
       {laid && laid.nodes.length === 0 && <Empty>No models yet.</Empty>}
       {laid && laid.nodes.length > 0 && (
-        <div className="h-[70vh] rounded-lg border border-zinc-200 dark:border-zinc-800" aria-label="Relationship diagram" role="img">
+        <section className="h-[70vh] rounded-lg border border-zinc-200 dark:border-zinc-800" aria-label="Relationship diagram">
           <ReactFlow nodes={laid.nodes} edges={laid.edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }} colorMode={dark ? 'dark' : 'light'}>
             <Background />
             <Controls showInteractive={false} />
           </ReactFlow>
-        </div>
+        </section>
       )}
       <p className="text-xs text-zinc-600 dark:text-zinc-400">Bold: required · ◆ unique · red edges cascade on delete. Click a model to open its records.</p>
     </Page>
