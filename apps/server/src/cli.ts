@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import net from 'node:net';
+import { type Kysely, sql } from 'kysely';
 import { parseArgs } from 'node:util';
 import { ConfigError, type ConfigOverrides, loadConfig } from './config/index.js';
 import { migrationStatus } from './platform/db/index.js';
@@ -158,6 +159,22 @@ function redisPing(url: string): Promise<string> {
   });
 }
 
+/**
+ * Whether the HNSW indexes fit the buffer pool: a search walks thousands of index pages (one per
+ * 1,536-dimension vector), read through the file system when they do not fit (2–3× slower).
+ */
+async function vectorIndexFit(db: Kysely<object>, embedded: boolean): Promise<[string, string, boolean]> {
+  const r = await sql<{ index: string; pool: string }>`
+    select coalesce(sum(pg_relation_size(i.indexrelid)), 0)::bigint::text as index,
+           (select setting::bigint * 8192 from pg_settings where name = 'shared_buffers')::text as pool
+    from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am a on a.oid = c.relam where a.amname = 'hnsw'`.execute(db);
+  const mb = (b: string) => Math.ceil(Number(b) / 1048576);
+  const { index = '0', pool = '0' } = r.rows[0] ?? {};
+  if (Number(index) <= Number(pool)) return ['vector indexes', `${mb(index)} MB, within the ${mb(pool)} MB buffer pool`, true];
+  const want = 2 ** Math.ceil(Math.log2(mb(index) * 1.25));
+  return ['vector indexes', `${mb(index)} MB, more than the ${mb(pool)} MB buffer pool: similarity search reads from disk; set ${embedded ? 'INFINITY_PGLITE_SHARED_BUFFERS' : 'shared_buffers (postgresql.conf)'} to ${want}MB or more`, false];
+}
+
 async function doctor(overrides: ConfigOverrides): Promise<void> {
   const lines: [string, string, boolean][] = [];
   const config = loadConfig(process.env, overrides);
@@ -175,6 +192,7 @@ async function doctor(overrides: ConfigOverrides): Promise<void> {
         const info = rt.db.info;
         lines.push(['database', `${info.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} ${info.serverVersion} at ${info.location}`, true]);
         lines.push(['pgvector', info.vector ? 'available (HNSW similarity search)' : 'NOT installed: vectors stored as real[] with exact search (slower on large models)', info.vector]);
+        if (info.vector) lines.push(await vectorIndexFit(rt.db.kysely, info.kind === 'pglite'));
         const m = await migrationStatus(rt.db.kysely);
         lines.push(['migrations', m.pending.length ? `${m.pending.length} pending: run \`infinity migrate\` (start does it too)` : `${m.applied.length} applied, none pending`, m.pending.length === 0]);
         lines.push(['keys', `master key ${rt.keys.current.id} (${rt.keys.all.length} in ring), JWT key set`, true]);

@@ -1,5 +1,6 @@
 import { expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
+import { searchDocument } from '../schema/index.js';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { fakeAiForSuite, lastUserText } from '../../platform/testing/fake-ai.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
@@ -178,6 +179,14 @@ describeEachDb(
       expect(kw.every((x) => x.body.includes('refunds'))).toBe(true);
       const hy = (await req('POST', '/api/v1/data/docs/search', { query: 'refunds code 14', k: 3, mode: 'hybrid' })).json().data as { n: number }[];
       expect(hy[0]!.n).toBe(14);
+      // Both answer from a GIN index on exactly the expression they search (not a scan of every record).
+      const [fts] = (await sql<{ schema: string }>`select schemaname as schema from pg_indexes where tablename = 'docs' and indexname = 'docs__fts_idx'`.execute(h().db.kysely)).rows;
+      expect(fts).toBeDefined();
+      const plan = await h().db.kysely.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        return (await sql<Record<string, string>>`explain select id from ${sql.id(fts!.schema, 'docs')} t where ${searchDocument(['title', 'body'], 't')} @@ plainto_tsquery('simple', 'refunds')`.execute(trx)).rows;
+      });
+      expect(JSON.stringify(plan)).toContain('docs__fts_idx');
       const strict = (await req('POST', '/api/v1/data/docs/search', { query: 'refunds paid', k: 50, threshold: 0.99 })).json().data;
       expect(strict.length).toBeLessThan(50);
       // Bad input is a 4xx that says what is wrong.
@@ -243,6 +252,9 @@ describeEachDb(
       const off = await req('PATCH', '/api/v1/models/notes', { embedding: { enabled: false } });
       expect(off.json().data.embedding.enabled).toBe(false);
       expect((await req('POST', '/api/v1/data/notes/search', { query: 'x' })).json().error.code).toBe('EMBEDDING_NOT_ENABLED');
+      // …and the full-text index of its source fields; keyword search still works (over every text field).
+      expect((await sql`select 1 from pg_indexes where tablename = 'notes' and indexname like '%\_\_fts\_idx'`.execute(h().db.kysely)).rows).toHaveLength(0);
+      expect((await req('POST', '/api/v1/data/notes/search', { query: 'note number 7', mode: 'keyword', k: 1 })).json().data[0].text).toBe('note number 7');
     });
 
     it('text splitter, prompt template and embed nodes', async () => {

@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import { inTransaction, vectorLiteral } from '../../platform/db/index.js';
 import type { OrgActor } from '../access/index.js';
-import type { ModelDef, OrgModels } from '../schema/index.js';
+import { type ModelDef, type OrgModels, searchDocument } from '../schema/index.js';
 import { parseFilter } from './filter.js';
 import { recordErrors } from './records.errors.js';
 import { type ApiRecord, type RecordsContext, columnsOf, explain, requireModel, toRecord, whereFor } from './records.service.js';
@@ -29,19 +29,31 @@ export interface SearchResult {
 
 const RRF_K = 60;
 /**
- * HNSW search width. On the 10,000 × 1,536 bench (graph built with ef_construction 128):
- * 400 → recall@10 0.98 unfiltered, 0.95 with a 25% filter; 200 → 0.94 / 0.88 (about 25% faster).
+ * HNSW search width. On the 10,000 × 1,536 bench (graph built with ef_construction 128), in SQL
+ * with the index in the buffer pool: 400 → recall@10 0.985, 15.9–22.4 ms; 300 → 0.977,
+ * 15.6–18.9 ms; 200 → 0.945, 11.2–15.1 ms. A filter drops rows the walk has paid for, so filtered
+ * searches walk wider (400 → 0.95 with a 25% filter; 200 → 0.88).
+ * Tried and dropped: a halfvec index with full-precision re-ranking is half the size but 4–5×
+ * slower in the embedded database (WASM has no F16C, every half float is converted in software).
+ * So was a binary-quantized index (bit HNSW, 5 MB, built in 5 s, searched in 3–9 ms) with exact
+ * re-ranking: on the local embedder's sparse signed vectors recall@10 stayed at 0.12 (Hamming) and
+ * 0.46 (Jaccard) even re-ranking 320 candidates.
  */
-const EF_SEARCH = 400;
+const EF_SEARCH = 300;
+const EF_SEARCH_FILTERED = 400;
 /** Filtered searches matching at most this many records are exact scans. */
 const EXACT_BELOW = 1000;
 const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
 
-/** The text search document: the embedding's source fields, or every text field. */
-function documentOf(model: ModelDef, alias: string): RawBuilder<string> {
-  const names = model.embedding?.enabled ? model.embedding.sourceFields : model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum').map((f) => f.name);
+/**
+ * The full-text document: the embedding's source fields (the expression their GIN index is built
+ * on, so the index answers), or every text field of a model without embeddings.
+ */
+function documentOf(model: ModelDef, alias: string): RawBuilder<unknown> {
+  if (model.embedding?.enabled) return searchDocument(model.embedding.sourceFields, alias);
+  const names = model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum').map((f) => f.name);
   if (!names.length) throw recordErrors.QUERY_INVALID(`Model ${model.name} has no text fields for keyword search.`);
-  return sql<string>`concat_ws(' ', ${sql.join(names.map((n) => sql.ref(`${alias}.${n}`)))})`;
+  return sql`to_tsvector('simple', concat_ws(' ', ${sql.join(names.map((n) => sql.ref(`${alias}.${n}`)))}))`;
 }
 
 /**
@@ -83,7 +95,7 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
         // One round trip: the graph's search width, iterative scans (pgvector ≥ 0.8), and the index
         // preferred — the planner prices a sequential scan by the main heap only, while vectors live
         // out of line (TOAST), so it often picks an exact scan; that stays the fallback below.
-        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(EF_SEARCH, k * 2)))}, true), set_config('enable_seqscan', 'off', true)${iterativeScan ? sql`, set_config('hnsw.iterative_scan', ${body.filter ? 'relaxed_order' : 'strict_order'}, true)` : sql``}`.execute(trx);
+        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, k * 2)))}, true), set_config('enable_seqscan', 'off', true)${iterativeScan ? sql`, set_config('hnsw.iterative_scan', ${body.filter ? 'relaxed_order' : 'strict_order'}, true)` : sql``}`.execute(trx);
       }
       if (body.mode === 'vector') {
         // Cosine distance is 1 − similarity; the real[] distance is − similarity (unit vectors).
@@ -95,7 +107,7 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
             where t._embedding is not null and ${where} order by ${distance(exact)} limit ${k})
           select * from hits order by _d`.execute(trx)).rows.map((r) => ({ row: r, score: pgvector ? 1 - Number(r._d) : -Number(r._d) }));
       }
-      const doc = sql`to_tsvector('simple', ${documentOf(model, 't')})`;
+      const doc = documentOf(model, 't');
       if (body.mode === 'keyword') {
         return (await sql<Record<string, unknown> & { _rank: number }>`
           select ${cols}, ts_rank(${doc}, ${tsQuery}) as _rank from ${table(models, name)} t

@@ -129,7 +129,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
 }
 
 async function inspect(kysely: Kysely<object>, kind: 'pglite' | 'postgres', location: string): Promise<DatabaseInfo> {
-  const version = await sql<{ v: string }>`show server_version`.execute(kysely);
+  const version = await sql<{ v: string }>`select current_setting('server_version') as v`.execute(kysely);
   const available = await sql<{ ok: boolean }>`
     select exists (select 1 from pg_available_extensions where name = 'vector') as ok`.execute(kysely);
   let hasVector = false;
