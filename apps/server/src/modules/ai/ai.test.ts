@@ -1,6 +1,7 @@
 import { expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { searchDocument } from '../schema/index.js';
+import * as searchIndexMigration from '../../platform/db/migrations/0008-search-index.js';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { fakeAiForSuite, lastUserText } from '../../platform/testing/fake-ai.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
@@ -182,6 +183,10 @@ describeEachDb(
       // Both answer from a GIN index on exactly the expression they search (not a scan of every record).
       const [fts] = (await sql<{ schema: string }>`select schemaname as schema from pg_indexes where tablename = 'docs' and indexname = 'docs__fts_idx'`.execute(h().db.kysely)).rows;
       expect(fts).toBeDefined();
+      // Models that enabled embeddings before the index existed get it from migration 0008 (which skips those that have it).
+      await sql`drop index ${sql.id(fts!.schema, 'docs__fts_idx')}`.execute(h().db.kysely);
+      await searchIndexMigration.up(h().db.kysely as never);
+      await searchIndexMigration.up(h().db.kysely as never);
       const plan = await h().db.kysely.transaction().execute(async (trx) => {
         await sql`set local enable_seqscan = off`.execute(trx);
         return (await sql<Record<string, string>>`explain select id from ${sql.id(fts!.schema, 'docs')} t where ${searchDocument(['title', 'body'], 't')} @@ plainto_tsquery('simple', 'refunds')`.execute(trx)).rows;

@@ -6,6 +6,7 @@ import * as m0004 from './0004-flows.js';
 import * as m0005 from './0005-ai.js';
 import * as m0006 from './0006-agents.js';
 import * as m0007 from './0007-operations.js';
+import * as m0008 from './0008-search-index.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -19,4 +20,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0005_ai': m0005,
   '0006_agents': m0006,
   '0007_operations': m0007,
+  '0008_search_index': m0008,
 };
