@@ -38,6 +38,8 @@ const RRF_K = 60;
  * So was a binary-quantized index (bit HNSW, 5 MB, built in 5 s, searched in 3–9 ms) with exact
  * re-ranking: on the local embedder's sparse signed vectors recall@10 stayed at 0.12 (Hamming) and
  * 0.46 (Jaccard) even re-ranking 320 candidates.
+ * And IVFFlat (100 lists, built after the back-fill in 11 s): 0.56 at 10 probes (6 ms), 0.80 at 30
+ * (11 ms) — hashed lexical vectors do not cluster.
  */
 const EF_SEARCH = 300;
 const EF_SEARCH_FILTERED = 400;
