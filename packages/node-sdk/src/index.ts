@@ -222,6 +222,15 @@ interface DefinitionBase<P extends z.ZodType, O extends string, I extends z.ZodT
    * URL is called.
    */
   control?: 'loop' | 'wait';
+  /**
+   * The node acts on nothing outside its own run: it only computes its outputs from its params
+   * and input (set, transform, if, respond…; no records, no HTTP, no model calls, no child runs).
+   * A flow made only of pure nodes, run on the fast path, is written once, when it has finished:
+   * before that nothing happened that the record must precede, and after a crash mid-run there is
+   * nothing to resume (its caller, still waiting for the answer, sees the connection fail).
+   * Leave it unset when in doubt: such runs are recorded before their first node.
+   */
+  pure?: boolean;
   execute(args: ExecuteArgs<P, I>): Promise<NodeResult<O>>;
 }
 

@@ -38,6 +38,17 @@ async function run(input: unknown) {
 }
 
 describe('executor', () => {
+  it('calls a graph pure only when every node says so', () => {
+    expect(graph.pure).toBe(false);
+    const pureDefs = new Map<string, unknown>([[start.type, { ...start, pure: true }], [double.type, { ...double, pure: true }]]);
+    expect(compileGraph(graph.graph, (t) => pureDefs.get(t) as never).pure).toBe(true);
+    const oneNot = new Map<string, unknown>([[start.type, { ...start, pure: true }], [double.type, double]]);
+    expect(compileGraph(graph.graph, (t) => oneNot.get(t) as never).pure).toBe(false);
+    // The built-in nodes that reach outside the run are not pure.
+    const types = new Map(coreNodes.map((d) => [d.type, d.pure === true]));
+    expect([types.get('core.subflow'), types.get('core.wait'), types.get('core.set'), types.get('core.respond')]).toEqual([false, false, true, true]);
+  });
+
   it('checks a node’s declared input before running it, and stores every node before going on', async () => {
     const ok = await run({ n: 21 });
     expect(ok.result).toMatchObject({ status: 'succeeded', output: 42 });

@@ -91,6 +91,8 @@ export interface CompiledGraph {
   staticParams: Map<string, Promise<unknown>>;
   /** Nodes whose params hold an expression: resolved and parsed on every run. */
   dynamicParams: Set<string>;
+  /** Every node is pure (NodeDefinition.pure): a fast-path run is recorded once, at its end. */
+  pure: boolean;
 }
 
 export const LOOP_ITEM_PORT = 'item';
@@ -131,7 +133,8 @@ export function compileGraph(graph: FlowGraph, lookup: NodeLookup): CompiledGrap
     bodies.set(n.id, { graph: compileGraph(sub, lookup), starts, returns });
   }
   const dynamicParams = new Set(graph.nodes.filter((n) => containsExpression(n.params)).map((n) => n.id));
-  return { graph, byId, incoming, outgoing, defs, bodies, inBody, staticParams: new Map(), dynamicParams };
+  const pure = graph.nodes.every((n) => defs.get(n.id)?.pure === true);
+  return { graph, byId, incoming, outgoing, defs, bodies, inBody, staticParams: new Map(), dynamicParams, pure };
 }
 
 /**

@@ -117,48 +117,77 @@ export interface FastFinish {
   storeOutput: boolean;
 }
 
+/** Node runs as the batch statements below read them (jsonb_to_recordset). */
+const runRows = (f: { runs: NodeRunRecord[]; store: { data: boolean; cap: number } }) =>
+  f.runs.map((r) => ({
+    node_id: r.nodeId,
+    node_name: r.nodeName,
+    node_type: r.nodeType,
+    status: r.status,
+    ports: cappedValue(r.ports, f.store),
+    input: cappedValue(r.input, f.store),
+    error: r.error,
+    logs: r.logs,
+    attempts: r.attempts,
+    data_stored: f.store.data,
+    started_at: r.startedAt.toISOString(),
+    finished_at: r.finishedAt.toISOString(),
+    duration_ms: r.finishedAt.getTime() - r.startedAt.getTime(),
+  }));
+
+/** Inserts the `runs` of each row of the CTE `d` whose id the CTE `written` returned. */
+const insertRuns = (written: string) => sql`
+  insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
+  select f.id, x.node_id, x.node_name, x.node_type, x.status, x.ports, x.input, x.error, x.logs, x.attempts, x.data_stored, x.started_at, x.finished_at, x.duration_ms
+  from ${sql.raw(written)} f join d on d.id = f.id
+  cross join lateral jsonb_to_recordset(d.runs) as x(node_id text, node_name text, node_type text, status text, ports jsonb, input jsonb, error jsonb, logs jsonb, attempts int, data_stored boolean, started_at timestamptz, finished_at timestamptz, duration_ms double precision)`;
+
 /**
  * The fast path's write at the end, for many executions at once (group commit): every node run
  * and the result of each, in one statement, each fenced by its lease. Returns, per item, whether
  * it was written (false: the lease was lost or the execution canceled).
  */
 export async function finishManyWithRuns(db: Db, owner: string, items: FastFinish[]): Promise<boolean[]> {
-  const data = items.map((f) => ({
-    id: f.id,
-    status: f.status,
-    output: f.storeOutput ? (f.output ?? null) : null,
-    error: f.error ?? null,
-    steps: f.steps,
-    runs: f.runs.map((r) => ({
-      node_id: r.nodeId,
-      node_name: r.nodeName,
-      node_type: r.nodeType,
-      status: r.status,
-      ports: cappedValue(r.ports, f.store),
-      input: cappedValue(r.input, f.store),
-      error: r.error,
-      logs: r.logs,
-      attempts: r.attempts,
-      data_stored: f.store.data,
-      started_at: r.startedAt.toISOString(),
-      finished_at: r.finishedAt.toISOString(),
-      duration_ms: r.finishedAt.getTime() - r.startedAt.getTime(),
-    })),
-  }));
+  const data = items.map((f) => ({ id: f.id, status: f.status, output: f.storeOutput ? (f.output ?? null) : null, error: f.error ?? null, steps: f.steps, runs: runRows(f) }));
   const r = await sql<{ id: string }>`with d as (
       select * from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, status text, output jsonb, error jsonb, steps int, runs jsonb)),
     fenced as (
       update executions e set status = d.status, output = d.output, input = case when e.store_data then e.input else null end, error = d.error, steps = d.steps,
         finished_at = now(), duration_ms = extract(epoch from (now() - e.started_at)) * 1000, lease_owner = null, lease_until = null
       from d where e.id = d.id and e.lease_owner = ${owner} and e.status = 'running' returning e.id),
-    runs as (
-      insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
-      select f.id, x.node_id, x.node_name, x.node_type, x.status, x.ports, x.input, x.error, x.logs, x.attempts, x.data_stored, x.started_at, x.finished_at, x.duration_ms
-      from fenced f join d on d.id = f.id
-      cross join lateral jsonb_to_recordset(d.runs) as x(node_id text, node_name text, node_type text, status text, ports jsonb, input jsonb, error jsonb, logs jsonb, attempts int, data_stored boolean, started_at timestamptz, finished_at timestamptz, duration_ms double precision))
+    runs as (${insertRuns('fenced')})
     select id from fenced`.execute(db);
   const ok = new Set(r.rows.map((x) => x.id));
   return items.map((f) => ok.has(f.id));
+}
+
+/** A finished fast-path run of a pure flow, written for the first time (NodeDefinition.pure). */
+export interface FastRecord extends FastFinish {
+  execution: Omit<NewExecution, 'owner' | 'leaseMs'>;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Writes finished pure runs, each with its node runs, in one statement (group commit). */
+export async function recordManyWithRuns(db: Db, items: FastRecord[]): Promise<boolean[]> {
+  const data = items.map((f) => {
+    const e = f.execution;
+    return {
+      id: f.id, org_id: e.orgId, flow_id: e.flowId, flow_version: e.flowVersion, trigger: e.trigger, start_node: e.startNode,
+      input: e.storeData ? (e.input ?? null) : null, store_data: e.storeData, use_pins: e.usePins, parent_id: e.parentId ?? null,
+      status: f.status, output: f.storeOutput ? (f.output ?? null) : null, error: f.error ?? null, steps: f.steps,
+      started_at: f.startedAt.toISOString(), finished_at: f.finishedAt.toISOString(), duration_ms: f.finishedAt.getTime() - f.startedAt.getTime(), runs: runRows(f),
+    };
+  });
+  await sql`with d as (
+      select * from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, trigger text, start_node text, input jsonb,
+        store_data boolean, use_pins boolean, parent_id uuid, status text, output jsonb, error jsonb, steps int, started_at timestamptz, finished_at timestamptz, duration_ms double precision, runs jsonb)),
+    written as (
+      insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, output, error, store_data, use_pins, parent_id, claims, steps, run_at, started_at, finished_at, duration_ms, created_at)
+      select id, org_id, flow_id, flow_version, status, trigger, start_node, input, output, error, store_data, use_pins, parent_id, 1, steps, started_at, started_at, finished_at, duration_ms, started_at
+      from d returning id)
+    ${insertRuns('written')}`.execute(db);
+  return items.map(() => true);
 }
 
 /** Inserts many executions in one statement (group commit of the fast path and of enqueues). */

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 import { pruneExecutions } from './index.js';
@@ -9,10 +10,13 @@ import { pruneExecutions } from './index.js';
 function fakeApi() {
   const seen: { method: string; url: string; body: string; idempotencyKey: string | undefined; auth: string | undefined }[] = [];
   let failuresLeft = 0;
+  const hooks: { beforeAnswer?: (idempotencyKey: string | undefined) => Promise<void> } = {};
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
+    req.on('end', () => void answer());
+    const answer = async () => {
+      await hooks.beforeAnswer?.(req.headers['idempotency-key'] as string | undefined);
       seen.push({ method: req.method!, url: req.url!, body, idempotencyKey: req.headers['idempotency-key'] as string | undefined, auth: req.headers.authorization });
       if (req.url?.startsWith('/flaky') && failuresLeft > 0) {
         failuresLeft--;
@@ -24,10 +28,11 @@ function fakeApi() {
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: true, echo: body ? (JSON.parse(body) as unknown) : null }));
-    });
+    };
   });
   return {
     seen,
+    hooks,
     failNext: (n: number) => (failuresLeft = n),
     start: () => new Promise<string>((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
     stop: () => new Promise<void>((r) => server.close(() => r())),
@@ -98,13 +103,54 @@ describeEachDb(
 
     it('takes the true branch: calls the allowed loopback API with an idempotency key', async () => {
       const before = api.seen.length;
+      const seenWhileCalled: unknown[] = [];
+      api.hooks.beforeAnswer = async (idem) => {
+        const rows = await sql<{ status: string; stored_nodes: number; leased: boolean }>`select status, (select count(*)::int from node_runs where execution_id = e.id) as stored_nodes, lease_until > now() as leased from executions e where id = ${idem!.split(':')[0]!}`.execute(h().db.kysely);
+        seenWhileCalled.push(...rows.rows);
+      };
+      onTestFinished(() => void (api.hooks.beforeAnswer = undefined));
       const r = await h().request({ method: 'POST', url: `/api/v1/hooks/${flowId}/lead`, body: { email: 'big@x.io', amount: 500 } });
       expect(r.statusCode, r.body).toBe(201);
       expect(r.json().result.body).toEqual({ accepted: true, echo: { email: 'big@x.io', amount: 500 } });
       const call = api.seen[before]!;
       expect(call).toMatchObject({ method: 'POST', url: '/big-deal' });
       expect(call.idempotencyKey).toBe(`${r.headers['x-execution-id'] as string}:notify:1`);
+      // A flow with side effects is recorded as running (with a lease) before its first node acts.
+      expect(seenWhileCalled).toEqual([{ status: 'running', stored_nodes: 0, leased: true }]);
       expect((await req('GET', '/api/v1/data/leads?filter[email][eq]=big@x.io')).json().data).toHaveLength(0);
+    });
+
+    it('records a flow of pure nodes once, when it has finished: every node, its result, its timings', async () => {
+      const make = async (name: string, expression: string) => {
+        const r = await req('POST', '/api/v1/flows', {
+          name,
+          nodes: [node('hook', 'trigger.webhook', { path: 'p', respond: 'whenFinished' }), node('calc', 'core.transform', { expression }), node('reply', 'core.respond', { body: '{{ $input }}' })],
+          edges: [edge('hook', 'calc'), edge('calc', 'reply')],
+        });
+        const id = r.json().data.id as string;
+        await req('PATCH', `/api/v1/flows/${id}`, { active: true });
+        return id;
+      };
+      const ok = await make('Pure', '{ "double": $input.body.n * 2 }');
+      const r = await h().request({ method: 'POST', url: `/api/v1/hooks/${ok}/p`, body: { n: 21 } });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json()).toEqual({ double: 42 });
+      const e = (await req('GET', `/api/v1/executions/${r.headers['x-execution-id'] as string}`)).json().data;
+      expect(e).toMatchObject({ status: 'succeeded', trigger: 'webhook', flowId: ok, output: { double: 42 }, claims: 1, steps: 3, input: { body: { n: 21 } } });
+      expect(e.nodes.map((n: { nodeId: string; status: string }) => `${n.nodeId}:${n.status}`)).toEqual(['hook:succeeded', 'calc:succeeded', 'reply:succeeded']);
+      expect(e.nodes[1]).toMatchObject({ input: { body: { n: 21 } }, output: { main: { double: 42 } } });
+      expect(Date.parse(e.finishedAt)).toBeGreaterThanOrEqual(Date.parse(e.startedAt));
+      expect(e.createdAt).toBe(e.startedAt);
+      expect(e.durationMs).toBeGreaterThanOrEqual(0);
+      expect((await req('GET', `/api/v1/executions?flowId=${ok}`)).json().data.map((x: { id: string }) => x.id)).toEqual([e.id]);
+      // A failing pure run is recorded too, with the node's error.
+      const bad = await make('Pure but failing', '$error("no luck")');
+      const f = await h().request({ method: 'POST', url: `/api/v1/hooks/${bad}/p`, body: {} });
+      expect(f.statusCode).toBe(502);
+      expect(f.json().error.code).toBe('EXECUTION_FAILED');
+      const fe = (await req('GET', `/api/v1/executions/${f.json().error.details.executionId as string}`)).json().data;
+      expect(fe.status).toBe('failed');
+      expect(fe.nodes.find((n: { nodeId: string }) => n.nodeId === 'calc')).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('no luck') } });
     });
 
     it('refuses an invalid graph with every problem listed, and changes nothing', async () => {

@@ -62,14 +62,18 @@ export class ExecutionRunner {
   private ticking: Promise<void> | null = null;
   private retick = false;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Fast-path runs of pure flows: no row until they finish, so no lease to renew. */
+  private readonly unrecorded = new Set<string>();
 
   // Group commit: concurrent fast-path runs share their first and last statements.
   private readonly inserts: Batcher<repo.NewExecution, boolean>;
   private readonly finishes: Batcher<repo.FastFinish, boolean>;
+  private readonly records: Batcher<repo.FastRecord, boolean>;
 
   constructor(private readonly o: RunnerOptions) {
     this.inserts = new Batcher((xs) => repo.insertExecutions(o.db, xs), { maxBatch: 200, maxInFlight: 1 });
     this.finishes = new Batcher((xs) => repo.finishManyWithRuns(o.db, this.owner, xs), { maxBatch: 100, maxInFlight: 1 });
+    this.records = new Batcher((xs) => repo.recordManyWithRuns(o.db, xs), { maxBatch: 100, maxInFlight: 1 });
     this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.abort(new CancelSignal())));
     // Leases of executions run inline (any role) are renewed too.
     this.timers.push(setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(o.leaseMs / 3))));
@@ -93,6 +97,12 @@ export class ExecutionRunner {
       this.o.quota.grew(e.orgId, 'executionsPerMonth', 1);
     }
     if (inline) {
+      // A pure flow is written once, when it has finished (NodeDefinition.pure); any other is
+      // recorded as running before its first node, so a crash leaves it to be taken over.
+      if ((await this.graphOf(e.flowId, e.flowVersion))?.graph.pure) {
+        this.unrecorded.add(e.id);
+        return this.track(e.id, e);
+      }
       await this.inserts.push({ ...e, owner: this.owner, leaseMs: this.o.leaseMs });
       return this.track(e.id, e);
     }
@@ -175,7 +185,7 @@ export class ExecutionRunner {
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = [...this.held.keys()];
+    const ids = [...this.held.keys()].filter((id) => !this.unrecorded.has(id));
     if (!ids.length) return;
     const kept = new Set(await repo.renewLeases(this.o.db, this.owner, ids, this.o.leaseMs).catch(() => ids));
     // Lost (canceled, or taken over after a stall): stop working on it.
@@ -200,6 +210,7 @@ export class ExecutionRunner {
       })
       .finally(() => {
         this.held.delete(id);
+        this.unrecorded.delete(id);
         this.inflight.delete(p);
         this.tick();
       });
@@ -229,6 +240,7 @@ export class ExecutionRunner {
    */
   private async process(id: string, ctl: AbortController, fresh: Fresh | null): Promise<ExecutionResult | undefined> {
     const began = performance.now();
+    const startedAt = new Date();
     let row: ReturnType<typeof freshRow> & { wait?: repo.ExecutionRow['wait'] };
     if (fresh) row = freshRow(fresh);
     else {
@@ -297,7 +309,12 @@ export class ExecutionRunner {
       return result;
     }
     const finish = { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh };
-    const finished = fresh ? await this.finishes.push({ id, runs: buffered, store, ...finish }) : await repo.finishExecution(this.o.db, id, this.owner, finish);
+    const finished =
+      fresh && this.unrecorded.has(id)
+        ? await this.records.push({ id, runs: buffered, store, ...finish, execution: fresh, startedAt, finishedAt: new Date() })
+        : fresh
+          ? await this.finishes.push({ id, runs: buffered, store, ...finish })
+          : await repo.finishExecution(this.o.db, id, this.owner, finish);
     if (!finished) return undefined;
     // Someone in another process may be waiting for a queued execution; a fast-path run's caller is here.
     if (!fresh) await this.o.notifier.publish(DONE, id);

@@ -66,6 +66,7 @@ export const chatNode = defineNode({
 
 export const promptNode = defineNode({
   type: 'ai.prompt',
+  pure: true,
   version: 1,
   title: 'Prompt template',
   description: 'Renders a prompt from a template with {{ }} expressions over $input and $node. Emits {prompt}.',
@@ -77,6 +78,7 @@ export const promptNode = defineNode({
 
 export const splitNode = defineNode({
   type: 'ai.split',
+  pure: true,
   version: 1,
   title: 'Text splitter',
   description: 'Cuts a text into overlapping chunks by characters (at paragraph, sentence or word ends) or by tokens (cl100k). Emits the list of {index, text, start, end}.',

@@ -10,6 +10,7 @@ import type { JsSandbox } from '../../platform/sandbox/js-sandbox.js';
 export function createCodeNode(sandbox: JsSandbox) {
   return defineNode({
     type: 'core.code',
+    pure: true,
     version: 1,
     title: 'Code',
     description: 'Runs JavaScript (a function body: `return { total: $input.items.length }`) in a sandbox with time and memory limits and no access to the server.',

@@ -7,6 +7,7 @@ const truthy = (v: unknown) => !(v === false || v === null || v === undefined ||
 
 export const inputNode = defineNode({
   type: 'core.input',
+  pure: true,
   version: 1,
   title: 'Input',
   description: 'Declares the input of a published flow or agent tool as a JSON Schema, and checks the input against its required properties.',
@@ -27,6 +28,7 @@ export const inputNode = defineNode({
 
 export const outputNode = defineNode({
   type: 'core.output',
+  pure: true,
   version: 1,
   title: 'Output',
   description: 'The data the flow returns (to the caller of a published flow, a sub-flow or an agent tool).',
@@ -38,6 +40,7 @@ export const outputNode = defineNode({
 
 export const respondNode = defineNode({
   type: 'core.respond',
+  pure: true,
   version: 1,
   title: 'Respond',
   description: 'The HTTP answer of a webhook or published flow: status, headers and body. Emits {status, headers, body}; the execution’s output is the body.',
@@ -53,6 +56,7 @@ export const respondNode = defineNode({
 
 export const transformNode = defineNode({
   type: 'core.transform',
+  pure: true,
   version: 1,
   title: 'Transform',
   description: 'Shapes data with a JSONata expression over $input and $node (e.g. { "email": $input.body.email }).',
@@ -64,6 +68,7 @@ export const transformNode = defineNode({
 
 export const setNode = defineNode({
   type: 'core.set',
+  pure: true,
   version: 1,
   title: 'Set fields',
   description: 'Adds or replaces fields on the input object (values may be expressions).',
@@ -81,6 +86,7 @@ export const setNode = defineNode({
 
 export const ifNode = defineNode({
   type: 'core.if',
+  pure: true,
   version: 1,
   title: 'If',
   description: 'Routes the input to "true" or "false" by a condition (usually an expression such as {{ $input.amount > 100 }}).',
@@ -94,6 +100,7 @@ const SWITCH_PORTS = ['case1', 'case2', 'case3', 'case4', 'case5', 'case6', 'cas
 
 export const switchNode = defineNode({
   type: 'core.switch',
+  pure: true,
   version: 1,
   title: 'Switch',
   description: 'Routes the input to the first case whose JSONata condition holds (case1…case8), else to "default"; with mode "all", to every matching case.',
@@ -118,6 +125,7 @@ export const switchNode = defineNode({
 
 export const mergeNode = defineNode({
   type: 'core.merge',
+  pure: true,
   version: 1,
   title: 'Merge',
   description: 'Joins branches. mode "all": waits for every incoming branch and emits their data as an array (or one object merged from all); "first": continues with the first to arrive.',
@@ -137,6 +145,7 @@ export const mergeNode = defineNode({
 
 export const loopNode = defineNode({
   type: 'core.loop',
+  pure: true,
   version: 1,
   title: 'Loop',
   description: 'For each item of a list: runs the nodes wired after "item" (the body, which leads back into this node’s "return" input) and emits every item’s result, in order, on "done". Bounded concurrency.',
@@ -199,6 +208,7 @@ export const waitNode = defineNode({
 
 export const noopNode = defineNode({
   type: 'core.noop',
+  pure: true,
   version: 1,
   title: 'No operation',
   description: 'Passes its input through unchanged (a joint for wiring, or a placeholder to pin data on).',

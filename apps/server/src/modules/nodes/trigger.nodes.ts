@@ -9,6 +9,7 @@ import { z } from 'zod';
 
 export const manualTrigger = defineTrigger({
   type: 'trigger.manual',
+  pure: true,
   version: 1,
   title: 'Manual run',
   description: 'Starts the flow from the editor or POST /flows/{id}/run with the given input.',
@@ -20,6 +21,7 @@ export const manualTrigger = defineTrigger({
 
 export const webhookTrigger = defineTrigger({
   type: 'trigger.webhook',
+  pure: true,
   version: 1,
   title: 'Webhook',
   description: 'Starts the flow on an HTTP request to /api/v1/hooks/{flowId}/{path}. Emits {method, path, headers, query, body}.',
@@ -44,6 +46,7 @@ export const webhookTrigger = defineTrigger({
 
 export const scheduleTrigger = defineTrigger({
   type: 'trigger.schedule',
+  pure: true,
   version: 1,
   title: 'Schedule',
   description: 'Starts the flow on a cron schedule (with seconds) in a time zone. Emits {firedAt, scheduledFor}.',
@@ -66,6 +69,7 @@ export const scheduleTrigger = defineTrigger({
 
 export const recordTrigger = defineTrigger({
   type: 'trigger.record',
+  pure: true,
   version: 1,
   title: 'Record event',
   description: 'Starts the flow when a record of a model is created, updated or deleted and matches a filter. Emits {event, model, record, changed}.',
