@@ -128,6 +128,6 @@ for (const backend of testBackends()) {
       expect(doctor.out).toMatch(/migrations\s+\d+ applied/);
       // With pgvector (the embedded database), the vector indexes are compared with the buffer pool.
       if (backend === 'pglite') expect(doctor.out).toMatch(/✓ vector indexes\s+0 MB, within the 16 MB buffer pool/);
-    });
+    }, 150_000); // two embedded server starts (initdb) and a restart: ~50 s alone on 2 cores, more beside other suites
   });
 }

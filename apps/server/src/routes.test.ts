@@ -237,6 +237,8 @@ describeEachDb(
         ['SQL in every string', { payload: JSON.stringify({ name: "x'); drop table users; --", email: "a@b.c' or 1=1 --", password: "' or ''='", role: "owner'--", organizationId: "1' or '1'='1", provider: "openai'; --", value: "'; delete from secrets; --", rename: "x; drop" }) }, [400, 401, 403, 409, 422]],
         ['overlong strings', { payload: JSON.stringify({ name: long, email: `${long}@x.io`, password: long, value: long, role: long, label: long }) }, [400, 422]],
         ['prototype pollution', { payload: '{"__proto__": {"admin": true}, "name": "x"}' }, [400]],
+        // PostgreSQL stores no U+0000 in text or jsonb: refused before anything reaches it.
+        ['the NUL character in every string', { payload: '{"name":"a\\u0000b","email":"a\\u0000@b.io","password":"long p\\u0000ssword","value":"v\\u0000","title":"t\\u0000","label":"l\\u0000","role":"editor\\u0000"}' }, [400, 401, 403]],
         ['a body over the size limit', { payload: huge }, [413]],
         ['a non-JSON content type', { payload: 'name=x', type: 'text/plain' }, [415]],
       ];
@@ -256,6 +258,12 @@ describeEachDb(
       }
       expect(await fingerprint(h(), w)).toBe(before);
       expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    });
+
+    it('refuses the NUL character in a query string with where it was', async () => {
+      const r = await h().request({ method: 'GET', url: '/api/v1/flows?q=a%00b', token: w.a.token });
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'query.q', code: 'nul_character' }] });
     });
 
     it('unknown routes and methods answer 404 in the error format', async () => {

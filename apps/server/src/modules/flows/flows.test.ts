@@ -340,6 +340,14 @@ describeEachDb(
       expect(broken.json().error.code).toBeTypeOf('string');
       const huge = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(2_000_000) }) });
       expect(huge.statusCode).toBe(413);
+      // PostgreSQL cannot store U+0000: refused at the door with where it was, never a 500 from the database.
+      const runs = (await req('GET', `/api/v1/executions?flowId=${id}`)).json().data.length as number;
+      for (const [type, payload] of [['application/json', '{"a":"x\\u0000y"}'], ['text/plain', 'x\u0000y'], ['application/x-www-form-urlencoded', 'a=x%00y']]) {
+        const nul = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': type! }, payload: payload! });
+        expect(nul.statusCode, `${type}: ${nul.body}`).toBe(400);
+        expect(nul.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ code: 'nul_character' }] });
+      }
+      expect((await req('GET', `/api/v1/executions?flowId=${id}`)).json().data).toHaveLength(runs);
       expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/nope`, body: {} })).statusCode).toBe(404);
     });
 

@@ -206,6 +206,8 @@ export class ExecutionRunner {
     const p = this.process(id, ctl, fresh)
       .catch((err: unknown) => {
         this.o.logger.error({ err, executionId: id }, 'execution crashed');
+        // A run with no row (pure, fast path) has nothing to be taken over: its caller gets the error.
+        if (this.unrecorded.has(id)) throw err;
         return undefined;
       })
       .finally(() => {

@@ -77,6 +77,13 @@ describeEachDb('export and import', (h) => {
     expect(notArray.statusCode).toBe(400);
     const bareString = await h().request({ method: 'POST', url: '/api/v1/data/products_copy/import', apiKey: key, payload: '"sku\nX1"', headers: { 'content-type': 'application/json' } });
     expect(bareString.statusCode).toBe(400);
+    // PostgreSQL stores no U+0000: a file row carrying it is rejected with the reason (a text/csv body is refused whole).
+    const b = 'xNULx';
+    const file = `--${b}\r\nContent-Disposition: form-data; name="file"; filename="n.csv"\r\nContent-Type: text/csv\r\n\r\nsku,qty\nZ1,1\nZ\u00002,2\n\r\n--${b}--\r\n`;
+    const nul = await h().request({ method: 'POST', url: '/api/v1/data/products_copy/import?onError=skip-invalid', apiKey: key, payload: file, headers: { 'content-type': `multipart/form-data; boundary=${b}` } });
+    expect(nul.statusCode, nul.body).toBe(200);
+    expect(nul.json().data).toMatchObject({ total: 2, inserted: 1, rejected: [{ row: 3, errors: [{ field: 'sku', message: expect.stringContaining('NUL') }] }] });
+    expect((await req('POST', '/api/v1/data/products_copy/import', 'sku,qty\nZ\u00003,3\n')).statusCode).toBe(400);
   });
 });
 
