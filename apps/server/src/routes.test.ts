@@ -238,6 +238,7 @@ describeEachDb(
         ['overlong strings', { payload: JSON.stringify({ name: long, email: `${long}@x.io`, password: long, value: long, role: long, label: long }) }, [400, 422]],
         ['prototype pollution', { payload: '{"__proto__": {"admin": true}, "name": "x"}' }, [400]],
         // PostgreSQL stores no U+0000 in text or jsonb: refused before anything reaches it.
+        ['an unpaired surrogate in every string', { payload: '{"name":"a\\ud800b","email":"a\\udc00@b.io","password":"long p\\ud800ssword","value":"v\\ud800","title":"t\\ud800","label":"l\\ud800","role":"editor\\ud800"}' }, [400, 401, 403]],
         ['the NUL character in every string', { payload: '{"name":"a\\u0000b","email":"a\\u0000@b.io","password":"long p\\u0000ssword","value":"v\\u0000","title":"t\\u0000","label":"l\\u0000","role":"editor\\u0000"}' }, [400, 401, 403]],
         ['a body over the size limit', { payload: huge }, [413]],
         ['a non-JSON content type', { payload: 'name=x', type: 'text/plain' }, [415]],

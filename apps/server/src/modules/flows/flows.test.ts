@@ -342,12 +342,15 @@ describeEachDb(
       expect(huge.statusCode).toBe(413);
       // PostgreSQL cannot store U+0000: refused at the door with where it was, never a 500 from the database.
       const runs = (await req('GET', `/api/v1/executions?flowId=${id}`)).json().data.length as number;
-      for (const [type, payload] of [['application/json', '{"a":"x\\u0000y"}'], ['text/plain', 'x\u0000y'], ['application/x-www-form-urlencoded', 'a=x%00y']]) {
-        const nul = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': type! }, payload: payload! });
-        expect(nul.statusCode, `${type}: ${nul.body}`).toBe(400);
-        expect(nul.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ code: 'nul_character' }] });
+      const cases = [['application/json', '{"a":"x\\u0000y"}', 'nul_character'], ['text/plain', 'x\u0000y', 'nul_character'], ['application/x-www-form-urlencoded', 'a=x%00y', 'nul_character'], ['application/json', '{"a":"x\\ud800y"}', 'invalid_unicode']] as const;
+      for (const [type, payload, code] of cases) {
+        const bad = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': type }, payload });
+        expect(bad.statusCode, `${type}: ${bad.body}`).toBe(400);
+        expect(bad.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ code }] });
       }
       expect((await req('GET', `/api/v1/executions?flowId=${id}`)).json().data).toHaveLength(runs);
+      // A surrogate pair (an emoji) is text like any other.
+      expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/json' }, payload: '{"a":"\\ud83d\\ude00"}' })).json().body).toEqual({ a: '😀' });
       expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/nope`, body: {} })).statusCode).toBe(404);
     });
 

@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import type { FieldDef } from '../schema/index.js';
-import { findNul } from '../../platform/http/index.js';
+import { findUnstorable, unstorable } from '../../platform/http/index.js';
 
 /**
  * Zod schemas for record values, derived from a model's fields. A definition change gives a new
  * model version, and the cache key includes it.
  */
 const dateOnly = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real date');
-/** PostgreSQL stores no U+0000 in text or jsonb (imports reach here without the HTTP guard). */
-const NUL = 'must not contain the NUL character (U+0000)';
-const noNul = (v: string) => !v.includes('\u0000');
-const item = { string: z.string().max(100_000).refine(noNul, NUL), integer: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), number: z.number().finite(), boolean: z.boolean() } as const;
+/** Text PostgreSQL can store: no U+0000, no unpaired surrogate (imports reach here without the HTTP guard). */
+const UNSTORABLE = 'must be valid Unicode text without the NUL character (U+0000)';
+const storable = (v: string) => unstorable(v) === null;
+const item = { string: z.string().max(100_000).refine(storable, UNSTORABLE), integer: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), number: z.number().finite(), boolean: z.boolean() } as const;
 
 export function valueSchema(f: FieldDef): z.ZodType {
   switch (f.type) {
@@ -21,9 +21,9 @@ export function valueSchema(f: FieldDef): z.ZodType {
       if (f.max !== undefined) s = s.max(f.max, `must be at most ${f.max} characters`);
       if (f.type === 'string' && f.pattern) {
         const re = new RegExp(f.pattern, 'u');
-        return s.refine(noNul, NUL).refine((v) => re.test(v), `must match ${f.pattern}`);
+        return s.refine(storable, UNSTORABLE).refine((v) => re.test(v), `must match ${f.pattern}`);
       }
-      return s.refine(noNul, NUL);
+      return s.refine(storable, UNSTORABLE);
     }
     case 'integer':
     case 'number': {
@@ -39,7 +39,7 @@ export function valueSchema(f: FieldDef): z.ZodType {
     case 'datetime':
       return z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
     case 'json':
-      return z.union([z.record(z.string(), z.json()), z.array(z.json())], { message: 'must be a JSON object or array' }).refine((v) => findNul(v, '') === null, NUL);
+      return z.union([z.record(z.string(), z.json()), z.array(z.json())], { message: 'must be a JSON object or array' }).refine((v) => findUnstorable(v, '') === null, UNSTORABLE);
     case 'array': {
       let a = z.array(item[f.items]);
       if (f.min !== undefined) a = a.min(f.min, `must have at least ${f.min} items`);

@@ -2,4 +2,4 @@ export { createHttpServer, type HttpServerOptions, type App, type RouteInfo } fr
 export { sendError, toAppError } from './error-handler.js';
 export { pageQuery, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody, plainJsonSerializer } from './schemas.js';
 export { registerRateLimit, type RateLimitClass } from './rate-limit.js';
-export { findNul } from './nul-guard.js';
+export { findUnstorable, unstorable } from './text-guard.js';

@@ -18,7 +18,7 @@ import { commonErrors, defineErrors } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { sendError } from './error-handler.js';
-import { nulGuard } from './nul-guard.js';
+import { textGuard } from './text-guard.js';
 import { securityHeaders } from './security-headers.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -119,7 +119,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     }
   });
 
-  app.addHook('preValidation', nulGuard);
+  app.addHook('preValidation', textGuard);
   const security = securityHeaders();
   // Callback-style hooks: these run on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (request, reply, done) => {
