@@ -108,4 +108,9 @@ export function printFlows(r: Awaited<ReturnType<typeof flowsBench>>): void {
   for (const x of r.rows) console.log(`| ${x.backend} | ${x.flow} | ${x.concurrency} | ${x.result.rps} | ${x.result.p50} | ${x.result.p99} |`);
   for (const [b, l] of Object.entries(r.loop)) console.log(`\nLoop over ${l.items} items (${b}): ${l.ms} ms; server RSS ${l.rssBeforeMiB} MiB before, ${l.rssPeakMiB} MiB at the highest while it ran; ${l.hwmMiB} MiB high-water mark of the process since it started (VmHWM)`);
   console.log(`\nPer-node overhead (concurrency 1, from the 10-transform chain vs the 3-node flow): PostgreSQL ${r.perNodeMs.postgres} ms, embedded ${r.perNodeMs.embedded} ms`);
+  // The difference above is a few tenths of a millisecond inside request times of several: below
+  // this machine's run-to-run noise it can even come out negative. The loop is one execution whose
+  // body node runs once per item, so its time per item bounds the engine's cost of running a node.
+  const perItem = Object.entries(r.loop).map(([b, l]) => `${b} ${Math.round((l.ms / l.items) * 1000 * 10) / 10} µs`);
+  console.log(`Per-node cost inside the loop (loop time / items, one transform per item): ${perItem.join(', ')}`);
 }
