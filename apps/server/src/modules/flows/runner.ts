@@ -99,11 +99,8 @@ export class ExecutionRunner {
     if (inline) {
       // A pure flow is written once, when it has finished (NodeDefinition.pure); any other is
       // recorded as running before its first node, so a crash leaves it to be taken over.
-      if ((await this.graphOf(e.flowId, e.flowVersion))?.graph.pure) {
-        this.unrecorded.add(e.id);
-        return this.track(e.id, e);
-      }
-      await this.inserts.push({ ...e, owner: this.owner, leaseMs: this.o.leaseMs });
+      if ((await this.graphOf(e.flowId, e.flowVersion))?.graph.pure) this.unrecorded.add(e.id);
+      else await this.inserts.push({ ...e, owner: this.owner, leaseMs: this.o.leaseMs });
       return this.track(e.id, e);
     }
     await this.inserts.push({ ...e, leaseMs: this.o.leaseMs });
