@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
-import { inTransaction, vectorLiteral } from '../../platform/db/index.js';
+import { type LocalSettings, vectorLiteral, withLocalSettings } from '../../platform/db/index.js';
 import type { OrgActor } from '../access/index.js';
 import { type ModelDef, type OrgModels, searchDocument } from '../schema/index.js';
 import { parseFilter } from './filter.js';
@@ -33,6 +33,11 @@ const RRF_K = 60;
  * with the index in the buffer pool: 400 → recall@10 0.985, 15.9–22.4 ms; 300 → 0.977,
  * 15.6–18.9 ms; 200 → 0.945, 11.2–15.1 ms. A filter drops rows the walk has paid for, so filtered
  * searches walk wider (400 → 0.95 with a 25% filter; 200 → 0.88).
+ * Where the time goes (CPU profile of the bench's server): at width 300 a search touches ~5,000
+ * index pages — half the graph, as hashed lexical vectors are nearly orthogonal — at ~3 µs each in
+ * WASM, a third of it pgvector's 1,536-float inner product. Better graphs buy little per page
+ * touched: ef_construction 256 (1.4× the build) reached the same recall with 5% fewer pages, m 20
+ * with 7% fewer (1.9× the build); m 12 lost recall.
  * Tried and dropped: a halfvec index with full-precision re-ranking is half the size but 4–5×
  * slower in the embedded database (WASM has no F16C, every half float is converted in software).
  * So was a binary-quantized index (bit HNSW, 5 MB, built in 5 s, searched in 3–9 ms) with exact
@@ -82,46 +87,61 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     }
   }
   const pgvector = ctx.vector === true;
-  const qv = vec ? (pgvector ? sql`${vectorLiteral(vec, true)}::vector` : sql`${vectorLiteral(vec, false)}::real[]`) : undefined;
+  // The query vector is inlined (numbers only), like k: a search without a filter is then a query
+  // without parameters, which goes out in one statement with its settings (withLocalSettings).
+  const qv = vec ? (pgvector ? sql`${sql.lit(vectorLiteral(vec, true))}::vector` : sql`${sql.lit(vectorLiteral(vec, false))}::real[]`) : undefined;
   // Distance, smaller is nearer; `exact` hides the expression from the index so the scan is exhaustive.
   const distance = (exact: boolean) => (pgvector ? (exact ? sql`((t._embedding <=> ${qv}) + 0)` : sql`(t._embedding <=> ${qv})`) : sql`(- public.infinity_dot(t._embedding, ${qv}))`);
   const tsQuery = body.query ? sql`plainto_tsquery('simple', ${body.query})` : undefined;
   const cols = columnsOf(model, 't');
   const k = body.k;
+  const limit = (n: number) => sql.lit(Math.trunc(n));
 
-  // Asked before the transaction: the embedded database has one connection, which the transaction holds.
+  // Asked before the query: the embedded database has one connection, which a transaction holds.
   const iterativeScan = pgvector && body.mode !== 'keyword' && (await iterativeScans(ctx));
-  const run = async (exact: boolean) =>
-    inTransaction(ctx.db, async ({ trx }) => {
-      if (pgvector && !exact && body.mode !== 'keyword') {
-        // One round trip: the graph's search width, iterative scans (pgvector ≥ 0.8), and the index
-        // preferred — the planner prices a sequential scan by the main heap only, while vectors live
-        // out of line (TOAST), so it often picks an exact scan; that stays the fallback below.
-        await sql`select set_config('hnsw.ef_search', ${String(Math.min(1000, Math.max(body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, k * 2)))}, true), set_config('enable_seqscan', 'off', true)${iterativeScan ? sql`, set_config('hnsw.iterative_scan', ${body.filter ? 'relaxed_order' : 'strict_order'}, true)` : sql``}`.execute(trx);
-      }
-      if (body.mode === 'vector') {
-        // Cosine distance is 1 − similarity; the real[] distance is − similarity (unit vectors).
-        // With a filter the graph is walked in relaxed order (faster while it skips rows the filter
-        // drops); the k rows it yields are sorted by their distance here.
-        return (await sql<Record<string, unknown> & { _d: number }>`
+  /**
+   * The graph's search width, and the index preferred: the planner prices a sequential scan by
+   * the main heap only, while vectors live out of line (TOAST), so it often picks an exact scan;
+   * that stays the fallback below. With a filter the graph is walked in relaxed order (faster
+   * while it skips rows the filter drops; the k rows it yields are sorted by distance here) and
+   * iteratively (pgvector ≥ 0.8) until k rows pass; hybrid search asks for more candidates than
+   * the width, so it walks on in strict order; a plain top k is within the first width.
+   */
+  const settingsFor = (exact: boolean): LocalSettings => {
+    if (!pgvector || exact || body.mode === 'keyword') return {};
+    const order = !iterativeScan ? undefined : body.filter ? 'relaxed_order' : body.mode === 'hybrid' ? 'strict_order' : undefined;
+    return { 'hnsw.ef_search': String(Math.min(1000, Math.max(body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, k * 2))), enable_seqscan: 'off', ...(order ? { 'hnsw.iterative_scan': order } : {}) };
+  };
+  const run = async (exact: boolean) => {
+    const settings = settingsFor(exact);
+    if (body.mode === 'vector') {
+      // Cosine distance is 1 − similarity; the real[] distance is − similarity (unit vectors).
+      return (
+        await withLocalSettings(ctx.db, settings, sql<Record<string, unknown> & { _d: number }>`
           with hits as materialized (
             select ${cols}, ${distance(exact)} as _d from ${table(models, name)} t
-            where t._embedding is not null and ${where} order by ${distance(exact)} limit ${k})
-          select * from hits order by _d`.execute(trx)).rows.map((r) => ({ row: r, score: pgvector ? 1 - Number(r._d) : -Number(r._d) }));
-      }
-      const doc = documentOf(model, 't');
-      if (body.mode === 'keyword') {
-        return (await sql<Record<string, unknown> & { _rank: number }>`
+            where t._embedding is not null and ${where} order by ${distance(exact)} limit ${limit(k)})
+          select * from hits order by _d`)
+      ).map((r) => ({ row: r, score: pgvector ? 1 - Number(r._d) : -Number(r._d) }));
+    }
+    const doc = documentOf(model, 't');
+    if (body.mode === 'keyword') {
+      return (
+        await withLocalSettings(ctx.db, settings, sql<Record<string, unknown> & { _rank: number }>`
           select ${cols}, ts_rank(${doc}, ${tsQuery}) as _rank from ${table(models, name)} t
-          where ${doc} @@ ${tsQuery} and ${where} order by _rank desc, t.id limit ${k}`.execute(trx)).rows.map((r) => ({ row: r, score: Number(r._rank) }));
-      }
-      const n = Math.min(1000, Math.max(50, k * 4));
-      return (await sql<Record<string, unknown> & { _score: number }>`
-        with v as (select id, row_number() over (order by d) as r from (select t.id, ${distance(exact)} as d from ${table(models, name)} t where t._embedding is not null and ${where} order by ${distance(exact)} limit ${n}) x),
-             kw as (select id, row_number() over (order by rank desc, id) as r from (select t.id, ts_rank(${doc}, ${tsQuery}) as rank from ${table(models, name)} t where ${doc} @@ ${tsQuery} and ${where} order by rank desc, t.id limit ${n}) y),
-             fused as (select id, sum(1.0 / (${RRF_K} + r)) as score from (select id, r from v union all select id, r from kw) z group by id)
-        select ${cols}, f.score as _score from fused f join ${table(models, name)} t on t.id = f.id order by f.score desc, t.id limit ${k}`.execute(trx)).rows.map((r) => ({ row: r, score: Number(r._score) }));
-    }).catch((err: unknown) => explain(model, models, err));
+          where ${doc} @@ ${tsQuery} and ${where} order by _rank desc, t.id limit ${limit(k)}`)
+      ).map((r) => ({ row: r, score: Number(r._rank) }));
+    }
+    const n = Math.min(1000, Math.max(50, k * 4));
+    return (
+      await withLocalSettings(ctx.db, settings, sql<Record<string, unknown> & { _score: number }>`
+        with v as (select id, row_number() over (order by d) as r from (select t.id, ${distance(exact)} as d from ${table(models, name)} t where t._embedding is not null and ${where} order by ${distance(exact)} limit ${limit(n)}) x),
+             kw as (select id, row_number() over (order by rank desc, id) as r from (select t.id, ts_rank(${doc}, ${tsQuery}) as rank from ${table(models, name)} t where ${doc} @@ ${tsQuery} and ${where} order by rank desc, t.id limit ${limit(n)}) y),
+             fused as (select id, sum(1.0 / (${sql.lit(RRF_K)} + r)) as score from (select id, r from v union all select id, r from kw) z group by id)
+        select ${cols}, f.score as _score from fused f join ${table(models, name)} t on t.id = f.id order by f.score desc, t.id limit ${limit(k)}`)
+    ).map((r) => ({ row: r, score: Number(r._score) }));
+  };
+  const search = (exact: boolean) => run(exact).catch((err: unknown) => explain(model, models, err));
 
   // real[] has no index: its scan is exact already. A filter that leaves few rows is answered
   // exactly too (like a planner would): reading those vectors is cheaper than walking the graph
@@ -136,10 +156,10 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     matches = await matching(EXACT_BELOW + 1);
     if (matches <= EXACT_BELOW) exact = true;
   }
-  let hits = await run(exact);
+  let hits = await search(exact);
   if (!exact && hits.length < k) {
     if ((matches ?? (await matching(k))) > hits.length) {
-      hits = await run(true);
+      hits = await search(true);
       exact = true;
     }
   }

@@ -45,4 +45,20 @@ describeEachDb('database platform', (h) => {
     const r = await h().db.pool.query('select count(*)::int as n from reg_tx');
     expect(r.rows[0]!.n).toBe(5);
   });
+
+  it('runs a query with settings that lapse after it: one statement without parameters, a transaction with them', async () => {
+    const { kysely } = h().db;
+    const { sql } = await import('kysely');
+    const { withLocalSettings } = await import('./local-settings.js');
+    const shown = sql<{ w: string; s: string }>`select current_setting('work_mem') as w, current_setting('enable_seqscan') as s`;
+    const before = (await shown.execute(kysely)).rows[0]!;
+    // Parameterless: sent as `SET LOCAL …; SELECT …`, and both databases hand back the select's rows.
+    expect(await withLocalSettings(kysely, { work_mem: '7MB', enable_seqscan: 'off' }, shown)).toEqual([{ w: '7MB', s: 'off' }]);
+    const withParam = sql<{ w: string; n: number }>`select current_setting('work_mem') as w, ${5}::int as n`;
+    expect(await withLocalSettings(kysely, { work_mem: '9MB' }, withParam)).toEqual([{ w: '9MB', n: 5 }]);
+    expect((await shown.execute(kysely)).rows[0]).toEqual(before);
+    // Settings are inlined, so only plain names and values pass.
+    await expect(withLocalSettings(kysely, { "work_mem = '1MB'; drop table x; --": '1' }, shown)).rejects.toThrow(/refusing/);
+    await expect(withLocalSettings(kysely, { work_mem: "1MB'; drop table x; --" }, shown)).rejects.toThrow(/refusing/);
+  });
 });

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, type PostgresCursor, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult, sql } from 'kysely';
 import pg from 'pg';
 import { type PoolLike, createPglitePool } from './pglite-pool.js';
 
@@ -59,6 +59,33 @@ export interface DatabaseOptions {
   onInitdb?: () => void;
 }
 
+/**
+ * pg answers a parameterless query of several statements with one result per statement, which
+ * Kysely cannot read (it sees no rows); the embedded pool answers with the last one. So does this
+ * view of a pg.Pool, so `SET LOCAL …; SELECT …` sent as one query returns the rows on both.
+ */
+function lastResultPool(pool: pg.Pool): PostgresPool {
+  const views = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const view = (client: pg.PoolClient): PostgresPoolClient => {
+    function query<R>(text: string, params: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+    function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+    function query(text: string | PostgresCursor<unknown>, params?: readonly unknown[]): unknown {
+      if (typeof text !== 'string') return client.query(text as never); // cursors (not configured) pass through
+      return client.query(text, params as unknown[]).then((r: pg.QueryResult | pg.QueryResult[]) => (Array.isArray(r) ? r[r.length - 1]! : r));
+    }
+    return { query, release: () => client.release() };
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let v = views.get(client);
+      if (!v) views.set(client, (v = view(client)));
+      return v;
+    },
+    end: () => pool.end(),
+  };
+}
+
 /** Opens PGlite when no postgresUrl is given; both paths end in the same pg.Pool + Kysely. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts.poolSize ?? 10);
@@ -70,7 +97,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
   });
-  const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool: lastResultPool(pool) }) });
   try {
     const info = await inspect(kysely, 'postgres', redactUrl(url));
     return { kind: 'postgres', kysely, pool: pool as unknown as PoolLike, info, pglite: undefined, close: () => kysely.destroy() };

@@ -7,3 +7,4 @@ export type { PoolLike, QueryResultLike } from './pglite-pool.js';
 export { localNotifier, postgresNotifier, type Notifier } from './notifier.js';
 export { Batcher } from './batcher.js';
 export { vectorLiteral } from './vectors.js';
+export { withLocalSettings, type LocalSettings } from './local-settings.js';
