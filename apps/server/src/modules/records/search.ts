@@ -89,7 +89,7 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   const pgvector = ctx.vector === true;
   // The query vector is inlined (numbers only), like k: a search without a filter is then a query
   // without parameters, which goes out in one statement with its settings (withLocalSettings).
-  const qv = vec ? (pgvector ? sql`${sql.lit(vectorLiteral(vec, true))}::vector` : sql`${sql.lit(vectorLiteral(vec, false))}::real[]`) : undefined;
+  const qv = vec ? sql`${sql.lit(vectorLiteral(vec, pgvector))}::${sql.raw(pgvector ? 'vector' : 'real[]')}` : undefined;
   // Distance, smaller is nearer; `exact` hides the expression from the index so the scan is exhaustive.
   const distance = (exact: boolean) => (pgvector ? (exact ? sql`((t._embedding <=> ${qv}) + 0)` : sql`(t._embedding <=> ${qv})`) : sql`(- public.infinity_dot(t._embedding, ${qv}))`);
   const tsQuery = body.query ? sql`plainto_tsquery('simple', ${body.query})` : undefined;
@@ -112,35 +112,30 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     const order = !iterativeScan ? undefined : body.filter ? 'relaxed_order' : body.mode === 'hybrid' ? 'strict_order' : undefined;
     return { 'hnsw.ef_search': String(Math.min(1000, Math.max(body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, k * 2))), enable_seqscan: 'off', ...(order ? { 'hnsw.iterative_scan': order } : {}) };
   };
-  const run = async (exact: boolean) => {
-    const settings = settingsFor(exact);
+  /** The query of the mode; every one yields its score as `_s`. */
+  const queryFor = (exact: boolean): RawBuilder<Record<string, unknown> & { _s: number }> => {
     if (body.mode === 'vector') {
       // Cosine distance is 1 − similarity; the real[] distance is − similarity (unit vectors).
-      return (
-        await withLocalSettings(ctx.db, settings, sql<Record<string, unknown> & { _d: number }>`
-          with hits as materialized (
-            select ${cols}, ${distance(exact)} as _d from ${table(models, name)} t
-            where t._embedding is not null and ${where} order by ${distance(exact)} limit ${limit(k)})
-          select * from hits order by _d`)
-      ).map((r) => ({ row: r, score: pgvector ? 1 - Number(r._d) : -Number(r._d) }));
+      return sql`
+        with hits as materialized (
+          select ${cols}, ${distance(exact)} as _d from ${table(models, name)} t
+          where t._embedding is not null and ${where} order by ${distance(exact)} limit ${limit(k)})
+        select *, ${pgvector ? sql`1 - _d` : sql`- _d`} as _s from hits order by _d`;
     }
     const doc = documentOf(model, 't');
     if (body.mode === 'keyword') {
-      return (
-        await withLocalSettings(ctx.db, settings, sql<Record<string, unknown> & { _rank: number }>`
-          select ${cols}, ts_rank(${doc}, ${tsQuery}) as _rank from ${table(models, name)} t
-          where ${doc} @@ ${tsQuery} and ${where} order by _rank desc, t.id limit ${limit(k)}`)
-      ).map((r) => ({ row: r, score: Number(r._rank) }));
+      return sql`
+        select ${cols}, ts_rank(${doc}, ${tsQuery}) as _s from ${table(models, name)} t
+        where ${doc} @@ ${tsQuery} and ${where} order by _s desc, t.id limit ${limit(k)}`;
     }
     const n = Math.min(1000, Math.max(50, k * 4));
-    return (
-      await withLocalSettings(ctx.db, settings, sql<Record<string, unknown> & { _score: number }>`
-        with v as (select id, row_number() over (order by d) as r from (select t.id, ${distance(exact)} as d from ${table(models, name)} t where t._embedding is not null and ${where} order by ${distance(exact)} limit ${limit(n)}) x),
-             kw as (select id, row_number() over (order by rank desc, id) as r from (select t.id, ts_rank(${doc}, ${tsQuery}) as rank from ${table(models, name)} t where ${doc} @@ ${tsQuery} and ${where} order by rank desc, t.id limit ${limit(n)}) y),
-             fused as (select id, sum(1.0 / (${sql.lit(RRF_K)} + r)) as score from (select id, r from v union all select id, r from kw) z group by id)
-        select ${cols}, f.score as _score from fused f join ${table(models, name)} t on t.id = f.id order by f.score desc, t.id limit ${limit(k)}`)
-    ).map((r) => ({ row: r, score: Number(r._score) }));
+    return sql`
+      with v as (select id, row_number() over (order by d) as r from (select t.id, ${distance(exact)} as d from ${table(models, name)} t where t._embedding is not null and ${where} order by ${distance(exact)} limit ${limit(n)}) x),
+           kw as (select id, row_number() over (order by rank desc, id) as r from (select t.id, ts_rank(${doc}, ${tsQuery}) as rank from ${table(models, name)} t where ${doc} @@ ${tsQuery} and ${where} order by rank desc, t.id limit ${limit(n)}) y),
+           fused as (select id, sum(1.0 / (${sql.lit(RRF_K)} + r)) as score from (select id, r from v union all select id, r from kw) z group by id)
+      select ${cols}, f.score as _s from fused f join ${table(models, name)} t on t.id = f.id order by f.score desc, t.id limit ${limit(k)}`;
   };
+  const run = async (exact: boolean) => (await withLocalSettings(ctx.db, settingsFor(exact), queryFor(exact))).map((r) => ({ row: r, score: Number(r._s) }));
   const search = (exact: boolean) => run(exact).catch((err: unknown) => explain(model, models, err));
 
   // real[] has no index: its scan is exact already. A filter that leaves few rows is answered
