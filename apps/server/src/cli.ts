@@ -3,7 +3,7 @@ import net from 'node:net';
 import { type Kysely, sql } from 'kysely';
 import { parseArgs } from 'node:util';
 import { ConfigError, type ConfigOverrides, loadConfig } from './config/index.js';
-import { migrationStatus } from './platform/db/index.js';
+import { type DatabaseInfo, migrationStatus } from './platform/db/index.js';
 import { createVaultContext, Keyring } from './modules/vault/index.js';
 import cliProgress from 'cli-progress';
 import path from 'node:path';
@@ -163,6 +163,12 @@ function redisPing(url: string): Promise<string> {
  * Whether the HNSW indexes fit the buffer pool: a search walks thousands of index pages (one per
  * 1,536-dimension vector), read through the file system when they do not fit (2–3× slower).
  */
+/** Embedded: whether pgvector's inner product runs on WebAssembly SIMD (platform/db/pgvector-simd.ts). */
+function simdNote(simd: DatabaseInfo['vectorSimd']): string {
+  if (!simd) return '';
+  return simd.on ? '; SIMD inner product' : `; stock scalar inner product: ${simd.reason ?? 'unknown build'}`;
+}
+
 async function vectorIndexFit(db: Kysely<object>, embedded: boolean): Promise<[string, string, boolean]> {
   const r = await sql<{ index: string; pool: string }>`
     select coalesce(sum(pg_relation_size(i.indexrelid)), 0)::bigint::text as index,
@@ -182,16 +188,16 @@ async function doctor(overrides: ConfigOverrides): Promise<void> {
   lines.push(['role', config.role, true]);
   const live = config.database.kind === 'pglite' ? readLiveServerFile(config.dataDir) : undefined;
   if (live) {
-    const res = await fetch(`${live.url}/health/ready`).then((r) => r.json() as Promise<{ status: string; database?: { kind: string; vector: boolean } }>).catch(() => undefined);
+    const res = await fetch(`${live.url}/health/ready`).then((r) => r.json() as Promise<{ status: string; database?: { kind: string; vector: boolean; vectorMode?: string } }>).catch(() => undefined);
     lines.push(['database', `embedded, held by the running server (pid ${live.pid}): ${res?.status ?? 'no answer'}`, res?.status === 'ok']);
-    lines.push(['pgvector', res?.database?.vector ? 'available' : 'unknown', Boolean(res?.database?.vector)]);
+    lines.push(['pgvector', res?.database?.vector ? `available: ${res.database.vectorMode ?? 'HNSW'}` : 'unknown', Boolean(res?.database?.vector)]);
   } else {
     await withRuntime(
       overrides,
       async (rt) => {
         const info = rt.db.info;
         lines.push(['database', `${info.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} ${info.serverVersion} at ${info.location}`, true]);
-        lines.push(['pgvector', info.vector ? 'available (HNSW similarity search)' : 'NOT installed: vectors stored as real[] with exact search (slower on large models)', info.vector]);
+        lines.push(['pgvector', info.vector ? `available (HNSW similarity search${simdNote(info.vectorSimd)})` : 'NOT installed: vectors stored as real[] with exact search (slower on large models)', info.vector]);
         if (info.vector) lines.push(await vectorIndexFit(rt.db.kysely, info.kind === 'pglite'));
         const m = await migrationStatus(rt.db.kysely);
         lines.push(['migrations', m.pending.length ? `${m.pending.length} pending: run \`infinity migrate\` (start does it too)` : `${m.applied.length} applied, none pending`, m.pending.length === 0]);

@@ -225,6 +225,34 @@ describeEachDb(
       expect(ex.output.sources).toHaveLength(3);
     });
 
+    it('filtered search over the HNSW graph (more than 1,000 matches) is full, and stays full when the filter came to match fewer than remembered', async () => {
+      expect((await req('POST', '/api/v1/models', { name: 'memos', fields: [{ name: 'body', type: 'text' }, { name: 'cat', type: 'string' }, { name: 'n', type: 'integer' }] })).statusCode).toBe(201);
+      const words = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'sigma', 'kappa', 'theta'];
+      const items = Array.from({ length: 1300 }, (_, i) => ({ body: `note ${i} ${words[i % 8]} ${words[(i * 3) % 8]} ${words[(i * 5) % 7]}`, cat: i % 13 === 0 ? 'rare' : 'common', n: i }));
+      expect((await req('POST', '/api/v1/data/memos/bulk', { op: 'create', items })).statusCode).toBe(200);
+      expect((await req('PATCH', '/api/v1/models/memos', { embedding: { enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 32 } })).statusCode).toBe(200);
+      await h().built.embeddings.drain();
+      const search = async () => {
+        const r = await req('POST', '/api/v1/data/memos/search', { query: 'gamma omega', k: 10, filter: { cat: { eq: 'common' } }, fields: ['cat', 'n'] });
+        expect(r.statusCode, r.body).toBe(200);
+        return r.json<{ data: { id: string; cat: string; score: number }[]; meta: { exact: boolean } }>();
+      };
+      // 1,200 match: with pgvector the graph answers (no exact scan), k results, all matching.
+      const first = await search();
+      expect(first.data).toHaveLength(10);
+      expect(first.data.every((x) => x.cat === 'common')).toBe(true);
+      expect(first.meta.exact).toBe(!h().db.info.vector);
+      // All but three of them deleted: the remembered count (1,200) sends the search to the graph,
+      // which finds only the three; the exact scan answers with exactly those.
+      const common = (await req('GET', '/api/v1/data/memos?filter[cat][eq]=common&fields=n&sort=n&limit=1000')).json().data as { id: string }[];
+      const more = (await req('GET', '/api/v1/data/memos?filter[cat][eq]=common&fields=n&sort=n&limit=1000&offset=1000')).json().data as { id: string }[];
+      const doomed = [...common, ...more].slice(3).map((x) => x.id);
+      for (let i = 0; i < doomed.length; i += 500) expect((await req('POST', '/api/v1/data/memos/bulk', { op: 'delete', items: doomed.slice(i, i + 500) })).statusCode).toBe(200);
+      const after = await search();
+      expect(after.data.map((x) => x.id).sort()).toEqual(common.slice(0, 3).map((x) => x.id).sort());
+      expect(after.meta.exact).toBe(true);
+    });
+
     it('OpenAI embeddings: batched through the key, 429s retried with back-off, failures reported with reasons', async () => {
       expect((await req('POST', '/api/v1/models', { name: 'notes', fields: [{ name: 'text', type: 'text' }] })).statusCode).toBe(201);
       expect((await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items: Array.from({ length: 10 }, (_, i) => ({ text: `note number ${i}` })) })).statusCode).toBe(200);

@@ -31,15 +31,20 @@ const RRF_K = 60;
 /**
  * HNSW search width. On the 10,000 × 1,536 bench (graph built with ef_construction 128), in SQL
  * with the index in the buffer pool: 400 → recall@10 0.985, 15.9–22.4 ms; 300 → 0.977,
- * 15.6–18.9 ms; 200 → 0.945, 11.2–15.1 ms. A filter drops rows the walk has paid for, so filtered
- * searches walk wider (400 → 0.95 with a 25% filter; 200 → 0.88).
+ * 15.6–18.9 ms; 200 → 0.945, 11.2–15.1 ms (before pgvector's inner product ran on SIMD, which
+ * took ~23% off). A filter drops rows the walk has paid for, so filtered searches walk wider: with
+ * a 25% filter, 400 → 0.946–0.961 over two query sets, 450 → 0.957–0.967; 200 → 0.88.
  * Where the time goes (CPU profile of the bench's server): at width 300 a search touches ~5,000
- * index pages — half the graph, as hashed lexical vectors are nearly orthogonal — at ~3 µs each in
- * WASM, a third of it pgvector's 1,536-float inner product. Better graphs buy little per page
- * touched: ef_construction 256 (1.4× the build) reached the same recall with 5% fewer pages, m 20
- * with 7% fewer (1.9× the build); m 12 lost recall.
+ * index pages — half the graph, as hashed lexical vectors are nearly orthogonal — at ~2 µs each in
+ * WASM: pgvector's per-node work (buffer pins, the visited set, candidate heaps) and the inner
+ * product, still a quarter with SIMD as it now waits on memory (each visit reads a 6 KB vector)
+ * rather than on adds. Better graphs buy
+ * little per page touched: at the same recall, ef_construction 256 saved 5% of the pages, m 20
+ * 7–9% (1.9× the build), m 32 with ef_construction 200 up to 19% (2.3× the build, so half the
+ * back-fill rate); m 12 lost recall.
  * Tried and dropped: a halfvec index with full-precision re-ranking is half the size but 4–5×
- * slower in the embedded database (WASM has no F16C, every half float is converted in software).
+ * slower in the embedded database (WASM has no F16C, every half float is converted in software);
+ * with the conversion on SIMD too it was as fast as the vector index, not faster (same pages).
  * So was a binary-quantized index (bit HNSW, 5 MB, built in 5 s, searched in 3–9 ms) with exact
  * re-ranking: on the local embedder's sparse signed vectors recall@10 stayed at 0.12 (Hamming) and
  * 0.46 (Jaccard) even re-ranking 320 candidates.
@@ -47,7 +52,7 @@ const RRF_K = 60;
  * (11 ms) — hashed lexical vectors do not cluster.
  */
 const EF_SEARCH = 300;
-const EF_SEARCH_FILTERED = 400;
+const EF_SEARCH_FILTERED = 450;
 /** Filtered searches matching at most this many records are exact scans. */
 const EXACT_BELOW = 1000;
 const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
@@ -144,11 +149,21 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   // How many embedded records pass the filter, counted up to `upTo` (the count stops there).
   const matching = async (upTo: number) =>
     (await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${upTo}) x`.execute(ctx.db)).rows[0]?.n ?? 0;
+  const estimated = async () => {
+    const plan = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>`explain (format json) select 1 from ${table(models, name)} t where t._embedding is not null and ${where}`.execute(ctx.db);
+    return plan.rows[0]?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0;
+  };
   let exact = !pgvector || body.mode === 'keyword';
   // Known only for filtered searches: more than EXACT_BELOW (≥ any k) when the index is tried.
   let matches: number | undefined;
   if (!exact && body.filter) {
-    matches = await matching(EXACT_BELOW + 1);
+    matches = await matchCounts(ctx).get(`${models.schema}.${name} ${JSON.stringify(body.filter)}`, async () => {
+      // The planner's estimate first (statistics, ~1 ms, no scan): well above the line, the index
+      // answers; near or below it, the count (~3 ms for a 25% filter here) decides. An estimate
+      // far too high costs time only: the graph comes back short and the exact scan answers.
+      const estimate = await estimated();
+      return estimate > EXACT_BELOW * 2 ? estimate : matching(EXACT_BELOW + 1);
+    });
     if (matches <= EXACT_BELOW) exact = true;
   }
   let hits = await search(exact);
@@ -163,6 +178,35 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     .filter((h) => threshold === undefined || h.score >= threshold)
     .map((h) => ({ ...toRecord(model, h.row, body.fields), score: Math.round(h.score * 1e6) / 1e6 }));
   return { data, exact };
+}
+
+/**
+ * How many records a filter matches (up to EXACT_BELOW + 1), remembered per model and filter for
+ * a few seconds: a search repeating a filter (a RAG over one category, one tenant) skips the count,
+ * ~2–3 ms on the 10,000-record bench. The count only picks the strategy, so a stale one costs time,
+ * never results: a filter that came to match more than remembered is still scanned exactly; one
+ * that came to match fewer makes the index return short, and the exact scan answers then.
+ */
+const COUNT_TTL_MS = 10_000;
+const COUNTS_KEPT = 1000;
+export class MatchCounts {
+  private readonly counts = new Map<string, { n: number; until: number }>();
+  async get(key: string, count: () => Promise<number>): Promise<number> {
+    const now = Date.now();
+    const hit = this.counts.get(key);
+    if (hit && hit.until > now) return hit.n;
+    const n = await count();
+    this.counts.delete(key);
+    if (this.counts.size >= COUNTS_KEPT) this.counts.delete(this.counts.keys().next().value!);
+    this.counts.set(key, { n, until: now + COUNT_TTL_MS });
+    return n;
+  }
+}
+const matchCountsByDb = new WeakMap<object, MatchCounts>();
+function matchCounts(ctx: RecordsContext): MatchCounts {
+  let m = matchCountsByDb.get(ctx.db);
+  if (!m) matchCountsByDb.set(ctx.db, (m = new MatchCounts()));
+  return m;
 }
 
 /** pgvector 0.8 keeps scanning the HNSW graph until enough rows pass a filter (hnsw.iterative_scan). */

@@ -45,7 +45,7 @@ export function systemRoutes(ctx: SystemContext) {
           database: {
             kind: ctx.info.kind,
             vector: ctx.info.vector,
-            vectorMode: ctx.info.vector ? 'pgvector (HNSW)' : 'real[] exact scan (pgvector not installed)',
+            vectorMode: !ctx.info.vector ? 'real[] exact scan (pgvector not installed)' : ctx.info.vectorSimd?.on ? 'pgvector (HNSW, SIMD inner product)' : 'pgvector (HNSW)',
           },
         };
       },

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
 import { Kysely, type PostgresCursor, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult, sql } from 'kysely';
 import pg from 'pg';
 import { type PoolLike, createPglitePool } from './pglite-pool.js';
+import { simdVectorExtension } from './pgvector-simd.js';
 
 // Both drivers return the same JavaScript values for the same SQL types:
 //  - bigint (and bigint[]) as numbers: counts, sizes, sequence numbers stay below 2^53, and
@@ -30,6 +30,11 @@ export interface DatabaseInfo {
   serverVersion: string;
   /** pgvector is installed and created in the database. */
   vector: boolean;
+  /**
+   * Embedded only: whether pgvector's inner product runs on WebAssembly SIMD (see
+   * pgvector-simd.ts), and if not, why.
+   */
+  vectorSimd?: { on: boolean; reason?: string };
   /** Where the data lives: a folder (embedded) or the URL without credentials. */
   location: string;
 }
@@ -121,14 +126,17 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     opts.onInitdb?.();
   }
   let engine: PGlite;
+  const vector = simdVectorExtension();
   const create = () =>
-    PGlite.create({
-      dataDir,
-      extensions: { vector },
-      parsers: PGLITE_PARSERS,
-      ...(opts.pgliteSettings?.length ? { postgresqlconf: opts.pgliteSettings } : {}),
-      ...(opts.pgliteSnapshot ? { loadDataDir: opts.pgliteSnapshot } : {}),
-    });
+    vector.use((extension) =>
+      PGlite.create({
+        dataDir,
+        extensions: { vector: extension },
+        parsers: PGLITE_PARSERS,
+        ...(opts.pgliteSettings?.length ? { postgresqlconf: opts.pgliteSettings } : {}),
+        ...(opts.pgliteSnapshot ? { loadDataDir: opts.pgliteSnapshot } : {}),
+      }),
+    );
   try {
     if (fresh) await initdbInChild(dataDir, opts.pgliteSettings ?? []);
     engine = await create();
@@ -140,7 +148,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   // transaction blocks every other query of the process: keep transactions short.
   const pool = createPglitePool(engine);
   const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool: pool as never }) });
-  const info = await inspect(kysely, 'pglite', onDisk ? dataDir : 'memory');
+  const info = { ...(await inspect(kysely, 'pglite', onDisk ? dataDir : 'memory')), vectorSimd: { on: vector.simd, ...(vector.reason ? { reason: vector.reason } : {}) } };
   return {
     kind: 'pglite',
     kysely,
