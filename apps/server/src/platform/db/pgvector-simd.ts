@@ -41,6 +41,7 @@ const TARGETS = [
   { name: 'vector_negative_inner_product', body: '6e05270b5c64c3cff766f180f694d8671d451338740bad4155cd926aa4a559d7' },
 ] as const;
 const SO_PATH = 'lib/postgresql/vector.so';
+
 export interface VectorExtension {
   /** Whether the SIMD inner product is in; when not, why. */
   simd: boolean;
@@ -203,7 +204,7 @@ function bodies(code: Buffer): Buffer[] {
   });
 }
 
-/** Replaces `vector_negative_inner_product` with the SIMD body; the original stays as a new function. */
+/** Replaces each of TARGETS with its SIMD body; each original stays, as a new function at the end. */
 export function patchInnerProduct(wasm: Buffer): Buffer {
   const secs = sections(wasm);
   const section = (id: number) => {
