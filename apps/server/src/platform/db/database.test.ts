@@ -46,16 +46,34 @@ describeEachDb('database platform', (h) => {
     expect(r.rows[0]!.n).toBe(5);
   });
 
-  it('runs a query with settings that lapse after it: one statement without parameters, a transaction with them', async () => {
+  it('runs a query with settings that lapse after it: plain values written into one statement, other parameters in a transaction', async () => {
     const { kysely } = h().db;
     const { sql } = await import('kysely');
-    const { withLocalSettings } = await import('./local-settings.js');
+    const { inlined, withLocalSettings } = await import('./local-settings.js');
     const shown = sql<{ w: string; s: string }>`select current_setting('work_mem') as w, current_setting('enable_seqscan') as s`;
     const before = (await shown.execute(kysely)).rows[0]!;
     // Parameterless: sent as `SET LOCAL …; SELECT …`, and both databases hand back the select's rows.
     expect(await withLocalSettings(kysely, { work_mem: '7MB', enable_seqscan: 'off' }, shown)).toEqual([{ w: '7MB', s: 'off' }]);
     const withParam = sql<{ w: string; n: number }>`select current_setting('work_mem') as w, ${5}::int as n`;
     expect(await withLocalSettings(kysely, { work_mem: '9MB' }, withParam)).toEqual([{ w: '9MB', n: 5 }]);
+    expect((await shown.execute(kysely)).rows[0]).toEqual(before);
+    // Plain values written into the text read back exactly as parameters would: quotes,
+    // backslashes, an injection attempt, `$1` inside a value, null, booleans, numbers.
+    await sql`create table reg_settings (id int)`.execute(kysely);
+    const tricky = ["it's", 'back\\slash \\', "'; drop table reg_settings; --", 'costs $1 or $2', 'E\'x\'', ''];
+    for (const value of tricky) {
+      const q = sql<{ w: string; v: string; n: null; b: boolean; f: number }>`select current_setting('work_mem') as w, ${value}::text as v, ${null}::text as n, ${true}::boolean as b, ${-2.5e-7}::float8 as f`;
+      expect(inlined(q.compile(kysely))).toBeDefined();
+      expect(await withLocalSettings(kysely, { work_mem: '8MB' }, q)).toEqual([{ w: '8MB', v: value, n: null, b: true, f: -2.5e-7 }]);
+    }
+    expect((await sql<{ n: number }>`select count(*)::int as n from reg_settings`.execute(kysely)).rows[0]!.n).toBe(0);
+    // An array stays a parameter (transaction path); so do all of them when the caller's own text
+    // holds a `$` and digits, which would otherwise be taken for a placeholder.
+    const array = sql<{ w: string; a: number[] }>`select current_setting('work_mem') as w, ${[1, 2]}::int[] as a`;
+    const dollar = sql<{ w: string; lit: string; n: number }>`select current_setting('work_mem') as w, '$1' as lit, ${7}::int as n`;
+    expect([inlined(array.compile(kysely)), inlined(dollar.compile(kysely))]).toEqual([undefined, undefined]);
+    expect(await withLocalSettings(kysely, { work_mem: '6MB' }, array)).toEqual([{ w: '6MB', a: [1, 2] }]);
+    expect(await withLocalSettings(kysely, { work_mem: '6MB' }, dollar)).toEqual([{ w: '6MB', lit: '$1', n: 7 }]);
     expect((await shown.execute(kysely)).rows[0]).toEqual(before);
     // Settings are inlined, so only plain names and values pass.
     await expect(withLocalSettings(kysely, { "work_mem = '1MB'; drop table x; --": '1' }, shown)).rejects.toThrow(/refusing/);
