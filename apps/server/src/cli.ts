@@ -159,16 +159,16 @@ function redisPing(url: string): Promise<string> {
   });
 }
 
-/**
- * Whether the HNSW indexes fit the buffer pool: a search walks thousands of index pages (one per
- * 1,536-dimension vector), read through the file system when they do not fit (2–3× slower).
- */
 /** Embedded: whether pgvector's inner product runs on WebAssembly SIMD (platform/db/pgvector-simd.ts). */
 function simdNote(simd: DatabaseInfo['vectorSimd']): string {
   if (!simd) return '';
   return simd.on ? '; SIMD inner product' : `; stock scalar inner product: ${simd.reason ?? 'unknown build'}`;
 }
 
+/**
+ * Whether the HNSW indexes fit the buffer pool: a search walks thousands of index pages (one per
+ * 1,536-dimension vector), read through the file system when they do not fit (2–3× slower).
+ */
 async function vectorIndexFit(db: Kysely<object>, embedded: boolean): Promise<[string, string, boolean]> {
   const r = await sql<{ index: string; pool: string }>`
     select coalesce(sum(pg_relation_size(i.indexrelid)), 0)::bigint::text as index,

@@ -38,10 +38,9 @@ const RRF_K = 60;
  * index pages — half the graph, as hashed lexical vectors are nearly orthogonal — at ~2 µs each in
  * WASM: pgvector's per-node work (buffer pins, the visited set, candidate heaps) and the inner
  * product, still a quarter with SIMD as it now waits on memory (each visit reads a 6 KB vector)
- * rather than on adds. Better graphs buy
- * little per page touched: at the same recall, ef_construction 256 saved 5% of the pages, m 20
- * 7–9% (1.9× the build), m 32 with ef_construction 200 up to 19% (2.3× the build, so half the
- * back-fill rate); m 12 lost recall.
+ * rather than on adds. Better graphs buy little per page touched: at the same recall,
+ * ef_construction 256 saved 5% of the pages, m 20 7–9% (1.9× the build), m 32 with
+ * ef_construction 200 up to 19% (2.3× the build, so half the back-fill rate); m 12 lost recall.
  * Tried and dropped: a halfvec index with full-precision re-ranking is half the size but 4–5×
  * slower in the embedded database (WASM has no F16C, every half float is converted in software);
  * with the conversion on SIMD too it was as fast as the vector index, not faster (same pages).
