@@ -145,11 +145,12 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   // real[] has no index: its scan is exact already. A filter that leaves few rows is answered
   // exactly too (like a planner would): reading those vectors is cheaper than walking the graph
   // until enough of them turn up, and the answer is the true top k.
-  // How many embedded records pass the filter, counted up to `upTo` (the count stops there).
-  const matching = async (upTo: number) =>
-    (await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(models, name)} t where t._embedding is not null and ${where} limit ${upTo}) x`.execute(ctx.db)).rows[0]?.n ?? 0;
+  // The embedded records that pass the filter: counted up to `upTo` (the count stops there), or
+  // estimated by the planner.
+  const passing = sql`select 1 from ${table(models, name)} t where t._embedding is not null and ${where}`;
+  const matching = async (upTo: number) => (await sql<{ n: number }>`select count(*)::int as n from (${passing} limit ${upTo}) x`.execute(ctx.db)).rows[0]?.n ?? 0;
   const estimated = async () => {
-    const plan = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>`explain (format json) select 1 from ${table(models, name)} t where t._embedding is not null and ${where}`.execute(ctx.db);
+    const plan = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>`explain (format json) ${passing}`.execute(ctx.db);
     return plan.rows[0]?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0;
   };
   let exact = !pgvector || body.mode === 'keyword';
