@@ -43,6 +43,24 @@ describe('pgvector with a SIMD inner product (embedded database)', () => {
         expect(Math.abs((r.rows[0]!.d as number) + expected), `dims ${dims}`).toBeLessThan(1e-5 * Math.max(1, Math.sqrt(dims)));
       }
       await expect(db.pool.query(`select '[1,2]'::vector <#> '[1,2,3]'::vector`)).rejects.toThrow('different vector dimensions 2 and 3');
+      // Stored values come back in every varlena form the new body must detoast: a short one
+      // (1-byte header, under 127 bytes), one compressed in line, and one out of line (TOAST).
+      await db.pool.query('create table simd_forms (id int primary key, e vector)');
+      const forms = [
+        Array.from({ length: 3 }, () => rand()),
+        Array.from({ length: 1000 }, (_, i) => (i % 50 === 0 ? 1 : 0)),
+        Array.from({ length: 2000 }, () => rand()),
+      ];
+      await db.pool.query('alter table simd_forms alter column e set storage extended');
+      await db.pool.query(`insert into simd_forms select i, v::vector from unnest($1::int[], $2::text[]) as x(i, v)`, [forms.map((_, i) => i), forms.map((v) => JSON.stringify(v))]);
+      const stored = await db.pool.query(`select id, pg_column_size(e) as size, e <#> e as self from simd_forms order by id`);
+      expect(stored.rows.map((r) => r.size as number)).toEqual([3 * 4 + 8 + 1 - 4, expect.any(Number), expect.any(Number)]);
+      expect(stored.rows[1]!.size as number).toBeLessThan(1000 * 4); // compressed
+      expect(stored.rows[2]!.size as number).toBeGreaterThan(2000 * 4); // out of line, uncompressed floats
+      forms.forEach((v, i) => {
+        const expected = v.reduce((acc, x) => acc + Math.fround(x) * Math.fround(x), 0);
+        expect(Math.abs((stored.rows[i]!.self as number) + expected), `form ${i}`).toBeLessThan(1e-4 * Math.max(1, expected));
+      });
       // HNSW (cosine) walks the graph with this function: on 300 vectors with a search width
       // above their count, it finds the exact top 5.
       await db.pool.query('create table simd_t (id int primary key, e vector(24))');

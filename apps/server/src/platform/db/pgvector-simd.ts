@@ -9,8 +9,12 @@
  * the same sum with four independent 4-lane accumulators.
  *
  * So, before PGlite loads the bundle, the body of `vector_negative_inner_product` is replaced by
- * one that detoasts both arguments as the original does, checks that their dimensions agree and
- * sums their products 16 floats at a time (the tail one by one). On a dimension mismatch it calls
+ * one that detoasts its arguments where the original does, checks that their dimensions agree and
+ * sums their products 16 floats at a time (the tail one by one). It reads a varlena header itself
+ * and calls pg_detoast_datum only for a value that is not plain (short, compressed or out of
+ * line), which is what that function checks first: an HNSW walk, whose vectors are plain index
+ * tuples, then makes no call into the main module per distance (6–7% off a filtered search on
+ * the 10,000 × 1,536 bench, paired runs). On a dimension mismatch it calls
  * the original body, kept as an extra function, which raises pgvector's own error. Nothing else
  * in the module changes: no import, memory, table or data segment moves, so the dynamic linker
  * sees the same module with one more function.
@@ -282,7 +286,7 @@ function limits(r: Reader) {
 const op = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10,
   get: 0x20, set: 0x21, tee: 0x22,
-  i32Load: 0x28, f32Load: 0x2a, i32Load16s: 0x2e, i32Load16u: 0x2f, i32Const: 0x41,
+  i32Load: 0x28, f32Load: 0x2a, i32Load8u: 0x2d, i32Load16s: 0x2e, i32Load16u: 0x2f, i32Const: 0x41,
   i32GeU: 0x4f, i32Ne: 0x47, i32Add: 0x6a, i32And: 0x71, i32Shl: 0x74,
   f32Neg: 0x8c, f32Add: 0x92, f32Mul: 0x94, f64PromoteF32: 0xbb,
   void: 0x40, i32: 0x7f, f32: 0x7d, v128: 0x7b,
@@ -300,9 +304,16 @@ function innerProductBody(ix: { detoast: number; float8: number; original: numbe
   // 64-byte blocks, 6–9 accumulators, 10 the sum.
   const [FCINFO, A, B, LEN, I, END, ACC, SUM] = [0, 1, 2, 3, 4, 5, 6, 10];
   const mem = (align: number, offset: number) => [...u32(align), ...u32(offset)];
+  // An argument is detoasted only when its header says it is not a plain 4-byte-header value
+  // (VARATT_IS_EXTENDED: low two bits of the first byte set, little-endian), which is what
+  // pg_detoast_datum checks first; the index's own tuples are plain, so the walk makes no call.
+  const arg = (offset: number, local: number) => [
+    op.get, FCINFO, op.i32Load, ...mem(2, offset), op.tee, local, op.i32Load8u, ...mem(0, 0), op.i32Const, ...s32(3), op.i32And,
+    op.if, op.void, op.get, local, op.call, ...u32(ix.detoast), op.set, local, op.end,
+  ];
   const code: number[] = [
-    op.get, FCINFO, op.i32Load, ...mem(2, 20), op.call, ...u32(ix.detoast), op.set, A,
-    op.get, FCINFO, op.i32Load, ...mem(2, 28), op.call, ...u32(ix.detoast), op.set, B,
+    ...arg(20, A),
+    ...arg(28, B),
     // Dimensions differ: the original raises pgvector's error.
     op.get, A, op.i32Load16u, ...mem(1, 4), op.get, B, op.i32Load16u, ...mem(1, 4), op.i32Ne,
     op.if, op.void, op.get, FCINFO, op.call, ...u32(ix.original), op.return, op.end,
