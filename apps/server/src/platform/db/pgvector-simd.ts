@@ -14,10 +14,10 @@
  * and calls pg_detoast_datum only for a value that is not plain (short, compressed or out of
  * line), which is what that function checks first: an HNSW walk, whose vectors are plain index
  * tuples, then makes no call into the main module per distance (6–7% off a filtered search on
- * the 10,000 × 1,536 bench, paired runs). On a dimension mismatch it calls
- * the original body, kept as an extra function, which raises pgvector's own error. Nothing else
- * in the module changes: no import, memory, table or data segment moves, so the dynamic linker
- * sees the same module with one more function.
+ * the 10,000 × 1,536 bench, paired runs). On a dimension mismatch it calls the original body,
+ * kept as an extra function, which raises pgvector's own error. Nothing else in the module
+ * changes: no import, memory, table or data segment moves, so the dynamic linker sees the same
+ * module with one more function.
  *
  * NB: the patch is applied only to the exact function body it was written against (its SHA-256
  * below): the new body reads the call's arguments at the offsets that build used. Any other
@@ -304,9 +304,8 @@ function innerProductBody(ix: { detoast: number; float8: number; original: numbe
   // 64-byte blocks, 6–9 accumulators, 10 the sum.
   const [FCINFO, A, B, LEN, I, END, ACC, SUM] = [0, 1, 2, 3, 4, 5, 6, 10];
   const mem = (align: number, offset: number) => [...u32(align), ...u32(offset)];
-  // An argument is detoasted only when its header says it is not a plain 4-byte-header value
-  // (VARATT_IS_EXTENDED: low two bits of the first byte set, little-endian), which is what
-  // pg_detoast_datum checks first; the index's own tuples are plain, so the walk makes no call.
+  // An argument goes through pg_detoast_datum only when VARATT_IS_EXTENDED (little-endian: the
+  // first byte's low two bits are set), as the module comment says.
   const arg = (offset: number, local: number) => [
     op.get, FCINFO, op.i32Load, ...mem(2, offset), op.tee, local, op.i32Load8u, ...mem(0, 0), op.i32Const, ...s32(3), op.i32And,
     op.if, op.void, op.get, local, op.call, ...u32(ix.detoast), op.set, local, op.end,
