@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only] [-- --records-only]
+ * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only [--corpus topics|salad]] [-- --records-only]
  * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { freePort, load, root, spawnServer } from './lib.js';
 import { recordsBench } from './records.js';
 import { flowsBench, printFlows } from './flows.js';
-import { printVectors, vectorsBench } from './vectors.js';
+import { CORPORA, type Corpus, type VectorBench, printVectors, vectorsBench } from './vectors.js';
 import pg from 'pg';
 
 const quick = process.argv.includes('--quick');
@@ -112,10 +112,14 @@ async function runRecords() {
 }
 
 async function runVectors() {
-  const r = await vectorsBench();
-  printVectors(r);
+  const at = process.argv.indexOf('--corpus');
+  const only = at < 0 ? undefined : process.argv[at + 1];
+  if (at >= 0 && !CORPORA.includes(only as Corpus)) throw new Error(`--corpus is one of ${CORPORA.join(', ')}`);
+  const results: VectorBench[] = [];
+  for (const corpus of only ? [only as Corpus] : CORPORA) results.push(await vectorsBench(corpus));
+  results.forEach(printVectors);
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/results/vectors.json'), JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
+  writeFileSync(path.join(root, 'bench/results/vectors.json'), JSON.stringify({ at: new Date().toISOString(), corpora: results }, null, 2));
 }
 
 async function runFlows() {

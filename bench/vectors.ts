@@ -1,13 +1,13 @@
 /**
- * Similarity search on the embedded database: 10,000 records embedded by the local provider at
- * 1,536 dimensions (HNSW index), then 100 searches each without a filter, with a common filter
- * (25% of the records), with a rare one (1%) and with a new 25% range every search. Reports
- * back-fill throughput, p50/p95 latency,
- * recall@10 against an exact search computed here from the same embedder, and whether every
- * filtered search came back full (k results). 30 untimed searches warm up first.
- *   npm run bench -- --vectors-only [--quick]
- * BENCH_VECTORS_DIR=/some/dir keeps the embedded database there: the first run fills it, later
- * runs reuse it (no import, no back-fill; the back-fill figure is then that of the first run).
+ * Similarity search on the embedded database, over two corpora (see Corpus): 10,000 records
+ * embedded by the local provider at 1,536 dimensions (HNSW index), then 100 searches each without
+ * a filter, with a common filter (25% of the records), with a rare one (1%) and with a new 25%
+ * range every search. Reports back-fill throughput, p50/p95 latency, recall@10 against an exact
+ * search computed here from the same embedder, and whether every filtered search came back full
+ * (k results). 30 untimed searches warm up first.
+ *   npm run bench -- --vectors-only [--quick] [--corpus topics|salad]
+ * BENCH_VECTORS_DIR=/some/dir keeps each corpus's embedded database there: the first run fills it,
+ * later runs reuse it (no import, no back-fill; the back-fill figure is then that of the first run).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,7 +35,39 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10;
 };
 
+/**
+ * The texts searched. Both draw words by a Zipf-like law (a word's rank is rand()² × the vocabulary)
+ * and have the same size: 10,000 documents of a title and 25 words, queries of 6 words.
+ * - `topics`: documents about one of 50 subjects, as real collections are (a help centre, a
+ *   catalogue, notes): 60% of a document's words come from its subject's 300 words, 40% from
+ *   3,000 words common to all (the role stop words and general vocabulary play in real text).
+ *   A query is about one subject, drawn the same way. Chosen once (2026-12-03), not tuned.
+ * - `salad`: every word from the 3,000 common ones, no subject: nothing clusters, the local
+ *   embedder's vectors are nearly orthogonal, and a graph index has to walk half its graph to find
+ *   the nearest — the worst case for HNSW (ann-benchmarks' random datasets are this kind).
+ * Semantic embeddings of real text (OpenAI's, an Ollama model's) cluster by subject as well.
+ */
+export type Corpus = 'topics' | 'salad';
+export const CORPORA: readonly Corpus[] = ['topics', 'salad'];
+const TOPICS = 50;
+const TOPIC_WORDS = 300;
+const TOPIC_SHARE = 0.6;
+
+function corpusTexts(corpus: Corpus, rand: () => number) {
+  const common = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}${'abcdefghij'[i % 10]}`);
+  const topics = Array.from({ length: TOPICS }, (_, t) => Array.from({ length: TOPIC_WORDS }, (_, i) => `t${t.toString(36)}x${i.toString(36)}`));
+  const zipf = (words: string[]) => words[Math.floor(rand() ** 2 * words.length)]!;
+  // NB: the salad corpus draws exactly what it drew before topics existed, so its figures compare
+  // with earlier runs.
+  const text = (words: number) => {
+    const topic = corpus === 'topics' ? topics[Math.floor(rand() * TOPICS)]! : undefined;
+    return Array.from({ length: words }, () => (topic && rand() < TOPIC_SHARE ? zipf(topic) : zipf(common))).join(' ');
+  };
+  return { text };
+}
+
 export interface VectorBench {
+  corpus: Corpus;
   records: number;
   dimensions: number;
   sharedBuffers: string;
@@ -45,18 +77,17 @@ export interface VectorBench {
   modes: Record<string, { p50: number; p95: number; queries: number }>;
 }
 
-export async function vectorsBench(): Promise<VectorBench> {
+export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
   const rand = seededRandom(42);
-  const vocab = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}${'abcdefghij'[i % 10]}`);
-  const pick = () => vocab[Math.floor(rand() ** 2 * vocab.length)]!;
-  const docs = Array.from({ length: N }, (_, i) => ({ title: `doc ${i}`, body: Array.from({ length: 25 }, pick).join(' '), cat: ['a', 'b', 'c', 'd'][i % 4]!, n: i }));
+  const { text } = corpusTexts(corpus, rand);
+  const docs = Array.from({ length: N }, (_, i) => ({ title: `doc ${i}`, body: text(25), cat: ['a', 'b', 'c', 'd'][i % 4]!, n: i }));
   const port = await freePort();
   const keep = process.env.BENCH_VECTORS_DIR;
   if (keep) mkdirSync(keep, { recursive: true });
-  const ready = keep ? path.join(keep, `bench-ready-${N}.json`) : undefined;
+  const ready = keep ? path.join(keep, `bench-ready-${corpus}-${N}.json`) : undefined;
   const reuse = ready !== undefined && existsSync(ready);
-  process.stderr.write(`vector bench: starting infinity (embedded${reuse ? `, reusing ${keep}` : ''})…\n`);
-  const dataDir = keep ? path.join(keep, String(N)) : mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-vec-'));
+  process.stderr.write(`vector bench (${corpus} corpus): starting infinity (embedded${reuse ? `, reusing ${keep}` : ''})…\n`);
+  const dataDir = keep ? path.join(keep, `${corpus}-${N}`) : mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-vec-'));
   const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], { INFINITY_DATA_DIR: dataDir, INFINITY_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', INFINITY_PGLITE_SHARED_BUFFERS: SHARED_BUFFERS }, port, '/health/ready');
   try {
     const api = `${server.url}/api/v1`;
@@ -114,7 +145,7 @@ export async function vectorsBench(): Promise<VectorBench> {
     };
     // Warm-up, untimed (as ann-benchmarks does): the first searches after the back-fill page the
     // graph into the buffer pool and let V8 compile the request path.
-    for (let q = 0; q < WARMUP; q++) await postJson(`${api}/data/vdocs/search`, { query: Array.from({ length: 6 }, pick).join(' '), k: K, fields: ['n'] }, auth);
+    for (let q = 0; q < WARMUP; q++) await postJson(`${api}/data/vdocs/search`, { query: text(6), k: K, fields: ['n'] }, auth);
     const searches: VectorBench['searches'] = {};
     for (const [name, scenario] of Object.entries(scenarios)) {
       // The exact answers first, then the timed searches back to back, then recall: ranking
@@ -122,8 +153,8 @@ export async function vectorsBench(): Promise<VectorBench> {
       // the next timing (ann-benchmarks computes its ground truth ahead of time too).
       const queries = Array.from({ length: QUERIES }, () => {
         const sc = scenario();
-        const text = Array.from({ length: 6 }, pick).join(' ');
-        const qv = localEmbed(text, DIMS);
+        const query = text(6);
+        const qv = localEmbed(query, DIMS);
         const ranked = vectors
           .map((v, n) => ({ n, s: dot(v, qv) }))
           .filter((x) => sc.keep(x.n))
@@ -131,7 +162,7 @@ export async function vectorsBench(): Promise<VectorBench> {
         // ann-benchmarks' tie-aware recall: a result counts when its similarity reaches the k-th
         // true one (within 1e-6, float32 rounding): lexical vectors have many near-equal scores.
         const kth = ranked[K - 1]?.s ?? -Infinity;
-        return { text, filter: sc.filter, exact: ranked.slice(0, K).map((x) => ids[x.n]!), atLeastKth: new Set(ranked.filter((x) => x.s >= kth - 1e-6).map((x) => ids[x.n]!)) };
+        return { text: query, filter: sc.filter, exact: ranked.slice(0, K).map((x) => ids[x.n]!), atLeastKth: new Set(ranked.filter((x) => x.s >= kth - 1e-6).map((x) => ids[x.n]!)) };
       });
       const lat: number[] = [];
       const answers: { id: string }[][] = [];
@@ -155,21 +186,21 @@ export async function vectorsBench(): Promise<VectorBench> {
     for (const mode of ['keyword', 'hybrid'] as const) {
       const lat: number[] = [];
       for (let q = 0; q < QUERIES; q++) {
-        const text = Array.from({ length: 2 }, pick).join(' ');
+        const words = text(2);
         const t = performance.now();
-        await postJson(`${api}/data/vdocs/search`, { query: text, k: K, mode, fields: ['n'] }, auth);
+        await postJson(`${api}/data/vdocs/search`, { query: words, k: K, mode, fields: ['n'] }, auth);
         lat.push(performance.now() - t);
       }
       modes[mode] = { p50: pct(lat, 50), p95: pct(lat, 95), queries: QUERIES };
     }
-    return { records: N, dimensions: DIMS, sharedBuffers: SHARED_BUFFERS, backfill: { seconds: Math.round(seconds * 10) / 10, recordsPerSecond: Math.round(N / seconds) }, searches, modes };
+    return { corpus, records: N, dimensions: DIMS, sharedBuffers: SHARED_BUFFERS, backfill: { seconds: Math.round(seconds * 10) / 10, recordsPerSecond: Math.round(N / seconds) }, searches, modes };
   } finally {
     server.kill();
   }
 }
 
 export function printVectors(r: VectorBench) {
-  console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder`);
+  console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${r.corpus === 'topics' ? 'documents about 50 subjects' : 'word salad (no subjects: the worst case for HNSW)'}`);
   console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)\n`);
   console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results |');
   console.log('|---|---:|---:|---:|---:|---|');
