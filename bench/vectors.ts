@@ -9,7 +9,7 @@
  * BENCH_VECTORS_DIR=/some/dir keeps each corpus's embedded database there: the first run fills it,
  * later runs reuse it (no import, no back-fill; the back-fill figure is then that of the first run).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -36,34 +36,73 @@ const pct = (xs: number[], p: number) => {
 };
 
 /**
- * The texts searched. Both draw words by a Zipf-like law (a word's rank is rand()² × the vocabulary)
- * and have the same size: 10,000 documents of a title and 25 words, queries of 6 words.
+ * The texts searched: 10,000 documents of a title and 25 words, and queries of 6 words.
  * - `topics`: documents about one of 50 subjects, as real collections are (a help centre, a
  *   catalogue, notes): 60% of a document's words come from its subject's 300 words, 40% from
  *   3,000 words common to all (the role stop words and general vocabulary play in real text).
  *   A query is about one subject, drawn the same way. Chosen once (2026-12-03), not tuned.
+ * - `markdown`: real text — the Markdown files of the installed npm packages (node_modules, read
+ *   in path order; no changelogs or licences; code blocks, links and markup removed), cut into
+ *   25-word passages, each once, shuffled. A query is 6 consecutive words of a passage that is not
+ *   indexed. The texts change when the lockfile does.
  * - `salad`: every word from the 3,000 common ones, no subject: nothing clusters, the local
  *   embedder's vectors are nearly orthogonal, and a graph index has to walk half its graph to find
  *   the nearest — the worst case for HNSW (ann-benchmarks' random datasets are this kind).
- * Semantic embeddings of real text (OpenAI's, an Ollama model's) cluster by subject as well.
+ * Synthetic words are drawn by a Zipf-like law (a word's rank is rand()² × the vocabulary).
  */
-export type Corpus = 'topics' | 'salad';
-export const CORPORA: readonly Corpus[] = ['topics', 'salad'];
+export type Corpus = 'topics' | 'markdown' | 'salad';
+export const CORPORA: readonly Corpus[] = ['topics', 'markdown', 'salad'];
+const CORPUS_TITLES: Record<Corpus, string> = {
+  topics: 'documents about 50 subjects',
+  markdown: 'passages of the installed packages’ Markdown (real text)',
+  salad: 'word salad (no subjects: the worst case for HNSW)',
+};
 const TOPICS = 50;
 const TOPIC_WORDS = 300;
 const TOPIC_SHARE = 0.6;
+const PASSAGE = 25;
 
-function corpusTexts(corpus: Corpus, rand: () => number) {
+/** `text(25)` is the next document's body, `text(n)` for a smaller n a query. */
+function corpusTexts(corpus: Corpus, rand: () => number): (words: number) => string {
+  if (corpus === 'markdown') return markdownPassages(rand);
   const common = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}${'abcdefghij'[i % 10]}`);
   const topics = Array.from({ length: TOPICS }, (_, t) => Array.from({ length: TOPIC_WORDS }, (_, i) => `t${t.toString(36)}x${i.toString(36)}`));
   const zipf = (words: string[]) => words[Math.floor(rand() ** 2 * words.length)]!;
   // NB: the salad corpus draws exactly what it drew before topics existed, so its figures compare
   // with earlier runs.
-  const text = (words: number) => {
+  return (words) => {
     const topic = corpus === 'topics' ? topics[Math.floor(rand() * TOPICS)]! : undefined;
     return Array.from({ length: words }, () => (topic && rand() < TOPIC_SHARE ? zipf(topic) : zipf(common))).join(' ');
   };
-  return { text };
+}
+
+function markdownPassages(rand: () => number): (words: number) => string {
+  const dir = path.join(root, 'node_modules');
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.md$/i.test(f) && !/changelog|history|license|licence/i.test(f))
+    .sort();
+  const words = files.flatMap((f) =>
+    readFileSync(path.join(dir, f), 'utf8')
+      .replace(/```[\s\S]*?```/g, ' ')
+      .replace(/<[^>]+>|\([^)]*\)|[#*_`>|[\]-]+/g, ' ')
+      .split(/\s+/)
+      .filter((w) => /[a-z]{2}/i.test(w)),
+  );
+  const passages = [...new Set(Array.from({ length: Math.floor(words.length / PASSAGE) }, (_, i) => words.slice(i * PASSAGE, (i + 1) * PASSAGE).join(' ')))];
+  for (let i = passages.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [passages[i], passages[j]] = [passages[j]!, passages[i]!];
+  }
+  // Documents from the front, queries from passages after the indexed ones.
+  if (passages.length < N + 1000) throw new Error(`node_modules has ${passages.length} Markdown passages of ${PASSAGE} words; the bench needs ${N + 1000}`);
+  let doc = 0;
+  let query = N;
+  return (n) => {
+    if (n === PASSAGE) return passages[doc++]!;
+    const from = passages[query++ % passages.length]!.split(' ');
+    const at = Math.floor(rand() * (PASSAGE - n + 1));
+    return from.slice(at, at + n).join(' ');
+  };
 }
 
 export interface VectorBench {
@@ -79,7 +118,7 @@ export interface VectorBench {
 
 export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
   const rand = seededRandom(42);
-  const { text } = corpusTexts(corpus, rand);
+  const text = corpusTexts(corpus, rand);
   const docs = Array.from({ length: N }, (_, i) => ({ title: `doc ${i}`, body: text(25), cat: ['a', 'b', 'c', 'd'][i % 4]!, n: i }));
   const port = await freePort();
   const keep = process.env.BENCH_VECTORS_DIR;
@@ -200,7 +239,7 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
 }
 
 export function printVectors(r: VectorBench) {
-  console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${r.corpus === 'topics' ? 'documents about 50 subjects' : 'word salad (no subjects: the worst case for HNSW)'}`);
+  console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${CORPUS_TITLES[r.corpus]}`);
   console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)\n`);
   console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results |');
   console.log('|---|---:|---:|---:|---:|---|');

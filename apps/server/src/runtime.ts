@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, type InstanceKeys, loadConfig, resolveInstanceKeys, type ConfigOverrides } from './config/index.js';
-import { type Database, migrateToLatest, openDatabase } from './platform/db/index.js';
+import { type Database, migrateToLatest, migrationStatus, openDatabase } from './platform/db/index.js';
 import { createLogger, type Logger } from './platform/logger.js';
 
 /** What every command needs: validated config, keys, a logger and an open, migrated database. */
@@ -46,6 +46,10 @@ export async function openRuntime(overrides: ConfigOverrides, opts: { migrate: b
   );
   progress.stop();
   if (opts.migrate) {
+    // Said first: a migration that rewrites model tables (0009 rebuilds their indexes, ~3.5 s per
+    // 1,000 vectors of 1,536 dimensions in the embedded database) can take a while.
+    const { pending } = await migrationStatus(db.kysely);
+    if (pending.length) logger.info({ migrations: pending }, 'applying migrations');
     const applied = await migrateToLatest(db.kysely);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
   }

@@ -1,7 +1,7 @@
 import { expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
-import { searchDocument } from '../schema/index.js';
 import * as searchIndexMigration from '../../platform/db/migrations/0008-search-index.js';
+import * as searchColumnMigration from '../../platform/db/migrations/0009-search-column.js';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { fakeAiForSuite, lastUserText } from '../../platform/testing/fake-ai.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
@@ -180,16 +180,26 @@ describeEachDb(
       expect(kw.every((x) => x.body.includes('refunds'))).toBe(true);
       const hy = (await req('POST', '/api/v1/data/docs/search', { query: 'refunds code 14', k: 3, mode: 'hybrid' })).json().data as { n: number }[];
       expect(hy[0]!.n).toBe(14);
-      // Both answer from a GIN index on exactly the expression they search (not a scan of every record).
-      const [fts] = (await sql<{ schema: string }>`select schemaname as schema from pg_indexes where tablename = 'docs' and indexname = 'docs__fts_idx'`.execute(h().db.kysely)).rows;
-      expect(fts).toBeDefined();
-      // Models that enabled embeddings before the index existed get it from migration 0008 (which skips those that have it).
-      await sql`drop index ${sql.id(fts!.schema, 'docs__fts_idx')}`.execute(h().db.kysely);
+      // Both match and rank a stored document (_fts) through its GIN index, not a scan of every record.
+      const ftsIndex = async () => (await sql<{ schema: string; def: string }>`select schemaname as schema, indexdef as def from pg_indexes where tablename = 'docs' and indexname = 'docs__fts_idx'`.execute(h().db.kysely)).rows[0];
+      const fts = await ftsIndex();
+      expect(fts?.def).toContain('gin (_fts)');
+      const docsTable = sql.id(fts!.schema, 'docs');
+      const kwIds = async () => ((await req('POST', '/api/v1/data/docs/search', { query: 'refunds paid', k: 8, mode: 'keyword' })).json().data as { id: string }[]).map((x) => x.id);
+      const before = await kwIds();
+      // A model that enabled embeddings before the column existed has an index on the expression
+      // (0008, which skips a model that has one); 0009 turns it into the column (and skips a model that has it).
+      await sql`alter table ${docsTable} drop column _fts`.execute(h().db.kysely);
       await searchIndexMigration.up(h().db.kysely as never);
       await searchIndexMigration.up(h().db.kysely as never);
+      expect((await ftsIndex())?.def).toContain('to_tsvector');
+      await searchColumnMigration.up(h().db.kysely as never);
+      await searchColumnMigration.up(h().db.kysely as never);
+      expect((await ftsIndex())?.def).toContain('gin (_fts)');
+      expect(await kwIds()).toEqual(before);
       const plan = await h().db.kysely.transaction().execute(async (trx) => {
         await sql`set local enable_seqscan = off`.execute(trx);
-        return (await sql<Record<string, string>>`explain select id from ${sql.id(fts!.schema, 'docs')} t where ${searchDocument(['title', 'body'], 't')} @@ plainto_tsquery('simple', 'refunds')`.execute(trx)).rows;
+        return (await sql<Record<string, string>>`explain select id from ${docsTable} t where t._fts @@ plainto_tsquery('simple', 'refunds')`.execute(trx)).rows;
       });
       expect(JSON.stringify(plan)).toContain('docs__fts_idx');
       const strict = (await req('POST', '/api/v1/data/docs/search', { query: 'refunds paid', k: 50, threshold: 0.99 })).json().data;

@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import { type LocalSettings, vectorLiteral, withLocalSettings } from '../../platform/db/index.js';
 import type { OrgActor } from '../access/index.js';
-import { type ModelDef, type OrgModels, searchDocument } from '../schema/index.js';
+import { type ModelDef, type OrgModels, searchDocumentColumn } from '../schema/index.js';
 import { parseFilter } from './filter.js';
 import { recordErrors } from './records.errors.js';
 import { type ApiRecord, type RecordsContext, columnsOf, explain, requireModel, toRecord, whereFor } from './records.service.js';
@@ -50,8 +50,8 @@ const RRF_K = 60;
  * 0.46 (Jaccard) even re-ranking 320 candidates.
  * And IVFFlat (100 lists, built after the back-fill in 11 s): 0.56 at 10 probes (6 ms), 0.80 at 30
  * (11 ms) — hashed lexical vectors do not cluster.
- * On the bench's topics corpus (documents about 50 subjects, which cluster as real collections do)
- * the same widths give recall@10 0.997–1.0 in 9–17 ms (docs/architecture.md).
+ * On the bench's other corpora the same widths give recall@10 0.997–1.0 (documents about 50
+ * subjects) and 0.989–1.0 (real Markdown); docs/architecture.md has their timings.
  */
 const EF_SEARCH = 300;
 const EF_SEARCH_FILTERED = 450;
@@ -60,11 +60,11 @@ const EXACT_BELOW = 1000;
 const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
 
 /**
- * The full-text document: the embedding's source fields (the expression their GIN index is built
- * on, so the index answers), or every text field of a model without embeddings.
+ * The full-text document: the embedding's source fields (stored and indexed with the embedding
+ * columns), or every text field of a model without embeddings.
  */
 function documentOf(model: ModelDef, alias: string): RawBuilder<unknown> {
-  if (model.embedding?.enabled) return searchDocument(model.embedding.sourceFields, alias);
+  if (model.embedding?.enabled) return searchDocumentColumn(alias);
   const names = model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum').map((f) => f.name);
   if (!names.length) throw recordErrors.QUERY_INVALID(`Model ${model.name} has no text fields for keyword search.`);
   return sql`to_tsvector('simple', concat_ws(' ', ${sql.join(names.map((n) => sql.ref(`${alias}.${n}`)))}))`;

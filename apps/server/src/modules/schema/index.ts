@@ -5,4 +5,4 @@ export type { SchemaTables } from './schema.repo.js';
 export type { EmbeddingConfig, FieldDef, ModelDef, RelationField } from './fields.js';
 export { schemaErrors } from './schema.errors.js';
 export { createForLoad, finishRelations, type ModelShape } from './rebuild.js';
-export { searchDocument } from './ddl.js';
+export { searchDocumentColumn } from './ddl.js';
