@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only [--corpus topics|salad]] [-- --records-only]
+ * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only [--corpus topics|markdown|salad]] [-- --records-only]
  * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.

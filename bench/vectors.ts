@@ -1,11 +1,12 @@
 /**
- * Similarity search on the embedded database, over two corpora (see Corpus): 10,000 records
+ * Similarity search on the embedded database, over three corpora (see Corpus): 10,000 records
  * embedded by the local provider at 1,536 dimensions (HNSW index), then 100 searches each without
  * a filter, with a common filter (25% of the records), with a rare one (1%) and with a new 25%
  * range every search. Reports back-fill throughput, p50/p95 latency, recall@10 against an exact
  * search computed here from the same embedder, and whether every filtered search came back full
- * (k results). 30 untimed searches warm up first.
- *   npm run bench -- --vectors-only [--quick] [--corpus topics|salad]
+ * (k results). 64 untimed searches with and 64 without a filter warm up first; the server measures
+ * the model's search widths on them (search-width.ts), and the bench waits for that and prints them.
+ *   npm run bench -- --vectors-only [--quick] [--corpus topics|markdown|salad]
  * BENCH_VECTORS_DIR=/some/dir keeps each corpus's embedded database there: the first run fills it,
  * later runs reuse it (no import, no back-fill; the back-fill figure is then that of the first run).
  */
@@ -16,12 +17,12 @@ import cliProgress from 'cli-progress';
 import { localEmbed } from '../apps/server/src/modules/ai/local-embedder.js';
 import { freePort, postJson, quick, root, spawnServer } from './lib.js';
 import { seededRandom } from '../apps/server/src/platform/testing/random.js';
+import { SAMPLES } from '../apps/server/src/modules/records/search-width.js';
 
 const N = quick ? 2000 : 10_000;
 const DIMS = 1536;
 const QUERIES = quick ? 30 : 100;
 const K = 10;
-const WARMUP = 30;
 /**
  * The HNSW graph of 10,000 × 1,536 vectors is ~78 MB of index pages (one 6 KB vector per 8 KB
  * page). With the embedded default (16MB, chosen for a small idle footprint) or 64MB, searches
@@ -105,13 +106,17 @@ function markdownPassages(rand: () => number): (words: number) => string {
   };
 }
 
+type Measured = { width: number; recall: number; tookMs: number } | null;
+
 export interface VectorBench {
   corpus: Corpus;
   records: number;
   dimensions: number;
   sharedBuffers: string;
   backfill: { seconds: number; recordsPerSecond: number };
-  searches: Record<string, { p50: number; p95: number; recallAt10: number; recallAt10Ties: number; full: boolean; queries: number }>;
+  searches: Record<string, { p50: number; p95: number; recallAt10: number; recallAt10Ties: number; full: boolean; queries: number; widths: string }>;
+  /** The search widths the server measured on the warm-up searches (search-width.ts). */
+  widths: { plain: Measured; filtered: Measured };
   /** Keyword (full-text, GIN index) and hybrid (both, fused by reciprocal rank) over the same records. */
   modes: Record<string, { p50: number; p95: number; queries: number }>;
 }
@@ -183,8 +188,22 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
       },
     };
     // Warm-up, untimed (as ann-benchmarks does): the first searches after the back-fill page the
-    // graph into the buffer pool and let V8 compile the request path.
-    for (let q = 0; q < WARMUP; q++) await postJson(`${api}/data/vdocs/search`, { query: text(6), k: K, fields: ['n'] }, auth);
+    // graph into the buffer pool and let V8 compile the request path. They are also the searches
+    // the server measures its search widths on (search-width.ts): as many as it samples, with and
+    // without a filter (other categories than the timed ones), then the bench waits for the
+    // measurements — the steady state a model reaches after its first few dozen searches.
+    for (let q = 0; q < SAMPLES; q++) {
+      await postJson(`${api}/data/vdocs/search`, { query: text(6), k: K, fields: ['n'] }, auth);
+      await postJson(`${api}/data/vdocs/search`, { query: text(6), k: K, filter: { cat: { eq: ['a', 'c', 'd'][q % 3] } }, fields: ['n'] }, auth);
+    }
+    let widths: VectorBench['widths'];
+    for (;;) {
+      const s = (await (await fetch(`${api}/models/vdocs/embeddings`, { headers: auth })).json()) as { data: { search: VectorBench['widths'] } };
+      widths = s.data.search;
+      if (widths.plain && widths.filtered) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    process.stderr.write(`search widths measured: ${widths.plain.width} (recall ${widths.plain.recall}), with a filter ${widths.filtered.width} (recall ${widths.filtered.recall}); measuring took ${widths.plain.tookMs} and ${widths.filtered.tookMs} ms\n`);
     const searches: VectorBench['searches'] = {};
     for (const [name, scenario] of Object.entries(scenarios)) {
       // The exact answers first, then the timed searches back to back, then recall: ranking
@@ -205,11 +224,13 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
       });
       const lat: number[] = [];
       const answers: { id: string }[][] = [];
+      const walked = new Set<string>();
       for (const q of queries) {
         const t = performance.now();
-        const res = await postJson<{ data: { id: string }[] }>(`${api}/data/vdocs/search`, { query: q.text, k: K, ...(q.filter ? { filter: q.filter } : {}), fields: ['n'] }, auth);
+        const res = await postJson<{ data: { id: string }[]; meta: { width?: number } }>(`${api}/data/vdocs/search`, { query: q.text, k: K, ...(q.filter ? { filter: q.filter } : {}), fields: ['n'] }, auth);
         lat.push(performance.now() - t);
         answers.push(res.data);
+        walked.add(res.meta.width ? String(res.meta.width) : 'exact');
       }
       let recall = 0;
       let recallTies = 0;
@@ -219,7 +240,7 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
         recallTies += Math.min(K, answers[i]!.filter((r) => q.atLeastKth.has(r.id)).length) / K;
       });
       const full = answers.every((a) => a.length === K);
-      searches[name] = { p50: pct(lat, 50), p95: pct(lat, 95), recallAt10: Math.round((recall / QUERIES) * 1000) / 1000, recallAt10Ties: Math.round((recallTies / QUERIES) * 1000) / 1000, full, queries: QUERIES };
+      searches[name] = { p50: pct(lat, 50), p95: pct(lat, 95), recallAt10: Math.round((recall / QUERIES) * 1000) / 1000, recallAt10Ties: Math.round((recallTies / QUERIES) * 1000) / 1000, full, queries: QUERIES, widths: [...walked].join(', ') };
     }
     const modes: VectorBench['modes'] = {};
     for (const mode of ['keyword', 'hybrid'] as const) {
@@ -232,7 +253,7 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
       }
       modes[mode] = { p50: pct(lat, 50), p95: pct(lat, 95), queries: QUERIES };
     }
-    return { corpus, records: N, dimensions: DIMS, sharedBuffers: SHARED_BUFFERS, backfill: { seconds: Math.round(seconds * 10) / 10, recordsPerSecond: Math.round(N / seconds) }, searches, modes };
+    return { corpus, records: N, dimensions: DIMS, sharedBuffers: SHARED_BUFFERS, backfill: { seconds: Math.round(seconds * 10) / 10, recordsPerSecond: Math.round(N / seconds) }, widths, searches, modes };
   } finally {
     server.kill();
   }
@@ -240,10 +261,12 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
 
 export function printVectors(r: VectorBench) {
   console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${CORPUS_TITLES[r.corpus]}`);
-  console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)\n`);
-  console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results |');
-  console.log('|---|---:|---:|---:|---:|---|');
-  for (const [name, s] of Object.entries(r.searches)) console.log(`| ${name} | ${s.p50} | ${s.p95} | ${s.recallAt10} | ${s.recallAt10Ties} | ${s.full ? 'yes' : 'NO'} |`);
+  console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)`);
+  const w = (m: Measured, d: number) => (m ? `${m.width}${m.width === d ? ' (the default)' : ''}, recall@10 ${m.recall} on the warm-up searches, in ${(m.tookMs / 1000).toFixed(1)} s` : 'not measured');
+  console.log(`Search widths measured: ${w(r.widths.plain, 300)}; with a filter ${w(r.widths.filtered, 450)}\n`);
+  console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results | width |');
+  console.log('|---|---:|---:|---:|---:|---|---|');
+  for (const [name, s] of Object.entries(r.searches)) console.log(`| ${name} | ${s.p50} | ${s.p95} | ${s.recallAt10} | ${s.recallAt10Ties} | ${s.full ? 'yes' : 'NO'} | ${s.widths} |`);
   console.log('\n| mode (k = 10, two-word queries) | p50 ms | p95 ms |');
   console.log('|---|---:|---:|');
   for (const [name, s] of Object.entries(r.modes)) console.log(`| ${name} | ${s.p50} | ${s.p95} |`);

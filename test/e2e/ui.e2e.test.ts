@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, SHOTS, browser } from './browser.js';
+import { CHROMIUM, SHOTS, accessToken, browser } from './browser.js';
 import { type RunningServer, e2eEnv, startServer } from './server-process.js';
 
 describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
@@ -160,6 +160,17 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('region', { name: 'Search results' }).getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
     await shot('04f-embeddings-search');
+    // After 64 searches the server measures the search width the model needs; the panel shows it.
+    const searcher = await accessToken(page);
+    for (let i = 0; i < 64; i++) {
+      const r = await fetch(`${server.url}/api/v1/data/customers/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${searcher}` }, body: JSON.stringify({ query: `customer ${i}`, k: 2 }) });
+      expect(r.status).toBe(200);
+    }
+    await page.goto(`${server.url}/data/customers?tab=embeddings`);
+    await expect
+      .poll(async () => (await page.reload(), page.getByTestId('search-widths').textContent({ timeout: 5000 }).catch(() => '')), { timeout: 60_000 })
+      .toMatch(/^Search width \d+.*recall@k [\d.]+ on 64 searches · with a filter 450 \(the default; measured after 64 searches\)$/);
+    await shot('04f-embeddings-search-width');
     await page.getByRole('link', { name: 'Versions' }).click();
     await page.getByRole('cell', { name: 'v2' }).waitFor();
     await page.getByRole('link', { name: 'Records', exact: true }).click();

@@ -43,7 +43,7 @@ import { resumeToken } from './modules/flows/index.js';
 import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret } from './modules/vault/index.js';
 import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts, monthUsage } from './modules/ai/index.js';
-import { searchRecords } from './modules/records/index.js';
+import { SearchWidths, searchRecords, searchWidthsOf } from './modules/records/index.js';
 import { type AgentTables, type AgentsContext, agentRoutes, participantOf, publicChatRoutes, requireAgent, sendMessage, startConversation } from './modules/agents/index.js';
 import { actionToolSpec } from './modules/actions/index.js';
 import { flowToolSpec, runFlowForTool } from './modules/flows/index.js';
@@ -74,6 +74,8 @@ export interface BuiltApp {
   runner: ExecutionRunner;
   /** Embeds records of models with embeddings enabled (roles all and worker). */
   embeddings: EmbeddingWorker;
+  /** The records service (tests wait for search-width measurements with records.widths.idle()). */
+  records: RecordsContext;
   nodes: NodeRegistry;
   /** Plans and usage alerts (tests wait for alerts with settle()). */
   quotas: Quotas;
@@ -168,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     vector: db.info.vector,
     embedQuery: async (actor, model, text) => (await embedTexts(ai, actor, model.embedding!, [text], `search ${model.name}`))[0]!,
     quota: quotas,
+    widths: new SearchWidths({ target: config.ai.searchRecall }),
   };
   const actionsCtx: ActionsContext = { db: db.kysely as Kysely<ActionTables>, records };
   const sandbox = new JsSandbox({ workers: 2, maxInputBytes: 5 * 1024 * 1024, maxOutputBytes: 5 * 1024 * 1024, workerHeapMb: 128 });
@@ -255,7 +258,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(recordRoutes(records, { importLimit: config.importLimit }));
     await app.register(actionRoutes(actionsCtx));
     await app.register(flowRoutes(flows));
-    await app.register(aiRoutes({ db: db.kysely, cache: schema.cache }));
+    await app.register(aiRoutes({ db: db.kysely, cache: schema.cache, searchWidths: (m) => searchWidthsOf(records, m) }));
     await app.register(usageRoutes(quotas, { db: db.kysely as Kysely<UsageTables>, tokens: (orgId) => monthUsage(ai.db, orgId) }));
     await app.register(observabilityRoutes({ db: db.kysely as Kysely<LogTables>, metrics, metricsToken: config.metricsToken }));
     await app.register(billingRoutes({ db: db.kysely, config: config.stripe, publicUrl: config.publicUrl, onPlanChanged: (orgId) => quotas.forget(orgId) }, { bodyLimit: config.bodyLimit }));
@@ -276,6 +279,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     events,
     runner,
     embeddings,
+    records,
     nodes,
     quotas,
     logs: logStore,
@@ -288,6 +292,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       await triggers.close();
       await embeddings.stop();
       await app.close();
+      await records.widths?.stop();
       await runner.stop(config.shutdownGrace * 1000);
       await notifier.close();
       await outbound.close();

@@ -87,6 +87,12 @@ export const envSchema = z.object({
   INFINITY_METRICS: bool.default(true).describe('Collect Prometheus metrics (HTTP, executions, queue, tokens, pool, process).'),
   INFINITY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('Bearer token that /metrics requires; unset = /metrics is refused.'),
   INFINITY_EMBEDDING_BATCH: int(1, 2048).default(64).describe('Records embedded per provider call by the embedding worker.'),
+  INFINITY_SEARCH_RECALL: z.coerce
+    .number()
+    .min(0.5)
+    .max(1)
+    .default(0.98)
+    .describe('Recall@k a model’s vector searches keep when their HNSW search width is narrowed to what the model’s own recent queries need (measured in the background against exact answers); 1 = never narrow, always the default widths.'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -123,7 +129,7 @@ export interface Config {
   shutdownGrace: number;
   httpAllow: string[];
   engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number; publicPerMinute: number };
-  ai: { embeddingBatch: number };
+  ai: { embeddingBatch: number; searchRecall: number };
   plans: { defaultPlan: PlanName; limits: PlanLimits };
   rateLimit: { apiPerMinute: number; routes: Record<string, number> };
   smtp: { url: string; from: string } | undefined;
@@ -229,7 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       outputCap: e.INFINITY_NODE_OUTPUT_CAP,
       publicPerMinute: e.INFINITY_PUBLIC_RATE_LIMIT,
     },
-    ai: { embeddingBatch: e.INFINITY_EMBEDDING_BATCH },
+    ai: { embeddingBatch: e.INFINITY_EMBEDDING_BATCH, searchRecall: e.INFINITY_SEARCH_RECALL },
     plans: { defaultPlan: e.INFINITY_DEFAULT_PLAN, limits: plans.limits },
     rateLimit: { apiPerMinute: e.INFINITY_API_RATE_LIMIT, routes: routeLimits.routes },
     smtp: e.INFINITY_SMTP_URL ? { url: e.INFINITY_SMTP_URL, from: e.INFINITY_SMTP_FROM } : undefined,

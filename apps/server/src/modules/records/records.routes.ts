@@ -169,12 +169,12 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
         summary: 'Similarity search: top k records by cosine similarity (vector), full-text rank (keyword) or both fused (hybrid), with a records filter',
         params: modelParams,
         body: searchBodySchema,
-        response: { 200: z.object({ data: z.array(recordSchema), meta: z.object({ k: z.number(), mode: z.string(), count: z.number(), exact: z.boolean() }) }) },
+        response: { 200: z.object({ data: z.array(recordSchema), meta: z.object({ k: z.number(), mode: z.string(), count: z.number(), exact: z.boolean(), width: z.number().optional().describe('The HNSW search width the graph was walked with; absent for exact scans') }) }) },
       },
       ...plainJson,
       handler: async (request) => {
         const r = await searchRecords(ctx, orgActorOf(request), request.params.model, request.body);
-        return { data: r.data, meta: { k: request.body.k, mode: request.body.mode, count: r.data.length, exact: r.exact } };
+        return { data: r.data, meta: { k: request.body.k, mode: request.body.mode, count: r.data.length, exact: r.exact, ...(r.width ? { width: r.width } : {}) } };
       },
     });
   };

@@ -9,6 +9,7 @@ import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseR
 import { compileFilter, parseFilter } from './filter.js';
 import { type ListQuery, afterCursor, encodeCursor, parseSort } from './list-query.js';
 import { recordErrors } from './records.errors.js';
+import type { SearchWidths } from './search-width.js';
 import { issuesOf, recordSchemas } from './validate.js';
 
 export interface RecordsContext {
@@ -21,6 +22,8 @@ export interface RecordsContext {
   embedQuery?: (actor: OrgActor, model: ModelDef, text: string) => Promise<number[]>;
   /** The plan's record and storage limits. */
   quota: QuotaGate;
+  /** Per-model HNSW search widths measured on the model's own queries (search-width.ts). */
+  widths?: SearchWidths;
 }
 
 /** Refuses writes that would pass the plan's record count, or any once storage is used up. */

@@ -6,6 +6,7 @@ import { type ModelDef, type OrgModels, searchDocumentColumn } from '../schema/i
 import { parseFilter } from './filter.js';
 import { recordErrors } from './records.errors.js';
 import { type ApiRecord, type RecordsContext, columnsOf, explain, requireModel, toRecord, whereFor } from './records.service.js';
+import { type Hit, type WidthKind, type WidthSample } from './search-width.js';
 
 export const searchBodySchema = z
   .strictObject({
@@ -25,6 +26,8 @@ export interface SearchResult {
   data: (ApiRecord & { score: number })[];
   /** Whether the exact scan answered (no index, or the index could not fill k with the filter). */
   exact: boolean;
+  /** The HNSW search width the graph was walked with (not for exact scans). */
+  width?: number;
 }
 
 const RRF_K = 60;
@@ -51,7 +54,9 @@ const RRF_K = 60;
  * And IVFFlat (100 lists, built after the back-fill in 11 s): 0.56 at 10 probes (6 ms), 0.80 at 30
  * (11 ms) — hashed lexical vectors do not cluster.
  * On the bench's other corpora the same widths give recall@10 0.997–1.0 (documents about 50
- * subjects) and 0.989–1.0 (real Markdown); docs/architecture.md has their timings.
+ * subjects) and 0.989–1.0 (real Markdown); docs/architecture.md has their timings. Such data needs
+ * far less: each model's vector searches narrow these widths to what its own queries need
+ * (search-width.ts).
  */
 const EF_SEARCH = 300;
 const EF_SEARCH_FILTERED = 450;
@@ -96,10 +101,16 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   const pgvector = ctx.vector === true;
   // Asked before the query: the embedded database has one connection, which a transaction holds.
   const iterativeScan = pgvector && body.mode !== 'keyword' && (await iterativeScans(ctx));
-  const shape: SearchShape = { model, models, body, where, vector: vec, pgvector, iterativeScan };
+  // Vector searches walk the graph as wide as this model's own queries need (search-width.ts).
+  const widthKind: WidthKind = body.filter ? 'filtered' : 'plain';
+  const widthKey = widthKeyOf(model);
+  const tuned = pgvector && body.mode === 'vector' ? ctx.widths?.width(widthKey, widthKind) : undefined;
+  const shape: SearchShape = { model, models, body, where, vector: vec, pgvector, iterativeScan, ...(tuned ? { width: tuned } : {}) };
   const k = body.k;
+  let width: number | undefined;
   const run = async (exact: boolean) => {
     const { settings, query } = searchStatement(shape, exact);
+    width = settings['hnsw.ef_search'] ? Number(settings['hnsw.ef_search']) : undefined;
     return (await withLocalSettings(ctx.db, settings, query)).map((r) => ({ row: r, score: Number(r._s) }));
   };
   const search = (exact: boolean) => run(exact).catch((err: unknown) => explain(model, models, err));
@@ -132,11 +143,33 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
       exact = true;
     }
   }
+  if (!exact && body.mode === 'vector' && vec && ctx.widths) {
+    const widths = ctx.widths;
+    const sample: WidthSample = { vector: Float32Array.from(vec), k, where, ...(body.filter ? { filter: body.filter } : {}) };
+    if (widths.sample(widthKey, widthKind, sample)) {
+      void widths.calibrate(widthKey, widthKind, body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, (s, w) => measure(ctx, shape, s, w));
+    }
+  }
   const threshold = body.mode === 'vector' ? body.threshold : undefined;
   const data = hits
     .filter((h) => threshold === undefined || h.score >= threshold)
     .map((h) => ({ ...toRecord(model, h.row, body.fields), score: Math.round(h.score * 1e6) / 1e6 }));
-  return { data, exact };
+  return { data, exact, ...(exact || width === undefined ? {} : { width }) };
+}
+
+/** Widths are measured per model and embedding settings: other settings, another graph. */
+const widthKeyOf = (model: ModelDef) => `${model.id} ${JSON.stringify(model.embedding)}`;
+
+/** A model's measured search widths (GET /api/v1/models/{name}/embeddings); null before any. */
+export function searchWidthsOf(ctx: RecordsContext, model: ModelDef) {
+  return ctx.widths?.status(widthKeyOf(model)) ?? { plain: null, filtered: null };
+}
+
+/** A sampled search again, exactly (width undefined) or walking the graph at a width: for calibration. */
+async function measure(ctx: RecordsContext, like: SearchShape, s: WidthSample, width: number | undefined): Promise<Hit[]> {
+  const body: SearchBody = { mode: 'vector', k: s.k, ...(s.filter ? { filter: s.filter } : {}) };
+  const { settings, query } = searchStatement({ ...like, body, where: s.where, vector: Array.from(s.vector), ...(width ? { width } : {}) }, width === undefined);
+  return (await withLocalSettings(ctx.db, settings, query)).map((r) => ({ id: String(r.id), score: Number(r._s) }));
 }
 
 /** What one search statement is made of: searchRecords resolves it (tests explain its plan). */
@@ -151,11 +184,13 @@ export interface SearchShape {
   pgvector: boolean;
   /** pgvector ≥ 0.8: the graph walk goes on until k rows pass the filter. */
   iterativeScan: boolean;
+  /** The graph's search width, when measured for this model (search-width.ts); else the default. */
+  width?: number;
 }
 
 /** The settings and the query of one search: over the index, or (`exact`) an exhaustive scan. */
 export function searchStatement(shape: SearchShape, exact: boolean): { settings: LocalSettings; query: RawBuilder<Record<string, unknown> & { _s: number }> } {
-  const { model, models, body, where, vector, pgvector, iterativeScan } = shape;
+  const { model, models, body, where, vector, pgvector, iterativeScan, width } = shape;
   const name = model.name;
   // The query vector is inlined (numbers only), like k: a search without a filter is then a query
   // without parameters, which goes out in one statement with its settings (withLocalSettings).
@@ -181,7 +216,7 @@ export function searchStatement(shape: SearchShape, exact: boolean): { settings:
   const settings = ((): LocalSettings => {
     if (!pgvector || exact || body.mode === 'keyword') return {};
     const order = !iterativeScan ? undefined : body.filter ? 'relaxed_order' : body.mode === 'hybrid' ? 'strict_order' : undefined;
-    return { 'hnsw.ef_search': String(Math.min(1000, Math.max(body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, k * 2))), enable_seqscan: 'off', ...(order ? { 'hnsw.iterative_scan': order } : {}) };
+    return { 'hnsw.ef_search': String(Math.min(1000, Math.max(width ?? (body.filter ? EF_SEARCH_FILTERED : EF_SEARCH), k * 2))), enable_seqscan: 'off', ...(order ? { 'hnsw.iterative_scan': order } : {}) };
   })();
   // The query of the mode; every one yields its score as `_s`.
   const query = ((): RawBuilder<Record<string, unknown> & { _s: number }> => {

@@ -149,6 +149,21 @@ interface EmbeddingStatus extends Partial<EmbeddingSettings> {
   pending: number;
   failed: number;
   failures: { reason: string; count: number; final?: boolean }[];
+  /** The graph widths the server measured on this model's own vector searches (null: not yet). */
+  search?: Record<'plain' | 'filtered', SearchWidth | null>;
+}
+
+interface SearchWidth {
+  width?: number;
+  recall?: number;
+  samples?: number;
+  error?: string;
+}
+
+/** "150, recall@k 0.99 on 64 searches", or the default while nothing is measured. */
+function widthText(m: SearchWidth | null | undefined, fallback: number): string {
+  if (!m?.width) return `${fallback} (the default; measured after 64 searches)`;
+  return `${m.width}${m.width === fallback ? ' (the default)' : ''}, recall@k ${m.recall} on ${m.samples} searches${m.error ? ` (last measurement failed: ${m.error})` : ''}`;
 }
 
 /** Embeddings of a model: turn on or off, choose the text fields and provider, and watch the back-fill. */
@@ -192,6 +207,11 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
           <span className="text-xs text-zinc-600 dark:text-zinc-400">
             {s.provider} · {s.model} · {s.dimensions} dimensions · from {(s.sourceFields ?? []).join(', ')}
           </span>
+          {s.search && (s.search.plain || s.search.filtered) && (
+            <span className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="search-widths">
+              Search width {widthText(s.search.plain, 300)} · with a filter {widthText(s.search.filtered, 450)}
+            </span>
+          )}
           {s.failures.map((f) => (
             <span key={f.reason} className="text-xs text-red-700 dark:text-red-400">
               {f.count}× {f.reason}
