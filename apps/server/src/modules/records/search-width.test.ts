@@ -73,6 +73,21 @@ describe('search widths', () => {
     expect(w.sample('m', 'plain', sample())).toBe(true);
   });
 
+  it('tracks at most 64 models and kinds, dropping the least recently searched', async () => {
+    const w = new SearchWidths({ target: 0.98, samples: 1 });
+    const measured = async (name: string) => {
+      w.sample(name, 'plain', sample());
+      await w.calibrate(name, 'plain', 300, async () => hits(1));
+    };
+    await measured('kept');
+    await measured('dropped');
+    for (let i = 0; i < 62; i++) w.sample(`m${i}`, 'plain', sample());
+    w.sample('kept', 'plain', sample()); // now the most recently searched
+    w.sample('new', 'plain', sample()); // the 65th: the least recently searched goes
+    expect(w.width('kept', 'plain')).toBe(40);
+    expect(w.width('dropped', 'plain')).toBeUndefined();
+  });
+
   it('keeps the previous width when a measurement fails, and says why', async () => {
     const w = new SearchWidths({ target: 0.98, samples: 1, recalibrateMs: 0 });
     w.sample('m', 'filtered', sample());

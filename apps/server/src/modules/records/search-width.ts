@@ -33,8 +33,11 @@ export const FILTERED_LADDER = [100, 150, 200, 300] as const;
 /** Searches sampled per model and kind, and measured per calibration. */
 export const SAMPLES = 64;
 export const RECALIBRATE_MS = 10 * 60_000;
-/** Models whose widths are kept (least recently calibrated first out). */
-const MODELS_KEPT = 200;
+/**
+ * Models and kinds tracked, the least recently searched dropped first: each holds up to SAMPLES
+ * query vectors (64 × 6 KB at 1,536 dimensions), so at most ~25 MB at that size.
+ */
+const TRACKS_KEPT = 64;
 
 export type WidthKind = 'plain' | 'filtered';
 
@@ -162,10 +165,10 @@ export class SearchWidths {
     if (!this.enabled || this.stopped) return false;
     const key = `${kind} ${model}`;
     let t = this.tracks.get(key);
-    if (!t) {
-      if (this.tracks.size >= MODELS_KEPT * 2) this.tracks.delete(this.tracks.keys().next().value!);
-      this.tracks.set(key, (t = { ring: [], next: 0, fresh: 0, lastAt: -Infinity }));
-    }
+    if (t) this.tracks.delete(key); // re-inserted last: the map runs from least to most recently searched
+    else if (this.tracks.size >= TRACKS_KEPT) this.tracks.delete(this.tracks.keys().next().value!);
+    t ??= { ring: [], next: 0, fresh: 0, lastAt: -Infinity };
+    this.tracks.set(key, t);
     t.ring[t.next] = s;
     t.next = (t.next + 1) % this.samples;
     t.fresh++;
@@ -183,7 +186,10 @@ export class SearchWidths {
     if (t.running) return t.running;
     t.fresh = 0;
     const started = (t.lastAt = this.now());
-    const samples = [...t.ring];
+    // The next measurement needs as many new samples anyway: these are let go.
+    const samples = t.ring;
+    t.ring = [];
+    t.next = 0;
     t.running = (async () => {
       try {
         // One statement at a time: user searches queue between them, not behind all of them.

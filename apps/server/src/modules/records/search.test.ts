@@ -6,7 +6,7 @@ import { describeEachDb } from '../../platform/testing/harness.js';
 import { ModelCache } from '../schema/index.js';
 import { parseFilter } from './filter.js';
 import { whereFor } from './records.service.js';
-import { MatchCounts, planRows, searchBodySchema, searchStatement } from './search.js';
+import { MatchCounts, planRows, searchBodySchema, searchStatement, widthKeyOf } from './search.js';
 
 describe('match counts remembered for the search strategy', () => {
   afterEach(() => vi.useRealTimers());
@@ -31,6 +31,17 @@ describe('match counts remembered for the search strategy', () => {
     expect(await fresh.get('m 0', recount)).toBe(-1);
     expect(await fresh.get('m 999', recount)).toBe(999);
     expect(recount).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('search widths are kept per model and embedding settings', () => {
+  it('names the same settings the same however their keys are ordered (jsonb reorders them), and other settings apart', () => {
+    const model = (embedding: Record<string, unknown>) => ({ id: 'm1', embedding }) as unknown as Parameters<typeof widthKeyOf>[0];
+    const asPatched = model({ enabled: true, provider: 'local', sourceFields: ['title', 'body'], dimensions: 256 });
+    const asStored = model({ dimensions: 256, enabled: true, provider: 'local', sourceFields: ['title', 'body'] });
+    expect(widthKeyOf(asPatched)).toBe(widthKeyOf(asStored));
+    expect(widthKeyOf(model({ enabled: true, provider: 'local', sourceFields: ['title', 'body'], dimensions: 512 }))).not.toBe(widthKeyOf(asStored));
+    expect(widthKeyOf(model({ enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 256 }))).not.toBe(widthKeyOf(asStored));
   });
 });
 

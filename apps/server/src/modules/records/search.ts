@@ -157,8 +157,11 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   return { data, exact, ...(exact || width === undefined ? {} : { width }) };
 }
 
-/** Widths are measured per model and embedding settings: other settings, another graph. */
-const widthKeyOf = (model: ModelDef) => `${model.id} ${JSON.stringify(model.embedding)}`;
+/**
+ * Widths are measured per model and embedding settings: other settings, another graph. Named one
+ * by one, not serialized: the settings read back from jsonb come with their keys in another order.
+ */
+export const widthKeyOf = ({ id, embedding: e }: ModelDef) => (e ? `${id} ${e.provider} ${e.model ?? ''} ${e.dimensions} ${e.sourceFields.join(',')}` : id);
 
 /** A model's measured search widths (GET /api/v1/models/{name}/embeddings); null before any. */
 export function searchWidthsOf(ctx: RecordsContext, model: ModelDef) {
