@@ -194,23 +194,21 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
     // measurements — the steady state a model reaches after its first few dozen searches. Only
     // searches that walk the graph are sampled: with --quick's 2,000 records a 25% filter matches
     // 500, is answered by an exact scan, and there is no filtered width to wait for.
-    const walked = { plain: 0, filtered: 0 };
+    const graphWalks = { plain: 0, filtered: 0 };
     for (let q = 0; q < SAMPLES; q++) {
       const plain = await postJson<{ meta: { width?: number } }>(`${api}/data/vdocs/search`, { query: text(6), k: K, fields: ['n'] }, auth);
       const filtered = await postJson<{ meta: { width?: number } }>(`${api}/data/vdocs/search`, { query: text(6), k: K, filter: { cat: { eq: ['a', 'c', 'd'][q % 3] } }, fields: ['n'] }, auth);
-      walked.plain += plain.meta.width ? 1 : 0;
-      walked.filtered += filtered.meta.width ? 1 : 0;
+      graphWalks.plain += plain.meta.width ? 1 : 0;
+      graphWalks.filtered += filtered.meta.width ? 1 : 0;
     }
     let widths: VectorBench['widths'];
     for (let waited = 0; ; waited += 0.5) {
       const s = (await (await fetch(`${api}/models/vdocs/embeddings`, { headers: auth })).json()) as { data: { search: VectorBench['widths'] } };
       widths = s.data.search;
-      if ((widths.plain || walked.plain < SAMPLES) && (widths.filtered || walked.filtered < SAMPLES)) break;
+      if ((widths.plain || graphWalks.plain < SAMPLES) && (widths.filtered || graphWalks.filtered < SAMPLES)) break;
       if (waited > 300) throw new Error(`the search widths were not measured within 5 minutes: ${JSON.stringify(widths)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    const said = (m: Measured) => (m ? `${m.width} (recall ${m.recall}, measured in ${m.tookMs} ms)` : 'the default (not measured: exact scans)');
-    process.stderr.write(`search widths: ${said(widths.plain)}; with a filter ${said(widths.filtered)}\n`);
     const searches: VectorBench['searches'] = {};
     for (const [name, scenario] of Object.entries(scenarios)) {
       // The exact answers first, then the timed searches back to back, then recall: ranking
@@ -269,7 +267,7 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
 export function printVectors(r: VectorBench) {
   console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${CORPUS_TITLES[r.corpus]}`);
   console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)`);
-  const w = (m: Measured, d: number) => (m ? `${m.width}${m.width === d ? ' (the default)' : ''}, recall@10 ${m.recall} on the warm-up searches, in ${(m.tookMs / 1000).toFixed(1)} s` : 'not measured');
+  const w = (m: Measured, d: number) => (m ? `${m.width}${m.width === d ? ' (the default)' : ''}, recall@10 ${m.recall} on the warm-up searches, in ${(m.tookMs / 1000).toFixed(1)} s` : `${d}, the default (not measured: these searches were exact scans)`);
   console.log(`Search widths measured: ${w(r.widths.plain, 300)}; with a filter ${w(r.widths.filtered, 450)}\n`);
   console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results | width |');
   console.log('|---|---:|---:|---:|---:|---|---|');

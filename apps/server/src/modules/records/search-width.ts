@@ -117,10 +117,9 @@ export async function narrowest(ladder: readonly number[], fallback: number, tar
 }
 
 interface Track {
+  /** The searches sampled since the last calibration started, the last SAMPLES of them. */
   ring: WidthSample[];
   next: number;
-  /** Samples taken since the last calibration started. */
-  fresh: number;
   lastAt: number;
   running?: Promise<void>;
   result?: Calibration;
@@ -167,12 +166,11 @@ export class SearchWidths {
     let t = this.tracks.get(key);
     if (t) this.tracks.delete(key); // re-inserted last: the map runs from least to most recently searched
     else if (this.tracks.size >= TRACKS_KEPT) this.tracks.delete(this.tracks.keys().next().value!);
-    t ??= { ring: [], next: 0, fresh: 0, lastAt: -Infinity };
+    t ??= { ring: [], next: 0, lastAt: -Infinity };
     this.tracks.set(key, t);
     t.ring[t.next] = s;
     t.next = (t.next + 1) % this.samples;
-    t.fresh++;
-    return !t.running && t.ring.length >= this.samples && t.fresh >= this.samples && this.now() - t.lastAt >= this.recalibrateMs;
+    return !t.running && t.ring.length >= this.samples && this.now() - t.lastAt >= this.recalibrateMs;
   }
 
   /**
@@ -184,7 +182,6 @@ export class SearchWidths {
     const t = this.tracks.get(`${kind} ${model}`);
     if (!t) return Promise.resolve();
     if (t.running) return t.running;
-    t.fresh = 0;
     const started = (t.lastAt = this.now());
     // The next measurement needs as many new samples anyway: these are let go.
     const samples = t.ring;
@@ -217,12 +214,12 @@ export class SearchWidths {
     return t.running;
   }
 
-  /** A model's calibrations (GET /api/v1/models/{name}/embeddings). */
-  status(model: string): Record<WidthKind, (Calibration & { error?: string }) | { error: string } | null> {
+  /** A model's calibrations (GET /api/v1/models/{name}/embeddings): null before the first. */
+  status(model: string): Record<WidthKind, (Partial<Calibration> & { error?: string }) | null> {
     const of = (kind: WidthKind) => {
       const t = this.tracks.get(`${kind} ${model}`);
       if (!t?.result && !t?.error) return null;
-      return { ...(t.result ?? {}), ...(t.error ? { error: t.error } : {}) } as Calibration & { error?: string };
+      return { ...t.result, ...(t.error ? { error: t.error } : {}) };
     };
     return { plain: of('plain'), filtered: of('filtered') };
   }
