@@ -44,9 +44,8 @@ export type WidthKind = 'plain' | 'filtered';
 export interface WidthSample {
   vector: Float32Array;
   k: number;
-  /** The compiled records filter, and the filter it came from (filtered searches). */
+  /** The search's compiled records filter (`true` without one). */
   where: RawBuilder<boolean>;
-  filter?: Record<string, unknown>;
 }
 
 /** One answer: ids with their cosine similarity, best first. */

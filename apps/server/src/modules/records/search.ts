@@ -109,9 +109,9 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   const k = body.k;
   let width: number | undefined;
   const run = async (exact: boolean) => {
-    const { settings, query } = searchStatement(shape, exact);
-    width = settings['hnsw.ef_search'] ? Number(settings['hnsw.ef_search']) : undefined;
-    return (await withLocalSettings(ctx.db, settings, query)).map((r) => ({ row: r, score: Number(r._s) }));
+    const r = await execute(ctx, shape, exact);
+    width = r.width;
+    return r.rows.map((row) => ({ row, score: Number(row._s) }));
   };
   const search = (exact: boolean) => run(exact).catch((err: unknown) => explain(model, models, err));
 
@@ -145,7 +145,7 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   }
   if (!exact && body.mode === 'vector' && vec && ctx.widths) {
     const widths = ctx.widths;
-    const sample: WidthSample = { vector: Float32Array.from(vec), k, where, ...(body.filter ? { filter: body.filter } : {}) };
+    const sample: WidthSample = { vector: Float32Array.from(vec), k, where };
     if (widths.sample(widthKey, widthKind, sample)) {
       void widths.calibrate(widthKey, widthKind, body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, (s, w) => measure(ctx, shape, s, w));
     }
@@ -155,6 +155,12 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     .filter((h) => threshold === undefined || h.score >= threshold)
     .map((h) => ({ ...toRecord(model, h.row, body.fields), score: Math.round(h.score * 1e6) / 1e6 }));
   return { data, exact, ...(exact || width === undefined ? {} : { width }) };
+}
+
+/** Runs one search statement; `width` is the graph width it walked (undefined: an exact scan). */
+async function execute(ctx: RecordsContext, shape: SearchShape, exact: boolean) {
+  const { settings, query, width } = searchStatement(shape, exact);
+  return { rows: await withLocalSettings(ctx.db, settings, query), width };
 }
 
 /**
@@ -168,11 +174,15 @@ export function searchWidthsOf(ctx: RecordsContext, model: ModelDef) {
   return ctx.widths?.status(widthKeyOf(model)) ?? { plain: null, filtered: null };
 }
 
-/** A sampled search again, exactly (width undefined) or walking the graph at a width: for calibration. */
+/**
+ * A sampled search again, exactly (width undefined) or walking the graph at a width: for
+ * calibration. `like` is a search of the same kind (its filter, if any, only sets the walk's order
+ * and default width; the sample's own compiled filter is `s.where`).
+ */
 async function measure(ctx: RecordsContext, like: SearchShape, s: WidthSample, width: number | undefined): Promise<Hit[]> {
-  const body: SearchBody = { mode: 'vector', k: s.k, ...(s.filter ? { filter: s.filter } : {}) };
-  const { settings, query } = searchStatement({ ...like, body, where: s.where, vector: Array.from(s.vector), ...(width ? { width } : {}) }, width === undefined);
-  return (await withLocalSettings(ctx.db, settings, query)).map((r) => ({ id: String(r.id), score: Number(r._s) }));
+  const body: SearchBody = { mode: 'vector', k: s.k, ...(like.body.filter ? { filter: like.body.filter } : {}) };
+  const { rows } = await execute(ctx, { ...like, body, where: s.where, vector: Array.from(s.vector), ...(width ? { width } : {}) }, width === undefined);
+  return rows.map((r) => ({ id: String(r.id), score: Number(r._s) }));
 }
 
 /** What one search statement is made of: searchRecords resolves it (tests explain its plan). */
@@ -192,7 +202,7 @@ export interface SearchShape {
 }
 
 /** The settings and the query of one search: over the index, or (`exact`) an exhaustive scan. */
-export function searchStatement(shape: SearchShape, exact: boolean): { settings: LocalSettings; query: RawBuilder<Record<string, unknown> & { _s: number }> } {
+export function searchStatement(shape: SearchShape, exact: boolean): { settings: LocalSettings; query: RawBuilder<Record<string, unknown> & { _s: number }>; width: number | undefined } {
   const { model, models, body, where, vector, pgvector, iterativeScan, width } = shape;
   const name = model.name;
   // The query vector is inlined (numbers only), like k: a search without a filter is then a query
@@ -216,10 +226,11 @@ export function searchStatement(shape: SearchShape, exact: boolean): { settings:
    * candidates than the width, so it walks on in strict order; a plain top k is within the first
    * width.
    */
+  const walk = !pgvector || exact || body.mode === 'keyword' ? undefined : Math.min(1000, Math.max(width ?? (body.filter ? EF_SEARCH_FILTERED : EF_SEARCH), k * 2));
   const settings = ((): LocalSettings => {
-    if (!pgvector || exact || body.mode === 'keyword') return {};
+    if (walk === undefined) return {};
     const order = !iterativeScan ? undefined : body.filter ? 'relaxed_order' : body.mode === 'hybrid' ? 'strict_order' : undefined;
-    return { 'hnsw.ef_search': String(Math.min(1000, Math.max(width ?? (body.filter ? EF_SEARCH_FILTERED : EF_SEARCH), k * 2))), enable_seqscan: 'off', ...(order ? { 'hnsw.iterative_scan': order } : {}) };
+    return { 'hnsw.ef_search': String(walk), enable_seqscan: 'off', ...(order ? { 'hnsw.iterative_scan': order } : {}) };
   })();
   // The query of the mode; every one yields its score as `_s`.
   const query = ((): RawBuilder<Record<string, unknown> & { _s: number }> => {
@@ -244,7 +255,7 @@ export function searchStatement(shape: SearchShape, exact: boolean): { settings:
            fused as (select id, sum(1.0 / (${sql.lit(RRF_K)} + r)) as score from (select id, r from v union all select id, r from kw) z group by id)
       select ${cols}, f.score as _s from fused f join ${table(models, name)} t on t.id = f.id order by f.score desc, t.id limit ${limit(k)}`;
   })();
-  return { settings, query };
+  return { settings, query, width: walk };
 }
 
 /**
