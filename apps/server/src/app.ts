@@ -239,7 +239,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   hub.current = triggers;
   await triggers.start();
   if (deps.worker !== false) runner.startWorker();
-  const embeddings = new EmbeddingWorker({ db: db.kysely, ai, notifier, events, cache: schema.cache, logger, vector: db.info.vector, batch: config.ai.embeddingBatch, vacuumAfter: config.database.kind === 'pglite' ? 1000 : 0, pollMs: Math.max(1000, config.engine.pollMs), work: deps.worker !== false });
+  // The embedded database: one process (no leases needed) and no autovacuum.
+  const embedded = config.database.kind === 'pglite';
+  const embeddings = new EmbeddingWorker({ db: db.kysely, ai, notifier, events, cache: schema.cache, logger, vector: db.info.vector, batch: config.ai.embeddingBatch, vacuumAfter: embedded ? 1000 : 0, reclaimEvery: embedded ? 256 : 0, shared: !embedded, pollMs: Math.max(1000, config.engine.pollMs), work: deps.worker !== false });
   embeddings.start();
 
   // Scheduled backups run in the scheduler role (run one scheduler with INFINITY_BACKUP_SCHEDULE).
