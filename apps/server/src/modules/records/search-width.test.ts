@@ -50,10 +50,10 @@ describe('search widths', () => {
     const w = new SearchWidths({ target: 0.98, samples: 3, recalibrateMs: 1000, now: () => now });
     const exact = hits(0.9, 0.8, 0.7);
     const calls: (number | undefined)[] = [];
-    // Width 40 finds two of three; 60 finds all.
+    // Width 80 finds two of three; 100 finds all.
     const measure: Measure = async (_s, width) => {
       calls.push(width);
-      return width === undefined || width >= 60 ? exact : hits(0.9, 0.8, 0.1);
+      return width === undefined || width >= 100 ? exact : hits(0.9, 0.8, 0.1);
     };
     expect(w.sample('m', 'plain', sample())).toBe(false);
     expect(w.sample('m', 'plain', sample())).toBe(false);
@@ -63,10 +63,10 @@ describe('search widths', () => {
     expect(w.calibrate('m', 'plain', 300, measure)).toBe(run);
     expect(w.sample('m', 'plain', sample())).toBe(false); // running
     await run;
-    expect(calls).toEqual([undefined, undefined, undefined, 80, 80, 80, 40, 40, 40, 60, 60, 60]);
-    expect(w.width('m', 'plain')).toBe(60);
+    expect(calls).toEqual([undefined, undefined, undefined, 100, 100, 100, 80, 80, 80]);
+    expect(w.width('m', 'plain')).toBe(100);
     expect(w.width('m', 'filtered')).toBeUndefined();
-    expect(w.status('m')).toEqual({ plain: { width: 60, recall: 1, samples: 3, at: new Date(0).toISOString(), tookMs: 0 }, filtered: null });
+    expect(w.status('m')).toEqual({ plain: { width: 100, recall: 1, samples: 3, at: new Date(0).toISOString(), tookMs: 0 }, filtered: null });
     // Fresh samples, but too soon; then after the period.
     for (let i = 0; i < 3; i++) expect(w.sample('m', 'plain', sample())).toBe(false);
     now = 1000;
@@ -84,7 +84,7 @@ describe('search widths', () => {
     for (let i = 0; i < 62; i++) w.sample(`m${i}`, 'plain', sample());
     w.sample('kept', 'plain', sample()); // now the most recently searched
     w.sample('new', 'plain', sample()); // the 65th: the least recently searched goes
-    expect(w.width('kept', 'plain')).toBe(40);
+    expect(w.width('kept', 'plain')).toBe(80);
     expect(w.width('dropped', 'plain')).toBeUndefined();
   });
 
