@@ -166,10 +166,16 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       const r = await fetch(`${server.url}/api/v1/data/customers/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${searcher}` }, body: JSON.stringify({ query: `customer ${i}`, k: 2 }) });
       expect(r.status).toBe(200);
     }
+    // The measurement runs in the background: wait for it through the API (reloading the page
+    // until it shows could outrun a page load on a loaded machine), then the panel must show it.
+    const measured = async () => {
+      const r = await fetch(`${server.url}/api/v1/models/customers/embeddings`, { headers: { authorization: `Bearer ${searcher}` } });
+      return ((await r.json()) as { data: { search: { plain: { width?: number } | null } } }).data.search.plain?.width;
+    };
+    await expect.poll(measured, { timeout: 60_000, message: 'the search width was not measured after 64 searches' }).toBeGreaterThan(0);
     await page.goto(`${server.url}/data/customers?tab=embeddings`);
-    await expect
-      .poll(async () => (await page.reload(), page.getByTestId('search-widths').textContent({ timeout: 5000 }).catch(() => '')), { timeout: 60_000 })
-      .toMatch(/^Search width \d+.*recall@k [\d.]+ on 64 searches · with a filter 450 \(the default; measured after 64 searches\)$/);
+    await page.getByTestId('search-widths').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('search-widths').textContent()).toMatch(/^Search width \d+.*recall@k [\d.]+ on 64 searches · with a filter 450 \(the default; measured after 64 searches\)$/);
     await shot('04f-embeddings-search-width');
     await page.getByRole('link', { name: 'Versions' }).click();
     await page.getByRole('cell', { name: 'v2' }).waitFor();
