@@ -13,9 +13,10 @@ import { type AiContext, embedTexts } from './ai.service.js';
  * source fields (_emb_src, computed by Postgres on every write) differs from the hash its vector
  * was made from (_emb_hash). Workers claim pending rows with a lease (FOR UPDATE SKIP LOCKED, so
  * several processes share the work; the embedded database's one worker just reads them), embed
- * them in batches, and store vector and hash in one update. A failure keeps the row pending with its reason and a doubling back-off; after
- * MAX_ATTEMPTS failures of the same content the row counts as failed until its content changes.
- * Unchanged content is never embedded twice; deletes need no work.
+ * them in batches, and store vector and hash in one update. A failure keeps the row pending with
+ * its reason and a doubling back-off; after MAX_ATTEMPTS failures of the same content the row
+ * counts as failed until its content changes. Unchanged content is never embedded twice; deletes
+ * need no work.
  */
 export const EMBEDDINGS_CHANNEL = 'infinity_embeddings';
 const MAX_ATTEMPTS = 5;
@@ -114,7 +115,7 @@ export class EmbeddingWorker {
             for (let n = 1, since = 0; n > 0 && !this.stopped; await nextTurn()) {
               done += n = await this.batchOnce(m);
               since += n;
-              if (this.d.reclaimEvery && since >= this.d.reclaimEvery && n > 0 && !this.stopped) {
+              if (this.d.reclaimEvery && since >= this.d.reclaimEvery && !this.stopped) {
                 since = 0;
                 await sql`vacuum (index_cleanup off) ${tbl(m)}`.execute(this.d.db);
               }
