@@ -18,6 +18,7 @@ import { localEmbed } from '../apps/server/src/modules/ai/local-embedder.js';
 import { freePort, postJson, quick, root, spawnServer } from './lib.js';
 import { seededRandom } from '../apps/server/src/platform/testing/random.js';
 import { SAMPLES } from '../apps/server/src/modules/records/search-width.js';
+import { SEARCH_WIDTH_DEFAULTS } from '@infinity/contracts';
 
 const N = quick ? 2000 : 10_000;
 const DIMS = 1536;
@@ -268,7 +269,7 @@ export function printVectors(r: VectorBench) {
   console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${CORPUS_TITLES[r.corpus]}`);
   console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)`);
   const w = (m: Measured, d: number) => (m ? `${m.width}${m.width === d ? ' (the default)' : ''}, recall@10 ${m.recall} on the warm-up searches, in ${(m.tookMs / 1000).toFixed(1)} s` : `${d}, the default (not measured: these searches were exact scans)`);
-  console.log(`Search widths measured: ${w(r.widths.plain, 300)}; with a filter ${w(r.widths.filtered, 450)}\n`);
+  console.log(`Search widths measured: ${w(r.widths.plain, SEARCH_WIDTH_DEFAULTS.plain)}; with a filter ${w(r.widths.filtered, SEARCH_WIDTH_DEFAULTS.filtered)}\n`);
   console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results | width |');
   console.log('|---|---:|---:|---:|---:|---|---|');
   for (const [name, s] of Object.entries(r.searches)) console.log(`| ${name} | ${s.p50} | ${s.p95} | ${s.recallAt10} | ${s.recallAt10Ties} | ${s.full ? 'yes' : 'NO'} | ${s.widths} |`);

@@ -6,3 +6,4 @@ export * from './roles.js';
 export * from './envelopes.js';
 export * from './flows.js';
 export * from './models.js';
+export * from './search.js';

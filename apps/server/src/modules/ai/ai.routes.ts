@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEARCH_WIDTH_DEFAULTS } from '@infinity/contracts';
 import type { Kysely } from 'kysely';
 import type { App } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
@@ -31,7 +32,7 @@ const statusSchema = z.object({
   failures: z.array(z.object({ reason: z.string(), count: z.number(), final: z.boolean().optional().describe('true: failed for good until the content changes; false: will be retried') })),
   search: z
     .object({ plain: widthSchema, filtered: widthSchema })
-    .describe('The HNSW search widths measured on this model’s own recent vector searches, without and with a filter (null: not measured yet; the defaults 300 and 450 apply)'),
+    .describe(`The HNSW search widths measured on this model’s own recent vector searches, without and with a filter (null: not measured yet; the defaults ${SEARCH_WIDTH_DEFAULTS.plain} and ${SEARCH_WIDTH_DEFAULTS.filtered} apply)`),
 });
 
 export function aiRoutes(deps: { db: Kysely<object>; cache: ModelCache; searchWidths: (model: ModelDef) => z.infer<typeof statusSchema>['search'] }) {

@@ -26,6 +26,7 @@
  * Widths are per process, like the filter match counts; a restart starts from the defaults.
  */
 import type { RawBuilder } from 'kysely';
+import { SEARCH_WIDTH_SAMPLES } from '@infinity/contracts';
 
 /**
  * The narrower widths a measurement chooses from; the default width (search.ts) is the last resort.
@@ -38,7 +39,7 @@ import type { RawBuilder } from 'kysely';
 export const PLAIN_LADDER = [80, 100, 150, 200] as const;
 export const FILTERED_LADDER = [100, 150, 200, 300] as const;
 /** Searches sampled per model and kind, and measured per calibration. */
-export const SAMPLES = 64;
+export const SAMPLES = SEARCH_WIDTH_SAMPLES;
 export const RECALIBRATE_MS = 10 * 60_000;
 /**
  * Models and kinds tracked, the least recently searched dropped first: each holds up to SAMPLES

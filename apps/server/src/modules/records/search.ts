@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
+import { SEARCH_WIDTH_DEFAULTS } from '@infinity/contracts';
 import { type LocalSettings, vectorLiteral, withLocalSettings } from '../../platform/db/index.js';
 import type { OrgActor } from '../access/index.js';
 import { type ModelDef, type OrgModels, searchDocumentColumn } from '../schema/index.js';
@@ -58,8 +59,7 @@ const RRF_K = 60;
  * far less: each model's vector searches narrow these widths to what its own queries need
  * (search-width.ts).
  */
-const EF_SEARCH = 300;
-const EF_SEARCH_FILTERED = 450;
+const EF_SEARCH: Record<WidthKind, number> = SEARCH_WIDTH_DEFAULTS;
 /** Filtered searches matching at most this many records are exact scans. */
 const EXACT_BELOW = 1000;
 const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
@@ -147,14 +147,14 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     const widths = ctx.widths;
     const sample: WidthSample = { vector: Float32Array.from(vec), k, where };
     if (widths.sample(widthKey, widthKind, sample)) {
-      void widths.calibrate(widthKey, widthKind, body.filter ? EF_SEARCH_FILTERED : EF_SEARCH, (s, w) => measure(ctx, shape, s, w));
+      void widths.calibrate(widthKey, widthKind, EF_SEARCH[widthKind], (s, w) => measure(ctx, shape, s, w));
     }
   }
   const threshold = body.mode === 'vector' ? body.threshold : undefined;
   const data = hits
     .filter((h) => threshold === undefined || h.score >= threshold)
     .map((h) => ({ ...toRecord(model, h.row, body.fields), score: Math.round(h.score * 1e6) / 1e6 }));
-  return { data, exact, ...(exact || width === undefined ? {} : { width }) };
+  return { data, exact, ...(width === undefined ? {} : { width }) };
 }
 
 /** Runs one search statement; `width` is the graph width it walked (undefined: an exact scan). */
@@ -226,7 +226,7 @@ export function searchStatement(shape: SearchShape, exact: boolean): { settings:
    * candidates than the width, so it walks on in strict order; a plain top k is within the first
    * width.
    */
-  const walk = !pgvector || exact || body.mode === 'keyword' ? undefined : Math.min(1000, Math.max(width ?? (body.filter ? EF_SEARCH_FILTERED : EF_SEARCH), k * 2));
+  const walk = !pgvector || exact || body.mode === 'keyword' ? undefined : Math.min(1000, Math.max(width ?? EF_SEARCH[body.filter ? 'filtered' : 'plain'], k * 2));
   const settings = ((): LocalSettings => {
     if (walk === undefined) return {};
     const order = !iterativeScan ? undefined : body.filter ? 'relaxed_order' : body.mode === 'hybrid' ? 'strict_order' : undefined;

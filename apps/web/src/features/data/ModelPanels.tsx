@@ -1,4 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { SEARCH_WIDTH_DEFAULTS, SEARCH_WIDTH_SAMPLES } from '@infinity/contracts/search';
 import { type FormEvent, useState } from 'react';
 import { Button, Field, Input, Select, Table } from '../../components/ui';
 import { ApiError, api } from '../../lib/api';
@@ -162,7 +163,7 @@ interface SearchWidth {
 
 /** "150, recall@k 0.99 on 64 searches", or the default while nothing is measured. */
 function widthText(m: SearchWidth | null | undefined, fallback: number): string {
-  if (!m?.width) return `${fallback} (the default; measured after 64 searches)`;
+  if (!m?.width) return `${fallback} (the default; measured after ${SEARCH_WIDTH_SAMPLES} searches)`;
   return `${m.width}${m.width === fallback ? ' (the default)' : ''}, recall@k ${m.recall} on ${m.samples} searches${m.error ? ` (last measurement failed: ${m.error})` : ''}`;
 }
 
@@ -209,7 +210,7 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
           </span>
           {s.search && (s.search.plain || s.search.filtered) && (
             <span className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="search-widths">
-              Search width {widthText(s.search.plain, 300)} · with a filter {widthText(s.search.filtered, 450)}
+              Search width {widthText(s.search.plain, SEARCH_WIDTH_DEFAULTS.plain)} · with a filter {widthText(s.search.filtered, SEARCH_WIDTH_DEFAULTS.filtered)}
             </span>
           )}
           {s.failures.map((f) => (
