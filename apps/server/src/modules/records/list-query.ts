@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { type KeyType, decodeKeyset, encodeKeyset, keyText, keyValue } from '../../platform/db/index.js';
 import { z } from 'zod';
 import type { ModelDef } from '../schema/index.js';
 import { type FilterNode, SYSTEM_FIELDS, filterFromQuery, parseFilter } from './filter.js';
@@ -8,6 +9,8 @@ export interface SortKey {
   column: string;
   name: string;
   desc: boolean;
+  /** The column's PostgreSQL type, which a cursor value is cast to. */
+  type: KeyType;
 }
 
 export interface ListQuery {
@@ -15,7 +18,7 @@ export interface ListQuery {
   sort: SortKey[];
   limit: number;
   offset: number;
-  cursor: { values: unknown[]; id: string } | undefined;
+  cursor: { values: (string | null)[]; id: string } | undefined;
   fields: string[] | undefined;
   expand: string[];
   q: string | undefined;
@@ -43,6 +46,9 @@ function csv(s: string | undefined): string[] {
   return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [];
 }
 
+/** Each sortable field type as the PostgreSQL type of its column. */
+const CAST: Record<string, KeyType> = { string: 'text', text: 'text', enum: 'text', integer: 'bigint', number: 'double precision', boolean: 'boolean', date: 'date', datetime: 'timestamptz', relation: 'uuid', uuid: 'uuid' };
+
 export function parseSort(model: ModelDef, raw: string | undefined): SortKey[] {
   const keys: SortKey[] = [];
   for (const part of csv(raw)) {
@@ -53,35 +59,37 @@ export function parseSort(model: ModelDef, raw: string | undefined): SortKey[] {
     if (!sys && !f) bad(`cannot sort by unknown field "${name.slice(0, 60)}"`);
     if (f && (f.type === 'json' || f.type === 'array')) bad(`cannot sort by ${f.type} field "${name}"`);
     if (keys.some((k) => k.name === name)) bad(`"${name}" appears twice in sort`);
-    keys.push({ name, column: sys ? sys.column : name, desc });
+    keys.push({ name, column: sys ? sys.column : name, desc, type: CAST[sys ? sys.type : f!.type]! });
   }
   if (keys.length > 5) bad('sort by at most 5 fields');
-  if (!keys.length) keys.push({ name: 'createdAt', column: 'created_at', desc: false });
-  if (!keys.some((k) => k.name === 'id')) keys.push({ name: 'id', column: 'id', desc: keys[keys.length - 1]!.desc });
+  if (!keys.length) keys.push({ name: 'createdAt', column: 'created_at', desc: false, type: 'timestamptz' });
+  if (!keys.some((k) => k.name === 'id')) keys.push({ name: 'id', column: 'id', desc: keys[keys.length - 1]!.desc, type: 'uuid' });
   return keys;
 }
 
-export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): string {
-  const values = sort.map((k) => {
-    const v = row[k.column];
-    return v instanceof Date ? v.toISOString() : v;
-  });
-  return Buffer.from(JSON.stringify({ s: sort.map((k) => `${k.desc ? '-' : ''}${k.name}`).join(','), v: values })).toString('base64url');
+const sortSpec = (sort: SortKey[]) => sort.map((k) => `${k.desc ? '-' : ''}${k.name}`).join(',');
+
+/** The sort columns as exact text (cursorColumnsOf) are read back from a row under these names. */
+const keyAlias = (i: number) => `_key${i}`;
+
+/** Extra select list of a paged query: each sort column as exact text, for the next cursor. */
+export function cursorColumnsOf(alias: string, sort: SortKey[]): RawBuilder<unknown> {
+  return sql.join(sort.map((k, i) => sql`${keyText(sql.ref(`${alias}.${k.column}`))} as ${sql.id(keyAlias(i))}`));
 }
 
-export function decodeCursor(sort: SortKey[], raw: string): { values: unknown[]; id: string } {
-  let parsed: { s?: unknown; v?: unknown };
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { s?: unknown; v?: unknown };
-  } catch {
-    return bad('cursor is not one this API issued');
-  }
-  const spec = sort.map((k) => `${k.desc ? '-' : ''}${k.name}`).join(',');
-  if (parsed.s !== spec || !Array.isArray(parsed.v) || parsed.v.length !== sort.length) bad('cursor belongs to another sort order; start again without cursor');
-  const values = parsed.v as unknown[];
-  const id = values[values.length - 1];
-  if (typeof id !== 'string') bad('cursor is damaged');
-  return { values, id: id as string };
+/** The cursor after `row`, which was selected with cursorColumnsOf. */
+export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): string {
+  return encodeKeyset(sortSpec(sort), sort.map((_k, i) => (row[keyAlias(i)] ?? null) as string | null));
+}
+
+/**
+ * A cursor's values, each checked against its sort column's type: a forged or damaged cursor is
+ * a 400, never a cast error from the database.
+ */
+export function decodeCursor(sort: SortKey[], raw: string): { values: (string | null)[]; id: string } {
+  const values = decodeKeyset(sortSpec(sort), raw, sort.map((k) => ({ type: k.type, nullable: k.name !== 'id' })));
+  if (!values) return bad('cursor is not one this API issued for this sort order (sort and cursor must match); start again without cursor');
+  return { values, id: values[values.length - 1]! };
 }
 
 export function parseListQuery(model: ModelDef, q: Record<string, string | string[]>): ListQuery {
@@ -116,32 +124,25 @@ export function parseListQuery(model: ModelDef, q: Record<string, string | strin
   };
 }
 
-const CAST: Record<string, string> = { string: 'text', text: 'text', enum: 'text', integer: 'bigint', number: 'double precision', boolean: 'boolean', date: 'date', datetime: 'timestamptz', relation: 'uuid', uuid: 'uuid' };
-
-function castOf(model: ModelDef, k: SortKey): string {
-  const sys = SYSTEM_FIELDS[k.name];
-  if (sys) return CAST[sys.type]!;
-  return CAST[model.fields.find((f) => f.name === k.name)!.type]!;
-}
 
 /**
  * Keyset condition "after the cursor row" for any mix of directions, nulls included
  * (Postgres orders nulls last ascending and first descending):
  *   (k1 after v1) or (k1 tie v1 and k2 after v2) or …
  */
-export function afterCursor(model: ModelDef, alias: string, sort: SortKey[], values: unknown[]): RawBuilder<boolean> {
+export function afterCursor(alias: string, sort: SortKey[], values: (string | null)[]): RawBuilder<boolean> {
   const ors: RawBuilder<boolean>[] = [];
   const ties: RawBuilder<boolean>[] = [];
   sort.forEach((k, i) => {
     const col = sql.ref(`${alias}.${k.column}`);
     const v = values[i];
-    const val = sql`${sql.val(v)}::${sql.raw(castOf(model, k))}`;
     let after: RawBuilder<boolean>;
     let tie: RawBuilder<boolean>;
     if (v === null || v === undefined) {
       after = k.desc ? sql<boolean>`${col} is not null` : sql<boolean>`false`;
       tie = sql<boolean>`${col} is null`;
     } else {
+      const val = keyValue(k.type, v);
       after = k.desc ? sql<boolean>`${col} < ${val}` : sql<boolean>`(${col} > ${val} or ${col} is null)`;
       tie = sql<boolean>`${col} = ${val}`;
     }

@@ -7,7 +7,7 @@ import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel, actorRef } from '../access/index.js';
 import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
 import { compileFilter, parseFilter } from './filter.js';
-import { type ListQuery, afterCursor, encodeCursor, parseSort } from './list-query.js';
+import { type ListQuery, afterCursor, cursorColumnsOf, encodeCursor, parseSort } from './list-query.js';
 import { recordErrors } from './records.errors.js';
 import type { SearchWidths } from './search-width.js';
 import { issuesOf, recordSchemas } from './validate.js';
@@ -180,13 +180,19 @@ export async function recordMatches(ctx: RecordsContext, actor: OrgActor, name: 
 export async function listRecords(ctx: RecordsContext, actor: OrgActor, name: string, q: ListQuery) {
   const { model, models } = await requireModel(ctx, actor, name);
   const where = whereFor(model, models, q);
-  const keyset = q.cursor ? afterCursor(model, 't', q.sort, q.cursor.values) : sql<boolean>`true`;
+  const keyset = q.cursor ? afterCursor('t', q.sort, q.cursor.values) : sql<boolean>`true`;
   const order = sql.join(q.sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
+  // The sort columns are also read as exact text: the next cursor carries them at full precision.
   const rows = await sql<Record<string, unknown>>`
-    select ${columnsOf(model, 't')} from ${table(models, name)} t where ${where} and ${keyset}
+    select ${columnsOf(model, 't')}, ${cursorColumnsOf('t', q.sort)} from ${table(models, name)} t where ${where} and ${keyset}
     order by ${order} limit ${q.limit + 1} offset ${q.offset}`
     .execute(ctx.db)
-    .catch((err: unknown) => explain(model, models, err));
+    .catch((err: unknown) => {
+      // NB: decodeCursor checks every value against its column's type; should a value still fail
+      // its cast (class 22, data exception), it is the client's cursor, not a server fault.
+      if (q.cursor && pgErrorCode(err)?.startsWith('22')) throw recordErrors.QUERY_INVALID('cursor is not one this API issued; start again without cursor');
+      return explain(model, models, err);
+    });
   const page = rows.rows.slice(0, q.limit);
   const more = rows.rows.length > q.limit;
   let total: number | null = null;

@@ -8,3 +8,4 @@ export { localNotifier, postgresNotifier, type Notifier } from './notifier.js';
 export { Batcher } from './batcher.js';
 export { vectorLiteral } from './vectors.js';
 export { withLocalSettings, type LocalSettings } from './local-settings.js';
+export { keyText, keyValue, keyValueValid, encodeKeyset, decodeKeyset, type KeyType } from './keyset.js';
