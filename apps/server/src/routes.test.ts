@@ -208,6 +208,36 @@ describeEachDb(
       }
     });
 
+    it('every list answers one meta shape { total, limit, offset, nextCursor } and honours limit and offset', async () => {
+      const found: string[] = [];
+      for (const route of apiRoutes(h()).filter((r) => r.method === 'GET' && !r.url.startsWith('/internal/'))) {
+        // NB: fill() replaces ':n' before ':name'.
+        const url = fill(route.url.replace(':name', 'a_things'), w);
+        const r = await h().request({ method: 'GET', url, token: w.a.token });
+        if (r.statusCode !== 200 || !String(r.headers['content-type']).includes('json')) continue;
+        const body = r.json() as { data?: unknown; meta?: Record<string, unknown> };
+        if (!Array.isArray(body.data)) continue;
+        found.push(route.url);
+        // Notifications add their unread count; nothing else differs.
+        const keys = ['limit', 'nextCursor', 'offset', 'total', ...(route.url === '/api/v1/notifications' ? ['unread'] : [])].sort();
+        expect(Object.keys(body.meta ?? {}).sort(), route.url).toEqual(keys);
+        // Records count on request (count=exact): their total is null otherwise; every other list counts.
+        if (route.url === '/api/v1/data/:model') expect(body.meta!.total).toBeNull();
+        else expect(body.meta!.total, `${route.url} total`).toEqual(expect.any(Number));
+        expect(body.meta!.offset, route.url).toBe(0);
+        expect(body.meta!.limit, route.url).toEqual(expect.any(Number));
+        expect(body.data.length, route.url).toBeLessThanOrEqual(body.meta!.limit as number);
+        const paged = await h().request({ method: 'GET', url: `${url}${url.includes('?') ? '&' : '?'}limit=1&offset=1`, token: w.a.token });
+        expect(paged.statusCode, `${route.url}?limit=1&offset=1: ${paged.body.slice(0, 200)}`).toBe(200);
+        const p = paged.json() as { data: unknown[]; meta: Record<string, unknown> };
+        expect(p.meta, route.url).toMatchObject({ limit: 1, offset: 1 });
+        expect(p.data.length, route.url).toBeLessThanOrEqual(1);
+        expect(p.meta.nextCursor === null || typeof p.meta.nextCursor === 'string', route.url).toBe(true);
+      }
+      const expected = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/models', '/api/v1/models/:name/versions', '/api/v1/data/:model', '/api/v1/actions', '/api/v1/actions/:id/runs', '/api/v1/agents', '/api/v1/agents/:id/conversations/:cid/messages', '/api/v1/flows', '/api/v1/flows/:id/versions', '/api/v1/executions', '/api/v1/node-types', '/api/v1/audit', '/api/v1/logs', '/api/v1/notifications'];
+      expect(found.sort()).toEqual(expect.arrayContaining(expected));
+    });
+
     it('internal operator routes refuse every ordinary credential', async () => {
       for (const r of apiRoutes(h()).filter((x) => x.url.startsWith('/internal/'))) {
         for (const cred of [{ token: w.a.token }, { apiKey: w.bKey }, {}]) {

@@ -38,6 +38,7 @@ const cols = ['id', 'name', 'description', 'params', 'steps', 'created_by', 'cre
 const runCols = ['id', 'action_id', 'status', 'input', 'output', 'error', 'logs', 'actor', 'started_at', 'finished_at', 'duration_ms', 'created_at'] as const;
 
 export const listActions = (db: Db, orgId: string, limit: number, offset: number) => db.selectFrom('actions').select(cols).where('org_id', '=', orgId).orderBy('name').limit(limit).offset(offset).execute();
+export const countActions = async (db: Db, orgId: string) => Number((await db.selectFrom('actions').select((e) => e.fn.countAll<string>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
 export const findAction = (db: Db, orgId: string, id: string) => db.selectFrom('actions').select(cols).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 export const insertAction = (db: Db, a: { id: string; orgId: string; name: string; description: string; params: Param[]; steps: Step[]; createdBy: string }) =>
   db.insertInto('actions').values({ id: a.id, org_id: a.orgId, name: a.name, description: a.description, params: JSON.stringify(a.params), steps: JSON.stringify(a.steps), created_by: a.createdBy }).returning(cols).executeTakeFirstOrThrow();
@@ -51,4 +52,6 @@ export const finishRun = (db: Db, id: string, r: { status: 'succeeded' | 'failed
   db.updateTable('action_runs').set({ status: r.status, output: r.output === undefined ? null : JSON.stringify(r.output), error: r.error === undefined ? null : JSON.stringify(r.error), logs: JSON.stringify(r.logs), finished_at: new Date(), duration_ms: r.durationMs }).where('id', '=', id).execute();
 export const listRuns = (db: Db, orgId: string, actionId: string, limit: number, offset: number) =>
   db.selectFrom('action_runs').select(runCols).where('org_id', '=', orgId).where('action_id', '=', actionId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+export const countRuns = async (db: Db, orgId: string, actionId: string) =>
+  Number((await db.selectFrom('action_runs').select((e) => e.fn.countAll<string>().as('n')).where('org_id', '=', orgId).where('action_id', '=', actionId).executeTakeFirstOrThrow()).n);
 export const findRun = (db: Db, orgId: string, id: string) => db.selectFrom('action_runs').select(runCols).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();

@@ -27,7 +27,10 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     app.get('/api/v1/actions', {
       config: { access: { permission: 'actions:read' } },
       schema: { tags: ['actions'], querystring: pageQuery, response: { 200: z.object({ data: z.array(actionSchema), meta: listMetaSchema }) } },
-      handler: async (request) => ({ data: await actions.listActions(ctx, orgActorOf(request), request.query.limit, request.query.offset), meta: listMeta(null, request.query.limit, request.query.offset) }),
+      handler: async (request) => {
+        const [list, total] = await Promise.all([actions.listActions(ctx, orgActorOf(request), request.query.limit, request.query.offset), actions.countActions(ctx, orgActorOf(request))]);
+        return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
+      },
     });
     app.post('/api/v1/actions', {
       config: { access: { permission: 'actions:write' } },
@@ -73,7 +76,10 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     app.get('/api/v1/actions/:id/runs', {
       config: { access: { permission: 'actions:read' } },
       schema: { tags: ['actions'], params: idParams, querystring: pageQuery, response: { 200: z.object({ data: z.array(runSchema), meta: listMetaSchema }) } },
-      handler: async (request) => ({ data: await actions.listRuns(ctx, orgActorOf(request), request.params.id, request.query.limit, request.query.offset), meta: listMeta(null, request.query.limit, request.query.offset) }),
+      handler: async (request) => {
+        const list = await actions.listRuns(ctx, orgActorOf(request), request.params.id, request.query.limit, request.query.offset);
+        return { data: list, meta: listMeta(await actions.countRuns(ctx, orgActorOf(request), request.params.id), request.query.limit, request.query.offset) };
+      },
     });
     app.get('/api/v1/action-runs/:id', {
       config: { access: { permission: 'actions:read' } },

@@ -55,6 +55,8 @@ export async function listActions(ctx: ActionsContext, actor: OrgActor, limit: n
   return (await repo.listActions(ctx.db, actor.orgId, limit, offset)).map(toAction);
 }
 
+export const countActions = (ctx: ActionsContext, actor: OrgActor) => repo.countActions(ctx.db, actor.orgId);
+
 export async function getAction(ctx: ActionsContext, actor: OrgActor, id: string) {
   const row = await repo.findAction(ctx.db, actor.orgId, id);
   if (!row) throw actionErrors.ACTION_NOT_FOUND();
@@ -143,6 +145,9 @@ export async function listRuns(ctx: ActionsContext, actor: OrgActor, actionId: s
   await getAction(ctx, actor, actionId);
   return (await repo.listRuns(ctx.db, actor.orgId, actionId, limit, offset)).map(toRun);
 }
+
+/** How many runs listRuns pages through (meta.total); the caller has checked the action exists. */
+export const countRuns = (ctx: ActionsContext, actor: OrgActor, actionId: string) => repo.countRuns(ctx.db, actor.orgId, actionId);
 
 export async function getRun(ctx: ActionsContext, actor: OrgActor, runId: string) {
   const r = await repo.findRun(ctx.db, actor.orgId, runId);

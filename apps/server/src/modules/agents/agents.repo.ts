@@ -75,6 +75,15 @@ export function findConversation(db: Exec, agentId: string, id: string) {
   return db.selectFrom('conversations').selectAll().where('agent_id', '=', agentId).where('id', '=', id).executeTakeFirst();
 }
 
+export async function countAgents(db: Exec, orgId: string): Promise<number> {
+  return Number((await db.selectFrom('agents').select((e) => e.fn.countAll<string>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
+}
+
+/** How many messages listMessages pages through (meta.total). */
+export async function countMessages(db: Exec, conversationId: string): Promise<number> {
+  return Number((await db.selectFrom('agent_messages').select((e) => e.fn.countAll<string>().as('n')).where('conversation_id', '=', conversationId).executeTakeFirstOrThrow()).n);
+}
+
 export function listMessages(db: Exec, conversationId: string, limit: number, offset: number) {
   return db
     .selectFrom('agent_messages')

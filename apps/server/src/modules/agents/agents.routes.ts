@@ -52,7 +52,11 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.get('/api/v1/agents', {
       config: { access: { permission: 'agents:read' } },
       schema: { tags: ['agents'], summary: 'Agents of this organization', querystring: pageQuery, response: { 200: z.object({ data: z.array(agentSchema), meta: listMetaSchema }) } },
-      handler: async (request) => ({ data: (await repo.listAgents(ctx.db, orgActorOf(request).orgId, request.query.limit, request.query.offset)).map(agents.toAgent), meta: listMeta(null, request.query.limit, request.query.offset) }),
+      handler: async (request) => {
+        const orgId = orgActorOf(request).orgId;
+        const [rows, total] = await Promise.all([repo.listAgents(ctx.db, orgId, request.query.limit, request.query.offset), repo.countAgents(ctx.db, orgId)]);
+        return { data: rows.map(agents.toAgent), meta: listMeta(total, request.query.limit, request.query.offset) };
+      },
     });
     app.post('/api/v1/agents', {
       config: { access: { permission: 'agents:write' } },
@@ -106,7 +110,8 @@ export function agentRoutes(ctx: agents.AgentsContext) {
       schema: { tags: ['agents'], summary: 'Messages of a conversation, oldest first (tool calls included)', params: convParams, querystring: pageQuery, response: { 200: z.object({ data: z.array(messageSchema), meta: listMetaSchema }) } },
       handler: async (request) => {
         await agents.requireAgent(ctx, orgActorOf(request), request.params.id);
-        return { data: await agents.listMessages(ctx, request.params.id, request.params.cid, request.query.limit, request.query.offset), meta: listMeta(null, request.query.limit, request.query.offset) };
+        const list = await agents.listMessages(ctx, request.params.id, request.params.cid, request.query.limit, request.query.offset);
+        return { data: list, meta: listMeta(await repo.countMessages(ctx.db, request.params.cid), request.query.limit, request.query.offset) };
       },
     });
     app.post('/api/v1/agents/:id/conversations/:cid/messages', {
@@ -154,7 +159,8 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
         const agent = await withToken(request, request.params.slug, request.params.cid);
         const list = await agents.listMessages(ctx, agent.id, request.params.cid, request.query.limit, request.query.offset);
         // Consumers see the conversation, not the tool plumbing.
-        return { data: list.filter((m) => m.role !== 'tool').map(({ tool: _t, ...m }) => m), meta: listMeta(null, request.query.limit, request.query.offset) };
+        // meta.total counts every message (the rows limit and offset page through), tool ones included.
+        return { data: list.filter((m) => m.role !== 'tool').map(({ tool: _t, ...m }) => m), meta: listMeta(await repo.countMessages(ctx.db, request.params.cid), request.query.limit, request.query.offset) };
       },
     });
     app.post('/api/v1/chat/:slug/conversations/:cid/messages', {

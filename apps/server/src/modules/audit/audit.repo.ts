@@ -26,6 +26,8 @@ export interface AuditQuery {
   to?: Date;
   limit: number;
   offset: number;
+  /** Keyset: only entries older than this sequence number (seq is unique per organization). */
+  beforeSeq?: number | undefined;
 }
 
 export async function findEntries(db: AuditDb, q: AuditQuery): Promise<{ rows: AuditRow[]; total: number }> {
@@ -35,8 +37,9 @@ export async function findEntries(db: AuditDb, q: AuditQuery): Promise<{ rows: A
   if (q.targetId) query = query.where('target_id', '=', q.targetId);
   if (q.from) query = query.where('at', '>=', q.from as never);
   if (q.to) query = query.where('at', '<', q.to as never);
+  const page = q.beforeSeq === undefined ? query : query.where('seq', '<', q.beforeSeq);
   const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('seq', 'desc').limit(q.limit).offset(q.offset).execute(),
+    page.selectAll().orderBy('seq', 'desc').limit(q.limit).offset(q.offset).execute(),
     query.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows: rows, total: count.n };

@@ -1,7 +1,7 @@
 import { listMetaSchema } from '@infinity/contracts';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { type App, csvList, isoDate, listMeta, pageQuery } from '../../platform/http/index.js';
+import { type App, csvList, cursorPageQuery, isoDate, listCursor, listMeta } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { exportAudit, listAudit } from './audit.service.js';
 
@@ -24,7 +24,9 @@ const auditFilters = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
-const auditQuery = auditFilters.extend(pageQuery.shape);
+const auditQuery = auditFilters.extend(cursorPageQuery.shape);
+/** Entries are newest first by seq, unique in an organization: the cursor is the last seq read. */
+const auditCursor = listCursor('audit', ['bigint']);
 
 function filtersOf(q: z.output<typeof auditFilters>) {
   return {
@@ -48,8 +50,9 @@ export function auditRoutes(db: Kysely<object>) {
       },
       handler: async (request) => {
         const q = request.query;
-        const { entries, total } = await listAudit(db, orgActorOf(request), { ...filtersOf(q), limit: q.limit, offset: q.offset });
-        return { data: entries, meta: listMeta(total, q.limit, q.offset) };
+        const after = auditCursor.decode(q);
+        const { entries, total, next } = await listAudit(db, orgActorOf(request), { ...filtersOf(q), limit: q.limit, offset: q.offset, beforeSeq: after ? Number(after[0]) : undefined });
+        return { data: entries, meta: listMeta(total, q.limit, q.offset, next === null ? null : auditCursor.encode([String(next)])) };
       },
     });
     app.get('/api/v1/audit/export', {

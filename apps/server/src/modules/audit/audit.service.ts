@@ -94,10 +94,12 @@ function toEntry(r: AuditRow): AuditEntry {
 export async function listAudit(
   db: Kysely<object>,
   actor: OrgActor,
-  q: { action?: string[]; actorId?: string; targetId?: string; from?: Date; to?: Date; limit: number; offset: number },
+  q: { action?: string[]; actorId?: string; targetId?: string; from?: Date; to?: Date; limit: number; offset: number; beforeSeq?: number | undefined },
 ) {
-  const { rows, total } = await findEntries(db as Kysely<AuditTables>, { ...q, orgId: actor.orgId });
-  return { entries: rows.map(toEntry), total };
+  const { rows, total } = await findEntries(db as Kysely<AuditTables>, { ...q, limit: q.limit + 1, orgId: actor.orgId });
+  const last = rows.length > q.limit ? rows[q.limit - 1] : undefined;
+  // `next`: the seq the next page starts below (the route makes it meta.nextCursor).
+  return { entries: rows.slice(0, q.limit).map(toEntry), total, next: last ? Number(last.seq) : null };
 }
 
 /** The most entries one export returns (narrow it with from/to/action for more). */
@@ -115,10 +117,14 @@ export async function exportAudit(
   ip: string,
 ): Promise<{ body: string; count: number }> {
   const entries: AuditEntry[] = [];
-  for (let offset = 0; offset < EXPORT_CAP; offset += 1000) {
-    const { rows } = await findEntries(db as Kysely<AuditTables>, { ...q, orgId: actor.orgId, limit: Math.min(1000, EXPORT_CAP - offset), offset });
+  // Pages by seq (keyset), not offset: entries appended meanwhile neither shift nor repeat a page.
+  let beforeSeq: number | undefined;
+  while (entries.length < EXPORT_CAP) {
+    const limit = Math.min(1000, EXPORT_CAP - entries.length);
+    const { rows } = await findEntries(db as Kysely<AuditTables>, { ...q, orgId: actor.orgId, limit, offset: 0, beforeSeq });
     entries.push(...rows.map(toEntry));
-    if (rows.length < 1000) break;
+    if (rows.length < limit) break;
+    beforeSeq = Number(rows[rows.length - 1]!.seq);
   }
   entries.reverse();
   await db.transaction().execute((trx) => recordAudit(trx, { orgId: actor.orgId, actor, action: 'AUDIT_EXPORT', ip, details: { format, count: entries.length, filters: { ...q, from: q.from?.toISOString(), to: q.to?.toISOString() } } }));

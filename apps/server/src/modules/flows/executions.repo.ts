@@ -1,5 +1,6 @@
 import { type QueryExecutorProvider, sql } from 'kysely';
 import type { NodeRunRecord, WaitState } from '../engine/index.js';
+import { keyText, keyValue } from '../../platform/db/index.js';
 
 /**
  * Executions are also the work queue: a worker claims queued rows (or rows whose lease ran out:
@@ -236,14 +237,27 @@ export interface ExecutionFilter {
   status?: ExecutionStatus;
   limit: number;
   offset: number;
+  /** Keyset: only executions after this (created_at as exact text, id) in the list's order. */
+  after?: string[] | undefined;
 }
 
-export async function listExecutions(db: Db, f: ExecutionFilter): Promise<ExecutionRow[]> {
+/**
+ * Newest first; `cursor_at` is created_at as exact text (microseconds) for the next cursor.
+ * NB: many executions share a created_at (one batch of triggers): id breaks the tie.
+ */
+export async function listExecutions(db: Db, f: ExecutionFilter): Promise<(ExecutionRow & { cursor_at: string })[]> {
+  const after = f.after ? sql`and (created_at, id) < (${keyValue('timestamptz', f.after[0]!)}, ${keyValue('uuid', f.after[1]!)})` : sql``;
   return (
-    await sql<ExecutionRow>`select id, org_id, flow_id, flow_version, status, trigger, start_node, null as input, null as output, error, store_data, use_pins, parent_id, lease_owner, claims, steps, started_at, finished_at, duration_ms, created_at
-      from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``}
+    await sql<ExecutionRow & { cursor_at: string }>`select id, org_id, flow_id, flow_version, status, trigger, start_node, null as input, null as output, error, store_data, use_pins, parent_id, lease_owner, claims, steps, started_at, finished_at, duration_ms, created_at, ${keyText(sql.ref('created_at'))} as cursor_at
+      from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``} ${after}
       order by created_at desc, id desc limit ${f.limit} offset ${f.offset}`.execute(db)
   ).rows;
+}
+
+/** How many executions the list pages through with the same filter (meta.total). */
+export async function countExecutions(db: Db, f: Pick<ExecutionFilter, 'orgId' | 'flowId' | 'status'>): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::int as n from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``}`.execute(db);
+  return r.rows[0]?.n ?? 0;
 }
 
 /** Parks an execution at a wait node: no lease held; due again at `resumeAt` (a webhook wait's timeout). */

@@ -1,4 +1,5 @@
-import type { ColumnType, Kysely } from 'kysely';
+import { type ColumnType, type Kysely, sql } from 'kysely';
+import { keyText, keyValue } from '../../platform/db/index.js';
 import type { FlowEdge, FlowNode, FlowSettings } from '../engine/index.js';
 
 type Json<T> = ColumnType<T, string, string>;
@@ -51,8 +52,23 @@ export const findFlowById = (db: Db, id: string) => db.selectFrom('flows').selec
 export const findFlowBySlug = (db: Db, slug: string) => db.selectFrom('flows').select(cols).where('slug', '=', slug).executeTakeFirst();
 export const activeFlows = (db: Db) => db.selectFrom('flows').select(cols).where('active', '=', true).execute();
 
-export const listFlows = (db: Db, orgId: string, limit: number, offset: number) =>
-  db.selectFrom('flows').select(cols).where('org_id', '=', orgId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+/** A page of a list: `after` holds the sort values of the last row of the previous page (keyset). */
+export interface PageWindow {
+  limit: number;
+  offset: number;
+  after?: string[] | undefined;
+}
+
+/** Newest first, id breaking ties; `cursor_at` is created_at as exact text for the next cursor. */
+export function listFlows(db: Db, orgId: string, w: PageWindow) {
+  let q = db
+    .selectFrom('flows')
+    .select(cols)
+    .select(keyText(sql.ref('created_at')).as('cursor_at'))
+    .where('org_id', '=', orgId);
+  if (w.after) q = q.where(sql<boolean>`(created_at, id) < (${keyValue('timestamptz', w.after[0]!)}, ${keyValue('uuid', w.after[1]!)})`);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(w.limit).offset(w.offset).execute();
+}
 export const countFlows = async (db: Db, orgId: string) => Number((await db.selectFrom('flows').select((e) => e.fn.countAll().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
 
 const jsonOf = (f: FlowWrite) => ({ name: f.name, description: f.description, nodes: JSON.stringify(f.nodes), edges: JSON.stringify(f.edges), settings: JSON.stringify(f.settings) });
@@ -86,7 +102,11 @@ export const setPublish = (db: Db, orgId: string, id: string, publish: PublishSe
 
 export const deleteFlow = (db: Db, orgId: string, id: string) => db.deleteFrom('flows').where('org_id', '=', orgId).where('id', '=', id).returning(['id', 'active']).executeTakeFirst();
 
-export const listVersions = (db: Db, flowId: string, limit: number, offset: number) =>
-  db.selectFrom('flow_versions').select(['version', 'name', 'created_by', 'created_at']).where('flow_id', '=', flowId).orderBy('version', 'desc').limit(limit).offset(offset).execute();
+/** Newest version first; a version number is unique in its flow, so it alone is the cursor. */
+export function listVersions(db: Db, flowId: string, w: PageWindow) {
+  let q = db.selectFrom('flow_versions').select(['version', 'name', 'created_by', 'created_at']).where('flow_id', '=', flowId);
+  if (w.after) q = q.where('version', '<', Number(w.after[0]));
+  return q.orderBy('version', 'desc').limit(w.limit).offset(w.offset).execute();
+}
 export const findVersion = (db: Db, flowId: string, version: number) =>
   db.selectFrom('flow_versions').select(['flow_id', 'version', 'name', 'description', 'nodes', 'edges', 'settings', 'created_by', 'created_at']).where('flow_id', '=', flowId).where('version', '=', version).executeTakeFirst();

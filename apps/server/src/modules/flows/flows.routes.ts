@@ -1,6 +1,6 @@
 import { listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
-import { type App, emptyBody, idParams, listMeta, pageQuery, uuidParam } from '../../platform/http/index.js';
+import { type App, cursorPageQuery, emptyBody, idParams, listCursor, listMeta, pageOfAll, uuidParam, wholeListQuery } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as flows from './flows.service.js';
@@ -37,21 +37,26 @@ export const executionSchema = z.object({
   createdAt: z.string(),
 });
 const versionParams = z.strictObject({ id: uuidParam, n: z.coerce.number().int().min(1) });
+// Keyset cursors of the three lists (meta.nextCursor; ?cursor= for the next page).
+const flowCursor = listCursor('flows', ['timestamptz', 'uuid']);
+const versionCursor = listCursor('flow-versions', ['bigint']);
+const executionCursor = listCursor('executions', ['timestamptz', 'uuid']);
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
 
 export function flowRoutes(ctx: flows.FlowsContext) {
   return async (app: App) => {
     app.get('/api/v1/node-types', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], summary: 'Every node type with its inputs, output ports and parameter JSON Schema' },
-      handler: async () => ({ data: ctx.registry.describe() }),
+      schema: { tags: ['flows'], summary: 'Every node type with its inputs, output ports and parameter JSON Schema', querystring: wholeListQuery },
+      handler: async (request) => pageOfAll(ctx.registry.describe(), request.query),
     });
     app.get('/api/v1/flows', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], querystring: pageQuery, response: { 200: z.object({ data: z.array(flowSchema), meta: listMetaSchema }) } },
+      schema: { tags: ['flows'], summary: 'Flows, newest first (page by cursor or offset)', querystring: cursorPageQuery, response: { 200: z.object({ data: z.array(flowSchema), meta: listMetaSchema }) } },
       handler: async (request) => {
-        const { items, total } = await flows.listFlows(ctx, orgActorOf(request), request.query.limit, request.query.offset);
-        return { data: items, meta: listMeta(total, request.query.limit, request.query.offset) };
+        const q = request.query;
+        const { items, total, next } = await flows.listFlows(ctx, orgActorOf(request), { limit: q.limit, offset: q.offset, after: flowCursor.decode(q) });
+        return { data: items, meta: listMeta(total, q.limit, q.offset, next && flowCursor.encode(next)) };
       },
     });
     app.post('/api/v1/flows', {
@@ -90,10 +95,11 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.get('/api/v1/flows/:id/versions', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], params: idParams, querystring: pageQuery },
+      schema: { tags: ['flows'], summary: 'Versions of a flow, newest first (page by cursor or offset)', params: idParams, querystring: cursorPageQuery },
       handler: async (request) => {
-        const { items, total } = await flows.listVersions(ctx, orgActorOf(request), request.params.id, request.query.limit, request.query.offset);
-        return { data: items, meta: listMeta(total, request.query.limit, request.query.offset) };
+        const q = request.query;
+        const { items, total, next } = await flows.listVersions(ctx, orgActorOf(request), request.params.id, { limit: q.limit, offset: q.offset, after: versionCursor.decode(q) });
+        return { data: items, meta: listMeta(total, q.limit, q.offset, next && versionCursor.encode(next)) };
       },
     });
     app.get('/api/v1/flows/:id/versions/:n', {
@@ -138,13 +144,15 @@ export function flowRoutes(ctx: flows.FlowsContext) {
       config: { access: { permission: 'executions:read' } },
       schema: {
         tags: ['executions'],
-        querystring: pageQuery.extend({ flowId: uuidParam.optional(), status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled']).optional() }),
+        summary: 'Executions, newest first (page by cursor or offset)',
+        querystring: cursorPageQuery.extend({ flowId: uuidParam.optional(), status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled']).optional() }),
         response: { 200: z.object({ data: z.array(executionSchema), meta: listMetaSchema }) },
       },
       handler: async (request) => {
         const q = request.query;
-        const items = await flows.listExecutions(ctx, orgActorOf(request), { limit: q.limit, offset: q.offset, ...(q.flowId ? { flowId: q.flowId } : {}), ...(q.status ? { status: q.status } : {}) });
-        return { data: items, meta: listMeta(null, q.limit, q.offset) };
+        const after = executionCursor.decode(q);
+        const { items, total, next } = await flows.listExecutions(ctx, orgActorOf(request), { limit: q.limit, offset: q.offset, after, ...(q.flowId ? { flowId: q.flowId } : {}), ...(q.status ? { status: q.status } : {}) });
+        return { data: items, meta: listMeta(total, q.limit, q.offset, next && executionCursor.encode(next)) };
       },
     });
     app.get('/api/v1/executions/:id', {

@@ -95,9 +95,14 @@ export async function createFlow(ctx: FlowsContext, actor: OrgActor, input: Flow
   return flow;
 }
 
-export async function listFlows(ctx: FlowsContext, actor: OrgActor, limit: number, offset: number) {
-  const [rows, total] = await Promise.all([repo.listFlows(ctx.db, actor.orgId, limit, offset), repo.countFlows(ctx.db, actor.orgId)]);
-  return { items: rows.map(toFlow), total };
+/**
+ * A page of flows, newest first. `next` holds the sort values after the page's last row when
+ * more follow (the route turns it into meta.nextCursor).
+ */
+export async function listFlows(ctx: FlowsContext, actor: OrgActor, w: repo.PageWindow) {
+  const [rows, total] = await Promise.all([repo.listFlows(ctx.db, actor.orgId, { ...w, limit: w.limit + 1 }), repo.countFlows(ctx.db, actor.orgId)]);
+  const last = rows.length > w.limit ? rows[w.limit - 1] : undefined;
+  return { items: rows.slice(0, w.limit).map(({ cursor_at: _c, ...r }) => toFlow(r)), total, next: last ? [last.cursor_at!, last.id] : null };
 }
 
 export async function getFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
@@ -142,10 +147,15 @@ export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string,
   if (wasActive) await ctx.onTriggersChanged();
 }
 
-export async function listVersions(ctx: FlowsContext, actor: OrgActor, id: string, limit: number, offset: number) {
+export async function listVersions(ctx: FlowsContext, actor: OrgActor, id: string, w: repo.PageWindow) {
   const flow = await requireFlow(ctx, actor, id);
-  const rows = await repo.listVersions(ctx.db, id, limit, offset);
-  return { items: rows.map((v) => ({ version: v.version, name: v.name, createdBy: v.created_by, createdAt: v.created_at.toISOString() })), total: flow.version };
+  const rows = await repo.listVersions(ctx.db, id, { ...w, limit: w.limit + 1 });
+  const last = rows.length > w.limit ? rows[w.limit - 1] : undefined;
+  return {
+    items: rows.slice(0, w.limit).map((v) => ({ version: v.version, name: v.name, createdBy: v.created_by, createdAt: v.created_at.toISOString() })),
+    total: flow.version,
+    next: last ? [String(last.version)] : null,
+  };
 }
 
 export async function getVersion(ctx: FlowsContext, actor: OrgActor, id: string, version: number) {
@@ -314,8 +324,11 @@ const toNodeRun = (r: exec.NodeRunRow): NodeRun => {
   };
 };
 
+/** A page of executions, newest first; `next` as in listFlows. */
 export async function listExecutions(ctx: FlowsContext, actor: OrgActor, f: Omit<exec.ExecutionFilter, 'orgId'>) {
-  return (await exec.listExecutions(ctx.db, { ...f, orgId: actor.orgId })).map(toExecution);
+  const [rows, total] = await Promise.all([exec.listExecutions(ctx.db, { ...f, limit: f.limit + 1, orgId: actor.orgId }), exec.countExecutions(ctx.db, { ...f, orgId: actor.orgId })]);
+  const last = rows.length > f.limit ? rows[f.limit - 1] : undefined;
+  return { items: rows.slice(0, f.limit).map(({ cursor_at: _c, ...r }) => toExecution(r)), total, next: last ? [last.cursor_at, last.id] : null };
 }
 
 export async function getExecution(ctx: FlowsContext, actor: OrgActor, id: string) {

@@ -42,3 +42,9 @@ export async function touchApiKeys(db: Exec, uses: Map<string, Date>) {
     await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
   }
 }
+
+/** How many keys listApiKeys pages through (meta.total). */
+export async function countApiKeys(db: Exec, orgId: string): Promise<number> {
+  const r = await db.selectFrom('api_keys').select((e) => e.fn.countAll<string>().as('n')).where('org_id', '=', orgId).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+  return Number(r.n);
+}

@@ -33,8 +33,8 @@ export function apiKeyRoutes(ctx: IdentityContext) {
       config: { access: { permission: 'apiKeys:manage' } },
       schema: { tags: ['api keys'], querystring: pageQuery, response: { 200: z.object({ data: z.array(apiKeySchema), meta: listMetaSchema }) } },
       handler: async (request) => {
-        const list = await apiKeys.listApiKeys(ctx, orgActorOf(request), request.query.limit, request.query.offset);
-        return { data: list, meta: listMeta(null, request.query.limit, request.query.offset) };
+        const [list, total] = await Promise.all([apiKeys.listApiKeys(ctx, orgActorOf(request), request.query.limit, request.query.offset), apiKeys.countApiKeys(ctx, orgActorOf(request))]);
+        return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
       },
     });
     app.post('/api/v1/api-keys', {

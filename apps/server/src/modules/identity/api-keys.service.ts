@@ -53,6 +53,8 @@ export async function listApiKeys(ctx: IdentityContext, actor: OrgActor, limit: 
   return (await keys.listApiKeys(ctx.db, actor.orgId, limit, offset)).map(toApiKey);
 }
 
+export const countApiKeys = (ctx: IdentityContext, actor: OrgActor) => keys.countApiKeys(ctx.db, actor.orgId);
+
 export async function revokeApiKey(ctx: IdentityContext, actor: OrgActor, id: string, ip: string) {
   await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const row = await keys.revokeApiKey(trx, actor.orgId, id);

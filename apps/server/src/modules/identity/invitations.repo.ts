@@ -14,14 +14,12 @@ export async function insertInvitation(db: Exec, i: { id: string; orgId: string;
     .executeTakeFirstOrThrow();
 }
 
+const pending = (db: Exec, orgId: string) =>
+  db.selectFrom('invitations').where('org_id', '=', orgId).where('accepted_at', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>', new Date());
+
 export function listPendingInvitations(db: Exec, orgId: string, limit: number, offset: number) {
-  return db
-    .selectFrom('invitations')
+  return pending(db, orgId)
     .select(columns)
-    .where('org_id', '=', orgId)
-    .where('accepted_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', new Date())
     .orderBy('created_at', 'desc')
     .limit(limit)
     .offset(offset)
@@ -46,4 +44,9 @@ export async function revokeInvitation(db: Exec, orgId: string, id: string) {
     .where('revoked_at', 'is', null)
     .returning(['id', 'email'])
     .executeTakeFirst();
+}
+
+/** How many invitations listPendingInvitations pages through (meta.total). */
+export async function countPendingInvitations(db: Exec, orgId: string): Promise<number> {
+  return Number((await pending(db, orgId).select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 }

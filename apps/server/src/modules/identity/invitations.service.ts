@@ -42,6 +42,8 @@ export async function listInvitations(ctx: IdentityContext, actor: OrgActor, lim
   return (await invitations.listPendingInvitations(ctx.db, actor.orgId, limit, offset)).map(toInvitation);
 }
 
+export const countInvitations = (ctx: IdentityContext, actor: OrgActor) => invitations.countPendingInvitations(ctx.db, actor.orgId);
+
 export async function revokeInvitation(ctx: IdentityContext, actor: OrgActor, id: string, ip: string) {
   await inTransaction(ctx.db, async ({ trx }) => {
     const row = await invitations.revokeInvitation(trx, actor.orgId, id);

@@ -1,6 +1,6 @@
 import { listMetaSchema, roleSchema } from '@infinity/contracts';
 import { z } from 'zod';
-import { type App, emptyBody, idParams, listMeta, pageQuery } from '../../platform/http/index.js';
+import { type App, emptyBody, idParams, listMeta, pageOfAll, pageQuery, wholeListQuery } from '../../platform/http/index.js';
 import { orgActorOf, type OrgActor, type UserActor } from '../access/index.js';
 import type { IdentityContext } from './identity.context.js';
 import * as invitations from './invitations.service.js';
@@ -22,11 +22,8 @@ export function orgRoutes(ctx: IdentityContext) {
   return async (app: App) => {
     app.get('/api/v1/orgs', {
       config: { access: { permission: 'self:read' } },
-      schema: { tags: ['organizations'], summary: 'Your organizations (an API key sees its own)', response: { 200: z.object({ data: z.array(orgSchema), meta: listMetaSchema }) } },
-      handler: async (request) => {
-        const list = await orgs.listMyOrgs(ctx, callerOf(request.actor));
-        return { data: list, meta: listMeta(list.length, list.length, 0) };
-      },
+      schema: { tags: ['organizations'], summary: 'Your organizations (an API key sees its own)', querystring: wholeListQuery, response: { 200: z.object({ data: z.array(orgSchema), meta: listMetaSchema }) } },
+      handler: async (request) => pageOfAll(await orgs.listMyOrgs(ctx, callerOf(request.actor)), request.query),
     });
     // Creating an organization needs a person, not a key, and no active organization.
     app.post('/api/v1/orgs', {
@@ -82,8 +79,8 @@ export function orgRoutes(ctx: IdentityContext) {
       config: { access: { permission: 'invitations:manage' } },
       schema: { tags: ['members'], summary: 'Pending invitations', querystring: pageQuery, response: { 200: z.object({ data: z.array(invitationSchema), meta: listMetaSchema }) } },
       handler: async (request) => {
-        const list = await invitations.listInvitations(ctx, orgActorOf(request), request.query.limit, request.query.offset);
-        return { data: list, meta: listMeta(null, request.query.limit, request.query.offset) };
+        const [list, total] = await Promise.all([invitations.listInvitations(ctx, orgActorOf(request), request.query.limit, request.query.offset), invitations.countInvitations(ctx, orgActorOf(request))]);
+        return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
       },
     });
     app.post('/api/v1/invitations', {

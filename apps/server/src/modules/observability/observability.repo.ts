@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { keyText, keyValue } from '../../platform/db/index.js';
 import type { LogTables } from './log-store.js';
 
 type Db = Kysely<LogTables>;
@@ -15,7 +16,12 @@ export interface LogFilter {
   requestId?: string | undefined;
   limit: number;
   offset: number;
+  /** Keyset: only lines after this (at as exact text, id) in the list's order, newest first. */
+  after?: string[] | undefined;
 }
+
+const afterKey = (f: LogFilter) => sql<boolean>`(at, id) < (${keyValue('timestamptz', f.after![0]!)}, ${keyValue('bigint', f.after![1]!)})`;
+const cursorAt = keyText(sql.ref('at')).as('cursor_at');
 
 const like = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 const LEVELS = { warn: ['warn', 'error', 'fatal'], error: ['error', 'fatal'], fatal: ['fatal'] } as const;
@@ -32,8 +38,9 @@ export async function findRequests(db: Db, f: LogFilter) {
     const p = like(f.q);
     q = q.where((eb) => eb.or([eb('route', 'ilike', p), eb('request_id', 'ilike', p), eb('ip', 'ilike', p), eb('actor_id', 'ilike', p)]));
   }
+  const page = f.after ? q.where(afterKey(f)) : q;
   const [rows, total] = await Promise.all([
-    q.selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
+    page.selectAll().select(cursorAt).orderBy('at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
     q.select(sql<string>`count(*)`.as('n')).executeTakeFirst(),
   ]);
   return { rows, total: Number(total?.n ?? 0) };
@@ -49,8 +56,9 @@ export async function findAppLines(db: Db, f: LogFilter) {
     const p = like(f.q);
     q = q.where((eb) => eb.or([eb('message', 'ilike', p), eb(sql<string>`data::text`, 'ilike', p)]));
   }
+  const page = f.after ? q.where(afterKey(f)) : q;
   const [rows, total] = await Promise.all([
-    q.selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
+    page.selectAll().select(cursorAt).orderBy('at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
     q.select(sql<string>`count(*)`.as('n')).executeTakeFirst(),
   ]);
   return { rows, total: Number(total?.n ?? 0) };

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { constantTimeEqual } from '../../platform/crypto/index.js';
 import { commonErrors } from '../../platform/errors.js';
-import { type App, listMeta, pageQuery } from '../../platform/http/index.js';
+import { type App, cursorPageQuery, listCursor, listMeta, pageOf } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import type { LogTables } from './log-store.js';
 import type { Metrics } from './metrics.js';
@@ -17,7 +17,7 @@ const statusFilter = z
   .regex(/^([1-5]\d\d|[1-5]xx)$/, 'must be a status such as 404, or a class such as 5xx')
   .transform((s) => (s.endsWith('xx') ? { min: Number(s[0]) * 100, max: Number(s[0]) * 100 + 99 } : { min: Number(s), max: Number(s) }));
 
-const logsQuery = pageQuery.extend({
+const logsQuery = cursorPageQuery.extend({
   kind: z.enum(['request', 'app']).default('request').describe('request: one row per API request; app: warning and error lines'),
   from: iso.optional(),
   to: iso.optional(),
@@ -31,6 +31,10 @@ const logsQuery = pageQuery.extend({
 
 const requestRow = z.object({ kind: z.literal('request'), id: z.string(), at: z.string(), requestId: z.string(), method: z.string(), route: z.string().nullable(), status: z.number(), durationMs: z.number(), bytes: z.number(), actor: z.object({ kind: z.string(), id: z.string().nullable() }).nullable(), ip: z.string().nullable() });
 const appRow = z.object({ kind: z.literal('app'), id: z.string(), at: z.string(), level: z.string(), service: z.string(), requestId: z.string().nullable(), message: z.string(), data: z.record(z.string(), z.unknown()) });
+
+/** Lines are newest first by (at, id); each kind has its own cursor. */
+const logCursors = { request: listCursor('logs:request', ['timestamptz', 'bigint']), app: listCursor('logs:app', ['timestamptz', 'bigint']) };
+const cursorOf = (kind: 'request' | 'app') => (last: { cursor_at: string | null; id: string | number }) => logCursors[kind].encode([last.cursor_at!, String(last.id)]);
 
 const statsQuery = z.strictObject({
   from: iso.optional().describe('default: 24 hours before `to`'),
@@ -49,17 +53,20 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
         response: { 200: z.object({ data: z.array(z.union([requestRow, appRow])), meta: listMetaSchema }) },
       },
       handler: async (request) => {
-        const f = { ...request.query, orgId: orgActorOf(request).orgId };
+        const q = request.query;
+        const f = { ...q, orgId: orgActorOf(request).orgId, after: logCursors[q.kind].decode(q), limit: q.limit + 1 };
         if (f.kind === 'app') {
           const r = await findAppLines(deps.db, f);
+          const { rows, nextCursor } = pageOf(r.rows, q.limit, cursorOf('app'));
           return {
-            data: r.rows.map((x) => ({ kind: 'app' as const, id: String(x.id), at: x.at.toISOString(), level: x.level, service: x.service, requestId: x.request_id, message: x.message, data: x.data })),
-            meta: listMeta(r.total, f.limit, f.offset),
+            data: rows.map((x) => ({ kind: 'app' as const, id: String(x.id), at: x.at.toISOString(), level: x.level, service: x.service, requestId: x.request_id, message: x.message, data: x.data })),
+            meta: listMeta(r.total, q.limit, q.offset, nextCursor),
           };
         }
         const r = await findRequests(deps.db, f);
+        const { rows, nextCursor } = pageOf(r.rows, q.limit, cursorOf('request'));
         return {
-          data: r.rows.map((x) => ({
+          data: rows.map((x) => ({
             kind: 'request' as const,
             id: String(x.id),
             at: x.at.toISOString(),
@@ -72,7 +79,7 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
             actor: x.actor_kind ? { kind: x.actor_kind, id: x.actor_id } : null,
             ip: x.ip,
           })),
-          meta: listMeta(r.total, f.limit, f.offset),
+          meta: listMeta(r.total, q.limit, q.offset, nextCursor),
         };
       },
     });

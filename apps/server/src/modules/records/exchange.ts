@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as toCsv } from 'csv-stringify/sync';
+import { csvSafeText, csvUnescapeText } from '../../platform/http/index.js';
 import type { OrgActor } from '../access/index.js';
 import type { FieldDef, ModelDef } from '../schema/index.js';
 import { type ListQuery, decodeCursor } from './list-query.js';
@@ -21,6 +22,9 @@ function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+/** A CSV cell: text that a spreadsheet would run as a formula is quoted (csvSafeText); numbers stay numbers. */
+const csvCell = (v: unknown): string => (typeof v === 'string' ? csvSafeText(v) : cell(v));
 
 const XML_ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 // Characters XML 1.0 cannot carry at all are dropped rather than producing an unreadable file.
@@ -46,7 +50,7 @@ export async function exportRecords(ctx: RecordsContext, actor: OrgActor, name: 
     for await (const { rows, first, last } of pages()) {
       switch (format) {
         case 'csv':
-          yield toCsv(rows.map((r) => columns.map((c) => cell(r[c]))), { header: first, columns, bom: first });
+          yield toCsv(rows.map((r) => columns.map((c) => csvCell(r[c]))), { header: first, columns, bom: first });
           break;
         case 'json':
           for (const r of rows) yield `${n++ === 0 ? '[\n' : ',\n'}${JSON.stringify(r)}`;
@@ -123,7 +127,7 @@ function rowsOf(model: ModelDef, body: unknown, format: 'csv' | 'json'): { row: 
     for (const [k, v] of Object.entries(r)) {
       const f = byName.get(k);
       if (f) {
-        const x = fromCell(f, v);
+        const x = fromCell(f, csvUnescapeText(v));
         if (x !== undefined) item[k] = x;
       } else if (k === 'id' && v) item.id = v;
       else if (!SYSTEM_COLUMNS.includes(k)) item[k] = v;

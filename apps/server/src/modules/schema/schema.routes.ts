@@ -1,6 +1,6 @@
-import type { Model } from '@infinity/contracts';
+import { type Model, listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
-import type { App } from '../../platform/http/index.js';
+import { type App, pageOfAll, wholeListQuery } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { fieldSchema, modelChangeSchema, modelCreateSchema } from './fields.js';
 import * as schema from './schema.service.js';
@@ -32,8 +32,8 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
   return async (app: App) => {
     app.get('/api/v1/models', {
       config: { access: { permission: 'models:read' } },
-      schema: { tags: ['models'], summary: 'Models of this organization', response: { 200: z.object({ data: z.array(modelSchema) }) } },
-      handler: async (request) => ({ data: (await schema.listModelDefs(ctx, orgActorOf(request))).map(strip) as z.infer<typeof modelSchema>[] }),
+      schema: { tags: ['models'], summary: 'Models of this organization', querystring: wholeListQuery, response: { 200: z.object({ data: z.array(modelSchema), meta: listMetaSchema }) } },
+      handler: async (request) => pageOfAll((await schema.listModelDefs(ctx, orgActorOf(request))).map(strip) as z.infer<typeof modelSchema>[], request.query),
     });
     app.post('/api/v1/models', {
       config: { access: { permission: 'models:write' } },
@@ -78,9 +78,10 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
         tags: ['models'],
         summary: 'Schema versions, newest first: each change and the fields after it',
         params: nameParams,
-        response: { 200: z.object({ data: z.array(z.object({ version: z.number(), name: z.string(), change: z.unknown(), fields: z.array(fieldSchema), actor: z.string().nullable(), createdAt: z.string() })) }) },
+        querystring: wholeListQuery,
+        response: { 200: z.object({ data: z.array(z.object({ version: z.number(), name: z.string(), change: z.unknown(), fields: z.array(fieldSchema), actor: z.string().nullable(), createdAt: z.string() })), meta: listMetaSchema }) },
       },
-      handler: async (request) => ({ data: await schema.modelVersions(ctx, orgActorOf(request), request.params.name) }),
+      handler: async (request) => pageOfAll(await schema.modelVersions(ctx, orgActorOf(request), request.params.name), request.query),
     });
     app.get('/api/v1/schema/diagram', {
       config: { access: { permission: 'models:read' } },

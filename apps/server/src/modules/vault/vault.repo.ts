@@ -53,3 +53,8 @@ export async function updateSecret(db: Exec, orgId: string, id: string, patch: {
 export async function deleteSecret(db: Exec, orgId: string, id: string) {
   return db.deleteFrom('secrets').where('org_id', '=', orgId).where('id', '=', id).returning(['id', 'name']).executeTakeFirst();
 }
+
+/** How many secrets listSecrets pages through (meta.total). */
+export async function countSecrets(db: Exec, orgId: string): Promise<number> {
+  return Number((await db.selectFrom('secrets').select((e) => e.fn.countAll<string>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
+}

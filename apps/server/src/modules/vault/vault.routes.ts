@@ -24,8 +24,8 @@ export function vaultRoutes(ctx: vault.VaultContext) {
       config: { access: { permission: 'secrets:read' } },
       schema: { tags: ['vault'], summary: 'Secrets of this organization (values are never returned)', querystring: pageQuery, response: { 200: z.object({ data: z.array(secretSchema), meta: listMetaSchema }) } },
       handler: async (request) => {
-        const list = await vault.listSecrets(ctx, orgActorOf(request), request.query.limit, request.query.offset);
-        return { data: list, meta: listMeta(null, request.query.limit, request.query.offset) };
+        const [list, total] = await Promise.all([vault.listSecrets(ctx, orgActorOf(request), request.query.limit, request.query.offset), vault.countSecrets(ctx, orgActorOf(request))]);
+        return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
       },
     });
     app.post('/api/v1/secrets', {

@@ -112,6 +112,8 @@ export async function listSecrets(ctx: VaultContext, actor: OrgActor, limit: num
   return (await repo.listSecrets(ctx.db, actor.orgId, limit, offset)).map(toSecret);
 }
 
+export const countSecrets = (ctx: VaultContext, actor: OrgActor): Promise<number> => repo.countSecrets(ctx.db, actor.orgId);
+
 export async function getSecret(ctx: VaultContext, actor: OrgActor, id: string): Promise<SecretDto> {
   const row = await repo.findSecret(ctx.db, actor.orgId, id);
   if (!row) throw vaultErrors.VAULT_SECRET_NOT_FOUND();

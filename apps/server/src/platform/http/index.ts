@@ -1,5 +1,6 @@
 export { createHttpServer, type HttpServerOptions, type App, type RouteInfo } from './server.js';
 export { sendError, toAppError } from './error-handler.js';
-export { pageQuery, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody, plainJsonSerializer } from './schemas.js';
+export { csvSafeText, csvUnescapeText } from './csv-cell.js';
+export { pageQuery, cursorPageQuery, wholeListQuery, pageOfAll, listCursor, pageOf, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody, plainJsonSerializer } from './schemas.js';
 export { registerRateLimit, type RateLimitClass } from './rate-limit.js';
 export { findUnstorable, unstorable } from './text-guard.js';
