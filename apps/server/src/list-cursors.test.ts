@@ -30,7 +30,7 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
     for (let pages = 0; pages <= N / PAGE + 3; pages++) {
       const r = await get(`${base}${base.includes('?') ? '&' : '?'}limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
-      const page = r.json() as Page;
+      const page = r.json<Page>();
       expect(page.meta).toMatchObject({ limit: PAGE, offset: 0 });
       out.push(...page.data.map(keyOf));
       if (pages === 0 && between) await between();
@@ -77,16 +77,16 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
 
   it('executions: every row exactly once by cursor, newest first, while executions are added', async () => {
     const more = () => sql(`insert into executions (id, org_id, flow_id, flow_version, status, trigger) select gen_random_uuid(), $1, $2, 1, 'succeeded', 'manual' from generate_series(1, 50)`, [u.orgId, flowId]).then(() => undefined);
-    const first = (await get(`/api/v1/executions?flowId=${flowId}&limit=1`)).json() as Page;
+    const first = (await get(`/api/v1/executions?flowId=${flowId}&limit=1`)).json<Page>();
     const ids = await walk(`/api/v1/executions?flowId=${flowId}`, (r) => String(r.id), more);
     once(ids, first.meta.total!);
-    const succeeded = ((await get('/api/v1/executions?status=succeeded&limit=1')).json() as Page).meta.total!;
+    const succeeded = ((await get('/api/v1/executions?status=succeeded&limit=1')).json<Page>()).meta.total!;
     once(await walk('/api/v1/executions?status=succeeded', (r) => String(r.id)), succeeded);
     expect(succeeded).toBe(N + 50);
   });
 
   it('flows: every row exactly once by cursor while flows are added', async () => {
-    const total = ((await get('/api/v1/flows?limit=1')).json() as Page).meta.total!;
+    const total = ((await get('/api/v1/flows?limit=1')).json<Page>()).meta.total!;
     expect(total).toBe(N + 1);
     const more = () => sql(`insert into flows (id, org_id, name, nodes, edges, settings) select gen_random_uuid(), $1, 'late', '[]', '[]', '{}' from generate_series(1, 20)`, [u.orgId]).then(() => undefined);
     once(await walk('/api/v1/flows', (r) => String(r.id), more), total);
@@ -100,14 +100,14 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
   });
 
   it('audit: every entry exactly once by cursor while entries are appended', async () => {
-    const total = ((await get('/api/v1/audit?action=FIXTURE&limit=1')).json() as Page).meta.total!;
+    const total = ((await get('/api/v1/audit?action=FIXTURE&limit=1')).json<Page>()).meta.total!;
     expect(total).toBe(N);
     // A real audited write between pages: an offset would now repeat a row.
     const more = async () => {
       const r = await h().request({ method: 'POST', url: '/api/v1/flows?template=blank', token: u.token, body: { name: 'audited' } });
       expect(r.statusCode).toBe(201);
     };
-    const all = ((await get('/api/v1/audit?limit=1')).json() as Page).meta.total!;
+    const all = ((await get('/api/v1/audit?limit=1')).json<Page>()).meta.total!;
     once(await walk('/api/v1/audit', (r) => String(r.seq), more), all);
     once(await walk('/api/v1/audit?action=FIXTURE', (r) => String(r.seq)), N);
   });
@@ -122,7 +122,7 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
     for (const url of ['/api/v1/executions', '/api/v1/flows', `/api/v1/flows/${flowId}/versions`, '/api/v1/audit', '/api/v1/logs?route=/fixture', '/api/v1/logs?kind=app']) {
       const r = await get(`${url}${url.includes('?') ? '&' : '?'}limit=5&offset=5`);
       expect(r.statusCode, `${url}: ${r.body.slice(0, 200)}`).toBe(200);
-      const p = r.json() as Page;
+      const p = r.json<Page>();
       expect(p.data.length, url).toBe(5);
       expect(p.meta, url).toMatchObject({ limit: 5, offset: 5, nextCursor: expect.any(String) });
     }
@@ -130,7 +130,7 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
 
   it('a forged, damaged or foreign cursor is a 400 (never a 500), as is cursor with offset', async () => {
     const forge = (s: string, v: unknown[]) => Buffer.from(JSON.stringify({ s, v })).toString('base64url');
-    const flowsCursor = ((await get('/api/v1/flows?limit=1')).json() as Page).meta.nextCursor!;
+    const flowsCursor = ((await get('/api/v1/flows?limit=1')).json<Page>()).meta.nextCursor!;
     const cases: [string, string][] = [
       ['/api/v1/executions', forge('executions', ['garbage', 'garbage'])],
       ['/api/v1/executions', forge('executions', ['2024-02-30T00:00:00Z', '0190a9a0-0000-7000-8000-000000000000'])],

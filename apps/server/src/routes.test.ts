@@ -215,7 +215,7 @@ describeEachDb(
         const url = fill(route.url.replace(':name', 'a_things'), w);
         const r = await h().request({ method: 'GET', url, token: w.a.token });
         if (r.statusCode !== 200 || !String(r.headers['content-type']).includes('json')) continue;
-        const body = r.json() as { data?: unknown; meta?: Record<string, unknown> };
+        const body = r.json<{ data?: unknown; meta?: Record<string, unknown> }>();
         if (!Array.isArray(body.data)) continue;
         found.push(route.url);
         // Notifications add their unread count; nothing else differs.
@@ -229,7 +229,7 @@ describeEachDb(
         expect(body.data.length, route.url).toBeLessThanOrEqual(body.meta!.limit as number);
         const paged = await h().request({ method: 'GET', url: `${url}${url.includes('?') ? '&' : '?'}limit=1&offset=1`, token: w.a.token });
         expect(paged.statusCode, `${route.url}?limit=1&offset=1: ${paged.body.slice(0, 200)}`).toBe(200);
-        const p = paged.json() as { data: unknown[]; meta: Record<string, unknown> };
+        const p = paged.json<{ data: unknown[]; meta: Record<string, unknown> }>();
         expect(p.meta, route.url).toMatchObject({ limit: 1, offset: 1 });
         expect(p.data.length, route.url).toBeLessThanOrEqual(1);
         expect(p.meta.nextCursor === null || typeof p.meta.nextCursor === 'string', route.url).toBe(true);

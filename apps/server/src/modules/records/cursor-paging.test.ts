@@ -69,7 +69,7 @@ describeEachDb('cursor paging over one bulk insert', (h) => {
     for (let pages = 0; pages <= N / PAGE + 2; pages++) {
       const r = await req('GET', `/api/v1/data/items?limit=${PAGE}${query ? `&${query}` : ''}${cursor ? `&cursor=${cursor}` : ''}`);
       expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
-      const page = r.json() as { data: Row[]; meta: { nextCursor: string | null; limit: number; offset: number; total: number | null } };
+      const page = r.json<{ data: Row[]; meta: { nextCursor: string | null; limit: number; offset: number; total: number | null } }>();
       expect(page.meta).toEqual({ total: null, limit: PAGE, offset: 0, nextCursor: page.meta.nextCursor });
       out.push(...page.data);
       cursor = page.meta.nextCursor;
