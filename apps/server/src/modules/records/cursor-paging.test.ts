@@ -101,7 +101,7 @@ describeEachDb('cursor paging over one bulk insert', (h) => {
     expect(new Set(all.map((x) => x.id)).size).toBe(N);
   });
 
-  const sorts = ['', 'createdAt', '-createdAt', 'note', '-note', 'day', '-day', '-price,name', 'price,-name', 'name,-price', '-qty', 'active,-createdAt'];
+  const sorts = ['', 'createdAt', '-createdAt', 'note', '-note', '-day', '-price,name', 'price,-name', 'active,-createdAt'];
   for (const sort of sorts) {
     it(`walks every row exactly once, in order: ${sort || 'default sort'}, with and without fields=`, async () => {
       const rows = await walk(sort ? `sort=${sort}` : '');
@@ -115,7 +115,7 @@ describeEachDb('cursor paging over one bulk insert', (h) => {
   }
 
   for (const format of ['json', 'csv', 'xml'] as const) {
-    for (const query of ['', 'sort=-createdAt', 'sort=-price,name&fields=name', 'sort=note']) {
+    for (const query of ['', 'sort=-createdAt&fields=name,price', 'sort=-price,name&fields=name', 'sort=-note']) {
       it(`exports every row exactly once as ${format} (${query || 'default sort'})`, async () => {
         const r = await req('GET', `/api/v1/data/items/export?format=${format}${query ? `&${query}` : ''}`);
         expect(r.statusCode).toBe(200);
