@@ -118,19 +118,18 @@ export function entryNodeOf(flow: Pick<repo.FlowRow, 'nodes'>): FlowNode | null 
  */
 export function inputProblems(schema: unknown, input: unknown): { field: string; code: string; message: string }[] {
   const s = (schema && typeof schema === 'object' ? schema : { type: 'object' }) as Record<string, unknown>;
-  let zs: z.ZodType | undefined;
+  const problems: { field: string; code: string; message: string }[] = [];
   try {
-    zs = z.fromJSONSchema(s as Parameters<typeof z.fromJSONSchema>[0]);
+    const r = z.fromJSONSchema(s as Parameters<typeof z.fromJSONSchema>[0]).safeParse(input);
+    if (!r.success) for (const i of r.error.issues.slice(0, 50)) problems.push({ field: i.path.join('.') || '(input)', code: i.code, message: i.message });
   } catch {
-    zs = undefined;
+    // A schema this cannot read: its `required` list alone is checked (what the node checks).
   }
-  if (zs) {
-    const r = zs.safeParse(input);
-    return r.success ? [] : r.error.issues.slice(0, 50).map((i) => ({ field: i.path.join('.') || '(input)', code: i.code, message: i.message }));
-  }
+  // `required` names without `properties` are not checked by the conversion: the node's own rule.
   const required = Array.isArray(s.required) ? s.required.filter((x): x is string => typeof x === 'string') : [];
   const obj = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
-  return required.filter((k) => obj[k] === undefined || obj[k] === null).map((field) => ({ field, code: 'required', message: 'required' }));
+  for (const field of required) if ((obj[field] === undefined || obj[field] === null) && !problems.some((p) => p.field === field)) problems.push({ field, code: 'required', message: 'required' });
+  return problems;
 }
 
 /**
