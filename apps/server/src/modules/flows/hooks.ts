@@ -120,7 +120,7 @@ export function inputProblems(schema: unknown, input: unknown): { field: string;
   const s = (schema && typeof schema === 'object' ? schema : { type: 'object' }) as Record<string, unknown>;
   const problems: { field: string; code: string; message: string }[] = [];
   try {
-    const r = z.fromJSONSchema(s as Parameters<typeof z.fromJSONSchema>[0]).safeParse(input);
+    const r = z.fromJSONSchema(withoutPatterns(s) as Record<string, unknown>).safeParse(input);
     if (!r.success) for (const i of r.error.issues.slice(0, 50)) problems.push({ field: i.path.join('.') || '(input)', code: i.code, message: i.message });
   } catch {
     // A schema this cannot read: its `required` list alone is checked (what the node checks).
@@ -130,6 +130,18 @@ export function inputProblems(schema: unknown, input: unknown): { field: string;
   const obj = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
   for (const field of required) if ((obj[field] === undefined || obj[field] === null) && !problems.some((p) => p.field === field)) problems.push({ field, code: 'required', message: 'required' });
   return problems;
+}
+
+/**
+ * The schema without `pattern`/`patternProperties`: an anonymous caller's input must not meet a
+ * regular expression whose run time it could blow up (the flow's own nodes may still check).
+ */
+function withoutPatterns(v: unknown, depth = 0): unknown {
+  if (depth > 32 || !v || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => withoutPatterns(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (k !== 'pattern' && k !== 'patternProperties') out[k] = withoutPatterns(x, depth + 1);
+  return out;
 }
 
 /**
