@@ -612,7 +612,6 @@ describeEachDb(
       const count = async () => (await h().db.pool.query<{ n: number }>(`select count(*)::int as n from flow_effects where execution_id = $1`, [ex.id])).rows[0]!.n;
       const records = async () => ((await req('GET', '/api/v1/data/tickets?limit=100')).json().data as { n: number }[]).map((x) => x.n).sort((a, b) => a - b);
       expect(await records()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(await count()).toBe(10);
       // Checkpoints are dropped once the execution has finished (the loop's run carries the results).
       expect((await h().db.pool.query(`select 1 from loop_items where execution_id = $1`, [ex.id])).rows).toHaveLength(0);
 
@@ -621,6 +620,7 @@ describeEachDb(
       const again = await finished(ex.id as string);
       expect(again.status).toBe('succeeded');
       expect(await records()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await count()).toBe(10);
       // Died after items 0-5 were checkpointed: the resume continues with item 6.
       await crashed(ex.id as string, ['start']);
       for (let i = 0; i < 6; i++) await h().db.pool.query(`insert into loop_items (execution_id, node_id, item, result) select $1, 'each', $2, result from flow_effects where execution_id = $1 and key = $3`, [ex.id, String(i), `${ex.id as string}:save:${i}`]);
