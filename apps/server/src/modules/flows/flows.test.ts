@@ -621,9 +621,11 @@ describeEachDb(
       expect(again.status).toBe('succeeded');
       expect(await records()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(await count()).toBe(10);
-      // Died after items 0-5 were checkpointed: the resume continues with item 6.
-      await crashed(ex.id as string, ['start']);
+      // Died after items 0-5 were checkpointed: the resume continues with item 6. (The checkpoints
+      // are written before the execution is made claimable again, once the finish has dropped its own.)
+      for (let i = 0; i < 100 && (await h().db.pool.query(`select 1 from loop_items where execution_id = $1`, [ex.id])).rows.length; i++) await new Promise((r) => setTimeout(r, 20));
       for (let i = 0; i < 6; i++) await h().db.pool.query(`insert into loop_items (execution_id, node_id, item, result) select $1, 'each', $2, result from flow_effects where execution_id = $1 and key = $3`, [ex.id, String(i), `${ex.id as string}:save:${i}`]);
+      await crashed(ex.id as string, ['start']);
       const resumed = await finished(ex.id as string);
       expect(resumed.status).toBe('succeeded');
       const loop = resumed.nodes.find((n) => n.nodeId === 'each')!;
