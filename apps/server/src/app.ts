@@ -31,7 +31,7 @@ import { Keyring, type VaultContext, createVaultContext, vaultRoutes } from './m
 import { ModelCache, type SchemaContext, type SchemaTables, schemaRoutes } from './modules/schema/index.js';
 import { type RecordsContext, recordRoutes } from './modules/records/index.js';
 import { type ActionTables, type ActionsContext, actionRoutes, runAction } from './modules/actions/index.js';
-import { NodeError } from '@infinity/node-sdk';
+import { NodeError, type WriteOptions } from '@infinity/node-sdk';
 import { type Notifier, localNotifier, postgresNotifier } from './platform/db/index.js';
 import { OutboundHttp, OutboundRefused } from './platform/net/outbound-http.js';
 import { JsSandbox } from './platform/sandbox/js-sandbox.js';
@@ -39,8 +39,8 @@ import type { FlowActor } from './modules/access/index.js';
 import { type Capabilities, type ExecutionPlan } from './modules/engine/index.js';
 import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
 import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRoutes, hookRoutes, subflowRunner } from './modules/flows/index.js';
-import { resumeToken } from './modules/flows/index.js';
-import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
+import { onceInTransaction, resumeToken } from './modules/flows/index.js';
+import { type TransactionGuard, getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret } from './modules/vault/index.js';
 import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts, monthUsage } from './modules/ai/index.js';
 import { SearchWidths, searchRecords, searchWidthsOf } from './modules/records/index.js';
@@ -198,6 +198,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     pollMs: config.engine.pollMs,
     outputCap: config.engine.outputCap,
     retentionDays: config.engine.retentionDays,
+    maxReclaims: config.engine.maxReclaims,
+    fault: config.engine.fault,
     quota: quotas,
     resumeUrl: (id) => `${config.publicUrl}/api/v1/executions/${id}/resume?token=${resumeToken(deps.keys.jwtSecret, id)}`,
   });
@@ -313,14 +315,20 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 /** What a flow's nodes may use, acting as the flow (editor role) in its organization. */
 function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp; ai: AiContext; agents: () => AgentsContext }): Omit<Capabilities, 'flows'> {
   const source = `flow ${actor.flowId}`;
+  // A write with an idempotency key is applied once per execution and key, in its own transaction.
+  const once = (opts: WriteOptions | undefined): TransactionGuard | undefined => {
+    const key = opts?.idempotencyKey;
+    return key ? (trx, run) => onceInTransaction(trx, actor.executionId, key, run) : undefined;
+  };
   return {
     records: {
-      query: async (model, q = {}) => (await withRecordOps(d.records, actor, (ops) => ops.query(model, { ...(q.filter ? { filter: q.filter } : {}), ...(q.sort ? { sort: q.sort } : {}), ...(q.limit ? { limit: q.limit } : {}) }))).items,
+      query: async (model, q = {}) =>
+        (await withRecordOps(d.records, actor, (ops) => ops.query(model, { ...(q.filter ? { filter: q.filter } : {}), ...(q.sort ? { sort: q.sort } : {}), ...(q.limit ? { limit: q.limit } : {}), ...(q.offset ? { offset: q.offset } : {}) }))).items,
       get: (model, id) => getRecord(d.records, actor, model, id),
-      create: (model, values) => withRecordOps(d.records, actor, (ops) => ops.create(model, values)),
-      update: (model, id, values) => withRecordOps(d.records, actor, (ops) => ops.update(model, id, values)),
-      delete: async (model, id) => {
-        await withRecordOps(d.records, actor, (ops) => ops.remove(model, id));
+      create: (model, values, opts) => withRecordOps(d.records, actor, (ops) => ops.create(model, values), once(opts)),
+      update: (model, id, values, opts) => withRecordOps(d.records, actor, (ops) => ops.update(model, id, values), once(opts)),
+      delete: async (model, id, opts) => {
+        await withRecordOps(d.records, actor, (ops) => ops.remove(model, id), once(opts));
       },
       search: async (model, q) => (await searchRecords(d.records, actor, model, { k: 10, mode: 'vector', ...q })).data,
     },
@@ -339,8 +347,8 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
       },
     },
     actions: {
-      run: async (id, params) => {
-        const run = await runAction(d.actionsCtx, actor, id, params);
+      run: async (id, params, opts) => {
+        const run = await runAction(d.actionsCtx, actor, id, params, once(opts));
         if (run.status === 'failed') {
           const e = run.error as { code?: string; message?: string } | null;
           throw new NodeError(`Action failed: ${e?.message ?? 'error'}`, e?.code ?? 'ACTION_RUN_FAILED', { runId: run.id }, false);

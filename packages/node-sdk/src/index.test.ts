@@ -87,4 +87,43 @@ describe('node SDK', () => {
     expect(result.main).toMatchObject({ email: 'a@b.c', id: expect.any(String) });
     expect(await records.query('leads', { filter: { email: { eq: 'a@b.c' } } })).toHaveLength(1);
   });
+
+  it('regression (#25): the test kit’s not-found error had no code, so a get node’s notFound branch could not be tested', async () => {
+    // The shape of the built-in data.get: a missing record goes out on "notFound", by its error code.
+    const get = defineNode({
+      type: 'acme.get',
+      version: 1,
+      title: 'Get',
+      description: 'Reads a record by id.',
+      category: 'data',
+      params: z.strictObject({ model: z.string(), id: z.string() }),
+      outputs: ['main', 'notFound'],
+      execute: async ({ params, ctx }) => {
+        try {
+          return { main: await ctx.records.get(params.model, params.id) };
+        } catch (err) {
+          if ((err as { code?: string }).code === 'RECORD_NOT_FOUND') return { notFound: { id: params.id } };
+          throw err;
+        }
+      },
+    });
+    const records = memoryRecords({ leads: [{ id: 'r1', email: 'a@b.c' }] });
+    expect((await runNode(get, { params: { model: 'leads', id: 'r1' }, ctx: { records } })).result).toEqual({ main: { id: 'r1', email: 'a@b.c' } });
+    expect((await runNode(get, { params: { model: 'leads', id: 'nope' }, ctx: { records } })).result).toEqual({ notFound: { id: 'nope' } });
+    await expect(records.update('leads', 'nope', {})).rejects.toMatchObject({ code: 'RECORD_NOT_FOUND' });
+    await expect(records.delete('leads', 'nope')).rejects.toMatchObject({ code: 'RECORD_NOT_FOUND' });
+  });
+
+  it('memoryRecords honours offset, and applies a write once per idempotency key like the server', async () => {
+    const records = memoryRecords({ n: [0, 1, 2, 3, 4].map((i) => ({ id: `r${i}`, i })) });
+    expect((await records.query('n', { limit: 2, offset: 2 })).map((r) => r.i)).toEqual([2, 3]);
+    const a = await records.create('n', { i: 9 }, { idempotencyKey: 'x:save:0' });
+    const b = await records.create('n', { i: 9 }, { idempotencyKey: 'x:save:0' });
+    expect(b).toEqual(a);
+    expect(records.tables.n).toHaveLength(6);
+    // The key a node gets: stable across attempts, per loop item when run as one.
+    const key = defineNode({ type: 'acme.key', version: 1, title: 'Key', description: '', category: 'data', params: z.strictObject({}), outputs: ['main'], execute: async ({ ctx }) => Promise.resolve({ main: ctx.idempotencyKey }) });
+    expect((await runNode(key, { params: {}, attempt: 2 })).result.main).toMatch(/^[0-9a-f-]{36}:node$/);
+    expect((await runNode(key, { params: {}, item: '3' })).result.main).toMatch(/^[0-9a-f-]{36}:node:3$/);
+  });
 });

@@ -22,12 +22,23 @@ export type RecordData = Record<string, unknown>;
 /** The records filter language as JSON (`{ "age": { "gte": 30 }, "or": [ … ] }`). */
 export type RecordFilter = Record<string, unknown>;
 
+/**
+ * Options of a write. `idempotencyKey` (pass `ctx.idempotencyKey`): the write is applied once per
+ * key and execution, recorded in the same transaction; a step run again after a crash or a retry
+ * gets the first write's result back instead of writing twice. One write per key: a node making
+ * several writes suffixes the key (`${ctx.idempotencyKey}:2`).
+ */
+export interface WriteOptions {
+  idempotencyKey?: string;
+}
+
+/** Reads and writes of records. A missing record rejects with an error whose `code` is `RECORD_NOT_FOUND`. */
 export interface RecordsCapability {
   query(model: string, query?: { filter?: RecordFilter; sort?: string; limit?: number; offset?: number }): Promise<RecordData[]>;
   get(model: string, id: string): Promise<RecordData>;
-  create(model: string, values: Record<string, unknown>): Promise<RecordData>;
-  update(model: string, id: string, values: Record<string, unknown>): Promise<RecordData>;
-  delete(model: string, id: string): Promise<void>;
+  create(model: string, values: Record<string, unknown>, opts?: WriteOptions): Promise<RecordData>;
+  update(model: string, id: string, values: Record<string, unknown>, opts?: WriteOptions): Promise<RecordData>;
+  delete(model: string, id: string, opts?: WriteOptions): Promise<void>;
   /**
    * Similarity search over a model with embeddings (or full-text with mode "keyword"): the k
    * nearest records with their `score`, the filter applied in the same query.
@@ -102,7 +113,7 @@ export interface AiCapability {
 
 export interface ActionsCapability {
   /** Runs a pre-configured action in one transaction; resolves with its output. */
-  run(actionId: string, params: Record<string, unknown>): Promise<unknown>;
+  run(actionId: string, params: Record<string, unknown>, opts?: WriteOptions): Promise<unknown>;
 }
 
 export interface RevealedSecret {
@@ -157,7 +168,12 @@ export interface NodeContext {
   nodeName: string;
   /** 1 on the first try, then 2, 3, … on retries. */
   attempt: number;
-  /** `executionId:nodeId:attempt`: pass it to side effects so a resumed step is applied once. */
+  /**
+   * The same on every attempt and after a resume: `executionId:nodeId`, and inside a loop body
+   * `executionId:nodeId:item` (the item's index; `3.7` for item 7 of a loop inside item 3 of
+   * another). Pass it to side effects (records writes, an `Idempotency-Key` header) so a step that
+   * runs again is applied once.
+   */
   idempotencyKey: string;
   records: RecordsCapability;
   actions: ActionsCapability;

@@ -6,13 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ZodType, z } from 'zod';
-import type { LogLevel, NodeContext, NodeDefinition, NodeResult, RecordData, RecordsCapability } from './index.js';
+import { type LogLevel, type NodeContext, type NodeDefinition, type NodeResult, type RecordData, type RecordsCapability, NodeError } from './index.js';
 
 export interface RunNodeOptions {
   params: unknown;
   input?: unknown;
   inputs?: unknown[];
   attempt?: number;
+  /** The loop item the node runs for (its index), as in a loop body; its idempotency key ends with it. */
+  item?: string;
   /** Capabilities the node uses; any left out throws when called. */
   ctx?: Partial<Omit<NodeContext, 'log' | 'executionId' | 'nodeId' | 'idempotencyKey' | 'attempt'>>;
 }
@@ -35,7 +37,7 @@ export async function runNode<P extends ZodType, O extends string, I extends Zod
     nodeId: 'node',
     nodeName: def.title,
     attempt,
-    idempotencyKey: `${executionId}:node:${attempt}`,
+    idempotencyKey: opts.item === undefined ? `${executionId}:node` : `${executionId}:node:${opts.item}`,
     records: opts.ctx?.records ?? { query: missing('records'), get: missing('records'), create: missing('records'), update: missing('records'), delete: missing('records'), search: missing('records') },
     ai: opts.ctx?.ai ?? { chat: missing('ai'), embed: missing('ai'), agent: missing('ai') },
     actions: opts.ctx?.actions ?? { run: missing('actions') },
@@ -55,16 +57,28 @@ export async function runNode<P extends ZodType, O extends string, I extends Zod
 
 const words = (v: string | undefined) => new Set((v ?? '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
 
+/** What the server's records capability rejects with for a missing record: `code` RECORD_NOT_FOUND. */
+export const recordNotFound = (model: string, id: string) => new NodeError(`No ${model} record ${id}.`, 'RECORD_NOT_FOUND', { model, id }, false);
+
 /**
  * An in-memory records capability for node tests: equality filters only, and a search that
- * scores records by the share of query words they contain (a stand-in for similarity).
+ * scores records by the share of query words they contain (a stand-in for similarity). Like the
+ * server: a missing record rejects with code RECORD_NOT_FOUND, and a write with an
+ * `idempotencyKey` seen before returns the first write's result without writing again.
  */
 export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsCapability & { tables: Record<string, RecordData[]> } {
   const tables: Record<string, RecordData[]> = structuredClone(seed);
   const rows = (model: string) => (tables[model] ??= []);
-  const find = (model: string, id: string) => {
+  const find = async (model: string, id: string) => {
     const r = rows(model).find((x) => x.id === id);
-    if (!r) throw new Error(`${model} ${id} not found`);
+    if (!r) throw recordNotFound(model, id);
+    return Promise.resolve(r);
+  };
+  const applied = new Map<string, unknown>();
+  const once = async <T>(key: string | undefined, write: () => Promise<T>): Promise<T> => {
+    if (key !== undefined && applied.has(key)) return applied.get(key) as T;
+    const r = await write();
+    if (key !== undefined) applied.set(key, structuredClone(r));
     return r;
   };
   return {
@@ -74,18 +88,20 @@ export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsC
       const hit = rows(model).filter((r) => Object.entries(filter).every(([k, v]) => (typeof v === 'object' && v !== null && 'eq' in v ? r[k] === v.eq : r[k] === v)));
       return Promise.resolve(hit.slice(q.offset ?? 0, (q.offset ?? 0) + (q.limit ?? 50)));
     },
-    get: async (model, id) => Promise.resolve(find(model, id)),
-    create: async (model, values) => {
-      const now = new Date().toISOString();
-      const r = { id: randomUUID(), createdAt: now, updatedAt: now, ...values };
-      rows(model).push(r);
-      return Promise.resolve(r);
-    },
-    update: async (model, id, values) => Promise.resolve(Object.assign(find(model, id), values, { updatedAt: new Date().toISOString() })),
-    delete: async (model, id) => {
-      tables[model] = rows(model).filter((r) => r.id !== id);
-      return Promise.resolve();
-    },
+    get: async (model, id) => find(model, id),
+    create: async (model, values, opts) =>
+      once(opts?.idempotencyKey, async () => {
+        const now = new Date().toISOString();
+        const r = { id: randomUUID(), createdAt: now, updatedAt: now, ...values };
+        rows(model).push(r);
+        return Promise.resolve(r);
+      }),
+    update: async (model, id, values, opts) => once(opts?.idempotencyKey, async () => Object.assign(await find(model, id), values, { updatedAt: new Date().toISOString() })),
+    delete: async (model, id, opts) =>
+      once(opts?.idempotencyKey, async () => {
+        await find(model, id);
+        tables[model] = rows(model).filter((r) => r.id !== id);
+      }),
     search: async (model, q) => {
       const want = words(q.query);
       const scored = rows(model).map((r) => {

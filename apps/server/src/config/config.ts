@@ -57,6 +57,14 @@ export const envSchema = z.object({
     .describe('Comma list of CIDR ranges and host names that outbound requests (HTTP node, AI base URLs) may reach although private or loopback, e.g. 127.0.0.1/32,ollama.lan. Empty = public addresses only.'),
   INFINITY_WORKER_CONCURRENCY: int(1, 1000).default(20).describe('Executions one worker process runs at once.'),
   INFINITY_EXECUTION_LEASE: int(1, 3600).default(30).describe('Seconds a worker holds an execution without renewing; after that another worker takes it over (crash recovery).'),
+  INFINITY_EXECUTION_MAX_RECLAIMS: int(0, 1000)
+    .default(3)
+    .describe('Times a running execution is taken over after its worker stopped mid-run (crash, kill, out of memory) before it is failed with EXECUTION_CRASHED_TOO_OFTEN instead of being claimed again.'),
+  INFINITY_FAULT: z
+    .string()
+    .regex(/^(crash-after-item|crash-before-checkpoint):[^:]+:[1-9][0-9]*$/, 'crash-after-item:<loopNodeId>:<n> or crash-before-checkpoint:<loopNodeId>:<n>')
+    .optional()
+    .describe('For crash-recovery tests only: kill the process (as kill -9 would) right after the n-th item of a loop node was checkpointed (crash-after-item:<loopNodeId>:<n>), or right before (crash-before-checkpoint:…). Never set it in production.'),
   INFINITY_QUEUE_POLL: int(50, 60000).default(1000).describe('Milliseconds between queue polls (notifications wake workers sooner).'),
   INFINITY_EXECUTION_RETENTION_DAYS: int(1, 3650).default(30).describe('Finished executions older than this are pruned (a flow’s retentionDays setting wins).'),
   INFINITY_PUBLIC_RATE_LIMIT: int(1, 1_000_000).default(100).describe('Requests per minute per client address on public endpoints (sign-up, login, refresh, webhooks, published flows and agents, resume URLs).'),
@@ -128,7 +136,7 @@ export interface Config {
   };
   shutdownGrace: number;
   httpAllow: string[];
-  engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number; publicPerMinute: number };
+  engine: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; outputCap: number; publicPerMinute: number; maxReclaims: number; fault: { point: 'after-item' | 'before-checkpoint'; nodeId: string; count: number } | undefined };
   ai: { embeddingBatch: number; searchRecall: number };
   plans: { defaultPlan: PlanName; limits: PlanLimits };
   rateLimit: { apiPerMinute: number; routes: Record<string, number> };
@@ -153,6 +161,14 @@ export interface ConfigOverrides {
   port?: number;
   dataDir?: string;
   role?: Config['role'];
+}
+
+/** INFINITY_FAULT, parsed (already checked by its pattern). */
+function faultOf(v: string | undefined): Config['engine']['fault'] {
+  if (!v) return undefined;
+  const i = v.indexOf(':');
+  const j = v.lastIndexOf(':');
+  return { point: v.slice(0, i) === 'crash-after-item' ? 'after-item' : 'before-checkpoint', nodeId: v.slice(i + 1, j), count: Number(v.slice(j + 1)) };
 }
 
 function readConfigFile(file: string): Record<string, string> {
@@ -234,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       retentionDays: e.INFINITY_EXECUTION_RETENTION_DAYS,
       outputCap: e.INFINITY_NODE_OUTPUT_CAP,
       publicPerMinute: e.INFINITY_PUBLIC_RATE_LIMIT,
+      maxReclaims: e.INFINITY_EXECUTION_MAX_RECLAIMS,
+      fault: faultOf(e.INFINITY_FAULT),
     },
     ai: { embeddingBatch: e.INFINITY_EMBEDDING_BATCH, searchRecall: e.INFINITY_SEARCH_RECALL },
     plans: { defaultPlan: e.INFINITY_DEFAULT_PLAN, limits: plans.limits },

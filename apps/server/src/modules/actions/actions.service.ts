@@ -4,7 +4,7 @@ import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
-import { type RecordsContext, type RecordOps, withRecordOps } from '../records/index.js';
+import { type RecordsContext, type RecordOps, type TransactionGuard, withRecordOps } from '../records/index.js';
 import { actionErrors } from './actions.errors.js';
 import * as repo from './actions.repo.js';
 import { type ActionCreate, type Param, type Step, bindParams, definitionProblems, resolve } from './definition.js';
@@ -106,7 +106,7 @@ async function runStep(ops: RecordOps, step: Step, scope: Record<string, unknown
  * Runs the action's steps in one transaction. The run is recorded as running before, and as
  * succeeded or failed after, with its input, output, error, timing and a log line per step.
  */
-export async function runAction(ctx: ActionsContext, actor: OrgActor, id: string, given: Record<string, unknown>) {
+export async function runAction(ctx: ActionsContext, actor: OrgActor, id: string, given: Record<string, unknown>, guard?: TransactionGuard) {
   const action = await getAction(ctx, actor, id);
   const { params, problems } = bindParams(action.params, given);
   if (problems.length) throw actionErrors.ACTION_PARAMS_INVALID(`${problems.length} parameter problem(s): ${problems[0]!.field} ${problems[0]!.message}.`, problems);
@@ -126,7 +126,7 @@ export async function runAction(ctx: ActionsContext, actor: OrgActor, id: string
         log(step.id, `${step.op} ${step.model}: ok in ${(performance.now() - t).toFixed(1)} ms`);
       }
       return results;
-    });
+    }, guard);
     const durationMs = performance.now() - started;
     log(null, `succeeded in ${durationMs.toFixed(1)} ms`);
     await repo.finishRun(ctx.db, runId, { status: 'succeeded', output: { steps }, error: undefined, logs, durationMs });

@@ -88,4 +88,50 @@ describe('executor', () => {
     // Body nodes are not stored per item: the loop's own run carries the results.
     expect(saved.map((r) => r.nodeId)).toEqual(['s', 'each', 'sum']);
   });
+
+  it('regression (#25: 70 records after kill -9, 10 duplicates): a resumed loop skips its checkpointed items; each item gets its own stable idempotency key', async () => {
+    const keys: string[] = [];
+    // An effectful body node (not pure): it records the idempotency key it was given.
+    const effect = defineNode({ type: 't.effect', version: 1, title: 'Effect', description: '', category: 'data', params: z.object({}), outputs: ['main'], execute: async ({ input, ctx }) => Promise.resolve({ main: (keys.push(ctx.idempotencyKey), { n: input }) }) });
+    const loop = coreNodes.find((d) => d.type === 'core.loop')!;
+    const lookup = new Map<string, unknown>([[start.type, start], [effect.type, effect], [loop.type, loop]]);
+    const g = compileGraph(
+      {
+        nodes: [
+          { id: 's', type: 't.start', typeVersion: 1, name: 's', position: { x: 0, y: 0 }, params: {} },
+          { id: 'each', type: 'core.loop', typeVersion: 1, name: 'each', position: { x: 0, y: 0 }, params: { items: '{{ [0..5] }}', concurrency: 2 } },
+          { id: 'fx', type: 't.effect', typeVersion: 1, name: 'fx', position: { x: 0, y: 0 }, params: {} },
+        ],
+        edges: [
+          { id: 'a', source: 's', sourceHandle: 'main', target: 'each', targetHandle: 'main' },
+          { id: 'b', source: 'each', sourceHandle: 'item', target: 'fx', targetHandle: 'main' },
+          { id: 'c', source: 'fx', sourceHandle: 'main', target: 'each', targetHandle: 'return' },
+        ],
+        settings: flowSettingsSchema.parse({}),
+      },
+      (t) => lookup.get(t) as never,
+    );
+    const checkpoints = new Map<string, unknown>();
+    const done: unknown[] = [];
+    const deps = {
+      capabilities: () => ({}) as never,
+      saveNodeRun: async (_p: ExecutionPlan, r: NodeRunRecord) => Promise.resolve(r.nodeId !== 'each' || done.push(r.ports?.done) > 0),
+      saveLoopItem: async (_p: ExecutionPlan, loopId: string, item: string, result: unknown) => Promise.resolve(checkpoints.set(`${loopId}:${item}`, result).size > 0),
+    };
+    const first = await executePlan({ id: 'x', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [] }, deps, new AbortController().signal, 100);
+    expect(first.status).toBe('succeeded');
+    expect(done.pop()).toEqual([0, 1, 2, 3, 4, 5].map((n) => ({ n })));
+    expect([...checkpoints.keys()].sort()).toEqual(['each:0', 'each:1', 'each:2', 'each:3', 'each:4', 'each:5']);
+    expect(keys.sort()).toEqual(['x:fx:0', 'x:fx:1', 'x:fx:2', 'x:fx:3', 'x:fx:4', 'x:fx:5']);
+    // The same execution resumed after items 0-3 had completed: only 4 and 5 run again, under the same keys.
+    keys.length = 0;
+    const priorItems = new Map([...checkpoints].filter(([k]) => ['each:0', 'each:1', 'each:2', 'each:3'].includes(k)));
+    const resumed = await executePlan({ id: 'x', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [{ nodeId: 's', status: 'succeeded', ports: { main: {} } }], priorItems }, deps, new AbortController().signal, 100);
+    expect(resumed.status).toBe('succeeded');
+    expect(done.pop()).toEqual([0, 1, 2, 3, 4, 5].map((n) => ({ n })));
+    expect(keys.sort()).toEqual(['x:fx:4', 'x:fx:5']);
+    // A checkpoint that cannot be written (the lease was lost) stops the loop and the run.
+    const lost = await executePlan({ id: 'y', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [] }, { ...deps, saveLoopItem: async () => Promise.resolve(false) }, new AbortController().signal, 100);
+    expect(lost.status).toBe('lost');
+  });
 });

@@ -48,6 +48,8 @@ export interface ExecutionPlan {
   prior: Pick<NodeRunRecord, 'nodeId' | 'status' | 'ports'>[];
   /** URL that resumes a wait node of this execution (`$execution.resumeUrl`). */
   resumeUrl?: string;
+  /** Checkpointed loop items of a resumed execution: result by `loopNodeId:itemPath` (see ExecutorDeps.saveLoopItem). */
+  priorItems?: Map<string, unknown>;
 }
 
 /** A loop whose items do no I/O lets other work run at least this often. */
@@ -69,6 +71,13 @@ export interface ExecutorDeps {
   capabilities: (plan: ExecutionPlan) => Capabilities;
   /** Persists a finished node; false when this process no longer owns the execution (stop). */
   saveNodeRun: (plan: ExecutionPlan, run: NodeRunRecord) => Promise<boolean>;
+  /**
+   * Checkpoints one completed item of a loop whose body has effects (a body that is not pure):
+   * a resumed execution skips the items stored here and continues after them. `item` is the
+   * item's path (`3`, or `3.7` for item 7 of a loop inside item 3 of another). False: this
+   * process no longer owns the execution (stop). Absent: no checkpoints (tests, pure runs).
+   */
+  saveLoopItem?: (plan: ExecutionPlan, loopId: string, item: string, result: unknown) => Promise<boolean>;
   now?: () => Date;
 }
 
@@ -176,7 +185,16 @@ interface Env {
   caps: Capabilities;
   now: () => Date;
   signal: AbortSignal;
+  saveLoopItem: ExecutorDeps['saveLoopItem'];
+  /** Set when a loop checkpoint could not be written (the lease was lost): every loop stops. */
+  lost: boolean;
 }
+
+/**
+ * The idempotency key of a node's effects: stable across attempts and resumes, distinct per loop
+ * item (`executionId:nodeId` outside loops, `executionId:nodeId:itemPath` inside one).
+ */
+export const effectKey = (executionId: string, nodeId: string, item: string) => (item ? `${executionId}:${nodeId}:${item}` : `${executionId}:${nodeId}`);
 
 type Finished = { nodeId: string; outcome: Outcome; record: NodeRunRecord; park?: WaitState };
 
@@ -185,7 +203,7 @@ type Finished = { nodeId: string; outcome: Outcome; record: NodeRunRecord; park?
  * hands each finished node to `settle` (which stores it; false = stop) before feeding it back.
  * The main run and every loop item go through here.
  */
-async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOptions, outer: Scope['$node'], settle: (f: Finished) => Promise<boolean>): Promise<{ state: RunState; lost: boolean; parked: WaitState[] }> {
+async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOptions, outer: Scope['$node'], item: string, settle: (f: Finished) => Promise<boolean>): Promise<{ state: RunState; lost: boolean; parked: WaitState[] }> {
   let state = start;
   let lost = false;
   // A parked wait node stays "running": its successors wait while the other branches finish.
@@ -195,7 +213,7 @@ async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOpt
     if (!env.signal.aborted && !lost) {
       const next = advance(g, state, opts);
       state = next.state;
-      for (const step of next.run) inflight.set(step.nodeId, runNode(env, g, step, state, outer));
+      for (const step of next.run) inflight.set(step.nodeId, runNode(env, g, step, state, outer, item));
     }
     if (inflight.size === 0) break;
     // One node in flight (a chain, a loop body) needs no race.
@@ -214,7 +232,7 @@ async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOpt
   return { state, lost, parked };
 }
 
-async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunState, outer: Scope['$node']): Promise<Finished> {
+async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunState, outer: Scope['$node'], item: string): Promise<Finished> {
   const { plan, now, signal } = env;
   const node = g.byId.get(step.nodeId)!;
   const def = g.defs.get(step.nodeId);
@@ -255,7 +273,7 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
           nodeId: node.id,
           nodeName: node.name,
           attempt,
-          idempotencyKey: `${plan.id}:${node.id}:${attempt}`,
+          idempotencyKey: effectKey(plan.id, node.id, item),
           log,
           signal: nodeSignal,
           now,
@@ -268,7 +286,7 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
           input = checked.data;
         }
         let ports = await abortable(def.execute({ params, input, inputs: step.inputs, ctx }), nodeSignal);
-        if (def.control === 'loop') ports = await runLoop(env, g, node.id, ports[LOOP_ITEM_PORT], params, scope.$node, log);
+        if (def.control === 'loop') ports = await runLoop(env, g, node.id, ports[LOOP_ITEM_PORT], params, scope.$node, item, log);
         if (def.control === 'wait') {
           const w = ports.main as { resumeAt: string; webhook: boolean };
           const ms = Date.parse(w.resumeAt) - now().getTime();
@@ -322,7 +340,7 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
  * runs are not stored one by one (a loop may have 100,000 items): the loop's own run carries the
  * results and a summary line. An item that fails stops the loop with its index and error.
  */
-async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknown, params: unknown, outer: Scope['$node'], log: (level: LogEntry['level'], message: string) => void): Promise<Record<string, unknown>> {
+async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknown, params: unknown, outer: Scope['$node'], parentItem: string, log: (level: LogEntry['level'], message: string) => void): Promise<Record<string, unknown>> {
   const body = g.bodies.get(loopId);
   if (!Array.isArray(items)) throw new NodeError('The loop needs a list of items.', 'LOOP_ITEMS_INVALID', undefined, false);
   const results: unknown[] = new Array<unknown>(items.length).fill(null);
@@ -331,12 +349,17 @@ async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknow
   const opts: StartOptions = { ...startOptions({ ...env.plan, graph: body.graph }, 1_000_000), start: body.starts };
   let next = 0;
   let failed: { index: number; error: Failure } | null = null;
+  // A body with effects is checkpointed per item (a resumed execution skips what is stored); a
+  // pure body is not (redoing it changes nothing): the per-item cost of pure loops stays nil.
+  const save = body.graph.pure ? undefined : env.saveLoopItem;
+  const prior = save ? env.plan.priorItems : undefined;
+  let resumed = 0;
   // Item bodies that never wait for I/O would run the whole loop in one go of microtasks: give
   // the event loop (other requests, timers, the lease) a turn every few milliseconds.
   let turnAt = performance.now();
   let sinceCheck = 0;
   const worker = async () => {
-    while (!failed && !env.signal.aborted && next < items.length) {
+    while (!failed && !env.signal.aborted && !env.lost && next < items.length) {
       if (++sinceCheck === 64) {
         sinceCheck = 0;
         if (performance.now() - turnAt > YIELD_EVERY_MS) {
@@ -346,7 +369,13 @@ async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknow
         }
       }
       const index = next++;
-      const { state, parked } = await drive(env, body.graph, initialState(body.graph), { ...opts, input: items[index] }, outer, async () => Promise.resolve(true));
+      const path = parentItem ? `${parentItem}.${index}` : String(index);
+      if (prior?.has(`${loopId}:${path}`)) {
+        results[index] = prior.get(`${loopId}:${path}`);
+        resumed++;
+        continue;
+      }
+      const { state, parked } = await drive(env, body.graph, initialState(body.graph), { ...opts, input: items[index] }, outer, path, async () => Promise.resolve(true));
       if (parked.length) {
         failed ??= { index, error: { nodeId: parked[0]!.nodeId, code: 'WAIT_IN_LOOP', message: 'A wait longer than a few seconds cannot be inside a loop body.' } };
         return;
@@ -362,23 +391,25 @@ async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknow
           break;
         }
       }
+      if (save && !env.signal.aborted && !(await save(env.plan, loopId, path, results[index] ?? null))) env.lost = true;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (env.lost) throw new NodeError('The execution was taken over by another worker.', 'EXECUTION_LOST', undefined, false);
   if (failed) {
     const f: { index: number; error: Failure } = failed;
     throw new NodeError(`Item ${f.index} failed at ${f.error.nodeId ?? 'the body'}: ${f.error.message}`, 'LOOP_ITEM_FAILED', { index: f.index, error: f.error }, false);
   }
-  log('info', `${items.length} item(s) done, ${concurrency} at a time`);
+  log('info', `${items.length} item(s) done, ${concurrency} at a time${resumed ? ` (${resumed} completed before the resume)` : ''}`);
   return { done: results };
 }
 
 export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal, maxSteps: number): Promise<ExecutionResult> {
   const g = plan.graph;
   const opts = startOptions(plan, maxSteps);
-  const env: Env = { plan, caps: deps.capabilities(plan), now: deps.now ?? (() => new Date()), signal };
-  const { state, lost, parked } = await drive(env, g, replay(plan, opts), opts, {}, (f) => deps.saveNodeRun(plan, f.record));
-  if (lost) return { status: 'lost', output: null, error: null, steps: state.steps };
+  const env: Env = { plan, caps: deps.capabilities(plan), now: deps.now ?? (() => new Date()), signal, saveLoopItem: deps.saveLoopItem, lost: false };
+  const { state, lost, parked } = await drive(env, g, replay(plan, opts), opts, {}, '', (f) => deps.saveNodeRun(plan, f.record));
+  if (lost || env.lost) return { status: 'lost', output: null, error: null, steps: state.steps };
   if (signal.aborted) {
     const reason = signal.reason as { name?: string } | undefined;
     if (reason?.name === 'TimeoutError') return { status: 'failed', output: null, error: { nodeId: null, code: 'EXECUTION_TIMEOUT', message: 'The execution ran longer than its timeout.' }, steps: state.steps };

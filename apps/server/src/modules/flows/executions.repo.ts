@@ -72,17 +72,43 @@ export interface NewExecution {
   leaseMs: number;
 }
 
-/** Claims up to `limit` runnable executions for `owner`: queued and due, or running with an expired lease. */
-export async function claim(db: Db, owner: string, limit: number, leaseMs: number): Promise<string[]> {
-  const r = await sql<{ id: string }>`
-    update executions set status = 'running', lease_owner = ${owner}, lease_until = now() + ${`${leaseMs} milliseconds`}::interval,
-      claims = claims + 1, started_at = coalesce(started_at, now())
-    where id in (
-      select id from executions
-      where (status = 'queued' and run_at <= now()) or (status = 'waiting' and run_at <= now()) or (status = 'running' and lease_until < now())
-      order by run_at limit ${limit} for update skip locked)
-    returning id`.execute(db);
-  return r.rows.map((x) => x.id);
+/** The error of an execution failed for being taken over too often (ExecutionRunner, maxReclaims). */
+export const crashedTooOften = (maxReclaims: number) => ({
+  nodeId: null,
+  code: 'EXECUTION_CRASHED_TOO_OFTEN',
+  message: `The execution was taken over ${maxReclaims} time(s) after its worker stopped mid-run (crashed, killed or out of memory) and stopped again each time: it was failed instead of being claimed again. See the worker's logs; INFINITY_EXECUTION_MAX_RECLAIMS sets the limit.`,
+});
+
+export interface Claimed {
+  /** Now held by the claiming owner. */
+  ids: string[];
+  /** Failed instead of claimed: taken over `maxReclaims` times already (EXECUTION_CRASHED_TOO_OFTEN). */
+  failed: { id: string; org_id: string; flow_id: string }[];
+}
+
+/**
+ * Claims up to `limit` runnable executions for `owner`: queued and due, or running with an expired
+ * lease (a takeover after its worker died, counted in `reclaims`). In the same statement, a running
+ * execution whose lease ran out after `maxReclaims` takeovers already (its worker keeps dying on
+ * it) is failed with EXECUTION_CRASHED_TOO_OFTEN instead of being claimed again.
+ */
+export async function claim(db: Db, owner: string, limit: number, leaseMs: number, maxReclaims = 1_000_000): Promise<Claimed> {
+  const r = await sql<{ id: string; org_id: string; flow_id: string; claimed: boolean }>`
+    with crashed as (
+      update executions set status = 'failed', error = ${JSON.stringify(crashedTooOften(maxReclaims))}::jsonb, finished_at = now(),
+        duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null
+      where id in (select id from executions where status = 'running' and lease_until < now() and reclaims >= ${maxReclaims} for update skip locked)
+      returning id, org_id, flow_id),
+    claimed as (
+      update executions set status = 'running', lease_owner = ${owner}, lease_until = now() + ${`${leaseMs} milliseconds`}::interval,
+        claims = claims + 1, reclaims = reclaims + (case when status = 'running' then 1 else 0 end), started_at = coalesce(started_at, now())
+      where id in (
+        select id from executions
+        where (status = 'queued' and run_at <= now()) or (status = 'waiting' and run_at <= now()) or (status = 'running' and lease_until < now() and reclaims < ${maxReclaims})
+        order by run_at limit ${limit} for update skip locked)
+      returning id, org_id, flow_id)
+    select id, org_id, flow_id, true as claimed from claimed union all select id, org_id, flow_id, false as claimed from crashed`.execute(db);
+  return { ids: r.rows.filter((x) => x.claimed).map((x) => x.id), failed: r.rows.filter((x) => !x.claimed).map(({ id, org_id, flow_id }) => ({ id, org_id, flow_id })) };
 }
 
 export async function renewLeases(db: Db, owner: string, ids: string[], leaseMs: number): Promise<string[]> {
@@ -282,6 +308,46 @@ export async function settleWait(db: Db, id: string, owner: string, run: NodeRun
 /** Erases a stored output once its waiter has read it (executions that keep no consumer data). */
 export async function forgetOutput(db: Db, id: string): Promise<void> {
   await sql`update executions set output = null where id = ${id} and store_data = false`.execute(db);
+}
+
+/**
+ * Checkpoints a completed loop item (a loop whose body has effects), fenced by the lease like a
+ * node run. A second write of the same item (a concurrent takeover) keeps the first.
+ */
+export async function saveLoopItem(db: Db, executionId: string, owner: string, nodeId: string, item: string, result: unknown): Promise<boolean> {
+  const r = await sql`insert into loop_items (execution_id, node_id, item, result)
+    select ${executionId}, ${nodeId}, ${item}, ${json(result)}::jsonb
+    where exists (select 1 from executions where id = ${executionId} and lease_owner = ${owner} and status = 'running')
+    on conflict do nothing`.execute(db);
+  if (Number(r.numAffectedRows ?? 0) === 1) return true;
+  // Nothing written: the lease is gone, or the item was checkpointed already (still ours: go on).
+  return (await sql`select 1 from executions where id = ${executionId} and lease_owner = ${owner} and status = 'running'`.execute(db)).rows.length === 1;
+}
+
+/** The checkpointed loop items of an execution, by `nodeId:item` (ExecutionPlan.priorItems). */
+export async function loopItems(db: Db, executionId: string): Promise<Map<string, unknown>> {
+  const r = await sql<{ node_id: string; item: string; result: unknown }>`select node_id, item, result from loop_items where execution_id = ${executionId}`.execute(db);
+  return new Map(r.rows.map((x) => [`${x.node_id}:${x.item}`, x.result]));
+}
+
+/** Drops the loop checkpoints of a finished execution (the loop node's run carries the results). */
+export async function forgetLoopItems(db: Db, executionId: string): Promise<void> {
+  await sql`delete from loop_items where execution_id = ${executionId}`.execute(db);
+}
+
+/**
+ * Applies a node's effect once per idempotency key (`executionId:nodeId[:item]`): inside the
+ * transaction `trx` that makes the effect, looks the key up and returns the stored result if the
+ * effect was applied already (a step run again after a crash); otherwise runs it and stores its
+ * result with the key in the same transaction. Two workers racing on one key: the second insert
+ * fails on the primary key and its transaction (its effect with it) rolls back.
+ */
+export async function onceInTransaction<T>(trx: Db, executionId: string, key: string, run: () => Promise<T>): Promise<T> {
+  const done = (await sql<{ result: T }>`select result from flow_effects where execution_id = ${executionId} and key = ${key}`.execute(trx)).rows[0];
+  if (done) return done.result;
+  const result = await run();
+  await sql`insert into flow_effects (execution_id, key, result) values (${executionId}, ${key}, ${json(result ?? null)}::jsonb)`.execute(trx);
+  return result;
 }
 
 /** Copies the stored runs of the given nodes into another execution (re-run from a node). */

@@ -114,7 +114,7 @@ describeEachDb(
       expect(r.json().result.body).toEqual({ accepted: true, echo: { email: 'big@x.io', amount: 500 } });
       const call = api.seen[before]!;
       expect(call).toMatchObject({ method: 'POST', url: '/big-deal' });
-      expect(call.idempotencyKey).toBe(`${r.headers['x-execution-id'] as string}:notify:1`);
+      expect(call.idempotencyKey).toBe(`${r.headers['x-execution-id'] as string}:notify`);
       // A flow with side effects is recorded as running (with a lease) before its first node acts.
       expect(seenWhileCalled).toEqual([{ status: 'running', stored_nodes: 0, leased: true }]);
       expect((await req('GET', '/api/v1/data/leads?filter[email][eq]=big@x.io')).json().data).toHaveLength(0);
@@ -368,12 +368,60 @@ describeEachDb(
       expect(run.statusCode, run.body).toBe(200);
       expect(run.json()).toEqual({ data: { greeting: 'Hello Ada' } });
       const missing = await h().request({ method: 'POST', url: '/api/v1/run/greeter', apiKey: key, body: {} });
-      expect(missing.statusCode).toBe(502);
-      expect(missing.json().error.details.error.code).toBe('INPUT_INVALID');
+      expect(missing.statusCode).toBe(422);
+      expect(missing.json().error).toMatchObject({ code: 'FLOW_INPUT_INVALID', details: [{ field: 'name' }] });
       const trace = (await req('GET', `/api/v1/executions/${run.headers['x-execution-id'] as string}`)).json().data;
       expect(trace).toMatchObject({ status: 'succeeded', input: null, output: null });
       expect(trace.nodes.every((n: { input: unknown; output: unknown }) => n.input === null && n.output === null)).toBe(true);
       expect((await h().request({ method: 'POST', url: '/api/v1/run/nope', apiKey: key, body: {} })).statusCode).toBe(404);
+    });
+
+    it('regression (#25: "Hello " through /run, "Hello Grace" through the webhook): a webhook-triggered flow gets the same input through its URL and its published endpoint', async () => {
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Greet by webhook',
+        nodes: [node('hook', 'trigger.webhook', { path: 'greet', respond: 'whenFinished' }), node('reply', 'core.respond', { body: '{{ { "greeting": "Hello " & $input.body.name, "method": $input.method, "path": $input.path, "x": $input.query.x, "trace": $lookup($input.headers, "x-trace"), "signed": $exists($lookup($input.headers, "x-signature")) } }}' })],
+        edges: [edge('hook', 'reply')],
+      });
+      const id = r.json().data.id as string;
+      await req('PATCH', `/api/v1/flows/${id}`, { active: true });
+      expect((await h().request({ method: 'POST', url: `/api/v1/flows/${id}/publish`, token: ownerToken, body: { slug: 'greet-hook', access: 'public' } })).statusCode).toBe(200);
+      const headers = { 'x-trace': 't-1', 'x-signature': 'never stored' };
+      const viaHook = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/greet?x=1`, body: { name: 'Grace' }, headers });
+      const viaRun = await h().request({ method: 'POST', url: '/api/v1/run/greet-hook?x=1', body: { name: 'Grace' }, headers });
+      expect(viaHook.statusCode, viaHook.body).toBe(200);
+      expect(viaRun.statusCode, viaRun.body).toBe(200);
+      const want = { greeting: 'Hello Grace', method: 'POST', path: 'greet', x: '1', trace: 't-1', signed: false };
+      expect(viaHook.json()).toEqual(want);
+      expect(viaRun.json()).toEqual({ data: want });
+    });
+
+    it('regression (#25: bad consumer input answered 502 with node internals): a published flow checks its input first (422, input fields only) and tells outsiders no internals', async () => {
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Strict greeter',
+        nodes: [
+          node('in', 'core.input', { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, age: { type: 'integer' } } } }),
+          node('work', 'core.code', { source: 'if ($input.name === "boom") throw new Error("internal detail: table secret_x"); return { greeting: "Hello " + $input.name }' }),
+        ],
+        edges: [edge('in', 'work')],
+      });
+      const id = r.json().data.id as string;
+      expect((await h().request({ method: 'POST', url: `/api/v1/flows/${id}/publish`, token: ownerToken, body: { slug: 'strict-greeter', access: 'public' } })).statusCode).toBe(200);
+      const runs = async () => (await h().db.pool.query(`select 1 from executions where flow_id = $1`, [id])).rows.length;
+      const bad = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', body: { age: 'old' } });
+      expect(bad.statusCode).toBe(422);
+      expect(bad.json().error).toMatchObject({ code: 'FLOW_INPUT_INVALID' });
+      expect(bad.json().error.details.map((d: { field: string }) => d.field).sort()).toEqual(['age', 'name']);
+      expect(bad.body).not.toMatch(/work|core\.code|nodeId/);
+      expect(await runs()).toBe(0);
+      const ok = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', body: { name: 'Grace' } });
+      expect(ok.json()).toEqual({ data: { greeting: 'Hello Grace' } });
+      const boom = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', body: { name: 'boom' } });
+      expect(boom.statusCode).toBe(502);
+      expect(boom.json().error).toEqual({ code: 'EXECUTION_FAILED', message: expect.stringContaining('execution id'), details: { executionId: expect.any(String) }, requestId: expect.any(String) });
+      expect(boom.body).not.toMatch(/internal detail|secret_x|work|CODE_FAILED/);
+      // The flow's own organization sees what failed.
+      const inside = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', apiKey: key, body: { name: 'boom' } });
+      expect(inside.json().error.details.error).toMatchObject({ nodeId: 'work', code: 'CODE_FAILED' });
     });
 
     it('cancels a queued execution', async () => {
@@ -514,6 +562,100 @@ describeEachDb(
       expect((await req('GET', `/api/v1/executions/${ids.short!}`)).statusCode).toBe(404);
       expect((await req('GET', `/api/v1/executions/${ids.long!}`)).statusCode).toBe(200);
       expect((await req('GET', `/api/v1/executions/${queued}`)).statusCode).toBe(200);
+    });
+
+    /** Polls an execution until it has finished (a condition, not a fixed sleep). */
+    const finished = async (id: string) => {
+      for (let i = 0; i < 600; i++) {
+        const e = (await req('GET', `/api/v1/executions/${id}`)).json().data as { status: string; error: { code: string; message: string } | null; nodes: { nodeId: string; logs: { message: string }[]; output: Record<string, unknown> | null; attempts: number }[] };
+        if (['succeeded', 'failed', 'canceled'].includes(e.status)) return e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`execution ${id} did not finish`);
+    };
+    /** Makes a finished execution look like one whose worker died mid-run: running, lease lapsed. */
+    const crashed = async (id: string, keepNodes: string[]) => {
+      await h().db.pool.query(`update executions set status = 'running', lease_owner = 'dead-worker', lease_until = now() - interval '1 minute', finished_at = null, output = null where id = $1`, [id]);
+      await h().db.pool.query(`delete from node_runs where execution_id = $1 and not (node_id = any($2::text[]))`, [id, keepNodes]);
+    };
+
+    it('regression (#25): retries on a code node were silently ignored — they retry like any node', async () => {
+      const r = await req('POST', '/api/v1/flows', { name: 'Flaky code', nodes: [node('s', 'trigger.manual'), node('c', 'core.code', { source: 'throw new Error("not yet")' }, { settings: { retries: 2, retryDelayMs: 1 } })], edges: [edge('s', 'c')] });
+      expect(r.statusCode, r.body).toBe(201);
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: {} })).json().data;
+      expect(ex).toMatchObject({ status: 'failed', error: { code: 'CODE_FAILED' } });
+      const c = (await req('GET', `/api/v1/executions/${ex.id as string}`)).json().data.nodes.find((n: { nodeId: string }) => n.nodeId === 'c');
+      expect(c.attempts).toBe(3);
+      expect(c.logs.filter((l: { message: string }) => l.message.includes('retrying'))).toHaveLength(2);
+    });
+
+    it('regression (#25): data.query dropped its offset on the server', async () => {
+      expect((await req('POST', '/api/v1/models', { name: 'numbers', fields: [{ name: 'n', type: 'integer' }] })).statusCode).toBe(201);
+      for (let n = 0; n < 5; n++) await req('POST', '/api/v1/data/numbers', { n });
+      const r = await req('POST', '/api/v1/flows', { name: 'Page', nodes: [node('s', 'trigger.manual'), node('q', 'data.query', { model: 'numbers', sort: 'n', limit: 2, offset: 2 })], edges: [edge('s', 'q')] });
+      expect(r.statusCode, r.body).toBe(201);
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: {} })).json().data;
+      expect(ex.status).toBe('succeeded');
+      expect(ex.output.items.map((x: { n: number }) => x.n)).toEqual([2, 3]);
+    });
+
+    it('regression (#25: a resumed loop ran again from item 0, 10 duplicates): data writes are applied once per execution, node and item; a resume continues after the last checkpointed item', async () => {
+      expect((await req('POST', '/api/v1/models', { name: 'tickets', fields: [{ name: 'n', type: 'integer' }] })).statusCode).toBe(201);
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Create per item',
+        nodes: [node('start', 'trigger.manual'), node('each', 'core.loop', { items: '{{ $input.rows }}', concurrency: 3 }), node('save', 'data.create', { model: 'tickets', values: { n: '{{ $input }}' } }), node('count', 'core.transform', { expression: '$count($input)' })],
+        edges: [edge('start', 'each'), edge('each', 'save', 'item'), { id: 'back', source: 'save', sourceHandle: 'main', target: 'each', targetHandle: 'return' }, edge('each', 'count', 'done')],
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: { rows: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] } })).json().data;
+      expect(ex).toMatchObject({ status: 'succeeded', output: 10 });
+      const count = async () => (await h().db.pool.query<{ n: number }>(`select count(*)::int as n from flow_effects where execution_id = $1`, [ex.id])).rows[0]!.n;
+      const records = async () => ((await req('GET', '/api/v1/data/tickets?limit=100')).json().data as { n: number }[]).map((x) => x.n).sort((a, b) => a - b);
+      expect(await records()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // Checkpoints are dropped once the execution has finished (the loop's run carries the results).
+      expect((await h().db.pool.query(`select 1 from loop_items where execution_id = $1`, [ex.id])).rows).toHaveLength(0);
+
+      // Its worker died after every write but before any checkpoint: the whole loop runs again, no record is written twice.
+      await crashed(ex.id as string, ['start']);
+      const again = await finished(ex.id as string);
+      expect(again.status).toBe('succeeded');
+      expect(await records()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await count()).toBe(10);
+      // Died after items 0-5 were checkpointed: the resume continues with item 6. (The checkpoints
+      // are written before the execution is made claimable again, once the finish has dropped its own.)
+      for (let i = 0; i < 100 && (await h().db.pool.query(`select 1 from loop_items where execution_id = $1`, [ex.id])).rows.length; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 6; i++) await h().db.pool.query(`insert into loop_items (execution_id, node_id, item, result) select $1, 'each', $2, result from flow_effects where execution_id = $1 and key = $3`, [ex.id, String(i), `${ex.id as string}:save:${i}`]);
+      await crashed(ex.id as string, ['start']);
+      const resumed = await finished(ex.id as string);
+      expect(resumed.status).toBe('succeeded');
+      const loop = resumed.nodes.find((n) => n.nodeId === 'each')!;
+      expect(loop.logs[0]!.message).toBe('10 item(s) done, 3 at a time (6 completed before the resume)');
+      expect((loop.output!.done as { n: number }[]).map((x) => x.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await records()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await count()).toBe(10);
+    });
+
+    it('regression (#25: a run that crashes its worker was claimed forever): a takeover past the cap fails the execution with a clear error', async () => {
+      const r = await req('POST', '/api/v1/flows', { name: 'Crash looping', nodes: [node('s', 'trigger.manual'), node('out', 'core.set', { values: { ok: true } })], edges: [edge('s', 'out')] });
+      const flow = (await h().db.pool.query<{ id: string; org_id: string; version: number }>(`select id, org_id, version from flows where id = $1`, [r.json().data.id])).rows[0]!;
+      const orphan = async (reclaims: number) => {
+        const id = crypto.randomUUID();
+        await h().db.pool.query(
+          `insert into executions (id, org_id, flow_id, flow_version, status, trigger, input, lease_owner, lease_until, claims, reclaims, started_at)
+           values ($1, $2, $3, $4, 'running', 'manual', '{}'::jsonb, 'dead-worker', now() - interval '1 minute', $5, $6, now())`,
+          [id, flow.org_id, flow.id, flow.version, reclaims + 1, reclaims],
+        );
+        return id;
+      };
+      // Taken over 3 times already (the limit, INFINITY_EXECUTION_MAX_RECLAIMS): failed, not claimed again.
+      const looping = await orphan(3);
+      // Taken over twice: claimed once more, and it finishes.
+      const survivor = await orphan(2);
+      const dead = await finished(looping);
+      expect(dead.status).toBe('failed');
+      expect(dead.error).toMatchObject({ code: 'EXECUTION_CRASHED_TOO_OFTEN', message: expect.stringContaining('taken over 3 time(s)') });
+      expect((await finished(survivor)).status).toBe('succeeded');
+      expect((await h().db.pool.query(`select reclaims from executions where id = $1`, [survivor])).rows[0]).toEqual({ reclaims: 3 });
     });
 
     it('lists every node type with its parameter JSON Schema', async () => {

@@ -75,7 +75,8 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
     app.post('/api/v1/run/:slug', {
       config: { access: { public: true, identify: true } },
       schema: { tags: ['triggers'], summary: 'Run a published flow with the body as input; answers with its output', params: z.strictObject({ slug: z.string().min(1).max(80) }) },
-      handler: async (request, reply) => send(reply, await runPublished(ctx, request.params.slug, request.body ?? null, request.actor)),
+      handler: async (request, reply) =>
+        send(reply, await runPublished(ctx, request.params.slug, { method: request.method, headers: request.headers, query: request.query as Record<string, unknown>, body: request.body ?? null, actor: request.actor })),
     });
   };
 }

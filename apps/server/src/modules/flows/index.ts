@@ -7,4 +7,4 @@ export type { FlowTables } from './flows.repo.js';
 export { flowErrors } from './flows.errors.js';
 export { subflowRunner, flowToolSpec, runFlowForTool } from './flows.service.js';
 export { resumeToken } from './webhook-auth.js';
-export { pruneExecutions } from './executions.repo.js';
+export { pruneExecutions, onceInTransaction } from './executions.repo.js';

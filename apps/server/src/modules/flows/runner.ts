@@ -39,6 +39,21 @@ export interface RunnerOptions {
   resumeUrl: (executionId: string) => string;
   /** The plan's monthly execution limit (top-level executions; sub-flows and error flows are part of their parent). */
   quota: QuotaGate;
+  /** Takeovers after a lapsed lease an execution gets before it is failed (EXECUTION_CRASHED_TOO_OFTEN). */
+  maxReclaims: number;
+  /** Tests only (INFINITY_FAULT): kill this process at a loop checkpoint, as `kill -9` would. */
+  fault?: Fault | undefined;
+}
+
+/**
+ * A deterministic crash for recovery tests: `after-item` kills the process right after the
+ * `count`-th completed item of loop `nodeId` was checkpointed; `before-checkpoint` right before
+ * it is (its effects are committed, its checkpoint is not: the replay must not apply them twice).
+ */
+export interface Fault {
+  point: 'after-item' | 'before-checkpoint';
+  nodeId: string;
+  count: number;
 }
 
 const WORK = 'infinity_work';
@@ -169,16 +184,34 @@ export class ExecutionRunner {
         this.retick = false;
         const room = this.o.concurrency - this.held.size;
         if (room <= 0) break;
-        const ids = await repo.claim(this.o.db, this.owner, room, this.o.leaseMs).catch((err: unknown) => {
+        const { ids, failed } = await repo.claim(this.o.db, this.owner, room, this.o.leaseMs, this.o.maxReclaims).catch((err: unknown) => {
           this.o.logger.warn({ err }, 'could not claim executions');
-          return [];
+          return { ids: [], failed: [] };
         });
+        for (const f of failed) void this.crashedTooOften(f);
         for (const id of ids) void this.track(id, null);
         if (ids.length === room) this.retick = true;
       } while (this.retick && !this.stopping);
     })().finally(() => {
       this.ticking = null;
     });
+  }
+
+  /** An execution failed for being taken over too often: said in the log, its waiters told. */
+  private async crashedTooOften(f: { id: string; org_id: string; flow_id: string }): Promise<void> {
+    this.o.logger.error({ executionId: f.id, flowId: f.flow_id, maxReclaims: this.o.maxReclaims }, 'execution failed: its worker stopped mid-run too often');
+    this.o.events.publish({ type: 'execution.finished', orgId: f.org_id, executionId: f.id, flowId: f.flow_id, status: 'failed', durationMs: 0 });
+    await this.o.notifier.publish(DONE, f.id).catch(() => undefined);
+  }
+
+  /** INFINITY_FAULT (tests): counts checkpointed items per loop and kills the process at the set one. */
+  private faultCount = 0;
+  private maybeCrash(point: Fault['point'], loopId: string): void {
+    const f = this.o.fault;
+    if (!f || f.point !== point || f.nodeId !== loopId) return;
+    if (++this.faultCount < f.count) return;
+    process.stderr.write(`INFINITY_FAULT: killing the process ${point} ${this.faultCount} of loop ${loopId}\n`);
+    process.kill(process.pid, 'SIGKILL');
   }
 
   private async heartbeat(): Promise<void> {
@@ -267,6 +300,9 @@ export class ExecutionRunner {
       await sql`delete from node_runs where execution_id = ${id}`.execute(this.o.db);
       prior = [];
     }
+    // Loops whose body has effects checkpoint each item; a resumed execution skips those stored.
+    const checkpoints = [...loaded.graph.bodies.values()].some((b) => !b.graph.pure);
+    const priorItems = checkpoints && !fresh ? await repo.loopItems(this.o.db, id) : undefined;
     const plan: ExecutionPlan = {
       id,
       orgId: row.org_id,
@@ -279,6 +315,7 @@ export class ExecutionRunner {
       prior: prior.map((r) => ({ nodeId: r.node_id, status: r.status, ports: r.ports })),
       // Signed only for flows that can wait for it.
       ...(loaded.graph.graph.nodes.some((n) => n.type === 'core.wait') ? { resumeUrl: this.o.resumeUrl(id) } : {}),
+      ...(priorItems?.size ? { priorItems } : {}),
     };
     const timeout = AbortSignal.timeout(loaded.settings.timeoutMs);
     const signal = AbortSignal.any([ctl.signal, timeout]);
@@ -294,6 +331,16 @@ export class ExecutionRunner {
               return Promise.resolve(!ctl.signal.aborted);
             }
           : (p, run) => repo.saveNodeRun(this.o.db, p.id, this.owner, run, store),
+        ...(checkpoints
+          ? {
+              saveLoopItem: async (p: ExecutionPlan, loopId: string, item: string, value: unknown) => {
+                this.maybeCrash('before-checkpoint', loopId);
+                const ok = await repo.saveLoopItem(this.o.db, p.id, this.owner, loopId, item, value);
+                this.maybeCrash('after-item', loopId);
+                return ok;
+              },
+            }
+          : {}),
       },
       signal,
       loaded.settings.maxSteps,
@@ -315,6 +362,7 @@ export class ExecutionRunner {
           ? await this.finishes.push({ id, runs: buffered, store, ...finish })
           : await repo.finishExecution(this.o.db, id, this.owner, finish);
     if (!finished) return undefined;
+    if (checkpoints) await repo.forgetLoopItems(this.o.db, id);
     // Someone in another process may be waiting for a queued execution; a fast-path run's caller is here.
     if (!fresh) await this.o.notifier.publish(DONE, id);
     this.o.events.publish({ type: 'execution.finished', orgId: row.org_id, executionId: id, flowId: row.flow_id, status: result.status, durationMs: performance.now() - began });

@@ -26,7 +26,8 @@ export function createCodeNode(sandbox: JsSandbox) {
       for (const line of r.logs) ctx.log('info', line);
       if (!r.ok) {
         const limit = /interrupted|out of memory|stack overflow|larger than/.test(r.error.message);
-        throw new NodeError(`${r.error.name}: ${r.error.message}`, limit ? 'CODE_LIMIT' : 'CODE_FAILED', undefined, false);
+        // Retryable like any other node's failure: the node's `retries` setting decides (default 0).
+        throw new NodeError(`${r.error.name}: ${r.error.message}`, limit ? 'CODE_LIMIT' : 'CODE_FAILED', undefined, true);
       }
       return { main: r.value };
     },

@@ -1,7 +1,11 @@
 import { defineNode, ref } from '@infinity/node-sdk';
 import { z } from 'zod';
 
-/** Records and actions of the flow's organization, through the same validation as the REST API. */
+/**
+ * Records and actions of the flow's organization, through the same validation as the REST API.
+ * Writes carry the node's idempotency key: each is applied once per execution, node and loop item
+ * (recorded in the write's own transaction), so a step run again after a crash does not write twice.
+ */
 
 const model = ref('model', z.string().min(1).max(63)).describe('model name');
 const recordId = z.string().min(1).max(64).describe('record id (usually an expression)');
@@ -11,17 +15,18 @@ export const queryNode = defineNode({
   type: 'data.query',
   version: 1,
   title: 'Query records',
-  description: 'Lists records of a model with the records filter language, a sort and a limit. Emits {items, count}.',
+  description: 'Lists records of a model with the records filter language, a sort, a limit and an offset. Emits {items, count}.',
   category: 'data',
   params: z.strictObject({
     model,
     filter: z.record(z.string(), z.unknown()).optional().describe('e.g. { "age": { "gte": 30 } }'),
     sort: z.string().max(500).optional().describe('e.g. -createdAt,name'),
     limit: z.coerce.number().int().min(1).max(1000).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe('records to skip (after the sort)'),
   }),
   outputs: ['main'],
   execute: async ({ params, ctx }) => {
-    const items = await ctx.records.query(params.model, { ...(params.filter ? { filter: params.filter } : {}), ...(params.sort ? { sort: params.sort } : {}), limit: params.limit });
+    const items = await ctx.records.query(params.model, { ...(params.filter ? { filter: params.filter } : {}), ...(params.sort ? { sort: params.sort } : {}), limit: params.limit, ...(params.offset ? { offset: params.offset } : {}) });
     return { main: { items, count: items.length } };
   },
 });
@@ -52,7 +57,7 @@ export const createNode = defineNode({
   category: 'data',
   params: z.strictObject({ model, values }),
   outputs: ['main'],
-  execute: async ({ params, ctx }) => ({ main: await ctx.records.create(params.model, params.values) }),
+  execute: async ({ params, ctx }) => ({ main: await ctx.records.create(params.model, params.values, { idempotencyKey: ctx.idempotencyKey }) }),
 });
 
 export const updateNode = defineNode({
@@ -63,7 +68,7 @@ export const updateNode = defineNode({
   category: 'data',
   params: z.strictObject({ model, id: recordId, values }),
   outputs: ['main'],
-  execute: async ({ params, ctx }) => ({ main: await ctx.records.update(params.model, params.id, params.values) }),
+  execute: async ({ params, ctx }) => ({ main: await ctx.records.update(params.model, params.id, params.values, { idempotencyKey: ctx.idempotencyKey }) }),
 });
 
 export const deleteNode = defineNode({
@@ -75,7 +80,7 @@ export const deleteNode = defineNode({
   params: z.strictObject({ model, id: recordId }),
   outputs: ['main'],
   execute: async ({ params, ctx }) => {
-    await ctx.records.delete(params.model, params.id);
+    await ctx.records.delete(params.model, params.id, { idempotencyKey: ctx.idempotencyKey });
     return { main: { id: params.id } };
   },
 });
@@ -88,7 +93,7 @@ export const actionNode = defineNode({
   category: 'data',
   params: z.strictObject({ actionId: ref('action', z.uuid()), params: z.record(z.string().max(100), z.unknown()).default({}) }),
   outputs: ['main'],
-  execute: async ({ params, ctx }) => ({ main: await ctx.actions.run(params.actionId, params.params) }),
+  execute: async ({ params, ctx }) => ({ main: await ctx.actions.run(params.actionId, params.params, { idempotencyKey: ctx.idempotencyKey }) }),
 });
 
 export const dataNodes = [queryNode, getNode, createNode, updateNode, deleteNode, actionNode];

@@ -1,5 +1,5 @@
 export { recordRoutes } from './records.routes.js';
-export { withRecordOps, getRecord, recordMatches, type RecordsContext, type RecordOps, type ApiRecord } from './records.service.js';
+export { withRecordOps, getRecord, recordMatches, type RecordsContext, type RecordOps, type ApiRecord, type TransactionGuard } from './records.service.js';
 export { compileFilter, parseFilter, filterFromQuery, OPERATORS, type FilterNode } from './filter.js';
 export { recordErrors } from './records.errors.js';
 export { searchRecords, searchWidthsOf, searchBodySchema, type SearchBody, type SearchResult } from './search.js';

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type QueryExecutorProvider, type RawBuilder, type Transaction, sql } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
 import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
@@ -429,10 +429,16 @@ export interface RecordOps {
   update(model: string, id: string, values: unknown): Promise<ApiRecord>;
   upsert(model: string, key: string, values: unknown): Promise<ApiRecord>;
   remove(model: string, id: string): Promise<{ id: string }>;
-  query(model: string, opts: { filter?: unknown; sort?: string; limit?: number }): Promise<{ items: ApiRecord[]; count: number }>;
+  query(model: string, opts: { filter?: unknown; sort?: string; limit?: number; offset?: number }): Promise<{ items: ApiRecord[]; count: number }>;
 }
 
-export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn: (ops: RecordOps) => Promise<T>): Promise<T> {
+/**
+ * Wraps the work of withRecordOps inside its transaction: flows use it to apply a node's writes
+ * once per idempotency key, the key recorded in the same transaction as the writes.
+ */
+export type TransactionGuard = <T>(trx: QueryExecutorProvider, run: () => Promise<T>) => Promise<T>;
+
+export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn: (ops: RecordOps) => Promise<T>, guard?: TransactionGuard): Promise<T> {
   const models = await ctx.cache.get(actor.orgId);
   const modelNamed = (name: string) => {
     const m = models.byName.get(name);
@@ -488,11 +494,12 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
         const where = whereFor(model, models, { filter, q: undefined });
         const order = sql.join(sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
         const limit = Math.min(Math.max(1, opts.limit ?? 100), 1000);
-        const r = await sql<Record<string, unknown>>`select ${columnsOf(model, 't')} from ${table(models, name)} t where ${where} order by ${order} limit ${limit}`.execute(trx);
+        const offset = Math.max(0, opts.offset ?? 0);
+        const r = await sql<Record<string, unknown>>`select ${columnsOf(model, 't')} from ${table(models, name)} t where ${where} order by ${order} limit ${limit} offset ${offset}`.execute(trx);
         const items = r.rows.map((row) => toRecord(model, row));
         return { items, count: items.length };
       },
     };
-    return fn(ops);
+    return guard ? guard(trx, () => fn(ops)) : fn(ops);
   });
 }
