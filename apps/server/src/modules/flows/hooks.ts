@@ -1,4 +1,4 @@
-import { type Actor, type FlowActor, isOrgActor } from '../access/index.js';
+import { type Actor, type FlowActor, assertCan, isOrgActor } from '../access/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
 import { type Finished, type FlowsContext, inputNodeOf, runFlow, runForAnswer } from './flows.service.js';
@@ -62,6 +62,8 @@ export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, f
   if (p.auth === 'apiKey' && !(req.actor && isOrgActor(req.actor) && req.actor.orgId === flow.org_id)) {
     throw flowErrors.WEBHOOK_UNAUTHORIZED('This webhook needs an API key of the flow’s organization (Authorization: Bearer … or X-API-Key).');
   }
+  // Running a flow is an editor's right (SPEC §2): a viewer's key is known but may not run it (403).
+  if (p.auth === 'apiKey' && req.actor && isOrgActor(req.actor)) assertCan(req.actor, 'flows:run');
   if (p.auth === 'hmac') {
     if (!p.signature) throw flowErrors.WEBHOOK_UNAUTHORIZED('The webhook has no signature secret configured.');
     const secret = await reveal({ kind: 'flow', flowId: flow.id, executionId: '', orgId: flow.org_id, role: 'editor' }, p.signature.secretId);
@@ -85,6 +87,9 @@ export async function runPublished(ctx: FlowsContext, slug: string, body: unknow
   if (flow.publish.access === 'apiKey' && !(actor && isOrgActor(actor) && actor.orgId === flow.org_id)) {
     throw flowErrors.WEBHOOK_UNAUTHORIZED('This flow is published for API keys of its organization only.');
   }
+  // Published for the organization's keys: the key needs the role that runs flows (editor). A
+  // flow published with access "public" is the consumer path and needs no credential.
+  if (flow.publish.access === 'apiKey' && actor && isOrgActor(actor)) assertCan(actor, 'flows:run');
   const answer = answerOf(await runForAnswer(ctx, flow, { input: body ?? null, trigger: 'published', startNode: inputNodeOf(flow), storeData: flow.publish.storeConsumerData }));
   return answer.status === 202 ? answer : { ...answer, body: { data: answer.body } };
 }
