@@ -58,14 +58,14 @@ async function orgView(trx: Transaction<IdentityTables>, orgId: string | null, u
 }
 
 /** Refuses a common or guessable password with a field error (422), before anything is written. */
-export function assertStrongPassword(password: string, personal: { name?: string; email?: string }): void {
-  const problem = passwordProblem(password, personal);
+export async function assertStrongPassword(password: string, personal: { name?: string; email?: string }): Promise<void> {
+  const problem = await passwordProblem(password, personal);
   if (problem) throw identityErrors.AUTH_PASSWORD_WEAK(`The password ${problem.message}.`, [problem]);
 }
 
 export async function signup(ctx: IdentityContext, input: { name: string; email: string; password: string }, ip: string): Promise<SessionResult> {
   const email = input.email.trim();
-  assertStrongPassword(input.password, { name: input.name, email });
+  await assertStrongPassword(input.password, { name: input.name, email });
   if (await repo.findUserByEmail(ctx.db, email)) throw identityErrors.AUTH_EMAIL_TAKEN();
   const passwordHash = await hashPassword(input.password);
   return inTransaction(ctx.db, async ({ trx }) => {
