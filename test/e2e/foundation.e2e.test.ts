@@ -99,6 +99,27 @@ for (const backend of testBackends()) {
       expect(rotated.out).toMatch(/data keys re-wrapped/);
       expect((await call(s, 'GET', '/api/v1/secrets', { token: admin })).status).toBe(200);
 
+      // A personal key never acts above its creator and ends with their membership; a
+      // service-account key belongs to the organization and outlives them.
+      const weak = await call(s, 'POST', '/api/v1/auth/signup', { body: { name: 'Weak', email: 'weak@example.com', password: 'password' } });
+      expect(weak.status).toBe(422);
+      expect(weak.json.error).toMatchObject({ code: 'AUTH_PASSWORD_WEAK', details: [{ field: 'password' }] });
+      const personal = (await call(s, 'POST', '/api/v1/api-keys', { token: admin, body: { name: 'script', role: 'admin' } })).json.data;
+      const service = (await call(s, 'POST', '/api/v1/api-keys', { token: admin, body: { name: 'zapier', role: 'editor', kind: 'service' } })).json.data;
+      expect(service).toMatchObject({ kind: 'service', role: 'editor' });
+      const annId = (await call(s, 'GET', '/api/v1/me', { token: admin })).json.data.user.id as string;
+      expect((await call(s, 'PATCH', `/api/v1/members/${annId}`, { token: adaToken, body: { role: 'viewer' } })).status).toBe(200);
+      expect((await call(s, 'GET', '/api/v1/me', { key: personal.key })).json.data.role).toBe('viewer');
+      expect((await call(s, 'GET', '/api/v1/audit', { key: personal.key })).status).toBe(403);
+      expect((await call(s, 'DELETE', `/api/v1/members/${annId}`, { token: adaToken })).status).toBe(204);
+      expect((await call(s, 'GET', '/api/v1/me', { key: personal.key })).status).toBe(401);
+      expect((await call(s, 'GET', '/api/v1/me', { key: service.key })).json.data).toMatchObject({ role: 'editor', apiKey: { kind: 'service' }, organization: { id: acme.id } });
+      // Removed from her active organization, Ann still finds her own.
+      expect((await call(s, 'GET', '/api/v1/orgs', { token: admin })).json.data.map((o: { name: string }) => o.name)).toEqual(["Ann's workspace"]);
+      // Logged out, Vic cannot mint fresh tokens through a switch.
+      expect((await call(s, 'POST', '/api/v1/auth/logout', { token: viewer })).status).toBe(204);
+      expect((await call(s, 'POST', '/api/v1/auth/switch', { token: viewer, body: { organizationId: acme.id } })).status).toBe(401);
+
       expect(await s.stop('SIGTERM')).toBe(0);
       expect(s.output.join('\n')).toContain('"stopped"');
       expect(existsSync(path.join(dataDir, 'server.json'))).toBe(false);

@@ -342,7 +342,7 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
         const ctx = d.agents();
         const agent = await requireAgent(ctx, actor, agentId);
         const cid = conversationId ?? (await startConversation(ctx, agent, participantOf(actor))).id;
-        const r = await sendMessage(ctx, agent, cid, message);
+        const r = await sendMessage(ctx, agent, { conversationId: cid, content: message, caller: actor });
         return { conversationId: cid, text: r.message.content, toolCalls: r.toolCalls.map((t) => ({ name: t.name, input: t.input, output: t.output })), usage: r.usage };
       },
     },

@@ -1,5 +1,6 @@
 import { randomToken } from './platform/crypto/index.js';
 import { buildApp } from './app.js';
+import { warmPasswordCheck } from './modules/identity/index.js';
 import type { ConfigOverrides } from './config/index.js';
 import { openRuntime, removeServerFile, writeServerFile } from './runtime.js';
 
@@ -19,6 +20,8 @@ export async function start(overrides: ConfigOverrides): Promise<void> {
   const url = typeof port === 'object' && port ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port.port}` : address;
   if (db.kind === 'pglite') writeServerFile(config.dataDir, { pid: process.pid, url, token: instanceToken });
   logger.info({ url: address, role: config.role, database: db.info.kind, vector: db.info.vector, data: db.info.location }, 'Infinity is listening');
+  // The password-strength lists load off the request path, so the first sign-up pays no extra.
+  if (serveApi) void warmPasswordCheck().catch((err: unknown) => logger.warn({ err }, 'password check warm-up failed'));
   if (process.stdout.isTTY) process.stdout.write(`\n  Infinity is ready: ${config.publicUrl}  (API reference: ${config.publicUrl}/docs)\n\n`);
 
   let stopping = false;

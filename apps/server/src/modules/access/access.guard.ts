@@ -11,10 +11,12 @@ import { type Permission, assertCan } from './permissions.js';
  *  - public: no credential needed (health, docs, sign-up, login, public runs); with `identify`,
  *    a credential that is sent is still checked and its actor set (the per-organization OpenAPI)
  *  - user: a signed-in person, with or without an organization (create org, accept invitation)
+ *  - self: any credential, with or without an active organization: who am I, which organizations
+ *    are mine (a person removed from their active organization can still find their others)
  *  - a permission: a user or API key acting in an organization with a role that holds it
  *  - instance: the local operator's CLI, with the token the server wrote into its data folder
  */
-export type RouteAccess = { public: true; identify?: true } | { user: true } | { permission: Permission } | { instance: true };
+export type RouteAccess = { public: true; identify?: true } | { user: true } | { self: true } | { permission: Permission } | { instance: true };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -54,6 +56,7 @@ export function registerAccessGuard(app: FastifyInstance, authenticate: Authenti
     const actor = await authenticate(request);
     if (!actor) throw commonErrors.UNAUTHENTICATED('Sign in, or send an API key as "Authorization: Bearer <key>" or "X-API-Key".');
     request.actor = actor;
+    if ('self' in access) return;
     if ('user' in access) {
       if (actor.kind !== 'user') throw accessErrors.AUTH_USER_REQUIRED();
       return;

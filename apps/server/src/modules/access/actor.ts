@@ -17,9 +17,12 @@ export interface ApiKeyActor {
   kind: 'apiKey';
   apiKeyId: string;
   orgId: string;
+  /** The key's effective role: for a personal key, never above its creator's current role. */
   role: Role;
-  /** Who created the key; null once that user is gone. */
+  /** The person a personal key acts for (its creator); null for a service-account key. */
   userId: string | null;
+  /** personal: acts for its creator; service: the organization's own key (absent = personal). */
+  keyKind?: 'personal' | 'service';
   /** Requests a minute this key may make; null/absent = the instance default. */
   rateLimit?: number | null;
 }

@@ -118,8 +118,9 @@ export function agentRoutes(ctx: agents.AgentsContext) {
       config: { access: { permission: 'agents:chat' } },
       schema: { tags: ['agents'], summary: 'Send a message and get the reply (Accept: text/event-stream streams it)', params: convParams, body: messageBody, response: { 200: z.object({ data: replySchema }) } },
       handler: async (request, reply) => {
-        const agent = await agents.requireAgent(ctx, orgActorOf(request), request.params.id);
-        return answer(request, reply, (events, signal) => agents.sendMessage(ctx, agent, request.params.cid, request.body.content, events, signal));
+        const caller = orgActorOf(request);
+        const agent = await agents.requireAgent(ctx, caller, request.params.id);
+        return answer(request, reply, (events, signal) => agents.sendMessage(ctx, agent, { conversationId: request.params.cid, content: request.body.content, caller }, events, signal));
       },
     });
   };
@@ -168,7 +169,8 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
       schema: { tags: ['agents'], summary: 'Send a message to a published agent (Accept: text/event-stream streams the reply)', params, body: messageBody },
       handler: async (request, reply) => {
         const agent = await withToken(request, request.params.slug, request.params.cid);
-        return answer(request, reply, (events, signal) => agents.sendMessage(ctx, agent, request.params.cid, request.body.content, events, signal));
+        // A consumer: the published agent acts with its own role (see toolRole).
+        return answer(request, reply, (events, signal) => agents.sendMessage(ctx, agent, { conversationId: request.params.cid, content: request.body.content, caller: null }, events, signal));
       },
     });
   };

@@ -1,10 +1,10 @@
-import type { Agent } from '@infinity/contracts';
+import { type Agent, type Role, roleAtLeast } from '@infinity/contracts';
 import { type ModelMessage, type ToolSet, jsonSchema, tool } from 'ai';
 import { type Kysely, sql } from 'kysely';
 import { capabilityToken, capabilityTokenValid } from '../../platform/crypto/index.js';
 import { inTransaction, isUniqueViolation, vectorLiteral } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
-import { type OrgActor, actorRef, actorUserId } from '../access/index.js';
+import { type OrgActor, actorRef, actorUserId, can } from '../access/index.js';
 import { type AiContext, chat, localEmbed } from '../ai/index.js';
 import { recordAudit } from '../audit/index.js';
 import { agentErrors } from './agents.errors.js';
@@ -56,7 +56,17 @@ export const toAgent = (r: repo.AgentRow) =>
 export type AgentDto = ReturnType<typeof toAgent>;
 
 /** The agent acting inside its organization: it reads the key and runs its tools, as an editor. */
-const agentActor = (a: { id: string; org_id: string }): OrgActor => ({ kind: 'service', service: `agent:${a.id}`, orgId: a.org_id, role: 'editor' });
+const agentActor = (a: { id: string; org_id: string }, role: Role = 'editor'): OrgActor => ({ kind: 'service', service: `agent:${a.id}`, orgId: a.org_id, role });
+
+/**
+ * The role an agent's tools act with in one turn: the agent's own (editor), never above whoever
+ * is chatting — a viewer's chat cannot make a tool run a flow or write. A published agent's
+ * consumers (no account, `caller` null) get the agent's own role: its owner made it public.
+ */
+function toolRole(caller: OrgActor | null): Role {
+  if (!caller || roleAtLeast(caller.role, 'editor')) return 'editor';
+  return caller.role;
+}
 
 /** Every reference must exist in this organization, and the secret must be for the agent's provider. */
 async function assertValid(ctx: AgentsContext, actor: OrgActor, a: { provider: string; secretId: string; tools: AgentTool[] }) {
@@ -240,9 +250,14 @@ function personalityText(p: { empathy: number; confidence: number; style: string
   return `Tone: ${empathy}; ${confidence}; style: ${p.style}.`;
 }
 
-/** The tools of an agent as AI SDK tools; each runs as the agent (editor) in its organization. */
-async function buildTools(ctx: AgentsContext, agent: repo.AgentRow): Promise<ToolSet | undefined> {
-  const actor = agentActor(agent);
+/**
+ * The tools of an agent as AI SDK tools; each runs as the agent in its organization with `role`.
+ * Tools that need more than the role holds are not offered at all: flows (flows:run), actions
+ * (actions:write) and HTTP methods other than GET (records:write stands for "may write").
+ */
+async function buildTools(ctx: AgentsContext, agent: repo.AgentRow, role: Role): Promise<ToolSet | undefined> {
+  const actor = agentActor(agent, role);
+  const writes = can(role, 'records:write');
   const set: ToolSet = {};
   const unique = (name: string) => {
     let n = name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 60) || 'tool';
@@ -251,10 +266,12 @@ async function buildTools(ctx: AgentsContext, agent: repo.AgentRow): Promise<Too
   };
   for (const t of agent.tools) {
     if (t.kind === 'flow') {
+      if (!can(role, 'flows:run')) continue;
       const spec = await ctx.tools.flowSpec(actor, t.ref);
       if (!spec) continue;
       set[unique(t.name ?? `flow_${spec.name}`)] = tool({ description: t.description ?? (spec.description || `Runs the flow "${spec.name}" and returns its output.`), inputSchema: jsonSchema(spec.inputSchema as never), execute: async (input: unknown) => clip(await ctx.tools.runFlow(actor, t.ref, input)) });
     } else if (t.kind === 'action') {
+      if (!can(role, 'actions:write')) continue;
       const spec = await ctx.tools.actionSpec(actor, t.ref);
       if (!spec) continue;
       set[unique(t.name ?? `action_${spec.name}`)] = tool({ description: t.description ?? (spec.description || `Runs the action "${spec.name}".`), inputSchema: jsonSchema(spec.inputSchema as never), execute: async (input: unknown) => clip(await ctx.tools.runAction(actor, t.ref, (input ?? {}) as Record<string, unknown>)) });
@@ -267,8 +284,9 @@ async function buildTools(ctx: AgentsContext, agent: repo.AgentRow): Promise<Too
     } else {
       set[unique(t.name ?? 'http_request')] = tool({
         description: t.description ?? `Makes an HTTP request${t.ref ? ` to a URL under ${t.ref}` : ''} and returns the status and body.`,
-        inputSchema: jsonSchema<{ method: string; url: string; body?: string }>({ type: 'object', properties: { method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] }, url: { type: 'string' }, body: { type: 'string' } }, required: ['method', 'url'], additionalProperties: false }),
+        inputSchema: jsonSchema<{ method: string; url: string; body?: string }>({ type: 'object', properties: { method: { type: 'string', enum: writes ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] : ['GET'] }, url: { type: 'string' }, body: { type: 'string' } }, required: ['method', 'url'], additionalProperties: false }),
         execute: async ({ method, url, body }) => {
+          if (!writes && method !== 'GET') throw new Error('Only GET requests are allowed in this conversation (your role cannot write).');
           if (t.ref && !url.startsWith(t.ref)) throw new Error(`Only URLs under ${t.ref} are allowed for this tool.`);
           const r = await ctx.tools.http({ method, url, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
           return { status: r.status, body: r.body.slice(0, 20_000) };
@@ -289,12 +307,21 @@ async function recall(ctx: AgentsContext, agent: repo.AgentRow, participant: str
   return r.rows.filter((x) => Number(x.score) >= RECALL_MIN_SCORE).map((x) => `${x.role === 'user' ? 'The user said' : 'You said'}: ${x.content.slice(0, 1000)}`);
 }
 
+/** One message to an agent; `caller` is who is chatting (null: a consumer of a published agent). */
+export interface Turn {
+  conversationId: string;
+  content: string;
+  caller: OrgActor | null;
+}
+
 /**
  * One turn: the user's message is stored, the history that fits the token budget (plus, with
  * long-term memory, what is recalled from earlier conversations) goes to the model with the
- * agent's tools; tool calls run and are stored; the reply is stored with its token usage.
+ * agent's tools (those the caller's role allows); tool calls run and are stored; the reply is
+ * stored with its token usage.
  */
-export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, conversationId: string, content: string, events: MessageEvents = {}, signal?: AbortSignal): Promise<Reply> {
+export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, turn: Turn, events: MessageEvents = {}, signal?: AbortSignal): Promise<Reply> {
+  const { conversationId, content } = turn;
   if (agent.status !== 'active') throw agentErrors.AGENT_PAUSED();
   const conv = await requireConversation(ctx, agent.id, conversationId);
   const longTerm = agent.memory === 'long_term';
@@ -321,7 +348,7 @@ export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, conv
     system,
     messages: [...kept, { role: 'user', content }],
     ...(agent.temperature !== null ? { temperature: agent.temperature } : {}),
-    tools: await buildTools(ctx, agent),
+    tools: await buildTools(ctx, agent, toolRole(turn.caller)),
     maxSteps: agent.max_steps,
     signal,
     onDelta: events.onDelta,

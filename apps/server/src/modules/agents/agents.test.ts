@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createApiKey, signUp } from '../../platform/testing/actors.js';
+import { addMember, createApiKey, signUp } from '../../platform/testing/actors.js';
 import { type SeenRequest, fakeAiForSuite, lastUserText } from '../../platform/testing/fake-ai.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 
@@ -127,6 +127,24 @@ describeEachDb(
       const st = (await req('GET', `/api/v1/agents/${agentId}/status`)).json().data;
       expect(st).toMatchObject({ status: 'active', conversations: 3 });
       expect(st.tokens.output).toBeGreaterThan(0);
+    });
+
+    it('a viewer’s chat cannot make the agent run a flow tool (it ran as the agent’s editor role)', async () => {
+      const viewer = await signUp(h(), 'Viewer');
+      const vt = await addMember(h(), owner, viewer, 'viewer');
+      const flowRuns = async () => Number((await h().db.pool.query('select count(*)::int as n from executions where flow_id = $1', [flowId])).rows[0]!.n);
+      const runsBefore = await flowRuns();
+      // The model calls the flow tool whenever it is offered.
+      fake.script((r) => (toolNames(r).includes('flow_Order_status') && !hasToolResults(r) ? { toolCalls: [{ name: 'flow_Order_status', args: { orderId: 'A-18' } }] } : { text: 'done' }));
+      const c = await h().request({ method: 'POST', url: `/api/v1/agents/${agentId}/conversations`, token: vt, body: {} });
+      expect(c.statusCode, c.body).toBe(201);
+      const before = fake.seen.length;
+      const r = await h().request({ method: 'POST', url: `/api/v1/agents/${agentId}/conversations/${c.json().data.id as string}/messages`, token: vt, body: { content: 'Mark order A-18 shipped' } });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json().data.toolCalls).toEqual([]);
+      // Only the read tool was offered to the model; the flow never ran.
+      expect(toolNames(fake.seen[before]!)).toEqual(['search_faq']);
+      expect(await flowRuns()).toBe(runsBefore);
     });
 
     it('a paused agent answers 409; published agents serve consumers through a conversation token', async () => {

@@ -418,6 +418,7 @@ export async function flowToolSpec(ctx: FlowsContext, actor: OrgActor, id: strin
 
 /** Runs a flow for an agent's tool call and answers with its output (a failure is the tool's error). */
 export async function runFlowForTool(ctx: FlowsContext, actor: OrgActor, id: string, input: unknown): Promise<unknown> {
+  assertCan(actor, 'flows:run');
   const flow = await requireFlow(ctx, actor, id);
   const f = await runForAnswer(ctx, flow, { input, trigger: 'agent', startNode: inputNodeOf(flow) });
   if (!f || f.status !== 'succeeded') throw new NodeError(`The flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), 'FLOW_TOOL_FAILED', { executionId: f?.id ?? null }, false);

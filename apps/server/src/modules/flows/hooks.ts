@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Actor, type FlowActor, isOrgActor } from '../access/index.js';
+import { type Actor, type FlowActor, assertCan, isOrgActor } from '../access/index.js';
 import type { FlowNode } from '../engine/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
@@ -79,6 +79,8 @@ export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, f
   if (p.auth === 'apiKey' && !(req.actor && isOrgActor(req.actor) && req.actor.orgId === flow.org_id)) {
     throw flowErrors.WEBHOOK_UNAUTHORIZED('This webhook needs an API key of the flow’s organization (Authorization: Bearer … or X-API-Key).');
   }
+  // Running a flow is an editor's right (SPEC §2): a viewer's key is known but may not run it (403).
+  if (p.auth === 'apiKey' && req.actor && isOrgActor(req.actor)) assertCan(req.actor, 'flows:run');
   if (p.auth === 'hmac') {
     if (!p.signature) throw flowErrors.WEBHOOK_UNAUTHORIZED('The webhook has no signature secret configured.');
     const secret = await reveal({ kind: 'flow', flowId: flow.id, executionId: '', orgId: flow.org_id, role: 'editor' }, p.signature.secretId);
@@ -154,6 +156,9 @@ export async function runPublished(ctx: FlowsContext, slug: string, req: Omit<In
   if (!flow?.publish) throw flowErrors.FLOW_NOT_PUBLISHED();
   const insider = insiderOf(req.actor, flow.org_id);
   if (flow.publish.access === 'apiKey' && !insider) throw flowErrors.WEBHOOK_UNAUTHORIZED('This flow is published for API keys of its organization only.');
+  // Published for the organization's keys: the key needs the role that runs flows (editor). A
+  // flow published with access "public" is the consumer path and needs no credential.
+  if (flow.publish.access === 'apiKey' && req.actor && isOrgActor(req.actor)) assertCan(req.actor, 'flows:run');
   const entry = entryNodeOf(flow);
   const body = req.body ?? null;
   let input: unknown = body;

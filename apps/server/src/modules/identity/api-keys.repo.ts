@@ -1,21 +1,32 @@
 import type { Role } from '@infinity/contracts';
 import type { Kysely, Transaction } from 'kysely';
-import type { IdentityTables } from './identity.tables.js';
+import type { ApiKeyKind, IdentityTables } from './identity.tables.js';
 
 type Exec = Kysely<IdentityTables> | Transaction<IdentityTables>;
 
-const columns = ['id', 'org_id', 'name', 'prefix', 'role', 'created_by', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'rate_limit'] as const;
+const columns = ['id', 'org_id', 'name', 'prefix', 'role', 'kind', 'created_by', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'rate_limit'] as const;
 
-export async function insertApiKey(db: Exec, k: { id: string; orgId: string; name: string; prefix: string; keyHash: string; role: Role; createdBy: string | null; expiresAt: Date | null; rateLimit: number | null }) {
+export async function insertApiKey(db: Exec, k: { id: string; orgId: string; name: string; prefix: string; keyHash: string; role: Role; kind: ApiKeyKind; createdBy: string | null; expiresAt: Date | null; rateLimit: number | null }) {
   return db
     .insertInto('api_keys')
-    .values({ id: k.id, org_id: k.orgId, name: k.name, prefix: k.prefix, key_hash: k.keyHash, role: k.role, created_by: k.createdBy, expires_at: k.expiresAt, rate_limit: k.rateLimit })
+    .values({ id: k.id, org_id: k.orgId, name: k.name, prefix: k.prefix, key_hash: k.keyHash, role: k.role, kind: k.kind, created_by: k.createdBy, expires_at: k.expiresAt, rate_limit: k.rateLimit })
     .returning(columns)
     .executeTakeFirstOrThrow();
 }
 
+/** Live keys with their creator's name (null once that user is gone). */
 export function listApiKeys(db: Exec, orgId: string, limit: number, offset: number) {
-  return db.selectFrom('api_keys').select(columns).where('org_id', '=', orgId).where('revoked_at', 'is', null).orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset).execute();
+  return db
+    .selectFrom('api_keys as k')
+    .leftJoin('users as u', 'u.id', 'k.created_by')
+    .select(['k.id', 'k.org_id', 'k.name', 'k.prefix', 'k.role', 'k.kind', 'k.created_by', 'k.created_at', 'k.expires_at', 'k.last_used_at', 'k.revoked_at', 'k.rate_limit', 'u.name as creator_name'])
+    .where('k.org_id', '=', orgId)
+    .where('k.revoked_at', 'is', null)
+    .orderBy('k.created_at', 'desc')
+    .orderBy('k.id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
 }
 
 export function findApiKey(db: Exec, orgId: string, id: string) {
@@ -26,13 +37,17 @@ export async function revokeApiKey(db: Exec, orgId: string, id: string) {
   return db.updateTable('api_keys').set({ revoked_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).where('revoked_at', 'is', null).returning(['id', 'key_hash']).executeTakeFirst();
 }
 
-/** The lookup behind every API-key request (cached by the caller). */
+/**
+ * The lookup behind every API-key request (cached by the caller), with the creator's current role
+ * in the key's organization (null when the creator is gone or no longer a member).
+ */
 export function findActiveKeyByHash(db: Exec, keyHash: string) {
   return db
-    .selectFrom('api_keys')
-    .select(['id', 'org_id', 'role', 'name', 'prefix', 'created_by', 'expires_at', 'rate_limit'])
-    .where('key_hash', '=', keyHash)
-    .where('revoked_at', 'is', null)
+    .selectFrom('api_keys as k')
+    .leftJoin('memberships as m', (j) => j.onRef('m.org_id', '=', 'k.org_id').onRef('m.user_id', '=', 'k.created_by'))
+    .select(['k.id', 'k.org_id', 'k.role', 'k.kind', 'k.name', 'k.prefix', 'k.created_by', 'k.expires_at', 'k.rate_limit', 'm.role as creator_role'])
+    .where('k.key_hash', '=', keyHash)
+    .where('k.revoked_at', 'is', null)
     .executeTakeFirst();
 }
 

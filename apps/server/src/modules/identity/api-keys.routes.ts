@@ -9,8 +9,10 @@ const apiKeySchema = z.object({
   id: z.string(),
   name: z.string(),
   prefix: z.string(),
-  role: roleSchema,
+  role: roleSchema.describe('the role the key was given; a personal key acts with the lower of this and its creator’s current role'),
+  kind: z.enum(['personal', 'service']).describe('personal: acts for its creator and stops when they leave; service: the organization’s own key'),
   createdBy: z.string().nullable(),
+  createdByName: z.string().nullable().describe('the creator’s name, null once that account is gone'),
   createdAt: z.string(),
   expiresAt: z.string().nullable(),
   lastUsedAt: z.string().nullable(),
@@ -20,6 +22,7 @@ const apiKeySchema = z.object({
 const createBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
   role: roleSchema,
+  kind: z.enum(['personal', 'service']).default('personal').describe('service: a service-account key owned by the organization, which keeps working when its creator leaves (owners and admins)'),
   expiresAt: z.iso
     .datetime({ offset: true })
     .refine((s) => new Date(s).getTime() > Date.now(), 'must be in the future')
@@ -47,7 +50,7 @@ export function apiKeyRoutes(ctx: IdentityContext) {
       },
       handler: async (request, reply) => {
         const b = request.body;
-        const created = await apiKeys.createApiKey(ctx, orgActorOf(request), { name: b.name, role: b.role, expiresAt: b.expiresAt ? new Date(b.expiresAt) : undefined, rateLimit: b.rateLimit }, request.ip);
+        const created = await apiKeys.createApiKey(ctx, orgActorOf(request), { name: b.name, role: b.role, kind: b.kind, expiresAt: b.expiresAt ? new Date(b.expiresAt) : undefined, rateLimit: b.rateLimit }, request.ip);
         return reply.status(201).send({ data: created });
       },
     });

@@ -6,10 +6,11 @@ import { type OrgActor, actorUserId } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import * as keys from './api-keys.repo.js';
 import type { IdentityContext } from './identity.context.js';
+import type { ApiKeyKind } from './identity.tables.js';
 import { identityErrors } from './identity.errors.js';
 import { API_KEY_PREFIX } from './tokens.js';
 
-type KeyRow = Awaited<ReturnType<typeof keys.insertApiKey>>;
+type KeyRow = Awaited<ReturnType<typeof keys.insertApiKey>> & { creator_name?: string | null };
 
 function toApiKey(r: KeyRow) {
   return {
@@ -17,7 +18,9 @@ function toApiKey(r: KeyRow) {
     name: r.name,
     prefix: r.prefix,
     role: r.role,
+    kind: r.kind,
     createdBy: r.created_by,
+    createdByName: r.creator_name ?? null,
     createdAt: r.created_at.toISOString(),
     expiresAt: r.expires_at?.toISOString() ?? null,
     lastUsedAt: r.last_used_at?.toISOString() ?? null,
@@ -28,9 +31,15 @@ function toApiKey(r: KeyRow) {
 /**
  * Creates a key for automation platforms. The key is 256 random bits: a plain SHA-256 identifies
  * it safely, so verifying a request costs a hash and (cached) lookup, never an Argon2 run.
+ * A personal key acts for the person creating it (bounded by their role, dead when they leave);
+ * a service-account key belongs to the organization. Nobody grants a role above their own.
  */
-export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input: { name: string; role: Role; expiresAt?: Date | undefined; rateLimit?: number | undefined }, ip: string) {
+export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input: { name: string; role: Role; kind?: ApiKeyKind | undefined; expiresAt?: Date | undefined; rateLimit?: number | undefined }, ip: string) {
   if (!roleAtLeast(actor.role, input.role)) throw identityErrors.API_KEY_ROLE_TOO_HIGH();
+  const kind = input.kind ?? 'personal';
+  const createdBy = actorUserId(actor);
+  // A personal key needs a person to act for: a service-account key (or a flow) has none.
+  if (kind === 'personal' && !createdBy) throw identityErrors.API_KEY_PERSON_REQUIRED();
   const key = `${API_KEY_PREFIX}${randomToken(32)}`;
   return inTransaction(ctx.db, async ({ trx }) => {
     const row = await keys.insertApiKey(trx, {
@@ -40,11 +49,12 @@ export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input:
       prefix: key.slice(0, 12),
       keyHash: sha256Hex(key),
       role: input.role,
-      createdBy: actorUserId(actor),
+      kind,
+      createdBy,
       expiresAt: input.expiresAt ?? null,
       rateLimit: input.rateLimit ?? null,
     });
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_CREATE', target: { type: 'api_key', id: row.id }, ip, details: { name: row.name, role: row.role, prefix: row.prefix } });
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_CREATE', target: { type: 'api_key', id: row.id }, ip, details: { name: row.name, role: row.role, kind: row.kind, prefix: row.prefix } });
     return { ...toApiKey(row), key };
   });
 }

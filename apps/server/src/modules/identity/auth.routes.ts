@@ -11,6 +11,7 @@ export const REFRESH_COOKIE = 'infinity_refresh';
 const COOKIE_PATH = '/api/v1/auth';
 
 const email = z.email({ message: 'must be an email address' }).max(254);
+// Length here; strength (common or guessable passwords) in the service: AUTH_PASSWORD_WEAK.
 const password = z.string().min(8, 'must be at least 8 characters').max(256);
 const signupBody = z.strictObject({ name: z.string().trim().min(1).max(100), email, password });
 const loginBody = z.strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
@@ -26,7 +27,7 @@ export function authRoutes(ctx: IdentityContext) {
 
     app.post('/api/v1/auth/signup', {
       config: { access: { public: true } },
-      schema: { tags: ['auth'], summary: 'Create an account and its personal organization', body: signupBody, response: { 201: z.object({ data: sessionData }) } },
+      schema: { tags: ['auth'], summary: 'Create an account and its personal organization (a common or guessable password is refused: 422 AUTH_PASSWORD_WEAK)', body: signupBody, response: { 201: z.object({ data: sessionData }) } },
       handler: async (request, reply) => {
         const s = await auth.signup(ctx, request.body, request.ip);
         setRefreshCookie(ctx, reply, s.refreshToken, s.refreshExpiresAt);
@@ -84,18 +85,19 @@ export function authRoutes(ctx: IdentityContext) {
       config: { access: { user: true } },
       schema: {
         tags: ['auth'],
-        summary: 'Make another of your organizations the active one',
+        summary: 'Make another of your organizations the active one (the session must be alive; the new token does not outlive it)',
         body: z.strictObject({ organizationId: z.uuid() }),
         response: { 200: z.object({ data: z.object({ accessToken: z.string(), organization: orgSchema, expiresIn: z.number() }) }) },
       },
       handler: async (request) => {
         const r = await auth.switchOrg(ctx, userActorOf(request), request.body.organizationId);
-        return { data: { ...r, expiresIn: ctx.auth.accessTokenTtl } };
+        return { data: r };
       },
     });
 
+    // Answers without an active organization too (organization and role are then null).
     app.get('/api/v1/me', {
-      config: { access: { permission: 'self:read' } },
+      config: { access: { self: true } },
       // The body is built by toUser/toOrg, which pick fields explicitly.
       ...plainJsonSerializer,
       schema: {
@@ -106,7 +108,7 @@ export function authRoutes(ctx: IdentityContext) {
             data: z.object({
               kind: z.enum(['user', 'apiKey']),
               user: userSchema.nullable(),
-              apiKey: z.object({ id: z.string(), name: z.string(), prefix: z.string() }).nullable(),
+              apiKey: z.object({ id: z.string(), name: z.string(), prefix: z.string(), kind: z.enum(['personal', 'service']) }).nullable(),
               organization: orgSchema.nullable(),
               role: z.string().nullable(),
             }),

@@ -9,6 +9,7 @@ import type { IdentityContext } from './identity.context.js';
 import { identityErrors } from './identity.errors.js';
 import * as repo from './identity.repo.js';
 import type { IdentityTables } from './identity.tables.js';
+import { passwordProblem } from './password-strength.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { type OrgDto, type UserDto, toOrg, toUser } from './serialize.js';
 import * as sessions from './sessions.repo.js';
@@ -56,8 +57,15 @@ async function orgView(trx: Transaction<IdentityTables>, orgId: string | null, u
   return org && role ? toOrg(org, role) : null;
 }
 
+/** Refuses a common or guessable password with a field error (422), before anything is written. */
+export async function assertStrongPassword(password: string, personal: { name?: string; email?: string }): Promise<void> {
+  const problem = await passwordProblem(password, personal);
+  if (problem) throw identityErrors.AUTH_PASSWORD_WEAK(`The password ${problem.message}.`, [problem]);
+}
+
 export async function signup(ctx: IdentityContext, input: { name: string; email: string; password: string }, ip: string): Promise<SessionResult> {
   const email = input.email.trim();
+  await assertStrongPassword(input.password, { name: input.name, email });
   if (await repo.findUserByEmail(ctx.db, email)) throw identityErrors.AUTH_EMAIL_TAKEN();
   const passwordHash = await hashPassword(input.password);
   return inTransaction(ctx.db, async ({ trx }) => {
@@ -147,7 +155,15 @@ export async function logout(ctx: IdentityContext, actor: UserActor): Promise<vo
   await sessions.revokeFamily(ctx.db, actor.sessionId, actor.userId);
 }
 
-export async function switchOrg(ctx: IdentityContext, actor: UserActor, orgId: string): Promise<{ accessToken: string; organization: OrgDto }> {
+/**
+ * Makes another organization the active one and issues an access token for it. The session must
+ * still be alive (not logged out, not revoked for refresh-token reuse, not lapsed), and the new
+ * token never outlives it: switching cannot extend access past the end of the session.
+ */
+export async function switchOrg(ctx: IdentityContext, actor: UserActor, orgId: string): Promise<{ accessToken: string; organization: OrgDto; expiresIn: number }> {
+  const sessionEnds = await sessions.liveSessionExpiry(ctx.db, actor.sessionId, actor.userId);
+  const left = sessionEnds ? Math.floor((sessionEnds.getTime() - Date.now()) / 1000) : 0;
+  if (left <= 0) throw identityErrors.AUTH_SESSION_ENDED();
   const role = await repo.membershipRole(ctx.db, orgId, actor.userId);
   const org = role ? await repo.findOrg(ctx.db, orgId) : undefined;
   if (!role || !org) throw identityErrors.ORG_NOT_FOUND();
@@ -155,19 +171,20 @@ export async function switchOrg(ctx: IdentityContext, actor: UserActor, orgId: s
     await repo.setDefaultOrg(trx, actor.userId, orgId);
     await sessions.setFamilyOrg(trx, actor.sessionId, actor.userId, orgId);
   });
-  const accessToken = await signAccessToken(ctx.jwtKey, { userId: actor.userId, orgId, sessionId: actor.sessionId }, ctx.auth.accessTokenTtl);
-  return { accessToken, organization: toOrg(org, role) };
+  const expiresIn = Math.min(ctx.auth.accessTokenTtl, left);
+  const accessToken = await signAccessToken(ctx.jwtKey, { userId: actor.userId, orgId, sessionId: actor.sessionId }, expiresIn);
+  return { accessToken, organization: toOrg(org, role), expiresIn };
 }
 
 export interface MeView {
   kind: 'user' | 'apiKey';
   user: UserDto | null;
-  apiKey: { id: string; name: string; prefix: string } | null;
+  apiKey: { id: string; name: string; prefix: string; kind: 'personal' | 'service' } | null;
   organization: OrgDto | null;
   role: string | null;
 }
 
-export async function me(ctx: IdentityContext, actor: Actor, apiKey?: { id: string; name: string; prefix: string }): Promise<MeView> {
+export async function me(ctx: IdentityContext, actor: Actor, apiKey?: MeView['apiKey']): Promise<MeView> {
   if (actor.kind === 'system' || actor.kind === 'flow' || actor.kind === 'service') throw new Error(`the ${actor.kind} actor has no /me`);
   const { orgId } = actor;
   type OrgRow = Awaited<ReturnType<typeof repo.findOrg>>;

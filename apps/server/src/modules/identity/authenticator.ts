@@ -1,3 +1,4 @@
+import { type Role, roleAtLeast } from '@infinity/contracts';
 import type { FastifyRequest } from 'fastify';
 import { sha256Hex } from '../../platform/crypto/index.js';
 import type { Actor, Authenticator } from '../access/index.js';
@@ -6,13 +7,25 @@ import { findActiveKeyByHash } from './api-keys.repo.js';
 import type { IdentityContext } from './identity.context.js';
 import { identityErrors } from './identity.errors.js';
 import { membershipRole } from './identity.repo.js';
+import type { CachedApiKey } from './principal-cache.js';
 import { cachedClaims, looksLikeApiKey, verifyAccessToken } from './tokens.js';
 import { isUuid } from '../../platform/ids.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    apiKeyInfo?: { id: string; name: string; prefix: string };
+    apiKeyInfo?: { id: string; name: string; prefix: string; kind: 'personal' | 'service' };
   }
+}
+
+/**
+ * What a key may do now. A service key holds the role the organization gave it. A personal key
+ * never acts above its creator: the lower of its own role and the creator's current one, and
+ * nothing (null) once the creator has left the organization.
+ */
+export function effectiveKeyRole(key: Pick<CachedApiKey, 'kind' | 'role' | 'creatorRole'>): Role | null {
+  if (key.kind === 'service') return key.role;
+  if (!key.creatorRole) return null;
+  return roleAtLeast(key.creatorRole, key.role) ? key.role : key.creatorRole;
 }
 
 function credentialOf(request: FastifyRequest): string | undefined {
@@ -38,12 +51,17 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
       const hash = sha256Hex(credential);
       const key = ctx.cache.peekApiKey(hash) ?? await ctx.cache.apiKey(hash, async () => {
         const row = await findActiveKeyByHash(ctx.db, hash);
-        return row ? { id: row.id, orgId: row.org_id, role: row.role, name: row.name, prefix: row.prefix, createdBy: row.created_by, expiresAt: row.expires_at, rateLimit: row.rate_limit } : null;
+        return row
+          ? { id: row.id, orgId: row.org_id, role: row.role, kind: row.kind, creatorRole: row.creator_role, name: row.name, prefix: row.prefix, createdBy: row.created_by, expiresAt: row.expires_at, rateLimit: row.rate_limit }
+          : null;
       });
       if (!key || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) throw identityErrors.AUTH_API_KEY_INVALID();
+      const role = effectiveKeyRole(key);
+      if (!role) throw identityErrors.AUTH_API_KEY_INVALID('This personal key’s creator is no longer a member of its organization; the key no longer works (use a service-account key for integrations).');
       ctx.keyUses.set(key.id, new Date());
-      request.apiKeyInfo = { id: key.id, name: key.name, prefix: key.prefix };
-      return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, role: key.role, userId: key.createdBy, rateLimit: key.rateLimit };
+      request.apiKeyInfo = { id: key.id, name: key.name, prefix: key.prefix, kind: key.kind };
+      // A service key acts for the organization, not for a person.
+      return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, role, userId: key.kind === 'service' ? null : key.createdBy, keyKind: key.kind, rateLimit: key.rateLimit };
     }
     const claims = cachedClaims(credential) ?? (await verifyAccessToken(ctx.jwtKey, credential));
     const header = request.headers['x-org-id'];

@@ -61,6 +61,8 @@ export interface RefreshTokensTable {
   created_at: CreatedAt;
 }
 
+export type ApiKeyKind = 'personal' | 'service';
+
 export interface ApiKeysTable {
   id: string;
   org_id: string;
@@ -68,6 +70,8 @@ export interface ApiKeysTable {
   prefix: string;
   key_hash: string;
   role: Role;
+  /** personal: acts for its creator, bounded by the creator's current role; service: the organization's own. */
+  kind: ColumnType<ApiKeyKind, ApiKeyKind | undefined, never>;
   created_by: string | null;
   created_at: CreatedAt;
   expires_at: NullableTimestamp;

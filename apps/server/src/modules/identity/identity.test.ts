@@ -109,6 +109,87 @@ describeEachDb('identity: sign-up, sessions, organizations', (h) => {
     const schema = await h().db.pool.query('select 1 from information_schema.schemata where schema_name = $1', [org.schema]);
     expect(schema.rowCount).toBe(0);
   });
+
+  it('switch after logout is refused (it used to issue fresh tokens for a logged-out session)', async () => {
+    const u = await signUp(h());
+    const other = (await h().request({ method: 'POST', url: '/api/v1/orgs', token: u.token, body: { name: 'Other' } })).json().data;
+    expect((await h().request({ method: 'POST', url: '/api/v1/auth/logout', token: u.token })).statusCode).toBe(204);
+    const sw = await h().request({ method: 'POST', url: '/api/v1/auth/switch', token: u.token, body: { organizationId: other.id } });
+    expect(sw.statusCode, sw.body).toBe(401);
+    expect(sw.json().error.code).toBe('AUTH_SESSION_ENDED');
+    expect(sw.body).not.toContain('accessToken');
+  });
+
+  it('switch after refresh-token reuse revoked the session is refused', async () => {
+    const u = await signUp(h());
+    const other = (await h().request({ method: 'POST', url: '/api/v1/orgs', token: u.token, body: { name: 'Other' } })).json().data;
+    const cookie = { cookie: `infinity_refresh=${u.refreshCookie}` };
+    expect((await h().request({ method: 'POST', url: '/api/v1/auth/refresh', headers: cookie })).statusCode).toBe(200);
+    expect((await h().request({ method: 'POST', url: '/api/v1/auth/refresh', headers: cookie })).json().error.code).toBe('AUTH_REFRESH_REUSED');
+    const sw = await h().request({ method: 'POST', url: '/api/v1/auth/switch', token: u.token, body: { organizationId: other.id } });
+    expect(sw.statusCode, sw.body).toBe(401);
+    expect(sw.json().error.code).toBe('AUTH_SESSION_ENDED');
+  });
+
+  it('the token a switch issues never outlives its session', async () => {
+    const u = await signUp(h());
+    const other = (await h().request({ method: 'POST', url: '/api/v1/orgs', token: u.token, body: { name: 'Other' } })).json().data;
+    // The session's live refresh token lapses in 60 s: a switched token may live no longer.
+    await h().db.pool.query(`update refresh_tokens set expires_at = now() + interval '60 seconds' where user_id = $1`, [u.id]);
+    const sw = await h().request({ method: 'POST', url: '/api/v1/auth/switch', token: u.token, body: { organizationId: other.id } });
+    expect(sw.statusCode, sw.body).toBe(200);
+    expect(sw.json().data.expiresIn).toBeLessThanOrEqual(60);
+    const claims = JSON.parse(Buffer.from(String(sw.json().data.accessToken).split('.')[1]!, 'base64url').toString()) as { exp: number };
+    expect(claims.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 61);
+  });
+
+  it('after removal from the active organization, /me, /orgs and switch still work (they answered 403)', async () => {
+    const owner = await signUp(h());
+    const member = await signUp(h());
+    const mt = await addMember(h(), owner, member, 'editor');
+    expect((await h().request({ method: 'DELETE', url: `/api/v1/members/${member.id}`, token: owner.token })).statusCode).toBe(204);
+    const me = await h().request({ method: 'GET', url: '/api/v1/me', token: mt });
+    expect(me.statusCode, me.body).toBe(200);
+    expect(me.json().data).toMatchObject({ kind: 'user', user: { id: member.id }, organization: null, role: null });
+    const orgs = await h().request({ method: 'GET', url: '/api/v1/orgs', token: mt });
+    expect(orgs.statusCode, orgs.body).toBe(200);
+    expect(orgs.json().data.map((o: { id: string }) => o.id)).toEqual([member.orgId]);
+    expect((await h().request({ method: 'GET', url: `/api/v1/orgs/${member.orgId}`, token: mt })).statusCode).toBe(200);
+    const sw = await h().request({ method: 'POST', url: '/api/v1/auth/switch', token: mt, body: { organizationId: member.orgId } });
+    expect(sw.statusCode, sw.body).toBe(200);
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', token: sw.json().data.accessToken })).json().data.organization.id).toBe(member.orgId);
+    // Leaving yourself ends the same way.
+    const mt2 = await addMember(h(), owner, member, 'viewer');
+    expect((await h().request({ method: 'DELETE', url: `/api/v1/members/${member.id}`, token: mt2 })).statusCode).toBe(204);
+    expect((await h().request({ method: 'GET', url: '/api/v1/orgs', token: mt2 })).statusCode).toBe(200);
+    // Routes that need an organization still say so.
+    expect((await h().request({ method: 'GET', url: '/api/v1/members', token: mt })).json().error.code).toBe('AUTH_NO_ORGANIZATION');
+  });
+
+  it.each([
+    ['a top-ten password', () => '12345678', 'common'],
+    ['"password"', () => 'password', 'common'],
+    ['a common password with small changes', () => 'P@ssw0rd123', 'common'],
+    ['the user’s own email', (email: string) => email, 'personal'],
+    ['a repeated character', () => 'aaaaaaaaaaaa', 'guessable'],
+    ['a keyboard row', () => 'qwertyuiop', 'common'],
+  ])('refuses %s at sign-up with a field error (only the length was checked)', async (_label, pw, code) => {
+    const email = `weak.${Date.now()}.${Math.random().toString(36).slice(2)}@example.com`;
+    const res = await h().request({ method: 'POST', url: '/api/v1/auth/signup', body: { name: 'Weak Pw', email, password: pw(email) } });
+    expect(res.statusCode, res.body).toBe(422);
+    const err = res.json().error;
+    expect(err.code).toBe('AUTH_PASSWORD_WEAK');
+    expect(err.details).toEqual([{ field: 'password', code, message: expect.any(String) }]);
+    expect(err.message).toMatch(/^The password /);
+    const row = await h().db.pool.query('select 1 from users where lower(email) = lower($1)', [email]);
+    expect(row.rowCount).toBe(0);
+  });
+
+  it.each(['correct horse battery', 'ci password 1', 'analytical engine'])('accepts the passphrase %j', async (password) => {
+    const email = `ok.${Date.now()}.${Math.random().toString(36).slice(2)}@example.com`;
+    const res = await h().request({ method: 'POST', url: '/api/v1/auth/signup', body: { name: 'Passphrase', email, password } });
+    expect(res.statusCode, res.body).toBe(201);
+  });
 });
 
 describeEachDb('identity: members, roles, invitations', (h) => {
@@ -241,6 +322,134 @@ describeEachDb('identity: API keys', (h) => {
     const r = await h().request({ method: 'POST', url: '/api/v1/orgs', apiKey: key, body: { name: 'x' } });
     expect(r.statusCode).toBe(403);
     expect(r.json().error.code).toBe('AUTH_USER_REQUIRED');
+  });
+
+  it('an admin’s personal key acts as a viewer once its creator is demoted to viewer (it kept admin power)', async () => {
+    const owner = await signUp(h());
+    const admin = await signUp(h());
+    const at = await addMember(h(), owner, admin, 'admin');
+    const { key } = await createApiKey(h(), at, 'admin');
+    expect((await h().request({ method: 'GET', url: '/api/v1/audit', apiKey: key })).statusCode).toBe(200);
+    expect((await h().request({ method: 'PATCH', url: `/api/v1/members/${admin.id}`, token: owner.token, body: { role: 'viewer' } })).statusCode).toBe(200);
+    const me = await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key });
+    expect(me.json().data).toMatchObject({ kind: 'apiKey', role: 'viewer', apiKey: { kind: 'personal' } });
+    const table: [string, string, unknown][] = [
+      ['POST', '/api/v1/api-keys', { name: 'escalate', role: 'admin' }],
+      ['POST', '/api/v1/api-keys', { name: 'escalate', role: 'admin', kind: 'service' }],
+      ['GET', '/api/v1/audit', undefined],
+      ['GET', '/api/v1/secrets', undefined],
+      ['PATCH', `/api/v1/members/${admin.id}`, { role: 'admin' }],
+      ['POST', '/api/v1/models', { name: 'nope', fields: [{ name: 'a', type: 'string' }] }],
+    ];
+    for (const [method, url, body] of table) {
+      const r = await h().request({ method, url, apiKey: key, body });
+      expect(r.statusCode, `${method} ${url}: ${r.body}`).toBe(403);
+    }
+    expect((await h().request({ method: 'GET', url: '/api/v1/members', apiKey: key })).statusCode).toBe(200);
+    // Promoted back to editor: the admin key acts as an editor (never above its own role either).
+    await h().request({ method: 'PATCH', url: `/api/v1/members/${admin.id}`, token: owner.token, body: { role: 'editor' } });
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key })).json().data.role).toBe('editor');
+  });
+
+  it('a removed member’s personal keys stop at once (401)', async () => {
+    const owner = await signUp(h());
+    const admin = await signUp(h());
+    const at = await addMember(h(), owner, admin, 'admin');
+    const { key } = await createApiKey(h(), at, 'editor');
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key })).statusCode).toBe(200);
+    expect((await h().request({ method: 'DELETE', url: `/api/v1/members/${admin.id}`, token: owner.token })).statusCode).toBe(204);
+    for (const url of ['/api/v1/me', '/api/v1/flows']) {
+      const r = await h().request({ method: 'GET', url, apiKey: key });
+      expect(r.statusCode, r.body).toBe(401);
+      expect(r.json().error.code).toBe('AUTH_API_KEY_INVALID');
+    }
+  });
+
+  it('a service-account key belongs to the organization: it survives its creator’s removal', async () => {
+    const owner = await signUp(h());
+    const admin = await signUp(h());
+    const at = await addMember(h(), owner, admin, 'admin');
+    const created = await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 'n8n', role: 'editor', kind: 'service' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, key } = created.json().data as { id: string; key: string };
+    expect(created.json().data).toMatchObject({ kind: 'service', role: 'editor', createdBy: admin.id });
+    const personal = await createApiKey(h(), at, 'editor');
+    const list = (await h().request({ method: 'GET', url: '/api/v1/api-keys', token: owner.token })).json().data as { id: string; kind: string; createdBy: string; createdByName: string }[];
+    expect(list.find((k) => k.id === id)).toMatchObject({ kind: 'service', createdBy: admin.id, createdByName: 'Test User' });
+    expect(list.find((k) => k.id === personal.id)).toMatchObject({ kind: 'personal', createdBy: admin.id });
+
+    expect((await h().request({ method: 'DELETE', url: `/api/v1/members/${admin.id}`, token: owner.token })).statusCode).toBe(204);
+    const me = await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key });
+    expect(me.statusCode, me.body).toBe(200);
+    expect(me.json().data).toMatchObject({ kind: 'apiKey', role: 'editor', organization: { id: owner.orgId }, apiKey: { id, kind: 'service' } });
+    expect((await h().request({ method: 'POST', url: '/api/v1/models', apiKey: key, body: { name: 'svc_things', fields: [{ name: 'a', type: 'string' }] } })).statusCode).toBe(201);
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: personal.key })).statusCode).toBe(401);
+    // Revocable by the organization's owners and admins, like any key.
+    expect((await h().request({ method: 'DELETE', url: `/api/v1/api-keys/${id}`, token: owner.token })).statusCode).toBe(204);
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key })).statusCode).toBe(401);
+  });
+
+  it('service-account keys: owners and admins only, never above their role; a service key makes only service keys', async () => {
+    const owner = await signUp(h());
+    const admin = await signUp(h());
+    const editor = await signUp(h());
+    const at = await addMember(h(), owner, admin, 'admin');
+    const et = await addMember(h(), owner, editor, 'editor');
+    expect((await h().request({ method: 'POST', url: '/api/v1/api-keys', token: et, body: { name: 's', role: 'viewer', kind: 'service' } })).json().error.code).toBe('FORBIDDEN');
+    expect((await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 's', role: 'owner', kind: 'service' } })).json().error.code).toBe('API_KEY_ROLE_TOO_HIGH');
+    expect((await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 's', role: 'viewer', kind: 'robot' } })).statusCode).toBe(400);
+    const svc = (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: owner.token, body: { name: 'ops', role: 'admin', kind: 'service' } })).json().data.key as string;
+    const personal = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: svc, body: { name: 'p', role: 'viewer' } });
+    expect(personal.json().error.code).toBe('API_KEY_PERSON_REQUIRED');
+    const child = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: svc, body: { name: 'c', role: 'viewer', kind: 'service' } });
+    expect(child.statusCode, child.body).toBe(201);
+    expect(child.json().data).toMatchObject({ kind: 'service', createdBy: null });
+  });
+});
+
+describeEachDb('identity: running needs the role that runs (SPEC §2: editor runs, viewer reads)', (h) => {
+  const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
+
+  it('a viewer key cannot run a flow through an apiKey webhook or /run/{slug} (it could); editors can; public stays public', async () => {
+    const owner = await signUp(h());
+    const viewer = await signUp(h());
+    const vt = await addMember(h(), owner, viewer, 'viewer');
+    const viewerKey = (await createApiKey(h(), owner.token, 'viewer')).key;
+    const editorKey = (await createApiKey(h(), owner.token, 'editor')).key;
+    const hooked = await h().request({
+      method: 'POST',
+      url: '/api/v1/flows',
+      token: owner.token,
+      body: { name: 'Keyed hook', nodes: [node('hook', 'trigger.webhook', { path: 'in', auth: 'apiKey', respond: 'whenFinished' }), node('out', 'core.output', { value: '{{ $input.body }}' })], edges: [{ id: 'e', source: 'hook', target: 'out' }] },
+    });
+    expect(hooked.statusCode, hooked.body).toBe(201);
+    const hookId = hooked.json().data.id as string;
+    expect((await h().request({ method: 'PATCH', url: `/api/v1/flows/${hookId}`, token: owner.token, body: { active: true } })).statusCode).toBe(200);
+    const published = (await h().request({ method: 'POST', url: '/api/v1/flows', token: owner.token, body: { name: 'Published', nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })], edges: [{ id: 'e', source: 'in', target: 'out' }] } })).json().data.id as string;
+    const slug = `keyed-${h().kind}-${Date.now()}`;
+    expect((await h().request({ method: 'POST', url: `/api/v1/flows/${published}/publish`, token: owner.token, body: { slug, access: 'apiKey' } })).statusCode).toBe(200);
+    const publicFlow = (await h().request({ method: 'POST', url: '/api/v1/flows', token: owner.token, body: { name: 'Public', nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })], edges: [{ id: 'e', source: 'in', target: 'out' }] } })).json().data.id as string;
+    const publicSlug = `public-${h().kind}-${Date.now()}`;
+    expect((await h().request({ method: 'POST', url: `/api/v1/flows/${publicFlow}/publish`, token: owner.token, body: { slug: publicSlug, access: 'public' } })).statusCode).toBe(200);
+
+    const executions = async () => Number((await h().db.pool.query('select count(*)::int as n from executions where org_id = $1', [owner.orgId])).rows[0]!.n);
+    const before = await executions();
+    const cases: [string, string, Record<string, string>, number][] = [
+      ['viewer key, webhook', `/api/v1/hooks/${hookId}/in`, { 'x-api-key': viewerKey }, 403],
+      ['viewer token, webhook', `/api/v1/hooks/${hookId}/in`, { authorization: `Bearer ${vt}` }, 403],
+      ['viewer key, /run', `/api/v1/run/${slug}`, { 'x-api-key': viewerKey }, 403],
+      ['viewer token, /run', `/api/v1/run/${slug}`, { authorization: `Bearer ${vt}` }, 403],
+    ];
+    for (const [label, url, headers, status] of cases) {
+      const r = await h().request({ method: 'POST', url, headers, body: { n: 1 } });
+      expect(r.statusCode, `${label}: ${r.body}`).toBe(status);
+      expect(r.json().error.code, label).toBe('FORBIDDEN');
+    }
+    expect(await executions()).toBe(before);
+    expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${hookId}/in`, apiKey: editorKey, body: { n: 2 } })).json()).toEqual({ n: 2 });
+    expect((await h().request({ method: 'POST', url: `/api/v1/run/${slug}`, apiKey: editorKey, body: { n: 3 } })).json()).toEqual({ data: { n: 3 } });
+    // The consumer path: a flow published for everyone needs no credential.
+    expect((await h().request({ method: 'POST', url: `/api/v1/run/${publicSlug}`, body: { n: 4 } })).json()).toEqual({ data: { n: 4 } });
   });
 });
 

@@ -9,3 +9,4 @@ export { LoginThrottle } from './login-throttle.js';
 export { PrincipalCache } from './principal-cache.js';
 export { identityErrors } from './identity.errors.js';
 export { jwtKeyFrom } from './tokens.js';
+export { warmPasswordCheck } from './password-strength.js';

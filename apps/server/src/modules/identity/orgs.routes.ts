@@ -20,8 +20,9 @@ function callerOf(actor: unknown): UserActor | OrgActor {
 
 export function orgRoutes(ctx: IdentityContext) {
   return async (app: App) => {
+    // Reachable without an active organization: a person removed from it still lists their others.
     app.get('/api/v1/orgs', {
-      config: { access: { permission: 'self:read' } },
+      config: { access: { self: true } },
       schema: { tags: ['organizations'], summary: 'Your organizations (an API key sees its own)', querystring: wholeListQuery, response: { 200: z.object({ data: z.array(orgSchema), meta: listMetaSchema }) } },
       handler: async (request) => pageOfAll(await orgs.listMyOrgs(ctx, callerOf(request.actor)), request.query),
     });
@@ -32,20 +33,21 @@ export function orgRoutes(ctx: IdentityContext) {
       handler: async (request, reply) => reply.status(201).send({ data: await orgs.createOrg(ctx, request.actor as UserActor, request.body.name, request.ip) }),
     });
     // NB: /orgs/{id} may name any organization of the caller, not only the active one, so the route
-    // only requires a signed-in member; the service checks org:read / org:update / org:delete
-    // against the caller's role in *that* organization (and answers 404 for any other).
+    // only requires a credential (an active organization is not needed); the service checks
+    // org:read / org:update / org:delete against the caller's role in *that* organization (and
+    // answers 404 for any other).
     app.get('/api/v1/orgs/:id', {
-      config: { access: { permission: 'self:read' } },
+      config: { access: { self: true } },
       schema: { tags: ['organizations'], params: idParams, response: { 200: z.object({ data: orgSchema }) } },
       handler: async (request) => ({ data: await orgs.getOrg(ctx, callerOf(request.actor), request.params.id) }),
     });
     app.patch('/api/v1/orgs/:id', {
-      config: { access: { permission: 'self:read' } },
+      config: { access: { self: true } },
       schema: { tags: ['organizations'], summary: 'Rename (admins)', params: idParams, body: z.strictObject({ name: orgName }), response: { 200: z.object({ data: orgSchema }) } },
       handler: async (request) => ({ data: await orgs.updateOrg(ctx, callerOf(request.actor), request.params.id, request.body, request.ip) }),
     });
     app.delete('/api/v1/orgs/:id', {
-      config: { access: { permission: 'self:read' } },
+      config: { access: { self: true } },
       schema: { tags: ['organizations'], summary: 'Delete with all its data (owners)', params: idParams },
       handler: async (request, reply) => {
         await orgs.deleteOrg(ctx, callerOf(request.actor), request.params.id, request.ip);

@@ -1,16 +1,21 @@
 import type { Role } from '@infinity/contracts';
 
 /**
- * Short-lived cache of what every authenticated request needs (API key → org and role,
- * user+org → role), so identity costs no query on a hot path. Changes made by this process
- * invalidate it at once; other instances see them within `ttlMs`.
- * NB: with several API instances, a revoked key or a demoted member keeps working on the other
- * instances for at most ttlMs (default 5 s). Cross-instance invalidation arrives with Redis fan-out.
+ * Short-lived cache of what every authenticated request needs (API key → org, role and its
+ * creator's current role; user+org → role), so identity costs no query on a hot path. Changes
+ * made by this process invalidate it at once (a member's demotion or removal also drops their
+ * personal keys); other instances see them within `ttlMs`.
+ * NB: with several API instances, a revoked key, a demoted or removed member (and their personal
+ * keys) keeps its old power on the other instances for at most ttlMs (default 5 s).
+ * Cross-instance invalidation arrives with Redis fan-out.
  */
 export interface CachedApiKey {
   id: string;
   orgId: string;
   role: Role;
+  kind: 'personal' | 'service';
+  /** The creator's current role in the key's organization; null when they are no longer a member. */
+  creatorRole: Role | null;
   name: string;
   prefix: string;
   createdBy: string | null;
@@ -74,8 +79,10 @@ export class PrincipalCache {
     this.keys.delete(hash);
   }
 
+  /** A member's role changed or they left: their role and their personal keys there are read again. */
   forgetMembership(userId: string, orgId: string): void {
     this.roles.delete(`${userId}:${orgId}`);
+    for (const [k, e] of this.keys) if (e.value?.orgId === orgId && e.value.createdBy === userId) this.keys.delete(k);
   }
 
   forgetOrg(orgId: string): void {

@@ -27,3 +27,22 @@ export async function setFamilyOrg(db: Exec, familyId: string, userId: string, o
 export function findFamilyToken(db: Exec, familyId: string) {
   return db.selectFrom('refresh_tokens').select(['revoked_at']).where('family_id', '=', familyId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
 }
+
+/**
+ * When the session ends if nothing renews it: the expiry of its live refresh token (not used,
+ * not revoked, not expired); null when the session was logged out, revoked or has lapsed.
+ */
+export async function liveSessionExpiry(db: Exec, familyId: string, userId: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select('expires_at')
+    .where('family_id', '=', familyId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .orderBy('expires_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.expires_at ?? null;
+}

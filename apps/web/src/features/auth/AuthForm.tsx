@@ -43,7 +43,7 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
         <h1 className="text-2xl font-semibold">{mode === 'signup' ? 'Create your account' : 'Sign in to Infinity'}</h1>
         {mode === 'signup' && <Field label="Name" error={errors.name}>{(id, d) => <Input id={id} aria-describedby={d} aria-invalid={Boolean(errors.name)} value={values.name} onChange={set('name')} autoComplete="name" required />}</Field>}
         <Field label="Email" error={errors.email}>{(id, d) => <Input id={id} type="email" aria-describedby={d} aria-invalid={Boolean(errors.email)} value={values.email} onChange={set('email')} autoComplete="email" required />}</Field>
-        <Field label="Password" error={errors.password} hint={mode === 'signup' ? 'At least 10 characters.' : undefined}>
+        <Field label="Password" error={errors.password} hint={mode === 'signup' ? 'At least 8 characters, not a common password: a few unrelated words work well.' : undefined}>
           {(id, d) => <Input id={id} type="password" aria-describedby={d} aria-invalid={Boolean(errors.password)} value={values.password} onChange={set('password')} autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} required />}
         </Field>
         <Alert>{message}</Alert>

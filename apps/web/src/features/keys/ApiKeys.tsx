@@ -9,23 +9,35 @@ interface Key {
   name: string;
   prefix: string;
   role: string;
+  kind: 'personal' | 'service';
+  createdBy: string | null;
+  createdByName: string | null;
   createdAt: string;
   lastUsedAt: string | null;
 }
 
-/** API keys for n8n, Make and Zapier: the key is shown once, with a copy button. */
+const KIND_HINTS = {
+  personal: 'Acts as you: never above your current role, and stops working if you leave the organization.',
+  service: 'A service account of the organization: keeps its role and keeps working when you leave. For integrations.',
+} as const;
+
+/**
+ * API keys for n8n, Make and Zapier: the key is shown once, with a copy button. A personal key
+ * acts for its creator; a service-account key belongs to the organization.
+ */
 export function ApiKeys() {
   const client = useQueryClient();
   const toast = useToast();
   const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<{ data: Key[] }>('GET', '/api-keys').then((r) => r.data) });
   const [name, setName] = useState('');
   const [role, setRole] = useState('editor');
+  const [kind, setKind] = useState<Key['kind']>('personal');
   const [created, setCreated] = useState<string | null>(null);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      const r = await api<{ data: { key: string } }>('POST', '/api-keys', { name, role });
+      const r = await api<{ data: { key: string } }>('POST', '/api-keys', { name, role, kind });
       setCreated(r.data.key);
       setName('');
       await client.invalidateQueries({ queryKey: ['api-keys'] });
@@ -52,6 +64,14 @@ export function ApiKeys() {
             </Select>
           )}
         </Field>
+        <Field label="Kind" hint={KIND_HINTS[kind]}>
+          {(id, d) => (
+            <Select id={id} aria-describedby={d} value={kind} onChange={(e) => setKind(e.target.value as Key['kind'])}>
+              <option value="personal">Personal</option>
+              <option value="service">Service account</option>
+            </Select>
+          )}
+        </Field>
         <Button type="submit">Create key</Button>
       </form>
       {created && <ShownOnce title="Copy this key now: it is not shown again." value={created} onCopied={() => toast('success', 'Copied.')} />}
@@ -62,6 +82,8 @@ export function ApiKeys() {
           { key: 'name', header: 'Name', cell: (k) => k.name },
           { key: 'prefix', header: 'Prefix', cell: (k) => <code>{k.prefix}…</code> },
           { key: 'role', header: 'Role', cell: (k) => k.role },
+          { key: 'kind', header: 'Kind', cell: (k) => (k.kind === 'service' ? 'Service account' : 'Personal') },
+          { key: 'creator', header: 'Created by', cell: (k) => k.createdByName ?? '—' },
           { key: 'used', header: 'Last used', cell: (k) => (k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never') },
         ]}
         actions={(k) => (
