@@ -41,7 +41,7 @@ import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
 import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRoutes, hookRoutes, subflowRunner } from './modules/flows/index.js';
 import { resumeToken } from './modules/flows/index.js';
 import { getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
-import { revealSecret } from './modules/vault/index.js';
+import { revealSecret, secretUse } from './modules/vault/index.js';
 import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts, monthUsage } from './modules/ai/index.js';
 import { SearchWidths, searchRecords, searchWidthsOf } from './modules/records/index.js';
 import { type AgentTables, type AgentsContext, agentRoutes, participantOf, publicChatRoutes, requireAgent, sendMessage, startConversation } from './modules/agents/index.js';
@@ -313,6 +313,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 /** What a flow's nodes may use, acting as the flow (editor role) in its organization. */
 function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp; ai: AiContext; agents: () => AgentsContext }): Omit<Capabilities, 'flows'> {
   const source = `flow ${actor.flowId}`;
+  // The secrets this execution uses: where they may be sent, and what to mask in its records.
+  const used = secretUse(d.vault, actor, source);
   return {
     records: {
       query: async (model, q = {}) => (await withRecordOps(d.records, actor, (ops) => ops.query(model, { ...(q.filter ? { filter: q.filter } : {}), ...(q.sort ? { sort: q.sort } : {}), ...(q.limit ? { limit: q.limit } : {}) }))).items,
@@ -348,11 +350,13 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
         return run.output;
       },
     },
-    secrets: { reveal: (id) => revealSecret(d.vault, actor, id, `flow ${actor.flowId}`) },
+    secrets: { reveal: (id) => used.reveal(id) },
+    redact: (value) => used.redact(value),
     http: {
       request: async (req) => {
+        used.checkOutbound(req);
         try {
-          return await d.outbound.request(req);
+          return await d.outbound.request({ ...req, onRedirect: (next) => used.checkOutbound(req, next) });
         } catch (err) {
           if (err instanceof OutboundRefused) throw new NodeError(err.message, 'HTTP_REFUSED', { reason: err.reason }, false);
           throw err;

@@ -2,7 +2,8 @@ import { type Actor, type FlowActor, isOrgActor } from '../access/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
 import { type Finished, type FlowsContext, inputNodeOf, runFlow, runForAnswer } from './flows.service.js';
-import { type SignatureStyle, verifySignature } from './webhook-auth.js';
+import { DEFAULT_TOLERANCE_SEC, type SignatureStyle, verifySignature } from './webhook-auth.js';
+import { rememberReplayKeys } from './webhook-replays.repo.js';
 
 /** Webhook triggers and published flows: how outside callers start executions. */
 
@@ -34,7 +35,8 @@ interface WebhookParams {
   method: string;
   respond: 'immediately' | 'whenFinished';
   auth: 'none' | 'apiKey' | 'hmac';
-  signature?: { style: SignatureStyle; secretId: string; header?: string; toleranceSec: number };
+  // NB: the stored params, as saved: defaults of the trigger's schema are not applied (toleranceSec may be absent).
+  signature?: { style: SignatureStyle; secretId: string; header?: string; toleranceSec?: number };
 }
 
 /** The HTTP answer of a finished execution: its respond node's status and headers, and its output. */
@@ -65,11 +67,16 @@ export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, f
   if (p.auth === 'hmac') {
     if (!p.signature) throw flowErrors.WEBHOOK_UNAUTHORIZED('The webhook has no signature secret configured.');
     const secret = await reveal({ kind: 'flow', flowId: flow.id, executionId: '', orgId: flow.org_id, role: 'editor' }, p.signature.secretId);
-    const v = verifySignature({ style: p.signature.style, secret, rawBody: req.rawBody, headers: req.headers, ...(p.signature.header ? { header: p.signature.header } : {}), toleranceSec: p.signature.toleranceSec, nowSec: Math.floor(Date.now() / 1000) });
+    const v = verifySignature({ style: p.signature.style, secret, rawBody: req.rawBody, headers: req.headers, ...(p.signature.header ? { header: p.signature.header } : {}), toleranceSec: p.signature.toleranceSec ?? DEFAULT_TOLERANCE_SEC, nowSec: Math.floor(Date.now() / 1000) });
     if (!v.ok) throw flowErrors.WEBHOOK_UNAUTHORIZED(`Invalid webhook signature: ${v.reason}.`);
+    // Checked last, so only a correctly signed request is remembered (junk cannot fill the table).
+    if (!(await rememberReplayKeys(ctx.db, p.signature.secretId, v.replayKeys, new Date(v.rememberUntilSec * 1000)))) {
+      throw flowErrors.WEBHOOK_REPLAYED('This signed request was accepted already; a replay starts nothing. Sign each delivery anew (a new timestamp).');
+    }
   }
+  const dropped = p.signature?.header ? new Set([...DROP_HEADERS, p.signature.header.toLowerCase()]) : DROP_HEADERS;
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers)) if (!dropped.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   const input = { method: req.method, path, headers, query: req.query, body: req.body };
   if (p.respond !== 'whenFinished') {
     const row = await runFlow(ctx, flow, { input, trigger: 'webhook', startNode: node.id, wait: false });
