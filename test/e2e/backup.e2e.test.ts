@@ -29,7 +29,7 @@ describe.runIf(testBackends().includes('postgres'))('backup and restore with the
     await call(s.url, 'POST', '/api/v1/models', { name: 'products', fields: [{ name: 'sku', type: 'string', unique: true, required: true }, { name: 'price', type: 'number' }] }, k);
     await call(s.url, 'POST', '/api/v1/data/products/bulk', { op: 'create', items: Array.from({ length: 2500 }, (_, i) => ({ sku: `SKU-${i}`, price: i / 10 })) }, k);
     // A webhook flow signed with a vault secret: after the restore the secret must still verify signatures.
-    const secret = (await call(s.url, 'POST', '/api/v1/secrets', { name: 'hook', provider: 'generic', value: 'whsec-upgrade-path-1234' }, k)).json.data.id as string;
+    const secret = (await call(s.url, 'POST', '/api/v1/secrets', { name: 'hook', provider: 'generic', value: 'whsec-upgrade-path-1234', allowedHosts: [] }, k)).json.data.id as string;
     const flow = await call(s.url, 'POST', '/api/v1/flows', {
       name: 'Signed',
       nodes: [

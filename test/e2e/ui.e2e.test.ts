@@ -229,6 +229,12 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByRole('button', { name: 'Store secret' }).click();
     await page.getByRole('cell', { name: 'OpenAI', exact: true }).waitFor();
     expect(await page.content()).not.toContain('sk-ui-test-secret-value-9876');
+    // Where it may be sent: the provider's host by default; an admin edits the list in place.
+    await page.getByText('api.openai.com', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Edit allowed hosts of OpenAI' }).click();
+    await page.getByRole('form', { name: 'Allowed hosts of OpenAI' }).getByLabel('Allowed hosts').fill('api.openai.com, *.openai.azure.com');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('api.openai.com, *.openai.azure.com', { exact: true }).waitFor();
     await shot('06-vault');
 
     // Invite a viewer: the link is shown once; the viewer joins in their own browser and sees a read-only UI.

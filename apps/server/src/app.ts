@@ -41,7 +41,7 @@ import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
 import { ExecutionRunner, type FlowTables, type FlowsContext, TriggerHub, flowRoutes, hookRoutes, subflowRunner } from './modules/flows/index.js';
 import { onceInTransaction, resumeToken } from './modules/flows/index.js';
 import { type TransactionGuard, getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
-import { revealSecret } from './modules/vault/index.js';
+import { revealSecret, secretUse } from './modules/vault/index.js';
 import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts, monthUsage } from './modules/ai/index.js';
 import { SearchWidths, searchRecords, searchWidthsOf } from './modules/records/index.js';
 import { type AgentTables, type AgentsContext, agentRoutes, participantOf, publicChatRoutes, requireAgent, sendMessage, startConversation } from './modules/agents/index.js';
@@ -320,6 +320,8 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
     const key = opts?.idempotencyKey;
     return key ? (trx, run) => onceInTransaction(trx, actor.executionId, key, run) : undefined;
   };
+  // The secrets this execution uses: where they may be sent, and what to mask in its records.
+  const used = secretUse(d.vault, actor, source);
   return {
     records: {
       query: async (model, q = {}) =>
@@ -356,11 +358,13 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
         return run.output;
       },
     },
-    secrets: { reveal: (id) => revealSecret(d.vault, actor, id, `flow ${actor.flowId}`) },
+    secrets: { reveal: (id) => used.reveal(id) },
+    redact: (value) => used.redact(value),
     http: {
       request: async (req) => {
+        used.checkOutbound(req);
         try {
-          return await d.outbound.request(req);
+          return await d.outbound.request({ ...req, onRedirect: (next) => used.checkOutbound(req, next) });
         } catch (err) {
           if (err instanceof OutboundRefused) throw new NodeError(err.message, 'HTTP_REFUSED', { reason: err.reason }, false);
           throw err;

@@ -30,7 +30,7 @@ async function buildWorld(h: Harness): Promise<World> {
   const bKey = (await createApiKey(h, b.token, 'admin')).key;
   const inv = (await h.request({ method: 'POST', url: '/api/v1/invitations', token: a.token, body: { email: 'pending@example.com', role: 'viewer' } })).json().data;
   const key = await createApiKey(h, a.token, 'viewer');
-  const secret = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-secret', provider: 'generic', value: 'value-of-a-1234' } })).json().data;
+  const secret = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-secret', provider: 'generic', value: 'value-of-a-1234', allowedHosts: [] } })).json().data;
   const model = await h.request({ method: 'POST', url: '/api/v1/models', token: a.token, body: { name: 'a_things', fields: [{ name: 'title', type: 'string' }] } });
   if (model.statusCode !== 201) throw new Error(model.body);
   const record = (await h.request({ method: 'POST', url: '/api/v1/data/a_things', token: a.token, body: { title: 'private to A' } })).json().data;

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../../platform/errors.js';
 import { OutboundRefused } from '../../platform/net/outbound-http.js';
 import type { OrgActor } from '../access/index.js';
-import { type VaultContext, revealSecret } from '../vault/index.js';
+import { Redactor } from '../../platform/redact.js';
+import { type VaultContext, assertHostAllowed, revealSecret } from '../vault/index.js';
 import { aiErrors } from './ai.errors.js';
 import { countWords, localEmbed } from './local-embedder.js';
 import { CHAT_PROVIDERS, type ChatProvider, type ProviderCredentials, embeddingModel, languageModel } from './providers.js';
@@ -26,22 +27,28 @@ interface Credentials extends ProviderCredentials {
   scrub: (text: string) => string;
 }
 
-/** Decrypts the key at call time, for this call only; it goes to the provider and nowhere else. */
+/**
+ * Decrypts the key at call time, for this call only; it goes to the provider and nowhere else:
+ * every request the SDK makes with it is checked against the secret's allowed hosts.
+ */
 export async function credentials(ctx: AiContext, actor: OrgActor, secretId: string, purpose: string): Promise<Credentials> {
   const s = await revealSecret(ctx.vault, actor, secretId, purpose);
   if (!(CHAT_PROVIDERS as readonly string[]).includes(s.provider)) {
     throw aiErrors.AI_PROVIDER_UNSUPPORTED(`The secret is for ${s.provider}; a model call needs an openai, anthropic, google or openai-compatible secret.`);
   }
-  const key = s.value;
+  const key = new Redactor([s.value]);
+  const guarded: typeof globalThis.fetch = (input, init) => {
+    assertHostAllowed(s, typeof input === 'string' ? input : input instanceof URL ? input : input.url);
+    return ctx.fetch(input, init);
+  };
   return {
     provider: s.provider as ChatProvider,
-    apiKey: key,
+    apiKey: s.value,
     baseUrl: s.baseUrl,
-    fetch: ctx.fetch,
+    fetch: guarded,
     scrub: (text) =>
-      text
-        .split(key)
-        .join('[redacted]')
+      key
+        .text(text)
         // Providers echo a masked key ("Incorrect API key provided: sk-ab***********yz").
         .replace(/[A-Za-z0-9_-]*\*{3,}[A-Za-z0-9_-]*/g, '[redacted]')
         .slice(0, 1000),
@@ -69,6 +76,9 @@ function causes(err: unknown): unknown[] {
 export function providerError(err: unknown, provider: string, scrub: (s: string) => string): AppError {
   if (err instanceof AppError) return err;
   const chain = causes(err);
+  // Ours, raised inside the SDK's fetch (a host the secret does not allow): as it was.
+  const own = chain.find((e): e is AppError => e instanceof AppError);
+  if (own) return own;
   const refused = chain.find((e): e is OutboundRefused => e instanceof OutboundRefused);
   if (refused) return aiErrors.AI_BASE_URL_REFUSED(refused.message);
   const withStatus = chain.find((e) => typeof (e as { statusCode?: unknown }).statusCode === 'number') as { statusCode: number; message: string } | undefined;

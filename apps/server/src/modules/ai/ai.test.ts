@@ -92,6 +92,19 @@ describeEachDb(
       }
     });
 
+    it('a key goes only to its allowed hosts: an admin who narrows them stops model calls to the base URL, before anything is sent', async () => {
+      const narrowed = await secret('Narrowed', 'openai', `${fake.url}/v1`);
+      expect((await req('PATCH', `/api/v1/secrets/${narrowed}`, { allowedHosts: ['api.openai.com'] })).statusCode).toBe(200);
+      const id = await flow('Narrowed', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: narrowed, model: 'gpt-4o-mini', prompt: 'hi' })]);
+      const before = fake.seen.length;
+      const ex = await run(id, {});
+      expect(ex.status).toBe('failed');
+      expect(ex.error).toMatchObject({ code: 'VAULT_SECRET_HOST_NOT_ALLOWED' });
+      expect(ex.error!.message).toContain('127.0.0.1');
+      expect(fake.seen.length).toBe(before);
+      await assertKeyNowhere(ex.id);
+    });
+
     it('structured output: the answer is parsed against the JSON Schema', async () => {
       fake.script((r) => (r.body.response_format ? { text: JSON.stringify({ sentiment: 'positive', score: 0.9 }) } : { text: `echo: ${lastUserText(r.body)}` }));
       const schema = { type: 'object', properties: { sentiment: { type: 'string', enum: ['positive', 'negative'] }, score: { type: 'number' } }, required: ['sentiment', 'score'], additionalProperties: false };

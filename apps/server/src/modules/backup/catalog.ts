@@ -2,8 +2,8 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 
 type Db = Kysely<object> | Transaction<object>;
 
-/** System tables that are not data: sessions, logs (they have their own retention), scheduler bookkeeping, migration state. */
-export const NOT_BACKED_UP = new Set(['refresh_tokens', 'request_log', 'app_log', 'schedule_ticks', 'infinity_migrations', 'infinity_migrations_lock']);
+/** System tables that are not data: sessions, logs (they have their own retention), scheduler and webhook-replay bookkeeping, migration state. */
+export const NOT_BACKED_UP = new Set(['refresh_tokens', 'request_log', 'app_log', 'schedule_ticks', 'webhook_replays', 'infinity_migrations', 'infinity_migrations_lock']);
 
 export interface Column {
   name: string;

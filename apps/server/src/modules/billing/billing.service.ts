@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import Stripe from 'stripe';
 import { PLAN_NAMES, type PlanName } from '../../config/index.js';
 import { inTransaction } from '../../platform/db/index.js';
+import { isUuid } from '../../platform/ids.js';
 import type { OrgActor, ServiceActor } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import { billingErrors } from './billing.errors.js';
@@ -94,6 +95,13 @@ export async function createPortal(ctx: BillingContext, actor: OrgActor) {
 
 const ACTIVE = new Set(['active', 'trialing', 'past_due']);
 
+/**
+ * An organization id from a Stripe object: only a UUID can be one of ours. Another integration on
+ * the same Stripe account may set its own client_reference_id ("order-42"): that event is not for
+ * an organization here (comparing it with the uuid column would fail the whole request).
+ */
+const orgIdOf = (...candidates: (string | null | undefined)[]): string | undefined => candidates.find((c): c is string => typeof c === 'string' && isUuid(c));
+
 function planOfPrice(c: BillingConfig, price: string | undefined): PlanName | undefined {
   return (Object.entries(c.prices) as [PlanName, string][]).find(([, id]) => id === price)?.[0];
 }
@@ -104,7 +112,7 @@ function changeOf(c: BillingConfig, event: Stripe.Event): { orgId?: string; cust
     case 'checkout.session.completed': {
       const s = event.data.object;
       const plan = s.metadata?.plan as PlanName | undefined;
-      const orgId = s.client_reference_id ?? s.metadata?.orgId;
+      const orgId = orgIdOf(s.client_reference_id, s.metadata?.orgId);
       if (!orgId || !plan || !(PLAN_NAMES as readonly string[]).includes(plan)) return null;
       const customer = typeof s.customer === 'string' ? s.customer : s.customer?.id;
       const subscription = typeof s.subscription === 'string' ? s.subscription : (s.subscription?.id ?? null);
@@ -114,7 +122,7 @@ function changeOf(c: BillingConfig, event: Stripe.Event): { orgId?: string; cust
     case 'customer.subscription.deleted': {
       const sub = event.data.object;
       const customer = typeof sub.customer === 'string' ? sub.customer : sub.customer.id;
-      const orgId = sub.metadata?.orgId;
+      const orgId = orgIdOf(sub.metadata?.orgId);
       if (event.type === 'customer.subscription.deleted' || !ACTIVE.has(sub.status)) return { ...(orgId ? { orgId } : {}), customer, plan: 'free', subscription: null };
       const plan = planOfPrice(c, sub.items.data[0]?.price.id) ?? (sub.metadata?.plan as PlanName | undefined);
       if (!plan || !(PLAN_NAMES as readonly string[]).includes(plan)) return null;

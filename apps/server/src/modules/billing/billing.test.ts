@@ -71,6 +71,23 @@ describeEachDb(
       expect(await plan()).toBe('pro');
     });
 
+    it('a signed event whose client_reference_id is not a UUID is acknowledged and changes nothing (was a 500)', async () => {
+      const before = await plan();
+      for (const [id, object] of [
+        ['evt_foreign_ref', { id: 'cs_test_9', object: 'checkout.session', client_reference_id: 'order-42', customer: 'cus_other', subscription: 'sub_other', metadata: { plan: 'enterprise' } }],
+        ['evt_foreign_meta', { id: 'cs_test_10', object: 'checkout.session', client_reference_id: null, customer: 'cus_other', subscription: 'sub_other', metadata: { orgId: 'not-a-uuid', plan: 'enterprise' } }],
+      ] as const) {
+        const r = await hook(signed({ id, type: 'checkout.session.completed', data: { object } }));
+        expect(r.statusCode, r.body).toBe(200);
+        expect(r.json().data).toMatchObject({ received: true, handled: false, duplicate: false });
+      }
+      const sub = signed({ id: 'evt_foreign_sub', type: 'customer.subscription.updated', data: { object: { id: 'sub_other', object: 'subscription', customer: 'cus_unknown', status: 'active', metadata: { orgId: '12' }, items: { data: [{ price: { id: 'price_ent_456' } }] } } } });
+      const r = await hook(sub);
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json().data).toMatchObject({ handled: false });
+      expect(await plan()).toBe(before);
+    });
+
     it('subscription updates follow the price; deletion returns to free; unknown events are acknowledged', async () => {
       const updated = signed({ id: 'evt_sub_up', type: 'customer.subscription.updated', data: { object: { id: 'sub_123', object: 'subscription', customer: 'cus_123', status: 'active', metadata: {}, items: { data: [{ price: { id: 'price_ent_456' } }] } } } });
       expect((await hook(updated)).json().data).toMatchObject({ handled: true, plan: 'enterprise' });

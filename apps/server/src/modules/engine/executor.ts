@@ -65,7 +65,10 @@ export interface WaitState {
   webhook: boolean;
 }
 
-export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http' | 'flows' | 'ai'>;
+export type Capabilities = Pick<NodeContext, 'records' | 'actions' | 'secrets' | 'http' | 'flows' | 'ai'> & {
+  /** Masks the secret values this execution used: applied to every node run and result before it is stored or returned. */
+  redact?: <T>(value: T) => T;
+};
 
 export interface ExecutorDeps {
   capabilities: (plan: ExecutionPlan) => Capabilities;
@@ -405,10 +408,18 @@ async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknow
 }
 
 export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal, maxSteps: number): Promise<ExecutionResult> {
+  const caps = deps.capabilities(plan);
+  const result = await run(plan, { ...deps, capabilities: () => caps }, signal, maxSteps);
+  // NB: masked only on the way out: the nodes of this run still pass each other the real data.
+  return caps.redact ? caps.redact(result) : result;
+}
+
+async function run(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal, maxSteps: number): Promise<ExecutionResult> {
   const g = plan.graph;
   const opts = startOptions(plan, maxSteps);
   const env: Env = { plan, caps: deps.capabilities(plan), now: deps.now ?? (() => new Date()), signal, saveLoopItem: deps.saveLoopItem, lost: false };
-  const { state, lost, parked } = await drive(env, g, replay(plan, opts), opts, {}, '', (f) => deps.saveNodeRun(plan, f.record));
+  const redact = env.caps.redact;
+  const { state, lost, parked } = await drive(env, g, replay(plan, opts), opts, {}, '', (f) => deps.saveNodeRun(plan, redact ? redact(f.record) : f.record));
   if (lost || env.lost) return { status: 'lost', output: null, error: null, steps: state.steps };
   if (signal.aborted) {
     const reason = signal.reason as { name?: string } | undefined;

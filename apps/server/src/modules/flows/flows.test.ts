@@ -288,7 +288,7 @@ describeEachDb(
     });
 
     it('checks webhook auth: API keys of the flow’s organization only, and HMAC signatures (Stripe style)', async () => {
-      const secret = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: ownerToken, body: { name: 'hook-secret', provider: 'generic', value: 'whsec_abc123' } })).json().data;
+      const secret = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: ownerToken, body: { name: 'hook-secret', provider: 'generic', value: 'whsec_abc123', allowedHosts: [] } })).json().data;
       const r = await req('POST', '/api/v1/flows', {
         name: 'Signed hooks',
         nodes: [

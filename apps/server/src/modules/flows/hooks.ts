@@ -4,7 +4,8 @@ import type { FlowNode } from '../engine/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as repo from './flows.repo.js';
 import { type Finished, type FlowsContext, runFlow, runForAnswer } from './flows.service.js';
-import { type SignatureStyle, verifySignature } from './webhook-auth.js';
+import { DEFAULT_TOLERANCE_SEC, type SignatureStyle, verifySignature } from './webhook-auth.js';
+import { rememberReplayKeys } from './webhook-replays.repo.js';
 
 /**
  * Webhook triggers and published flows: how outside callers start executions.
@@ -43,7 +44,8 @@ interface WebhookParams {
   method: string;
   respond: 'immediately' | 'whenFinished';
   auth: 'none' | 'apiKey' | 'hmac';
-  signature?: { style: SignatureStyle; secretId: string; header?: string; toleranceSec: number };
+  // NB: the stored params, as saved: defaults of the trigger's schema are not applied (toleranceSec may be absent).
+  signature?: { style: SignatureStyle; secretId: string; header?: string; toleranceSec?: number };
 }
 
 /**
@@ -84,10 +86,14 @@ export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, f
   if (p.auth === 'hmac') {
     if (!p.signature) throw flowErrors.WEBHOOK_UNAUTHORIZED('The webhook has no signature secret configured.');
     const secret = await reveal({ kind: 'flow', flowId: flow.id, executionId: '', orgId: flow.org_id, role: 'editor' }, p.signature.secretId);
-    const v = verifySignature({ style: p.signature.style, secret, rawBody: req.rawBody, headers: req.headers, ...(p.signature.header ? { header: p.signature.header } : {}), toleranceSec: p.signature.toleranceSec, nowSec: Math.floor(Date.now() / 1000) });
+    const v = verifySignature({ style: p.signature.style, secret, rawBody: req.rawBody, headers: req.headers, ...(p.signature.header ? { header: p.signature.header } : {}), toleranceSec: p.signature.toleranceSec ?? DEFAULT_TOLERANCE_SEC, nowSec: Math.floor(Date.now() / 1000) });
     if (!v.ok) throw flowErrors.WEBHOOK_UNAUTHORIZED(`Invalid webhook signature: ${v.reason}.`);
+    // Checked last, so only a correctly signed request is remembered (junk cannot fill the table).
+    if (!(await rememberReplayKeys(ctx.db, p.signature.secretId, v.replayKeys, new Date(v.rememberUntilSec * 1000)))) {
+      throw flowErrors.WEBHOOK_REPLAYED('This signed request was accepted already; a replay starts nothing. Sign each delivery anew (a new timestamp).');
+    }
   }
-  const input = webhookInput(req, path);
+  const input = webhookInput(req, path, p.signature?.header);
   if (p.respond !== 'whenFinished') {
     const row = await runFlow(ctx, flow, { input, trigger: 'webhook', startNode: node.id, wait: false });
     return { status: 202, headers: {}, body: { data: { executionId: row?.id ?? null } } };
@@ -96,9 +102,10 @@ export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, f
 }
 
 /** What a webhook trigger emits: the request, credentials and signatures left out. */
-function webhookInput(req: Omit<InboundRequest, 'rawBody' | 'actor' | 'path'>, path: string) {
+function webhookInput(req: Omit<InboundRequest, 'rawBody' | 'actor' | 'path'>, path: string, signatureHeader?: string) {
+  const dropped = signatureHeader ? new Set([...DROP_HEADERS, signatureHeader.toLowerCase()]) : DROP_HEADERS;
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers)) if (!dropped.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   return { method: req.method, path, headers, query: req.query, body: req.body };
 }
 

@@ -35,8 +35,8 @@ export const webhookTrigger = defineTrigger({
       .strictObject({
         style: z.enum(['generic', 'stripe', 'github']).default('generic'),
         secretId: ref('secret', z.uuid()).describe('vault secret holding the signing secret'),
-        header: z.string().max(100).optional().describe('generic: the header carrying the hex HMAC-SHA256 of the body (default x-signature)'),
-        toleranceSec: z.number().int().min(1).max(3600).default(300).describe('stripe: maximum age of the signed timestamp'),
+        header: z.string().max(100).optional().describe('generic: the header carrying the hex HMAC-SHA256 of "<X-Infinity-Timestamp>.<body>" (default x-signature)'),
+        toleranceSec: z.number().int().min(1).max(3600).default(300).describe('generic and stripe: maximum age of the signed timestamp; a signature is accepted once within it'),
       })
       .optional(),
   }),

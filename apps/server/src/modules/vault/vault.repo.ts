@@ -3,7 +3,7 @@ import type { VaultTables } from './vault.tables.js';
 
 type Exec = Kysely<VaultTables> | Transaction<VaultTables>;
 
-export const secretColumns = ['id', 'org_id', 'name', 'provider', 'base_url', 'hint', 'data_key_version', 'created_by', 'created_at', 'updated_at'] as const;
+export const secretColumns = ['id', 'org_id', 'name', 'provider', 'base_url', 'allowed_hosts', 'hint', 'data_key_version', 'created_by', 'created_at', 'updated_at'] as const;
 
 export function latestDataKey(db: Exec, orgId: string) {
   return db.selectFrom('org_data_keys').selectAll().where('org_id', '=', orgId).orderBy('version', 'desc').limit(1).executeTakeFirst();
@@ -42,12 +42,15 @@ export function findSecretWithCiphertext(db: Exec, orgId: string, id: string) {
   return db.selectFrom('secrets').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertSecret(db: Exec, row: { id: string; org_id: string; name: string; provider: string; base_url: string | null; ciphertext: Buffer; data_key_version: number; hint: string; created_by: string | null }) {
-  return db.insertInto('secrets').values(row).returning(secretColumns).executeTakeFirstOrThrow();
+export async function insertSecret(db: Exec, row: { id: string; org_id: string; name: string; provider: string; base_url: string | null; allowed_hosts: string[]; ciphertext: Buffer; data_key_version: number; hint: string; created_by: string | null }) {
+  return db.insertInto('secrets').values({ ...row, allowed_hosts: JSON.stringify(row.allowed_hosts) }).returning(secretColumns).executeTakeFirstOrThrow();
 }
 
-export async function updateSecret(db: Exec, orgId: string, id: string, patch: { name?: string; base_url?: string | null; ciphertext?: Buffer; data_key_version?: number; hint?: string }) {
-  return db.updateTable('secrets').set({ ...patch, updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).returning(secretColumns).executeTakeFirst();
+export async function updateSecret(db: Exec, orgId: string, id: string, patch: { name?: string; base_url?: string | null; allowed_hosts?: string[]; ciphertext?: Buffer; data_key_version?: number; hint?: string }) {
+  const { allowed_hosts, ...rest } = patch;
+  return db
+    .updateTable('secrets')
+    .set({ ...rest, ...(allowed_hosts ? { allowed_hosts: JSON.stringify(allowed_hosts) } : {}), updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).returning(secretColumns).executeTakeFirst();
 }
 
 export async function deleteSecret(db: Exec, orgId: string, id: string) {

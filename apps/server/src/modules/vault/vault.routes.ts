@@ -2,6 +2,7 @@ import { listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
 import { type App, idParams, listMeta, pageQuery } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
+import { allowedHostsSchema } from './vault.hosts.js';
 import * as vault from './vault.service.js';
 
 const secretSchema = z.object({
@@ -9,6 +10,7 @@ const secretSchema = z.object({
   name: z.string(),
   provider: z.enum(vault.PROVIDERS),
   baseUrl: z.string().nullable(),
+  allowedHosts: z.array(z.string()).describe('Hosts the secret may be sent to (names, *.example.com, IP addresses); a request carrying it elsewhere is refused'),
   hint: z.string().describe('Masked: the first and last characters only'),
   createdBy: z.string().nullable(),
   createdAt: z.string(),
@@ -33,7 +35,9 @@ export function vaultRoutes(ctx: vault.VaultContext) {
       schema: {
         tags: ['vault'],
         summary: 'Store a third-party key, encrypted with AES-256-GCM',
-        body: z.strictObject({ name, provider: z.enum(vault.PROVIDERS), value, baseUrl: baseUrl.optional() }),
+        description:
+          'allowedHosts: where the secret may be sent. Default for a provider secret: the provider’s API host(s) and the host of its baseUrl. A generic secret must name its hosts (422 VAULT_SECRET_HOSTS_REQUIRED without them); [] for one that is never sent, such as a webhook signing secret.',
+        body: z.strictObject({ name, provider: z.enum(vault.PROVIDERS), value, baseUrl: baseUrl.optional(), allowedHosts: allowedHostsSchema.optional() }),
         response: { 201: z.object({ data: secretSchema }) },
       },
       handler: async (request, reply) => reply.status(201).send({ data: await vault.createSecret(ctx, orgActorOf(request), request.body, request.ip) }),
@@ -47,9 +51,12 @@ export function vaultRoutes(ctx: vault.VaultContext) {
       config: { access: { permission: 'secrets:manage' } },
       schema: {
         tags: ['vault'],
-        summary: 'Rename, change the base URL, or replace the value',
+        summary: 'Rename, change the base URL or the allowed hosts, or replace the value',
+        description: 'allowedHosts replaces the list. A new baseUrl adds its host to the list unless allowedHosts is given too.',
         params: idParams,
-        body: z.strictObject({ name: name.optional(), value: value.optional(), baseUrl: baseUrl.nullable().optional() }).refine((b) => Object.keys(b).length > 0, 'give at least one of name, value, baseUrl'),
+        body: z
+          .strictObject({ name: name.optional(), value: value.optional(), baseUrl: baseUrl.nullable().optional(), allowedHosts: allowedHostsSchema.optional() })
+          .refine((b) => Object.keys(b).length > 0, 'give at least one of name, value, baseUrl, allowedHosts'),
         response: { 200: z.object({ data: secretSchema }) },
       },
       handler: async (request) => ({ data: await vault.updateSecret(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),

@@ -6,6 +6,7 @@ import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel, actorUserId } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import type { Keyring } from './keyring.js';
+import { HOSTS_REQUIRED, baseUrlHost, defaultAllowedHosts } from './vault.hosts.js';
 import { vaultErrors } from './vault.errors.js';
 import * as repo from './vault.repo.js';
 import type { VaultTables } from './vault.tables.js';
@@ -70,6 +71,7 @@ export function toSecret(r: SecretRow) {
     name: r.name,
     provider: r.provider as Provider,
     baseUrl: r.base_url,
+    allowedHosts: r.allowed_hosts,
     hint: r.hint,
     createdBy: r.created_by,
     createdAt: r.created_at.toISOString(),
@@ -86,9 +88,15 @@ function nameTaken(err: unknown): never {
 export async function createSecret(
   ctx: VaultContext,
   actor: OrgActor,
-  input: { name: string; provider: Provider; value: string; baseUrl?: string | undefined },
+  input: { name: string; provider: Provider; value: string; baseUrl?: string | undefined; allowedHosts?: string[] | undefined },
   ip: string,
 ): Promise<SecretDto> {
+  if (!input.allowedHosts && HOSTS_REQUIRED.has(input.provider)) {
+    throw vaultErrors.VAULT_SECRET_HOSTS_REQUIRED('A generic secret must name the hosts it may be sent to: allowedHosts, e.g. ["api.example.com"], or [] for a secret that is never sent (a webhook signing secret).', [
+      { field: 'allowedHosts', message: 'required for generic secrets' },
+    ]);
+  }
+  const allowedHosts = input.allowedHosts ?? defaultAllowedHosts(input.provider, input.baseUrl);
   const dek = await currentDataKey(ctx, actor.orgId);
   const id = newId();
   return inTransaction(ctx.db, async ({ trx }) => {
@@ -98,12 +106,13 @@ export async function createSecret(
       name: input.name,
       provider: input.provider,
       base_url: input.baseUrl ?? null,
+      allowed_hosts: allowedHosts,
       ciphertext: seal(dek.key, Buffer.from(input.value, 'utf8'), secretAad(actor.orgId, id)),
       data_key_version: dek.version,
       hint: maskHint(input.value),
       created_by: actorUserId(actor),
     });
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_CREATE', target: { type: 'secret', id }, ip, details: { name: input.name, provider: input.provider } });
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_CREATE', target: { type: 'secret', id }, ip, details: { name: input.name, provider: input.provider, allowedHosts } });
     return toSecret(row);
   }).catch(nameTaken);
 }
@@ -124,21 +133,30 @@ export async function updateSecret(
   ctx: VaultContext,
   actor: OrgActor,
   id: string,
-  patch: { name?: string | undefined; value?: string | undefined; baseUrl?: string | null | undefined },
+  patch: { name?: string | undefined; value?: string | undefined; baseUrl?: string | null | undefined; allowedHosts?: string[] | undefined },
   ip: string,
 ): Promise<SecretDto> {
   const dek = patch.value !== undefined ? await currentDataKey(ctx, actor.orgId) : undefined;
   return inTransaction(ctx.db, async ({ trx }) => {
+    let allowedHosts = patch.allowedHosts;
+    // An admin who points a secret at a new base URL sends it there: that host joins the list,
+    // unless the same request sets the list itself.
+    const newHost = baseUrlHost(patch.baseUrl);
+    if (allowedHosts === undefined && newHost) {
+      const current = await repo.findSecret(trx, actor.orgId, id);
+      if (current && !current.allowed_hosts.includes(newHost)) allowedHosts = [...current.allowed_hosts, newHost];
+    }
     const row = await repo.updateSecret(trx, actor.orgId, id, {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.baseUrl !== undefined ? { base_url: patch.baseUrl } : {}),
+      ...(allowedHosts !== undefined ? { allowed_hosts: allowedHosts } : {}),
       ...(dek && patch.value !== undefined
         ? { ciphertext: seal(dek.key, Buffer.from(patch.value, 'utf8'), secretAad(actor.orgId, id)), data_key_version: dek.version, hint: maskHint(patch.value) }
         : {}),
     });
     if (!row) throw vaultErrors.VAULT_SECRET_NOT_FOUND();
     const fields = Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined);
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_UPDATE', target: { type: 'secret', id }, ip, details: { fields } });
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_UPDATE', target: { type: 'secret', id }, ip, details: { fields, ...(allowedHosts !== undefined ? { allowedHosts } : {}) } });
     return toSecret(row);
   }).catch(nameTaken);
 }
@@ -155,7 +173,17 @@ export async function deleteSecret(ctx: VaultContext, actor: OrgActor, id: strin
  * Decrypts a secret for use by server-side code (a node calling a provider). Never exposed over
  * HTTP. Every use is audited with its purpose; the value must not be logged or stored by the caller.
  */
-export async function revealSecret(ctx: VaultContext, actor: OrgActor, id: string, purpose: string): Promise<{ value: string; provider: Provider; baseUrl: string | null }> {
+export interface RevealedSecret {
+  id: string;
+  name: string;
+  value: string;
+  provider: Provider;
+  baseUrl: string | null;
+  /** Where the value may be sent: callers that send it check with assertHostAllowed (or use secretUse). */
+  allowedHosts: string[];
+}
+
+export async function revealSecret(ctx: VaultContext, actor: OrgActor, id: string, purpose: string): Promise<RevealedSecret> {
   const row = await repo.findSecretWithCiphertext(ctx.db, actor.orgId, id);
   if (!row) throw vaultErrors.VAULT_SECRET_NOT_FOUND();
   const keyRow = await repo.dataKey(ctx.db, actor.orgId, row.data_key_version);
@@ -170,7 +198,7 @@ export async function revealSecret(ctx: VaultContext, actor: OrgActor, id: strin
   await inTransaction(ctx.db, ({ trx }) =>
     recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_USE', target: { type: 'secret', id }, details: { purpose, by: actorLabel(actor).type } }),
   );
-  return { value, provider: row.provider as Provider, baseUrl: row.base_url };
+  return { id, name: row.name, value, provider: row.provider as Provider, baseUrl: row.base_url, allowedHosts: row.allowed_hosts };
 }
 
 export interface RotationReport {

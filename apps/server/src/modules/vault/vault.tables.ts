@@ -1,5 +1,8 @@
 import type { ColumnType } from 'kysely';
 
+/** jsonb: read as the value, written as its JSON text. */
+type Json<T> = ColumnType<T, string, string>;
+
 export interface OrgDataKeysTable {
   org_id: string;
   version: number;
@@ -14,6 +17,8 @@ export interface SecretsTable {
   name: string;
   provider: string;
   base_url: string | null;
+  /** Hosts the secret may be sent to (vault.hosts.ts). */
+  allowed_hosts: Json<string[]>;
   ciphertext: Buffer;
   data_key_version: number;
   hint: string;

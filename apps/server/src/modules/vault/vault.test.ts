@@ -6,6 +6,7 @@ import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 import type { OrgActor } from '../access/index.js';
 import { Keyring } from './keyring.js';
+import { hostAllowed } from './vault.hosts.js';
 import { createVaultContext, maskHint, revealSecret, rewrapAllDataKeys } from './vault.service.js';
 
 const VALUE = 'sk-live-THIS-MUST-NEVER-LEAK-0123456789-9f2c';
@@ -34,8 +35,8 @@ describeEachDb('vault', (h) => {
 
   it('decrypts for server-side use, audits each use, and binds the ciphertext to its row', async () => {
     const u = await signUp(h());
-    const a = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'a', provider: 'generic', value: VALUE } })).json().data;
-    const b = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'b', provider: 'generic', value: 'other-value-123' } })).json().data;
+    const a = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'a', provider: 'generic', value: VALUE, allowedHosts: [] } })).json().data;
+    const b = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'b', provider: 'generic', value: 'other-value-123', allowedHosts: [] } })).json().data;
     const actor: OrgActor = { kind: 'user', userId: u.id, orgId: u.orgId, role: 'owner', sessionId: 's' };
     const revealed = await revealSecret(h().built.vault, actor, a.id, 'test');
     expect(revealed.value).toBe(VALUE);
@@ -66,13 +67,55 @@ describeEachDb('vault', (h) => {
     const u = await signUp(h());
     const editorKey = await createApiKey(h(), u.token, 'editor');
     expect((await h().request({ method: 'GET', url: '/api/v1/secrets', apiKey: editorKey.key })).statusCode).toBe(200);
-    const w = await h().request({ method: 'POST', url: '/api/v1/secrets', apiKey: editorKey.key, body: { name: 'n', provider: 'generic', value: 'abcdefgh' } });
+    const w = await h().request({ method: 'POST', url: '/api/v1/secrets', apiKey: editorKey.key, body: { name: 'n', provider: 'generic', value: 'abcdefgh', allowedHosts: [] } });
     expect(w.statusCode).toBe(403);
+  });
+
+  it('allowed hosts: provider secrets default to their API hosts (and base URL host); generic secrets must name theirs; only admins change them', async () => {
+    const u = await signUp(h());
+    const post = (body: Record<string, unknown>, k?: string) => h().request({ method: 'POST', url: '/api/v1/secrets', ...(k ? { apiKey: k } : { token: u.token }), body });
+    const hostsOf = async (body: Record<string, unknown>) => {
+      const r = await post(body);
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json().data as { id: string; allowedHosts: string[] };
+    };
+    expect((await hostsOf({ name: 'o', provider: 'openai', value: VALUE })).allowedHosts).toEqual(['api.openai.com']);
+    expect((await hostsOf({ name: 'op', provider: 'openai', value: VALUE, baseUrl: 'https://proxy.example.com/v1' })).allowedHosts).toEqual(['api.openai.com', 'proxy.example.com']);
+    expect((await hostsOf({ name: 'a', provider: 'anthropic', value: VALUE })).allowedHosts).toEqual(['api.anthropic.com']);
+    expect((await hostsOf({ name: 'g', provider: 'google', value: VALUE })).allowedHosts).toEqual(['generativelanguage.googleapis.com']);
+    expect((await hostsOf({ name: 'st', provider: 'stripe', value: VALUE })).allowedHosts).toEqual(['api.stripe.com']);
+    expect((await hostsOf({ name: 'gh', provider: 'github', value: VALUE })).allowedHosts).toEqual(['api.github.com']);
+    expect((await hostsOf({ name: 'sl', provider: 'slack', value: VALUE })).allowedHosts).toEqual(['slack.com', 'hooks.slack.com']);
+    expect((await hostsOf({ name: 'oc', provider: 'openai-compatible', value: VALUE, baseUrl: 'http://localhost:11434/v1' })).allowedHosts).toEqual(['localhost']);
+
+    const missing = await post({ name: 'gen', provider: 'generic', value: VALUE });
+    expect(missing.statusCode).toBe(422);
+    expect(missing.json().error.code).toBe('VAULT_SECRET_HOSTS_REQUIRED');
+    expect(missing.body).not.toContain('NEVER-LEAK');
+    for (const bad of [['https://api.example.com'], ['api.example.com:443'], ['api.example.com/path'], ['*'], ['exa mple.com']]) {
+      const r = await post({ name: 'gen', provider: 'generic', value: VALUE, allowedHosts: bad });
+      expect(r.statusCode, JSON.stringify(bad)).toBe(400);
+      expect(r.json().error.code).toBe('VALIDATION_FAILED');
+    }
+    const gen = await hostsOf({ name: 'gen', provider: 'generic', value: VALUE, allowedHosts: ['API.Example.com', '*.example.org', 'api.example.com', '[::1]'] });
+    expect(gen.allowedHosts).toEqual(['api.example.com', '*.example.org', '::1']);
+
+    const admin = await createApiKey(h(), u.token, 'admin');
+    const editor = await createApiKey(h(), u.token, 'editor');
+    const patch = (body: Record<string, unknown>, k: string) => h().request({ method: 'PATCH', url: `/api/v1/secrets/${gen.id}`, apiKey: k, body });
+    expect((await patch({ allowedHosts: ['evil.example.net'] }, editor.key)).statusCode).toBe(403);
+    const changed = await patch({ allowedHosts: ['hooks.example.com'] }, admin.key);
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json().data.allowedHosts).toEqual(['hooks.example.com']);
+    // A new base URL is where the admin sends it: its host joins the list.
+    expect((await patch({ baseUrl: 'https://other.example.com/api' }, admin.key)).json().data.allowedHosts).toEqual(['hooks.example.com', 'other.example.com']);
+    const audit = (await h().request({ method: 'GET', url: '/api/v1/audit?action=SECRET_UPDATE', token: u.token })).json().data;
+    expect(audit.find((e: { details: { allowedHosts?: string[] } }) => e.details.allowedHosts?.[0] === 'hooks.example.com' && e.details.allowedHosts.length === 1)).toBeDefined();
   });
 
   it('rotation re-wraps every data key under a new master key; secrets still decrypt, old key no longer needed', async () => {
     const u = await signUp(h());
-    const s = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'rot', provider: 'generic', value: VALUE } })).json().data;
+    const s = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'rot', provider: 'generic', value: VALUE, allowedHosts: [] } })).json().data;
     const fresh = masterKeyFromBase64(randomBytes(32).toString('base64'), 'new');
     const ring = new Keyring([fresh, ...h().keys.all]);
     const ctx = createVaultContext(h().db.kysely, ring);
@@ -98,6 +141,18 @@ describe('vault crypto (unit)', () => {
     const flipped = Buffer.from(box);
     flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1;
     expect(() => open(key, flipped, 'aad')).toThrow();
+  });
+
+  it('matches hosts exactly, and *.example.com for subdomains only', () => {
+    expect(hostAllowed('api.example.com', ['api.example.com'])).toBe(true);
+    expect(hostAllowed('API.EXAMPLE.COM.', ['api.example.com'])).toBe(true);
+    expect(hostAllowed('api.example.com.evil.net', ['api.example.com'])).toBe(false);
+    expect(hostAllowed('a.example.com', ['*.example.com'])).toBe(true);
+    expect(hostAllowed('a.b.example.com', ['*.example.com'])).toBe(true);
+    expect(hostAllowed('example.com', ['*.example.com'])).toBe(false);
+    expect(hostAllowed('evilexample.com', ['*.example.com'])).toBe(false);
+    expect(hostAllowed('[::1]', ['::1'])).toBe(true);
+    expect(hostAllowed('anything.com', [])).toBe(false);
   });
 
   it.each([

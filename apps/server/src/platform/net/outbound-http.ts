@@ -26,6 +26,8 @@ export interface OutboundRequest {
   maxBytes?: number;
   maxRedirects?: number;
   signal?: AbortSignal;
+  /** Called with each redirect's target before it is followed (the same headers go there); throw to refuse it. */
+  onRedirect?: (next: URL) => void;
 }
 
 export interface OutboundResponse {
@@ -149,6 +151,7 @@ export class OutboundHttp {
         await res.body.dump();
         if (hop >= (req.maxRedirects ?? 5)) throw new OutboundRefused(`More than ${req.maxRedirects ?? 5} redirects.`, 'redirects');
         url = this.checkUrl(new URL(location, url).toString());
+        req.onRedirect?.(url);
         if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
           method = 'GET';
           body = undefined;

@@ -10,20 +10,85 @@ interface Secret {
   name: string;
   provider: string;
   baseUrl: string | null;
+  allowedHosts: string[];
   hint: string;
   createdAt: string;
 }
 
 const PROVIDERS = ['openai', 'anthropic', 'google', 'openai-compatible', 'stripe', 'github', 'slack', 'smtp', 'generic'];
 
-/** Third-party keys, encrypted on the server: values go in, never come back (a masked hint only). */
+/** "api.example.com, *.example.org" → ["api.example.com", "*.example.org"]. */
+const hostList = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((h) => h.trim())
+    .filter(Boolean);
+
+/** Field errors of the API, with any problem of an allowedHosts entry ("allowedHosts.1") on the one input. */
+function formErrors(err: ApiError): Record<string, string> {
+  const out = err.fieldErrors();
+  const hosts = Object.entries(out).find(([k]) => /(^|\.)allowedHosts(\.|$)/.test(k));
+  if (hosts) out.allowedHosts = hosts[1];
+  if (err.code === 'VAULT_SECRET_HOSTS_REQUIRED') out.allowedHosts = 'Name the hosts this secret may be sent to.';
+  return out;
+}
+
+/** Where a secret may be sent: shown to everyone who sees the vault, edited by admins in place. */
+function AllowedHosts({ secret, manage }: { secret: Secret; manage: boolean }) {
+  const client = useQueryClient();
+  const toast = useToast();
+  const [editing, setEditing] = useState<string | null>(null);
+  const [error, setError] = useState<string | undefined>();
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await api('PATCH', `/secrets/${secret.id}`, { allowedHosts: hostList(editing ?? '') });
+      setEditing(null);
+      setError(undefined);
+      toast('success', 'Allowed hosts saved.');
+      await client.invalidateQueries({ queryKey: ['secrets'] });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      setError(formErrors(err).allowedHosts ?? err.message);
+    }
+  };
+  if (editing === null) {
+    return (
+      <span className="flex items-center gap-2">
+        <span>{secret.allowedHosts.length ? secret.allowedHosts.join(', ') : <em>none</em>}</span>
+        {manage && (
+          <Button variant="ghost" aria-label={`Edit allowed hosts of ${secret.name}`} onClick={() => setEditing(secret.allowedHosts.join(', '))}>
+            Edit
+          </Button>
+        )}
+      </span>
+    );
+  }
+  return (
+    <form onSubmit={(e) => void save(e)} className="flex items-end gap-2" aria-label={`Allowed hosts of ${secret.name}`} noValidate>
+      <Field label="Allowed hosts" error={error}>
+        {(id, d) => <Input id={id} aria-describedby={d} value={editing} onChange={(e) => setEditing(e.target.value)} placeholder="api.example.com, *.example.org" />}
+      </Field>
+      <Button type="submit">Save</Button>
+      <Button type="button" variant="ghost" onClick={() => setEditing(null)}>
+        Cancel
+      </Button>
+    </form>
+  );
+}
+
+/**
+ * Third-party keys, encrypted on the server: values go in, never come back (a masked hint only).
+ * Each secret goes only to its allowed hosts; a provider's own host is the default, a generic
+ * secret must name its hosts (empty: never sent, e.g. a webhook signing secret).
+ */
 export function Vault() {
   const { atLeast } = useAuth();
   const manage = atLeast('admin');
   const client = useQueryClient();
   const toast = useToast();
   const secrets = useQuery({ queryKey: ['secrets'], queryFn: () => api<{ data: Secret[] }>('GET', '/secrets').then((r) => r.data) });
-  const [form, setForm] = useState({ name: '', provider: 'openai', value: '', baseUrl: '' });
+  const [form, setForm] = useState({ name: '', provider: 'openai', value: '', baseUrl: '', allowedHosts: '' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
 
@@ -31,13 +96,16 @@ export function Vault() {
     e.preventDefault();
     setErrors({});
     try {
-      await api('POST', '/secrets', { name: form.name, provider: form.provider, value: form.value, ...(form.baseUrl ? { baseUrl: form.baseUrl } : {}) });
-      setForm({ name: '', provider: form.provider, value: '', baseUrl: '' });
+      const hosts = hostList(form.allowedHosts);
+      // Left empty: the provider's defaults; for a generic secret, explicitly none (the hint says so).
+      const allowedHosts = hosts.length || form.provider === 'generic' ? { allowedHosts: hosts } : {};
+      await api('POST', '/secrets', { name: form.name, provider: form.provider, value: form.value, ...(form.baseUrl ? { baseUrl: form.baseUrl } : {}), ...allowedHosts });
+      setForm({ name: '', provider: form.provider, value: '', baseUrl: '', allowedHosts: '' });
       toast('success', 'Secret stored.');
       await client.invalidateQueries({ queryKey: ['secrets'] });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      setErrors(err.fieldErrors());
+      setErrors(formErrors(err));
       toast('error', err.message);
     }
   };
@@ -64,6 +132,13 @@ export function Vault() {
           </Field>
           <Field label="Value" error={errors.value}>{(id, d) => <Input id={id} type="password" autoComplete="off" aria-describedby={d} value={form.value} onChange={set('value')} />}</Field>
           <Field label="Base URL (optional)" error={errors.baseUrl}>{(id, d) => <Input id={id} aria-describedby={d} value={form.baseUrl} onChange={set('baseUrl')} placeholder="http://localhost:11434/v1" />}</Field>
+          <Field
+            label="Allowed hosts"
+            error={errors.allowedHosts}
+            hint={form.provider === 'generic' ? 'Hosts it may be sent to, comma-separated; empty: never sent (a webhook signing secret).' : 'Empty: the provider’s API host and the base URL’s host.'}
+          >
+            {(id, d) => <Input id={id} aria-describedby={d} value={form.allowedHosts} onChange={set('allowedHosts')} placeholder="api.example.com, *.example.org" />}
+          </Field>
           <Button type="submit">Store secret</Button>
         </form>
       )}
@@ -78,6 +153,7 @@ export function Vault() {
             { key: 'provider', header: 'Provider', cell: (s) => s.provider },
             { key: 'hint', header: 'Value', cell: (s) => <code>{s.hint}</code> },
             { key: 'url', header: 'Base URL', cell: (s) => s.baseUrl ?? '' },
+            { key: 'hosts', header: 'Allowed hosts', cell: (s) => <AllowedHosts secret={s} manage={manage} /> },
           ]}
           actions={
             manage
