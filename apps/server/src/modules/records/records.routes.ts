@@ -151,14 +151,24 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       config: { access: { permission: 'records:write' } },
       schema: {
         tags: ['records'],
-        summary: 'Create, update, upsert or delete up to 10,000 records in one transaction (all or nothing)',
+        summary: 'Create, update, upsert or delete up to 10,000 records in one transaction (all or nothing; a refusal lists each refused item by index)',
         params: modelParams,
         body: z.strictObject({
           op: z.enum(['create', 'update', 'upsert', 'delete']),
           items: z.array(z.unknown()).min(1).max(10_000),
           key: z.string().max(63).optional().describe('upsert: id (default) or a unique field'),
         }),
-        response: { 200: z.object({ data: z.object({ op: z.string(), count: z.number() }) }) },
+        response: {
+          200: z.object({
+            data: z.object({
+              op: z.string(),
+              count: z.number(),
+              created: z.number(),
+              updated: z.number(),
+              items: z.array(z.object({ index: z.number(), id: z.string(), created: z.boolean().optional() })).describe('Per item, in request order: its index and the id of the record written (upsert: whether it was created)'),
+            }),
+          }),
+        },
       },
       handler: async (request) => ({ data: await records.bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key) }),
     });
