@@ -322,7 +322,7 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
       delete: async (model, id) => {
         await withRecordOps(d.records, actor, (ops) => ops.remove(model, id));
       },
-      search: async (model, q) => (await searchRecords(d.records, actor, model, { k: 10, mode: 'vector', ...q })).data.map((r) => ({ score: r._score, ...r }) as typeof r & { score: number }),
+      search: async (model, q) => (await searchRecords(d.records, actor, model, { k: 10, mode: 'vector', ...q })).data.map((r) => ({ score: r._score, ...r })),
     },
     ai: {
       chat: async (call) => {

@@ -21,7 +21,7 @@ describeEachDb('actions: models and fields checked at definition', (h) => {
       { id: 'a', op: 'create', model: 'compnies', values: { name: 'x' } },
       { id: 'b', op: 'create', model: 'companies', values: { name: 'x', contry: 'NL' } },
       { id: 'c', op: 'upsert', model: 'companies', key: 'country', values: { name: 'x' } },
-      { id: 'd', op: 'query', model: 'companies', filter: { or: [{ name: 'x' }, { toString: 'y' }] }, sort: '-nme' },
+      { id: 'd', op: 'query', model: 'companies', filter: { or: [{ name: 'x' }, { toString: 'y' }] as Record<string, unknown>[] }, sort: '-nme' },
       { id: 'e', op: 'update', model: 'companies', recordId: '{{steps.b.id}}', values: { country: 'DE' } },
     ];
     const details = await refused('POST', '/api/v1/actions', { name: 'typos', steps });

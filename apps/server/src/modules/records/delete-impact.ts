@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { OrgActor } from '../access/index.js';
 import { inverseRelations } from '../schema/index.js';
 import { recordErrors } from './records.errors.js';
@@ -31,7 +31,7 @@ const LIMIT = 100_000;
 
 export async function deleteImpact(ctx: RecordsContext, actor: OrgActor, name: string, ids: string[]): Promise<DeleteImpact> {
   const { models } = await requireModel(ctx, actor, name);
-  const db = ctx.db as Kysely<object>;
+  const db = ctx.db;
   const table = (m: string) => sql.id(models.schema, m);
   const asked = [...new Set(ids)];
   const found = (await sql<{ id: string }>`select id from ${table(name)} where id = any(${sql.val(asked)}::uuid[])`.execute(db)).rows.map((r) => r.id);
