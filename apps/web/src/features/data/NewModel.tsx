@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
-import { toIdentifier } from '@infinity/contracts/names';
+import { IDENTIFIER_RE, toIdentifier } from '@infinity/contracts/names';
 import { ApiError, api } from '../../lib/api';
 import { Alert, Button, Field, Input, Page, Select } from '../../components/ui';
 import { FIELD_TYPES, type FieldDef } from './types';
@@ -28,7 +28,7 @@ const blank = (): Draft => ({ name: '', type: 'string', required: false, unique:
 function savedAs(typed: string, otherwise: string): string {
   const id = toIdentifier(typed.trim());
   if (!typed.trim()) return otherwise;
-  if (!id) return 'Needs a letter or digit (a–z, 0–9) to make its name from.';
+  if (!IDENTIFIER_RE.test(id)) return 'Use letters, digits and spaces (it needs a letter a–z to make its name from).';
   return id === typed ? `Saved as ${id}.` : `Saved as ${id}, labelled “${typed.trim()}”.`;
 }
 
