@@ -41,7 +41,9 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
-  { files: ['eslint.config.js', '.dependency-cruiser.cjs', 'apps/web/public/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', '.dependency-cruiser.cjs', 'apps/web/public/**/*.js', 'apps/server/bin/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The `infinity` command's shim: plain Node JavaScript (it loads the built CLI).
+  { files: ['apps/server/bin/*.js'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
   // The embeddable widget is plain browser JavaScript served as is.
   { files: ['apps/web/public/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', location: 'readonly', HTMLElement: 'readonly', customElements: 'readonly', fetch: 'readonly', URL: 'readonly' } } },
   { files: ['.dependency-cruiser.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },

@@ -113,6 +113,10 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByRole('row', { name: /Linus/ }).getByRole('checkbox').check();
     await page.getByRole('row', { name: /Barbara/ }).getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Delete selected (2)' }).click();
+    // A confirmation first, saying what else goes (here nothing points at them yet).
+    const confirmBulk = page.getByRole('dialog', { name: 'Delete 2 records of customers?' });
+    await confirmBulk.getByText('No other records point at them.').waitFor();
+    await confirmBulk.getByRole('button', { name: 'Delete', exact: true }).click();
     await expect.poll(async () => page.getByRole('cell', { name: 'Linus', exact: true }).count()).toBe(0);
 
     // A second model with a relation to the first, seen on the relationship diagram.
@@ -140,6 +144,36 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByLabel('customer', { exact: true }).selectOption({ label: 'Ada' });
     await page.getByRole('button', { name: 'Add record' }).click();
     await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
+
+    // Deleting Ada would cascade to her order: the confirmation names it; cancelling keeps both.
+    await page.goto(`${server.url}/data/customers`);
+    await page.getByRole('row', { name: /Ada/ }).getByRole('button', { name: /^Delete record / }).click();
+    const confirmOne = page.getByRole('dialog', { name: 'Delete this record of customers?' });
+    await confirmOne.getByRole('list', { name: 'Also deleted' }).getByText('1 record of orders (through orders.customer, on delete: cascade)').waitFor();
+    await confirmOne.getByText('This cannot be undone.').waitFor();
+    await shot('04h-delete-impact');
+    await confirmOne.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(async () => page.getByRole('dialog').count()).toBe(0);
+    await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
+    await page.goto(`${server.url}/data/orders`);
+    await page.getByRole('cell', { name: 'Ada', exact: true }).waitFor();
+
+    // Names as people type them: "Support Tickets" and "First Name" become identifiers, the text stays as labels.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Data' }).click();
+    await page.getByRole('link', { name: 'New model' }).click();
+    await page.getByLabel('Model name').fill('Support Tickets');
+    await page.getByText('Saved as support_tickets, labelled “Support Tickets”.').waitFor();
+    await page.getByLabel('Field 1 name').fill('First Name');
+    await page.getByText('Saved as first_name, labelled “First Name”.').waitFor();
+    await shot('04i-typed-names');
+    await page.getByRole('button', { name: 'Create model' }).click();
+    await page.getByRole('heading', { name: 'Support Tickets' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/data/support_tickets');
+    await page.getByLabel('First Name', { exact: true }).fill('Katherine');
+    await page.getByRole('button', { name: 'Add record' }).click();
+    await page.getByRole('cell', { name: 'Katherine', exact: true }).waitFor();
+    await page.getByRole('columnheader', { name: /^First Name/ }).waitFor();
+    await shot('04j-typed-names-records');
 
     // Schema changes from the model's page: add a field, rename it.
     await page.goto(`${server.url}/data/customers?tab=schema`);

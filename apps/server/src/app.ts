@@ -28,7 +28,7 @@ import {
 } from './modules/identity/index.js';
 import { adminRoutes, scheduleBackups, systemRoutes } from './modules/system/index.js';
 import { Keyring, type VaultContext, createVaultContext, vaultRoutes } from './modules/vault/index.js';
-import { ModelCache, type SchemaContext, type SchemaTables, schemaRoutes } from './modules/schema/index.js';
+import { ModelCache, type SchemaContext, type SchemaTables, ensureModel, schemaRoutes } from './modules/schema/index.js';
 import { type RecordsContext, recordRoutes } from './modules/records/index.js';
 import { type ActionTables, type ActionsContext, actionRoutes, runAction } from './modules/actions/index.js';
 import { NodeError, type WriteOptions } from '@infinity/node-sdk';
@@ -205,7 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   // The hub is created after the context it uses; the context reaches it through this holder.
   const hub: { current?: TriggerHub } = {};
-  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, quota: quotas, resumeSecret: deps.keys.jwtSecret, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id) });
+  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, quota: quotas, resumeSecret: deps.keys.jwtSecret, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id), ensureModel: async (actor, def, ip) => void (await ensureModel(schema, actor, def, ip)) });
   const agentsCtx: AgentsContext = {
     db: db.kysely as Kysely<AgentTables>,
     ai,
@@ -332,7 +332,7 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
       delete: async (model, id, opts) => {
         await withRecordOps(d.records, actor, (ops) => ops.remove(model, id), once(opts));
       },
-      search: async (model, q) => (await searchRecords(d.records, actor, model, { k: 10, mode: 'vector', ...q })).data,
+      search: async (model, q) => (await searchRecords(d.records, actor, model, { k: 10, mode: 'vector', ...q })).data.map((r) => ({ score: r._score, ...r })),
     },
     ai: {
       chat: async (call) => {

@@ -206,7 +206,7 @@ async function doctor(overrides: ConfigOverrides): Promise<void> {
       false,
     );
   }
-  lines.push(['redis', config.redisUrl ? await redisPing(config.redisUrl) : 'not configured: rate limits and realtime stay in this process (fine for one instance)', true]);
+  lines.push(['redis', config.redisUrl ? await redisPing(config.redisUrl) : 'not configured: each process counts its own rate limits (fine for one instance)', true]);
   const width = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v, ok] of lines) process.stdout.write(`${ok ? '✓' : '!'} ${k.padEnd(width)}  ${v}\n`);
   process.exit(lines.every(([, , ok]) => ok) || lines.find(([k]) => k === 'database')?.[2] ? 0 : 1);

@@ -7,3 +7,4 @@ export * from './envelopes.js';
 export * from './flows.js';
 export * from './models.js';
 export * from './search.js';
+export * from './names.js';

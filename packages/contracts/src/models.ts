@@ -5,6 +5,8 @@ export type FieldType = 'string' | 'text' | 'integer' | 'number' | 'boolean' | '
 /** One field of a model (the server validates the full option set per type). */
 export interface ModelField {
   name: string;
+  /** What a person called it ("First Name" for first_name); absent when it is the name. */
+  label?: string;
   type: FieldType;
   required?: boolean;
   unique?: boolean;

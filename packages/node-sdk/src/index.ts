@@ -41,9 +41,11 @@ export interface RecordsCapability {
   delete(model: string, id: string, opts?: WriteOptions): Promise<void>;
   /**
    * Similarity search over a model with embeddings (or full-text with mode "keyword"): the k
-   * nearest records with their `score`, the filter applied in the same query.
+   * nearest records with their similarity as `_score` and `score` (NB: on a model with its own
+   * field named `score`, `score` is that field; `_score` is always the similarity), the filter
+   * applied in the same query.
    */
-  search(model: string, query: SearchQuery): Promise<(RecordData & { score: number })[]>;
+  search(model: string, query: SearchQuery): Promise<(RecordData & { score: number; _score: number })[]>;
 }
 
 export interface SearchQuery {

@@ -107,9 +107,9 @@ export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsC
       const scored = rows(model).map((r) => {
         const have = words(Object.values(r).filter((x) => typeof x === 'string').join(' '));
         const score = want.size ? [...want].filter((w) => have.has(w)).length / want.size : 0;
-        return { ...r, score };
+        return { score, ...r, _score: score };
       });
-      return Promise.resolve(scored.filter((r) => r.score > (q.threshold ?? 0)).sort((a, b) => b.score - a.score).slice(0, q.k ?? 10));
+      return Promise.resolve(scored.filter((r) => r._score > (q.threshold ?? 0)).sort((a, b) => b._score - a._score).slice(0, q.k ?? 10));
     },
   };
 }

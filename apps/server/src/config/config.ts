@@ -31,7 +31,7 @@ export const envSchema = z.object({
     .regex(/^\d+(kB|MB|GB)$/, 'must be a size such as 16MB')
     .default('16MB')
     .describe('Buffer pool of the embedded database. Its files also sit in the OS page cache; 64MB adds ~80 MiB of RSS. Vector search wants its index in the pool: ~80 MB per 10,000 × 1,536-dimension vectors (`infinity doctor` compares).'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional().describe('Optional Redis for cross-instance rate limits and realtime.'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional().describe('Optional Redis for cross-instance rate limits.'),
   INFINITY_MASTER_KEY: z.string().optional().describe('Base64 of 32 random bytes: wraps every organization data key. Required with DATABASE_URL.'),
   INFINITY_MASTER_KEY_FILE: z.string().optional().describe('File holding INFINITY_MASTER_KEY.'),
   INFINITY_MASTER_KEY_PREVIOUS: csv.optional().describe('Comma list of retired master keys still accepted for unwrapping during a rotation.'),

@@ -5,7 +5,7 @@ export function Button({ variant = 'primary', className = '', ...props }: Button
   const styles = {
     primary: 'bg-indigo-600 text-white hover:bg-indigo-500 disabled:bg-indigo-300',
     secondary: 'border border-zinc-300 bg-white text-zinc-900 hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800',
-    danger: 'bg-red-600 text-white hover:bg-red-500',
+    danger: 'bg-red-600 text-white hover:bg-red-500 disabled:bg-red-300 dark:disabled:bg-red-900',
     ghost: 'text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800',
   }[variant];
   return <button type="button" className={`inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium disabled:cursor-not-allowed ${styles} ${className}`} {...props} />;

@@ -7,15 +7,15 @@ import { recordAudit } from '../audit/index.js';
 import { type RecordsContext, type RecordOps, type TransactionGuard, withRecordOps } from '../records/index.js';
 import { actionErrors } from './actions.errors.js';
 import * as repo from './actions.repo.js';
-import { type ActionCreate, type Param, type Step, bindParams, definitionProblems, resolve } from './definition.js';
+import { type ActionCreate, type Param, type Step, bindParams, definitionProblems, modelProblems, resolve } from './definition.js';
 
 export interface ActionsContext {
   db: Kysely<repo.ActionTables>;
   records: RecordsContext;
 }
 
-function checkDefinition(def: { params: Param[]; steps: Step[] }) {
-  const problems = definitionProblems(def);
+async function checkDefinition(ctx: ActionsContext, actor: OrgActor, def: { params: Param[]; steps: Step[] }) {
+  const problems = [...definitionProblems(def), ...modelProblems(def, await ctx.records.cache.get(actor.orgId))];
   if (problems.length) throw actionErrors.ACTION_INVALID(`The action has ${problems.length} problem(s): ${problems[0]!.message}.`, problems);
 }
 
@@ -43,7 +43,7 @@ const taken = (err: unknown): never => {
 };
 
 export async function createAction(ctx: ActionsContext, actor: OrgActor, input: ActionCreate, ip: string) {
-  checkDefinition(input);
+  await checkDefinition(ctx, actor, input);
   return inTransaction(ctx.db, async ({ trx }) => {
     const row = await repo.insertAction(trx, { id: newId(), orgId: actor.orgId, name: input.name, description: input.description ?? '', params: input.params, steps: input.steps, createdBy: actorRef(actor) });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_CREATE', target: { type: 'action', id: row.id }, ip, details: { name: row.name } });
@@ -66,7 +66,7 @@ export async function getAction(ctx: ActionsContext, actor: OrgActor, id: string
 export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: string, patch: Partial<ActionCreate>, ip: string) {
   const current = await getAction(ctx, actor, id);
   const next = { name: patch.name ?? current.name, description: patch.description ?? current.description, params: patch.params ?? current.params, steps: patch.steps ?? current.steps };
-  checkDefinition(next);
+  await checkDefinition(ctx, actor, next);
   return inTransaction(ctx.db, async ({ trx }) => {
     const row = await repo.updateAction(trx, actor.orgId, id, next);
     if (!row) throw actionErrors.ACTION_NOT_FOUND();

@@ -79,6 +79,8 @@ describeEachDb('actions', (h) => {
     const owner = await signUp(h());
     const viewer = await signUp(h());
     const vt = await addMember(h(), owner, viewer, 'viewer');
+    // Actions are checked against the organization's models: the one it queries must exist.
+    expect((await h().request({ method: 'POST', url: '/api/v1/models', token: owner.token, body: { name: 'x', fields: [] } })).statusCode).toBe(201);
     const created = await h().request({ method: 'POST', url: '/api/v1/actions', token: owner.token, body: { name: 'noop', steps: [{ id: 'q', op: 'query', model: 'x' }] } });
     expect(created.statusCode).toBe(201);
     expect((await h().request({ method: 'GET', url: '/api/v1/actions', token: vt })).statusCode).toBe(200);

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { AppError } from '../../platform/errors.js';
+import { type FilterNode, parseFilter, parseSort, resolvePath } from '../records/index.js';
+import type { ModelDef, OrgModels } from '../schema/index.js';
 
 /**
  * An action: declared parameters (some fixed at definition — partial application — the rest
@@ -116,4 +119,58 @@ export function bindParams(declared: Param[], given: Record<string, unknown>) {
     out[p.name] = v;
   }
   return { params: out, problems };
+}
+
+type Problem = { field: string; code: string; message: string };
+
+/** The message of a records query error (unknown field, bad path); anything else is rethrown. */
+function queryProblem(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) return err.message;
+    throw err;
+  }
+}
+
+function filterPaths(node: FilterNode, out: string[] = []): string[] {
+  if ('and' in node) node.and.forEach((n) => filterPaths(n, out));
+  else if ('or' in node) node.or.forEach((n) => filterPaths(n, out));
+  else out.push(node.path);
+  return out;
+}
+
+/**
+ * Every step names a model of the organization and, in its values, key, filter and sort, fields
+ * of that model: checked when the action is defined, not first discovered when it runs.
+ */
+export function modelProblems(def: { steps: Step[] }, models: OrgModels): Problem[] {
+  const problems: Problem[] = [];
+  def.steps.forEach((s, i) => {
+    const at = `steps.${i}`;
+    const model: ModelDef | undefined = models.byName.get(s.model);
+    if (!model) {
+      problems.push({ field: `${at}.model`, code: 'unknown_model', message: `step "${s.id}" names no model "${s.model.slice(0, 63)}" of this organization` });
+      return;
+    }
+    const has = (name: string) => model.fields.some((f) => f.name === name);
+    if ('values' in s) {
+      for (const k of Object.keys(s.values)) if (!has(k)) problems.push({ field: `${at}.values.${k}`, code: 'unknown_field', message: `step "${s.id}": model ${model.name} has no field "${k.slice(0, 63)}"` });
+    }
+    if (s.op === 'upsert' && !model.fields.some((f) => f.name === s.key && f.unique)) problems.push({ field: `${at}.key`, code: 'unknown_field', message: `step "${s.id}": upsert key "${s.key.slice(0, 63)}" must be a unique field of ${model.name}` });
+    if (s.op === 'query') {
+      // A filter given whole by reference ("{{params.filter}}") is checked when it runs.
+      if (s.filter !== undefined && typeof s.filter === 'object' && s.filter !== null) {
+        const why = queryProblem(() => {
+          const node = parseFilter(s.filter);
+          for (const path of node ? filterPaths(node) : []) resolvePath({ model, models }, path);
+        });
+        if (why) problems.push({ field: `${at}.filter`, code: 'invalid_filter', message: `step "${s.id}": ${why}` });
+      }
+      const why = s.sort === undefined ? undefined : queryProblem(() => parseSort(model, s.sort));
+      if (why) problems.push({ field: `${at}.sort`, code: 'invalid_sort', message: `step "${s.id}": ${why}` });
+    }
+  });
+  return problems;
 }

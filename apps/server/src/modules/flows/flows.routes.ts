@@ -63,9 +63,9 @@ export function flowRoutes(ctx: flows.FlowsContext) {
       config: { access: { permission: 'flows:write' } },
       schema: {
         tags: ['flows'],
-        summary: 'Create a flow (validated; version 1), or start from a template with ?template=blank|webhook-to-record|scheduled-http-to-record',
+        summary: 'Create a flow (validated; version 1), or start from a template with ?template=blank|webhook-to-record|scheduled-http-to-record (the body is then optional: name, description, settings override the template’s; a template creates the models it writes to when missing); active: true starts its triggers at once',
         querystring: z.strictObject({ template: z.string().max(100).optional() }),
-        body: flows.flowWriteSchema.nullish(),
+        body: flows.flowCreateSchema.nullish(),
         response: { 201: z.object({ data: flowSchema }) },
       },
       handler: async (request, reply) => reply.status(201).send({ data: await flows.createFlow(ctx, orgActorOf(request), request.body ?? null, request.query.template, request.ip) }),

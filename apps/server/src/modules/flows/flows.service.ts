@@ -4,6 +4,7 @@ import type { QuotaGate } from '../usage/index.js';
 import { NodeError } from '@infinity/node-sdk';
 import { z } from 'zod';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
+import { commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef, assertCan } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
@@ -30,6 +31,8 @@ export interface FlowsContext {
   resumeSecret: Uint8Array;
   /** An active flow from the trigger cache (webhooks skip a database read); undefined: look it up. */
   activeFlow?: (id: string) => repo.FlowRow | undefined;
+  /** Creates a model a template writes to when the organization lacks it (wired to the schema module). */
+  ensureModel?: (actor: OrgActor, def: { name: string; label: string; description: string; fields: Record<string, unknown>[] }, ip: string) => Promise<void>;
 }
 
 export const flowWriteSchema = z.strictObject({
@@ -40,6 +43,18 @@ export const flowWriteSchema = z.strictObject({
   settings: flowSettingsSchema.default(flowSettingsSchema.parse({})),
 });
 export type FlowWrite = z.output<typeof flowWriteSchema>;
+/**
+ * POST /flows: a flow, or (with ?template=) changes to a template's flow, so every part is
+ * optional there; `active: true` starts its triggers at once.
+ */
+export const flowCreateSchema = flowWriteSchema.extend({
+  name: flowWriteSchema.shape.name.optional(),
+  nodes: z.array(flowNodeSchema).max(500).optional(),
+  edges: z.array(flowEdgeSchema).max(2000).optional(),
+  settings: flowSettingsSchema.optional(),
+  active: z.boolean().optional().describe('start the flow’s triggers at once (default false)'),
+});
+export type FlowCreate = z.output<typeof flowCreateSchema>;
 export const flowPatchSchema = z.strictObject({
   name: flowWriteSchema.shape.name.optional(),
   description: z.string().max(2000).optional(),
@@ -76,22 +91,36 @@ async function requireFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
   return row;
 }
 
-export async function createFlow(ctx: FlowsContext, actor: OrgActor, input: FlowWrite | null, template: string | undefined, ip: string) {
+export async function createFlow(ctx: FlowsContext, actor: OrgActor, input: FlowCreate | null, template: string | undefined, ip: string) {
   let write: FlowWrite;
+  const t = template === undefined ? undefined : Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template] : undefined;
   if (template !== undefined) {
-    const t = TEMPLATES[template];
     if (!t) throw flowErrors.FLOW_TEMPLATE_UNKNOWN(`No template "${template.slice(0, 50)}". Templates: ${Object.keys(TEMPLATES).join(', ')}.`);
     write = { name: input?.name ?? t.name, description: input?.description || t.description, nodes: t.nodes, edges: t.edges, settings: input?.settings ?? flowSettingsSchema.parse({}) };
-  } else if (input) write = input;
-  else throw flowErrors.FLOW_INVALID('Send a flow (name, nodes, edges) or choose a template.', []);
+  } else if (input?.name !== undefined) {
+    write = { name: input.name, description: input.description, nodes: input.nodes ?? [], edges: input.edges ?? [], settings: input.settings ?? flowSettingsSchema.parse({}) };
+  } else {
+    throw commonErrors.VALIDATION_FAILED('Send a flow with a name (and nodes, edges), or choose a template with ?template=' + Object.keys(TEMPLATES).join('|') + '.', [{ field: 'name', code: 'required', message: 'is required' }]);
+  }
   check(ctx, write);
   await ctx.quota.check(actor.orgId, 'flows', 1);
+  // A template's data nodes need their models: create the missing ones, so the flow runs as made.
+  if (t?.models?.length) {
+    assertCan(actor, 'models:write');
+    for (const m of t.models) await ctx.ensureModel?.(actor, m, ip);
+  }
+  const active = input?.active === true;
   const flow = await inTransaction(ctx.db, async ({ trx }) => {
-    const row = await repo.insertFlow(trx, actor.orgId, newId(), write, actorRef(actor));
+    let row = await repo.insertFlow(trx, actor.orgId, newId(), write, actorRef(actor));
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_CREATE', target: { type: 'flow', id: row.id }, ip, details: { name: row.name } });
+    if (active) {
+      row = (await repo.setActive(trx, actor.orgId, row.id, true)) ?? row;
+      await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_ACTIVATE', target: { type: 'flow', id: row.id }, ip });
+    }
     return toFlow(row);
   });
   ctx.quota.grew(actor.orgId, 'flows', 1);
+  if (active) await ctx.onTriggersChanged();
   return flow;
 }
 

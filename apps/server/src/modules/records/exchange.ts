@@ -146,7 +146,7 @@ export async function importRecords(ctx: RecordsContext, actor: OrgActor, name: 
   for (const { row, item } of rows) {
     const { id, ...values } = item;
     const r = schema.safeParse(values);
-    if (!r.success) rejected.push({ row, errors: issuesOf(r.error) });
+    if (!r.success) rejected.push({ row, errors: issuesOf(r.error, values) });
     else if (opts.mode === 'upsert' && opts.key === 'id' && typeof id === 'string') accepted.push({ ...r.data, id });
     else accepted.push(r.data);
   }

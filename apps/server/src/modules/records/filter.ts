@@ -26,6 +26,14 @@ export const SYSTEM_FIELDS: Record<string, { column: string; type: 'uuid' | 'dat
   updatedBy: { column: 'updated_by', type: 'string' },
 };
 
+/**
+ * The system column an API name stands for, or undefined. NB: an own-property lookup: a field
+ * named like an Object prototype member (`constructor`, `toString`) must never find one.
+ */
+export function systemField(name: string): (typeof SYSTEM_FIELDS)[string] | undefined {
+  return Object.hasOwn(SYSTEM_FIELDS, name) ? SYSTEM_FIELDS[name] : undefined;
+}
+
 const bad = (message: string): never => {
   throw recordErrors.QUERY_INVALID(message);
 };
@@ -46,14 +54,16 @@ export function filterFromQuery(query: Record<string, unknown>): unknown {
     if (!key.startsWith('filter[')) continue;
     const parts = [...key.slice('filter'.length).matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] ?? '');
     if (parts.join('').length + 2 * parts.length !== key.length - 'filter'.length || parts.length === 0 || parts.length > LIMITS.depth * 2) bad(`malformed filter parameter "${key.slice(0, 100)}"`);
-    out ??= {};
+    // NB: objects without a prototype, read by own property only, so a field named `constructor`
+    // or `__proto__` is a plain key (and never reaches Object.prototype).
+    out ??= Object.create(null) as Record<string, unknown>;
     let node: Record<string, unknown> = out;
     parts.forEach((p, i) => {
-      if (p === '__proto__' || p === 'constructor' || p === 'prototype') bad('forbidden key in filter');
+      if (Array.isArray(node) && !/^\d+$/.test(p)) bad(`malformed filter parameter "${key.slice(0, 100)}"`);
       if (i === parts.length - 1) node[p] = raw;
       else {
-        const next = node[p];
-        if (typeof next !== 'object' || next === null) node[p] = /^\d+$/.test(parts[i + 1] ?? '') ? [] : {};
+        const next = Object.hasOwn(node, p) ? node[p] : undefined;
+        if (typeof next !== 'object' || next === null) node[p] = /^\d+$/.test(parts[i + 1] ?? '') ? [] : (Object.create(null) as Record<string, unknown>);
         node = node[p] as Record<string, unknown>;
       }
     });
@@ -71,7 +81,7 @@ export function resolvePath(scope: FilterScope, path: string): { field: FieldDef
   const [head, tail, ...rest] = path.split('.');
   if (!head || rest.length) bad(`"${path.slice(0, 100)}": paths go at most one relation deep`);
   if (tail === undefined) {
-    const sys = SYSTEM_FIELDS[head!];
+    const sys = systemField(head!);
     if (sys) return { field: sys, column: sys.column };
     const f = scope.model.fields.find((x) => x.name === head);
     if (!f) bad(`unknown field "${head!.slice(0, 100)}" in model ${scope.model.name}`);

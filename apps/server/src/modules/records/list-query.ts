@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { type KeyType, decodeKeyset, encodeKeyset, keyText, keyValue } from '../../platform/db/index.js';
 import { z } from 'zod';
 import type { ModelDef } from '../schema/index.js';
-import { type FilterNode, SYSTEM_FIELDS, filterFromQuery, parseFilter } from './filter.js';
+import { type FilterNode, filterFromQuery, parseFilter, systemField } from './filter.js';
 import { recordErrors } from './records.errors.js';
 
 export interface SortKey {
@@ -54,7 +54,7 @@ export function parseSort(model: ModelDef, raw: string | undefined): SortKey[] {
   for (const part of csv(raw)) {
     const desc = part.startsWith('-');
     const name = desc ? part.slice(1) : part;
-    const sys = SYSTEM_FIELDS[name];
+    const sys = systemField(name);
     const f = model.fields.find((x) => x.name === name);
     if (!sys && !f) bad(`cannot sort by unknown field "${name.slice(0, 60)}"`);
     if (f && (f.type === 'json' || f.type === 'array')) bad(`cannot sort by ${f.type} field "${name}"`);
@@ -103,7 +103,9 @@ export function parseListQuery(model: ModelDef, q: Record<string, string | strin
   const cursorRaw = single(q, 'cursor');
   if (cursorRaw && offset) bad('use cursor or offset, not both');
   const fields = single(q, 'fields') !== undefined ? csv(single(q, 'fields')) : undefined;
-  for (const f of fields ?? []) if (!model.fields.some((x) => x.name === f) && !SYSTEM_FIELDS[f]) bad(`unknown field "${f.slice(0, 60)}" in fields`);
+  const expand = csv(single(q, 'expand'));
+  // A relation named in expand may also be named in fields (an inverse one is not a column).
+  for (const f of fields ?? []) if (!model.fields.some((x) => x.name === f) && !systemField(f) && !expand.includes(f)) bad(`unknown field "${f.slice(0, 60)}" in fields (a relation listed here must also be in expand)`);
   const countRaw = single(q, 'count') ?? 'none';
   if (countRaw !== 'exact' && countRaw !== 'none') bad('count must be exact or none');
   const qText = single(q, 'q');
@@ -118,7 +120,7 @@ export function parseListQuery(model: ModelDef, q: Record<string, string | strin
     offset,
     cursor: cursorRaw ? decodeCursor(sort, cursorRaw) : undefined,
     fields,
-    expand: csv(single(q, 'expand')),
+    expand,
     q: qText?.trim() || undefined,
     count: countRaw === 'exact',
   };

@@ -6,6 +6,7 @@ import { can, isOrgActor, orgActorOf } from '../access/index.js';
 import { modelPaths } from './openapi.js';
 import { listQuerystring, parseListQuery } from './list-query.js';
 import * as records from './records.service.js';
+import { deleteImpact, recordDeleteImpact } from './delete-impact.js';
 import { exportRecords, importRecords } from './exchange.js';
 import { recordErrors } from './records.errors.js';
 import { searchBodySchema, searchRecords } from './search.js';
@@ -66,7 +67,7 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       },
     });
     app.post('/api/v1/data/:model/import', {
-      config: { access: { permission: 'records:write' } },
+      config: { access: { permission: 'records:write' }, accepts: ['text/csv', 'application/json', 'multipart/form-data (a file upload)'] },
       bodyLimit: opts.importLimit,
       schema: {
         tags: ['records'],
@@ -147,18 +148,54 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
         return reply.status(204).send();
       },
     });
+    const impactSchema = z.object({
+      model: z.string(),
+      records: z.number().describe('asked records that exist and would be deleted'),
+      missing: z.array(z.string()).describe('asked ids with no record'),
+      removed: z.array(z.object({ model: z.string(), relation: z.string(), count: z.number() })).describe('records a cascade deletes, per model and relation (cascades followed through)'),
+      setNull: z.array(z.object({ model: z.string(), relation: z.string(), count: z.number() })).describe('records whose relation would be set to null'),
+      restrict: z.array(z.object({ model: z.string(), relation: z.string(), count: z.number() })).describe('records that restrict the delete: it would be refused'),
+      blocked: z.boolean().describe('a restrict reference holds: the delete would be refused (409 RECORD_DELETE_RESTRICTED)'),
+      truncated: z.boolean().describe('the walk stopped at 100,000 records: counts are lower bounds'),
+    });
+    app.get('/api/v1/data/:model/:id/delete-impact', {
+      config: { access: { permission: 'records:read' } },
+      schema: { tags: ['records'], summary: 'What deleting this record would do to other records (cascade, set null, restrict), without deleting anything', params: recordParams, response: { 200: z.object({ data: impactSchema }) } },
+      handler: async (request) => ({ data: await recordDeleteImpact(ctx, orgActorOf(request), request.params.model, request.params.id) }),
+    });
+    app.post('/api/v1/data/:model/delete-impact', {
+      config: { access: { permission: 'records:read' } },
+      schema: {
+        tags: ['records'],
+        summary: 'What deleting these records (a bulk delete) would do to other records, without deleting anything',
+        params: modelParams,
+        body: z.strictObject({ ids: z.array(z.uuid({ message: 'must be a record id (UUID)' })).min(1).max(10_000) }),
+        response: { 200: z.object({ data: impactSchema }) },
+      },
+      handler: async (request) => ({ data: await deleteImpact(ctx, orgActorOf(request), request.params.model, request.body.ids) }),
+    });
     app.post('/api/v1/data/:model/bulk', {
       config: { access: { permission: 'records:write' } },
       schema: {
         tags: ['records'],
-        summary: 'Create, update, upsert or delete up to 10,000 records in one transaction (all or nothing)',
+        summary: 'Create, update, upsert or delete up to 10,000 records in one transaction (all or nothing; a refusal lists each refused item by index)',
         params: modelParams,
         body: z.strictObject({
           op: z.enum(['create', 'update', 'upsert', 'delete']),
           items: z.array(z.unknown()).min(1).max(10_000),
           key: z.string().max(63).optional().describe('upsert: id (default) or a unique field'),
         }),
-        response: { 200: z.object({ data: z.object({ op: z.string(), count: z.number() }) }) },
+        response: {
+          200: z.object({
+            data: z.object({
+              op: z.string(),
+              count: z.number(),
+              created: z.number(),
+              updated: z.number(),
+              items: z.array(z.object({ index: z.number(), id: z.string(), created: z.boolean().optional() })).describe('Per item, in request order: its index and the id of the record written (upsert: whether it was created)'),
+            }),
+          }),
+        },
       },
       handler: async (request) => ({ data: await records.bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key) }),
     });

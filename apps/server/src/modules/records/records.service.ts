@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely, type QueryExecutorProvider, type RawBuilder
 import type { QuotaGate } from '../usage/index.js';
 import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
-import { commonErrors } from '../../platform/errors.js';
+import { AppError, commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel, actorRef } from '../access/index.js';
 import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
@@ -63,7 +63,7 @@ function schemasOf(model: ModelDef) {
 function validate(model: ModelDef, body: unknown, mode: 'full' | 'partial', prefix = ''): Record<string, unknown> {
   const r = schemasOf(model)[mode].safeParse(body);
   if (!r.success) {
-    const details = issuesOf(r.error, prefix);
+    const details = issuesOf(r.error, body, prefix);
     // A field the model does not have is a malformed request (400); values that break a field's rules are 422.
     const unknown = details.filter((d) => d.code === 'unknown_field');
     if (unknown.length) throw commonErrors.VALIDATION_FAILED(`Model ${model.name} has no field ${unknown.map((d) => d.field).join(', ')}.`, unknown);
@@ -329,17 +329,66 @@ export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: s
 
 export type BulkOp = 'create' | 'update' | 'upsert' | 'delete';
 
-function refuse(details: { index: number; field?: string; code: string; message: string }[]): never {
-  throw recordErrors.BULK_INVALID(`${details.length} item(s) refused; nothing was changed. First: item ${details[0]!.index}: ${details[0]!.field ?? ''} ${details[0]!.message}.`, details.slice(0, 1000));
+type ItemProblem = { index: number; field?: string; code: string; message: string };
+
+/** Refuses a whole batch; the message counts refused items (an item may have several problems). */
+function refuse(details: ItemProblem[]): never {
+  const items = new Set(details.map((d) => d.index)).size;
+  throw recordErrors.BULK_INVALID(`${items} item(s) refused; nothing was changed. First: item ${details[0]!.index}: ${details[0]!.field ?? ''} ${details[0]!.message}.`, details.slice(0, 1000));
+}
+
+/**
+ * After a bulk create failed on a unique field: which items clash, with each other or with stored
+ * records. Runs only on that failure path (the batch was rolled back), so a good batch pays nothing.
+ */
+async function uniqueClashes(ctx: RecordsContext, models: OrgModels, model: ModelDef, prepared: { values: Record<string, unknown> }[]): Promise<ItemProblem[]> {
+  const problems: ItemProblem[] = [];
+  for (const f of model.fields) {
+    if (!f.unique) continue;
+    const firstAt = new Map<string, number>();
+    const values: unknown[] = [];
+    prepared.forEach((p, index) => {
+      const v = p.values[f.name];
+      if (v === undefined || v === null) return;
+      const k = JSON.stringify(v);
+      const first = firstAt.get(k);
+      if (first !== undefined) problems.push({ index, field: f.name, code: 'unique', message: `repeats the ${f.name} of item ${first}` });
+      else {
+        firstAt.set(k, index);
+        values.push(param(f, v));
+      }
+    });
+    if (!values.length) continue;
+    const taken = await sql<{ v: unknown }>`select ${sql.ref(f.name)} as v from ${table(models, model.name)} where ${sql.ref(f.name)} = any(${sql.val(values)})`.execute(ctx.db);
+    for (const row of taken.rows) {
+      const index = firstAt.get(JSON.stringify(row.v instanceof Date ? row.v.toISOString() : row.v));
+      if (index !== undefined) problems.push({ index, field: f.name, code: 'unique', message: `another ${model.name} record already has this ${f.name}` });
+    }
+  }
+  return problems.sort((a, b) => a.index - b.index);
+}
+
+/** One item of a bulk answer: its position in the request and the record it wrote (upsert: whether it was created). */
+export interface BulkItemResult {
+  index: number;
+  id: string;
+  created?: boolean;
+}
+export interface BulkResult {
+  op: BulkOp;
+  count: number;
+  created: number;
+  updated: number;
+  items: BulkItemResult[];
 }
 
 /**
  * All or nothing: every item is validated first (all problems reported, with their index), then
  * everything is written in one transaction; a constraint refusal rolls the whole batch back.
  */
-export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, op: BulkOp, items: unknown[], key = 'id') {
+export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, op: BulkOp, items: unknown[], key = 'id'): Promise<BulkResult> {
   const { model, models } = await requireModel(ctx, actor, name);
-  const problems: { index: number; field?: string; code: string; message: string }[] = [];
+  const problems: ItemProblem[] = [];
   const keyField = key === 'id' ? undefined : model.fields.find((f) => f.name === key);
   if (op === 'upsert' && key !== 'id' && !(keyField && keyField.unique)) throw recordErrors.QUERY_INVALID(`upsert key "${key.slice(0, 60)}" must be id or a unique field of ${model.name}.`);
   const prepared: { id?: string; values: Record<string, unknown> }[] = items.map((item, index) => {
@@ -352,13 +401,13 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
     if ((op === 'update' || (op === 'upsert' && key === 'id')) && (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))) problems.push({ index, field: 'id', code: 'required', message: `${op} items need their id` });
     if (op === 'create' && id !== undefined) problems.push({ index, field: 'id', code: 'unknown_field', message: 'ids are assigned by the server' });
     const r = schemasOf(model)[op === 'update' ? 'partial' : 'full'].safeParse(rest);
-    if (!r.success) for (const i of issuesOf(r.error)) problems.push({ index, ...i });
+    if (!r.success) for (const i of issuesOf(r.error, rest)) problems.push({ index, ...i });
     return { ...(typeof id === 'string' ? { id } : {}), values: r.success ? r.data : {} };
   });
   if (problems.length) refuse(problems);
   if (op === 'create' || op === 'upsert') await checkRoom(ctx, actor.orgId, op === 'create' ? prepared.length : 0);
 
-  const result = await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  const result: BulkResult = await inTransaction(ctx.db, async ({ trx, afterCommit }): Promise<BulkResult> => {
     const t = trx;
     const emit = (type: 'record.created' | 'record.updated' | 'record.deleted', rows: Record<string, unknown>[], changed?: string[]) =>
       afterCommit(() => rows.forEach((row) => publish(ctx, actor, type, name, toRecord(model, row), changed)));
@@ -367,20 +416,23 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
         const cols = Math.max(1, model.fields.length + 3);
         const chunk = Math.max(1, Math.min(1000, Math.floor(30_000 / cols)));
         let created = 0;
-        // Rows are read back only when someone subscribes to the events they feed.
+        // Ids are chosen here so the answer can give each item its id without reading rows back;
+        // rows are read back only when someone subscribes to the events they feed.
+        const ids = prepared.map(() => newId());
         const wanted = ctx.events.hasSubscribers('record.created');
         for (let i = 0; i < prepared.length; i += chunk) {
           const part = prepared.slice(i, i + chunk);
-          const r = await t.executeQuery(insertSql(models, model, part.map((p) => p.values), actorRef(actor), undefined, wanted)).catch((err: unknown) => explain(model, models, err));
+          const r = await t.executeQuery(insertSql(models, model, part.map((p) => p.values), actorRef(actor), ids.slice(i, i + chunk), wanted)).catch((err: unknown) => explain(model, models, err));
           created += wanted ? r.rows.length : Number(r.numAffectedRows ?? part.length);
           if (wanted) emit('record.created', r.rows);
         }
-        return { op, count: created, created, updated: 0 };
+        return { op, count: created, created, updated: 0, items: ids.map((id, index) => ({ index, id })) };
       }
       case 'update':
       case 'upsert': {
         let count = 0;
         let created = 0;
+        const done: BulkItemResult[] = [];
         for (const [index, p] of prepared.entries()) {
           let row: Record<string, unknown> | undefined;
           const match = key === 'id' ? p.id : p.values[key];
@@ -396,8 +448,9 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
           }
           if (!row) refuse([{ index, field: 'id', code: 'not_found', message: 'no record with this id' }]);
           count++;
+          done.push(op === 'upsert' ? { index, id: row.id as string, created: !existing } : { index, id: row.id as string });
         }
-        return { op, count, created, updated: count - created };
+        return { op, count, created, updated: count - created, items: done };
       }
       case 'delete': {
         const ids = prepared.map((p) => p.id!);
@@ -407,13 +460,20 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
           refuse(ids.map((id, index) => ({ index, id })).filter((x) => !gone.has(x.id)).map(({ index }) => ({ index, code: 'not_found', message: 'no record with this id' })));
         }
         emit('record.deleted', r.rows);
-        return { op, count: r.rows.length, created: 0, updated: 0 };
+        return { op, count: r.rows.length, created: 0, updated: 0, items: ids.map((id, index) => ({ index, id })) };
       }
       default: {
         const never: never = op;
         return never;
       }
     }
+  }).catch(async (err: unknown) => {
+    // A multi-row insert names the value, not the item: find the items (index) that clash.
+    if (op === 'create' && err instanceof AppError && err.code === 'RECORD_UNIQUE_VIOLATION') {
+      const clashes = await uniqueClashes(ctx, models, model, prepared);
+      if (clashes.length) throw recordErrors.RECORD_UNIQUE_VIOLATION(`${new Set(clashes.map((c) => c.index)).size} item(s) clash on a unique field; nothing was changed. First: item ${clashes[0]!.index}: ${clashes[0]!.field} ${clashes[0]!.message}.`, clashes.slice(0, 1000));
+    }
+    throw err;
   });
   const delta = op === 'delete' ? -result.count : result.created;
   if (delta) ctx.quota.grew(actor.orgId, 'records', delta);

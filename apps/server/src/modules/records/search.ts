@@ -24,7 +24,11 @@ export const searchBodySchema = z
 export type SearchBody = z.output<typeof searchBodySchema>;
 
 export interface SearchResult {
-  data: (ApiRecord & { score: number })[];
+  /**
+   * Each hit with its similarity as `_score` (never a field name: fields start with a letter) and,
+   * unless the model has a field named `score`, also as `score`.
+   */
+  data: (ApiRecord & { _score: number })[];
   /** Whether the exact scan answered (no index, or the index could not fill k with the filter). */
   exact: boolean;
   /** The HNSW search width the graph was walked with (not for exact scans). */
@@ -151,9 +155,14 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
     }
   }
   const threshold = body.mode === 'vector' ? body.threshold : undefined;
+  // A field named score is the record's own: the similarity then stays in _score only.
+  const ownScore = model.fields.some((f) => f.name === 'score');
   const data = hits
     .filter((h) => threshold === undefined || h.score >= threshold)
-    .map((h) => ({ ...toRecord(model, h.row, body.fields), score: Math.round(h.score * 1e6) / 1e6 }));
+    .map((h) => {
+      const score = Math.round(h.score * 1e6) / 1e6;
+      return { ...toRecord(model, h.row, body.fields), ...(ownScore ? {} : { score }), _score: score };
+    });
   return { data, exact, ...(width === undefined ? {} : { width }) };
 }
 

@@ -6,17 +6,25 @@ import { findUnstorable, unstorable } from '../../platform/http/index.js';
  * Zod schemas for record values, derived from a model's fields. A definition change gives a new
  * model version, and the cache key includes it.
  */
-const dateOnly = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real date');
+const dateOnly = z.string({ error: 'must be a date YYYY-MM-DD' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real date');
 /** Text PostgreSQL can store: no U+0000, no unpaired surrogate (imports reach here without the HTTP guard). */
 const UNSTORABLE = 'must be valid Unicode text without the NUL character (U+0000)';
 const storable = (v: string) => unstorable(v) === null;
-const item = { string: z.string().max(100_000).refine(storable, UNSTORABLE), integer: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), number: z.number().finite(), boolean: z.boolean() } as const;
+/** A value of the wrong type says which type the field takes (not "is required", which is for a missing one). */
+const TYPE_MESSAGE = { string: 'must be text (a JSON string)', integer: 'must be an integer', number: 'must be a number', boolean: 'must be true or false', array: 'must be a list (a JSON array)' } as const;
+const text = () => z.string({ error: TYPE_MESSAGE.string });
+const item = {
+  string: text().max(100_000).refine(storable, UNSTORABLE),
+  integer: z.number({ error: TYPE_MESSAGE.integer }).int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  number: z.number({ error: TYPE_MESSAGE.number }).finite(),
+  boolean: z.boolean({ error: TYPE_MESSAGE.boolean }),
+} as const;
 
 export function valueSchema(f: FieldDef): z.ZodType {
   switch (f.type) {
     case 'string':
     case 'text': {
-      let s = z.string().max(f.type === 'string' ? 1_000_000 : 10_000_000);
+      let s = text().max(f.type === 'string' ? 1_000_000 : 10_000_000);
       if (f.min !== undefined) s = s.min(f.min, `must be at least ${f.min} characters`);
       if (f.max !== undefined) s = s.max(f.max, `must be at most ${f.max} characters`);
       if (f.type === 'string' && f.pattern) {
@@ -33,7 +41,7 @@ export function valueSchema(f: FieldDef): z.ZodType {
       return n;
     }
     case 'boolean':
-      return z.boolean();
+      return item.boolean;
     case 'date':
       return dateOnly;
     case 'datetime':
@@ -41,7 +49,7 @@ export function valueSchema(f: FieldDef): z.ZodType {
     case 'json':
       return z.union([z.record(z.string(), z.json()), z.array(z.json())], { message: 'must be a JSON object or array' }).refine((v) => findUnstorable(v, '') === null, UNSTORABLE);
     case 'array': {
-      let a = z.array(item[f.items]);
+      let a = z.array(item[f.items], { error: TYPE_MESSAGE.array });
       if (f.min !== undefined) a = a.min(f.min, `must have at least ${f.min} items`);
       if (f.max !== undefined) a = a.max(f.max, `must have at most ${f.max} items`);
       return a;
@@ -76,12 +84,27 @@ export function recordSchemas(fields: FieldDef[]): RecordSchemas {
   return { full: z.strictObject(full), partial: z.strictObject(partial) };
 }
 
-export function issuesOf(err: z.ZodError, prefix = ''): { field: string; code: string; message: string }[] {
+/** The value a zod issue path points at in the input (own properties only). */
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let cur = input;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, k)) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+/**
+ * zod issues → `{ field, code, message }`. `input` is what was validated: a type issue on a value
+ * that is absent (or null) is "is required"; on a value that is there, the field's type message
+ * ("must be a number"). NB: zod 4 does not put the input on its issues, hence the lookup.
+ */
+export function issuesOf(err: z.ZodError, input: unknown, prefix = ''): { field: string; code: string; message: string }[] {
   return err.issues.map((i) => {
     const keys = i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys : undefined;
     const path = i.path.map(String).join('.');
     if (keys?.length) return { field: `${prefix}${keys.join(',')}`, code: 'unknown_field', message: `unknown field(s): ${keys.join(', ')}` };
-    if (i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined) return { field: `${prefix}${path}`, code: 'required', message: 'is required' };
+    if (i.code === 'invalid_type' && i.path.length > 0 && valueAt(input, i.path) == null) return { field: `${prefix}${path}`, code: 'required', message: 'is required' };
     return { field: `${prefix}${path}`, code: i.code, message: i.message };
   });
 }

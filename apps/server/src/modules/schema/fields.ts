@@ -1,3 +1,4 @@
+import { nameAndLabel, toIdentifier } from '@infinity/contracts';
 import { z } from 'zod';
 
 /**
@@ -6,10 +7,14 @@ import { z } from 'zod';
  */
 export const IDENT_RE = /^[a-z][a-z0-9_]{0,62}$/;
 
-/** Names a field may not take: system columns, their API spellings, and Postgres internals. */
+/**
+ * Names a field may not take: only those that collide with a column of the table (system columns
+ * and their API spellings, Postgres system columns). Query parameters (q, sort, …) and the search
+ * answer's similarity (`_score`) never claim a field name.
+ */
 export const RESERVED_FIELDS = new Set([
   'id', 'created_at', 'updated_at', 'created_by', 'updated_by', 'createdat', 'updatedat', 'createdby', 'updatedby',
-  'ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'oid', 'score', 'q',
+  'ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'oid',
 ]);
 export const RESERVED_MODELS = new Set(['models', 'schema', 'data', 'bulk', 'search', 'export', 'import', 'pg_catalog', 'information_schema', 'public']);
 
@@ -19,10 +24,21 @@ const ident = (what: string) =>
 export const fieldName = ident('a field name').refine((n) => !RESERVED_FIELDS.has(n) && !n.startsWith('pg_'), 'this field name is reserved');
 export const modelName = ident('a model name').refine((n) => !RESERVED_MODELS.has(n) && !n.startsWith('pg_'), 'this model name is reserved');
 
+/** A name as a person may type it ("First Name"): made an identifier by `toIdentifier` (contracts/names.ts). */
+const typedName = z.string().trim().min(1, 'must not be empty').max(200).describe('an identifier, or text that becomes one (e.g. "First Name" → first_name, the text kept as label)');
+/** A typed name → its identifier, checked by `schema` (its message says what the name became). */
+function identifierOf(typed: string, schema: z.ZodType<string>, ctx: z.RefinementCtx, path: (string | number)[]): string | undefined {
+  const name = toIdentifier(typed);
+  const r = schema.safeParse(name);
+  if (r.success) return name;
+  const why = r.error.issues[0]?.message ?? 'is not a valid name';
+  ctx.addIssue({ code: 'custom', path, message: name === typed ? why : `"${typed.slice(0, 60)}" becomes "${name}": ${why}`, input: typed });
+  return undefined;
+}
+
 const label = z.string().trim().min(1).max(200).optional();
 const description = z.string().max(2000).optional();
 const common = {
-  name: fieldName,
   label,
   description,
   required: z.boolean().optional(),
@@ -45,25 +61,41 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
 export const SCALAR_ITEMS = ['string', 'integer', 'number', 'boolean'] as const;
 
-export const fieldSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...common, type: z.literal('string'), min: bound.int().min(0).optional(), max: bound.int().min(1).max(1_000_000).optional(), pattern: validRegex.optional(), default: z.string().max(10_000).optional() }),
-  z.strictObject({ ...common, type: z.literal('text'), min: bound.int().min(0).optional(), max: bound.int().min(1).optional(), default: z.string().max(100_000).optional() }),
-  z.strictObject({ ...common, type: z.literal('integer'), min: bound.int().optional(), max: bound.int().optional(), default: z.number().int().optional() }),
-  z.strictObject({ ...common, type: z.literal('number'), min: bound.optional(), max: bound.optional(), default: z.number().finite().optional() }),
-  z.strictObject({ ...common, type: z.literal('boolean'), default: z.boolean().optional() }),
-  z.strictObject({ ...common, type: z.literal('date'), default: isoDate.optional() }),
-  z.strictObject({ ...common, type: z.literal('datetime'), default: z.iso.datetime({ offset: true }).optional() }),
-  z.strictObject({ ...common, type: z.literal('json'), default: z.json().optional() }),
-  z.strictObject({ ...common, type: z.literal('array'), items: z.enum(SCALAR_ITEMS), min: bound.int().min(0).optional(), max: bound.int().min(0).max(100_000).optional(), default: z.array(z.union([z.string(), z.number(), z.boolean()])).optional() }),
-  z.strictObject({ ...common, type: z.literal('enum'), values: z.array(z.string().min(1).max(200)).min(1).max(500), default: z.string().optional() }),
+/** The field definitions, with `name` (and a relation's `target`) as `name`/`target` schemas give them. */
+const fieldUnion = <N extends z.ZodType<string>, T extends z.ZodType<string>>(name: N, target: T) => z.discriminatedUnion('type', [
+  z.strictObject({ ...common, name, type: z.literal('string'), min: bound.int().min(0).optional(), max: bound.int().min(1).max(1_000_000).optional(), pattern: validRegex.optional(), default: z.string().max(10_000).optional() }),
+  z.strictObject({ ...common, name, type: z.literal('text'), min: bound.int().min(0).optional(), max: bound.int().min(1).optional(), default: z.string().max(100_000).optional() }),
+  z.strictObject({ ...common, name, type: z.literal('integer'), min: bound.int().optional(), max: bound.int().optional(), default: z.number().int().optional() }),
+  z.strictObject({ ...common, name, type: z.literal('number'), min: bound.optional(), max: bound.optional(), default: z.number().finite().optional() }),
+  z.strictObject({ ...common, name, type: z.literal('boolean'), default: z.boolean().optional() }),
+  z.strictObject({ ...common, name, type: z.literal('date'), default: isoDate.optional() }),
+  z.strictObject({ ...common, name, type: z.literal('datetime'), default: z.iso.datetime({ offset: true }).optional() }),
+  z.strictObject({ ...common, name, type: z.literal('json'), default: z.json().optional() }),
+  z.strictObject({ ...common, name, type: z.literal('array'), items: z.enum(SCALAR_ITEMS), min: bound.int().min(0).optional(), max: bound.int().min(0).max(100_000).optional(), default: z.array(z.union([z.string(), z.number(), z.boolean()])).optional() }),
+  z.strictObject({ ...common, name, type: z.literal('enum'), values: z.array(z.string().min(1).max(200)).min(1).max(500), default: z.string().optional() }),
   z.strictObject({
     ...common,
+    name,
     type: z.literal('relation'),
-    target: modelName,
+    target,
     kind: z.enum(['many-to-one', 'one-to-one']).default('many-to-one'),
     onDelete: z.enum(['cascade', 'set null', 'restrict']).default('restrict'),
   }),
 ]);
+/** A stored field definition (names already identifiers): what the API answers. */
+export const fieldSchema = fieldUnion(fieldName, modelName);
+/**
+ * A field definition as a client sends it: a typed name becomes an identifier, the typed text its
+ * label unless a label is given ("First Name" → first_name, label "First Name"); a relation's
+ * target is turned the same way, so "Customers" names the model customers.
+ */
+export const fieldInputSchema = fieldUnion(typedName, typedName).transform((f, ctx) => {
+  const name = identifierOf(f.name, fieldName, ctx, ['name']);
+  const target = f.type === 'relation' ? identifierOf(f.target, modelName, ctx, ['target']) : undefined;
+  if (name === undefined || (f.type === 'relation' && target === undefined)) return z.NEVER;
+  const named = { ...f, ...nameAndLabel(f.name, f.label), name };
+  return (f.type === 'relation' ? { ...named, target } : named) as z.output<typeof fieldSchema>;
+});
 export type FieldDef = z.infer<typeof fieldSchema>;
 export type FieldType = FieldDef['type'];
 export type RelationField = Extract<FieldDef, { type: 'relation' }>;
@@ -87,12 +119,18 @@ export function fieldProblems(fields: FieldDef[]): { field: string; code: string
   return problems;
 }
 
-export const modelCreateSchema = z.strictObject({
-  name: modelName,
-  label,
-  description,
-  fields: z.array(fieldSchema).max(500).default([]),
-});
+export const modelCreateSchema = z
+  .strictObject({
+    name: typedName,
+    label,
+    description,
+    fields: z.array(fieldInputSchema).max(500).default([]),
+  })
+  .transform((m, ctx) => {
+    const name = identifierOf(m.name, modelName, ctx, ['name']);
+    if (name === undefined) return z.NEVER;
+    return { ...m, ...nameAndLabel(m.name, m.label), name };
+  });
 export type ModelCreate = z.infer<typeof modelCreateSchema>;
 
 /** Defaults per embedding provider: OpenAI's ada-002 (1536) unless a model or size is given. */
@@ -118,8 +156,8 @@ export const modelChangeSchema = z
     label,
     description,
     rename: modelName.optional(),
-    addFields: z.array(fieldSchema).max(500).optional(),
-    updateFields: z.array(fieldSchema).max(500).optional(),
+    addFields: z.array(fieldInputSchema).max(500).optional(),
+    updateFields: z.array(fieldInputSchema).max(500).optional(),
     renameFields: z.array(z.strictObject({ from: fieldName, to: fieldName })).max(500).optional(),
     dropFields: z.array(fieldName).max(500).optional(),
     embedding: embeddingSettingsSchema.optional(),

@@ -1,6 +1,6 @@
 export { schemaRoutes } from './schema.routes.js';
 export { ModelCache, inverseRelations, type OrgModels, type InverseRelation } from './model-cache.js';
-export type { SchemaContext } from './schema.service.js';
+export { ensureModel, type SchemaContext } from './schema.service.js';
 export type { SchemaTables } from './schema.repo.js';
 export type { EmbeddingConfig, FieldDef, ModelDef, RelationField } from './fields.js';
 export { schemaErrors } from './schema.errors.js';

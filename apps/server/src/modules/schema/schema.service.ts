@@ -1,11 +1,12 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
 import { inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
+import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import * as ddl from './ddl.js';
-import { type EmbeddingConfig, type FieldDef, type ModelChange, type ModelCreate, type ModelDef, fieldProblems } from './fields.js';
+import { type EmbeddingConfig, type FieldDef, type ModelChange, type ModelCreate, type ModelDef, fieldProblems, modelCreateSchema } from './fields.js';
 import { type ModelCache, inverseRelations, toModel } from './model-cache.js';
 import { schemaErrors } from './schema.errors.js';
 import * as repo from './schema.repo.js';
@@ -85,6 +86,23 @@ export async function createModel(ctx: SchemaContext, actor: OrgActor, input: Mo
     if (isUniqueViolation(err)) throw schemaErrors.MODEL_NAME_TAKEN();
     throw err;
   });
+}
+
+/**
+ * Creates a model from a definition (validated as POST /models does) unless the organization has
+ * one of that name already, which is left as it is. For templates that write to their own models.
+ */
+export async function ensureModel(ctx: SchemaContext, actor: OrgActor, def: unknown, ip: string): Promise<{ created: boolean }> {
+  const input = modelCreateSchema.parse(def);
+  if ((await ctx.cache.get(actor.orgId)).byName.has(input.name)) return { created: false };
+  try {
+    await createModel(ctx, actor, input, ip);
+    return { created: true };
+  } catch (err) {
+    // Made meanwhile by another request: it exists now, which is what was asked.
+    if (err instanceof AppError && err.code === 'MODEL_NAME_TAKEN') return { created: false };
+    throw err;
+  }
 }
 
 /** Conversions Postgres performs for every value, or refuses as a whole (then nothing changes). */

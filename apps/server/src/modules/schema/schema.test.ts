@@ -55,7 +55,8 @@ describeEachDb('models: definitions become real tables', (h) => {
 
   it('refuses bad definitions with a reason per problem, and creates nothing', async () => {
     const cases: [unknown, number, string][] = [
-      [{ name: 'Bad Name', fields: [] }, 400, 'VALIDATION_FAILED'],
+      // A typed name becomes an identifier ("Bad Name" → bad_name); one with nothing to make it from is refused.
+      [{ name: '***', fields: [] }, 400, 'VALIDATION_FAILED'],
       [{ name: 'x"; drop table users; --', fields: [] }, 400, 'VALIDATION_FAILED'],
       [{ name: 'models', fields: [] }, 400, 'VALIDATION_FAILED'],
       [{ name: 'things', fields: [{ name: 'id', type: 'string' }] }, 400, 'VALIDATION_FAILED'],

@@ -2,6 +2,13 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, commonErrors } from '../errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Content types a route takes beyond JSON (its 415 answer lists them); default: JSON only. */
+    accepts?: string[];
+  }
+}
+
 interface IssueLike {
   instancePath?: string;
   message?: string;
@@ -18,7 +25,7 @@ function validationDetails(err: FastifyError & { validation?: IssueLike[]; valid
 }
 
 /** Maps anything thrown in a request to the one error format. Unknown errors become a 500 without internals. */
-export function toAppError(err: unknown): AppError {
+export function toAppError(err: unknown, accepts: string[] = ['application/json']): AppError {
   if (err instanceof AppError) return err;
   const fe = err as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fe)) {
@@ -38,7 +45,7 @@ export function toAppError(err: unknown): AppError {
     case 'FST_REQ_FILE_TOO_LARGE':
       return commonErrors.PAYLOAD_TOO_LARGE('The body is larger than this server accepts.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return commonErrors.UNSUPPORTED_MEDIA_TYPE('This Content-Type is not accepted; send application/json.');
+      return commonErrors.UNSUPPORTED_MEDIA_TYPE(`This Content-Type is not accepted; send ${accepts.length > 1 ? `${accepts.slice(0, -1).join(', ')} or ${accepts[accepts.length - 1]}` : accepts[0]}.`, { accepts });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return commonErrors.VALIDATION_FAILED('Content-Length does not match the body.');
     default:
@@ -53,7 +60,7 @@ export function toAppError(err: unknown): AppError {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const appErr = toAppError(err);
+  const appErr = toAppError(err, request.routeOptions?.config?.accepts);
   if (appErr.status >= 500) {
     const cause = isResponseSerializationError(err) ? { issues: (err as { cause?: unknown }).cause } : undefined;
     request.log.error({ err, cause, code: appErr.code, org: request.actor?.orgId ?? null }, 'request failed');

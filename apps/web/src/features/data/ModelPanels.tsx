@@ -278,13 +278,13 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
 function SimilaritySearch({ model }: { model: Model }) {
   const [query, setQuery] = useState('');
   const [mode, setMode] = useState<'vector' | 'keyword' | 'hybrid'>('hybrid');
-  const [results, setResults] = useState<(RecordRow & { score: number })[] | null>(null);
+  const [results, setResults] = useState<(RecordRow & { _score: number })[] | null>(null);
   const [error, setError] = useState('');
   const search = async (e: FormEvent) => {
     e.preventDefault();
     setError('');
     try {
-      setResults((await api<{ data: (RecordRow & { score: number })[] }>('POST', `/data/${model.name}/search`, { query, mode, k: 10 })).data);
+      setResults((await api<{ data: (RecordRow & { _score: number })[] }>('POST', `/data/${model.name}/search`, { query, mode, k: 10 })).data);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'The search failed.');
     }
@@ -311,7 +311,7 @@ function SimilaritySearch({ model }: { model: Model }) {
           label="Search results"
           rows={results}
           rowKey={(r) => r.id}
-          columns={[{ key: 'score', header: 'Score', cell: (r) => r.score.toFixed(3) }, ...fields.map((f) => ({ key: f.name, header: f.name, cell: (r: RecordRow) => show(r[f.name]) }))]}
+          columns={[{ key: '_score', header: 'Score', cell: (r) => r._score.toFixed(3) }, ...fields.map((f) => ({ key: f.name, header: f.name, cell: (r: RecordRow) => show(r[f.name]) }))]}
         />
       )}
     </section>

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
+import { IDENTIFIER_RE, toIdentifier } from '@infinity/contracts/names';
 import { ApiError, api } from '../../lib/api';
 import { Alert, Button, Field, Input, Page, Select } from '../../components/ui';
 import { FIELD_TYPES, type FieldDef } from './types';
@@ -19,6 +20,17 @@ interface Draft {
 }
 
 const blank = (): Draft => ({ name: '', type: 'string', required: false, unique: false, values: '', target: '', kind: 'many-to-one', onDelete: 'restrict' });
+
+/**
+ * What a typed name is saved as (the server applies the same rule, contracts/names.ts): "First
+ * Name" → first_name, the typed text kept as the label.
+ */
+function savedAs(typed: string, otherwise: string): string {
+  const id = toIdentifier(typed.trim());
+  if (!typed.trim()) return otherwise;
+  if (!IDENTIFIER_RE.test(id)) return 'Use letters, digits and spaces (it needs a letter a–z to make its name from).';
+  return id === typed ? `Saved as ${id}.` : `Saved as ${id}, labelled “${typed.trim()}”.`;
+}
 
 /** A model designer for the common case: name, fields with type and options. */
 export function NewModel() {
@@ -40,9 +52,9 @@ export function NewModel() {
       fields: fields.map((f) => ({ name: f.name, type: f.type, ...(f.required ? { required: true } : {}), ...(f.unique ? { unique: true } : {}), ...(f.type === 'enum' ? { values: f.values.split(',').map((v) => v.trim()).filter(Boolean) } : {}), ...(f.type === 'relation' ? { target: f.target, kind: f.kind, onDelete: f.onDelete } : {}) })),
     };
     try {
-      await api('POST', '/models', body);
+      const made = await api<{ data: { name: string } }>('POST', '/models', body);
       await client.invalidateQueries({ queryKey: ['models'] });
-      void navigate(`/data/${name}`);
+      void navigate(`/data/${made.data.name}`);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       setErrors(err.fieldErrors());
@@ -53,14 +65,14 @@ export function NewModel() {
   return (
     <Page title="New model">
       <form onSubmit={(e) => void submit(e)} className="flex max-w-3xl flex-col gap-5" noValidate>
-        <Field label="Model name" error={errors.name} hint="Lowercase letters, digits and underscores, e.g. customers.">
+        <Field label="Model name" error={errors.name} hint={savedAs(name, 'Name it as you like, e.g. Customers: the API and URLs use customers, your text is its label.')}>
           {(id, d) => <Input id={id} aria-describedby={d} aria-invalid={Boolean(errors.name)} value={name} onChange={(e) => setName(e.target.value)} required />}
         </Field>
         <fieldset className="flex flex-col gap-3">
           <legend className="mb-2 text-sm font-medium">Fields</legend>
           {fields.map((f, i) => (
             <div key={i} className="flex flex-wrap items-end gap-3 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
-              <Field label={`Field ${i + 1} name`} error={errors[`fields.${i}.name`]}>
+              <Field label={`Field ${i + 1} name`} error={errors[`fields.${i}.name`]} hint={savedAs(f.name, 'e.g. First Name')}>
                 {(id, d) => <Input id={id} aria-describedby={d} value={f.name} onChange={(e) => update(i, { name: e.target.value })} />}
               </Field>
               <Field label={`Field ${i + 1} type`}>
@@ -81,7 +93,7 @@ export function NewModel() {
                 <>
                   <Field label={`Field ${i + 1} target`} error={errors[`fields.${i}.target`]}>
                     {(id, d) => (
-                      <OptionSelect id={id} aria-describedby={d} empty="choose a model…" options={[...modelOptions(models.data), ...(name ? [{ value: name, label: `${name} (this model)` }] : [])]} value={f.target} onValue={(v) => update(i, { target: v })} />
+                      <OptionSelect id={id} aria-describedby={d} empty="choose a model…" options={[...modelOptions(models.data), ...(name ? [{ value: toIdentifier(name), label: `${name} (this model)` }] : [])]} value={f.target} onValue={(v) => update(i, { target: v })} />
                     )}
                   </Field>
                   <Field label={`Field ${i + 1} kind`}>

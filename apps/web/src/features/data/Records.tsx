@@ -9,6 +9,7 @@ import { VirtualTable } from '../../components/VirtualTable';
 import type { FieldDef, Model, RecordRow } from './types';
 import { FilterBuilder } from './FilterBuilder';
 import { type FilterGroup, toFilter } from './filter';
+import { DeleteDialog } from './DeleteDialog';
 import { ImportDialog } from './ImportDialog';
 import { EmbeddingsPanel, SchemaPanel, VersionsPanel } from './ModelPanels';
 
@@ -163,12 +164,24 @@ export function Records() {
     }
   };
 
-  const remove = async (id: string) => {
+  /** Records waiting for the delete confirmation (which shows what else the delete removes). */
+  const [toDelete, setToDelete] = useState<string[] | null>(null);
+  const remove = (id: string) => setToDelete([id]);
+
+  const deleteNow = async (ids: string[]) => {
     try {
-      await api('DELETE', `/data/${name}/${id}`);
+      if (ids.length === 1) {
+        await api('DELETE', `/data/${name}/${ids[0]}`);
+        toast('success', 'Record deleted.');
+      } else {
+        const r = await api<{ data: { count: number } }>('POST', `/data/${name}/bulk`, { op: 'delete', items: ids });
+        toast('success', `${r.data.count} record(s) deleted.`);
+      }
+      setPicked((p) => new Set([...p].filter((id) => !ids.includes(id))));
+      setToDelete(null);
       await client.invalidateQueries({ queryKey: ['records', name] });
     } catch (err) {
-      toast('error', err instanceof ApiError ? err.message : 'Could not delete the record.');
+      toast('error', err instanceof ApiError ? err.message : 'Could not delete.');
     }
   };
 
@@ -196,16 +209,7 @@ export function Records() {
     }
   };
 
-  const removePicked = async () => {
-    try {
-      const r = await api<{ data: { count: number } }>('POST', `/data/${name}/bulk`, { op: 'delete', items: [...picked] });
-      toast('success', `${r.data.count} record(s) deleted.`);
-      setPicked(new Set());
-      await refresh();
-    } catch (err) {
-      toast('error', err instanceof ApiError ? err.message : 'Could not delete the records.');
-    }
-  };
+  const removePicked = () => setToDelete([...picked]);
 
   const download = async (format: 'csv' | 'json' | 'xml') => {
     const params = listParams();
@@ -258,7 +262,7 @@ export function Records() {
           {canEdit && fields.length > 0 && (
             <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800" aria-label="New record" noValidate>
               {fields.map((f) => (
-                <Field key={f.name} label={f.name + (f.required ? ' *' : '')} error={errors[f.name]}>
+                <Field key={f.name} label={(f.label ?? f.name) + (f.required ? ' *' : '')} error={errors[f.name]}>
                   {(id, d) => <FieldInput f={f} id={id} describedBy={d} invalid={Boolean(errors[f.name])} value={draft[f.name] ?? ''} onChange={(v) => setDraft((x) => ({ ...x, [f.name]: v }))} />}
                 </Field>
               ))}
@@ -266,13 +270,14 @@ export function Records() {
             </form>
           )}
           {showImport && <ImportDialog model={name} onDone={() => void refresh()} />}
+          {toDelete && <DeleteDialog model={name} label={model.data?.label ?? name} ids={toDelete} onCancel={() => setToDelete(null)} onConfirm={() => deleteNow(toDelete)} />}
           <div className="flex flex-wrap items-end gap-3">
             <Field label="Search">{(id) => <Input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Full-text search" />}</Field>
             <Button variant="secondary" onClick={() => setShowFilter((v) => !v)} aria-expanded={showFilter}>
               Filter{group.conditions.length ? ` (${group.conditions.length})` : ''}
             </Button>
             {canEdit && picked.size > 0 && (
-              <Button variant="danger" onClick={() => void removePicked()}>
+              <Button variant="danger" onClick={removePicked}>
                 Delete selected ({picked.size})
               </Button>
             )}
@@ -321,13 +326,13 @@ export function Records() {
                 sort: sort === f.name ? ('ascending' as const) : sort === `-${f.name}` ? ('descending' as const) : ('none' as const),
                 header: (
                   <button type="button" onClick={() => sortBy(f.name)} className="hover:underline">
-                    {f.name}
+                    {f.label ?? f.name}
                     {arrow(f.name)}
                   </button>
                 ),
                 cell: (r: RecordRow) =>
                   editing?.id === r.id ? (
-                    <Field label={`${f.name} (editing)`} error={editing.errors[f.name]}>
+                    <Field label={`${f.label ?? f.name} (editing)`} error={editing.errors[f.name]}>
                       {(id, d) => (
                         <FieldInput
                           f={f}
@@ -363,7 +368,7 @@ export function Records() {
                           <Button variant="ghost" onClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
                             Edit
                           </Button>
-                          <Button variant="ghost" onClick={() => void remove(r.id)} aria-label={`Delete record ${r.id}`}>
+                          <Button variant="ghost" onClick={() => remove(r.id)} aria-label={`Delete record ${r.id}`}>
                             Delete
                           </Button>
                         </span>

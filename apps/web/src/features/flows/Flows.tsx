@@ -29,7 +29,12 @@ export function Flows() {
   const toast = useToast();
   const navigate = useNavigate();
   const [template, setTemplate] = useState('blank');
-  const create = () => api<{ data: Flow }>('POST', `/flows?template=${template}`).then((r) => navigate(`/flows/${r.data.id}`), fail);
+  // A template may create the model it writes to: the model list is refreshed too.
+  const create = () =>
+    api<{ data: Flow }>('POST', `/flows?template=${template}`).then(async (r) => {
+      await client.invalidateQueries({ queryKey: ['models'] });
+      return navigate(`/flows/${r.data.id}`);
+    }, fail);
   const flows = useQuery({ queryKey: ['flows'], queryFn: () => api<{ data: Flow[] }>('GET', '/flows?limit=200').then((r) => r.data) });
   const fail = (err: unknown) => toast('error', err instanceof ApiError ? err.message : 'The request failed.');
   const toggle = (f: Flow) => api('PATCH', `/flows/${f.id}`, { active: !f.active }).then(() => client.invalidateQueries({ queryKey: ['flows'] }), fail);
