@@ -189,7 +189,8 @@ export class ExecutionRunner {
           return { ids: [], failed: [] };
         });
         for (const f of failed) void this.crashedTooOften(f);
-        for (const id of ids) void this.track(id, null);
+        // Our own lease lapsed (a stalled event loop) and was taken back: the run here goes on.
+        for (const id of ids) if (!this.held.has(id)) void this.track(id, null);
         if (ids.length === room) this.retick = true;
       } while (this.retick && !this.stopping);
     })().finally(() => {
