@@ -94,7 +94,7 @@ for (const backend of testBackends()) {
     });
 
     it('regression (#25: kill -9 during a 60-item loop left 70 records, 10 duplicates): crashed twice, the run resumes after the last completed item and writes exactly 60 records', async () => {
-      const env = { ...(await e2eEnv(backend, 'loopcrash')), INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_EXECUTION_LEASE: '1', INFINITY_QUEUE_POLL: '100' };
+      const env = { ...(await e2eEnv(backend, 'loopcrash')), INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_EXECUTION_LEASE: '2', INFINITY_QUEUE_POLL: '100' };
       /** Waits for a process to die by its fault hook (never kills it: a missing crash fails the test). */
       const crashed = async (s: RunningServer) => {
         if (s.proc.exitCode === null && s.proc.signalCode === null) await new Promise((r) => s.proc.once('exit', r));
@@ -131,7 +131,9 @@ for (const backend of testBackends()) {
           const e = (await call(server.url, 'GET', `/api/v1/executions/${id}`, undefined, h)).json.data as Json;
           return ['succeeded', 'failed'].includes(e.status as string) && e;
         });
-        expect(done).toMatchObject({ status: 'succeeded', output: 60, claims: 3 });
+        expect(done, JSON.stringify(done.error)).toMatchObject({ status: 'succeeded', output: 60 });
+        // Claimed by each of the three processes (more only if a lease lapsed on a loaded machine).
+        expect(done.claims).toBeGreaterThanOrEqual(3);
         expect(done.nodes.find((n: Json) => n.nodeId === 'each').logs[0].message).toBe('60 item(s) done, 1 at a time (39 completed before the resume)');
         const records = (await call(server.url, 'GET', '/api/v1/data/items?limit=100', undefined, h)).json.data as Json[];
         expect(records).toHaveLength(60);

@@ -88,7 +88,8 @@ export interface Claimed {
 
 /**
  * Claims up to `limit` runnable executions for `owner`: queued and due, or running with an expired
- * lease (a takeover after its worker died, counted in `reclaims`). In the same statement, a running
+ * lease (a takeover after its worker died, counted in `reclaims`; not when the lapsed lease is the
+ * claimer's own: a stalled event loop is not a crash, and the runner goes on with its run). In the same statement, a running
  * execution whose lease ran out after `maxReclaims` takeovers already (its worker keeps dying on
  * it) is failed with EXECUTION_CRASHED_TOO_OFTEN instead of being claimed again.
  */
@@ -101,7 +102,7 @@ export async function claim(db: Db, owner: string, limit: number, leaseMs: numbe
       returning id, org_id, flow_id),
     claimed as (
       update executions set status = 'running', lease_owner = ${owner}, lease_until = now() + ${`${leaseMs} milliseconds`}::interval,
-        claims = claims + 1, reclaims = reclaims + (case when status = 'running' then 1 else 0 end), started_at = coalesce(started_at, now())
+        claims = claims + 1, reclaims = reclaims + (case when status = 'running' and lease_owner is distinct from ${owner} then 1 else 0 end), started_at = coalesce(started_at, now())
       where id in (
         select id from executions
         where (status = 'queued' and run_at <= now()) or (status = 'waiting' and run_at <= now()) or (status = 'running' and lease_until < now() and reclaims < ${maxReclaims})

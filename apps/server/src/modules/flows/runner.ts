@@ -64,6 +64,8 @@ const TERMINAL = new Set<repo.ExecutionStatus>(['succeeded', 'failed', 'canceled
 interface Loaded {
   graph: CompiledGraph;
   settings: FlowGraph['settings'];
+  /** Some loop body has effects: its items are checkpointed (ExecutorDeps.saveLoopItem). */
+  checkpoints: boolean;
 }
 
 export class ExecutionRunner {
@@ -189,7 +191,8 @@ export class ExecutionRunner {
           return { ids: [], failed: [] };
         });
         for (const f of failed) void this.crashedTooOften(f);
-        for (const id of ids) void this.track(id, null);
+        // Our own lease lapsed (a stalled event loop) and was taken back: the run here goes on.
+        for (const id of ids) if (!this.held.has(id)) void this.track(id, null);
         if (ids.length === room) this.retick = true;
       } while (this.retick && !this.stopping);
     })().finally(() => {
@@ -256,7 +259,8 @@ export class ExecutionRunner {
     if (hit) return hit;
     const row = (await sql<Omit<FlowGraph, never>>`select nodes, edges, settings from flow_versions where flow_id = ${flowId} and version = ${version}`.execute(this.o.db)).rows[0];
     if (!row) return undefined;
-    const loaded = { graph: compileGraph(row, this.o.registry.get), settings: row.settings };
+    const graph = compileGraph(row, this.o.registry.get);
+    const loaded = { graph, settings: row.settings, checkpoints: [...graph.bodies.values()].some((b) => !b.graph.pure) };
     if (this.graphs.size > 1000) this.graphs.clear();
     this.graphs.set(key, loaded);
     return loaded;
@@ -301,7 +305,7 @@ export class ExecutionRunner {
       prior = [];
     }
     // Loops whose body has effects checkpoint each item; a resumed execution skips those stored.
-    const checkpoints = [...loaded.graph.bodies.values()].some((b) => !b.graph.pure);
+    const checkpoints = loaded.checkpoints;
     const priorItems = checkpoints && !fresh ? await repo.loopItems(this.o.db, id) : undefined;
     const plan: ExecutionPlan = {
       id,
