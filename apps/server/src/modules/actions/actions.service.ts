@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -20,7 +21,7 @@ function checkDefinition(def: { params: Param[]; steps: Step[] }) {
 }
 
 type ActionRow = Awaited<ReturnType<typeof repo.insertAction>>;
-const toAction = (r: ActionRow) => ({ id: r.id, name: r.name, description: r.description, params: r.params, steps: r.steps, createdBy: r.created_by, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() });
+const toAction = (r: ActionRow) => ({ id: r.id, name: r.name, description: r.description, params: r.params, steps: r.steps, createdBy: r.created_by, version: r.version, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() });
 type RunRow = NonNullable<Awaited<ReturnType<typeof repo.findRun>>>;
 export const toRun = (r: RunRow) => ({
   id: r.id,
@@ -61,11 +62,14 @@ export async function getAction(ctx: ActionsContext, actor: OrgActor, id: string
   return toAction(row);
 }
 
-export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: string, patch: Partial<ActionCreate>, ip: string) {
-  const current = await getAction(ctx, actor, id);
-  const next = { name: patch.name ?? current.name, description: patch.description ?? current.description, params: patch.params ?? current.params, steps: patch.steps ?? current.steps };
-  checkDefinition(next);
+/** The row is read locked in the write's transaction: the patch merges into what is current, and `expected` (If-Match) is checked against it. */
+export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: string, patch: Partial<ActionCreate>, ip: string, expected?: Expected) {
   return inTransaction(ctx.db, async ({ trx }) => {
+    const current = await repo.lockAction(trx, actor.orgId, id);
+    if (!current) throw actionErrors.ACTION_NOT_FOUND();
+    if (!isCurrent(expected, current.version)) throw preconditionFailed('action', current.version);
+    const next = { name: patch.name ?? current.name, description: patch.description ?? current.description, params: patch.params ?? current.params, steps: patch.steps ?? current.steps };
+    checkDefinition(next);
     const row = await repo.updateAction(trx, actor.orgId, id, next);
     if (!row) throw actionErrors.ACTION_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_UPDATE', target: { type: 'action', id }, ip, details: { fields: Object.keys(patch) } });
@@ -73,8 +77,11 @@ export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: str
   }).catch(taken);
 }
 
-export async function deleteAction(ctx: ActionsContext, actor: OrgActor, id: string, ip: string) {
+export async function deleteAction(ctx: ActionsContext, actor: OrgActor, id: string, ip: string, expected?: Expected) {
   await inTransaction(ctx.db, async ({ trx }) => {
+    const current = await repo.lockAction(trx, actor.orgId, id);
+    if (!current) throw actionErrors.ACTION_NOT_FOUND();
+    if (!isCurrent(expected, current.version)) throw preconditionFailed('action', current.version);
     const row = await repo.deleteAction(trx, actor.orgId, id);
     if (!row) throw actionErrors.ACTION_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_DELETE', target: { type: 'action', id }, ip });

@@ -3,3 +3,4 @@ export { sendError, toAppError } from './error-handler.js';
 export { pageQuery, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody, plainJsonSerializer } from './schemas.js';
 export { registerRateLimit, type RateLimitClass } from './rate-limit.js';
 export { findUnstorable, unstorable } from './text-guard.js';
+export { ifMatchOf, withEtag } from './conditional.js';

@@ -8,6 +8,7 @@ import * as m0006 from './0006-agents.js';
 import * as m0007 from './0007-operations.js';
 import * as m0008 from './0008-search-index.js';
 import * as m0009 from './0009-search-column.js';
+import * as m0012 from './0012-versions.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -23,4 +24,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0007_operations': m0007,
   '0008_search_index': m0008,
   '0009_search_column': m0009,
+  '0012_versions': m0012,
 };
