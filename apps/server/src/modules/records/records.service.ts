@@ -77,8 +77,8 @@ function validate(model: ModelDef, body: unknown, mode: 'full' | 'partial', pref
 export function toRecord(model: ModelDef, row: Record<string, unknown>, only?: string[]): ApiRecord {
   const out: ApiRecord = { id: row.id };
   const want = (n: string) => !only || only.includes(n);
-  if (want('createdAt') && row.created_at !== undefined) out.createdAt = (row._created_us) ?? (row.created_at as Date).toISOString();
-  if (want('updatedAt') && row.updated_at !== undefined) out.updatedAt = (row._updated_us) ?? (row.updated_at as Date).toISOString();
+  if (want('createdAt') && row.created_at !== undefined) out.createdAt = row._created_us ?? (row.created_at as Date).toISOString();
+  if (want('updatedAt') && row.updated_at !== undefined) out.updatedAt = row._updated_us ?? (row.updated_at as Date).toISOString();
   if (want('createdBy') && row.created_by !== undefined) out.createdBy = row.created_by;
   if (want('updatedBy') && row.updated_by !== undefined) out.updatedBy = row.updated_by;
   for (const f of model.fields) {
