@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { ApiError, type List, api, currentToken } from '../../lib/api';
+import { ApiError, type List, api, currentToken, isConflict } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
 import { Button, Empty, Field, Input, Page, Select } from '../../components/ui';
@@ -97,6 +97,9 @@ function FieldInput({ f, id, value, onChange, describedBy, invalid }: { f: Field
   return <Input {...common} type={type} step={f.type === 'number' ? 'any' : undefined} value={value} onChange={(e) => onChange(e.target.value)} />;
 }
 
+/** If-Match of a record: its updatedAt (the record's version, to the microsecond). */
+const versionOf = (row: RecordRow) => (typeof row.updatedAt === 'string' ? { ifMatch: row.updatedAt } : {});
+
 export function Records() {
   const { model: name = '' } = useParams();
   const [search] = useSearchParams();
@@ -163,12 +166,14 @@ export function Records() {
     }
   };
 
-  const remove = async (id: string) => {
+  const remove = async (row: RecordRow) => {
     try {
-      await api('DELETE', `/data/${name}/${id}`);
+      // If-Match: the record's updatedAt as this page shows it; a record changed since is not deleted unseen.
+      await api('DELETE', `/data/${name}/${row.id}`, undefined, versionOf(row));
       await client.invalidateQueries({ queryKey: ['records', name] });
     } catch (err) {
       toast('error', err instanceof ApiError ? err.message : 'Could not delete the record.');
+      if (isConflict(err)) await client.invalidateQueries({ queryKey: ['records', name] });
     }
   };
 
@@ -185,7 +190,7 @@ export function Records() {
     }
     if (!Object.keys(body).length) return setEditing(null);
     try {
-      await api('PATCH', `/data/${name}/${row.id}`, body);
+      await api('PATCH', `/data/${name}/${row.id}`, body, versionOf(row));
       setEditing(null);
       toast('success', 'Record saved.');
       await refresh();
@@ -363,7 +368,7 @@ export function Records() {
                           <Button variant="ghost" onClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
                             Edit
                           </Button>
-                          <Button variant="ghost" onClick={() => void remove(r.id)} aria-label={`Delete record ${r.id}`}>
+                          <Button variant="ghost" onClick={() => void remove(r)} aria-label={`Delete record ${r.id}`}>
                             Delete
                           </Button>
                         </span>
