@@ -151,4 +151,77 @@ describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
     await shot('24-restored');
     expect(errors).toEqual([]);
   }, 120_000);
+
+  // Regression (issue #25): a stale save overwrote the newer version silently, and reopening a flow
+  // in the same session showed the copy cached at the first visit, which the next drag then saved.
+  it('two editors of one flow: the stale save shows the conflict and changes nothing; reopening shows the newest version', async () => {
+    const token = await accessToken(page);
+    const api = async (method: string, url: string, body?: unknown) => {
+      const r = await fetch(`${server.url}/api/v1${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return (await r.json()) as { data: { id: string; version: number; nodes: { name: string }[] } };
+    };
+    const created = await api('POST', '/flows', { name: 'Shared', nodes: [{ id: 'start', type: 'trigger.manual', name: 'Start', position: { x: 0, y: 0 }, params: {} }], edges: [] });
+    const id = created.data.id;
+    const names = async () => (await api('GET', `/flows/${id}`)).data.nodes.map((n) => n.name).sort();
+    const saveState = (p: Page) => p.getByTestId('save-state').textContent();
+
+    // Editor A (this session) visits the flow once, then goes back to the list: the flow stays in its cache.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flows' }).click();
+    await page.getByRole('link', { name: 'Shared', exact: true }).click();
+    await node(page, 'Start').waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flows' }).click();
+
+    // Editor B: another browser, same account, opens the same flow and adds a node: version 2.
+    const other = await browser({ width: 1600, height: 900 });
+    try {
+      const b = other.pages()[0] ?? (await other.newPage());
+      await b.goto(`${server.url}/signin`);
+      await b.getByLabel('Email').fill('flo@example.com');
+      await b.getByLabel('Password').fill('flows all the way');
+      await b.getByRole('button', { name: 'Sign in' }).click();
+      await b.getByRole('heading', { name: 'Data' }).waitFor();
+      await b.goto(`${server.url}/flows/${id}`);
+      await node(b, 'Start').waitFor();
+      await b.getByTestId('palette-core.output').click();
+      await expect.poll(() => saveState(b)).toBe('Saved · v2');
+
+      // A reopens the flow from the list (same session, no page load): it shows version 2, not its cached version 1.
+      await page.getByRole('link', { name: 'Shared', exact: true }).click();
+      await node(page, 'Output').waitFor();
+      expect(await saveState(page)).toBe('Saved · v2');
+
+      // A saves version 3; B, still on version 2, saves: refused, shown as a conflict, nothing overwritten.
+      await page.getByTestId('palette-core.noop').click();
+      await expect.poll(() => saveState(page)).toBe('Saved · v3');
+      await b.getByTestId('palette-core.merge').click();
+      await b.getByTestId('save-conflict').waitFor();
+      expect(await b.getByTestId('save-conflict').textContent()).toMatch(/changed by someone else.*version 3/);
+      expect(await saveState(b)).toBe('Not saved: changed elsewhere');
+      await b.screenshot({ path: path.join(SHOTS, '25-save-conflict.png') });
+      expect(await names()).toEqual(['No operation', 'Output', 'Start']);
+      expect((await api('GET', `/flows/${id}`)).data.version).toBe(3);
+      // B stops saving while in conflict: another edit does not reach the server either.
+      await b.getByTestId('palette-core.output').click();
+      await expect.poll(() => saveState(b)).toBe('Not saved: changed elsewhere');
+
+      // Reload shows A's version 3 in B; a change there then saves as version 4 on top of it.
+      await b.getByRole('button', { name: 'Reload their version' }).click();
+      await node(b, 'No operation').waitFor();
+      expect(await node(b, 'Merge').count()).toBe(0);
+      expect(await b.getByTestId('save-conflict').count()).toBe(0);
+      expect(await saveState(b)).toBe('Saved · v3');
+      await b.getByTestId('palette-core.merge').click();
+      await expect.poll(() => saveState(b)).toBe('Saved · v4');
+      expect(await names()).toEqual(['Merge', 'No operation', 'Output', 'Start']);
+
+      // A is now the stale one: its next edit conflicts; "Overwrite with mine" makes its graph current on purpose.
+      await page.getByTestId('palette-core.output').click();
+      await page.getByTestId('save-conflict').waitFor();
+      await page.getByRole('button', { name: 'Overwrite with mine' }).click();
+      await expect.poll(() => saveState(page)).toBe('Saved · v5');
+      expect(await names()).toEqual(['No operation', 'Output', 'Output 2', 'Start']);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
 });

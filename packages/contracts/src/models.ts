@@ -69,6 +69,8 @@ export interface Agent {
   status: 'active' | 'paused';
   slug: string | null;
   createdBy: string | null;
+  /** Raised by every change; the ETag, sent back as If-Match. */
+  version: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -53,19 +53,40 @@ export function refreshSession(): Promise<boolean> {
   return refreshing;
 }
 
-async function send(method: string, path: string, body: unknown): Promise<Response> {
+export interface RequestOptions {
+  /**
+   * The version the change is based on (a flow's, model's, agent's or action's `version`, a
+   * record's `updatedAt`): sent as If-Match, so a change someone else made in between is answered
+   * 412 PRECONDITION_FAILED (see isConflict) instead of being overwritten.
+   */
+  ifMatch?: string | number;
+}
+
+/** Whether an error is a 412: the resource changed since it was read; details.currentVersion says to what. */
+export function isConflict(e: unknown): e is ApiError & { details: { currentVersion: string | number; etag: string } } {
+  return e instanceof ApiError && e.status === 412;
+}
+
+async function send(method: string, path: string, body: unknown, opts: RequestOptions): Promise<Response> {
   return fetch(`/api/v1${path}`, {
     method,
     credentials: 'same-origin',
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}) },
+    // NB: no-store: a read is always answered by the server, never by the browser's cache (an
+    // editor opened on an old copy would save it as the newest version).
+    cache: 'no-store',
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+      ...(opts.ifMatch !== undefined ? { 'if-match': `"${opts.ifMatch}"` } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let res = await send(method, path, body);
+export async function api<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  let res = await send(method, path, body, opts);
   if (res.status === 401 && accessToken && !path.startsWith('/auth/')) {
-    if (await refreshSession()) res = await send(method, path, body);
+    if (await refreshSession()) res = await send(method, path, body, opts);
     else {
       accessToken = null;
       onSignedOut();

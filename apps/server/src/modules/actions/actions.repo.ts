@@ -10,6 +10,8 @@ export interface ActionsTable {
   params: Json<Param[]>;
   steps: Json<Step[]>;
   created_by: string | null;
+  /** Raised by every change; the ETag (0012). */
+  version: ColumnType<number, never, number>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -34,7 +36,7 @@ export interface ActionTables {
 }
 type Db = Kysely<ActionTables>;
 
-const cols = ['id', 'name', 'description', 'params', 'steps', 'created_by', 'created_at', 'updated_at'] as const;
+const cols = ['id', 'name', 'description', 'params', 'steps', 'created_by', 'version', 'created_at', 'updated_at'] as const;
 const runCols = ['id', 'action_id', 'status', 'input', 'output', 'error', 'logs', 'actor', 'started_at', 'finished_at', 'duration_ms', 'created_at'] as const;
 
 export const listActions = (db: Db, orgId: string, limit: number, offset: number) => db.selectFrom('actions').select(cols).where('org_id', '=', orgId).orderBy('name').limit(limit).offset(offset).execute();
@@ -42,8 +44,16 @@ export const countActions = async (db: Db, orgId: string) => Number((await db.se
 export const findAction = (db: Db, orgId: string, id: string) => db.selectFrom('actions').select(cols).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 export const insertAction = (db: Db, a: { id: string; orgId: string; name: string; description: string; params: Param[]; steps: Step[]; createdBy: string }) =>
   db.insertInto('actions').values({ id: a.id, org_id: a.orgId, name: a.name, description: a.description, params: JSON.stringify(a.params), steps: JSON.stringify(a.steps), created_by: a.createdBy }).returning(cols).executeTakeFirstOrThrow();
+/** The action row, locked until the transaction ends: a write checks its If-Match against it. */
+export const lockAction = (db: Db, orgId: string, id: string) => db.selectFrom('actions').select(cols).where('org_id', '=', orgId).where('id', '=', id).forUpdate().executeTakeFirst();
 export const updateAction = (db: Db, orgId: string, id: string, a: { name: string; description: string; params: Param[]; steps: Step[] }) =>
-  db.updateTable('actions').set({ name: a.name, description: a.description, params: JSON.stringify(a.params), steps: JSON.stringify(a.steps), updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).returning(cols).executeTakeFirst();
+  db
+    .updateTable('actions')
+    .set((e) => ({ name: a.name, description: a.description, params: JSON.stringify(a.params), steps: JSON.stringify(a.steps), version: e('version', '+', 1), updated_at: new Date() }))
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .returning(cols)
+    .executeTakeFirst();
 export const deleteAction = (db: Db, orgId: string, id: string) => db.deleteFrom('actions').where('org_id', '=', orgId).where('id', '=', id).returning('id').executeTakeFirst();
 
 export const insertRun = (db: Db, r: { id: string; orgId: string; actionId: string; input: unknown; actor: string }) =>

@@ -1,12 +1,12 @@
 import { listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
-import { type App, idParams, listMeta, pageQuery } from '../../platform/http/index.js';
+import { type App, idParams, ifMatchOf, listMeta, pageQuery, withEtag } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { actionErrors } from './actions.errors.js';
 import * as actions from './actions.service.js';
 import { actionCreateSchema, actionPatchSchema } from './definition.js';
 
-const actionSchema = z.object({ id: z.string(), name: z.string(), description: z.string(), params: z.array(z.unknown()), steps: z.array(z.unknown()), createdBy: z.string().nullable(), createdAt: z.string(), updatedAt: z.string() });
+const actionSchema = z.object({ id: z.string(), name: z.string(), description: z.string(), params: z.array(z.unknown()), steps: z.array(z.unknown()), createdBy: z.string().nullable(), version: z.number(), createdAt: z.string(), updatedAt: z.string() });
 const runSchema = z.object({
   id: z.string(),
   actionId: z.string(),
@@ -35,23 +35,32 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     app.post('/api/v1/actions', {
       config: { access: { permission: 'actions:write' } },
       schema: { tags: ['actions'], summary: 'Define an action: parameters (some fixed) and steps over models', body: actionCreateSchema, response: { 201: z.object({ data: actionSchema }) } },
-      handler: async (request, reply) => reply.status(201).send({ data: await actions.createAction(ctx, orgActorOf(request), request.body, request.ip) }),
+      handler: async (request, reply) => {
+        const data = await actions.createAction(ctx, orgActorOf(request), request.body, request.ip);
+        return withEtag(reply, data.version).status(201).send({ data });
+      },
     });
     app.get('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:read' } },
-      schema: { tags: ['actions'], params: idParams, response: { 200: z.object({ data: actionSchema }) } },
-      handler: async (request) => ({ data: await actions.getAction(ctx, orgActorOf(request), request.params.id) }),
+      schema: { tags: ['actions'], summary: 'One action; its ETag is its version (send it back as If-Match when changing it)', params: idParams, response: { 200: z.object({ data: actionSchema }) } },
+      handler: async (request, reply) => {
+        const data = await actions.getAction(ctx, orgActorOf(request), request.params.id);
+        return withEtag(reply, data.version).send({ data });
+      },
     });
     app.patch('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:write' } },
-      schema: { tags: ['actions'], params: idParams, body: actionPatchSchema, response: { 200: z.object({ data: actionSchema }) } },
-      handler: async (request) => ({ data: await actions.updateAction(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+      schema: { tags: ['actions'], summary: 'Change an action; a stale If-Match answers 412', params: idParams, body: actionPatchSchema, response: { 200: z.object({ data: actionSchema }) } },
+      handler: async (request, reply) => {
+        const data = await actions.updateAction(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request));
+        return withEtag(reply, data.version).send({ data });
+      },
     });
     app.delete('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:write' } },
-      schema: { tags: ['actions'], params: idParams },
+      schema: { tags: ['actions'], summary: 'Delete an action; a stale If-Match answers 412', params: idParams },
       handler: async (request, reply) => {
-        await actions.deleteAction(ctx, orgActorOf(request), request.params.id, request.ip);
+        await actions.deleteAction(ctx, orgActorOf(request), request.params.id, request.ip, ifMatchOf(request));
         return reply.status(204).send();
       },
     });

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -14,13 +15,16 @@ export interface ActionsContext {
   records: RecordsContext;
 }
 
-async function checkDefinition(ctx: ActionsContext, actor: OrgActor, def: { params: Param[]; steps: Step[] }) {
-  const problems = [...definitionProblems(def), ...modelProblems(def, await ctx.records.cache.get(actor.orgId))];
+type OrgModelsOf = Awaited<ReturnType<ActionsContext['records']['cache']['get']>>;
+
+/** NB: the models are read before any transaction (on PGlite a read outside an open transaction would wait for it). */
+function checkDefinition(def: { params: Param[]; steps: Step[] }, models: OrgModelsOf) {
+  const problems = [...definitionProblems(def), ...modelProblems(def, models)];
   if (problems.length) throw actionErrors.ACTION_INVALID(`The action has ${problems.length} problem(s): ${problems[0]!.message}.`, problems);
 }
 
 type ActionRow = Awaited<ReturnType<typeof repo.insertAction>>;
-const toAction = (r: ActionRow) => ({ id: r.id, name: r.name, description: r.description, params: r.params, steps: r.steps, createdBy: r.created_by, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() });
+const toAction = (r: ActionRow) => ({ id: r.id, name: r.name, description: r.description, params: r.params, steps: r.steps, createdBy: r.created_by, version: r.version, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() });
 type RunRow = NonNullable<Awaited<ReturnType<typeof repo.findRun>>>;
 export const toRun = (r: RunRow) => ({
   id: r.id,
@@ -43,7 +47,7 @@ const taken = (err: unknown): never => {
 };
 
 export async function createAction(ctx: ActionsContext, actor: OrgActor, input: ActionCreate, ip: string) {
-  await checkDefinition(ctx, actor, input);
+  checkDefinition(input, await ctx.records.cache.get(actor.orgId));
   return inTransaction(ctx.db, async ({ trx }) => {
     const row = await repo.insertAction(trx, { id: newId(), orgId: actor.orgId, name: input.name, description: input.description ?? '', params: input.params, steps: input.steps, createdBy: actorRef(actor) });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_CREATE', target: { type: 'action', id: row.id }, ip, details: { name: row.name } });
@@ -63,11 +67,15 @@ export async function getAction(ctx: ActionsContext, actor: OrgActor, id: string
   return toAction(row);
 }
 
-export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: string, patch: Partial<ActionCreate>, ip: string) {
-  const current = await getAction(ctx, actor, id);
-  const next = { name: patch.name ?? current.name, description: patch.description ?? current.description, params: patch.params ?? current.params, steps: patch.steps ?? current.steps };
-  await checkDefinition(ctx, actor, next);
+/** The row is read locked in the write's transaction: the patch merges into what is current, and `expected` (If-Match) is checked against it. */
+export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: string, patch: Partial<ActionCreate>, ip: string, expected?: Expected) {
+  const models = await ctx.records.cache.get(actor.orgId);
   return inTransaction(ctx.db, async ({ trx }) => {
+    const current = await repo.lockAction(trx, actor.orgId, id);
+    if (!current) throw actionErrors.ACTION_NOT_FOUND();
+    if (!isCurrent(expected, current.version)) throw preconditionFailed('action', current.version);
+    const next = { name: patch.name ?? current.name, description: patch.description ?? current.description, params: patch.params ?? current.params, steps: patch.steps ?? current.steps };
+    checkDefinition(next, models);
     const row = await repo.updateAction(trx, actor.orgId, id, next);
     if (!row) throw actionErrors.ACTION_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_UPDATE', target: { type: 'action', id }, ip, details: { fields: Object.keys(patch) } });
@@ -75,8 +83,11 @@ export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: str
   }).catch(taken);
 }
 
-export async function deleteAction(ctx: ActionsContext, actor: OrgActor, id: string, ip: string) {
+export async function deleteAction(ctx: ActionsContext, actor: OrgActor, id: string, ip: string, expected?: Expected) {
   await inTransaction(ctx.db, async ({ trx }) => {
+    const current = await repo.lockAction(trx, actor.orgId, id);
+    if (!current) throw actionErrors.ACTION_NOT_FOUND();
+    if (!isCurrent(expected, current.version)) throw preconditionFailed('action', current.version);
     const row = await repo.deleteAction(trx, actor.orgId, id);
     if (!row) throw actionErrors.ACTION_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_DELETE', target: { type: 'action', id }, ip });

@@ -22,6 +22,8 @@ export interface AgentsTable {
   status: 'active' | 'paused';
   slug: string | null;
   created_by: string | null;
+  /** Raised by every change; the ETag (0012). */
+  version: ColumnType<number, never, number>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -56,12 +58,17 @@ export interface AgentTables {
 }
 
 export type Exec = Kysely<AgentTables> | Transaction<AgentTables>;
-export const agentColumns = ['id', 'org_id', 'name', 'description', 'provider', 'model', 'secret_id', 'system', 'personality', 'voice', 'memory', 'memory_tokens', 'tools', 'max_steps', 'temperature', 'status', 'slug', 'created_by', 'created_at', 'updated_at'] as const;
+export const agentColumns = ['id', 'org_id', 'name', 'description', 'provider', 'model', 'secret_id', 'system', 'personality', 'voice', 'memory', 'memory_tokens', 'tools', 'max_steps', 'temperature', 'status', 'slug', 'created_by', 'version', 'created_at', 'updated_at'] as const;
 
 export function findAgent(db: Exec, orgId: string, id: string) {
   return db.selectFrom('agents').select(agentColumns).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 }
 export type AgentRow = NonNullable<Awaited<ReturnType<typeof findAgent>>>;
+
+/** The agent row, locked until the transaction ends: a write checks its If-Match against it. */
+export function lockAgent(trx: Transaction<AgentTables>, orgId: string, id: string) {
+  return trx.selectFrom('agents').select(agentColumns).where('org_id', '=', orgId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
 
 export function findAgentBySlug(db: Exec, slug: string) {
   return db.selectFrom('agents').select(agentColumns).where('slug', '=', slug).executeTakeFirst();

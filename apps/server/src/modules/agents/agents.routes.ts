@@ -1,7 +1,7 @@
 import { listMetaSchema } from '@infinity/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type App, emptyBody, idParams, listMeta, pageQuery, toAppError } from '../../platform/http/index.js';
+import { type App, emptyBody, idParams, ifMatchOf, listMeta, pageQuery, toAppError, withEtag } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { agentErrors } from './agents.errors.js';
 import * as repo from './agents.repo.js';
@@ -61,23 +61,32 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.post('/api/v1/agents', {
       config: { access: { permission: 'agents:write' } },
       schema: { tags: ['agents'], summary: 'Create an agent (active unless status says paused; activation is audited as AGENT_DEPLOY)', body: agentCreateSchema, response: { 201: z.object({ data: agentSchema }) } },
-      handler: async (request, reply) => reply.status(201).send({ data: await agents.createAgent(ctx, orgActorOf(request), request.body, request.ip) }),
+      handler: async (request, reply) => {
+        const data = await agents.createAgent(ctx, orgActorOf(request), request.body, request.ip);
+        return withEtag(reply, data.version).status(201).send({ data });
+      },
     });
     app.get('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:read' } },
-      schema: { tags: ['agents'], params: idParams, response: { 200: z.object({ data: agentSchema }) } },
-      handler: async (request) => ({ data: agents.toAgent(await agents.requireAgent(ctx, orgActorOf(request), request.params.id)) }),
+      schema: { tags: ['agents'], summary: 'One agent; its ETag is its version (send it back as If-Match when changing it)', params: idParams, response: { 200: z.object({ data: agentSchema }) } },
+      handler: async (request, reply) => {
+        const data = agents.toAgent(await agents.requireAgent(ctx, orgActorOf(request), request.params.id));
+        return withEtag(reply, data.version).send({ data });
+      },
     });
     app.patch('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:write' } },
-      schema: { tags: ['agents'], summary: 'Change an agent; status active/paused deploys or pauses it', params: idParams, body: agentPatchSchema, response: { 200: z.object({ data: agentSchema }) } },
-      handler: async (request) => ({ data: await agents.updateAgent(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+      schema: { tags: ['agents'], summary: 'Change an agent; status active/paused deploys or pauses it; a stale If-Match answers 412', params: idParams, body: agentPatchSchema, response: { 200: z.object({ data: agentSchema }) } },
+      handler: async (request, reply) => {
+        const data = await agents.updateAgent(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request));
+        return withEtag(reply, data.version).send({ data });
+      },
     });
     app.delete('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:write' } },
-      schema: { tags: ['agents'], params: idParams },
+      schema: { tags: ['agents'], summary: 'Delete an agent; a stale If-Match answers 412', params: idParams },
       handler: async (request, reply) => {
-        await agents.deleteAgent(ctx, orgActorOf(request), request.params.id, request.ip);
+        await agents.deleteAgent(ctx, orgActorOf(request), request.params.id, request.ip, ifMatchOf(request));
         return reply.status(204).send();
       },
     });

@@ -2,6 +2,7 @@ import { type Agent, type Role, roleAtLeast } from '@infinity/contracts';
 import { type ModelMessage, type ToolSet, jsonSchema, tool } from 'ai';
 import { type Kysely, sql } from 'kysely';
 import { capabilityToken, capabilityTokenValid } from '../../platform/crypto/index.js';
+import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { inTransaction, isUniqueViolation, vectorLiteral } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef, actorUserId, can } from '../access/index.js';
@@ -50,6 +51,7 @@ export const toAgent = (r: repo.AgentRow) =>
   status: r.status,
   slug: r.slug,
   createdBy: r.created_by,
+  version: r.version,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
   }) satisfies Agent;
@@ -127,16 +129,20 @@ export async function requireAgent(ctx: AgentsContext, actor: OrgActor, id: stri
   return row;
 }
 
-export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: string, patch: AgentPatch, ip: string): Promise<AgentDto> {
+/** `expected` (If-Match) is checked against the row locked in the write's transaction. */
+export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: string, patch: AgentPatch, ip: string, expected?: Expected): Promise<AgentDto> {
   const current = await requireAgent(ctx, actor, id);
   // References are checked when they change (renaming or pausing an agent reads nothing else).
   if (patch.provider !== undefined || patch.secretId !== undefined || patch.tools !== undefined) {
     await assertValid(ctx, actor, { provider: patch.provider ?? current.provider, secretId: patch.secretId ?? current.secret_id, tools: patch.tools ?? current.tools });
   }
   const row = await inTransaction(ctx.db, async ({ trx }) => {
+    const locked = await repo.lockAgent(trx, actor.orgId, id);
+    if (!locked) throw agentErrors.AGENT_NOT_FOUND();
+    if (!isCurrent(expected, locked.version)) throw preconditionFailed('agent', locked.version);
     const r = await trx
       .updateTable('agents')
-      .set({
+      .set((e) => ({
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.description !== undefined ? { description: patch.description } : {}),
         ...(patch.provider !== undefined ? { provider: patch.provider } : {}),
@@ -151,14 +157,15 @@ export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: strin
         ...(patch.maxSteps !== undefined ? { max_steps: patch.maxSteps } : {}),
         ...(patch.temperature !== undefined ? { temperature: patch.temperature } : {}),
         ...(patch.status !== undefined ? { status: patch.status } : {}),
+        version: e('version', '+', 1),
         updated_at: new Date(),
-      })
+      }))
       .where('org_id', '=', actor.orgId)
       .where('id', '=', id)
       .returning(repo.agentColumns)
       .executeTakeFirstOrThrow();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'AGENT_UPDATE', target: { type: 'agent', id }, ip, details: { fields: Object.keys(patch).filter((k) => patch[k as keyof AgentPatch] !== undefined) } });
-    if (patch.status && patch.status !== current.status) {
+    if (patch.status && patch.status !== locked.status) {
       await recordAudit(trx, { orgId: actor.orgId, actor, action: patch.status === 'active' ? 'AGENT_DEPLOY' : 'AGENT_PAUSE', target: { type: 'agent', id }, ip, details: { model: r.model } });
     }
     return r;
@@ -166,8 +173,11 @@ export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: strin
   return toAgent(row);
 }
 
-export async function deleteAgent(ctx: AgentsContext, actor: OrgActor, id: string, ip: string): Promise<void> {
+export async function deleteAgent(ctx: AgentsContext, actor: OrgActor, id: string, ip: string, expected?: Expected): Promise<void> {
   await inTransaction(ctx.db, async ({ trx }) => {
+    const locked = await repo.lockAgent(trx, actor.orgId, id);
+    if (!locked) throw agentErrors.AGENT_NOT_FOUND();
+    if (!isCurrent(expected, locked.version)) throw preconditionFailed('agent', locked.version);
     const r = await trx.deleteFrom('agents').where('org_id', '=', actor.orgId).where('id', '=', id).returning(['name']).executeTakeFirst();
     if (!r) throw agentErrors.AGENT_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'AGENT_DELETE', target: { type: 'agent', id }, ip, details: { name: r.name } });
@@ -178,7 +188,7 @@ export async function publishAgent(ctx: AgentsContext, actor: OrgActor, id: stri
   await requireAgent(ctx, actor, id);
   if (slug && actor.role !== 'owner') throw agentErrors.AGENT_PUBLIC_OWNER_ONLY();
   const row = await inTransaction(ctx.db, async ({ trx }) => {
-    const r = await trx.updateTable('agents').set({ slug, updated_at: new Date() }).where('org_id', '=', actor.orgId).where('id', '=', id).returning(repo.agentColumns).executeTakeFirstOrThrow();
+    const r = await trx.updateTable('agents').set((e) => ({ slug, version: e('version', '+', 1), updated_at: new Date() })).where('org_id', '=', actor.orgId).where('id', '=', id).returning(repo.agentColumns).executeTakeFirstOrThrow();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: slug ? 'AGENT_PUBLISH' : 'AGENT_UNPUBLISH', target: { type: 'agent', id }, ip, details: { slug } });
     return r;
   }).catch((err: unknown) => {

@@ -48,6 +48,8 @@ export interface FlowWrite {
 }
 
 export const findFlow = (db: Db, orgId: string, id: string) => db.selectFrom('flows').select(cols).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+/** The flow row, locked until the transaction ends: a write checks its If-Match against it. */
+export const lockFlow = (db: Db, orgId: string, id: string) => db.selectFrom('flows').select(cols).where('org_id', '=', orgId).where('id', '=', id).forUpdate().executeTakeFirst();
 export const findFlowById = (db: Db, id: string) => db.selectFrom('flows').select(cols).where('id', '=', id).executeTakeFirst();
 export const findFlowBySlug = (db: Db, slug: string) => db.selectFrom('flows').select(cols).where('slug', '=', slug).executeTakeFirst();
 export const activeFlows = (db: Db) => db.selectFrom('flows').select(cols).where('active', '=', true).execute();

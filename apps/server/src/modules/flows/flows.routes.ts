@@ -1,6 +1,7 @@
 import { listMetaSchema } from '@infinity/contracts';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { type App, cursorPageQuery, emptyBody, idParams, listCursor, listMeta, pageOfAll, uuidParam, wholeListQuery } from '../../platform/http/index.js';
+import { type App, cursorPageQuery, emptyBody, idParams, ifMatchOf, listCursor, listMeta, pageOfAll, uuidParam, wholeListQuery, withEtag } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as flows from './flows.service.js';
@@ -43,6 +44,9 @@ const versionCursor = listCursor('flow-versions', ['bigint']);
 const executionCursor = listCursor('executions', ['timestamptz', 'uuid']);
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
 
+/** A flow as the answer, with its version as the ETag. */
+const versioned = (reply: FastifyReply, data: flows.FlowDto) => withEtag(reply, data.version).send({ data });
+
 export function flowRoutes(ctx: flows.FlowsContext) {
   return async (app: App) => {
     app.get('/api/v1/node-types', {
@@ -68,28 +72,31 @@ export function flowRoutes(ctx: flows.FlowsContext) {
         body: flows.flowCreateSchema.nullish(),
         response: { 201: z.object({ data: flowSchema }) },
       },
-      handler: async (request, reply) => reply.status(201).send({ data: await flows.createFlow(ctx, orgActorOf(request), request.body ?? null, request.query.template, request.ip) }),
+      handler: async (request, reply) => {
+        const data = await flows.createFlow(ctx, orgActorOf(request), request.body ?? null, request.query.template, request.ip);
+        return withEtag(reply, data.version).status(201).send({ data });
+      },
     });
     app.get('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], params: idParams, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request) => ({ data: await flows.getFlow(ctx, orgActorOf(request), request.params.id) }),
+      schema: { tags: ['flows'], summary: 'One flow; its ETag is its version (send it back as If-Match when saving)', params: idParams, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request, reply) => versioned(reply, await flows.getFlow(ctx, orgActorOf(request), request.params.id)),
     });
     app.put('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
-      schema: { tags: ['flows'], summary: 'Replace the flow graph (a new version)', params: idParams, body: flows.flowWriteSchema, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request) => ({ data: await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+      schema: { tags: ['flows'], summary: 'Replace the flow graph (a new version); a stale If-Match answers 412', params: idParams, body: flows.flowWriteSchema, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request, reply) => versioned(reply, await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request))),
     });
     app.patch('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
-      schema: { tags: ['flows'], summary: 'Change parts of a flow (graph changes make a version); {active} starts or stops its triggers', params: idParams, body: flows.flowPatchSchema, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request) => ({ data: await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+      schema: { tags: ['flows'], summary: 'Change parts of a flow (graph changes make a version); {active} starts or stops its triggers; a stale If-Match answers 412', params: idParams, body: flows.flowPatchSchema, response: { 200: z.object({ data: flowSchema }) } },
+      handler: async (request, reply) => versioned(reply, await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request))),
     });
     app.delete('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
-      schema: { tags: ['flows'], params: idParams },
+      schema: { tags: ['flows'], summary: 'Delete a flow; a stale If-Match answers 412', params: idParams },
       handler: async (request, reply) => {
-        await flows.deleteFlow(ctx, orgActorOf(request), request.params.id, request.ip);
+        await flows.deleteFlow(ctx, orgActorOf(request), request.params.id, request.ip, ifMatchOf(request));
         return reply.status(204).send();
       },
     });
@@ -110,7 +117,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.post('/api/v1/flows/:id/versions/:n/restore', {
       config: { access: { permission: 'flows:write' } },
       schema: { tags: ['flows'], summary: 'Make an old version current again (as a new version)', params: versionParams, body: emptyBody, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request) => ({ data: await flows.restoreVersion(ctx, orgActorOf(request), request.params.id, request.params.n, request.ip) }),
+      handler: async (request, reply) => versioned(reply, await flows.restoreVersion(ctx, orgActorOf(request), request.params.id, request.params.n, request.ip)),
     });
     app.post('/api/v1/flows/:id/run', {
       config: { access: { permission: 'flows:run' } },
@@ -131,12 +138,12 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.post('/api/v1/flows/:id/publish', {
       config: { access: { permission: 'flows:publish' } },
       schema: { tags: ['flows'], summary: 'Publish at POST /api/v1/run/{slug} (public: owners only)', params: idParams, body: flows.publishSchema, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request) => ({ data: await flows.publishFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip) }),
+      handler: async (request, reply) => versioned(reply, await flows.publishFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip)),
     });
     app.post('/api/v1/flows/:id/unpublish', {
       config: { access: { permission: 'flows:publish' } },
       schema: { tags: ['flows'], params: idParams, body: emptyBody, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request) => ({ data: await flows.unpublishFlow(ctx, orgActorOf(request), request.params.id, request.ip) }),
+      handler: async (request, reply) => versioned(reply, await flows.unpublishFlow(ctx, orgActorOf(request), request.params.id, request.ip)),
     });
 
     // ── executions ──

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
 import { NodeError } from '@infinity/node-sdk';
 import { z } from 'zod';
+import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import { commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -138,36 +139,47 @@ export async function getFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
   return toFlow(await requireFlow(ctx, actor, id));
 }
 
-/** PUT replaces the graph, PATCH changes parts of it; both validate and create a version. */
-export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, change: z.output<typeof flowPatchSchema>, ip: string) {
-  const cur = await requireFlow(ctx, actor, id);
+/**
+ * PUT replaces the graph, PATCH changes parts of it; both validate and create a version. The row
+ * is read locked, in the write's transaction: a PATCH merges into what is current, and `expected`
+ * (If-Match) is checked against the version that is really there when the write happens.
+ */
+export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, change: z.output<typeof flowPatchSchema>, ip: string, expected?: Expected) {
   const graphChanged = change.name !== undefined || change.description !== undefined || change.nodes !== undefined || change.edges !== undefined || change.settings !== undefined;
-  const next: FlowWrite = {
-    name: change.name ?? cur.name,
-    description: change.description ?? cur.description,
-    nodes: change.nodes ?? cur.nodes,
-    edges: change.edges ?? cur.edges,
-    settings: change.settings ?? cur.settings,
-  };
-  if (graphChanged) check(ctx, next);
-  const row = await inTransaction(ctx.db, async ({ trx }) => {
+  const { row, wasActive } = await inTransaction(ctx.db, async ({ trx }) => {
+    const cur = await repo.lockFlow(trx, actor.orgId, id);
+    if (!cur) throw flowErrors.FLOW_NOT_FOUND();
+    if (!isCurrent(expected, cur.version)) throw preconditionFailed('flow', cur.version);
     let r: repo.FlowRow | undefined = cur;
-    if (graphChanged) r = await repo.updateFlow(trx, actor.orgId, id, next, actorRef(actor));
+    if (graphChanged) {
+      const next: FlowWrite = {
+        name: change.name ?? cur.name,
+        description: change.description ?? cur.description,
+        nodes: change.nodes ?? cur.nodes,
+        edges: change.edges ?? cur.edges,
+        settings: change.settings ?? cur.settings,
+      };
+      check(ctx, next);
+      r = await repo.updateFlow(trx, actor.orgId, id, next, actorRef(actor));
+    }
     if (change.active !== undefined && change.active !== cur.active) {
       r = await repo.setActive(trx, actor.orgId, id, change.active);
       await recordAudit(trx, { orgId: actor.orgId, actor, action: change.active ? 'FLOW_ACTIVATE' : 'FLOW_DEACTIVATE', target: { type: 'flow', id }, ip });
     }
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
     if (graphChanged) await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UPDATE', target: { type: 'flow', id }, ip, details: { version: r.version } });
-    return r;
+    return { row: r, wasActive: cur.active };
   });
   // Only active flows have triggers: editing an inactive one changes nothing to reload.
-  if (cur.active || row.active) await ctx.onTriggersChanged();
+  if (wasActive || row.active) await ctx.onTriggersChanged();
   return toFlow(row);
 }
 
-export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string, ip: string) {
+export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string, ip: string, expected?: Expected) {
   const wasActive = await inTransaction(ctx.db, async ({ trx }) => {
+    const cur = await repo.lockFlow(trx, actor.orgId, id);
+    if (!cur) throw flowErrors.FLOW_NOT_FOUND();
+    if (!isCurrent(expected, cur.version)) throw preconditionFailed('flow', cur.version);
     const r = await repo.deleteFlow(trx, actor.orgId, id);
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'DELETE_WORKFLOW', target: { type: 'flow', id }, ip });

@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import { listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
-import { type App, listMeta, plainJsonSerializer } from '../../platform/http/index.js';
+import { type App, ifMatchOf, listMeta, plainJsonSerializer, withEtag } from '../../platform/http/index.js';
 import { can, isOrgActor, orgActorOf } from '../access/index.js';
 import { modelPaths } from './openapi.js';
 import { listQuerystring, parseListQuery } from './list-query.js';
@@ -116,35 +116,45 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       config: { access: { permission: 'records:write' } },
       schema: { tags: ['records'], summary: 'Create a record', params: modelParams, body, response: { 201: z.object({ data: recordSchema }) } },
       ...plainJson,
-      handler: async (request, reply) => reply.status(201).send({ data: await records.createRecord(ctx, orgActorOf(request), request.params.model, request.body) }),
+      handler: async (request, reply) => {
+        const data = await records.createRecord(ctx, orgActorOf(request), request.params.model, request.body);
+        return withEtag(reply, data.updatedAt as string).status(201).send({ data });
+      },
     });
     app.get('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:read' } },
-      schema: { tags: ['records'], params: recordParams, querystring: getQuery, response: { 200: z.object({ data: recordSchema }) } },
+      schema: { tags: ['records'], summary: 'One record; its ETag is its updatedAt (send it back as If-Match when changing it)', params: recordParams, querystring: getQuery, response: { 200: z.object({ data: recordSchema }) } },
       ...plainJson,
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const expand = csv(request.query.expand);
         const fields = csv(request.query.fields);
-        return { data: await records.getRecord(ctx, orgActorOf(request), request.params.model, request.params.id, { ...(expand ? { expand } : {}), ...(fields ? { fields } : {}) }) };
+        const r = await records.getVersionedRecord(ctx, orgActorOf(request), request.params.model, request.params.id, { ...(expand ? { expand } : {}), ...(fields ? { fields } : {}) });
+        return withEtag(reply, r.version).send({ data: r.record });
       },
     });
     app.put('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
-      schema: { tags: ['records'], summary: 'Replace a record (absent fields return to their default or null)', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
+      schema: { tags: ['records'], summary: 'Replace a record (absent fields return to their default or null); a stale If-Match answers 412', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
       ...plainJson,
-      handler: async (request) => ({ data: await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, true) }),
+      handler: async (request, reply) => {
+        const data = await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, true, ifMatchOf(request));
+        return withEtag(reply, data.updatedAt as string).send({ data });
+      },
     });
     app.patch('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
-      schema: { tags: ['records'], summary: 'Update some fields of a record', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
+      schema: { tags: ['records'], summary: 'Update some fields of a record; a stale If-Match answers 412', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
       ...plainJson,
-      handler: async (request) => ({ data: await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, false) }),
+      handler: async (request, reply) => {
+        const data = await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, false, ifMatchOf(request));
+        return withEtag(reply, data.updatedAt as string).send({ data });
+      },
     });
     app.delete('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
-      schema: { tags: ['records'], params: recordParams },
+      schema: { tags: ['records'], summary: 'Delete a record; a stale If-Match answers 412', params: recordParams },
       handler: async (request, reply) => {
-        await records.deleteRecord(ctx, orgActorOf(request), request.params.model, request.params.id);
+        await records.deleteRecord(ctx, orgActorOf(request), request.params.model, request.params.id, ifMatchOf(request));
         return reply.status(204).send();
       },
     });

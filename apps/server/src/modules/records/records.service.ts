@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely, type QueryExecutorProvider, type RawBuilder
 import type { QuotaGate } from '../usage/index.js';
 import { inTransaction, pgErrorCode } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
+import { type Expected, preconditionFailed } from '../../platform/concurrency.js';
 import { AppError, commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel, actorRef } from '../access/index.js';
@@ -76,8 +77,8 @@ function validate(model: ModelDef, body: unknown, mode: 'full' | 'partial', pref
 export function toRecord(model: ModelDef, row: Record<string, unknown>, only?: string[]): ApiRecord {
   const out: ApiRecord = { id: row.id };
   const want = (n: string) => !only || only.includes(n);
-  if (want('createdAt') && row.created_at !== undefined) out.createdAt = (row.created_at as Date).toISOString();
-  if (want('updatedAt') && row.updated_at !== undefined) out.updatedAt = (row.updated_at as Date).toISOString();
+  if (want('createdAt') && row.created_at !== undefined) out.createdAt = row._created_us ?? (row.created_at as Date).toISOString();
+  if (want('updatedAt') && row.updated_at !== undefined) out.updatedAt = row._updated_us ?? (row.updated_at as Date).toISOString();
   if (want('createdBy') && row.created_by !== undefined) out.createdBy = row.created_by;
   if (want('updatedBy') && row.updated_by !== undefined) out.updatedBy = row.updated_by;
   for (const f of model.fields) {
@@ -110,11 +111,33 @@ function columnsText(model: ModelDef, alias = ''): string {
   if (text === undefined) {
     const p = alias ? `${alias}.` : '';
     text = ['id', 'created_at', 'updated_at', 'created_by', 'updated_by', ...model.fields.map((f) => f.name)].map((c) => p + quoteId(c)).join(', ');
+    // The timestamps as the API shows them, to the microsecond PostgreSQL keeps (a JS Date keeps
+    // milliseconds): updatedAt is a record's version, its ETag, and must tell any two writes apart.
+    text += `, ${microsText(`${p}created_at`)} as _created_us, ${microsText(`${p}updated_at`)} as _updated_us`;
     byAlias.set(alias, text);
   }
   return text;
 }
 export const columnsOf = (model: ModelDef, alias?: string) => sql.raw(columnsText(model, alias));
+const microsText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const MICROS_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/**
+ * The If-Match condition of a record write: its updated_at is one of the expected versions
+ * (updatedAt values). Tags that are no timestamp can match nothing.
+ */
+function versionIs(expected: readonly string[]): RawBuilder<boolean> {
+  const tags = expected.filter((t) => MICROS_ISO.test(t));
+  return tags.length ? sql<boolean>`updated_at = any(${sql.val(tags)}::timestamptz[])` : sql<boolean>`false`;
+}
+
+/** Why a conditional write changed nothing: the record is gone (404), or it has another version (412). */
+async function refuseStale(exec: Kysely<object>, models: OrgModels, model: ModelDef, id: string): Promise<never> {
+  const r = await sql<{ v: string }>`select ${sql.raw(microsText('updated_at'))} as v from ${table(models, model.name)} where id = ${id}::uuid`.execute(exec);
+  const current = r.rows[0]?.v;
+  if (current === undefined) throw recordErrors.RECORD_NOT_FOUND();
+  throw preconditionFailed('record', current);
+}
 
 /** Maps constraint errors to answers that name the field or relation; anything else is rethrown. */
 export function explain(model: ModelDef, models: OrgModels, err: unknown, index?: number): never {
@@ -248,13 +271,18 @@ async function expand(ctx: RecordsContext, models: OrgModels, model: ModelDef, r
 }
 
 export async function getRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, opts: { expand?: string[]; fields?: string[] } = {}) {
+  return (await getVersionedRecord(ctx, actor, name, id, opts)).record;
+}
+
+/** A record and its version (its updatedAt, whichever fields were asked for): GET answers the version as the ETag. */
+export async function getVersionedRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, opts: { expand?: string[]; fields?: string[] } = {}) {
   const { model, models } = await requireModel(ctx, actor, name);
   const r = await sql<Record<string, unknown>>`select ${columnsOf(model)} from ${table(models, name)} where id = ${id}::uuid`.execute(ctx.db);
   const row = r.rows[0];
   if (!row) throw recordErrors.RECORD_NOT_FOUND();
   const out = [toRecord(model, row, opts.fields)];
   if (opts.expand?.length) await expand(ctx, models, model, [row], out, opts.expand);
-  return out[0]!;
+  return { record: out[0]!, version: row._updated_us as string };
 }
 
 
@@ -295,7 +323,7 @@ export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: s
   return record;
 }
 
-async function updateOne(exec: Kysely<object> | Transaction<object>, models: OrgModels, model: ModelDef, id: string, values: Record<string, unknown>, actor: OrgActor, replace: boolean) {
+async function updateOne(exec: Kysely<object> | Transaction<object>, models: OrgModels, model: ModelDef, id: string, values: Record<string, unknown>, actor: OrgActor, replace: boolean, expected?: Expected) {
   const sets = model.fields
     .filter((f) => replace || values[f.name] !== undefined)
     .map((f) => {
@@ -304,25 +332,30 @@ async function updateOne(exec: Kysely<object> | Transaction<object>, models: Org
       return sql`${sql.id(f.name)} = ${param(f, v)}`;
     });
   sets.push(sql`updated_at = now()`, sql`updated_by = ${actorRef(actor)}`);
-  const r = await sql<Record<string, unknown>>`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid returning ${columnsOf(model)}`.execute(exec);
+  // NB: the version check is part of the UPDATE itself: a concurrent writer holding the row makes
+  // this one wait, and PostgreSQL then re-checks the condition against the row it wrote.
+  const condition = expected ? sql` and ${versionIs(expected)}` : sql``;
+  const r = await sql<Record<string, unknown>>`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid${condition} returning ${columnsOf(model)}`.execute(exec);
   return r.rows[0];
 }
 
-export async function updateRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, body: unknown, replace: boolean) {
+/** PUT (replace) or PATCH; with `expected` (If-Match: updatedAt values) only if the record is still at one of them. */
+export async function updateRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, body: unknown, replace: boolean, expected?: Expected) {
   const { model, models } = await requireModel(ctx, actor, name);
   const values = validate(model, body, replace ? 'full' : 'partial');
-  const row = await updateOne(ctx.db, models, model, id, values, actor, replace).catch((err: unknown) => explain(model, models, err));
-  if (!row) throw recordErrors.RECORD_NOT_FOUND();
+  const row = await updateOne(ctx.db, models, model, id, values, actor, replace, expected).catch((err: unknown) => explain(model, models, err));
+  if (!row) return refuseStale(ctx.db, models, model, id);
   const record = toRecord(model, row);
   publish(ctx, actor, 'record.updated', name, record, replace ? model.fields.map((f) => f.name) : Object.keys(values));
   return record;
 }
 
-export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string) {
+export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, expected?: Expected) {
   const { model, models } = await requireModel(ctx, actor, name);
-  const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning ${columnsOf(model)}`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
+  const condition = expected ? sql` and ${versionIs(expected)}` : sql``;
+  const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid${condition} returning ${columnsOf(model)}`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
   const row = r.rows[0];
-  if (!row) throw recordErrors.RECORD_NOT_FOUND();
+  if (!row) return refuseStale(ctx.db, models, model, id);
   ctx.quota.grew(actor.orgId, 'records', -1);
   publish(ctx, actor, 'record.deleted', name, toRecord(model, row));
 }

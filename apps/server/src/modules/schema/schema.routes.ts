@@ -1,6 +1,6 @@
 import { type Model, listMetaSchema } from '@infinity/contracts';
 import { z } from 'zod';
-import { type App, pageOfAll, wholeListQuery } from '../../platform/http/index.js';
+import { type App, ifMatchOf, pageOfAll, wholeListQuery, withEtag } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { fieldSchema, modelChangeSchema, modelCreateSchema } from './fields.js';
 import * as schema from './schema.service.js';
@@ -40,35 +40,38 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
       schema: { tags: ['models'], summary: 'Create a model: a real table in this organization’s schema', body: modelCreateSchema, response: { 201: z.object({ data: modelSchema }) } },
       handler: async (request, reply) => {
         const actor = orgActorOf(request);
-        const m = await schema.createModel(ctx, actor, request.body, request.ip);
-        return reply.status(201).send({ data: strip(await schema.getModel(ctx, actor, m.name)) as z.infer<typeof modelSchema> });
+        const m = await schema.getModel(ctx, actor, (await schema.createModel(ctx, actor, request.body, request.ip)).name);
+        return withEtag(reply, m.version).status(201).send({ data: strip(m) as z.infer<typeof modelSchema> });
       },
     });
     app.get('/api/v1/models/:name', {
       config: { access: { permission: 'models:read' } },
-      schema: { tags: ['models'], params: nameParams, response: { 200: z.object({ data: modelSchema }) } },
-      handler: async (request) => ({ data: strip(await schema.getModel(ctx, orgActorOf(request), request.params.name)) as z.infer<typeof modelSchema> }),
+      schema: { tags: ['models'], summary: 'One model; its ETag is its schema version (send it back as If-Match when changing it)', params: nameParams, response: { 200: z.object({ data: modelSchema }) } },
+      handler: async (request, reply) => {
+        const m = await schema.getModel(ctx, orgActorOf(request), request.params.name);
+        return withEtag(reply, m.version).send({ data: strip(m) as z.infer<typeof modelSchema> });
+      },
     });
     app.patch('/api/v1/models/:name', {
       config: { access: { permission: 'models:write' } },
       schema: {
         tags: ['models'],
-        summary: 'Change a model in one transaction: add, rename, update, drop fields; rename the model; enable, change or disable embeddings',
+        summary: 'Change a model in one transaction: add, rename, update, drop fields; rename the model; enable, change or disable embeddings. A stale If-Match answers 412',
         params: nameParams,
         body: modelChangeSchema,
         response: { 200: z.object({ data: modelSchema }) },
       },
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const actor = orgActorOf(request);
-        const m = await schema.changeModel(ctx, actor, request.params.name, request.body, request.ip);
-        return { data: strip(await schema.getModel(ctx, actor, m.name)) as z.infer<typeof modelSchema> };
+        const m = await schema.getModel(ctx, actor, (await schema.changeModel(ctx, actor, request.params.name, request.body, request.ip, ifMatchOf(request))).name);
+        return withEtag(reply, m.version).send({ data: strip(m) as z.infer<typeof modelSchema> });
       },
     });
     app.delete('/api/v1/models/:name', {
       config: { access: { permission: 'models:write' } },
-      schema: { tags: ['models'], summary: 'Drop a model and all its records', params: nameParams },
+      schema: { tags: ['models'], summary: 'Drop a model and all its records; a stale If-Match answers 412', params: nameParams },
       handler: async (request, reply) => {
-        await schema.deleteModel(ctx, orgActorOf(request), request.params.name, request.ip);
+        await schema.deleteModel(ctx, orgActorOf(request), request.params.name, request.ip, ifMatchOf(request));
         return reply.status(204).send();
       },
     });

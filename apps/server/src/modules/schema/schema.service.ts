@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
+import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -150,11 +151,13 @@ async function changeField(trx: Trx, schema: string, table: string, from: FieldD
   await onField(name, 'constraints', () => ddl.applyConstraints(t, schema, table, to));
 }
 
-export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: string, change: ModelChange, ip: string): Promise<ModelDef> {
+/** `expected` (If-Match) is checked against the locked row: a change based on an old definition is refused. */
+export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: string, change: ModelChange, ip: string, expected?: Expected): Promise<ModelDef> {
   return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const t = asObj(trx);
     const current = await repo.lockModel(trx, actor.orgId, name);
     if (!current) throw schemaErrors.MODEL_NOT_FOUND();
+    if (!isCurrent(expected, current.version)) throw preconditionFailed('model', current.version);
     const schema = await repo.orgSchemaName(trx, actor.orgId);
     let fields = [...current.fields];
     const find = (n: string) => {
@@ -256,10 +259,11 @@ async function applyEmbedding(t: Transaction<object>, schema: string, table: str
   return next;
 }
 
-export async function deleteModel(ctx: SchemaContext, actor: OrgActor, name: string, ip: string): Promise<void> {
+export async function deleteModel(ctx: SchemaContext, actor: OrgActor, name: string, ip: string, expected?: Expected): Promise<void> {
   await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const current = await repo.lockModel(trx, actor.orgId, name);
     if (!current) throw schemaErrors.MODEL_NOT_FOUND();
+    if (!isCurrent(expected, current.version)) throw preconditionFailed('model', current.version);
     const users = (await repo.listModels(trx, actor.orgId)).filter((m) => m.id !== current.id && m.fields.some((f) => f.type === 'relation' && f.target === name));
     if (users.length) {
       const list = users.map((m) => `${m.name}.${m.fields.find((f) => f.type === 'relation' && f.target === name)?.name ?? '?'}`);

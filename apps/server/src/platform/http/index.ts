@@ -4,3 +4,4 @@ export { csvSafeText, csvUnescapeText } from './csv-cell.js';
 export { pageQuery, cursorPageQuery, wholeListQuery, pageOfAll, listCursor, pageOf, idParams, uuidParam, isoDate, listMeta, csvList, emptyBody, plainJsonSerializer } from './schemas.js';
 export { registerRateLimit, type RateLimitClass } from './rate-limit.js';
 export { findUnstorable, unstorable } from './text-guard.js';
+export { ifMatchOf, withEtag } from './conditional.js';

@@ -172,7 +172,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     delegator: (request, cb) =>
       request.url?.startsWith('/api/v1/run/')
         ? cb(null, { origin: '*', credentials: false })
-        : cb(null, { origin: (origin, next) => next(null, !origin || opts.corsOrigins.includes(origin)), credentials: true }),
+        : // ETag is read by clients of other origins to send it back as If-Match (SPEC §6).
+          cb(null, { origin: (origin, next) => next(null, !origin || opts.corsOrigins.includes(origin)), credentials: true, exposedHeaders: ['ETag'] }),
   });
   await app.register(cookie);
   await app.register(swagger, {

@@ -35,6 +35,7 @@ interface Action {
   description: string;
   params: Param[];
   steps: Step[];
+  version: number;
   updatedAt: string;
 }
 interface Run {
@@ -115,7 +116,8 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
       return setMessage('A step’s values or filter is not valid JSON.');
     }
     try {
-      const r = initial ? await api<{ data: Action }>('PATCH', `/actions/${initial.id}`, body) : await api<{ data: Action }>('POST', '/actions', body);
+      // If-Match: saving over a version someone else saved since is refused (412), not overwritten.
+      const r = initial ? await api<{ data: Action }>('PATCH', `/actions/${initial.id}`, body, { ifMatch: initial.version }) : await api<{ data: Action }>('POST', '/actions', body);
       toast('success', 'Action saved.');
       await client.invalidateQueries({ queryKey: ['actions'] });
       client.setQueryData(['action', r.data.id], r.data);

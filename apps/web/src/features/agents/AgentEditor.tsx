@@ -53,7 +53,8 @@ function Builder({ initial }: { initial: Agent | null }) {
     e.preventDefault();
     setErrors({});
     try {
-      const r = initial ? await api<{ data: Agent }>('PATCH', `/agents/${initial.id}`, draft) : await api<{ data: Agent }>('POST', '/agents', draft);
+      // If-Match: saving over a version someone else saved since is refused (412), not overwritten.
+      const r = initial ? await api<{ data: Agent }>('PATCH', `/agents/${initial.id}`, draft, { ifMatch: initial.version }) : await api<{ data: Agent }>('POST', '/agents', draft);
       toast('success', initial ? 'Agent saved.' : 'Agent created.');
       await client.invalidateQueries({ queryKey: ['agents'] });
       client.setQueryData(['agent', r.data.id], r.data);

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { SEARCH_WIDTH_DEFAULTS, SEARCH_WIDTH_SAMPLES } from '@infinity/contracts/search';
 import { type FormEvent, useState } from 'react';
 import { Button, Field, Input, Select, Table } from '../../components/ui';
-import { ApiError, api } from '../../lib/api';
+import { ApiError, api, isConflict } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
 import { FIELD_TYPES, type EmbeddingSettings, type FieldDef, type Model, type RecordRow } from './types';
@@ -24,7 +24,8 @@ export function SchemaPanel({ model }: { model: Model }) {
   const change = async (body: unknown, done: string) => {
     setErrors({});
     try {
-      await api('PATCH', `/models/${model.name}`, body);
+      // If-Match: a change based on a definition someone else has changed since is refused (412).
+      await api('PATCH', `/models/${model.name}`, body, { ifMatch: model.version });
       toast('success', done);
       await client.invalidateQueries({ queryKey: ['model', model.name] });
       await client.invalidateQueries({ queryKey: ['models'] });
@@ -33,6 +34,8 @@ export function SchemaPanel({ model }: { model: Model }) {
       if (!(err instanceof ApiError)) throw err;
       setErrors(Object.fromEntries(Object.entries(err.fieldErrors()).map(([k, v]) => [k.replace(/^addFields\.0\./, ''), v])));
       toast('error', err.message);
+      // Changed elsewhere: show the model as it is now, so the change can be made again on it.
+      if (isConflict(err)) await client.invalidateQueries({ queryKey: ['model', model.name] });
       return false;
     }
   };
@@ -184,12 +187,13 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
   const save = async (enabled: boolean) => {
     try {
       const body = enabled ? { ...draft, enabled: true, ...(draft.provider === 'local' ? { secretId: null } : {}) } : { enabled: false };
-      await api('PATCH', `/models/${model.name}`, { embedding: body });
+      await api('PATCH', `/models/${model.name}`, { embedding: body }, { ifMatch: model.version });
       toast('success', enabled ? 'Embeddings on: existing records are being embedded.' : 'Embeddings off.');
       await client.invalidateQueries({ queryKey: ['model', model.name] });
       await client.invalidateQueries({ queryKey: ['embeddings', model.name] });
     } catch (err) {
       toast('error', err instanceof ApiError ? err.message : 'The change failed.');
+      if (isConflict(err)) await client.invalidateQueries({ queryKey: ['model', model.name] });
     }
   };
   const s = status.data;

@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { ApiError, type List, api, currentToken } from '../../lib/api';
+import { ApiError, type List, api, currentToken, isConflict } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
 import { Button, Empty, Field, Input, Page, Select } from '../../components/ui';
@@ -98,6 +98,9 @@ function FieldInput({ f, id, value, onChange, describedBy, invalid }: { f: Field
   return <Input {...common} type={type} step={f.type === 'number' ? 'any' : undefined} value={value} onChange={(e) => onChange(e.target.value)} />;
 }
 
+/** If-Match of a record: its updatedAt (the record's version, to the microsecond). */
+const versionOf = (row: RecordRow) => (typeof row.updatedAt === 'string' ? { ifMatch: row.updatedAt } : {});
+
 export function Records() {
   const { model: name = '' } = useParams();
   const [search] = useSearchParams();
@@ -166,12 +169,17 @@ export function Records() {
 
   /** Records waiting for the delete confirmation (which shows what else the delete removes). */
   const [toDelete, setToDelete] = useState<string[] | null>(null);
-  const remove = (id: string) => setToDelete([id]);
+  // If-Match of a single delete: the record's updatedAt as this page shows it; a record changed since is not deleted unseen.
+  const [deleteVersion, setDeleteVersion] = useState<{ ifMatch?: string }>({});
+  const remove = (row: RecordRow) => {
+    setDeleteVersion(versionOf(row));
+    setToDelete([row.id]);
+  };
 
   const deleteNow = async (ids: string[]) => {
     try {
       if (ids.length === 1) {
-        await api('DELETE', `/data/${name}/${ids[0]}`);
+        await api('DELETE', `/data/${name}/${ids[0]}`, undefined, deleteVersion);
         toast('success', 'Record deleted.');
       } else {
         const r = await api<{ data: { count: number } }>('POST', `/data/${name}/bulk`, { op: 'delete', items: ids });
@@ -182,6 +190,10 @@ export function Records() {
       await client.invalidateQueries({ queryKey: ['records', name] });
     } catch (err) {
       toast('error', err instanceof ApiError ? err.message : 'Could not delete.');
+      if (isConflict(err)) {
+        setToDelete(null);
+        await client.invalidateQueries({ queryKey: ['records', name] });
+      }
     }
   };
 
@@ -198,7 +210,7 @@ export function Records() {
     }
     if (!Object.keys(body).length) return setEditing(null);
     try {
-      await api('PATCH', `/data/${name}/${row.id}`, body);
+      await api('PATCH', `/data/${name}/${row.id}`, body, versionOf(row));
       setEditing(null);
       toast('success', 'Record saved.');
       await refresh();
@@ -368,7 +380,7 @@ export function Records() {
                           <Button variant="ghost" onClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
                             Edit
                           </Button>
-                          <Button variant="ghost" onClick={() => remove(r.id)} aria-label={`Delete record ${r.id}`}>
+                          <Button variant="ghost" onClick={() => remove(r)} aria-label={`Delete record ${r.id}`}>
                             Delete
                           </Button>
                         </span>

@@ -37,7 +37,12 @@ export function Flows() {
     }, fail);
   const flows = useQuery({ queryKey: ['flows'], queryFn: () => api<{ data: Flow[] }>('GET', '/flows?limit=200').then((r) => r.data) });
   const fail = (err: unknown) => toast('error', err instanceof ApiError ? err.message : 'The request failed.');
-  const toggle = (f: Flow) => api('PATCH', `/flows/${f.id}`, { active: !f.active }).then(() => client.invalidateQueries({ queryKey: ['flows'] }), fail);
+  // If-Match: a flow saved elsewhere since this list was loaded is not switched unseen (412: the list reloads).
+  const toggle = (f: Flow) =>
+    api('PATCH', `/flows/${f.id}`, { active: !f.active }, { ifMatch: f.version }).then(
+      () => client.invalidateQueries({ queryKey: ['flows'] }),
+      (err: unknown) => (fail(err), client.invalidateQueries({ queryKey: ['flows'] })),
+    );
   const run = (f: Flow) =>
     api<{ data: { id: string; status: string } }>('POST', `/flows/${f.id}/run?wait=true`, { input: {} }).then((r) => {
       toast(r.data.status === 'failed' ? 'error' : 'success', `Run ${r.data.status}.`);

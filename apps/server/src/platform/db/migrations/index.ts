@@ -10,6 +10,7 @@ import * as m0008 from './0008-search-index.js';
 import * as m0009 from './0009-search-column.js';
 import * as m0010 from './0010-service-keys.js';
 import * as m0011 from './0011-secret-hosts.js';
+import * as m0012 from './0012-versions.js';
 import * as m0013 from './0013-exactly-once.js';
 
 /**
@@ -28,5 +29,6 @@ export const systemMigrations: Record<string, Migration> = {
   '0009_search_column': m0009,
   '0010_service_keys': m0010,
   '0011_secret_hosts': m0011,
+  '0012_versions': m0012,
   '0013_exactly_once': m0013,
 };

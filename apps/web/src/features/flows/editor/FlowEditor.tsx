@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { Button } from '../../../components/ui';
-import { ApiError, api } from '../../../lib/api';
+import { ApiError, api, isConflict } from '../../../lib/api';
 import { useAuth } from '../../../lib/auth';
 import { useToast } from '../../../lib/toast';
 import { useDark } from '../../../lib/theme';
@@ -26,14 +26,20 @@ const DRAG_MIME = 'application/x-infinity-node';
 /** The canvas editor of one flow (route /flows/:id). */
 export function FlowEditor() {
   const { id = '' } = useParams();
-  const flow = useQuery({ queryKey: ['flow', id], queryFn: () => api<{ data: Flow }>('GET', `/flows/${id}`).then((r) => r.data), staleTime: Infinity });
+  // NB: the editor starts from the flow as the server has it now, never from a cached copy: a
+  // copy from an earlier visit, saved by the first drag, would overwrite everything since (and
+  // the saves of others). Refetched on every open; the editor waits for that answer.
+  const flow = useQuery({ queryKey: ['flow', id], queryFn: () => api<{ data: Flow }>('GET', `/flows/${id}`).then((r) => r.data), staleTime: 0, refetchOnMount: 'always', refetchOnWindowFocus: false });
   const types = useQuery({ queryKey: ['node-types'], queryFn: () => api<{ data: NodeType[] }>('GET', '/node-types').then((r) => r.data), staleTime: Infinity });
+  // Bumped by "Reload" after a conflict: the editor starts again from the newest version.
+  const [generation, setGeneration] = useState(0);
   const error = flow.error ?? types.error;
   if (error) return <p role="alert" className="p-6">{error.message}</p>;
-  if (!flow.data || !types.data) return <p className="p-6" aria-busy="true">Loading the flow…</p>;
+  if (!flow.data || !flow.isFetchedAfterMount || !types.data) return <p className="p-6" aria-busy="true">Loading the flow…</p>;
+  const reload = () => void flow.refetch().then(() => setGeneration((g) => g + 1));
   return (
     <ReactFlowProvider>
-      <Editor key={flow.data.id} initial={flow.data} types={types.data} />
+      <Editor key={`${flow.data.id}:${generation}`} initial={flow.data} types={types.data} onReload={reload} />
     </ReactFlowProvider>
   );
 }
@@ -54,12 +60,12 @@ function useRefOptions(): RefOptions {
   return out;
 }
 
-type SaveState = 'saved' | 'unsaved' | 'saving' | 'invalid' | 'failed';
+type SaveState = 'saved' | 'unsaved' | 'saving' | 'invalid' | 'failed' | 'conflict';
 
 /** What a save sends that can change, as one comparable string (is there anything to save?). */
 const snapshotOf = (name: string, graph: Graph, settings: Flow['settings']) => JSON.stringify({ name: name.trim() || 'Untitled flow', nodes: graph.nodes, edges: graph.edges, settings });
 
-function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
+function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]; onReload: () => void }) {
   const { canEdit, atLeast } = useAuth();
   const readOnly = !canEdit;
   const toast = useToast();
@@ -69,7 +75,19 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const dark = useDark();
   const typeOf = useCallback((t: string) => types.find((d) => d.type === t), [types]);
 
-  const [flow, setFlow] = useState(initial);
+  const [flow, setFlowState] = useState(initial);
+  // The version this editor's graph is based on, sent as If-Match with every save. A ref, so a
+  // save that starts while another is on its way sends the version that one answers.
+  const known = useRef(initial.version);
+  const setFlow = useCallback((next: Flow | ((f: Flow) => Flow)) => setFlowState((f) => {
+    const n = typeof next === 'function' ? next(f) : next;
+    known.current = n.version;
+    return n;
+  }), []);
+  // Set when a save was refused because someone else saved a newer version: nothing is saved
+  // until the user reloads (their changes) or overwrites (ours, deliberately).
+  const [conflict, setConflict] = useState<{ version: number } | null>(null);
+  const inFlight = useRef<Promise<boolean> | null>(null);
   // A flow written through the API may have no positions: lay it out once for display (saved with the next edit).
   const [hist, setHist] = useState<History<Graph>>(() => {
     const g = { nodes: initial.nodes, edges: initial.edges };
@@ -92,21 +110,34 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const edit = useCallback((next: Graph | ((g: Graph) => Graph)) => setHist((h) => record(h, typeof next === 'function' ? next(h.present) : next)), []);
 
   // ── saving: every change is saved (a new version) a moment after the last edit ──
-  const save = useCallback(async (): Promise<boolean> => {
+  const save = useCallback(async (overwrite?: number): Promise<boolean> => {
+    // One save at a time: the next one is based on the version the previous one made.
+    while (inFlight.current) await inFlight.current.catch(() => false);
     const body = { name: name.trim() || 'Untitled flow', description: flow.description, nodes: graph.nodes, edges: graph.edges, settings: flow.settings };
-    if (snapshotOf(name, graph, flow.settings) === saved.current) return true;
+    // Overwriting after a conflict saves even an unchanged graph: it must become the current one.
+    if (overwrite === undefined && snapshotOf(name, graph, flow.settings) === saved.current) return true;
     setSaveState('saving');
+    const attempt = api<{ data: Flow }>('PUT', `/flows/${flow.id}`, body, { ifMatch: overwrite ?? known.current }).then(
+      (r) => {
+        // The server fills in setting defaults: remember what it stored, so that is not a change.
+        saved.current = snapshotOf(name, graph, r.data.settings);
+        setFlow(r.data);
+        client.setQueryData(['flow', flow.id], r.data);
+        setConflict(null);
+        setProblems([]);
+        setSaveState('saved');
+        void client.invalidateQueries({ queryKey: ['flows'] });
+        return true;
+      },
+    );
+    inFlight.current = attempt;
     try {
-      const r = await api<{ data: Flow }>('PUT', `/flows/${flow.id}`, body);
-      // The server fills in setting defaults: remember what it stored, so that is not a change.
-      saved.current = snapshotOf(name, graph, r.data.settings);
-      setFlow(r.data);
-      setProblems([]);
-      setSaveState('saved');
-      void client.invalidateQueries({ queryKey: ['flows'] });
-      return true;
+      return await attempt;
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'FLOW_INVALID') {
+      if (isConflict(e)) {
+        setConflict({ version: Number(e.details.currentVersion) });
+        setSaveState('conflict');
+      } else if (e instanceof ApiError && e.code === 'FLOW_INVALID') {
         setProblems(Array.isArray(e.details) ? (e.details as GraphProblem[]) : []);
         setSaveState('invalid');
       } else {
@@ -114,11 +145,13 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
         toast('error', e instanceof ApiError ? e.message : 'Saving failed.');
       }
       return false;
+    } finally {
+      if (inFlight.current === attempt) inFlight.current = null;
     }
-  }, [client, flow, graph, name, toast]);
+  }, [client, flow, graph, name, setFlow, toast]);
 
   useEffect(() => {
-    if (readOnly) return;
+    if (readOnly || conflict) return;
     if (snapshotOf(name, graph, flow.settings) === saved.current) {
       // Back to what is saved (an undo): nothing to save, and the old problems no longer apply.
       setSaveState('saved');
@@ -128,7 +161,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
     setSaveState((s) => (s === 'invalid' ? s : 'unsaved'));
     const t = setTimeout(() => void save(), 800);
     return () => clearTimeout(t);
-  }, [graph, name, flow.settings, readOnly, save]);
+  }, [graph, name, flow.settings, readOnly, save, conflict]);
 
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
@@ -277,15 +310,18 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
   const toggleActive = useCallback(
     async (active: boolean) => {
       try {
-        const r = await api<{ data: Flow }>('PATCH', `/flows/${flow.id}`, { active });
+        const r = await api<{ data: Flow }>('PATCH', `/flows/${flow.id}`, { active }, { ifMatch: known.current });
         setFlow((f) => ({ ...f, active: r.data.active }));
         toast('success', active ? 'Active: its triggers now fire.' : 'Paused: its triggers no longer fire.');
         void client.invalidateQueries({ queryKey: ['flows'] });
       } catch (e) {
-        toast('error', e instanceof ApiError ? e.message : 'The change failed.');
+        if (isConflict(e)) {
+          setConflict({ version: Number(e.details.currentVersion) });
+          setSaveState('conflict');
+        } else toast('error', e instanceof ApiError ? e.message : 'The change failed.');
       }
     },
-    [client, flow.id, toast],
+    [client, flow.id, setFlow, toast],
   );
 
   // ── running: save, start, and follow the execution until it finishes ──
@@ -294,7 +330,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
       setRunning(true);
       setPanel('run');
       try {
-        if (!readOnly && !(await save())) return toast('error', 'Fix the problems marked on the nodes before running.');
+        if (!readOnly && !(await save())) return toast('error', conflict ? 'Reload or overwrite the flow before running it.' : 'Fix the problems marked on the nodes before running.');
         const started = await api<{ data: { id: string } }>('POST', `/flows/${flow.id}/run`, { input });
         for (;;) {
           const ex = (await api<{ data: Execution }>('GET', `/executions/${started.data.id}`)).data;
@@ -309,12 +345,12 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
         setRunning(false);
       }
     },
-    [client, flow.id, readOnly, save, toast],
+    [client, conflict, flow.id, readOnly, save, toast],
   );
 
   const node = graph.nodes.find((n) => n.id === selected);
   const palette = useMemo(() => CATEGORY_ORDER.map((c) => ({ category: c, items: types.filter((t) => t.category === c) })).filter((g) => g.items.length), [types]);
-  const stateText: Record<SaveState, string> = { saved: `Saved · v${flow.version}`, unsaved: 'Unsaved changes…', saving: 'Saving…', invalid: `Not saved: ${problems.length} problem(s)`, failed: 'Not saved' };
+  const stateText: Record<SaveState, string> = { saved: `Saved · v${flow.version}`, unsaved: 'Unsaved changes…', saving: 'Saving…', invalid: `Not saved: ${problems.length} problem(s)`, failed: 'Not saved', conflict: 'Not saved: changed elsewhere' };
 
   return (
     <div className="flex h-[calc(100vh-0px)] flex-col">
@@ -327,7 +363,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
           Flow name
         </label>
         <input id="flow-name" className="min-w-0 flex-1 rounded border border-transparent bg-transparent px-1 text-lg font-semibold hover:border-zinc-300 dark:hover:border-zinc-700" value={name} disabled={readOnly} onChange={(e) => setName(e.target.value)} />
-        <span role="status" data-testid="save-state" className={`text-xs ${saveState === 'invalid' || saveState === 'failed' ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}>
+        <span role="status" data-testid="save-state" className={`text-xs ${saveState === 'invalid' || saveState === 'failed' || saveState === 'conflict' ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}>
           {readOnly ? `Read only · v${flow.version}` : stateText[saveState]}
         </span>
         {!readOnly && (
@@ -362,6 +398,19 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
           </label>
         )}
       </header>
+      {conflict && (
+        <div role="alert" data-testid="save-conflict" className="flex flex-wrap items-center gap-3 border-b border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
+          <p className="min-w-0 flex-1">
+            <strong>This flow was changed by someone else</strong> (it is now at version {conflict.version}; you started from version {flow.version}). Your changes are not saved. Reload to see their changes (yours are dropped), or overwrite theirs with yours.
+          </p>
+          <Button variant="primary" onClick={onReload}>
+            Reload their version
+          </Button>
+          <Button variant="secondary" onClick={() => void save(conflict.version)}>
+            Overwrite with mine
+          </Button>
+        </div>
+      )}
       <div className="flex min-h-0 flex-1">
         {!readOnly && (
           <aside aria-label="Node palette" className="w-52 shrink-0 overflow-y-auto border-r border-zinc-200 p-2 text-sm dark:border-zinc-800">
@@ -467,7 +516,7 @@ function Editor({ initial, types }: { initial: Flow; types: NodeType[] }) {
             />
           )}
           {panel === 'settings' && <SettingsPanel flow={flow} readOnly={readOnly} flows={refs.flow ?? []} onChange={(settings) => setFlow((f) => ({ ...f, settings }))} />}
-          {panel === 'publish' && <PublishPanel flow={flow} isOwner={atLeast('owner')} readOnly={readOnly} onChanged={setFlow} />}
+          {panel === 'publish' && <PublishPanel flow={flow} isOwner={atLeast('owner')} readOnly={readOnly} onChanged={(f) => setFlow(f)} />}
           {problems.length > 0 && (
             <section aria-label="Problems" className="mt-4 rounded-md border border-red-300 p-2 text-xs text-red-800 dark:border-red-800 dark:text-red-300">
               <h2 className="font-semibold">Problems</h2>
