@@ -52,7 +52,8 @@ export async function systemTables(db: Db): Promise<string[]> {
 export function orgScope(table: string, columns: Column[], orgId: string) {
   if (table === 'organizations') return sql`id = ${orgId}`;
   if (table === 'users') return sql`id in (select user_id from memberships where org_id = ${orgId})`;
-  if (table === 'node_runs') return sql`execution_id in (select id from executions where org_id = ${orgId})`;
+  // Per-execution bookkeeping: node data, exactly-once effect keys, loop checkpoints.
+  if (table === 'node_runs' || table === 'flow_effects' || table === 'loop_items') return sql`execution_id in (select id from executions where org_id = ${orgId})`;
   if (columns.some((c) => c.name === 'org_id')) return sql`org_id = ${orgId}`;
   throw new Error(`No organization scope is defined for table ${table}: add one in modules/backup/catalog.ts.`);
 }
