@@ -160,6 +160,8 @@ export class ExpressionPool {
   private replace(slot: Slot): void {
     this.drop(slot);
     void slot.worker.terminate().catch(() => undefined);
+    // Start the replacement now: the next expression should not wait for a worker to boot.
+    if (!this.closed && this.slots.length < this.o.workers) this.slots.push(this.spawn());
   }
 
   private async dispatch(slot: Slot, p: Pending): Promise<void> {
