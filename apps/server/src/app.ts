@@ -114,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const app = await createHttpServer({
     logger,
     bodyLimit: config.bodyLimit,
+    http: config.http,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
     publicUrl: config.publicUrl,

@@ -42,6 +42,10 @@ export const envSchema = z.object({
   INFINITY_TRUST_PROXY: bool.default(false).describe('Trust X-Forwarded-* headers (behind a reverse proxy).'),
   INFINITY_BODY_LIMIT: int(1024, 512 * 1024 * 1024).default(1024 * 1024).describe('Largest accepted request body in bytes.'),
   INFINITY_IMPORT_LIMIT: int(1024, 2 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe('Largest accepted import body (CSV or JSON) in bytes.'),
+  INFINITY_HTTP_HEADERS_TIMEOUT: int(1000, 600_000).default(20_000).describe('Milliseconds a client has to send the request line and headers; then 408 and the connection is closed.'),
+  INFINITY_HTTP_REQUEST_TIMEOUT: int(1000, 3_600_000).default(60_000).describe('Milliseconds a client has to send the whole request, body included (a slow upload needs more); then 408. Answers (`?wait=true`, streams) are not limited by it.'),
+  INFINITY_HTTP_IDLE_TIMEOUT: int(1000, 600_000).default(72_000).describe('Milliseconds an idle keep-alive connection stays open between requests (above a load balancer\'s own idle timeout).'),
+  INFINITY_HTTP_MAX_HEADER_SIZE: int(16 * 1024, 1024 * 1024).default(64 * 1024).describe('Largest request line plus headers in bytes (long filter URLs need room); larger gets a 431.'),
   INFINITY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
   INFINITY_ACCESS_TOKEN_TTL: int(60, 86400).default(900).describe('Access token lifetime, seconds.'),
   INFINITY_REFRESH_TOKEN_TTL: int(300, 365 * 86400).default(30 * 86400).describe('Refresh token lifetime, seconds.'),
@@ -124,6 +128,8 @@ export interface Config {
   trustProxy: boolean;
   bodyLimit: number;
   importLimit: number;
+  /** Connection limits: headers and whole-request timeouts, keep-alive idle time (ms), and the header size (bytes). */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; idleTimeoutMs: number; maxHeaderSize: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   auth: {
     accessTokenTtl: number;
@@ -231,6 +237,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     trustProxy: e.INFINITY_TRUST_PROXY,
     bodyLimit: e.INFINITY_BODY_LIMIT,
     importLimit: e.INFINITY_IMPORT_LIMIT,
+    http: {
+      headersTimeoutMs: e.INFINITY_HTTP_HEADERS_TIMEOUT,
+      // Node requires the headers deadline to fall within the whole-request one.
+      requestTimeoutMs: Math.max(e.INFINITY_HTTP_REQUEST_TIMEOUT, e.INFINITY_HTTP_HEADERS_TIMEOUT),
+      idleTimeoutMs: e.INFINITY_HTTP_IDLE_TIMEOUT,
+      maxHeaderSize: e.INFINITY_HTTP_MAX_HEADER_SIZE,
+    },
     logLevel: e.INFINITY_LOG_LEVEL,
     auth: {
       accessTokenTtl: e.INFINITY_ACCESS_TOKEN_TTL,

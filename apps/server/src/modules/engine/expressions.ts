@@ -1,5 +1,7 @@
 import jsonata from 'jsonata';
 import { NodeError } from '@infinity/node-sdk';
+import { ExpressionPool } from './expression-pool.js';
+import { runsInline } from './expression-shape.js';
 
 /**
  * Expressions in node parameters: a string holding `{{ … }}` is evaluated with JSONata over
@@ -9,13 +11,38 @@ import { NodeError } from '@infinity/node-sdk';
  *
  * NB: JSONata can recurse or loop without end (`$f := function(){ $f() }`) or build huge
  * sequences: every expression is compiled with JSONata's own guardrails (time, stack depth,
- * sequence length) and fails with a clear error.
+ * sequence length) and fails with a clear error. Those guardrails run only between steps: an
+ * expression that could take one long step (`$pad("", 20000000)`, a regex, user functions) is
+ * evaluated in the expression workers instead, which are terminated at the deadline and have a
+ * heap limit (expression-shape.ts says which run inline, expression-pool.ts how workers run).
  */
 
 const EXPR_RE = /\{\{([\s\S]+?)\}\}/g;
 const WHOLE_RE = /^\s*\{\{([\s\S]+?)\}\}\s*$/;
 
-export const EXPRESSION_LIMITS = { timeoutMs: 1000, maxDepth: 500, maxSequence: 1_000_000, maxLength: 10_000 };
+export const EXPRESSION_LIMITS = {
+  timeoutMs: 1000,
+  maxDepth: 500,
+  maxSequence: 1_000_000,
+  maxLength: 10_000,
+  /** Expression workers: how many, the heap of each, how long after the time box one is terminated, and the largest result (JSON characters). */
+  workers: 2,
+  workerHeapMb: 128,
+  workerGraceMs: 250,
+  maxResultChars: 16 * 1024 * 1024,
+};
+
+let pool: ExpressionPool | undefined;
+const workers = () =>
+  (pool ??= new ExpressionPool({
+    workers: EXPRESSION_LIMITS.workers,
+    heapMb: EXPRESSION_LIMITS.workerHeapMb,
+    timeoutMs: EXPRESSION_LIMITS.timeoutMs,
+    graceMs: EXPRESSION_LIMITS.workerGraceMs,
+    maxDepth: EXPRESSION_LIMITS.maxDepth,
+    maxSequence: EXPRESSION_LIMITS.maxSequence,
+    maxResultChars: EXPRESSION_LIMITS.maxResultChars,
+  }));
 
 export function containsExpression(v: unknown): boolean {
   if (typeof v === 'string') return v.includes('{{');
@@ -35,6 +62,10 @@ export const normalizeExpression = (source: string) => source.replace(NODE_REF_R
 /** A compiled expression and which scope variables it can read (binding the others is waste). */
 interface Entry {
   expr: Compiled;
+  /** The normalized source, for the workers. */
+  source: string;
+  /** Whether it may run in the server's thread (no step can take long); otherwise a worker runs it. */
+  inline: boolean;
   node: boolean;
   execution: boolean;
   params: boolean;
@@ -48,8 +79,9 @@ function compile(source: string): Entry {
   if (c) return c;
   if (source.length > EXPRESSION_LIMITS.maxLength) throw new NodeError(`Expression is longer than ${EXPRESSION_LIMITS.maxLength} characters.`, 'EXPRESSION_INVALID', undefined, false);
   try {
-    const expr = jsonata(normalizeExpression(source), { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth, sequence: EXPRESSION_LIMITS.maxSequence });
-    c = { expr, node: reads(source, 'node'), execution: reads(source, 'execution'), params: reads(source, 'params') };
+    const normalized = normalizeExpression(source);
+    const expr = jsonata(normalized, { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth, sequence: EXPRESSION_LIMITS.maxSequence });
+    c = { expr, source: normalized, inline: runsInline(expr.ast()), node: reads(source, 'node'), execution: reads(source, 'execution'), params: reads(source, 'params') };
   } catch (err) {
     throw new NodeError(`Invalid expression "${source.slice(0, 80)}": ${(err as Error).message}`, 'EXPRESSION_INVALID', { position: (err as { position?: number }).position }, false);
   }
@@ -73,15 +105,23 @@ export async function evaluate(source: string, scope: Scope, input: unknown = sc
   if (c.node) bindings.node = scope.$node;
   if (c.execution) bindings.execution = scope.$execution;
   if (c.params) bindings.params = scope.$params ?? {};
+  if (!c.inline) {
+    const r = await workers().run({ source: c.source, input, bindings });
+    if (r.ok) return r.value;
+    throw failure(source, r);
+  }
   try {
     const v: unknown = await c.expr.evaluate(input, bindings);
     return normalize(v);
   } catch (err) {
     const e = err as { message?: string; code?: string };
-    const limit = e.code === 'D1011' || e.code === 'D1012' || e.code === 'D2014' || e.code === 'D2015';
-    const why = e.code === 'D1011' ? `nests deeper than ${EXPRESSION_LIMITS.maxDepth} levels (endless recursion?)` : e.code === 'D1012' ? `ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms` : (e.message ?? String(err));
-    throw new NodeError(`Expression "${source.trim().slice(0, 80)}" failed: ${why}`, limit ? 'EXPRESSION_LIMIT' : 'EXPRESSION_FAILED', { code: e.code }, false);
+    throw failure(source, { limit: e.code === 'D1011' || e.code === 'D1012' || e.code === 'D2014' || e.code === 'D2015', message: e.message ?? String(err), ...(e.code ? { code: e.code } : {}) });
   }
+}
+
+function failure(source: string, e: { limit: boolean; message: string; code?: string }): NodeError {
+  const why = e.code === 'D1011' ? `nests deeper than ${EXPRESSION_LIMITS.maxDepth} levels (endless recursion?)` : e.code === 'D1012' ? `ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms` : e.message;
+  return new NodeError(`Expression "${source.trim().slice(0, 80)}" failed: ${why}`, e.limit ? 'EXPRESSION_LIMIT' : 'EXPRESSION_FAILED', { code: e.code }, false);
 }
 
 /** JSONata returns arrays with extra marker properties ("sequences"); hand out plain JSON. */

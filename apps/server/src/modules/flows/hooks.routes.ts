@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../platform/http/index.js';
-import { uuidParam } from '../../platform/http/index.js';
+import { jsonNestsDeeper, jsonTooDeep, uuidParam } from '../../platform/http/index.js';
 import { type HttpAnswer, type RevealForFlow, receiveWebhook, runPublished } from './hooks.js';
 import { type FlowsContext, resumeExecution } from './flows.service.js';
 
@@ -27,6 +27,7 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
       const type = request.headers['content-type'] ?? '';
       if (/json/i.test(type)) {
         if (text.trim() === '') return done(null, null);
+        if (jsonNestsDeeper(text)) return done(jsonTooDeep(), undefined);
         try {
           return done(null, JSON.parse(text));
         } catch {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FieldDef } from '../schema/index.js';
 import { findUnstorable, unstorable } from '../../platform/http/index.js';
+import { compileLinearRegex, type LinearRegex } from '../../platform/regex/index.js';
 
 /**
  * Zod schemas for record values, derived from a model's fields. A definition change gives a new
@@ -28,8 +29,15 @@ export function valueSchema(f: FieldDef): z.ZodType {
       if (f.min !== undefined) s = s.min(f.min, `must be at least ${f.min} characters`);
       if (f.max !== undefined) s = s.max(f.max, `must be at most ${f.max} characters`);
       if (f.type === 'string' && f.pattern) {
-        const re = new RegExp(f.pattern, 'u');
-        return s.refine(storable, UNSTORABLE).refine((v) => re.test(v), `must match ${f.pattern}`);
+        // NB: linear-time matching; a pattern saved before RE2 and not valid for it refuses every value.
+        let re: LinearRegex | undefined;
+        try {
+          re = compileLinearRegex(f.pattern);
+        } catch {
+          re = undefined;
+        }
+        const message = re ? `must match ${f.pattern}` : `cannot be checked: the field's pattern ${f.pattern} uses backreferences or lookaround; change the pattern`;
+        return s.refine(storable, UNSTORABLE).refine((v) => re?.test(v) ?? false, message);
       }
       return s.refine(storable, UNSTORABLE);
     }

@@ -1,5 +1,6 @@
 import { nameAndLabel, toIdentifier } from '@infinity/contracts';
 import { z } from 'zod';
+import { linearRegexError } from '../../platform/regex/index.js';
 
 /**
  * Model and field definitions (SPEC §13). A definition is the single source of truth for a
@@ -46,6 +47,8 @@ const common = {
   indexed: z.boolean().optional(),
 };
 const bound = z.number().finite();
+// Patterns run on RE2 (linear time): no backreferences or lookaround. Still valid for a
+// JavaScript RegExp too, so a client can check values the same way before sending them.
 const validRegex = z
   .string()
   .max(500)
@@ -56,7 +59,11 @@ const validRegex = z
     } catch {
       return false;
     }
-  }, 'must be a valid regular expression');
+  }, 'must be a valid regular expression')
+  .superRefine((p, ctx) => {
+    const why = linearRegexError(p);
+    if (why) ctx.addIssue({ code: 'custom', message: `must be a regular expression without backreferences or lookaround (RE2 syntax): ${why}` });
+  });
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
 export const SCALAR_ITEMS = ['string', 'integer', 'number', 'boolean'] as const;

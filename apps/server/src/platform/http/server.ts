@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -17,7 +17,9 @@ import {
 import { commonErrors, defineErrors } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
+import type { Socket } from 'node:net';
 import { sendError } from './error-handler.js';
+import { jsonNestsDeeper, jsonTooDeep } from './json-depth.js';
 import { textGuard } from './text-guard.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -26,6 +28,8 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
 export interface HttpServerOptions {
   logger: Logger;
   bodyLimit: number;
+  /** Connection limits (config `http`); the defaults are the documented ones. */
+  http?: HttpLimits;
   corsOrigins: string[];
   trustProxy: boolean;
   publicUrl: string;
@@ -51,9 +55,43 @@ export interface ObservedRequest {
   ip: string;
 }
 
-defineErrors({
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxHeaderSize: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 20_000, requestTimeoutMs: 60_000, idleTimeoutMs: 72_000, maxHeaderSize: 64 * 1024 };
+
+const corsErrors = defineErrors({
   BAD_REQUEST: { status: 400, description: 'The request is malformed in a way the HTTP layer detected.' },
+  REQUEST_TIMEOUT: { status: 408, description: 'The request line, headers or body did not arrive within INFINITY_HTTP_HEADERS_TIMEOUT / INFINITY_HTTP_REQUEST_TIMEOUT; the connection is closed.' },
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, description: 'The URL and headers together are larger than INFINITY_HTTP_MAX_HEADER_SIZE.' },
+  CORS_ORIGIN_NOT_ALLOWED: { status: 403, description: 'A CORS preflight from an origin not in INFINITY_CORS_ORIGINS: the browser will not send the request.' },
 });
+
+/**
+ * Errors Node's HTTP parser meets before there is a request to route (headers too large, a
+ * timeout, bytes that are not HTTP) are answered on the socket, in the one error format.
+ */
+function clientErrorHandler(limits: HttpLimits) {
+  return function (this: FastifyInstance, err: Error & { code?: string }, socket: Socket) {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, code, message] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', `The request did not arrive in time: headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms.`]
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'REQUEST_HEADERS_TOO_LARGE', `The URL and headers are larger than ${limits.maxHeaderSize} bytes.`]
+          : [400, 'BAD_REQUEST', 'The request is not valid HTTP.'];
+    this.log.debug({ code: err.code }, 'client error');
+    if (socket.writable) {
+      const body = JSON.stringify({ error: { code, message, details: null } });
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
+}
 
 export interface RouteInfo {
   method: string;
@@ -75,7 +113,19 @@ const NOT_UI = /^\/(api|internal|health|metrics|docs)(\/|\?|$)/;
 
 /** A Fastify instance with the cross-cutting HTTP concerns; modules add routes to it. Never listens. */
 export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
+  const limits = opts.http ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
+    // Timeouts for receiving a request (headers; the whole request), never for answering one:
+    // `?wait=true`, streamed replies and long-lived streams are not cut. Node checks them every
+    // connectionsCheckingInterval (30 s by default: a 20 s timeout could take 50).
+    http: {
+      maxHeaderSize: limits.maxHeaderSize,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    clientErrorHandler: clientErrorHandler(limits),
     loggerInstance: opts.logger,
     // One 'request' line per response is written by our onResponse hook (with org and actor).
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
@@ -91,6 +141,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
 
   // JSON only, unless a route module adds a parser (CSV import will): anything else is a 415.
   app.removeContentTypeParser('text/plain');
+  // Fastify's JSON parser (prototype-poisoning checks included), after a depth check: JSON nested
+  // thousands of levels is a 400 here, not a stack overflow (500) in whatever walks it later.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonNestsDeeper(body as string)) return done(jsonTooDeep(), undefined);
+    void parseJson(request, body as string, done);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
@@ -99,6 +157,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     // The UI's own paths (/data/customers, …) are routes of the single-page app: answer its page.
     if (uiIndex && request.method === 'GET' && !NOT_UI.test(request.url) && /text\/html/.test(request.headers.accept ?? '')) {
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(uiIndex);
+    }
+    // A CORS preflight @fastify/cors did not answer comes from an origin that is not allowed:
+    // refuse it plainly (no Access-Control-Allow-* headers, so the browser stops), not as a 404.
+    if (request.method === 'OPTIONS' && request.headers.origin && request.headers['access-control-request-method']) {
+      reply.header('vary', 'Origin');
+      return sendError(request, reply, corsErrors.CORS_ORIGIN_NOT_ALLOWED(`The origin ${request.headers.origin.slice(0, 200)} is not allowed; an operator lists allowed origins in INFINITY_CORS_ORIGINS.`));
     }
     return sendError(request, reply, commonErrors.ROUTE_NOT_FOUND(`No route ${request.method} ${request.url.split('?')[0]}.`));
   });

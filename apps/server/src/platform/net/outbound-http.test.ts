@@ -28,6 +28,46 @@ const REFUSED = [
   'http://[fc00::1]/',
   'http://[64:ff9b::7f00:1]/', // NAT64 of 127.0.0.1
   'http://[2002:7f00:1::]/', // 6to4 of 127.0.0.1
+  // Regression: IPv4-compatible IPv6 spellings of loopback got through.
+  'http://[::127.0.0.1]/', // IPv4-compatible (deprecated ::/96), written by the URL parser as [::7f00:1]
+  'http://[::7f00:1]/',
+  'http://[0:0:0:0:0:0:127.0.0.1]/',
+  'http://[::a00:1]/', // IPv4-compatible 10.0.0.1
+  'http://[::a9fe:a9fe]/', // IPv4-compatible metadata
+  'http://[::ffff:0:7f00:1]/', // IPv4-translated (RFC 6145) 127.0.0.1
+  'http://[::ffff:a9fe:a9fe]/', // IPv4-mapped metadata, hex
+  'http://[::ffff:0.0.0.0]/',
+  'http://[64:ff9b::10.0.0.1]/', // NAT64 of a private address
+  'http://[64:ff9b::a9fe:a9fe]/', // NAT64 of the metadata address
+  'http://[64:ff9b:1::808:808]/', // local-use NAT64 (RFC 8215)
+  'http://[2002:a00:1::]/', // 6to4 of 10.0.0.1
+  'http://[2002:a9fe:a9fe::1]/', // 6to4 of the metadata address
+  'http://[2002:c0a8:101::]/', // 6to4 of 192.168.1.1
+  'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', // Teredo
+  'http://[fec0::1]/', // deprecated site-local
+  'http://[100::1]/', // discard
+  'http://[2001:db8::1]/', // documentation
+  'http://[5f00::1]/', // segment routing, outside global unicast
+  'http://[ff02::1]/', // multicast
+  'http://017700000001/', // octal, one number
+  'http://0x7f.1/', // hex, short form
+  'http://127.000.000.001/',
+  'http://0/',
+  'http://012.0.0.1/', // octal 10.0.0.1
+  'http://0x0a.0.0.1/', // hex 10.0.0.1
+  'http://167772161/', // decimal 10.0.0.1
+  'http://0xa9.0xfe.0xa9.0xfe/', // hex metadata
+  'http://[::ffff:7f00:1]:8080/',
+];
+
+/** Public addresses in the same spellings: checked without connecting. */
+const ALLOWED = [
+  'http://8.8.8.8/',
+  'http://134744072/', // decimal 8.8.8.8
+  'http://[2606:4700:4700::1111]/',
+  'http://[::ffff:8.8.8.8]/',
+  'http://[64:ff9b::808:808]/', // NAT64 of a public address
+  'http://[2002:808:808::]/', // 6to4 of a public address
 ];
 
 describe('outbound HTTP SSRF guard', () => {
@@ -44,6 +84,10 @@ describe('outbound HTTP SSRF guard', () => {
     for (const url of ['file:///etc/passwd', 'gopher://x/', 'ftp://example.com/', 'http://user:pw@example.com/']) {
       await expect(guard.request({ method: 'GET', url })).rejects.toBeInstanceOf(OutboundRefused);
     }
+  });
+
+  it.each(ALLOWED)('lets %s through (public, checked without connecting)', (url) => {
+    expect(() => guard.checkUrl(url)).not.toThrow();
   });
 
   it('allows public unicast addresses (checked without connecting)', () => {

@@ -7,9 +7,10 @@ import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
  * Outbound HTTP for user-configured requests (HTTP node, AI base URLs, webhooks) with SSRF
  * protection on by default:
  *  - only globally routable unicast addresses are reached; loopback, private, link-local (cloud
- *    metadata 169.254.169.254), CGNAT, multicast, unspecified, and IPv6 forms that embed IPv4
- *    (mapped, 6to4, NAT64, Teredo) are refused — an IP literal in any spelling (decimal, octal,
- *    hex) is normalized by the URL parser first, then checked;
+ *    metadata 169.254.169.254), CGNAT, multicast, unspecified, IPv6 outside 2000::/3 (so the
+ *    IPv4-compatible ::127.0.0.1) and Teredo are refused; IPv6 forms that embed IPv4 (mapped,
+ *    translated, NAT64, 6to4) are judged by the IPv4 address they carry — an IP literal in any
+ *    spelling (decimal, octal, hex, short) is normalized by the URL parser first, then checked;
  *  - a host name is resolved once and the connection made to the checked address (the lookup
  *    the socket uses is the one that checks), so DNS rebinding cannot switch it afterwards;
  *  - redirects are followed by hand, each hop checked the same way;
@@ -67,11 +68,42 @@ function parseAllow(entries: string[]): { ranges: Range[]; hosts: Set<string> } 
   return { ranges, hosts };
 }
 
-/** The address as IPv4 when it is an IPv4-mapped IPv6 address (::ffff:127.0.0.1). */
-function canonical(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  const a = ipaddr.parse(ip);
-  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) return (a as ipaddr.IPv6).toIPv4Address();
-  return a;
+const GLOBAL_UNICAST_V6: Range = [ipaddr.IPv6.parse('2000::'), 3];
+const LOCAL_NAT64: Range = [ipaddr.IPv6.parse('64:ff9b:1::'), 48];
+
+/**
+ * The IPv4 address an IPv6 one carries, for the spellings that reach it: IPv4-mapped
+ * (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4
+ * (2002:aabb:ccdd::). Null when it carries none, or one that cannot be checked.
+ */
+function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const p = a.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  switch (a.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+      return v4(p[6]!, p[7]!);
+    case 'rfc6052':
+      return a.match(LOCAL_NAT64) ? null : v4(p[6]!, p[7]!);
+    case '6to4':
+      return v4(p[1]!, p[2]!);
+    default:
+      return null;
+  }
+}
+
+/**
+ * Whether an address is public: IPv4 unicast, or IPv6 global unicast (2000::/3) that is not a
+ * special range — the deprecated IPv4-compatible form (::127.0.0.1, written [::7f00:1]) is not
+ * in 2000::/3 and is refused; Teredo is refused (its IPv4 is obfuscated); forms that embed an
+ * IPv4 address are judged by that address.
+ */
+function isPublic(a: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (a.kind() === 'ipv4') return a.range() === 'unicast';
+  const v6 = a as ipaddr.IPv6;
+  const v4 = embeddedIPv4(v6);
+  if (v4) return v4.range() === 'unicast';
+  return v6.range() === 'unicast' && v6.match(GLOBAL_UNICAST_V6);
 }
 
 export class OutboundHttp {
@@ -93,9 +125,12 @@ export class OutboundHttp {
   /** Whether an address may be reached (public unicast, or allowed by the operator). */
   addressAllowed(ip: string): boolean {
     if (!ipaddr.isValid(ip)) return false;
-    const a = canonical(ip);
-    for (const [net, bits] of this.ranges) if (net.kind() === a.kind() && a.match([net, bits] as never)) return true;
-    return a.range() === 'unicast';
+    const a = ipaddr.parse(ip);
+    const v4 = a.kind() === 'ipv6' ? embeddedIPv4(a as ipaddr.IPv6) : null;
+    for (const candidate of v4 ? [a, v4] : [a]) {
+      for (const [net, bits] of this.ranges) if (net.kind() === candidate.kind() && candidate.match([net, bits] as never)) return true;
+    }
+    return isPublic(a);
   }
 
   private lookup(hostname: string, options: LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) {
