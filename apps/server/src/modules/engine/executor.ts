@@ -417,8 +417,13 @@ export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, signa
 async function run(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal, maxSteps: number): Promise<ExecutionResult> {
   const g = plan.graph;
   const opts = startOptions(plan, maxSteps);
-  const env: Env = { plan, caps: deps.capabilities(plan), now: deps.now ?? (() => new Date()), signal, saveLoopItem: deps.saveLoopItem, lost: false };
-  const redact = env.caps.redact;
+  const caps = deps.capabilities(plan);
+  const redact = caps.redact;
+  const saveItem = deps.saveLoopItem;
+  // A loop checkpoint is stored (and backed up) like a node run: masked first. NB: a resumed run
+  // reads the masked result back, as it reads masked node outputs.
+  const saveLoopItem: ExecutorDeps['saveLoopItem'] = saveItem && redact ? (p, loopId, item, result) => saveItem(p, loopId, item, redact(result)) : saveItem;
+  const env: Env = { plan, caps, now: deps.now ?? (() => new Date()), signal, saveLoopItem, lost: false };
   const { state, lost, parked } = await drive(env, g, replay(plan, opts), opts, {}, '', (f) => deps.saveNodeRun(plan, redact ? redact(f.record) : f.record));
   if (lost || env.lost) return { status: 'lost', output: null, error: null, steps: state.steps };
   if (signal.aborted) {

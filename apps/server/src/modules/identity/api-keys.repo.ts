@@ -37,6 +37,11 @@ export async function revokeApiKey(db: Exec, orgId: string, id: string) {
   return db.updateTable('api_keys').set({ revoked_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).where('revoked_at', 'is', null).returning(['id', 'key_hash']).executeTakeFirst();
 }
 
+/** A removed member's personal keys, revoked with the membership (re-inviting them must not revive the keys). */
+export async function revokePersonalKeysOf(db: Exec, orgId: string, userId: string) {
+  return db.updateTable('api_keys').set({ revoked_at: new Date() }).where('org_id', '=', orgId).where('created_by', '=', userId).where('kind', '=', 'personal').where('revoked_at', 'is', null).returning(['id', 'key_hash']).execute();
+}
+
 /**
  * The lookup behind every API-key request (cached by the caller), with the creator's current role
  * in the key's organization (null when the creator is gone or no longer a member).

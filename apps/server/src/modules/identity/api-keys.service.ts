@@ -40,6 +40,9 @@ export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input:
   const createdBy = actorUserId(actor);
   // A personal key needs a person to act for: a service-account key (or a flow) has none.
   if (kind === 'personal' && !createdBy) throw identityErrors.API_KEY_PERSON_REQUIRED();
+  // A service-account key outlives people and keys: only a signed-in owner or admin makes one, so a
+  // key (personal, or service) cannot mint access that survives its own revocation or its creator.
+  if (kind === 'service' && actor.kind !== 'user') throw identityErrors.API_KEY_SESSION_REQUIRED();
   const key = `${API_KEY_PREFIX}${randomToken(32)}`;
   return inTransaction(ctx.db, async ({ trx }) => {
     const row = await keys.insertApiKey(trx, {

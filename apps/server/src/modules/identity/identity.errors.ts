@@ -22,5 +22,6 @@ export const identityErrors = defineErrors({
   INVITATION_ALREADY_MEMBER: { status: 409, description: 'That person is already a member of this organization.' },
   API_KEY_NOT_FOUND: { status: 404, description: 'No API key with this id in this organization.' },
   API_KEY_ROLE_TOO_HIGH: { status: 403, description: 'An API key cannot have a role above its creator’s.' },
-  API_KEY_PERSON_REQUIRED: { status: 403, description: 'A personal API key acts for a person: a service-account key can create only service-account keys (kind "service").' },
+  API_KEY_PERSON_REQUIRED: { status: 403, description: 'A personal API key acts for a person: a service-account key cannot create one.' },
+  API_KEY_SESSION_REQUIRED: { status: 403, description: 'Service-account keys are created by a signed-in owner or admin, not with an API key (a key could otherwise mint access that outlives it).' },
 });

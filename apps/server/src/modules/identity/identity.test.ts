@@ -401,9 +401,25 @@ describeEachDb('identity: API keys', (h) => {
     const svc = (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: owner.token, body: { name: 'ops', role: 'admin', kind: 'service' } })).json().data.key as string;
     const personal = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: svc, body: { name: 'p', role: 'viewer' } });
     expect(personal.json().error.code).toBe('API_KEY_PERSON_REQUIRED');
+    // Regression (review of #25): a key that mints a service-account key outlives its own revocation
+    // (and a personal key its creator's removal). Only a signed-in owner or admin makes one.
     const child = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: svc, body: { name: 'c', role: 'viewer', kind: 'service' } });
-    expect(child.statusCode, child.body).toBe(201);
-    expect(child.json().data).toMatchObject({ kind: 'service', createdBy: null });
+    expect(child.json().error.code, child.body).toBe('API_KEY_SESSION_REQUIRED');
+    const adminKey = (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 'mine', role: 'admin' } })).json().data.key as string;
+    const minted = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: adminKey, body: { name: 'escape', role: 'admin', kind: 'service' } });
+    expect(minted.json().error.code, minted.body).toBe('API_KEY_SESSION_REQUIRED');
+  });
+
+  it('regression (review of #25): a removed member’s personal keys are revoked, so re-inviting them does not revive the keys', async () => {
+    const owner = await signUp(h());
+    const admin = await signUp(h());
+    const at = await addMember(h(), owner, admin, 'admin');
+    const key = (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 'k', role: 'admin' } })).json().data.key as string;
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key })).statusCode).toBe(200);
+    expect((await h().request({ method: 'DELETE', url: `/api/v1/members/${admin.id}`, token: owner.token })).statusCode).toBe(204);
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key })).statusCode).toBe(401);
+    await addMember(h(), owner, admin, 'admin');
+    expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key })).statusCode).toBe(401);
   });
 });
 

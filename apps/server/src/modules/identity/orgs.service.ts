@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/index.js';
 import { createOrgInTx } from './auth.service.js';
 import type { IdentityContext } from './identity.context.js';
 import { identityErrors } from './identity.errors.js';
+import * as keys from './api-keys.repo.js';
 import * as repo from './identity.repo.js';
 import { type OrgDto, toOrg } from './serialize.js';
 
@@ -120,7 +121,11 @@ export async function removeMember(ctx: IdentityContext, actor: OrgActor, userId
       if (owners.length <= 1) throw identityErrors.MEMBER_LAST_OWNER();
     }
     await repo.deleteMembership(trx, actor.orgId, userId);
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: self ? 'MEMBER_LEAVE' : 'MEMBER_REMOVE', target: { type: 'user', id: userId }, ip, details: { role: current } });
-    afterCommit(() => ctx.cache.forgetMembership(userId, actor.orgId));
+    const revoked = await keys.revokePersonalKeysOf(trx, actor.orgId, userId);
+    await recordAudit(trx, { orgId: actor.orgId, actor, action: self ? 'MEMBER_LEAVE' : 'MEMBER_REMOVE', target: { type: 'user', id: userId }, ip, details: { role: current, personalKeysRevoked: revoked.length } });
+    afterCommit(() => {
+      ctx.cache.forgetMembership(userId, actor.orgId);
+      for (const k of revoked) ctx.cache.forgetApiKey(k.key_hash);
+    });
   });
 }

@@ -97,6 +97,19 @@ describeEachDb(
       expect(collector.seen).toEqual([]);
     });
 
+    it('regression (review of #25): a Host header naming another host does not carry the secret past the URL check', async () => {
+      // A shared front end (CDN, ingress) routes by Host, and TLS takes its server name from it.
+      const before = api.seen.length;
+      for (const host of ['leak.attacker.example', 'LEAK.attacker.example.', '127.0.0.2']) {
+        const { run, seenBy, call } = await runHttp({ url: `${api.url()}/echo`, authType: 'bearer', headers: { Host: host } });
+        expect(run.status, host).toBe('failed');
+        expect(call.error?.code).toBe('VAULT_SECRET_HOST_NOT_ALLOWED');
+        expect(leaks(seenBy)).toEqual([]);
+      }
+      expect(api.seen.length).toBe(before);
+      expect(collector.seen).toEqual([]);
+    });
+
     it('a redirect from the allowed host to another host is not followed with the secret', async () => {
       const { run, seenBy, call } = await runHttp({ url: `${api.url()}/redirect`, authType: 'header', authName: 'x-token' });
       expect(run.status).toBe('failed');

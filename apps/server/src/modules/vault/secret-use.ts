@@ -38,8 +38,13 @@ export function secretUse(ctx: VaultContext, actor: OrgActor, purpose: string): 
       if (used.size === 0) return;
       const body = call.body === undefined ? '' : typeof call.body === 'string' ? call.body : Buffer.from(call.body).toString('utf8');
       const texts = [call.url, body, ...Object.entries(call.headers ?? {}).flat()];
+      // NB: a caller-set Host header names the server as much as the URL does (a shared front end
+      // routes by it, and TLS takes its server name from it): it must be an allowed host too.
+      const hostHeader = Object.entries(call.headers ?? {}).find(([k]) => k.toLowerCase() === 'host')?.[1];
       for (const { secret, spots } of used.values()) {
-        if (texts.some((t) => spots.found(t))) assertHostAllowed(secret, target);
+        if (!texts.some((t) => spots.found(t))) continue;
+        assertHostAllowed(secret, target);
+        if (hostHeader !== undefined) assertHostAllowed(secret, `http://${hostHeader.trim() || '(empty)'}`);
       }
     },
     redact: (value) => all.deep(value),
