@@ -73,8 +73,19 @@ const sortSpec = (sort: SortKey[]) => sort.map((k) => `${k.desc ? '-' : ''}${k.n
 const keyAlias = (i: number) => `_key${i}`;
 
 /** Extra select list of a paged query: each sort column as exact text, for the next cursor. */
-export function cursorColumnsOf(alias: string, sort: SortKey[]): RawBuilder<unknown> {
-  return sql.join(sort.map((k, i) => sql`${keyText(sql.ref(`${alias}.${k.column}`))} as ${sql.id(keyAlias(i))}`));
+export function cursorColumnsOf(alias: string, sort: SortKey[], fromPage = false): RawBuilder<unknown> {
+  return sql.join(sort.map((k, i) => sql`${keyText(sql.ref(`${alias}.${fromPage ? rawAlias(i) : k.column}`))} as ${sql.id(keyAlias(i))}`));
+}
+
+/** The sort columns as they are, under their own names, for an outer query over a page (records.service listRecords). */
+const rawAlias = (i: number) => `_sort${i}`;
+export function sortColumnsOf(alias: string, sort: SortKey[]): RawBuilder<unknown> {
+  return sql.join(sort.map((k, i) => sql`${sql.ref(`${alias}.${k.column}`)} as ${sql.id(rawAlias(i))}`));
+}
+
+/** The page's own order again, over sortColumnsOf's names (a page of ≤ 1,001 rows: cheap). */
+export function pageOrderOf(alias: string, sort: SortKey[]): RawBuilder<unknown> {
+  return sql.join(sort.map((k, i) => sql`${sql.ref(`${alias}.${rawAlias(i)}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
 }
 
 /** The cursor after `row`, which was selected with cursorColumnsOf. */

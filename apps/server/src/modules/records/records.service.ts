@@ -8,7 +8,7 @@ import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel, actorRef } from '../access/index.js';
 import { type FieldDef, type ModelCache, type ModelDef, type OrgModels, inverseRelations, schemaErrors } from '../schema/index.js';
 import { compileFilter, parseFilter } from './filter.js';
-import { type ListQuery, afterCursor, cursorColumnsOf, encodeCursor, parseSort } from './list-query.js';
+import { type ListQuery, afterCursor, cursorColumnsOf, encodeCursor, pageOrderOf, parseSort, sortColumnsOf } from './list-query.js';
 import { recordErrors } from './records.errors.js';
 import type { SearchWidths } from './search-width.js';
 import { issuesOf, recordSchemas } from './validate.js';
@@ -104,20 +104,27 @@ const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * 1,536-dimension vector per row is not what a list pays for). Built once per model definition.
  */
 const columnLists = new WeakMap<ModelDef, Map<string, string>>();
-function columnsText(model: ModelDef, alias = ''): string {
+function columnsText(model: ModelDef, alias = '', micros = true): string {
   let byAlias = columnLists.get(model);
   if (!byAlias) columnLists.set(model, (byAlias = new Map<string, string>()));
-  let text = byAlias.get(alias);
+  const key = `${alias}:${micros}`;
+  let text = byAlias.get(key);
   if (text === undefined) {
     const p = alias ? `${alias}.` : '';
     text = ['id', 'created_at', 'updated_at', 'created_by', 'updated_by', ...model.fields.map((f) => f.name)].map((c) => p + quoteId(c)).join(', ');
-    // The timestamps as the API shows them, to the microsecond PostgreSQL keeps (a JS Date keeps
-    // milliseconds): updatedAt is a record's version, its ETag, and must tell any two writes apart.
-    text += `, ${microsText(`${p}created_at`)} as _created_us, ${microsText(`${p}updated_at`)} as _updated_us`;
-    byAlias.set(alias, text);
+    if (micros) text += `, ${microsColumnsText(alias)}`;
+    byAlias.set(key, text);
   }
   return text;
 }
+/**
+ * The timestamps as the API shows them, to the microsecond PostgreSQL keeps (a JS Date keeps
+ * milliseconds): updatedAt is a record's version, its ETag, and must tell any two writes apart.
+ */
+const microsColumnsText = (alias = '') => {
+  const p = alias ? `${alias}.` : '';
+  return `${microsText(`${p}created_at`)} as _created_us, ${microsText(`${p}updated_at`)} as _updated_us`;
+};
 export const columnsOf = (model: ModelDef, alias?: string) => sql.raw(columnsText(model, alias));
 const microsText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const MICROS_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
@@ -206,9 +213,14 @@ export async function listRecords(ctx: RecordsContext, actor: OrgActor, name: st
   const keyset = q.cursor ? afterCursor('t', q.sort, q.cursor.values) : sql<boolean>`true`;
   const order = sql.join(q.sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
   // The sort columns are also read as exact text: the next cursor carries them at full precision.
+  // NB: that text and the microsecond timestamps are made outside the sorted, limited page (p), for
+  // its rows only: in the same select list PostgreSQL computes them for every row that goes into the
+  // sort, which made a filtered, sorted list of a large table ~3× slower.
   const rows = await sql<Record<string, unknown>>`
-    select ${columnsOf(model, 't')}, ${cursorColumnsOf('t', q.sort)} from ${table(models, name)} t where ${where} and ${keyset}
-    order by ${order} limit ${q.limit + 1} offset ${q.offset}`
+    select p.*, ${sql.raw(microsColumnsText('p'))}, ${cursorColumnsOf('p', q.sort, true)} from (
+      select ${sql.raw(columnsText(model, 't', false))}, ${sortColumnsOf('t', q.sort)} from ${table(models, name)} t where ${where} and ${keyset}
+      order by ${order} limit ${q.limit + 1} offset ${q.offset}
+    ) p order by ${pageOrderOf('p', q.sort)}`
     .execute(ctx.db)
     .catch((err: unknown) => {
       // NB: decodeCursor checks every value against its column's type; should a value still fail
