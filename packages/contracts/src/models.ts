@@ -74,3 +74,19 @@ export interface Agent {
   createdAt: string;
   updatedAt: string;
 }
+
+/** What deleting records would do (GET /data/{model}/{id}/delete-impact, POST /data/{model}/delete-impact), shared by server and web. */
+export interface DeleteImpact {
+  model: string;
+  /** Asked records that exist (and would be deleted). */
+  records: number;
+  /** Asked ids with no record (a bulk delete with them is refused). */
+  missing: string[];
+  removed: { model: string; relation: string; count: number }[];
+  setNull: { model: string; relation: string; count: number }[];
+  restrict: { model: string; relation: string; count: number }[];
+  /** A restrict reference holds: the delete would be refused with RECORD_DELETE_RESTRICTED. */
+  blocked: boolean;
+  /** The walk stopped at LIMIT records: the counts are lower bounds. */
+  truncated: boolean;
+}

@@ -1,3 +1,4 @@
+import type { DeleteImpact } from '@infinity/contracts';
 import { sql } from 'kysely';
 import type { OrgActor } from '../access/index.js';
 import { inverseRelations } from '../schema/index.js';
@@ -12,20 +13,6 @@ import { type RecordsContext, requireModel } from './records.service.js';
  *   companies ──cascade──▶ employees ──set null──▶ profiles.employee
  *             └─restrict─▶ desks.company (refuses)
  */
-export interface DeleteImpact {
-  model: string;
-  /** Asked records that exist (and would be deleted). */
-  records: number;
-  /** Asked ids with no record (a bulk delete with them is refused). */
-  missing: string[];
-  removed: { model: string; relation: string; count: number }[];
-  setNull: { model: string; relation: string; count: number }[];
-  restrict: { model: string; relation: string; count: number }[];
-  /** A restrict reference holds: the delete would be refused with RECORD_DELETE_RESTRICTED. */
-  blocked: boolean;
-  /** The walk stopped at LIMIT records: the counts are lower bounds. */
-  truncated: boolean;
-}
 
 const LIMIT = 100_000;
 

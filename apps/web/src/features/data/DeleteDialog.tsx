@@ -2,17 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, api } from '../../lib/api';
 import { Button } from '../../components/ui';
-
-/** What the server says a delete would do (GET /data/{model}/{id}/delete-impact, POST …/delete-impact). */
-interface Impact {
-  records: number;
-  missing: string[];
-  removed: { model: string; relation: string; count: number }[];
-  setNull: { model: string; relation: string; count: number }[];
-  restrict: { model: string; relation: string; count: number }[];
-  blocked: boolean;
-  truncated: boolean;
-}
+import type { DeleteImpact as Impact } from '@infinity/contracts';
 
 const records = (n: number) => `${n.toLocaleString()} record${n === 1 ? '' : 's'}`;
 
