@@ -8,3 +8,4 @@ export * from './flows.js';
 export * from './models.js';
 export * from './search.js';
 export * from './names.js';
+export * from './events.js';
