@@ -64,7 +64,9 @@ export class EventSpine {
 
   /** Outside a transaction: the change is already committed (or the event is ephemeral). */
   publish(event: NewEvent | LegacyEvent): void {
-    const e = 'id' in event && 'at' in event ? (event as DomainEvent) : EVENT_TYPES[event.type as DomainEventType] ? (EventSpine.stamp(event as NewEvent) as TypedEvent) : (event as LegacyEvent);
+    // A catalogue event (it names its permission) is stamped; a legacy one travels as it is.
+    const typed = 'permission' in event && EVENT_TYPES[event.type as DomainEventType] !== undefined;
+    const e = typed && !('id' in event) ? (EventSpine.stamp(event as NewEvent) as TypedEvent) : (event as DomainEvent);
     this.deliver(e);
   }
 
