@@ -45,6 +45,12 @@ export default tseslint.config(
   // The `infinity` command's shim: plain Node JavaScript (it loads the built CLI).
   { files: ['apps/server/bin/*.js'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
   // The embeddable widget is plain browser JavaScript served as is.
-  { files: ['apps/web/public/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', location: 'readonly', HTMLElement: 'readonly', customElements: 'readonly', fetch: 'readonly', URL: 'readonly' } } },
+  {
+    files: ['apps/web/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', location: 'readonly', HTMLElement: 'readonly', customElements: 'readonly', fetch: 'readonly', URL: 'readonly' },
+    },
+  },
   { files: ['.dependency-cruiser.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
 );

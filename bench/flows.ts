@@ -14,14 +14,25 @@ import { type LoadResult, freePort, load, postJson, quick, root, spawnServer } f
 type Backend = 'postgres' | 'embedded';
 
 async function envFor(backend: Backend): Promise<Record<string, string>> {
-  const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-flows-')), INFINITY_LOG_LEVEL: 'warn', INFINITY_WORKER_CONCURRENCY: '100', INFINITY_PUBLIC_RATE_LIMIT: '1000000' };
+  const env: Record<string, string> = {
+    INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-flows-')),
+    INFINITY_LOG_LEVEL: 'warn',
+    INFINITY_WORKER_CONCURRENCY: '100',
+    INFINITY_PUBLIC_RATE_LIMIT: '1000000',
+  };
   if (backend === 'embedded') return env;
   const db = `infinity_bench_flows_${Date.now()}`;
   const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   await c.connect();
   await c.query(`create database "${db}"`);
   await c.end();
-  return { ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`, DATABASE_POOL_SIZE: '20', INFINITY_MASTER_KEY: randomBytes(32).toString('base64'), INFINITY_JWT_SECRET: randomBytes(32).toString('hex') };
+  return {
+    ...env,
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
+    DATABASE_POOL_SIZE: '20',
+    INFINITY_MASTER_KEY: randomBytes(32).toString('base64'),
+    INFINITY_JWT_SECRET: randomBytes(32).toString('hex'),
+  };
 }
 
 const node = (id: string, type: string, params: Record<string, unknown>) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
@@ -35,7 +46,8 @@ export interface FlowBenchRow {
 }
 
 /** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: highest resident since it started), MiB. */
-const memMiB = (pid: number, key: 'VmRSS' | 'VmHWM' = 'VmRSS') => Math.round(Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+const memMiB = (pid: number, key: 'VmRSS' | 'VmHWM' = 'VmRSS') =>
+  Math.round(Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 export interface LoopBench {
   items: number;
@@ -54,7 +66,12 @@ export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: R
   for (const backend of ['postgres', 'embedded'] as Backend[]) {
     const port = await freePort();
     process.stderr.write(`flows bench: starting infinity (${backend})…\n`);
-    const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], await envFor(backend), port, '/health/ready');
+    const server = await spawnServer(
+      [path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)],
+      await envFor(backend),
+      port,
+      '/health/ready',
+    );
     try {
       const api = `${server.url}/api/v1`;
       const su = await postJson(`${api}/auth/signup`, { name: 'Bench', email: 'bench@example.com', password: 'bench password 1' });
@@ -62,19 +79,47 @@ export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: R
       const make = async (name: string, nodes: ReturnType<typeof node>[]) => {
         const edges = nodes.slice(1).map((n, i) => edge(nodes[i]!.id, n.id));
         const id = (await postJson(`${api}/flows`, { name, nodes, edges }, auth)).data.id as string;
-        await fetch(`${api}/flows/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ active: true }) });
+        await fetch(`${api}/flows/${id}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json', ...auth },
+          body: JSON.stringify({ active: true }),
+        });
         return `${api}/hooks/${id}/in`;
       };
       const hook = node('hook', 'trigger.webhook', { path: 'in', respond: 'whenFinished' });
-      const three = await make('three nodes', [hook, node('set', 'core.set', { values: { seen: '{{ $input.body.n }}' } }), node('reply', 'core.respond', { body: '{{ $input }}' })]);
-      const chain = await make('ten transforms', [hook, ...Array.from({ length: 10 }, (_, i) => node(`t${i}`, 'core.transform', { expression: i === 0 ? '{ "n": $input.body.n }' : '{ "n": $input.n + 1 }' })), node('reply', 'core.respond', { body: '{{ $input }}' })]);
+      const three = await make('three nodes', [
+        hook,
+        node('set', 'core.set', { values: { seen: '{{ $input.body.n }}' } }),
+        node('reply', 'core.respond', { body: '{{ $input }}' }),
+      ]);
+      const chain = await make('ten transforms', [
+        hook,
+        ...Array.from({ length: 10 }, (_, i) => node(`t${i}`, 'core.transform', { expression: i === 0 ? '{ "n": $input.body.n }' : '{ "n": $input.n + 1 }' })),
+        node('reply', 'core.respond', { body: '{{ $input }}' }),
+      ]);
       // First, on a fresh process: a loop over 100,000 items (body: one transform per item), one execution.
       const items = 100_000;
-      const loopFlow = (await postJson(`${api}/flows`, {
-        name: 'loop',
-        nodes: [node('start', 'trigger.manual', {}), node('each', 'core.loop', { items: `{{ [1..${items}] }}`, concurrency: 10, maxItems: items }), node('double', 'core.transform', { expression: '$input * 2' }), node('count', 'core.transform', { expression: '{ "count": $count($input), "last": $input[-1] }' })],
-        edges: [edge('start', 'each'), { id: 'i', source: 'each', sourceHandle: 'item', target: 'double' }, { id: 'r', source: 'double', target: 'each', targetHandle: 'return' }, { id: 'd', source: 'each', sourceHandle: 'done', target: 'count' }],
-      }, auth)).data.id as string;
+      const loopFlow = (
+        await postJson(
+          `${api}/flows`,
+          {
+            name: 'loop',
+            nodes: [
+              node('start', 'trigger.manual', {}),
+              node('each', 'core.loop', { items: `{{ [1..${items}] }}`, concurrency: 10, maxItems: items }),
+              node('double', 'core.transform', { expression: '$input * 2' }),
+              node('count', 'core.transform', { expression: '{ "count": $count($input), "last": $input[-1] }' }),
+            ],
+            edges: [
+              edge('start', 'each'),
+              { id: 'i', source: 'each', sourceHandle: 'item', target: 'double' },
+              { id: 'r', source: 'double', target: 'each', targetHandle: 'return' },
+              { id: 'd', source: 'each', sourceHandle: 'done', target: 'count' },
+            ],
+          },
+          auth,
+        )
+      ).data.id as string;
       const before = memMiB(server.pid);
       let peak = before;
       const sampler = setInterval(() => (peak = Math.max(peak, memMiB(server.pid))), 20);
@@ -87,7 +132,10 @@ export async function flowsBench(): Promise<{ rows: FlowBenchRow[]; perNodeMs: R
       const body = () => JSON.stringify({ n: 1 });
       await load({ url: three, body, duration: 2, connections: 10 }); // warm-up
       for (const concurrency of [1, 10, 50]) {
-        for (const [flow, url] of [['webhook → set → respond', three], ['webhook → 10 transforms → respond', chain]] as const) {
+        for (const [flow, url] of [
+          ['webhook → set → respond', three],
+          ['webhook → 10 transforms → respond', chain],
+        ] as const) {
           rows.push({ backend, flow, concurrency, result: await load({ url, body, duration: quick ? 3 : 6, connections: concurrency }) });
         }
       }
@@ -106,8 +154,13 @@ export function printFlows(r: Awaited<ReturnType<typeof flowsBench>>): void {
   console.log('| database | flow | concurrency | executions/s | p50 ms | p99 ms |');
   console.log('|---|---|---:|---:|---:|---:|');
   for (const x of r.rows) console.log(`| ${x.backend} | ${x.flow} | ${x.concurrency} | ${x.result.rps} | ${x.result.p50} | ${x.result.p99} |`);
-  for (const [b, l] of Object.entries(r.loop)) console.log(`\nLoop over ${l.items} items (${b}): ${l.ms} ms; server RSS ${l.rssBeforeMiB} MiB before, ${l.rssPeakMiB} MiB at the highest while it ran; ${l.hwmMiB} MiB high-water mark of the process since it started (VmHWM)`);
-  console.log(`\nPer-node overhead (concurrency 1, from the 10-transform chain vs the 3-node flow): PostgreSQL ${r.perNodeMs.postgres} ms, embedded ${r.perNodeMs.embedded} ms`);
+  for (const [b, l] of Object.entries(r.loop))
+    console.log(
+      `\nLoop over ${l.items} items (${b}): ${l.ms} ms; server RSS ${l.rssBeforeMiB} MiB before, ${l.rssPeakMiB} MiB at the highest while it ran; ${l.hwmMiB} MiB high-water mark of the process since it started (VmHWM)`,
+    );
+  console.log(
+    `\nPer-node overhead (concurrency 1, from the 10-transform chain vs the 3-node flow): PostgreSQL ${r.perNodeMs.postgres} ms, embedded ${r.perNodeMs.embedded} ms`,
+  );
   // The difference above is a few tenths of a millisecond inside request times of several: below
   // this machine's run-to-run noise it can even come out negative. The loop is one execution whose
   // body node runs once per item, so its time per item bounds the engine's cost of running a node.

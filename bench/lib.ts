@@ -33,7 +33,13 @@ export async function spawnServer(args: string[], env: Record<string, string>, p
   let exited = false;
   proc.on('exit', () => (exited = true));
   for (let i = 0; i < 600 && !exited; i++) {
-    if (await fetch(`${url}${probe}`).then((r) => r.ok, () => false)) return { url, pid: proc.pid!, kill: () => proc.kill('SIGTERM') };
+    if (
+      await fetch(`${url}${probe}`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, pid: proc.pid!, kill: () => proc.kill('SIGTERM') };
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server did not come up: ${args.join(' ')}`);
@@ -45,13 +51,22 @@ export interface LoadResult {
   p99: number;
 }
 
-export async function load(opts: { url: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: () => string; duration?: number; connections?: number }): Promise<LoadResult> {
+export async function load(opts: {
+  url: string;
+  headers?: Record<string, string>;
+  method?: 'GET' | 'POST';
+  body?: () => string;
+  duration?: number;
+  connections?: number;
+}): Promise<LoadResult> {
   const r = await autocannon({
     url: opts.url,
     connections: opts.connections ?? 10,
     duration: opts.duration ?? (quick ? 3 : 8),
     headers: { ...(opts.body ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-    ...(opts.body ? { requests: [{ method: opts.method ?? 'POST', setupRequest: (req: Record<string, unknown>) => ({ ...req, body: opts.body!() }) }] } : { method: opts.method ?? 'GET' }),
+    ...(opts.body
+      ? { requests: [{ method: opts.method ?? 'POST', setupRequest: (req: Record<string, unknown>) => ({ ...req, body: opts.body!() }) }] }
+      : { method: opts.method ?? 'GET' }),
   } as autocannon.Options);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${opts.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };

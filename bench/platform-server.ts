@@ -12,8 +12,19 @@ import { registerAccessGuard } from '../apps/server/dist/modules/access/index.js
 const port = Number(process.argv[2]);
 const body = JSON.parse(process.argv[3] ?? '{}') as { data: Record<string, unknown> };
 // The same log line work as the real server, written to stdout like it.
-const app = await createHttpServer({ logger: createLogger({ level: 'info' }), bodyLimit: 1 << 20, corsOrigins: [], trustProxy: false, publicUrl: `http://127.0.0.1:${port}`, version: 'bench' });
+const app = await createHttpServer({
+  logger: createLogger({ level: 'info' }),
+  bodyLimit: 1 << 20,
+  corsOrigins: [],
+  trustProxy: false,
+  publicUrl: `http://127.0.0.1:${port}`,
+  version: 'bench',
+});
 registerAccessGuard(app, async () => null);
-app.get('/me', { config: { access: { public: true } }, schema: { response: { 200: z.object({ data: z.record(z.string(), z.unknown()) }) } } }, async () => body);
+app.get(
+  '/me',
+  { config: { access: { public: true } }, schema: { response: { 200: z.object({ data: z.record(z.string(), z.unknown()) }) } } },
+  async () => body,
+);
 await app.ready();
 await app.listen({ port, host: '127.0.0.1' });

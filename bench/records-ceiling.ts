@@ -17,7 +17,10 @@ app.get('/employees/:id', async (req) => {
   return { data: r.rows[0] };
 });
 app.get('/employees', async () => {
-  const r = await pool.query(`select t.* from ${t('employees')} t where t.age >= $1::bigint and t.level = $2::text order by t.age desc, t.id desc limit 21`, [30, 'senior']);
+  const r = await pool.query(`select t.* from ${t('employees')} t where t.age >= $1::bigint and t.level = $2::text order by t.age desc, t.id desc limit 21`, [
+    30,
+    'senior',
+  ]);
   return { data: r.rows.slice(0, 20) };
 });
 app.get('/employees-expand', async () => {
@@ -30,7 +33,10 @@ app.get('/employees-expand', async () => {
 });
 app.post('/employees', async (req, reply) => {
   const b = req.body as { email: string; name: string; age: number; level: string; company: string };
-  const r = await pool.query(`insert into ${t('employees')} (id, created_by, updated_by, email, name, age, level, company) values ($1::uuid, $2, $2, $3, $4, $5, $6, $7) returning *`, [randomUUID(), 'bench', b.email, b.name, b.age, b.level, b.company]);
+  const r = await pool.query(
+    `insert into ${t('employees')} (id, created_by, updated_by, email, name, age, level, company) values ($1::uuid, $2, $2, $3, $4, $5, $6, $7) returning *`,
+    [randomUUID(), 'bench', b.email, b.name, b.age, b.level, b.company],
+  );
   return reply.status(201).send({ data: r.rows[0] });
 });
 app.post('/employees/bulk', async (req) => {

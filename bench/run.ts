@@ -36,13 +36,21 @@ async function main() {
     await c.connect();
     await c.query(`create database "${db}"`);
     await c.end();
-    Object.assign(env, { DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`, INFINITY_MASTER_KEY: randomBytes(32).toString('base64'), INFINITY_JWT_SECRET: randomBytes(32).toString('hex') });
+    Object.assign(env, {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
+      INFINITY_MASTER_KEY: randomBytes(32).toString('base64'),
+      INFINITY_JWT_SECRET: randomBytes(32).toString('hex'),
+    });
   }
   process.stderr.write(`starting infinity (${usePostgres ? 'PostgreSQL' : 'embedded'})…\n`);
   const port = await freePort();
   const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], env, port, '/health/ready');
   const post = async (p: string, body: unknown, token?: string) => {
-    const res = await fetch(`${server.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const res = await fetch(`${server.url}${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
     return (await res.json()) as { data: Record<string, unknown> };
   };
   const su = await post('/api/v1/auth/signup', { name: 'Bench', email: 'bench@example.com', password: 'bench password 1' });
@@ -70,7 +78,10 @@ async function main() {
     for (const [name, [url, headers]] of Object.entries(targets)) (samples[name] ??= []).push(await loadGet(url, headers));
   }
   const median = (xs: { rps: number; p50: number; p99: number }[]) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)]!;
-  const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<keyof typeof targets, { rps: number; p50: number; p99: number }>;
+  const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<
+    keyof typeof targets,
+    { rps: number; p50: number; p99: number }
+  >;
 
   plain.kill();
   platform.kill();
@@ -93,13 +104,18 @@ async function main() {
     ['infinity GET /api/v1/me, API key', results.apiKey, below(results.apiKey.rps, results.plain.rps), below(results.apiKey.rps, results.platform.rps)],
     ['infinity GET /api/v1/me, JWT', results.jwt, below(results.jwt.rps, results.plain.rps), below(results.jwt.rps, results.platform.rps)],
   ] as const;
-  console.log(`\nIdentity overhead (${usePostgres ? 'PostgreSQL' : 'embedded'}; ${CONNECTIONS} connections; median of ${ROUNDS} interleaved rounds of ${DURATION} s)\n`);
+  console.log(
+    `\nIdentity overhead (${usePostgres ? 'PostgreSQL' : 'embedded'}; ${CONNECTIONS} connections; median of ${ROUNDS} interleaved rounds of ${DURATION} s)\n`,
+  );
   console.log('| endpoint | req/s | p50 ms | p99 ms | below bare Fastify | identity overhead (vs same JSON, same platform) |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const [name, r, o, i] of rows) console.log(`| ${name} | ${r.rps} | ${r.p50} | ${r.p99} | ${o} | ${i} |`);
   console.log(`\nLogin (Argon2id verify + session), ${logins.length} sequential: p50 ${pct(50)} ms, p95 ${pct(95)} ms\n`);
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/results/identity.json'), JSON.stringify({ at: new Date().toISOString(), backend: usePostgres ? 'postgres' : 'pglite', results, login: { p50: pct(50), p95: pct(95) } }, null, 2));
+  writeFileSync(
+    path.join(root, 'bench/results/identity.json'),
+    JSON.stringify({ at: new Date().toISOString(), backend: usePostgres ? 'postgres' : 'pglite', results, login: { p50: pct(50), p95: pct(95) } }, null, 2),
+  );
   if (!process.argv.includes('--identity-only')) await runRecords();
   if (!process.argv.includes('--identity-only')) await runFlows();
   if (!process.argv.includes('--identity-only')) await runVectors();

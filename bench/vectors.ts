@@ -133,20 +133,44 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
   const reuse = ready !== undefined && existsSync(ready);
   process.stderr.write(`vector bench (${corpus} corpus): starting infinity (embedded${reuse ? `, reusing ${keep}` : ''})…\n`);
   const dataDir = keep ? path.join(keep, `${corpus}-${N}`) : mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-vec-'));
-  const server = await spawnServer([path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)], { INFINITY_DATA_DIR: dataDir, INFINITY_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', INFINITY_PGLITE_SHARED_BUFFERS: SHARED_BUFFERS }, port, '/health/ready');
+  const server = await spawnServer(
+    [path.join(root, 'apps/server/dist/cli.js'), 'start', '--port', String(port)],
+    { INFINITY_DATA_DIR: dataDir, INFINITY_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', INFINITY_PGLITE_SHARED_BUFFERS: SHARED_BUFFERS },
+    port,
+    '/health/ready',
+  );
   try {
     const api = `${server.url}/api/v1`;
     const account = { email: 'bench@example.com', password: 'bench password 1' };
     const su = reuse ? await postJson(`${api}/auth/login`, account) : await postJson(`${api}/auth/signup`, { name: 'Bench', ...account });
     const auth = { authorization: `Bearer ${su.data.accessToken as string}` };
     async function fill() {
-      await postJson(`${api}/models`, { name: 'vdocs', fields: [{ name: 'title', type: 'string' }, { name: 'body', type: 'text' }, { name: 'cat', type: 'string' }, { name: 'n', type: 'integer' }] }, auth);
+      await postJson(
+        `${api}/models`,
+        {
+          name: 'vdocs',
+          fields: [
+            { name: 'title', type: 'string' },
+            { name: 'body', type: 'text' },
+            { name: 'cat', type: 'string' },
+            { name: 'n', type: 'integer' },
+          ],
+        },
+        auth,
+      );
       for (let i = 0; i < N; i += 2000) await postJson(`${api}/data/vdocs/bulk`, { op: 'create', items: docs.slice(i, i + 2000) }, auth);
       // Back-fill: enabling embeds every existing record (and builds the HNSW index as it goes).
       const started = performance.now();
-      const patch = await fetch(`${api}/models/vdocs`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ embedding: { enabled: true, provider: 'local', sourceFields: ['title', 'body'], dimensions: DIMS } }) });
+      const patch = await fetch(`${api}/models/vdocs`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ embedding: { enabled: true, provider: 'local', sourceFields: ['title', 'body'], dimensions: DIMS } }),
+      });
       if (!patch.ok) throw new Error(await patch.text());
-      const bar = new cliProgress.SingleBar({ format: 'back-fill {bar} {value}/{total} records | {eta_formatted} left', stream: process.stderr }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        { format: 'back-fill {bar} {value}/{total} records | {eta_formatted} left', stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(N, 0);
       for (;;) {
         const s = (await (await fetch(`${api}/models/vdocs/embeddings`, { headers: auth })).json()) as { data: { done: number; failed: number } };
@@ -164,7 +188,9 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
     // Ids by n, and the vectors the server computed (same embedder, same text).
     const ids: string[] = new Array(N);
     for (let offset = 0; offset < N; offset += 1000) {
-      const page = (await (await fetch(`${api}/data/vdocs?fields=n&limit=1000&offset=${offset}&sort=n`, { headers: auth })).json()) as { data: { id: string; n: number }[] };
+      const page = (await (await fetch(`${api}/data/vdocs?fields=n&limit=1000&offset=${offset}&sort=n`, { headers: auth })).json()) as {
+        data: { id: string; n: number }[];
+      };
       for (const r of page.data) ids[r.n] = r.id;
     }
     const vectors = docs.map((d) => localEmbed(`${d.title}\n${d.body}`, DIMS));
@@ -198,7 +224,11 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
     const graphWalks = { plain: 0, filtered: 0 };
     for (let q = 0; q < SAMPLES; q++) {
       const plain = await postJson<{ meta: { width?: number } }>(`${api}/data/vdocs/search`, { query: text(6), k: K, fields: ['n'] }, auth);
-      const filtered = await postJson<{ meta: { width?: number } }>(`${api}/data/vdocs/search`, { query: text(6), k: K, filter: { cat: { eq: ['a', 'c', 'd'][q % 3] } }, fields: ['n'] }, auth);
+      const filtered = await postJson<{ meta: { width?: number } }>(
+        `${api}/data/vdocs/search`,
+        { query: text(6), k: K, filter: { cat: { eq: ['a', 'c', 'd'][q % 3] } }, fields: ['n'] },
+        auth,
+      );
       graphWalks.plain += plain.meta.width ? 1 : 0;
       graphWalks.filtered += filtered.meta.width ? 1 : 0;
     }
@@ -226,14 +256,23 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
         // ann-benchmarks' tie-aware recall: a result counts when its similarity reaches the k-th
         // true one (within 1e-6, float32 rounding): lexical vectors have many near-equal scores.
         const kth = ranked[K - 1]?.s ?? -Infinity;
-        return { text: query, filter: sc.filter, exact: ranked.slice(0, K).map((x) => ids[x.n]!), atLeastKth: new Set(ranked.filter((x) => x.s >= kth - 1e-6).map((x) => ids[x.n]!)) };
+        return {
+          text: query,
+          filter: sc.filter,
+          exact: ranked.slice(0, K).map((x) => ids[x.n]!),
+          atLeastKth: new Set(ranked.filter((x) => x.s >= kth - 1e-6).map((x) => ids[x.n]!)),
+        };
       });
       const lat: number[] = [];
       const answers: { id: string }[][] = [];
       const walked = new Set<string>();
       for (const q of queries) {
         const t = performance.now();
-        const res = await postJson<{ data: { id: string }[]; meta: { width?: number } }>(`${api}/data/vdocs/search`, { query: q.text, k: K, ...(q.filter ? { filter: q.filter } : {}), fields: ['n'] }, auth);
+        const res = await postJson<{ data: { id: string }[]; meta: { width?: number } }>(
+          `${api}/data/vdocs/search`,
+          { query: q.text, k: K, ...(q.filter ? { filter: q.filter } : {}), fields: ['n'] },
+          auth,
+        );
         lat.push(performance.now() - t);
         answers.push(res.data);
         walked.add(res.meta.width ? String(res.meta.width) : 'exact');
@@ -246,7 +285,15 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
         recallTies += Math.min(K, answers[i]!.filter((r) => q.atLeastKth.has(r.id)).length) / K;
       });
       const full = answers.every((a) => a.length === K);
-      searches[name] = { p50: pct(lat, 50), p95: pct(lat, 95), recallAt10: Math.round((recall / QUERIES) * 1000) / 1000, recallAt10Ties: Math.round((recallTies / QUERIES) * 1000) / 1000, full, queries: QUERIES, widths: [...walked].join(', ') };
+      searches[name] = {
+        p50: pct(lat, 50),
+        p95: pct(lat, 95),
+        recallAt10: Math.round((recall / QUERIES) * 1000) / 1000,
+        recallAt10Ties: Math.round((recallTies / QUERIES) * 1000) / 1000,
+        full,
+        queries: QUERIES,
+        widths: [...walked].join(', '),
+      };
     }
     const modes: VectorBench['modes'] = {};
     for (const mode of ['keyword', 'hybrid'] as const) {
@@ -259,20 +306,37 @@ export async function vectorsBench(corpus: Corpus): Promise<VectorBench> {
       }
       modes[mode] = { p50: pct(lat, 50), p95: pct(lat, 95), queries: QUERIES };
     }
-    return { corpus, records: N, dimensions: DIMS, sharedBuffers: SHARED_BUFFERS, backfill: { seconds: Math.round(seconds * 10) / 10, recordsPerSecond: Math.round(N / seconds) }, widths, searches, modes };
+    return {
+      corpus,
+      records: N,
+      dimensions: DIMS,
+      sharedBuffers: SHARED_BUFFERS,
+      backfill: { seconds: Math.round(seconds * 10) / 10, recordsPerSecond: Math.round(N / seconds) },
+      widths,
+      searches,
+      modes,
+    };
   } finally {
     server.kill();
   }
 }
 
 export function printVectors(r: VectorBench) {
-  console.log(`\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${CORPUS_TITLES[r.corpus]}`);
+  console.log(
+    `\nSimilarity search, embedded database (pgvector HNSW, shared_buffers ${r.sharedBuffers}), ${r.records} records × ${r.dimensions} dimensions, local embedder, ${CORPUS_TITLES[r.corpus]}`,
+  );
   console.log(`Back-fill: ${r.backfill.seconds} s, ${r.backfill.recordsPerSecond} records/s (embedding + vector index inserts)`);
-  const w = (m: Measured, d: number) => (m ? `${m.width}${m.width === d ? ' (the default)' : ''}, recall@10 ${m.recall} on the warm-up searches, in ${(m.tookMs / 1000).toFixed(1)} s` : `${d}, the default (not measured: these searches were exact scans)`);
-  console.log(`Search widths measured: ${w(r.widths.plain, SEARCH_WIDTH_DEFAULTS.plain)}; with a filter ${w(r.widths.filtered, SEARCH_WIDTH_DEFAULTS.filtered)}\n`);
+  const w = (m: Measured, d: number) =>
+    m
+      ? `${m.width}${m.width === d ? ' (the default)' : ''}, recall@10 ${m.recall} on the warm-up searches, in ${(m.tookMs / 1000).toFixed(1)} s`
+      : `${d}, the default (not measured: these searches were exact scans)`;
+  console.log(
+    `Search widths measured: ${w(r.widths.plain, SEARCH_WIDTH_DEFAULTS.plain)}; with a filter ${w(r.widths.filtered, SEARCH_WIDTH_DEFAULTS.filtered)}\n`,
+  );
   console.log('| search (k = 10) | p50 ms | p95 ms | recall@10 vs exact (ids) | recall@10, ties counted | always k results | width |');
   console.log('|---|---:|---:|---:|---:|---|---|');
-  for (const [name, s] of Object.entries(r.searches)) console.log(`| ${name} | ${s.p50} | ${s.p95} | ${s.recallAt10} | ${s.recallAt10Ties} | ${s.full ? 'yes' : 'NO'} | ${s.widths} |`);
+  for (const [name, s] of Object.entries(r.searches))
+    console.log(`| ${name} | ${s.p50} | ${s.p95} | ${s.recallAt10} | ${s.recallAt10Ties} | ${s.full ? 'yes' : 'NO'} | ${s.widths} |`);
   console.log('\n| mode (k = 10, two-word queries) | p50 ms | p95 ms |');
   console.log('|---|---:|---:|');
   for (const [name, s] of Object.entries(r.modes)) console.log(`| ${name} | ${s.p50} | ${s.p95} |`);

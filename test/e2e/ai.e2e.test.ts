@@ -11,8 +11,18 @@ import { type RunningServer, e2eEnv, startServer, until } from './server-process
 type Json = Record<string, any>;
 const KEY = 'sk-e2e-openai-key-5d1f0a';
 
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json; text: string }> {
-  const r = await fetch(`${base}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json; text: string }> {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await r.text();
   return { status: r.status, json: text && text.startsWith('{') ? (JSON.parse(text) as Json) : {}, text };
 }
@@ -52,7 +62,21 @@ for (const backend of testBackends()) {
       expect(s.status).toBe(201);
       expect(s.text).not.toContain(KEY);
       secretId = s.json.data.id;
-      const f = await call(base, 'POST', '/flows', { name: 'Ask', nodes: [node('in', 'core.input'), node('llm', 'ai.chat', { secretId, model: 'gpt-4o-mini', prompt: '{{ $input.question }}' }), node('out', 'core.output', { value: '{{ { "answer": $input.text } }}' })], edges: chain(['in', 'llm', 'out']) }, auth);
+      const f = await call(
+        base,
+        'POST',
+        '/flows',
+        {
+          name: 'Ask',
+          nodes: [
+            node('in', 'core.input'),
+            node('llm', 'ai.chat', { secretId, model: 'gpt-4o-mini', prompt: '{{ $input.question }}' }),
+            node('out', 'core.output', { value: '{{ { "answer": $input.text } }}' }),
+          ],
+          edges: chain(['in', 'llm', 'out']),
+        },
+        auth,
+      );
       expect(f.status, f.text).toBe(201);
       const run = await call(base, 'POST', `/flows/${f.json.data.id as string}/run?wait=true`, { input: { question: 'Is it on?' } }, auth);
       expect(run.json.data).toMatchObject({ status: 'succeeded', output: { answer: 'echo: Is it on?' } });
@@ -64,9 +88,30 @@ for (const backend of testBackends()) {
     });
 
     it('RAG: 1,000 imported docs embedded (progress visible), filtered search returns exactly k, retrieve → LLM answers from them', async () => {
-      expect((await call(base, 'POST', '/models', { name: 'docs', fields: [{ name: 'title', type: 'string' }, { name: 'body', type: 'text' }, { name: 'lang', type: 'string' }] }, auth)).status).toBe(201);
+      expect(
+        (
+          await call(
+            base,
+            'POST',
+            '/models',
+            {
+              name: 'docs',
+              fields: [
+                { name: 'title', type: 'string' },
+                { name: 'body', type: 'text' },
+                { name: 'lang', type: 'string' },
+              ],
+            },
+            auth,
+          )
+        ).status,
+      ).toBe(201);
       expect((await call(base, 'PATCH', '/models/docs', { embedding: { enabled: true, provider: 'local', dimensions: 384 } }, auth)).status).toBe(200);
-      const rows = Array.from({ length: 1000 }, (_, i) => ({ title: `Guide ${i}`, body: i === 500 ? 'Our office cat is called Biscuit.' : `Step ${i}: configure module ${i % 37}.`, lang: i % 2 ? 'en' : 'fr' }));
+      const rows = Array.from({ length: 1000 }, (_, i) => ({
+        title: `Guide ${i}`,
+        body: i === 500 ? 'Our office cat is called Biscuit.' : `Step ${i}: configure module ${i % 37}.`,
+        lang: i % 2 ? 'en' : 'fr',
+      }));
       const imp = await call(base, 'POST', '/data/docs/import', rows, auth);
       expect(imp.status, imp.text).toBe(200);
       const seen: number[] = [];
@@ -79,11 +124,22 @@ for (const backend of testBackends()) {
       const s = await call(base, 'POST', '/data/docs/search', { query: 'configure module', k: 20, filter: { lang: { eq: 'en' } } }, auth);
       expect(s.json.data).toHaveLength(20);
       expect(s.json.data.every((r: { lang: string }) => r.lang === 'en')).toBe(true);
-      const f = await call(base, 'POST', '/flows', {
-        name: 'RAG',
-        nodes: [node('in', 'core.input'), node('find', 'ai.retrieve', { model: 'docs', query: '{{ $input.q }}', k: 2, mode: 'hybrid' }), node('llm', 'ai.chat', { secretId, model: 'gpt-4o-mini', prompt: 'Context:\n{{ $input.context }}\nQuestion: {{ $node["in"].output.q }}' }), node('out', 'core.output', { value: '{{ $input.text }}' })],
-        edges: chain(['in', 'find', 'llm', 'out']),
-      }, auth);
+      const f = await call(
+        base,
+        'POST',
+        '/flows',
+        {
+          name: 'RAG',
+          nodes: [
+            node('in', 'core.input'),
+            node('find', 'ai.retrieve', { model: 'docs', query: '{{ $input.q }}', k: 2, mode: 'hybrid' }),
+            node('llm', 'ai.chat', { secretId, model: 'gpt-4o-mini', prompt: 'Context:\n{{ $input.context }}\nQuestion: {{ $node["in"].output.q }}' }),
+            node('out', 'core.output', { value: '{{ $input.text }}' }),
+          ],
+          edges: chain(['in', 'find', 'llm', 'out']),
+        },
+        auth,
+      );
       const run = await call(base, 'POST', `/flows/${f.json.data.id as string}/run?wait=true`, { input: { q: 'what is the office cat called' } }, auth);
       expect(run.json.data.status).toBe('succeeded');
       expect(run.json.data.output).toContain('Biscuit');
@@ -95,11 +151,34 @@ for (const backend of testBackends()) {
         const done = (r.body.messages as { role: string }[]).some((m) => m.role === 'tool');
         return tools.length && !done ? { toolCalls: [{ name: 'lookup', args: { q: 'cat' } }] } : { text: 'The cat is Biscuit.' };
       });
-      const tool = await call(base, 'POST', '/flows', { name: 'Lookup', nodes: [node('in', 'core.input', { schema: { type: 'object', properties: { q: { type: 'string' } } } }), node('out', 'core.output', { value: '{{ { "found": "Biscuit" } }}' })], edges: chain(['in', 'out']) }, auth);
-      const a = await call(base, 'POST', '/agents', { name: 'Helper', provider: 'openai', model: 'gpt-4o-mini', secretId, tools: [{ kind: 'flow', ref: tool.json.data.id, name: 'lookup' }] }, auth);
+      const tool = await call(
+        base,
+        'POST',
+        '/flows',
+        {
+          name: 'Lookup',
+          nodes: [
+            node('in', 'core.input', { schema: { type: 'object', properties: { q: { type: 'string' } } } }),
+            node('out', 'core.output', { value: '{{ { "found": "Biscuit" } }}' }),
+          ],
+          edges: chain(['in', 'out']),
+        },
+        auth,
+      );
+      const a = await call(
+        base,
+        'POST',
+        '/agents',
+        { name: 'Helper', provider: 'openai', model: 'gpt-4o-mini', secretId, tools: [{ kind: 'flow', ref: tool.json.data.id, name: 'lookup' }] },
+        auth,
+      );
       expect(a.status, a.text).toBe(201);
       const c = await call(base, 'POST', `/agents/${a.json.data.id as string}/conversations`, {}, auth);
-      const res = await fetch(`${base}/agents/${a.json.data.id as string}/conversations/${c.json.data.id as string}/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ content: 'Who is the cat?' }) });
+      const res = await fetch(`${base}/agents/${a.json.data.id as string}/conversations/${c.json.data.id as string}/messages`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ content: 'Who is the cat?' }),
+      });
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
       const text = await res.text();
       const names = [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);

@@ -12,7 +12,11 @@ import { e2eEnv, runCli, startServer } from './server-process.js';
 type Json = Record<string, any>;
 
 async function call(base: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> {
-  const r = await fetch(`${base}${p}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const r = await fetch(`${base}${p}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await r.text();
   return { status: r.status, json: text ? (JSON.parse(text) as Json) : {} };
 }
@@ -26,18 +30,49 @@ describe.runIf(testBackends().includes('postgres'))('backup and restore with the
     const auth = { authorization: `Bearer ${su.json.data.accessToken as string}` };
     const key = (await call(s.url, 'POST', '/api/v1/api-keys', { name: 'ops', role: 'admin' }, auth)).json.data.key as string;
     const k = { 'x-api-key': key };
-    await call(s.url, 'POST', '/api/v1/models', { name: 'products', fields: [{ name: 'sku', type: 'string', unique: true, required: true }, { name: 'price', type: 'number' }] }, k);
-    await call(s.url, 'POST', '/api/v1/data/products/bulk', { op: 'create', items: Array.from({ length: 2500 }, (_, i) => ({ sku: `SKU-${i}`, price: i / 10 })) }, k);
+    await call(
+      s.url,
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'products',
+        fields: [
+          { name: 'sku', type: 'string', unique: true, required: true },
+          { name: 'price', type: 'number' },
+        ],
+      },
+      k,
+    );
+    await call(
+      s.url,
+      'POST',
+      '/api/v1/data/products/bulk',
+      { op: 'create', items: Array.from({ length: 2500 }, (_, i) => ({ sku: `SKU-${i}`, price: i / 10 })) },
+      k,
+    );
     // A webhook flow signed with a vault secret: after the restore the secret must still verify signatures.
-    const secret = (await call(s.url, 'POST', '/api/v1/secrets', { name: 'hook', provider: 'generic', value: 'whsec-upgrade-path-1234', allowedHosts: [] }, k)).json.data.id as string;
-    const flow = await call(s.url, 'POST', '/api/v1/flows', {
-      name: 'Signed',
-      nodes: [
-        { id: 'hook', type: 'trigger.webhook', name: 'hook', position: { x: 0, y: 0 }, params: { method: 'POST', respond: 'whenFinished', auth: 'hmac', signature: { style: 'github', secretId: secret } } },
-        { id: 'out', type: 'core.output', name: 'out', position: { x: 0, y: 0 }, params: { value: '{{ { "ok": true } }}' } },
-      ],
-      edges: [{ id: 'e', source: 'hook', target: 'out' }],
-    }, k);
+    const secret = (await call(s.url, 'POST', '/api/v1/secrets', { name: 'hook', provider: 'generic', value: 'whsec-upgrade-path-1234', allowedHosts: [] }, k))
+      .json.data.id as string;
+    const flow = await call(
+      s.url,
+      'POST',
+      '/api/v1/flows',
+      {
+        name: 'Signed',
+        nodes: [
+          {
+            id: 'hook',
+            type: 'trigger.webhook',
+            name: 'hook',
+            position: { x: 0, y: 0 },
+            params: { method: 'POST', respond: 'whenFinished', auth: 'hmac', signature: { style: 'github', secretId: secret } },
+          },
+          { id: 'out', type: 'core.output', name: 'out', position: { x: 0, y: 0 }, params: { value: '{{ { "ok": true } }}' } },
+        ],
+        edges: [{ id: 'e', source: 'hook', target: 'out' }],
+      },
+      k,
+    );
     expect(flow.status, JSON.stringify(flow.json)).toBe(201);
     const flowId = flow.json.data.id as string;
     expect((await call(s.url, 'PATCH', `/api/v1/flows/${flowId}`, { active: true }, k)).status).toBe(200);
@@ -77,9 +112,17 @@ describe.runIf(testBackends().includes('postgres'))('backup and restore with the
       const { createHmac } = await import('node:crypto');
       const body = JSON.stringify({ order: 1 });
       const sig = `sha256=${createHmac('sha256', 'whsec-upgrade-path-1234').update(body).digest('hex')}`;
-      const ok = await fetch(`${p.url}/api/v1/hooks/${flowId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig }, body });
+      const ok = await fetch(`${p.url}/api/v1/hooks/${flowId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig },
+        body,
+      });
       expect(ok.status, await ok.text()).toBe(200);
-      const bad = await fetch(`${p.url}/api/v1/hooks/${flowId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=00' }, body });
+      const bad = await fetch(`${p.url}/api/v1/hooks/${flowId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=00' },
+        body,
+      });
       expect(bad.status).toBe(401);
       const login = await call(p.url, 'POST', '/api/v1/auth/login', { email: 'owner@example.com', password: 'correct horse battery' });
       expect(login.status).toBe(200);

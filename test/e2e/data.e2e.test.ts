@@ -14,20 +14,65 @@ for (const backend of testBackends()) {
       const env = await e2eEnv(backend, 'data');
       const s = await startServer([], env);
       try {
-        const signup = await fetch(`${s.url}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ops', email: 'ops@example.com', password: 'ops password 1' }) });
+        const signup = await fetch(`${s.url}/api/v1/auth/signup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Ops', email: 'ops@example.com', password: 'ops password 1' }),
+        });
         const token = ((await signup.json()) as { data: { accessToken: string } }).data.accessToken;
-        const keyRes = await fetch(`${s.url}/api/v1/api-keys`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'n8n', role: 'editor' }) });
+        const keyRes = await fetch(`${s.url}/api/v1/api-keys`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ name: 'n8n', role: 'editor' }),
+        });
         const key = ((await keyRes.json()) as { data: { key: string } }).data.key;
         const call = async (method: string, p: string, body?: unknown) => {
-          const r = await fetch(`${s.url}/api/v1${p}`, { method, headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+          const r = await fetch(`${s.url}/api/v1${p}`, {
+            method,
+            headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) },
+            ...(body ? { body: JSON.stringify(body) } : {}),
+          });
           const text = await r.text();
-          return { status: r.status, json: text ? (JSON.parse(text)) : undefined };
+          return { status: r.status, json: text ? JSON.parse(text) : undefined };
         };
 
-        expect((await call('POST', '/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true }] })).status).toBe(201);
-        expect((await call('POST', '/models', { name: 'employees', fields: [{ name: 'email', type: 'string', required: true, unique: true }, { name: 'age', type: 'integer' }, { name: 'company', type: 'relation', target: 'companies', kind: 'many-to-one', onDelete: 'cascade' }] })).status).toBe(201);
-        expect((await call('POST', '/models', { name: 'profiles', fields: [{ name: 'bio', type: 'text' }, { name: 'employee', type: 'relation', target: 'employees', kind: 'one-to-one', onDelete: 'set null' }] })).status).toBe(201);
-        expect((await call('POST', '/models', { name: 'offices', fields: [{ name: 'city', type: 'string' }, { name: 'company', type: 'relation', target: 'companies', onDelete: 'restrict' }] })).status).toBe(201);
+        expect((await call('POST', '/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true }] })).status).toBe(
+          201,
+        );
+        expect(
+          (
+            await call('POST', '/models', {
+              name: 'employees',
+              fields: [
+                { name: 'email', type: 'string', required: true, unique: true },
+                { name: 'age', type: 'integer' },
+                { name: 'company', type: 'relation', target: 'companies', kind: 'many-to-one', onDelete: 'cascade' },
+              ],
+            })
+          ).status,
+        ).toBe(201);
+        expect(
+          (
+            await call('POST', '/models', {
+              name: 'profiles',
+              fields: [
+                { name: 'bio', type: 'text' },
+                { name: 'employee', type: 'relation', target: 'employees', kind: 'one-to-one', onDelete: 'set null' },
+              ],
+            })
+          ).status,
+        ).toBe(201);
+        expect(
+          (
+            await call('POST', '/models', {
+              name: 'offices',
+              fields: [
+                { name: 'city', type: 'string' },
+                { name: 'company', type: 'relation', target: 'companies', onDelete: 'restrict' },
+              ],
+            })
+          ).status,
+        ).toBe(201);
 
         const acme = (await call('POST', '/data/companies', { name: 'Acme' })).json.data.id;
         const globex = (await call('POST', '/data/companies', { name: 'Globex' })).json.data.id;

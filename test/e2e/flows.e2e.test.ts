@@ -11,8 +11,18 @@ import { type RunningServer, e2eEnv, startServer, until } from './server-process
 
 type Json = Record<string, any>;
 
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json; headers: Headers }> {
-  const r = await fetch(`${base}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json; headers: Headers }> {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await r.text();
   return { status: r.status, json: text ? (JSON.parse(text) as Json) : {}, headers: r.headers };
 }
@@ -40,10 +50,20 @@ function sideEffects() {
 }
 
 const node = (id: string, type: string, params: Json = {}, extra: Json = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params, ...extra });
-const edge = (source: string, target: string, sourceHandle = 'main') => ({ id: `${source}-${target}-${sourceHandle}`, source, sourceHandle, target, targetHandle: 'main' });
+const edge = (source: string, target: string, sourceHandle = 'main') => ({
+  id: `${source}-${target}-${sourceHandle}`,
+  source,
+  sourceHandle,
+  target,
+  targetHandle: 'main',
+});
 
 async function signUp(base: string) {
-  const su = await call(base, 'POST', '/api/v1/auth/signup', { name: 'Flow Owner', email: `owner-${Date.now()}@example.com`, password: 'correct horse battery' });
+  const su = await call(base, 'POST', '/api/v1/auth/signup', {
+    name: 'Flow Owner',
+    email: `owner-${Date.now()}@example.com`,
+    password: 'correct horse battery',
+  });
   const token = su.json.data.accessToken as string;
   const key = (await call(base, 'POST', '/api/v1/api-keys', { name: 'e2e', role: 'editor' }, { authorization: `Bearer ${token}` })).json.data.key as string;
   return { 'x-api-key': key };
@@ -63,19 +83,48 @@ for (const backend of testBackends()) {
       const server = await startServer([], env);
       try {
         const h = await signUp(server.url);
-        expect((await call(server.url, 'POST', '/api/v1/models', { name: 'leads', fields: [{ name: 'email', type: 'string', required: true }, { name: 'amount', type: 'number' }] }, h)).status).toBe(201);
-        const flow = await call(server.url, 'POST', '/api/v1/flows', {
-          name: 'Lead intake',
-          nodes: [
-            node('hook', 'trigger.webhook', { path: 'lead', respond: 'whenFinished' }),
-            node('shape', 'core.transform', { expression: '{ "email": $lowercase($input.body.email), "amount": $input.body.amount }' }),
-            node('big', 'core.if', { condition: '{{ $input.amount >= 1000 }}' }),
-            node('notify', 'core.http', { method: 'POST', url: `${effectsUrl}/deal`, body: '{{ $input }}' }),
-            node('save', 'data.create', { model: 'leads', values: '{{ $input }}' }),
-            node('reply', 'core.respond', { status: 200, body: '{{ { "ok": true, "via": $exists($input.status) ? "http" : "record" } }}' }),
-          ],
-          edges: [edge('hook', 'shape'), edge('shape', 'big'), edge('big', 'notify', 'true'), edge('big', 'save', 'false'), edge('notify', 'reply'), edge('save', 'reply')],
-        }, h);
+        expect(
+          (
+            await call(
+              server.url,
+              'POST',
+              '/api/v1/models',
+              {
+                name: 'leads',
+                fields: [
+                  { name: 'email', type: 'string', required: true },
+                  { name: 'amount', type: 'number' },
+                ],
+              },
+              h,
+            )
+          ).status,
+        ).toBe(201);
+        const flow = await call(
+          server.url,
+          'POST',
+          '/api/v1/flows',
+          {
+            name: 'Lead intake',
+            nodes: [
+              node('hook', 'trigger.webhook', { path: 'lead', respond: 'whenFinished' }),
+              node('shape', 'core.transform', { expression: '{ "email": $lowercase($input.body.email), "amount": $input.body.amount }' }),
+              node('big', 'core.if', { condition: '{{ $input.amount >= 1000 }}' }),
+              node('notify', 'core.http', { method: 'POST', url: `${effectsUrl}/deal`, body: '{{ $input }}' }),
+              node('save', 'data.create', { model: 'leads', values: '{{ $input }}' }),
+              node('reply', 'core.respond', { status: 200, body: '{{ { "ok": true, "via": $exists($input.status) ? "http" : "record" } }}' }),
+            ],
+            edges: [
+              edge('hook', 'shape'),
+              edge('shape', 'big'),
+              edge('big', 'notify', 'true'),
+              edge('big', 'save', 'false'),
+              edge('notify', 'reply'),
+              edge('save', 'reply'),
+            ],
+          },
+          h,
+        );
         expect(flow.status, JSON.stringify(flow.json)).toBe(201);
         const id = flow.json.data.id as string;
         await call(server.url, 'PATCH', `/api/v1/flows/${id}`, { active: true }, h);
@@ -86,7 +135,13 @@ for (const backend of testBackends()) {
         expect((await call(server.url, 'GET', '/api/v1/data/leads', undefined, h)).json.data.map((r: Json) => r.email)).toEqual(['small@x.io']);
         const trace = (await call(server.url, 'GET', `/api/v1/executions/${big.headers.get('x-execution-id')!}`, undefined, h)).json.data;
         expect(trace.status).toBe('succeeded');
-        expect(trace.nodes.map((n: Json) => [n.nodeId, n.status])).toEqual([['hook', 'succeeded'], ['shape', 'succeeded'], ['big', 'succeeded'], ['notify', 'succeeded'], ['reply', 'succeeded']]);
+        expect(trace.nodes.map((n: Json) => [n.nodeId, n.status])).toEqual([
+          ['hook', 'succeeded'],
+          ['shape', 'succeeded'],
+          ['big', 'succeeded'],
+          ['notify', 'succeeded'],
+          ['reply', 'succeeded'],
+        ]);
         expect(trace.nodes[3].output.main.body).toEqual({ applied: `${trace.id as string}:notify` });
       } finally {
         await server.stop();
@@ -104,18 +159,32 @@ for (const backend of testBackends()) {
       // First process: killed after item 20's record was written, before its checkpoint.
       let server = await startServer([], { ...env, INFINITY_FAULT: 'crash-before-checkpoint:each:20' });
       const h = await signUp(server.url);
-      expect((await call(server.url, 'POST', '/api/v1/models', { name: 'items', fields: [{ name: 'n', type: 'integer', required: true }] }, h)).status).toBe(201);
-      const flow = await call(server.url, 'POST', '/api/v1/flows', {
-        name: 'Sixty records',
-        nodes: [
-          node('start', 'trigger.manual'),
-          node('each', 'core.loop', { items: '{{ [0..59] }}' }),
-          node('save', 'data.create', { model: 'items', values: { n: '{{ $input }}' } }),
-          node('notify', 'core.http', { method: 'POST', url: `${effectsUrl}/item`, body: '{{ $input }}' }),
-          node('count', 'core.transform', { expression: '$count($input)' }),
-        ],
-        edges: [edge('start', 'each'), edge('each', 'save', 'item'), edge('save', 'notify'), { id: 'back', source: 'notify', sourceHandle: 'main', target: 'each', targetHandle: 'return' }, edge('each', 'count', 'done')],
-      }, h);
+      expect((await call(server.url, 'POST', '/api/v1/models', { name: 'items', fields: [{ name: 'n', type: 'integer', required: true }] }, h)).status).toBe(
+        201,
+      );
+      const flow = await call(
+        server.url,
+        'POST',
+        '/api/v1/flows',
+        {
+          name: 'Sixty records',
+          nodes: [
+            node('start', 'trigger.manual'),
+            node('each', 'core.loop', { items: '{{ [0..59] }}' }),
+            node('save', 'data.create', { model: 'items', values: { n: '{{ $input }}' } }),
+            node('notify', 'core.http', { method: 'POST', url: `${effectsUrl}/item`, body: '{{ $input }}' }),
+            node('count', 'core.transform', { expression: '$count($input)' }),
+          ],
+          edges: [
+            edge('start', 'each'),
+            edge('each', 'save', 'item'),
+            edge('save', 'notify'),
+            { id: 'back', source: 'notify', sourceHandle: 'main', target: 'each', targetHandle: 'return' },
+            edge('each', 'count', 'done'),
+          ],
+        },
+        h,
+      );
       expect(flow.status, JSON.stringify(flow.json)).toBe(201);
       const run = await call(server.url, 'POST', `/api/v1/flows/${flow.json.data.id as string}/run`, { input: {} }, h);
       expect(run.status).toBe(202);
@@ -123,7 +192,9 @@ for (const backend of testBackends()) {
       await crashed(server);
       // Second process, same data: takes the execution over and is killed after its 20th checkpoint
       // (possibly before it said it was listening: the worker starts first).
-      await startServer([], { ...env, INFINITY_FAULT: 'crash-after-item:each:20' }).then(crashed, (err: unknown) => expect(String(err)).toContain('INFINITY_FAULT: killing the process'));
+      await startServer([], { ...env, INFINITY_FAULT: 'crash-after-item:each:20' }).then(crashed, (err: unknown) =>
+        expect(String(err)).toContain('INFINITY_FAULT: killing the process'),
+      );
       // Third: finishes it.
       server = await startServer([], env);
       try {
@@ -158,30 +229,55 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
     const main = await startServer([], env);
     servers.push(main, await startServer(['--role', 'scheduler'], env), await startServer(['--role', 'scheduler'], env));
     const h = await signUp(main.url);
-    const flow = await call(main.url, 'POST', '/api/v1/flows', { name: 'Tick', nodes: [node('tick', 'trigger.schedule', { cron: '* * * * * *' }), node('out', 'core.output', { value: '{{ $input.scheduledFor }}' })], edges: [edge('tick', 'out')] }, h);
+    const flow = await call(
+      main.url,
+      'POST',
+      '/api/v1/flows',
+      {
+        name: 'Tick',
+        nodes: [node('tick', 'trigger.schedule', { cron: '* * * * * *' }), node('out', 'core.output', { value: '{{ $input.scheduledFor }}' })],
+        edges: [edge('tick', 'out')],
+      },
+      h,
+    );
     const id = flow.json.data.id as string;
     await call(main.url, 'PATCH', `/api/v1/flows/${id}`, { active: true }, h);
     const list = async () => (await call(main.url, 'GET', `/api/v1/executions?flowId=${id}&limit=100`, undefined, h)).json.data as Json[];
     await until('four ticks', async () => (await list()).filter((e) => e.status === 'succeeded').length >= 4);
     await call(main.url, 'PATCH', `/api/v1/flows/${id}`, { active: false }, h);
     const done = (await list()).filter((e) => e.status === 'succeeded');
-    const ticks = await Promise.all(done.map(async (e) => (await call(main.url, 'GET', `/api/v1/executions/${e.id as string}`, undefined, h)).json.data.output as string));
+    const ticks = await Promise.all(
+      done.map(async (e) => (await call(main.url, 'GET', `/api/v1/executions/${e.id as string}`, undefined, h)).json.data.output as string),
+    );
     expect(new Set(ticks).size).toBe(ticks.length);
     for (const t of ticks) expect(t).toMatch(/:\d\d\.000Z$/);
   }, 120_000);
 
   it('a worker killed with SIGKILL mid-run: every execution still succeeds, each side effect once per idempotency key', async () => {
     // Small pools: three processes here, and other suites may be connected to PostgreSQL (100 connections).
-    const env = { ...(await e2eEnv('postgres', 'crash')), DATABASE_POOL_SIZE: '4', INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_EXECUTION_LEASE: '2', INFINITY_QUEUE_POLL: '200', INFINITY_WORKER_CONCURRENCY: '10' };
+    const env = {
+      ...(await e2eEnv('postgres', 'crash')),
+      DATABASE_POOL_SIZE: '4',
+      INFINITY_HTTP_ALLOW: '127.0.0.1/32',
+      INFINITY_EXECUTION_LEASE: '2',
+      INFINITY_QUEUE_POLL: '200',
+      INFINITY_WORKER_CONCURRENCY: '10',
+    };
     const api = await startServer(['--role', 'api'], env);
     servers.push(api);
     const h = await signUp(api.url);
     const steps = ['one', 'two', 'three'];
-    const flow = await call(api.url, 'POST', '/api/v1/flows', {
-      name: 'Three side effects',
-      nodes: [node('start', 'trigger.manual'), ...steps.map((s) => node(s, 'core.http', { method: 'POST', url: `${effectsUrl}/effect`, body: { step: s } }))],
-      edges: [edge('start', 'one'), edge('one', 'two'), edge('two', 'three')],
-    }, h);
+    const flow = await call(
+      api.url,
+      'POST',
+      '/api/v1/flows',
+      {
+        name: 'Three side effects',
+        nodes: [node('start', 'trigger.manual'), ...steps.map((s) => node(s, 'core.http', { method: 'POST', url: `${effectsUrl}/effect`, body: { step: s } }))],
+        edges: [edge('start', 'one'), edge('one', 'two'), edge('two', 'three')],
+      },
+      h,
+    );
     const id = flow.json.data.id as string;
     const before = effects.total();
     const ids: string[] = [];
@@ -192,7 +288,8 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
     const victim = await startServer(['--role', 'worker'], env);
     const db = new pg.Client({ connectionString: (env as Record<string, string>).DATABASE_URL });
     await db.connect();
-    const held = async () => Number((await db.query(`select count(*) from executions where status = 'running' and lease_owner like $1`, [`%:${victim.proc.pid!}:%`])).rows[0].count);
+    const held = async () =>
+      Number((await db.query(`select count(*) from executions where status = 'running' and lease_owner like $1`, [`%:${victim.proc.pid!}:%`])).rows[0].count);
     await until('the victim to be mid-run', async () => effects.total() - before >= 30 && (await held()) > 0).catch((err: unknown) => {
       console.log(victim.output.slice(-20).join('\n'));
       throw err;
@@ -200,7 +297,8 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
     await victim.stop('SIGKILL');
     await db.end();
     servers.push(await startServer(['--role', 'worker'], env));
-    const count = async (status: string) => (await call(api.url, 'GET', `/api/v1/executions?flowId=${id}&status=${status}&limit=1000`, undefined, h)).json.data.length as number;
+    const count = async (status: string) =>
+      (await call(api.url, 'GET', `/api/v1/executions?flowId=${id}&status=${status}&limit=1000`, undefined, h)).json.data.length as number;
     await until('all 200 executions to succeed', async () => (await count('succeeded')) === 200, 120_000);
     expect(await count('failed')).toBe(0);
     // Every step of every execution was applied under exactly one key: exec:node.
@@ -214,7 +312,20 @@ describe.skipIf(!testBackends().includes('postgres'))('flows across processes [p
     expect(claims).toBeGreaterThan(0);
 
     // An api-only process answers a webhook "when finished" by queueing it and waiting for a worker.
-    const hook = await call(api.url, 'POST', '/api/v1/flows', { name: 'Echo', nodes: [node('in', 'trigger.webhook', { path: 'echo', respond: 'whenFinished' }), node('out', 'core.respond', { status: 201, body: '{{ { "echo": $input.body.msg } }}' })], edges: [edge('in', 'out')] }, h);
+    const hook = await call(
+      api.url,
+      'POST',
+      '/api/v1/flows',
+      {
+        name: 'Echo',
+        nodes: [
+          node('in', 'trigger.webhook', { path: 'echo', respond: 'whenFinished' }),
+          node('out', 'core.respond', { status: 201, body: '{{ { "echo": $input.body.msg } }}' }),
+        ],
+        edges: [edge('in', 'out')],
+      },
+      h,
+    );
     await call(api.url, 'PATCH', `/api/v1/flows/${hook.json.data.id as string}`, { active: true }, h);
     const answer = await call(api.url, 'POST', `/api/v1/hooks/${hook.json.data.id as string}/echo`, { msg: 'via a worker' });
     expect(answer.status).toBe(201);

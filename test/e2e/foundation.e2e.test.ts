@@ -28,7 +28,9 @@ async function call(s: RunningServer, method: string, p: string, opts: { token?:
 
 /** Alters one audit row behind the application's back, as a DBA could. */
 async function tamper(env: Record<string, string>, dataDir: string) {
-  const db = env.DATABASE_URL ? await openDatabase({ postgresUrl: env.DATABASE_URL, poolSize: 1 }) : await openDatabase({ pgliteDataDir: path.join(dataDir, 'pgdata') });
+  const db = env.DATABASE_URL
+    ? await openDatabase({ postgresUrl: env.DATABASE_URL, poolSize: 1 })
+    : await openDatabase({ pgliteDataDir: path.join(dataDir, 'pgdata') });
   await db.pool.query('alter table audit_log disable trigger audit_log_append_only');
   await db.pool.query(`update audit_log set details = '{"forged":true}' where action = 'SECRET_CREATE'`);
   await db.pool.query('alter table audit_log enable trigger audit_log_append_only');
@@ -58,7 +60,8 @@ for (const backend of testBackends()) {
       expect(spec.openapi).toBe('3.1.0');
       expect(Object.keys(spec.paths)).toContain('/api/v1/api-keys');
 
-      const ada = (await call(s, 'POST', '/api/v1/auth/signup', { body: { name: 'Ada', email: 'ada@example.com', password: 'correct horse battery' } })).json.data;
+      const ada = (await call(s, 'POST', '/api/v1/auth/signup', { body: { name: 'Ada', email: 'ada@example.com', password: 'correct horse battery' } })).json
+        .data;
       const login = await call(s, 'POST', '/api/v1/auth/login', { body: { email: 'ada@example.com', password: 'correct horse battery' } });
       expect(login.status).toBe(200);
       let adaToken: string = login.json.data.accessToken;
@@ -85,12 +88,17 @@ for (const backend of testBackends()) {
 
       const secret = await call(s, 'POST', '/api/v1/secrets', { token: admin, body: { name: 'openai', provider: 'openai', value: SECRET } });
       expect(secret.json.data.hint).toBe('sk-…9f2c');
-      const seen = [secret.text, (await call(s, 'GET', '/api/v1/secrets', { token: admin })).text, (await call(s, 'GET', `/api/v1/secrets/${secret.json.data.id}`, { token: admin })).text];
+      const seen = [
+        secret.text,
+        (await call(s, 'GET', '/api/v1/secrets', { token: admin })).text,
+        (await call(s, 'GET', `/api/v1/secrets/${secret.json.data.id}`, { token: admin })).text,
+      ];
 
       const audit = await call(s, 'GET', '/api/v1/audit?limit=100', { token: adaToken });
       seen.push(audit.text);
       const actions = (audit.json.data as { action: string }[]).map((e) => e.action);
-      for (const a of ['ORG_CREATE', 'INVITATION_CREATE', 'INVITATION_ACCEPT', 'API_KEY_CREATE', 'API_KEY_REVOKE', 'SECRET_CREATE']) expect(actions).toContain(a);
+      for (const a of ['ORG_CREATE', 'INVITATION_CREATE', 'INVITATION_ACCEPT', 'API_KEY_CREATE', 'API_KEY_REVOKE', 'SECRET_CREATE'])
+        expect(actions).toContain(a);
       for (const text of seen) expect(text).not.toContain('NEVER-SHOWN');
 
       // Rotation while the server runs (embedded: the CLI forwards to the server holding the database).
@@ -113,7 +121,11 @@ for (const backend of testBackends()) {
       expect((await call(s, 'GET', '/api/v1/audit', { key: personal.key })).status).toBe(403);
       expect((await call(s, 'DELETE', `/api/v1/members/${annId}`, { token: adaToken })).status).toBe(204);
       expect((await call(s, 'GET', '/api/v1/me', { key: personal.key })).status).toBe(401);
-      expect((await call(s, 'GET', '/api/v1/me', { key: service.key })).json.data).toMatchObject({ role: 'editor', apiKey: { kind: 'service' }, organization: { id: acme.id } });
+      expect((await call(s, 'GET', '/api/v1/me', { key: service.key })).json.data).toMatchObject({
+        role: 'editor',
+        apiKey: { kind: 'service' },
+        organization: { id: acme.id },
+      });
       // Removed from her active organization, Ann still finds her own.
       expect((await call(s, 'GET', '/api/v1/orgs', { token: admin })).json.data.map((o: { name: string }) => o.name)).toEqual(["Ann's workspace"]);
       // Logged out, Vic cannot mint fresh tokens through a switch.

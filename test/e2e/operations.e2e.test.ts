@@ -12,7 +12,11 @@ import { type RunningServer, e2eEnv, startServer, until } from './server-process
 type Json = Record<string, any>;
 
 async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const r = await fetch(`${base}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await r.text();
   let json: Json = {};
   try {
@@ -30,7 +34,14 @@ describe.runIf(testBackends().includes('postgres'))('operations across two insta
   let b: RunningServer;
 
   beforeAll(async () => {
-    const env = { ...(await e2eEnv('postgres', 'ops')), DATABASE_POOL_SIZE: '4', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', INFINITY_TRUST_PROXY: 'true', INFINITY_METRICS_TOKEN: METRICS_TOKEN, INFINITY_DEFAULT_PLAN: 'free' };
+    const env = {
+      ...(await e2eEnv('postgres', 'ops')),
+      DATABASE_POOL_SIZE: '4',
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      INFINITY_TRUST_PROXY: 'true',
+      INFINITY_METRICS_TOKEN: METRICS_TOKEN,
+      INFINITY_DEFAULT_PLAN: 'free',
+    };
     a = await startServer([], env);
     b = await startServer([], env);
   }, 120_000);
@@ -62,7 +73,10 @@ describe.runIf(testBackends().includes('postgres'))('operations across two insta
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     // Another address is not affected.
-    expect((await call(a.url, 'POST', '/api/v1/hooks/00000000-0000-7000-8000-000000000000', {}, { 'x-forwarded-for': `${ip.split('.').slice(0, 3).join('.')}.0` })).status).toBe(404);
+    expect(
+      (await call(a.url, 'POST', '/api/v1/hooks/00000000-0000-7000-8000-000000000000', {}, { 'x-forwarded-for': `${ip.split('.').slice(0, 3).join('.')}.0` }))
+        .status,
+    ).toBe(404);
   });
 
   it('after a mixed workload the request log finds a failed request by id, stats have series, /metrics is Prometheus text', async () => {
@@ -70,7 +84,9 @@ describe.runIf(testBackends().includes('postgres'))('operations across two insta
     const su = await call(a.url, 'POST', '/api/v1/auth/signup', { name: 'Ops', email, password: 'correct horse battery' });
     expect(su.status).toBe(201);
     const auth = { authorization: `Bearer ${su.json.data.accessToken as string}` };
-    expect((await call(a.url, 'POST', '/api/v1/models', { name: 'orders', fields: [{ name: 'total', type: 'number', required: true }] }, auth)).status).toBe(201);
+    expect((await call(a.url, 'POST', '/api/v1/models', { name: 'orders', fields: [{ name: 'total', type: 'number', required: true }] }, auth)).status).toBe(
+      201,
+    );
     for (let i = 0; i < 10; i++) expect((await call(i % 2 ? b.url : a.url, 'POST', '/api/v1/data/orders', { total: i }, auth)).status).toBe(201);
     const requestId = `failed-${randomBytes(6).toString('hex')}`;
     const failed = await call(b.url, 'POST', '/api/v1/data/orders', { total: 'many' }, { ...auth, 'x-request-id': requestId });

@@ -94,7 +94,11 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
 
   it('builds an action with a parameter and a step, runs it with a form and lists the run', async () => {
     const token = await accessToken(page);
-    const model = await fetch(`${server.url}/api/v1/models`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'notes', fields: [{ name: 'text', type: 'string', required: true }] }) });
+    const model = await fetch(`${server.url}/api/v1/models`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'notes', fields: [{ name: 'text', type: 'string', required: true }] }),
+    });
     expect(model.status).toBe(201);
     await nav().getByRole('link', { name: 'Actions' }).click();
     await page.getByRole('link', { name: 'New action' }).click();
@@ -115,7 +119,21 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
   it('the data grid renders only the rows in view and loads the next page as you scroll', async () => {
     const token = await accessToken(page);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    expect((await fetch(`${server.url}/api/v1/models`, { method: 'POST', headers, body: JSON.stringify({ name: 'events', fields: [{ name: 'title', type: 'string' }, { name: 'n', type: 'integer' }] }) })).status).toBe(201);
+    expect(
+      (
+        await fetch(`${server.url}/api/v1/models`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            name: 'events',
+            fields: [
+              { name: 'title', type: 'string' },
+              { name: 'n', type: 'integer' },
+            ],
+          }),
+        })
+      ).status,
+    ).toBe(201);
     const items = Array.from({ length: 1000 }, (_, i) => ({ title: `event ${i}`, n: i }));
     expect((await fetch(`${server.url}/api/v1/data/events/bulk`, { method: 'POST', headers, body: JSON.stringify({ op: 'create', items }) })).status).toBe(200);
     await page.goto(`${server.url}/data/events`);
@@ -135,7 +153,21 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
 
   it('reaches every sidebar page in at most two clicks from anywhere, each free of serious accessibility problems', async () => {
     const links = await nav().getByRole('link').allTextContents();
-    expect(links).toEqual(['Dashboard', 'Data', 'Flows', 'Agents', 'Actions', 'Executions', 'Vault', 'API keys', 'Members', 'Usage', 'Logs', 'Audit', 'Settings']);
+    expect(links).toEqual([
+      'Dashboard',
+      'Data',
+      'Flows',
+      'Agents',
+      'Actions',
+      'Executions',
+      'Vault',
+      'API keys',
+      'Members',
+      'Usage',
+      'Logs',
+      'Audit',
+      'Settings',
+    ]);
     const problems: Record<string, string[]> = {};
     // From a deep page (an agent's playground) each entry is one click; its main feature one more.
     const second: Record<string, string | null> = { Data: 'Relationships', Flows: null, Agents: 'Helper', Actions: 'New action' };

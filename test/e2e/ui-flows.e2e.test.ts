@@ -24,7 +24,8 @@ async function connect(page: Page, from: Locator, to: Locator) {
 }
 
 const node = (page: Page, name: string) => page.getByTestId(`node-${name}`);
-const port = (page: Page, name: string, kind: 'source' | 'target', handle = 'main') => node(page, name).locator(`.react-flow__handle.${kind}[data-handleid="${handle}"]`);
+const port = (page: Page, name: string, kind: 'source' | 'target', handle = 'main') =>
+  node(page, name).locator(`.react-flow__handle.${kind}[data-handleid="${handle}"]`);
 
 describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
   let server: RunningServer;
@@ -110,7 +111,16 @@ describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
     await expect.poll(async () => page.getByTestId('save-state').textContent()).toMatch(/^Saved · v\d+/);
     const flowId = page.url().split('/').pop()!;
     const token = await accessToken(page);
-    await expect.poll(async () => ((await (await fetch(`${server.url}/api/v1/flows/${flowId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { settings: { retentionDays?: number } } }).data.settings.retentionDays).toBe(7);
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await fetch(`${server.url}/api/v1/flows/${flowId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+              data: { settings: { retentionDays?: number } };
+            }
+          ).data.settings.retentionDays,
+      )
+      .toBe(7);
 
     // Publish (owners may make it public) and call the endpoint as a consumer would.
     await page.getByRole('button', { name: 'Publish', exact: true }).click();
@@ -121,12 +131,20 @@ describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
     const snippet = (await page.getByTestId('widget-snippet').textContent())!;
     expect(snippet).toContain('data-slug="greeter"');
     await shot('23-published');
-    const res = await fetch(`${server.url}/api/v1/run/greeter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Grace' }) });
+    const res = await fetch(`${server.url}/api/v1/run/greeter`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Grace' }),
+    });
     expect(res.status).toBe(200);
     expect(JSON.stringify(await res.json())).toContain('Hello Grace');
 
     // The widget snippet on another site's page (another origin) talks to the published flow.
-    const site = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>Shop</title><h1>Shop</h1>${snippet.replace(/https?:\/\/[^/]+/, server.url)}`));
+    const site = createServer((_, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!doctype html><title>Shop</title><h1>Shop</h1>${snippet.replace(/https?:\/\/[^/]+/, server.url)}`),
+    );
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     try {
       const shop = await context.newPage();
@@ -157,10 +175,18 @@ describe.runIf(existsSync(CHROMIUM))('flow canvas in chromium', () => {
   it('two editors of one flow: the stale save shows the conflict and changes nothing; reopening shows the newest version', async () => {
     const token = await accessToken(page);
     const api = async (method: string, url: string, body?: unknown) => {
-      const r = await fetch(`${server.url}/api/v1${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const r = await fetch(`${server.url}/api/v1${url}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return (await r.json()) as { data: { id: string; version: number; nodes: { name: string }[] } };
     };
-    const created = await api('POST', '/flows', { name: 'Shared', nodes: [{ id: 'start', type: 'trigger.manual', name: 'Start', position: { x: 0, y: 0 }, params: {} }], edges: [] });
+    const created = await api('POST', '/flows', {
+      name: 'Shared',
+      nodes: [{ id: 'start', type: 'trigger.manual', name: 'Start', position: { x: 0, y: 0 }, params: {} }],
+      edges: [],
+    });
     const id = created.data.id;
     const names = async () => (await api('GET', `/flows/${id}`)).data.nodes.map((n) => n.name).sort();
     const saveState = (p: Page) => p.getByTestId('save-state').textContent();

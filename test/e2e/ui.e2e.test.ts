@@ -55,7 +55,10 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     // A required field left empty: the server's message appears under that field, nothing is added.
     await page.getByLabel('tier', { exact: true }).selectOption('gold');
     await page.getByRole('button', { name: 'Add record' }).click();
-    await page.getByText(/required/i).first().waitFor();
+    await page
+      .getByText(/required/i)
+      .first()
+      .waitFor();
     await shot('03-field-error');
     await page.getByLabel('name *').fill('Ada');
     await page.getByRole('button', { name: 'Add record' }).click();
@@ -101,9 +104,11 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
 
     // Export honours the grid; import a CSV with one bad row and read the report.
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    expect(readFileSync((await csv.path()), 'utf8')).toContain('Grace Hopper');
+    expect(readFileSync(await csv.path(), 'utf8')).toContain('Grace Hopper');
     await page.getByRole('button', { name: 'Import' }).click();
-    await page.getByLabel(/^File/).setInputFiles({ name: 'more.csv', mimeType: 'text/csv', buffer: Buffer.from('name,tier\nLinus,silver\n,gold\nBarbara,gold\n') });
+    await page
+      .getByLabel(/^File/)
+      .setInputFiles({ name: 'more.csv', mimeType: 'text/csv', buffer: Buffer.from('name,tier\nLinus,silver\n,gold\nBarbara,gold\n') });
     await page.getByRole('button', { name: 'Upload' }).click();
     await expect.poll(async () => page.getByTestId('import-report').textContent()).toBe('3 row(s): 2 inserted, 0 updated, 1 rejected.');
     await page.getByRole('cell', { name: 'Barbara', exact: true }).waitFor();
@@ -111,7 +116,10 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
 
     // Bulk delete two records.
     await page.getByRole('row', { name: /Linus/ }).getByRole('checkbox').check();
-    await page.getByRole('row', { name: /Barbara/ }).getByRole('checkbox').check();
+    await page
+      .getByRole('row', { name: /Barbara/ })
+      .getByRole('checkbox')
+      .check();
     await page.getByRole('button', { name: 'Delete selected (2)' }).click();
     // A confirmation first, saying what else goes (here nothing points at them yet).
     const confirmBulk = page.getByRole('dialog', { name: 'Delete 2 records of customers?' });
@@ -147,7 +155,10 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
 
     // Deleting Ada would cascade to her order: the confirmation names it; cancelling keeps both.
     await page.goto(`${server.url}/data/customers`);
-    await page.getByRole('row', { name: /Ada/ }).getByRole('button', { name: /^Delete record / }).click();
+    await page
+      .getByRole('row', { name: /Ada/ })
+      .getByRole('button', { name: /^Delete record / })
+      .click();
     const confirmOne = page.getByRole('dialog', { name: 'Delete this record of customers?' });
     await confirmOne.getByRole('list', { name: 'Also deleted' }).getByText('1 record of orders (through orders.customer, on delete: cascade)').waitFor();
     await confirmOne.getByText('This cannot be undone.').waitFor();
@@ -197,7 +208,11 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     // After 64 searches the server measures the search width the model needs; the panel shows it.
     const searcher = await accessToken(page);
     for (let i = 0; i < 64; i++) {
-      const r = await fetch(`${server.url}/api/v1/data/customers/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${searcher}` }, body: JSON.stringify({ query: `customer ${i}`, k: 2 }) });
+      const r = await fetch(`${server.url}/api/v1/data/customers/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${searcher}` },
+        body: JSON.stringify({ query: `customer ${i}`, k: 2 }),
+      });
       expect(r.status).toBe(200);
     }
     // The measurement runs in the background: wait for it through the API (reloading the page
@@ -209,7 +224,9 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await expect.poll(measured, { timeout: 60_000, message: 'the search width was not measured after 64 searches' }).toBeGreaterThan(0);
     await page.goto(`${server.url}/data/customers?tab=embeddings`);
     await page.getByTestId('search-widths').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('search-widths').textContent()).toMatch(/^Search width \d+.*recall@k [\d.]+ on 64 searches · with a filter 450 \(the default; measured after 64 searches\)$/);
+    expect(await page.getByTestId('search-widths').textContent()).toMatch(
+      /^Search width \d+.*recall@k [\d.]+ on 64 searches · with a filter 450 \(the default; measured after 64 searches\)$/,
+    );
     await shot('04f-embeddings-search-width');
     await page.getByRole('link', { name: 'Versions' }).click();
     await page.getByRole('cell', { name: 'v2' }).waitFor();
@@ -239,21 +256,35 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.getByText('unlimited').first().waitFor();
 
     // Flows: one made through the API (as n8n or a developer would), run from the list, traced node by node.
-    const login = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.com', password: 'analytical engine' }) });
+    const login = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ada@example.com', password: 'analytical engine' }),
+    });
     const token = ((await login.json()) as { data: { accessToken: string } }).data.accessToken;
-    const made = await fetch(`${server.url}/api/v1/flows?template=blank`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'Hello flow' }) });
+    const made = await fetch(`${server.url}/api/v1/flows?template=blank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'Hello flow' }),
+    });
     expect(made.status).toBe(201);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flows' }).click();
     await page.getByRole('button', { name: 'Run Hello flow' }).click();
     await page.getByText('Run succeeded.').waitFor();
     await page.getByRole('link', { name: 'Executions of Hello flow' }).click();
     await page.getByRole('heading', { name: 'Executions' }).waitFor();
-    await page.getByRole('button', { name: /^Trace of / }).first().click();
+    await page
+      .getByRole('button', { name: /^Trace of / })
+      .first()
+      .click();
     await page.getByRole('heading', { name: /Trace · succeeded/ }).waitFor();
     expect(await page.locator('details').count()).toBeGreaterThan(0);
     await shot('05b-trace');
     await page.locator('details summary').first().click();
-    await page.getByRole('button', { name: /^Re-run from / }).first().click();
+    await page
+      .getByRole('button', { name: /^Re-run from / })
+      .first()
+      .click();
     await page.getByText('Re-run succeeded.').waitFor();
 
     // The vault takes a value and never shows it again.
@@ -292,7 +323,17 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       await v.getByText('customers').first().waitFor();
       expect(await v.getByRole('link', { name: 'New model' }).count()).toBe(0);
       const nav = v.getByRole('navigation', { name: 'Main' });
-      expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Data', 'Flows', 'Agents', 'Actions', 'Executions', 'Members', 'Usage', 'Settings']);
+      expect(await nav.getByRole('link').allTextContents()).toEqual([
+        'Dashboard',
+        'Data',
+        'Flows',
+        'Agents',
+        'Actions',
+        'Executions',
+        'Members',
+        'Usage',
+        'Settings',
+      ]);
       await v.getByText('customers').first().click();
       await v.getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
       expect(await v.getByRole('button', { name: 'Add record' }).count()).toBe(0);

@@ -44,7 +44,16 @@ import { type TransactionGuard, getRecord, recordMatches, withRecordOps } from '
 import { revealSecret, secretUse } from './modules/vault/index.js';
 import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts, monthUsage } from './modules/ai/index.js';
 import { SearchWidths, searchRecords, searchWidthsOf } from './modules/records/index.js';
-import { type AgentTables, type AgentsContext, agentRoutes, participantOf, publicChatRoutes, requireAgent, sendMessage, startConversation } from './modules/agents/index.js';
+import {
+  type AgentTables,
+  type AgentsContext,
+  agentRoutes,
+  participantOf,
+  publicChatRoutes,
+  requireAgent,
+  sendMessage,
+  startConversation,
+} from './modules/agents/index.js';
 import { actionToolSpec } from './modules/actions/index.js';
 import { flowToolSpec, runFlowForTool } from './modules/flows/index.js';
 import { getSecret } from './modules/vault/index.js';
@@ -123,7 +132,20 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     ...(config.logs.requests || metrics
       ? {
           observe: (r) => {
-            if (config.logs.requests) logStore.request({ at: r.at, request_id: r.requestId, method: r.method, route: r.route, status: r.status, duration_ms: r.durationMs, bytes: r.bytes, org_id: r.orgId, actor_kind: r.actorKind, actor_id: r.actorId, ip: r.ip });
+            if (config.logs.requests)
+              logStore.request({
+                at: r.at,
+                request_id: r.requestId,
+                method: r.method,
+                route: r.route,
+                status: r.status,
+                duration_ms: r.durationMs,
+                bytes: r.bytes,
+                org_id: r.orgId,
+                actor_kind: r.actorKind,
+                actor_id: r.actorId,
+                ip: r.ip,
+              });
             metrics?.observeRequest(r.method, r.route ?? 'unmatched', r.status, r.durationMs / 1000);
           },
         }
@@ -154,7 +176,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   registerAccessGuard(app, createAuthenticator(identity), deps.instanceToken);
   // Before any route: the limiter hooks routes as they are added.
-  await registerRateLimit(app, { classify: rateLimitClass({ publicPerMinute: config.engine.publicPerMinute, apiPerMinute: config.rateLimit.apiPerMinute, routes: config.rateLimit.routes }), redis });
+  await registerRateLimit(app, {
+    classify: rateLimitClass({ publicPerMinute: config.engine.publicPerMinute, apiPerMinute: config.rateLimit.apiPerMinute, routes: config.rateLimit.routes }),
+    redis,
+  });
 
   const outbound = new OutboundHttp({ allow: config.httpAllow });
   const ai: AiContext = {
@@ -177,14 +202,19 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const sandbox = new JsSandbox({ workers: 2, maxInputBytes: 5 * 1024 * 1024, maxOutputBytes: 5 * 1024 * 1024, workerHeapMb: 128 });
   const nodes = new NodeRegistry(builtinNodes({ sandbox }));
   const notifier: Notifier =
-    config.database.kind === 'postgres' ? await postgresNotifier(config.database.url, db.pool, (err) => logger.warn({ err }, 'notification connection')) : localNotifier();
+    config.database.kind === 'postgres'
+      ? await postgresNotifier(config.database.url, db.pool, (err) => logger.warn({ err }, 'notification connection'))
+      : localNotifier();
   // Sub-flows run through the flows service, which is built after the runner: reached through this holder.
   const flowsRef: { current?: FlowsContext } = {};
   // The agent node reaches agents, whose context is built after the runner: through this holder.
   const agentsRef: { current?: AgentsContext } = {};
   const runSubflow = subflowRunner(() => flowsRef.current!);
   const capabilities = (plan: ExecutionPlan): Capabilities => ({
-    ...flowCapabilities({ kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' }, { records, actionsCtx, vault, outbound, ai, agents: () => agentsRef.current! }),
+    ...flowCapabilities(
+      { kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' },
+      { records, actionsCtx, vault, outbound, ai, agents: () => agentsRef.current! },
+    ),
     flows: { run: (flowId, input) => runSubflow({ executionId: plan.id, orgId: plan.orgId }, flowId, input) },
   });
   const runner = new ExecutionRunner({
@@ -206,7 +236,17 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   // The hub is created after the context it uses; the context reaches it through this holder.
   const hub: { current?: TriggerHub } = {};
-  const flows: FlowsContext = (flowsRef.current = { db: db.kysely as Kysely<FlowTables>, registry: nodes, runner, quota: quotas, resumeSecret: deps.keys.jwtSecret, inline: deps.worker !== false, onTriggersChanged: async () => hub.current?.changed(), activeFlow: (id) => hub.current?.activeFlow(id), ensureModel: async (actor, def, ip) => void (await ensureModel(schema, actor, def, ip)) });
+  const flows: FlowsContext = (flowsRef.current = {
+    db: db.kysely as Kysely<FlowTables>,
+    registry: nodes,
+    runner,
+    quota: quotas,
+    resumeSecret: deps.keys.jwtSecret,
+    inline: deps.worker !== false,
+    onTriggersChanged: async () => hub.current?.changed(),
+    activeFlow: (id) => hub.current?.activeFlow(id),
+    ensureModel: async (actor, def, ip) => void (await ensureModel(schema, actor, def, ip)),
+  });
   const agentsCtx: AgentsContext = {
     db: db.kysely as Kysely<AgentTables>,
     ai,
@@ -244,11 +284,32 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   if (deps.worker !== false) runner.startWorker();
   // The embedded database: one process (no leases needed) and no autovacuum.
   const embedded = config.database.kind === 'pglite';
-  const embeddings = new EmbeddingWorker({ db: db.kysely, ai, notifier, events, cache: schema.cache, logger, vector: db.info.vector, batch: config.ai.embeddingBatch, vacuumAfter: embedded ? 1000 : 0, reclaimEvery: embedded ? 256 : 0, shared: !embedded, pollMs: Math.max(1000, config.engine.pollMs), work: deps.worker !== false });
+  const embeddings = new EmbeddingWorker({
+    db: db.kysely,
+    ai,
+    notifier,
+    events,
+    cache: schema.cache,
+    logger,
+    vector: db.info.vector,
+    batch: config.ai.embeddingBatch,
+    vacuumAfter: embedded ? 1000 : 0,
+    reclaimEvery: embedded ? 256 : 0,
+    shared: !embedded,
+    pollMs: Math.max(1000, config.engine.pollMs),
+    work: deps.worker !== false,
+  });
   embeddings.start();
 
   // Scheduled backups run in the scheduler role (run one scheduler with INFINITY_BACKUP_SCHEDULE).
-  const backups = config.backup.schedule && deps.scheduler !== false ? scheduleBackups({ config, db: db.kysely, vault, database: db }, { pattern: config.backup.schedule, dir: config.backup.dir, keep: config.backup.keep }, logger) : undefined;
+  const backups =
+    config.backup.schedule && deps.scheduler !== false
+      ? scheduleBackups(
+          { config, db: db.kysely, vault, database: db },
+          { pattern: config.backup.schedule, dir: config.backup.dir, keep: config.backup.keep },
+          logger,
+        )
+      : undefined;
 
   let draining = false;
   await app.register(systemRoutes({ db: db.kysely, info: db.info, draining: () => draining }));
@@ -266,10 +327,17 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(aiRoutes({ db: db.kysely, cache: schema.cache, searchWidths: (m) => searchWidthsOf(records, m) }));
     await app.register(usageRoutes(quotas, { db: db.kysely as Kysely<UsageTables>, tokens: (orgId) => monthUsage(ai.db, orgId) }));
     await app.register(observabilityRoutes({ db: db.kysely as Kysely<LogTables>, metrics, metricsToken: config.metricsToken }));
-    await app.register(billingRoutes({ db: db.kysely, config: config.stripe, publicUrl: config.publicUrl, onPlanChanged: (orgId) => quotas.forget(orgId) }, { bodyLimit: config.bodyLimit }));
+    await app.register(
+      billingRoutes(
+        { db: db.kysely, config: config.stripe, publicUrl: config.publicUrl, onPlanChanged: (orgId) => quotas.forget(orgId) },
+        { bodyLimit: config.bodyLimit },
+      ),
+    );
     await app.register(agentRoutes(agentsCtx));
     await app.register(publicChatRoutes(agentsCtx));
-    await app.register(hookRoutes(flows, { bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }));
+    await app.register(
+      hookRoutes(flows, { bodyLimit: config.bodyLimit, reveal: async (actor, id) => (await revealSecret(vault, actor, id, 'webhook signature')).value }),
+    );
   }
 
   const flushUses = () => flushKeyUses(identity).catch((err: unknown) => logger.warn({ err }, 'could not record API key use'));
@@ -314,7 +382,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 }
 
 /** What a flow's nodes may use, acting as the flow (editor role) in its organization. */
-function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp; ai: AiContext; agents: () => AgentsContext }): Omit<Capabilities, 'flows'> {
+function flowCapabilities(
+  actor: FlowActor,
+  d: { records: RecordsContext; actionsCtx: ActionsContext; vault: VaultContext; outbound: OutboundHttp; ai: AiContext; agents: () => AgentsContext },
+): Omit<Capabilities, 'flows'> {
   const source = `flow ${actor.flowId}`;
   // A write with an idempotency key is applied once per execution and key, in its own transaction.
   const once = (opts: WriteOptions | undefined): TransactionGuard | undefined => {
@@ -326,7 +397,16 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
   return {
     records: {
       query: async (model, q = {}) =>
-        (await withRecordOps(d.records, actor, (ops) => ops.query(model, { ...(q.filter ? { filter: q.filter } : {}), ...(q.sort ? { sort: q.sort } : {}), ...(q.limit ? { limit: q.limit } : {}), ...(q.offset ? { offset: q.offset } : {}) }))).items,
+        (
+          await withRecordOps(d.records, actor, (ops) =>
+            ops.query(model, {
+              ...(q.filter ? { filter: q.filter } : {}),
+              ...(q.sort ? { sort: q.sort } : {}),
+              ...(q.limit ? { limit: q.limit } : {}),
+              ...(q.offset ? { offset: q.offset } : {}),
+            }),
+          )
+        ).items,
       get: (model, id) => getRecord(d.records, actor, model, id),
       create: (model, values, opts) => withRecordOps(d.records, actor, (ops) => ops.create(model, values), once(opts)),
       update: (model, id, values, opts) => withRecordOps(d.records, actor, (ops) => ops.update(model, id, values), once(opts)),
@@ -338,15 +418,40 @@ function flowCapabilities(actor: FlowActor, d: { records: RecordsContext; action
     ai: {
       chat: async (call) => {
         const r = await chat(d.ai, actor, { ...call, source });
-        return { text: r.text, ...(r.object === undefined ? {} : { object: r.object }), provider: r.provider, model: r.model, finishReason: r.finishReason, usage: r.usage, latencyMs: r.latencyMs };
+        return {
+          text: r.text,
+          ...(r.object === undefined ? {} : { object: r.object }),
+          provider: r.provider,
+          model: r.model,
+          finishReason: r.finishReason,
+          usage: r.usage,
+          latencyMs: r.latencyMs,
+        };
       },
-      embed: (call) => embedTexts(d.ai, actor, { provider: call.provider, model: call.model ?? (call.provider === 'local' ? 'local-lexical' : 'text-embedding-ada-002'), dimensions: call.dimensions ?? 1536, secretId: call.secretId }, call.texts, source),
+      embed: (call) =>
+        embedTexts(
+          d.ai,
+          actor,
+          {
+            provider: call.provider,
+            model: call.model ?? (call.provider === 'local' ? 'local-lexical' : 'text-embedding-ada-002'),
+            dimensions: call.dimensions ?? 1536,
+            secretId: call.secretId,
+          },
+          call.texts,
+          source,
+        ),
       agent: async (agentId, message, conversationId) => {
         const ctx = d.agents();
         const agent = await requireAgent(ctx, actor, agentId);
         const cid = conversationId ?? (await startConversation(ctx, agent, participantOf(actor))).id;
         const r = await sendMessage(ctx, agent, { conversationId: cid, content: message, caller: actor });
-        return { conversationId: cid, text: r.message.content, toolCalls: r.toolCalls.map((t) => ({ name: t.name, input: t.input, output: t.output })), usage: r.usage };
+        return {
+          conversationId: cid,
+          text: r.message.content,
+          toolCalls: r.toolCalls.map((t) => ({ name: t.name, input: t.input, output: t.output })),
+          usage: r.usage,
+        };
       },
     },
     actions: {

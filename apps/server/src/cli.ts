@@ -121,7 +121,15 @@ function adminContext(rt: Runtime): AdminContext {
 
 /** A progress bar on stderr for long work (rows done of total). */
 async function withBar<T>(label: string, work: (onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: ` ${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, noTTYOutput: true, notTTYSchedule: 2000 }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: ` ${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   try {
     return await work((done, total) => {
@@ -178,7 +186,11 @@ async function vectorIndexFit(db: Kysely<object>, embedded: boolean): Promise<[s
   const { index = '0', pool = '0' } = r.rows[0] ?? {};
   if (Number(index) <= Number(pool)) return ['vector indexes', `${mb(index)} MB, within the ${mb(pool)} MB buffer pool`, true];
   const want = 2 ** Math.ceil(Math.log2(mb(index) * 1.25));
-  return ['vector indexes', `${mb(index)} MB, more than the ${mb(pool)} MB buffer pool: similarity search reads from disk; set ${embedded ? 'INFINITY_PGLITE_SHARED_BUFFERS' : 'shared_buffers (postgresql.conf)'} to ${want}MB or more`, false];
+  return [
+    'vector indexes',
+    `${mb(index)} MB, more than the ${mb(pool)} MB buffer pool: similarity search reads from disk; set ${embedded ? 'INFINITY_PGLITE_SHARED_BUFFERS' : 'shared_buffers (postgresql.conf)'} to ${want}MB or more`,
+    false,
+  ];
 }
 
 async function doctor(overrides: ConfigOverrides): Promise<void> {
@@ -188,7 +200,9 @@ async function doctor(overrides: ConfigOverrides): Promise<void> {
   lines.push(['role', config.role, true]);
   const live = config.database.kind === 'pglite' ? readLiveServerFile(config.dataDir) : undefined;
   if (live) {
-    const res = await fetch(`${live.url}/health/ready`).then((r) => r.json() as Promise<{ status: string; database?: { kind: string; vector: boolean; vectorMode?: string } }>).catch(() => undefined);
+    const res = await fetch(`${live.url}/health/ready`)
+      .then((r) => r.json() as Promise<{ status: string; database?: { kind: string; vector: boolean; vectorMode?: string } }>)
+      .catch(() => undefined);
     lines.push(['database', `embedded, held by the running server (pid ${live.pid}): ${res?.status ?? 'no answer'}`, res?.status === 'ok']);
     lines.push(['pgvector', res?.database?.vector ? `available: ${res.database.vectorMode ?? 'HNSW'}` : 'unknown', Boolean(res?.database?.vector)]);
   } else {
@@ -197,16 +211,30 @@ async function doctor(overrides: ConfigOverrides): Promise<void> {
       async (rt) => {
         const info = rt.db.info;
         lines.push(['database', `${info.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} ${info.serverVersion} at ${info.location}`, true]);
-        lines.push(['pgvector', info.vector ? `available (HNSW similarity search${simdNote(info.vectorSimd)})` : 'NOT installed: vectors stored as real[] with exact search (slower on large models)', info.vector]);
+        lines.push([
+          'pgvector',
+          info.vector
+            ? `available (HNSW similarity search${simdNote(info.vectorSimd)})`
+            : 'NOT installed: vectors stored as real[] with exact search (slower on large models)',
+          info.vector,
+        ]);
         if (info.vector) lines.push(await vectorIndexFit(rt.db.kysely, info.kind === 'pglite'));
         const m = await migrationStatus(rt.db.kysely);
-        lines.push(['migrations', m.pending.length ? `${m.pending.length} pending: run \`infinity migrate\` (start does it too)` : `${m.applied.length} applied, none pending`, m.pending.length === 0]);
+        lines.push([
+          'migrations',
+          m.pending.length ? `${m.pending.length} pending: run \`infinity migrate\` (start does it too)` : `${m.applied.length} applied, none pending`,
+          m.pending.length === 0,
+        ]);
         lines.push(['keys', `master key ${rt.keys.current.id} (${rt.keys.all.length} in ring), JWT key set`, true]);
       },
       false,
     );
   }
-  lines.push(['redis', config.redisUrl ? await redisPing(config.redisUrl) : 'not configured: each process counts its own rate limits (fine for one instance)', true]);
+  lines.push([
+    'redis',
+    config.redisUrl ? await redisPing(config.redisUrl) : 'not configured: each process counts its own rate limits (fine for one instance)',
+    true,
+  ]);
   const width = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v, ok] of lines) process.stdout.write(`${ok ? '✓' : '!'} ${k.padEnd(width)}  ${v}\n`);
   process.exit(lines.every(([, , ok]) => ok) || lines.find(([k]) => k === 'database')?.[2] ? 0 : 1);
@@ -228,7 +256,8 @@ async function main(argv: string[]): Promise<void> {
     case 'keys': {
       if (sub !== 'rotate') fail('Usage: infinity keys rotate [--data DIR]', 2);
       const forwarded = await viaRunningServer<{ masterKeyId: string; rewrapped: number }>(overrides, '/internal/admin/keys-rotate', {});
-      const report = forwarded ?? (await withRuntime(overrides, (rt) => rotateMasterKey(adminContext(rt), (n) => process.stderr.write(`\rre-wrapped ${n} data keys`))));
+      const report =
+        forwarded ?? (await withRuntime(overrides, (rt) => rotateMasterKey(adminContext(rt), (n) => process.stderr.write(`\rre-wrapped ${n} data keys`))));
       process.stdout.write(`\nMaster key is now ${report.masterKeyId}; ${report.rewrapped} data keys re-wrapped.\n`);
       return;
     }
@@ -241,17 +270,27 @@ async function main(argv: string[]): Promise<void> {
       const out = flags.out;
       if (typeof out !== 'string' || sub) fail('Usage: infinity backup --out FILE [--org ID] [--data DIR]', 2);
       const file = path.resolve(out);
-      const forwarded = await viaRunningServer<{ rows: number; tables: number; sha256: string }>(overrides, '/internal/admin/backup', { out: file, ...(org ? { orgId: org } : {}) });
-      const report = forwarded ?? (await withRuntime(overrides, (rt) => withBar('backing up', (onProgress) => backupInstance(adminContext(rt), { out: file, orgId: org, onProgress }))));
+      const forwarded = await viaRunningServer<{ rows: number; tables: number; sha256: string }>(overrides, '/internal/admin/backup', {
+        out: file,
+        ...(org ? { orgId: org } : {}),
+      });
+      const report =
+        forwarded ??
+        (await withRuntime(overrides, (rt) => withBar('backing up', (onProgress) => backupInstance(adminContext(rt), { out: file, orgId: org, onProgress }))));
       process.stdout.write(`Backup written to ${file}: ${report.rows} rows in ${report.tables} tables, sha256 ${report.sha256}.\n`);
       return;
     }
     case 'restore': {
       if (!sub) fail('Usage: infinity restore FILE [--data DIR]', 2);
       const config = loadConfig(process.env, overrides);
-      if (config.database.kind === 'pglite' && readLiveServerFile(config.dataDir)) fail('A server is running on this data folder: stop it, then restore (a restore needs an empty instance).');
-      const report = await withRuntime(overrides, (rt) => withBar('restoring', (onProgress) => restoreInstance(adminContext(rt), path.resolve(sub), onProgress)));
-      process.stdout.write(`Restored ${report.rows} rows (${report.organizations} organizations) from a ${report.source.kind} backup${report.scope.orgId ? ` of organization ${report.scope.orgId}` : ''}.\n`);
+      if (config.database.kind === 'pglite' && readLiveServerFile(config.dataDir))
+        fail('A server is running on this data folder: stop it, then restore (a restore needs an empty instance).');
+      const report = await withRuntime(overrides, (rt) =>
+        withBar('restoring', (onProgress) => restoreInstance(adminContext(rt), path.resolve(sub), onProgress)),
+      );
+      process.stdout.write(
+        `Restored ${report.rows} rows (${report.organizations} organizations) from a ${report.source.kind} backup${report.scope.orgId ? ` of organization ${report.scope.orgId}` : ''}.\n`,
+      );
       return;
     }
     case 'import': {
@@ -265,7 +304,16 @@ async function main(argv: string[]): Promise<void> {
       if (mode !== 'insert' && mode !== 'upsert') fail('--mode must be insert or upsert', 2);
       const batch = Number(flags.batch ?? 1000);
       if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) fail('--batch must be a whole number from 1 to 10000', 2);
-      const report = await runImport({ file, model, url: (flags.url as string | undefined) ?? config.cli.url, apiKey, mode, key: (flags.key as string | undefined) ?? 'id', skipInvalid: Boolean(flags['skip-invalid']), batch });
+      const report = await runImport({
+        file,
+        model,
+        url: (flags.url as string | undefined) ?? config.cli.url,
+        apiKey,
+        mode,
+        key: (flags.key as string | undefined) ?? 'id',
+        skipInvalid: Boolean(flags['skip-invalid']),
+        batch,
+      });
       process.stdout.write(`Imported ${report.inserted} new and ${report.updated} updated of ${report.total} rows; ${report.rejected.length} rejected.\n`);
       for (const r of report.rejected.slice(0, 20)) process.stdout.write(`  row ${r.row}: ${r.errors.map((e) => `${e.field} ${e.message}`).join('; ')}\n`);
       if (report.rejected.length > 20) process.stdout.write(`  … and ${report.rejected.length - 20} more\n`);

@@ -10,10 +10,24 @@ describeEachDb('JSON nested thousands of levels deep', (h) => {
   it('is refused with 400 INVALID_JSON on records, flow runs and public webhooks, and nothing is logged as a failure', async () => {
     const u = await signUp(h());
     const key = (await createApiKey(h(), u.token, 'admin')).key;
-    const send = (url: string, payload: string, auth = true) => h().request({ method: 'POST', url, ...(auth ? { apiKey: key } : {}), headers: { 'content-type': 'application/json' }, payload });
-    expect((await h().request({ method: 'POST', url: '/api/v1/models', apiKey: key, body: { name: 'docs', fields: [{ name: 'body', type: 'json' }] } })).statusCode).toBe(201);
+    const send = (url: string, payload: string, auth = true) =>
+      h().request({ method: 'POST', url, ...(auth ? { apiKey: key } : {}), headers: { 'content-type': 'application/json' }, payload });
+    expect(
+      (await h().request({ method: 'POST', url: '/api/v1/models', apiKey: key, body: { name: 'docs', fields: [{ name: 'body', type: 'json' }] } })).statusCode,
+    ).toBe(201);
     const node = (id: string, type: string, params: Record<string, unknown>) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
-    const flow = (await h().request({ method: 'POST', url: '/api/v1/flows', apiKey: key, body: { name: 'hook', nodes: [node('hook', 'trigger.webhook', { path: 'in' }), node('set', 'core.set', { values: { ok: true } })], edges: [{ id: 'e', source: 'hook', target: 'set' }] } })).json().data;
+    const flow = (
+      await h().request({
+        method: 'POST',
+        url: '/api/v1/flows',
+        apiKey: key,
+        body: {
+          name: 'hook',
+          nodes: [node('hook', 'trigger.webhook', { path: 'in' }), node('set', 'core.set', { values: { ok: true } })],
+          edges: [{ id: 'e', source: 'hook', target: 'set' }],
+        },
+      })
+    ).json().data;
     expect((await h().request({ method: 'PATCH', url: `/api/v1/flows/${flow.id}`, apiKey: key, body: { active: true } })).statusCode).toBe(200);
     const failuresBefore = h().logs.filter((l) => l.includes('request failed')).length;
 

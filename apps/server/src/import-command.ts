@@ -41,13 +41,23 @@ export async function runImport(cmd: ImportCommand, out: NodeJS.WriteStream = pr
   const rows = readRows(cmd.file);
   const header = csv && rows[0] ? Object.keys(rows[0]) : [];
   const total: Report = { total: rows.length, inserted: 0, updated: 0, rejected: [] };
-  const bar = new cliProgress.SingleBar({ stream: out, format: ` importing ${cmd.model} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, noTTYOutput: true, notTTYSchedule: 2000 }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: out,
+      format: ` importing ${cmd.model} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(rows.length, 0);
   try {
     for (let i = 0; i < rows.length; i += cmd.batch) {
       const part = rows.slice(i, i + cmd.batch);
       // CSV goes as CSV (the server coerces cells by field type); JSON as JSON.
-      const body = csv ? [header.join(','), ...part.map((r) => header.map((h) => csvCell(typeof r[h] === 'string' ? r[h] : JSON.stringify(r[h] ?? ''))).join(','))].join('\n') : JSON.stringify(part);
+      const body = csv
+        ? [header.join(','), ...part.map((r) => header.map((h) => csvCell(typeof r[h] === 'string' ? r[h] : JSON.stringify(r[h] ?? ''))).join(','))].join('\n')
+        : JSON.stringify(part);
       const qs = new URLSearchParams({ mode: cmd.mode, key: cmd.key, onError: cmd.skipInvalid ? 'skip-invalid' : 'all-or-nothing' });
       const res = await fetch(`${cmd.url}/api/v1/data/${encodeURIComponent(cmd.model)}/import?${qs.toString()}`, {
         method: 'POST',
@@ -60,7 +70,9 @@ export async function runImport(cmd: ImportCommand, out: NodeJS.WriteStream = pr
       const shift = (r: Report['rejected'][number]) => ({ ...r, row: r.row + i });
       if (!res.ok) {
         if (report?.rejected) total.rejected.push(...report.rejected.map(shift));
-        throw new Error(`batch starting at row ${i + (csv ? 2 : 0)} refused: ${json.error?.message ?? res.status}. ${total.inserted + total.updated} rows were imported before it.`);
+        throw new Error(
+          `batch starting at row ${i + (csv ? 2 : 0)} refused: ${json.error?.message ?? res.status}. ${total.inserted + total.updated} rows were imported before it.`,
+        );
       }
       total.inserted += report!.inserted;
       total.updated += report!.updated;

@@ -69,26 +69,39 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
       [u.orgId, head],
     );
     await sql('update audit_heads set seq = $2 where org_id = $1', [u.orgId, head + N]);
-    await sql(`insert into request_log (at, request_id, method, route, status, duration_ms, bytes, org_id) select now(), 'fixture-' || g, 'GET', '/fixture', 200, 1, 1, $1 from generate_series(1, ${N}) g`, [u.orgId]);
-    await sql(`insert into app_log (at, level, service, org_id, message) select now(), 'error', 'infinity', $1, 'fixture line ' || g from generate_series(1, ${N}) g`, [u.orgId]);
+    await sql(
+      `insert into request_log (at, request_id, method, route, status, duration_ms, bytes, org_id) select now(), 'fixture-' || g, 'GET', '/fixture', 200, 1, 1, $1 from generate_series(1, ${N}) g`,
+      [u.orgId],
+    );
+    await sql(
+      `insert into app_log (at, level, service, org_id, message) select now(), 'error', 'infinity', $1, 'fixture line ' || g from generate_series(1, ${N}) g`,
+      [u.orgId],
+    );
     const stamps = await sql('select count(distinct created_at)::int as n from executions where org_id = $1', [u.orgId]);
     expect(stamps.rows[0]).toEqual({ n: 1 });
   });
 
   it('executions: every row exactly once by cursor, newest first, while executions are added', async () => {
-    const more = () => sql(`insert into executions (id, org_id, flow_id, flow_version, status, trigger) select gen_random_uuid(), $1, $2, 1, 'succeeded', 'manual' from generate_series(1, 50)`, [u.orgId, flowId]).then(() => undefined);
+    const more = () =>
+      sql(
+        `insert into executions (id, org_id, flow_id, flow_version, status, trigger) select gen_random_uuid(), $1, $2, 1, 'succeeded', 'manual' from generate_series(1, 50)`,
+        [u.orgId, flowId],
+      ).then(() => undefined);
     const first = (await get(`/api/v1/executions?flowId=${flowId}&limit=1`)).json<Page>();
     const ids = await walk(`/api/v1/executions?flowId=${flowId}`, (r) => String(r.id), more);
     once(ids, first.meta.total!);
-    const succeeded = ((await get('/api/v1/executions?status=succeeded&limit=1')).json<Page>()).meta.total!;
+    const succeeded = (await get('/api/v1/executions?status=succeeded&limit=1')).json<Page>().meta.total!;
     once(await walk('/api/v1/executions?status=succeeded', (r) => String(r.id)), succeeded);
     expect(succeeded).toBe(N + 50);
   });
 
   it('flows: every row exactly once by cursor while flows are added', async () => {
-    const total = ((await get('/api/v1/flows?limit=1')).json<Page>()).meta.total!;
+    const total = (await get('/api/v1/flows?limit=1')).json<Page>().meta.total!;
     expect(total).toBe(N + 1);
-    const more = () => sql(`insert into flows (id, org_id, name, nodes, edges, settings) select gen_random_uuid(), $1, 'late', '[]', '[]', '{}' from generate_series(1, 20)`, [u.orgId]).then(() => undefined);
+    const more = () =>
+      sql(`insert into flows (id, org_id, name, nodes, edges, settings) select gen_random_uuid(), $1, 'late', '[]', '[]', '{}' from generate_series(1, 20)`, [
+        u.orgId,
+      ]).then(() => undefined);
     once(await walk('/api/v1/flows', (r) => String(r.id), more), total);
   });
 
@@ -100,26 +113,37 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
   });
 
   it('audit: every entry exactly once by cursor while entries are appended', async () => {
-    const total = ((await get('/api/v1/audit?action=FIXTURE&limit=1')).json<Page>()).meta.total!;
+    const total = (await get('/api/v1/audit?action=FIXTURE&limit=1')).json<Page>().meta.total!;
     expect(total).toBe(N);
     // A real audited write between pages: an offset would now repeat a row.
     const more = async () => {
       const r = await h().request({ method: 'POST', url: '/api/v1/flows?template=blank', token: u.token, body: { name: 'audited' } });
       expect(r.statusCode).toBe(201);
     };
-    const all = ((await get('/api/v1/audit?limit=1')).json<Page>()).meta.total!;
+    const all = (await get('/api/v1/audit?limit=1')).json<Page>().meta.total!;
     once(await walk('/api/v1/audit', (r) => String(r.seq), more), all);
     once(await walk('/api/v1/audit?action=FIXTURE', (r) => String(r.seq)), N);
   });
 
   it('logs: every request line and app line exactly once by cursor while lines are added', async () => {
-    const more = () => sql(`insert into request_log (at, request_id, method, route, status, duration_ms, bytes, org_id) select now(), 'late', 'GET', '/fixture', 200, 1, 1, $1 from generate_series(1, 30)`, [u.orgId]).then(() => undefined);
+    const more = () =>
+      sql(
+        `insert into request_log (at, request_id, method, route, status, duration_ms, bytes, org_id) select now(), 'late', 'GET', '/fixture', 200, 1, 1, $1 from generate_series(1, 30)`,
+        [u.orgId],
+      ).then(() => undefined);
     once(await walk('/api/v1/logs?route=/fixture', (r) => String(r.id), more), N);
     once(await walk('/api/v1/logs?kind=app&q=fixture%20line', (r) => String(r.id)), N);
   });
 
   it('offset still pages (compatibility), and every page also offers its nextCursor', async () => {
-    for (const url of ['/api/v1/executions', '/api/v1/flows', `/api/v1/flows/${flowId}/versions`, '/api/v1/audit', '/api/v1/logs?route=/fixture', '/api/v1/logs?kind=app']) {
+    for (const url of [
+      '/api/v1/executions',
+      '/api/v1/flows',
+      `/api/v1/flows/${flowId}/versions`,
+      '/api/v1/audit',
+      '/api/v1/logs?route=/fixture',
+      '/api/v1/logs?kind=app',
+    ]) {
       const r = await get(`${url}${url.includes('?') ? '&' : '?'}limit=5&offset=5`);
       expect(r.statusCode, `${url}: ${r.body.slice(0, 200)}`).toBe(200);
       const p = r.json<Page>();
@@ -130,7 +154,7 @@ describeEachDb('list cursors (executions, flows, versions, audit, logs)', (h) =>
 
   it('a forged, damaged or foreign cursor is a 400 (never a 500), as is cursor with offset', async () => {
     const forge = (s: string, v: unknown[]) => Buffer.from(JSON.stringify({ s, v })).toString('base64url');
-    const flowsCursor = ((await get('/api/v1/flows?limit=1')).json<Page>()).meta.nextCursor!;
+    const flowsCursor = (await get('/api/v1/flows?limit=1')).json<Page>().meta.nextCursor!;
     const cases: [string, string][] = [
       ['/api/v1/executions', forge('executions', ['garbage', 'garbage'])],
       ['/api/v1/executions', forge('executions', ['2024-02-30T00:00:00Z', '0190a9a0-0000-7000-8000-000000000000'])],

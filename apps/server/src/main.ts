@@ -14,7 +14,13 @@ export async function start(overrides: ConfigOverrides): Promise<void> {
   const { config, logger, db } = rt;
   const instanceToken = randomToken(32);
   const serveApi = config.role === 'all' || config.role === 'api';
-  const built = await buildApp({ ...rt, instanceToken, api: serveApi, worker: config.role === 'all' || config.role === 'worker', scheduler: config.role === 'all' || config.role === 'scheduler' });
+  const built = await buildApp({
+    ...rt,
+    instanceToken,
+    api: serveApi,
+    worker: config.role === 'all' || config.role === 'worker',
+    scheduler: config.role === 'all' || config.role === 'scheduler',
+  });
   const address = await built.app.listen({ port: config.port, host: config.host });
   const port = built.app.server.address();
   const url = typeof port === 'object' && port ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port.port}` : address;

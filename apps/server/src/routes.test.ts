@@ -18,7 +18,22 @@ interface World {
   aMember: TestUser;
   b: TestUser;
   bKey: string;
-  ids: { orgA: string; memberA: string; invitationA: string; apiKeyA: string; secretA: string; agentA: string; conversationA: string; notificationA: string; invitationToken: string; recordA: string; actionA: string; runA: string; flowA: string; executionA: string };
+  ids: {
+    orgA: string;
+    memberA: string;
+    invitationA: string;
+    apiKeyA: string;
+    secretA: string;
+    agentA: string;
+    conversationA: string;
+    notificationA: string;
+    invitationToken: string;
+    recordA: string;
+    actionA: string;
+    runA: string;
+    flowA: string;
+    executionA: string;
+  };
   schemaA: string;
 }
 
@@ -28,37 +43,121 @@ async function buildWorld(h: Harness): Promise<World> {
   await addMember(h, a, aMember, 'editor');
   const b = await signUp(h, 'Bob');
   const bKey = (await createApiKey(h, b.token, 'admin')).key;
-  const inv = (await h.request({ method: 'POST', url: '/api/v1/invitations', token: a.token, body: { email: 'pending@example.com', role: 'viewer' } })).json().data;
+  const inv = (await h.request({ method: 'POST', url: '/api/v1/invitations', token: a.token, body: { email: 'pending@example.com', role: 'viewer' } })).json()
+    .data;
   const key = await createApiKey(h, a.token, 'viewer');
-  const secret = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-secret', provider: 'generic', value: 'value-of-a-1234', allowedHosts: [] } })).json().data;
-  const model = await h.request({ method: 'POST', url: '/api/v1/models', token: a.token, body: { name: 'a_things', fields: [{ name: 'title', type: 'string' }] } });
+  const secret = (
+    await h.request({
+      method: 'POST',
+      url: '/api/v1/secrets',
+      token: a.token,
+      body: { name: 'a-secret', provider: 'generic', value: 'value-of-a-1234', allowedHosts: [] },
+    })
+  ).json().data;
+  const model = await h.request({
+    method: 'POST',
+    url: '/api/v1/models',
+    token: a.token,
+    body: { name: 'a_things', fields: [{ name: 'title', type: 'string' }] },
+  });
   if (model.statusCode !== 201) throw new Error(model.body);
   const record = (await h.request({ method: 'POST', url: '/api/v1/data/a_things', token: a.token, body: { title: 'private to A' } })).json().data;
   const schemaA = (await h.request({ method: 'GET', url: '/api/v1/me', token: a.token })).json().data.organization.schema as string;
-  const action = (await h.request({ method: 'POST', url: '/api/v1/actions', token: a.token, body: { name: 'a-action', steps: [{ id: 'q', op: 'query', model: 'a_things' }] } })).json().data;
+  const action = (
+    await h.request({
+      method: 'POST',
+      url: '/api/v1/actions',
+      token: a.token,
+      body: { name: 'a-action', steps: [{ id: 'q', op: 'query', model: 'a_things' }] },
+    })
+  ).json().data;
   const run = (await h.request({ method: 'POST', url: `/api/v1/actions/${action.id}/run`, token: a.token, body: {} })).json().data;
   const flow = (await h.request({ method: 'POST', url: '/api/v1/flows?template=blank', token: a.token, body: { name: 'a-flow' } })).json().data;
-  const execution = (await h.request({ method: 'POST', url: `/api/v1/flows/${flow.id}/run?wait=true`, token: a.token, body: { input: { note: 'private to A' } } })).json().data;
-  const llmKey = (await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-llm', provider: 'openai', value: 'sk-private-to-a-0000' } })).json().data;
-  const agent = (await h.request({ method: 'POST', url: '/api/v1/agents', token: a.token, body: { name: 'a-agent', provider: 'openai', model: 'gpt-4o-mini', secretId: llmKey.id } })).json().data;
+  const execution = (
+    await h.request({ method: 'POST', url: `/api/v1/flows/${flow.id}/run?wait=true`, token: a.token, body: { input: { note: 'private to A' } } })
+  ).json().data;
+  const llmKey = (
+    await h.request({ method: 'POST', url: '/api/v1/secrets', token: a.token, body: { name: 'a-llm', provider: 'openai', value: 'sk-private-to-a-0000' } })
+  ).json().data;
+  const agent = (
+    await h.request({
+      method: 'POST',
+      url: '/api/v1/agents',
+      token: a.token,
+      body: { name: 'a-agent', provider: 'openai', model: 'gpt-4o-mini', secretId: llmKey.id },
+    })
+  ).json().data;
   const conversation = (await h.request({ method: 'POST', url: `/api/v1/agents/${agent.id}/conversations`, token: a.token, body: {} })).json().data;
   const notificationA = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
-  await h.db.pool.query(`insert into notifications (id, org_id, kind, title, body) values ($1, $2, 'usage.alert', 'private to A', 'private to A')`, [notificationA, a.orgId]);
-  return { a, aMember, b, bKey, schemaA, ids: { orgA: a.orgId, memberA: aMember.id, invitationA: inv.id, apiKeyA: key.id, secretA: secret.id, agentA: agent.id, conversationA: conversation.id, notificationA, invitationToken: inv.token, recordA: record.id, actionA: action.id, runA: run.id, flowA: flow.id, executionA: execution.id } };
+  await h.db.pool.query(`insert into notifications (id, org_id, kind, title, body) values ($1, $2, 'usage.alert', 'private to A', 'private to A')`, [
+    notificationA,
+    a.orgId,
+  ]);
+  return {
+    a,
+    aMember,
+    b,
+    bKey,
+    schemaA,
+    ids: {
+      orgA: a.orgId,
+      memberA: aMember.id,
+      invitationA: inv.id,
+      apiKeyA: key.id,
+      secretA: secret.id,
+      agentA: agent.id,
+      conversationA: conversation.id,
+      notificationA,
+      invitationToken: inv.token,
+      recordA: record.id,
+      actionA: action.id,
+      runA: run.id,
+      flowA: flow.id,
+      executionA: execution.id,
+    },
+  };
 }
 
 /** A digest of every system table: "nothing changed" means this is equal before and after. */
 async function fingerprint(h: Harness, w?: World): Promise<string> {
-  const tables = ['users', 'organizations', 'memberships', 'invitations', 'refresh_tokens', 'api_keys', 'org_data_keys', 'secrets', 'audit_log', 'audit_heads', 'models', 'model_versions', 'actions', 'action_runs', 'flows', 'flow_versions', 'executions', 'node_runs', 'agents', 'conversations', 'agent_messages', 'notifications', 'usage_alerts', 'stripe_events'];
+  const tables = [
+    'users',
+    'organizations',
+    'memberships',
+    'invitations',
+    'refresh_tokens',
+    'api_keys',
+    'org_data_keys',
+    'secrets',
+    'audit_log',
+    'audit_heads',
+    'models',
+    'model_versions',
+    'actions',
+    'action_runs',
+    'flows',
+    'flow_versions',
+    'executions',
+    'node_runs',
+    'agents',
+    'conversations',
+    'agent_messages',
+    'notifications',
+    'usage_alerts',
+    'stripe_events',
+  ];
   const parts: string[] = [];
   // api_keys.last_used_at is written by a background flush on a timer: bookkeeping, not a change.
-  const source = (t: string) => (t === 'api_keys' ? '(select id, org_id, name, prefix, key_hash, role, created_by, created_at, expires_at, revoked_at from api_keys)' : t);
+  const source = (t: string) =>
+    t === 'api_keys' ? '(select id, org_id, name, prefix, key_hash, role, created_by, created_at, expires_at, revoked_at from api_keys)' : t;
   for (const t of tables) {
     const r = await h.db.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from ${source(t)} x`);
     parts.push(`${t}:${r.rows[0]!.n}:${r.rows[0]!.d}`);
   }
   if (w) {
-    const r = await h.db.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from "${w.schemaA}".a_things x`);
+    const r = await h.db.pool.query(
+      `select count(*)::int as n, coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as d from "${w.schemaA}".a_things x`,
+    );
     parts.push(`a_things:${r.rows[0]!.n}:${r.rows[0]!.d}`);
   }
   return parts.join('|');
@@ -66,7 +165,20 @@ async function fingerprint(h: Harness, w?: World): Promise<string> {
 
 const fill = (url: string, w: World) =>
   url
-    .replace(':id', url.includes('/data/') ? w.ids.recordA : url.includes('/actions/') ? w.ids.actionA : url.includes('/flows/') ? w.ids.flowA : url.includes('/executions/') ? w.ids.executionA : url.includes('/agents/') ? w.ids.agentA : '00000000-0000-7000-8000-000000000000')
+    .replace(
+      ':id',
+      url.includes('/data/')
+        ? w.ids.recordA
+        : url.includes('/actions/')
+          ? w.ids.actionA
+          : url.includes('/flows/')
+            ? w.ids.flowA
+            : url.includes('/executions/')
+              ? w.ids.executionA
+              : url.includes('/agents/')
+                ? w.ids.agentA
+                : '00000000-0000-7000-8000-000000000000',
+    )
     .replace(':cid', w.ids.conversationA)
     .replace(':n', '1')
     .replace(':name', 'a_things')
@@ -82,7 +194,9 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'PATCH /api/v1/members/:userId': (w) => ({ url: `/api/v1/members/${w.ids.memberA}`, body: { role: 'viewer' } }),
   'DELETE /api/v1/members/:userId': (w) => ({ url: `/api/v1/members/${w.ids.memberA}` }),
   'DELETE /api/v1/invitations/:id': (w) => ({ url: `/api/v1/invitations/${w.ids.invitationA}` }),
-  'POST /api/v1/invitations/:token/accept': { exempt: 'the token is the capability; a holder with another email is refused (INVITATION_EMAIL_MISMATCH, tested in identity)' },
+  'POST /api/v1/invitations/:token/accept': {
+    exempt: 'the token is the capability; a holder with another email is refused (INVITATION_EMAIL_MISMATCH, tested in identity)',
+  },
   'DELETE /api/v1/api-keys/:id': (w) => ({ url: `/api/v1/api-keys/${w.ids.apiKeyA}` }),
   'GET /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}` }),
   'PATCH /api/v1/secrets/:id': (w) => ({ url: `/api/v1/secrets/${w.ids.secretA}`, body: { name: 'stolen' } }),
@@ -124,7 +238,15 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'POST /api/v1/executions/:id/cancel': (w) => ({ url: `/api/v1/executions/${w.ids.executionA}/cancel` }),
   'POST /api/v1/executions/:id/rerun': (w) => ({ url: `/api/v1/executions/${w.ids.executionA}/rerun?wait=true`, body: {} }),
   ...Object.fromEntries(
-    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].flatMap((m) => [`${m} /api/v1/hooks/:flowId`, `${m} /api/v1/hooks/:flowId/*`]).map((k) => [k, { exempt: 'a webhook URL is an address anyone may call; the trigger’s auth (none, an API key of the flow’s organization, or an HMAC signature) decides, tested in flows' }]),
+    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+      .flatMap((m) => [`${m} /api/v1/hooks/:flowId`, `${m} /api/v1/hooks/:flowId/*`])
+      .map((k) => [
+        k,
+        {
+          exempt:
+            'a webhook URL is an address anyone may call; the trigger’s auth (none, an API key of the flow’s organization, or an HMAC signature) decides, tested in flows',
+        },
+      ]),
   ),
   'GET /api/v1/agents/:id': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}` }),
   'PATCH /api/v1/agents/:id': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}`, body: { name: 'taken over' } }),
@@ -134,7 +256,10 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
   'POST /api/v1/agents/:id/unpublish': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/unpublish` }),
   'POST /api/v1/agents/:id/conversations': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations`, body: {} }),
   'GET /api/v1/agents/:id/conversations/:cid/messages': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations/${w.ids.conversationA}/messages` }),
-  'POST /api/v1/agents/:id/conversations/:cid/messages': (w) => ({ url: `/api/v1/agents/${w.ids.agentA}/conversations/${w.ids.conversationA}/messages`, body: { content: 'hi' } }),
+  'POST /api/v1/agents/:id/conversations/:cid/messages': (w) => ({
+    url: `/api/v1/agents/${w.ids.agentA}/conversations/${w.ids.conversationA}/messages`,
+    body: { content: 'hi' },
+  }),
   'POST /api/v1/notifications/:id/read': (w) => ({ url: `/api/v1/notifications/${w.ids.notificationA}/read` }),
   'POST /api/v1/chat/:slug/conversations': { exempt: 'a published agent is reached by its slug by design (tested in agents)' },
   'GET /api/v1/chat/:slug/conversations/:cid/messages': { exempt: 'the signed conversation token is the capability; a wrong one is a 404 (tested in agents)' },
@@ -144,7 +269,28 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
 };
 
 /** Lists that must never show organization A's rows to B. */
-const lists = ['/api/v1/agents', '/api/v1/usage', '/api/v1/notifications', '/api/v1/logs', '/api/v1/logs?kind=app', '/api/v1/stats', '/api/v1/billing', '/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/audit', '/api/v1/models', '/api/v1/schema/diagram', '/api/v1/openapi.json', '/api/v1/actions', '/api/v1/flows', '/api/v1/executions', `/api/v1/executions?status=succeeded`];
+const lists = [
+  '/api/v1/agents',
+  '/api/v1/usage',
+  '/api/v1/notifications',
+  '/api/v1/logs',
+  '/api/v1/logs?kind=app',
+  '/api/v1/stats',
+  '/api/v1/billing',
+  '/api/v1/orgs',
+  '/api/v1/members',
+  '/api/v1/invitations',
+  '/api/v1/api-keys',
+  '/api/v1/secrets',
+  '/api/v1/audit',
+  '/api/v1/models',
+  '/api/v1/schema/diagram',
+  '/api/v1/openapi.json',
+  '/api/v1/actions',
+  '/api/v1/flows',
+  '/api/v1/executions',
+  `/api/v1/executions?status=succeeded`,
+];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));
 
@@ -168,7 +314,9 @@ describeEachDb(
     });
 
     it('every route declares its access rule', () => {
-      const undeclared = h().built.app.routeTable.filter((r) => !r.access).map((r) => `${r.method} ${r.url}`);
+      const undeclared = h()
+        .built.app.routeTable.filter((r) => !r.access)
+        .map((r) => `${r.method} ${r.url}`);
       expect(undeclared).toEqual([]);
     });
 
@@ -204,7 +352,7 @@ describeEachDb(
           const r = await h().request({ method: 'GET', url, ...cred });
           expect(r.statusCode, `${url}: ${r.body}`).toBe(200);
           for (const id of aIds) expect(r.body, `${url} leaks ${id}`).not.toContain(id);
-        expect(r.body, `${url} leaks a model`).not.toContain('a_things');
+          expect(r.body, `${url} leaks a model`).not.toContain('a_things');
           expect(r.body).not.toContain(w.a.email);
         }
       }
@@ -236,7 +384,27 @@ describeEachDb(
         expect(p.data.length, route.url).toBeLessThanOrEqual(1);
         expect(p.meta.nextCursor === null || typeof p.meta.nextCursor === 'string', route.url).toBe(true);
       }
-      const expected = ['/api/v1/orgs', '/api/v1/members', '/api/v1/invitations', '/api/v1/api-keys', '/api/v1/secrets', '/api/v1/models', '/api/v1/models/:name/versions', '/api/v1/data/:model', '/api/v1/actions', '/api/v1/actions/:id/runs', '/api/v1/agents', '/api/v1/agents/:id/conversations/:cid/messages', '/api/v1/flows', '/api/v1/flows/:id/versions', '/api/v1/executions', '/api/v1/node-types', '/api/v1/audit', '/api/v1/logs', '/api/v1/notifications'];
+      const expected = [
+        '/api/v1/orgs',
+        '/api/v1/members',
+        '/api/v1/invitations',
+        '/api/v1/api-keys',
+        '/api/v1/secrets',
+        '/api/v1/models',
+        '/api/v1/models/:name/versions',
+        '/api/v1/data/:model',
+        '/api/v1/actions',
+        '/api/v1/actions/:id/runs',
+        '/api/v1/agents',
+        '/api/v1/agents/:id/conversations/:cid/messages',
+        '/api/v1/flows',
+        '/api/v1/flows/:id/versions',
+        '/api/v1/executions',
+        '/api/v1/node-types',
+        '/api/v1/audit',
+        '/api/v1/logs',
+        '/api/v1/notifications',
+      ];
       expect(found.sort()).toEqual(expect.arrayContaining(expected));
     });
 
@@ -252,7 +420,8 @@ describeEachDb(
     it('bad input on every route with a body → 4xx in the error format, nothing changed', async () => {
       // Inbound triggers take any payload by design (it is the caller's data, passed to the flow);
       // their own hostile-input cases are in flows.test.
-      const inbound = (url: string) => url.startsWith('/api/v1/hooks/') || url.startsWith('/api/v1/run/') || url.startsWith('/api/v1/chat/') || url.endsWith('/resume');
+      const inbound = (url: string) =>
+        url.startsWith('/api/v1/hooks/') || url.startsWith('/api/v1/run/') || url.startsWith('/api/v1/chat/') || url.endsWith('/resume');
       const writes = apiRoutes(h()).filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && !r.url.startsWith('/internal/') && !inbound(r.url));
       expect(writes.length).toBeGreaterThan(10);
       const huge = JSON.stringify({ name: 'x'.repeat(70_000) });
@@ -265,13 +434,65 @@ describeEachDb(
         ['a bare string', { payload: '"hello"' }, [400]],
         // 422: a record body that is valid JSON but breaks the model's fields.
         ['an unknown field', { payload: JSON.stringify({ __unknown_field__: 1 }) }, [400, 422]],
-        ['wrong types everywhere', { payload: JSON.stringify({ name: 1, email: [], password: {}, role: 7, value: true, provider: null, organizationId: 5, expiresAt: 'soon', baseUrl: 3, title: 5, op: 'x', items: 1 }) }, [400, 422]],
-        ['SQL in every string', { payload: JSON.stringify({ name: "x'); drop table users; --", email: "a@b.c' or 1=1 --", password: "' or ''='", role: "owner'--", organizationId: "1' or '1'='1", provider: "openai'; --", value: "'; delete from secrets; --", rename: "x; drop" }) }, [400, 401, 403, 409, 422]],
-        ['overlong strings', { payload: JSON.stringify({ name: long, email: `${long}@x.io`, password: long, value: long, role: long, label: long }) }, [400, 422]],
+        [
+          'wrong types everywhere',
+          {
+            payload: JSON.stringify({
+              name: 1,
+              email: [],
+              password: {},
+              role: 7,
+              value: true,
+              provider: null,
+              organizationId: 5,
+              expiresAt: 'soon',
+              baseUrl: 3,
+              title: 5,
+              op: 'x',
+              items: 1,
+            }),
+          },
+          [400, 422],
+        ],
+        [
+          'SQL in every string',
+          {
+            payload: JSON.stringify({
+              name: "x'); drop table users; --",
+              email: "a@b.c' or 1=1 --",
+              password: "' or ''='",
+              role: "owner'--",
+              organizationId: "1' or '1'='1",
+              provider: "openai'; --",
+              value: "'; delete from secrets; --",
+              rename: 'x; drop',
+            }),
+          },
+          [400, 401, 403, 409, 422],
+        ],
+        [
+          'overlong strings',
+          { payload: JSON.stringify({ name: long, email: `${long}@x.io`, password: long, value: long, role: long, label: long }) },
+          [400, 422],
+        ],
         ['prototype pollution', { payload: '{"__proto__": {"admin": true}, "name": "x"}' }, [400]],
         // PostgreSQL stores no U+0000 in text or jsonb: refused before anything reaches it.
-        ['an unpaired surrogate in every string', { payload: '{"name":"a\\ud800b","email":"a\\udc00@b.io","password":"long p\\ud800ssword","value":"v\\ud800","title":"t\\ud800","label":"l\\ud800","role":"editor\\ud800"}' }, [400, 401, 403]],
-        ['the NUL character in every string', { payload: '{"name":"a\\u0000b","email":"a\\u0000@b.io","password":"long p\\u0000ssword","value":"v\\u0000","title":"t\\u0000","label":"l\\u0000","role":"editor\\u0000"}' }, [400, 401, 403]],
+        [
+          'an unpaired surrogate in every string',
+          {
+            payload:
+              '{"name":"a\\ud800b","email":"a\\udc00@b.io","password":"long p\\ud800ssword","value":"v\\ud800","title":"t\\ud800","label":"l\\ud800","role":"editor\\ud800"}',
+          },
+          [400, 401, 403],
+        ],
+        [
+          'the NUL character in every string',
+          {
+            payload:
+              '{"name":"a\\u0000b","email":"a\\u0000@b.io","password":"long p\\u0000ssword","value":"v\\u0000","title":"t\\u0000","label":"l\\u0000","role":"editor\\u0000"}',
+          },
+          [400, 401, 403],
+        ],
         ['a body over the size limit', { payload: huge }, [413]],
         ['a non-JSON content type', { payload: 'name=x', type: 'text/plain' }, [415]],
       ];
@@ -300,7 +521,11 @@ describeEachDb(
     });
 
     it('unknown routes and methods answer 404 in the error format', async () => {
-      for (const [method, url] of [['GET', '/api/v1/nope'], ['DELETE', '/api/v1/me'], ['GET', '/api/v1/orgs/not-a-uuid']] as const) {
+      for (const [method, url] of [
+        ['GET', '/api/v1/nope'],
+        ['DELETE', '/api/v1/me'],
+        ['GET', '/api/v1/orgs/not-a-uuid'],
+      ] as const) {
         const r = await h().request({ method, url, token: w.a.token });
         expect([400, 404]).toContain(r.statusCode);
         expect(r.json().error.code).toMatch(/ROUTE_NOT_FOUND|VALIDATION_FAILED/);

@@ -22,7 +22,10 @@ function initdbProgress(dir: string): { start: () => void; stop: () => void } {
       began = Date.now();
       process.stderr.write(`First start: creating the embedded PostgreSQL database in ${dir} (about 10 s, once)…${tty ? '' : '\n'}`);
       if (tty) {
-        timer = setInterval(() => process.stderr.write(`\rFirst start: creating the embedded PostgreSQL database in ${dir}… ${Math.round((Date.now() - began) / 1000)}s`), 500);
+        timer = setInterval(
+          () => process.stderr.write(`\rFirst start: creating the embedded PostgreSQL database in ${dir}… ${Math.round((Date.now() - began) / 1000)}s`),
+          500,
+        );
       }
     },
     stop: () => {

@@ -74,7 +74,11 @@
           const headers = { 'content-type': 'application/json' };
           const key = this.getAttribute('api-key');
           if (key) headers['x-api-key'] = key;
-          const res = await fetch(`${base}/api/v1/run/${encodeURIComponent(this.getAttribute('slug') || '')}`, { method: 'POST', headers, body: JSON.stringify({ message, history }) });
+          const res = await fetch(`${base}/api/v1/run/${encodeURIComponent(this.getAttribute('slug') || '')}`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ message, history }),
+          });
           const body = await res.json().catch(() => ({}));
           if (!res.ok) throw new Error((body.error && body.error.message) || `The service answered ${res.status}.`);
           const text = replyText(body.data !== undefined ? body.data : body);
@@ -93,7 +97,13 @@
   if (!customElements.get('infinity-widget')) customElements.define('infinity-widget', InfinityWidget);
   if (script && script.dataset.slug) {
     const el = document.createElement('infinity-widget');
-    for (const [k, v] of Object.entries({ slug: script.dataset.slug, title: script.dataset.title, placeholder: script.dataset.placeholder, 'api-key': script.dataset.apiKey })) if (v) el.setAttribute(k, v);
+    for (const [k, v] of Object.entries({
+      slug: script.dataset.slug,
+      title: script.dataset.title,
+      placeholder: script.dataset.placeholder,
+      'api-key': script.dataset.apiKey,
+    }))
+      if (v) el.setAttribute(k, v);
     script.after(el);
   }
 })();

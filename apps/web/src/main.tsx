@@ -7,7 +7,8 @@ import { AuthProvider } from './lib/auth';
 import { ToastProvider } from './lib/toast';
 import './index.css';
 
-if (localStorage.getItem('theme') === 'dark' || (!localStorage.getItem('theme') && matchMedia('(prefers-color-scheme: dark)').matches)) document.documentElement.classList.add('dark');
+if (localStorage.getItem('theme') === 'dark' || (!localStorage.getItem('theme') && matchMedia('(prefers-color-scheme: dark)').matches))
+  document.documentElement.classList.add('dark');
 
 const queries = new QueryClient({ defaultOptions: { queries: { retry: 1, staleTime: 0, refetchOnWindowFocus: true } } });
 

@@ -15,7 +15,11 @@ const slugify = defineNode({
     expectTypeOf(params).toEqualTypeOf<{ field: string; maxLength: number }>();
     const text = (input as Record<string, unknown>)[params.field];
     if (typeof text !== 'string') throw new NodeError(`${params.field} is not text`, 'BAD', undefined, false);
-    const slug = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, params.maxLength);
+    const slug = text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, params.maxLength);
     ctx.log('info', 'slugged');
     return Promise.resolve(slug ? { main: { slug } } : { empty: input });
   },
@@ -37,11 +41,23 @@ describe('node SDK', () => {
   it('describes a node with the JSON Schema of its parameters', () => {
     const d = describeNode(slugify);
     expect(d).toMatchObject({ type: 'acme.slugify', kind: 'node', inputs: ['main'], outputs: ['main', 'empty'] });
-    expect(d.params).toMatchObject({ type: 'object', properties: { field: { type: 'string', minLength: 1 }, maxLength: { type: 'integer', default: 80 } }, required: ['field'] });
+    expect(d.params).toMatchObject({
+      type: 'object',
+      properties: { field: { type: 'string', minLength: 1 }, maxLength: { type: 'integer', default: 80 } },
+      required: ['field'],
+    });
   });
 
   it('checks definitions: type names, versions, ports', () => {
-    const base = { version: 1, title: 't', description: 'd', category: 'flow' as const, params: z.object({}), outputs: ['main'] as const, execute: async () => Promise.resolve({}) };
+    const base = {
+      version: 1,
+      title: 't',
+      description: 'd',
+      category: 'flow' as const,
+      params: z.object({}),
+      outputs: ['main'] as const,
+      execute: async () => Promise.resolve({}),
+    };
     expect(() => defineNode({ ...base, type: 'NoDot' })).toThrow(/vendor\.name/);
     expect(() => defineNode({ ...base, type: 'a.b', version: 0 })).toThrow(/version/);
     expect(() => defineNode({ ...base, type: 'a.b', outputs: [] })).toThrow(/output/);
@@ -122,7 +138,16 @@ describe('node SDK', () => {
     expect(b).toEqual(a);
     expect(records.tables.n).toHaveLength(6);
     // The key a node gets: stable across attempts, per loop item when run as one.
-    const key = defineNode({ type: 'acme.key', version: 1, title: 'Key', description: '', category: 'data', params: z.strictObject({}), outputs: ['main'], execute: async ({ ctx }) => Promise.resolve({ main: ctx.idempotencyKey }) });
+    const key = defineNode({
+      type: 'acme.key',
+      version: 1,
+      title: 'Key',
+      description: '',
+      category: 'data',
+      params: z.strictObject({}),
+      outputs: ['main'],
+      execute: async ({ ctx }) => Promise.resolve({ main: ctx.idempotencyKey }),
+    });
     expect((await runNode(key, { params: {}, attempt: 2 })).result.main).toMatch(/^[0-9a-f-]{36}:node$/);
     expect((await runNode(key, { params: {}, item: '3' })).result.main).toMatch(/^[0-9a-f-]{36}:node:3$/);
   });

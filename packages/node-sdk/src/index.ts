@@ -267,7 +267,9 @@ function check<P extends z.ZodType, O extends string, I extends z.ZodType>(def: 
 }
 
 /** A node: takes data on its input handles, emits data on named output ports. */
-export function defineNode<P extends z.ZodType, const O extends string, I extends z.ZodType = z.ZodUnknown>(def: DefinitionBase<P, O, I>): NodeDefinition<P, O, I> {
+export function defineNode<P extends z.ZodType, const O extends string, I extends z.ZodType = z.ZodUnknown>(
+  def: DefinitionBase<P, O, I>,
+): NodeDefinition<P, O, I> {
   check(def);
   return { ...def, kind: 'node', inputs: def.inputs ?? ['main'] };
 }
@@ -276,7 +278,9 @@ export function defineNode<P extends z.ZodType, const O extends string, I extend
  * A trigger: the node a run starts at. Its `execute` receives the trigger payload (the webhook
  * request, the schedule tick, the record event, the manual input) as `input` and shapes it.
  */
-export function defineTrigger<P extends z.ZodType, const O extends string>(def: Omit<DefinitionBase<P, O>, 'inputs' | 'join' | 'input'>): NodeDefinition<P, O, z.ZodUnknown> {
+export function defineTrigger<P extends z.ZodType, const O extends string>(
+  def: Omit<DefinitionBase<P, O>, 'inputs' | 'join' | 'input'>,
+): NodeDefinition<P, O, z.ZodUnknown> {
   check(def);
   return { ...def, kind: 'trigger', inputs: [] };
 }

@@ -27,7 +27,10 @@ export interface LogLine {
 
 const missing = (what: string) => () => Promise.reject(new Error(`${what} is not provided in this test: pass it in runNode({ ctx })`));
 
-export async function runNode<P extends ZodType, O extends string, I extends ZodType>(def: NodeDefinition<P, O, I>, opts: RunNodeOptions): Promise<{ result: NodeResult<O>; logs: LogLine[] }> {
+export async function runNode<P extends ZodType, O extends string, I extends ZodType>(
+  def: NodeDefinition<P, O, I>,
+  opts: RunNodeOptions,
+): Promise<{ result: NodeResult<O>; logs: LogLine[] }> {
   const params = (await def.params.parseAsync(opts.params)) as z.output<P>;
   const logs: LogLine[] = [];
   const executionId = randomUUID();
@@ -38,7 +41,14 @@ export async function runNode<P extends ZodType, O extends string, I extends Zod
     nodeName: def.title,
     attempt,
     idempotencyKey: opts.item === undefined ? `${executionId}:node` : `${executionId}:node:${opts.item}`,
-    records: opts.ctx?.records ?? { query: missing('records'), get: missing('records'), create: missing('records'), update: missing('records'), delete: missing('records'), search: missing('records') },
+    records: opts.ctx?.records ?? {
+      query: missing('records'),
+      get: missing('records'),
+      create: missing('records'),
+      update: missing('records'),
+      delete: missing('records'),
+      search: missing('records'),
+    },
     ai: opts.ctx?.ai ?? { chat: missing('ai'), embed: missing('ai'), agent: missing('ai') },
     actions: opts.ctx?.actions ?? { run: missing('actions') },
     secrets: opts.ctx?.secrets ?? { reveal: missing('secrets') },
@@ -85,7 +95,9 @@ export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsC
     tables,
     query: async (model, q = {}) => {
       const filter = q.filter ?? {};
-      const hit = rows(model).filter((r) => Object.entries(filter).every(([k, v]) => (typeof v === 'object' && v !== null && 'eq' in v ? r[k] === v.eq : r[k] === v)));
+      const hit = rows(model).filter((r) =>
+        Object.entries(filter).every(([k, v]) => (typeof v === 'object' && v !== null && 'eq' in v ? r[k] === v.eq : r[k] === v)),
+      );
       return Promise.resolve(hit.slice(q.offset ?? 0, (q.offset ?? 0) + (q.limit ?? 50)));
     },
     get: async (model, id) => find(model, id),
@@ -96,7 +108,8 @@ export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsC
         rows(model).push(r);
         return Promise.resolve(r);
       }),
-    update: async (model, id, values, opts) => once(opts?.idempotencyKey, async () => Object.assign(await find(model, id), values, { updatedAt: new Date().toISOString() })),
+    update: async (model, id, values, opts) =>
+      once(opts?.idempotencyKey, async () => Object.assign(await find(model, id), values, { updatedAt: new Date().toISOString() })),
     delete: async (model, id, opts) =>
       once(opts?.idempotencyKey, async () => {
         await find(model, id);
@@ -105,11 +118,20 @@ export function memoryRecords(seed: Record<string, RecordData[]> = {}): RecordsC
     search: async (model, q) => {
       const want = words(q.query);
       const scored = rows(model).map((r) => {
-        const have = words(Object.values(r).filter((x) => typeof x === 'string').join(' '));
+        const have = words(
+          Object.values(r)
+            .filter((x) => typeof x === 'string')
+            .join(' '),
+        );
         const score = want.size ? [...want].filter((w) => have.has(w)).length / want.size : 0;
         return { score, ...r, _score: score };
       });
-      return Promise.resolve(scored.filter((r) => r._score > (q.threshold ?? 0)).sort((a, b) => b._score - a._score).slice(0, q.k ?? 10));
+      return Promise.resolve(
+        scored
+          .filter((r) => r._score > (q.threshold ?? 0))
+          .sort((a, b) => b._score - a._score)
+          .slice(0, q.k ?? 10),
+      );
     },
   };
 }

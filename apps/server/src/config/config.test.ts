@@ -28,7 +28,8 @@ describe('config', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const v of ['INFINITY_PORT', 'DATABASE_URL: must start with postgres://', 'INFINITY_ROLE', 'INFINITY_JWT_SECRET: must be at least 32']) expect(msg).toContain(v);
+    for (const v of ['INFINITY_PORT', 'DATABASE_URL: must start with postgres://', 'INFINITY_ROLE', 'INFINITY_JWT_SECRET: must be at least 32'])
+      expect(msg).toContain(v);
   });
 
   it('reads an optional JSON config file; the environment wins over it', () => {
@@ -57,7 +58,11 @@ describe('config', () => {
     expect(() => resolveInstanceKeys(c)).toThrow(/INFINITY_MASTER_KEY[\s\S]*openssl rand -base64 32[\s\S]*INFINITY_JWT_SECRET/);
     const bad = loadConfig({ DATABASE_URL: 'postgres://localhost/x', INFINITY_MASTER_KEY: 'dG9vIHNob3J0', INFINITY_JWT_SECRET: 'x'.repeat(40) });
     expect(() => resolveInstanceKeys(bad)).toThrow(/exactly 32 bytes/);
-    const good = loadConfig({ DATABASE_URL: 'postgres://localhost/x', INFINITY_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'), INFINITY_JWT_SECRET: 'x'.repeat(40) });
+    const good = loadConfig({
+      DATABASE_URL: 'postgres://localhost/x',
+      INFINITY_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+      INFINITY_JWT_SECRET: 'x'.repeat(40),
+    });
     expect(resolveInstanceKeys(good).all).toHaveLength(1);
   });
 

@@ -83,7 +83,10 @@ export function resolveInstanceKeys(config: Config): InstanceKeys {
     }
   } else {
     const missing: string[] = [];
-    if (!envMaster) missing.push('INFINITY_MASTER_KEY (or INFINITY_MASTER_KEY_FILE) is required with DATABASE_URL: base64 of 32 random bytes, e.g. `openssl rand -base64 32`');
+    if (!envMaster)
+      missing.push(
+        'INFINITY_MASTER_KEY (or INFINITY_MASTER_KEY_FILE) is required with DATABASE_URL: base64 of 32 random bytes, e.g. `openssl rand -base64 32`',
+      );
     if (!envJwt) missing.push('INFINITY_JWT_SECRET (or INFINITY_JWT_SECRET_FILE) is required with DATABASE_URL: at least 32 random characters');
     if (missing.length) throw new ConfigError(missing);
   }

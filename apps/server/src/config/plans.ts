@@ -17,7 +17,12 @@ export const DEFAULT_PLAN_LIMITS: PlanLimits = {
   enterprise: { agents: null, flows: null, models: null, records: null, storageMb: null, executionsPerMonth: null, tokensPerMonth: null },
 };
 
-const overrideSchema = z.partialRecord(z.enum(PLAN_NAMES), z.strictObject(Object.fromEntries(METRICS.map((m) => [m, z.number().int().min(0).nullable().optional()])) as Record<Metric, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>));
+const overrideSchema = z.partialRecord(
+  z.enum(PLAN_NAMES),
+  z.strictObject(
+    Object.fromEntries(METRICS.map((m) => [m, z.number().int().min(0).nullable().optional()])) as Record<Metric, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>,
+  ),
+);
 
 /** The default limits with INFINITY_PLAN_LIMITS laid over them; a bad value is a config problem. */
 export function parsePlanLimits(json: string | undefined): { limits: PlanLimits } | { problems: string[] } {
@@ -43,7 +48,10 @@ const ROUTE_RE = /^(GET|POST|PUT|PATCH|DELETE) (\/\S*)=(\d+)$/;
 export function parseRouteLimits(text: string | undefined): { routes: Record<string, number> } | { problems: string[] } {
   const routes: Record<string, number> = {};
   const problems: string[] = [];
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = ROUTE_RE.exec(part);
     if (!m || Number(m[3]) < 1) problems.push(`INFINITY_RATE_LIMIT_ROUTES: "${part}" is not "METHOD /path=requests-per-minute"`);
     else routes[`${m[1]} ${m[2]}`] = Number(m[3]);

@@ -56,7 +56,11 @@ export const commonErrors = defineErrors({
   UNAUTHENTICATED: { status: 401, description: 'No valid credential (access token or API key) was given.' },
   FORBIDDEN: { status: 403, description: "The caller's role does not allow this operation." },
   CONFLICT: { status: 409, description: 'The change conflicts with the current state.' },
-  PRECONDITION_FAILED: { status: 412, description: 'If-Match names a version that is no longer current: someone else changed the resource since it was read. details.currentVersion and details.etag give the current version; nothing was changed.' },
+  PRECONDITION_FAILED: {
+    status: 412,
+    description:
+      'If-Match names a version that is no longer current: someone else changed the resource since it was read. details.currentVersion and details.etag give the current version; nothing was changed.',
+  },
   RATE_LIMITED: { status: 429, description: 'Too many requests; retry after the number of seconds in Retry-After.' },
   SERVICE_UNAVAILABLE: { status: 503, description: 'A dependency (database) is not reachable, or the server is shutting down.' },
   INTERNAL: { status: 500, description: 'An unexpected error; the request id in the body locates it in the logs.' },

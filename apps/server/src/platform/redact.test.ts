@@ -8,7 +8,14 @@ describe('Redactor', () => {
   const r = new Redactor([SECRET]);
 
   it('masks the value as is, base64, base64url, URL-encoded, form-encoded and JSON-escaped', () => {
-    for (const spelled of [SECRET, b64(SECRET), Buffer.from(SECRET).toString('base64url'), encodeURIComponent(SECRET), new URLSearchParams({ k: SECRET }).toString().slice(2), JSON.stringify(SECRET).slice(1, -1)]) {
+    for (const spelled of [
+      SECRET,
+      b64(SECRET),
+      Buffer.from(SECRET).toString('base64url'),
+      encodeURIComponent(SECRET),
+      new URLSearchParams({ k: SECRET }).toString().slice(2),
+      JSON.stringify(SECRET).slice(1, -1),
+    ]) {
       const out = r.text(`before ${spelled} after`);
       expect(out, spelled).toBe(`before ${REDACTED} after`);
     }

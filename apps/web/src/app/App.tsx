@@ -30,7 +30,12 @@ const Audit = screen(() => import('../features/audit/Audit'), 'Audit');
 
 function SignedIn({ children }: { children: ReactNode }) {
   const { me, ready } = useAuth();
-  if (!ready) return <p className="p-8" aria-busy="true">Loading…</p>;
+  if (!ready)
+    return (
+      <p className="p-8" aria-busy="true">
+        Loading…
+      </p>
+    );
   return me ? children : <Navigate to="/signin" replace />;
 }
 
@@ -38,7 +43,12 @@ function SignedIn({ children }: { children: ReactNode }) {
 function SignedOut({ children }: { children: ReactNode }) {
   const { me, ready } = useAuth();
   const [params] = useSearchParams();
-  if (!ready) return <p className="p-8" aria-busy="true">Loading…</p>;
+  if (!ready)
+    return (
+      <p className="p-8" aria-busy="true">
+        Loading…
+      </p>
+    );
   const next = params.get('next') ?? '';
   return me ? <Navigate to={/^\/[a-z]/.test(next) ? next : '/data'} replace /> : children;
 }
@@ -46,12 +56,38 @@ function SignedOut({ children }: { children: ReactNode }) {
 export function App() {
   return (
     <BrowserRouter>
-      <Suspense fallback={<p className="p-8" aria-busy="true">Loading…</p>}>
+      <Suspense
+        fallback={
+          <p className="p-8" aria-busy="true">
+            Loading…
+          </p>
+        }
+      >
         <Routes>
-          <Route path="/signin" element={<SignedOut><AuthForm mode="signin" /></SignedOut>} />
-          <Route path="/signup" element={<SignedOut><AuthForm mode="signup" /></SignedOut>} />
+          <Route
+            path="/signin"
+            element={
+              <SignedOut>
+                <AuthForm mode="signin" />
+              </SignedOut>
+            }
+          />
+          <Route
+            path="/signup"
+            element={
+              <SignedOut>
+                <AuthForm mode="signup" />
+              </SignedOut>
+            }
+          />
           <Route path="/invite/:token" element={<AcceptInvite />} />
-          <Route element={<SignedIn><Shell /></SignedIn>}>
+          <Route
+            element={
+              <SignedIn>
+                <Shell />
+              </SignedIn>
+            }
+          >
             <Route index element={<Navigate to="/dashboard" replace />} />
             <Route path="/dashboard" element={<Dashboard />} />
             <Route path="/logs" element={<Logs />} />

@@ -60,7 +60,12 @@ export function CommandPalette({ pages }: { pages: Command[] }) {
   };
 
   return (
-    <dialog ref={dialog} onClose={() => setOpen(false)} aria-label="Command palette" className="m-auto mt-[15vh] w-[36rem] max-w-[calc(100vw-2rem)] rounded-xl border border-zinc-300 bg-white p-0 text-zinc-900 shadow-2xl backdrop:bg-black/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100">
+    <dialog
+      ref={dialog}
+      onClose={() => setOpen(false)}
+      aria-label="Command palette"
+      className="m-auto mt-[15vh] w-[36rem] max-w-[calc(100vw-2rem)] rounded-xl border border-zinc-300 bg-white p-0 text-zinc-900 shadow-2xl backdrop:bg-black/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+    >
       <input
         autoFocus
         aria-label="Go to"
@@ -82,7 +87,15 @@ export function CommandPalette({ pages }: { pages: Command[] }) {
       />
       <ul id="palette-list" role="listbox" className="max-h-80 overflow-y-auto py-1">
         {hits.map((c, i) => (
-          <li key={`${c.group}-${c.to}`} id={`palette-${i}`} role="option" aria-selected={i === active} className={`flex cursor-pointer justify-between px-4 py-2 text-sm ${i === active ? 'bg-indigo-600 text-white' : ''}`} onMouseEnter={() => setActive(i)} onClick={() => go(c)}>
+          <li
+            key={`${c.group}-${c.to}`}
+            id={`palette-${i}`}
+            role="option"
+            aria-selected={i === active}
+            className={`flex cursor-pointer justify-between px-4 py-2 text-sm ${i === active ? 'bg-indigo-600 text-white' : ''}`}
+            onMouseEnter={() => setActive(i)}
+            onClick={() => go(c)}
+          >
             <span>{c.label}</span>
             <span className="opacity-70">{c.group}</span>
           </li>

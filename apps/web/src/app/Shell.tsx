@@ -33,7 +33,11 @@ const ACTIONS = [
 
 /** Unread notifications (usage alerts), shown as a count on the Usage entry. */
 function useUnread(): number {
-  const r = useQuery({ queryKey: ['notifications', 'unread'], queryFn: () => api<{ meta: { unread: number } }>('GET', '/notifications?limit=1&unread=true').then((x) => x.meta.unread), refetchInterval: 60_000 });
+  const r = useQuery({
+    queryKey: ['notifications', 'unread'],
+    queryFn: () => api<{ meta: { unread: number } }>('GET', '/notifications?limit=1&unread=true').then((x) => x.meta.unread),
+    refetchInterval: 60_000,
+  });
   return r.data ?? 0;
 }
 
@@ -73,7 +77,9 @@ function OrgSwitcher() {
 }
 
 function useTheme(): [boolean, () => void] {
-  const [dark, setDark] = useState(() => localStorage.getItem('theme') === 'dark' || (!localStorage.getItem('theme') && matchMedia('(prefers-color-scheme: dark)').matches));
+  const [dark, setDark] = useState(
+    () => localStorage.getItem('theme') === 'dark' || (!localStorage.getItem('theme') && matchMedia('(prefers-color-scheme: dark)').matches),
+  );
   useEffect(() => {
     document.documentElement.classList.toggle('dark', dark);
   }, [dark]);
@@ -104,7 +110,13 @@ export function Shell() {
         </div>
         <nav aria-label="Main" className="flex flex-row flex-wrap gap-1 md:flex-col">
           {NAV.filter((n) => atLeast(n.role)).map((n) => (
-            <NavLink key={n.to} to={n.to} className={({ isActive }) => `rounded-md px-3 py-2 text-sm ${isActive ? 'bg-indigo-600 text-white' : 'text-zinc-800 hover:bg-zinc-200 dark:text-zinc-200 dark:hover:bg-zinc-800'}`}>
+            <NavLink
+              key={n.to}
+              to={n.to}
+              className={({ isActive }) =>
+                `rounded-md px-3 py-2 text-sm ${isActive ? 'bg-indigo-600 text-white' : 'text-zinc-800 hover:bg-zinc-200 dark:text-zinc-200 dark:hover:bg-zinc-800'}`
+              }
+            >
               {n.label}
               {n.to === '/usage' && unread > 0 && (
                 <span className="ml-2 rounded-full bg-amber-600 px-1.5 text-xs text-white">
@@ -129,7 +141,12 @@ export function Shell() {
       <main id="main" className="min-w-0 flex-1">
         <Outlet />
       </main>
-      <CommandPalette pages={[...NAV.filter((n) => atLeast(n.role)).map((n) => ({ label: n.label, to: n.to, group: 'Page' })), ...ACTIONS.filter((a) => atLeast(a.role)).map(({ label, to, group }) => ({ label, to, group }))]} />
+      <CommandPalette
+        pages={[
+          ...NAV.filter((n) => atLeast(n.role)).map((n) => ({ label: n.label, to: n.to, group: 'Page' })),
+          ...ACTIONS.filter((a) => atLeast(a.role)).map(({ label, to, group }) => ({ label, to, group })),
+        ]}
+      />
     </div>
   );
 }

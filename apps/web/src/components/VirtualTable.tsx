@@ -8,19 +8,62 @@ import type { Column } from './ui';
  * view (TanStack Virtual), so tens of thousands of loaded records scroll smoothly; reaching the end
  * asks for the next page. Sorting and filtering happen on the server; the header stays on top.
  */
-export function VirtualTable<T>({ rows, columns, rowKey, actions, label, onEndReached, rowHeight = 41 }: { rows: T[]; columns: Column<T>[]; rowKey: (row: T) => string; actions?: ((row: T) => ReactNode) | undefined; label: string; onEndReached?: () => void; rowHeight?: number }) {
+export function VirtualTable<T>({
+  rows,
+  columns,
+  rowKey,
+  actions,
+  label,
+  onEndReached,
+  rowHeight = 41,
+}: {
+  rows: T[];
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+  actions?: ((row: T) => ReactNode) | undefined;
+  label: string;
+  onEndReached?: () => void;
+  rowHeight?: number;
+}) {
   const [visibility, setVisibility] = useState<VisibilityState>({});
   const defs = useMemo<ColumnDef<T>[]>(
     () => [
-      ...columns.map((c): ColumnDef<T> => ({ id: c.key, header: () => c.header, cell: (ctx) => c.cell(ctx.row.original), enableHiding: !c.key.startsWith('_') })),
-      ...(actions ? [{ id: '_actions', header: () => <span className="sr-only">Actions</span>, cell: (ctx) => actions(ctx.row.original), enableHiding: false } satisfies ColumnDef<T>] : []),
+      ...columns.map((c): ColumnDef<T> => ({
+        id: c.key,
+        header: () => c.header,
+        cell: (ctx) => c.cell(ctx.row.original),
+        enableHiding: !c.key.startsWith('_'),
+      })),
+      ...(actions
+        ? [
+            {
+              id: '_actions',
+              header: () => <span className="sr-only">Actions</span>,
+              cell: (ctx) => actions(ctx.row.original),
+              enableHiding: false,
+            } satisfies ColumnDef<T>,
+          ]
+        : []),
     ],
     [columns, actions],
   );
-  const table = useReactTable({ data: rows, columns: defs, getCoreRowModel: getCoreRowModel(), getRowId: rowKey, state: { columnVisibility: visibility }, onColumnVisibilityChange: setVisibility });
+  const table = useReactTable({
+    data: rows,
+    columns: defs,
+    getCoreRowModel: getCoreRowModel(),
+    getRowId: rowKey,
+    state: { columnVisibility: visibility },
+    onColumnVisibilityChange: setVisibility,
+  });
   const model = table.getRowModel().rows;
   const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({ count: model.length, getScrollElement: () => scroller.current, estimateSize: () => rowHeight, overscan: 12, getItemKey: (i) => model[i]!.id });
+  const virtual = useVirtualizer({
+    count: model.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => rowHeight,
+    overscan: 12,
+    getItemKey: (i) => model[i]!.id,
+  });
   const items = virtual.getVirtualItems();
   const last = items.at(-1)?.index ?? -1;
   useEffect(() => {
@@ -45,7 +88,14 @@ export function VirtualTable<T>({ rows, columns, rowKey, actions, label, onEndRe
           </div>
         </details>
       )}
-      <div ref={scroller} className="max-h-[70vh] overflow-auto rounded-lg border border-zinc-200 focus:outline-2 focus:outline-indigo-500 dark:border-zinc-800" tabIndex={0} role="region" aria-label={label} data-testid="virtual-table">
+      <div
+        ref={scroller}
+        className="max-h-[70vh] overflow-auto rounded-lg border border-zinc-200 focus:outline-2 focus:outline-indigo-500 dark:border-zinc-800"
+        tabIndex={0}
+        role="region"
+        aria-label={label}
+        data-testid="virtual-table"
+      >
         <table className="w-full text-left text-sm" aria-rowcount={rows.length + 1}>
           <thead className="sticky top-0 z-10 bg-zinc-50 dark:bg-zinc-900">
             {table.getHeaderGroups().map((g) => (
@@ -71,7 +121,13 @@ export function VirtualTable<T>({ rows, columns, rowKey, actions, label, onEndRe
             {items.map((item) => {
               const row = model[item.index]!;
               return (
-                <tr key={item.key} data-index={item.index} ref={virtual.measureElement} aria-rowindex={item.index + 2} className="border-t border-zinc-200 dark:border-zinc-800">
+                <tr
+                  key={item.key}
+                  data-index={item.index}
+                  ref={virtual.measureElement}
+                  aria-rowindex={item.index + 2}
+                  className="border-t border-zinc-200 dark:border-zinc-800"
+                >
                   {row.getVisibleCells().map((cell) => (
                     <td key={cell.id} className={cell.column.id === '_actions' ? 'px-3 py-2 text-right' : 'max-w-xs truncate px-3 py-2'}>
                       {flexRender(cell.column.columnDef.cell, cell.getContext())}

@@ -1,17 +1,37 @@
 import { type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useId } from 'react';
 
 /** Small accessible primitives kept in the repo (shadcn-style): buttons, fields, page frame. */
-export function Button({ variant = 'primary', className = '', ...props }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'secondary' | 'danger' | 'ghost' }) {
+export function Button({
+  variant = 'primary',
+  className = '',
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'secondary' | 'danger' | 'ghost' }) {
   const styles = {
     primary: 'bg-indigo-600 text-white hover:bg-indigo-500 disabled:bg-indigo-300',
     secondary: 'border border-zinc-300 bg-white text-zinc-900 hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800',
     danger: 'bg-red-600 text-white hover:bg-red-500 disabled:bg-red-300 dark:disabled:bg-red-900',
     ghost: 'text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800',
   }[variant];
-  return <button type="button" className={`inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium disabled:cursor-not-allowed ${styles} ${className}`} {...props} />;
+  return (
+    <button
+      type="button"
+      className={`inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium disabled:cursor-not-allowed ${styles} ${className}`}
+      {...props}
+    />
+  );
 }
 
-export function Field({ label, error, hint, children }: { label: string; error?: string | undefined; hint?: string; children: (id: string, describedBy: string | undefined) => ReactNode }) {
+export function Field({
+  label,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  error?: string | undefined;
+  hint?: string;
+  children: (id: string, describedBy: string | undefined) => ReactNode;
+}) {
   const id = useId();
   const errId = `${id}-err`;
   return (
@@ -62,7 +82,11 @@ export function Alert({ children }: { children: ReactNode }) {
 }
 
 export function Empty({ children }: { children: ReactNode }) {
-  return <div className="rounded-lg border border-dashed border-zinc-300 p-8 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">{children}</div>;
+  return (
+    <div className="rounded-lg border border-dashed border-zinc-300 p-8 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">
+      {children}
+    </div>
+  );
 }
 
 export interface Column<T> {
@@ -75,10 +99,27 @@ export interface Column<T> {
 }
 
 /** A data table with header cells, an optional actions column (labelled for screen readers). */
-export function Table<T>({ rows, columns, rowKey, actions, label = 'Table' }: { rows: T[]; columns: Column<T>[]; rowKey: (row: T) => string; actions?: ((row: T) => ReactNode) | undefined; label?: string }) {
+export function Table<T>({
+  rows,
+  columns,
+  rowKey,
+  actions,
+  label = 'Table',
+}: {
+  rows: T[];
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+  actions?: ((row: T) => ReactNode) | undefined;
+  label?: string;
+}) {
   return (
     // Focusable, so a table wider than the screen can be scrolled with the keyboard.
-    <div className="overflow-x-auto rounded-lg border border-zinc-200 focus:outline-2 focus:outline-indigo-500 dark:border-zinc-800" tabIndex={0} role="region" aria-label={label}>
+    <div
+      className="overflow-x-auto rounded-lg border border-zinc-200 focus:outline-2 focus:outline-indigo-500 dark:border-zinc-800"
+      tabIndex={0}
+      role="region"
+      aria-label={label}
+    >
       <table className="w-full text-left text-sm">
         <thead className="bg-zinc-50 dark:bg-zinc-900">
           <tr>

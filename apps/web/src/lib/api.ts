@@ -16,7 +16,8 @@ export class ApiError extends Error {
   /** Per-field messages of a validation error (details: [{ field, message }]). */
   fieldErrors(): Record<string, string> {
     const out: Record<string, string> = {};
-    if (Array.isArray(this.details)) for (const d of this.details as { field?: string; message?: string }[]) if (d.field && d.message && !out[d.field]) out[d.field] = d.message;
+    if (Array.isArray(this.details))
+      for (const d of this.details as { field?: string; message?: string }[]) if (d.field && d.message && !out[d.field]) out[d.field] = d.message;
     return out;
   }
 }

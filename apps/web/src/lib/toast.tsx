@@ -22,9 +22,17 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       {children}
       <div className="fixed right-4 bottom-4 z-50 flex w-96 max-w-[calc(100vw-2rem)] flex-col gap-2" role="status" aria-live="polite">
         {toasts.map((t) => (
-          <div key={t.id} className={`flex items-start justify-between gap-3 rounded-md px-4 py-3 text-sm shadow-lg ${t.kind === 'error' ? 'bg-red-700 text-white' : 'bg-emerald-700 text-white'}`}>
+          <div
+            key={t.id}
+            className={`flex items-start justify-between gap-3 rounded-md px-4 py-3 text-sm shadow-lg ${t.kind === 'error' ? 'bg-red-700 text-white' : 'bg-emerald-700 text-white'}`}
+          >
             <span>{t.text}</span>
-            <button type="button" aria-label="Dismiss" className="opacity-80 hover:opacity-100" onClick={() => setToasts((x) => x.filter((y) => y.id !== t.id))}>
+            <button
+              type="button"
+              aria-label="Dismiss"
+              className="opacity-80 hover:opacity-100"
+              onClick={() => setToasts((x) => x.filter((y) => y.id !== t.id))}
+            >
               ✕
             </button>
           </div>

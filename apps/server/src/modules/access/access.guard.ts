@@ -49,7 +49,8 @@ export function registerAccessGuard(app: FastifyInstance, authenticate: Authenti
     }
     if ('instance' in access) {
       const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-      if (!instanceToken || !given || !constantTimeEqual(given, instanceToken)) throw commonErrors.UNAUTHENTICATED('This route is for the local operator only.');
+      if (!instanceToken || !given || !constantTimeEqual(given, instanceToken))
+        throw commonErrors.UNAUTHENTICATED('This route is for the local operator only.');
       request.actor = SYSTEM_ACTOR;
       return;
     }
@@ -94,7 +95,14 @@ export function rateLimitClass(o: { publicPerMinute: number; apiPerMinute: numbe
     const url = request.routeOptions.url ?? '';
     if (!access || 'instance' in access || UNLIMITED.test(url)) return { key: '', max: 0 };
     const actor = request.actor;
-    const who = 'public' in access || !actor ? `ip:${request.ip}` : actor.kind === 'apiKey' ? `key:${actor.apiKeyId}` : actor.kind === 'user' ? `user:${actor.userId}` : `ip:${request.ip}`;
+    const who =
+      'public' in access || !actor
+        ? `ip:${request.ip}`
+        : actor.kind === 'apiKey'
+          ? `key:${actor.apiKeyId}`
+          : actor.kind === 'user'
+            ? `user:${actor.userId}`
+            : `ip:${request.ip}`;
     const route = `${request.method} ${url}`;
     const perRoute = o.routes[route];
     if (perRoute) return { key: `${route}|${who}`, max: perRoute };

@@ -6,7 +6,17 @@ import { actionErrors } from './actions.errors.js';
 import * as actions from './actions.service.js';
 import { actionCreateSchema, actionPatchSchema } from './definition.js';
 
-const actionSchema = z.object({ id: z.string(), name: z.string(), description: z.string(), params: z.array(z.unknown()), steps: z.array(z.unknown()), createdBy: z.string().nullable(), version: z.number(), createdAt: z.string(), updatedAt: z.string() });
+const actionSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  params: z.array(z.unknown()),
+  steps: z.array(z.unknown()),
+  createdBy: z.string().nullable(),
+  version: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
 const runSchema = z.object({
   id: z.string(),
   actionId: z.string(),
@@ -28,13 +38,21 @@ export function actionRoutes(ctx: actions.ActionsContext) {
       config: { access: { permission: 'actions:read' } },
       schema: { tags: ['actions'], querystring: pageQuery, response: { 200: z.object({ data: z.array(actionSchema), meta: listMetaSchema }) } },
       handler: async (request) => {
-        const [list, total] = await Promise.all([actions.listActions(ctx, orgActorOf(request), request.query.limit, request.query.offset), actions.countActions(ctx, orgActorOf(request))]);
+        const [list, total] = await Promise.all([
+          actions.listActions(ctx, orgActorOf(request), request.query.limit, request.query.offset),
+          actions.countActions(ctx, orgActorOf(request)),
+        ]);
         return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
       },
     });
     app.post('/api/v1/actions', {
       config: { access: { permission: 'actions:write' } },
-      schema: { tags: ['actions'], summary: 'Define an action: parameters (some fixed) and steps over models', body: actionCreateSchema, response: { 201: z.object({ data: actionSchema }) } },
+      schema: {
+        tags: ['actions'],
+        summary: 'Define an action: parameters (some fixed) and steps over models',
+        body: actionCreateSchema,
+        response: { 201: z.object({ data: actionSchema }) },
+      },
       handler: async (request, reply) => {
         const data = await actions.createAction(ctx, orgActorOf(request), request.body, request.ip);
         return withEtag(reply, data.version).status(201).send({ data });
@@ -42,7 +60,12 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     });
     app.get('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:read' } },
-      schema: { tags: ['actions'], summary: 'One action; its ETag is its version (send it back as If-Match when changing it)', params: idParams, response: { 200: z.object({ data: actionSchema }) } },
+      schema: {
+        tags: ['actions'],
+        summary: 'One action; its ETag is its version (send it back as If-Match when changing it)',
+        params: idParams,
+        response: { 200: z.object({ data: actionSchema }) },
+      },
       handler: async (request, reply) => {
         const data = await actions.getAction(ctx, orgActorOf(request), request.params.id);
         return withEtag(reply, data.version).send({ data });
@@ -50,7 +73,13 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     });
     app.patch('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:write' } },
-      schema: { tags: ['actions'], summary: 'Change an action; a stale If-Match answers 412', params: idParams, body: actionPatchSchema, response: { 200: z.object({ data: actionSchema }) } },
+      schema: {
+        tags: ['actions'],
+        summary: 'Change an action; a stale If-Match answers 412',
+        params: idParams,
+        body: actionPatchSchema,
+        response: { 200: z.object({ data: actionSchema }) },
+      },
       handler: async (request, reply) => {
         const data = await actions.updateAction(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request));
         return withEtag(reply, data.version).send({ data });

@@ -24,7 +24,17 @@ function checkDefinition(def: { params: Param[]; steps: Step[] }, models: OrgMod
 }
 
 type ActionRow = Awaited<ReturnType<typeof repo.insertAction>>;
-const toAction = (r: ActionRow) => ({ id: r.id, name: r.name, description: r.description, params: r.params, steps: r.steps, createdBy: r.created_by, version: r.version, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() });
+const toAction = (r: ActionRow) => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  params: r.params,
+  steps: r.steps,
+  createdBy: r.created_by,
+  version: r.version,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
 type RunRow = NonNullable<Awaited<ReturnType<typeof repo.findRun>>>;
 export const toRun = (r: RunRow) => ({
   id: r.id,
@@ -49,7 +59,15 @@ const taken = (err: unknown): never => {
 export async function createAction(ctx: ActionsContext, actor: OrgActor, input: ActionCreate, ip: string) {
   checkDefinition(input, await ctx.records.cache.get(actor.orgId));
   return inTransaction(ctx.db, async ({ trx }) => {
-    const row = await repo.insertAction(trx, { id: newId(), orgId: actor.orgId, name: input.name, description: input.description ?? '', params: input.params, steps: input.steps, createdBy: actorRef(actor) });
+    const row = await repo.insertAction(trx, {
+      id: newId(),
+      orgId: actor.orgId,
+      name: input.name,
+      description: input.description ?? '',
+      params: input.params,
+      steps: input.steps,
+      createdBy: actorRef(actor),
+    });
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'ACTION_CREATE', target: { type: 'action', id: row.id }, ip, details: { name: row.name } });
     return toAction(row);
   }).catch(taken);
@@ -74,7 +92,12 @@ export async function updateAction(ctx: ActionsContext, actor: OrgActor, id: str
     const current = await repo.lockAction(trx, actor.orgId, id);
     if (!current) throw actionErrors.ACTION_NOT_FOUND();
     if (!isCurrent(expected, current.version)) throw preconditionFailed('action', current.version);
-    const next = { name: patch.name ?? current.name, description: patch.description ?? current.description, params: patch.params ?? current.params, steps: patch.steps ?? current.steps };
+    const next = {
+      name: patch.name ?? current.name,
+      description: patch.description ?? current.description,
+      params: patch.params ?? current.params,
+      steps: patch.steps ?? current.steps,
+    };
     checkDefinition(next, models);
     const row = await repo.updateAction(trx, actor.orgId, id, next);
     if (!row) throw actionErrors.ACTION_NOT_FOUND();
@@ -105,7 +128,11 @@ async function runStep(ops: RecordOps, step: Step, scope: Record<string, unknown
     case 'delete':
       return ops.remove(step.model, String(resolve(step.recordId, scope)));
     case 'query':
-      return ops.query(step.model, { filter: resolve(step.filter, scope), ...(step.sort ? { sort: step.sort } : {}), ...(step.limit ? { limit: step.limit } : {}) });
+      return ops.query(step.model, {
+        filter: resolve(step.filter, scope),
+        ...(step.sort ? { sort: step.sort } : {}),
+        ...(step.limit ? { limit: step.limit } : {}),
+      });
     default: {
       const never: never = step;
       return never;
@@ -120,7 +147,8 @@ async function runStep(ops: RecordOps, step: Step, scope: Record<string, unknown
 export async function runAction(ctx: ActionsContext, actor: OrgActor, id: string, given: Record<string, unknown>, guard?: TransactionGuard) {
   const action = await getAction(ctx, actor, id);
   const { params, problems } = bindParams(action.params, given);
-  if (problems.length) throw actionErrors.ACTION_PARAMS_INVALID(`${problems.length} parameter problem(s): ${problems[0]!.field} ${problems[0]!.message}.`, problems);
+  if (problems.length)
+    throw actionErrors.ACTION_PARAMS_INVALID(`${problems.length} parameter problem(s): ${problems[0]!.field} ${problems[0]!.message}.`, problems);
   const runId = newId();
   const started = performance.now();
   const logs: { at: string; step: string | null; message: string }[] = [];
@@ -128,16 +156,21 @@ export async function runAction(ctx: ActionsContext, actor: OrgActor, id: string
   await repo.insertRun(ctx.db, { id: runId, orgId: actor.orgId, actionId: id, input: params, actor: actorRef(actor) });
   let current: string | null = null;
   try {
-    const steps = await withRecordOps(ctx.records, actor, async (ops) => {
-      const results: Record<string, unknown> = {};
-      for (const step of action.steps) {
-        current = step.id;
-        const t = performance.now();
-        results[step.id] = await runStep(ops, step, { params, steps: results });
-        log(step.id, `${step.op} ${step.model}: ok in ${(performance.now() - t).toFixed(1)} ms`);
-      }
-      return results;
-    }, guard);
+    const steps = await withRecordOps(
+      ctx.records,
+      actor,
+      async (ops) => {
+        const results: Record<string, unknown> = {};
+        for (const step of action.steps) {
+          current = step.id;
+          const t = performance.now();
+          results[step.id] = await runStep(ops, step, { params, steps: results });
+          log(step.id, `${step.op} ${step.model}: ok in ${(performance.now() - t).toFixed(1)} ms`);
+        }
+        return results;
+      },
+      guard,
+    );
     const durationMs = performance.now() - started;
     log(null, `succeeded in ${durationMs.toFixed(1)} ms`);
     await repo.finishRun(ctx.db, runId, { status: 'succeeded', output: { steps }, error: undefined, logs, durationMs });

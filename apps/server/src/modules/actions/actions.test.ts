@@ -10,8 +10,21 @@ describeEachDb('actions', (h) => {
   it('defines a two-step action with a fixed parameter', async () => {
     const u = await signUp(h());
     key = (await createApiKey(h(), u.token, 'editor')).key;
-    await req('POST', '/api/v1/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true }, { name: 'country', type: 'string' }] });
-    await req('POST', '/api/v1/models', { name: 'employees', fields: [{ name: 'email', type: 'string', required: true, unique: true }, { name: 'title', type: 'string' }, { name: 'company', type: 'relation', target: 'companies', onDelete: 'cascade' }] });
+    await req('POST', '/api/v1/models', {
+      name: 'companies',
+      fields: [
+        { name: 'name', type: 'string', required: true, unique: true },
+        { name: 'country', type: 'string' },
+      ],
+    });
+    await req('POST', '/api/v1/models', {
+      name: 'employees',
+      fields: [
+        { name: 'email', type: 'string', required: true, unique: true },
+        { name: 'title', type: 'string' },
+        { name: 'company', type: 'relation', target: 'companies', onDelete: 'cascade' },
+      ],
+    });
     const r = await req('POST', '/api/v1/actions', {
       name: 'Onboard a customer',
       params: [
@@ -21,7 +34,12 @@ describeEachDb('actions', (h) => {
       ],
       steps: [
         { id: 'company', op: 'create', model: 'companies', values: { name: '{{params.company}}', country: '{{params.country}}' } },
-        { id: 'contact', op: 'create', model: 'employees', values: { email: '{{params.email}}', title: 'Contact at {{steps.company.name}}', company: '{{steps.company.id}}' } },
+        {
+          id: 'contact',
+          op: 'create',
+          model: 'employees',
+          values: { email: '{{params.email}}', title: 'Contact at {{steps.company.name}}', company: '{{steps.company.id}}' },
+        },
         { id: 'staff', op: 'query', model: 'employees', filter: { company: { eq: '{{steps.company.id}}' } } },
       ],
     });
@@ -67,7 +85,10 @@ describeEachDb('actions', (h) => {
       expect(r.statusCode, r.body).toBe(422);
       expect(r.json().error.details.map((d: { field: string }) => d.field)).toEqual(fields);
     }
-    const badRef = await req('POST', '/api/v1/actions', { name: 'bad', steps: [{ id: 'a', op: 'create', model: 'companies', values: { name: '{{steps.b.id}}' } }] });
+    const badRef = await req('POST', '/api/v1/actions', {
+      name: 'bad',
+      steps: [{ id: 'a', op: 'create', model: 'companies', values: { name: '{{steps.b.id}}' } }],
+    });
     expect(badRef.statusCode).toBe(422);
     expect(badRef.json().error.code).toBe('ACTION_INVALID');
     const dup = await req('POST', '/api/v1/actions', { name: 'Onboard a customer', steps: [{ id: 'a', op: 'query', model: 'companies' }] });
@@ -81,7 +102,12 @@ describeEachDb('actions', (h) => {
     const vt = await addMember(h(), owner, viewer, 'viewer');
     // Actions are checked against the organization's models: the one it queries must exist.
     expect((await h().request({ method: 'POST', url: '/api/v1/models', token: owner.token, body: { name: 'x', fields: [] } })).statusCode).toBe(201);
-    const created = await h().request({ method: 'POST', url: '/api/v1/actions', token: owner.token, body: { name: 'noop', steps: [{ id: 'q', op: 'query', model: 'x' }] } });
+    const created = await h().request({
+      method: 'POST',
+      url: '/api/v1/actions',
+      token: owner.token,
+      body: { name: 'noop', steps: [{ id: 'q', op: 'query', model: 'x' }] },
+    });
     expect(created.statusCode).toBe(201);
     expect((await h().request({ method: 'GET', url: '/api/v1/actions', token: vt })).statusCode).toBe(200);
     expect((await h().request({ method: 'POST', url: `/api/v1/actions/${created.json().data.id}/run`, token: vt, body: {} })).statusCode).toBe(403);

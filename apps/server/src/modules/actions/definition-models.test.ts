@@ -16,7 +16,17 @@ describeEachDb('actions: models and fields checked at definition', (h) => {
   it('refuses a step naming an unknown model, an unknown field, a non-unique upsert key, a bad filter or sort path', async () => {
     const u = await signUp(h());
     key = (await createApiKey(h(), u.token, 'editor')).key;
-    expect((await req('POST', '/api/v1/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true }, { name: 'country', type: 'string' }] })).statusCode).toBe(201);
+    expect(
+      (
+        await req('POST', '/api/v1/models', {
+          name: 'companies',
+          fields: [
+            { name: 'name', type: 'string', required: true, unique: true },
+            { name: 'country', type: 'string' },
+          ],
+        })
+      ).statusCode,
+    ).toBe(201);
     const steps = [
       { id: 'a', op: 'create', model: 'compnies', values: { name: 'x' } },
       { id: 'b', op: 'create', model: 'companies', values: { name: 'x', contry: 'NL' } },
@@ -25,7 +35,13 @@ describeEachDb('actions: models and fields checked at definition', (h) => {
       { id: 'e', op: 'update', model: 'companies', recordId: '{{steps.b.id}}', values: { country: 'DE' } },
     ];
     const details = await refused('POST', '/api/v1/actions', { name: 'typos', steps });
-    expect(details.map((d) => `${d.field}:${d.code}`)).toEqual(['steps.0.model:unknown_model', 'steps.1.values.contry:unknown_field', 'steps.2.key:unknown_field', 'steps.3.filter:invalid_filter', 'steps.3.sort:invalid_sort']);
+    expect(details.map((d) => `${d.field}:${d.code}`)).toEqual([
+      'steps.0.model:unknown_model',
+      'steps.1.values.contry:unknown_field',
+      'steps.2.key:unknown_field',
+      'steps.3.filter:invalid_filter',
+      'steps.3.sort:invalid_sort',
+    ]);
     expect(details[0]!.message).toContain('compnies');
     expect(details[3]!.message).toContain('toString');
     expect((await req('GET', '/api/v1/actions')).json().data).toEqual([]);

@@ -24,7 +24,14 @@ const step = z.discriminatedUnion('op', [
   z.strictObject({ id: ident, op: z.literal('update'), model: z.string().max(63), recordId: z.string().max(200), values }),
   z.strictObject({ id: ident, op: z.literal('upsert'), model: z.string().max(63), key: z.string().max(63), values }),
   z.strictObject({ id: ident, op: z.literal('delete'), model: z.string().max(63), recordId: z.string().max(200) }),
-  z.strictObject({ id: ident, op: z.literal('query'), model: z.string().max(63), filter: z.json().optional(), sort: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).optional() }),
+  z.strictObject({
+    id: ident,
+    op: z.literal('query'),
+    model: z.string().max(63),
+    filter: z.json().optional(),
+    sort: z.string().max(200).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+  }),
 ]);
 export type Step = z.infer<typeof step>;
 export type Param = z.infer<typeof paramSchema>;
@@ -36,7 +43,12 @@ export const actionCreateSchema = z.strictObject({
   steps: z.array(step).min(1).max(50),
 });
 export const actionPatchSchema = z
-  .strictObject({ name: z.string().trim().min(1).max(100).optional(), description: z.string().max(2000).optional(), params: z.array(paramSchema).max(100).optional(), steps: z.array(step).min(1).max(50).optional() })
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    description: z.string().max(2000).optional(),
+    params: z.array(paramSchema).max(100).optional(),
+    steps: z.array(step).min(1).max(50).optional(),
+  })
   .refine((p) => Object.values(p).some((v) => v !== undefined), 'give at least one change');
 export type ActionCreate = z.infer<typeof actionCreateSchema>;
 
@@ -95,13 +107,20 @@ export function resolve(v: unknown, scope: Record<string, unknown>): unknown {
   return v;
 }
 
-const typeCheck: Record<Param['type'], z.ZodType> = { string: z.string().max(100_000), integer: z.number().int(), number: z.number().finite(), boolean: z.boolean(), json: z.json() };
+const typeCheck: Record<Param['type'], z.ZodType> = {
+  string: z.string().max(100_000),
+  integer: z.number().int(),
+  number: z.number().finite(),
+  boolean: z.boolean(),
+  json: z.json(),
+};
 
 /** The run's parameters: fixed values, then given ones, then defaults; each checked against its type. */
 export function bindParams(declared: Param[], given: Record<string, unknown>) {
   const problems: { field: string; code: string; message: string }[] = [];
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(given)) if (!declared.some((p) => p.name === k)) problems.push({ field: k, code: 'unknown_param', message: 'is not a parameter of this action' });
+  for (const k of Object.keys(given))
+    if (!declared.some((p) => p.name === k)) problems.push({ field: k, code: 'unknown_param', message: 'is not a parameter of this action' });
   for (const p of declared) {
     if (p.value !== undefined) {
       if (p.name in given) problems.push({ field: p.name, code: 'fixed_param', message: 'is fixed by the action and cannot be given' });
@@ -156,9 +175,16 @@ export function modelProblems(def: { steps: Step[] }, models: OrgModels): Proble
     }
     const has = (name: string) => model.fields.some((f) => f.name === name);
     if ('values' in s) {
-      for (const k of Object.keys(s.values)) if (!has(k)) problems.push({ field: `${at}.values.${k}`, code: 'unknown_field', message: `step "${s.id}": model ${model.name} has no field "${k.slice(0, 63)}"` });
+      for (const k of Object.keys(s.values))
+        if (!has(k))
+          problems.push({ field: `${at}.values.${k}`, code: 'unknown_field', message: `step "${s.id}": model ${model.name} has no field "${k.slice(0, 63)}"` });
     }
-    if (s.op === 'upsert' && !model.fields.some((f) => f.name === s.key && f.unique)) problems.push({ field: `${at}.key`, code: 'unknown_field', message: `step "${s.id}": upsert key "${s.key.slice(0, 63)}" must be a unique field of ${model.name}` });
+    if (s.op === 'upsert' && !model.fields.some((f) => f.name === s.key && f.unique))
+      problems.push({
+        field: `${at}.key`,
+        code: 'unknown_field',
+        message: `step "${s.id}": upsert key "${s.key.slice(0, 63)}" must be a unique field of ${model.name}`,
+      });
     if (s.op === 'query') {
       // A filter given whole by reference ("{{params.filter}}") is checked when it runs.
       if (s.filter !== undefined && typeof s.filter === 'object' && s.filter !== null) {

@@ -58,7 +58,29 @@ export interface AgentTables {
 }
 
 export type Exec = Kysely<AgentTables> | Transaction<AgentTables>;
-export const agentColumns = ['id', 'org_id', 'name', 'description', 'provider', 'model', 'secret_id', 'system', 'personality', 'voice', 'memory', 'memory_tokens', 'tools', 'max_steps', 'temperature', 'status', 'slug', 'created_by', 'version', 'created_at', 'updated_at'] as const;
+export const agentColumns = [
+  'id',
+  'org_id',
+  'name',
+  'description',
+  'provider',
+  'model',
+  'secret_id',
+  'system',
+  'personality',
+  'voice',
+  'memory',
+  'memory_tokens',
+  'tools',
+  'max_steps',
+  'temperature',
+  'status',
+  'slug',
+  'created_by',
+  'version',
+  'created_at',
+  'updated_at',
+] as const;
 
 export function findAgent(db: Exec, orgId: string, id: string) {
   return db.selectFrom('agents').select(agentColumns).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
@@ -83,12 +105,28 @@ export function findConversation(db: Exec, agentId: string, id: string) {
 }
 
 export async function countAgents(db: Exec, orgId: string): Promise<number> {
-  return Number((await db.selectFrom('agents').select((e) => e.fn.countAll<string>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await db
+        .selectFrom('agents')
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .where('org_id', '=', orgId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 /** How many messages listMessages pages through (meta.total). */
 export async function countMessages(db: Exec, conversationId: string): Promise<number> {
-  return Number((await db.selectFrom('agent_messages').select((e) => e.fn.countAll<string>().as('n')).where('conversation_id', '=', conversationId).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await db
+        .selectFrom('agent_messages')
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .where('conversation_id', '=', conversationId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 export function listMessages(db: Exec, conversationId: string, limit: number, offset: number) {

@@ -8,9 +8,16 @@ import * as repo from './agents.repo.js';
 import { agentCreateSchema, agentPatchSchema, publishAgentSchema } from './agents.schemas.js';
 import * as agents from './agents.service.js';
 
-const agentSchema = z.record(z.string(), z.unknown()).describe('id, name, provider, model, secretId, system, personality, voice, memory, memoryTokens, tools, maxSteps, temperature, status, slug, …');
+const agentSchema = z
+  .record(z.string(), z.unknown())
+  .describe('id, name, provider, model, secretId, system, personality, voice, memory, memoryTokens, tools, maxSteps, temperature, status, slug, …');
 const messageSchema = z.object({ id: z.string(), role: z.string(), content: z.string(), tool: z.unknown(), usage: z.unknown(), createdAt: z.string() });
-const replySchema = z.object({ conversationId: z.string(), message: z.object({ id: z.string(), role: z.string(), content: z.string(), createdAt: z.string() }), toolCalls: z.array(z.unknown()), usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }) });
+const replySchema = z.object({
+  conversationId: z.string(),
+  message: z.object({ id: z.string(), role: z.string(), content: z.string(), createdAt: z.string() }),
+  toolCalls: z.array(z.unknown()),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
+});
 const convParams = z.strictObject({ id: z.uuid(), cid: z.uuid() });
 const messageBody = z.strictObject({ content: z.string().trim().min(1).max(100_000) });
 
@@ -26,7 +33,12 @@ async function answer(request: FastifyRequest, reply: FastifyReply, send: (event
   });
   if (!/text\/event-stream/.test(request.headers.accept ?? '')) return { data: await send({}, abort.signal) };
   reply.hijack();
-  reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-request-id': request.id });
+  reply.raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-request-id': request.id,
+  });
   const event = (name: string, data: unknown) => reply.raw.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   try {
     const r = await send(
@@ -51,7 +63,12 @@ export function agentRoutes(ctx: agents.AgentsContext) {
   return async (app: App) => {
     app.get('/api/v1/agents', {
       config: { access: { permission: 'agents:read' } },
-      schema: { tags: ['agents'], summary: 'Agents of this organization', querystring: pageQuery, response: { 200: z.object({ data: z.array(agentSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['agents'],
+        summary: 'Agents of this organization',
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(agentSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
         const orgId = orgActorOf(request).orgId;
         const [rows, total] = await Promise.all([repo.listAgents(ctx.db, orgId, request.query.limit, request.query.offset), repo.countAgents(ctx.db, orgId)]);
@@ -60,7 +77,12 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.post('/api/v1/agents', {
       config: { access: { permission: 'agents:write' } },
-      schema: { tags: ['agents'], summary: 'Create an agent (active unless status says paused; activation is audited as AGENT_DEPLOY)', body: agentCreateSchema, response: { 201: z.object({ data: agentSchema }) } },
+      schema: {
+        tags: ['agents'],
+        summary: 'Create an agent (active unless status says paused; activation is audited as AGENT_DEPLOY)',
+        body: agentCreateSchema,
+        response: { 201: z.object({ data: agentSchema }) },
+      },
       handler: async (request, reply) => {
         const data = await agents.createAgent(ctx, orgActorOf(request), request.body, request.ip);
         return withEtag(reply, data.version).status(201).send({ data });
@@ -68,7 +90,12 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.get('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:read' } },
-      schema: { tags: ['agents'], summary: 'One agent; its ETag is its version (send it back as If-Match when changing it)', params: idParams, response: { 200: z.object({ data: agentSchema }) } },
+      schema: {
+        tags: ['agents'],
+        summary: 'One agent; its ETag is its version (send it back as If-Match when changing it)',
+        params: idParams,
+        response: { 200: z.object({ data: agentSchema }) },
+      },
       handler: async (request, reply) => {
         const data = agents.toAgent(await agents.requireAgent(ctx, orgActorOf(request), request.params.id));
         return withEtag(reply, data.version).send({ data });
@@ -76,7 +103,13 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.patch('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:write' } },
-      schema: { tags: ['agents'], summary: 'Change an agent; status active/paused deploys or pauses it; a stale If-Match answers 412', params: idParams, body: agentPatchSchema, response: { 200: z.object({ data: agentSchema }) } },
+      schema: {
+        tags: ['agents'],
+        summary: 'Change an agent; status active/paused deploys or pauses it; a stale If-Match answers 412',
+        params: idParams,
+        body: agentPatchSchema,
+        response: { 200: z.object({ data: agentSchema }) },
+      },
       handler: async (request, reply) => {
         const data = await agents.updateAgent(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request));
         return withEtag(reply, data.version).send({ data });
@@ -97,7 +130,13 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.post('/api/v1/agents/:id/publish', {
       config: { access: { permission: 'agents:write' } },
-      schema: { tags: ['agents'], summary: 'Publish at /api/v1/chat/{slug} for consumers without an account (owners only)', params: idParams, body: publishAgentSchema, response: { 200: z.object({ data: agentSchema }) } },
+      schema: {
+        tags: ['agents'],
+        summary: 'Publish at /api/v1/chat/{slug} for consumers without an account (owners only)',
+        params: idParams,
+        body: publishAgentSchema,
+        response: { 200: z.object({ data: agentSchema }) },
+      },
       handler: async (request) => ({ data: await agents.publishAgent(ctx, orgActorOf(request), request.params.id, request.body.slug, request.ip) }),
     });
     app.post('/api/v1/agents/:id/unpublish', {
@@ -107,7 +146,12 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.post('/api/v1/agents/:id/conversations', {
       config: { access: { permission: 'agents:chat' } },
-      schema: { tags: ['agents'], summary: 'Start a conversation', params: idParams, body: z.strictObject({ title: z.string().max(200).optional() }).nullish() },
+      schema: {
+        tags: ['agents'],
+        summary: 'Start a conversation',
+        params: idParams,
+        body: z.strictObject({ title: z.string().max(200).optional() }).nullish(),
+      },
       handler: async (request, reply) => {
         const actor = orgActorOf(request);
         const agent = await agents.requireAgent(ctx, actor, request.params.id);
@@ -116,7 +160,13 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.get('/api/v1/agents/:id/conversations/:cid/messages', {
       config: { access: { permission: 'agents:read' } },
-      schema: { tags: ['agents'], summary: 'Messages of a conversation, oldest first (tool calls included)', params: convParams, querystring: pageQuery, response: { 200: z.object({ data: z.array(messageSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['agents'],
+        summary: 'Messages of a conversation, oldest first (tool calls included)',
+        params: convParams,
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(messageSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
         await agents.requireAgent(ctx, orgActorOf(request), request.params.id);
         const list = await agents.listMessages(ctx, request.params.id, request.params.cid, request.query.limit, request.query.offset);
@@ -125,11 +175,19 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.post('/api/v1/agents/:id/conversations/:cid/messages', {
       config: { access: { permission: 'agents:chat' } },
-      schema: { tags: ['agents'], summary: 'Send a message and get the reply (Accept: text/event-stream streams it)', params: convParams, body: messageBody, response: { 200: z.object({ data: replySchema }) } },
+      schema: {
+        tags: ['agents'],
+        summary: 'Send a message and get the reply (Accept: text/event-stream streams it)',
+        params: convParams,
+        body: messageBody,
+        response: { 200: z.object({ data: replySchema }) },
+      },
       handler: async (request, reply) => {
         const caller = orgActorOf(request);
         const agent = await agents.requireAgent(ctx, caller, request.params.id);
-        return answer(request, reply, (events, signal) => agents.sendMessage(ctx, agent, { conversationId: request.params.cid, content: request.body.content, caller }, events, signal));
+        return answer(request, reply, (events, signal) =>
+          agents.sendMessage(ctx, agent, { conversationId: request.params.cid, content: request.body.content, caller }, events, signal),
+        );
       },
     });
   };
@@ -154,12 +212,19 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
     const params = z.strictObject({ slug: z.string().min(1).max(80), cid: z.uuid() });
     app.post('/api/v1/chat/:slug/conversations', {
       config,
-      schema: { tags: ['agents'], summary: 'Start a conversation with a published agent; the token authorizes its messages (X-Conversation-Token)', params: slugParams, body: z.strictObject({}).nullish() },
+      schema: {
+        tags: ['agents'],
+        summary: 'Start a conversation with a published agent; the token authorizes its messages (X-Conversation-Token)',
+        params: slugParams,
+        body: z.strictObject({}).nullish(),
+      },
       handler: async (request, reply) => {
         const agent = await published(request.params.slug);
         if (agent.status !== 'active') throw agentErrors.AGENT_PAUSED();
         const c = await agents.startConversation(ctx, agent, `consumer:${crypto.randomUUID()}`);
-        return reply.status(201).send({ data: { id: c.id, agent: { name: agent.name }, token: agents.conversationToken(ctx.tokenSecret, c.id), createdAt: c.createdAt } });
+        return reply
+          .status(201)
+          .send({ data: { id: c.id, agent: { name: agent.name }, token: agents.conversationToken(ctx.tokenSecret, c.id), createdAt: c.createdAt } });
       },
     });
     app.get('/api/v1/chat/:slug/conversations/:cid/messages', {
@@ -170,7 +235,10 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
         const list = await agents.listMessages(ctx, agent.id, request.params.cid, request.query.limit, request.query.offset);
         // Consumers see the conversation, not the tool plumbing.
         // meta.total counts every message (the rows limit and offset page through), tool ones included.
-        return { data: list.filter((m) => m.role !== 'tool').map(({ tool: _t, ...m }) => m), meta: listMeta(await repo.countMessages(ctx.db, request.params.cid), request.query.limit, request.query.offset) };
+        return {
+          data: list.filter((m) => m.role !== 'tool').map(({ tool: _t, ...m }) => m),
+          meta: listMeta(await repo.countMessages(ctx.db, request.params.cid), request.query.limit, request.query.offset),
+        };
       },
     });
     app.post('/api/v1/chat/:slug/conversations/:cid/messages', {
@@ -179,7 +247,9 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
       handler: async (request, reply) => {
         const agent = await withToken(request, request.params.slug, request.params.cid);
         // A consumer: the published agent acts with its own role (see toolRole).
-        return answer(request, reply, (events, signal) => agents.sendMessage(ctx, agent, { conversationId: request.params.cid, content: request.body.content, caller: null }, events, signal));
+        return answer(request, reply, (events, signal) =>
+          agents.sendMessage(ctx, agent, { conversationId: request.params.cid, content: request.body.content, caller: null }, events, signal),
+        );
       },
     });
   };

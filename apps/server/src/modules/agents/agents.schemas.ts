@@ -1,13 +1,42 @@
 import { z } from 'zod';
 
-const toolName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/, 'letters, digits, _ and -, starting with a letter').optional();
+const toolName = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/, 'letters, digits, _ and -, starting with a letter')
+  .optional();
 const toolDescription = z.string().max(2000).optional();
 
 export const toolSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('flow'), ref: z.uuid().describe('flow id; its core.input node defines the tool’s parameters'), name: toolName, description: toolDescription }),
-  z.strictObject({ kind: z.literal('action'), ref: z.uuid().describe('action id; the model supplies the remaining parameters'), name: toolName, description: toolDescription }),
-  z.strictObject({ kind: z.literal('search'), model: z.string().min(1).max(63), k: z.number().int().min(1).max(50).default(5), mode: z.enum(['vector', 'keyword', 'hybrid']).default('hybrid'), name: toolName, description: toolDescription }),
-  z.strictObject({ kind: z.literal('http'), ref: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('only URLs under this base are allowed'), name: toolName, description: toolDescription }),
+  z.strictObject({
+    kind: z.literal('flow'),
+    ref: z.uuid().describe('flow id; its core.input node defines the tool’s parameters'),
+    name: toolName,
+    description: toolDescription,
+  }),
+  z.strictObject({
+    kind: z.literal('action'),
+    ref: z.uuid().describe('action id; the model supplies the remaining parameters'),
+    name: toolName,
+    description: toolDescription,
+  }),
+  z.strictObject({
+    kind: z.literal('search'),
+    model: z.string().min(1).max(63),
+    k: z.number().int().min(1).max(50).default(5),
+    mode: z.enum(['vector', 'keyword', 'hybrid']).default('hybrid'),
+    name: toolName,
+    description: toolDescription,
+  }),
+  z.strictObject({
+    kind: z.literal('http'),
+    ref: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('only URLs under this base are allowed'),
+    name: toolName,
+    description: toolDescription,
+  }),
 ]);
 export type AgentTool = z.output<typeof toolSchema>;
 
@@ -18,7 +47,12 @@ export const personalitySchema = z.strictObject({
 });
 
 export const voiceSchema = z
-  .strictObject({ enabled: z.boolean().default(false), voice: z.string().max(100).optional(), language: z.string().max(20).optional(), rate: z.number().min(0.25).max(4).optional() })
+  .strictObject({
+    enabled: z.boolean().default(false),
+    voice: z.string().max(100).optional(),
+    language: z.string().max(20).optional(),
+    rate: z.number().min(0.25).max(4).optional(),
+  })
   .describe('Stored for clients that speak the replies (the server does not synthesize audio)');
 
 const base = {
@@ -59,5 +93,9 @@ export const agentPatchSchema = z
 export type AgentPatch = z.output<typeof agentPatchSchema>;
 
 export const publishAgentSchema = z.strictObject({
-  slug: z.string().min(3).max(80).regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  slug: z
+    .string()
+    .min(3)
+    .max(80)
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
 });

@@ -19,7 +19,11 @@ export interface AgentToolDeps {
   actionSpec(actor: OrgActor, actionId: string): Promise<{ name: string; description: string; inputSchema: Record<string, unknown> } | null>;
   runAction(actor: OrgActor, actionId: string, params: Record<string, unknown>): Promise<unknown>;
   modelExists(actor: OrgActor, model: string): Promise<boolean>;
-  search(actor: OrgActor, model: string, q: { query: string; k: number; mode: 'vector' | 'keyword' | 'hybrid'; filter?: Record<string, unknown> }): Promise<Record<string, unknown>[]>;
+  search(
+    actor: OrgActor,
+    model: string,
+    q: { query: string; k: number; mode: 'vector' | 'keyword' | 'hybrid'; filter?: Record<string, unknown> },
+  ): Promise<Record<string, unknown>[]>;
   http(req: { method: string; url: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }>;
   secretProvider(actor: OrgActor, secretId: string): Promise<string | null>;
 }
@@ -34,31 +38,36 @@ export interface AgentsContext {
 
 export const toAgent = (r: repo.AgentRow) =>
   ({
-  id: r.id,
-  name: r.name,
-  description: r.description,
-  provider: r.provider,
-  model: r.model,
-  secretId: r.secret_id,
-  system: r.system,
-  personality: r.personality,
-  voice: r.voice,
-  memory: r.memory,
-  memoryTokens: r.memory_tokens,
-  tools: r.tools,
-  maxSteps: r.max_steps,
-  temperature: r.temperature,
-  status: r.status,
-  slug: r.slug,
-  createdBy: r.created_by,
-  version: r.version,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    provider: r.provider,
+    model: r.model,
+    secretId: r.secret_id,
+    system: r.system,
+    personality: r.personality,
+    voice: r.voice,
+    memory: r.memory,
+    memoryTokens: r.memory_tokens,
+    tools: r.tools,
+    maxSteps: r.max_steps,
+    temperature: r.temperature,
+    status: r.status,
+    slug: r.slug,
+    createdBy: r.created_by,
+    version: r.version,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   }) satisfies Agent;
 export type AgentDto = ReturnType<typeof toAgent>;
 
 /** The agent acting inside its organization: it reads the key and runs its tools, as an editor. */
-const agentActor = (a: { id: string; org_id: string }, role: Role = 'editor'): OrgActor => ({ kind: 'service', service: `agent:${a.id}`, orgId: a.org_id, role });
+const agentActor = (a: { id: string; org_id: string }, role: Role = 'editor'): OrgActor => ({
+  kind: 'service',
+  service: `agent:${a.id}`,
+  orgId: a.org_id,
+  role,
+});
 
 /**
  * The role an agent's tools act with in one turn: the agent's own (editor), never above whoever
@@ -75,16 +84,19 @@ async function assertValid(ctx: AgentsContext, actor: OrgActor, a: { provider: s
   const problems: { field: string; code: string; message: string }[] = [];
   const provider = await ctx.tools.secretProvider(actor, a.secretId);
   if (!provider) problems.push({ field: 'secretId', code: 'not_found', message: 'no such secret in this organization' });
-  else if (provider !== a.provider) problems.push({ field: 'secretId', code: 'provider_mismatch', message: `the secret is for ${provider}, the agent uses ${a.provider}` });
+  else if (provider !== a.provider)
+    problems.push({ field: 'secretId', code: 'provider_mismatch', message: `the secret is for ${provider}, the agent uses ${a.provider}` });
   for (const [i, t] of a.tools.entries()) {
     const at = `tools.${i}`;
     if (t.kind === 'flow' && !(await ctx.tools.flowSpec(actor, t.ref))) problems.push({ field: `${at}.ref`, code: 'not_found', message: 'no such flow' });
     if (t.kind === 'action' && !(await ctx.tools.actionSpec(actor, t.ref))) problems.push({ field: `${at}.ref`, code: 'not_found', message: 'no such action' });
-    if (t.kind === 'search' && !(await ctx.tools.modelExists(actor, t.model))) problems.push({ field: `${at}.model`, code: 'not_found', message: `no model "${t.model}"` });
+    if (t.kind === 'search' && !(await ctx.tools.modelExists(actor, t.model)))
+      problems.push({ field: `${at}.model`, code: 'not_found', message: `no model "${t.model}"` });
   }
   const names = a.tools.map((t) => t.name).filter(Boolean);
   if (new Set(names).size !== names.length) problems.push({ field: 'tools', code: 'duplicate', message: 'two tools have the same name' });
-  if (problems.length) throw agentErrors.AGENT_INVALID(`The agent has ${problems.length} problem(s): ${problems[0]!.field}: ${problems[0]!.message}.`, problems);
+  if (problems.length)
+    throw agentErrors.AGENT_INVALID(`The agent has ${problems.length} problem(s): ${problems[0]!.field}: ${problems[0]!.message}.`, problems);
 }
 
 export async function createAgent(ctx: AgentsContext, actor: OrgActor, input: AgentCreate, ip: string): Promise<AgentDto> {
@@ -115,8 +127,23 @@ export async function createAgent(ctx: AgentsContext, actor: OrgActor, input: Ag
       })
       .returning(repo.agentColumns)
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'AGENT_CREATE', target: { type: 'agent', id }, ip, details: { name: input.name, provider: input.provider, model: input.model } });
-    if (input.status === 'active') await recordAudit(trx, { orgId: actor.orgId, actor, action: 'AGENT_DEPLOY', target: { type: 'agent', id }, ip, details: { model: input.model, tools: input.tools.length } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'AGENT_CREATE',
+      target: { type: 'agent', id },
+      ip,
+      details: { name: input.name, provider: input.provider, model: input.model },
+    });
+    if (input.status === 'active')
+      await recordAudit(trx, {
+        orgId: actor.orgId,
+        actor,
+        action: 'AGENT_DEPLOY',
+        target: { type: 'agent', id },
+        ip,
+        details: { model: input.model, tools: input.tools.length },
+      });
     return r;
   });
   ctx.ai.quota.grew(actor.orgId, 'agents', 1);
@@ -134,7 +161,11 @@ export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: strin
   const current = await requireAgent(ctx, actor, id);
   // References are checked when they change (renaming or pausing an agent reads nothing else).
   if (patch.provider !== undefined || patch.secretId !== undefined || patch.tools !== undefined) {
-    await assertValid(ctx, actor, { provider: patch.provider ?? current.provider, secretId: patch.secretId ?? current.secret_id, tools: patch.tools ?? current.tools });
+    await assertValid(ctx, actor, {
+      provider: patch.provider ?? current.provider,
+      secretId: patch.secretId ?? current.secret_id,
+      tools: patch.tools ?? current.tools,
+    });
   }
   const row = await inTransaction(ctx.db, async ({ trx }) => {
     const locked = await repo.lockAgent(trx, actor.orgId, id);
@@ -164,9 +195,23 @@ export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: strin
       .where('id', '=', id)
       .returning(repo.agentColumns)
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'AGENT_UPDATE', target: { type: 'agent', id }, ip, details: { fields: Object.keys(patch).filter((k) => patch[k as keyof AgentPatch] !== undefined) } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'AGENT_UPDATE',
+      target: { type: 'agent', id },
+      ip,
+      details: { fields: Object.keys(patch).filter((k) => patch[k as keyof AgentPatch] !== undefined) },
+    });
     if (patch.status && patch.status !== locked.status) {
-      await recordAudit(trx, { orgId: actor.orgId, actor, action: patch.status === 'active' ? 'AGENT_DEPLOY' : 'AGENT_PAUSE', target: { type: 'agent', id }, ip, details: { model: r.model } });
+      await recordAudit(trx, {
+        orgId: actor.orgId,
+        actor,
+        action: patch.status === 'active' ? 'AGENT_DEPLOY' : 'AGENT_PAUSE',
+        target: { type: 'agent', id },
+        ip,
+        details: { model: r.model },
+      });
     }
     return r;
   });
@@ -188,8 +233,21 @@ export async function publishAgent(ctx: AgentsContext, actor: OrgActor, id: stri
   await requireAgent(ctx, actor, id);
   if (slug && actor.role !== 'owner') throw agentErrors.AGENT_PUBLIC_OWNER_ONLY();
   const row = await inTransaction(ctx.db, async ({ trx }) => {
-    const r = await trx.updateTable('agents').set((e) => ({ slug, version: e('version', '+', 1), updated_at: new Date() })).where('org_id', '=', actor.orgId).where('id', '=', id).returning(repo.agentColumns).executeTakeFirstOrThrow();
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: slug ? 'AGENT_PUBLISH' : 'AGENT_UNPUBLISH', target: { type: 'agent', id }, ip, details: { slug } });
+    const r = await trx
+      .updateTable('agents')
+      .set((e) => ({ slug, version: e('version', '+', 1), updated_at: new Date() }))
+      .where('org_id', '=', actor.orgId)
+      .where('id', '=', id)
+      .returning(repo.agentColumns)
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: slug ? 'AGENT_PUBLISH' : 'AGENT_UNPUBLISH',
+      target: { type: 'agent', id },
+      ip,
+      details: { slug },
+    });
     return r;
   }).catch((err: unknown) => {
     if (isUniqueViolation(err)) throw agentErrors.AGENT_SLUG_TAKEN();
@@ -206,17 +264,30 @@ export async function agentStatus(ctx: AgentsContext, actor: OrgActor, id: strin
       sum((usage ->> 'inputTokens')::bigint) as input, sum((usage ->> 'outputTokens')::bigint) as output, max(created_at) as last
     from agent_messages where agent_id = ${id}`.execute(ctx.db);
   const s = r.rows[0];
-  return { id, status: a.status, published: a.slug !== null, conversations: s?.conversations ?? 0, messages: s?.messages ?? 0, tokens: { input: Number(s?.input ?? 0), output: Number(s?.output ?? 0) }, lastMessageAt: s?.last ? s.last.toISOString() : null };
+  return {
+    id,
+    status: a.status,
+    published: a.slug !== null,
+    conversations: s?.conversations ?? 0,
+    messages: s?.messages ?? 0,
+    tokens: { input: Number(s?.input ?? 0), output: Number(s?.output ?? 0) },
+    lastMessageAt: s?.last ? s.last.toISOString() : null,
+  };
 }
 
 // ---- conversations -------------------------------------------------------------------------
 
 export const conversationToken = (secret: Uint8Array, conversationId: string): string => capabilityToken(secret, 'conversation', conversationId);
-export const conversationTokenValid = (secret: Uint8Array, conversationId: string, given: string): boolean => capabilityTokenValid(secret, 'conversation', conversationId, given);
+export const conversationTokenValid = (secret: Uint8Array, conversationId: string, given: string): boolean =>
+  capabilityTokenValid(secret, 'conversation', conversationId, given);
 
 export async function startConversation(ctx: AgentsContext, agent: repo.AgentRow, participant: string, title = '') {
   const id = newId();
-  const r = await ctx.db.insertInto('conversations').values({ id, org_id: agent.org_id, agent_id: agent.id, participant, title: title.slice(0, 200) }).returningAll().executeTakeFirstOrThrow();
+  const r = await ctx.db
+    .insertInto('conversations')
+    .values({ id, org_id: agent.org_id, agent_id: agent.id, participant, title: title.slice(0, 200) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return { id: r.id, agentId: r.agent_id, title: r.title, createdAt: r.created_at.toISOString() };
 }
 
@@ -228,7 +299,14 @@ export async function requireConversation(ctx: AgentsContext, agentId: string, i
 
 export async function listMessages(ctx: AgentsContext, agentId: string, conversationId: string, limit: number, offset: number) {
   await requireConversation(ctx, agentId, conversationId);
-  return (await repo.listMessages(ctx.db, conversationId, limit, offset)).map((m) => ({ id: m.id, role: m.role, content: m.content, tool: m.tool, usage: m.usage, createdAt: m.created_at.toISOString() }));
+  return (await repo.listMessages(ctx.db, conversationId, limit, offset)).map((m) => ({
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    tool: m.tool,
+    usage: m.usage,
+    createdAt: m.created_at.toISOString(),
+  }));
 }
 
 export interface MessageEvents {
@@ -255,8 +333,18 @@ const clip = (v: unknown, max = 20_000) => {
 };
 
 function personalityText(p: { empathy: number; confidence: number; style: string }): string {
-  const empathy = p.empathy >= 0.67 ? 'warm and empathetic: acknowledge how the user feels' : p.empathy <= 0.33 ? 'matter-of-fact: keep to the facts' : 'friendly and to the point';
-  const confidence = p.confidence >= 0.67 ? 'answer decisively, without hedging' : p.confidence <= 0.33 ? 'careful: say when you are unsure and offer alternatives' : 'clear, mentioning real uncertainty';
+  const empathy =
+    p.empathy >= 0.67
+      ? 'warm and empathetic: acknowledge how the user feels'
+      : p.empathy <= 0.33
+        ? 'matter-of-fact: keep to the facts'
+        : 'friendly and to the point';
+  const confidence =
+    p.confidence >= 0.67
+      ? 'answer decisively, without hedging'
+      : p.confidence <= 0.33
+        ? 'careful: say when you are unsure and offer alternatives'
+        : 'clear, mentioning real uncertainty';
   return `Tone: ${empathy}; ${confidence}; style: ${p.style}.`;
 }
 
@@ -279,22 +367,47 @@ async function buildTools(ctx: AgentsContext, agent: repo.AgentRow, role: Role):
       if (!can(role, 'flows:run')) continue;
       const spec = await ctx.tools.flowSpec(actor, t.ref);
       if (!spec) continue;
-      set[unique(t.name ?? `flow_${spec.name}`)] = tool({ description: t.description ?? (spec.description || `Runs the flow "${spec.name}" and returns its output.`), inputSchema: jsonSchema(spec.inputSchema as never), execute: async (input: unknown) => clip(await ctx.tools.runFlow(actor, t.ref, input)) });
+      set[unique(t.name ?? `flow_${spec.name}`)] = tool({
+        description: t.description ?? (spec.description || `Runs the flow "${spec.name}" and returns its output.`),
+        inputSchema: jsonSchema(spec.inputSchema as never),
+        execute: async (input: unknown) => clip(await ctx.tools.runFlow(actor, t.ref, input)),
+      });
     } else if (t.kind === 'action') {
       if (!can(role, 'actions:write')) continue;
       const spec = await ctx.tools.actionSpec(actor, t.ref);
       if (!spec) continue;
-      set[unique(t.name ?? `action_${spec.name}`)] = tool({ description: t.description ?? (spec.description || `Runs the action "${spec.name}".`), inputSchema: jsonSchema(spec.inputSchema as never), execute: async (input: unknown) => clip(await ctx.tools.runAction(actor, t.ref, (input ?? {}) as Record<string, unknown>)) });
+      set[unique(t.name ?? `action_${spec.name}`)] = tool({
+        description: t.description ?? (spec.description || `Runs the action "${spec.name}".`),
+        inputSchema: jsonSchema(spec.inputSchema as never),
+        execute: async (input: unknown) => clip(await ctx.tools.runAction(actor, t.ref, (input ?? {}) as Record<string, unknown>)),
+      });
     } else if (t.kind === 'search') {
       set[unique(t.name ?? `search_${t.model}`)] = tool({
         description: t.description ?? `Searches the "${t.model}" records most relevant to a query; returns them with a relevance score.`,
-        inputSchema: jsonSchema<{ query: string; filter?: Record<string, unknown> }>({ type: 'object', properties: { query: { type: 'string', description: 'what to look for' }, filter: { type: 'object', description: 'optional records filter, e.g. {"status":{"eq":"open"}}' } }, required: ['query'], additionalProperties: false }),
+        inputSchema: jsonSchema<{ query: string; filter?: Record<string, unknown> }>({
+          type: 'object',
+          properties: {
+            query: { type: 'string', description: 'what to look for' },
+            filter: { type: 'object', description: 'optional records filter, e.g. {"status":{"eq":"open"}}' },
+          },
+          required: ['query'],
+          additionalProperties: false,
+        }),
         execute: async ({ query, filter }) => clip(await ctx.tools.search(actor, t.model, { query, k: t.k, mode: t.mode, ...(filter ? { filter } : {}) })),
       });
     } else {
       set[unique(t.name ?? 'http_request')] = tool({
         description: t.description ?? `Makes an HTTP request${t.ref ? ` to a URL under ${t.ref}` : ''} and returns the status and body.`,
-        inputSchema: jsonSchema<{ method: string; url: string; body?: string }>({ type: 'object', properties: { method: { type: 'string', enum: writes ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] : ['GET'] }, url: { type: 'string' }, body: { type: 'string' } }, required: ['method', 'url'], additionalProperties: false }),
+        inputSchema: jsonSchema<{ method: string; url: string; body?: string }>({
+          type: 'object',
+          properties: {
+            method: { type: 'string', enum: writes ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] : ['GET'] },
+            url: { type: 'string' },
+            body: { type: 'string' },
+          },
+          required: ['method', 'url'],
+          additionalProperties: false,
+        }),
         execute: async ({ method, url, body }) => {
           if (!writes && method !== 'GET') throw new Error('Only GET requests are allowed in this conversation (your role cannot write).');
           if (t.ref && !url.startsWith(t.ref)) throw new Error(`Only URLs under ${t.ref} are allowed for this tool.`);
@@ -314,7 +427,9 @@ async function recall(ctx: AgentsContext, agent: repo.AgentRow, participant: str
     from agent_messages m join conversations c on c.id = m.conversation_id
     where m.agent_id = ${agent.id} and c.participant = ${participant} and m.conversation_id <> ${conversationId} and m.embedding is not null
     order by score desc limit ${RECALL}`.execute(ctx.db);
-  return r.rows.filter((x) => Number(x.score) >= RECALL_MIN_SCORE).map((x) => `${x.role === 'user' ? 'The user said' : 'You said'}: ${x.content.slice(0, 1000)}`);
+  return r.rows
+    .filter((x) => Number(x.score) >= RECALL_MIN_SCORE)
+    .map((x) => `${x.role === 'user' ? 'The user said' : 'You said'}: ${x.content.slice(0, 1000)}`);
 }
 
 /** One message to an agent; `caller` is who is chatting (null: a consumer of a published agent). */
@@ -347,9 +462,23 @@ export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, turn
   const memories = userVector ? await recall(ctx, agent, conv.participant, conversationId, userVector) : [];
   await ctx.db
     .insertInto('agent_messages')
-    .values({ id: newId(), conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'user', content, embedding: userVector && vectorLiteral(userVector, false) })
+    .values({
+      id: newId(),
+      conversation_id: conversationId,
+      agent_id: agent.id,
+      org_id: agent.org_id,
+      role: 'user',
+      content,
+      embedding: userVector && vectorLiteral(userVector, false),
+    })
     .execute();
-  const system = [agent.system, personalityText(agent.personality), memories.length ? `What you remember from earlier conversations with this user:\n- ${memories.join('\n- ')}` : ''].filter(Boolean).join('\n\n');
+  const system = [
+    agent.system,
+    personalityText(agent.personality),
+    memories.length ? `What you remember from earlier conversations with this user:\n- ${memories.join('\n- ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
   const toolCalls: Reply['toolCalls'] = [];
   const inputs = new Map<string, unknown>();
   const result = await chat(ctx.ai, agentActor(agent), {
@@ -376,16 +505,32 @@ export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, turn
   let replyId = '';
   const at = await inTransaction(ctx.db, async ({ trx }) => {
     for (const t of toolCalls) {
-      await trx.insertInto('agent_messages').values({ id: newId(), conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'tool', content: '', tool: JSON.stringify(t) }).execute();
+      await trx
+        .insertInto('agent_messages')
+        .values({ id: newId(), conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'tool', content: '', tool: JSON.stringify(t) })
+        .execute();
     }
     // Ids are time-ordered (UUID v7): the reply's is made after its tool calls', so it lists after them.
     replyId = newId();
     const row = await trx
       .insertInto('agent_messages')
-      .values({ id: replyId, conversation_id: conversationId, agent_id: agent.id, org_id: agent.org_id, role: 'assistant', content: result.text, usage: JSON.stringify(result.usage), embedding: replyVector && vectorLiteral(replyVector, false) })
+      .values({
+        id: replyId,
+        conversation_id: conversationId,
+        agent_id: agent.id,
+        org_id: agent.org_id,
+        role: 'assistant',
+        content: result.text,
+        usage: JSON.stringify(result.usage),
+        embedding: replyVector && vectorLiteral(replyVector, false),
+      })
       .returning(['created_at'])
       .executeTakeFirstOrThrow();
-    await trx.updateTable('conversations').set({ updated_at: new Date(), ...(conv.title ? {} : { title: content.slice(0, 80) }) }).where('id', '=', conversationId).execute();
+    await trx
+      .updateTable('conversations')
+      .set({ updated_at: new Date(), ...(conv.title ? {} : { title: content.slice(0, 80) }) })
+      .where('id', '=', conversationId)
+      .execute();
     return row.created_at;
   });
   return { conversationId, message: { id: replyId, role: 'assistant', content: result.text, createdAt: at.toISOString() }, toolCalls, usage: result.usage };

@@ -8,7 +8,7 @@ const fake = fakeAiForSuite(KEY);
 
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
 const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
-const systemOf = (r: SeenRequest) => ((r.body.messages as { role: string; content: string }[]).find((m) => m.role === 'system')?.content ?? '');
+const systemOf = (r: SeenRequest) => (r.body.messages as { role: string; content: string }[]).find((m) => m.role === 'system')?.content ?? '';
 const toolNames = (r: SeenRequest) => ((r.body.tools ?? []) as { function: { name: string } }[]).map((t) => t.function.name);
 const hasToolResults = (r: SeenRequest) => (r.body.messages as { role: string }[]).some((m) => m.role === 'tool');
 
@@ -28,25 +28,52 @@ describeEachDb(
     let secretId: string;
     let flowId: string;
     let agentId: string;
-    const req = (method: string, url: string, body?: unknown, headers?: Record<string, string>) => h().request({ method, url, apiKey: key, body, ...(headers ? { headers } : {}) });
+    const req = (method: string, url: string, body?: unknown, headers?: Record<string, string>) =>
+      h().request({ method, url, apiKey: key, body, ...(headers ? { headers } : {}) });
 
     it('creates an agent with a flow tool and a search tool; bad references are refused', async () => {
       owner = await signUp(h());
       key = (await createApiKey(h(), owner.token, 'admin')).key;
       secretId = (await req('POST', '/api/v1/secrets', { name: 'OpenAI', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` })).json().data.id;
-      const anthropic = (await req('POST', '/api/v1/secrets', { name: 'Claude', provider: 'anthropic', value: KEY, baseUrl: `${fake.url}/anthropic/v1` })).json().data.id;
-      await req('POST', '/api/v1/models', { name: 'faq', fields: [{ name: 'question', type: 'string' }, { name: 'answer', type: 'text' }] });
+      const anthropic = (
+        await req('POST', '/api/v1/secrets', { name: 'Claude', provider: 'anthropic', value: KEY, baseUrl: `${fake.url}/anthropic/v1` })
+      ).json().data.id;
+      await req('POST', '/api/v1/models', {
+        name: 'faq',
+        fields: [
+          { name: 'question', type: 'string' },
+          { name: 'answer', type: 'text' },
+        ],
+      });
       await req('PATCH', '/api/v1/models/faq', { embedding: { enabled: true, provider: 'local', dimensions: 128 } });
-      await req('POST', '/api/v1/data/faq/bulk', { op: 'create', items: [{ question: 'How long do refunds take?', answer: 'Refunds take 5 days.' }, { question: 'Do you ship abroad?', answer: 'We ship to the EU.' }] });
+      await req('POST', '/api/v1/data/faq/bulk', {
+        op: 'create',
+        items: [
+          { question: 'How long do refunds take?', answer: 'Refunds take 5 days.' },
+          { question: 'Do you ship abroad?', answer: 'We ship to the EU.' },
+        ],
+      });
       await h().built.embeddings.drain();
       const f = await req('POST', '/api/v1/flows', {
         name: 'Order status',
         description: 'Looks up the status of an order by its id.',
-        nodes: [node('in', 'core.input', { schema: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] } }), node('out', 'core.output', { value: '{{ { "order": $input.orderId, "status": "shipped" } }}' })],
+        nodes: [
+          node('in', 'core.input', { schema: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] } }),
+          node('out', 'core.output', { value: '{{ { "order": $input.orderId, "status": "shipped" } }}' }),
+        ],
         edges: [edge('in', 'out')],
       });
       flowId = f.json().data.id;
-      const bad = await req('POST', '/api/v1/agents', { name: 'Bad', provider: 'openai', model: 'gpt-4o-mini', secretId: anthropic, tools: [{ kind: 'flow', ref: '00000000-0000-7000-8000-000000000000' }, { kind: 'search', model: 'nope' }] });
+      const bad = await req('POST', '/api/v1/agents', {
+        name: 'Bad',
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        secretId: anthropic,
+        tools: [
+          { kind: 'flow', ref: '00000000-0000-7000-8000-000000000000' },
+          { kind: 'search', model: 'nope' },
+        ],
+      });
       expect(bad.statusCode).toBe(422);
       expect(bad.json().error.code).toBe('AGENT_INVALID');
       expect(bad.json().error.details.map((d: { field: string }) => d.field)).toEqual(['secretId', 'tools.0.ref', 'tools.1.model']);
@@ -59,7 +86,10 @@ describeEachDb(
         personality: { empathy: 0.9, confidence: 0.2, style: 'friendly' },
         voice: { enabled: true, voice: 'alloy', language: 'en' },
         memory: 'long_term',
-        tools: [{ kind: 'flow', ref: flowId }, { kind: 'search', model: 'faq', k: 1 }],
+        tools: [
+          { kind: 'flow', ref: flowId },
+          { kind: 'search', model: 'faq', k: 1 },
+        ],
         maxSteps: 3,
       });
       expect(a.statusCode, a.body).toBe(201);
@@ -71,15 +101,29 @@ describeEachDb(
 
     it('a streamed conversation: the agent calls both tools, the calls are streamed and stored', async () => {
       fake.script((r) => {
-        if (toolNames(r).length && !hasToolResults(r)) return { toolCalls: [{ name: 'flow_Order_status', args: { orderId: 'A-17' } }, { name: 'search_faq', args: { query: 'refunds' } }] };
-        const tools = (r.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'tool').map((m) => m.content).join(' ');
+        if (toolNames(r).length && !hasToolResults(r))
+          return {
+            toolCalls: [
+              { name: 'flow_Order_status', args: { orderId: 'A-17' } },
+              { name: 'search_faq', args: { query: 'refunds' } },
+            ],
+          };
+        const tools = (r.body.messages as { role: string; content: string }[])
+          .filter((m) => m.role === 'tool')
+          .map((m) => m.content)
+          .join(' ');
         return { text: `Order A-17: ${tools.includes('shipped') ? 'shipped' : '?'}. ${tools.includes('Refunds take 5 days') ? 'Refunds take 5 days.' : ''}` };
       });
       const c = await req('POST', `/api/v1/agents/${agentId}/conversations`, { title: 'Order' });
       expect(c.statusCode, c.body).toBe(201);
       const cid = c.json().data.id as string;
       const before = fake.seen.length;
-      const r = await req('POST', `/api/v1/agents/${agentId}/conversations/${cid}/messages`, { content: 'Where is my order A-17, and how long do refunds take?' }, { accept: 'text/event-stream' });
+      const r = await req(
+        'POST',
+        `/api/v1/agents/${agentId}/conversations/${cid}/messages`,
+        { content: 'Where is my order A-17, and how long do refunds take?' },
+        { accept: 'text/event-stream' },
+      );
       expect(r.statusCode).toBe(200);
       expect(r.headers['content-type']).toMatch(/text\/event-stream/);
       const ev = events(r.body);
@@ -97,9 +141,15 @@ describeEachDb(
       expect(toolNames(first).sort()).toEqual(['flow_Order_status', 'search_faq']);
       expect(systemOf(first)).toContain('You help customers of Acme.');
       expect(systemOf(first)).toMatch(/empathetic/);
-      const msgs = (await req('GET', `/api/v1/agents/${agentId}/conversations/${cid}/messages`)).json().data as { role: string; tool: { name: string; input: unknown } | null }[];
+      const msgs = (await req('GET', `/api/v1/agents/${agentId}/conversations/${cid}/messages`)).json().data as {
+        role: string;
+        tool: { name: string; input: unknown } | null;
+      }[];
       expect(msgs.map((m) => m.role)).toEqual(['user', 'tool', 'tool', 'assistant']);
-      expect(msgs.find((m) => m.tool?.name === 'flow_Order_status')!.tool).toMatchObject({ input: { orderId: 'A-17' }, output: { order: 'A-17', status: 'shipped' } });
+      expect(msgs.find((m) => m.tool?.name === 'flow_Order_status')!.tool).toMatchObject({
+        input: { orderId: 'A-17' },
+        output: { order: 'A-17', status: 'shipped' },
+      });
       expect(msgs.find((m) => m.tool?.name === 'search_faq')!.tool).toMatchObject({ input: { query: 'refunds' } });
       expect(h().logs.join('\n')).not.toContain(KEY);
       expect(JSON.stringify(msgs)).not.toContain(KEY);
@@ -135,11 +185,20 @@ describeEachDb(
       const flowRuns = async () => Number((await h().db.pool.query('select count(*)::int as n from executions where flow_id = $1', [flowId])).rows[0]!.n);
       const runsBefore = await flowRuns();
       // The model calls the flow tool whenever it is offered.
-      fake.script((r) => (toolNames(r).includes('flow_Order_status') && !hasToolResults(r) ? { toolCalls: [{ name: 'flow_Order_status', args: { orderId: 'A-18' } }] } : { text: 'done' }));
+      fake.script((r) =>
+        toolNames(r).includes('flow_Order_status') && !hasToolResults(r)
+          ? { toolCalls: [{ name: 'flow_Order_status', args: { orderId: 'A-18' } }] }
+          : { text: 'done' },
+      );
       const c = await h().request({ method: 'POST', url: `/api/v1/agents/${agentId}/conversations`, token: vt, body: {} });
       expect(c.statusCode, c.body).toBe(201);
       const before = fake.seen.length;
-      const r = await h().request({ method: 'POST', url: `/api/v1/agents/${agentId}/conversations/${c.json().data.id as string}/messages`, token: vt, body: { content: 'Mark order A-18 shipped' } });
+      const r = await h().request({
+        method: 'POST',
+        url: `/api/v1/agents/${agentId}/conversations/${c.json().data.id as string}/messages`,
+        token: vt,
+        body: { content: 'Mark order A-18 shipped' },
+      });
       expect(r.statusCode, r.body).toBe(200);
       expect(r.json().data.toolCalls).toEqual([]);
       // Only the read tool was offered to the model; the flow never ran.
@@ -163,18 +222,38 @@ describeEachDb(
       expect(start.headers['ratelimit-limit']).toBeDefined();
       const { id, token } = start.json().data as { id: string; token: string };
       fake.script(() => ({ text: 'Hello, consumer.' }));
-      const say = await h().request({ method: 'POST', url: `/api/v1/chat/${slug}/conversations/${id}/messages`, headers: { 'x-conversation-token': token }, body: { content: 'Hello?' } });
+      const say = await h().request({
+        method: 'POST',
+        url: `/api/v1/chat/${slug}/conversations/${id}/messages`,
+        headers: { 'x-conversation-token': token },
+        body: { content: 'Hello?' },
+      });
       expect(say.statusCode, say.body).toBe(200);
       expect(say.json().data.message.content).toBe('Hello, consumer.');
-      const wrong = await h().request({ method: 'POST', url: `/api/v1/chat/${slug}/conversations/${id}/messages`, headers: { 'x-conversation-token': 'x'.repeat(43) }, body: { content: 'Hello?' } });
+      const wrong = await h().request({
+        method: 'POST',
+        url: `/api/v1/chat/${slug}/conversations/${id}/messages`,
+        headers: { 'x-conversation-token': 'x'.repeat(43) },
+        body: { content: 'Hello?' },
+      });
       expect(wrong.statusCode).toBe(404);
-      const history = (await h().request({ method: 'GET', url: `/api/v1/chat/${slug}/conversations/${id}/messages`, headers: { 'x-conversation-token': token } })).json().data;
+      const history = (
+        await h().request({ method: 'GET', url: `/api/v1/chat/${slug}/conversations/${id}/messages`, headers: { 'x-conversation-token': token } })
+      ).json().data;
       expect(history.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
     });
 
     it('the agent node runs an agent inside a flow', async () => {
       fake.script((r) => ({ text: `agent says: ${lastUserText(r.body)}` }));
-      const f = await req('POST', '/api/v1/flows', { name: 'Ask agent', nodes: [node('in', 'core.input'), node('ag', 'ai.agent', { agentId, message: '{{ $input.q }}' }), node('out', 'core.output', { value: '{{ $input.text }}' })], edges: [edge('in', 'ag'), edge('ag', 'out')] });
+      const f = await req('POST', '/api/v1/flows', {
+        name: 'Ask agent',
+        nodes: [
+          node('in', 'core.input'),
+          node('ag', 'ai.agent', { agentId, message: '{{ $input.q }}' }),
+          node('out', 'core.output', { value: '{{ $input.text }}' }),
+        ],
+        edges: [edge('in', 'ag'), edge('ag', 'out')],
+      });
       const ex = (await req('POST', `/api/v1/flows/${f.json().data.id as string}/run?wait=true`, { input: { q: 'ping' } })).json().data;
       expect(ex.status, JSON.stringify(ex.error)).toBe('succeeded');
       expect(ex.output).toBe('agent says: ping');

@@ -29,17 +29,30 @@ const statusSchema = z.object({
   done: z.number(),
   pending: z.number(),
   failed: z.number(),
-  failures: z.array(z.object({ reason: z.string(), count: z.number(), final: z.boolean().optional().describe('true: failed for good until the content changes; false: will be retried') })),
+  failures: z.array(
+    z.object({
+      reason: z.string(),
+      count: z.number(),
+      final: z.boolean().optional().describe('true: failed for good until the content changes; false: will be retried'),
+    }),
+  ),
   search: z
     .object({ plain: widthSchema, filtered: widthSchema })
-    .describe(`The HNSW search widths measured on this model’s own recent vector searches, without and with a filter (null: not measured yet; the defaults ${SEARCH_WIDTH_DEFAULTS.plain} and ${SEARCH_WIDTH_DEFAULTS.filtered} apply)`),
+    .describe(
+      `The HNSW search widths measured on this model’s own recent vector searches, without and with a filter (null: not measured yet; the defaults ${SEARCH_WIDTH_DEFAULTS.plain} and ${SEARCH_WIDTH_DEFAULTS.filtered} apply)`,
+    ),
 });
 
 export function aiRoutes(deps: { db: Kysely<object>; cache: ModelCache; searchWidths: (model: ModelDef) => z.infer<typeof statusSchema>['search'] }) {
   return async (app: App) => {
     app.get('/api/v1/models/:name/embeddings', {
       config: { access: { permission: 'models:read' } },
-      schema: { tags: ['models'], summary: 'Embedding progress of a model: total, done, pending, failed, with failure reasons', params: nameParams, response: { 200: z.object({ data: statusSchema }) } },
+      schema: {
+        tags: ['models'],
+        summary: 'Embedding progress of a model: total, done, pending, failed, with failure reasons',
+        params: nameParams,
+        response: { 200: z.object({ data: statusSchema }) },
+      },
       handler: async (request) => {
         const models = await deps.cache.get(orgActorOf(request).orgId);
         const m = models.byName.get(request.params.name);

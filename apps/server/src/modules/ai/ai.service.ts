@@ -86,7 +86,11 @@ export function providerError(err: unknown, provider: string, scrub: (s: string)
   const base = withStatus ?? (last as { statusCode?: number; message?: string } | undefined) ?? (err as Error);
   const status = (base as { statusCode?: number }).statusCode;
   const message = scrub(String((base as Error).message ?? 'unknown error'));
-  return aiErrors.AI_PROVIDER_ERROR(`${provider} ${status ? `answered ${status}` : 'failed'}: ${message}`, { provider, status: status ?? null, retryable: status === undefined || status === 429 || status >= 500 });
+  return aiErrors.AI_PROVIDER_ERROR(`${provider} ${status ? `answered ${status}` : 'failed'}: ${message}`, {
+    provider,
+    status: status ?? null,
+    retryable: status === undefined || status === 429 || status >= 500,
+  });
 }
 
 export interface ChatRequest {
@@ -150,7 +154,8 @@ export async function chat(ctx: AiContext, actor: OrgActor, req: ChatRequest): P
       if (part.type === 'text-delta') req.onDelta?.(part.text);
       else if (part.type === 'tool-call') req.onToolCall?.({ id: part.toolCallId, name: part.toolName, input: part.input });
       else if (part.type === 'tool-result') req.onToolResult?.({ id: part.toolCallId, name: part.toolName, output: part.output });
-      else if (part.type === 'tool-error') req.onToolResult?.({ id: part.toolCallId, name: part.toolName, output: null, error: String((part.error as Error)?.message ?? part.error) });
+      else if (part.type === 'tool-error')
+        req.onToolResult?.({ id: part.toolCallId, name: part.toolName, output: null, error: String((part.error as Error)?.message ?? part.error) });
       else if (part.type === 'error') throw part.error;
     }
     const total = await result.totalUsage;
@@ -169,7 +174,15 @@ export async function chat(ctx: AiContext, actor: OrgActor, req: ChatRequest): P
   } catch (err) {
     throw providerError(err, c.provider, c.scrub);
   } finally {
-    await record(ctx, { orgId: actor.orgId, provider: c.provider, model: req.model, kind: 'chat', ...usage, latencyMs: performance.now() - started, source: req.source });
+    await record(ctx, {
+      orgId: actor.orgId,
+      provider: c.provider,
+      model: req.model,
+      kind: 'chat',
+      ...usage,
+      latencyMs: performance.now() - started,
+      source: req.source,
+    });
   }
 }
 
@@ -189,7 +202,14 @@ function normalize(v: number[]): number[] {
 }
 
 /** Embeds texts with a model's settings; the vectors come back normalized, in order. */
-export async function embedTexts(ctx: AiContext, actor: OrgActor, s: EmbeddingSettings, texts: string[], source: string, signal?: AbortSignal): Promise<number[][]> {
+export async function embedTexts(
+  ctx: AiContext,
+  actor: OrgActor,
+  s: EmbeddingSettings,
+  texts: string[],
+  source: string,
+  signal?: AbortSignal,
+): Promise<number[][]> {
   if (s.provider === 'local') return texts.map((t) => localEmbed(t, s.dimensions));
   if (!s.secretId) throw aiErrors.EMBEDDING_SETTINGS_INVALID(`The ${s.provider} embedding provider needs a secretId.`);
   await assertWithinTokenLimit(ctx, actor.orgId);
@@ -207,11 +227,24 @@ export async function embedTexts(ctx: AiContext, actor: OrgActor, s: EmbeddingSe
     });
     tokens = res.usage?.tokens ?? texts.reduce((a, t) => a + countWords(t), 0);
     const wrong = res.embeddings.find((e) => e.length !== s.dimensions);
-    if (wrong) throw aiErrors.AI_PROVIDER_ERROR(`${s.model} returned ${wrong.length} dimensions; the model is set to ${s.dimensions}. Change the embedding settings to match.`, { provider: c.provider, status: null, retryable: false });
+    if (wrong)
+      throw aiErrors.AI_PROVIDER_ERROR(
+        `${s.model} returned ${wrong.length} dimensions; the model is set to ${s.dimensions}. Change the embedding settings to match.`,
+        { provider: c.provider, status: null, retryable: false },
+      );
     return res.embeddings.map(normalize);
   } catch (err) {
     throw providerError(err, c.provider, c.scrub);
   } finally {
-    await record(ctx, { orgId: actor.orgId, provider: c.provider, model: s.model, kind: 'embedding', inputTokens: tokens, outputTokens: 0, latencyMs: performance.now() - started, source });
+    await record(ctx, {
+      orgId: actor.orgId,
+      provider: c.provider,
+      model: s.model,
+      kind: 'embedding',
+      inputTokens: tokens,
+      outputTokens: 0,
+      latencyMs: performance.now() - started,
+      source,
+    });
   }
 }

@@ -39,7 +39,11 @@ describeEachDb(
       expect(h().logs.join('\n')).not.toContain(KEY);
       const trace = await req('GET', `/api/v1/executions/${executionId}`);
       expect(trace.body).not.toContain(KEY);
-      const rows = await sql<{ t: string }>`select (select string_agg(x::text, ' ') from node_runs x) || (select string_agg(e::text, ' ') from executions e) || (select string_agg(a::text, ' ') from audit_log a) as t`.execute(h().db.kysely);
+      const rows = await sql<{
+        t: string;
+      }>`select (select string_agg(x::text, ' ') from node_runs x) || (select string_agg(e::text, ' ') from executions e) || (select string_agg(a::text, ' ') from audit_log a) as t`.execute(
+        h().db.kysely,
+      );
       expect(rows.rows[0]?.t ?? '').not.toContain(KEY);
     };
 
@@ -49,7 +53,14 @@ describeEachDb(
       openaiSecret = await secret('OpenAI', 'openai', `${fake.url}/v1`);
       const id = await flow('Ask', [
         node('in', 'core.input', { schema: { type: 'object', required: ['question'], properties: { question: { type: 'string' } } } }),
-        node('llm', 'ai.chat', { secretId: openaiSecret, model: 'gpt-4o-mini', system: 'Be brief.', prompt: '{{ $input.question }}', temperature: 0.2, maxTokens: 200 }),
+        node('llm', 'ai.chat', {
+          secretId: openaiSecret,
+          model: 'gpt-4o-mini',
+          system: 'Be brief.',
+          prompt: '{{ $input.question }}',
+          temperature: 0.2,
+          maxTokens: 200,
+        }),
         node('out', 'core.output', { value: '{{ { "answer": $input.text, "tokens": $input.usage.outputTokens } }}' }),
       ]);
       const before = fake.seen.length;
@@ -67,7 +78,12 @@ describeEachDb(
       await assertKeyNowhere(ex.id);
 
       // Published (owner-only public access) and called by a consumer without an account.
-      const pub = await h().request({ method: 'POST', url: `/api/v1/flows/${id}/publish`, token: owner.token, body: { slug: `ask-${h().kind}`, access: 'public' } });
+      const pub = await h().request({
+        method: 'POST',
+        url: `/api/v1/flows/${id}/publish`,
+        token: owner.token,
+        body: { slug: `ask-${h().kind}`, access: 'public' },
+      });
       expect(pub.statusCode, pub.body).toBe(200);
       const consumer = await h().request({ method: 'POST', url: `/api/v1/run/ask-${h().kind}`, body: { question: 'Hello?' } });
       expect(consumer.statusCode, consumer.body).toBe(200);
@@ -81,7 +97,11 @@ describeEachDb(
         [anthropic, 'claude-sonnet-4-5', 'anthropic', '/anthropic/v1/messages'],
         [google, 'gemini-2.5-flash', 'google', '/google/v1beta/models/gemini-2.5-flash:streamGenerateContent'],
       ] as const) {
-        const id = await flow(`Ask ${provider}`, [node('in', 'core.input'), node('llm', 'ai.chat', { secretId, model, prompt: 'Say {{ $input.word }}' }), node('out', 'core.output', { value: '{{ $input }}' })]);
+        const id = await flow(`Ask ${provider}`, [
+          node('in', 'core.input'),
+          node('llm', 'ai.chat', { secretId, model, prompt: 'Say {{ $input.word }}' }),
+          node('out', 'core.output', { value: '{{ $input }}' }),
+        ]);
         const before = fake.seen.length;
         const ex = await run(id, { word: 'hi' });
         expect(ex.status, JSON.stringify(ex.error)).toBe('succeeded');
@@ -106,9 +126,20 @@ describeEachDb(
     });
 
     it('structured output: the answer is parsed against the JSON Schema', async () => {
-      fake.script((r) => (r.body.response_format ? { text: JSON.stringify({ sentiment: 'positive', score: 0.9 }) } : { text: `echo: ${lastUserText(r.body)}` }));
-      const schema = { type: 'object', properties: { sentiment: { type: 'string', enum: ['positive', 'negative'] }, score: { type: 'number' } }, required: ['sentiment', 'score'], additionalProperties: false };
-      const id = await flow('Classify', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: openaiSecret, model: 'gpt-4o-mini', prompt: '{{ $input.text }}', schema }), node('out', 'core.output', { value: '{{ $input.object }}' })]);
+      fake.script((r) =>
+        r.body.response_format ? { text: JSON.stringify({ sentiment: 'positive', score: 0.9 }) } : { text: `echo: ${lastUserText(r.body)}` },
+      );
+      const schema = {
+        type: 'object',
+        properties: { sentiment: { type: 'string', enum: ['positive', 'negative'] }, score: { type: 'number' } },
+        required: ['sentiment', 'score'],
+        additionalProperties: false,
+      };
+      const id = await flow('Classify', [
+        node('in', 'core.input'),
+        node('llm', 'ai.chat', { secretId: openaiSecret, model: 'gpt-4o-mini', prompt: '{{ $input.text }}', schema }),
+        node('out', 'core.output', { value: '{{ $input.object }}' }),
+      ]);
       const ex = await run(id, { text: 'I love it' });
       expect(ex.output).toEqual({ sentiment: 'positive', score: 0.9 });
       expect(fake.seen.at(-1)!.body.response_format).toMatchObject({ type: 'json_schema' });
@@ -117,7 +148,11 @@ describeEachDb(
 
     it('provider failures are clear and never carry the key; private base URLs need the operator’s allow-list', async () => {
       const wrong = await secret('Wrong key', 'openai', `${fake.url}/v1`, 'sk-wrong-key-0000000000001234');
-      const id = await flow('Bad key', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: wrong, model: 'gpt-4o-mini', prompt: 'x' }), node('out', 'core.output')]);
+      const id = await flow('Bad key', [
+        node('in', 'core.input'),
+        node('llm', 'ai.chat', { secretId: wrong, model: 'gpt-4o-mini', prompt: 'x' }),
+        node('out', 'core.output'),
+      ]);
       const ex = await run(id, {});
       expect(ex.status).toBe('failed');
       const trace = (await req('GET', `/api/v1/executions/${ex.id}`)).json().data;
@@ -127,12 +162,22 @@ describeEachDb(
       expect(JSON.stringify(trace)).not.toMatch(/sk-wrong|0000000000001234|sk-wr/);
 
       const lan = await secret('LAN Ollama', 'openai-compatible', 'http://10.1.2.3:11434/v1');
-      const refused = await run(await flow('LAN', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: lan, model: 'llama3.2', prompt: 'x' }), node('out', 'core.output')]), {});
+      const refused = await run(
+        await flow('LAN', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: lan, model: 'llama3.2', prompt: 'x' }), node('out', 'core.output')]),
+        {},
+      );
       const t2 = (await req('GET', `/api/v1/executions/${refused.id}`)).json().data;
       expect(t2.nodes.find((n: { nodeId: string }) => n.nodeId === 'llm').error.code).toBe('AI_BASE_URL_REFUSED');
       // Loopback is listed by this suite's operator (INFINITY_HTTP_ALLOW=127.0.0.1/32): a local server works.
       const local = await secret('Local Ollama', 'openai-compatible', `${fake.url}/v1`);
-      const ok = await run(await flow('Local', [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: local, model: 'llama3.2', prompt: 'local?' }), node('out', 'core.output', { value: '{{ $input.text }}' })]), {});
+      const ok = await run(
+        await flow('Local', [
+          node('in', 'core.input'),
+          node('llm', 'ai.chat', { secretId: local, model: 'llama3.2', prompt: 'local?' }),
+          node('out', 'core.output', { value: '{{ $input.text }}' }),
+        ]),
+        {},
+      );
       expect(ok.output).toBe('echo: local?');
     });
 
@@ -140,16 +185,32 @@ describeEachDb(
       const data = (await req('GET', '/api/v1/usage')).json().data;
       const u = data.tokens;
       expect(u.calls).toBeGreaterThanOrEqual(5);
-      expect(u.byModel.find((m: { provider: string; model: string }) => m.provider === 'anthropic' && m.model === 'claude-sonnet-4-5')).toMatchObject({ kind: 'chat', calls: 1, outputTokens: 3 });
+      expect(u.byModel.find((m: { provider: string; model: string }) => m.provider === 'anthropic' && m.model === 'claude-sonnet-4-5')).toMatchObject({
+        kind: 'chat',
+        calls: 1,
+        outputTokens: 3,
+      });
       const tokens = data.metrics.find((m: { metric: string }) => m.metric === 'tokensPerMonth');
       expect(tokens).toMatchObject({ limit: 1_000_000, used: u.inputTokens + u.outputTokens });
 
       // Another organization at its limit: the node fails with PLAN_LIMIT_REACHED and no request leaves.
       const other = await signUp(h());
       const otherKey = (await createApiKey(h(), other.token, 'admin')).key;
-      const s = (await req('POST', '/api/v1/secrets', { name: 'k', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` }, otherKey)).json().data.id as string;
-      await sql`insert into ai_usage (org_id, provider, model, kind, input_tokens, output_tokens) values (${other.orgId}, 'openai', 'gpt-4o-mini', 'chat', 999999, 1)`.execute(h().db.kysely);
-      const f = await req('POST', '/api/v1/flows', { name: 'Over', nodes: [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: s, model: 'gpt-4o-mini', prompt: 'x' })], edges: [edge('in', 'llm')] }, otherKey);
+      const s = (await req('POST', '/api/v1/secrets', { name: 'k', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` }, otherKey)).json().data
+        .id as string;
+      await sql`insert into ai_usage (org_id, provider, model, kind, input_tokens, output_tokens) values (${other.orgId}, 'openai', 'gpt-4o-mini', 'chat', 999999, 1)`.execute(
+        h().db.kysely,
+      );
+      const f = await req(
+        'POST',
+        '/api/v1/flows',
+        {
+          name: 'Over',
+          nodes: [node('in', 'core.input'), node('llm', 'ai.chat', { secretId: s, model: 'gpt-4o-mini', prompt: 'x' })],
+          edges: [edge('in', 'llm')],
+        },
+        otherKey,
+      );
       const before = fake.seen.length;
       const ex = (await req('POST', `/api/v1/flows/${f.json().data.id as string}/run?wait=true`, { input: {} }, otherKey)).json().data;
       expect(ex.status).toBe('failed');
@@ -161,14 +222,39 @@ describeEachDb(
     });
 
     it('RAG: a docs model with local embeddings, 1,000 records back-filled with visible progress, filtered search returns exactly k', async () => {
-      expect((await req('POST', '/api/v1/models', { name: 'docs', fields: [{ name: 'title', type: 'string' }, { name: 'body', type: 'text' }, { name: 'topic', type: 'enum', values: ['billing', 'shipping', 'account', 'other'] }, { name: 'n', type: 'integer' }] })).statusCode).toBe(201);
+      expect(
+        (
+          await req('POST', '/api/v1/models', {
+            name: 'docs',
+            fields: [
+              { name: 'title', type: 'string' },
+              { name: 'body', type: 'text' },
+              { name: 'topic', type: 'enum', values: ['billing', 'shipping', 'account', 'other'] },
+              { name: 'n', type: 'integer' },
+            ],
+          })
+        ).statusCode,
+      ).toBe(201);
       const topics = ['billing', 'shipping', 'account', 'other'];
-      const items = Array.from({ length: 1000 }, (_, i) => ({ title: `Doc ${i}`, body: `Article ${i} about ${topics[i % 4]}: ${i % 7 === 0 ? 'refunds are paid within 5 days' : 'parcels ship from Lyon'} (code ${i})`, topic: topics[i % 4], n: i }));
+      const items = Array.from({ length: 1000 }, (_, i) => ({
+        title: `Doc ${i}`,
+        body: `Article ${i} about ${topics[i % 4]}: ${i % 7 === 0 ? 'refunds are paid within 5 days' : 'parcels ship from Lyon'} (code ${i})`,
+        topic: topics[i % 4],
+        n: i,
+      }));
       // Records that exist before embeddings are enabled are back-filled.
       expect((await req('POST', '/api/v1/data/docs/bulk', { op: 'create', items: items.slice(0, 600) })).statusCode).toBe(200);
-      const en = await req('PATCH', '/api/v1/models/docs', { embedding: { enabled: true, provider: 'local', sourceFields: ['title', 'body'], dimensions: 256 } });
+      const en = await req('PATCH', '/api/v1/models/docs', {
+        embedding: { enabled: true, provider: 'local', sourceFields: ['title', 'body'], dimensions: 256 },
+      });
       expect(en.statusCode, en.body).toBe(200);
-      expect(en.json().data.embedding).toMatchObject({ enabled: true, provider: 'local', model: 'local-lexical', dimensions: 256, sourceFields: ['title', 'body'] });
+      expect(en.json().data.embedding).toMatchObject({
+        enabled: true,
+        provider: 'local',
+        model: 'local-lexical',
+        dimensions: 256,
+        sourceFields: ['title', 'body'],
+      });
       const status0 = (await req('GET', '/api/v1/models/docs/embeddings')).json().data;
       expect(status0).toMatchObject({ enabled: true, total: 600 });
       expect(status0.done + status0.pending).toBe(600);
@@ -207,11 +293,18 @@ describeEachDb(
       const hy = (await req('POST', '/api/v1/data/docs/search', { query: 'refunds code 14', k: 3, mode: 'hybrid' })).json().data as { n: number }[];
       expect(hy[0]!.n).toBe(14);
       // Both match and rank a stored document (_fts) through its GIN index, not a scan of every record.
-      const ftsIndex = async () => (await sql<{ schema: string; def: string }>`select schemaname as schema, indexdef as def from pg_indexes where tablename = 'docs' and indexname = 'docs__fts_idx'`.execute(h().db.kysely)).rows[0];
+      const ftsIndex = async () =>
+        (
+          await sql<{
+            schema: string;
+            def: string;
+          }>`select schemaname as schema, indexdef as def from pg_indexes where tablename = 'docs' and indexname = 'docs__fts_idx'`.execute(h().db.kysely)
+        ).rows[0];
       const fts = await ftsIndex();
       expect(fts?.def).toContain('gin (_fts)');
       const docsTable = sql.id(fts!.schema, 'docs');
-      const kwIds = async () => ((await req('POST', '/api/v1/data/docs/search', { query: 'refunds paid', k: 8, mode: 'keyword' })).json().data as { id: string }[]).map((x) => x.id);
+      const kwIds = async () =>
+        ((await req('POST', '/api/v1/data/docs/search', { query: 'refunds paid', k: 8, mode: 'keyword' })).json().data as { id: string }[]).map((x) => x.id);
       const before = await kwIds();
       // A model that enabled embeddings before the column existed has an index on the expression
       // (0008, which skips a model that has one); 0009 turns it into the column (and skips a model that has it).
@@ -223,10 +316,13 @@ describeEachDb(
       await searchColumnMigration.up(h().db.kysely as never);
       expect((await ftsIndex())?.def).toContain('gin (_fts)');
       expect(await kwIds()).toEqual(before);
-      const plan = await h().db.kysely.transaction().execute(async (trx) => {
-        await sql`set local enable_seqscan = off`.execute(trx);
-        return (await sql<Record<string, string>>`explain select id from ${docsTable} t where t._fts @@ plainto_tsquery('simple', 'refunds')`.execute(trx)).rows;
-      });
+      const plan = await h()
+        .db.kysely.transaction()
+        .execute(async (trx) => {
+          await sql`set local enable_seqscan = off`.execute(trx);
+          return (await sql<Record<string, string>>`explain select id from ${docsTable} t where t._fts @@ plainto_tsquery('simple', 'refunds')`.execute(trx))
+            .rows;
+        });
       expect(JSON.stringify(plan)).toContain('docs__fts_idx');
       const strict = (await req('POST', '/api/v1/data/docs/search', { query: 'refunds paid', k: 50, threshold: 0.99 })).json().data;
       expect(strict.length).toBeLessThan(50);
@@ -252,7 +348,12 @@ describeEachDb(
       const id = await flow('RAG', [
         node('in', 'core.input'),
         node('find', 'ai.retrieve', { model: 'docs', query: '{{ $input.question }}', k: 3, filter: { topic: { eq: 'billing' } } }),
-        node('llm', 'ai.chat', { secretId: openaiSecret, model: 'gpt-4o-mini', system: 'Answer from the context only.', prompt: 'Context:\n{{ $input.context }}\n\nQuestion: {{ $node["in"].output.question }}' }),
+        node('llm', 'ai.chat', {
+          secretId: openaiSecret,
+          model: 'gpt-4o-mini',
+          system: 'Answer from the context only.',
+          prompt: 'Context:\n{{ $input.context }}\n\nQuestion: {{ $node["in"].output.question }}',
+        }),
         node('out', 'core.output', { value: '{{ { "answer": $input.text, "sources": $node["find"].output.records.id } }}' }),
       ]);
       const ex = await run(id, { question: 'when are refunds paid?' });
@@ -262,11 +363,28 @@ describeEachDb(
     });
 
     it('filtered search over the HNSW graph (more than 1,000 matches) is full, and stays full when the filter came to match fewer than remembered', async () => {
-      expect((await req('POST', '/api/v1/models', { name: 'memos', fields: [{ name: 'body', type: 'text' }, { name: 'cat', type: 'string' }, { name: 'n', type: 'integer' }] })).statusCode).toBe(201);
+      expect(
+        (
+          await req('POST', '/api/v1/models', {
+            name: 'memos',
+            fields: [
+              { name: 'body', type: 'text' },
+              { name: 'cat', type: 'string' },
+              { name: 'n', type: 'integer' },
+            ],
+          })
+        ).statusCode,
+      ).toBe(201);
       const words = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'sigma', 'kappa', 'theta'];
-      const items = Array.from({ length: 1300 }, (_, i) => ({ body: `note ${i} ${words[i % 8]} ${words[(i * 3) % 8]} ${words[(i * 5) % 7]}`, cat: i % 13 === 0 ? 'rare' : 'common', n: i }));
+      const items = Array.from({ length: 1300 }, (_, i) => ({
+        body: `note ${i} ${words[i % 8]} ${words[(i * 3) % 8]} ${words[(i * 5) % 7]}`,
+        cat: i % 13 === 0 ? 'rare' : 'common',
+        n: i,
+      }));
       expect((await req('POST', '/api/v1/data/memos/bulk', { op: 'create', items })).statusCode).toBe(200);
-      expect((await req('PATCH', '/api/v1/models/memos', { embedding: { enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 32 } })).statusCode).toBe(200);
+      expect(
+        (await req('PATCH', '/api/v1/models/memos', { embedding: { enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 32 } })).statusCode,
+      ).toBe(200);
       await h().built.embeddings.drain();
       const search = async () => {
         const r = await req('POST', '/api/v1/data/memos/search', { query: 'gamma omega', k: 10, filter: { cat: { eq: 'common' } }, fields: ['cat', 'n'] });
@@ -283,21 +401,47 @@ describeEachDb(
       const common = (await req('GET', '/api/v1/data/memos?filter[cat][eq]=common&fields=n&sort=n&limit=1000')).json().data as { id: string }[];
       const more = (await req('GET', '/api/v1/data/memos?filter[cat][eq]=common&fields=n&sort=n&limit=1000&offset=1000')).json().data as { id: string }[];
       const doomed = [...common, ...more].slice(3).map((x) => x.id);
-      for (let i = 0; i < doomed.length; i += 500) expect((await req('POST', '/api/v1/data/memos/bulk', { op: 'delete', items: doomed.slice(i, i + 500) })).statusCode).toBe(200);
+      for (let i = 0; i < doomed.length; i += 500)
+        expect((await req('POST', '/api/v1/data/memos/bulk', { op: 'delete', items: doomed.slice(i, i + 500) })).statusCode).toBe(200);
       const after = await search();
-      expect(after.data.map((x) => x.id).sort()).toEqual(common.slice(0, 3).map((x) => x.id).sort());
+      expect(after.data.map((x) => x.id).sort()).toEqual(
+        common
+          .slice(0, 3)
+          .map((x) => x.id)
+          .sort(),
+      );
       expect(after.meta.exact).toBe(true);
     });
 
     it('vector searches narrow their graph width to what the model’s own searches need, measured against exact answers', async () => {
-      expect((await req('POST', '/api/v1/models', { name: 'tunes', fields: [{ name: 'body', type: 'text' }, { name: 'cat', type: 'string' }] })).statusCode).toBe(201);
+      expect(
+        (
+          await req('POST', '/api/v1/models', {
+            name: 'tunes',
+            fields: [
+              { name: 'body', type: 'text' },
+              { name: 'cat', type: 'string' },
+            ],
+          })
+        ).statusCode,
+      ).toBe(201);
       const words = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'sigma', 'kappa', 'theta', 'lambda', 'rho'];
-      const items = Array.from({ length: 1300 }, (_, i) => ({ body: `${words[i % 10]} ${words[(i * 3) % 10]} ${words[(i * 7) % 9]} item ${i}`, cat: i % 13 === 0 ? 'rare' : 'common' }));
+      const items = Array.from({ length: 1300 }, (_, i) => ({
+        body: `${words[i % 10]} ${words[(i * 3) % 10]} ${words[(i * 7) % 9]} item ${i}`,
+        cat: i % 13 === 0 ? 'rare' : 'common',
+      }));
       expect((await req('POST', '/api/v1/data/tunes/bulk', { op: 'create', items })).statusCode).toBe(200);
-      expect((await req('PATCH', '/api/v1/models/tunes', { embedding: { enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 32 } })).statusCode).toBe(200);
+      expect(
+        (await req('PATCH', '/api/v1/models/tunes', { embedding: { enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 32 } })).statusCode,
+      ).toBe(200);
       await h().built.embeddings.drain();
       const search = async (q: number, filtered: boolean) => {
-        const r = await req('POST', '/api/v1/data/tunes/search', { query: `${words[q % 10]} ${words[(q * 7) % 10]}`, k: 5, ...(filtered ? { filter: { cat: { eq: 'common' } } } : {}), fields: ['cat'] });
+        const r = await req('POST', '/api/v1/data/tunes/search', {
+          query: `${words[q % 10]} ${words[(q * 7) % 10]}`,
+          k: 5,
+          ...(filtered ? { filter: { cat: { eq: 'common' } } } : {}),
+          fields: ['cat'],
+        });
         expect(r.statusCode, r.body).toBe(200);
         return r.json<{ data: { cat: string }[]; meta: { exact: boolean; width?: number } }>();
       };
@@ -318,7 +462,10 @@ describeEachDb(
       }
       // Measured on the 64 searches of each kind: a narrower width only if its recall@5 reached
       // 0.98 (as a 95% lower bound) against the exact answers, else the default; never wider.
-      for (const [m, fallback] of [[status.plain, 300], [status.filtered, 450]] as const) {
+      for (const [m, fallback] of [
+        [status.plain, 300],
+        [status.filtered, 450],
+      ] as const) {
         expect(m).toMatchObject({ samples: 64 });
         expect(m!.width).toBeLessThanOrEqual(fallback);
         if (m!.width < fallback) expect(m!.recall).toBeGreaterThanOrEqual(0.98);
@@ -333,10 +480,15 @@ describeEachDb(
 
     it('OpenAI embeddings: batched through the key, 429s retried with back-off, failures reported with reasons', async () => {
       expect((await req('POST', '/api/v1/models', { name: 'notes', fields: [{ name: 'text', type: 'text' }] })).statusCode).toBe(201);
-      expect((await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items: Array.from({ length: 10 }, (_, i) => ({ text: `note number ${i}` })) })).statusCode).toBe(200);
+      expect(
+        (await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items: Array.from({ length: 10 }, (_, i) => ({ text: `note number ${i}` })) }))
+          .statusCode,
+      ).toBe(200);
       fake.failEmbeddings(1, 429);
       const before = fake.seen.length;
-      const en = await req('PATCH', '/api/v1/models/notes', { embedding: { enabled: true, provider: 'openai', model: 'text-embedding-3-small', dimensions: 64, secretId: openaiSecret } });
+      const en = await req('PATCH', '/api/v1/models/notes', {
+        embedding: { enabled: true, provider: 'openai', model: 'text-embedding-3-small', dimensions: 64, secretId: openaiSecret },
+      });
       expect(en.statusCode, en.body).toBe(200);
       await h().built.embeddings.drain();
       const failing = (await req('GET', '/api/v1/models/notes/embeddings')).json().data;
@@ -344,7 +496,10 @@ describeEachDb(
       expect(failing.failures[0]).toMatchObject({ count: 10, final: false });
       expect(failing.failures[0].reason).toMatch(/429/);
       // The back-off elapses, the worker's poll retries, and all are done.
-      await vi.waitFor(async () => expect((await req('GET', '/api/v1/models/notes/embeddings')).json().data).toMatchObject({ done: 10, pending: 0, failures: [] }), { timeout: 20_000, interval: 200 });
+      await vi.waitFor(
+        async () => expect((await req('GET', '/api/v1/models/notes/embeddings')).json().data).toMatchObject({ done: 10, pending: 0, failures: [] }),
+        { timeout: 20_000, interval: 200 },
+      );
       const calls = fake.seen.slice(before).filter((r) => r.path === '/v1/embeddings');
       expect(calls.length).toBe(2);
       expect(calls.every((c) => c.credential === KEY && (c.body.input as string[]).length === 10 && c.body.dimensions === 64)).toBe(true);
@@ -352,8 +507,12 @@ describeEachDb(
       expect(hit.text).toBe('note number 7');
 
       // A key the provider refuses: failed for good (no retry storm), with the reason, key scrubbed.
-      const bad = (await req('POST', '/api/v1/secrets', { name: 'bad emb', provider: 'openai', value: 'sk-bad-embedding-key-99999999', baseUrl: `${fake.url}/v1` })).json().data.id as string;
-      await req('PATCH', '/api/v1/models/notes', { embedding: { enabled: true, provider: 'openai', model: 'text-embedding-3-small', dimensions: 32, secretId: bad } });
+      const bad = (
+        await req('POST', '/api/v1/secrets', { name: 'bad emb', provider: 'openai', value: 'sk-bad-embedding-key-99999999', baseUrl: `${fake.url}/v1` })
+      ).json().data.id as string;
+      await req('PATCH', '/api/v1/models/notes', {
+        embedding: { enabled: true, provider: 'openai', model: 'text-embedding-3-small', dimensions: 32, secretId: bad },
+      });
       await h().built.embeddings.drain();
       const st = (await req('GET', '/api/v1/models/notes/embeddings')).json().data;
       expect(st).toMatchObject({ total: 10, done: 0, failed: 10 });
@@ -375,7 +534,10 @@ describeEachDb(
         node('tpl', 'ai.prompt', { template: 'Summarise: {{ $input.text }}' }),
         node('split', 'ai.split', { text: '{{ $input.prompt }}', size: 200, overlap: 40 }),
         node('emb', 'ai.embed', { provider: 'local', dimensions: 64, text: '{{ $input.text }}' }),
-        node('out', 'core.output', { value: '{{ { "chunks": $count($node["split"].output), "first": $node["split"].output[0].text, "longest": $max($node["split"].output.$length(text)), "overlaps": $node["split"].output[1].start < $node["split"].output[0].end, "dims": $count($input.vectors) ? $count($input.vectors[0]) : 0 } }}' }),
+        node('out', 'core.output', {
+          value:
+            '{{ { "chunks": $count($node["split"].output), "first": $node["split"].output[0].text, "longest": $max($node["split"].output.$length(text)), "overlaps": $node["split"].output[1].start < $node["split"].output[0].end, "dims": $count($input.vectors) ? $count($input.vectors[0]) : 0 } }}',
+        }),
       ]);
       const ex = await run(id, { text });
       expect(ex.status, JSON.stringify(ex.error)).toBe('succeeded');
@@ -386,5 +548,11 @@ describeEachDb(
       expect(ex.output.dims).toBe(64);
     });
   },
-  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_QUEUE_POLL: '100', INFINITY_DEFAULT_PLAN: 'free', INFINITY_PLAN_LIMITS: '{"free":{"tokensPerMonth":1000000,"agents":null}}', INFINITY_PUBLIC_RATE_LIMIT: '1000' },
+  {
+    INFINITY_HTTP_ALLOW: '127.0.0.1/32',
+    INFINITY_QUEUE_POLL: '100',
+    INFINITY_DEFAULT_PLAN: 'free',
+    INFINITY_PLAN_LIMITS: '{"free":{"tokensPerMonth":1000000,"agents":null}}',
+    INFINITY_PUBLIC_RATE_LIMIT: '1000',
+  },
 );

@@ -171,16 +171,33 @@ export class EmbeddingWorker {
       });
     const rows = claimed.rows;
     if (!rows.length) return 0;
-    const texts = rows.map((r) => e.sourceFields.map((f) => r[f]).filter((v) => v !== null && v !== undefined && v !== '').join('\n'));
+    const texts = rows.map((r) =>
+      e.sourceFields
+        .map((f) => r[f])
+        .filter((v) => v !== null && v !== undefined && v !== '')
+        .join('\n'),
+    );
     const todo = rows.map((r, i) => ({ id: r.id, hash: r._emb_src, text: texts[i]! }));
     const nonEmpty = todo.filter((t) => t.text.trim() !== '');
     try {
-      const vectors = nonEmpty.length ? await embedTexts(this.d.ai, serviceActor(m.orgId), e, nonEmpty.map((t) => t.text), `embeddings ${m.name}`, this.abort.signal) : [];
+      const vectors = nonEmpty.length
+        ? await embedTexts(
+            this.d.ai,
+            serviceActor(m.orgId),
+            e,
+            nonEmpty.map((t) => t.text),
+            `embeddings ${m.name}`,
+            this.abort.signal,
+          )
+        : [];
       const byId = new Map(nonEmpty.map((t, i) => [t.id, vectors[i]!]));
       const cast = this.d.vector ? sql.raw(`vector(${e.dimensions})`) : sql.raw('real[]');
       await sql`
         update ${tbl(m)} as t set _embedding = v.e::${cast}, _emb_hash = v.h, _emb_lease = null, _emb_attempts = 0, _emb_fail_src = null, _emb_error = null
-        from unnest(${todo.map((t) => t.id)}::uuid[], ${todo.map((t) => t.hash)}::text[], ${todo.map((t) => { const v = byId.get(t.id); return v ? vectorLiteral(v, this.d.vector) : null; })}::text[]) as v(id, h, e)
+        from unnest(${todo.map((t) => t.id)}::uuid[], ${todo.map((t) => t.hash)}::text[], ${todo.map((t) => {
+          const v = byId.get(t.id);
+          return v ? vectorLiteral(v, this.d.vector) : null;
+        })}::text[]) as v(id, h, e)
         where t.id = v.id`.execute(this.d.db);
     } catch (err) {
       if (this.stopped) return 0;
@@ -202,7 +219,9 @@ export class EmbeddingWorker {
 /** Where a model's embeddings stand (SPEC §4: total, done, pending, failed with reasons). */
 export async function embeddingStatus(db: Kysely<object>, schema: string, model: ModelDef) {
   const e = model.embedding;
-  const settings = e ? { enabled: e.enabled, provider: e.provider, model: e.model, dimensions: e.dimensions, sourceFields: e.sourceFields, secretId: e.secretId } : { enabled: false };
+  const settings = e
+    ? { enabled: e.enabled, provider: e.provider, model: e.model, dimensions: e.dimensions, sourceFields: e.sourceFields, secretId: e.secretId }
+    : { enabled: false };
   if (!e?.enabled) return { ...settings, total: 0, done: 0, pending: 0, failed: 0, failures: [] as { reason: string; count: number }[] };
   const t = sql.id(schema, model.name);
   const failedWhere = sql`_emb_hash is distinct from _emb_src and _emb_fail_src is not distinct from _emb_src and _emb_attempts >= ${MAX_ATTEMPTS}`;
@@ -218,5 +237,12 @@ export async function embeddingStatus(db: Kysely<object>, schema: string, model:
       where _emb_hash is distinct from _emb_src and _emb_error is not null group by _emb_error order by count(*) desc limit 10`.execute(db),
   ]);
   const c = counts.rows[0] ?? { total: 0, done: 0, failed: 0, retrying: 0 };
-  return { ...settings, total: c.total, done: c.done, pending: c.total - c.done - c.failed, failed: c.failed, failures: reasons.rows.map((r) => ({ reason: r.reason, count: r.count, final: r.final })) };
+  return {
+    ...settings,
+    total: c.total,
+    done: c.done,
+    pending: c.total - c.done - c.failed,
+    failed: c.failed,
+    failures: reasons.rows.map((r) => ({ reason: r.reason, count: r.count, final: r.final })),
+  };
 }

@@ -44,7 +44,8 @@ export function languageModel(c: ProviderCredentials, model: string): LanguageMo
 
 export function embeddingModel(c: ProviderCredentials, model: string): EmbeddingModel {
   const baseURL = trim(c.baseUrl);
-  if (c.provider !== 'openai' && c.provider !== 'openai-compatible') throw aiErrors.AI_PROVIDER_UNSUPPORTED(`Embeddings are served by openai or openai-compatible secrets, not ${c.provider}.`);
+  if (c.provider !== 'openai' && c.provider !== 'openai-compatible')
+    throw aiErrors.AI_PROVIDER_UNSUPPORTED(`Embeddings are served by openai or openai-compatible secrets, not ${c.provider}.`);
   if (c.provider === 'openai-compatible' && !baseURL) throw aiErrors.AI_PROVIDER_UNSUPPORTED('An openai-compatible secret needs a base URL.');
   return createOpenAI({ apiKey: c.apiKey, fetch: c.fetch, ...(baseURL ? { baseURL } : {}) }).embedding(model);
 }

@@ -34,7 +34,16 @@ export interface UsageEntry {
 export async function recordUsage(db: Kysely<AiTables>, e: UsageEntry): Promise<void> {
   await db
     .insertInto('ai_usage')
-    .values({ org_id: e.orgId, provider: e.provider, model: e.model, kind: e.kind, input_tokens: e.inputTokens, output_tokens: e.outputTokens, latency_ms: Math.round(e.latencyMs), source: e.source })
+    .values({
+      org_id: e.orgId,
+      provider: e.provider,
+      model: e.model,
+      kind: e.kind,
+      input_tokens: e.inputTokens,
+      output_tokens: e.outputTokens,
+      latency_ms: Math.round(e.latencyMs),
+      source: e.source,
+    })
     .execute();
 }
 
@@ -56,8 +65,22 @@ export async function monthUsage(db: Kysely<AiTables>, orgId: string) {
     .orderBy('provider')
     .orderBy('model')
     .execute();
-  const byModel = rows.map((r) => ({ provider: r.provider, model: r.model, kind: r.kind, calls: Number(r.calls), inputTokens: Number(r.input), outputTokens: Number(r.output), avgLatencyMs: Math.round(Number(r.latency)) }));
+  const byModel = rows.map((r) => ({
+    provider: r.provider,
+    model: r.model,
+    kind: r.kind,
+    calls: Number(r.calls),
+    inputTokens: Number(r.input),
+    outputTokens: Number(r.output),
+    avgLatencyMs: Math.round(Number(r.latency)),
+  }));
   const sum = (k: 'calls' | 'inputTokens' | 'outputTokens') => byModel.reduce((a, r) => a + r[k], 0);
   const to = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
-  return { period: { from: from.toISOString(), to: to.toISOString() }, calls: sum('calls'), inputTokens: sum('inputTokens'), outputTokens: sum('outputTokens'), byModel };
+  return {
+    period: { from: from.toISOString(), to: to.toISOString() },
+    calls: sum('calls'),
+    inputTokens: sum('inputTokens'),
+    outputTokens: sum('outputTokens'),
+    byModel,
+  };
 }

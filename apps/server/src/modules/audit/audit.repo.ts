@@ -8,7 +8,11 @@ export type AuditRow = {
 
 /** Locks the organization's chain head (creating it at genesis) and returns it. */
 export async function lockHead(trx: Transaction<AuditTables>, orgId: string, genesis: string) {
-  await trx.insertInto('audit_heads').values({ org_id: orgId, seq: 0, hash: genesis }).onConflict((oc) => oc.column('org_id').doNothing()).execute();
+  await trx
+    .insertInto('audit_heads')
+    .values({ org_id: orgId, seq: 0, hash: genesis })
+    .onConflict((oc) => oc.column('org_id').doNothing())
+    .execute();
   return trx.selectFrom('audit_heads').select(['seq', 'hash']).where('org_id', '=', orgId).forUpdate().executeTakeFirstOrThrow();
 }
 

@@ -51,7 +51,12 @@ export function auditRoutes(db: Kysely<object>) {
       handler: async (request) => {
         const q = request.query;
         const after = auditCursor.decode(q);
-        const { entries, total, next } = await listAudit(db, orgActorOf(request), { ...filtersOf(q), limit: q.limit, offset: q.offset, beforeSeq: after ? Number(after[0]) : undefined });
+        const { entries, total, next } = await listAudit(db, orgActorOf(request), {
+          ...filtersOf(q),
+          limit: q.limit,
+          offset: q.offset,
+          beforeSeq: after ? Number(after[0]) : undefined,
+        });
         return { data: entries, meta: listMeta(total, q.limit, q.offset, next === null ? null : auditCursor.encode([String(next)])) };
       },
     });

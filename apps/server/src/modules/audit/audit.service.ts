@@ -32,7 +32,22 @@ export interface AuditEntry {
   hash: string;
 }
 
-function entryHash(prevHash: string, e: { id: string; orgId: string; seq: number; at: string; actorType: string; actorId: string | null; action: string; targetType: string | null; targetId: string | null; ip: string | null; details: Record<string, unknown> }): string {
+function entryHash(
+  prevHash: string,
+  e: {
+    id: string;
+    orgId: string;
+    seq: number;
+    at: string;
+    actorType: string;
+    actorId: string | null;
+    action: string;
+    targetType: string | null;
+    targetId: string | null;
+    ip: string | null;
+    details: Record<string, unknown>;
+  },
+): string {
   return sha256Hex(`${prevHash}\n${canonicalJson(e)}`);
 }
 
@@ -127,10 +142,29 @@ export async function exportAudit(
     beforeSeq = Number(rows[rows.length - 1]!.seq);
   }
   entries.reverse();
-  await db.transaction().execute((trx) => recordAudit(trx, { orgId: actor.orgId, actor, action: 'AUDIT_EXPORT', ip, details: { format, count: entries.length, filters: { ...q, from: q.from?.toISOString(), to: q.to?.toISOString() } } }));
+  await db.transaction().execute((trx) =>
+    recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'AUDIT_EXPORT',
+      ip,
+      details: { format, count: entries.length, filters: { ...q, from: q.from?.toISOString(), to: q.to?.toISOString() } },
+    }),
+  );
   if (format === 'json') return { body: JSON.stringify(entries), count: entries.length };
   const header = ['seq', 'at', 'action', 'actor_type', 'actor_id', 'target_type', 'target_id', 'ip', 'details', 'hash'];
-  const lines = entries.map((e) => [e.seq, e.at, e.action, e.actor.type, e.actor.id ?? '', e.target?.type ?? '', e.target?.id ?? '', e.ip ?? '', JSON.stringify(e.details), e.hash]);
+  const lines = entries.map((e) => [
+    e.seq,
+    e.at,
+    e.action,
+    e.actor.type,
+    e.actor.id ?? '',
+    e.target?.type ?? '',
+    e.target?.id ?? '',
+    e.ip ?? '',
+    JSON.stringify(e.details),
+    e.hash,
+  ]);
   return { body: toCsv([header, ...lines]), count: entries.length };
 }
 
@@ -158,8 +192,17 @@ export async function verifyAuditChain(db: Kysely<object>, orgId?: string): Prom
       if (r.prev_hash !== prev) report.problems.push({ orgId: head.org_id, seq: r.seq, problem: 'link to the previous entry is broken' });
       const e = toEntry(r);
       const recomputed = entryHash(r.prev_hash, {
-        id: r.id, orgId: r.org_id, seq: r.seq, at: e.at, actorType: r.actor_type, actorId: r.actor_id,
-        action: r.action, targetType: r.target_type, targetId: r.target_id, ip: r.ip, details: r.details,
+        id: r.id,
+        orgId: r.org_id,
+        seq: r.seq,
+        at: e.at,
+        actorType: r.actor_type,
+        actorId: r.actor_id,
+        action: r.action,
+        targetType: r.target_type,
+        targetId: r.target_id,
+        ip: r.ip,
+        details: r.details,
       });
       if (recomputed !== r.hash) report.problems.push({ orgId: head.org_id, seq: r.seq, problem: 'content does not match its hash (entry altered)' });
       prev = r.hash;

@@ -13,7 +13,13 @@ describeEachDb('audit log', (h) => {
 
   it('filters by action, actor and time, newest first, paged', async () => {
     const u = await signUp(h());
-    for (let i = 0; i < 3; i++) await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: `s${i}`, provider: 'generic', value: 'abcdefgh', allowedHosts: [] } });
+    for (let i = 0; i < 3; i++)
+      await h().request({
+        method: 'POST',
+        url: '/api/v1/secrets',
+        token: u.token,
+        body: { name: `s${i}`, provider: 'generic', value: 'abcdefgh', allowedHosts: [] },
+      });
     const all = (await h().request({ method: 'GET', url: '/api/v1/audit', token: u.token })).json();
     expect(all.data.map((e: { action: string }) => e.action)).toEqual(['SECRET_CREATE', 'SECRET_CREATE', 'SECRET_CREATE', 'ORG_CREATE', 'AUTH_SIGNUP']);
     expect(all.meta.total).toBe(5);
@@ -29,8 +35,18 @@ describeEachDb('audit log', (h) => {
 
   it('verification passes on an intact log and names an altered, a removed and a truncated entry', async () => {
     const u = await signUp(h());
-    await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'v', provider: 'generic', value: 'abcdefgh', allowedHosts: [] } });
-    await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'w', provider: 'generic', value: 'abcdefgh', allowedHosts: [] } });
+    await h().request({
+      method: 'POST',
+      url: '/api/v1/secrets',
+      token: u.token,
+      body: { name: 'v', provider: 'generic', value: 'abcdefgh', allowedHosts: [] },
+    });
+    await h().request({
+      method: 'POST',
+      url: '/api/v1/secrets',
+      token: u.token,
+      body: { name: 'w', provider: 'generic', value: 'abcdefgh', allowedHosts: [] },
+    });
     const ok = await verifyAuditChain(h().db.kysely, u.orgId);
     expect(ok).toMatchObject({ ok: true, chains: 1, entries: 4 });
 

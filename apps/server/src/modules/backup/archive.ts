@@ -156,7 +156,10 @@ export async function verifyArchive(file: string): Promise<Verified> {
   let seen = 0;
   let rows = 0;
   const closeTable = () => {
-    if (current && seen !== current.rows) throw backupErrors.BACKUP_ARCHIVE_INVALID(`Table ${current.schema}.${current.name} announces ${current.rows} rows but holds ${seen}: the archive is damaged.`);
+    if (current && seen !== current.rows)
+      throw backupErrors.BACKUP_ARCHIVE_INVALID(
+        `Table ${current.schema}.${current.name} announces ${current.rows} rows but holds ${seen}: the archive is damaged.`,
+      );
   };
   for await (const { text, value } of readLines(file)) {
     if (trailer) throw backupErrors.BACKUP_ARCHIVE_INVALID('The archive has data after its end: it is altered.');
@@ -182,7 +185,11 @@ export async function verifyArchive(file: string): Promise<Verified> {
   if (!header) throw backupErrors.BACKUP_ARCHIVE_INVALID('The archive is empty.');
   if (!trailer) throw backupErrors.BACKUP_ARCHIVE_INVALID('The archive has no end: it is truncated.');
   if (hash.digest('hex') !== trailer.sha256) throw backupErrors.BACKUP_ARCHIVE_INVALID('The archive checksum does not match: it is altered.');
-  if (trailer.rows !== rows || trailer.tables !== tables.length) throw backupErrors.BACKUP_ARCHIVE_INVALID('The archive totals do not match its content: it is altered.');
-  if (header.version > FORMAT_VERSION) throw backupErrors.BACKUP_VERSION_UNSUPPORTED(`The archive has format ${header.version}; this Infinity reads format ${FORMAT_VERSION}. Restore with a newer Infinity.`);
+  if (trailer.rows !== rows || trailer.tables !== tables.length)
+    throw backupErrors.BACKUP_ARCHIVE_INVALID('The archive totals do not match its content: it is altered.');
+  if (header.version > FORMAT_VERSION)
+    throw backupErrors.BACKUP_VERSION_UNSUPPORTED(
+      `The archive has format ${header.version}; this Infinity reads format ${FORMAT_VERSION}. Restore with a newer Infinity.`,
+    );
   return { header, trailer, tables };
 }

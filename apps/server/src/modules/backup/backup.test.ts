@@ -16,7 +16,8 @@ const node = (id: string, type: string, params: Record<string, unknown> = {}) =>
 const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 
 /** The other database when both are tested: backups must cross between them. */
-const otherThan = (kind: 'pglite' | 'postgres') => (testBackends().includes(kind === 'pglite' ? 'postgres' : 'pglite') ? (kind === 'pglite' ? 'postgres' : 'pglite') : kind);
+const otherThan = (kind: 'pglite' | 'postgres') =>
+  testBackends().includes(kind === 'pglite' ? 'postgres' : 'pglite') ? (kind === 'pglite' ? 'postgres' : 'pglite') : kind;
 
 const admin = (h: Harness) => ({ config: h.config, db: h.db.kysely, vault: h.built.vault, database: h.db });
 
@@ -34,17 +35,53 @@ describeEachDb('backup and restore', (h) => {
     other = await signUp(h(), 'Other');
     key = (await createApiKey(h(), owner.token, 'admin')).key;
     secretId = (await req(h(), 'POST', '/api/v1/secrets', { name: 'OpenAI', provider: 'openai', value: 'sk-restore-me-please-0042' })).json().data.id;
-    expect((await req(h(), 'POST', '/api/v1/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true }] })).statusCode).toBe(201);
-    expect((await req(h(), 'POST', '/api/v1/models', { name: 'people', fields: [{ name: 'name', type: 'string' }, { name: 'bio', type: 'text' }, { name: 'tags', type: 'array', items: 'string' }, { name: 'meta', type: 'json' }, { name: 'born', type: 'date' }, { name: 'company', type: 'relation', target: 'companies', onDelete: 'cascade' }] })).statusCode).toBe(201);
+    expect(
+      (await req(h(), 'POST', '/api/v1/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true }] })).statusCode,
+    ).toBe(201);
+    expect(
+      (
+        await req(h(), 'POST', '/api/v1/models', {
+          name: 'people',
+          fields: [
+            { name: 'name', type: 'string' },
+            { name: 'bio', type: 'text' },
+            { name: 'tags', type: 'array', items: 'string' },
+            { name: 'meta', type: 'json' },
+            { name: 'born', type: 'date' },
+            { name: 'company', type: 'relation', target: 'companies', onDelete: 'cascade' },
+          ],
+        })
+      ).statusCode,
+    ).toBe(201);
     // A relation to itself: rows must load in any order.
-    expect((await req(h(), 'PATCH', '/api/v1/models/people', { addFields: [{ name: 'manager', type: 'relation', target: 'people', onDelete: 'set null' }] })).statusCode).toBe(200);
-    expect((await req(h(), 'PATCH', '/api/v1/models/people', { embedding: { enabled: true, provider: 'local', dimensions: 64, sourceFields: ['bio'] } })).statusCode).toBe(200);
+    expect(
+      (await req(h(), 'PATCH', '/api/v1/models/people', { addFields: [{ name: 'manager', type: 'relation', target: 'people', onDelete: 'set null' }] }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (await req(h(), 'PATCH', '/api/v1/models/people', { embedding: { enabled: true, provider: 'local', dimensions: 64, sourceFields: ['bio'] } })).statusCode,
+    ).toBe(200);
     const acme = (await req(h(), 'POST', '/api/v1/data/companies', { name: 'Acme' })).json().data.id;
     const boss = (await req(h(), 'POST', '/api/v1/data/people', { name: 'Boss', bio: 'Runs the place', company: acme })).json().data.id;
-    for (let i = 0; i < 30; i++) await req(h(), 'POST', '/api/v1/data/people', { name: `P${i}`, bio: `Person ${i} likes ${i % 2 ? 'tea' : 'coffee'}`, tags: ['a', `t${i}`], meta: { i }, born: '1990-01-02', company: acme, manager: boss });
+    for (let i = 0; i < 30; i++)
+      await req(h(), 'POST', '/api/v1/data/people', {
+        name: `P${i}`,
+        bio: `Person ${i} likes ${i % 2 ? 'tea' : 'coffee'}`,
+        tags: ['a', `t${i}`],
+        meta: { i },
+        born: '1990-01-02',
+        company: acme,
+        manager: boss,
+      });
     await h().built.embeddings.drain();
-    const f = await req(h(), 'POST', '/api/v1/flows', { name: 'Echo', nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })], edges: [edge('in', 'out')] });
-    expect((await req(h(), 'POST', `/api/v1/flows/${f.json().data.id as string}/run?wait=true`, { input: { hello: 'world' } })).json().data.status).toBe('succeeded');
+    const f = await req(h(), 'POST', '/api/v1/flows', {
+      name: 'Echo',
+      nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })],
+      edges: [edge('in', 'out')],
+    });
+    expect((await req(h(), 'POST', `/api/v1/flows/${f.json().data.id as string}/run?wait=true`, { input: { hello: 'world' } })).json().data.status).toBe(
+      'succeeded',
+    );
     expect((await req(h(), 'POST', '/api/v1/agents', { name: 'Helper', provider: 'openai', model: 'gpt-4o-mini', secretId })).statusCode).toBe(201);
 
     const report = await backupInstance(admin(h()), { out: file });
@@ -60,14 +97,23 @@ describeEachDb('backup and restore', (h) => {
     try {
       const r = await restoreInstance(admin(target), file);
       expect(r).toMatchObject({ organizations: 2, scope: { orgId: null }, source: { kind: h().kind } });
-      for (const url of ['/api/v1/data/people?limit=100&sort=name', '/api/v1/data/companies', '/api/v1/models', '/api/v1/flows', '/api/v1/executions', '/api/v1/agents', '/api/v1/secrets']) {
+      for (const url of [
+        '/api/v1/data/people?limit=100&sort=name',
+        '/api/v1/data/companies',
+        '/api/v1/models',
+        '/api/v1/flows',
+        '/api/v1/executions',
+        '/api/v1/agents',
+        '/api/v1/secrets',
+      ]) {
         const before = (await req(h(), 'GET', url)).json();
         const after = (await req(target, 'GET', url)).json();
         expect(after, url).toEqual(before);
       }
       const emb = (await req(target, 'GET', '/api/v1/models/people/embeddings')).json().data;
       expect(emb).toMatchObject({ total: 31, done: 31, pending: 0 });
-      const search = async (x: Harness) => (await req(x, 'POST', '/api/v1/data/people/search', { query: 'likes tea', k: 3 })).json().data.map((p: { id: string }) => p.id);
+      const search = async (x: Harness) =>
+        (await req(x, 'POST', '/api/v1/data/people/search', { query: 'likes tea', k: 3 })).json().data.map((p: { id: string }) => p.id);
       expect(await search(target)).toEqual(await search(h()));
       const actor = { kind: 'apiKey' as const, apiKeyId: 'test', orgId: owner.orgId, role: 'admin' as const, userId: owner.id };
       expect((await revealSecret(target.built.vault, actor, secretId, 'restore test')).value).toBe('sk-restore-me-please-0042');
@@ -91,11 +137,17 @@ describeEachDb('backup and restore', (h) => {
       const raw = readFileSync(file);
       const truncated = path.join(dir, 'truncated');
       writeFileSync(truncated, raw.subarray(0, Math.floor(raw.length * 0.7)));
-      await expect(restoreInstance(admin(target), truncated)).rejects.toMatchObject({ code: 'BACKUP_ARCHIVE_INVALID', message: expect.stringMatching(/truncated/) });
+      await expect(restoreInstance(admin(target), truncated)).rejects.toMatchObject({
+        code: 'BACKUP_ARCHIVE_INVALID',
+        message: expect.stringMatching(/truncated/),
+      });
       const text = gunzipSync(raw).toString('utf8');
       const altered = path.join(dir, 'altered');
       writeFileSync(altered, gzipSync(text.replace('"name":"Acme"', '"name":"Evil"')));
-      await expect(restoreInstance(admin(target), altered)).rejects.toMatchObject({ code: 'BACKUP_ARCHIVE_INVALID', message: expect.stringMatching(/checksum/) });
+      await expect(restoreInstance(admin(target), altered)).rejects.toMatchObject({
+        code: 'BACKUP_ARCHIVE_INVALID',
+        message: expect.stringMatching(/checksum/),
+      });
       const lines = text.trimEnd().split('\n');
       const dropped = path.join(dir, 'dropped');
       writeFileSync(dropped, gzipSync(`${lines.slice(0, -1).join('\n')}\n`));
@@ -103,7 +155,9 @@ describeEachDb('backup and restore', (h) => {
       const notOurs = path.join(dir, 'not-ours');
       writeFileSync(notOurs, gzipSync('{"hello":"world"}\n'));
       await expect(restoreInstance(admin(target), notOurs)).rejects.toMatchObject({ code: 'BACKUP_ARCHIVE_INVALID' });
-      const n = await sql<{ n: string }>`select (select count(*) from users) + (select count(*) from organizations) + (select count(*) from audit_log) as n`.execute(target.db.kysely);
+      const n = await sql<{
+        n: string;
+      }>`select (select count(*) from users) + (select count(*) from organizations) + (select count(*) from audit_log) as n`.execute(target.db.kysely);
       expect(Number(n.rows[0]!.n)).toBe(0);
     } finally {
       await target.close();
@@ -121,9 +175,13 @@ describeEachDb('backup and restore', (h) => {
       const resident = await signUp(target, 'Resident');
       const r = await restoreInstance(admin(target), orgFile);
       expect(r).toMatchObject({ organizations: 1, scope: { orgId: owner.orgId } });
-      expect((await req(target, 'GET', '/api/v1/data/people?limit=100&sort=name')).json()).toEqual((await req(h(), 'GET', '/api/v1/data/people?limit=100&sort=name')).json());
+      expect((await req(target, 'GET', '/api/v1/data/people?limit=100&sort=name')).json()).toEqual(
+        (await req(h(), 'GET', '/api/v1/data/people?limit=100&sort=name')).json(),
+      );
       expect((await target.request({ method: 'GET', url: '/api/v1/me', token: resident.token })).statusCode).toBe(200);
-      expect((await target.request({ method: 'POST', url: '/api/v1/auth/login', body: { email: other.email, password: other.password } })).statusCode).toBe(401);
+      expect((await target.request({ method: 'POST', url: '/api/v1/auth/login', body: { email: other.email, password: other.password } })).statusCode).toBe(
+        401,
+      );
       expect((await verifyAuditChain(target.db.kysely)).ok).toBe(true);
       await expect(restoreInstance(admin(target), orgFile)).rejects.toMatchObject({ code: 'BACKUP_TARGET_NOT_EMPTY' });
     } finally {

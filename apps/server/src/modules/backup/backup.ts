@@ -23,7 +23,9 @@ const FETCH = 1000;
 
 /** The select list of a table: generated columns are left out (the target computes them), vectors travel as arrays. */
 function selectList(columns: Column[]) {
-  return sql.join(columns.filter((c) => !c.generated).map((c) => (c.type === 'vector' ? sql`${sql.ref(c.name)}::real[] as ${sql.id(c.name)}` : sql.ref(c.name))));
+  return sql.join(
+    columns.filter((c) => !c.generated).map((c) => (c.type === 'vector' ? sql`${sql.ref(c.name)}::real[] as ${sql.id(c.name)}` : sql.ref(c.name))),
+  );
 }
 
 interface Part {
@@ -67,10 +69,16 @@ async function dump(trx: Transaction<object>, db: Database, writer: ArchiveWrite
     const columns = await columnsOf(trx, 'public', name);
     parts.push({ schema: 'public', name, columns, where: o.orgId ? orgScope(name, columns, o.orgId) : null, rows: 0 });
   }
-  const orgs = (await sql<{ id: string; schema_name: string }>`select id, schema_name from organizations ${o.orgId ? sql`where id = ${o.orgId}` : sql``} order by id`.execute(trx)).rows;
+  const orgs = (
+    await sql<{
+      id: string;
+      schema_name: string;
+    }>`select id, schema_name from organizations ${o.orgId ? sql`where id = ${o.orgId}` : sql``} order by id`.execute(trx)
+  ).rows;
   for (const org of orgs) {
     const models = (await sql<{ name: string }>`select name from models where org_id = ${org.id} order by name`.execute(trx)).rows;
-    for (const m of models) parts.push({ schema: org.schema_name, name: m.name, orgId: org.id, columns: await columnsOf(trx, org.schema_name, m.name), where: null, rows: 0 });
+    for (const m of models)
+      parts.push({ schema: org.schema_name, name: m.name, orgId: org.id, columns: await columnsOf(trx, org.schema_name, m.name), where: null, rows: 0 });
   }
   let total = 0;
   for (const p of parts) {
@@ -79,14 +87,22 @@ async function dump(trx: Transaction<object>, db: Database, writer: ArchiveWrite
     total += p.rows;
   }
   const migrations = (await sql<{ name: string }>`select name from infinity_migrations order by name`.execute(trx)).rows.map((r) => r.name);
-  await writer.header({ createdAt: new Date().toISOString(), infinity: o.infinityVersion, source: { kind: db.kind, vector: db.info.vector }, scope: { orgId: o.orgId ?? null }, migrations });
+  await writer.header({
+    createdAt: new Date().toISOString(),
+    infinity: o.infinityVersion,
+    source: { kind: db.kind, vector: db.info.vector },
+    scope: { orgId: o.orgId ?? null },
+    migrations,
+  });
   let done = 0;
   o.onProgress?.(0, total);
   for (const p of parts) {
     await writer.table({ schema: p.schema, name: p.name, ...(p.orgId ? { orgId: p.orgId } : {}), rows: p.rows });
     if (!p.rows) continue;
     const order = p.columns.some((c) => c.name === 'id') ? sql`order by id` : sql``;
-    await sql`declare infinity_backup no scroll cursor for select row_to_json(x)::text as j from (select ${selectList(p.columns)} from ${sql.id(p.schema, p.name)} ${p.where ? sql`where ${p.where}` : sql``} ${order}) x`.execute(trx);
+    await sql`declare infinity_backup no scroll cursor for select row_to_json(x)::text as j from (select ${selectList(p.columns)} from ${sql.id(p.schema, p.name)} ${p.where ? sql`where ${p.where}` : sql``} ${order}) x`.execute(
+      trx,
+    );
     for (;;) {
       const batch = await sql<{ j: string }>`fetch ${sql.raw(String(FETCH))} from infinity_backup`.execute(trx);
       for (const row of batch.rows) await writer.row(row.j);

@@ -3,7 +3,15 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 type Db = Kysely<object> | Transaction<object>;
 
 /** System tables that are not data: sessions, logs (they have their own retention), scheduler and webhook-replay bookkeeping, migration state. */
-export const NOT_BACKED_UP = new Set(['refresh_tokens', 'request_log', 'app_log', 'schedule_ticks', 'webhook_replays', 'infinity_migrations', 'infinity_migrations_lock']);
+export const NOT_BACKED_UP = new Set([
+  'refresh_tokens',
+  'request_log',
+  'app_log',
+  'schedule_ticks',
+  'webhook_replays',
+  'infinity_migrations',
+  'infinity_migrations_lock',
+]);
 
 export interface Column {
   name: string;
@@ -21,7 +29,11 @@ export async function columnsOf(db: Db, schema: string, table: string): Promise<
 
 /** The system tables to back up, each after the tables it references (so rows restore in order). */
 export async function systemTables(db: Db): Promise<string[]> {
-  const tables = (await sql<{ t: string }>`select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`.execute(db)).rows
+  const tables = (
+    await sql<{
+      t: string;
+    }>`select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`.execute(db)
+  ).rows
     .map((r) => r.t)
     .filter((t) => !NOT_BACKED_UP.has(t));
   const fks = (
@@ -53,7 +65,8 @@ export function orgScope(table: string, columns: Column[], orgId: string) {
   if (table === 'organizations') return sql`id = ${orgId}`;
   if (table === 'users') return sql`id in (select user_id from memberships where org_id = ${orgId})`;
   // Per-execution bookkeeping: node data, exactly-once effect keys, loop checkpoints.
-  if (table === 'node_runs' || table === 'flow_effects' || table === 'loop_items') return sql`execution_id in (select id from executions where org_id = ${orgId})`;
+  if (table === 'node_runs' || table === 'flow_effects' || table === 'loop_items')
+    return sql`execution_id in (select id from executions where org_id = ${orgId})`;
   if (columns.some((c) => c.name === 'org_id')) return sql`org_id = ${orgId}`;
   throw new Error(`No organization scope is defined for table ${table}: add one in modules/backup/catalog.ts.`);
 }

@@ -31,14 +31,21 @@ export async function restoreBackup(db: Database, o: RestoreOptions): Promise<Re
   const { header } = verified;
   const applied = new Set((await sql<{ name: string }>`select name from infinity_migrations`.execute(db.kysely)).rows.map((r) => r.name));
   const unknown = header.migrations.filter((m) => !applied.has(m));
-  if (unknown.length) throw backupErrors.BACKUP_VERSION_UNSUPPORTED(`The archive comes from a newer Infinity (migrations ${unknown.join(', ')} are unknown here). Upgrade this instance first.`);
+  if (unknown.length)
+    throw backupErrors.BACKUP_VERSION_UNSUPPORTED(
+      `The archive comes from a newer Infinity (migrations ${unknown.join(', ')} are unknown here). Upgrade this instance first.`,
+    );
   const orgId = header.scope.orgId;
   if (orgId) {
     const exists = await sql`select 1 from organizations where id = ${orgId}`.execute(db.kysely);
-    if (exists.rows.length) throw backupErrors.BACKUP_TARGET_NOT_EMPTY(`Organization ${orgId} exists on this instance already; delete it first or restore into another instance.`);
+    if (exists.rows.length)
+      throw backupErrors.BACKUP_TARGET_NOT_EMPTY(`Organization ${orgId} exists on this instance already; delete it first or restore into another instance.`);
   } else {
     const used = await sql<{ n: string }>`select (select count(*) from organizations) + (select count(*) from users) as n`.execute(db.kysely);
-    if (Number(used.rows[0]?.n ?? 0) > 0) throw backupErrors.BACKUP_TARGET_NOT_EMPTY('A whole-instance restore needs an empty database (no users, no organizations): point it at a fresh data folder or database.');
+    if (Number(used.rows[0]?.n ?? 0) > 0)
+      throw backupErrors.BACKUP_TARGET_NOT_EMPTY(
+        'A whole-instance restore needs an empty database (no users, no organizations): point it at a fresh data folder or database.',
+      );
   }
   const total = verified.trailer.rows;
   return db.kysely.transaction().execute(async (trx) => {
@@ -100,7 +107,10 @@ class Loader {
     if (!t || !this.rows.length) return 0;
     const keys = new Set(Object.keys(JSON.parse(this.rows[0]!) as object));
     const missing = [...keys].filter((k) => !this.columns.some((c) => c.name === k));
-    if (missing.length) throw backupErrors.BACKUP_ARCHIVE_INVALID(`Table ${t.schema}.${t.name} here has no column ${missing.join(', ')}: the archive comes from a different schema.`);
+    if (missing.length)
+      throw backupErrors.BACKUP_ARCHIVE_INVALID(
+        `Table ${t.schema}.${t.name} here has no column ${missing.join(', ')}: the archive comes from a different schema.`,
+      );
     // Identity columns keep their values in a whole-instance restore (and the sequence moves past
     // them); restoring one organization into a live instance lets the target number them.
     const cols = this.columns.filter((c) => !c.generated && keys.has(c.name) && (!c.identity || this.o.wholeInstance));
@@ -108,8 +118,12 @@ class Loader {
     const target = sql.id(t.schema, t.name);
     const overriding = this.o.wholeInstance && cols.some((c) => c.identity) ? sql`overriding system value` : sql``;
     const conflict = !this.o.wholeInstance && t.schema === 'public' && t.name === 'users' ? sql`on conflict (id) do nothing` : sql``;
-    await sql`insert into ${target} (${list}) ${overriding} select ${list} from json_populate_recordset(null::${target}, ${`[${this.rows.join(',')}]`}::json) ${conflict}`.execute(this.trx);
-    for (const c of cols) if (c.identity && !this.identities.some((i) => i.schema === t.schema && i.name === t.name)) this.identities.push({ schema: t.schema, name: t.name, column: c.name });
+    await sql`insert into ${target} (${list}) ${overriding} select ${list} from json_populate_recordset(null::${target}, ${`[${this.rows.join(',')}]`}::json) ${conflict}`.execute(
+      this.trx,
+    );
+    for (const c of cols)
+      if (c.identity && !this.identities.some((i) => i.schema === t.schema && i.name === t.name))
+        this.identities.push({ schema: t.schema, name: t.name, column: c.name });
     if (t.schema === 'public' && t.name === 'organizations') this.organizations += this.rows.length;
     const n = this.rows.length;
     this.rows = [];
@@ -138,7 +152,9 @@ class Loader {
     if (this.table?.schema === 'public' && this.table.name === 'organizations') await this.createSchemas();
     for (const { schema, models } of this.built.values()) await finishRelations(this.trx, schema, models);
     for (const i of this.identities) {
-      await sql`select setval(pg_get_serial_sequence(${`${quote(i.schema)}.${quote(i.name)}`}, ${i.column}), coalesce((select max(${sql.id(i.column)}) from ${sql.id(i.schema, i.name)}), 0) + 1, false)`.execute(this.trx);
+      await sql`select setval(pg_get_serial_sequence(${`${quote(i.schema)}.${quote(i.name)}`}, ${i.column}), coalesce((select max(${sql.id(i.column)}) from ${sql.id(i.schema, i.name)}), 0) + 1, false)`.execute(
+        this.trx,
+      );
     }
   }
 }

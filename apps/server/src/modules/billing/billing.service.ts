@@ -41,7 +41,9 @@ function stripeOf(c: BillingConfig): Stripe {
   s = new Stripe(c.secretKey, {
     maxNetworkRetries: 1,
     telemetry: false,
-    ...(base ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'https:' ? 'https' : 'http' } : {}),
+    ...(base
+      ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'https:' ? 'https' : 'http' }
+      : {}),
   });
   clients.set(c, s);
   return s;
@@ -54,13 +56,22 @@ async function orgBilling(db: Kysely<object>, orgId: string): Promise<OrgBilling
 
 function stripeFailure(err: unknown): never {
   const e = err as { type?: string; statusCode?: number; message?: string };
-  throw billingErrors.BILLING_PROVIDER_ERROR(`Stripe: ${(e.message ?? 'request failed').slice(0, 300)}`, { status: e.statusCode ?? null, type: e.type ?? null });
+  throw billingErrors.BILLING_PROVIDER_ERROR(`Stripe: ${(e.message ?? 'request failed').slice(0, 300)}`, {
+    status: e.statusCode ?? null,
+    type: e.type ?? null,
+  });
 }
 
 export async function billingStatus(ctx: BillingContext, actor: OrgActor) {
   const o = await orgBilling(ctx.db, actor.orgId);
   const plans = PLAN_NAMES.filter((p) => p !== 'free' && ctx.config.prices[p]);
-  return { plan: o.plan, customer: o.stripe_customer_id !== null, subscription: o.stripe_subscription_id !== null, stripe: Boolean(ctx.config.secretKey), purchasable: plans };
+  return {
+    plan: o.plan,
+    customer: o.stripe_customer_id !== null,
+    subscription: o.stripe_subscription_id !== null,
+    stripe: Boolean(ctx.config.secretKey),
+    purchasable: plans,
+  };
 }
 
 /** A Stripe Checkout page that subscribes the organization to a plan. */
@@ -123,7 +134,8 @@ function changeOf(c: BillingConfig, event: Stripe.Event): { orgId?: string; cust
       const sub = event.data.object;
       const customer = typeof sub.customer === 'string' ? sub.customer : sub.customer.id;
       const orgId = orgIdOf(sub.metadata?.orgId);
-      if (event.type === 'customer.subscription.deleted' || !ACTIVE.has(sub.status)) return { ...(orgId ? { orgId } : {}), customer, plan: 'free', subscription: null };
+      if (event.type === 'customer.subscription.deleted' || !ACTIVE.has(sub.status))
+        return { ...(orgId ? { orgId } : {}), customer, plan: 'free', subscription: null };
       const plan = planOfPrice(c, sub.items.data[0]?.price.id) ?? (sub.metadata?.plan as PlanName | undefined);
       if (!plan || !(PLAN_NAMES as readonly string[]).includes(plan)) return null;
       return { ...(orgId ? { orgId } : {}), customer, plan, subscription: sub.id };
@@ -151,17 +163,33 @@ export async function handleStripeWebhook(ctx: BillingContext, raw: string, sign
   const result = await inTransaction(ctx.db, async ({ trx }) => {
     const org = change
       ? (
-          await sql<{ id: string; plan: PlanName }>`select id, plan from organizations where ${change.orgId ? sql`id = ${change.orgId}` : sql`stripe_customer_id = ${change.customer ?? ''}`} for update`.execute(trx)
+          await sql<{
+            id: string;
+            plan: PlanName;
+          }>`select id, plan from organizations where ${change.orgId ? sql`id = ${change.orgId}` : sql`stripe_customer_id = ${change.customer ?? ''}`} for update`.execute(
+            trx,
+          )
         ).rows[0]
       : undefined;
-    const fresh = await sql<{ id: string }>`insert into stripe_events (id, type, org_id) values (${event.id}, ${event.type}, ${org?.id ?? null}) on conflict (id) do nothing returning id`.execute(trx);
+    const fresh = await sql<{
+      id: string;
+    }>`insert into stripe_events (id, type, org_id) values (${event.id}, ${event.type}, ${org?.id ?? null}) on conflict (id) do nothing returning id`.execute(
+      trx,
+    );
     if (!fresh.rows.length) return { handled: false, duplicate: true, orgId: null, plan: null };
     if (!change || !org) return { handled: false, duplicate: false, orgId: null, plan: null };
     await sql`update organizations set plan = ${change.plan},
       stripe_customer_id = coalesce(${change.customer ?? null}, stripe_customer_id),
       stripe_subscription_id = ${change.subscription}, updated_at = now() where id = ${org.id}`.execute(trx);
     const actor: ServiceActor = { kind: 'service', service: 'stripe', orgId: org.id, role: 'owner' };
-    await recordAudit(trx, { orgId: org.id, actor, action: 'PLAN_CHANGE', target: { type: 'organization', id: org.id }, ip, details: { from: org.plan, to: change.plan, event: event.type, eventId: event.id } });
+    await recordAudit(trx, {
+      orgId: org.id,
+      actor,
+      action: 'PLAN_CHANGE',
+      target: { type: 'organization', id: org.id },
+      ip,
+      details: { from: org.plan, to: change.plan, event: event.type, eventId: event.id },
+    });
     return { handled: true, duplicate: false, orgId: org.id, plan: change.plan };
   });
   if (result.orgId) ctx.onPlanChanged(result.orgId);

@@ -19,7 +19,12 @@ describeEachDb(
   (h) => {
     let owner: Awaited<ReturnType<typeof signUp>>;
     const hook = (p: { payload: string; header?: string }) =>
-      h().request({ method: 'POST', url: '/api/v1/billing/stripe/webhook', payload: p.payload, headers: { 'content-type': 'application/json', ...(p.header ? { 'stripe-signature': p.header } : {}) } });
+      h().request({
+        method: 'POST',
+        url: '/api/v1/billing/stripe/webhook',
+        payload: p.payload,
+        headers: { 'content-type': 'application/json', ...(p.header ? { 'stripe-signature': p.header } : {}) },
+      });
     const plan = async () => (await h().request({ method: 'GET', url: '/api/v1/billing', token: owner.token })).json().data.plan as string;
 
     it('an owner gets a checkout link from Stripe for the organization; editors cannot', async () => {
@@ -40,7 +45,20 @@ describeEachDb(
     });
 
     it('a signed checkout.session.completed moves the organization to pro, once; a replay changes nothing', async () => {
-      const event = signed({ id: 'evt_checkout_1', type: 'checkout.session.completed', data: { object: { id: 'cs_test_1', object: 'checkout.session', client_reference_id: owner.orgId, customer: 'cus_123', subscription: 'sub_123', metadata: { orgId: owner.orgId, plan: 'pro' } } } });
+      const event = signed({
+        id: 'evt_checkout_1',
+        type: 'checkout.session.completed',
+        data: {
+          object: {
+            id: 'cs_test_1',
+            object: 'checkout.session',
+            client_reference_id: owner.orgId,
+            customer: 'cus_123',
+            subscription: 'sub_123',
+            metadata: { orgId: owner.orgId, plan: 'pro' },
+          },
+        },
+      });
       const r = await hook(event);
       expect(r.statusCode, r.body).toBe(200);
       expect(r.json().data).toMatchObject({ received: true, handled: true, duplicate: false, plan: 'pro' });
@@ -58,7 +76,11 @@ describeEachDb(
     });
 
     it('bad, missing, stale or foreign signatures are refused with 400 and change nothing', async () => {
-      const body = { id: 'evt_bad_1', type: 'customer.subscription.deleted', data: { object: { id: 'sub_123', object: 'subscription', customer: 'cus_123', status: 'canceled', metadata: {}, items: { data: [] } } } };
+      const body = {
+        id: 'evt_bad_1',
+        type: 'customer.subscription.deleted',
+        data: { object: { id: 'sub_123', object: 'subscription', customer: 'cus_123', status: 'canceled', metadata: {}, items: { data: [] } } },
+      };
       const wrongSecret = signed(body, 'whsec_someone_else');
       const stale = signed(body, WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 3600);
       const good = signed(body);
@@ -74,14 +96,47 @@ describeEachDb(
     it('a signed event whose client_reference_id is not a UUID is acknowledged and changes nothing (was a 500)', async () => {
       const before = await plan();
       for (const [id, object] of [
-        ['evt_foreign_ref', { id: 'cs_test_9', object: 'checkout.session', client_reference_id: 'order-42', customer: 'cus_other', subscription: 'sub_other', metadata: { plan: 'enterprise' } }],
-        ['evt_foreign_meta', { id: 'cs_test_10', object: 'checkout.session', client_reference_id: null, customer: 'cus_other', subscription: 'sub_other', metadata: { orgId: 'not-a-uuid', plan: 'enterprise' } }],
+        [
+          'evt_foreign_ref',
+          {
+            id: 'cs_test_9',
+            object: 'checkout.session',
+            client_reference_id: 'order-42',
+            customer: 'cus_other',
+            subscription: 'sub_other',
+            metadata: { plan: 'enterprise' },
+          },
+        ],
+        [
+          'evt_foreign_meta',
+          {
+            id: 'cs_test_10',
+            object: 'checkout.session',
+            client_reference_id: null,
+            customer: 'cus_other',
+            subscription: 'sub_other',
+            metadata: { orgId: 'not-a-uuid', plan: 'enterprise' },
+          },
+        ],
       ] as const) {
         const r = await hook(signed({ id, type: 'checkout.session.completed', data: { object } }));
         expect(r.statusCode, r.body).toBe(200);
         expect(r.json().data).toMatchObject({ received: true, handled: false, duplicate: false });
       }
-      const sub = signed({ id: 'evt_foreign_sub', type: 'customer.subscription.updated', data: { object: { id: 'sub_other', object: 'subscription', customer: 'cus_unknown', status: 'active', metadata: { orgId: '12' }, items: { data: [{ price: { id: 'price_ent_456' } }] } } } });
+      const sub = signed({
+        id: 'evt_foreign_sub',
+        type: 'customer.subscription.updated',
+        data: {
+          object: {
+            id: 'sub_other',
+            object: 'subscription',
+            customer: 'cus_unknown',
+            status: 'active',
+            metadata: { orgId: '12' },
+            items: { data: [{ price: { id: 'price_ent_456' } }] },
+          },
+        },
+      });
       const r = await hook(sub);
       expect(r.statusCode, r.body).toBe(200);
       expect(r.json().data).toMatchObject({ handled: false });
@@ -89,14 +144,31 @@ describeEachDb(
     });
 
     it('subscription updates follow the price; deletion returns to free; unknown events are acknowledged', async () => {
-      const updated = signed({ id: 'evt_sub_up', type: 'customer.subscription.updated', data: { object: { id: 'sub_123', object: 'subscription', customer: 'cus_123', status: 'active', metadata: {}, items: { data: [{ price: { id: 'price_ent_456' } }] } } } });
+      const updated = signed({
+        id: 'evt_sub_up',
+        type: 'customer.subscription.updated',
+        data: {
+          object: {
+            id: 'sub_123',
+            object: 'subscription',
+            customer: 'cus_123',
+            status: 'active',
+            metadata: {},
+            items: { data: [{ price: { id: 'price_ent_456' } }] },
+          },
+        },
+      });
       expect((await hook(updated)).json().data).toMatchObject({ handled: true, plan: 'enterprise' });
       expect(await plan()).toBe('enterprise');
       const other = signed({ id: 'evt_other', type: 'invoice.paid', data: { object: { id: 'in_1', object: 'invoice' } } });
       const r = await hook(other);
       expect(r.statusCode).toBe(200);
       expect(r.json().data).toMatchObject({ received: true, handled: false, type: 'invoice.paid' });
-      const deleted = signed({ id: 'evt_sub_del', type: 'customer.subscription.deleted', data: { object: { id: 'sub_123', object: 'subscription', customer: 'cus_123', status: 'canceled', metadata: {}, items: { data: [] } } } });
+      const deleted = signed({
+        id: 'evt_sub_del',
+        type: 'customer.subscription.deleted',
+        data: { object: { id: 'sub_123', object: 'subscription', customer: 'cus_123', status: 'canceled', metadata: {}, items: { data: [] } } },
+      });
       expect((await hook(deleted)).json().data).toMatchObject({ handled: true, plan: 'free' });
       expect(await plan()).toBe('free');
       // The plan is what quotas see at once.

@@ -5,7 +5,16 @@ import { type ExecutionPlan, type NodeRunRecord, executePlan } from './executor.
 import { coreNodes } from '../nodes/core.nodes.js';
 import { compileGraph, flowSettingsSchema } from './graph.js';
 
-const start = defineTrigger({ type: 't.start', version: 1, title: 'Start', description: '', category: 'trigger', params: z.object({}), outputs: ['main'], execute: async ({ input }) => Promise.resolve({ main: input }) });
+const start = defineTrigger({
+  type: 't.start',
+  version: 1,
+  title: 'Start',
+  description: '',
+  category: 'trigger',
+  params: z.object({}),
+  outputs: ['main'],
+  execute: async ({ input }) => Promise.resolve({ main: input }),
+});
 const double = defineNode({
   type: 't.double',
   version: 1,
@@ -17,7 +26,10 @@ const double = defineNode({
   outputs: ['main'],
   execute: async ({ input }) => Promise.resolve({ main: input.n * 2 }),
 });
-const defs = new Map<string, unknown>([[start.type, start], [double.type, double]]);
+const defs = new Map<string, unknown>([
+  [start.type, start],
+  [double.type, double],
+]);
 const graph = compileGraph(
   {
     nodes: [
@@ -33,16 +45,27 @@ const graph = compileGraph(
 async function run(input: unknown) {
   const saved: NodeRunRecord[] = [];
   const plan: ExecutionPlan = { id: 'x', orgId: 'o', flowId: 'f', trigger: 'manual', graph, start: ['s'], input, usePins: false, prior: [] };
-  const result = await executePlan(plan, { capabilities: () => ({}) as never, saveNodeRun: async (_p, r) => Promise.resolve(saved.push(r) > 0) }, new AbortController().signal, 100);
+  const result = await executePlan(
+    plan,
+    { capabilities: () => ({}) as never, saveNodeRun: async (_p, r) => Promise.resolve(saved.push(r) > 0) },
+    new AbortController().signal,
+    100,
+  );
   return { result, saved };
 }
 
 describe('executor', () => {
   it('calls a graph pure only when every node says so', () => {
     expect(graph.pure).toBe(false);
-    const pureDefs = new Map<string, unknown>([[start.type, { ...start, pure: true }], [double.type, { ...double, pure: true }]]);
+    const pureDefs = new Map<string, unknown>([
+      [start.type, { ...start, pure: true }],
+      [double.type, { ...double, pure: true }],
+    ]);
     expect(compileGraph(graph.graph, (t) => pureDefs.get(t) as never).pure).toBe(true);
-    const oneNot = new Map<string, unknown>([[start.type, { ...start, pure: true }], [double.type, double]]);
+    const oneNot = new Map<string, unknown>([
+      [start.type, { ...start, pure: true }],
+      [double.type, double],
+    ]);
     expect(compileGraph(graph.graph, (t) => oneNot.get(t) as never).pure).toBe(false);
     // The built-in nodes that reach outside the run are not pure.
     const types = new Map(coreNodes.map((d) => [d.type, d.pure === true]));
@@ -52,7 +75,10 @@ describe('executor', () => {
   it('checks a node’s declared input before running it, and stores every node before going on', async () => {
     const ok = await run({ n: 21 });
     expect(ok.result).toMatchObject({ status: 'succeeded', output: 42 });
-    expect(ok.saved.map((r) => [r.nodeId, r.status])).toEqual([['s', 'succeeded'], ['d', 'succeeded']]);
+    expect(ok.saved.map((r) => [r.nodeId, r.status])).toEqual([
+      ['s', 'succeeded'],
+      ['d', 'succeeded'],
+    ]);
     const bad = await run({ n: 'x' });
     expect(bad.result).toMatchObject({ status: 'failed', error: { nodeId: 'd', code: 'NODE_INPUT_INVALID' } });
     expect(bad.saved[1]).toMatchObject({ status: 'failed', attempts: 1 });
@@ -63,7 +89,12 @@ describe('executor', () => {
     const n = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, typeVersion: 1, name: id, position: { x: 0, y: 0 }, params });
     const loop = compileGraph(
       {
-        nodes: [n('s', 't.start'), n('each', 'core.loop', { items: '{{ $input.items }}', concurrency: 7, maxItems: 10_000 }), n('double', 'core.transform', { expression: '$input * 2' }), n('sum', 'core.transform', { expression: '{ "count": $count($input), "sum": $sum($input), "first": $input[0], "last": $input[-1] }' })],
+        nodes: [
+          n('s', 't.start'),
+          n('each', 'core.loop', { items: '{{ $input.items }}', concurrency: 7, maxItems: 10_000 }),
+          n('double', 'core.transform', { expression: '$input * 2' }),
+          n('sum', 'core.transform', { expression: '{ "count": $count($input), "sum": $sum($input), "first": $input[0], "last": $input[-1] }' }),
+        ],
         edges: [
           { id: 'a', source: 's', sourceHandle: 'main', target: 'each', targetHandle: 'main' },
           { id: 'i', source: 'each', sourceHandle: 'item', target: 'double', targetHandle: 'main' },
@@ -82,7 +113,12 @@ describe('executor', () => {
     const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 11));
     let turned = false;
     setImmediate(() => (turned = true));
-    const result = await executePlan(plan, { capabilities: () => ({}) as never, saveNodeRun: async (_p, r) => Promise.resolve(saved.push(r) > 0) }, new AbortController().signal, 100).finally(() => now.mockRestore());
+    const result = await executePlan(
+      plan,
+      { capabilities: () => ({}) as never, saveNodeRun: async (_p, r) => Promise.resolve(saved.push(r) > 0) },
+      new AbortController().signal,
+      100,
+    ).finally(() => now.mockRestore());
     expect(turned).toBe(true);
     expect(result).toMatchObject({ status: 'succeeded', output: { count: 5000, sum: 4999 * 5000, first: 0, last: 9998 } });
     // Body nodes are not stored per item: the loop's own run carries the results.
@@ -92,9 +128,22 @@ describe('executor', () => {
   it('regression (#25: 70 records after kill -9, 10 duplicates): a resumed loop skips its checkpointed items; each item gets its own stable idempotency key', async () => {
     const keys: string[] = [];
     // An effectful body node (not pure): it records the idempotency key it was given.
-    const effect = defineNode({ type: 't.effect', version: 1, title: 'Effect', description: '', category: 'data', params: z.object({}), outputs: ['main'], execute: async ({ input, ctx }) => Promise.resolve({ main: (keys.push(ctx.idempotencyKey), { n: input }) }) });
+    const effect = defineNode({
+      type: 't.effect',
+      version: 1,
+      title: 'Effect',
+      description: '',
+      category: 'data',
+      params: z.object({}),
+      outputs: ['main'],
+      execute: async ({ input, ctx }) => Promise.resolve({ main: (keys.push(ctx.idempotencyKey), { n: input }) }),
+    });
     const loop = coreNodes.find((d) => d.type === 'core.loop')!;
-    const lookup = new Map<string, unknown>([[start.type, start], [effect.type, effect], [loop.type, loop]]);
+    const lookup = new Map<string, unknown>([
+      [start.type, start],
+      [effect.type, effect],
+      [loop.type, loop],
+    ]);
     const g = compileGraph(
       {
         nodes: [
@@ -116,9 +165,15 @@ describe('executor', () => {
     const deps = {
       capabilities: () => ({}) as never,
       saveNodeRun: async (_p: ExecutionPlan, r: NodeRunRecord) => Promise.resolve(r.nodeId !== 'each' || done.push(r.ports?.done) > 0),
-      saveLoopItem: async (_p: ExecutionPlan, loopId: string, item: string, result: unknown) => Promise.resolve(checkpoints.set(`${loopId}:${item}`, result).size > 0),
+      saveLoopItem: async (_p: ExecutionPlan, loopId: string, item: string, result: unknown) =>
+        Promise.resolve(checkpoints.set(`${loopId}:${item}`, result).size > 0),
     };
-    const first = await executePlan({ id: 'x', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [] }, deps, new AbortController().signal, 100);
+    const first = await executePlan(
+      { id: 'x', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [] },
+      deps,
+      new AbortController().signal,
+      100,
+    );
     expect(first.status).toBe('succeeded');
     expect(done.pop()).toEqual([0, 1, 2, 3, 4, 5].map((n) => ({ n })));
     expect([...checkpoints.keys()].sort()).toEqual(['each:0', 'each:1', 'each:2', 'each:3', 'each:4', 'each:5']);
@@ -126,12 +181,33 @@ describe('executor', () => {
     // The same execution resumed after items 0-3 had completed: only 4 and 5 run again, under the same keys.
     keys.length = 0;
     const priorItems = new Map([...checkpoints].filter(([k]) => ['each:0', 'each:1', 'each:2', 'each:3'].includes(k)));
-    const resumed = await executePlan({ id: 'x', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [{ nodeId: 's', status: 'succeeded', ports: { main: {} } }], priorItems }, deps, new AbortController().signal, 100);
+    const resumed = await executePlan(
+      {
+        id: 'x',
+        orgId: 'o',
+        flowId: 'f',
+        trigger: 'manual',
+        graph: g,
+        start: ['s'],
+        input: {},
+        usePins: false,
+        prior: [{ nodeId: 's', status: 'succeeded', ports: { main: {} } }],
+        priorItems,
+      },
+      deps,
+      new AbortController().signal,
+      100,
+    );
     expect(resumed.status).toBe('succeeded');
     expect(done.pop()).toEqual([0, 1, 2, 3, 4, 5].map((n) => ({ n })));
     expect(keys.sort()).toEqual(['x:fx:4', 'x:fx:5']);
     // A checkpoint that cannot be written (the lease was lost) stops the loop and the run.
-    const lost = await executePlan({ id: 'y', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [] }, { ...deps, saveLoopItem: async () => Promise.resolve(false) }, new AbortController().signal, 100);
+    const lost = await executePlan(
+      { id: 'y', orgId: 'o', flowId: 'f', trigger: 'manual', graph: g, start: ['s'], input: {}, usePins: false, prior: [] },
+      { ...deps, saveLoopItem: async () => Promise.resolve(false) },
+      new AbortController().signal,
+      100,
+    );
     expect(lost.status).toBe('lost');
   });
 });

@@ -3,7 +3,20 @@ import { ZodError } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import { type Scope, evaluate, resolveParams } from './expressions.js';
 import { type CompiledGraph, type FlowNode, LOOP_ITEM_PORT } from './graph.js';
-import { type Failure, type NodeStatus, type Outcome, type RunState, type StartOptions, type Step, advance, complete, executionOutput, executionResponse, initialState, retryDelay } from './state.js';
+import {
+  type Failure,
+  type NodeStatus,
+  type Outcome,
+  type RunState,
+  type StartOptions,
+  type Step,
+  advance,
+  complete,
+  executionOutput,
+  executionResponse,
+  initialState,
+  retryDelay,
+} from './state.js';
 
 /**
  * The thin, effectful half of the engine: asks the pure state machine (state.ts) what to run,
@@ -96,12 +109,24 @@ export interface ExecutionResult {
 }
 
 function toError(err: unknown): { code: string; message: string; details?: unknown; retryable: boolean } {
-  if (err instanceof NodeError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: err.retryable };
+  if (err instanceof NodeError)
+    return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: err.retryable };
   if (err instanceof AppError) {
     const said = (err.details as { retryable?: unknown } | undefined)?.retryable;
-    return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), retryable: typeof said === 'boolean' ? said : err.status >= 500 || err.status === 429 };
+    return {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+      retryable: typeof said === 'boolean' ? said : err.status >= 500 || err.status === 429,
+    };
   }
-  if (err instanceof ZodError) return { code: 'NODE_PARAMS_INVALID', message: `Invalid parameters: ${err.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`, details: err.issues.map((i) => ({ field: i.path.join('.'), message: i.message })), retryable: false };
+  if (err instanceof ZodError)
+    return {
+      code: 'NODE_PARAMS_INVALID',
+      message: `Invalid parameters: ${err.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`,
+      details: err.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+      retryable: false,
+    };
   if (err instanceof Error && err.name === 'AbortError') return { code: 'NODE_ABORTED', message: 'The node was aborted.', retryable: false };
   return { code: 'NODE_FAILED', message: err instanceof Error ? err.message : String(err), retryable: true };
 }
@@ -137,8 +162,14 @@ export function replay(plan: ExecutionPlan, opts: StartOptions): RunState {
   let state = initialState(plan.graph);
   for (const r of plan.prior) {
     if (!state.nodes[r.nodeId]) continue;
-    state = { ...state, nodes: { ...state.nodes, [r.nodeId]: { status: r.status, ports: r.ports } }, order: [...state.order, r.nodeId], steps: state.steps + 1 };
-    if (r.status === 'failed' && !r.ports) state = complete(plan.graph, state, r.nodeId, { ok: false, error: { code: 'NODE_FAILED', message: 'failed before the resume' } }, opts);
+    state = {
+      ...state,
+      nodes: { ...state.nodes, [r.nodeId]: { status: r.status, ports: r.ports } },
+      order: [...state.order, r.nodeId],
+      steps: state.steps + 1,
+    };
+    if (r.status === 'failed' && !r.ports)
+      state = complete(plan.graph, state, r.nodeId, { ok: false, error: { code: 'NODE_FAILED', message: 'failed before the resume' } }, opts);
   }
   return state;
 }
@@ -206,7 +237,15 @@ type Finished = { nodeId: string; outcome: Outcome; record: NodeRunRecord; park?
  * hands each finished node to `settle` (which stores it; false = stop) before feeding it back.
  * The main run and every loop item go through here.
  */
-async function drive(env: Env, g: CompiledGraph, start: RunState, opts: StartOptions, outer: Scope['$node'], item: string, settle: (f: Finished) => Promise<boolean>): Promise<{ state: RunState; lost: boolean; parked: WaitState[] }> {
+async function drive(
+  env: Env,
+  g: CompiledGraph,
+  start: RunState,
+  opts: StartOptions,
+  outer: Scope['$node'],
+  item: string,
+  settle: (f: Finished) => Promise<boolean>,
+): Promise<{ state: RunState; lost: boolean; parked: WaitState[] }> {
   let state = start;
   let lost = false;
   // A parked wait node stays "running": its successors wait while the other branches finish.
@@ -285,7 +324,13 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
         let input: unknown = step.input;
         if (def.input) {
           const checked = await def.input.safeParseAsync(step.input);
-          if (!checked.success) throw new NodeError(`Invalid input: ${checked.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`, 'NODE_INPUT_INVALID', checked.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })), false);
+          if (!checked.success)
+            throw new NodeError(
+              `Invalid input: ${checked.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
+              'NODE_INPUT_INVALID',
+              checked.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+              false,
+            );
           input = checked.data;
         }
         let ports = await abortable(def.execute({ params, input, inputs: step.inputs, ctx }), nodeSignal);
@@ -343,7 +388,16 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
  * runs are not stored one by one (a loop may have 100,000 items): the loop's own run carries the
  * results and a summary line. An item that fails stops the loop with its index and error.
  */
-async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknown, params: unknown, outer: Scope['$node'], parentItem: string, log: (level: LogEntry['level'], message: string) => void): Promise<Record<string, unknown>> {
+async function runLoop(
+  env: Env,
+  g: CompiledGraph,
+  loopId: string,
+  items: unknown,
+  params: unknown,
+  outer: Scope['$node'],
+  parentItem: string,
+  log: (level: LogEntry['level'], message: string) => void,
+): Promise<Record<string, unknown>> {
   const body = g.bodies.get(loopId);
   if (!Array.isArray(items)) throw new NodeError('The loop needs a list of items.', 'LOOP_ITEMS_INVALID', undefined, false);
   const results: unknown[] = new Array<unknown>(items.length).fill(null);
@@ -378,9 +432,14 @@ async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknow
         resumed++;
         continue;
       }
-      const { state, parked } = await drive(env, body.graph, initialState(body.graph), { ...opts, input: items[index] }, outer, path, async () => Promise.resolve(true));
+      const { state, parked } = await drive(env, body.graph, initialState(body.graph), { ...opts, input: items[index] }, outer, path, async () =>
+        Promise.resolve(true),
+      );
       if (parked.length) {
-        failed ??= { index, error: { nodeId: parked[0]!.nodeId, code: 'WAIT_IN_LOOP', message: 'A wait longer than a few seconds cannot be inside a loop body.' } };
+        failed ??= {
+          index,
+          error: { nodeId: parked[0]!.nodeId, code: 'WAIT_IN_LOOP', message: 'A wait longer than a few seconds cannot be inside a loop body.' },
+        };
         return;
       }
       if (state.failure) {
@@ -401,7 +460,12 @@ async function runLoop(env: Env, g: CompiledGraph, loopId: string, items: unknow
   if (env.lost) throw new NodeError('The execution was taken over by another worker.', 'EXECUTION_LOST', undefined, false);
   if (failed) {
     const f: { index: number; error: Failure } = failed;
-    throw new NodeError(`Item ${f.index} failed at ${f.error.nodeId ?? 'the body'}: ${f.error.message}`, 'LOOP_ITEM_FAILED', { index: f.index, error: f.error }, false);
+    throw new NodeError(
+      `Item ${f.index} failed at ${f.error.nodeId ?? 'the body'}: ${f.error.message}`,
+      'LOOP_ITEM_FAILED',
+      { index: f.index, error: f.error },
+      false,
+    );
   }
   log('info', `${items.length} item(s) done, ${concurrency} at a time${resumed ? ` (${resumed} completed before the resume)` : ''}`);
   return { done: results };
@@ -428,10 +492,17 @@ async function run(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal,
   if (lost || env.lost) return { status: 'lost', output: null, error: null, steps: state.steps };
   if (signal.aborted) {
     const reason = signal.reason as { name?: string } | undefined;
-    if (reason?.name === 'TimeoutError') return { status: 'failed', output: null, error: { nodeId: null, code: 'EXECUTION_TIMEOUT', message: 'The execution ran longer than its timeout.' }, steps: state.steps };
+    if (reason?.name === 'TimeoutError')
+      return {
+        status: 'failed',
+        output: null,
+        error: { nodeId: null, code: 'EXECUTION_TIMEOUT', message: 'The execution ran longer than its timeout.' },
+        steps: state.steps,
+      };
     return { status: 'canceled', output: null, error: null, steps: state.steps };
   }
   if (state.failure) return { status: 'failed', output: null, error: state.failure, steps: state.steps };
-  if (parked.length) return { status: 'waiting', output: null, error: null, steps: state.steps, wait: [...parked].sort((a, b) => a.resumeAt.localeCompare(b.resumeAt))[0]! };
+  if (parked.length)
+    return { status: 'waiting', output: null, error: null, steps: state.steps, wait: [...parked].sort((a, b) => a.resumeAt.localeCompare(b.resumeAt))[0]! };
   return { status: 'succeeded', output: executionOutput(g, state), error: null, steps: state.steps, response: executionResponse(g, state) };
 }

@@ -28,9 +28,7 @@ export interface ExpressionJob {
   bindings: Record<string, unknown>;
 }
 
-export type ExpressionOutcome =
-  | { ok: true; value: unknown }
-  | { ok: false; limit: boolean; message: string; code?: string; position?: number };
+export type ExpressionOutcome = { ok: true; value: unknown } | { ok: false; limit: boolean; message: string; code?: string; position?: number };
 
 // Runs in the worker (CommonJS, evaluated from this string so it works from source and dist).
 const WORKER = `
@@ -180,11 +178,23 @@ export class ExpressionPool {
       this.pump();
     };
     const onMessage = (m: { ok: boolean; json?: string; limit?: boolean; message?: string; code?: string; position?: number }) => {
-      if (!m.ok) return done({ ok: false, limit: Boolean(m.limit), message: m.message ?? 'failed', ...(m.code ? { code: m.code } : {}), ...(m.position !== undefined ? { position: m.position } : {}) });
+      if (!m.ok)
+        return done({
+          ok: false,
+          limit: Boolean(m.limit),
+          message: m.message ?? 'failed',
+          ...(m.code ? { code: m.code } : {}),
+          ...(m.position !== undefined ? { position: m.position } : {}),
+        });
       done({ ok: true, value: JSON.parse(m.json ?? 'null') as unknown });
     };
     const onError = (err: Error & { code?: string }) =>
-      done(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? { ok: false, limit: true, message: `used more than ${this.o.heapMb} MB of memory` } : { ok: false, limit: false, message: `the expression worker failed: ${err.message}` }, true);
+      done(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? { ok: false, limit: true, message: `used more than ${this.o.heapMb} MB of memory` }
+          : { ok: false, limit: false, message: `the expression worker failed: ${err.message}` },
+        true,
+      );
     const onExit = () => done({ ok: false, limit: false, message: 'the expression worker stopped' }, true);
     try {
       await slot.ready;
@@ -196,7 +206,10 @@ export class ExpressionPool {
     slot.worker.once('error', onError);
     slot.worker.once('exit', onExit);
     // JSONata's time box stops most loops; this stops a step that never returns to it.
-    deadline.timer = setTimeout(() => done({ ok: false, limit: true, message: `ran longer than ${this.o.timeoutMs} ms` }, true), this.o.timeoutMs + this.o.graceMs);
+    deadline.timer = setTimeout(
+      () => done({ ok: false, limit: true, message: `ran longer than ${this.o.timeoutMs} ms` }, true),
+      this.o.timeoutMs + this.o.graceMs,
+    );
     try {
       slot.worker.postMessage({ source: p.job.source, input: p.job.input, bindings: p.job.bindings });
     } catch (err) {

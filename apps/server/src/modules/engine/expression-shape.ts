@@ -14,9 +14,35 @@
 
 /** Built-ins whose work and result are linear in their arguments (no padding, joining, regex, sorting, user functions). */
 const INLINE_FUNCTIONS = new Set([
-  'count', 'sum', 'max', 'min', 'average', 'length', 'number', 'string', 'boolean', 'not', 'exists', 'type',
-  'uppercase', 'lowercase', 'trim', 'substring', 'substringBefore', 'substringAfter', 'contains',
-  'round', 'floor', 'ceil', 'abs', 'sqrt', 'keys', 'lookup', 'append', 'now', 'millis',
+  'count',
+  'sum',
+  'max',
+  'min',
+  'average',
+  'length',
+  'number',
+  'string',
+  'boolean',
+  'not',
+  'exists',
+  'type',
+  'uppercase',
+  'lowercase',
+  'trim',
+  'substring',
+  'substringBefore',
+  'substringAfter',
+  'contains',
+  'round',
+  'floor',
+  'ceil',
+  'abs',
+  'sqrt',
+  'keys',
+  'lookup',
+  'append',
+  'now',
+  'millis',
 ]);
 /** Scope variables (`$` is the input itself). Any other variable needs a binding, which runs in a worker. */
 const SCOPE_VARIABLES = new Set(['', '$', 'input', 'node', 'execution', 'params']);

@@ -3,7 +3,11 @@ import jsonata from 'jsonata';
 import { evaluate, normalizeExpression, resolveParams } from './expressions.js';
 import { runsInline } from './expression-shape.js';
 
-const scope = { $input: { body: { email: 'a@b.c', n: 3 } }, $node: { Fetch: { output: { items: [10, 20] }, ports: {} } }, $execution: { id: 'e1', flowId: 'f1', trigger: 'manual' } };
+const scope = {
+  $input: { body: { email: 'a@b.c', n: 3 } },
+  $node: { Fetch: { output: { items: [10, 20] }, ports: {} } },
+  $execution: { id: 'e1', flowId: 'f1', trigger: 'manual' },
+};
 
 describe('expressions (JSONata, time-boxed)', () => {
   it('evaluates whole-value and embedded expressions over $input, $node and $execution', async () => {
@@ -16,10 +20,13 @@ describe('expressions (JSONata, time-boxed)', () => {
 
   it('reads $node only when the expression names it, and still through $eval', async () => {
     let reads = 0;
-    const counting = { ...scope, get $node() {
-      reads++;
-      return scope.$node;
-    } };
+    const counting = {
+      ...scope,
+      get $node() {
+        reads++;
+        return scope.$node;
+      },
+    };
     expect(await evaluate('$input.body.n + 1', counting)).toBe(4);
     expect(reads).toBe(0);
     expect(await evaluate('$node.Fetch.output.items[1]', counting)).toBe(20);
@@ -45,8 +52,32 @@ describe('expressions (JSONata, time-boxed)', () => {
   });
 
   it('runs inline only expressions whose every step is bounded by the data it reads', () => {
-    const inline = ['$input.body.n', '{ "n": $input.n + 1 }', '[1..100000]', '$input * 2', '{ "count": $count($input), "last": $input[-1] }', '$node.`Fetch`.output.items[price > 3].name', '"a" & $input.x', '$input ? 1 : 2', '$string($input)', '$'];
-    const worker = ['$pad("", 20000000, "x")', '$contains($input.s, /^(a|a)+$/)', '$x := 1', '($f := function(){ $f() }; $f())', '$eval("1")', '$input.items.$input', '$input.items.($input)', '$join($input.a, ",")', '[1..$input.n]', '$input.items^(price)', '$input ~> $count()', '$replace($input.s, "a", "b")'];
+    const inline = [
+      '$input.body.n',
+      '{ "n": $input.n + 1 }',
+      '[1..100000]',
+      '$input * 2',
+      '{ "count": $count($input), "last": $input[-1] }',
+      '$node.`Fetch`.output.items[price > 3].name',
+      '"a" & $input.x',
+      '$input ? 1 : 2',
+      '$string($input)',
+      '$',
+    ];
+    const worker = [
+      '$pad("", 20000000, "x")',
+      '$contains($input.s, /^(a|a)+$/)',
+      '$x := 1',
+      '($f := function(){ $f() }; $f())',
+      '$eval("1")',
+      '$input.items.$input',
+      '$input.items.($input)',
+      '$join($input.a, ",")',
+      '[1..$input.n]',
+      '$input.items^(price)',
+      '$input ~> $count()',
+      '$replace($input.s, "a", "b")',
+    ];
     for (const e of inline) expect(runsInline(jsonata(e).ast()), e).toBe(true);
     for (const e of worker) expect(runsInline(jsonata(e).ast()), e).toBe(false);
   });
@@ -61,7 +92,7 @@ describe('expressions (JSONata, time-boxed)', () => {
     await expect(evaluate('$contains("ab", /(a)\\1/)', scope)).rejects.toMatchObject({ code: 'EXPRESSION_FAILED' });
   });
 
-  it('catastrophic regex in an expression: ^(a|a)+$ on 40 a\'s and a ! answers false (linear time) instead of freezing the server', async () => {
+  it("catastrophic regex in an expression: ^(a|a)+$ on 40 a's and a ! answers false (linear time) instead of freezing the server", async () => {
     expect(await evaluate(`$contains("${'a'.repeat(40)}!", /^(a|a)+$/)`, scope)).toBe(false);
     expect(await evaluate(`$contains("${'a'.repeat(40)}", /^(a|a)+$/)`, scope)).toBe(true);
   });

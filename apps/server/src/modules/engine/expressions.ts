@@ -77,13 +77,26 @@ const reads = (source: string, name: string) => source.includes(`$${name}`) || s
 function compile(source: string): Entry {
   let c = cache.get(source);
   if (c) return c;
-  if (source.length > EXPRESSION_LIMITS.maxLength) throw new NodeError(`Expression is longer than ${EXPRESSION_LIMITS.maxLength} characters.`, 'EXPRESSION_INVALID', undefined, false);
+  if (source.length > EXPRESSION_LIMITS.maxLength)
+    throw new NodeError(`Expression is longer than ${EXPRESSION_LIMITS.maxLength} characters.`, 'EXPRESSION_INVALID', undefined, false);
   try {
     const normalized = normalizeExpression(source);
     const expr = jsonata(normalized, { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth, sequence: EXPRESSION_LIMITS.maxSequence });
-    c = { expr, source: normalized, inline: runsInline(expr.ast()), node: reads(source, 'node'), execution: reads(source, 'execution'), params: reads(source, 'params') };
+    c = {
+      expr,
+      source: normalized,
+      inline: runsInline(expr.ast()),
+      node: reads(source, 'node'),
+      execution: reads(source, 'execution'),
+      params: reads(source, 'params'),
+    };
   } catch (err) {
-    throw new NodeError(`Invalid expression "${source.slice(0, 80)}": ${(err as Error).message}`, 'EXPRESSION_INVALID', { position: (err as { position?: number }).position }, false);
+    throw new NodeError(
+      `Invalid expression "${source.slice(0, 80)}": ${(err as Error).message}`,
+      'EXPRESSION_INVALID',
+      { position: (err as { position?: number }).position },
+      false,
+    );
   }
   if (cache.size > 5000) cache.clear();
   cache.set(source, c);
@@ -115,13 +128,27 @@ export async function evaluate(source: string, scope: Scope, input: unknown = sc
     return normalize(v);
   } catch (err) {
     const e = err as { message?: string; code?: string };
-    throw failure(source, { limit: e.code === 'D1011' || e.code === 'D1012' || e.code === 'D2014' || e.code === 'D2015', message: e.message ?? String(err), ...(e.code ? { code: e.code } : {}) });
+    throw failure(source, {
+      limit: e.code === 'D1011' || e.code === 'D1012' || e.code === 'D2014' || e.code === 'D2015',
+      message: e.message ?? String(err),
+      ...(e.code ? { code: e.code } : {}),
+    });
   }
 }
 
 function failure(source: string, e: { limit: boolean; message: string; code?: string }): NodeError {
-  const why = e.code === 'D1011' ? `nests deeper than ${EXPRESSION_LIMITS.maxDepth} levels (endless recursion?)` : e.code === 'D1012' ? `ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms` : e.message;
-  return new NodeError(`Expression "${source.trim().slice(0, 80)}" failed: ${why}`, e.limit ? 'EXPRESSION_LIMIT' : 'EXPRESSION_FAILED', { code: e.code }, false);
+  const why =
+    e.code === 'D1011'
+      ? `nests deeper than ${EXPRESSION_LIMITS.maxDepth} levels (endless recursion?)`
+      : e.code === 'D1012'
+        ? `ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms`
+        : e.message;
+  return new NodeError(
+    `Expression "${source.trim().slice(0, 80)}" failed: ${why}`,
+    e.limit ? 'EXPRESSION_LIMIT' : 'EXPRESSION_FAILED',
+    { code: e.code },
+    false,
+  );
 }
 
 /** JSONata returns arrays with extra marker properties ("sequences"); hand out plain JSON. */

@@ -4,13 +4,20 @@ import { containsExpression } from './expressions.js';
 
 /** Flow graph shapes (React Flow compatible: nodes with position, edges with handles). */
 
-const ident = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only');
+const ident = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only');
 
 export const nodeSettingsSchema = z.strictObject({
   retries: z.number().int().min(0).max(10).default(0).describe('extra attempts after a failure'),
   retryDelayMs: z.number().int().min(0).max(3_600_000).default(1000).describe('first backoff; doubles each attempt'),
   timeoutMs: z.number().int().min(1).max(3_600_000).optional().describe('per attempt'),
-  onError: z.enum(['fail', 'continue']).default('fail').describe('continue: emit {error} on the main port instead of failing the run (an edge from the "error" port always wins)'),
+  onError: z
+    .enum(['fail', 'continue'])
+    .default('fail')
+    .describe('continue: emit {error} on the main port instead of failing the run (an edge from the "error" port always wins)'),
 });
 export type NodeSettings = z.output<typeof nodeSettingsSchema>;
 
@@ -54,7 +61,8 @@ export interface FlowGraph {
 export const ERROR_PORT = 'error';
 
 export interface GraphProblem {
-  code: 'unknown_node_type' | 'duplicate_id' | 'duplicate_name' | 'invalid_params' | 'unknown_node' | 'unknown_port' | 'edge_into_trigger' | 'cycle' | 'no_nodes';
+  code:
+    'unknown_node_type' | 'duplicate_id' | 'duplicate_name' | 'invalid_params' | 'unknown_node' | 'unknown_port' | 'edge_into_trigger' | 'cycle' | 'no_nodes';
   message: string;
   nodeId?: string;
   edgeId?: string;
@@ -99,7 +107,8 @@ export const LOOP_ITEM_PORT = 'item';
 export const LOOP_RETURN_INPUT = 'return';
 
 /** An edge that closes a loop (into a loop node's "return" input): not a dependency. */
-export const isBackEdge = (e: FlowEdge, byId: Map<string, FlowNode>, lookup: NodeLookup) => e.targetHandle === LOOP_RETURN_INPUT && lookup(byId.get(e.target)?.type ?? '')?.control === 'loop';
+export const isBackEdge = (e: FlowEdge, byId: Map<string, FlowNode>, lookup: NodeLookup) =>
+  e.targetHandle === LOOP_RETURN_INPUT && lookup(byId.get(e.target)?.type ?? '')?.control === 'loop';
 
 export function compileGraph(graph: FlowGraph, lookup: NodeLookup): CompiledGraph {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -128,7 +137,11 @@ export function compileGraph(graph: FlowGraph, lookup: NodeLookup): CompiledGrap
       for (const e of outgoing.get(id) ?? []) todo.push(e.target);
     }
     for (const m of members) inBody.add(m);
-    const sub: FlowGraph = { nodes: graph.nodes.filter((x) => members.has(x.id)), edges: graph.edges.filter((e) => members.has(e.source) && members.has(e.target)), settings: graph.settings };
+    const sub: FlowGraph = {
+      nodes: graph.nodes.filter((x) => members.has(x.id)),
+      edges: graph.edges.filter((e) => members.has(e.source) && members.has(e.target)),
+      settings: graph.settings,
+    };
     const returns = graph.edges.filter((e) => e.target === n.id && e.targetHandle === LOOP_RETURN_INPUT && members.has(e.source));
     bodies.set(n.id, { graph: compileGraph(sub, lookup), starts, returns });
   }
@@ -149,7 +162,8 @@ export function graphProblems(graph: FlowGraph, lookup: NodeLookup): GraphProble
   for (const n of graph.nodes) {
     if (ids.has(n.id)) problems.push({ code: 'duplicate_id', nodeId: n.id, message: `node id "${n.id}" is used twice` });
     ids.add(n.id);
-    if (names.has(n.name)) problems.push({ code: 'duplicate_name', nodeId: n.id, message: `node name "${n.name}" is used twice (expressions refer to nodes by name)` });
+    if (names.has(n.name))
+      problems.push({ code: 'duplicate_name', nodeId: n.id, message: `node name "${n.name}" is used twice (expressions refer to nodes by name)` });
     names.add(n.name);
     const def = lookup(n.type);
     if (!def) {
@@ -170,11 +184,22 @@ export function graphProblems(graph: FlowGraph, lookup: NodeLookup): GraphProble
     const sdef = src && lookup(src.type);
     const tdef = dst && lookup(dst.type);
     if (sdef && e.sourceHandle !== ERROR_PORT && !sdef.outputs.includes(e.sourceHandle)) {
-      problems.push({ code: 'unknown_port', edgeId: e.id, field: 'sourceHandle', message: `${src.name} has no output "${e.sourceHandle}" (outputs: ${[...sdef.outputs, ERROR_PORT].join(', ')})` });
+      problems.push({
+        code: 'unknown_port',
+        edgeId: e.id,
+        field: 'sourceHandle',
+        message: `${src.name} has no output "${e.sourceHandle}" (outputs: ${[...sdef.outputs, ERROR_PORT].join(', ')})`,
+      });
     }
-    if (dst && tdef?.kind === 'trigger') problems.push({ code: 'edge_into_trigger', edgeId: e.id, message: `${dst.name} is a trigger: nothing can lead into it` });
+    if (dst && tdef?.kind === 'trigger')
+      problems.push({ code: 'edge_into_trigger', edgeId: e.id, message: `${dst.name} is a trigger: nothing can lead into it` });
     else if (tdef && !tdef.inputs.includes(e.targetHandle)) {
-      problems.push({ code: 'unknown_port', edgeId: e.id, field: 'targetHandle', message: `${dst.name} has no input "${e.targetHandle}" (inputs: ${tdef.inputs.join(', ')})` });
+      problems.push({
+        code: 'unknown_port',
+        edgeId: e.id,
+        field: 'targetHandle',
+        message: `${dst.name} has no input "${e.targetHandle}" (inputs: ${tdef.inputs.join(', ')})`,
+      });
     }
   }
   // A cycle is allowed only through a loop node's "return" input (that edge closes the loop).
@@ -185,12 +210,21 @@ export function graphProblems(graph: FlowGraph, lookup: NodeLookup): GraphProble
 
 function paramProblems(n: FlowNode, def: NodeDefinition): GraphProblem[] {
   // Expression values are only known at run time: leave them out of the static check.
-  const dynamic = new Set(Object.entries(n.params).filter(([, v]) => containsExpression(v)).map(([k]) => k));
+  const dynamic = new Set(
+    Object.entries(n.params)
+      .filter(([, v]) => containsExpression(v))
+      .map(([k]) => k),
+  );
   const r = def.params.safeParse(n.params);
   if (r.success) return [];
   return r.error.issues
     .filter((i) => !(typeof i.path[0] === 'string' && dynamic.has(i.path[0])))
-    .map((i) => ({ code: 'invalid_params' as const, nodeId: n.id, field: i.path.join('.') || 'params', message: `${n.name}: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}` }));
+    .map((i) => ({
+      code: 'invalid_params' as const,
+      nodeId: n.id,
+      field: i.path.join('.') || 'params',
+      message: `${n.name}: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`,
+    }));
 }
 
 /** A cycle as a list of node ids, or null. Iterative DFS (graphs may be large). */

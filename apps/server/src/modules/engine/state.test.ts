@@ -4,8 +4,21 @@ import { type FlowEdge, type FlowNode, compileGraph, findCycle, flowSettingsSche
 import { type RunState, advance, complete, executionOutput, initialState, retryDelay } from './state.js';
 
 const registry = new NodeRegistry(builtinNodes({ sandbox: null as never }));
-const n = (id: string, type = 'core.noop', params: Record<string, unknown> = {}): FlowNode => ({ id, type, typeVersion: 1, name: id, position: { x: 0, y: 0 }, params });
-const e = (source: string, target: string, sourceHandle = 'main'): FlowEdge => ({ id: `${source}-${target}-${sourceHandle}`, source, sourceHandle, target, targetHandle: 'main' });
+const n = (id: string, type = 'core.noop', params: Record<string, unknown> = {}): FlowNode => ({
+  id,
+  type,
+  typeVersion: 1,
+  name: id,
+  position: { x: 0, y: 0 },
+  params,
+});
+const e = (source: string, target: string, sourceHandle = 'main'): FlowEdge => ({
+  id: `${source}-${target}-${sourceHandle}`,
+  source,
+  sourceHandle,
+  target,
+  targetHandle: 'main',
+});
 const graph = (nodes: FlowNode[], edges: FlowEdge[]) => compileGraph({ nodes, edges, settings: flowSettingsSchema.parse({}) }, registry.get);
 const opts = (start: string[], extra: Partial<{ maxSteps: number; first: string[]; cont: string[] }> = {}) => ({
   start,
@@ -33,7 +46,10 @@ describe('engine state machine (pure)', () => {
   });
 
   it('follows only the ports a node emitted and skips the other branch transitively', () => {
-    const g = graph([n('t', 'trigger.manual'), n('if', 'core.if'), n('yes'), n('yes2'), n('no'), n('join')], [e('t', 'if'), e('if', 'yes', 'true'), e('yes', 'yes2'), e('if', 'no', 'false'), e('yes2', 'join'), e('no', 'join')]);
+    const g = graph(
+      [n('t', 'trigger.manual'), n('if', 'core.if'), n('yes'), n('yes2'), n('no'), n('join')],
+      [e('t', 'if'), e('if', 'yes', 'true'), e('yes', 'yes2'), e('if', 'no', 'false'), e('yes2', 'join'), e('no', 'join')],
+    );
     const o = opts(['t']);
     let s = advance(g, initialState(g), o).state;
     s = complete(g, s, 't', { ok: true, ports: { main: 'in' } }, o);
@@ -47,7 +63,10 @@ describe('engine state machine (pure)', () => {
   });
 
   it('runs parallel branches together; join "all" waits for both, "first" does not', () => {
-    const g = graph([n('t', 'trigger.manual'), n('a'), n('b'), n('all'), n('first')], [e('t', 'a'), e('t', 'b'), e('a', 'all'), e('b', 'all'), e('a', 'first'), e('b', 'first')]);
+    const g = graph(
+      [n('t', 'trigger.manual'), n('a'), n('b'), n('all'), n('first')],
+      [e('t', 'a'), e('t', 'b'), e('a', 'all'), e('b', 'all'), e('a', 'first'), e('b', 'first')],
+    );
     const o = opts(['t'], { first: ['first'] });
     let s = complete(g, advance(g, initialState(g), o).state, 't', { ok: true, ports: { main: 0 } }, o);
     let r = advance(g, s, o);
@@ -99,7 +118,11 @@ describe('engine state machine (pure)', () => {
   });
 
   it('finds cycles and doubles the backoff per attempt', () => {
-    expect(findCycle({ nodes: [n('a'), n('b'), n('c')], edges: [e('a', 'b'), e('b', 'c'), e('c', 'b')], settings: flowSettingsSchema.parse({}) })).toEqual(['b', 'c', 'b']);
+    expect(findCycle({ nodes: [n('a'), n('b'), n('c')], edges: [e('a', 'b'), e('b', 'c'), e('c', 'b')], settings: flowSettingsSchema.parse({}) })).toEqual([
+      'b',
+      'c',
+      'b',
+    ]);
     expect(findCycle({ nodes: [n('a'), n('b')], edges: [e('a', 'b')], settings: flowSettingsSchema.parse({}) })).toBeNull();
     expect([1, 2, 3, 4].map((a) => retryDelay(100, a))).toEqual([100, 200, 400, 800]);
   });
@@ -108,7 +131,12 @@ describe('engine state machine (pure)', () => {
 describe('loop bodies', () => {
   it('are compiled apart, skipped in the enclosing run, and the back edge is not a cycle', () => {
     const nodes = [n('t', 'trigger.manual'), n('loop', 'core.loop'), n('double', 'core.transform', { expression: '$input * 2' }), n('after')];
-    const edges = [e('t', 'loop'), e('loop', 'double', 'item'), { id: 'back', source: 'double', sourceHandle: 'main', target: 'loop', targetHandle: 'return' }, e('loop', 'after', 'done')];
+    const edges = [
+      e('t', 'loop'),
+      e('loop', 'double', 'item'),
+      { id: 'back', source: 'double', sourceHandle: 'main', target: 'loop', targetHandle: 'return' },
+      e('loop', 'after', 'done'),
+    ];
     const g = graph(nodes, edges);
     expect([...g.inBody]).toEqual(['double']);
     expect(g.bodies.get('loop')).toMatchObject({ starts: ['double'], returns: [{ id: 'back' }] });

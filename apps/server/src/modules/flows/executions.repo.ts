@@ -109,7 +109,10 @@ export async function claim(db: Db, owner: string, limit: number, leaseMs: numbe
         order by run_at limit ${limit} for update skip locked)
       returning id, org_id, flow_id)
     select id, org_id, flow_id, true as claimed from claimed union all select id, org_id, flow_id, false as claimed from crashed`.execute(db);
-  return { ids: r.rows.filter((x) => x.claimed).map((x) => x.id), failed: r.rows.filter((x) => !x.claimed).map(({ id, org_id, flow_id }) => ({ id, org_id, flow_id })) };
+  return {
+    ids: r.rows.filter((x) => x.claimed).map((x) => x.id),
+    failed: r.rows.filter((x) => !x.claimed).map(({ id, org_id, flow_id }) => ({ id, org_id, flow_id })),
+  };
 }
 
 export async function renewLeases(db: Db, owner: string, ids: string[], leaseMs: number): Promise<string[]> {
@@ -125,7 +128,11 @@ export async function findExecution(db: Db, id: string, orgId?: string): Promise
 }
 
 export async function nodeRuns(db: Db, executionId: string): Promise<NodeRunRow[]> {
-  return (await sql<NodeRunRow>`select id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms from node_runs where execution_id = ${executionId} order by id`.execute(db)).rows;
+  return (
+    await sql<NodeRunRow>`select id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms from node_runs where execution_id = ${executionId} order by id`.execute(
+      db,
+    )
+  ).rows;
 }
 
 const cappedValue = (v: unknown, store: { data: boolean; cap: number }): unknown => {
@@ -176,7 +183,14 @@ const insertRuns = (written: string) => sql`
  * it was written (false: the lease was lost or the execution canceled).
  */
 export async function finishManyWithRuns(db: Db, owner: string, items: FastFinish[]): Promise<boolean[]> {
-  const data = items.map((f) => ({ id: f.id, status: f.status, output: f.storeOutput ? (f.output ?? null) : null, error: f.error ?? null, steps: f.steps, runs: runRows(f) }));
+  const data = items.map((f) => ({
+    id: f.id,
+    status: f.status,
+    output: f.storeOutput ? (f.output ?? null) : null,
+    error: f.error ?? null,
+    steps: f.steps,
+    runs: runRows(f),
+  }));
   const r = await sql<{ id: string }>`with d as (
       select * from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, status text, output jsonb, error jsonb, steps int, runs jsonb)),
     fenced as (
@@ -201,10 +215,24 @@ export async function recordManyWithRuns(db: Db, items: FastRecord[]): Promise<b
   const data = items.map((f) => {
     const e = f.execution;
     return {
-      id: f.id, org_id: e.orgId, flow_id: e.flowId, flow_version: e.flowVersion, trigger: e.trigger, start_node: e.startNode,
-      input: e.storeData ? (e.input ?? null) : null, store_data: e.storeData, use_pins: e.usePins, parent_id: e.parentId ?? null,
-      status: f.status, output: f.storeOutput ? (f.output ?? null) : null, error: f.error ?? null, steps: f.steps,
-      started_at: f.startedAt.toISOString(), finished_at: f.finishedAt.toISOString(), duration_ms: f.finishedAt.getTime() - f.startedAt.getTime(), runs: runRows(f),
+      id: f.id,
+      org_id: e.orgId,
+      flow_id: e.flowId,
+      flow_version: e.flowVersion,
+      trigger: e.trigger,
+      start_node: e.startNode,
+      input: e.storeData ? (e.input ?? null) : null,
+      store_data: e.storeData,
+      use_pins: e.usePins,
+      parent_id: e.parentId ?? null,
+      status: f.status,
+      output: f.storeOutput ? (f.output ?? null) : null,
+      error: f.error ?? null,
+      steps: f.steps,
+      started_at: f.startedAt.toISOString(),
+      finished_at: f.finishedAt.toISOString(),
+      duration_ms: f.finishedAt.getTime() - f.startedAt.getTime(),
+      runs: runRows(f),
     };
   });
   await sql`with d as (
@@ -220,11 +248,26 @@ export async function recordManyWithRuns(db: Db, items: FastRecord[]): Promise<b
 
 /** Inserts many executions in one statement (group commit of the fast path and of enqueues). */
 export async function insertExecutions(db: Db, list: NewExecution[]): Promise<boolean[]> {
-  const data = list.map((e) => ({ id: e.id, org_id: e.orgId, flow_id: e.flowId, flow_version: e.flowVersion, trigger: e.trigger, start_node: e.startNode, input: e.input ?? null, store_data: e.storeData, use_pins: e.usePins, parent_id: e.parentId ?? null, owner: e.owner ?? null, lease_ms: e.leaseMs }));
+  const data = list.map((e) => ({
+    id: e.id,
+    org_id: e.orgId,
+    flow_id: e.flowId,
+    flow_version: e.flowVersion,
+    trigger: e.trigger,
+    start_node: e.startNode,
+    input: e.input ?? null,
+    store_data: e.storeData,
+    use_pins: e.usePins,
+    parent_id: e.parentId ?? null,
+    owner: e.owner ?? null,
+    lease_ms: e.leaseMs,
+  }));
   await sql`insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, store_data, use_pins, parent_id, lease_owner, lease_until, claims, started_at)
     select x.id, x.org_id, x.flow_id, x.flow_version, case when x.owner is null then 'queued' else 'running' end, x.trigger, x.start_node, x.input, x.store_data, x.use_pins, x.parent_id,
       x.owner, case when x.owner is null then null else now() + make_interval(secs => x.lease_ms / 1000.0) end, case when x.owner is null then 0 else 1 end, case when x.owner is null then null else now() end
-    from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, trigger text, start_node text, input jsonb, store_data boolean, use_pins boolean, parent_id uuid, owner text, lease_ms int)`.execute(db);
+    from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, trigger text, start_node text, input jsonb, store_data boolean, use_pins boolean, parent_id uuid, owner text, lease_ms int)`.execute(
+    db,
+  );
   return list.map(() => true);
 }
 
@@ -237,23 +280,32 @@ export async function saveNodeRun(db: Db, executionId: string, owner: string, ru
     const c = cappedValue(v, store);
     return c === null ? null : JSON.stringify(c);
   };
-  const r = await sql`insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
+  const r =
+    await sql`insert into node_runs (execution_id, node_id, node_name, node_type, status, ports, input, error, logs, attempts, data_stored, started_at, finished_at, duration_ms)
     select ${executionId}, ${run.nodeId}, ${run.nodeName}, ${run.nodeType}, ${run.status}, ${cap(run.ports)}::jsonb, ${cap(run.input)}::jsonb, ${json(run.error)}::jsonb, ${JSON.stringify(run.logs)}::jsonb,
       ${run.attempts}, ${store.data}, ${run.startedAt.toISOString()}::timestamptz, ${run.finishedAt.toISOString()}::timestamptz, ${run.finishedAt.getTime() - run.startedAt.getTime()}
     where exists (select 1 from executions where id = ${executionId} and lease_owner = ${owner} and status = 'running')`.execute(db);
   return Number(r.numAffectedRows ?? 0) === 1;
 }
 
-export async function finishExecution(db: Db, id: string, owner: string, f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeOutput: boolean }): Promise<boolean> {
+export async function finishExecution(
+  db: Db,
+  id: string,
+  owner: string,
+  f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeOutput: boolean },
+): Promise<boolean> {
   // Without consumer data the input was kept only while the execution ran (a crash resumes it).
-  const r = await sql`update executions set status = ${f.status}, output = ${f.storeOutput ? json(f.output) : null}::jsonb, input = case when store_data then input else null end, error = ${json(f.error)}::jsonb, steps = ${f.steps},
+  const r =
+    await sql`update executions set status = ${f.status}, output = ${f.storeOutput ? json(f.output) : null}::jsonb, input = case when store_data then input else null end, error = ${json(f.error)}::jsonb, steps = ${f.steps},
       finished_at = now(), duration_ms = extract(epoch from (now() - started_at)) * 1000, lease_owner = null, lease_until = null
     where id = ${id} and lease_owner = ${owner} and status = 'running'`.execute(db);
   return Number(r.numAffectedRows ?? 0) === 1;
 }
 
 export async function cancelExecution(db: Db, orgId: string, id: string): Promise<ExecutionStatus | undefined> {
-  const r = await sql<{ status: ExecutionStatus }>`update executions set status = 'canceled', finished_at = now(), duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null
+  const r = await sql<{
+    status: ExecutionStatus;
+  }>`update executions set status = 'canceled', finished_at = now(), duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null
     where id = ${id} and org_id = ${orgId} and status in ('queued', 'running', 'waiting') returning status`.execute(db);
   return r.rows[0]?.status;
 }
@@ -275,7 +327,9 @@ export interface ExecutionFilter {
 export async function listExecutions(db: Db, f: ExecutionFilter): Promise<(ExecutionRow & { cursor_at: string })[]> {
   const after = f.after ? sql`and (created_at, id) < (${keyValue('timestamptz', f.after[0]!)}, ${keyValue('uuid', f.after[1]!)})` : sql``;
   return (
-    await sql<ExecutionRow & { cursor_at: string }>`select id, org_id, flow_id, flow_version, status, trigger, start_node, null as input, null as output, error, store_data, use_pins, parent_id, lease_owner, claims, steps, started_at, finished_at, duration_ms, created_at, ${keyText(sql.ref('created_at'))} as cursor_at
+    await sql<
+      ExecutionRow & { cursor_at: string }
+    >`select id, org_id, flow_id, flow_version, status, trigger, start_node, null as input, null as output, error, store_data, use_pins, parent_id, lease_owner, claims, steps, started_at, finished_at, duration_ms, created_at, ${keyText(sql.ref('created_at'))} as cursor_at
       from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``} ${after}
       order by created_at desc, id desc limit ${f.limit} offset ${f.offset}`.execute(db)
   ).rows;
@@ -283,20 +337,27 @@ export async function listExecutions(db: Db, f: ExecutionFilter): Promise<(Execu
 
 /** How many executions the list pages through with the same filter (meta.total). */
 export async function countExecutions(db: Db, f: Pick<ExecutionFilter, 'orgId' | 'flowId' | 'status'>): Promise<number> {
-  const r = await sql<{ n: number }>`select count(*)::int as n from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``}`.execute(db);
+  const r = await sql<{
+    n: number;
+  }>`select count(*)::int as n from executions where org_id = ${f.orgId} ${f.flowId ? sql`and flow_id = ${f.flowId}` : sql``} ${f.status ? sql`and status = ${f.status}` : sql``}`.execute(
+    db,
+  );
   return r.rows[0]?.n ?? 0;
 }
 
 /** Parks an execution at a wait node: no lease held; due again at `resumeAt` (a webhook wait's timeout). */
 export async function parkExecution(db: Db, id: string, owner: string, wait: WaitState): Promise<boolean> {
-  const r = await sql`update executions set status = 'waiting', wait = ${JSON.stringify(wait)}::jsonb, run_at = ${wait.resumeAt}::timestamptz, lease_owner = null, lease_until = null
+  const r =
+    await sql`update executions set status = 'waiting', wait = ${JSON.stringify(wait)}::jsonb, run_at = ${wait.resumeAt}::timestamptz, lease_owner = null, lease_until = null
     where id = ${id} and lease_owner = ${owner} and status = 'running'`.execute(db);
   return Number(r.numAffectedRows ?? 0) === 1;
 }
 
 /** A resume call: records its body and makes the parked execution due now. */
 export async function resumeWaiting(db: Db, id: string, body: unknown): Promise<{ org_id: string } | undefined> {
-  const r = await sql<{ org_id: string }>`update executions set wait = wait || jsonb_build_object('resumed', ${JSON.stringify(body ?? null)}::jsonb), run_at = now()
+  const r = await sql<{
+    org_id: string;
+  }>`update executions set wait = wait || jsonb_build_object('resumed', ${JSON.stringify(body ?? null)}::jsonb), run_at = now()
     where id = ${id} and status = 'waiting' and (wait->>'webhook')::boolean and not (wait ? 'resumed') returning org_id`.execute(db);
   return r.rows[0];
 }
@@ -327,7 +388,11 @@ export async function saveLoopItem(db: Db, executionId: string, owner: string, n
 
 /** The checkpointed loop items of an execution, by `nodeId:item` (ExecutionPlan.priorItems). */
 export async function loopItems(db: Db, executionId: string): Promise<Map<string, unknown>> {
-  const r = await sql<{ node_id: string; item: string; result: unknown }>`select node_id, item, result from loop_items where execution_id = ${executionId}`.execute(db);
+  const r = await sql<{
+    node_id: string;
+    item: string;
+    result: unknown;
+  }>`select node_id, item, result from loop_items where execution_id = ${executionId}`.execute(db);
   return new Map(r.rows.map((x) => [`${x.node_id}:${x.item}`, x.result]));
 }
 

@@ -34,7 +34,15 @@ describeEachDb('flows: creation options and templates', (h) => {
   });
 
   it('active can be set at creation: the triggers start at once', async () => {
-    const r = await req('POST', '/api/v1/flows', { name: 'Live', active: true, nodes: [{ id: 'hook', type: 'trigger.webhook', typeVersion: 1, name: 'Hook', position: { x: 0, y: 0 }, params: { path: 'live', respond: 'whenFinished' } }, { id: 'out', type: 'core.output', typeVersion: 1, name: 'Out', position: { x: 200, y: 0 }, params: { value: '{{ $input.body }}' } }], edges: [{ id: 'e', source: 'hook', sourceHandle: 'main', target: 'out', targetHandle: 'main' }] });
+    const r = await req('POST', '/api/v1/flows', {
+      name: 'Live',
+      active: true,
+      nodes: [
+        { id: 'hook', type: 'trigger.webhook', typeVersion: 1, name: 'Hook', position: { x: 0, y: 0 }, params: { path: 'live', respond: 'whenFinished' } },
+        { id: 'out', type: 'core.output', typeVersion: 1, name: 'Out', position: { x: 200, y: 0 }, params: { value: '{{ $input.body }}' } },
+      ],
+      edges: [{ id: 'e', source: 'hook', sourceHandle: 'main', target: 'out', targetHandle: 'main' }],
+    });
     expect(r.statusCode, r.body).toBe(201);
     expect(r.json().data.active).toBe(true);
     const hook = await h().request({ method: 'POST', url: `/api/v1/hooks/${r.json().data.id}/live`, body: { hello: 'world' } });

@@ -1,7 +1,19 @@
 import { listMetaSchema } from '@infinity/contracts';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { type App, cursorPageQuery, emptyBody, idParams, ifMatchOf, listCursor, listMeta, pageOfAll, uuidParam, wholeListQuery, withEtag } from '../../platform/http/index.js';
+import {
+  type App,
+  cursorPageQuery,
+  emptyBody,
+  idParams,
+  ifMatchOf,
+  listCursor,
+  listMeta,
+  pageOfAll,
+  uuidParam,
+  wholeListQuery,
+  withEtag,
+} from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
 import { flowErrors } from './flows.errors.js';
 import * as flows from './flows.service.js';
@@ -42,7 +54,12 @@ const versionParams = z.strictObject({ id: uuidParam, n: z.coerce.number().int()
 const flowCursor = listCursor('flows', ['timestamptz', 'uuid']);
 const versionCursor = listCursor('flow-versions', ['bigint']);
 const executionCursor = listCursor('executions', ['timestamptz', 'uuid']);
-const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional().transform((v) => v === 'true') });
+const waitQuery = z.strictObject({
+  wait: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true'),
+});
 
 /** A flow as the answer, with its version as the ETag. */
 const versioned = (reply: FastifyReply, data: flows.FlowDto) => withEtag(reply, data.version).send({ data });
@@ -56,7 +73,12 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.get('/api/v1/flows', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], summary: 'Flows, newest first (page by cursor or offset)', querystring: cursorPageQuery, response: { 200: z.object({ data: z.array(flowSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['flows'],
+        summary: 'Flows, newest first (page by cursor or offset)',
+        querystring: cursorPageQuery,
+        response: { 200: z.object({ data: z.array(flowSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
         const q = request.query;
         const { items, total, next } = await flows.listFlows(ctx, orgActorOf(request), { limit: q.limit, offset: q.offset, after: flowCursor.decode(q) });
@@ -67,7 +89,8 @@ export function flowRoutes(ctx: flows.FlowsContext) {
       config: { access: { permission: 'flows:write' } },
       schema: {
         tags: ['flows'],
-        summary: 'Create a flow (validated; version 1), or start from a template with ?template=blank|webhook-to-record|scheduled-http-to-record (the body is then optional: name, description, settings override the template’s; a template creates the models it writes to when missing); active: true starts its triggers at once',
+        summary:
+          'Create a flow (validated; version 1), or start from a template with ?template=blank|webhook-to-record|scheduled-http-to-record (the body is then optional: name, description, settings override the template’s; a template creates the models it writes to when missing); active: true starts its triggers at once',
         querystring: z.strictObject({ template: z.string().max(100).optional() }),
         body: flows.flowCreateSchema.nullish(),
         response: { 201: z.object({ data: flowSchema }) },
@@ -79,18 +102,37 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.get('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], summary: 'One flow; its ETag is its version (send it back as If-Match when saving)', params: idParams, response: { 200: z.object({ data: flowSchema }) } },
+      schema: {
+        tags: ['flows'],
+        summary: 'One flow; its ETag is its version (send it back as If-Match when saving)',
+        params: idParams,
+        response: { 200: z.object({ data: flowSchema }) },
+      },
       handler: async (request, reply) => versioned(reply, await flows.getFlow(ctx, orgActorOf(request), request.params.id)),
     });
     app.put('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
-      schema: { tags: ['flows'], summary: 'Replace the flow graph (a new version); a stale If-Match answers 412', params: idParams, body: flows.flowWriteSchema, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request, reply) => versioned(reply, await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request))),
+      schema: {
+        tags: ['flows'],
+        summary: 'Replace the flow graph (a new version); a stale If-Match answers 412',
+        params: idParams,
+        body: flows.flowWriteSchema,
+        response: { 200: z.object({ data: flowSchema }) },
+      },
+      handler: async (request, reply) =>
+        versioned(reply, await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request))),
     });
     app.patch('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
-      schema: { tags: ['flows'], summary: 'Change parts of a flow (graph changes make a version); {active} starts or stops its triggers; a stale If-Match answers 412', params: idParams, body: flows.flowPatchSchema, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request, reply) => versioned(reply, await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request))),
+      schema: {
+        tags: ['flows'],
+        summary: 'Change parts of a flow (graph changes make a version); {active} starts or stops its triggers; a stale If-Match answers 412',
+        params: idParams,
+        body: flows.flowPatchSchema,
+        response: { 200: z.object({ data: flowSchema }) },
+      },
+      handler: async (request, reply) =>
+        versioned(reply, await flows.saveFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip, ifMatchOf(request))),
     });
     app.delete('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
@@ -105,7 +147,11 @@ export function flowRoutes(ctx: flows.FlowsContext) {
       schema: { tags: ['flows'], summary: 'Versions of a flow, newest first (page by cursor or offset)', params: idParams, querystring: cursorPageQuery },
       handler: async (request) => {
         const q = request.query;
-        const { items, total, next } = await flows.listVersions(ctx, orgActorOf(request), request.params.id, { limit: q.limit, offset: q.offset, after: versionCursor.decode(q) });
+        const { items, total, next } = await flows.listVersions(ctx, orgActorOf(request), request.params.id, {
+          limit: q.limit,
+          offset: q.offset,
+          after: versionCursor.decode(q),
+        });
         return { data: items, meta: listMeta(total, q.limit, q.offset, next && versionCursor.encode(next)) };
       },
     });
@@ -116,8 +162,15 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.post('/api/v1/flows/:id/versions/:n/restore', {
       config: { access: { permission: 'flows:write' } },
-      schema: { tags: ['flows'], summary: 'Make an old version current again (as a new version)', params: versionParams, body: emptyBody, response: { 200: z.object({ data: flowSchema }) } },
-      handler: async (request, reply) => versioned(reply, await flows.restoreVersion(ctx, orgActorOf(request), request.params.id, request.params.n, request.ip)),
+      schema: {
+        tags: ['flows'],
+        summary: 'Make an old version current again (as a new version)',
+        params: versionParams,
+        body: emptyBody,
+        response: { 200: z.object({ data: flowSchema }) },
+      },
+      handler: async (request, reply) =>
+        versioned(reply, await flows.restoreVersion(ctx, orgActorOf(request), request.params.id, request.params.n, request.ip)),
     });
     app.post('/api/v1/flows/:id/run', {
       config: { access: { permission: 'flows:run' } },
@@ -137,7 +190,13 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.post('/api/v1/flows/:id/publish', {
       config: { access: { permission: 'flows:publish' } },
-      schema: { tags: ['flows'], summary: 'Publish at POST /api/v1/run/{slug} (public: owners only)', params: idParams, body: flows.publishSchema, response: { 200: z.object({ data: flowSchema }) } },
+      schema: {
+        tags: ['flows'],
+        summary: 'Publish at POST /api/v1/run/{slug} (public: owners only)',
+        params: idParams,
+        body: flows.publishSchema,
+        response: { 200: z.object({ data: flowSchema }) },
+      },
       handler: async (request, reply) => versioned(reply, await flows.publishFlow(ctx, orgActorOf(request), request.params.id, request.body, request.ip)),
     });
     app.post('/api/v1/flows/:id/unpublish', {
@@ -152,13 +211,22 @@ export function flowRoutes(ctx: flows.FlowsContext) {
       schema: {
         tags: ['executions'],
         summary: 'Executions, newest first (page by cursor or offset)',
-        querystring: cursorPageQuery.extend({ flowId: uuidParam.optional(), status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled']).optional() }),
+        querystring: cursorPageQuery.extend({
+          flowId: uuidParam.optional(),
+          status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled']).optional(),
+        }),
         response: { 200: z.object({ data: z.array(executionSchema), meta: listMetaSchema }) },
       },
       handler: async (request) => {
         const q = request.query;
         const after = executionCursor.decode(q);
-        const { items, total, next } = await flows.listExecutions(ctx, orgActorOf(request), { limit: q.limit, offset: q.offset, after, ...(q.flowId ? { flowId: q.flowId } : {}), ...(q.status ? { status: q.status } : {}) });
+        const { items, total, next } = await flows.listExecutions(ctx, orgActorOf(request), {
+          limit: q.limit,
+          offset: q.offset,
+          after,
+          ...(q.flowId ? { flowId: q.flowId } : {}),
+          ...(q.status ? { status: q.status } : {}),
+        });
         return { data: items, meta: listMeta(total, q.limit, q.offset, next && executionCursor.encode(next)) };
       },
     });

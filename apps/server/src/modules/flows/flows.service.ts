@@ -97,11 +97,26 @@ export async function createFlow(ctx: FlowsContext, actor: OrgActor, input: Flow
   const t = template === undefined ? undefined : Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template] : undefined;
   if (template !== undefined) {
     if (!t) throw flowErrors.FLOW_TEMPLATE_UNKNOWN(`No template "${template.slice(0, 50)}". Templates: ${Object.keys(TEMPLATES).join(', ')}.`);
-    write = { name: input?.name ?? t.name, description: input?.description || t.description, nodes: t.nodes, edges: t.edges, settings: input?.settings ?? flowSettingsSchema.parse({}) };
+    write = {
+      name: input?.name ?? t.name,
+      description: input?.description || t.description,
+      nodes: t.nodes,
+      edges: t.edges,
+      settings: input?.settings ?? flowSettingsSchema.parse({}),
+    };
   } else if (input?.name !== undefined) {
-    write = { name: input.name, description: input.description, nodes: input.nodes ?? [], edges: input.edges ?? [], settings: input.settings ?? flowSettingsSchema.parse({}) };
+    write = {
+      name: input.name,
+      description: input.description,
+      nodes: input.nodes ?? [],
+      edges: input.edges ?? [],
+      settings: input.settings ?? flowSettingsSchema.parse({}),
+    };
   } else {
-    throw commonErrors.VALIDATION_FAILED('Send a flow with a name (and nodes, edges), or choose a template with ?template=' + Object.keys(TEMPLATES).join('|') + '.', [{ field: 'name', code: 'required', message: 'is required' }]);
+    throw commonErrors.VALIDATION_FAILED(
+      'Send a flow with a name (and nodes, edges), or choose a template with ?template=' + Object.keys(TEMPLATES).join('|') + '.',
+      [{ field: 'name', code: 'required', message: 'is required' }],
+    );
   }
   check(ctx, write);
   await ctx.quota.check(actor.orgId, 'flows', 1);
@@ -145,7 +160,8 @@ export async function getFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
  * (If-Match) is checked against the version that is really there when the write happens.
  */
 export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, change: z.output<typeof flowPatchSchema>, ip: string, expected?: Expected) {
-  const graphChanged = change.name !== undefined || change.description !== undefined || change.nodes !== undefined || change.edges !== undefined || change.settings !== undefined;
+  const graphChanged =
+    change.name !== undefined || change.description !== undefined || change.nodes !== undefined || change.edges !== undefined || change.settings !== undefined;
   const { row, wasActive } = await inTransaction(ctx.db, async ({ trx }) => {
     const cur = await repo.lockFlow(trx, actor.orgId, id);
     if (!cur) throw flowErrors.FLOW_NOT_FOUND();
@@ -167,7 +183,8 @@ export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, c
       await recordAudit(trx, { orgId: actor.orgId, actor, action: change.active ? 'FLOW_ACTIVATE' : 'FLOW_DEACTIVATE', target: { type: 'flow', id }, ip });
     }
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
-    if (graphChanged) await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UPDATE', target: { type: 'flow', id }, ip, details: { version: r.version } });
+    if (graphChanged)
+      await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UPDATE', target: { type: 'flow', id }, ip, details: { version: r.version } });
     return { row: r, wasActive: cur.active };
   });
   // Only active flows have triggers: editing an inactive one changes nothing to reload.
@@ -205,7 +222,16 @@ export async function getVersion(ctx: FlowsContext, actor: OrgActor, id: string,
   if (!v) throw flowErrors.FLOW_VERSION_NOT_FOUND();
   // Diff-friendly: nodes and edges in a stable order.
   const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
-  return { version: v.version, name: v.name, description: v.description, nodes: byId(v.nodes), edges: byId(v.edges), settings: v.settings, createdBy: v.created_by, createdAt: v.created_at.toISOString() };
+  return {
+    version: v.version,
+    name: v.name,
+    description: v.description,
+    nodes: byId(v.nodes),
+    edges: byId(v.edges),
+    settings: v.settings,
+    createdBy: v.created_by,
+    createdAt: v.created_at.toISOString(),
+  };
 }
 
 export async function restoreVersion(ctx: FlowsContext, actor: OrgActor, id: string, version: number, ip: string) {
@@ -272,12 +298,17 @@ export interface Finished {
  * Runs and waits for the answer. On the fast path the result comes straight from memory (no read
  * back); a queued run is waited for and read from the database.
  */
-export async function runForAnswer(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: Omit<RunRequest, 'wait'> & { id?: string; parentId?: string }): Promise<Finished | undefined> {
+export async function runForAnswer(
+  ctx: FlowsContext,
+  flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>,
+  req: Omit<RunRequest, 'wait'> & { id?: string; parentId?: string },
+): Promise<Finished | undefined> {
   const e = newExecution(flow, req);
   const id = e.id;
   if (ctx.inline) {
     const result = await ctx.runner.start(e, true);
-    if (result && (result.status === 'succeeded' || result.status === 'failed' || result.status === 'waiting')) return { id, status: result.status, output: result.output, error: result.error, response: result.response ?? null };
+    if (result && (result.status === 'succeeded' || result.status === 'failed' || result.status === 'waiting'))
+      return { id, status: result.status, output: result.output, error: result.error, response: result.response ?? null };
   } else await ctx.runner.start(e, false);
   const row = await ctx.runner.wait(id, req.waitMs ?? 30_000);
   if (!row) return undefined;
@@ -297,7 +328,11 @@ export async function runFlowAsActor(ctx: FlowsContext, actor: OrgActor, id: str
 }
 
 export const publishSchema = z.strictObject({
-  slug: z.string().min(3).max(80).regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  slug: z
+    .string()
+    .min(3)
+    .max(80)
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   access: z.enum(['public', 'apiKey']).default('apiKey'),
   storeConsumerData: z.boolean().default(true),
 });
@@ -367,7 +402,10 @@ const toNodeRun = (r: exec.NodeRunRow): NodeRun => {
 
 /** A page of executions, newest first; `next` as in listFlows. */
 export async function listExecutions(ctx: FlowsContext, actor: OrgActor, f: Omit<exec.ExecutionFilter, 'orgId'>) {
-  const [rows, total] = await Promise.all([exec.listExecutions(ctx.db, { ...f, limit: f.limit + 1, orgId: actor.orgId }), exec.countExecutions(ctx.db, { ...f, orgId: actor.orgId })]);
+  const [rows, total] = await Promise.all([
+    exec.listExecutions(ctx.db, { ...f, limit: f.limit + 1, orgId: actor.orgId }),
+    exec.countExecutions(ctx.db, { ...f, orgId: actor.orgId }),
+  ]);
   const last = rows.length > f.limit ? rows[f.limit - 1] : undefined;
   return { items: rows.slice(0, f.limit).map(({ cursor_at: _c, ...r }) => toExecution(r)), total, next: last ? [last.cursor_at, last.id] : null };
 }
@@ -399,13 +437,17 @@ export async function rerunExecution(ctx: FlowsContext, actor: OrgActor, id: str
   let keep: string[] = [];
   if (fromNodeId) {
     const v = await repo.findVersion(ctx.db, old.flow_id, old.flow_version);
-    if (!v || !v.nodes.some((n) => n.id === fromNodeId)) throw flowErrors.EXECUTION_NOT_RERUNNABLE(`Node "${fromNodeId.slice(0, 64)}" is not part of the flow version this execution ran.`);
+    if (!v || !v.nodes.some((n) => n.id === fromNodeId))
+      throw flowErrors.EXECUTION_NOT_RERUNNABLE(`Node "${fromNodeId.slice(0, 64)}" is not part of the flow version this execution ran.`);
     if (!old.store_data) throw flowErrors.EXECUTION_NOT_RERUNNABLE('This execution did not store node data; re-run it from the start.');
     const g = compileGraph(v, ctx.registry.get);
     const again = descendants(g, fromNodeId);
     keep = (await exec.nodeRuns(ctx.db, id)).map((r) => r.node_id).filter((n) => !again.has(n));
   }
-  const e = newExecution({ id: old.flow_id, org_id: actor.orgId, version: old.flow_version }, { id: newExecId, trigger: 'rerun', startNode: old.start_node, input: old.input, usePins: true, parentId: old.id });
+  const e = newExecution(
+    { id: old.flow_id, org_id: actor.orgId, version: old.flow_version },
+    { id: newExecId, trigger: 'rerun', startNode: old.start_node, input: old.input, usePins: true, parentId: old.id },
+  );
   // Queued in the same transaction as the copied runs, so the runner resumes after them.
   await inTransaction(ctx.db, async ({ trx }) => {
     await exec.insertExecutions(trx, [{ ...e, leaseMs: 0 }]);
@@ -440,7 +482,13 @@ export function subflowRunner(ctx: () => FlowsContext, maxDepth = 10) {
     depth.set(childId, level);
     try {
       const f = await runForAnswer(ctx(), flow, { input, trigger: 'subflow', startNode: inputNodeOf(flow), id: childId, parentId: parent.executionId });
-      if (!f || f.status !== 'succeeded') throw new NodeError(`The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), 'SUBFLOW_FAILED', { executionId: f?.id ?? childId, error: f?.error ?? null }, false);
+      if (!f || f.status !== 'succeeded')
+        throw new NodeError(
+          `The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(),
+          'SUBFLOW_FAILED',
+          { executionId: f?.id ?? childId, error: f?.error ?? null },
+          false,
+        );
       return { executionId: f.id, output: f.output };
     } finally {
       depth.delete(childId);
@@ -454,7 +502,11 @@ export async function flowToolSpec(ctx: FlowsContext, actor: OrgActor, id: strin
   if (!flow) return null;
   const input = flow.nodes.find((n) => n.type === 'core.input');
   const schema = (input?.params as { schema?: Record<string, unknown> } | undefined)?.schema;
-  return { name: flow.name, description: flow.description, inputSchema: schema && schema.type === 'object' ? schema : { type: 'object', properties: {}, additionalProperties: true } };
+  return {
+    name: flow.name,
+    description: flow.description,
+    inputSchema: schema && schema.type === 'object' ? schema : { type: 'object', properties: {}, additionalProperties: true },
+  };
 }
 
 /** Runs a flow for an agent's tool call and answers with its output (a failure is the tool's error). */
@@ -462,6 +514,12 @@ export async function runFlowForTool(ctx: FlowsContext, actor: OrgActor, id: str
   assertCan(actor, 'flows:run');
   const flow = await requireFlow(ctx, actor, id);
   const f = await runForAnswer(ctx, flow, { input, trigger: 'agent', startNode: inputNodeOf(flow) });
-  if (!f || f.status !== 'succeeded') throw new NodeError(`The flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), 'FLOW_TOOL_FAILED', { executionId: f?.id ?? null }, false);
+  if (!f || f.status !== 'succeeded')
+    throw new NodeError(
+      `The flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(),
+      'FLOW_TOOL_FAILED',
+      { executionId: f?.id ?? null },
+      false,
+    );
   return f.output;
 }

@@ -17,7 +17,13 @@ function fakeApi() {
     req.on('end', () => void answer());
     const answer = async () => {
       await hooks.beforeAnswer?.(req.headers['idempotency-key'] as string | undefined);
-      seen.push({ method: req.method!, url: req.url!, body, idempotencyKey: req.headers['idempotency-key'] as string | undefined, auth: req.headers.authorization });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        body,
+        idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+        auth: req.headers.authorization,
+      });
       if (req.url?.startsWith('/flaky') && failuresLeft > 0) {
         failuresLeft--;
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}');
@@ -46,8 +52,21 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-const node = (id: string, type: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ id, type, name: extra.name ?? id, position: { x: 0, y: 0 }, params, ...extra });
-const edge = (source: string, target: string, sourceHandle = 'main') => ({ id: `${source}-${sourceHandle}-${target}`, source, sourceHandle, target, targetHandle: 'main' });
+const node = (id: string, type: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+  id,
+  type,
+  name: extra.name ?? id,
+  position: { x: 0, y: 0 },
+  params,
+  ...extra,
+});
+const edge = (source: string, target: string, sourceHandle = 'main') => ({
+  id: `${source}-${sourceHandle}-${target}`,
+  source,
+  sourceHandle,
+  target,
+  targetHandle: 'main',
+});
 
 describeEachDb(
   'flows and executions',
@@ -63,7 +82,17 @@ describeEachDb(
       ownerToken = u.token;
       key = (await createApiKey(h(), u.token, 'editor')).key;
       viewerKey = (await createApiKey(h(), u.token, 'viewer')).key;
-      expect((await req('POST', '/api/v1/models', { name: 'leads', fields: [{ name: 'email', type: 'string', required: true, unique: true }, { name: 'amount', type: 'number' }] })).statusCode).toBe(201);
+      expect(
+        (
+          await req('POST', '/api/v1/models', {
+            name: 'leads',
+            fields: [
+              { name: 'email', type: 'string', required: true, unique: true },
+              { name: 'amount', type: 'number' },
+            ],
+          })
+        ).statusCode,
+      ).toBe(201);
       const r = await req('POST', '/api/v1/flows', {
         name: 'Lead intake',
         nodes: [
@@ -74,7 +103,14 @@ describeEachDb(
           node('save', 'data.create', { model: 'leads', values: '{{ $input }}' }),
           node('reply', 'core.respond', { status: 201, body: '{{ { "email": $node["Shape"].output.email, "result": $input } }}' }),
         ],
-        edges: [edge('hook', 'shape'), edge('shape', 'big'), edge('big', 'notify', 'true'), edge('big', 'save', 'false'), edge('notify', 'reply'), edge('save', 'reply')],
+        edges: [
+          edge('hook', 'shape'),
+          edge('shape', 'big'),
+          edge('big', 'notify', 'true'),
+          edge('big', 'save', 'false'),
+          edge('notify', 'reply'),
+          edge('save', 'reply'),
+        ],
       });
       expect(r.statusCode, r.body).toBe(201);
       flowId = r.json().data.id;
@@ -105,7 +141,13 @@ describeEachDb(
       const before = api.seen.length;
       const seenWhileCalled: unknown[] = [];
       api.hooks.beforeAnswer = async (idem) => {
-        const rows = await sql<{ status: string; stored_nodes: number; leased: boolean }>`select status, (select count(*)::int from node_runs where execution_id = e.id) as stored_nodes, lease_until > now() as leased from executions e where id = ${idem!.split(':')[0]!}`.execute(h().db.kysely);
+        const rows = await sql<{
+          status: string;
+          stored_nodes: number;
+          leased: boolean;
+        }>`select status, (select count(*)::int from node_runs where execution_id = e.id) as stored_nodes, lease_until > now() as leased from executions e where id = ${idem!.split(':')[0]!}`.execute(
+          h().db.kysely,
+        );
         seenWhileCalled.push(...rows.rows);
       };
       onTestFinished(() => void (api.hooks.beforeAnswer = undefined));
@@ -124,7 +166,11 @@ describeEachDb(
       const make = async (name: string, expression: string) => {
         const r = await req('POST', '/api/v1/flows', {
           name,
-          nodes: [node('hook', 'trigger.webhook', { path: 'p', respond: 'whenFinished' }), node('calc', 'core.transform', { expression }), node('reply', 'core.respond', { body: '{{ $input }}' })],
+          nodes: [
+            node('hook', 'trigger.webhook', { path: 'p', respond: 'whenFinished' }),
+            node('calc', 'core.transform', { expression }),
+            node('reply', 'core.respond', { body: '{{ $input }}' }),
+          ],
           edges: [edge('hook', 'calc'), edge('calc', 'reply')],
         });
         const id = r.json().data.id as string;
@@ -137,7 +183,11 @@ describeEachDb(
       expect(r.json()).toEqual({ double: 42 });
       const e = (await req('GET', `/api/v1/executions/${r.headers['x-execution-id'] as string}`)).json().data;
       expect(e).toMatchObject({ status: 'succeeded', trigger: 'webhook', flowId: ok, output: { double: 42 }, claims: 1, steps: 3, input: { body: { n: 21 } } });
-      expect(e.nodes.map((n: { nodeId: string; status: string }) => `${n.nodeId}:${n.status}`)).toEqual(['hook:succeeded', 'calc:succeeded', 'reply:succeeded']);
+      expect(e.nodes.map((n: { nodeId: string; status: string }) => `${n.nodeId}:${n.status}`)).toEqual([
+        'hook:succeeded',
+        'calc:succeeded',
+        'reply:succeeded',
+      ]);
       expect(e.nodes[1]).toMatchObject({ input: { body: { n: 21 } }, output: { main: { double: 42 } } });
       expect(Date.parse(e.finishedAt)).toBeGreaterThanOrEqual(Date.parse(e.startedAt));
       expect(e.createdAt).toBe(e.startedAt);
@@ -150,13 +200,23 @@ describeEachDb(
       expect(f.json().error.code).toBe('EXECUTION_FAILED');
       const fe = (await req('GET', `/api/v1/executions/${f.json().error.details.executionId as string}`)).json().data;
       expect(fe.status).toBe('failed');
-      expect(fe.nodes.find((n: { nodeId: string }) => n.nodeId === 'calc')).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('no luck') } });
+      expect(fe.nodes.find((n: { nodeId: string }) => n.nodeId === 'calc')).toMatchObject({
+        status: 'failed',
+        error: { message: expect.stringContaining('no luck') },
+      });
     });
 
     it('refuses an invalid graph with every problem listed, and changes nothing', async () => {
       const r = await req('PUT', `/api/v1/flows/${flowId}`, {
         name: 'Broken',
-        nodes: [node('a', 'trigger.manual'), node('b', 'core.nope'), node('c', 'core.transform', {}), node('d', 'core.noop'), node('e', 'core.noop'), node('f', 'trigger.schedule', { cron: 'not a cron' })],
+        nodes: [
+          node('a', 'trigger.manual'),
+          node('b', 'core.nope'),
+          node('c', 'core.transform', {}),
+          node('d', 'core.noop'),
+          node('e', 'core.noop'),
+          node('f', 'trigger.schedule', { cron: 'not a cron' }),
+        ],
         edges: [edge('a', 'c'), edge('a', 'zz'), edge('d', 'e'), edge('e', 'd'), edge('a', 'd', 'nowhere'), edge('d', 'a')],
       });
       expect(r.statusCode, r.body).toBe(422);
@@ -168,7 +228,11 @@ describeEachDb(
 
     it('keeps versions, lists them, and restores an old one as a new version', async () => {
       const cur = (await req('GET', `/api/v1/flows/${flowId}`)).json().data;
-      const r = await req('PATCH', `/api/v1/flows/${flowId}`, { name: 'Lead intake v2', nodes: cur.nodes.filter((n: { id: string }) => n.id !== 'notify'), edges: cur.edges.filter((e: { source: string; target: string }) => e.source !== 'notify' && e.target !== 'notify') });
+      const r = await req('PATCH', `/api/v1/flows/${flowId}`, {
+        name: 'Lead intake v2',
+        nodes: cur.nodes.filter((n: { id: string }) => n.id !== 'notify'),
+        edges: cur.edges.filter((e: { source: string; target: string }) => e.source !== 'notify' && e.target !== 'notify'),
+      });
       expect(r.statusCode, r.body).toBe(200);
       expect(r.json().data.version).toBe(2);
       const versions = (await req('GET', `/api/v1/flows/${flowId}/versions`)).json();
@@ -205,7 +269,11 @@ describeEachDb(
     });
 
     it('fails the execution when a node fails with nothing wired to its error port', async () => {
-      const r = await req('POST', '/api/v1/flows', { name: 'Down', nodes: [node('start', 'trigger.manual'), node('call', 'core.http', { url: `${apiUrl}/down` })], edges: [edge('start', 'call')] });
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Down',
+        nodes: [node('start', 'trigger.manual'), node('call', 'core.http', { url: `${apiUrl}/down` })],
+        edges: [edge('start', 'call')],
+      });
       const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, {})).json().data;
       expect(ex).toMatchObject({ status: 'failed', error: { nodeId: 'call', code: 'HTTP_STATUS' } });
     });
@@ -230,7 +298,11 @@ describeEachDb(
     it('re-runs an execution from a node, reusing upstream outputs', async () => {
       const r = await req('POST', '/api/v1/flows', {
         name: 'Rerun',
-        nodes: [node('start', 'trigger.manual'), node('first', 'core.transform', { expression: '$input.n + 1' }), node('second', 'core.transform', { expression: '$input * 10' })],
+        nodes: [
+          node('start', 'trigger.manual'),
+          node('first', 'core.transform', { expression: '$input.n + 1' }),
+          node('second', 'core.transform', { expression: '$input * 10' }),
+        ],
         edges: [edge('start', 'first'), edge('first', 'second')],
       });
       const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: { n: 1 } })).json().data;
@@ -247,7 +319,11 @@ describeEachDb(
     it('uses pinned data in manual runs', async () => {
       const r = await req('POST', '/api/v1/flows', {
         name: 'Pinned',
-        nodes: [node('start', 'trigger.manual'), node('call', 'core.http', { url: `${apiUrl}/down` }, { pinned: { body: { cached: true } } }), node('out', 'core.output', { value: '{{ $input.body }}' })],
+        nodes: [
+          node('start', 'trigger.manual'),
+          node('call', 'core.http', { url: `${apiUrl}/down` }, { pinned: { body: { cached: true } } }),
+          node('out', 'core.output', { value: '{{ $input.body }}' }),
+        ],
         edges: [edge('start', 'call'), edge('call', 'out')],
       });
       const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, {})).json().data;
@@ -258,7 +334,10 @@ describeEachDb(
       await req('POST', '/api/v1/models', { name: 'alerts', fields: [{ name: 'message', type: 'string' }] });
       const r = await req('POST', '/api/v1/flows', {
         name: 'Big leads',
-        nodes: [node('on', 'trigger.record', { model: 'leads', events: ['created'], filter: { amount: { gte: 1000 } } }), node('alert', 'data.create', { model: 'alerts', values: { message: '{{ "big lead " & $input.record.email }}' } })],
+        nodes: [
+          node('on', 'trigger.record', { model: 'leads', events: ['created'], filter: { amount: { gte: 1000 } } }),
+          node('alert', 'data.create', { model: 'alerts', values: { message: '{{ "big lead " & $input.record.email }}' } }),
+        ],
         edges: [edge('on', 'alert')],
       });
       const id = r.json().data.id as string;
@@ -288,7 +367,14 @@ describeEachDb(
     });
 
     it('checks webhook auth: API keys of the flow’s organization only, and HMAC signatures (Stripe style)', async () => {
-      const secret = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: ownerToken, body: { name: 'hook-secret', provider: 'generic', value: 'whsec_abc123', allowedHosts: [] } })).json().data;
+      const secret = (
+        await h().request({
+          method: 'POST',
+          url: '/api/v1/secrets',
+          token: ownerToken,
+          body: { name: 'hook-secret', provider: 'generic', value: 'whsec_abc123', allowedHosts: [] },
+        })
+      ).json().data;
       const r = await req('POST', '/api/v1/flows', {
         name: 'Signed hooks',
         nodes: [
@@ -304,7 +390,8 @@ describeEachDb(
       await req('PATCH', `/api/v1/flows/${id}`, { active: true });
       const other = await signUp(h(), 'Other org');
       const otherKey = (await createApiKey(h(), other.token, 'admin')).key;
-      const hook = (path: string, headers: Record<string, string>, payload = '{"n":1}') => h().request({ method: 'POST', url: `/api/v1/hooks/${id}/${path}`, headers: { 'content-type': 'application/json', ...headers }, payload });
+      const hook = (path: string, headers: Record<string, string>, payload = '{"n":1}') =>
+        h().request({ method: 'POST', url: `/api/v1/hooks/${id}/${path}`, headers: { 'content-type': 'application/json', ...headers }, payload });
       expect((await hook('keyed', {})).statusCode).toBe(401);
       expect((await hook('keyed', { 'x-api-key': otherKey })).statusCode).toBe(401);
       const ok = await hook('keyed', { 'x-api-key': key });
@@ -328,21 +415,40 @@ describeEachDb(
     });
 
     it('takes any payload on webhooks but refuses malformed JSON and oversize bodies', async () => {
-      const r = await req('POST', '/api/v1/flows', { name: 'Echo', nodes: [node('in', 'trigger.webhook', { path: 'echo', method: 'ANY', respond: 'whenFinished' }), node('out', 'core.output', { value: '{{ $input }}' })], edges: [edge('in', 'out')] });
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Echo',
+        nodes: [node('in', 'trigger.webhook', { path: 'echo', method: 'ANY', respond: 'whenFinished' }), node('out', 'core.output', { value: '{{ $input }}' })],
+        edges: [edge('in', 'out')],
+      });
       const id = r.json().data.id as string;
       await req('PATCH', `/api/v1/flows/${id}`, { active: true });
       const text = await h().request({ method: 'PUT', url: `/api/v1/hooks/${id}/echo?x=1`, headers: { 'content-type': 'text/plain' }, payload: 'hello' });
       expect(text.json()).toMatchObject({ method: 'PUT', path: 'echo', query: { x: '1' }, body: 'hello' });
-      const form = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1&b=two' });
+      const form = await h().request({
+        method: 'POST',
+        url: `/api/v1/hooks/${id}/echo`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'a=1&b=two',
+      });
       expect(form.json().body).toEqual({ a: '1', b: 'two' });
       const broken = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/json' }, payload: '{"a":' });
       expect(broken.statusCode).toBe(400);
       expect(broken.json().error.code).toBeTypeOf('string');
-      const huge = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(2_000_000) }) });
+      const huge = await h().request({
+        method: 'POST',
+        url: `/api/v1/hooks/${id}/echo`,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ x: 'y'.repeat(2_000_000) }),
+      });
       expect(huge.statusCode).toBe(413);
       // PostgreSQL cannot store U+0000: refused at the door with where it was, never a 500 from the database.
       const runs = (await req('GET', `/api/v1/executions?flowId=${id}`)).json().data.length as number;
-      const cases = [['application/json', '{"a":"x\\u0000y"}', 'nul_character'], ['text/plain', 'x\u0000y', 'nul_character'], ['application/x-www-form-urlencoded', 'a=x%00y', 'nul_character'], ['application/json', '{"a":"x\\ud800y"}', 'invalid_unicode']] as const;
+      const cases = [
+        ['application/json', '{"a":"x\\u0000y"}', 'nul_character'],
+        ['text/plain', 'x\u0000y', 'nul_character'],
+        ['application/x-www-form-urlencoded', 'a=x%00y', 'nul_character'],
+        ['application/json', '{"a":"x\\ud800y"}', 'invalid_unicode'],
+      ] as const;
       for (const [type, payload, code] of cases) {
         const bad = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': type }, payload });
         expect(bad.statusCode, `${type}: ${bad.body}`).toBe(400);
@@ -350,14 +456,26 @@ describeEachDb(
       }
       expect((await req('GET', `/api/v1/executions?flowId=${id}`)).json().data).toHaveLength(runs);
       // A surrogate pair (an emoji) is text like any other.
-      expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/echo`, headers: { 'content-type': 'application/json' }, payload: '{"a":"\\ud83d\\ude00"}' })).json().body).toEqual({ a: '😀' });
+      expect(
+        (
+          await h().request({
+            method: 'POST',
+            url: `/api/v1/hooks/${id}/echo`,
+            headers: { 'content-type': 'application/json' },
+            payload: '{"a":"\\ud83d\\ude00"}',
+          })
+        ).json().body,
+      ).toEqual({ a: '😀' });
       expect((await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/nope`, body: {} })).statusCode).toBe(404);
     });
 
     it('publishes a flow at /run/{slug}: API-key access by default, public only by owners, consumer data optional', async () => {
       const r = await req('POST', '/api/v1/flows', {
         name: 'Greeter',
-        nodes: [node('in', 'core.input', { schema: { type: 'object', required: ['name'] } }), node('out', 'core.output', { value: '{{ { "greeting": "Hello " & $input.name } }}' })],
+        nodes: [
+          node('in', 'core.input', { schema: { type: 'object', required: ['name'] } }),
+          node('out', 'core.output', { value: '{{ { "greeting": "Hello " & $input.name } }}' }),
+        ],
         edges: [edge('in', 'out')],
       });
       const id = r.json().data.id as string;
@@ -379,12 +497,20 @@ describeEachDb(
     it('regression (#25: "Hello " through /run, "Hello Grace" through the webhook): a webhook-triggered flow gets the same input through its URL and its published endpoint', async () => {
       const r = await req('POST', '/api/v1/flows', {
         name: 'Greet by webhook',
-        nodes: [node('hook', 'trigger.webhook', { path: 'greet', respond: 'whenFinished' }), node('reply', 'core.respond', { body: '{{ { "greeting": "Hello " & $input.body.name, "method": $input.method, "path": $input.path, "x": $input.query.x, "trace": $lookup($input.headers, "x-trace"), "signed": $exists($lookup($input.headers, "x-signature")) } }}' })],
+        nodes: [
+          node('hook', 'trigger.webhook', { path: 'greet', respond: 'whenFinished' }),
+          node('reply', 'core.respond', {
+            body: '{{ { "greeting": "Hello " & $input.body.name, "method": $input.method, "path": $input.path, "x": $input.query.x, "trace": $lookup($input.headers, "x-trace"), "signed": $exists($lookup($input.headers, "x-signature")) } }}',
+          }),
+        ],
         edges: [edge('hook', 'reply')],
       });
       const id = r.json().data.id as string;
       await req('PATCH', `/api/v1/flows/${id}`, { active: true });
-      expect((await h().request({ method: 'POST', url: `/api/v1/flows/${id}/publish`, token: ownerToken, body: { slug: 'greet-hook', access: 'public' } })).statusCode).toBe(200);
+      expect(
+        (await h().request({ method: 'POST', url: `/api/v1/flows/${id}/publish`, token: ownerToken, body: { slug: 'greet-hook', access: 'public' } }))
+          .statusCode,
+      ).toBe(200);
       const headers = { 'x-trace': 't-1', 'x-signature': 'never stored' };
       const viaHook = await h().request({ method: 'POST', url: `/api/v1/hooks/${id}/greet?x=1`, body: { name: 'Grace' }, headers });
       const viaRun = await h().request({ method: 'POST', url: '/api/v1/run/greet-hook?x=1', body: { name: 'Grace' }, headers });
@@ -399,25 +525,42 @@ describeEachDb(
       const r = await req('POST', '/api/v1/flows', {
         name: 'Strict greeter',
         nodes: [
-          node('in', 'core.input', { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, age: { type: 'integer' } } } }),
-          node('work', 'core.code', { source: 'if ($input.name === "boom") throw new Error("internal detail: table secret_x"); return { greeting: "Hello " + $input.name }' }),
+          node('in', 'core.input', {
+            schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, age: { type: 'integer' } } },
+          }),
+          node('work', 'core.code', {
+            source: 'if ($input.name === "boom") throw new Error("internal detail: table secret_x"); return { greeting: "Hello " + $input.name }',
+          }),
         ],
         edges: [edge('in', 'work')],
       });
       const id = r.json().data.id as string;
-      expect((await h().request({ method: 'POST', url: `/api/v1/flows/${id}/publish`, token: ownerToken, body: { slug: 'strict-greeter', access: 'public' } })).statusCode).toBe(200);
+      expect(
+        (await h().request({ method: 'POST', url: `/api/v1/flows/${id}/publish`, token: ownerToken, body: { slug: 'strict-greeter', access: 'public' } }))
+          .statusCode,
+      ).toBe(200);
       const runs = async () => (await h().db.pool.query(`select 1 from executions where flow_id = $1`, [id])).rows.length;
       const bad = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', body: { age: 'old' } });
       expect(bad.statusCode).toBe(422);
       expect(bad.json().error).toMatchObject({ code: 'FLOW_INPUT_INVALID' });
-      expect(bad.json().error.details.map((d: { field: string }) => d.field).sort()).toEqual(['age', 'name']);
+      expect(
+        bad
+          .json()
+          .error.details.map((d: { field: string }) => d.field)
+          .sort(),
+      ).toEqual(['age', 'name']);
       expect(bad.body).not.toMatch(/work|core\.code|nodeId/);
       expect(await runs()).toBe(0);
       const ok = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', body: { name: 'Grace' } });
       expect(ok.json()).toEqual({ data: { greeting: 'Hello Grace' } });
       const boom = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', body: { name: 'boom' } });
       expect(boom.statusCode).toBe(502);
-      expect(boom.json().error).toEqual({ code: 'EXECUTION_FAILED', message: expect.stringContaining('execution id'), details: { executionId: expect.any(String) }, requestId: expect.any(String) });
+      expect(boom.json().error).toEqual({
+        code: 'EXECUTION_FAILED',
+        message: expect.stringContaining('execution id'),
+        details: { executionId: expect.any(String) },
+        requestId: expect.any(String),
+      });
       expect(boom.body).not.toMatch(/internal detail|secret_x|work|CODE_FAILED/);
       // The flow's own organization sees what failed.
       const inside = await h().request({ method: 'POST', url: '/api/v1/run/strict-greeter', apiKey: key, body: { name: 'boom' } });
@@ -438,7 +581,14 @@ describeEachDb(
     });
 
     it('runs user code in the sandbox; hostile code fails the node and the server keeps serving', async () => {
-      const make = async (source: string) => (await req('POST', '/api/v1/flows', { name: `code ${source.slice(0, 20)}`, nodes: [node('s', 'trigger.manual'), node('c', 'core.code', { source, timeoutMs: 200 })], edges: [edge('s', 'c')] })).json().data.id as string;
+      const make = async (source: string) =>
+        (
+          await req('POST', '/api/v1/flows', {
+            name: `code ${source.slice(0, 20)}`,
+            nodes: [node('s', 'trigger.manual'), node('c', 'core.code', { source, timeoutMs: 200 })],
+            edges: [edge('s', 'c')],
+          })
+        ).json().data.id as string;
       const good = await make('console.log("items", $input.items.length); return { total: $input.items.reduce((a, b) => a + b, 0) }');
       const ok = (await req('POST', `/api/v1/flows/${good}/run?wait=true`, { input: { items: [1, 2, 3] } })).json().data;
       expect(ok).toMatchObject({ status: 'succeeded', output: { total: 6 } });
@@ -463,7 +613,14 @@ describeEachDb(
           node('bad', 'core.code', { source: 'throw new Error("negative " + $input.n)' }),
           node('total', 'core.transform', { expression: '{ "count": $count($input), "sum": $sum($input.sq), "first": $input[0] }' }),
         ],
-        edges: [edge('start', 'each'), edge('each', 'check', 'item'), edge('check', 'square', 'true'), edge('check', 'bad', 'false'), { id: 'back', source: 'square', sourceHandle: 'main', target: 'each', targetHandle: 'return' }, edge('each', 'total', 'done')],
+        edges: [
+          edge('start', 'each'),
+          edge('each', 'check', 'item'),
+          edge('check', 'square', 'true'),
+          edge('check', 'bad', 'false'),
+          { id: 'back', source: 'square', sourceHandle: 'main', target: 'each', targetHandle: 'return' },
+          edge('each', 'total', 'done'),
+        ],
       });
       expect(r.statusCode, r.body).toBe(201);
       const id = r.json().data.id as string;
@@ -478,28 +635,60 @@ describeEachDb(
     });
 
     it('runs a sub-flow and uses its output; a flow calling itself stops at the nesting limit', async () => {
-      const child = (await req('POST', '/api/v1/flows', { name: 'Child', nodes: [node('in', 'core.input'), node('x', 'core.transform', { expression: '{ "greeting": "hi " & $input.name }' })], edges: [edge('in', 'x')] })).json().data.id as string;
-      const parent = (await req('POST', '/api/v1/flows', { name: 'Parent', nodes: [node('s', 'trigger.manual'), node('call', 'core.subflow', { flowId: child }), node('out', 'core.output', { value: '{{ $input.greeting }}' })], edges: [edge('s', 'call'), edge('call', 'out')] })).json().data.id as string;
+      const child = (
+        await req('POST', '/api/v1/flows', {
+          name: 'Child',
+          nodes: [node('in', 'core.input'), node('x', 'core.transform', { expression: '{ "greeting": "hi " & $input.name }' })],
+          edges: [edge('in', 'x')],
+        })
+      ).json().data.id as string;
+      const parent = (
+        await req('POST', '/api/v1/flows', {
+          name: 'Parent',
+          nodes: [node('s', 'trigger.manual'), node('call', 'core.subflow', { flowId: child }), node('out', 'core.output', { value: '{{ $input.greeting }}' })],
+          edges: [edge('s', 'call'), edge('call', 'out')],
+        })
+      ).json().data.id as string;
       const ex = (await req('POST', `/api/v1/flows/${parent}/run?wait=true`, { input: { name: 'Ada' } })).json().data;
       expect(ex).toMatchObject({ status: 'succeeded', output: 'hi Ada' });
       const kids = (await req('GET', `/api/v1/executions?flowId=${child}`)).json().data;
       expect(kids[0]).toMatchObject({ trigger: 'subflow', parentId: ex.id, status: 'succeeded' });
       const selfRef = (await req('POST', '/api/v1/flows', { name: 'Ouroboros', nodes: [node('s', 'trigger.manual')], edges: [] })).json().data.id as string;
-      await req('PUT', `/api/v1/flows/${selfRef}`, { name: 'Ouroboros', nodes: [node('s', 'trigger.manual'), node('again', 'core.subflow', { flowId: selfRef })], edges: [edge('s', 'again')] });
+      await req('PUT', `/api/v1/flows/${selfRef}`, {
+        name: 'Ouroboros',
+        nodes: [node('s', 'trigger.manual'), node('again', 'core.subflow', { flowId: selfRef })],
+        edges: [edge('s', 'again')],
+      });
       const deep = (await req('POST', `/api/v1/flows/${selfRef}/run?wait=true`, { input: {} })).json().data;
       expect(deep.status).toBe('failed');
       expect(JSON.stringify(deep.error)).toContain('SUBFLOW_TOO_DEEP');
     });
 
     it('waits: short waits in place; webhook waits park the execution until its resume URL is called, or time out', async () => {
-      const short = (await req('POST', '/api/v1/flows', { name: 'Short wait', nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { seconds: 0.05 }), node('o', 'core.output')], edges: [edge('s', 'w'), edge('w', 'o')] })).json().data.id as string;
-      expect((await req('POST', `/api/v1/flows/${short}/run?wait=true`, { input: { a: 1 } })).json().data).toMatchObject({ status: 'succeeded', output: { a: 1 } });
+      const short = (
+        await req('POST', '/api/v1/flows', {
+          name: 'Short wait',
+          nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { seconds: 0.05 }), node('o', 'core.output')],
+          edges: [edge('s', 'w'), edge('w', 'o')],
+        })
+      ).json().data.id as string;
+      expect((await req('POST', `/api/v1/flows/${short}/run?wait=true`, { input: { a: 1 } })).json().data).toMatchObject({
+        status: 'succeeded',
+        output: { a: 1 },
+      });
 
-      const approval = (await req('POST', '/api/v1/flows', {
-        name: 'Approval',
-        nodes: [node('s', 'trigger.manual'), node('ask', 'core.set', { values: { approveAt: '{{ $execution.resumeUrl }}' } }), node('w', 'core.wait', { mode: 'webhook', timeoutSeconds: 3600 }), node('o', 'core.output', { value: '{{ { "decision": $input.decision, "asked": $node["ask"].output.approveAt != null } }}' })],
-        edges: [edge('s', 'ask'), edge('ask', 'w'), edge('w', 'o')],
-      })).json().data.id as string;
+      const approval = (
+        await req('POST', '/api/v1/flows', {
+          name: 'Approval',
+          nodes: [
+            node('s', 'trigger.manual'),
+            node('ask', 'core.set', { values: { approveAt: '{{ $execution.resumeUrl }}' } }),
+            node('w', 'core.wait', { mode: 'webhook', timeoutSeconds: 3600 }),
+            node('o', 'core.output', { value: '{{ { "decision": $input.decision, "asked": $node["ask"].output.approveAt != null } }}' }),
+          ],
+          edges: [edge('s', 'ask'), edge('ask', 'w'), edge('w', 'o')],
+        })
+      ).json().data.id as string;
       const parked = (await req('POST', `/api/v1/flows/${approval}/run?wait=true`, { input: {} })).json().data;
       expect(parked.status).toBe('waiting');
       const trace = (await req('GET', `/api/v1/executions/${parked.id as string}`)).json().data;
@@ -512,18 +701,51 @@ describeEachDb(
       expect(done).toMatchObject({ status: 'succeeded', output: { decision: 'yes', asked: true } });
       expect((await h().request({ method: 'POST', url: `${url.pathname}${url.search}`, body: {} })).json().error.code).toBe('EXECUTION_NOT_WAITING');
 
-      const timesOut = (await req('POST', '/api/v1/flows', { name: 'Unanswered', nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { mode: 'webhook', timeoutSeconds: 1 }), node('late', 'core.set', { values: { late: true } })], edges: [edge('s', 'w'), edge('w', 'late', 'timeout')] })).json().data.id as string;
+      const timesOut = (
+        await req('POST', '/api/v1/flows', {
+          name: 'Unanswered',
+          nodes: [
+            node('s', 'trigger.manual'),
+            node('w', 'core.wait', { mode: 'webhook', timeoutSeconds: 1 }),
+            node('late', 'core.set', { values: { late: true } }),
+          ],
+          edges: [edge('s', 'w'), edge('w', 'late', 'timeout')],
+        })
+      ).json().data.id as string;
       const t = (await req('POST', `/api/v1/flows/${timesOut}/run?wait=true`, { input: { x: 1 } })).json().data;
       expect(t.status).toBe('waiting');
       expect(await h().built.runner.wait(t.id as string, 20_000)).toMatchObject({ status: 'succeeded', output: { x: 1, late: true } });
     });
 
     it('times out a whole execution, and runs the error flow of a failed one', async () => {
-      const slow = (await req('POST', '/api/v1/flows', { name: 'Slow', nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { seconds: 3 })], edges: [edge('s', 'w')], settings: { timeoutMs: 100 } })).json().data.id as string;
-      expect((await req('POST', `/api/v1/flows/${slow}/run?wait=true`, { input: {} })).json().data).toMatchObject({ status: 'failed', error: { code: 'EXECUTION_TIMEOUT' } });
+      const slow = (
+        await req('POST', '/api/v1/flows', {
+          name: 'Slow',
+          nodes: [node('s', 'trigger.manual'), node('w', 'core.wait', { seconds: 3 })],
+          edges: [edge('s', 'w')],
+          settings: { timeoutMs: 100 },
+        })
+      ).json().data.id as string;
+      expect((await req('POST', `/api/v1/flows/${slow}/run?wait=true`, { input: {} })).json().data).toMatchObject({
+        status: 'failed',
+        error: { code: 'EXECUTION_TIMEOUT' },
+      });
 
-      const handler = (await req('POST', '/api/v1/flows', { name: 'On error', nodes: [node('s', 'trigger.manual'), node('o', 'core.output', { value: '{{ $input.error.code }}' })], edges: [edge('s', 'o')] })).json().data.id as string;
-      const failing = (await req('POST', '/api/v1/flows', { name: 'Fails', nodes: [node('s', 'trigger.manual'), node('c', 'core.http', { url: `${apiUrl}/down` })], edges: [edge('s', 'c')], settings: { errorFlowId: handler } })).json().data.id as string;
+      const handler = (
+        await req('POST', '/api/v1/flows', {
+          name: 'On error',
+          nodes: [node('s', 'trigger.manual'), node('o', 'core.output', { value: '{{ $input.error.code }}' })],
+          edges: [edge('s', 'o')],
+        })
+      ).json().data.id as string;
+      const failing = (
+        await req('POST', '/api/v1/flows', {
+          name: 'Fails',
+          nodes: [node('s', 'trigger.manual'), node('c', 'core.http', { url: `${apiUrl}/down` })],
+          edges: [edge('s', 'c')],
+          settings: { errorFlowId: handler },
+        })
+      ).json().data.id as string;
       const handled = new Promise<{ executionId: string }>((resolve) => {
         const off = h().built.events.subscribe('execution.finished', (e) => {
           if (e.flowId === handler) {
@@ -549,11 +771,23 @@ describeEachDb(
     });
 
     it('prunes finished executions past the retention (a flow’s own setting wins), never running ones', async () => {
-      const mk = async (retentionDays?: number) => (await req('POST', '/api/v1/flows', { name: `kept ${retentionDays ?? 'default'}`, nodes: [node('s', 'trigger.manual')], edges: [], settings: retentionDays ? { retentionDays } : {} })).json().data.id as string;
+      const mk = async (retentionDays?: number) =>
+        (
+          await req('POST', '/api/v1/flows', {
+            name: `kept ${retentionDays ?? 'default'}`,
+            nodes: [node('s', 'trigger.manual')],
+            edges: [],
+            settings: retentionDays ? { retentionDays } : {},
+          })
+        ).json().data.id as string;
       const short = await mk(1);
       const long = await mk(365);
       const ids: Record<string, string> = {};
-      for (const [k, f] of [['short', short], ['long', long]] as const) ids[k] = (await req('POST', `/api/v1/flows/${f}/run?wait=true`, { input: {} })).json().data.id as string;
+      for (const [k, f] of [
+        ['short', short],
+        ['long', long],
+      ] as const)
+        ids[k] = (await req('POST', `/api/v1/flows/${f}/run?wait=true`, { input: {} })).json().data.id as string;
       const queued = (await req('POST', `/api/v1/flows/${short}/run`, { input: {} })).json().data.id as string;
       await h().db.pool.query(`update executions set created_at = now() - interval '40 days' where id = any($1::uuid[])`, [[ids.short, ids.long, queued]]);
       await h().db.pool.query(`update executions set status = 'queued', run_at = now() + interval '1 day' where id = $1`, [queued]);
@@ -567,7 +801,11 @@ describeEachDb(
     /** Polls an execution until it has finished (a condition, not a fixed sleep). */
     const finished = async (id: string) => {
       for (let i = 0; i < 600; i++) {
-        const e = (await req('GET', `/api/v1/executions/${id}`)).json().data as { status: string; error: { code: string; message: string } | null; nodes: { nodeId: string; logs: { message: string }[]; output: Record<string, unknown> | null; attempts: number }[] };
+        const e = (await req('GET', `/api/v1/executions/${id}`)).json().data as {
+          status: string;
+          error: { code: string; message: string } | null;
+          nodes: { nodeId: string; logs: { message: string }[]; output: Record<string, unknown> | null; attempts: number }[];
+        };
         if (['succeeded', 'failed', 'canceled'].includes(e.status)) return e;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -575,12 +813,19 @@ describeEachDb(
     };
     /** Makes a finished execution look like one whose worker died mid-run: running, lease lapsed. */
     const crashed = async (id: string, keepNodes: string[]) => {
-      await h().db.pool.query(`update executions set status = 'running', lease_owner = 'dead-worker', lease_until = now() - interval '1 minute', finished_at = null, output = null where id = $1`, [id]);
+      await h().db.pool.query(
+        `update executions set status = 'running', lease_owner = 'dead-worker', lease_until = now() - interval '1 minute', finished_at = null, output = null where id = $1`,
+        [id],
+      );
       await h().db.pool.query(`delete from node_runs where execution_id = $1 and not (node_id = any($2::text[]))`, [id, keepNodes]);
     };
 
     it('regression (#25): retries on a code node were silently ignored — they retry like any node', async () => {
-      const r = await req('POST', '/api/v1/flows', { name: 'Flaky code', nodes: [node('s', 'trigger.manual'), node('c', 'core.code', { source: 'throw new Error("not yet")' }, { settings: { retries: 2, retryDelayMs: 1 } })], edges: [edge('s', 'c')] });
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Flaky code',
+        nodes: [node('s', 'trigger.manual'), node('c', 'core.code', { source: 'throw new Error("not yet")' }, { settings: { retries: 2, retryDelayMs: 1 } })],
+        edges: [edge('s', 'c')],
+      });
       expect(r.statusCode, r.body).toBe(201);
       const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: {} })).json().data;
       expect(ex).toMatchObject({ status: 'failed', error: { code: 'CODE_FAILED' } });
@@ -592,7 +837,11 @@ describeEachDb(
     it('regression (#25): data.query dropped its offset on the server', async () => {
       expect((await req('POST', '/api/v1/models', { name: 'numbers', fields: [{ name: 'n', type: 'integer' }] })).statusCode).toBe(201);
       for (let n = 0; n < 5; n++) await req('POST', '/api/v1/data/numbers', { n });
-      const r = await req('POST', '/api/v1/flows', { name: 'Page', nodes: [node('s', 'trigger.manual'), node('q', 'data.query', { model: 'numbers', sort: 'n', limit: 2, offset: 2 })], edges: [edge('s', 'q')] });
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Page',
+        nodes: [node('s', 'trigger.manual'), node('q', 'data.query', { model: 'numbers', sort: 'n', limit: 2, offset: 2 })],
+        edges: [edge('s', 'q')],
+      });
       expect(r.statusCode, r.body).toBe(201);
       const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: {} })).json().data;
       expect(ex.status).toBe('succeeded');
@@ -603,13 +852,25 @@ describeEachDb(
       expect((await req('POST', '/api/v1/models', { name: 'tickets', fields: [{ name: 'n', type: 'integer' }] })).statusCode).toBe(201);
       const r = await req('POST', '/api/v1/flows', {
         name: 'Create per item',
-        nodes: [node('start', 'trigger.manual'), node('each', 'core.loop', { items: '{{ $input.rows }}', concurrency: 3 }), node('save', 'data.create', { model: 'tickets', values: { n: '{{ $input }}' } }), node('count', 'core.transform', { expression: '$count($input)' })],
-        edges: [edge('start', 'each'), edge('each', 'save', 'item'), { id: 'back', source: 'save', sourceHandle: 'main', target: 'each', targetHandle: 'return' }, edge('each', 'count', 'done')],
+        nodes: [
+          node('start', 'trigger.manual'),
+          node('each', 'core.loop', { items: '{{ $input.rows }}', concurrency: 3 }),
+          node('save', 'data.create', { model: 'tickets', values: { n: '{{ $input }}' } }),
+          node('count', 'core.transform', { expression: '$count($input)' }),
+        ],
+        edges: [
+          edge('start', 'each'),
+          edge('each', 'save', 'item'),
+          { id: 'back', source: 'save', sourceHandle: 'main', target: 'each', targetHandle: 'return' },
+          edge('each', 'count', 'done'),
+        ],
       });
       expect(r.statusCode, r.body).toBe(201);
-      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: { rows: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] } })).json().data;
+      const ex = (await req('POST', `/api/v1/flows/${r.json().data.id as string}/run?wait=true`, { input: { rows: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] } })).json()
+        .data;
       expect(ex).toMatchObject({ status: 'succeeded', output: 10 });
-      const count = async () => (await h().db.pool.query<{ n: number }>(`select count(*)::int as n from flow_effects where execution_id = $1`, [ex.id])).rows[0]!.n;
+      const count = async () =>
+        (await h().db.pool.query<{ n: number }>(`select count(*)::int as n from flow_effects where execution_id = $1`, [ex.id])).rows[0]!.n;
       const records = async () => ((await req('GET', '/api/v1/data/tickets?limit=100')).json().data as { n: number }[]).map((x) => x.n).sort((a, b) => a - b);
       expect(await records()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       // Checkpoints are dropped once the execution has finished (the loop's run carries the results).
@@ -623,8 +884,13 @@ describeEachDb(
       expect(await count()).toBe(10);
       // Died after items 0-5 were checkpointed: the resume continues with item 6. (The checkpoints
       // are written before the execution is made claimable again, once the finish has dropped its own.)
-      for (let i = 0; i < 100 && (await h().db.pool.query(`select 1 from loop_items where execution_id = $1`, [ex.id])).rows.length; i++) await new Promise((r) => setTimeout(r, 20));
-      for (let i = 0; i < 6; i++) await h().db.pool.query(`insert into loop_items (execution_id, node_id, item, result) select $1, 'each', $2, result from flow_effects where execution_id = $1 and key = $3`, [ex.id, String(i), `${ex.id as string}:save:${i}`]);
+      for (let i = 0; i < 100 && (await h().db.pool.query(`select 1 from loop_items where execution_id = $1`, [ex.id])).rows.length; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 6; i++)
+        await h().db.pool.query(
+          `insert into loop_items (execution_id, node_id, item, result) select $1, 'each', $2, result from flow_effects where execution_id = $1 and key = $3`,
+          [ex.id, String(i), `${ex.id as string}:save:${i}`],
+        );
       await crashed(ex.id as string, ['start']);
       const resumed = await finished(ex.id as string);
       expect(resumed.status).toBe('succeeded');
@@ -636,8 +902,14 @@ describeEachDb(
     });
 
     it('regression (#25: a run that crashes its worker was claimed forever): a takeover past the cap fails the execution with a clear error', async () => {
-      const r = await req('POST', '/api/v1/flows', { name: 'Crash looping', nodes: [node('s', 'trigger.manual'), node('out', 'core.set', { values: { ok: true } })], edges: [edge('s', 'out')] });
-      const flow = (await h().db.pool.query<{ id: string; org_id: string; version: number }>(`select id, org_id, version from flows where id = $1`, [r.json().data.id])).rows[0]!;
+      const r = await req('POST', '/api/v1/flows', {
+        name: 'Crash looping',
+        nodes: [node('s', 'trigger.manual'), node('out', 'core.set', { values: { ok: true } })],
+        edges: [edge('s', 'out')],
+      });
+      const flow = (
+        await h().db.pool.query<{ id: string; org_id: string; version: number }>(`select id, org_id, version from flows where id = $1`, [r.json().data.id])
+      ).rows[0]!;
       const orphan = async (reclaims: number) => {
         const id = crypto.randomUUID();
         await h().db.pool.query(
@@ -659,9 +931,28 @@ describeEachDb(
     });
 
     it('lists every node type with its parameter JSON Schema', async () => {
-      const types = (await req('GET', '/api/v1/node-types')).json().data as { type: string; outputs: string[]; params: { properties?: Record<string, unknown> } }[];
+      const types = (await req('GET', '/api/v1/node-types')).json().data as {
+        type: string;
+        outputs: string[];
+        params: { properties?: Record<string, unknown> };
+      }[];
       const byType = Object.fromEntries(types.map((t) => [t.type, t]));
-      for (const t of ['trigger.manual', 'trigger.webhook', 'trigger.schedule', 'trigger.record', 'core.transform', 'core.if', 'core.switch', 'core.merge', 'core.http', 'core.respond', 'data.query', 'data.create', 'data.action']) expect(byType[t], t).toBeDefined();
+      for (const t of [
+        'trigger.manual',
+        'trigger.webhook',
+        'trigger.schedule',
+        'trigger.record',
+        'core.transform',
+        'core.if',
+        'core.switch',
+        'core.merge',
+        'core.http',
+        'core.respond',
+        'data.query',
+        'data.create',
+        'data.action',
+      ])
+        expect(byType[t], t).toBeDefined();
       expect(byType['core.if']!.outputs).toEqual(['true', 'false']);
       expect(byType['core.http']!.params.properties).toHaveProperty('url');
     });

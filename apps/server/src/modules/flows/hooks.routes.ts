@@ -69,15 +69,34 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
 
     app.post('/api/v1/executions/:id/resume', {
       config: { access: { public: true } },
-      schema: { tags: ['executions'], summary: 'Continue an execution waiting at a webhook wait node ($execution.resumeUrl); the body reaches the wait node’s output', params: z.strictObject({ id: uuidParam }), querystring: z.strictObject({ token: z.string().min(10).max(100) }) },
-      handler: async (request, reply) => reply.status(202).send({ data: await resumeExecution(ctx, request.params.id, request.query.token, request.body ?? null) }),
+      schema: {
+        tags: ['executions'],
+        summary: 'Continue an execution waiting at a webhook wait node ($execution.resumeUrl); the body reaches the wait node’s output',
+        params: z.strictObject({ id: uuidParam }),
+        querystring: z.strictObject({ token: z.string().min(10).max(100) }),
+      },
+      handler: async (request, reply) =>
+        reply.status(202).send({ data: await resumeExecution(ctx, request.params.id, request.query.token, request.body ?? null) }),
     });
 
     app.post('/api/v1/run/:slug', {
       config: { access: { public: true, identify: true } },
-      schema: { tags: ['triggers'], summary: 'Run a published flow with the body as input; answers with its output', params: z.strictObject({ slug: z.string().min(1).max(80) }) },
+      schema: {
+        tags: ['triggers'],
+        summary: 'Run a published flow with the body as input; answers with its output',
+        params: z.strictObject({ slug: z.string().min(1).max(80) }),
+      },
       handler: async (request, reply) =>
-        send(reply, await runPublished(ctx, request.params.slug, { method: request.method, headers: request.headers, query: request.query as Record<string, unknown>, body: request.body ?? null, actor: request.actor })),
+        send(
+          reply,
+          await runPublished(ctx, request.params.slug, {
+            method: request.method,
+            headers: request.headers,
+            query: request.query as Record<string, unknown>,
+            body: request.body ?? null,
+            actor: request.actor,
+          }),
+        ),
     });
   };
 }

@@ -35,7 +35,16 @@ export interface HttpAnswer {
 export type RevealForFlow = (actor: FlowActor, secretId: string) => Promise<string>;
 
 // Credentials and signatures never enter an execution record.
-const DROP_HEADERS = new Set(['authorization', 'cookie', 'x-api-key', 'x-signature', 'x-hub-signature-256', 'x-hub-signature', 'stripe-signature', 'proxy-authorization']);
+const DROP_HEADERS = new Set([
+  'authorization',
+  'cookie',
+  'x-api-key',
+  'x-signature',
+  'x-hub-signature-256',
+  'x-hub-signature',
+  'stripe-signature',
+  'proxy-authorization',
+]);
 
 const cleanPath = (p: string) => p.replace(/^\/+|\/+$/g, '');
 
@@ -56,9 +65,14 @@ interface WebhookParams {
  */
 function answerOf(f: Finished | undefined, insider: boolean): HttpAnswer {
   if (!f) throw flowErrors.EXECUTION_NOT_FOUND();
-  if (f.status === 'succeeded') return { status: f.response?.status ?? 200, headers: { ...(f.response?.headers ?? {}), 'x-execution-id': f.id }, body: f.output };
+  if (f.status === 'succeeded')
+    return { status: f.response?.status ?? 200, headers: { ...(f.response?.headers ?? {}), 'x-execution-id': f.id }, body: f.output };
   if (f.status === 'failed') {
-    if (insider) throw flowErrors.EXECUTION_FAILED(`The flow failed: ${(f.error as { message?: string } | null)?.message ?? 'error'}`, { executionId: f.id, error: f.error });
+    if (insider)
+      throw flowErrors.EXECUTION_FAILED(`The flow failed: ${(f.error as { message?: string } | null)?.message ?? 'error'}`, {
+        executionId: f.id,
+        error: f.error,
+      });
     throw flowErrors.EXECUTION_FAILED(`The flow could not complete this request. Its owner can look it up by execution id ${f.id}.`, { executionId: f.id });
   }
   // Still running at the deadline (or canceled): the caller can follow the execution.
@@ -86,7 +100,15 @@ export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, f
   if (p.auth === 'hmac') {
     if (!p.signature) throw flowErrors.WEBHOOK_UNAUTHORIZED('The webhook has no signature secret configured.');
     const secret = await reveal({ kind: 'flow', flowId: flow.id, executionId: '', orgId: flow.org_id, role: 'editor' }, p.signature.secretId);
-    const v = verifySignature({ style: p.signature.style, secret, rawBody: req.rawBody, headers: req.headers, ...(p.signature.header ? { header: p.signature.header } : {}), toleranceSec: p.signature.toleranceSec ?? DEFAULT_TOLERANCE_SEC, nowSec: Math.floor(Date.now() / 1000) });
+    const v = verifySignature({
+      style: p.signature.style,
+      secret,
+      rawBody: req.rawBody,
+      headers: req.headers,
+      ...(p.signature.header ? { header: p.signature.header } : {}),
+      toleranceSec: p.signature.toleranceSec ?? DEFAULT_TOLERANCE_SEC,
+      nowSec: Math.floor(Date.now() / 1000),
+    });
     if (!v.ok) throw flowErrors.WEBHOOK_UNAUTHORIZED(`Invalid webhook signature: ${v.reason}.`);
     // Checked last, so only a correctly signed request is remembered (junk cannot fill the table).
     if (!(await rememberReplayKeys(ctx.db, p.signature.secretId, v.replayKeys, new Date(v.rememberUntilSec * 1000)))) {
@@ -137,7 +159,9 @@ export function inputProblems(schema: unknown, input: unknown): { field: string;
   // `required` names without `properties` are not checked by the conversion: the node's own rule.
   const required = Array.isArray(s.required) ? s.required.filter((x): x is string => typeof x === 'string') : [];
   const obj = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
-  for (const field of required) if ((obj[field] === undefined || obj[field] === null) && !problems.some((p) => p.field === field)) problems.push({ field, code: 'required', message: 'required' });
+  for (const field of required)
+    if ((obj[field] === undefined || obj[field] === null) && !problems.some((p) => p.field === field))
+      problems.push({ field, code: 'required', message: 'required' });
   return problems;
 }
 
@@ -171,8 +195,12 @@ export async function runPublished(ctx: FlowsContext, slug: string, req: Omit<In
   let input: unknown = body;
   if (entry?.type === 'core.input') {
     const problems = inputProblems((entry.params as { schema?: unknown }).schema, body);
-    if (problems.length) throw flowErrors.FLOW_INPUT_INVALID(`The input has ${problems.length} problem(s). First: ${problems[0]!.field}: ${problems[0]!.message}.`, problems);
+    if (problems.length)
+      throw flowErrors.FLOW_INPUT_INVALID(`The input has ${problems.length} problem(s). First: ${problems[0]!.field}: ${problems[0]!.message}.`, problems);
   } else if (entry?.type === 'trigger.webhook') input = webhookInput(req, cleanPath((entry.params as Partial<WebhookParams>).path ?? ''));
-  const answer = answerOf(await runForAnswer(ctx, flow, { input, trigger: 'published', startNode: entry?.id ?? null, storeData: flow.publish.storeConsumerData }), insider);
+  const answer = answerOf(
+    await runForAnswer(ctx, flow, { input, trigger: 'published', startNode: entry?.id ?? null, storeData: flow.publish.storeConsumerData }),
+    insider,
+  );
   return answer.status === 202 ? answer : { ...answer, body: { data: answer.body } };
 }

@@ -6,7 +6,16 @@ import { Batcher, type Notifier } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
-import { type Capabilities, type CompiledGraph, type ExecutionPlan, type ExecutionResult, type FlowGraph, type NodeRunRecord, compileGraph, executePlan } from '../engine/index.js';
+import {
+  type Capabilities,
+  type CompiledGraph,
+  type ExecutionPlan,
+  type ExecutionResult,
+  type FlowGraph,
+  type NodeRunRecord,
+  compileGraph,
+  executePlan,
+} from '../engine/index.js';
 import type { NodeRegistry } from '../nodes/index.js';
 import * as repo from './executions.repo.js';
 
@@ -257,7 +266,9 @@ export class ExecutionRunner {
     const key = `${flowId}:${version}`;
     const hit = this.graphs.get(key);
     if (hit) return hit;
-    const row = (await sql<Omit<FlowGraph, never>>`select nodes, edges, settings from flow_versions where flow_id = ${flowId} and version = ${version}`.execute(this.o.db)).rows[0];
+    const row = (
+      await sql<Omit<FlowGraph, never>>`select nodes, edges, settings from flow_versions where flow_id = ${flowId} and version = ${version}`.execute(this.o.db)
+    ).rows[0];
     if (!row) return undefined;
     const graph = compileGraph(row, this.o.registry.get);
     const loaded = { graph, settings: row.settings, checkpoints: [...graph.bodies.values()].some((b) => !b.graph.pure) };
@@ -286,7 +297,13 @@ export class ExecutionRunner {
     }
     const loaded = await this.graphOf(row.flow_id, row.flow_version);
     if (!loaded) {
-      await repo.finishExecution(this.o.db, id, this.owner, { status: 'failed', output: null, error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' }, steps: 0, storeOutput: false });
+      await repo.finishExecution(this.o.db, id, this.owner, {
+        status: 'failed',
+        output: null,
+        error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' },
+        steps: 0,
+        storeOutput: false,
+      });
       return undefined;
     }
     const waited = row.wait ?? null;
@@ -295,7 +312,25 @@ export class ExecutionRunner {
       const ports = waited.resumed !== undefined ? { main: waited.resumed } : waited.webhook ? { timeout: waited.input } : { main: waited.input };
       const node = loaded.graph.byId.get(waited.nodeId);
       const at = new Date();
-      await repo.settleWait(this.o.db, id, this.owner, { nodeId: waited.nodeId, nodeName: node?.name ?? waited.nodeId, nodeType: node?.type ?? 'core.wait', status: 'succeeded', ports, input: waited.input, error: null, logs: [], attempts: 1, startedAt: at, finishedAt: at }, { data: row.store_data, cap: this.o.outputCap });
+      await repo.settleWait(
+        this.o.db,
+        id,
+        this.owner,
+        {
+          nodeId: waited.nodeId,
+          nodeName: node?.name ?? waited.nodeId,
+          nodeType: node?.type ?? 'core.wait',
+          status: 'succeeded',
+          ports,
+          input: waited.input,
+          error: null,
+          logs: [],
+          attempts: 1,
+          startedAt: at,
+          finishedAt: at,
+        },
+        { data: row.store_data, cap: this.o.outputCap },
+      );
     }
     // A fresh inline run has no stored nodes; a claimed one may (resume after a crash, re-run).
     let prior = fresh ? [] : await repo.nodeRuns(this.o.db, id);
@@ -369,7 +404,14 @@ export class ExecutionRunner {
     if (checkpoints) await repo.forgetLoopItems(this.o.db, id);
     // Someone in another process may be waiting for a queued execution; a fast-path run's caller is here.
     if (!fresh) await this.o.notifier.publish(DONE, id);
-    this.o.events.publish({ type: 'execution.finished', orgId: row.org_id, executionId: id, flowId: row.flow_id, status: result.status, durationMs: performance.now() - began });
+    this.o.events.publish({
+      type: 'execution.finished',
+      orgId: row.org_id,
+      executionId: id,
+      flowId: row.flow_id,
+      status: result.status,
+      durationMs: performance.now() - began,
+    });
     if (result.status === 'failed' && loaded.settings.errorFlowId && row.trigger !== 'error') {
       await this.startErrorFlow(row, loaded.settings.errorFlowId, result.error);
     }
@@ -390,7 +432,18 @@ export class ExecutionRunner {
     const flow = (await sql<{ version: number }>`select version from flows where id = ${errorFlowId} and org_id = ${row.org_id}`.execute(this.o.db)).rows[0];
     if (!flow) return this.o.logger.warn({ flowId: row.flow_id, errorFlowId }, 'error flow not found');
     await this.start(
-      { id: newId(), orgId: row.org_id, flowId: errorFlowId, flowVersion: flow.version, trigger: 'error', startNode: null, input: { execution: { id: row.id, flowId: row.flow_id }, error }, storeData: true, usePins: false, parentId: row.id },
+      {
+        id: newId(),
+        orgId: row.org_id,
+        flowId: errorFlowId,
+        flowVersion: flow.version,
+        trigger: 'error',
+        startNode: null,
+        input: { execution: { id: row.id, flowId: row.flow_id }, error },
+        storeData: true,
+        usePins: false,
+        parentId: row.id,
+      },
       false,
     );
   }
@@ -398,7 +451,9 @@ export class ExecutionRunner {
 
 type Fresh = Omit<repo.NewExecution, 'owner' | 'leaseMs'>;
 
-const freshRow = (e: Fresh): Pick<repo.ExecutionRow, 'id' | 'org_id' | 'flow_id' | 'flow_version' | 'trigger' | 'start_node' | 'input' | 'use_pins' | 'store_data'> => ({
+const freshRow = (
+  e: Fresh,
+): Pick<repo.ExecutionRow, 'id' | 'org_id' | 'flow_id' | 'flow_version' | 'trigger' | 'start_node' | 'input' | 'use_pins' | 'store_data'> => ({
   id: e.id,
   org_id: e.orgId,
   flow_id: e.flowId,

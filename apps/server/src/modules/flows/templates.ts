@@ -10,7 +10,14 @@ export interface FlowTemplate {
   models?: { name: string; label: string; description: string; fields: Record<string, unknown>[] }[];
 }
 
-const node = (id: string, type: string, name: string, x: number, params: Record<string, unknown>): FlowNode => ({ id, type, typeVersion: 1, name, position: { x, y: 0 }, params });
+const node = (id: string, type: string, name: string, x: number, params: Record<string, unknown>): FlowNode => ({
+  id,
+  type,
+  typeVersion: 1,
+  name,
+  position: { x, y: 0 },
+  params,
+});
 const edge = (id: string, source: string, target: string): FlowEdge => ({ id, source, sourceHandle: 'main', target, targetHandle: 'main' });
 
 export const TEMPLATES: Record<string, FlowTemplate> = {
@@ -30,7 +37,17 @@ export const TEMPLATES: Record<string, FlowTemplate> = {
       node('reply', 'core.respond', 'Reply', 750, { status: 201, body: '{{ $input }}' }),
     ],
     edges: [edge('e1', 'hook', 'shape'), edge('e2', 'shape', 'save'), edge('e3', 'save', 'reply')],
-    models: [{ name: 'leads', label: 'Leads', description: 'Leads received by the "Webhook to record" flow.', fields: [{ name: 'email', label: 'Email', type: 'string', max: 320 }, { name: 'name', label: 'Name', type: 'string', max: 200 }] }],
+    models: [
+      {
+        name: 'leads',
+        label: 'Leads',
+        description: 'Leads received by the "Webhook to record" flow.',
+        fields: [
+          { name: 'email', label: 'Email', type: 'string', max: 320 },
+          { name: 'name', label: 'Name', type: 'string', max: 200 },
+        ],
+      },
+    ],
   },
   'scheduled-http-to-record': {
     name: 'Scheduled fetch to record',
@@ -41,6 +58,16 @@ export const TEMPLATES: Record<string, FlowTemplate> = {
       node('save', 'data.create', 'Save snapshot', 500, { model: 'snapshots', values: { payload: '{{ $input.body }}', fetched_at: '{{ $now() }}' } }),
     ],
     edges: [edge('e1', 'tick', 'fetch'), edge('e2', 'fetch', 'save')],
-    models: [{ name: 'snapshots', label: 'Snapshots', description: 'JSON fetched by the "Scheduled fetch to record" flow.', fields: [{ name: 'payload', label: 'Payload', type: 'json' }, { name: 'fetched_at', label: 'Fetched at', type: 'datetime' }] }],
+    models: [
+      {
+        name: 'snapshots',
+        label: 'Snapshots',
+        description: 'JSON fetched by the "Scheduled fetch to record" flow.',
+        fields: [
+          { name: 'payload', label: 'Payload', type: 'json' },
+          { name: 'fetched_at', label: 'Fetched at', type: 'datetime' },
+        ],
+      },
+    ],
   },
 };

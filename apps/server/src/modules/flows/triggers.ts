@@ -103,7 +103,11 @@ export class TriggerHub {
           const p = n.params as { cron?: string; timezone?: string };
           if (!p.cron) continue;
           try {
-            const job = new Cron(p.cron, { timezone: p.timezone ?? 'UTC', mode: '5-or-6-parts', protect: true }, (self: Cron) => void this.tick(f, n.id, self.currentRun() ?? new Date()));
+            const job = new Cron(
+              p.cron,
+              { timezone: p.timezone ?? 'UTC', mode: '5-or-6-parts', protect: true },
+              (self: Cron) => void this.tick(f, n.id, self.currentRun() ?? new Date()),
+            );
             this.jobs.push(job);
           } catch (err) {
             this.d.logger.warn({ err, flowId: f.id, nodeId: n.id }, 'invalid schedule');
@@ -123,9 +127,17 @@ export class TriggerHub {
   private async tick(flow: repo.FlowRow, nodeId: string, at: Date): Promise<void> {
     const tickAt = new Date(Math.floor(at.getTime() / 1000) * 1000);
     try {
-      const won = await sql`insert into schedule_ticks (flow_id, node_id, tick_at) values (${flow.id}, ${nodeId}, ${tickAt.toISOString()}::timestamptz) on conflict do nothing`.execute(this.d.db);
+      const won =
+        await sql`insert into schedule_ticks (flow_id, node_id, tick_at) values (${flow.id}, ${nodeId}, ${tickAt.toISOString()}::timestamptz) on conflict do nothing`.execute(
+          this.d.db,
+        );
       if (Number(won.numAffectedRows ?? 0) !== 1) return;
-      await runFlow(this.d.flows, flow, { input: { firedAt: new Date().toISOString(), scheduledFor: tickAt.toISOString() }, trigger: 'schedule', startNode: nodeId, wait: false });
+      await runFlow(this.d.flows, flow, {
+        input: { firedAt: new Date().toISOString(), scheduledFor: tickAt.toISOString() },
+        trigger: 'schedule',
+        startNode: nodeId,
+        wait: false,
+      });
     } catch (err) {
       this.d.logger.error({ err, flowId: flow.id }, 'schedule tick failed');
     }
@@ -143,7 +155,12 @@ export class TriggerHub {
       const record = e.record as Record<string, unknown>;
       const flowActor: FlowActor = { kind: 'flow', flowId: t.flow.id, executionId: '', orgId: e.orgId, role: 'editor' };
       if (t.filter && !(await this.d.matches(flowActor, t.model, t.filter, record))) continue;
-      await runFlow(this.d.flows, t.flow, { input: { event, model: t.model, record, changed: e.changed ?? null }, trigger: 'record', startNode: t.nodeId, wait: false });
+      await runFlow(this.d.flows, t.flow, {
+        input: { event, model: t.model, record, changed: e.changed ?? null },
+        trigger: 'record',
+        startNode: t.nodeId,
+        wait: false,
+      });
     }
   }
 }

@@ -6,7 +6,8 @@ const secret = 'whsec_test';
 const body = '{"id":"evt_1","amount":42}';
 const hex = (data: string) => createHmac('sha256', secret).update(data).digest('hex');
 const now = 1_800_000_000;
-const check = (style: 'generic' | 'stripe' | 'github', headers: Record<string, string>, raw = body) => verifySignature({ style, secret, rawBody: raw, headers, toleranceSec: 300, nowSec: now });
+const check = (style: 'generic' | 'stripe' | 'github', headers: Record<string, string>, raw = body) =>
+  verifySignature({ style, secret, rawBody: raw, headers, toleranceSec: 300, nowSec: now });
 
 describe('webhook signatures', () => {
   it('generic: HMAC-SHA256 of "<timestamp>.<body>", hex, with or without sha256=, the timestamp within the tolerance', () => {
@@ -23,7 +24,10 @@ describe('webhook signatures', () => {
   });
 
   it('regression: a bare HMAC of the body (no timestamp), which could be replayed forever, is refused', () => {
-    expect(check('generic', { 'x-signature': hex(body) })).toEqual({ ok: false, reason: 'missing x-infinity-timestamp header (the signed string is "<timestamp>.<body>")' });
+    expect(check('generic', { 'x-signature': hex(body) })).toEqual({
+      ok: false,
+      reason: 'missing x-infinity-timestamp header (the signed string is "<timestamp>.<body>")',
+    });
   });
 
   it('replay keys: the signature that matched, the same however the header is dressed, remembered while the timestamp is valid', () => {

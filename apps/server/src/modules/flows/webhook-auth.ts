@@ -40,7 +40,15 @@ function timestampOk(t: string | undefined, nowSec: number, toleranceSec: number
   return { ok: true };
 }
 
-export function verifySignature(opts: { style: SignatureStyle; secret: string; rawBody: string; headers: Record<string, string | string[] | undefined>; header?: string; toleranceSec: number; nowSec: number }): Verified {
+export function verifySignature(opts: {
+  style: SignatureStyle;
+  secret: string;
+  rawBody: string;
+  headers: Record<string, string | string[] | undefined>;
+  header?: string;
+  toleranceSec: number;
+  nowSec: number;
+}): Verified {
   const h = (name: string) => {
     const v = opts.headers[name.toLowerCase()];
     return Array.isArray(v) ? v[0] : v;

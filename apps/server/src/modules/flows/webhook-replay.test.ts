@@ -24,7 +24,12 @@ describeEachDb('webhooks: a signed request is accepted once', (h) => {
   it('setup: a flow with generic, Stripe and GitHub signed webhooks', async () => {
     const owner = await signUp(h());
     const key = (await createApiKey(h(), owner.token, 'editor')).key;
-    const secret = await h().request({ method: 'POST', url: '/api/v1/secrets', token: owner.token, body: { name: 'signing', provider: 'generic', value: WHSEC, allowedHosts: [] } });
+    const secret = await h().request({
+      method: 'POST',
+      url: '/api/v1/secrets',
+      token: owner.token,
+      body: { name: 'signing', provider: 'generic', value: WHSEC, allowedHosts: [] },
+    });
     expect(secret.statusCode, secret.body).toBe(201);
     const signature = (style: string) => ({ style, secretId: secret.json().data.id as string });
     const r = await h().request({

@@ -22,12 +22,21 @@ const apiKeySchema = z.object({
 const createBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
   role: roleSchema,
-  kind: z.enum(['personal', 'service']).default('personal').describe('service: a service-account key owned by the organization, which keeps working when its creator leaves (owners and admins)'),
+  kind: z
+    .enum(['personal', 'service'])
+    .default('personal')
+    .describe('service: a service-account key owned by the organization, which keeps working when its creator leaves (owners and admins)'),
   expiresAt: z.iso
     .datetime({ offset: true })
     .refine((s) => new Date(s).getTime() > Date.now(), 'must be in the future')
     .optional(),
-  rateLimit: z.number().int().min(1).max(1_000_000).optional().describe('requests a minute this key may make (n8n, Make and Zapier keys of one team can be held apart)'),
+  rateLimit: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .optional()
+    .describe('requests a minute this key may make (n8n, Make and Zapier keys of one team can be held apart)'),
 });
 
 export function apiKeyRoutes(ctx: IdentityContext) {
@@ -36,7 +45,10 @@ export function apiKeyRoutes(ctx: IdentityContext) {
       config: { access: { permission: 'apiKeys:manage' } },
       schema: { tags: ['api keys'], querystring: pageQuery, response: { 200: z.object({ data: z.array(apiKeySchema), meta: listMetaSchema }) } },
       handler: async (request) => {
-        const [list, total] = await Promise.all([apiKeys.listApiKeys(ctx, orgActorOf(request), request.query.limit, request.query.offset), apiKeys.countApiKeys(ctx, orgActorOf(request))]);
+        const [list, total] = await Promise.all([
+          apiKeys.listApiKeys(ctx, orgActorOf(request), request.query.limit, request.query.offset),
+          apiKeys.countApiKeys(ctx, orgActorOf(request)),
+        ]);
         return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
       },
     });
@@ -50,7 +62,12 @@ export function apiKeyRoutes(ctx: IdentityContext) {
       },
       handler: async (request, reply) => {
         const b = request.body;
-        const created = await apiKeys.createApiKey(ctx, orgActorOf(request), { name: b.name, role: b.role, kind: b.kind, expiresAt: b.expiresAt ? new Date(b.expiresAt) : undefined, rateLimit: b.rateLimit }, request.ip);
+        const created = await apiKeys.createApiKey(
+          ctx,
+          orgActorOf(request),
+          { name: b.name, role: b.role, kind: b.kind, expiresAt: b.expiresAt ? new Date(b.expiresAt) : undefined, rateLimit: b.rateLimit },
+          request.ip,
+        );
         return reply.status(201).send({ data: created });
       },
     });

@@ -34,7 +34,12 @@ function toApiKey(r: KeyRow) {
  * A personal key acts for the person creating it (bounded by their role, dead when they leave);
  * a service-account key belongs to the organization. Nobody grants a role above their own.
  */
-export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input: { name: string; role: Role; kind?: ApiKeyKind | undefined; expiresAt?: Date | undefined; rateLimit?: number | undefined }, ip: string) {
+export async function createApiKey(
+  ctx: IdentityContext,
+  actor: OrgActor,
+  input: { name: string; role: Role; kind?: ApiKeyKind | undefined; expiresAt?: Date | undefined; rateLimit?: number | undefined },
+  ip: string,
+) {
   if (!roleAtLeast(actor.role, input.role)) throw identityErrors.API_KEY_ROLE_TOO_HIGH();
   const kind = input.kind ?? 'personal';
   const createdBy = actorUserId(actor);
@@ -57,7 +62,14 @@ export async function createApiKey(ctx: IdentityContext, actor: OrgActor, input:
       expiresAt: input.expiresAt ?? null,
       rateLimit: input.rateLimit ?? null,
     });
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_CREATE', target: { type: 'api_key', id: row.id }, ip, details: { name: row.name, role: row.role, kind: row.kind, prefix: row.prefix } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'API_KEY_CREATE',
+      target: { type: 'api_key', id: row.id },
+      ip,
+      details: { name: row.name, role: row.role, kind: row.kind, prefix: row.prefix },
+    });
     return { ...toApiKey(row), key };
   });
 }

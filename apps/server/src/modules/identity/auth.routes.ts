@@ -27,7 +27,12 @@ export function authRoutes(ctx: IdentityContext) {
 
     app.post('/api/v1/auth/signup', {
       config: { access: { public: true } },
-      schema: { tags: ['auth'], summary: 'Create an account and its personal organization (a common or guessable password is refused: 422 AUTH_PASSWORD_WEAK)', body: signupBody, response: { 201: z.object({ data: sessionData }) } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an account and its personal organization (a common or guessable password is refused: 422 AUTH_PASSWORD_WEAK)',
+        body: signupBody,
+        response: { 201: z.object({ data: sessionData }) },
+      },
       handler: async (request, reply) => {
         const s = await auth.signup(ctx, request.body, request.ip);
         setRefreshCookie(ctx, reply, s.refreshToken, s.refreshExpiresAt);

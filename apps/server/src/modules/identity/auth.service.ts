@@ -25,7 +25,13 @@ export interface SessionResult {
 
 /** Slugs are readable and unique: "acme-3f9a2c". */
 export function slugFor(name: string): string {
-  const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'org';
+  const base =
+    name
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'org';
   return `${base}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -76,7 +82,14 @@ export async function signup(ctx: IdentityContext, input: { name: string; email:
     await repo.setDefaultOrg(trx, userId, org.id);
     const actor: UserActor = { kind: 'user', userId, orgId: org.id, role: 'owner', sessionId: '' };
     await recordAudit(trx, { orgId: org.id, actor, action: 'AUTH_SIGNUP', target: { type: 'user', id: userId }, ip });
-    await recordAudit(trx, { orgId: org.id, actor, action: 'ORG_CREATE', target: { type: 'organization', id: org.id }, ip, details: { name: org.name, personal: true } });
+    await recordAudit(trx, {
+      orgId: org.id,
+      actor,
+      action: 'ORG_CREATE',
+      target: { type: 'organization', id: org.id },
+      ip,
+      details: { name: org.name, personal: true },
+    });
     const user = await repo.findUser(trx, userId);
     if (!user) throw new Error('user vanished inside its own transaction');
     const s = await issueSession(ctx, trx, userId, org.id, newId());
@@ -134,7 +147,13 @@ export async function refresh(ctx: IdentityContext, refreshToken: string | undef
       await sessions.revokeFamily(trx, row.family_id, row.user_id);
       const orgId = row.org_id;
       if (orgId) {
-        await recordAudit(trx, { orgId, actor: { kind: 'anonymous' }, action: 'AUTH_REFRESH_REUSED', target: { type: 'user', id: row.user_id }, details: { session: row.family_id } });
+        await recordAudit(trx, {
+          orgId,
+          actor: { kind: 'anonymous' },
+          action: 'AUTH_REFRESH_REUSED',
+          target: { type: 'user', id: row.user_id },
+          details: { session: row.family_id },
+        });
       }
       return { kind: 'reused' as const };
     }
@@ -160,7 +179,11 @@ export async function logout(ctx: IdentityContext, actor: UserActor): Promise<vo
  * still be alive (not logged out, not revoked for refresh-token reuse, not lapsed), and the new
  * token never outlives it: switching cannot extend access past the end of the session.
  */
-export async function switchOrg(ctx: IdentityContext, actor: UserActor, orgId: string): Promise<{ accessToken: string; organization: OrgDto; expiresIn: number }> {
+export async function switchOrg(
+  ctx: IdentityContext,
+  actor: UserActor,
+  orgId: string,
+): Promise<{ accessToken: string; organization: OrgDto; expiresIn: number }> {
   const sessionEnds = await sessions.liveSessionExpiry(ctx.db, actor.sessionId, actor.userId);
   const left = sessionEnds ? Math.floor((sessionEnds.getTime() - Date.now()) / 1000) : 0;
   if (left <= 0) throw identityErrors.AUTH_SESSION_ENDED();
@@ -190,7 +213,10 @@ export async function me(ctx: IdentityContext, actor: Actor, apiKey?: MeView['ap
   type OrgRow = Awaited<ReturnType<typeof repo.findOrg>>;
   type UserRow = Awaited<ReturnType<typeof repo.findUser>>;
   const org = orgId ? (ctx.cache.peekView<OrgRow>(`org:${orgId}`) ?? (await ctx.cache.view(`org:${orgId}`, () => repo.findOrg(ctx.db, orgId)))) : undefined;
-  const user = actor.kind === 'user' ? (ctx.cache.peekView<UserRow>(`user:${actor.userId}`) ?? (await ctx.cache.view(`user:${actor.userId}`, () => repo.findUser(ctx.db, actor.userId)))) : undefined;
+  const user =
+    actor.kind === 'user'
+      ? (ctx.cache.peekView<UserRow>(`user:${actor.userId}`) ?? (await ctx.cache.view(`user:${actor.userId}`, () => repo.findUser(ctx.db, actor.userId))))
+      : undefined;
   return {
     kind: actor.kind,
     user: user ? toUser(user) : null,

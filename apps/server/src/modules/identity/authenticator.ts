@@ -49,19 +49,43 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
     if (!credential) return null;
     if (looksLikeApiKey(credential)) {
       const hash = sha256Hex(credential);
-      const key = ctx.cache.peekApiKey(hash) ?? await ctx.cache.apiKey(hash, async () => {
-        const row = await findActiveKeyByHash(ctx.db, hash);
-        return row
-          ? { id: row.id, orgId: row.org_id, role: row.role, kind: row.kind, creatorRole: row.creator_role, name: row.name, prefix: row.prefix, createdBy: row.created_by, expiresAt: row.expires_at, rateLimit: row.rate_limit }
-          : null;
-      });
+      const key =
+        ctx.cache.peekApiKey(hash) ??
+        (await ctx.cache.apiKey(hash, async () => {
+          const row = await findActiveKeyByHash(ctx.db, hash);
+          return row
+            ? {
+                id: row.id,
+                orgId: row.org_id,
+                role: row.role,
+                kind: row.kind,
+                creatorRole: row.creator_role,
+                name: row.name,
+                prefix: row.prefix,
+                createdBy: row.created_by,
+                expiresAt: row.expires_at,
+                rateLimit: row.rate_limit,
+              }
+            : null;
+        }));
       if (!key || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) throw identityErrors.AUTH_API_KEY_INVALID();
       const role = effectiveKeyRole(key);
-      if (!role) throw identityErrors.AUTH_API_KEY_INVALID('This personal key’s creator is no longer a member of its organization; the key no longer works (use a service-account key for integrations).');
+      if (!role)
+        throw identityErrors.AUTH_API_KEY_INVALID(
+          'This personal key’s creator is no longer a member of its organization; the key no longer works (use a service-account key for integrations).',
+        );
       ctx.keyUses.set(key.id, new Date());
       request.apiKeyInfo = { id: key.id, name: key.name, prefix: key.prefix, kind: key.kind };
       // A service key acts for the organization, not for a person.
-      return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, role, userId: key.kind === 'service' ? null : key.createdBy, keyKind: key.kind, rateLimit: key.rateLimit };
+      return {
+        kind: 'apiKey',
+        apiKeyId: key.id,
+        orgId: key.orgId,
+        role,
+        userId: key.kind === 'service' ? null : key.createdBy,
+        keyKind: key.kind,
+        rateLimit: key.rateLimit,
+      };
     }
     const claims = cachedClaims(credential) ?? (await verifyAccessToken(ctx.jwtKey, credential));
     const header = request.headers['x-org-id'];
@@ -73,7 +97,8 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
     if (!orgId) return { kind: 'user', userId: claims.userId, orgId: null, role: null, sessionId: claims.sessionId };
     const forOrg = orgId;
     const peeked = ctx.cache.peekRole(claims.userId, forOrg);
-    const role = peeked !== undefined ? peeked : await ctx.cache.role(claims.userId, forOrg, async () => (await membershipRole(ctx.db, forOrg, claims.userId)) ?? null);
+    const role =
+      peeked !== undefined ? peeked : await ctx.cache.role(claims.userId, forOrg, async () => (await membershipRole(ctx.db, forOrg, claims.userId)) ?? null);
     if (!role) {
       if (header) throw identityErrors.AUTH_NOT_A_MEMBER();
       // The active organization was left or deleted since the token was issued: continue without one.

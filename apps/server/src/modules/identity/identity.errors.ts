@@ -1,7 +1,10 @@
 import { defineErrors } from '../../platform/errors.js';
 
 export const identityErrors = defineErrors({
-  AUTH_PASSWORD_WEAK: { status: 422, description: 'The password is common or easy to guess (a known password, a pattern, your name or email); details says why, as a field error on "password".' },
+  AUTH_PASSWORD_WEAK: {
+    status: 422,
+    description: 'The password is common or easy to guess (a known password, a pattern, your name or email); details says why, as a field error on "password".',
+  },
   AUTH_EMAIL_TAKEN: { status: 409, description: 'An account with this email exists already.' },
   AUTH_INVALID_CREDENTIALS: { status: 401, description: 'Email or password is wrong.' },
   AUTH_LOGIN_THROTTLED: { status: 429, description: 'Too many failed logins for this email or address; wait Retry-After seconds.' },
@@ -9,7 +12,10 @@ export const identityErrors = defineErrors({
   AUTH_REFRESH_INVALID: { status: 401, description: 'The refresh token is missing, expired or revoked; sign in again.' },
   AUTH_REFRESH_REUSED: { status: 401, description: 'A refresh token was used twice; the whole session was revoked as a precaution. Sign in again.' },
   AUTH_SESSION_ENDED: { status: 401, description: 'The session of this access token was logged out, revoked or has expired; sign in again.' },
-  AUTH_API_KEY_INVALID: { status: 401, description: 'The API key is unknown, revoked or expired, or it is a personal key whose creator is no longer a member of its organization.' },
+  AUTH_API_KEY_INVALID: {
+    status: 401,
+    description: 'The API key is unknown, revoked or expired, or it is a personal key whose creator is no longer a member of its organization.',
+  },
   AUTH_NOT_A_MEMBER: { status: 403, description: 'You are not a member of that organization.' },
   ORG_NOT_FOUND: { status: 404, description: 'No such organization among yours.' },
   ORG_PERSONAL_UNDELETABLE: { status: 409, description: 'A personal organization is deleted with its user, not on its own.' },
@@ -23,5 +29,8 @@ export const identityErrors = defineErrors({
   API_KEY_NOT_FOUND: { status: 404, description: 'No API key with this id in this organization.' },
   API_KEY_ROLE_TOO_HIGH: { status: 403, description: 'An API key cannot have a role above its creator’s.' },
   API_KEY_PERSON_REQUIRED: { status: 403, description: 'A personal API key acts for a person: a service-account key cannot create one.' },
-  API_KEY_SESSION_REQUIRED: { status: 403, description: 'Service-account keys are created by a signed-in owner or admin, not with an API key (a key could otherwise mint access that outlives it).' },
+  API_KEY_SESSION_REQUIRED: {
+    status: 403,
+    description: 'Service-account keys are created by a signed-in owner or admin, not with an API key (a key could otherwise mint access that outlives it).',
+  },
 });

@@ -9,7 +9,11 @@ type Exec = IdDb | Transaction<IdentityTables>;
 export const userColumns = ['id', 'email', 'name', 'default_org_id', 'created_at'] as const;
 
 export function findUserByEmail(db: Exec, email: string) {
-  return db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
 }
 
 export function findUser(db: Exec, id: string) {
@@ -27,7 +31,10 @@ export async function setDefaultOrg(db: Exec, userId: string, orgId: string | nu
 export const orgColumns = ['id', 'name', 'slug', 'personal', 'schema_name', 'plan', 'created_at', 'updated_at'] as const;
 
 export async function insertOrg(db: Exec, o: { id: string; name: string; slug: string; personal: boolean; schemaName: string; plan: string }) {
-  await db.insertInto('organizations').values({ id: o.id, name: o.name, slug: o.slug, personal: o.personal, schema_name: o.schemaName, plan: o.plan }).execute();
+  await db
+    .insertInto('organizations')
+    .values({ id: o.id, name: o.name, slug: o.slug, personal: o.personal, schema_name: o.schemaName, plan: o.plan })
+    .execute();
   // Each organization's data models live in their own schema (SPEC §4); the name is derived from our own id.
   await sql`create schema ${sql.id(o.schemaName)}`.execute(db);
 }
@@ -37,7 +44,12 @@ export function findOrg(db: Exec, id: string) {
 }
 
 export async function updateOrg(db: Exec, id: string, patch: { name?: string }) {
-  return db.updateTable('organizations').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returning(orgColumns).executeTakeFirst();
+  return db
+    .updateTable('organizations')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', id)
+    .returning(orgColumns)
+    .executeTakeFirst();
 }
 
 export async function deleteOrg(db: Exec, id: string, schemaName: string) {
@@ -79,7 +91,11 @@ export function listMembers(db: Exec, orgId: string, limit: number, offset: numb
 }
 
 export async function countMembers(db: Exec, orgId: string): Promise<number> {
-  const r = await db.selectFrom('memberships').select(sql<number>`count(*)`.as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('memberships')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('org_id', '=', orgId)
+    .executeTakeFirstOrThrow();
   return r.n;
 }
 

@@ -16,7 +16,11 @@ describeEachDb('identity: sign-up, sessions, organizations', (h) => {
 
   it('refuses a second account with the same email in any case', async () => {
     const u = await signUp(h());
-    const res = await h().request({ method: 'POST', url: '/api/v1/auth/signup', body: { name: 'X', email: u.email.toUpperCase(), password: 'another password' } });
+    const res = await h().request({
+      method: 'POST',
+      url: '/api/v1/auth/signup',
+      body: { name: 'X', email: u.email.toUpperCase(), password: 'another password' },
+    });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('AUTH_EMAIL_TAKEN');
   });
@@ -219,7 +223,12 @@ describeEachDb('identity: members, roles, invitations', (h) => {
   it('refuses an invitation accepted by another email, expired, or twice', async () => {
     const owner = await signUp(h());
     const stranger = await signUp(h());
-    const inv = await h().request({ method: 'POST', url: '/api/v1/invitations', token: owner.token, body: { email: 'someone.else@example.com', role: 'editor' } });
+    const inv = await h().request({
+      method: 'POST',
+      url: '/api/v1/invitations',
+      token: owner.token,
+      body: { email: 'someone.else@example.com', role: 'editor' },
+    });
     const token = inv.json().data.token;
     const wrong = await h().request({ method: 'POST', url: `/api/v1/invitations/${token}/accept`, token: stranger.token });
     expect(wrong.json().error.code).toBe('INVITATION_EMAIL_MISMATCH');
@@ -234,7 +243,9 @@ describeEachDb('identity: members, roles, invitations', (h) => {
     const inv3 = await h().request({ method: 'POST', url: '/api/v1/invitations', token: owner.token, body: { email: stranger.email, role: 'editor' } });
     const t3 = inv3.json().data.token;
     expect((await h().request({ method: 'POST', url: `/api/v1/invitations/${t3}/accept`, token: stranger.token })).statusCode).toBe(200);
-    expect((await h().request({ method: 'POST', url: `/api/v1/invitations/${t3}/accept`, token: stranger.token })).json().error.code).toBe('INVITATION_NOT_FOUND');
+    expect((await h().request({ method: 'POST', url: `/api/v1/invitations/${t3}/accept`, token: stranger.token })).json().error.code).toBe(
+      'INVITATION_NOT_FOUND',
+    );
     const pending = await h().request({ method: 'GET', url: '/api/v1/invitations', token: owner.token });
     expect(pending.json().data.map((i: { id: string }) => i.id)).toEqual([inv.json().data.id]);
     expect((await h().request({ method: 'DELETE', url: `/api/v1/invitations/${inv.json().data.id}`, token: owner.token })).statusCode).toBe(204);
@@ -308,7 +319,12 @@ describeEachDb('identity: API keys', (h) => {
     const at = await addMember(h(), owner, admin, 'admin');
     const tooHigh = await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 'x', role: 'owner' } });
     expect(tooHigh.json().error.code).toBe('API_KEY_ROLE_TOO_HIGH');
-    const past = await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 'x', role: 'viewer', expiresAt: '2001-01-01T00:00:00Z' } });
+    const past = await h().request({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      token: at,
+      body: { name: 'x', role: 'viewer', expiresAt: '2001-01-01T00:00:00Z' },
+    });
     expect(past.statusCode).toBe(400);
     const { id, key } = await createApiKey(h(), at, 'viewer');
     await h().db.pool.query(`update api_keys set expires_at = now() - interval '1 second' where id = $1`, [id]);
@@ -374,7 +390,12 @@ describeEachDb('identity: API keys', (h) => {
     const { id, key } = created.json().data as { id: string; key: string };
     expect(created.json().data).toMatchObject({ kind: 'service', role: 'editor', createdBy: admin.id });
     const personal = await createApiKey(h(), at, 'editor');
-    const list = (await h().request({ method: 'GET', url: '/api/v1/api-keys', token: owner.token })).json().data as { id: string; kind: string; createdBy: string; createdByName: string }[];
+    const list = (await h().request({ method: 'GET', url: '/api/v1/api-keys', token: owner.token })).json().data as {
+      id: string;
+      kind: string;
+      createdBy: string;
+      createdByName: string;
+    }[];
     expect(list.find((k) => k.id === id)).toMatchObject({ kind: 'service', createdBy: admin.id, createdByName: 'Test User' });
     expect(list.find((k) => k.id === personal.id)).toMatchObject({ kind: 'personal', createdBy: admin.id });
 
@@ -382,7 +403,10 @@ describeEachDb('identity: API keys', (h) => {
     const me = await h().request({ method: 'GET', url: '/api/v1/me', apiKey: key });
     expect(me.statusCode, me.body).toBe(200);
     expect(me.json().data).toMatchObject({ kind: 'apiKey', role: 'editor', organization: { id: owner.orgId }, apiKey: { id, kind: 'service' } });
-    expect((await h().request({ method: 'POST', url: '/api/v1/models', apiKey: key, body: { name: 'svc_things', fields: [{ name: 'a', type: 'string' }] } })).statusCode).toBe(201);
+    expect(
+      (await h().request({ method: 'POST', url: '/api/v1/models', apiKey: key, body: { name: 'svc_things', fields: [{ name: 'a', type: 'string' }] } }))
+        .statusCode,
+    ).toBe(201);
     expect((await h().request({ method: 'GET', url: '/api/v1/me', apiKey: personal.key })).statusCode).toBe(401);
     // Revocable by the organization's owners and admins, like any key.
     expect((await h().request({ method: 'DELETE', url: `/api/v1/api-keys/${id}`, token: owner.token })).statusCode).toBe(204);
@@ -395,17 +419,26 @@ describeEachDb('identity: API keys', (h) => {
     const editor = await signUp(h());
     const at = await addMember(h(), owner, admin, 'admin');
     const et = await addMember(h(), owner, editor, 'editor');
-    expect((await h().request({ method: 'POST', url: '/api/v1/api-keys', token: et, body: { name: 's', role: 'viewer', kind: 'service' } })).json().error.code).toBe('FORBIDDEN');
-    expect((await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 's', role: 'owner', kind: 'service' } })).json().error.code).toBe('API_KEY_ROLE_TOO_HIGH');
-    expect((await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 's', role: 'viewer', kind: 'robot' } })).statusCode).toBe(400);
-    const svc = (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: owner.token, body: { name: 'ops', role: 'admin', kind: 'service' } })).json().data.key as string;
+    expect(
+      (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: et, body: { name: 's', role: 'viewer', kind: 'service' } })).json().error.code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 's', role: 'owner', kind: 'service' } })).json().error.code,
+    ).toBe('API_KEY_ROLE_TOO_HIGH');
+    expect((await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 's', role: 'viewer', kind: 'robot' } })).statusCode).toBe(
+      400,
+    );
+    const svc = (
+      await h().request({ method: 'POST', url: '/api/v1/api-keys', token: owner.token, body: { name: 'ops', role: 'admin', kind: 'service' } })
+    ).json().data.key as string;
     const personal = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: svc, body: { name: 'p', role: 'viewer' } });
     expect(personal.json().error.code).toBe('API_KEY_PERSON_REQUIRED');
     // Regression (review of #25): a key that mints a service-account key outlives its own revocation
     // (and a personal key its creator's removal). Only a signed-in owner or admin makes one.
     const child = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: svc, body: { name: 'c', role: 'viewer', kind: 'service' } });
     expect(child.json().error.code, child.body).toBe('API_KEY_SESSION_REQUIRED');
-    const adminKey = (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 'mine', role: 'admin' } })).json().data.key as string;
+    const adminKey = (await h().request({ method: 'POST', url: '/api/v1/api-keys', token: at, body: { name: 'mine', role: 'admin' } })).json().data
+      .key as string;
     const minted = await h().request({ method: 'POST', url: '/api/v1/api-keys', apiKey: adminKey, body: { name: 'escape', role: 'admin', kind: 'service' } });
     expect(minted.json().error.code, minted.body).toBe('API_KEY_SESSION_REQUIRED');
   });
@@ -436,17 +469,51 @@ describeEachDb('identity: running needs the role that runs (SPEC §2: editor run
       method: 'POST',
       url: '/api/v1/flows',
       token: owner.token,
-      body: { name: 'Keyed hook', nodes: [node('hook', 'trigger.webhook', { path: 'in', auth: 'apiKey', respond: 'whenFinished' }), node('out', 'core.output', { value: '{{ $input.body }}' })], edges: [{ id: 'e', source: 'hook', target: 'out' }] },
+      body: {
+        name: 'Keyed hook',
+        nodes: [
+          node('hook', 'trigger.webhook', { path: 'in', auth: 'apiKey', respond: 'whenFinished' }),
+          node('out', 'core.output', { value: '{{ $input.body }}' }),
+        ],
+        edges: [{ id: 'e', source: 'hook', target: 'out' }],
+      },
     });
     expect(hooked.statusCode, hooked.body).toBe(201);
     const hookId = hooked.json().data.id as string;
     expect((await h().request({ method: 'PATCH', url: `/api/v1/flows/${hookId}`, token: owner.token, body: { active: true } })).statusCode).toBe(200);
-    const published = (await h().request({ method: 'POST', url: '/api/v1/flows', token: owner.token, body: { name: 'Published', nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })], edges: [{ id: 'e', source: 'in', target: 'out' }] } })).json().data.id as string;
+    const published = (
+      await h().request({
+        method: 'POST',
+        url: '/api/v1/flows',
+        token: owner.token,
+        body: {
+          name: 'Published',
+          nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })],
+          edges: [{ id: 'e', source: 'in', target: 'out' }],
+        },
+      })
+    ).json().data.id as string;
     const slug = `keyed-${h().kind}-${Date.now()}`;
-    expect((await h().request({ method: 'POST', url: `/api/v1/flows/${published}/publish`, token: owner.token, body: { slug, access: 'apiKey' } })).statusCode).toBe(200);
-    const publicFlow = (await h().request({ method: 'POST', url: '/api/v1/flows', token: owner.token, body: { name: 'Public', nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })], edges: [{ id: 'e', source: 'in', target: 'out' }] } })).json().data.id as string;
+    expect(
+      (await h().request({ method: 'POST', url: `/api/v1/flows/${published}/publish`, token: owner.token, body: { slug, access: 'apiKey' } })).statusCode,
+    ).toBe(200);
+    const publicFlow = (
+      await h().request({
+        method: 'POST',
+        url: '/api/v1/flows',
+        token: owner.token,
+        body: {
+          name: 'Public',
+          nodes: [node('in', 'core.input'), node('out', 'core.output', { value: '{{ $input }}' })],
+          edges: [{ id: 'e', source: 'in', target: 'out' }],
+        },
+      })
+    ).json().data.id as string;
     const publicSlug = `public-${h().kind}-${Date.now()}`;
-    expect((await h().request({ method: 'POST', url: `/api/v1/flows/${publicFlow}/publish`, token: owner.token, body: { slug: publicSlug, access: 'public' } })).statusCode).toBe(200);
+    expect(
+      (await h().request({ method: 'POST', url: `/api/v1/flows/${publicFlow}/publish`, token: owner.token, body: { slug: publicSlug, access: 'public' } }))
+        .statusCode,
+    ).toBe(200);
 
     const executions = async () => Number((await h().db.pool.query('select count(*)::int as n from executions where org_id = $1', [owner.orgId])).rows[0]!.n);
     const before = await executions();

@@ -6,7 +6,10 @@ type Exec = Kysely<IdentityTables> | Transaction<IdentityTables>;
 
 const columns = ['id', 'org_id', 'email', 'role', 'invited_by', 'expires_at', 'accepted_at', 'revoked_at', 'created_at'] as const;
 
-export async function insertInvitation(db: Exec, i: { id: string; orgId: string; email: string; role: Role; tokenHash: string; invitedBy: string | null; expiresAt: Date }) {
+export async function insertInvitation(
+  db: Exec,
+  i: { id: string; orgId: string; email: string; role: Role; tokenHash: string; invitedBy: string | null; expiresAt: Date },
+) {
   return db
     .insertInto('invitations')
     .values({ id: i.id, org_id: i.orgId, email: i.email, role: i.role, token_hash: i.tokenHash, invited_by: i.invitedBy, expires_at: i.expiresAt })
@@ -15,15 +18,15 @@ export async function insertInvitation(db: Exec, i: { id: string; orgId: string;
 }
 
 const pending = (db: Exec, orgId: string) =>
-  db.selectFrom('invitations').where('org_id', '=', orgId).where('accepted_at', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>', new Date());
+  db
+    .selectFrom('invitations')
+    .where('org_id', '=', orgId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date());
 
 export function listPendingInvitations(db: Exec, orgId: string, limit: number, offset: number) {
-  return pending(db, orgId)
-    .select(columns)
-    .orderBy('created_at', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+  return pending(db, orgId).select(columns).orderBy('created_at', 'desc').limit(limit).offset(offset).execute();
 }
 
 export function lockInvitationByHash(trx: Transaction<IdentityTables>, tokenHash: string) {
@@ -48,5 +51,11 @@ export async function revokeInvitation(db: Exec, orgId: string, id: string) {
 
 /** How many invitations listPendingInvitations pages through (meta.total). */
 export async function countPendingInvitations(db: Exec, orgId: string): Promise<number> {
-  return Number((await pending(db, orgId).select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await pending(db, orgId)
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }

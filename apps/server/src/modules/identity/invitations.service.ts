@@ -33,7 +33,14 @@ export async function createInvitation(ctx: IdentityContext, actor: OrgActor, in
       invitedBy: actorUserId(actor),
       expiresAt: new Date(Date.now() + ctx.auth.invitationTtl * 1000),
     });
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'INVITATION_CREATE', target: { type: 'invitation', id: row.id }, ip, details: { email: row.email, role: row.role } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'INVITATION_CREATE',
+      target: { type: 'invitation', id: row.id },
+      ip,
+      details: { email: row.email, role: row.role },
+    });
     return { ...toInvitation(row), token, url: `${ctx.publicUrl}/invite/${token}` };
   });
 }

@@ -9,7 +9,14 @@ import { orgSchema } from './serialize.js';
 
 const orgName = z.string().trim().min(1).max(100);
 const memberSchema = z.object({ userId: z.string(), name: z.string(), email: z.string(), role: roleSchema, joinedAt: z.string() });
-const invitationSchema = z.object({ id: z.string(), email: z.string(), role: roleSchema, invitedBy: z.string().nullable(), expiresAt: z.string(), createdAt: z.string() });
+const invitationSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: roleSchema,
+  invitedBy: z.string().nullable(),
+  expiresAt: z.string(),
+  createdAt: z.string(),
+});
 const userIdParams = z.strictObject({ userId: z.uuid() });
 
 function callerOf(actor: unknown): UserActor | OrgActor {
@@ -23,13 +30,23 @@ export function orgRoutes(ctx: IdentityContext) {
     // Reachable without an active organization: a person removed from it still lists their others.
     app.get('/api/v1/orgs', {
       config: { access: { self: true } },
-      schema: { tags: ['organizations'], summary: 'Your organizations (an API key sees its own)', querystring: wholeListQuery, response: { 200: z.object({ data: z.array(orgSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Your organizations (an API key sees its own)',
+        querystring: wholeListQuery,
+        response: { 200: z.object({ data: z.array(orgSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => pageOfAll(await orgs.listMyOrgs(ctx, callerOf(request.actor)), request.query),
     });
     // Creating an organization needs a person, not a key, and no active organization.
     app.post('/api/v1/orgs', {
       config: { access: { user: true } },
-      schema: { tags: ['organizations'], summary: 'Create an organization; you become its owner', body: z.strictObject({ name: orgName }), response: { 201: z.object({ data: orgSchema }) } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Create an organization; you become its owner',
+        body: z.strictObject({ name: orgName }),
+        response: { 201: z.object({ data: orgSchema }) },
+      },
       handler: async (request, reply) => reply.status(201).send({ data: await orgs.createOrg(ctx, request.actor as UserActor, request.body.name, request.ip) }),
     });
     // NB: /orgs/{id} may name any organization of the caller, not only the active one, so the route
@@ -43,7 +60,13 @@ export function orgRoutes(ctx: IdentityContext) {
     });
     app.patch('/api/v1/orgs/:id', {
       config: { access: { self: true } },
-      schema: { tags: ['organizations'], summary: 'Rename (admins)', params: idParams, body: z.strictObject({ name: orgName }), response: { 200: z.object({ data: orgSchema }) } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Rename (admins)',
+        params: idParams,
+        body: z.strictObject({ name: orgName }),
+        response: { 200: z.object({ data: orgSchema }) },
+      },
       handler: async (request) => ({ data: await orgs.updateOrg(ctx, callerOf(request.actor), request.params.id, request.body, request.ip) }),
     });
     app.delete('/api/v1/orgs/:id', {
@@ -65,7 +88,13 @@ export function orgRoutes(ctx: IdentityContext) {
     });
     app.patch('/api/v1/members/:userId', {
       config: { access: { permission: 'members:manage' } },
-      schema: { tags: ['members'], summary: 'Change a member’s role', params: userIdParams, body: z.strictObject({ role: roleSchema }), response: { 200: z.object({ data: z.object({ userId: z.string(), role: roleSchema }) }) } },
+      schema: {
+        tags: ['members'],
+        summary: 'Change a member’s role',
+        params: userIdParams,
+        body: z.strictObject({ role: roleSchema }),
+        response: { 200: z.object({ data: z.object({ userId: z.string(), role: roleSchema }) }) },
+      },
       handler: async (request) => ({ data: await orgs.changeMemberRole(ctx, orgActorOf(request), request.params.userId, request.body.role, request.ip) }),
     });
     app.delete('/api/v1/members/:userId', {
@@ -79,9 +108,17 @@ export function orgRoutes(ctx: IdentityContext) {
 
     app.get('/api/v1/invitations', {
       config: { access: { permission: 'invitations:manage' } },
-      schema: { tags: ['members'], summary: 'Pending invitations', querystring: pageQuery, response: { 200: z.object({ data: z.array(invitationSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['members'],
+        summary: 'Pending invitations',
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(invitationSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
-        const [list, total] = await Promise.all([invitations.listInvitations(ctx, orgActorOf(request), request.query.limit, request.query.offset), invitations.countInvitations(ctx, orgActorOf(request))]);
+        const [list, total] = await Promise.all([
+          invitations.listInvitations(ctx, orgActorOf(request), request.query.limit, request.query.offset),
+          invitations.countInvitations(ctx, orgActorOf(request)),
+        ]);
         return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
       },
     });
@@ -93,7 +130,8 @@ export function orgRoutes(ctx: IdentityContext) {
         body: z.strictObject({ email: z.email().max(254), role: roleSchema }),
         response: { 201: z.object({ data: invitationSchema.extend({ token: z.string(), url: z.string() }) }) },
       },
-      handler: async (request, reply) => reply.status(201).send({ data: await invitations.createInvitation(ctx, orgActorOf(request), request.body, request.ip) }),
+      handler: async (request, reply) =>
+        reply.status(201).send({ data: await invitations.createInvitation(ctx, orgActorOf(request), request.body, request.ip) }),
     });
     app.delete('/api/v1/invitations/:id', {
       config: { access: { permission: 'invitations:manage' } },
@@ -108,7 +146,13 @@ export function orgRoutes(ctx: IdentityContext) {
       schema: {
         tags: ['members'],
         summary: 'Accept an invitation sent to your email',
-        params: z.strictObject({ token: z.string().min(10).max(100).regex(/^[A-Za-z0-9_-]+$/) }),
+        params: z.strictObject({
+          token: z
+            .string()
+            .min(10)
+            .max(100)
+            .regex(/^[A-Za-z0-9_-]+$/),
+        }),
         body: emptyBody,
         response: { 200: z.object({ data: orgSchema }) },
       },

@@ -22,7 +22,14 @@ export async function listMyOrgs(ctx: IdentityContext, actor: UserActor | OrgAct
 export async function createOrg(ctx: IdentityContext, actor: UserActor, name: string, ip: string): Promise<OrgDto> {
   return inTransaction(ctx.db, async ({ trx }) => {
     const org = await createOrgInTx(trx, { name, personal: false, ownerId: actor.userId, plan: ctx.defaultPlan });
-    await recordAudit(trx, { orgId: org.id, actor: { ...actor, orgId: org.id, role: 'owner' }, action: 'ORG_CREATE', target: { type: 'organization', id: org.id }, ip, details: { name } });
+    await recordAudit(trx, {
+      orgId: org.id,
+      actor: { ...actor, orgId: org.id, role: 'owner' },
+      action: 'ORG_CREATE',
+      target: { type: 'organization', id: org.id },
+      ip,
+      details: { name },
+    });
     return toOrg(org, 'owner');
   });
 }
@@ -60,7 +67,14 @@ export async function updateOrg(ctx: IdentityContext, actor: UserActor | OrgActo
   return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
     const org = await repo.updateOrg(trx, orgId, patch);
     if (!org) throw identityErrors.ORG_NOT_FOUND();
-    await recordAudit(trx, { orgId, actor: scoped, action: 'ORG_UPDATE', target: { type: 'organization', id: orgId }, ip, details: { fields: Object.keys(patch) } });
+    await recordAudit(trx, {
+      orgId,
+      actor: scoped,
+      action: 'ORG_UPDATE',
+      target: { type: 'organization', id: orgId },
+      ip,
+      details: { fields: Object.keys(patch) },
+    });
     afterCommit(() => ctx.cache.forgetView(`org:${orgId}`));
     return toOrg(org, role);
   });
@@ -102,7 +116,14 @@ export async function changeMemberRole(ctx: IdentityContext, actor: OrgActor, us
       if (owners.length <= 1) throw identityErrors.MEMBER_LAST_OWNER();
     }
     await repo.setMemberRole(trx, actor.orgId, userId, role);
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MEMBER_ROLE_CHANGE', target: { type: 'user', id: userId }, ip, details: { from: current, to: role } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'MEMBER_ROLE_CHANGE',
+      target: { type: 'user', id: userId },
+      ip,
+      details: { from: current, to: role },
+    });
     afterCommit(() => ctx.cache.forgetMembership(userId, actor.orgId));
     return { userId, role };
   });
@@ -122,7 +143,14 @@ export async function removeMember(ctx: IdentityContext, actor: OrgActor, userId
     }
     await repo.deleteMembership(trx, actor.orgId, userId);
     const revoked = await keys.revokePersonalKeysOf(trx, actor.orgId, userId);
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: self ? 'MEMBER_LEAVE' : 'MEMBER_REMOVE', target: { type: 'user', id: userId }, ip, details: { role: current, personalKeysRevoked: revoked.length } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: self ? 'MEMBER_LEAVE' : 'MEMBER_REMOVE',
+      target: { type: 'user', id: userId },
+      ip,
+      details: { role: current, personalKeysRevoked: revoked.length },
+    });
     afterCommit(() => {
       ctx.cache.forgetMembership(userId, actor.orgId);
       for (const k of revoked) ctx.cache.forgetApiKey(k.key_hash);

@@ -3,8 +3,14 @@ import type { IdentityTables } from './identity.tables.js';
 
 type Exec = Kysely<IdentityTables> | Transaction<IdentityTables>;
 
-export async function insertRefreshToken(db: Exec, t: { id: string; familyId: string; userId: string; orgId: string | null; tokenHash: string; expiresAt: Date }) {
-  await db.insertInto('refresh_tokens').values({ id: t.id, family_id: t.familyId, user_id: t.userId, org_id: t.orgId, token_hash: t.tokenHash, expires_at: t.expiresAt }).execute();
+export async function insertRefreshToken(
+  db: Exec,
+  t: { id: string; familyId: string; userId: string; orgId: string | null; tokenHash: string; expiresAt: Date },
+) {
+  await db
+    .insertInto('refresh_tokens')
+    .values({ id: t.id, family_id: t.familyId, user_id: t.userId, org_id: t.orgId, token_hash: t.tokenHash, expires_at: t.expiresAt })
+    .execute();
 }
 
 /** Locks the token row: two refreshes racing with the same token cannot both succeed. */
@@ -17,7 +23,13 @@ export async function markUsed(db: Exec, id: string) {
 }
 
 export async function revokeFamily(db: Exec, familyId: string, userId: string) {
-  await db.updateTable('refresh_tokens').set({ revoked_at: new Date() }).where('family_id', '=', familyId).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: new Date() })
+    .where('family_id', '=', familyId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 export async function setFamilyOrg(db: Exec, familyId: string, userId: string, orgId: string) {

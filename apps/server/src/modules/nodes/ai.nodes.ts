@@ -14,7 +14,8 @@ export const chatNode = defineNode({
   type: 'ai.chat',
   version: 1,
   title: 'LLM chat',
-  description: 'Asks a language model (OpenAI, Anthropic, Gemini, OpenAI-compatible such as Ollama) with a key from the vault. Emits {text, object?, usage, model, provider, finishReason}.',
+  description:
+    'Asks a language model (OpenAI, Anthropic, Gemini, OpenAI-compatible such as Ollama) with a key from the vault. Emits {text, object?, usage, model, provider, finishReason}.',
   category: 'ai',
   params: z
     .strictObject({
@@ -58,7 +59,8 @@ export const chatNode = defineNode({
         : {}),
     });
     flush();
-    if (params.provider && params.provider !== answer.provider) throw new NodeError(`The secret is for ${answer.provider}, not ${params.provider}.`, 'AI_PROVIDER_MISMATCH', undefined, false);
+    if (params.provider && params.provider !== answer.provider)
+      throw new NodeError(`The secret is for ${answer.provider}, not ${params.provider}.`, 'AI_PROVIDER_MISMATCH', undefined, false);
     ctx.log('info', `${answer.provider}/${answer.model}: ${answer.usage.inputTokens} in, ${answer.usage.outputTokens} out, ${answer.latencyMs} ms`);
     return { main: answer };
   },
@@ -81,7 +83,8 @@ export const splitNode = defineNode({
   pure: true,
   version: 1,
   title: 'Text splitter',
-  description: 'Cuts a text into overlapping chunks by characters (at paragraph, sentence or word ends) or by tokens (cl100k). Emits the list of {index, text, start, end}.',
+  description:
+    'Cuts a text into overlapping chunks by characters (at paragraph, sentence or word ends) or by tokens (cl100k). Emits the list of {index, text, start, end}.',
   category: 'ai',
   params: z
     .strictObject({
@@ -93,7 +96,8 @@ export const splitNode = defineNode({
     .refine((p) => p.overlap < p.size, 'overlap must be smaller than size'),
   outputs: ['main'],
   execute: async ({ params }) => ({
-    main: params.unit === 'tokens' ? await splitByTokens(params.text, params.size, params.overlap) : splitByCharacters(params.text, params.size, params.overlap),
+    main:
+      params.unit === 'tokens' ? await splitByTokens(params.text, params.size, params.overlap) : splitByCharacters(params.text, params.size, params.overlap),
   }),
 });
 
@@ -101,7 +105,8 @@ export const embedNode = defineNode({
   type: 'ai.embed',
   version: 1,
   title: 'Embed text',
-  description: 'Turns a text (or a list of texts) into vectors with OpenAI, an OpenAI-compatible server, or the offline lexical embedder. Emits {vector} or {vectors}, and dimensions.',
+  description:
+    'Turns a text (or a list of texts) into vectors with OpenAI, an OpenAI-compatible server, or the offline lexical embedder. Emits {vector} or {vectors}, and dimensions.',
   category: 'ai',
   params: z.strictObject({
     text: z.union([z.string().max(1_000_000), z.array(z.string().max(1_000_000)).max(2048)]),
@@ -113,7 +118,13 @@ export const embedNode = defineNode({
   outputs: ['main'],
   execute: async ({ params, ctx }) => {
     const texts = Array.isArray(params.text) ? params.text : [params.text];
-    const vectors = await ctx.ai.embed({ texts, provider: params.provider, model: params.model, dimensions: params.dimensions, ...(params.secretId ? { secretId: params.secretId } : {}) });
+    const vectors = await ctx.ai.embed({
+      texts,
+      provider: params.provider,
+      model: params.model,
+      dimensions: params.dimensions,
+      ...(params.secretId ? { secretId: params.secretId } : {}),
+    });
     return { main: Array.isArray(params.text) ? { vectors, dimensions: params.dimensions } : { vector: vectors[0], dimensions: params.dimensions } };
   },
 });
@@ -126,7 +137,8 @@ export const retrieveNode = defineNode({
   type: 'ai.retrieve',
   version: 1,
   title: 'Retrieve',
-  description: 'Similarity search over a model with embeddings (vector, keyword or hybrid) with an optional records filter. Emits {query, records (each with score), context}.',
+  description:
+    'Similarity search over a model with embeddings (vector, keyword or hybrid) with an optional records filter. Emits {query, records (each with score), context}.',
   category: 'ai',
   params: z.strictObject({
     model: ref('model', z.string().min(1).max(63)),
@@ -160,7 +172,8 @@ export const agentNode = defineNode({
   type: 'ai.agent',
   version: 1,
   title: 'Agent',
-  description: 'Sends a message to an agent of this organization (its tools, memory and model) and waits for the reply. Emits {conversationId, text, toolCalls, usage}.',
+  description:
+    'Sends a message to an agent of this organization (its tools, memory and model) and waits for the reply. Emits {conversationId, text, toolCalls, usage}.',
   category: 'ai',
   params: z.strictObject({
     agentId: ref('agent', z.uuid()),

@@ -13,7 +13,8 @@ export function createCodeNode(sandbox: JsSandbox) {
     pure: true,
     version: 1,
     title: 'Code',
-    description: 'Runs JavaScript (a function body: `return { total: $input.items.length }`) in a sandbox with time and memory limits and no access to the server.',
+    description:
+      'Runs JavaScript (a function body: `return { total: $input.items.length }`) in a sandbox with time and memory limits and no access to the server.',
     category: 'transform',
     params: z.strictObject({
       source: z.string().min(1).max(100_000),

@@ -21,7 +21,13 @@ export const inputNode = defineNode({
     const required = Array.isArray(params.schema.required) ? (params.schema.required as unknown[]).filter((x): x is string => typeof x === 'string') : [];
     const obj = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
     const missing = required.filter((k) => obj[k] === undefined || obj[k] === null);
-    if (missing.length) throw new NodeError(`Missing input: ${missing.join(', ')}.`, 'INPUT_INVALID', missing.map((field) => ({ field, code: 'required' })), false);
+    if (missing.length)
+      throw new NodeError(
+        `Missing input: ${missing.join(', ')}.`,
+        'INPUT_INVALID',
+        missing.map((field) => ({ field, code: 'required' })),
+        false,
+      );
     return Promise.resolve({ main: input });
   },
 });
@@ -51,7 +57,8 @@ export const respondNode = defineNode({
     headers: z.record(z.string().max(100), z.string().max(2000)).default({}),
   }),
   outputs: ['main'],
-  execute: async ({ params, input }) => Promise.resolve({ main: { status: params.status, headers: params.headers, body: params.body === undefined ? input : params.body } }),
+  execute: async ({ params, input }) =>
+    Promise.resolve({ main: { status: params.status, headers: params.headers, body: params.body === undefined ? input : params.body } }),
 });
 
 export const transformNode = defineNode({
@@ -128,7 +135,8 @@ export const mergeNode = defineNode({
   pure: true,
   version: 1,
   title: 'Merge',
-  description: 'Joins branches. mode "all": waits for every incoming branch and emits their data as an array (or one object merged from all); "first": continues with the first to arrive.',
+  description:
+    'Joins branches. mode "all": waits for every incoming branch and emits their data as an array (or one object merged from all); "first": continues with the first to arrive.',
   category: 'logic',
   params: z.strictObject({
     mode: z.enum(['all', 'first']).default('all'),
@@ -138,7 +146,8 @@ export const mergeNode = defineNode({
   outputs: ['main'],
   execute: async ({ params, input, inputs }) => {
     if (params.mode === 'first') return Promise.resolve({ main: input });
-    if (params.combine === 'object') return Promise.resolve({ main: Object.assign({}, ...inputs.filter((x) => x && typeof x === 'object' && !Array.isArray(x))) as unknown });
+    if (params.combine === 'object')
+      return Promise.resolve({ main: Object.assign({}, ...inputs.filter((x) => x && typeof x === 'object' && !Array.isArray(x))) as unknown });
     return Promise.resolve({ main: inputs });
   },
 });
@@ -148,7 +157,8 @@ export const loopNode = defineNode({
   pure: true,
   version: 1,
   title: 'Loop',
-  description: 'For each item of a list: runs the nodes wired after "item" (the body, which leads back into this node’s "return" input) and emits every item’s result, in order, on "done". Bounded concurrency.',
+  description:
+    'For each item of a list: runs the nodes wired after "item" (the body, which leads back into this node’s "return" input) and emits every item’s result, in order, on "done". Bounded concurrency.',
   category: 'logic',
   params: z.strictObject({
     items: z.unknown().optional().describe('the list (usually an expression such as {{ $input.rows }}); default: the input when it is a list'),
@@ -160,8 +170,10 @@ export const loopNode = defineNode({
   control: 'loop',
   execute: async ({ params, input }) => {
     const items = params.items === undefined ? input : params.items;
-    if (!Array.isArray(items)) throw new NodeError(`The loop needs a list of items, got ${items === null ? 'null' : typeof items}.`, 'LOOP_ITEMS_INVALID', undefined, false);
-    if (items.length > params.maxItems) throw new NodeError(`${items.length} items is more than this loop’s maxItems (${params.maxItems}).`, 'LOOP_TOO_MANY_ITEMS', undefined, false);
+    if (!Array.isArray(items))
+      throw new NodeError(`The loop needs a list of items, got ${items === null ? 'null' : typeof items}.`, 'LOOP_ITEMS_INVALID', undefined, false);
+    if (items.length > params.maxItems)
+      throw new NodeError(`${items.length} items is more than this loop’s maxItems (${params.maxItems}).`, 'LOOP_TOO_MANY_ITEMS', undefined, false);
     return Promise.resolve({ item: items });
   },
 });
@@ -188,20 +200,32 @@ export const waitNode = defineNode({
   type: 'core.wait',
   version: 1,
   title: 'Wait',
-  description: 'Pauses the execution: for a duration, until a time, or until its resume URL ($execution.resumeUrl) is called. Long waits are durable (the execution is parked in the database, no worker held). A resume emits the request body on "main"; a webhook wait that times out emits the input on "timeout".',
+  description:
+    'Pauses the execution: for a duration, until a time, or until its resume URL ($execution.resumeUrl) is called. Long waits are durable (the execution is parked in the database, no worker held). A resume emits the request body on "main"; a webhook wait that times out emits the input on "timeout".',
   category: 'flow',
   params: z.strictObject({
     mode: z.enum(['duration', 'until', 'webhook']).default('duration'),
-    seconds: z.number().min(0).max(365 * 86400).default(1),
+    seconds: z
+      .number()
+      .min(0)
+      .max(365 * 86400)
+      .default(1),
     until: z.iso.datetime({ offset: true }).optional().describe('mode until: an ISO time'),
-    timeoutSeconds: z.number().int().min(1).max(365 * 86400).default(7 * 86400).describe('mode webhook: give up after this long'),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(365 * 86400)
+      .default(7 * 86400)
+      .describe('mode webhook: give up after this long'),
   }),
   outputs: ['main', 'timeout'],
   control: 'wait',
   execute: async ({ params, ctx }) => {
     const now = ctx.now().getTime();
     if (params.mode === 'until' && !params.until) throw new NodeError('mode "until" needs a time.', 'WAIT_INVALID', undefined, false);
-    const at = params.mode === 'duration' ? now + params.seconds * 1000 : params.mode === 'until' ? Date.parse(params.until!) : now + params.timeoutSeconds * 1000;
+    const at =
+      params.mode === 'duration' ? now + params.seconds * 1000 : params.mode === 'until' ? Date.parse(params.until!) : now + params.timeoutSeconds * 1000;
     return Promise.resolve({ main: { resumeAt: new Date(at).toISOString(), webhook: params.mode === 'webhook' } });
   },
 });

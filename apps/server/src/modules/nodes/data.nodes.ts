@@ -26,7 +26,12 @@ export const queryNode = defineNode({
   }),
   outputs: ['main'],
   execute: async ({ params, ctx }) => {
-    const items = await ctx.records.query(params.model, { ...(params.filter ? { filter: params.filter } : {}), ...(params.sort ? { sort: params.sort } : {}), limit: params.limit, ...(params.offset ? { offset: params.offset } : {}) });
+    const items = await ctx.records.query(params.model, {
+      ...(params.filter ? { filter: params.filter } : {}),
+      ...(params.sort ? { sort: params.sort } : {}),
+      limit: params.limit,
+      ...(params.offset ? { offset: params.offset } : {}),
+    });
     return { main: { items, count: items.length } };
   },
 });

@@ -9,7 +9,8 @@ export const httpNode = defineNode({
   type: 'core.http',
   version: 1,
   title: 'HTTP request',
-  description: 'Calls a URL (JSON, form or raw body; auth from a vault secret). Emits {status, headers, body} on "main", or on "error" for non-2xx answers when failOnStatus is on.',
+  description:
+    'Calls a URL (JSON, form or raw body; auth from a vault secret). Emits {status, headers, body} on "main", or on "error" for non-2xx answers when failOnStatus is on.',
   category: 'http',
   params: z.strictObject({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).default('GET'),
@@ -62,7 +63,13 @@ export const httpNode = defineNode({
         }
       }
     }
-    const res = await ctx.http.request({ method: params.method, url: url.toString(), headers, ...(body === undefined ? {} : { body }), timeoutMs: params.timeoutMs });
+    const res = await ctx.http.request({
+      method: params.method,
+      url: url.toString(),
+      headers,
+      ...(body === undefined ? {} : { body }),
+      timeoutMs: params.timeoutMs,
+    });
     const text = Buffer.from(res.body).toString('utf8');
     const isJson = params.response === 'json' || (params.response === 'auto' && /json/i.test(res.headers['content-type'] ?? ''));
     let data: unknown = text;
@@ -76,7 +83,12 @@ export const httpNode = defineNode({
     const out = { status: res.status, headers: res.headers, body: data };
     if (params.failOnStatus && res.status >= 400) {
       const retryable = res.status >= 500 || res.status === 429;
-      throw new NodeError(`The server answered ${res.status}.`, 'HTTP_STATUS', { status: res.status, body: typeof data === 'string' ? data.slice(0, 500) : data }, retryable);
+      throw new NodeError(
+        `The server answered ${res.status}.`,
+        'HTTP_STATUS',
+        { status: res.status, body: typeof data === 'string' ? data.slice(0, 500) : data },
+        retryable,
+      );
     }
     ctx.log('info', `${params.method} ${url.origin}${url.pathname} → ${res.status}`);
     return { main: out };

@@ -27,16 +27,33 @@ export const webhookTrigger = defineTrigger({
   description: 'Starts the flow on an HTTP request to /api/v1/hooks/{flowId}/{path}. Emits {method, path, headers, query, body}.',
   category: 'trigger',
   params: z.strictObject({
-    path: z.string().max(200).regex(/^[A-Za-z0-9._~/-]*$/, 'letters, digits and . _ ~ / - only').default(''),
+    path: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9._~/-]*$/, 'letters, digits and . _ ~ / - only')
+      .default(''),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'ANY']).default('POST'),
-    respond: z.enum(['immediately', 'whenFinished']).default('immediately').describe('immediately: 202 with the execution id; whenFinished: the output node’s data'),
+    respond: z
+      .enum(['immediately', 'whenFinished'])
+      .default('immediately')
+      .describe('immediately: 202 with the execution id; whenFinished: the output node’s data'),
     auth: z.enum(['none', 'apiKey', 'hmac']).default('none'),
     signature: z
       .strictObject({
         style: z.enum(['generic', 'stripe', 'github']).default('generic'),
         secretId: ref('secret', z.uuid()).describe('vault secret holding the signing secret'),
-        header: z.string().max(100).optional().describe('generic: the header carrying the hex HMAC-SHA256 of "<X-Infinity-Timestamp>.<body>" (default x-signature)'),
-        toleranceSec: z.number().int().min(1).max(3600).default(300).describe('generic and stripe: maximum age of the signed timestamp; a signature is accepted once within it'),
+        header: z
+          .string()
+          .max(100)
+          .optional()
+          .describe('generic: the header carrying the hex HMAC-SHA256 of "<X-Infinity-Timestamp>.<body>" (default x-signature)'),
+        toleranceSec: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(300)
+          .describe('generic and stripe: maximum age of the signed timestamp; a signature is accepted once within it'),
       })
       .optional(),
   }),
@@ -76,7 +93,10 @@ export const recordTrigger = defineTrigger({
   category: 'trigger',
   params: z.strictObject({
     model: ref('model', z.string().min(1).max(63)),
-    events: z.array(z.enum(['created', 'updated', 'deleted'])).min(1).default(['created']),
+    events: z
+      .array(z.enum(['created', 'updated', 'deleted']))
+      .min(1)
+      .default(['created']),
     filter: z.record(z.string(), z.unknown()).optional().describe('the records filter language as JSON'),
   }),
   outputs: ['main'],

@@ -106,8 +106,16 @@ export class LogStore {
     const apps = this.apps.splice(0);
     this.flushing = (async () => {
       try {
-        for (let i = 0; i < requests.length; i += 1000) await this.db.insertInto('request_log').values(requests.slice(i, i + 1000)).execute();
-        for (let i = 0; i < apps.length; i += 500) await this.db.insertInto('app_log').values(apps.slice(i, i + 500).map((a) => ({ ...a, data: JSON.stringify(a.data) }))).execute();
+        for (let i = 0; i < requests.length; i += 1000)
+          await this.db
+            .insertInto('request_log')
+            .values(requests.slice(i, i + 1000))
+            .execute();
+        for (let i = 0; i < apps.length; i += 500)
+          await this.db
+            .insertInto('app_log')
+            .values(apps.slice(i, i + 500).map((a) => ({ ...a, data: JSON.stringify(a.data) })))
+            .execute();
       } catch (err) {
         // NB: not logged at warn (that line would be queued here again, in a loop).
         this.o.onError(err);

@@ -29,7 +29,12 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    const executions = new Counter({ name: 'infinity_executions_total', help: 'Executions finished in this process, by status.', labelNames: ['status'], registers });
+    const executions = new Counter({
+      name: 'infinity_executions_total',
+      help: 'Executions finished in this process, by status.',
+      labelNames: ['status'],
+      registers,
+    });
     const durations = new Histogram({
       name: 'infinity_execution_duration_seconds',
       help: 'Time executions ran in this process, by final status.',
@@ -42,7 +47,12 @@ export class Metrics {
       executions.inc({ status });
       if (typeof e.durationMs === 'number') durations.observe({ status }, e.durationMs / 1000);
     });
-    this.tokens = new Counter({ name: 'infinity_llm_tokens_total', help: 'LLM and embedding tokens used through this process.', labelNames: ['provider', 'kind', 'direction'], registers });
+    this.tokens = new Counter({
+      name: 'infinity_llm_tokens_total',
+      help: 'LLM and embedding tokens used through this process.',
+      labelNames: ['provider', 'kind', 'direction'],
+      registers,
+    });
     new Gauge({
       name: 'infinity_queue_depth',
       help: 'Executions waiting in the queue (status queued), all organizations.',

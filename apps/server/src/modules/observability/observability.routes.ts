@@ -29,17 +29,42 @@ const logsQuery = cursorPageQuery.extend({
   requestId: z.string().max(64).optional(),
 });
 
-const requestRow = z.object({ kind: z.literal('request'), id: z.string(), at: z.string(), requestId: z.string(), method: z.string(), route: z.string().nullable(), status: z.number(), durationMs: z.number(), bytes: z.number(), actor: z.object({ kind: z.string(), id: z.string().nullable() }).nullable(), ip: z.string().nullable() });
-const appRow = z.object({ kind: z.literal('app'), id: z.string(), at: z.string(), level: z.string(), service: z.string(), requestId: z.string().nullable(), message: z.string(), data: z.record(z.string(), z.unknown()) });
+const requestRow = z.object({
+  kind: z.literal('request'),
+  id: z.string(),
+  at: z.string(),
+  requestId: z.string(),
+  method: z.string(),
+  route: z.string().nullable(),
+  status: z.number(),
+  durationMs: z.number(),
+  bytes: z.number(),
+  actor: z.object({ kind: z.string(), id: z.string().nullable() }).nullable(),
+  ip: z.string().nullable(),
+});
+const appRow = z.object({
+  kind: z.literal('app'),
+  id: z.string(),
+  at: z.string(),
+  level: z.string(),
+  service: z.string(),
+  requestId: z.string().nullable(),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
 
 /** Lines are newest first by (at, id); each kind has its own cursor. */
 const logCursors = { request: listCursor('logs:request', ['timestamptz', 'bigint']), app: listCursor('logs:app', ['timestamptz', 'bigint']) };
-const cursorOf = (kind: 'request' | 'app') => (last: { cursor_at: string | null; id: string | number }) => logCursors[kind].encode([last.cursor_at!, String(last.id)]);
+const cursorOf = (kind: 'request' | 'app') => (last: { cursor_at: string | null; id: string | number }) =>
+  logCursors[kind].encode([last.cursor_at!, String(last.id)]);
 
 const statsQuery = z.strictObject({
   from: iso.optional().describe('default: 24 hours before `to`'),
   to: iso.optional().describe('default: now'),
-  interval: z.enum(Object.keys(INTERVALS) as [string, ...string[]]).optional().describe('bucket size; default: the smallest giving at most 300 buckets'),
+  interval: z
+    .enum(Object.keys(INTERVALS) as [string, ...string[]])
+    .optional()
+    .describe('bucket size; default: the smallest giving at most 300 buckets'),
 });
 
 export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metrics | null; metricsToken: string | undefined }) {
@@ -59,7 +84,16 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
           const r = await findAppLines(deps.db, f);
           const { rows, nextCursor } = pageOf(r.rows, q.limit, cursorOf('app'));
           return {
-            data: rows.map((x) => ({ kind: 'app' as const, id: String(x.id), at: x.at.toISOString(), level: x.level, service: x.service, requestId: x.request_id, message: x.message, data: x.data })),
+            data: rows.map((x) => ({
+              kind: 'app' as const,
+              id: String(x.id),
+              at: x.at.toISOString(),
+              level: x.level,
+              service: x.service,
+              requestId: x.request_id,
+              message: x.message,
+              data: x.data,
+            })),
             meta: listMeta(r.total, q.limit, q.offset, nextCursor),
           };
         }
@@ -98,7 +132,11 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
         if (from >= to) throw observabilityErrors.STATS_RANGE_INVALID('`from` must be before `to`.');
         const intervalSeconds = request.query.interval ? INTERVALS[request.query.interval]! : autoInterval(from, to);
         const buckets = Math.ceil((to.getTime() - from.getTime()) / 1000 / intervalSeconds);
-        if (buckets > MAX_BUCKETS) throw observabilityErrors.STATS_RANGE_INVALID(`The window cut by ${request.query.interval} gives ${buckets} buckets; at most ${MAX_BUCKETS}. Choose a larger interval or a shorter window.`, { buckets, max: MAX_BUCKETS });
+        if (buckets > MAX_BUCKETS)
+          throw observabilityErrors.STATS_RANGE_INVALID(
+            `The window cut by ${request.query.interval} gives ${buckets} buckets; at most ${MAX_BUCKETS}. Choose a larger interval or a shorter window.`,
+            { buckets, max: MAX_BUCKETS },
+          );
         return { data: await stats(deps.db as Kysely<object>, { orgId: orgActorOf(request).orgId, from, to, intervalSeconds }) };
       },
     });
@@ -109,7 +147,8 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
       handler: async (request, reply) => {
         if (!deps.metricsToken || !deps.metrics) throw observabilityErrors.METRICS_DISABLED('Set INFINITY_METRICS_TOKEN to enable /metrics.');
         const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-        if (!given || !constantTimeEqual(given, deps.metricsToken)) throw commonErrors.UNAUTHENTICATED('Send the metrics token as "Authorization: Bearer <token>".');
+        if (!given || !constantTimeEqual(given, deps.metricsToken))
+          throw commonErrors.UNAUTHENTICATED('Send the metrics token as "Authorization: Bearer <token>".');
         return reply.type(deps.metrics.contentType).send(await deps.metrics.text());
       },
     });

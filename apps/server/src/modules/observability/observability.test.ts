@@ -9,8 +9,25 @@ const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 describe('app log lines', () => {
   it('keeps warnings and errors with their request id, org, stack and data; drops the rest', () => {
     const org = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
-    const e = appEntryOf(JSON.stringify({ level: 'error', time: '2026-12-01T10:00:00.000Z', service: 'infinity', requestId: 'req-1', org, msg: 'request failed', err: { message: 'boom', stack: 'Error: boom\n    at x' }, code: 'INTERNAL' }));
-    expect(e).toMatchObject({ level: 'error', request_id: 'req-1', org_id: org, message: 'request failed', data: { err: { stack: 'Error: boom\n    at x' }, code: 'INTERNAL' } });
+    const e = appEntryOf(
+      JSON.stringify({
+        level: 'error',
+        time: '2026-12-01T10:00:00.000Z',
+        service: 'infinity',
+        requestId: 'req-1',
+        org,
+        msg: 'request failed',
+        err: { message: 'boom', stack: 'Error: boom\n    at x' },
+        code: 'INTERNAL',
+      }),
+    );
+    expect(e).toMatchObject({
+      level: 'error',
+      request_id: 'req-1',
+      org_id: org,
+      message: 'request failed',
+      data: { err: { stack: 'Error: boom\n    at x' }, code: 'INTERNAL' },
+    });
     expect(appEntryOf(JSON.stringify({ level: 'info', msg: 'request' }))).toBeNull();
     expect(appEntryOf('not json')).toBeNull();
     expect(appEntryOf(JSON.stringify({ level: 'warn', msg: 'x', org: 'not-a-uuid' }))?.org_id).toBeNull();
@@ -22,7 +39,8 @@ describeEachDb(
   (h) => {
     let owner: Awaited<ReturnType<typeof signUp>>;
     let key: string;
-    const req = (method: string, url: string, body?: unknown, headers?: Record<string, string>) => h().request({ method, url, apiKey: key, body, ...(headers ? { headers } : {}) });
+    const req = (method: string, url: string, body?: unknown, headers?: Record<string, string>) =>
+      h().request({ method, url, apiKey: key, body, ...(headers ? { headers } : {}) });
 
     it('stores every request (never bodies or query strings) and finds a failed one by its request id', async () => {
       owner = await signUp(h());
@@ -37,7 +55,14 @@ describeEachDb(
 
       const found = (await req('GET', '/api/v1/logs?requestId=find-me-0001')).json();
       expect(found.data).toHaveLength(1);
-      expect(found.data[0]).toMatchObject({ kind: 'request', requestId: 'find-me-0001', method: 'POST', route: '/api/v1/data/:model', status: 400, actor: { kind: 'api_key' } });
+      expect(found.data[0]).toMatchObject({
+        kind: 'request',
+        requestId: 'find-me-0001',
+        method: 'POST',
+        route: '/api/v1/data/:model',
+        status: 400,
+        actor: { kind: 'api_key' },
+      });
       expect(found.data[0].durationMs).toBeGreaterThan(0);
       const errors = (await req('GET', '/api/v1/logs?status=4xx')).json();
       expect(errors.data.map((r: { status: number }) => r.status).sort()).toEqual([400, 404]);
@@ -66,7 +91,11 @@ describeEachDb(
       // Another organization sees none of it.
       const other = await signUp(h());
       expect((await h().request({ method: 'GET', url: '/api/v1/logs?kind=app', token: other.token })).json().data).toEqual([]);
-      expect((await h().request({ method: 'GET', url: '/api/v1/logs', token: other.token })).json().data.every((r: { actor: { id: string } | null }) => r.actor?.id === other.id || r.actor === null)).toBe(true);
+      expect(
+        (await h().request({ method: 'GET', url: '/api/v1/logs', token: other.token }))
+          .json()
+          .data.every((r: { actor: { id: string } | null }) => r.actor?.id === other.id || r.actor === null),
+      ).toBe(true);
     });
 
     it('stats: request volume, error rate, latency percentiles, executions and tokens per bucket', async () => {
@@ -95,14 +124,24 @@ describeEachDb(
       expect(r.statusCode).toBe(200);
       expect(r.headers['content-type']).toMatch(/^text\/plain/);
       const samples = parsePrometheus(r.body);
-      expect([...samples.keys()].some((k) => k.startsWith('infinity_http_request_duration_seconds_count{') && k.includes('route="/api/v1/data/:model"') && k.includes('status="400"'))).toBe(true);
+      expect(
+        [...samples.keys()].some(
+          (k) => k.startsWith('infinity_http_request_duration_seconds_count{') && k.includes('route="/api/v1/data/:model"') && k.includes('status="400"'),
+        ),
+      ).toBe(true);
       expect(samples.get('infinity_queue_depth')).toBe(0);
       expect(samples.has('infinity_process_resident_memory_bytes')).toBe(true);
       expect(samples.has('infinity_db_pool_connections{state="total"}')).toBe(true);
     });
 
     it('rate limits: public routes per address, API keys by their own limit, with RateLimit-* headers and Retry-After', async () => {
-      const hit = (headers: Record<string, string> = {}) => h().request({ method: 'POST', url: '/api/v1/hooks/00000000-0000-7000-8000-000000000000', body: {}, headers: { 'x-forwarded-for': '203.0.113.7', ...headers } });
+      const hit = (headers: Record<string, string> = {}) =>
+        h().request({
+          method: 'POST',
+          url: '/api/v1/hooks/00000000-0000-7000-8000-000000000000',
+          body: {},
+          headers: { 'x-forwarded-for': '203.0.113.7', ...headers },
+        });
       for (let i = 0; i < 5; i++) {
         const r = await hit();
         expect(r.statusCode).toBe(404);
@@ -125,9 +164,16 @@ describeEachDb(
       expect((await asKey()).statusCode).toBe(429);
       for (let i = 0; i < 5; i++) expect((await req('GET', '/api/v1/models')).statusCode).toBe(200);
       // Probes are never limited.
-      for (let i = 0; i < 8; i++) expect((await h().request({ method: 'GET', url: '/health/live', headers: { 'x-forwarded-for': '203.0.113.7' } })).statusCode).toBe(200);
+      for (let i = 0; i < 8; i++)
+        expect((await h().request({ method: 'GET', url: '/health/live', headers: { 'x-forwarded-for': '203.0.113.7' } })).statusCode).toBe(200);
       // A per-route limit: login, 3 a minute per address.
-      const login = () => h().request({ method: 'POST', url: '/api/v1/auth/login', body: { email: 'nobody@example.com', password: 'wrong-password-1' }, headers: { 'x-forwarded-for': '198.51.100.1' } });
+      const login = () =>
+        h().request({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          body: { email: 'nobody@example.com', password: 'wrong-password-1' },
+          headers: { 'x-forwarded-for': '198.51.100.1' },
+        });
       for (let i = 0; i < 3; i++) expect((await login()).headers['ratelimit-limit']).toBe('3');
       expect((await login()).statusCode).toBe(429);
     });

@@ -28,15 +28,34 @@ export async function stats(db: Kysely<object>, w: StatsWindow) {
   const buckets: number[] = [];
   for (let t = w.from.getTime(); t < w.to.getTime(); t += step) buckets.push(t);
   const index = (d: Date) => Math.floor((new Date(d).getTime() - w.from.getTime()) / step);
-  const requests = buckets.map((t) => ({ t: new Date(t).toISOString(), count: 0, errors: 0, clientErrors: 0, errorRate: 0, p50: null as number | null, p95: null as number | null, p99: null as number | null }));
+  const requests = buckets.map((t) => ({
+    t: new Date(t).toISOString(),
+    count: 0,
+    errors: 0,
+    clientErrors: 0,
+    errorRate: 0,
+    p50: null as number | null,
+    p95: null as number | null,
+    p99: null as number | null,
+  }));
   for (const r of req) {
     const b = requests[index(r.t)];
     if (!b) continue;
     const [p50, p95, p99] = percentiles(r.p);
-    Object.assign(b, { count: r.requests, errors: r.errors, clientErrors: r.client_errors, errorRate: r.requests ? Math.round((r.errors / r.requests) * 10_000) / 10_000 : 0, p50, p95, p99 });
+    Object.assign(b, {
+      count: r.requests,
+      errors: r.errors,
+      clientErrors: r.client_errors,
+      errorRate: r.requests ? Math.round((r.errors / r.requests) * 10_000) / 10_000 : 0,
+      p50,
+      p95,
+      p99,
+    });
   }
   const statuses = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'canceled'] as const;
-  const executions = buckets.map((t) => ({ t: new Date(t).toISOString(), ...Object.fromEntries(statuses.map((s) => [s, 0])) }) as { t: string } & Record<(typeof statuses)[number], number>);
+  const executions = buckets.map(
+    (t) => ({ t: new Date(t).toISOString(), ...Object.fromEntries(statuses.map((s) => [s, 0])) }) as { t: string } & Record<(typeof statuses)[number], number>,
+  );
   for (const e of exe) {
     const b = executions[index(e.t)];
     if (b && (statuses as readonly string[]).includes(e.status)) b[e.status as (typeof statuses)[number]] += e.n;

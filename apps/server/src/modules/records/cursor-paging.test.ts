@@ -105,7 +105,10 @@ describeEachDb('cursor paging over one bulk insert', (h) => {
   for (const sort of sorts) {
     it(`walks every row exactly once, in order: ${sort || 'default sort'}, with and without fields=`, async () => {
       const rows = await walk(sort ? `sort=${sort}` : '');
-      exactlyOnce(rows.map((x) => x.id), allIds);
+      exactlyOnce(
+        rows.map((x) => x.id),
+        allIds,
+      );
       const cmp = compareBy(sort);
       for (let i = 1; i < rows.length; i++) expect(cmp(rows[i - 1]!, rows[i]!), `${sort} at ${i}`).toBeLessThan(0);
       const slim = await walk(`${sort ? `sort=${sort}&` : ''}fields=name`);
@@ -132,7 +135,8 @@ describeEachDb('cursor paging over one bulk insert', (h) => {
     const all = await req('GET', '/api/v1/data/items/export?format=csv&sort=id&fields=label,qty');
     const rows = parse<Record<string, string>>(all.body, { columns: true, bom: true });
     const labels = new Set(rows.map((x) => x.label));
-    for (const escaped of ["'=cmd|' /C calc'!A0", "'+1+1", "'-2", "'@SUM(A1:A2)", "'\tx", "'\rx", "''=already", 'plain', 'label 9']) expect(labels, escaped).toContain(escaped);
+    for (const escaped of ["'=cmd|' /C calc'!A0", "'+1+1", "'-2", "'@SUM(A1:A2)", "'\tx", "'\rx", "''=already", 'plain', 'label 9'])
+      expect(labels, escaped).toContain(escaped);
     expect(labels).not.toContain("=cmd|' /C calc'!A0");
     // Negative integers are numbers, not text: no quote.
     expect(rows.some((x) => x.qty === '-6')).toBe(true);

@@ -35,7 +35,11 @@ export async function deleteImpact(ctx: RecordsContext, actor: OrgActor, name: s
       const field = source.fields.find((f) => f.name === inv.field);
       if (field?.type !== 'relation') continue;
       const relation = `${source.name}.${field.name}`;
-      const rows = (await sql<{ id: string }>`select id from ${table(source.name)} where ${sql.ref(field.name)} = any(${sql.val(parents)}::uuid[]) limit ${LIMIT + 1}`.execute(db)).rows.map((r) => r.id);
+      const rows = (
+        await sql<{
+          id: string;
+        }>`select id from ${table(source.name)} where ${sql.ref(field.name)} = any(${sql.val(parents)}::uuid[]) limit ${LIMIT + 1}`.execute(db)
+      ).rows.map((r) => r.id);
       if (rows.length > LIMIT) truncated = true;
       if (!rows.length) continue;
       if (field.onDelete === 'cascade') {
@@ -65,7 +69,16 @@ export async function deleteImpact(ctx: RecordsContext, actor: OrgActor, name: s
     if (count) (t.kind === 'set null' ? setNull : restrict).push({ model: t.model, relation: t.relation, count });
   }
   const foundSet = new Set(found);
-  return { model: name, records: found.length, missing: asked.filter((id) => !foundSet.has(id)), removed: [...removed.values()], setNull, restrict, blocked: restrict.length > 0, truncated };
+  return {
+    model: name,
+    records: found.length,
+    missing: asked.filter((id) => !foundSet.has(id)),
+    removed: [...removed.values()],
+    setNull,
+    restrict,
+    blocked: restrict.length > 0,
+    truncated,
+  };
 }
 
 /** One record's impact; 404 when it does not exist. */

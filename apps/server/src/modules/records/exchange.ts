@@ -31,7 +31,13 @@ const XML_ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const xml = (s: string) => s.replace(/[&<>"']/g, (c) => XML_ESC[c]!).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
 
-export async function exportRecords(ctx: RecordsContext, actor: OrgActor, name: string, q: ListQuery, format: ExportFormat): Promise<{ stream: Readable; filename: string; contentType: string }> {
+export async function exportRecords(
+  ctx: RecordsContext,
+  actor: OrgActor,
+  name: string,
+  q: ListQuery,
+  format: ExportFormat,
+): Promise<{ stream: Readable; filename: string; contentType: string }> {
   const { model } = await requireModel(ctx, actor, name);
   const columns = [...SYSTEM_COLUMNS, ...model.fields.map((f) => f.name)].filter((c) => !q.fields || c === 'id' || q.fields.includes(c));
   async function* pages() {
@@ -50,7 +56,10 @@ export async function exportRecords(ctx: RecordsContext, actor: OrgActor, name: 
     for await (const { rows, first, last } of pages()) {
       switch (format) {
         case 'csv':
-          yield toCsv(rows.map((r) => columns.map((c) => csvCell(r[c]))), { header: first, columns, bom: first });
+          yield toCsv(
+            rows.map((r) => columns.map((c) => csvCell(r[c]))),
+            { header: first, columns, bom: first },
+          );
           break;
         case 'json':
           for (const r of rows) yield `${n++ === 0 ? '[\n' : ',\n'}${JSON.stringify(r)}`;
@@ -58,7 +67,8 @@ export async function exportRecords(ctx: RecordsContext, actor: OrgActor, name: 
           break;
         case 'xml':
           if (first) yield `<?xml version="1.0" encoding="UTF-8"?>\n<records model="${xml(model.name)}">\n`;
-          for (const r of rows) yield `  <record>${columns.map((c) => (r[c] === null || r[c] === undefined ? `<${c}/>` : `<${c}>${xml(cell(r[c]))}</${c}>`)).join('')}</record>\n`;
+          for (const r of rows)
+            yield `  <record>${columns.map((c) => (r[c] === null || r[c] === undefined ? `<${c}/>` : `<${c}>${xml(cell(r[c]))}</${c}>`)).join('')}</record>\n`;
           if (last) yield '</records>\n';
           break;
         default: {
@@ -112,7 +122,10 @@ export interface ImportReport {
 function rowsOf(model: ModelDef, body: unknown, format: 'csv' | 'json'): { row: number; item: Record<string, unknown> }[] {
   if (format === 'json') {
     if (!Array.isArray(body)) throw recordErrors.QUERY_INVALID('A JSON import is an array of objects.');
-    return body.map((item, i) => ({ row: i, item: (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : { __invalid__: item }) as Record<string, unknown> }));
+    return body.map((item, i) => ({
+      row: i,
+      item: (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : { __invalid__: item }) as Record<string, unknown>,
+    }));
   }
   if (typeof body !== 'string') throw recordErrors.QUERY_INVALID('A CSV import is sent as text/csv.');
   let records: Record<string, string>[];
@@ -152,7 +165,10 @@ export async function importRecords(ctx: RecordsContext, actor: OrgActor, name: 
   }
   const report: ImportReport = { total: rows.length, inserted: 0, updated: 0, rejected };
   if (rejected.length && opts.onError === 'all-or-nothing') {
-    throw recordErrors.IMPORT_REJECTED(`${rejected.length} of ${rows.length} rows are invalid; nothing was imported. Fix them, or import with onError=skip-invalid.`, report);
+    throw recordErrors.IMPORT_REJECTED(
+      `${rejected.length} of ${rows.length} rows are invalid; nothing was imported. Fix them, or import with onError=skip-invalid.`,
+      report,
+    );
   }
   if (!accepted.length) return report;
   const r = await bulk(ctx, actor, name, opts.mode === 'insert' ? 'create' : 'upsert', accepted, opts.key);

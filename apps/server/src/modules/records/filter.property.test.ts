@@ -76,19 +76,30 @@ const numbers = fc.integer({ min: -6, max: 15 });
 const halves = fc.integer({ min: -5, max: 5 }).map((i) => i / 2);
 const dates = fc.constantFrom('2024-01-10', '2024-03-15', '2024-05-11', '2024-09-19');
 const leaf: fc.Arbitrary<Leaf> = fc.oneof(
-  fc.record({ path: fc.constant('s' as const), op: fc.constantFrom('eq', 'ne', 'contains', 'icontains', 'startsWith'), value: fc.constantFrom(...WORDS, 'ALP', 'ta', 'a') }),
+  fc.record({
+    path: fc.constant('s' as const),
+    op: fc.constantFrom('eq', 'ne', 'contains', 'icontains', 'startsWith'),
+    value: fc.constantFrom(...WORDS, 'ALP', 'ta', 'a'),
+  }),
   fc.record({ path: fc.constant('s' as const), op: fc.constantFrom('in', 'nin'), value: fc.subarray(WORDS, { minLength: 1 }) }),
   fc.record({ path: fc.constantFrom('n' as const), op: fc.constantFrom('eq', 'ne', 'gt', 'gte', 'lt', 'lte'), value: numbers }),
   fc.record({ path: fc.constant('n' as const), op: fc.constantFrom('in', 'nin'), value: fc.array(numbers, { minLength: 1, maxLength: 4 }) }),
   fc.record({ path: fc.constant('x' as const), op: fc.constantFrom('eq', 'gt', 'lte'), value: halves }),
   fc.record({ path: fc.constant('b' as const), op: fc.constantFrom('eq', 'ne'), value: fc.boolean() }),
-  fc.record({ path: fc.constant('e' as const), op: fc.constantFrom('eq', 'ne', 'in', 'nin'), value: fc.constantFrom('a', 'b', 'c') }).map((l) => (l.op === 'in' || l.op === 'nin' ? { ...l, value: [l.value] } : l)),
+  fc
+    .record({ path: fc.constant('e' as const), op: fc.constantFrom('eq', 'ne', 'in', 'nin'), value: fc.constantFrom('a', 'b', 'c') })
+    .map((l) => (l.op === 'in' || l.op === 'nin' ? { ...l, value: [l.value] } : l)),
   fc.record({ path: fc.constant('d' as const), op: fc.constantFrom('gt', 'lt', 'eq'), value: dates }),
   fc.record({ path: fc.constantFrom('s' as const, 'n' as const, 'e' as const, 'd' as const), op: fc.constant('isNull'), value: fc.boolean() }),
   fc.record({ path: fc.constantFrom('s' as const, 'n' as const), op: fc.constantFrom('eq', 'ne'), value: fc.constant(null) }),
 );
 const { tree } = fc.letrec<{ tree: Node }>((tie) => ({
-  tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.record({ and: fc.array(tie('tree'), { minLength: 1, maxLength: 3 }) }), fc.record({ or: fc.array(tie('tree'), { minLength: 1, maxLength: 3 }) })),
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.record({ and: fc.array(tie('tree'), { minLength: 1, maxLength: 3 }) }),
+    fc.record({ or: fc.array(tie('tree'), { minLength: 1, maxLength: 3 }) }),
+  ),
 }));
 
 describeEachDb('filter language: API answer = in-memory evaluation', (h) => {
@@ -102,7 +113,17 @@ describeEachDb('filter language: API answer = in-memory evaluation', (h) => {
       method: 'POST',
       url: '/api/v1/models',
       apiKey: key,
-      body: { name: 'props', fields: [{ name: 's', type: 'string' }, { name: 'n', type: 'integer' }, { name: 'x', type: 'number' }, { name: 'b', type: 'boolean' }, { name: 'e', type: 'enum', values: ['a', 'b', 'c'] }, { name: 'd', type: 'date' }] },
+      body: {
+        name: 'props',
+        fields: [
+          { name: 's', type: 'string' },
+          { name: 'n', type: 'integer' },
+          { name: 'x', type: 'number' },
+          { name: 'b', type: 'boolean' },
+          { name: 'e', type: 'enum', values: ['a', 'b', 'c'] },
+          { name: 'd', type: 'date' },
+        ],
+      },
     });
     expect(m.statusCode, m.body).toBe(201);
     for (const r of ROWS) {
@@ -117,10 +138,13 @@ describeEachDb('filter language: API answer = in-memory evaluation', (h) => {
       fc.asyncProperty(tree, async (filter) => {
         const json = toJson(filter);
         const url = `/api/v1/data/props?limit=1000&filter=${encodeURIComponent(JSON.stringify(json))}`;
-        const res = await h().request({ method: "GET", url, apiKey: key });
+        const res = await h().request({ method: 'GET', url, apiKey: key });
         expect(res.statusCode, res.body).toBe(200);
         const got = (res.json().data as { id: string }[]).map((r) => r.id).sort();
-        const want = rows.filter((r) => evalNode(r, filter) === true).map((r) => r.id!).sort();
+        const want = rows
+          .filter((r) => evalNode(r, filter) === true)
+          .map((r) => r.id!)
+          .sort();
         expect(got).toEqual(want);
       }),
       { numRuns: 150, seed: 20261122 },
@@ -128,7 +152,11 @@ describeEachDb('filter language: API answer = in-memory evaluation', (h) => {
   });
 
   it('the bracket form means the same as the JSON form', async () => {
-    const viaJson = await h().request({ method: 'GET', url: `/api/v1/data/props?limit=1000&filter=${encodeURIComponent(JSON.stringify({ or: [{ n: { gt: 3 } }, { e: { in: ['a', 'b'] } }] }))}`, apiKey: key });
+    const viaJson = await h().request({
+      method: 'GET',
+      url: `/api/v1/data/props?limit=1000&filter=${encodeURIComponent(JSON.stringify({ or: [{ n: { gt: 3 } }, { e: { in: ['a', 'b'] } }] }))}`,
+      apiKey: key,
+    });
     const viaBrackets = await h().request({ method: 'GET', url: '/api/v1/data/props?limit=1000&filter[or][0][n][gt]=3&filter[or][1][e][in]=a,b', apiKey: key });
     expect(viaBrackets.json().data).toEqual(viaJson.json().data);
     expect(viaJson.json().data.length).toBeGreaterThan(0);

@@ -53,7 +53,8 @@ export function filterFromQuery(query: Record<string, unknown>): unknown {
     }
     if (!key.startsWith('filter[')) continue;
     const parts = [...key.slice('filter'.length).matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] ?? '');
-    if (parts.join('').length + 2 * parts.length !== key.length - 'filter'.length || parts.length === 0 || parts.length > LIMITS.depth * 2) bad(`malformed filter parameter "${key.slice(0, 100)}"`);
+    if (parts.join('').length + 2 * parts.length !== key.length - 'filter'.length || parts.length === 0 || parts.length > LIMITS.depth * 2)
+      bad(`malformed filter parameter "${key.slice(0, 100)}"`);
     // NB: objects without a prototype, read by own property only, so a field named `constructor`
     // or `__proto__` is a plain key (and never reaches Object.prototype).
     out ??= Object.create(null) as Record<string, unknown>;
@@ -77,7 +78,10 @@ export interface FilterScope {
 }
 
 /** Resolves "field" or "relation.field" (one level, either direction). */
-export function resolvePath(scope: FilterScope, path: string): { field: FieldDef | (typeof SYSTEM_FIELDS)[string]; column: string; via?: { kind: 'forward' | 'inverse'; model: ModelDef; fk: string } } {
+export function resolvePath(
+  scope: FilterScope,
+  path: string,
+): { field: FieldDef | (typeof SYSTEM_FIELDS)[string]; column: string; via?: { kind: 'forward' | 'inverse'; model: ModelDef; fk: string } } {
   const [head, tail, ...rest] = path.split('.');
   if (!head || rest.length) bad(`"${path.slice(0, 100)}": paths go at most one relation deep`);
   if (tail === undefined) {
@@ -144,7 +148,11 @@ export function parseFilter(input: unknown): FilterNode | undefined {
 
 type ScalarKind = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'datetime' | 'uuid' | 'json' | 'array';
 
-function kindOf(field: FieldDef | (typeof SYSTEM_FIELDS)[string]): { kind: ScalarKind; items?: 'string' | 'integer' | 'number' | 'boolean'; values?: string[] } {
+function kindOf(field: FieldDef | (typeof SYSTEM_FIELDS)[string]): {
+  kind: ScalarKind;
+  items?: 'string' | 'integer' | 'number' | 'boolean';
+  values?: string[];
+} {
   switch (field.type) {
     case 'string':
     case 'text':
@@ -212,7 +220,15 @@ function coerce(kind: ScalarKind, raw: unknown, path: string): unknown {
   }
 }
 
-const PG_TYPE: Record<string, string> = { string: 'text', integer: 'bigint', number: 'double precision', boolean: 'boolean', date: 'date', datetime: 'timestamptz', uuid: 'uuid' };
+const PG_TYPE: Record<string, string> = {
+  string: 'text',
+  integer: 'bigint',
+  number: 'double precision',
+  boolean: 'boolean',
+  date: 'date',
+  datetime: 'timestamptz',
+  uuid: 'uuid',
+};
 
 function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -265,7 +281,15 @@ function condition(scope: FilterScope, alias: string, node: { path: string; op: 
 }
 
 export function compileFilter(scope: FilterScope, alias: string, node: FilterNode): RawBuilder<boolean> {
-  if ('and' in node) return sql<boolean>`(${sql.join(node.and.map((n) => compileFilter(scope, alias, n)), sql` and `)})`;
-  if ('or' in node) return sql<boolean>`(${sql.join(node.or.map((n) => compileFilter(scope, alias, n)), sql` or `)})`;
+  if ('and' in node)
+    return sql<boolean>`(${sql.join(
+      node.and.map((n) => compileFilter(scope, alias, n)),
+      sql` and `,
+    )})`;
+  if ('or' in node)
+    return sql<boolean>`(${sql.join(
+      node.or.map((n) => compileFilter(scope, alias, n)),
+      sql` or `,
+    )})`;
   return sql<boolean>`(${condition(scope, alias, node)})`;
 }

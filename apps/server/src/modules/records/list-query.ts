@@ -34,7 +34,9 @@ const scalar = z.string().max(20_000);
 export const listQuerystring = z
   .record(z.string().max(300), z.union([scalar, z.array(scalar).max(50)]))
   .refine((q) => Object.keys(q).length <= 250, 'too many query parameters')
-  .describe('filter[field][op]=value (nested: filter[or][0][price][gt]=5, related: filter[company.name][eq]=Acme) or filter=<JSON>; sort=-price,name; limit; offset; cursor; fields=a,b; expand=company,employees; q=text; count=exact|none');
+  .describe(
+    'filter[field][op]=value (nested: filter[or][0][price][gt]=5, related: filter[company.name][eq]=Acme) or filter=<JSON>; sort=-price,name; limit; offset; cursor; fields=a,b; expand=company,employees; q=text; count=exact|none',
+  );
 
 function single(q: Record<string, string | string[]>, key: string): string | undefined {
   const v = q[key];
@@ -43,11 +45,27 @@ function single(q: Record<string, string | string[]>, key: string): string | und
 }
 
 function csv(s: string | undefined): string[] {
-  return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [];
+  return s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** Each sortable field type as the PostgreSQL type of its column. */
-const CAST: Record<string, KeyType> = { string: 'text', text: 'text', enum: 'text', integer: 'bigint', number: 'double precision', boolean: 'boolean', date: 'date', datetime: 'timestamptz', relation: 'uuid', uuid: 'uuid' };
+const CAST: Record<string, KeyType> = {
+  string: 'text',
+  text: 'text',
+  enum: 'text',
+  integer: 'bigint',
+  number: 'double precision',
+  boolean: 'boolean',
+  date: 'date',
+  datetime: 'timestamptz',
+  relation: 'uuid',
+  uuid: 'uuid',
+};
 
 export function parseSort(model: ModelDef, raw: string | undefined): SortKey[] {
   const keys: SortKey[] = [];
@@ -90,7 +108,10 @@ export function pageOrderOf(alias: string, sort: SortKey[]): RawBuilder<unknown>
 
 /** The cursor after `row`, which was selected with cursorColumnsOf. */
 export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): string {
-  return encodeKeyset(sortSpec(sort), sort.map((_k, i) => (row[keyAlias(i)] ?? null) as string | null));
+  return encodeKeyset(
+    sortSpec(sort),
+    sort.map((_k, i) => (row[keyAlias(i)] ?? null) as string | null),
+  );
 }
 
 /**
@@ -98,7 +119,11 @@ export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): str
  * a 400, never a cast error from the database.
  */
 export function decodeCursor(sort: SortKey[], raw: string): { values: (string | null)[]; id: string } {
-  const values = decodeKeyset(sortSpec(sort), raw, sort.map((k) => ({ type: k.type, nullable: k.name !== 'id' })));
+  const values = decodeKeyset(
+    sortSpec(sort),
+    raw,
+    sort.map((k) => ({ type: k.type, nullable: k.name !== 'id' })),
+  );
   if (!values) return bad('cursor is not one this API issued for this sort order (sort and cursor must match); start again without cursor');
   return { values, id: values[values.length - 1]! };
 }
@@ -116,13 +141,16 @@ export function parseListQuery(model: ModelDef, q: Record<string, string | strin
   const fields = single(q, 'fields') !== undefined ? csv(single(q, 'fields')) : undefined;
   const expand = csv(single(q, 'expand'));
   // A relation named in expand may also be named in fields (an inverse one is not a column).
-  for (const f of fields ?? []) if (!model.fields.some((x) => x.name === f) && !systemField(f) && !expand.includes(f)) bad(`unknown field "${f.slice(0, 60)}" in fields (a relation listed here must also be in expand)`);
+  for (const f of fields ?? [])
+    if (!model.fields.some((x) => x.name === f) && !systemField(f) && !expand.includes(f))
+      bad(`unknown field "${f.slice(0, 60)}" in fields (a relation listed here must also be in expand)`);
   const countRaw = single(q, 'count') ?? 'none';
   if (countRaw !== 'exact' && countRaw !== 'none') bad('count must be exact or none');
   const qText = single(q, 'q');
   if (qText !== undefined && qText.length > 500) bad('q is longer than 500 characters');
   for (const key of Object.keys(q)) {
-    if (!['limit', 'offset', 'sort', 'cursor', 'fields', 'expand', 'q', 'count', 'filter'].includes(key) && !key.startsWith('filter[')) bad(`unknown query parameter "${key.slice(0, 60)}"`);
+    if (!['limit', 'offset', 'sort', 'cursor', 'fields', 'expand', 'q', 'count', 'filter'].includes(key) && !key.startsWith('filter['))
+      bad(`unknown query parameter "${key.slice(0, 60)}"`);
   }
   return {
     filter: parseFilter(filterFromQuery(q)),
@@ -136,7 +164,6 @@ export function parseListQuery(model: ModelDef, q: Record<string, string | strin
     count: countRaw === 'exact',
   };
 }
-
 
 /**
  * Keyset condition "after the cursor row" for any mix of directions, nulls included

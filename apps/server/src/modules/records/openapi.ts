@@ -11,7 +11,12 @@ function fieldSchema(f: FieldDef): JsonSchema {
     switch (f.type) {
       case 'string':
       case 'text':
-        return { type: 'string', ...(f.min !== undefined ? { minLength: f.min } : {}), ...(f.max !== undefined ? { maxLength: f.max } : {}), ...(f.type === 'string' && f.pattern ? { pattern: f.pattern } : {}) };
+        return {
+          type: 'string',
+          ...(f.min !== undefined ? { minLength: f.min } : {}),
+          ...(f.max !== undefined ? { maxLength: f.max } : {}),
+          ...(f.type === 'string' && f.pattern ? { pattern: f.pattern } : {}),
+        };
       case 'integer':
       case 'number':
         return { type: f.type, ...(f.min !== undefined ? { minimum: f.min } : {}), ...(f.max !== undefined ? { maximum: f.max } : {}) };
@@ -24,7 +29,12 @@ function fieldSchema(f: FieldDef): JsonSchema {
       case 'json':
         return { type: ['object', 'array'] };
       case 'array':
-        return { type: 'array', items: { type: f.items }, ...(f.min !== undefined ? { minItems: f.min } : {}), ...(f.max !== undefined ? { maxItems: f.max } : {}) };
+        return {
+          type: 'array',
+          items: { type: f.items },
+          ...(f.min !== undefined ? { minItems: f.min } : {}),
+          ...(f.max !== undefined ? { maxItems: f.max } : {}),
+        };
       case 'enum':
         return { type: 'string', enum: f.values };
       case 'relation':
@@ -35,7 +45,11 @@ function fieldSchema(f: FieldDef): JsonSchema {
       }
     }
   })();
-  const described: JsonSchema = { ...base, ...(f.description ? { description: f.description } : f.label ? { title: f.label } : {}), ...('default' in f && f.default !== undefined ? { default: f.default } : {}) };
+  const described: JsonSchema = {
+    ...base,
+    ...(f.description ? { description: f.description } : f.label ? { title: f.label } : {}),
+    ...('default' in f && f.default !== undefined ? { default: f.default } : {}),
+  };
   if (f.required) return described;
   const t = described.type;
   return { ...described, type: Array.isArray(t) ? [...(t as string[]), 'null'] : [t, 'null'] };
@@ -47,11 +61,25 @@ export function modelPaths(models: ModelDef[]): { paths: Record<string, unknown>
   const paths: Record<string, unknown> = {};
   const schemas: Record<string, unknown> = {};
   const err = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-  schemas.Error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {}, requestId: { type: 'string' } }, required: ['code', 'message'] } } };
+  schemas.Error = {
+    type: 'object',
+    properties: {
+      error: {
+        type: 'object',
+        properties: { code: { type: 'string' }, message: { type: 'string' }, details: {}, requestId: { type: 'string' } },
+        required: ['code', 'message'],
+      },
+    },
+  };
   for (const m of models) {
     const N = pascal(m.name);
     const props = Object.fromEntries(m.fields.map((f) => [f.name, fieldSchema(f)]));
-    schemas[`${N}Input`] = { type: 'object', additionalProperties: false, properties: props, required: m.fields.filter((f) => f.required && !('default' in f && f.default !== undefined)).map((f) => f.name) };
+    schemas[`${N}Input`] = {
+      type: 'object',
+      additionalProperties: false,
+      properties: props,
+      required: m.fields.filter((f) => f.required && !('default' in f && f.default !== undefined)).map((f) => f.name),
+    };
     schemas[N] = {
       type: 'object',
       properties: {
@@ -83,14 +111,42 @@ export function modelPaths(models: ModelDef[]): { paths: Record<string, unknown>
           { name: 'expand', in: 'query', schema: { type: 'string' } },
           { name: 'count', in: 'query', schema: { type: 'string', enum: ['exact', 'none'] } },
         ],
-        responses: { 200: { description: 'Records', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: `#/components/schemas/${N}` } }, meta: { type: 'object' } } } } } }, 400: err },
+        responses: {
+          200: {
+            description: 'Records',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: `#/components/schemas/${N}` } }, meta: { type: 'object' } } },
+              },
+            },
+          },
+          400: err,
+        },
       },
-      post: { tags: tag, operationId: `create${N}`, summary: `Create a ${m.name} record`, requestBody: body, responses: { 201: { description: 'Created', ...one }, 409: err, 422: err } },
+      post: {
+        tags: tag,
+        operationId: `create${N}`,
+        summary: `Create a ${m.name} record`,
+        requestBody: body,
+        responses: { 201: { description: 'Created', ...one }, 409: err, 422: err },
+      },
     };
     paths[`/api/v1/data/${m.name}/{id}`] = {
       get: { tags: tag, operationId: `get${N}`, parameters: idParam, responses: { 200: { description: 'The record', ...one }, 404: err } },
-      put: { tags: tag, operationId: `replace${N}`, parameters: idParam, requestBody: body, responses: { 200: { description: 'Replaced', ...one }, 404: err, 422: err } },
-      patch: { tags: tag, operationId: `update${N}`, parameters: idParam, requestBody: { required: true, content: { 'application/json': { schema: { ...(schemas[`${N}Input`] as object), required: [] } } } }, responses: { 200: { description: 'Updated', ...one }, 404: err, 422: err } },
+      put: {
+        tags: tag,
+        operationId: `replace${N}`,
+        parameters: idParam,
+        requestBody: body,
+        responses: { 200: { description: 'Replaced', ...one }, 404: err, 422: err },
+      },
+      patch: {
+        tags: tag,
+        operationId: `update${N}`,
+        parameters: idParam,
+        requestBody: { required: true, content: { 'application/json': { schema: { ...(schemas[`${N}Input`] as object), required: [] } } } },
+        responses: { 200: { description: 'Updated', ...one }, 404: err, 422: err },
+      },
       delete: { tags: tag, operationId: `delete${N}`, parameters: idParam, responses: { 204: { description: 'Deleted' }, 404: err, 409: err } },
     };
   }

@@ -16,11 +16,59 @@ describeEachDb('records: trustworthy answers', (h) => {
   it('sets up deals, with companies, contacts (cascade), notes (set null), invoices (restrict)', async () => {
     const u = await signUp(h());
     key = (await createApiKey(h(), u.token, 'editor')).key;
-    await data('POST', '/api/v1/models', { name: 'deals', fields: [{ name: 'title', type: 'string', required: true }, { name: 'revenue', type: 'number' }, { name: 'seats', type: 'integer' }, { name: 'won', type: 'boolean' }, { name: 'code', type: 'string', unique: true }, { name: 'tags', type: 'array', items: 'string' }] }, 201);
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'deals',
+        fields: [
+          { name: 'title', type: 'string', required: true },
+          { name: 'revenue', type: 'number' },
+          { name: 'seats', type: 'integer' },
+          { name: 'won', type: 'boolean' },
+          { name: 'code', type: 'string', unique: true },
+          { name: 'tags', type: 'array', items: 'string' },
+        ],
+      },
+      201,
+    );
     await data('POST', '/api/v1/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true }] }, 201);
-    await data('POST', '/api/v1/models', { name: 'contacts', fields: [{ name: 'name', type: 'string' }, { name: 'company', type: 'relation', target: 'companies', onDelete: 'cascade' }] }, 201);
-    await data('POST', '/api/v1/models', { name: 'notes', fields: [{ name: 'text', type: 'string' }, { name: 'contact', type: 'relation', target: 'contacts', onDelete: 'set null' }] }, 201);
-    await data('POST', '/api/v1/models', { name: 'invoices', fields: [{ name: 'total', type: 'number' }, { name: 'company', type: 'relation', target: 'companies', onDelete: 'restrict' }] }, 201);
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'contacts',
+        fields: [
+          { name: 'name', type: 'string' },
+          { name: 'company', type: 'relation', target: 'companies', onDelete: 'cascade' },
+        ],
+      },
+      201,
+    );
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'notes',
+        fields: [
+          { name: 'text', type: 'string' },
+          { name: 'contact', type: 'relation', target: 'contacts', onDelete: 'set null' },
+        ],
+      },
+      201,
+    );
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'invoices',
+        fields: [
+          { name: 'total', type: 'number' },
+          { name: 'company', type: 'relation', target: 'companies', onDelete: 'restrict' },
+        ],
+      },
+      201,
+    );
   });
 
   it('a wrong value type says the type, not "is required" (revenue "abc" → revenue must be a number)', async () => {
@@ -50,8 +98,18 @@ describeEachDb('records: trustworthy answers', (h) => {
     for (const [i, title] of ['A', 'B', 'C'].entries()) expect((await data('GET', `/api/v1/data/deals/${made.data.items[i].id}`)).data.title).toBe(title);
     ids.a = made.data.items[0].id;
     ids.c = made.data.items[2].id;
-    const up = await data('POST', '/api/v1/data/deals/bulk', { op: 'upsert', key: 'code', items: [{ title: 'A2', code: 'a' }, { title: 'D', code: 'd' }] });
-    expect(up.data.items).toEqual([{ index: 0, id: ids.a, created: false }, { index: 1, id: expect.any(String), created: true }]);
+    const up = await data('POST', '/api/v1/data/deals/bulk', {
+      op: 'upsert',
+      key: 'code',
+      items: [
+        { title: 'A2', code: 'a' },
+        { title: 'D', code: 'd' },
+      ],
+    });
+    expect(up.data.items).toEqual([
+      { index: 0, id: ids.a, created: false },
+      { index: 1, id: expect.any(String), created: true },
+    ]);
     const upd = await data('POST', '/api/v1/data/deals/bulk', { op: 'update', items: [{ id: ids.c, revenue: 3 }] });
     expect(upd.data.items).toEqual([{ index: 0, id: ids.c }]);
     const del = await data('POST', '/api/v1/data/deals/bulk', { op: 'delete', items: [up.data.items[1].id] });
@@ -69,7 +127,14 @@ describeEachDb('records: trustworthy answers', (h) => {
 
   it('a bulk unique clash names the item (index), with stored records and within the batch', async () => {
     const before = (await data('GET', '/api/v1/data/deals?count=exact&limit=1')).meta.total;
-    const r = await req('POST', '/api/v1/data/deals/bulk', { op: 'create', items: [{ title: 'n1', code: 'new' }, { title: 'n2', code: 'b' }, { title: 'n3', code: 'new' }] });
+    const r = await req('POST', '/api/v1/data/deals/bulk', {
+      op: 'create',
+      items: [
+        { title: 'n1', code: 'new' },
+        { title: 'n2', code: 'b' },
+        { title: 'n3', code: 'new' },
+      ],
+    });
     expect(r.statusCode).toBe(409);
     expect(r.json().error.code).toBe('RECORD_UNIQUE_VIOLATION');
     expect(r.json().error.details).toEqual([
@@ -80,13 +145,37 @@ describeEachDb('records: trustworthy answers', (h) => {
   });
 
   it('filter or sort on a prototype-member name: a real field works, an unknown one is the normal unknown-field 400', async () => {
-    await data('POST', '/api/v1/models', { name: 'protos', fields: [{ name: 'constructor', type: 'string' }, { name: 'n', type: 'integer' }] }, 201);
-    await data('POST', '/api/v1/data/protos/bulk', { op: 'create', items: [{ constructor: 'b', n: 1 }, { constructor: 'a', n: 2 }] });
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'protos',
+        fields: [
+          { name: 'constructor', type: 'string' },
+          { name: 'n', type: 'integer' },
+        ],
+      },
+      201,
+    );
+    await data('POST', '/api/v1/data/protos/bulk', {
+      op: 'create',
+      items: [
+        { constructor: 'b', n: 1 },
+        { constructor: 'a', n: 2 },
+      ],
+    });
     expect((await data('GET', '/api/v1/data/protos?filter[constructor][eq]=a')).data.map((x: { n: number }) => x.n)).toEqual([2]);
     expect((await data('GET', '/api/v1/data/protos?sort=constructor')).data.map((x: { n: number }) => x.n)).toEqual([2, 1]);
-    expect((await data('GET', `/api/v1/data/protos?filter=${encodeURIComponent(JSON.stringify({ constructor: 'b' }))}`)).data.map((x: { n: number }) => x.n)).toEqual([1]);
+    expect(
+      (await data('GET', `/api/v1/data/protos?filter=${encodeURIComponent(JSON.stringify({ constructor: 'b' }))}`)).data.map((x: { n: number }) => x.n),
+    ).toEqual([1]);
     for (const name of ['toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
-      for (const url of [`/api/v1/data/protos?sort=${name}`, `/api/v1/data/protos?filter[${name}][eq]=x`, `/api/v1/data/protos?fields=${name}`, `/api/v1/data/protos?filter=${encodeURIComponent(`{"${name}":"x"}`)}`]) {
+      for (const url of [
+        `/api/v1/data/protos?sort=${name}`,
+        `/api/v1/data/protos?filter[${name}][eq]=x`,
+        `/api/v1/data/protos?fields=${name}`,
+        `/api/v1/data/protos?filter=${encodeURIComponent(`{"${name}":"x"}`)}`,
+      ]) {
         const r = await req('GET', url);
         expect(r.statusCode, `${url}: ${r.body}`).toBe(400);
         expect(r.json().error.code).toBe('QUERY_INVALID');
@@ -106,7 +195,18 @@ describeEachDb('records: trustworthy answers', (h) => {
   });
 
   it('score and q are field names like any other (a lead score is the first field people add)', async () => {
-    const m = await data('POST', '/api/v1/models', { name: 'leads', fields: [{ name: 'score', type: 'integer' }, { name: 'q', type: 'string' }] }, 201);
+    const m = await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'leads',
+        fields: [
+          { name: 'score', type: 'integer' },
+          { name: 'q', type: 'string' },
+        ],
+      },
+      201,
+    );
     expect(m.data.fields.map((f: { name: string }) => f.name)).toEqual(['score', 'q']);
     await data('POST', '/api/v1/data/leads', { score: 7, q: 'quarter' }, 201);
     await data('POST', '/api/v1/data/leads', { score: 3, q: 'other' }, 201);
@@ -125,9 +225,27 @@ describeEachDb('records: trustworthy answers', (h) => {
   });
 
   it('typed names become identifiers with the typed text as label (First Name → first_name; Customers → customers)', async () => {
-    const m = await data('POST', '/api/v1/models', { name: 'Customers', fields: [{ name: 'First Name', type: 'string' }, { name: 'E-mail address', type: 'string', label: 'Email' }, { name: 'age', type: 'integer' }, { name: 'Home Company', type: 'relation', target: 'Companies' }] }, 201);
+    const m = await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'Customers',
+        fields: [
+          { name: 'First Name', type: 'string' },
+          { name: 'E-mail address', type: 'string', label: 'Email' },
+          { name: 'age', type: 'integer' },
+          { name: 'Home Company', type: 'relation', target: 'Companies' },
+        ],
+      },
+      201,
+    );
     expect(m.data).toMatchObject({ name: 'customers', label: 'Customers' });
-    expect(m.data.fields.map((f: { name: string; label?: string }) => [f.name, f.label])).toEqual([['first_name', 'First Name'], ['e_mail_address', 'Email'], ['age', undefined], ['home_company', 'Home Company']]);
+    expect(m.data.fields.map((f: { name: string; label?: string }) => [f.name, f.label])).toEqual([
+      ['first_name', 'First Name'],
+      ['e_mail_address', 'Email'],
+      ['age', undefined],
+      ['home_company', 'Home Company'],
+    ]);
     expect(m.data.fields[3].target).toBe('companies');
     await data('POST', '/api/v1/data/customers', { first_name: 'Ada', home_company: ids.acme }, 201);
     const added = await data('PATCH', '/api/v1/models/customers', { addFields: [{ name: 'Lead Score', type: 'integer' }] });
@@ -140,14 +258,46 @@ describeEachDb('records: trustworthy answers', (h) => {
 
   it('delete-impact previews what a delete removes, sets null and restricts, with counts per model; nothing is deleted', async () => {
     ids.globex = (await data('POST', '/api/v1/data/companies', { name: 'Globex' }, 201)).data.id;
-    const c = await data('POST', '/api/v1/data/contacts/bulk', { op: 'create', items: [{ name: 'Gil', company: ids.globex }, { name: 'Gus', company: ids.globex }] });
-    await data('POST', '/api/v1/data/notes/bulk', { op: 'create', items: [{ text: 'n1', contact: c.data.items[0].id }, { text: 'n2', contact: c.data.items[1].id }, { text: 'n3', contact: ids.ann }] });
+    const c = await data('POST', '/api/v1/data/contacts/bulk', {
+      op: 'create',
+      items: [
+        { name: 'Gil', company: ids.globex },
+        { name: 'Gus', company: ids.globex },
+      ],
+    });
+    await data('POST', '/api/v1/data/notes/bulk', {
+      op: 'create',
+      items: [
+        { text: 'n1', contact: c.data.items[0].id },
+        { text: 'n2', contact: c.data.items[1].id },
+        { text: 'n3', contact: ids.ann },
+      ],
+    });
     const one = (await data('GET', `/api/v1/data/companies/${ids.globex}/delete-impact`)).data;
-    expect(one).toEqual({ model: 'companies', records: 1, missing: [], removed: [{ model: 'contacts', relation: 'contacts.company', count: 2 }], setNull: [{ model: 'notes', relation: 'notes.contact', count: 2 }], restrict: [], blocked: false, truncated: false });
+    expect(one).toEqual({
+      model: 'companies',
+      records: 1,
+      missing: [],
+      removed: [{ model: 'contacts', relation: 'contacts.company', count: 2 }],
+      setNull: [{ model: 'notes', relation: 'notes.contact', count: 2 }],
+      restrict: [],
+      blocked: false,
+      truncated: false,
+    });
     await data('POST', '/api/v1/data/invoices', { total: 10, company: ids.acme }, 201);
     const ghost = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
     const both = (await data('POST', '/api/v1/data/companies/delete-impact', { ids: [ids.globex, ids.acme, ghost] })).data;
-    expect(both).toMatchObject({ records: 2, missing: [ghost], removed: [{ model: 'contacts', relation: 'contacts.company', count: 3 }], setNull: [{ model: 'notes', relation: 'notes.contact', count: 3 }], restrict: [{ model: 'customers', relation: 'customers.home_company', count: 1 }, { model: 'invoices', relation: 'invoices.company', count: 1 }], blocked: true });
+    expect(both).toMatchObject({
+      records: 2,
+      missing: [ghost],
+      removed: [{ model: 'contacts', relation: 'contacts.company', count: 3 }],
+      setNull: [{ model: 'notes', relation: 'notes.contact', count: 3 }],
+      restrict: [
+        { model: 'customers', relation: 'customers.home_company', count: 1 },
+        { model: 'invoices', relation: 'invoices.company', count: 1 },
+      ],
+      blocked: true,
+    });
     expect((await data('GET', '/api/v1/data/contacts?count=exact&limit=1')).meta.total).toBe(3);
     expect((await req('GET', `/api/v1/data/companies/${ghost}/delete-impact`)).statusCode).toBe(404);
     // The preview is what the delete does.
@@ -157,7 +307,13 @@ describeEachDb('records: trustworthy answers', (h) => {
   });
 
   it('the import 415 names what import accepts (CSV, JSON, a file upload)', async () => {
-    const r = await h().request({ method: 'POST', url: '/api/v1/data/deals/import', apiKey: key, payload: 'title\nx', headers: { 'content-type': 'text/plain' } });
+    const r = await h().request({
+      method: 'POST',
+      url: '/api/v1/data/deals/import',
+      apiKey: key,
+      payload: 'title\nx',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(r.statusCode).toBe(415);
     expect(r.json().error.message).toContain('text/csv');
     expect(r.json().error.message).toContain('multipart/form-data');

@@ -13,7 +13,13 @@ describeEachDb('record events', (h) => {
     });
     try {
       const req = (method: string, url: string, body?: unknown) => h().request({ method, url, apiKey: key, body });
-      await req('POST', '/api/v1/models', { name: 'notes', fields: [{ name: 'title', type: 'string', unique: true }, { name: 'body', type: 'text' }] });
+      await req('POST', '/api/v1/models', {
+        name: 'notes',
+        fields: [
+          { name: 'title', type: 'string', unique: true },
+          { name: 'body', type: 'text' },
+        ],
+      });
       const id = (await req('POST', '/api/v1/data/notes', { title: 'a', body: 'x' })).json().data.id;
       await req('PATCH', `/api/v1/data/notes/${id}`, { body: 'y' });
       await req('DELETE', `/api/v1/data/notes/${id}`);

@@ -18,7 +18,13 @@ const modelParams = z.strictObject({ model: z.string().min(1).max(63) });
 const recordParams = z.strictObject({ model: z.string().min(1).max(63), id: z.uuid({ message: 'must be a record id (UUID)' }) });
 const body = z.record(z.string().max(100), z.unknown()).describe('Field values by name; unknown fields are refused');
 const getQuery = z.strictObject({ expand: z.string().max(500).optional(), fields: z.string().max(2000).optional() });
-const csv = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const csv = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 
 const exportQuery = listQuerystring;
 const importQuery = z.strictObject({
@@ -48,13 +54,22 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
         const actor = request.actor;
         if (!actor || !isOrgActor(actor) || !can(actor.role, 'models:read')) return base;
         const own = modelPaths([...(await ctx.cache.get(actor.orgId)).byName.values()]);
-        return { ...base, paths: { ...base.paths, ...own.paths }, components: { ...base.components, schemas: { ...base.components?.schemas, ...own.schemas } } };
+        return {
+          ...base,
+          paths: { ...base.paths, ...own.paths },
+          components: { ...base.components, schemas: { ...base.components?.schemas, ...own.schemas } },
+        };
       },
     });
 
     app.get('/api/v1/data/:model/export', {
       config: { access: { permission: 'records:read' } },
-      schema: { tags: ['records'], summary: 'Export records as CSV, JSON or XML (streamed; honours filter, sort and fields)', params: modelParams, querystring: exportQuery },
+      schema: {
+        tags: ['records'],
+        summary: 'Export records as CSV, JSON or XML (streamed; honours filter, sort and fields)',
+        params: modelParams,
+        querystring: exportQuery,
+      },
       handler: async (request, reply) => {
         const actor = orgActorOf(request);
         const { model } = await records.requireModel(ctx, actor, request.params.model);
@@ -102,7 +117,13 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
 
     app.get('/api/v1/data/:model', {
       config: { access: { permission: 'records:read' } },
-      schema: { tags: ['records'], summary: 'List records: filter, sort, page (offset or cursor), fields, expand, q, count', params: modelParams, querystring: listQuerystring, response: { 200: z.object({ data: z.array(recordSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['records'],
+        summary: 'List records: filter, sort, page (offset or cursor), fields, expand, q, count',
+        params: modelParams,
+        querystring: listQuerystring,
+        response: { 200: z.object({ data: z.array(recordSchema), meta: listMetaSchema }) },
+      },
       ...plainJson,
       handler: async (request) => {
         const actor = orgActorOf(request);
@@ -118,23 +139,40 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       ...plainJson,
       handler: async (request, reply) => {
         const data = await records.createRecord(ctx, orgActorOf(request), request.params.model, request.body);
-        return withEtag(reply, data.updatedAt as string).status(201).send({ data });
+        return withEtag(reply, data.updatedAt as string)
+          .status(201)
+          .send({ data });
       },
     });
     app.get('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:read' } },
-      schema: { tags: ['records'], summary: 'One record; its ETag is its updatedAt (send it back as If-Match when changing it)', params: recordParams, querystring: getQuery, response: { 200: z.object({ data: recordSchema }) } },
+      schema: {
+        tags: ['records'],
+        summary: 'One record; its ETag is its updatedAt (send it back as If-Match when changing it)',
+        params: recordParams,
+        querystring: getQuery,
+        response: { 200: z.object({ data: recordSchema }) },
+      },
       ...plainJson,
       handler: async (request, reply) => {
         const expand = csv(request.query.expand);
         const fields = csv(request.query.fields);
-        const r = await records.getVersionedRecord(ctx, orgActorOf(request), request.params.model, request.params.id, { ...(expand ? { expand } : {}), ...(fields ? { fields } : {}) });
+        const r = await records.getVersionedRecord(ctx, orgActorOf(request), request.params.model, request.params.id, {
+          ...(expand ? { expand } : {}),
+          ...(fields ? { fields } : {}),
+        });
         return withEtag(reply, r.version).send({ data: r.record });
       },
     });
     app.put('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
-      schema: { tags: ['records'], summary: 'Replace a record (absent fields return to their default or null); a stale If-Match answers 412', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
+      schema: {
+        tags: ['records'],
+        summary: 'Replace a record (absent fields return to their default or null); a stale If-Match answers 412',
+        params: recordParams,
+        body,
+        response: { 200: z.object({ data: recordSchema }) },
+      },
       ...plainJson,
       handler: async (request, reply) => {
         const data = await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, true, ifMatchOf(request));
@@ -143,7 +181,13 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
     });
     app.patch('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
-      schema: { tags: ['records'], summary: 'Update some fields of a record; a stale If-Match answers 412', params: recordParams, body, response: { 200: z.object({ data: recordSchema }) } },
+      schema: {
+        tags: ['records'],
+        summary: 'Update some fields of a record; a stale If-Match answers 412',
+        params: recordParams,
+        body,
+        response: { 200: z.object({ data: recordSchema }) },
+      },
       ...plainJson,
       handler: async (request, reply) => {
         const data = await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, false, ifMatchOf(request));
@@ -162,15 +206,24 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       model: z.string(),
       records: z.number().describe('asked records that exist and would be deleted'),
       missing: z.array(z.string()).describe('asked ids with no record'),
-      removed: z.array(z.object({ model: z.string(), relation: z.string(), count: z.number() })).describe('records a cascade deletes, per model and relation (cascades followed through)'),
+      removed: z
+        .array(z.object({ model: z.string(), relation: z.string(), count: z.number() }))
+        .describe('records a cascade deletes, per model and relation (cascades followed through)'),
       setNull: z.array(z.object({ model: z.string(), relation: z.string(), count: z.number() })).describe('records whose relation would be set to null'),
-      restrict: z.array(z.object({ model: z.string(), relation: z.string(), count: z.number() })).describe('records that restrict the delete: it would be refused'),
+      restrict: z
+        .array(z.object({ model: z.string(), relation: z.string(), count: z.number() }))
+        .describe('records that restrict the delete: it would be refused'),
       blocked: z.boolean().describe('a restrict reference holds: the delete would be refused (409 RECORD_DELETE_RESTRICTED)'),
       truncated: z.boolean().describe('the walk stopped at 100,000 records: counts are lower bounds'),
     });
     app.get('/api/v1/data/:model/:id/delete-impact', {
       config: { access: { permission: 'records:read' } },
-      schema: { tags: ['records'], summary: 'What deleting this record would do to other records (cascade, set null, restrict), without deleting anything', params: recordParams, response: { 200: z.object({ data: impactSchema }) } },
+      schema: {
+        tags: ['records'],
+        summary: 'What deleting this record would do to other records (cascade, set null, restrict), without deleting anything',
+        params: recordParams,
+        response: { 200: z.object({ data: impactSchema }) },
+      },
       handler: async (request) => ({ data: await recordDeleteImpact(ctx, orgActorOf(request), request.params.model, request.params.id) }),
     });
     app.post('/api/v1/data/:model/delete-impact', {
@@ -179,7 +232,12 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
         tags: ['records'],
         summary: 'What deleting these records (a bulk delete) would do to other records, without deleting anything',
         params: modelParams,
-        body: z.strictObject({ ids: z.array(z.uuid({ message: 'must be a record id (UUID)' })).min(1).max(10_000) }),
+        body: z.strictObject({
+          ids: z
+            .array(z.uuid({ message: 'must be a record id (UUID)' }))
+            .min(1)
+            .max(10_000),
+        }),
         response: { 200: z.object({ data: impactSchema }) },
       },
       handler: async (request) => ({ data: await deleteImpact(ctx, orgActorOf(request), request.params.model, request.body.ids) }),
@@ -202,12 +260,16 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
               count: z.number(),
               created: z.number(),
               updated: z.number(),
-              items: z.array(z.object({ index: z.number(), id: z.string(), created: z.boolean().optional() })).describe('Per item, in request order: its index and the id of the record written (upsert: whether it was created)'),
+              items: z
+                .array(z.object({ index: z.number(), id: z.string(), created: z.boolean().optional() }))
+                .describe('Per item, in request order: its index and the id of the record written (upsert: whether it was created)'),
             }),
           }),
         },
       },
-      handler: async (request) => ({ data: await records.bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key) }),
+      handler: async (request) => ({
+        data: await records.bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key),
+      }),
     });
     app.post('/api/v1/data/:model/search', {
       config: { access: { permission: 'records:read' } },
@@ -216,12 +278,26 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
         summary: 'Similarity search: top k records by cosine similarity (vector), full-text rank (keyword) or both fused (hybrid), with a records filter',
         params: modelParams,
         body: searchBodySchema,
-        response: { 200: z.object({ data: z.array(recordSchema), meta: z.object({ k: z.number(), mode: z.string(), count: z.number(), exact: z.boolean(), width: z.number().optional().describe('The HNSW search width the graph was walked with; absent for exact scans') }) }) },
+        response: {
+          200: z.object({
+            data: z.array(recordSchema),
+            meta: z.object({
+              k: z.number(),
+              mode: z.string(),
+              count: z.number(),
+              exact: z.boolean(),
+              width: z.number().optional().describe('The HNSW search width the graph was walked with; absent for exact scans'),
+            }),
+          }),
+        },
       },
       ...plainJson,
       handler: async (request) => {
         const r = await searchRecords(ctx, orgActorOf(request), request.params.model, request.body);
-        return { data: r.data, meta: { k: request.body.k, mode: request.body.mode, count: r.data.length, exact: r.exact, ...(r.width ? { width: r.width } : {}) } };
+        return {
+          data: r.data,
+          meta: { k: request.body.k, mode: request.body.mode, count: r.data.length, exact: r.exact, ...(r.width ? { width: r.width } : {}) },
+        };
       },
     });
   };

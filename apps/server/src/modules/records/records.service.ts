@@ -34,7 +34,14 @@ async function checkRoom(ctx: RecordsContext, orgId: string, adding: number): Pr
 }
 
 /** record.created | record.updated | record.deleted, published after commit (never for a rollback). */
-function publish(ctx: RecordsContext, actor: OrgActor, type: 'record.created' | 'record.updated' | 'record.deleted', model: string, record: ApiRecord, changed?: string[]) {
+function publish(
+  ctx: RecordsContext,
+  actor: OrgActor,
+  type: 'record.created' | 'record.updated' | 'record.deleted',
+  model: string,
+  record: ApiRecord,
+  changed?: string[],
+) {
   const l = actorLabel(actor);
   ctx.events.publish({ type, orgId: actor.orgId, model, id: record.id, record, ...(changed ? { changed } : {}), actor: { type: l.type, id: l.id } });
 }
@@ -153,7 +160,9 @@ export function explain(model: ModelDef, models: OrgModels, err: unknown, index?
   switch (pgErrorCode(err)) {
     case '23505': {
       const field = /Key \(([^)]+)\)=/.exec(e.detail ?? '')?.[1] ?? 'unknown';
-      throw recordErrors.RECORD_UNIQUE_VIOLATION(`Another ${model.name} record already has this ${field}.`, [{ ...at, field, code: 'unique', message: 'already taken' }]);
+      throw recordErrors.RECORD_UNIQUE_VIOLATION(`Another ${model.name} record already has this ${field}.`, [
+        { ...at, field, code: 'unique', message: 'already taken' },
+      ]);
     }
     // PostgreSQL 18 reports ON DELETE RESTRICT as 23001 ("is referenced from"); 15 as 23503 ("is still referenced").
     case '23001':
@@ -162,15 +171,22 @@ export function explain(model: ModelDef, models: OrgModels, err: unknown, index?
         const from = e.table ?? '';
         const fk = models.byName.get(from)?.fields.find((f) => f.type === 'relation' && f.target === model.name);
         const relation = fk ? `${from}.${fk.name}` : from;
-        throw recordErrors.RECORD_DELETE_RESTRICTED(`Records of ${from} still point at this ${model.name} through ${relation} (onDelete: restrict). Delete or reassign them first.`, [{ ...at, relation, code: 'restrict' }]);
+        throw recordErrors.RECORD_DELETE_RESTRICTED(
+          `Records of ${from} still point at this ${model.name} through ${relation} (onDelete: restrict). Delete or reassign them first.`,
+          [{ ...at, relation, code: 'restrict' }],
+        );
       }
       const field = /Key \(([^)]+)\)=/.exec(e.detail ?? '')?.[1] ?? 'unknown';
       const target = model.fields.find((f) => f.name === field);
-      throw recordErrors.RECORD_RELATION_INVALID(`${field} names no existing ${target?.type === 'relation' ? target.target : ''} record.`, [{ ...at, field, code: 'relation_missing', message: 'no such record' }]);
+      throw recordErrors.RECORD_RELATION_INVALID(`${field} names no existing ${target?.type === 'relation' ? target.target : ''} record.`, [
+        { ...at, field, code: 'relation_missing', message: 'no such record' },
+      ]);
     }
     case '23514':
     case '23502':
-      throw recordErrors.RECORD_INVALID('A value breaks a constraint of the model.', [{ ...at, field: e.constraint ?? 'unknown', code: 'constraint', message: 'violates the model’s constraints' }]);
+      throw recordErrors.RECORD_INVALID('A value breaks a constraint of the model.', [
+        { ...at, field: e.constraint ?? 'unknown', code: 'constraint', message: 'violates the model’s constraints' },
+      ]);
     case '42703':
     case '42P01':
       throw recordErrors.QUERY_INVALID('The model changed during this request; retry.');
@@ -186,7 +202,9 @@ export function whereFor(model: ModelDef, models: OrgModels, q: Pick<ListQuery, 
     const texts = model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum');
     if (!texts.length) throw recordErrors.QUERY_INVALID(`Model ${model.name} has no text fields to search with q.`);
     const doc = sql`concat_ws(' ', ${sql.join(texts.map((f) => sql.ref(`t.${f.name}`)))})`;
-    parts.push(sql<boolean>`(to_tsvector('simple', ${doc}) @@ plainto_tsquery('simple', ${q.q}) or ${doc} ilike ${`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`);
+    parts.push(
+      sql<boolean>`(to_tsvector('simple', ${doc}) @@ plainto_tsquery('simple', ${q.q}) or ${doc} ilike ${`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`,
+    );
   }
   return parts.length ? sql<boolean>`${sql.join(parts, sql` and `)}` : sql<boolean>`true`;
 }
@@ -200,10 +218,18 @@ export async function recordMatches(ctx: RecordsContext, actor: OrgActor, name: 
   const { model, models } = await requireModel(ctx, actor, name);
   const node = parseFilter(filter);
   if (!node) return true;
-  const row: Record<string, unknown> = { id: record.id, created_at: record.createdAt, updated_at: record.updatedAt, created_by: record.createdBy, updated_by: record.updatedBy };
+  const row: Record<string, unknown> = {
+    id: record.id,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    created_by: record.createdBy,
+    updated_by: record.updatedBy,
+  };
   for (const f of model.fields) if (f.name in record) row[f.name] = record[f.name];
   const where = whereFor(model, models, { filter: node, q: undefined });
-  const r = await sql<{ ok: boolean }>`select exists(select 1 from jsonb_populate_record(null::${table(models, name)}, ${JSON.stringify(row)}::jsonb) t where ${where}) as ok`.execute(ctx.db);
+  const r = await sql<{
+    ok: boolean;
+  }>`select exists(select 1 from jsonb_populate_record(null::${table(models, name)}, ${JSON.stringify(row)}::jsonb) t where ${where}) as ok`.execute(ctx.db);
   return r.rows[0]?.ok === true;
 }
 
@@ -248,7 +274,13 @@ async function expand(ctx: RecordsContext, models: OrgModels, model: ModelDef, r
     if (fwd?.type === 'relation') {
       const target = models.byName.get(fwd.target)!;
       const ids = [...new Set(rows.map((r) => r[name]).filter((v): v is string => typeof v === 'string'))];
-      const found = ids.length ? (await sql<Record<string, unknown>>`select ${columnsOf(target)} from ${table(models, target.name)} where id = any(${sql.val(ids)}::uuid[])`.execute(ctx.db)).rows : [];
+      const found = ids.length
+        ? (
+            await sql<Record<string, unknown>>`select ${columnsOf(target)} from ${table(models, target.name)} where id = any(${sql.val(ids)}::uuid[])`.execute(
+              ctx.db,
+            )
+          ).rows
+        : [];
       const byId = new Map(found.map((r) => [r.id as string, toRecord(target, r)]));
       out.forEach((rec, i) => {
         const id = rows[i]![name];
@@ -257,7 +289,10 @@ async function expand(ctx: RecordsContext, models: OrgModels, model: ModelDef, r
       continue;
     }
     const inv = inverse.find((i) => i.name === name);
-    if (!inv) throw recordErrors.QUERY_INVALID(`"${name.slice(0, 60)}" is not a relation of ${model.name} (expand takes ${[...model.fields.filter((f) => f.type === 'relation').map((f) => f.name), ...inverse.map((i) => i.name)].join(', ') || 'nothing here'}).`);
+    if (!inv)
+      throw recordErrors.QUERY_INVALID(
+        `"${name.slice(0, 60)}" is not a relation of ${model.name} (expand takes ${[...model.fields.filter((f) => f.type === 'relation').map((f) => f.name), ...inverse.map((i) => i.name)].join(', ') || 'nothing here'}).`,
+      );
     const source = models.byName.get(inv.model)!;
     const ids = rows.map((r) => r.id as string);
     const children = ids.length
@@ -297,7 +332,6 @@ export async function getVersionedRecord(ctx: RecordsContext, actor: OrgActor, n
   return { record: out[0]!, version: row._updated_us as string };
 }
 
-
 /**
  * One multi-row INSERT; `ids` gives explicit ids (upsert by id), otherwise new UUID v7s.
  * NB: the SQL text is built directly (identifiers from the model definition, every value a bind
@@ -321,7 +355,9 @@ function insertSql(models: OrgModels, model: ModelDef, rows: Record<string, unkn
     return `${t})`;
   });
   const head = `insert into ${quoteId(models.schema)}.${quoteId(model.name)} (id, created_by, updated_by${cols.map((f) => `, ${quoteId(f.name)}`).join('')})`;
-  return CompiledQuery.raw(`${head} values ${tuples.join(', ')}${returning ? ` returning ${columnsText(model)}` : ''}`, params) as CompiledQuery<Record<string, unknown>>;
+  return CompiledQuery.raw(`${head} values ${tuples.join(', ')}${returning ? ` returning ${columnsText(model)}` : ''}`, params) as CompiledQuery<
+    Record<string, unknown>
+  >;
 }
 
 export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: string, body: unknown) {
@@ -335,7 +371,16 @@ export async function createRecord(ctx: RecordsContext, actor: OrgActor, name: s
   return record;
 }
 
-async function updateOne(exec: Kysely<object> | Transaction<object>, models: OrgModels, model: ModelDef, id: string, values: Record<string, unknown>, actor: OrgActor, replace: boolean, expected?: Expected) {
+async function updateOne(
+  exec: Kysely<object> | Transaction<object>,
+  models: OrgModels,
+  model: ModelDef,
+  id: string,
+  values: Record<string, unknown>,
+  actor: OrgActor,
+  replace: boolean,
+  expected?: Expected,
+) {
   const sets = model.fields
     .filter((f) => replace || values[f.name] !== undefined)
     .map((f) => {
@@ -347,7 +392,9 @@ async function updateOne(exec: Kysely<object> | Transaction<object>, models: Org
   // NB: the version check is part of the UPDATE itself: a concurrent writer holding the row makes
   // this one wait, and PostgreSQL then re-checks the condition against the row it wrote.
   const condition = expected ? sql` and ${versionIs(expected)}` : sql``;
-  const r = await sql<Record<string, unknown>>`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid${condition} returning ${columnsOf(model)}`.execute(exec);
+  const r = await sql<
+    Record<string, unknown>
+  >`update ${table(models, model.name)} set ${sql.join(sets)} where id = ${id}::uuid${condition} returning ${columnsOf(model)}`.execute(exec);
   return r.rows[0];
 }
 
@@ -365,7 +412,9 @@ export async function updateRecord(ctx: RecordsContext, actor: OrgActor, name: s
 export async function deleteRecord(ctx: RecordsContext, actor: OrgActor, name: string, id: string, expected?: Expected) {
   const { model, models } = await requireModel(ctx, actor, name);
   const condition = expected ? sql` and ${versionIs(expected)}` : sql``;
-  const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid${condition} returning ${columnsOf(model)}`.execute(ctx.db).catch((err: unknown) => explain(model, models, err));
+  const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid${condition} returning ${columnsOf(model)}`
+    .execute(ctx.db)
+    .catch((err: unknown) => explain(model, models, err));
   const row = r.rows[0];
   if (!row) return refuseStale(ctx.db, models, model, id);
   ctx.quota.grew(actor.orgId, 'records', -1);
@@ -379,7 +428,10 @@ type ItemProblem = { index: number; field?: string; code: string; message: strin
 /** Refuses a whole batch; the message counts refused items (an item may have several problems). */
 function refuse(details: ItemProblem[]): never {
   const items = new Set(details.map((d) => d.index)).size;
-  throw recordErrors.BULK_INVALID(`${items} item(s) refused; nothing was changed. First: item ${details[0]!.index}: ${details[0]!.field ?? ''} ${details[0]!.message}.`, details.slice(0, 1000));
+  throw recordErrors.BULK_INVALID(
+    `${items} item(s) refused; nothing was changed. First: item ${details[0]!.index}: ${details[0]!.field ?? ''} ${details[0]!.message}.`,
+    details.slice(0, 1000),
+  );
 }
 
 /**
@@ -404,7 +456,9 @@ async function uniqueClashes(ctx: RecordsContext, models: OrgModels, model: Mode
       }
     });
     if (!values.length) continue;
-    const taken = await sql<{ v: unknown }>`select ${sql.ref(f.name)} as v from ${table(models, model.name)} where ${sql.ref(f.name)} = any(${sql.val(values)})`.execute(ctx.db);
+    const taken = await sql<{
+      v: unknown;
+    }>`select ${sql.ref(f.name)} as v from ${table(models, model.name)} where ${sql.ref(f.name)} = any(${sql.val(values)})`.execute(ctx.db);
     for (const row of taken.rows) {
       const index = firstAt.get(JSON.stringify(row.v instanceof Date ? row.v.toISOString() : row.v));
       if (index !== undefined) problems.push({ index, field: f.name, code: 'unique', message: `another ${model.name} record already has this ${f.name}` });
@@ -435,7 +489,8 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
   const { model, models } = await requireModel(ctx, actor, name);
   const problems: ItemProblem[] = [];
   const keyField = key === 'id' ? undefined : model.fields.find((f) => f.name === key);
-  if (op === 'upsert' && key !== 'id' && !(keyField && keyField.unique)) throw recordErrors.QUERY_INVALID(`upsert key "${key.slice(0, 60)}" must be id or a unique field of ${model.name}.`);
+  if (op === 'upsert' && key !== 'id' && !(keyField && keyField.unique))
+    throw recordErrors.QUERY_INVALID(`upsert key "${key.slice(0, 60)}" must be id or a unique field of ${model.name}.`);
   const prepared: { id?: string; values: Record<string, unknown> }[] = items.map((item, index) => {
     if (op === 'delete') {
       if (typeof item !== 'string' || !/^[0-9a-f-]{36}$/i.test(item)) problems.push({ index, code: 'invalid_id', message: 'delete takes record ids' });
@@ -443,7 +498,8 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
     }
     const obj = (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : {}) as Record<string, unknown>;
     const { id, ...rest } = obj;
-    if ((op === 'update' || (op === 'upsert' && key === 'id')) && (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))) problems.push({ index, field: 'id', code: 'required', message: `${op} items need their id` });
+    if ((op === 'update' || (op === 'upsert' && key === 'id')) && (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)))
+      problems.push({ index, field: 'id', code: 'required', message: `${op} items need their id` });
     if (op === 'create' && id !== undefined) problems.push({ index, field: 'id', code: 'unknown_field', message: 'ids are assigned by the server' });
     const r = schemasOf(model)[op === 'update' ? 'partial' : 'full'].safeParse(rest);
     if (!r.success) for (const i of issuesOf(r.error, rest)) problems.push({ index, ...i });
@@ -467,7 +523,18 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
         const wanted = ctx.events.hasSubscribers('record.created');
         for (let i = 0; i < prepared.length; i += chunk) {
           const part = prepared.slice(i, i + chunk);
-          const r = await t.executeQuery(insertSql(models, model, part.map((p) => p.values), actorRef(actor), ids.slice(i, i + chunk), wanted)).catch((err: unknown) => explain(model, models, err));
+          const r = await t
+            .executeQuery(
+              insertSql(
+                models,
+                model,
+                part.map((p) => p.values),
+                actorRef(actor),
+                ids.slice(i, i + chunk),
+                wanted,
+              ),
+            )
+            .catch((err: unknown) => explain(model, models, err));
           created += wanted ? r.rows.length : Number(r.numAffectedRows ?? part.length);
           if (wanted) emit('record.created', r.rows);
         }
@@ -481,12 +548,17 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
         for (const [index, p] of prepared.entries()) {
           let row: Record<string, unknown> | undefined;
           const match = key === 'id' ? p.id : p.values[key];
-          const existing = match === undefined ? undefined : (await sql<{ id: string }>`select id from ${table(models, name)} where ${sql.id(key)} = ${match} for update`.execute(t)).rows[0];
+          const existing =
+            match === undefined
+              ? undefined
+              : (await sql<{ id: string }>`select id from ${table(models, name)} where ${sql.id(key)} = ${match} for update`.execute(t)).rows[0];
           if (existing) {
             row = await updateOne(t, models, model, existing.id, p.values, actor, false).catch((err: unknown) => explain(model, models, err, index));
             if (row) emit('record.updated', [row], Object.keys(p.values));
           } else if (op === 'upsert') {
-            const r = await t.executeQuery(insertSql(models, model, [p.values], actorRef(actor), key === 'id' && p.id ? [p.id] : undefined)).catch((err: unknown) => explain(model, models, err, index));
+            const r = await t
+              .executeQuery(insertSql(models, model, [p.values], actorRef(actor), key === 'id' && p.id ? [p.id] : undefined))
+              .catch((err: unknown) => explain(model, models, err, index));
             row = r.rows[0];
             created++;
             emit('record.created', r.rows);
@@ -499,10 +571,17 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
       }
       case 'delete': {
         const ids = prepared.map((p) => p.id!);
-        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = any(${sql.val(ids)}::uuid[]) returning ${columnsOf(model)}`.execute(t).catch((err: unknown) => explain(model, models, err));
+        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = any(${sql.val(ids)}::uuid[]) returning ${columnsOf(model)}`
+          .execute(t)
+          .catch((err: unknown) => explain(model, models, err));
         if (r.rows.length !== new Set(ids).size) {
           const gone = new Set(r.rows.map((x) => x.id as string));
-          refuse(ids.map((id, index) => ({ index, id })).filter((x) => !gone.has(x.id)).map(({ index }) => ({ index, code: 'not_found', message: 'no record with this id' })));
+          refuse(
+            ids
+              .map((id, index) => ({ index, id }))
+              .filter((x) => !gone.has(x.id))
+              .map(({ index }) => ({ index, code: 'not_found', message: 'no record with this id' })),
+          );
         }
         emit('record.deleted', r.rows);
         return { op, count: r.rows.length, created: 0, updated: 0, items: ids.map((id, index) => ({ index, id })) };
@@ -516,7 +595,11 @@ export async function bulk(ctx: RecordsContext, actor: OrgActor, name: string, o
     // A multi-row insert names the value, not the item: find the items (index) that clash.
     if (op === 'create' && err instanceof AppError && err.code === 'RECORD_UNIQUE_VIOLATION') {
       const clashes = await uniqueClashes(ctx, models, model, prepared);
-      if (clashes.length) throw recordErrors.RECORD_UNIQUE_VIOLATION(`${new Set(clashes.map((c) => c.index)).size} item(s) clash on a unique field; nothing was changed. First: item ${clashes[0]!.index}: ${clashes[0]!.field} ${clashes[0]!.message}.`, clashes.slice(0, 1000));
+      if (clashes.length)
+        throw recordErrors.RECORD_UNIQUE_VIOLATION(
+          `${new Set(clashes.map((c) => c.index)).size} item(s) clash on a unique field; nothing was changed. First: item ${clashes[0]!.index}: ${clashes[0]!.field} ${clashes[0]!.message}.`,
+          clashes.slice(0, 1000),
+        );
     }
     throw err;
   });
@@ -580,14 +663,17 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
         const values = validate(model, body, 'full');
         const match = values[key];
         const keyField = model.fields.find((f) => f.name === key);
-        if (!keyField?.unique || match === undefined || match === null) throw recordErrors.QUERY_INVALID(`upsert key "${key}" must be a unique field of ${name} with a value.`);
+        if (!keyField?.unique || match === undefined || match === null)
+          throw recordErrors.QUERY_INVALID(`upsert key "${key}" must be a unique field of ${name} with a value.`);
         const existing = (await sql<{ id: string }>`select id from ${table(models, name)} where ${sql.id(key)} = ${match} for update`.execute(trx)).rows[0];
         if (existing) return ops.update(name, existing.id, values);
         return ops.create(name, values);
       },
       async remove(name, id) {
         const model = modelNamed(name);
-        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning ${columnsOf(model)}`.execute(trx).catch((err: unknown) => explain(model, models, err));
+        const r = await sql<Record<string, unknown>>`delete from ${table(models, name)} where id = ${id}::uuid returning ${columnsOf(model)}`
+          .execute(trx)
+          .catch((err: unknown) => explain(model, models, err));
         if (!r.rows[0]) throw recordErrors.RECORD_NOT_FOUND(`No ${name} record ${id}.`);
         later('record.deleted', name, toRecord(model, r.rows[0]));
         return { id };
@@ -600,7 +686,9 @@ export async function withRecordOps<T>(ctx: RecordsContext, actor: OrgActor, fn:
         const order = sql.join(sort.map((k) => sql`${sql.ref(`t.${k.column}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
         const limit = Math.min(Math.max(1, opts.limit ?? 100), 1000);
         const offset = Math.max(0, opts.offset ?? 0);
-        const r = await sql<Record<string, unknown>>`select ${columnsOf(model, 't')} from ${table(models, name)} t where ${where} order by ${order} limit ${limit} offset ${offset}`.execute(trx);
+        const r = await sql<
+          Record<string, unknown>
+        >`select ${columnsOf(model, 't')} from ${table(models, name)} t where ${where} order by ${order} limit ${limit} offset ${offset}`.execute(trx);
         const items = r.rows.map((row) => toRecord(model, row));
         return { items, count: items.length };
       },

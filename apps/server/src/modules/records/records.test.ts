@@ -15,36 +15,105 @@ describeEachDb('records API', (h) => {
   it('sets up companies, employees (many-to-one, cascade), profiles (one-to-one, set null) and desks (restrict) with an API key', async () => {
     const u = await signUp(h());
     key = (await createApiKey(h(), u.token, 'editor')).key;
-    await data('POST', '/api/v1/models', { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true }, { name: 'country', type: 'string' }] }, 201);
-    await data('POST', '/api/v1/models', {
-      name: 'employees',
-      fields: [
-        { name: 'email', type: 'string', required: true, unique: true, max: 200, pattern: '^.+@.+$' },
-        { name: 'name', type: 'string' },
-        { name: 'age', type: 'integer', min: 16 },
-        { name: 'salary', type: 'number' },
-        { name: 'active', type: 'boolean', default: true },
-        { name: 'tags', type: 'array', items: 'string' },
-        { name: 'level', type: 'enum', values: ['junior', 'senior'] },
-        { name: 'born', type: 'date' },
-        { name: 'meta', type: 'json' },
-        { name: 'company', type: 'relation', target: 'companies', kind: 'many-to-one', onDelete: 'cascade' },
-      ],
-    }, 201);
-    await data('POST', '/api/v1/models', { name: 'profiles', fields: [{ name: 'bio', type: 'text' }, { name: 'employee', type: 'relation', target: 'employees', kind: 'one-to-one', onDelete: 'set null' }] }, 201);
-    await data('POST', '/api/v1/models', { name: 'desks', fields: [{ name: 'label', type: 'string' }, { name: 'company', type: 'relation', target: 'companies', onDelete: 'restrict' }] }, 201);
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'companies',
+        fields: [
+          { name: 'name', type: 'string', required: true, unique: true },
+          { name: 'country', type: 'string' },
+        ],
+      },
+      201,
+    );
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'employees',
+        fields: [
+          { name: 'email', type: 'string', required: true, unique: true, max: 200, pattern: '^.+@.+$' },
+          { name: 'name', type: 'string' },
+          { name: 'age', type: 'integer', min: 16 },
+          { name: 'salary', type: 'number' },
+          { name: 'active', type: 'boolean', default: true },
+          { name: 'tags', type: 'array', items: 'string' },
+          { name: 'level', type: 'enum', values: ['junior', 'senior'] },
+          { name: 'born', type: 'date' },
+          { name: 'meta', type: 'json' },
+          { name: 'company', type: 'relation', target: 'companies', kind: 'many-to-one', onDelete: 'cascade' },
+        ],
+      },
+      201,
+    );
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'profiles',
+        fields: [
+          { name: 'bio', type: 'text' },
+          { name: 'employee', type: 'relation', target: 'employees', kind: 'one-to-one', onDelete: 'set null' },
+        ],
+      },
+      201,
+    );
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'desks',
+        fields: [
+          { name: 'label', type: 'string' },
+          { name: 'company', type: 'relation', target: 'companies', onDelete: 'restrict' },
+        ],
+      },
+      201,
+    );
   });
 
   it('creates records with every type and answers in the documented shape', async () => {
     ids.acme = (await data('POST', '/api/v1/data/companies', { name: 'Acme', country: 'NL' }, 201)).data.id;
     ids.globex = (await data('POST', '/api/v1/data/companies', { name: 'Globex', country: 'US' }, 201)).data.id;
-    const e = (await data('POST', '/api/v1/data/employees', { email: 'ada@acme.io', name: 'Ada', age: 36, salary: 5200.5, tags: ['lead', 'math'], level: 'senior', born: '1990-12-10', meta: { desk: 4 }, company: ids.acme }, 201)).data;
-    expect(e).toMatchObject({ email: 'ada@acme.io', age: 36, salary: 5200.5, active: true, tags: ['lead', 'math'], level: 'senior', born: '1990-12-10', meta: { desk: 4 }, company: ids.acme });
+    const e = (
+      await data(
+        'POST',
+        '/api/v1/data/employees',
+        {
+          email: 'ada@acme.io',
+          name: 'Ada',
+          age: 36,
+          salary: 5200.5,
+          tags: ['lead', 'math'],
+          level: 'senior',
+          born: '1990-12-10',
+          meta: { desk: 4 },
+          company: ids.acme,
+        },
+        201,
+      )
+    ).data;
+    expect(e).toMatchObject({
+      email: 'ada@acme.io',
+      age: 36,
+      salary: 5200.5,
+      active: true,
+      tags: ['lead', 'math'],
+      level: 'senior',
+      born: '1990-12-10',
+      meta: { desk: 4 },
+      company: ids.acme,
+    });
     expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(e.createdAt)).not.toBeNaN();
     expect(e.createdBy).toMatch(/^api_key:/);
     ids.ada = e.id;
-    for (const [email, name, age, company, level] of [['bob@acme.io', 'Bob', 22, ids.acme, 'junior'], ['cy@globex.io', 'Cy', 41, ids.globex, 'senior'], ['di@globex.io', 'Di', 19, ids.globex, null]] as const) {
+    for (const [email, name, age, company, level] of [
+      ['bob@acme.io', 'Bob', 22, ids.acme, 'junior'],
+      ['cy@globex.io', 'Cy', 41, ids.globex, 'senior'],
+      ['di@globex.io', 'Di', 19, ids.globex, null],
+    ] as const) {
       ids[name] = (await data('POST', '/api/v1/data/employees', { email, name, age, company, level }, 201)).data.id;
     }
     ids.profile = (await data('POST', '/api/v1/data/profiles', { bio: 'Counts things', employee: ids.ada }, 201)).data.id;
@@ -54,7 +123,10 @@ describeEachDb('records API', (h) => {
   it('refuses invalid values with one detail per field, duplicates with 409 naming the field, dangling relations with 409', async () => {
     const bad = await req('POST', '/api/v1/data/employees', { email: 'not-an-email', age: 3, level: 'boss', born: '2024-02-30', tags: 'x' });
     expect(bad.statusCode).toBe(422);
-    const fields = bad.json().error.details.map((d: { field: string }) => d.field).sort();
+    const fields = bad
+      .json()
+      .error.details.map((d: { field: string }) => d.field)
+      .sort();
     expect(fields).toEqual(['age', 'born', 'email', 'level', 'tags'].sort());
     const unknown = await req('POST', '/api/v1/data/employees', { email: 'u@x.io', salary_band: 'A' });
     expect(unknown.statusCode).toBe(400);
@@ -79,7 +151,10 @@ describeEachDb('records API', (h) => {
     expect(await names('filter[name][in]=Ada,Di&sort=-name')).toEqual(['Di', 'Ada']);
     expect(await names('filter[email][icontains]=GLOBEX&sort=name')).toEqual(['Cy', 'Di']);
     expect(await names('filter[tags][contains]=math')).toEqual(['Ada']);
-    expect(await names(`filter=${encodeURIComponent(JSON.stringify({ and: [{ age: { lt: 40 } }, { 'company.country': 'NL' }] }))}&sort=age`)).toEqual(['Bob', 'Ada']);
+    expect(await names(`filter=${encodeURIComponent(JSON.stringify({ and: [{ age: { lt: 40 } }, { 'company.country': 'NL' }] }))}&sort=age`)).toEqual([
+      'Bob',
+      'Ada',
+    ]);
     expect(await names('q=cy')).toEqual(['Cy']);
     const companies = (await data('GET', '/api/v1/data/companies?filter[employees.age][gt]=40')).data.map((c: { name: string }) => c.name);
     expect(companies).toEqual(['Globex']);
@@ -94,7 +169,10 @@ describeEachDb('records API', (h) => {
     let cursor: string | null = null;
     let first = true;
     do {
-      const page: { data: { name: string }[]; meta: { nextCursor: string | null } } = await data('GET', `/api/v1/data/employees?sort=-level,name&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { data: { name: string }[]; meta: { nextCursor: string | null } } = await data(
+        'GET',
+        `/api/v1/data/employees?sort=-level,name&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...page.data.map((e) => e.name));
       if (first) {
         await data('POST', '/api/v1/data/employees', { email: 'aa@x.io', name: 'Aa', level: 'senior' }, 201);
@@ -133,7 +211,18 @@ describeEachDb('records API', (h) => {
   });
 
   it('bulk: 10,000 rows in one call; all or nothing with per-item errors; upsert and delete', async () => {
-    await data('POST', '/api/v1/models', { name: 'items', fields: [{ name: 'sku', type: 'string', required: true, unique: true }, { name: 'qty', type: 'integer', min: 0 }] }, 201);
+    await data(
+      'POST',
+      '/api/v1/models',
+      {
+        name: 'items',
+        fields: [
+          { name: 'sku', type: 'string', required: true, unique: true },
+          { name: 'qty', type: 'integer', min: 0 },
+        ],
+      },
+      201,
+    );
     const items = Array.from({ length: 10_000 }, (_, i) => ({ sku: `SKU-${i}`, qty: i % 100 }));
     expect((await data('POST', '/api/v1/data/items/bulk', { op: 'create', items })).data).toMatchObject({ op: 'create', count: 10_000 });
     const refused = await req('POST', '/api/v1/data/items/bulk', { op: 'create', items: [{ sku: 'new-1', qty: 1 }, { sku: 'new-2', qty: -5 }, { qty: 2 }] });
@@ -143,7 +232,14 @@ describeEachDb('records API', (h) => {
     expect(dupInDb.statusCode).toBe(409);
     const count = await data('GET', '/api/v1/data/items?limit=1&count=exact');
     expect(count.meta.total).toBe(10_000);
-    const up = await data('POST', '/api/v1/data/items/bulk', { op: 'upsert', key: 'sku', items: [{ sku: 'SKU-1', qty: 99 }, { sku: 'SKU-NEW', qty: 7 }] });
+    const up = await data('POST', '/api/v1/data/items/bulk', {
+      op: 'upsert',
+      key: 'sku',
+      items: [
+        { sku: 'SKU-1', qty: 99 },
+        { sku: 'SKU-NEW', qty: 7 },
+      ],
+    });
     expect(up.data.count).toBe(2);
     expect((await data('GET', '/api/v1/data/items?filter[sku][in]=SKU-1,SKU-NEW&sort=sku')).data.map((i: { qty: number }) => i.qty)).toEqual([99, 7]);
     const two = (await data('GET', '/api/v1/data/items?sort=sku&limit=2')).data.map((i: { id: string }) => i.id);

@@ -8,7 +8,17 @@ const sample = (k = 3): WidthSample => ({ vector: new Float32Array([1, 0]), k, w
 describe('search widths', () => {
   it('counts a hit when it reaches the k-th exact similarity, so equal scores are interchangeable', () => {
     const exact = hits(0.9, 0.8, 0.7, 0.7);
-    expect(recallOf(exact, [{ id: 'x', score: 0.9 }, { id: 'y', score: 0.8 }, { id: 'z', score: 0.7 }], 3)).toBe(1);
+    expect(
+      recallOf(
+        exact,
+        [
+          { id: 'x', score: 0.9 },
+          { id: 'y', score: 0.8 },
+          { id: 'z', score: 0.7 },
+        ],
+        3,
+      ),
+    ).toBe(1);
     expect(recallOf(exact, hits(0.9, 0.8, 0.6), 3)).toBeCloseTo(2 / 3);
     // Fewer than k records match: recall is over what exists.
     expect(recallOf(hits(0.5), hits(0.5), 10)).toBe(1);

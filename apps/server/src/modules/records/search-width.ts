@@ -104,7 +104,12 @@ export function recallBound(recalls: readonly number[]): { mean: number; lower: 
  * fallback (never wider). Recall grows with the width, so the ladder is bisected: three walks of
  * the samples instead of up to six. The recall reported is the mean at the width chosen.
  */
-export async function narrowest(ladder: readonly number[], fallback: number, target: number, recallsAt: (width: number) => Promise<number[]>): Promise<{ width: number; recall: number }> {
+export async function narrowest(
+  ladder: readonly number[],
+  fallback: number,
+  target: number,
+  recallsAt: (width: number) => Promise<number[]>,
+): Promise<{ width: number; recall: number }> {
   const widths = [...ladder.filter((w) => w < fallback), fallback];
   const measured = new Map<number, { mean: number; lower: number }>();
   const at = async (i: number) => {
@@ -171,7 +176,8 @@ export class SearchWidths {
     if (!this.enabled || this.stopped) return false;
     const key = `${kind} ${model}`;
     let t = this.tracks.get(key);
-    if (t) this.tracks.delete(key); // re-inserted last: the map runs from least to most recently searched
+    if (t)
+      this.tracks.delete(key); // re-inserted last: the map runs from least to most recently searched
     else if (this.tracks.size >= TRACKS_KEPT) this.tracks.delete(this.tracks.keys().next().value!);
     t ??= { ring: [], next: 0, lastAt: -Infinity };
     this.tracks.set(key, t);
@@ -210,7 +216,13 @@ export class SearchWidths {
           return recalls;
         });
         const now = this.now();
-        t.result = { width, recall: Math.round(recall * 1000) / 1000, samples: samples.length, at: new Date(now).toISOString(), tookMs: Math.round(now - started) };
+        t.result = {
+          width,
+          recall: Math.round(recall * 1000) / 1000,
+          samples: samples.length,
+          at: new Date(now).toISOString(),
+          tookMs: Math.round(now - started),
+        };
         t.error = undefined;
       } catch (err) {
         t.error = err instanceof Error ? err.message : String(err);

@@ -50,10 +50,22 @@ describeEachDb('search statements', (h) => {
     const owner = await signUp(h());
     const key = (await createApiKey(h(), owner.token, 'admin')).key;
     const req = (method: string, url: string, body?: unknown) => h().request({ method, url, apiKey: key, body });
-    expect((await req('POST', '/api/v1/models', { name: 'cards', fields: [{ name: 'body', type: 'text' }, { name: 'cat', type: 'string' }] })).statusCode).toBe(201);
+    expect(
+      (
+        await req('POST', '/api/v1/models', {
+          name: 'cards',
+          fields: [
+            { name: 'body', type: 'text' },
+            { name: 'cat', type: 'string' },
+          ],
+        })
+      ).statusCode,
+    ).toBe(201);
     const items = Array.from({ length: 300 }, (_, i) => ({ body: `card ${i} ${['red', 'green', 'blue'][i % 3]}`, cat: i % 2 ? 'odd' : 'even' }));
     expect((await req('POST', '/api/v1/data/cards/bulk', { op: 'create', items })).statusCode).toBe(200);
-    expect((await req('PATCH', '/api/v1/models/cards', { embedding: { enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 16 } })).statusCode).toBe(200);
+    expect(
+      (await req('PATCH', '/api/v1/models/cards', { embedding: { enabled: true, provider: 'local', sourceFields: ['body'], dimensions: 16 } })).statusCode,
+    ).toBe(200);
     await h().built.embeddings.drain();
     const models = await new ModelCache(h().db.kysely as never).get(owner.orgId);
     const model = models.byName.get('cards')!;
@@ -79,7 +91,9 @@ describeEachDb('search statements', (h) => {
     // The planner's estimate the strategy reads (a text plan's top line).
     const table = sql.id(models.schema, 'cards');
     await sql`analyze ${table}`.execute(h().db.kysely);
-    const line = (await sql<{ 'QUERY PLAN': string }>`explain select 1 from ${table} t where t._embedding is not null`.execute(h().db.kysely)).rows[0]!['QUERY PLAN'];
+    const line = (await sql<{ 'QUERY PLAN': string }>`explain select 1 from ${table} t where t._embedding is not null`.execute(h().db.kysely)).rows[0]![
+      'QUERY PLAN'
+    ];
     expect(planRows(line)).toBe(300);
     expect(planRows('Result  (cost=0.00..0.01 width=4)')).toBe(0);
     // And the search answers as the exact scan does: the top 5 by cosine similarity.

@@ -11,7 +11,13 @@ import { type Hit, type WidthKind, type WidthSample } from './search-width.js';
 
 export const searchBodySchema = z
   .strictObject({
-    query: z.string().trim().min(1).max(8000).optional().describe('Text to search for (embedded with the model’s embedding settings for vector and hybrid search)'),
+    query: z
+      .string()
+      .trim()
+      .min(1)
+      .max(8000)
+      .optional()
+      .describe('Text to search for (embedded with the model’s embedding settings for vector and hybrid search)'),
     vector: z.array(z.number().finite()).min(2).max(4000).optional().describe('A query vector of the model’s dimensions, instead of a text'),
     k: z.number().int().min(1).max(256).default(10),
     threshold: z.number().min(-1).max(1).optional().describe('Vector mode: only results with at least this cosine similarity'),
@@ -89,13 +95,20 @@ function documentOf(model: ModelDef, alias: string): RawBuilder<unknown> {
 export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: string, body: SearchBody): Promise<SearchResult> {
   const { model, models } = await requireModel(ctx, actor, name);
   const emb = model.embedding?.enabled ? model.embedding : null;
-  if (body.mode !== 'keyword' && !emb) throw recordErrors.EMBEDDING_NOT_ENABLED(`Model ${name} has no embeddings: enable them (PATCH /api/v1/models/${name} with embedding) or search with mode "keyword".`);
-  if (body.fields) for (const f of body.fields) if (!model.fields.some((x) => x.name === f) && !['id', 'createdAt', 'updatedAt'].includes(f)) throw recordErrors.QUERY_INVALID(`Unknown field "${f.slice(0, 60)}" in fields.`);
+  if (body.mode !== 'keyword' && !emb)
+    throw recordErrors.EMBEDDING_NOT_ENABLED(
+      `Model ${name} has no embeddings: enable them (PATCH /api/v1/models/${name} with embedding) or search with mode "keyword".`,
+    );
+  if (body.fields)
+    for (const f of body.fields)
+      if (!model.fields.some((x) => x.name === f) && !['id', 'createdAt', 'updatedAt'].includes(f))
+        throw recordErrors.QUERY_INVALID(`Unknown field "${f.slice(0, 60)}" in fields.`);
   const where = whereFor(model, models, { filter: parseFilter(body.filter), q: undefined });
   let vec: number[] | undefined;
   if (emb && body.mode !== 'keyword') {
     if (body.vector) {
-      if (body.vector.length !== emb.dimensions) throw recordErrors.QUERY_INVALID(`The vector has ${body.vector.length} dimensions; ${name} embeddings have ${emb.dimensions}.`);
+      if (body.vector.length !== emb.dimensions)
+        throw recordErrors.QUERY_INVALID(`The vector has ${body.vector.length} dimensions; ${name} embeddings have ${emb.dimensions}.`);
       vec = body.vector;
     } else {
       if (!ctx.embedQuery) throw new Error('records context has no embedQuery');
@@ -125,7 +138,8 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
   // The embedded records that pass the filter: counted up to `upTo` (the count stops there), or
   // estimated by the planner.
   const passing = sql`select 1 from ${table(models, name)} t where t._embedding is not null and ${where}`;
-  const matching = async (upTo: number) => (await sql<{ n: number }>`select count(*)::int as n from (${passing} limit ${upTo}) x`.execute(ctx.db)).rows[0]?.n ?? 0;
+  const matching = async (upTo: number) =>
+    (await sql<{ n: number }>`select count(*)::int as n from (${passing} limit ${upTo}) x`.execute(ctx.db)).rows[0]?.n ?? 0;
   const estimated = async () => planRows((await sql<{ 'QUERY PLAN': string }>`explain ${passing}`.execute(ctx.db)).rows[0]?.['QUERY PLAN'] ?? '');
   let exact = !pgvector || body.mode === 'keyword';
   // Known only for filtered searches: more than EXACT_BELOW (≥ any k) when the index is tried.
@@ -211,7 +225,10 @@ export interface SearchShape {
 }
 
 /** The settings and the query of one search: over the index, or (`exact`) an exhaustive scan. */
-export function searchStatement(shape: SearchShape, exact: boolean): { settings: LocalSettings; query: RawBuilder<Record<string, unknown> & { _s: number }>; width: number | undefined } {
+export function searchStatement(
+  shape: SearchShape,
+  exact: boolean,
+): { settings: LocalSettings; query: RawBuilder<Record<string, unknown> & { _s: number }>; width: number | undefined } {
   const { model, models, body, where, vector, pgvector, iterativeScan, width } = shape;
   const name = model.name;
   // The query vector is inlined (numbers only), like k: a search without a filter is then a query
@@ -235,7 +252,8 @@ export function searchStatement(shape: SearchShape, exact: boolean): { settings:
    * candidates than the width, so it walks on in strict order; a plain top k is within the first
    * width.
    */
-  const walk = !pgvector || exact || body.mode === 'keyword' ? undefined : Math.min(1000, Math.max(width ?? EF_SEARCH[body.filter ? 'filtered' : 'plain'], k * 2));
+  const walk =
+    !pgvector || exact || body.mode === 'keyword' ? undefined : Math.min(1000, Math.max(width ?? EF_SEARCH[body.filter ? 'filtered' : 'plain'], k * 2));
   const settings = ((): LocalSettings => {
     if (walk === undefined) return {};
     const order = !iterativeScan ? undefined : body.filter ? 'relaxed_order' : body.mode === 'hybrid' ? 'strict_order' : undefined;
@@ -308,12 +326,10 @@ const iterative = new WeakMap<object, Promise<boolean>>();
 function iterativeScans(ctx: RecordsContext): Promise<boolean> {
   let p = iterative.get(ctx.db);
   if (!p) {
-    p = sql<{ v: string }>`select extversion as v from pg_extension where extname = 'vector'`
-      .execute(ctx.db)
-      .then((r) => {
-        const [major = 0, minor = 0] = (r.rows[0]?.v ?? '0.0').split('.').map(Number);
-        return major > 0 || minor >= 8;
-      });
+    p = sql<{ v: string }>`select extversion as v from pg_extension where extname = 'vector'`.execute(ctx.db).then((r) => {
+      const [major = 0, minor = 0] = (r.rows[0]?.v ?? '0.0').split('.').map(Number);
+      return major > 0 || minor >= 8;
+    });
     iterative.set(ctx.db, p);
   }
   return p;

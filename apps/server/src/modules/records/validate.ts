@@ -7,12 +7,21 @@ import { compileLinearRegex, type LinearRegex } from '../../platform/regex/index
  * Zod schemas for record values, derived from a model's fields. A definition change gives a new
  * model version, and the cache key includes it.
  */
-const dateOnly = z.string({ error: 'must be a date YYYY-MM-DD' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real date');
+const dateOnly = z
+  .string({ error: 'must be a date YYYY-MM-DD' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real date');
 /** Text PostgreSQL can store: no U+0000, no unpaired surrogate (imports reach here without the HTTP guard). */
 const UNSTORABLE = 'must be valid Unicode text without the NUL character (U+0000)';
 const storable = (v: string) => unstorable(v) === null;
 /** A value of the wrong type says which type the field takes (not "is required", which is for a missing one). */
-const TYPE_MESSAGE = { string: 'must be text (a JSON string)', integer: 'must be an integer', number: 'must be a number', boolean: 'must be true or false', array: 'must be a list (a JSON array)' } as const;
+const TYPE_MESSAGE = {
+  string: 'must be text (a JSON string)',
+  integer: 'must be an integer',
+  number: 'must be a number',
+  boolean: 'must be true or false',
+  array: 'must be a list (a JSON array)',
+} as const;
 const text = () => z.string({ error: TYPE_MESSAGE.string });
 const item = {
   string: text().max(100_000).refine(storable, UNSTORABLE),
@@ -36,7 +45,9 @@ export function valueSchema(f: FieldDef): z.ZodType {
         } catch {
           re = undefined;
         }
-        const message = re ? `must match ${f.pattern}` : `cannot be checked: the field's pattern ${f.pattern} uses backreferences or lookaround; change the pattern`;
+        const message = re
+          ? `must match ${f.pattern}`
+          : `cannot be checked: the field's pattern ${f.pattern} uses backreferences or lookaround; change the pattern`;
         return s.refine(storable, UNSTORABLE).refine((v) => re?.test(v) ?? false, message);
       }
       return s.refine(storable, UNSTORABLE);
@@ -55,7 +66,9 @@ export function valueSchema(f: FieldDef): z.ZodType {
     case 'datetime':
       return z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
     case 'json':
-      return z.union([z.record(z.string(), z.json()), z.array(z.json())], { message: 'must be a JSON object or array' }).refine((v) => findUnstorable(v, '') === null, UNSTORABLE);
+      return z
+        .union([z.record(z.string(), z.json()), z.array(z.json())], { message: 'must be a JSON object or array' })
+        .refine((v) => findUnstorable(v, '') === null, UNSTORABLE);
     case 'array': {
       let a = z.array(item[f.items], { error: TYPE_MESSAGE.array });
       if (f.min !== undefined) a = a.min(f.min, `must have at least ${f.min} items`);
@@ -112,7 +125,8 @@ export function issuesOf(err: z.ZodError, input: unknown, prefix = ''): { field:
     const keys = i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys : undefined;
     const path = i.path.map(String).join('.');
     if (keys?.length) return { field: `${prefix}${keys.join(',')}`, code: 'unknown_field', message: `unknown field(s): ${keys.join(', ')}` };
-    if (i.code === 'invalid_type' && i.path.length > 0 && valueAt(input, i.path) == null) return { field: `${prefix}${path}`, code: 'required', message: 'is required' };
+    if (i.code === 'invalid_type' && i.path.length > 0 && valueAt(input, i.path) == null)
+      return { field: `${prefix}${path}`, code: 'required', message: 'is required' };
     return { field: `${prefix}${path}`, code: i.code, message: i.message };
   });
 }

@@ -122,7 +122,9 @@ export async function applyConstraints(trx: Trx, schema: string, name: string, f
 
 async function addForeignKey(trx: Trx, schema: string, name: string, f: RelationField): Promise<void> {
   const onDelete = { cascade: 'cascade', 'set null': 'set null', restrict: 'restrict' }[f.onDelete];
-  await sql`alter table ${table(schema, name)} add foreign key (${sql.id(f.name)}) references ${table(schema, f.target)} (id) on delete ${sql.raw(onDelete)}`.execute(trx);
+  await sql`alter table ${table(schema, name)} add foreign key (${sql.id(f.name)}) references ${table(schema, f.target)} (id) on delete ${sql.raw(onDelete)}`.execute(
+    trx,
+  );
 }
 
 /** Drops the checks, unique constraints, foreign keys and single-column indexes of one column. */
@@ -170,8 +172,7 @@ export const dropColumn = (trx: Trx, schema: string, name: string, column: strin
   sql`alter table ${table(schema, name)} drop column ${sql.id(column)}`.execute(trx);
 export const renameColumn = (trx: Trx, schema: string, name: string, from: string, to: string) =>
   sql`alter table ${table(schema, name)} rename column ${sql.id(from)} to ${sql.id(to)}`.execute(trx);
-export const renameTable = (trx: Trx, schema: string, from: string, to: string) =>
-  sql`alter table ${table(schema, from)} rename to ${sql.id(to)}`.execute(trx);
+export const renameTable = (trx: Trx, schema: string, from: string, to: string) => sql`alter table ${table(schema, from)} rename to ${sql.id(to)}`.execute(trx);
 export const dropTable = (trx: Trx, schema: string, name: string) => sql`drop table ${table(schema, name)}`.execute(trx);
 
 export async function hasRows(trx: Trx, schema: string, name: string): Promise<boolean> {
@@ -186,7 +187,11 @@ export async function countWhere(trx: Trx, schema: string, name: string, where: 
 
 /** Values that occur more than once in a column (for refusing a new unique constraint). */
 export async function duplicateCount(trx: Trx, schema: string, name: string, column: string): Promise<number> {
-  const r = await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${table(schema, name)} where ${sql.id(column)} is not null group by ${sql.id(column)} having count(*) > 1) d`.execute(trx);
+  const r = await sql<{
+    n: number;
+  }>`select count(*)::int as n from (select 1 from ${table(schema, name)} where ${sql.id(column)} is not null group by ${sql.id(column)} having count(*) > 1) d`.execute(
+    trx,
+  );
   return r.rows[0]?.n ?? 0;
 }
 
@@ -207,7 +212,10 @@ export const fractionalWhere = (column: string) => sql`${sql.id(column)} <> trun
  */
 export async function addEmbeddingColumns(trx: Trx, schema: string, name: string, sourceFields: string[], dimensions: number, vector: boolean): Promise<void> {
   const t = table(schema, name);
-  const src = sql.join(sourceFields.map((f) => sql`coalesce(${sql.ref(f)}, '')`), sql` || E'\\n' || `);
+  const src = sql.join(
+    sourceFields.map((f) => sql`coalesce(${sql.ref(f)}, '')`),
+    sql` || E'\\n' || `,
+  );
   const type = vector ? sql.raw(`vector(${dimensions})`) : sql.raw('real[]');
   await sql`alter table ${t}
     add column _embedding ${type},
@@ -235,7 +243,10 @@ export async function addEmbeddingColumns(trx: Trx, schema: string, name: string
 
 /** The full-text document of an embedded model's source fields (immutable, so it can be generated). */
 function searchDocument(sourceFields: string[]): RawBuilder<unknown> {
-  return sql`to_tsvector('simple'::regconfig, ${sql.join(sourceFields.map((f) => sql`coalesce(${sql.ref(f)}, '')`), sql` || ' ' || `)})`;
+  return sql`to_tsvector('simple'::regconfig, ${sql.join(
+    sourceFields.map((f) => sql`coalesce(${sql.ref(f)}, '')`),
+    sql` || ' ' || `,
+  )})`;
 }
 
 /** The stored full-text document of an embedded model's record (`_fts`, see addEmbeddingColumns). */

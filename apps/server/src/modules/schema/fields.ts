@@ -14,19 +14,37 @@ export const IDENT_RE = /^[a-z][a-z0-9_]{0,62}$/;
  * answer's similarity (`_score`) never claim a field name.
  */
 export const RESERVED_FIELDS = new Set([
-  'id', 'created_at', 'updated_at', 'created_by', 'updated_by', 'createdat', 'updatedat', 'createdby', 'updatedby',
-  'ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'oid',
+  'id',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+  'createdat',
+  'updatedat',
+  'createdby',
+  'updatedby',
+  'ctid',
+  'xmin',
+  'xmax',
+  'cmin',
+  'cmax',
+  'tableoid',
+  'oid',
 ]);
 export const RESERVED_MODELS = new Set(['models', 'schema', 'data', 'bulk', 'search', 'export', 'import', 'pg_catalog', 'information_schema', 'public']);
 
-const ident = (what: string) =>
-  z.string().regex(IDENT_RE, `${what} must be a lowercase identifier: a letter, then letters, digits or _ (at most 63)`);
+const ident = (what: string) => z.string().regex(IDENT_RE, `${what} must be a lowercase identifier: a letter, then letters, digits or _ (at most 63)`);
 
 export const fieldName = ident('a field name').refine((n) => !RESERVED_FIELDS.has(n) && !n.startsWith('pg_'), 'this field name is reserved');
 export const modelName = ident('a model name').refine((n) => !RESERVED_MODELS.has(n) && !n.startsWith('pg_'), 'this model name is reserved');
 
 /** A name as a person may type it ("First Name"): made an identifier by `toIdentifier` (contracts/names.ts). */
-const typedName = z.string().trim().min(1, 'must not be empty').max(200).describe('an identifier, or text that becomes one (e.g. "First Name" → first_name, the text kept as label)');
+const typedName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200)
+  .describe('an identifier, or text that becomes one (e.g. "First Name" → first_name, the text kept as label)');
 /** A typed name → its identifier, checked by `schema` (its message says what the name became). */
 function identifierOf(typed: string, schema: z.ZodType<string>, ctx: z.RefinementCtx, path: (string | number)[]): string | undefined {
   const name = toIdentifier(typed);
@@ -69,26 +87,57 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 export const SCALAR_ITEMS = ['string', 'integer', 'number', 'boolean'] as const;
 
 /** The field definitions, with `name` (and a relation's `target`) as `name`/`target` schemas give them. */
-const fieldUnion = <N extends z.ZodType<string>, T extends z.ZodType<string>>(name: N, target: T) => z.discriminatedUnion('type', [
-  z.strictObject({ ...common, name, type: z.literal('string'), min: bound.int().min(0).optional(), max: bound.int().min(1).max(1_000_000).optional(), pattern: validRegex.optional(), default: z.string().max(10_000).optional() }),
-  z.strictObject({ ...common, name, type: z.literal('text'), min: bound.int().min(0).optional(), max: bound.int().min(1).optional(), default: z.string().max(100_000).optional() }),
-  z.strictObject({ ...common, name, type: z.literal('integer'), min: bound.int().optional(), max: bound.int().optional(), default: z.number().int().optional() }),
-  z.strictObject({ ...common, name, type: z.literal('number'), min: bound.optional(), max: bound.optional(), default: z.number().finite().optional() }),
-  z.strictObject({ ...common, name, type: z.literal('boolean'), default: z.boolean().optional() }),
-  z.strictObject({ ...common, name, type: z.literal('date'), default: isoDate.optional() }),
-  z.strictObject({ ...common, name, type: z.literal('datetime'), default: z.iso.datetime({ offset: true }).optional() }),
-  z.strictObject({ ...common, name, type: z.literal('json'), default: z.json().optional() }),
-  z.strictObject({ ...common, name, type: z.literal('array'), items: z.enum(SCALAR_ITEMS), min: bound.int().min(0).optional(), max: bound.int().min(0).max(100_000).optional(), default: z.array(z.union([z.string(), z.number(), z.boolean()])).optional() }),
-  z.strictObject({ ...common, name, type: z.literal('enum'), values: z.array(z.string().min(1).max(200)).min(1).max(500), default: z.string().optional() }),
-  z.strictObject({
-    ...common,
-    name,
-    type: z.literal('relation'),
-    target,
-    kind: z.enum(['many-to-one', 'one-to-one']).default('many-to-one'),
-    onDelete: z.enum(['cascade', 'set null', 'restrict']).default('restrict'),
-  }),
-]);
+const fieldUnion = <N extends z.ZodType<string>, T extends z.ZodType<string>>(name: N, target: T) =>
+  z.discriminatedUnion('type', [
+    z.strictObject({
+      ...common,
+      name,
+      type: z.literal('string'),
+      min: bound.int().min(0).optional(),
+      max: bound.int().min(1).max(1_000_000).optional(),
+      pattern: validRegex.optional(),
+      default: z.string().max(10_000).optional(),
+    }),
+    z.strictObject({
+      ...common,
+      name,
+      type: z.literal('text'),
+      min: bound.int().min(0).optional(),
+      max: bound.int().min(1).optional(),
+      default: z.string().max(100_000).optional(),
+    }),
+    z.strictObject({
+      ...common,
+      name,
+      type: z.literal('integer'),
+      min: bound.int().optional(),
+      max: bound.int().optional(),
+      default: z.number().int().optional(),
+    }),
+    z.strictObject({ ...common, name, type: z.literal('number'), min: bound.optional(), max: bound.optional(), default: z.number().finite().optional() }),
+    z.strictObject({ ...common, name, type: z.literal('boolean'), default: z.boolean().optional() }),
+    z.strictObject({ ...common, name, type: z.literal('date'), default: isoDate.optional() }),
+    z.strictObject({ ...common, name, type: z.literal('datetime'), default: z.iso.datetime({ offset: true }).optional() }),
+    z.strictObject({ ...common, name, type: z.literal('json'), default: z.json().optional() }),
+    z.strictObject({
+      ...common,
+      name,
+      type: z.literal('array'),
+      items: z.enum(SCALAR_ITEMS),
+      min: bound.int().min(0).optional(),
+      max: bound.int().min(0).max(100_000).optional(),
+      default: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    }),
+    z.strictObject({ ...common, name, type: z.literal('enum'), values: z.array(z.string().min(1).max(200)).min(1).max(500), default: z.string().optional() }),
+    z.strictObject({
+      ...common,
+      name,
+      type: z.literal('relation'),
+      target,
+      kind: z.enum(['many-to-one', 'one-to-one']).default('many-to-one'),
+      onDelete: z.enum(['cascade', 'set null', 'restrict']).default('restrict'),
+    }),
+  ]);
 /** A stored field definition (names already identifiers): what the API answers. */
 export const fieldSchema = fieldUnion(fieldName, modelName);
 /**
@@ -115,13 +164,17 @@ export function fieldProblems(fields: FieldDef[]): { field: string; code: string
     const at = `fields.${i}`;
     if (seen.has(f.name)) problems.push({ field: `${at}.name`, code: 'duplicate', message: `field "${f.name}" is defined twice` });
     seen.add(f.name);
-    if ('min' in f && 'max' in f && f.min !== undefined && f.max !== undefined && f.min > f.max) problems.push({ field: at, code: 'min_above_max', message: `min (${f.min}) is above max (${f.max})` });
+    if ('min' in f && 'max' in f && f.min !== undefined && f.max !== undefined && f.min > f.max)
+      problems.push({ field: at, code: 'min_above_max', message: `min (${f.min}) is above max (${f.max})` });
     if (f.type === 'enum') {
       if (new Set(f.values).size !== f.values.length) problems.push({ field: `${at}.values`, code: 'duplicate', message: 'enum values must be distinct' });
-      if (f.default !== undefined && !f.values.includes(f.default)) problems.push({ field: `${at}.default`, code: 'not_in_enum', message: 'the default must be one of the values' });
+      if (f.default !== undefined && !f.values.includes(f.default))
+        problems.push({ field: `${at}.default`, code: 'not_in_enum', message: 'the default must be one of the values' });
     }
-    if (f.type === 'relation' && f.unique) problems.push({ field: at, code: 'unique_relation', message: 'use kind "one-to-one" instead of unique on a relation' });
-    if (f.type === 'relation' && f.onDelete === 'set null' && f.required) problems.push({ field: at, code: 'set_null_required', message: 'onDelete "set null" cannot apply to a required relation' });
+    if (f.type === 'relation' && f.unique)
+      problems.push({ field: at, code: 'unique_relation', message: 'use kind "one-to-one" instead of unique on a relation' });
+    if (f.type === 'relation' && f.onDelete === 'set null' && f.required)
+      problems.push({ field: at, code: 'set_null_required', message: 'onDelete "set null" cannot apply to a required relation' });
   });
   return problems;
 }
@@ -165,7 +218,10 @@ export const modelChangeSchema = z
     rename: modelName.optional(),
     addFields: z.array(fieldInputSchema).max(500).optional(),
     updateFields: z.array(fieldInputSchema).max(500).optional(),
-    renameFields: z.array(z.strictObject({ from: fieldName, to: fieldName })).max(500).optional(),
+    renameFields: z
+      .array(z.strictObject({ from: fieldName, to: fieldName }))
+      .max(500)
+      .optional(),
     dropFields: z.array(fieldName).max(500).optional(),
     embedding: embeddingSettingsSchema.optional(),
   })

@@ -38,7 +38,18 @@ export class ModelCache {
   }
 }
 
-export function toModel(r: { id: string; org_id: string; name: string; label: string; description: string; fields: FieldDef[]; embedding: EmbeddingConfig | null; version: number; created_at: Date; updated_at: Date }): ModelDef {
+export function toModel(r: {
+  id: string;
+  org_id: string;
+  name: string;
+  label: string;
+  description: string;
+  fields: FieldDef[];
+  embedding: EmbeddingConfig | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}): ModelDef {
   return {
     id: r.id,
     orgId: r.org_id,

@@ -61,10 +61,22 @@ export async function insertModel(db: Exec, m: { id: string; orgId: string; name
     .executeTakeFirstOrThrow();
 }
 
-export async function updateModel(db: Exec, id: string, m: { name: string; label: string; description: string; fields: FieldDef[]; version: number; embedding?: EmbeddingConfig | null }) {
+export async function updateModel(
+  db: Exec,
+  id: string,
+  m: { name: string; label: string; description: string; fields: FieldDef[]; version: number; embedding?: EmbeddingConfig | null },
+) {
   return db
     .updateTable('models')
-    .set({ name: m.name, label: m.label, description: m.description, fields: JSON.stringify(m.fields), version: m.version, updated_at: new Date(), ...(m.embedding !== undefined ? { embedding: m.embedding && JSON.stringify(m.embedding) } : {}) })
+    .set({
+      name: m.name,
+      label: m.label,
+      description: m.description,
+      fields: JSON.stringify(m.fields),
+      version: m.version,
+      updated_at: new Date(),
+      ...(m.embedding !== undefined ? { embedding: m.embedding && JSON.stringify(m.embedding) } : {}),
+    })
     .where('id', '=', id)
     .returning(columns)
     .executeTakeFirstOrThrow();
@@ -74,13 +86,30 @@ export async function deleteModel(db: Exec, id: string) {
   await db.deleteFrom('models').where('id', '=', id).execute();
 }
 
-export async function insertVersion(db: Exec, v: { id: string; orgId: string; modelId: string; version: number; change: unknown; fields: FieldDef[]; name: string; actor: string | null }) {
+export async function insertVersion(
+  db: Exec,
+  v: { id: string; orgId: string; modelId: string; version: number; change: unknown; fields: FieldDef[]; name: string; actor: string | null },
+) {
   await db
     .insertInto('model_versions')
-    .values({ id: v.id, org_id: v.orgId, model_id: v.modelId, version: v.version, change: JSON.stringify(v.change), fields: JSON.stringify(v.fields), name: v.name, actor: v.actor })
+    .values({
+      id: v.id,
+      org_id: v.orgId,
+      model_id: v.modelId,
+      version: v.version,
+      change: JSON.stringify(v.change),
+      fields: JSON.stringify(v.fields),
+      name: v.name,
+      actor: v.actor,
+    })
     .execute();
 }
 
 export function listVersions(db: Exec, modelId: string) {
-  return db.selectFrom('model_versions').select(['version', 'name', 'change', 'fields', 'actor', 'created_at']).where('model_id', '=', modelId).orderBy('version', 'desc').execute();
+  return db
+    .selectFrom('model_versions')
+    .select(['version', 'name', 'change', 'fields', 'actor', 'created_at'])
+    .where('model_id', '=', modelId)
+    .orderBy('version', 'desc')
+    .execute();
 }

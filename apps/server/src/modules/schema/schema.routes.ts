@@ -14,7 +14,14 @@ export const modelSchema = z.object({
   fields: z.array(fieldSchema),
   inverse: z.array(inverseSchema).describe('Read-only inverse sides of relations that point at this model'),
   embedding: z
-    .object({ enabled: z.boolean(), sourceFields: z.array(z.string()), provider: z.enum(['openai', 'openai-compatible', 'local']), model: z.string(), dimensions: z.number(), secretId: z.string().nullable() })
+    .object({
+      enabled: z.boolean(),
+      sourceFields: z.array(z.string()),
+      provider: z.enum(['openai', 'openai-compatible', 'local']),
+      model: z.string(),
+      dimensions: z.number(),
+      secretId: z.string().nullable(),
+    })
     .nullable()
     .describe('Vector embeddings of the source fields (GET /api/v1/models/{name}/embeddings shows their progress)'),
   version: z.number(),
@@ -32,21 +39,38 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
   return async (app: App) => {
     app.get('/api/v1/models', {
       config: { access: { permission: 'models:read' } },
-      schema: { tags: ['models'], summary: 'Models of this organization', querystring: wholeListQuery, response: { 200: z.object({ data: z.array(modelSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['models'],
+        summary: 'Models of this organization',
+        querystring: wholeListQuery,
+        response: { 200: z.object({ data: z.array(modelSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => pageOfAll((await schema.listModelDefs(ctx, orgActorOf(request))).map(strip) as z.infer<typeof modelSchema>[], request.query),
     });
     app.post('/api/v1/models', {
       config: { access: { permission: 'models:write' } },
-      schema: { tags: ['models'], summary: 'Create a model: a real table in this organization’s schema', body: modelCreateSchema, response: { 201: z.object({ data: modelSchema }) } },
+      schema: {
+        tags: ['models'],
+        summary: 'Create a model: a real table in this organization’s schema',
+        body: modelCreateSchema,
+        response: { 201: z.object({ data: modelSchema }) },
+      },
       handler: async (request, reply) => {
         const actor = orgActorOf(request);
         const m = await schema.getModel(ctx, actor, (await schema.createModel(ctx, actor, request.body, request.ip)).name);
-        return withEtag(reply, m.version).status(201).send({ data: strip(m) as z.infer<typeof modelSchema> });
+        return withEtag(reply, m.version)
+          .status(201)
+          .send({ data: strip(m) as z.infer<typeof modelSchema> });
       },
     });
     app.get('/api/v1/models/:name', {
       config: { access: { permission: 'models:read' } },
-      schema: { tags: ['models'], summary: 'One model; its ETag is its schema version (send it back as If-Match when changing it)', params: nameParams, response: { 200: z.object({ data: modelSchema }) } },
+      schema: {
+        tags: ['models'],
+        summary: 'One model; its ETag is its schema version (send it back as If-Match when changing it)',
+        params: nameParams,
+        response: { 200: z.object({ data: modelSchema }) },
+      },
       handler: async (request, reply) => {
         const m = await schema.getModel(ctx, orgActorOf(request), request.params.name);
         return withEtag(reply, m.version).send({ data: strip(m) as z.infer<typeof modelSchema> });
@@ -56,14 +80,19 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
       config: { access: { permission: 'models:write' } },
       schema: {
         tags: ['models'],
-        summary: 'Change a model in one transaction: add, rename, update, drop fields; rename the model; enable, change or disable embeddings. A stale If-Match answers 412',
+        summary:
+          'Change a model in one transaction: add, rename, update, drop fields; rename the model; enable, change or disable embeddings. A stale If-Match answers 412',
         params: nameParams,
         body: modelChangeSchema,
         response: { 200: z.object({ data: modelSchema }) },
       },
       handler: async (request, reply) => {
         const actor = orgActorOf(request);
-        const m = await schema.getModel(ctx, actor, (await schema.changeModel(ctx, actor, request.params.name, request.body, request.ip, ifMatchOf(request))).name);
+        const m = await schema.getModel(
+          ctx,
+          actor,
+          (await schema.changeModel(ctx, actor, request.params.name, request.body, request.ip, ifMatchOf(request))).name,
+        );
         return withEtag(reply, m.version).send({ data: strip(m) as z.infer<typeof modelSchema> });
       },
     });
@@ -82,7 +111,21 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
         summary: 'Schema versions, newest first: each change and the fields after it',
         params: nameParams,
         querystring: wholeListQuery,
-        response: { 200: z.object({ data: z.array(z.object({ version: z.number(), name: z.string(), change: z.unknown(), fields: z.array(fieldSchema), actor: z.string().nullable(), createdAt: z.string() })), meta: listMetaSchema }) },
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                version: z.number(),
+                name: z.string(),
+                change: z.unknown(),
+                fields: z.array(fieldSchema),
+                actor: z.string().nullable(),
+                createdAt: z.string(),
+              }),
+            ),
+            meta: listMetaSchema,
+          }),
+        },
       },
       handler: async (request) => pageOfAll(await schema.modelVersions(ctx, orgActorOf(request), request.params.name), request.query),
     });
@@ -94,8 +137,24 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
         response: {
           200: z.object({
             data: z.object({
-              nodes: z.array(z.object({ id: z.string(), label: z.string(), fields: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean(), unique: z.boolean() })) })),
-              edges: z.array(z.object({ id: z.string(), source: z.string(), target: z.string(), field: z.string(), kind: z.string(), onDelete: z.string(), inverse: z.string().nullable() })),
+              nodes: z.array(
+                z.object({
+                  id: z.string(),
+                  label: z.string(),
+                  fields: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean(), unique: z.boolean() })),
+                }),
+              ),
+              edges: z.array(
+                z.object({
+                  id: z.string(),
+                  source: z.string(),
+                  target: z.string(),
+                  field: z.string(),
+                  kind: z.string(),
+                  onDelete: z.string(),
+                  inverse: z.string().nullable(),
+                }),
+              ),
             }),
           }),
         },

@@ -56,7 +56,10 @@ async function requireTargets(trx: Trx, orgId: string, self: string, fields: Fie
   for (const f of fields) {
     if (f.type !== 'relation' || f.target === self) continue;
     if (!(await repo.findModel(trx, orgId, f.target))) {
-      throw schemaErrors.MODEL_RELATION_TARGET_MISSING(`Field "${f.name}" relates to "${f.target}", which does not exist. Create it first.`, { field: f.name, target: f.target });
+      throw schemaErrors.MODEL_RELATION_TARGET_MISSING(`Field "${f.name}" relates to "${f.target}", which does not exist. Create it first.`, {
+        field: f.name,
+        target: f.target,
+      });
     }
   }
 }
@@ -75,9 +78,32 @@ export async function createModel(ctx: SchemaContext, actor: OrgActor, input: Mo
     await requireTargets(trx, actor.orgId, input.name, input.fields);
     await ddl.createModelTable(asObj(trx), schema, input.name);
     for (const f of input.fields) await ddl.addField(asObj(trx), schema, input.name, f);
-    const row = await repo.insertModel(trx, { id: newId(), orgId: actor.orgId, name: input.name, label: input.label ?? input.name, description: input.description ?? '', fields: input.fields });
-    await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: row.id, version: 1, change: { create: input }, fields: input.fields, name: input.name, actor: actorRef(actor) });
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_CREATE', target: { type: 'model', id: row.id }, ip, details: { name: input.name, fields: input.fields.length } });
+    const row = await repo.insertModel(trx, {
+      id: newId(),
+      orgId: actor.orgId,
+      name: input.name,
+      label: input.label ?? input.name,
+      description: input.description ?? '',
+      fields: input.fields,
+    });
+    await repo.insertVersion(trx, {
+      id: newId(),
+      orgId: actor.orgId,
+      modelId: row.id,
+      version: 1,
+      change: { create: input },
+      fields: input.fields,
+      name: input.name,
+      actor: actorRef(actor),
+    });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'MODEL_CREATE',
+      target: { type: 'model', id: row.id },
+      ip,
+      details: { name: input.name, fields: input.fields.length },
+    });
     afterCommit(() => {
       ctx.cache.forget(actor.orgId);
       ctx.quota.grew(actor.orgId, 'models', 1);
@@ -124,9 +150,12 @@ const CONVERTIBLE: Record<string, string[]> = {
 async function changeField(trx: Trx, schema: string, table: string, from: FieldDef, to: FieldDef, hasData: boolean) {
   const t = asObj(trx);
   const name = to.name;
-  if ((from.type === 'relation') !== (to.type === 'relation')) unsafe(name, 'a relation cannot become a plain field or the reverse', 'Drop the field and add a new one');
-  if (from.type === 'relation' && to.type === 'relation' && from.target !== to.target) unsafe(name, 'a relation cannot change its target', 'Drop the field and add a new one');
-  if (from.type === 'array' && to.type === 'array' && from.items !== to.items) unsafe(name, `array items cannot change from ${from.items} to ${to.items}`, 'Add a new field and copy the values');
+  if ((from.type === 'relation') !== (to.type === 'relation'))
+    unsafe(name, 'a relation cannot become a plain field or the reverse', 'Drop the field and add a new one');
+  if (from.type === 'relation' && to.type === 'relation' && from.target !== to.target)
+    unsafe(name, 'a relation cannot change its target', 'Drop the field and add a new one');
+  if (from.type === 'array' && to.type === 'array' && from.items !== to.items)
+    unsafe(name, `array items cannot change from ${from.items} to ${to.items}`, 'Add a new field and copy the values');
   if (from.type !== to.type && !CONVERTIBLE[from.type]?.includes(to.type)) {
     unsafe(name, `${from.type} cannot be converted to ${to.type}`, 'Add a new field of the new type and copy the values');
   }
@@ -139,7 +168,8 @@ async function changeField(trx: Trx, schema: string, table: string, from: FieldD
   if (to.required && hasData) {
     const empty = await ddl.countWhere(t, schema, table, ddl.isNullWhere(name));
     if (empty > 0) {
-      if (!('default' in to) || to.default === undefined) unsafe(name, `${empty} row(s) have no value, so it cannot become required`, 'Give a default to fill them, or fill the values first');
+      if (!('default' in to) || to.default === undefined)
+        unsafe(name, `${empty} row(s) have no value, so it cannot become required`, 'Give a default to fill them, or fill the values first');
       await ddl.fillNulls(t, schema, table, to);
     }
   }
@@ -172,7 +202,8 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
     for (const r of change.renameFields ?? []) {
       const f = find(r.from);
       if (embedding && sources().includes(r.from)) embedding = { ...embedding, sourceFields: embedding.sourceFields.map((s) => (s === r.from ? r.to : s)) };
-      if (fields.some((x) => x.name === r.to)) throw schemaErrors.MODEL_INVALID(`Field "${r.to}" exists already.`, [{ field: r.to, code: 'duplicate', message: 'exists already' }]);
+      if (fields.some((x) => x.name === r.to))
+        throw schemaErrors.MODEL_INVALID(`Field "${r.to}" exists already.`, [{ field: r.to, code: 'duplicate', message: 'exists already' }]);
       await ddl.renameColumn(t, schema, name, r.from, r.to);
       fields = fields.map((x) => (x === f ? { ...x, name: r.to } : x));
     }
@@ -184,15 +215,21 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
     }
     for (const u of change.updateFields ?? []) {
       const from = find(u.name);
-      if (sources().includes(u.name) && ddl.columnType(from) !== ddl.columnType(u)) unsafe(u.name, 'it is a source field of the model’s embeddings and must stay text', 'Change embedding.sourceFields or disable embeddings first');
+      if (sources().includes(u.name) && ddl.columnType(from) !== ddl.columnType(u))
+        unsafe(u.name, 'it is a source field of the model’s embeddings and must stay text', 'Change embedding.sourceFields or disable embeddings first');
       await changeField(trx, schema, name, from, u, hasData);
       fields = fields.map((x) => (x.name === u.name ? u : x));
     }
     await requireTargets(trx, actor.orgId, name, change.addFields ?? []);
     for (const a of change.addFields ?? []) {
-      if (fields.some((x) => x.name === a.name)) throw schemaErrors.MODEL_INVALID(`Field "${a.name}" exists already.`, [{ field: a.name, code: 'duplicate', message: 'exists already' }]);
+      if (fields.some((x) => x.name === a.name))
+        throw schemaErrors.MODEL_INVALID(`Field "${a.name}" exists already.`, [{ field: a.name, code: 'duplicate', message: 'exists already' }]);
       if (a.required && hasData && (!('default' in a) || a.default === undefined)) {
-        unsafe(a.name, 'a required field without a default cannot be added to a model that has records', 'Give it a default, or add it as optional, fill it, then make it required');
+        unsafe(
+          a.name,
+          'a required field without a default cannot be added to a model that has records',
+          'Give it a default, or add it as optional, fill it, then make it required',
+        );
       }
       await onField(a.name, 'field', () => ddl.addField(t, schema, name, a));
       fields.push(a);
@@ -211,8 +248,23 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
         if (other.id === current.id) continue;
         if (!other.fields.some((f) => f.type === 'relation' && f.target === name)) continue;
         const retargeted = other.fields.map((f) => (f.type === 'relation' && f.target === name ? { ...f, target: newName } : f));
-        await repo.updateModel(trx, other.id, { name: other.name, label: other.label, description: other.description, fields: retargeted, version: other.version + 1 });
-        await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: other.id, version: other.version + 1, change: { retarget: { from: name, to: newName } }, fields: retargeted, name: other.name, actor: actorRef(actor) });
+        await repo.updateModel(trx, other.id, {
+          name: other.name,
+          label: other.label,
+          description: other.description,
+          fields: retargeted,
+          version: other.version + 1,
+        });
+        await repo.insertVersion(trx, {
+          id: newId(),
+          orgId: actor.orgId,
+          modelId: other.id,
+          version: other.version + 1,
+          change: { retarget: { from: name, to: newName } },
+          fields: retargeted,
+          name: other.name,
+          actor: actorRef(actor),
+        });
       }
     }
     const version = current.version + 1;
@@ -225,7 +277,14 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
       embedding,
     });
     await repo.insertVersion(trx, { id: newId(), orgId: actor.orgId, modelId: current.id, version, change, fields, name: newName, actor: actorRef(actor) });
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_UPDATE', target: { type: 'model', id: current.id }, ip, details: { name: newName, version, change: Object.keys(change) } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'MODEL_UPDATE',
+      target: { type: 'model', id: current.id },
+      ip,
+      details: { name: newName, version, change: Object.keys(change) },
+    });
     afterCommit(() => ctx.cache.forget(actor.orgId));
     return toModel(row);
   });
@@ -239,20 +298,39 @@ const TEXT_TYPES = new Set(['string', 'text', 'enum']);
  * fields replaces the vector column (every record is embedded again by the worker); a new secret
  * alone keeps the vectors.
  */
-async function applyEmbedding(t: Transaction<object>, schema: string, table: string, fields: FieldDef[], before: EmbeddingConfig | null, change: EmbeddingChange, vector: boolean): Promise<EmbeddingConfig> {
+async function applyEmbedding(
+  t: Transaction<object>,
+  schema: string,
+  table: string,
+  fields: FieldDef[],
+  before: EmbeddingConfig | null,
+  change: EmbeddingChange,
+  vector: boolean,
+): Promise<EmbeddingConfig> {
   const sourceFields = change.sourceFields ?? before?.sourceFields ?? fields.filter((f) => TEXT_TYPES.has(f.type)).map((f) => f.name);
   const problems = sourceFields.flatMap((n, i) => {
     const f = fields.find((x) => x.name === n);
     if (!f) return [{ field: `embedding.sourceFields.${i}`, code: 'unknown_field', message: `the model has no field "${n}"` }];
-    if (!TEXT_TYPES.has(f.type)) return [{ field: `embedding.sourceFields.${i}`, code: 'not_text', message: `"${n}" is ${f.type}; embeddings are computed from string, text or enum fields` }];
+    if (!TEXT_TYPES.has(f.type))
+      return [
+        { field: `embedding.sourceFields.${i}`, code: 'not_text', message: `"${n}" is ${f.type}; embeddings are computed from string, text or enum fields` },
+      ];
     return [];
   });
-  if (change.enabled && !sourceFields.length) problems.push({ field: 'embedding.sourceFields', code: 'required', message: 'the model has no text fields to embed' });
-  if (change.enabled && change.provider !== 'local' && !change.secretId) problems.push({ field: 'embedding.secretId', code: 'required', message: `the ${change.provider} provider needs a vault secret` });
-  if (new Set(sourceFields).size !== sourceFields.length) problems.push({ field: 'embedding.sourceFields', code: 'duplicate', message: 'a field is listed twice' });
+  if (change.enabled && !sourceFields.length)
+    problems.push({ field: 'embedding.sourceFields', code: 'required', message: 'the model has no text fields to embed' });
+  if (change.enabled && change.provider !== 'local' && !change.secretId)
+    problems.push({ field: 'embedding.secretId', code: 'required', message: `the ${change.provider} provider needs a vault secret` });
+  if (new Set(sourceFields).size !== sourceFields.length)
+    problems.push({ field: 'embedding.sourceFields', code: 'duplicate', message: 'a field is listed twice' });
   if (problems.length) throw schemaErrors.MODEL_INVALID(`The embedding settings have ${problems.length} problem(s): ${problems[0]!.message}.`, problems);
   const next: EmbeddingConfig = { ...change, sourceFields };
-  const same = (a: EmbeddingConfig | null) => Boolean(a?.enabled) && a!.provider === next.provider && a!.model === next.model && a!.dimensions === next.dimensions && a!.sourceFields.join() === next.sourceFields.join();
+  const same = (a: EmbeddingConfig | null) =>
+    Boolean(a?.enabled) &&
+    a!.provider === next.provider &&
+    a!.model === next.model &&
+    a!.dimensions === next.dimensions &&
+    a!.sourceFields.join() === next.sourceFields.join();
   if (next.enabled && same(before)) return next;
   if (before?.enabled) await ddl.dropEmbeddingColumns(t, schema, table);
   if (next.enabled) await ddl.addEmbeddingColumns(t, schema, table, next.sourceFields, next.dimensions, vector);
@@ -264,7 +342,9 @@ export async function deleteModel(ctx: SchemaContext, actor: OrgActor, name: str
     const current = await repo.lockModel(trx, actor.orgId, name);
     if (!current) throw schemaErrors.MODEL_NOT_FOUND();
     if (!isCurrent(expected, current.version)) throw preconditionFailed('model', current.version);
-    const users = (await repo.listModels(trx, actor.orgId)).filter((m) => m.id !== current.id && m.fields.some((f) => f.type === 'relation' && f.target === name));
+    const users = (await repo.listModels(trx, actor.orgId)).filter(
+      (m) => m.id !== current.id && m.fields.some((f) => f.type === 'relation' && f.target === name),
+    );
     if (users.length) {
       const list = users.map((m) => `${m.name}.${m.fields.find((f) => f.type === 'relation' && f.target === name)?.name ?? '?'}`);
       throw schemaErrors.MODEL_IN_USE(`Model "${name}" is the target of ${list.join(', ')}; drop those fields first.`, { relations: list });
@@ -291,7 +371,14 @@ export async function listModelDefs(ctx: SchemaContext, actor: OrgActor) {
 
 export async function modelVersions(ctx: SchemaContext, actor: OrgActor, name: string) {
   const m = await getModel(ctx, actor, name);
-  return (await repo.listVersions(ctx.db, m.id)).map((v) => ({ version: v.version, name: v.name, change: v.change, fields: v.fields, actor: v.actor, createdAt: v.created_at.toISOString() }));
+  return (await repo.listVersions(ctx.db, m.id)).map((v) => ({
+    version: v.version,
+    name: v.name,
+    change: v.change,
+    fields: v.fields,
+    actor: v.actor,
+    createdAt: v.created_at.toISOString(),
+  }));
 }
 
 /** Models as nodes and relations as edges, for the ER view (React Flow shapes). */
@@ -299,11 +386,30 @@ export async function schemaDiagram(ctx: SchemaContext, actor: OrgActor) {
   const { byName } = await ctx.cache.get(actor.orgId);
   const models = [...byName.values()];
   return {
-    nodes: models.map((m) => ({ id: m.name, label: m.label, fields: m.fields.map((f) => ({ name: f.name, type: f.type, required: Boolean(f.required), unique: Boolean(f.unique) || (f.type === 'relation' && f.kind === 'one-to-one') })) })),
+    nodes: models.map((m) => ({
+      id: m.name,
+      label: m.label,
+      fields: m.fields.map((f) => ({
+        name: f.name,
+        type: f.type,
+        required: Boolean(f.required),
+        unique: Boolean(f.unique) || (f.type === 'relation' && f.kind === 'one-to-one'),
+      })),
+    })),
     edges: models.flatMap((m) =>
       m.fields.flatMap((f) =>
         f.type === 'relation'
-          ? [{ id: `${m.name}.${f.name}`, source: m.name, target: f.target, field: f.name, kind: f.kind, onDelete: f.onDelete, inverse: inverseRelations(byName, f.target).find((i) => i.model === m.name && i.field === f.name)?.name ?? null }]
+          ? [
+              {
+                id: `${m.name}.${f.name}`,
+                source: m.name,
+                target: f.target,
+                field: f.name,
+                kind: f.kind,
+                onDelete: f.onDelete,
+                inverse: inverseRelations(byName, f.target).find((i) => i.model === m.name && i.field === f.name)?.name ?? null,
+              },
+            ]
           : [],
       ),
     ),

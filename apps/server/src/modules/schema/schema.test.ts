@@ -3,7 +3,13 @@ import { newId } from '../../platform/ids.js';
 import { signUp, type TestUser } from '../../platform/testing/actors.js';
 import { describeEachDb, type Harness } from '../../platform/testing/harness.js';
 
-const companies = { name: 'companies', fields: [{ name: 'name', type: 'string', required: true, unique: true, max: 200 }, { name: 'size', type: 'integer', min: 0 }] };
+const companies = {
+  name: 'companies',
+  fields: [
+    { name: 'name', type: 'string', required: true, unique: true, max: 200 },
+    { name: 'size', type: 'integer', min: 0 },
+  ],
+};
 const employees = {
   name: 'employees',
   label: 'Employees',
@@ -28,29 +34,66 @@ describeEachDb('models: definitions become real tables', (h) => {
     expect((await h().request({ method: 'POST', url: '/api/v1/models', token: u.token, body: companies })).statusCode).toBe(201);
     const e = await h().request({ method: 'POST', url: '/api/v1/models', token: u.token, body: employees });
     expect(e.statusCode, e.body).toBe(201);
-    const p = await h().request({ method: 'POST', url: '/api/v1/models', token: u.token, body: { name: 'profiles', fields: [{ name: 'bio', type: 'text' }, { name: 'employee', type: 'relation', target: 'employees', kind: 'one-to-one', onDelete: 'set null' }] } });
+    const p = await h().request({
+      method: 'POST',
+      url: '/api/v1/models',
+      token: u.token,
+      body: {
+        name: 'profiles',
+        fields: [
+          { name: 'bio', type: 'text' },
+          { name: 'employee', type: 'relation', target: 'employees', kind: 'one-to-one', onDelete: 'set null' },
+        ],
+      },
+    });
     expect(p.statusCode, p.body).toBe(201);
     const c = (await h().request({ method: 'GET', url: '/api/v1/models/companies', token: u.token })).json().data;
     expect(c.inverse).toEqual([{ name: 'employees', model: 'employees', field: 'company', kind: 'one-to-many' }]);
     const schema = await schemaOf(h(), u);
-    const cols = await h().db.pool.query(`select column_name, data_type, is_nullable from information_schema.columns where table_schema = $1 and table_name = 'employees' order by ordinal_position`, [schema]);
+    const cols = await h().db.pool.query(
+      `select column_name, data_type, is_nullable from information_schema.columns where table_schema = $1 and table_name = 'employees' order by ordinal_position`,
+      [schema],
+    );
     expect(cols.rows.map((r) => `${r.column_name}:${r.data_type}:${r.is_nullable}`)).toEqual([
-      'id:uuid:NO', 'created_at:timestamp with time zone:NO', 'updated_at:timestamp with time zone:NO', 'created_by:text:YES', 'updated_by:text:YES',
-      'email:text:NO', 'age:bigint:YES', 'active:boolean:YES', 'tags:ARRAY:YES', 'level:text:YES', 'company:uuid:YES',
+      'id:uuid:NO',
+      'created_at:timestamp with time zone:NO',
+      'updated_at:timestamp with time zone:NO',
+      'created_by:text:YES',
+      'updated_by:text:YES',
+      'email:text:NO',
+      'age:bigint:YES',
+      'active:boolean:YES',
+      'tags:ARRAY:YES',
+      'level:text:YES',
+      'company:uuid:YES',
     ]);
     const company = newId();
     await h().db.pool.query(`insert into "${schema}".companies (id, name) values ($1, 'Acme')`, [company]);
     await expect(h().db.pool.query(`insert into "${schema}".companies (id, name) values ($1, 'Acme')`, [newId()])).rejects.toMatchObject({ code: '23505' });
-    await expect(h().db.pool.query(`insert into "${schema}".employees (id, email, age) values ($1, 'a@b.c', 3)`, [newId()])).rejects.toMatchObject({ code: '23514' });
-    await expect(h().db.pool.query(`insert into "${schema}".employees (id, email, level) values ($1, 'a@b.c', 'boss')`, [newId()])).rejects.toMatchObject({ code: '23514' });
-    await expect(h().db.pool.query(`insert into "${schema}".employees (id, email, company) values ($1, 'a@b.c', $2)`, [newId(), newId()])).rejects.toMatchObject({ code: '23503' });
+    await expect(h().db.pool.query(`insert into "${schema}".employees (id, email, age) values ($1, 'a@b.c', 3)`, [newId()])).rejects.toMatchObject({
+      code: '23514',
+    });
+    await expect(h().db.pool.query(`insert into "${schema}".employees (id, email, level) values ($1, 'a@b.c', 'boss')`, [newId()])).rejects.toMatchObject({
+      code: '23514',
+    });
+    await expect(
+      h().db.pool.query(`insert into "${schema}".employees (id, email, company) values ($1, 'a@b.c', $2)`, [newId(), newId()]),
+    ).rejects.toMatchObject({ code: '23503' });
     const emp = newId();
     await h().db.pool.query(`insert into "${schema}".employees (id, email, company) values ($1, 'a@b.c', $2)`, [emp, company]);
     const active = await h().db.pool.query(`select active from "${schema}".employees where id = $1`, [emp]);
     expect(active.rows[0]!.active).toBe(true);
     const diagram = (await h().request({ method: 'GET', url: '/api/v1/schema/diagram', token: u.token })).json().data;
     expect(diagram.nodes.map((n: { id: string }) => n.id)).toEqual(['companies', 'employees', 'profiles']);
-    expect(diagram.edges).toContainEqual({ id: 'employees.company', source: 'employees', target: 'companies', field: 'company', kind: 'many-to-one', onDelete: 'cascade', inverse: 'employees' });
+    expect(diagram.edges).toContainEqual({
+      id: 'employees.company',
+      source: 'employees',
+      target: 'companies',
+      field: 'company',
+      kind: 'many-to-one',
+      onDelete: 'cascade',
+      inverse: 'employees',
+    });
   });
 
   it('refuses bad definitions with a reason per problem, and creates nothing', async () => {
@@ -62,7 +105,17 @@ describeEachDb('models: definitions become real tables', (h) => {
       [{ name: 'things', fields: [{ name: 'id', type: 'string' }] }, 400, 'VALIDATION_FAILED'],
       [{ name: 'things', fields: [{ name: 'a', type: 'varchar' }] }, 400, 'VALIDATION_FAILED'],
       [{ name: 'things', fields: [{ name: 'a', type: 'string', min: 5, max: 2 }] }, 422, 'MODEL_INVALID'],
-      [{ name: 'things', fields: [{ name: 'a', type: 'string' }, { name: 'a', type: 'text' }] }, 422, 'MODEL_INVALID'],
+      [
+        {
+          name: 'things',
+          fields: [
+            { name: 'a', type: 'string' },
+            { name: 'a', type: 'text' },
+          ],
+        },
+        422,
+        'MODEL_INVALID',
+      ],
       [{ name: 'things', fields: [{ name: 'l', type: 'enum', values: ['a'], default: 'b' }] }, 422, 'MODEL_INVALID'],
       [{ name: 'things', fields: [{ name: 'o', type: 'relation', target: 'nowhere' }] }, 422, 'MODEL_RELATION_TARGET_MISSING'],
       [{ name: 'things', fields: [{ name: 'p', type: 'string', pattern: '([' }] }, 400, 'VALIDATION_FAILED'],
@@ -82,7 +135,14 @@ describeEachDb('models: definitions become real tables', (h) => {
       method: 'PATCH',
       url: '/api/v1/models/companies',
       token: u.token,
-      body: { addFields: [{ name: 'founded', type: 'date' }, { name: 'country', type: 'string', required: true, default: 'NL' }], renameFields: [{ from: 'size', to: 'headcount' }], label: 'Companies' },
+      body: {
+        addFields: [
+          { name: 'founded', type: 'date' },
+          { name: 'country', type: 'string', required: true, default: 'NL' },
+        ],
+        renameFields: [{ from: 'size', to: 'headcount' }],
+        label: 'Companies',
+      },
     });
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json().data.fields.map((f: { name: string }) => f.name)).toEqual(['name', 'headcount', 'founded', 'country']);
@@ -90,7 +150,12 @@ describeEachDb('models: definitions become real tables', (h) => {
     const filled = await h().db.pool.query(`select country from "${schema}".companies`);
     expect(filled.rows[0]!.country).toBe('NL');
     // integer → number is safe; a check still applies after the type change (min 0 carried over).
-    const t = await h().request({ method: 'PATCH', url: '/api/v1/models/companies', token: u.token, body: { updateFields: [{ name: 'headcount', type: 'number', min: 0 }] } });
+    const t = await h().request({
+      method: 'PATCH',
+      url: '/api/v1/models/companies',
+      token: u.token,
+      body: { updateFields: [{ name: 'headcount', type: 'number', min: 0 }] },
+    });
     expect(t.statusCode, t.body).toBe(200);
     await expect(h().db.pool.query(`update "${schema}".companies set headcount = -1`)).rejects.toMatchObject({ code: '23514' });
     const versions = (await h().request({ method: 'GET', url: '/api/v1/models/companies/versions', token: u.token })).json().data;
@@ -124,7 +189,9 @@ describeEachDb('models: definitions become real tables', (h) => {
     }
     const after = (await h().request({ method: 'GET', url: '/api/v1/models/companies', token: u.token })).json().data;
     expect(after).toEqual(before);
-    const cols = await h().db.pool.query(`select count(*)::int as n from information_schema.columns where table_schema = $1 and table_name = 'companies'`, [schema]);
+    const cols = await h().db.pool.query(`select count(*)::int as n from information_schema.columns where table_schema = $1 and table_name = 'companies'`, [
+      schema,
+    ]);
     expect(cols.rows[0]!.n).toBe(5 + 4);
   });
 

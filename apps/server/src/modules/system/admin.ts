@@ -53,10 +53,18 @@ export function verifyAudit(ctx: AdminContext, orgId?: string): Promise<VerifyRe
 }
 
 /** `infinity backup`: a consistent archive of the instance or one organization; audited as BACKUP_CREATE. */
-export async function backupInstance(ctx: AdminContext, o: { out: string; orgId?: string | undefined; onProgress?: (done: number, total: number) => void }): Promise<BackupReport> {
+export async function backupInstance(
+  ctx: AdminContext,
+  o: { out: string; orgId?: string | undefined; onProgress?: (done: number, total: number) => void },
+): Promise<BackupReport> {
   const report = await createBackup(ctx.database, { ...o, infinityVersion: VERSION });
   await inTransaction(ctx.db, ({ trx }) =>
-    recordAudit(trx, { orgId: o.orgId ?? null, actor: SYSTEM_ACTOR, action: 'BACKUP_CREATE', details: { file: o.out, rows: report.rows, tables: report.tables, sha256: report.sha256 } }),
+    recordAudit(trx, {
+      orgId: o.orgId ?? null,
+      actor: SYSTEM_ACTOR,
+      action: 'BACKUP_CREATE',
+      details: { file: o.out, rows: report.rows, tables: report.tables, sha256: report.sha256 },
+    }),
   );
   return report;
 }
@@ -65,7 +73,12 @@ export async function backupInstance(ctx: AdminContext, o: { out: string; orgId?
 export async function restoreInstance(ctx: AdminContext, file: string, onProgress?: (done: number, total: number) => void): Promise<RestoreReport> {
   const report = await restoreBackup(ctx.database, { file, ...(onProgress ? { onProgress } : {}) });
   await inTransaction(ctx.db, ({ trx }) =>
-    recordAudit(trx, { orgId: null, actor: SYSTEM_ACTOR, action: 'BACKUP_RESTORE', details: { file, rows: report.rows, organizations: report.organizations, scope: report.scope, source: report.source } }),
+    recordAudit(trx, {
+      orgId: null,
+      actor: SYSTEM_ACTOR,
+      action: 'BACKUP_RESTORE',
+      details: { file, rows: report.rows, organizations: report.organizations, scope: report.scope, source: report.source },
+    }),
   );
   return report;
 }

@@ -23,7 +23,10 @@ describeEachDb('audit: every module’s changes and sensitive reads, exportable'
     const secret = (await req('POST', '/api/v1/secrets', { name: 'k', provider: 'openai', value: 'sk-audit-0000' })).json().data.id as string;
     expect((await req('POST', '/api/v1/agents', { name: 'A', provider: 'openai', model: 'gpt-4o-mini', secretId: secret })).statusCode).toBe(201);
     await revealSecret(h().built.vault, { kind: 'flow', flowId: flow.id, executionId: flow.id, orgId: owner.orgId, role: 'editor' }, secret, 'audit test');
-    await backupInstance({ config: h().config, db: h().db.kysely, vault: h().built.vault, database: h().db }, { out: path.join(mkdtempSync(path.join(os.tmpdir(), 'audit-')), 'org.backup'), orgId: owner.orgId });
+    await backupInstance(
+      { config: h().config, db: h().db.kysely, vault: h().built.vault, database: h().db },
+      { out: path.join(mkdtempSync(path.join(os.tmpdir(), 'audit-')), 'org.backup'), orgId: owner.orgId },
+    );
 
     const csv = await req('GET', '/api/v1/audit/export?format=csv');
     expect(csv.statusCode).toBe(200);
@@ -32,7 +35,23 @@ describeEachDb('audit: every module’s changes and sensitive reads, exportable'
     const lines = csv.body.trim().split('\n');
     expect(lines[0]).toBe('seq,at,action,actor_type,actor_id,target_type,target_id,ip,details,hash');
     const actions = lines.slice(1).map((l) => l.split(',')[2]);
-    for (const a of ['AUTH_SIGNUP', 'API_KEY_CREATE', 'MODEL_CREATE', 'MODEL_UPDATE', 'MODEL_DELETE', 'FLOW_CREATE', 'FLOW_UPDATE', 'FLOW_PUBLISH', 'DELETE_WORKFLOW', 'SECRET_CREATE', 'AGENT_CREATE', 'AGENT_DEPLOY', 'SECRET_USE', 'BACKUP_CREATE']) expect(actions, a).toContain(a);
+    for (const a of [
+      'AUTH_SIGNUP',
+      'API_KEY_CREATE',
+      'MODEL_CREATE',
+      'MODEL_UPDATE',
+      'MODEL_DELETE',
+      'FLOW_CREATE',
+      'FLOW_UPDATE',
+      'FLOW_PUBLISH',
+      'DELETE_WORKFLOW',
+      'SECRET_CREATE',
+      'AGENT_CREATE',
+      'AGENT_DEPLOY',
+      'SECRET_USE',
+      'BACKUP_CREATE',
+    ])
+      expect(actions, a).toContain(a);
     // Oldest first, numbered without gaps.
     const seqs = lines.slice(1).map((l) => Number(l.split(',')[0]));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));

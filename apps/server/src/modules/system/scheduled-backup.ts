@@ -17,10 +17,15 @@ const NAME = /^infinity-\d{8}T\d{6}Z\.backup$/;
 /** One scheduled backup: a new archive in the folder, then the oldest beyond `keep` removed. */
 export async function runScheduledBackup(ctx: AdminContext, s: BackupSchedule, now = new Date()): Promise<{ file: string; removed: string[] }> {
   mkdirSync(s.dir, { recursive: true, mode: 0o700 });
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const file = path.join(s.dir, `infinity-${stamp}.backup`);
   await backupInstance(ctx, { out: file });
-  const all = readdirSync(s.dir).filter((f) => NAME.test(f)).sort();
+  const all = readdirSync(s.dir)
+    .filter((f) => NAME.test(f))
+    .sort();
   const removed = all.slice(0, Math.max(0, all.length - s.keep));
   for (const f of removed) rmSync(path.join(s.dir, f), { force: true });
   return { file, removed };

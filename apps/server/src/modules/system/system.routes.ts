@@ -25,17 +25,18 @@ export function systemRoutes(ctx: SystemContext) {
         tags: ['health'],
         summary: 'The process can serve: database reachable, not shutting down',
         response: {
-          200: z.object({ status: z.literal('ok'), version: z.string(), database: z.object({ kind: z.string(), vector: z.boolean(), vectorMode: z.string() }) }),
+          200: z.object({
+            status: z.literal('ok'),
+            version: z.string(),
+            database: z.object({ kind: z.string(), vector: z.boolean(), vectorMode: z.string() }),
+          }),
           503: z.object({ status: z.literal('unavailable'), reason: z.string() }),
         },
       },
       handler: async (_request, reply) => {
         if (ctx.draining()) return reply.status(503).send({ status: 'unavailable' as const, reason: 'shutting down' });
         try {
-          await Promise.race([
-            sql`select 1`.execute(ctx.db),
-            new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
-          ]);
+          await Promise.race([sql`select 1`.execute(ctx.db), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
         } catch {
           return reply.status(503).send({ status: 'unavailable' as const, reason: 'database unreachable' });
         }
@@ -45,11 +46,14 @@ export function systemRoutes(ctx: SystemContext) {
           database: {
             kind: ctx.info.kind,
             vector: ctx.info.vector,
-            vectorMode: !ctx.info.vector ? 'real[] exact scan (pgvector not installed)' : ctx.info.vectorSimd?.on ? 'pgvector (HNSW, SIMD inner product)' : 'pgvector (HNSW)',
+            vectorMode: !ctx.info.vector
+              ? 'real[] exact scan (pgvector not installed)'
+              : ctx.info.vectorSimd?.on
+                ? 'pgvector (HNSW, SIMD inner product)'
+                : 'pgvector (HNSW)',
           },
         };
       },
     });
-
   };
 }

@@ -56,7 +56,10 @@ export async function measure(db: Db, orgId: string, metric: Metric): Promise<nu
     case 'executionsPerMonth':
       return scalar(db, sql`select count(*) as n from executions where org_id = ${orgId} and created_at >= ${monthStart()} and parent_id is null`);
     case 'tokensPerMonth':
-      return scalar(db, sql`select coalesce(sum(input_tokens + output_tokens), 0) as n from ai_usage where org_id = ${orgId} and created_at >= ${monthStart()}`);
+      return scalar(
+        db,
+        sql`select coalesce(sum(input_tokens + output_tokens), 0) as n from ai_usage where org_id = ${orgId} and created_at >= ${monthStart()}`,
+      );
     case 'storageMb':
       return (
         (await scalar(
@@ -67,7 +70,10 @@ export async function measure(db: Db, orgId: string, metric: Metric): Promise<nu
         (1024 * 1024)
       );
     case 'records': {
-      const r = await sql<{ schema_name: string; name: string }>`select o.schema_name, m.name from models m join organizations o on o.id = m.org_id where m.org_id = ${orgId}`.execute(db);
+      const r = await sql<{
+        schema_name: string;
+        name: string;
+      }>`select o.schema_name, m.name from models m join organizations o on o.id = m.org_id where m.org_id = ${orgId}`.execute(db);
       if (!r.rows.length) return 0;
       const parts = r.rows.map((m) => sql`select count(*) as n from ${sql.id(m.schema_name, m.name)}`);
       return scalar(db, sql`select sum(n) as n from (${sql.join(parts, sql` union all `)}) t`);
@@ -104,7 +110,12 @@ export async function listNotifications(db: Db, orgId: string, f: { unread?: boo
   const [rows, total, unread] = await Promise.all([
     q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
     q.select(sql<string>`count(*)`.as('n')).executeTakeFirst(),
-    db.selectFrom('notifications').where('org_id', '=', orgId).where('read_at', 'is', null).select(sql<string>`count(*)`.as('n')).executeTakeFirst(),
+    db
+      .selectFrom('notifications')
+      .where('org_id', '=', orgId)
+      .where('read_at', 'is', null)
+      .select(sql<string>`count(*)`.as('n'))
+      .executeTakeFirst(),
   ]);
   return { rows, total: Number(total?.n ?? 0), unread: Number(unread?.n ?? 0) };
 }
@@ -123,6 +134,10 @@ export async function notificationExists(db: Db, orgId: string, id: string): Pro
 
 /** Email addresses of the organization's owners and admins. */
 export async function managerEmails(db: Db, orgId: string): Promise<string[]> {
-  const r = await sql<{ email: string }>`select u.email from memberships m join users u on u.id = m.user_id where m.org_id = ${orgId} and m.role in ('owner', 'admin') order by u.email`.execute(db);
+  const r = await sql<{
+    email: string;
+  }>`select u.email from memberships m join users u on u.id = m.user_id where m.org_id = ${orgId} and m.role in ('owner', 'admin') order by u.email`.execute(
+    db,
+  );
   return r.rows.map((x) => x.email);
 }

@@ -18,7 +18,15 @@ const metricSchema = z.object({
   percent: z.number().nullable(),
   period: z.object({ from: z.string(), to: z.string() }).nullable().describe('monthly metrics: the calendar month (UTC) they count'),
 });
-const notificationSchema = z.object({ id: z.string(), kind: z.string(), title: z.string(), body: z.string(), data: z.record(z.string(), z.unknown()), read: z.boolean(), createdAt: z.string() });
+const notificationSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  body: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  read: z.boolean(),
+  createdAt: z.string(),
+});
 
 export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tokens: TokenBreakdown }) {
   return async (app: App) => {
@@ -48,7 +56,15 @@ export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tok
         const { limit, offset, unread } = request.query;
         const r = await listNotifications(deps.db, orgActorOf(request).orgId, { limit, offset, unread: unread === 'true' });
         return {
-          data: r.rows.map((n) => ({ id: n.id, kind: n.kind, title: n.title, body: n.body, data: n.data, read: n.read_at !== null, createdAt: n.created_at.toISOString() })),
+          data: r.rows.map((n) => ({
+            id: n.id,
+            kind: n.kind,
+            title: n.title,
+            body: n.body,
+            data: n.data,
+            read: n.read_at !== null,
+            createdAt: n.created_at.toISOString(),
+          })),
           meta: { ...listMeta(r.total, limit, offset), unread: r.unread },
         };
       },
@@ -56,7 +72,13 @@ export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tok
 
     app.post('/api/v1/notifications/:id/read', {
       config: { access: { permission: 'notifications:read' } },
-      schema: { tags: ['usage'], summary: 'Mark one notification read', params: idParams, body: emptyBody, response: { 200: z.object({ data: z.object({ updated: z.number() }) }) } },
+      schema: {
+        tags: ['usage'],
+        summary: 'Mark one notification read',
+        params: idParams,
+        body: emptyBody,
+        response: { 200: z.object({ data: z.object({ updated: z.number() }) }) },
+      },
       handler: async (request) => {
         const orgId = orgActorOf(request).orgId;
         if (!(await notificationExists(deps.db, orgId, request.params.id))) throw usageErrors.NOTIFICATION_NOT_FOUND();
@@ -66,7 +88,12 @@ export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tok
 
     app.post('/api/v1/notifications/read-all', {
       config: { access: { permission: 'notifications:read' } },
-      schema: { tags: ['usage'], summary: 'Mark every notification read', body: emptyBody, response: { 200: z.object({ data: z.object({ updated: z.number() }) }) } },
+      schema: {
+        tags: ['usage'],
+        summary: 'Mark every notification read',
+        body: emptyBody,
+        response: { 200: z.object({ data: z.object({ updated: z.number() }) }) },
+      },
       handler: async (request) => ({ data: { updated: await markRead(deps.db, orgActorOf(request).orgId) } }),
     });
   };

@@ -19,7 +19,10 @@ describeEachDb(
     let key: string;
     let secretId: string;
     const req = (method: string, url: string, body?: unknown, k = key) => h().request({ method, url, apiKey: k, body });
-    const metric = async (name: string) => ((await req('GET', '/api/v1/usage')).json().data.metrics as { metric: string; used: number; limit: number | null; percent: number | null }[]).find((m) => m.metric === name)!;
+    const metric = async (name: string) =>
+      ((await req('GET', '/api/v1/usage')).json().data.metrics as { metric: string; used: number; limit: number | null; percent: number | null }[]).find(
+        (m) => m.metric === name,
+      )!;
 
     it('a free organization cannot create a second agent; the error names the limit', async () => {
       owner = await signUp(h());
@@ -34,7 +37,15 @@ describeEachDb(
       expect(((await req('GET', '/api/v1/agents')).json().data as unknown[]).length).toBe(1);
       const u = (await req('GET', '/api/v1/usage')).json().data;
       expect(u.plan).toBe('free');
-      expect(u.metrics.map((m: { metric: string }) => m.metric)).toEqual(['agents', 'flows', 'models', 'records', 'storageMb', 'executionsPerMonth', 'tokensPerMonth']);
+      expect(u.metrics.map((m: { metric: string }) => m.metric)).toEqual([
+        'agents',
+        'flows',
+        'models',
+        'records',
+        'storageMb',
+        'executionsPerMonth',
+        'tokensPerMonth',
+      ]);
       expect(await metric('agents')).toMatchObject({ used: 1, limit: 1, percent: 100 });
     });
 
@@ -44,7 +55,9 @@ describeEachDb(
       expect((await req('POST', '/api/v1/models', { name: 'tags', fields: [{ name: 'name', type: 'string' }] })).statusCode).toBe(201);
       const third = await req('POST', '/api/v1/models', { name: 'third', fields: [{ name: 'x', type: 'string' }] });
       expect(third.json().error).toMatchObject({ code: 'PLAN_LIMIT_REACHED', details: { metric: 'models', limit: 2 } });
-      expect((await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items: [{ text: 'a' }, { text: 'b' }, { text: 'c' }, { text: 'd' }] })).statusCode).toBe(200);
+      expect(
+        (await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items: [{ text: 'a' }, { text: 'b' }, { text: 'c' }, { text: 'd' }] })).statusCode,
+      ).toBe(200);
       const tooMany = await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items: [{ text: 'e' }, { text: 'f' }] });
       expect(tooMany.statusCode).toBe(402);
       expect(tooMany.json().error.details).toMatchObject({ metric: 'records', limit: 5, used: 4, adding: 2 });
@@ -61,7 +74,12 @@ describeEachDb(
       await h().built.quotas.settle();
       // Alerts of the other metrics passed so far (agents 1/1, models 2/2, records 5/5) are there already.
       const earlier = (await req('GET', '/api/v1/notifications')).json();
-      expect(earlier.data.map((n: { data: { metric: string; threshold: number } }) => `${n.data.metric}:${n.data.threshold}`).sort()).toEqual(['agents:100', 'models:100', 'records:100', 'records:80']);
+      expect(earlier.data.map((n: { data: { metric: string; threshold: number } }) => `${n.data.metric}:${n.data.threshold}`).sort()).toEqual([
+        'agents:100',
+        'models:100',
+        'records:100',
+        'records:80',
+      ]);
       await req('POST', '/api/v1/notifications/read-all');
       const tokenAlerts = async () => {
         const all = (await req('GET', '/api/v1/notifications')).json();
@@ -71,13 +89,23 @@ describeEachDb(
       const off = h().built.events.subscribe('usage.alert', (e) => void alerts.push(e));
       const f = await req('POST', '/api/v1/flows', {
         name: 'Ask',
-        nodes: [node('in', 'core.input'), node('llm', 'ai.chat', { secretId, model: 'gpt-4o-mini', prompt: '{{ $input.q }}' }), node('out', 'core.output', { value: '{{ $input.text }}' })],
+        nodes: [
+          node('in', 'core.input'),
+          node('llm', 'ai.chat', { secretId, model: 'gpt-4o-mini', prompt: '{{ $input.q }}' }),
+          node('out', 'core.output', { value: '{{ $input.text }}' }),
+        ],
         edges: [edge('in', 'llm'), edge('llm', 'out')],
       });
       const flowId = f.json().data.id as string;
-      const ask = async (q: string) => (await req('POST', `/api/v1/flows/${flowId}/run?wait=true`, { input: { q } })).json().data as { status: string; error: { code: string; details: Record<string, unknown> } | null };
+      const ask = async (q: string) =>
+        (await req('POST', `/api/v1/flows/${flowId}/run?wait=true`, { input: { q } })).json().data as {
+          status: string;
+          error: { code: string; details: Record<string, unknown> } | null;
+        };
       // Earlier use this month: 790 of 1,000 tokens.
-      await sql`insert into ai_usage (org_id, provider, model, kind, input_tokens, output_tokens) values (${owner.orgId}, 'openai', 'gpt-4o-mini', 'chat', 780, 10)`.execute(h().db.kysely);
+      await sql`insert into ai_usage (org_id, provider, model, kind, input_tokens, output_tokens) values (${owner.orgId}, 'openai', 'gpt-4o-mini', 'chat', 780, 10)`.execute(
+        h().db.kysely,
+      );
       const mailsBefore = smtp().mails.length;
 
       expect((await ask('hello there')).status).toBe('succeeded');
@@ -128,7 +156,8 @@ describeEachDb(
       await sql`update organizations set plan = 'enterprise' where id = ${other.orgId}`.execute(h().db.kysely);
       h().built.quotas.forget(other.orgId);
       const s = (await req('POST', '/api/v1/secrets', { name: 'k', provider: 'openai', value: KEY, baseUrl: `${fake.url}/v1` }, otherKey)).json().data.id;
-      for (const name of ['A', 'B', 'C']) expect((await req('POST', '/api/v1/agents', { name, provider: 'openai', model: 'gpt-4o-mini', secretId: s }, otherKey)).statusCode).toBe(201);
+      for (const name of ['A', 'B', 'C'])
+        expect((await req('POST', '/api/v1/agents', { name, provider: 'openai', model: 'gpt-4o-mini', secretId: s }, otherKey)).statusCode).toBe(201);
       const u = (await req('GET', '/api/v1/usage', undefined, otherKey)).json().data;
       expect(u.plan).toBe('enterprise');
       expect(u.metrics.find((m: { metric: string }) => m.metric === 'agents')).toMatchObject({ used: 3, limit: null, percent: null });

@@ -1,5 +1,16 @@
 export { Keyring } from './keyring.js';
-export { createVaultContext, getSecret, revealSecret, rewrapAllDataKeys, maskHint, PROVIDERS, type VaultContext, type Provider, type RotationReport, type RevealedSecret } from './vault.service.js';
+export {
+  createVaultContext,
+  getSecret,
+  revealSecret,
+  rewrapAllDataKeys,
+  maskHint,
+  PROVIDERS,
+  type VaultContext,
+  type Provider,
+  type RotationReport,
+  type RevealedSecret,
+} from './vault.service.js';
 export { assertHostAllowed, defaultAllowedHosts, hostAllowed } from './vault.hosts.js';
 export { secretUse, type SecretUse, type OutboundCall } from './secret-use.js';
 export { vaultRoutes } from './vault.routes.js';

@@ -65,13 +65,29 @@ describeEachDb(
 
     /** An editor's flow: manual → HTTP with the secret; run and read back as the editor sees it and as a viewer does. */
     async function runHttp(params: Record<string, unknown>) {
-      const flow = await h().request({ method: 'POST', url: '/api/v1/flows', apiKey: editor, body: { name: `f${Math.random()}`, nodes: [node('start', 'trigger.manual'), node('call', 'core.http', { secretId, ...params })], edges: [edge('start', 'call')] } });
+      const flow = await h().request({
+        method: 'POST',
+        url: '/api/v1/flows',
+        apiKey: editor,
+        body: {
+          name: `f${Math.random()}`,
+          nodes: [node('start', 'trigger.manual'), node('call', 'core.http', { secretId, ...params })],
+          edges: [edge('start', 'call')],
+        },
+      });
       expect(flow.statusCode, flow.body).toBe(201);
-      const run = await h().request({ method: 'POST', url: `/api/v1/flows/${flow.json().data.id as string}/run?wait=true`, apiKey: editor, body: { input: {} } });
+      const run = await h().request({
+        method: 'POST',
+        url: `/api/v1/flows/${flow.json().data.id as string}/run?wait=true`,
+        apiKey: editor,
+        body: { input: {} },
+      });
       expect(run.statusCode, run.body).toBeLessThan(300);
       const stored = await h().request({ method: 'GET', url: `/api/v1/executions/${run.json().data.id as string}`, apiKey: viewer });
       expect(stored.statusCode).toBe(200);
-      const call = (stored.json().data.nodes as { nodeId: string; output: unknown; error: { code: string; message: string } | null }[]).find((n) => n.nodeId === 'call')!;
+      const call = (stored.json().data.nodes as { nodeId: string; output: unknown; error: { code: string; message: string } | null }[]).find(
+        (n) => n.nodeId === 'call',
+      )!;
       return { run: run.json().data, seenBy: [run.body, stored.body], call };
     }
 
@@ -81,7 +97,12 @@ describeEachDb(
       const owner = await signUp(h());
       editor = (await createApiKey(h(), owner.token, 'editor')).key;
       viewer = (await createApiKey(h(), owner.token, 'viewer')).key;
-      const s = await h().request({ method: 'POST', url: '/api/v1/secrets', token: owner.token, body: { name: 'partner api', provider: 'generic', value: SECRET, allowedHosts: ['127.0.0.1'] } });
+      const s = await h().request({
+        method: 'POST',
+        url: '/api/v1/secrets',
+        token: owner.token,
+        body: { name: 'partner api', provider: 'generic', value: SECRET, allowedHosts: ['127.0.0.1'] },
+      });
       expect(s.statusCode, s.body).toBe(201);
       secretId = s.json().data.id;
     });
@@ -132,7 +153,20 @@ describeEachDb(
       expect(failed.call.error?.code).toBe('HTTP_STATUS');
       expect(JSON.stringify(failed.call)).toContain('[redacted]');
       expect(leaks(failed.seenBy)).toEqual([]);
-      expect(leaks([JSON.stringify(await h().db.pool.query('select * from node_runs').then((r) => r.rows)), JSON.stringify(await h().db.pool.query('select output, error from executions').then((r) => r.rows))])).toEqual([]);
+      expect(
+        leaks([
+          JSON.stringify(
+            await h()
+              .db.pool.query('select * from node_runs')
+              .then((r) => r.rows),
+          ),
+          JSON.stringify(
+            await h()
+              .db.pool.query('select output, error from executions')
+              .then((r) => r.rows),
+          ),
+        ]),
+      ).toEqual([]);
       expect(leaks(h().logs)).toEqual([]);
     });
 
@@ -141,10 +175,17 @@ describeEachDb(
       const admin = (await createApiKey(h(), owner.token, 'admin')).key;
       editor = (await createApiKey(h(), owner.token, 'editor')).key;
       viewer = (await createApiKey(h(), owner.token, 'viewer')).key;
-      const s = await h().request({ method: 'POST', url: '/api/v1/secrets', apiKey: admin, body: { name: 'later', provider: 'generic', value: SECRET, allowedHosts: [] } });
+      const s = await h().request({
+        method: 'POST',
+        url: '/api/v1/secrets',
+        apiKey: admin,
+        body: { name: 'later', provider: 'generic', value: SECRET, allowedHosts: [] },
+      });
       secretId = s.json().data.id;
       expect((await runHttp({ url: `${api.url()}/echo` })).call.error?.code).toBe('VAULT_SECRET_HOST_NOT_ALLOWED');
-      expect((await h().request({ method: 'PATCH', url: `/api/v1/secrets/${secretId}`, apiKey: admin, body: { allowedHosts: ['127.0.0.1'] } })).statusCode).toBe(200);
+      expect(
+        (await h().request({ method: 'PATCH', url: `/api/v1/secrets/${secretId}`, apiKey: admin, body: { allowedHosts: ['127.0.0.1'] } })).statusCode,
+      ).toBe(200);
       expect((await runHttp({ url: `${api.url()}/echo` })).run.status).toBe('succeeded');
     });
   },

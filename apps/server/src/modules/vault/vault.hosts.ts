@@ -39,7 +39,10 @@ export const allowedHostsSchema = z
       .string()
       .max(253)
       .transform(normalizeHost)
-      .refine((h) => HOST_RE.test(h) || (h.includes(':') && IPV6_RE.test(h)), 'a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP address; no scheme, port or path'),
+      .refine(
+        (h) => HOST_RE.test(h) || (h.includes(':') && IPV6_RE.test(h)),
+        'a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP address; no scheme, port or path',
+      ),
   )
   .max(50)
   .transform((hosts) => [...new Set(hosts)])
@@ -81,9 +84,12 @@ export function assertHostAllowed(secret: HostBound, url: string | URL): void {
   }
   if (hostAllowed(host, secret.allowedHosts)) return;
   const allowed = secret.allowedHosts.length ? secret.allowedHosts.join(', ') : 'none';
-  throw vaultErrors.VAULT_SECRET_HOST_NOT_ALLOWED(`The secret "${secret.name}" may not be sent to ${host} (allowed hosts: ${allowed}). An admin can change its allowed hosts in the vault.`, {
-    secretId: secret.id,
-    host,
-    allowedHosts: [...secret.allowedHosts],
-  });
+  throw vaultErrors.VAULT_SECRET_HOST_NOT_ALLOWED(
+    `The secret "${secret.name}" may not be sent to ${host} (allowed hosts: ${allowed}). An admin can change its allowed hosts in the vault.`,
+    {
+      secretId: secret.id,
+      host,
+      allowedHosts: [...secret.allowedHosts],
+    },
+  );
 }

@@ -10,7 +10,9 @@ const secretSchema = z.object({
   name: z.string(),
   provider: z.enum(vault.PROVIDERS),
   baseUrl: z.string().nullable(),
-  allowedHosts: z.array(z.string()).describe('Hosts the secret may be sent to (names, *.example.com, IP addresses); a request carrying it elsewhere is refused'),
+  allowedHosts: z
+    .array(z.string())
+    .describe('Hosts the secret may be sent to (names, *.example.com, IP addresses); a request carrying it elsewhere is refused'),
   hint: z.string().describe('Masked: the first and last characters only'),
   createdBy: z.string().nullable(),
   createdAt: z.string(),
@@ -24,9 +26,17 @@ export function vaultRoutes(ctx: vault.VaultContext) {
   return async (app: App) => {
     app.get('/api/v1/secrets', {
       config: { access: { permission: 'secrets:read' } },
-      schema: { tags: ['vault'], summary: 'Secrets of this organization (values are never returned)', querystring: pageQuery, response: { 200: z.object({ data: z.array(secretSchema), meta: listMetaSchema }) } },
+      schema: {
+        tags: ['vault'],
+        summary: 'Secrets of this organization (values are never returned)',
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(secretSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
-        const [list, total] = await Promise.all([vault.listSecrets(ctx, orgActorOf(request), request.query.limit, request.query.offset), vault.countSecrets(ctx, orgActorOf(request))]);
+        const [list, total] = await Promise.all([
+          vault.listSecrets(ctx, orgActorOf(request), request.query.limit, request.query.offset),
+          vault.countSecrets(ctx, orgActorOf(request)),
+        ]);
         return { data: list, meta: listMeta(total, request.query.limit, request.query.offset) };
       },
     });

@@ -92,9 +92,10 @@ export async function createSecret(
   ip: string,
 ): Promise<SecretDto> {
   if (!input.allowedHosts && HOSTS_REQUIRED.has(input.provider)) {
-    throw vaultErrors.VAULT_SECRET_HOSTS_REQUIRED('A generic secret must name the hosts it may be sent to: allowedHosts, e.g. ["api.example.com"], or [] for a secret that is never sent (a webhook signing secret).', [
-      { field: 'allowedHosts', message: 'required for generic secrets' },
-    ]);
+    throw vaultErrors.VAULT_SECRET_HOSTS_REQUIRED(
+      'A generic secret must name the hosts it may be sent to: allowedHosts, e.g. ["api.example.com"], or [] for a secret that is never sent (a webhook signing secret).',
+      [{ field: 'allowedHosts', message: 'required for generic secrets' }],
+    );
   }
   const allowedHosts = input.allowedHosts ?? defaultAllowedHosts(input.provider, input.baseUrl);
   const dek = await currentDataKey(ctx, actor.orgId);
@@ -112,7 +113,14 @@ export async function createSecret(
       hint: maskHint(input.value),
       created_by: actorUserId(actor),
     });
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_CREATE', target: { type: 'secret', id }, ip, details: { name: input.name, provider: input.provider, allowedHosts } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'SECRET_CREATE',
+      target: { type: 'secret', id },
+      ip,
+      details: { name: input.name, provider: input.provider, allowedHosts },
+    });
     return toSecret(row);
   }).catch(nameTaken);
 }
@@ -151,12 +159,23 @@ export async function updateSecret(
       ...(patch.baseUrl !== undefined ? { base_url: patch.baseUrl } : {}),
       ...(allowedHosts !== undefined ? { allowed_hosts: allowedHosts } : {}),
       ...(dek && patch.value !== undefined
-        ? { ciphertext: seal(dek.key, Buffer.from(patch.value, 'utf8'), secretAad(actor.orgId, id)), data_key_version: dek.version, hint: maskHint(patch.value) }
+        ? {
+            ciphertext: seal(dek.key, Buffer.from(patch.value, 'utf8'), secretAad(actor.orgId, id)),
+            data_key_version: dek.version,
+            hint: maskHint(patch.value),
+          }
         : {}),
     });
     if (!row) throw vaultErrors.VAULT_SECRET_NOT_FOUND();
     const fields = Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined);
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'SECRET_UPDATE', target: { type: 'secret', id }, ip, details: { fields, ...(allowedHosts !== undefined ? { allowedHosts } : {}) } });
+    await recordAudit(trx, {
+      orgId: actor.orgId,
+      actor,
+      action: 'SECRET_UPDATE',
+      target: { type: 'secret', id },
+      ip,
+      details: { fields, ...(allowedHosts !== undefined ? { allowedHosts } : {}) },
+    });
     return toSecret(row);
   }).catch(nameTaken);
 }

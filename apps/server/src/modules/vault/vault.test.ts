@@ -35,8 +35,17 @@ describeEachDb('vault', (h) => {
 
   it('decrypts for server-side use, audits each use, and binds the ciphertext to its row', async () => {
     const u = await signUp(h());
-    const a = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'a', provider: 'generic', value: VALUE, allowedHosts: [] } })).json().data;
-    const b = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'b', provider: 'generic', value: 'other-value-123', allowedHosts: [] } })).json().data;
+    const a = (
+      await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'a', provider: 'generic', value: VALUE, allowedHosts: [] } })
+    ).json().data;
+    const b = (
+      await h().request({
+        method: 'POST',
+        url: '/api/v1/secrets',
+        token: u.token,
+        body: { name: 'b', provider: 'generic', value: 'other-value-123', allowedHosts: [] },
+      })
+    ).json().data;
     const actor: OrgActor = { kind: 'user', userId: u.id, orgId: u.orgId, role: 'owner', sessionId: 's' };
     const revealed = await revealSecret(h().built.vault, actor, a.id, 'test');
     expect(revealed.value).toBe(VALUE);
@@ -49,17 +58,31 @@ describeEachDb('vault', (h) => {
 
   it('updates the value, refuses duplicate names, and deletes', async () => {
     const u = await signUp(h());
-    const s = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'gh', provider: 'github', value: 'ghp_aaaaaaaaaaaaaaaaaaaa1234' } })).json().data;
+    const s = (
+      await h().request({
+        method: 'POST',
+        url: '/api/v1/secrets',
+        token: u.token,
+        body: { name: 'gh', provider: 'github', value: 'ghp_aaaaaaaaaaaaaaaaaaaa1234' },
+      })
+    ).json().data;
     const dup = await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'gh', provider: 'github', value: 'x'.repeat(20) } });
     expect(dup.json().error.code).toBe('VAULT_SECRET_NAME_TAKEN');
-    const upd = await h().request({ method: 'PATCH', url: `/api/v1/secrets/${s.id}`, token: u.token, body: { value: 'ghp_bbbbbbbbbbbbbbbbbbbb5678', baseUrl: 'https://api.github.com' } });
+    const upd = await h().request({
+      method: 'PATCH',
+      url: `/api/v1/secrets/${s.id}`,
+      token: u.token,
+      body: { value: 'ghp_bbbbbbbbbbbbbbbbbbbb5678', baseUrl: 'https://api.github.com' },
+    });
     expect(upd.json().data).toMatchObject({ hint: 'ghp…5678', baseUrl: 'https://api.github.com' });
     const actor: OrgActor = { kind: 'user', userId: u.id, orgId: u.orgId, role: 'owner', sessionId: 's' };
     expect((await revealSecret(h().built.vault, actor, s.id, 't')).value).toBe('ghp_bbbbbbbbbbbbbbbbbbbb5678');
     expect((await h().request({ method: 'PATCH', url: `/api/v1/secrets/${s.id}`, token: u.token, body: {} })).statusCode).toBe(400);
     expect((await h().request({ method: 'DELETE', url: `/api/v1/secrets/${s.id}`, token: u.token })).statusCode).toBe(204);
     expect((await h().request({ method: 'GET', url: `/api/v1/secrets/${s.id}`, token: u.token })).json().error.code).toBe('VAULT_SECRET_NOT_FOUND');
-    const actions = (await h().request({ method: 'GET', url: '/api/v1/audit?action=SECRET_CREATE,SECRET_UPDATE,SECRET_DELETE', token: u.token })).json().data.map((e: { action: string }) => e.action);
+    const actions = (await h().request({ method: 'GET', url: '/api/v1/audit?action=SECRET_CREATE,SECRET_UPDATE,SECRET_DELETE', token: u.token }))
+      .json()
+      .data.map((e: { action: string }) => e.action);
     expect(actions).toEqual(['SECRET_DELETE', 'SECRET_UPDATE', 'SECRET_CREATE']);
   });
 
@@ -67,26 +90,37 @@ describeEachDb('vault', (h) => {
     const u = await signUp(h());
     const editorKey = await createApiKey(h(), u.token, 'editor');
     expect((await h().request({ method: 'GET', url: '/api/v1/secrets', apiKey: editorKey.key })).statusCode).toBe(200);
-    const w = await h().request({ method: 'POST', url: '/api/v1/secrets', apiKey: editorKey.key, body: { name: 'n', provider: 'generic', value: 'abcdefgh', allowedHosts: [] } });
+    const w = await h().request({
+      method: 'POST',
+      url: '/api/v1/secrets',
+      apiKey: editorKey.key,
+      body: { name: 'n', provider: 'generic', value: 'abcdefgh', allowedHosts: [] },
+    });
     expect(w.statusCode).toBe(403);
   });
 
   it('allowed hosts: provider secrets default to their API hosts (and base URL host); generic secrets must name theirs; only admins change them', async () => {
     const u = await signUp(h());
-    const post = (body: Record<string, unknown>, k?: string) => h().request({ method: 'POST', url: '/api/v1/secrets', ...(k ? { apiKey: k } : { token: u.token }), body });
+    const post = (body: Record<string, unknown>, k?: string) =>
+      h().request({ method: 'POST', url: '/api/v1/secrets', ...(k ? { apiKey: k } : { token: u.token }), body });
     const hostsOf = async (body: Record<string, unknown>) => {
       const r = await post(body);
       expect(r.statusCode, r.body).toBe(201);
       return r.json().data as { id: string; allowedHosts: string[] };
     };
     expect((await hostsOf({ name: 'o', provider: 'openai', value: VALUE })).allowedHosts).toEqual(['api.openai.com']);
-    expect((await hostsOf({ name: 'op', provider: 'openai', value: VALUE, baseUrl: 'https://proxy.example.com/v1' })).allowedHosts).toEqual(['api.openai.com', 'proxy.example.com']);
+    expect((await hostsOf({ name: 'op', provider: 'openai', value: VALUE, baseUrl: 'https://proxy.example.com/v1' })).allowedHosts).toEqual([
+      'api.openai.com',
+      'proxy.example.com',
+    ]);
     expect((await hostsOf({ name: 'a', provider: 'anthropic', value: VALUE })).allowedHosts).toEqual(['api.anthropic.com']);
     expect((await hostsOf({ name: 'g', provider: 'google', value: VALUE })).allowedHosts).toEqual(['generativelanguage.googleapis.com']);
     expect((await hostsOf({ name: 'st', provider: 'stripe', value: VALUE })).allowedHosts).toEqual(['api.stripe.com']);
     expect((await hostsOf({ name: 'gh', provider: 'github', value: VALUE })).allowedHosts).toEqual(['api.github.com']);
     expect((await hostsOf({ name: 'sl', provider: 'slack', value: VALUE })).allowedHosts).toEqual(['slack.com', 'hooks.slack.com']);
-    expect((await hostsOf({ name: 'oc', provider: 'openai-compatible', value: VALUE, baseUrl: 'http://localhost:11434/v1' })).allowedHosts).toEqual(['localhost']);
+    expect((await hostsOf({ name: 'oc', provider: 'openai-compatible', value: VALUE, baseUrl: 'http://localhost:11434/v1' })).allowedHosts).toEqual([
+      'localhost',
+    ]);
 
     const missing = await post({ name: 'gen', provider: 'generic', value: VALUE });
     expect(missing.statusCode).toBe(422);
@@ -97,7 +131,12 @@ describeEachDb('vault', (h) => {
       expect(r.statusCode, JSON.stringify(bad)).toBe(400);
       expect(r.json().error.code).toBe('VALIDATION_FAILED');
     }
-    const gen = await hostsOf({ name: 'gen', provider: 'generic', value: VALUE, allowedHosts: ['API.Example.com', '*.example.org', 'api.example.com', '[::1]'] });
+    const gen = await hostsOf({
+      name: 'gen',
+      provider: 'generic',
+      value: VALUE,
+      allowedHosts: ['API.Example.com', '*.example.org', 'api.example.com', '[::1]'],
+    });
     expect(gen.allowedHosts).toEqual(['api.example.com', '*.example.org', '::1']);
 
     const admin = await createApiKey(h(), u.token, 'admin');
@@ -110,12 +149,16 @@ describeEachDb('vault', (h) => {
     // A new base URL is where the admin sends it: its host joins the list.
     expect((await patch({ baseUrl: 'https://other.example.com/api' }, admin.key)).json().data.allowedHosts).toEqual(['hooks.example.com', 'other.example.com']);
     const audit = (await h().request({ method: 'GET', url: '/api/v1/audit?action=SECRET_UPDATE', token: u.token })).json().data;
-    expect(audit.find((e: { details: { allowedHosts?: string[] } }) => e.details.allowedHosts?.[0] === 'hooks.example.com' && e.details.allowedHosts.length === 1)).toBeDefined();
+    expect(
+      audit.find((e: { details: { allowedHosts?: string[] } }) => e.details.allowedHosts?.[0] === 'hooks.example.com' && e.details.allowedHosts.length === 1),
+    ).toBeDefined();
   });
 
   it('rotation re-wraps every data key under a new master key; secrets still decrypt, old key no longer needed', async () => {
     const u = await signUp(h());
-    const s = (await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'rot', provider: 'generic', value: VALUE, allowedHosts: [] } })).json().data;
+    const s = (
+      await h().request({ method: 'POST', url: '/api/v1/secrets', token: u.token, body: { name: 'rot', provider: 'generic', value: VALUE, allowedHosts: [] } })
+    ).json().data;
     const fresh = masterKeyFromBase64(randomBytes(32).toString('base64'), 'new');
     const ring = new Keyring([fresh, ...h().keys.all]);
     const ctx = createVaultContext(h().db.kysely, ring);

@@ -22,13 +22,16 @@ describe('Batcher (group commit)', () => {
 
   it('rejects every item of a failed batch and keeps going', async () => {
     let fail = true;
-    const b = new Batcher<number, number>(async (xs) => {
-      if (fail) {
-        fail = false;
-        throw new Error('down');
-      }
-      return xs;
-    }, { maxBatch: 10, maxInFlight: 1 });
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        if (fail) {
+          fail = false;
+          throw new Error('down');
+        }
+        return xs;
+      },
+      { maxBatch: 10, maxInFlight: 1 },
+    );
     await expect(b.push(1)).rejects.toThrow('down');
     expect(await b.push(2)).toBe(2);
   });

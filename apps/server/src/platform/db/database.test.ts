@@ -36,10 +36,13 @@ describeEachDb('database platform', (h) => {
     await sql`create table reg_tx (n int)`.execute(kysely);
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        kysely.transaction().execute(async (trx) => {
-          await sql`insert into reg_tx values (${i})`.execute(trx);
-          if (i % 2) throw new Error('roll back');
-        }).catch(() => undefined),
+        kysely
+          .transaction()
+          .execute(async (trx) => {
+            await sql`insert into reg_tx values (${i})`.execute(trx);
+            if (i % 2) throw new Error('roll back');
+          })
+          .catch(() => undefined),
       ),
     );
     const r = await h().db.pool.query('select count(*)::int as n from reg_tx');
@@ -60,9 +63,15 @@ describeEachDb('database platform', (h) => {
     // Plain values written into the text read back exactly as parameters would: quotes,
     // backslashes, an injection attempt, `$1` inside a value, null, booleans, numbers.
     await sql`create table reg_settings (id int)`.execute(kysely);
-    const tricky = ["it's", 'back\\slash \\', "'; drop table reg_settings; --", 'costs $1 or $2', 'E\'x\'', ''];
+    const tricky = ["it's", 'back\\slash \\', "'; drop table reg_settings; --", 'costs $1 or $2', "E'x'", ''];
     for (const value of tricky) {
-      const q = sql<{ w: string; v: string; n: null; b: boolean; f: number }>`select current_setting('work_mem') as w, ${value}::text as v, ${null}::text as n, ${true}::boolean as b, ${-2.5e-7}::float8 as f`;
+      const q = sql<{
+        w: string;
+        v: string;
+        n: null;
+        b: boolean;
+        f: number;
+      }>`select current_setting('work_mem') as w, ${value}::text as v, ${null}::text as n, ${true}::boolean as b, ${-2.5e-7}::float8 as f`;
       expect(inlined(q.compile(kysely))).toBeDefined();
       expect(await withLocalSettings(kysely, { work_mem: '8MB' }, q)).toEqual([{ w: '8MB', v: value, n: null, b: true, f: -2.5e-7 }]);
     }

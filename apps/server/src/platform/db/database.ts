@@ -148,7 +148,10 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   // transaction blocks every other query of the process: keep transactions short.
   const pool = createPglitePool(engine);
   const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool: pool as never }) });
-  const info = { ...(await inspect(kysely, 'pglite', onDisk ? dataDir : 'memory')), vectorSimd: { on: vector.simd, ...(vector.reason ? { reason: vector.reason } : {}) } };
+  const info = {
+    ...(await inspect(kysely, 'pglite', onDisk ? dataDir : 'memory')),
+    vectorSimd: { on: vector.simd, ...(vector.reason ? { reason: vector.reason } : {}) },
+  };
   return {
     kind: 'pglite',
     kysely,
@@ -208,7 +211,8 @@ async function initdbInChild(dataDir: string, settings: string[]): Promise<void>
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
   const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  if (exitCode !== 0) throw new Error(`Creating the embedded database in ${dataDir} failed (${signal ?? `exit ${exitCode}`}): ${stderr.trim() || 'no message'}`);
+  if (exitCode !== 0)
+    throw new Error(`Creating the embedded database in ${dataDir} failed (${signal ?? `exit ${exitCode}`}): ${stderr.trim() || 'no message'}`);
 }
 
 /**
@@ -220,9 +224,7 @@ function lockDataDir(dataDir: string): () => void {
   if (existsSync(lock)) {
     const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
     if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
-      throw new Error(
-        `The embedded database in ${dataDir} is in use by process ${pid}. Stop it first, or use another --data folder.`,
-      );
+      throw new Error(`The embedded database in ${dataDir} is in use by process ${pid}. Stop it first, or use another --data folder.`);
     }
   }
   writeFileSync(lock, String(process.pid), { mode: 0o600 });

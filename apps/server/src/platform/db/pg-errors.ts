@@ -1,6 +1,6 @@
 /** SQLSTATE of a driver error, if it is one. */
 export function pgErrorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof (err).code === 'string') {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
     return (err as { code: string }).code;
   }
   return undefined;

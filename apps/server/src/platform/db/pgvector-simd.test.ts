@@ -53,7 +53,10 @@ describe('pgvector with a SIMD inner product (embedded database)', () => {
       ];
       // pgvector stores vectors out of line uncompressed (EXTERNAL); EXTENDED lets the mostly-zero one compress.
       await db.pool.query('alter table simd_forms alter column e set storage extended');
-      await db.pool.query(`insert into simd_forms select i, v::vector from unnest($1::int[], $2::text[]) as x(i, v)`, [forms.map((_, i) => i), forms.map((v) => JSON.stringify(v))]);
+      await db.pool.query(`insert into simd_forms select i, v::vector from unnest($1::int[], $2::text[]) as x(i, v)`, [
+        forms.map((_, i) => i),
+        forms.map((v) => JSON.stringify(v)),
+      ]);
       const stored = await db.pool.query(`select id, pg_column_size(e) as size, e <#> e as self from simd_forms order by id`);
       // Short: a 1-byte header, then dim and unused (2 + 2 bytes) and 3 floats.
       expect(stored.rows[0]!.size as number).toBe(1 + 4 + 3 * 4);
@@ -67,11 +70,18 @@ describe('pgvector with a SIMD inner product (embedded database)', () => {
       // above their count, it finds the exact top 5.
       await db.pool.query('create table simd_t (id int primary key, e vector(24))');
       const vectors = Array.from({ length: 300 }, () => Array.from({ length: 24 }, () => rand() - 0.5));
-      await db.pool.query(`insert into simd_t select i, v::vector from unnest($1::int[], $2::text[]) as x(i, v)`, [vectors.map((_, i) => i), vectors.map((v) => JSON.stringify(v))]);
+      await db.pool.query(`insert into simd_t select i, v::vector from unnest($1::int[], $2::text[]) as x(i, v)`, [
+        vectors.map((_, i) => i),
+        vectors.map((v) => JSON.stringify(v)),
+      ]);
       await db.pool.query('create index on simd_t using hnsw (e vector_cosine_ops)');
       const q = JSON.stringify(vectors[42]!.map((x) => x + 0.01));
       const top = async (index: boolean) =>
-        (await db.pool.query(`set local enable_seqscan = ${index ? 'off' : 'on'}; set local enable_indexscan = ${index ? 'on' : 'off'}; set local hnsw.ef_search = 400; select id from simd_t order by e <=> '${q}' limit 5`)).rows.map((r) => r.id as number);
+        (
+          await db.pool.query(
+            `set local enable_seqscan = ${index ? 'off' : 'on'}; set local enable_indexscan = ${index ? 'on' : 'off'}; set local hnsw.ef_search = 400; select id from simd_t order by e <=> '${q}' limit 5`,
+          )
+        ).rows.map((r) => r.id as number);
       const plan = await db.pool.query(`set local enable_seqscan = off; explain select id from simd_t order by e <=> '${q}' limit 5`);
       expect(plan.rows.map((r) => r['QUERY PLAN'] as string).join('\n')).toMatch(/Index Scan using simd_t_e_idx/);
       const viaIndex = await top(true);

@@ -72,7 +72,9 @@ export class EventSpine {
 
   /** Whether anyone would receive this type: publishers may skip building costly payloads. */
   hasSubscribers(type: string): boolean {
-    return Boolean(this.listeners.get(type)?.size || this.listeners.get('*')?.size || this.consumers.some((c) => (c.types as readonly string[]).includes(type)));
+    return Boolean(
+      this.listeners.get(type)?.size || this.listeners.get('*')?.size || this.consumers.some((c) => (c.types as readonly string[]).includes(type)),
+    );
   }
 
   /** Listens on this process to one event type ('*' for all); returns the unsubscribe function. */

@@ -21,12 +21,18 @@ export function ifMatchOf(request: FastifyRequest): Expected {
   let rest = header;
   while (rest.trim() !== '') {
     const m = TAG.exec(rest);
-    if (!m || tags.length >= 50) throw commonErrors.VALIDATION_FAILED('If-Match must be an entity tag as ETag gave it ("3"), a comma list of them, or *.', [{ field: 'headers.if-match', code: 'invalid', message: 'not an entity tag list' }]);
+    if (!m || tags.length >= 50)
+      throw commonErrors.VALIDATION_FAILED('If-Match must be an entity tag as ETag gave it ("3"), a comma list of them, or *.', [
+        { field: 'headers.if-match', code: 'invalid', message: 'not an entity tag list' },
+      ]);
     if (m[2] === '*') return undefined;
     tags.push(m[1] ?? m[2]!);
     rest = rest.slice(m[0].length);
   }
-  if (!tags.length) throw commonErrors.VALIDATION_FAILED('If-Match is empty; send the ETag you read, or leave the header out.', [{ field: 'headers.if-match', code: 'invalid', message: 'empty' }]);
+  if (!tags.length)
+    throw commonErrors.VALIDATION_FAILED('If-Match is empty; send the ETag you read, or leave the header out.', [
+      { field: 'headers.if-match', code: 'invalid', message: 'empty' },
+    ]);
   return tags;
 }
 

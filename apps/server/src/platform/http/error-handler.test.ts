@@ -12,7 +12,14 @@ async function appWithLogs() {
       cb();
     },
   });
-  const app = await createHttpServer({ logger: createLogger({ level: 'info', destination }), bodyLimit: 1024, corsOrigins: ['https://ok.example'], trustProxy: false, publicUrl: 'http://x', version: 't' });
+  const app = await createHttpServer({
+    logger: createLogger({ level: 'info', destination }),
+    bodyLimit: 1024,
+    corsOrigins: ['https://ok.example'],
+    trustProxy: false,
+    publicUrl: 'http://x',
+    version: 't',
+  });
   return { app, logs };
 }
 
@@ -34,7 +41,11 @@ describe('HTTP platform', () => {
 
   it('refuses a response that does not match its schema rather than leak extra fields', async () => {
     const { app } = await appWithLogs();
-    app.get('/leaky', { config: { access: { public: true } }, schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({ id: 'x', passwordHash: 'secret' }) as { id: string });
+    app.get(
+      '/leaky',
+      { config: { access: { public: true } }, schema: { response: { 200: z.object({ id: z.string() }) } } },
+      async () => ({ id: 'x', passwordHash: 'secret' }) as { id: string },
+    );
     const r = await app.inject({ method: 'GET', url: '/leaky' });
     expect(r.body).not.toContain('secret');
   });

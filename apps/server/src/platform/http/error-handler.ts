@@ -45,7 +45,10 @@ export function toAppError(err: unknown, accepts: string[] = ['application/json'
     case 'FST_REQ_FILE_TOO_LARGE':
       return commonErrors.PAYLOAD_TOO_LARGE('The body is larger than this server accepts.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return commonErrors.UNSUPPORTED_MEDIA_TYPE(`This Content-Type is not accepted; send ${accepts.length > 1 ? `${accepts.slice(0, -1).join(', ')} or ${accepts[accepts.length - 1]}` : accepts[0]}.`, { accepts });
+      return commonErrors.UNSUPPORTED_MEDIA_TYPE(
+        `This Content-Type is not accepted; send ${accepts.length > 1 ? `${accepts.slice(0, -1).join(', ')} or ${accepts[accepts.length - 1]}` : accepts[0]}.`,
+        { accepts },
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return commonErrors.VALIDATION_FAILED('Content-Length does not match the body.');
     default:

@@ -25,7 +25,15 @@ describe('HTTP connection limits and refusals, in the error format', () => {
   beforeAll(async () => {
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     // The smallest timeouts config accepts, so the test does not wait long for them.
-    app = await createHttpServer({ logger: createLogger({ level: 'silent', destination: sink }), bodyLimit: 1024 * 1024, http: { headersTimeoutMs: 1000, requestTimeoutMs: 1000, idleTimeoutMs: 5000, maxHeaderSize: 64 * 1024 }, corsOrigins: ['https://app.example'], trustProxy: false, publicUrl: 'http://localhost', version: 'test' });
+    app = await createHttpServer({
+      logger: createLogger({ level: 'silent', destination: sink }),
+      bodyLimit: 1024 * 1024,
+      http: { headersTimeoutMs: 1000, requestTimeoutMs: 1000, idleTimeoutMs: 5000, maxHeaderSize: 64 * 1024 },
+      corsOrigins: ['https://app.example'],
+      trustProxy: false,
+      publicUrl: 'http://localhost',
+      version: 'test',
+    });
     app.post('/echo', { config: { access: { public: true } } }, async (request) => ({ data: request.body }));
     app.get('/query', { config: { access: { public: true } } }, async (request) => ({ data: { length: request.url.length } }));
     // An answer that takes longer than the request timeout, like `?wait=true` or a stream.
@@ -39,7 +47,9 @@ describe('HTTP connection limits and refusals, in the error format', () => {
   afterAll(() => app.close());
 
   it('no request timeout: headers and half a body get a 408 in the error format and the connection is closed (it stayed open 340 s)', async () => {
-    const raw = await rawExchange(port, (s) => s.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"half":'));
+    const raw = await rawExchange(port, (s) =>
+      s.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"half":'),
+    );
     expect(raw).toMatch(/^HTTP\/1\.1 408 /);
     expect(bodyOf(raw).error.code).toBe('REQUEST_TIMEOUT');
   });
@@ -73,21 +83,44 @@ describe('HTTP connection limits and refusals, in the error format', () => {
   });
 
   it('JSON nested 2,000 levels is a 400, not a 500; 100 levels still parse', async () => {
-    const deep = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: `${'['.repeat(2000)}${']'.repeat(2000)}` });
+    const deep = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: `${'['.repeat(2000)}${']'.repeat(2000)}`,
+    });
     expect(deep.statusCode).toBe(400);
     expect(deep.json().error.code).toBe('INVALID_JSON');
-    const strings = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ s: '[[[[{{{{'.repeat(500), t: 'a\\"[' }) });
+    const strings = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ s: '[[[[{{{{'.repeat(500), t: 'a\\"[' }),
+    });
     expect(strings.statusCode).toBe(200);
-    const hundred = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: `${'{"a":'.repeat(99)}[1]${'}'.repeat(99)}` });
+    const hundred = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: `${'{"a":'.repeat(99)}[1]${'}'.repeat(99)}`,
+    });
     expect(hundred.statusCode).toBe(200);
   });
 
   it('CORS preflight from an unlisted origin is refused with 403 and no allow headers, not a 404; a listed origin is answered', async () => {
-    const refused = await app.inject({ method: 'OPTIONS', url: '/api/v1/me', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const refused = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/me',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error.code).toBe('CORS_ORIGIN_NOT_ALLOWED');
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
-    const allowed = await app.inject({ method: 'OPTIONS', url: '/api/v1/me', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } });
+    const allowed = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/me',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
     expect(allowed.statusCode).toBe(204);
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
   });

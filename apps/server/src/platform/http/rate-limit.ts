@@ -32,6 +32,10 @@ export async function registerRateLimit(app: App, opts: { classify: RateLimitCla
     allowList: (req) => classOf(req).max === 0,
     max: (req) => classOf(req).max,
     ...(opts.redis ? { redis: opts.redis, nameSpace: 'infinity:rl:', skipOnError: true } : {}),
-    errorResponseBuilder: (_req, c) => commonErrors.RATE_LIMITED(`More than ${c.max} requests a minute; retry in ${Math.ceil(c.ttl / 1000)} s.`, { limit: c.max, retryAfterSeconds: Math.ceil(c.ttl / 1000) }),
+    errorResponseBuilder: (_req, c) =>
+      commonErrors.RATE_LIMITED(`More than ${c.max} requests a minute; retry in ${Math.ceil(c.ttl / 1000)} s.`, {
+        limit: c.max,
+        retryAfterSeconds: Math.ceil(c.ttl / 1000),
+      }),
   });
 }

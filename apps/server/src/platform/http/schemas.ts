@@ -72,7 +72,12 @@ export function listMeta(total: number | null, limit: number, offset: number, ne
 export const csvList = z
   .string()
   .max(2000)
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 /** Body of an action route that takes no input: nothing, or an empty object. Anything else is refused. */
 export const emptyBody = z.strictObject({}).nullish();

@@ -7,13 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { commonErrors, defineErrors } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
@@ -66,7 +60,11 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 20_000, reque
 
 const corsErrors = defineErrors({
   BAD_REQUEST: { status: 400, description: 'The request is malformed in a way the HTTP layer detected.' },
-  REQUEST_TIMEOUT: { status: 408, description: 'The request line, headers or body did not arrive within INFINITY_HTTP_HEADERS_TIMEOUT / INFINITY_HTTP_REQUEST_TIMEOUT; the connection is closed.' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    description:
+      'The request line, headers or body did not arrive within INFINITY_HTTP_HEADERS_TIMEOUT / INFINITY_HTTP_REQUEST_TIMEOUT; the connection is closed.',
+  },
   REQUEST_HEADERS_TOO_LARGE: { status: 431, description: 'The URL and headers together are larger than INFINITY_HTTP_MAX_HEADER_SIZE.' },
   CORS_ORIGIN_NOT_ALLOWED: { status: 403, description: 'A CORS preflight from an origin not in INFINITY_CORS_ORIGINS: the browser will not send the request.' },
 });
@@ -80,14 +78,20 @@ function clientErrorHandler(limits: HttpLimits) {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, code, message] =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'REQUEST_TIMEOUT', `The request did not arrive in time: headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms.`]
+        ? [
+            408,
+            'REQUEST_TIMEOUT',
+            `The request did not arrive in time: headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms.`,
+          ]
         : err.code === 'HPE_HEADER_OVERFLOW'
           ? [431, 'REQUEST_HEADERS_TOO_LARGE', `The URL and headers are larger than ${limits.maxHeaderSize} bytes.`]
           : [400, 'BAD_REQUEST', 'The request is not valid HTTP.'];
     this.log.debug({ code: err.code }, 'client error');
     if (socket.writable) {
       const body = JSON.stringify({ error: { code, message, details: null } });
-      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     }
     socket.destroy();
   };
@@ -162,7 +166,13 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     // refuse it plainly (no Access-Control-Allow-* headers, so the browser stops), not as a 404.
     if (request.method === 'OPTIONS' && request.headers.origin && request.headers['access-control-request-method']) {
       reply.header('vary', 'Origin');
-      return sendError(request, reply, corsErrors.CORS_ORIGIN_NOT_ALLOWED(`The origin ${request.headers.origin.slice(0, 200)} is not allowed; an operator lists allowed origins in INFINITY_CORS_ORIGINS.`));
+      return sendError(
+        request,
+        reply,
+        corsErrors.CORS_ORIGIN_NOT_ALLOWED(
+          `The origin ${request.headers.origin.slice(0, 200)} is not allowed; an operator lists allowed origins in INFINITY_CORS_ORIGINS.`,
+        ),
+      );
     }
     return sendError(request, reply, commonErrors.ROUTE_NOT_FOUND(`No route ${request.method} ${request.url.split('?')[0]}.`));
   });
@@ -176,10 +186,16 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
     const pluginRoute = route.url.startsWith('/docs') || (route.method === 'OPTIONS' && route.url === '*') || (uiIndex !== undefined && route.url === '/*');
     if (pluginRoute) route.config = { ...(route.config ?? {}), access: { public: true } };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const hidden = Boolean((route.schema)?.hide);
+    const hidden = Boolean(route.schema?.hide);
     for (const method of methods) {
       if (method === 'HEAD') continue;
-      routeTable.push({ method, url: route.url, access: (route.config as { access?: unknown } | undefined)?.access, hidden, hasBody: Boolean(route.schema?.body) });
+      routeTable.push({
+        method,
+        url: route.url,
+        access: (route.config as { access?: unknown } | undefined)?.access,
+        hidden,
+        hasBody: Boolean(route.schema?.body),
+      });
     }
   });
 

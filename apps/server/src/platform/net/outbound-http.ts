@@ -133,14 +133,21 @@ export class OutboundHttp {
     return isPublic(a);
   }
 
-  private lookup(hostname: string, options: LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) {
+  private lookup(
+    hostname: string,
+    options: LookupOptions,
+    cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) {
     const allowedByName = this.hosts.has(hostname.toLowerCase());
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return cb(err, '');
       const list = addresses;
       const bad = list.find((a) => !allowedByName && !this.addressAllowed(a.address));
       if (bad || list.length === 0) {
-        const e = new OutboundRefused(`Refused: ${hostname} resolves to ${bad?.address ?? 'nothing'}, a private or reserved address. An operator can allow it with INFINITY_HTTP_ALLOW.`, 'address') as unknown as NodeJS.ErrnoException;
+        const e = new OutboundRefused(
+          `Refused: ${hostname} resolves to ${bad?.address ?? 'nothing'}, a private or reserved address. An operator can allow it with INFINITY_HTTP_ALLOW.`,
+          'address',
+        ) as unknown as NodeJS.ErrnoException;
         return cb(e, '');
       }
       if (options.all) return cb(null, list);
@@ -173,7 +180,14 @@ export class OutboundHttp {
     let method = req.method.toUpperCase();
     let body = req.body;
     for (let hop = 0; ; hop++) {
-      const res = await undiciRequest(url, { method: method as 'GET', headers: req.headers, body: body ?? null, dispatcher: this.agent, signal, maxRedirections: 0 } as never).catch((err: unknown) => {
+      const res = await undiciRequest(url, {
+        method: method as 'GET',
+        headers: req.headers,
+        body: body ?? null,
+        dispatcher: this.agent,
+        signal,
+        maxRedirections: 0,
+      } as never).catch((err: unknown) => {
         const cause = (err as { cause?: unknown }).cause;
         if (cause instanceof OutboundRefused) throw cause;
         if (err instanceof OutboundRefused) throw err;

@@ -7,7 +7,11 @@ const run = (source: string, input: unknown = { n: 2 }) => sandbox.run({ source,
 
 describe('JavaScript sandbox (QuickJS in worker threads)', () => {
   it('runs a function body over $input and returns JSON, with console lines', async () => {
-    expect(await run('console.log("seen", $input.n); return { double: $input.n * 2, list: [1, "a", null] }')).toEqual({ ok: true, value: { double: 4, list: [1, 'a', null] }, logs: ['seen 2'] });
+    expect(await run('console.log("seen", $input.n); return { double: $input.n * 2, list: [1, "a", null] }')).toEqual({
+      ok: true,
+      value: { double: 4, list: [1, 'a', null] },
+      logs: ['seen 2'],
+    });
     expect(await run('return undefined')).toMatchObject({ ok: true, value: null });
   });
 

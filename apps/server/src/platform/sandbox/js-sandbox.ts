@@ -97,7 +97,8 @@ export class JsSandbox {
 
   run(job: SandboxJob): Promise<SandboxResult> {
     const input = JSON.stringify(job.input ?? null);
-    if (input.length > this.o.maxInputBytes) return Promise.resolve({ ok: false, error: { name: 'RangeError', message: `the input is larger than ${this.o.maxInputBytes} bytes` }, logs: [] });
+    if (input.length > this.o.maxInputBytes)
+      return Promise.resolve({ ok: false, error: { name: 'RangeError', message: `the input is larger than ${this.o.maxInputBytes} bytes` }, logs: [] });
     return new Promise((resolve) => {
       this.queue.push({ job: { ...job, input }, resolve });
       this.pump();
@@ -159,12 +160,26 @@ export class JsSandbox {
       this.pump();
     };
     const onMessage = (m: { ok: boolean; json?: string; error?: { name: string; message: string }; logs: string[] }) =>
-      done(m.ok ? { ok: true, value: JSON.parse(m.json ?? 'null') as unknown, logs: m.logs } : { ok: false, error: m.error ?? { name: 'Error', message: 'failed' }, logs: m.logs });
+      done(
+        m.ok
+          ? { ok: true, value: JSON.parse(m.json ?? 'null') as unknown, logs: m.logs }
+          : { ok: false, error: m.error ?? { name: 'Error', message: 'failed' }, logs: m.logs },
+      );
     const onError = (err: Error & { code?: string }) =>
-      done({ ok: false, error: { name: 'RangeError', message: err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'the code ran out of memory' : `the sandbox failed: ${err.message}` }, logs: [] }, true);
+      done(
+        {
+          ok: false,
+          error: { name: 'RangeError', message: err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'the code ran out of memory' : `the sandbox failed: ${err.message}` },
+          logs: [],
+        },
+        true,
+      );
     const onExit = () => done({ ok: false, error: { name: 'Error', message: 'the sandbox stopped' }, logs: [] }, true);
     // QuickJS interrupts the code at its deadline; this only catches a sandbox that stopped answering.
-    const timer = setTimeout(() => done({ ok: false, error: { name: 'InternalError', message: 'interrupted: the code ran too long' }, logs: [] }, true), p.job.timeoutMs + 2000);
+    const timer = setTimeout(
+      () => done({ ok: false, error: { name: 'InternalError', message: 'interrupted: the code ran too long' }, logs: [] }, true),
+      p.job.timeoutMs + 2000,
+    );
     try {
       await slot.ready;
     } catch (err) {

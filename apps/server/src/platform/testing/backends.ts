@@ -3,7 +3,10 @@ export type Backend = 'pglite' | 'postgres';
 
 export function testBackends(): Backend[] {
   const raw = process.env.INFINITY_TEST_DATABASES ?? 'pglite,postgres';
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const b of list) if (b !== 'pglite' && b !== 'postgres') throw new Error(`INFINITY_TEST_DATABASES: unknown backend "${b}"`);
   return list as Backend[];
 }

@@ -59,24 +59,38 @@ export function fakeAi(opts: { key: string }) {
       const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
       const path = (req.url ?? '').split('?')[0]!;
       const provider = path.startsWith('/anthropic') ? 'anthropic' : path.startsWith('/google') ? 'google' : 'openai';
-      const credential = provider === 'anthropic' ? (req.headers['x-api-key'] as string) : provider === 'google' ? (req.headers['x-goog-api-key'] as string) : req.headers.authorization?.replace(/^Bearer /, '');
+      const credential =
+        provider === 'anthropic'
+          ? (req.headers['x-api-key'] as string)
+          : provider === 'google'
+            ? (req.headers['x-goog-api-key'] as string)
+            : req.headers.authorization?.replace(/^Bearer /, '');
       const entry: SeenRequest = { provider, path, credential, headers: req.headers, body };
       seen.push(entry);
       if (credential !== opts.key) {
         const masked = `${(credential ?? '').slice(0, 5)}**********${(credential ?? '').slice(-4)}`;
-        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `Incorrect API key provided: ${masked}.`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `Incorrect API key provided: ${masked}.`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
         return;
       }
       if (path.endsWith('/embeddings')) {
         if (failEmbeddings > 0) {
           failEmbeddings--;
-          res.writeHead(failStatus, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit' } }));
+          res
+            .writeHead(failStatus, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit' } }));
           return;
         }
         const input = (Array.isArray(body.input) ? body.input : [body.input]) as string[];
         const dims = typeof body.dimensions === 'number' ? body.dimensions : 1536;
         res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ object: 'list', model: body.model, data: input.map((t, index) => ({ object: 'embedding', index, embedding: words(t, dims) })), usage: { prompt_tokens: input.join(' ').split(/\s+/).length, total_tokens: input.join(' ').split(/\s+/).length } }),
+          JSON.stringify({
+            object: 'list',
+            model: body.model,
+            data: input.map((t, index) => ({ object: 'embedding', index, embedding: words(t, dims) })),
+            usage: { prompt_tokens: input.join(' ').split(/\s+/).length, total_tokens: input.join(' ').split(/\s+/).length },
+          }),
         );
         return;
       }
@@ -86,13 +100,32 @@ export function fakeAi(opts: { key: string }) {
       const outputTokens = Math.max(1, text.split(/\s+/).filter(Boolean).length);
       const pieces = text.match(/\S+\s*/g) ?? [];
       const sse = () => res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      const send = (data: unknown, event?: string) => res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+      const send = (data: unknown, event?: string) =>
+        res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
       if (provider === 'openai') {
         const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: body.model };
-        const calls = (reply.toolCalls ?? []).map((c, i) => ({ index: i, id: `call_${seen.length}_${i}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } }));
+        const calls = (reply.toolCalls ?? []).map((c, i) => ({
+          index: i,
+          id: `call_${seen.length}_${i}`,
+          type: 'function',
+          function: { name: c.name, arguments: JSON.stringify(c.args) },
+        }));
         if (!body.stream) {
           res.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: text || null, ...(calls.length ? { tool_calls: calls.map(({ index: _i, ...c }) => c) } : {}) }, finish_reason: calls.length ? 'tool_calls' : 'stop' }], usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } }),
+            JSON.stringify({
+              id: 'chatcmpl-1',
+              object: 'chat.completion',
+              created: 1,
+              model: body.model,
+              choices: [
+                {
+                  index: 0,
+                  message: { role: 'assistant', content: text || null, ...(calls.length ? { tool_calls: calls.map(({ index: _i, ...c }) => c) } : {}) },
+                  finish_reason: calls.length ? 'tool_calls' : 'stop',
+                },
+              ],
+              usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+            }),
           );
           return;
         }
@@ -108,7 +141,21 @@ export function fakeAi(opts: { key: string }) {
       }
       if (provider === 'anthropic') {
         sse();
-        send({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: body.model, stop_reason: null, usage: { input_tokens: inputTokens, output_tokens: 1 } } }, 'message_start');
+        send(
+          {
+            type: 'message_start',
+            message: {
+              id: 'msg_1',
+              type: 'message',
+              role: 'assistant',
+              content: [],
+              model: body.model,
+              stop_reason: null,
+              usage: { input_tokens: inputTokens, output_tokens: 1 },
+            },
+          },
+          'message_start',
+        );
         send({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start');
         for (const p of pieces) send({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } }, 'content_block_delta');
         send({ type: 'content_block_stop', index: 0 }, 'content_block_stop');
@@ -119,7 +166,12 @@ export function fakeAi(opts: { key: string }) {
       }
       sse();
       pieces.forEach((p, i) =>
-        send({ candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0, ...(i === pieces.length - 1 ? { finishReason: 'STOP' } : {}) }], ...(i === pieces.length - 1 ? { usageMetadata: { promptTokenCount: inputTokens, candidatesTokenCount: outputTokens, totalTokenCount: inputTokens + outputTokens } } : {}) }),
+        send({
+          candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0, ...(i === pieces.length - 1 ? { finishReason: 'STOP' } : {}) }],
+          ...(i === pieces.length - 1
+            ? { usageMetadata: { promptTokenCount: inputTokens, candidatesTokenCount: outputTokens, totalTokenCount: inputTokens + outputTokens } }
+            : {}),
+        }),
       );
       res.end();
     });

@@ -21,7 +21,11 @@ export async function fakeSmtp() {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         callback();
       });
     },
@@ -56,13 +60,26 @@ export async function fakeStripe() {
         res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++n}` });
         res.end(JSON.stringify(body));
       };
-      if (!/^Bearer sk_test_/.test(req.headers.authorization ?? '')) return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } });
+      if (!/^Bearer sk_test_/.test(req.headers.authorization ?? ''))
+        return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } });
       if (req.method === 'POST' && path === '/v1/checkout/sessions') {
         const id = `cs_test_${++n}`;
-        return send(200, { id, object: 'checkout.session', mode: form.get('mode'), client_reference_id: form.get('client_reference_id'), url: `https://checkout.stripe.test/c/pay/${id}`, metadata: { orgId: form.get('metadata[orgId]'), plan: form.get('metadata[plan]') } });
+        return send(200, {
+          id,
+          object: 'checkout.session',
+          mode: form.get('mode'),
+          client_reference_id: form.get('client_reference_id'),
+          url: `https://checkout.stripe.test/c/pay/${id}`,
+          metadata: { orgId: form.get('metadata[orgId]'), plan: form.get('metadata[plan]') },
+        });
       }
       if (req.method === 'POST' && path === '/v1/billing_portal/sessions') {
-        return send(200, { id: `bps_${++n}`, object: 'billing_portal.session', customer: form.get('customer'), url: `https://billing.stripe.test/p/session/${n}` });
+        return send(200, {
+          id: `bps_${++n}`,
+          object: 'billing_portal.session',
+          customer: form.get('customer'),
+          url: `https://billing.stripe.test/p/session/${n}`,
+        });
       }
       send(404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${path}).` } });
     });

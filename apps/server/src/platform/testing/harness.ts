@@ -40,7 +40,15 @@ export interface Harness {
   keys: InstanceKeys;
   /** Every log line the app wrote, as text: tests assert that secrets never appear. */
   logs: string[];
-  request(opts: { method: string; url: string; token?: string | undefined; apiKey?: string; headers?: Record<string, string>; body?: unknown; payload?: string | Buffer }): Promise<LightMyRequestResponse>;
+  request(opts: {
+    method: string;
+    url: string;
+    token?: string | undefined;
+    apiKey?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    payload?: string | Buffer;
+  }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 

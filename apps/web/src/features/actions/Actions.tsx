@@ -70,9 +70,25 @@ export function Actions() {
           rows={list.data!}
           rowKey={(a) => a.id}
           columns={[
-            { key: 'name', header: 'Name', cell: (a) => <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/actions/${a.id}`}>{a.name}</Link> },
+            {
+              key: 'name',
+              header: 'Name',
+              cell: (a) => (
+                <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/actions/${a.id}`}>
+                  {a.name}
+                </Link>
+              ),
+            },
             { key: 'steps', header: 'Steps', cell: (a) => a.steps.map((s) => `${s.op} ${s.model}`).join(' → ') },
-            { key: 'params', header: 'Parameters', cell: (a) => a.params.filter((p) => p.value === undefined).map((p) => p.name).join(', ') },
+            {
+              key: 'params',
+              header: 'Parameters',
+              cell: (a) =>
+                a.params
+                  .filter((p) => p.value === undefined)
+                  .map((p) => p.name)
+                  .join(', '),
+            },
             { key: 'at', header: 'Updated', cell: (a) => new Date(a.updatedAt).toLocaleString() },
           ]}
         />
@@ -82,13 +98,32 @@ export function Actions() {
 }
 
 const area = 'rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900';
-const STEP_FIELDS: Record<Op, ('values' | 'recordId' | 'key' | 'filter')[]> = { create: ['values'], update: ['recordId', 'values'], upsert: ['key', 'values'], delete: ['recordId'], query: ['filter'] };
+const STEP_FIELDS: Record<Op, ('values' | 'recordId' | 'key' | 'filter')[]> = {
+  create: ['values'],
+  update: ['recordId', 'values'],
+  upsert: ['key', 'values'],
+  delete: ['recordId'],
+  query: ['filter'],
+};
 
 /** Builder (/actions/new, /actions/:id), run form for the remaining parameters, and runs history. */
 export function ActionEditor() {
   const { id } = useParams();
-  const action = useQuery({ queryKey: ['action', id], enabled: Boolean(id), queryFn: () => api<{ data: Action }>('GET', `/actions/${id}`).then((r) => r.data) });
-  if (id && !action.data) return action.isError ? <p role="alert" className="p-6">{action.error.message}</p> : <p className="p-6" aria-busy="true">Loading…</p>;
+  const action = useQuery({
+    queryKey: ['action', id],
+    enabled: Boolean(id),
+    queryFn: () => api<{ data: Action }>('GET', `/actions/${id}`).then((r) => r.data),
+  });
+  if (id && !action.data)
+    return action.isError ? (
+      <p role="alert" className="p-6">
+        {action.error.message}
+      </p>
+    ) : (
+      <p className="p-6" aria-busy="true">
+        Loading…
+      </p>
+    );
   return <ActionBuilder key={id ?? 'new'} initial={action.data ?? null} />;
 }
 
@@ -111,13 +146,22 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
     setMessage('');
     let body;
     try {
-      body = { name, params, steps: steps.map(({ text, ...s }) => ({ ...s, ...Object.fromEntries(Object.entries(text ?? {}).map(([k, v]) => [k, v.trim() ? (JSON.parse(v) as unknown) : undefined])) })) };
+      body = {
+        name,
+        params,
+        steps: steps.map(({ text, ...s }) => ({
+          ...s,
+          ...Object.fromEntries(Object.entries(text ?? {}).map(([k, v]) => [k, v.trim() ? (JSON.parse(v) as unknown) : undefined])),
+        })),
+      };
     } catch {
       return setMessage('A step’s values or filter is not valid JSON.');
     }
     try {
       // If-Match: saving over a version someone else saved since is refused (412), not overwritten.
-      const r = initial ? await api<{ data: Action }>('PATCH', `/actions/${initial.id}`, body, { ifMatch: initial.version }) : await api<{ data: Action }>('POST', '/actions', body);
+      const r = initial
+        ? await api<{ data: Action }>('PATCH', `/actions/${initial.id}`, body, { ifMatch: initial.version })
+        : await api<{ data: Action }>('POST', '/actions', body);
       toast('success', 'Action saved.');
       await client.invalidateQueries({ queryKey: ['actions'] });
       client.setQueryData(['action', r.data.id], r.data);
@@ -135,10 +179,14 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
             <Field label="Action name">{(id) => <Input id={id} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
             <fieldset className="flex flex-col gap-2 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
               <legend className="px-1 text-sm font-medium">Parameters</legend>
-              <p className="text-xs text-zinc-600 dark:text-zinc-400">Refer to them in steps as {'{{params.name}}'}; a fixed value cannot be changed by callers.</p>
+              <p className="text-xs text-zinc-600 dark:text-zinc-400">
+                Refer to them in steps as {'{{params.name}}'}; a fixed value cannot be changed by callers.
+              </p>
               {params.map((p, i) => (
                 <div key={i} className="flex flex-wrap items-end gap-2" role="group" aria-label={`Parameter ${i + 1}`}>
-                  <Field label={`Parameter ${i + 1} name`}>{(id) => <Input id={id} value={p.name} onChange={(e) => setParam(i, { name: e.target.value })} />}</Field>
+                  <Field label={`Parameter ${i + 1} name`}>
+                    {(id) => <Input id={id} value={p.name} onChange={(e) => setParam(i, { name: e.target.value })} />}
+                  </Field>
                   <Field label={`Parameter ${i + 1} type`}>
                     {(id) => (
                       <Select id={id} value={p.type} onChange={(e) => setParam(i, { type: e.target.value as ParamType })}>
@@ -151,7 +199,16 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
                   <label className="flex items-center gap-1 text-sm">
                     <input type="checkbox" checked={Boolean(p.required)} onChange={(e) => setParam(i, { required: e.target.checked || undefined })} /> required
                   </label>
-                  <Field label={`Parameter ${i + 1} fixed value`}>{(id) => <Input id={id} value={p.value === undefined ? '' : JSON.stringify(p.value)} placeholder="(per run)" onChange={(e) => setParam(i, { value: e.target.value ? typed(p.type, e.target.value) : undefined })} />}</Field>
+                  <Field label={`Parameter ${i + 1} fixed value`}>
+                    {(id) => (
+                      <Input
+                        id={id}
+                        value={p.value === undefined ? '' : JSON.stringify(p.value)}
+                        placeholder="(per run)"
+                        onChange={(e) => setParam(i, { value: e.target.value ? typed(p.type, e.target.value) : undefined })}
+                      />
+                    )}
+                  </Field>
                   <Button variant="ghost" aria-label={`Remove parameter ${i + 1}`} onClick={() => setParams((ps) => ps.filter((_, j) => j !== i))}>
                     ✕
                   </Button>
@@ -180,9 +237,7 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
                       )}
                     </Field>
                     <Field label={`Step ${i + 1} model`}>
-                      {(id) => (
-                        <OptionSelect id={id} options={modelOptions(models.data)} value={s.model} onValue={(v) => setStep(i, { model: v })} />
-                      )}
+                      {(id) => <OptionSelect id={id} options={modelOptions(models.data)} value={s.model} onValue={(v) => setStep(i, { model: v })} />}
                     </Field>
                     {steps.length > 1 && (
                       <Button variant="ghost" aria-label={`Remove step ${i + 1}`} onClick={() => setSteps((ss) => ss.filter((_, j) => j !== i))}>
@@ -193,10 +248,28 @@ function ActionBuilder({ initial }: { initial: Action | null }) {
                   {STEP_FIELDS[s.op].map((k) =>
                     k === 'values' || k === 'filter' ? (
                       <Field key={k} label={`Step ${i + 1} ${k} (JSON)`}>
-                        {(id) => <textarea id={id} rows={3} className={area} value={s.text?.[k] ?? (s[k] === undefined ? '' : JSON.stringify(s[k], null, 2))} placeholder={k === 'values' ? '{"email": "{{params.email}}"}' : '{"status": {"eq": "open"}}'} onChange={(e) => setSteps((ss) => ss.map((x, j) => (j === i ? { ...x, text: { ...x.text, [k]: e.target.value } } : x)))} />}
+                        {(id) => (
+                          <textarea
+                            id={id}
+                            rows={3}
+                            className={area}
+                            value={s.text?.[k] ?? (s[k] === undefined ? '' : JSON.stringify(s[k], null, 2))}
+                            placeholder={k === 'values' ? '{"email": "{{params.email}}"}' : '{"status": {"eq": "open"}}'}
+                            onChange={(e) => setSteps((ss) => ss.map((x, j) => (j === i ? { ...x, text: { ...x.text, [k]: e.target.value } } : x)))}
+                          />
+                        )}
                       </Field>
                     ) : (
-                      <Field key={k} label={`Step ${i + 1} ${k === 'recordId' ? 'record id' : 'key field'}`}>{(id) => <Input id={id} value={s[k] ?? ''} placeholder={k === 'recordId' ? '{{params.id}}' : 'email'} onChange={(e) => setStep(i, { [k]: e.target.value })} />}</Field>
+                      <Field key={k} label={`Step ${i + 1} ${k === 'recordId' ? 'record id' : 'key field'}`}>
+                        {(id) => (
+                          <Input
+                            id={id}
+                            value={s[k] ?? ''}
+                            placeholder={k === 'recordId' ? '{{params.id}}' : 'email'}
+                            onChange={(e) => setStep(i, { [k]: e.target.value })}
+                          />
+                        )}
+                      </Field>
                     ),
                   )}
                 </div>
@@ -241,10 +314,15 @@ function RunAction({ action }: { action: Action }) {
   const open = action.params.filter((p) => p.value === undefined);
   const [values, setValues] = useState<Record<string, string>>({});
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
-  const runs = useQuery({ queryKey: ['action-runs', action.id], queryFn: () => api<{ data: Run[] }>('GET', `/actions/${action.id}/runs?limit=20`).then((r) => r.data) });
+  const runs = useQuery({
+    queryKey: ['action-runs', action.id],
+    queryFn: () => api<{ data: Run[] }>('GET', `/actions/${action.id}/runs?limit=20`).then((r) => r.data),
+  });
   const run = async (e: FormEvent) => {
     e.preventDefault();
-    const params = Object.fromEntries(open.filter((p) => values[p.name] !== undefined && values[p.name] !== '').map((p) => [p.name, typed(p.type, values[p.name]!)]));
+    const params = Object.fromEntries(
+      open.filter((p) => values[p.name] !== undefined && values[p.name] !== '').map((p) => [p.name, typed(p.type, values[p.name]!)]),
+    );
     try {
       const r = await api<{ data: Run }>('POST', `/actions/${action.id}/run`, { params });
       setResult({ ok: true, text: JSON.stringify(r.data.output, null, 2) });
@@ -268,7 +346,11 @@ function RunAction({ action }: { action: Action }) {
             <Button type="submit">Run action</Button>
           </div>
           {result && (
-            <pre role="status" data-testid="action-result" className={`overflow-auto rounded p-2 text-xs ${result.ok ? 'bg-zinc-100 dark:bg-zinc-900' : 'bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200'}`}>
+            <pre
+              role="status"
+              data-testid="action-result"
+              className={`overflow-auto rounded p-2 text-xs ${result.ok ? 'bg-zinc-100 dark:bg-zinc-900' : 'bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200'}`}
+            >
               {result.text}
             </pre>
           )}

@@ -32,7 +32,16 @@ const area = 'rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:
 export function AgentEditor() {
   const { id } = useParams();
   const agent = useQuery({ queryKey: ['agent', id], enabled: Boolean(id), queryFn: () => api<{ data: Agent }>('GET', `/agents/${id}`).then((r) => r.data) });
-  if (id && !agent.data) return agent.isError ? <p role="alert" className="p-6">{agent.error.message}</p> : <p className="p-6" aria-busy="true">Loading the agent…</p>;
+  if (id && !agent.data)
+    return agent.isError ? (
+      <p role="alert" className="p-6">
+        {agent.error.message}
+      </p>
+    ) : (
+      <p className="p-6" aria-busy="true">
+        Loading the agent…
+      </p>
+    );
   return <Builder key={id ?? 'new'} initial={agent.data ?? null} />;
 }
 
@@ -54,7 +63,9 @@ function Builder({ initial }: { initial: Agent | null }) {
     setErrors({});
     try {
       // If-Match: saving over a version someone else saved since is refused (412), not overwritten.
-      const r = initial ? await api<{ data: Agent }>('PATCH', `/agents/${initial.id}`, draft, { ifMatch: initial.version }) : await api<{ data: Agent }>('POST', '/agents', draft);
+      const r = initial
+        ? await api<{ data: Agent }>('PATCH', `/agents/${initial.id}`, draft, { ifMatch: initial.version })
+        : await api<{ data: Agent }>('POST', '/agents', draft);
       toast('success', initial ? 'Agent saved.' : 'Agent created.');
       await client.invalidateQueries({ queryKey: ['agents'] });
       client.setQueryData(['agent', r.data.id], r.data);
@@ -66,7 +77,11 @@ function Builder({ initial }: { initial: Agent | null }) {
     }
   };
 
-  const setTool = (i: number, t: AgentTool) => set('tools', draft.tools.map((x, j) => (j === i ? t : x)));
+  const setTool = (i: number, t: AgentTool) =>
+    set(
+      'tools',
+      draft.tools.map((x, j) => (j === i ? t : x)),
+    );
   const matching = (secrets.data ?? []).filter((s) => s.provider === draft.provider);
 
   return (
@@ -74,7 +89,9 @@ function Builder({ initial }: { initial: Agent | null }) {
       <div className="grid gap-6 xl:grid-cols-2">
         <form onSubmit={(e) => void save(e)} className="flex flex-col gap-4" noValidate aria-label="Agent">
           <fieldset disabled={!canEdit} className="contents">
-            <Field label="Name" error={errors.name}>{(id, d) => <Input id={id} aria-describedby={d} value={draft.name} onChange={(e) => set('name', e.target.value)} />}</Field>
+            <Field label="Name" error={errors.name}>
+              {(id, d) => <Input id={id} aria-describedby={d} value={draft.name} onChange={(e) => set('name', e.target.value)} />}
+            </Field>
             <div className="grid gap-3 sm:grid-cols-3">
               <Field label="Provider">
                 {(id) => (
@@ -86,19 +103,45 @@ function Builder({ initial }: { initial: Agent | null }) {
                   </Select>
                 )}
               </Field>
-              <Field label="Model" error={errors.model}>{(id, d) => <Input id={id} aria-describedby={d} value={draft.model} onChange={(e) => set('model', e.target.value)} />}</Field>
-              <Field label="Key from the vault" error={errors.secretId} hint={matching.length ? undefined : `Store a ${draft.provider} key in the Vault first.`}>
+              <Field label="Model" error={errors.model}>
+                {(id, d) => <Input id={id} aria-describedby={d} value={draft.model} onChange={(e) => set('model', e.target.value)} />}
+              </Field>
+              <Field
+                label="Key from the vault"
+                error={errors.secretId}
+                hint={matching.length ? undefined : `Store a ${draft.provider} key in the Vault first.`}
+              >
                 {(id, d) => (
-                  <OptionSelect id={id} aria-describedby={d} empty="choose a key…" options={matching.map((s) => ({ value: s.id, label: s.name }))} value={draft.secretId} onValue={(v) => set('secretId', v)} />
+                  <OptionSelect
+                    id={id}
+                    aria-describedby={d}
+                    empty="choose a key…"
+                    options={matching.map((s) => ({ value: s.id, label: s.name }))}
+                    value={draft.secretId}
+                    onValue={(v) => set('secretId', v)}
+                  />
                 )}
               </Field>
             </div>
-            <Field label="System prompt" error={errors.system}>{(id, d) => <textarea id={id} aria-describedby={d} rows={5} className={area} value={draft.system} onChange={(e) => set('system', e.target.value)} />}</Field>
+            <Field label="System prompt" error={errors.system}>
+              {(id, d) => (
+                <textarea id={id} aria-describedby={d} rows={5} className={area} value={draft.system} onChange={(e) => set('system', e.target.value)} />
+              )}
+            </Field>
             <fieldset className="grid gap-3 rounded-md border border-zinc-200 p-3 sm:grid-cols-3 dark:border-zinc-800">
               <legend className="px-1 text-sm font-medium">Personality</legend>
               <Slider label="Empathy" value={draft.personality.empathy} onChange={(v) => set('personality', { ...draft.personality, empathy: v })} />
               <Slider label="Confidence" value={draft.personality.confidence} onChange={(v) => set('personality', { ...draft.personality, confidence: v })} />
-              <Field label="Style">{(id) => <Input id={id} value={draft.personality.style} onChange={(e) => set('personality', { ...draft.personality, style: e.target.value })} placeholder="friendly, concise" />}</Field>
+              <Field label="Style">
+                {(id) => (
+                  <Input
+                    id={id}
+                    value={draft.personality.style}
+                    onChange={(e) => set('personality', { ...draft.personality, style: e.target.value })}
+                    placeholder="friendly, concise"
+                  />
+                )}
+              </Field>
             </fieldset>
             <div className="grid gap-3 sm:grid-cols-4">
               <Field label="Memory">
@@ -109,8 +152,31 @@ function Builder({ initial }: { initial: Agent | null }) {
                   </Select>
                 )}
               </Field>
-              <Field label="History budget (tokens)" error={errors.memoryTokens}>{(id, d) => <Input id={id} aria-describedby={d} type="number" min={200} value={draft.memoryTokens} onChange={(e) => set('memoryTokens', Number(e.target.value))} />}</Field>
-              <Field label="Max tool steps" error={errors.maxSteps}>{(id, d) => <Input id={id} aria-describedby={d} type="number" min={1} max={20} value={draft.maxSteps} onChange={(e) => set('maxSteps', Number(e.target.value))} />}</Field>
+              <Field label="History budget (tokens)" error={errors.memoryTokens}>
+                {(id, d) => (
+                  <Input
+                    id={id}
+                    aria-describedby={d}
+                    type="number"
+                    min={200}
+                    value={draft.memoryTokens}
+                    onChange={(e) => set('memoryTokens', Number(e.target.value))}
+                  />
+                )}
+              </Field>
+              <Field label="Max tool steps" error={errors.maxSteps}>
+                {(id, d) => (
+                  <Input
+                    id={id}
+                    aria-describedby={d}
+                    type="number"
+                    min={1}
+                    max={20}
+                    value={draft.maxSteps}
+                    onChange={(e) => set('maxSteps', Number(e.target.value))}
+                  />
+                )}
+              </Field>
               <Field label="Status">
                 {(id) => (
                   <Select id={id} value={draft.status} onChange={(e) => set('status', e.target.value as AgentDraft['status'])}>
@@ -122,29 +188,58 @@ function Builder({ initial }: { initial: Agent | null }) {
             </div>
             <fieldset className="flex flex-col gap-2 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
               <legend className="px-1 text-sm font-medium">Tools</legend>
-              {draft.tools.length === 0 && <p className="text-sm text-zinc-600 dark:text-zinc-400">No tools: the agent only talks. Give it flows, actions or a search over your data.</p>}
+              {draft.tools.length === 0 && (
+                <p className="text-sm text-zinc-600 dark:text-zinc-400">No tools: the agent only talks. Give it flows, actions or a search over your data.</p>
+              )}
               {draft.tools.map((t, i) => (
                 <div key={i} className="flex flex-wrap items-end gap-2" role="group" aria-label={`Tool ${i + 1}`}>
                   <span className="w-16 text-sm font-medium">{t.kind}</span>
                   {(t.kind === 'flow' || t.kind === 'action') && (
                     <Field label={`Tool ${i + 1} ${t.kind}`}>
                       {(id) => (
-                        <OptionSelect id={id} options={t.kind === 'flow' ? flows.data : actions.data} value={t.ref} onValue={(v) => setTool(i, { ...t, ref: v })} />
+                        <OptionSelect
+                          id={id}
+                          options={t.kind === 'flow' ? flows.data : actions.data}
+                          value={t.ref}
+                          onValue={(v) => setTool(i, { ...t, ref: v })}
+                        />
                       )}
                     </Field>
                   )}
                   {t.kind === 'search' && (
                     <>
                       <Field label={`Tool ${i + 1} model`}>
+                        {(id) => <OptionSelect id={id} options={modelOptions(models.data)} value={t.model} onValue={(v) => setTool(i, { ...t, model: v })} />}
+                      </Field>
+                      <Field label={`Tool ${i + 1} results`}>
                         {(id) => (
-                          <OptionSelect id={id} options={modelOptions(models.data)} value={t.model} onValue={(v) => setTool(i, { ...t, model: v })} />
+                          <Input id={id} type="number" min={1} max={50} value={t.k ?? 5} onChange={(e) => setTool(i, { ...t, k: Number(e.target.value) })} />
                         )}
                       </Field>
-                      <Field label={`Tool ${i + 1} results`}>{(id) => <Input id={id} type="number" min={1} max={50} value={t.k ?? 5} onChange={(e) => setTool(i, { ...t, k: Number(e.target.value) })} />}</Field>
                     </>
                   )}
-                  {t.kind === 'http' && <Field label={`Tool ${i + 1} allowed base URL`}>{(id) => <Input id={id} value={t.ref ?? ''} placeholder="https://api.example.com/" onChange={(e) => setTool(i, { ...t, ...(e.target.value ? { ref: e.target.value } : { ref: undefined }) })} />}</Field>}
-                  <Button variant="ghost" aria-label={`Remove tool ${i + 1}`} onClick={() => set('tools', draft.tools.filter((_, j) => j !== i))}>
+                  {t.kind === 'http' && (
+                    <Field label={`Tool ${i + 1} allowed base URL`}>
+                      {(id) => (
+                        <Input
+                          id={id}
+                          value={t.ref ?? ''}
+                          placeholder="https://api.example.com/"
+                          onChange={(e) => setTool(i, { ...t, ...(e.target.value ? { ref: e.target.value } : { ref: undefined }) })}
+                        />
+                      )}
+                    </Field>
+                  )}
+                  <Button
+                    variant="ghost"
+                    aria-label={`Remove tool ${i + 1}`}
+                    onClick={() =>
+                      set(
+                        'tools',
+                        draft.tools.filter((_, j) => j !== i),
+                      )
+                    }
+                  >
                     ✕
                   </Button>
                   {errors[`tools.${i}.ref`] && <p className="w-full text-xs text-red-700 dark:text-red-400">{errors[`tools.${i}.ref`]}</p>}
@@ -181,7 +276,18 @@ function Builder({ initial }: { initial: Agent | null }) {
 function Slider({ label, value, onChange }: { label: string; value: number; onChange: (v: number) => void }) {
   return (
     <Field label={`${label}: ${value.toFixed(2)}`}>
-      {(id) => <input id={id} type="range" min={0} max={1} step={0.05} value={value} onChange={(e) => onChange(Number(e.target.value))} aria-valuetext={value.toFixed(2)} />}
+      {(id) => (
+        <input
+          id={id}
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={value}
+          onChange={(e) => onChange(Number(e.target.value))}
+          aria-valuetext={value.toFixed(2)}
+        />
+      )}
     </Field>
   );
 }

@@ -21,13 +21,23 @@ export function Agents() {
       }
     >
       {agents.isError && <p role="alert">{agents.error.message}</p>}
-      {agents.data?.length === 0 && <Empty>No agents yet. {canEdit ? 'An agent answers with a model of your choice, your data and your flows as tools.' : ''}</Empty>}
+      {agents.data?.length === 0 && (
+        <Empty>No agents yet. {canEdit ? 'An agent answers with a model of your choice, your data and your flows as tools.' : ''}</Empty>
+      )}
       {Boolean(agents.data?.length) && (
         <Table
           rows={agents.data!}
           rowKey={(a) => a.id}
           columns={[
-            { key: 'name', header: 'Name', cell: (a) => <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/agents/${a.id}`}>{a.name}</Link> },
+            {
+              key: 'name',
+              header: 'Name',
+              cell: (a) => (
+                <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/agents/${a.id}`}>
+                  {a.name}
+                </Link>
+              ),
+            },
             { key: 'model', header: 'Model', cell: (a) => `${a.provider} · ${a.model}` },
             { key: 'memory', header: 'Memory', cell: (a) => a.memory.replace('_', '-') },
             { key: 'tools', header: 'Tools', cell: (a) => a.tools.length },

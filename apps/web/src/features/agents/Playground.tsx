@@ -32,7 +32,8 @@ export function Playground({ agent }: { agent: Agent }) {
         const d = data as Record<string, unknown>;
         if (event === 'delta') update((t) => ({ ...t, text: t.text + String(d.text) }));
         else if (event === 'tool_call') update((t) => ({ ...t, tools: [...t.tools, { id: String(d.id), name: String(d.name), input: d.input }] }));
-        else if (event === 'tool_result') update((t) => ({ ...t, tools: t.tools.map((x) => (x.id === d.id ? { ...x, output: d.output, error: d.error } : x)) }));
+        else if (event === 'tool_result')
+          update((t) => ({ ...t, tools: t.tools.map((x) => (x.id === d.id ? { ...x, output: d.output, error: d.error } : x)) }));
         else if (event === 'message') update((t) => ({ ...t, text: (d.message as { content: string }).content, usage: d.usage as Turn['usage'] }));
         else if (event === 'error') update(() => ({ role: 'error', text: (d.error as { message: string }).message, tools: [] }));
       });
@@ -53,9 +54,17 @@ export function Playground({ agent }: { agent: Agent }) {
       </div>
       <ol className="flex flex-1 flex-col gap-2 overflow-y-auto" aria-live="polite">
         {turns.map((t, i) => (
-          <li key={i} className={`max-w-[85%] rounded-lg px-3 py-2 text-sm whitespace-pre-wrap ${t.role === 'user' ? 'self-end bg-indigo-600 text-white' : t.role === 'error' ? 'bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200' : 'bg-zinc-100 dark:bg-zinc-800'}`} data-testid={`turn-${t.role}`}>
+          <li
+            key={i}
+            className={`max-w-[85%] rounded-lg px-3 py-2 text-sm whitespace-pre-wrap ${t.role === 'user' ? 'self-end bg-indigo-600 text-white' : t.role === 'error' ? 'bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200' : 'bg-zinc-100 dark:bg-zinc-800'}`}
+            data-testid={`turn-${t.role}`}
+          >
             {t.tools.map((c) => (
-              <details key={c.id} className="mb-1 rounded border border-zinc-300 bg-white px-2 py-1 text-xs dark:border-zinc-600 dark:bg-zinc-900" data-testid="tool-call">
+              <details
+                key={c.id}
+                className="mb-1 rounded border border-zinc-300 bg-white px-2 py-1 text-xs dark:border-zinc-600 dark:bg-zinc-900"
+                data-testid="tool-call"
+              >
                 <summary>
                   Tool {c.name} {c.output === undefined && c.error === undefined ? '…' : c.error ? '✕' : '✓'}
                 </summary>
@@ -63,7 +72,11 @@ export function Playground({ agent }: { agent: Agent }) {
               </details>
             ))}
             {t.text || (t.role === 'assistant' && busy && i === turns.length - 1 ? '…' : '')}
-            {t.usage && <div className="mt-1 text-[10px] opacity-70">{t.usage.inputTokens} in · {t.usage.outputTokens} out tokens</div>}
+            {t.usage && (
+              <div className="mt-1 text-[10px] opacity-70">
+                {t.usage.inputTokens} in · {t.usage.outputTokens} out tokens
+              </div>
+            )}
           </li>
         ))}
       </ol>
@@ -77,7 +90,13 @@ export function Playground({ agent }: { agent: Agent }) {
         <label htmlFor="playground-input" className="sr-only">
           Message
         </label>
-        <input id="playground-input" className="flex-1 rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900" value={text} onChange={(e) => setText(e.target.value)} placeholder={agent.status === 'paused' ? 'The agent is paused' : 'Say something…'} />
+        <input
+          id="playground-input"
+          className="flex-1 rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder={agent.status === 'paused' ? 'The agent is paused' : 'Say something…'}
+        />
         <Button type="submit" disabled={busy}>
           Send
         </Button>

@@ -15,7 +15,10 @@ interface Entry {
 /** The organization's audit log with an action filter, and the CSV export. */
 export function Audit() {
   const [action, setAction] = useState('');
-  const entries = useQuery({ queryKey: ['audit', action], queryFn: () => api<List<Entry>>('GET', `/audit?limit=100${action ? `&action=${encodeURIComponent(action)}` : ''}`) });
+  const entries = useQuery({
+    queryKey: ['audit', action],
+    queryFn: () => api<List<Entry>>('GET', `/audit?limit=100${action ? `&action=${encodeURIComponent(action)}` : ''}`),
+  });
   const exportCsv = async () => {
     const res = await fetch('/api/v1/audit/export?format=csv', { headers: { authorization: `Bearer ${currentToken() ?? ''}` } });
     const url = URL.createObjectURL(await res.blob());
@@ -23,9 +26,18 @@ export function Audit() {
     URL.revokeObjectURL(url);
   };
   return (
-    <Page title="Audit log" actions={<Button variant="secondary" onClick={() => void exportCsv()}>Export CSV</Button>}>
-      <Field label="Actions (comma separated)">{(id) => <Input id={id} value={action} onChange={(e) => setAction(e.target.value.toUpperCase())} placeholder="MODEL_CREATE,SECRET_USE" />}</Field>
-      {entries.isError && <p role="alert">{(entries.error).message}</p>}
+    <Page
+      title="Audit log"
+      actions={
+        <Button variant="secondary" onClick={() => void exportCsv()}>
+          Export CSV
+        </Button>
+      }
+    >
+      <Field label="Actions (comma separated)">
+        {(id) => <Input id={id} value={action} onChange={(e) => setAction(e.target.value.toUpperCase())} placeholder="MODEL_CREATE,SECRET_USE" />}
+      </Field>
+      {entries.isError && <p role="alert">{entries.error.message}</p>}
       <Table
         rows={entries.data?.data ?? []}
         rowKey={(e) => e.id}

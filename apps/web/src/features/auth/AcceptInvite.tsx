@@ -11,7 +11,12 @@ export function AcceptInvite() {
   const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
   const here = `/invite/${token}`;
-  if (!ready) return <p className="p-8" aria-busy="true">Loading…</p>;
+  if (!ready)
+    return (
+      <p className="p-8" aria-busy="true">
+        Loading…
+      </p>
+    );
   const accept = async () => {
     setError(null);
     try {
@@ -33,8 +38,14 @@ export function AcceptInvite() {
           </>
         ) : (
           <p className="text-sm">
-            <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signin?next=${encodeURIComponent(here)}`}>Sign in</Link> or{' '}
-            <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signup?next=${encodeURIComponent(here)}`}>create an account</Link> with the email the invitation was sent to.
+            <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signin?next=${encodeURIComponent(here)}`}>
+              Sign in
+            </Link>{' '}
+            or{' '}
+            <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signup?next=${encodeURIComponent(here)}`}>
+              create an account
+            </Link>{' '}
+            with the email the invitation was sent to.
           </p>
         )}
         <Alert>{error}</Alert>

@@ -39,12 +39,50 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
 
   return (
     <main className="flex min-h-screen items-center justify-center p-4">
-      <form onSubmit={(e) => void submit(e)} className="flex w-full max-w-sm flex-col gap-4 rounded-xl border border-zinc-200 p-6 shadow-sm dark:border-zinc-800" noValidate>
+      <form
+        onSubmit={(e) => void submit(e)}
+        className="flex w-full max-w-sm flex-col gap-4 rounded-xl border border-zinc-200 p-6 shadow-sm dark:border-zinc-800"
+        noValidate
+      >
         <h1 className="text-2xl font-semibold">{mode === 'signup' ? 'Create your account' : 'Sign in to Infinity'}</h1>
-        {mode === 'signup' && <Field label="Name" error={errors.name}>{(id, d) => <Input id={id} aria-describedby={d} aria-invalid={Boolean(errors.name)} value={values.name} onChange={set('name')} autoComplete="name" required />}</Field>}
-        <Field label="Email" error={errors.email}>{(id, d) => <Input id={id} type="email" aria-describedby={d} aria-invalid={Boolean(errors.email)} value={values.email} onChange={set('email')} autoComplete="email" required />}</Field>
-        <Field label="Password" error={errors.password} hint={mode === 'signup' ? 'At least 8 characters, not a common password: a few unrelated words work well.' : undefined}>
-          {(id, d) => <Input id={id} type="password" aria-describedby={d} aria-invalid={Boolean(errors.password)} value={values.password} onChange={set('password')} autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} required />}
+        {mode === 'signup' && (
+          <Field label="Name" error={errors.name}>
+            {(id, d) => (
+              <Input id={id} aria-describedby={d} aria-invalid={Boolean(errors.name)} value={values.name} onChange={set('name')} autoComplete="name" required />
+            )}
+          </Field>
+        )}
+        <Field label="Email" error={errors.email}>
+          {(id, d) => (
+            <Input
+              id={id}
+              type="email"
+              aria-describedby={d}
+              aria-invalid={Boolean(errors.email)}
+              value={values.email}
+              onChange={set('email')}
+              autoComplete="email"
+              required
+            />
+          )}
+        </Field>
+        <Field
+          label="Password"
+          error={errors.password}
+          hint={mode === 'signup' ? 'At least 8 characters, not a common password: a few unrelated words work well.' : undefined}
+        >
+          {(id, d) => (
+            <Input
+              id={id}
+              type="password"
+              aria-describedby={d}
+              aria-invalid={Boolean(errors.password)}
+              value={values.password}
+              onChange={set('password')}
+              autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+              required
+            />
+          )}
         </Field>
         <Alert>{message}</Alert>
         <Button type="submit" disabled={busy}>
@@ -53,11 +91,17 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
         <p className="text-sm">
           {mode === 'signup' ? (
             <>
-              Have an account? <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signin${suffix}`}>Sign in</Link>
+              Have an account?{' '}
+              <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signin${suffix}`}>
+                Sign in
+              </Link>
             </>
           ) : (
             <>
-              New here? <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signup${suffix}`}>Create an account</Link>
+              New here?{' '}
+              <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/signup${suffix}`}>
+                Create an account
+              </Link>
             </>
           )}
         </p>

@@ -63,7 +63,7 @@ export function Dashboard() {
         </Select>
       }
     >
-      {stats.isError && <p role="alert">{(stats.error).message}</p>}
+      {stats.isError && <p role="alert">{stats.error.message}</p>}
       {s && (
         <>
           <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4">

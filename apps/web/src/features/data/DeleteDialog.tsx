@@ -11,7 +11,19 @@ const records = (n: number) => `${n.toLocaleString()} record${n === 1 ? '' : 's'
  * names what the delete also removes (cascades, through every model), which relations it empties,
  * and, when a restrict relation holds, why it cannot be done. Nothing is deleted until "Delete".
  */
-export function DeleteDialog({ model, label, ids, onCancel, onConfirm }: { model: string; label: string; ids: string[]; onCancel: () => void; onConfirm: () => Promise<void> }) {
+export function DeleteDialog({
+  model,
+  label,
+  ids,
+  onCancel,
+  onConfirm,
+}: {
+  model: string;
+  label: string;
+  ids: string[];
+  onCancel: () => void;
+  onConfirm: () => Promise<void>;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
   const impact = useQuery({
@@ -40,23 +52,35 @@ export function DeleteDialog({ model, label, ids, onCancel, onConfirm }: { model
   };
 
   return (
-    <dialog ref={dialog} onClose={onCancel} aria-labelledby="delete-title" className="m-auto w-[34rem] max-w-[calc(100vw-2rem)] rounded-xl border border-zinc-300 bg-white p-5 text-zinc-900 shadow-2xl backdrop:bg-black/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100">
+    <dialog
+      ref={dialog}
+      onClose={onCancel}
+      aria-labelledby="delete-title"
+      className="m-auto w-[34rem] max-w-[calc(100vw-2rem)] rounded-xl border border-zinc-300 bg-white p-5 text-zinc-900 shadow-2xl backdrop:bg-black/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+    >
       <h2 id="delete-title" className="text-lg font-semibold">
         {title}
       </h2>
       <div className="mt-3 flex flex-col gap-2 text-sm" aria-live="polite">
         {impact.isPending && <p aria-busy="true">Checking what else this removes…</p>}
-        {impact.isError && <p role="alert" className="text-red-700 dark:text-red-400">{impact.error instanceof ApiError ? impact.error.message : 'Could not check what this delete affects.'}</p>}
+        {impact.isError && (
+          <p role="alert" className="text-red-700 dark:text-red-400">
+            {impact.error instanceof ApiError ? impact.error.message : 'Could not check what this delete affects.'}
+          </p>
+        )}
         {i && (
           <>
-            {i.removed.length === 0 && i.setNull.length === 0 && i.restrict.length === 0 && <p>No other records point at {ids.length === 1 ? 'it' : 'them'}.</p>}
+            {i.removed.length === 0 && i.setNull.length === 0 && i.restrict.length === 0 && (
+              <p>No other records point at {ids.length === 1 ? 'it' : 'them'}.</p>
+            )}
             {i.removed.length > 0 && (
               <div>
                 <p className="font-medium">This also deletes:</p>
                 <ul className="ml-5 list-disc" aria-label="Also deleted">
                   {i.removed.map((r) => (
                     <li key={r.relation}>
-                      {records(r.count)} of <strong>{r.model}</strong> <span className="text-zinc-600 dark:text-zinc-400">(through {r.relation}, on delete: cascade)</span>
+                      {records(r.count)} of <strong>{r.model}</strong>{' '}
+                      <span className="text-zinc-600 dark:text-zinc-400">(through {r.relation}, on delete: cascade)</span>
                     </li>
                   ))}
                 </ul>
@@ -80,7 +104,8 @@ export function DeleteDialog({ model, label, ids, onCancel, onConfirm }: { model
                 <ul className="ml-5 list-disc">
                   {i.restrict.map((r) => (
                     <li key={r.relation}>
-                      {records(r.count)} of {r.model} still point{r.count === 1 ? 's' : ''} at it through {r.relation} (on delete: restrict). Delete or reassign them first.
+                      {records(r.count)} of {r.model} still point{r.count === 1 ? 's' : ''} at it through {r.relation} (on delete: restrict). Delete or reassign
+                      them first.
                     </li>
                   ))}
                 </ul>

@@ -19,14 +19,22 @@ const ROW = 22;
 
 function ModelCard({ data }: NodeProps<ModelNode>) {
   return (
-    <div className="rounded-lg border border-zinc-300 bg-white text-xs text-zinc-900 shadow-sm dark:border-zinc-600 dark:bg-zinc-900 dark:text-zinc-100" style={{ width: WIDTH }} data-testid={`model-${data.id}`}>
+    <div
+      className="rounded-lg border border-zinc-300 bg-white text-xs text-zinc-900 shadow-sm dark:border-zinc-600 dark:bg-zinc-900 dark:text-zinc-100"
+      style={{ width: WIDTH }}
+      data-testid={`model-${data.id}`}
+    >
       <Handle type="target" position={Position.Left} className="!bg-indigo-500" />
       <Link to={`/data/${data.id}`} className="block rounded-t-lg bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">
         {data.label}
       </Link>
       <ul>
         {data.fields.map((f) => (
-          <li key={f.name} className="flex justify-between gap-2 border-t border-zinc-100 px-3 dark:border-zinc-800" style={{ height: ROW, lineHeight: `${ROW}px` }}>
+          <li
+            key={f.name}
+            className="flex justify-between gap-2 border-t border-zinc-100 px-3 dark:border-zinc-800"
+            style={{ height: ROW, lineHeight: `${ROW}px` }}
+          >
             <span className={f.required ? 'font-semibold' : ''}>
               {f.name}
               {f.unique ? ' ◆' : ''}
@@ -56,7 +64,14 @@ export function layout(data: DiagramData): { nodes: ModelNode[]; edges: Edge[] }
       const p: { x: number; y: number } = g.node(n.id) as { x: number; y: number };
       return { id: n.id, type: 'model', position: { x: p.x - WIDTH / 2, y: p.y - height(n) / 2 }, data: n, draggable: true };
     }),
-    edges: data.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, label: `${e.field} (${e.kind === 'one-to-one' ? '1:1' : 'n:1'}, on delete ${e.onDelete})`, labelStyle: { fontSize: 11 }, style: e.onDelete === 'cascade' ? { stroke: '#dc2626' } : undefined })),
+    edges: data.edges.map((e) => ({
+      id: e.id,
+      source: e.source,
+      target: e.target,
+      label: `${e.field} (${e.kind === 'one-to-one' ? '1:1' : 'n:1'}, on delete ${e.onDelete})`,
+      labelStyle: { fontSize: 11 },
+      style: e.onDelete === 'cascade' ? { stroke: '#dc2626' } : undefined,
+    })),
   };
 }
 
@@ -71,7 +86,15 @@ export function Diagram() {
       {laid && laid.nodes.length === 0 && <Empty>No models yet.</Empty>}
       {laid && laid.nodes.length > 0 && (
         <section className="h-[70vh] rounded-lg border border-zinc-200 dark:border-zinc-800" aria-label="Relationship diagram">
-          <ReactFlow nodes={laid.nodes} edges={laid.edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }} colorMode={dark ? 'dark' : 'light'}>
+          <ReactFlow
+            nodes={laid.nodes}
+            edges={laid.edges}
+            nodeTypes={nodeTypes}
+            fitView
+            nodesConnectable={false}
+            proOptions={{ hideAttribution: true }}
+            colorMode={dark ? 'dark' : 'light'}
+          >
             <Background />
             <Controls showInteractive={false} />
           </ReactFlow>

@@ -78,13 +78,19 @@ export function FilterBuilder({ fields, value, onChange }: { fields: FieldDef[];
               <input
                 className={box}
                 aria-label={`Condition ${i + 1} value`}
-                type={(f?.type === 'date' || f?.type === 'datetime') && c.op !== 'in' && c.op !== 'nin' ? (f.type === 'date' ? 'date' : 'datetime-local') : 'text'}
+                type={
+                  (f?.type === 'date' || f?.type === 'datetime') && c.op !== 'in' && c.op !== 'nin' ? (f.type === 'date' ? 'date' : 'datetime-local') : 'text'
+                }
                 placeholder={c.op === 'in' || c.op === 'nin' ? 'a, b, c' : 'value'}
                 value={c.value}
                 onChange={(e) => set(i, { value: e.target.value })}
               />
             )}
-            <Button variant="ghost" aria-label={`Remove condition ${i + 1}`} onClick={() => onChange({ ...value, conditions: value.conditions.filter((_, j) => j !== i) })}>
+            <Button
+              variant="ghost"
+              aria-label={`Remove condition ${i + 1}`}
+              onClick={() => onChange({ ...value, conditions: value.conditions.filter((_, j) => j !== i) })}
+            >
               ✕
             </Button>
           </div>

@@ -62,7 +62,17 @@ export function ImportDialog({ model, onDone }: { model: string; onDone: () => v
     <section aria-label="Import" className="flex flex-col gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
       <h2 className="font-semibold">Import records</h2>
       <div className="flex flex-wrap items-end gap-3">
-        <Field label="File (CSV with a header row, or a JSON array)">{(id) => <input id={id} type="file" accept=".csv,.json,text/csv,application/json" onChange={(e) => setFile(e.target.files?.[0] ?? null)} className="text-sm" />}</Field>
+        <Field label="File (CSV with a header row, or a JSON array)">
+          {(id) => (
+            <input
+              id={id}
+              type="file"
+              accept=".csv,.json,text/csv,application/json"
+              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+              className="text-sm"
+            />
+          )}
+        </Field>
         <Field label="Mode">
           {(id) => (
             <Select id={id} value={mode} onChange={(e) => setMode(e.target.value as 'insert' | 'upsert')}>

@@ -42,7 +42,18 @@ export function SchemaPanel({ model }: { model: Model }) {
   const add = async (e: FormEvent) => {
     e.preventDefault();
     const { target, kind, onDelete, ...rest } = draft;
-    const field: FieldDef = { ...rest, ...(draft.type === 'enum' ? { values: values.split(',').map((v) => v.trim()).filter(Boolean) } : {}), ...(draft.type === 'relation' ? { target, kind, onDelete } : {}) };
+    const field: FieldDef = {
+      ...rest,
+      ...(draft.type === 'enum'
+        ? {
+            values: values
+              .split(',')
+              .map((v) => v.trim())
+              .filter(Boolean),
+          }
+        : {}),
+      ...(draft.type === 'relation' ? { target, kind, onDelete } : {}),
+    };
     if (await change({ addFields: [field] }, `Field ${draft.name} added.`)) setDraft({ name: '', type: 'string' });
   };
   return (
@@ -64,7 +75,12 @@ export function SchemaPanel({ model }: { model: Model }) {
                     void change({ renameFields: [renaming] }, `Renamed to ${renaming.to}.`).then((ok) => ok && setRenaming(null));
                   }}
                 >
-                  <Input aria-label={`New name for ${f.name}`} value={renaming.to} onChange={(e) => setRenaming({ ...renaming, to: e.target.value })} autoFocus />
+                  <Input
+                    aria-label={`New name for ${f.name}`}
+                    value={renaming.to}
+                    onChange={(e) => setRenaming({ ...renaming, to: e.target.value })}
+                    autoFocus
+                  />
                   <Button type="submit">Save</Button>
                   <Button variant="ghost" onClick={() => setRenaming(null)}>
                     Cancel
@@ -74,13 +90,29 @@ export function SchemaPanel({ model }: { model: Model }) {
                 f.name
               ),
           },
-          { key: 'type', header: 'Type', cell: (f) => (f.type === 'relation' ? `relation → ${f.target ?? ''} (${f.kind ?? 'many-to-one'}, on delete ${f.onDelete ?? 'restrict'})` : f.type === 'enum' ? `enum: ${(f.values ?? []).join(', ')}` : f.type) },
+          {
+            key: 'type',
+            header: 'Type',
+            cell: (f) =>
+              f.type === 'relation'
+                ? `relation → ${f.target ?? ''} (${f.kind ?? 'many-to-one'}, on delete ${f.onDelete ?? 'restrict'})`
+                : f.type === 'enum'
+                  ? `enum: ${(f.values ?? []).join(', ')}`
+                  : f.type,
+          },
           {
             key: 'req',
             header: 'Required',
             cell: (f) =>
               canEdit ? (
-                <input type="checkbox" aria-label={`${f.name} required`} checked={Boolean(f.required)} onChange={(e) => void change({ updateFields: [{ ...f, required: e.target.checked }] }, `${f.name} is ${e.target.checked ? 'now required' : 'optional now'}.`)} />
+                <input
+                  type="checkbox"
+                  aria-label={`${f.name} required`}
+                  checked={Boolean(f.required)}
+                  onChange={(e) =>
+                    void change({ updateFields: [{ ...f, required: e.target.checked }] }, `${f.name} is ${e.target.checked ? 'now required' : 'optional now'}.`)
+                  }
+                />
               ) : f.required ? (
                 'yes'
               ) : (
@@ -96,7 +128,13 @@ export function SchemaPanel({ model }: { model: Model }) {
                   <Button variant="ghost" aria-label={`Rename field ${f.name}`} onClick={() => setRenaming({ from: f.name, to: f.name })}>
                     Rename
                   </Button>
-                  <Button variant="ghost" aria-label={`Drop field ${f.name}`} onClick={() => confirm(`Drop ${f.name} and its values from every record?`) && void change({ dropFields: [f.name] }, `Field ${f.name} dropped.`)}>
+                  <Button
+                    variant="ghost"
+                    aria-label={`Drop field ${f.name}`}
+                    onClick={() =>
+                      confirm(`Drop ${f.name} and its values from every record?`) && void change({ dropFields: [f.name] }, `Field ${f.name} dropped.`)
+                    }
+                  >
                     Drop
                   </Button>
                 </span>
@@ -105,8 +143,15 @@ export function SchemaPanel({ model }: { model: Model }) {
         }
       />
       {canEdit && (
-        <form onSubmit={(e) => void add(e)} className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-3 dark:border-zinc-800" aria-label="Add a field" noValidate>
-          <Field label="New field name" error={errors.name}>{(id, d) => <Input id={id} aria-describedby={d} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />}</Field>
+        <form
+          onSubmit={(e) => void add(e)}
+          className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-3 dark:border-zinc-800"
+          aria-label="Add a field"
+          noValidate
+        >
+          <Field label="New field name" error={errors.name}>
+            {(id, d) => <Input id={id} aria-describedby={d} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />}
+          </Field>
           <Field label="New field type">
             {(id) => (
               <Select id={id} value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value as FieldDef['type'] })}>
@@ -116,17 +161,31 @@ export function SchemaPanel({ model }: { model: Model }) {
               </Select>
             )}
           </Field>
-          {draft.type === 'enum' && <Field label="Values" hint="Comma separated" error={errors.values}>{(id, d) => <Input id={id} aria-describedby={d} value={values} onChange={(e) => setValues(e.target.value)} />}</Field>}
+          {draft.type === 'enum' && (
+            <Field label="Values" hint="Comma separated" error={errors.values}>
+              {(id, d) => <Input id={id} aria-describedby={d} value={values} onChange={(e) => setValues(e.target.value)} />}
+            </Field>
+          )}
           {draft.type === 'relation' && (
             <>
               <Field label="Target model" error={errors.target}>
                 {(id, d) => (
-                  <OptionSelect id={id} aria-describedby={d} options={modelOptions(models.data)} value={draft.target ?? ''} onValue={(v) => setDraft({ ...draft, target: v })} />
+                  <OptionSelect
+                    id={id}
+                    aria-describedby={d}
+                    options={modelOptions(models.data)}
+                    value={draft.target ?? ''}
+                    onValue={(v) => setDraft({ ...draft, target: v })}
+                  />
                 )}
               </Field>
               <Field label="On delete of the target">
                 {(id) => (
-                  <Select id={id} value={draft.onDelete ?? 'restrict'} onChange={(e) => setDraft({ ...draft, onDelete: e.target.value as FieldDef['onDelete'] })}>
+                  <Select
+                    id={id}
+                    value={draft.onDelete ?? 'restrict'}
+                    onChange={(e) => setDraft({ ...draft, onDelete: e.target.value as FieldDef['onDelete'] })}
+                  >
                     <option value="restrict">restrict</option>
                     <option value="cascade">cascade</option>
                     <option value="set null">set null</option>
@@ -136,7 +195,8 @@ export function SchemaPanel({ model }: { model: Model }) {
             </>
           )}
           <label className="flex items-center gap-2 text-sm">
-            <input type="checkbox" checked={Boolean(draft.required)} onChange={(e) => setDraft({ ...draft, required: e.target.checked || undefined })} /> Required
+            <input type="checkbox" checked={Boolean(draft.required)} onChange={(e) => setDraft({ ...draft, required: e.target.checked || undefined })} />{' '}
+            Required
           </label>
           <Button type="submit">Add field</Button>
           {errors.addFields && <p className="w-full text-xs text-red-700 dark:text-red-400">{errors.addFields}</p>}
@@ -177,7 +237,9 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
   const client = useQueryClient();
   const textFields = model.fields.filter((f) => f.type === 'string' || f.type === 'text');
   const current = model.embedding;
-  const [draft, setDraft] = useState<EmbeddingSettings>(current?.enabled ? current : { enabled: true, provider: 'local', sourceFields: textFields.slice(0, 2).map((f) => f.name), dimensions: 256 });
+  const [draft, setDraft] = useState<EmbeddingSettings>(
+    current?.enabled ? current : { enabled: true, provider: 'local', sourceFields: textFields.slice(0, 2).map((f) => f.name), dimensions: 256 },
+  );
   const status = useQuery({
     queryKey: ['embeddings', model.name],
     queryFn: () => api<{ data: EmbeddingStatus }>('GET', `/models/${model.name}/embeddings`).then((r) => r.data),
@@ -214,7 +276,8 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
           </span>
           {s.search && (s.search.plain || s.search.filtered) && (
             <span className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="search-widths">
-              Search width {widthText(s.search.plain, SEARCH_WIDTH_DEFAULTS.plain)} · with a filter {widthText(s.search.filtered, SEARCH_WIDTH_DEFAULTS.filtered)}
+              Search width {widthText(s.search.plain, SEARCH_WIDTH_DEFAULTS.plain)} · with a filter{' '}
+              {widthText(s.search.filtered, SEARCH_WIDTH_DEFAULTS.filtered)}
             </span>
           )}
           {s.failures.map((f) => (
@@ -234,7 +297,12 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
                 <input
                   type="checkbox"
                   checked={draft.sourceFields?.includes(f.name) ?? false}
-                  onChange={(e) => setDraft({ ...draft, sourceFields: e.target.checked ? [...(draft.sourceFields ?? []), f.name] : (draft.sourceFields ?? []).filter((x) => x !== f.name) })}
+                  onChange={(e) =>
+                    setDraft({
+                      ...draft,
+                      sourceFields: e.target.checked ? [...(draft.sourceFields ?? []), f.name] : (draft.sourceFields ?? []).filter((x) => x !== f.name),
+                    })
+                  }
                 />
                 embed {f.name}
               </label>
@@ -244,7 +312,18 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
           <div className="flex flex-wrap items-end gap-3">
             <Field label="Embedding provider">
               {(id) => (
-                <Select id={id} value={draft.provider} onChange={(e) => setDraft({ ...draft, provider: e.target.value as EmbeddingSettings['provider'], model: undefined, dimensions: e.target.value === 'local' ? 256 : 1536 })}>
+                <Select
+                  id={id}
+                  value={draft.provider}
+                  onChange={(e) =>
+                    setDraft({
+                      ...draft,
+                      provider: e.target.value as EmbeddingSettings['provider'],
+                      model: undefined,
+                      dimensions: e.target.value === 'local' ? 256 : 1536,
+                    })
+                  }
+                >
                   <option value="local">local (offline, lexical)</option>
                   <option value="openai">OpenAI</option>
                   <option value="openai-compatible">OpenAI-compatible</option>
@@ -255,13 +334,38 @@ export function EmbeddingsPanel({ model }: { model: Model }) {
               <>
                 <Field label="Embedding key">
                   {(id) => (
-                    <OptionSelect id={id} options={(secrets.data ?? []).filter((x) => x.provider === draft.provider).map((x) => ({ value: x.id, label: x.name }))} value={draft.secretId ?? ''} onValue={(v) => setDraft({ ...draft, secretId: v || null })} />
+                    <OptionSelect
+                      id={id}
+                      options={(secrets.data ?? []).filter((x) => x.provider === draft.provider).map((x) => ({ value: x.id, label: x.name }))}
+                      value={draft.secretId ?? ''}
+                      onValue={(v) => setDraft({ ...draft, secretId: v || null })}
+                    />
                   )}
                 </Field>
-                <Field label="Embedding model">{(id) => <Input id={id} value={draft.model ?? ''} placeholder="text-embedding-ada-002" onChange={(e) => setDraft({ ...draft, model: e.target.value || undefined })} />}</Field>
+                <Field label="Embedding model">
+                  {(id) => (
+                    <Input
+                      id={id}
+                      value={draft.model ?? ''}
+                      placeholder="text-embedding-ada-002"
+                      onChange={(e) => setDraft({ ...draft, model: e.target.value || undefined })}
+                    />
+                  )}
+                </Field>
               </>
             )}
-            <Field label="Dimensions">{(id) => <Input id={id} type="number" min={2} max={4000} value={draft.dimensions ?? ''} onChange={(e) => setDraft({ ...draft, dimensions: Number(e.target.value) || undefined })} />}</Field>
+            <Field label="Dimensions">
+              {(id) => (
+                <Input
+                  id={id}
+                  type="number"
+                  min={2}
+                  max={4000}
+                  value={draft.dimensions ?? ''}
+                  onChange={(e) => setDraft({ ...draft, dimensions: Number(e.target.value) || undefined })}
+                />
+              )}
+            </Field>
           </div>
           <div className="flex gap-2">
             <Button onClick={() => void save(true)}>{current?.enabled ? 'Save embeddings' : 'Turn on embeddings'}</Button>
@@ -297,7 +401,9 @@ function SimilaritySearch({ model }: { model: Model }) {
   return (
     <section aria-label="Similarity search" className="flex flex-col gap-3">
       <form onSubmit={(e) => void search(e)} className="flex flex-wrap items-end gap-3">
-        <Field label="Find similar records">{(id) => <Input id={id} value={query} onChange={(e) => setQuery(e.target.value)} placeholder="what are you looking for?" />}</Field>
+        <Field label="Find similar records">
+          {(id) => <Input id={id} value={query} onChange={(e) => setQuery(e.target.value)} placeholder="what are you looking for?" />}
+        </Field>
         <Field label="Search mode">
           {(id) => (
             <Select id={id} value={mode} onChange={(e) => setMode(e.target.value as typeof mode)}>
@@ -315,7 +421,10 @@ function SimilaritySearch({ model }: { model: Model }) {
           label="Search results"
           rows={results}
           rowKey={(r) => r.id}
-          columns={[{ key: '_score', header: 'Score', cell: (r) => r._score.toFixed(3) }, ...fields.map((f) => ({ key: f.name, header: f.name, cell: (r: RecordRow) => show(r[f.name]) }))]}
+          columns={[
+            { key: '_score', header: 'Score', cell: (r) => r._score.toFixed(3) },
+            ...fields.map((f) => ({ key: f.name, header: f.name, cell: (r: RecordRow) => show(r[f.name]) })),
+          ]}
         />
       )}
     </section>
@@ -331,7 +440,10 @@ interface Version {
 
 /** Every schema change of the model, newest first. */
 export function VersionsPanel({ model }: { model: Model }) {
-  const versions = useQuery({ queryKey: ['model-versions', model.name, model.version], queryFn: () => api<{ data: Version[] }>('GET', `/models/${model.name}/versions`).then((r) => r.data) });
+  const versions = useQuery({
+    queryKey: ['model-versions', model.name, model.version],
+    queryFn: () => api<{ data: Version[] }>('GET', `/models/${model.name}/versions`).then((r) => r.data),
+  });
   return (
     <Table
       label="Schema versions"

@@ -11,7 +11,10 @@ export function Models() {
       title="Data"
       actions={
         <>
-          <Link to="/data/_diagram" className="rounded-md border border-zinc-300 px-3 py-2 text-sm font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
+          <Link
+            to="/data/_diagram"
+            className="rounded-md border border-zinc-300 px-3 py-2 text-sm font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+          >
             Relationships
           </Link>
           {canEdit && (

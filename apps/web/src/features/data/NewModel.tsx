@@ -49,7 +49,21 @@ export function NewModel() {
     setMessage(null);
     const body = {
       name,
-      fields: fields.map((f) => ({ name: f.name, type: f.type, ...(f.required ? { required: true } : {}), ...(f.unique ? { unique: true } : {}), ...(f.type === 'enum' ? { values: f.values.split(',').map((v) => v.trim()).filter(Boolean) } : {}), ...(f.type === 'relation' ? { target: f.target, kind: f.kind, onDelete: f.onDelete } : {}) })),
+      fields: fields.map((f) => ({
+        name: f.name,
+        type: f.type,
+        ...(f.required ? { required: true } : {}),
+        ...(f.unique ? { unique: true } : {}),
+        ...(f.type === 'enum'
+          ? {
+              values: f.values
+                .split(',')
+                .map((v) => v.trim())
+                .filter(Boolean),
+            }
+          : {}),
+        ...(f.type === 'relation' ? { target: f.target, kind: f.kind, onDelete: f.onDelete } : {}),
+      })),
     };
     try {
       const made = await api<{ data: { name: string } }>('POST', '/models', body);
@@ -65,8 +79,14 @@ export function NewModel() {
   return (
     <Page title="New model">
       <form onSubmit={(e) => void submit(e)} className="flex max-w-3xl flex-col gap-5" noValidate>
-        <Field label="Model name" error={errors.name} hint={savedAs(name, 'Name it as you like, e.g. Customers: the API and URLs use customers, your text is its label.')}>
-          {(id, d) => <Input id={id} aria-describedby={d} aria-invalid={Boolean(errors.name)} value={name} onChange={(e) => setName(e.target.value)} required />}
+        <Field
+          label="Model name"
+          error={errors.name}
+          hint={savedAs(name, 'Name it as you like, e.g. Customers: the API and URLs use customers, your text is its label.')}
+        >
+          {(id, d) => (
+            <Input id={id} aria-describedby={d} aria-invalid={Boolean(errors.name)} value={name} onChange={(e) => setName(e.target.value)} required />
+          )}
         </Field>
         <fieldset className="flex flex-col gap-3">
           <legend className="mb-2 text-sm font-medium">Fields</legend>
@@ -93,7 +113,14 @@ export function NewModel() {
                 <>
                   <Field label={`Field ${i + 1} target`} error={errors[`fields.${i}.target`]}>
                     {(id, d) => (
-                      <OptionSelect id={id} aria-describedby={d} empty="choose a model…" options={[...modelOptions(models.data), ...(name ? [{ value: toIdentifier(name), label: `${name} (this model)` }] : [])]} value={f.target} onValue={(v) => update(i, { target: v })} />
+                      <OptionSelect
+                        id={id}
+                        aria-describedby={d}
+                        empty="choose a model…"
+                        options={[...modelOptions(models.data), ...(name ? [{ value: toIdentifier(name), label: `${name} (this model)` }] : [])]}
+                        value={f.target}
+                        onValue={(v) => update(i, { target: v })}
+                      />
                     )}
                   </Field>
                   <Field label={`Field ${i + 1} kind`}>

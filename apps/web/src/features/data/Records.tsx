@@ -22,7 +22,9 @@ const TABS = [
 
 /** An expanded related record as a short label: its first text value, else its id. */
 function labelOf(r: Record<string, unknown>): string {
-  const text = Object.entries(r).find(([k, v]) => typeof v === 'string' && !['id', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'].includes(k) && v.length < 200);
+  const text = Object.entries(r).find(
+    ([k, v]) => typeof v === 'string' && !['id', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'].includes(k) && v.length < 200,
+  );
   return (text?.[1] as string | undefined) ?? String(r.id).slice(0, 8);
 }
 
@@ -67,7 +69,10 @@ function draftOf(f: FieldDef, v: unknown): string {
 
 /** A related record chosen by its label (the first 200 of the target model). */
 function RelationSelect({ f, common, value, onChange }: { f: FieldDef; common: Record<string, unknown>; value: string; onChange: (v: string) => void }) {
-  const options = useQuery({ queryKey: ['records', f.target, 'options'], queryFn: () => api<List<RecordRow>>('GET', `/data/${f.target ?? ''}?limit=200&sort=-createdAt`).then((r) => r.data) });
+  const options = useQuery({
+    queryKey: ['records', f.target, 'options'],
+    queryFn: () => api<List<RecordRow>>('GET', `/data/${f.target ?? ''}?limit=200&sort=-createdAt`).then((r) => r.data),
+  });
   return (
     <Select {...common} value={value} onChange={(e) => onChange(e.target.value)}>
       <option value="">—</option>
@@ -80,7 +85,21 @@ function RelationSelect({ f, common, value, onChange }: { f: FieldDef; common: R
   );
 }
 
-function FieldInput({ f, id, value, onChange, describedBy, invalid }: { f: FieldDef; id: string; value: string; onChange: (v: string) => void; describedBy: string | undefined; invalid: boolean }) {
+function FieldInput({
+  f,
+  id,
+  value,
+  onChange,
+  describedBy,
+  invalid,
+}: {
+  f: FieldDef;
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  describedBy: string | undefined;
+  invalid: boolean;
+}) {
   const common = { id, 'aria-describedby': describedBy, 'aria-invalid': invalid };
   if (f.type === 'relation') return <RelationSelect f={f} common={common} value={value} onChange={onChange} />;
   if (f.type === 'boolean' || f.type === 'enum') {
@@ -261,7 +280,12 @@ export function Records() {
     >
       <nav aria-label="Model" className="flex gap-1 border-b border-zinc-200 dark:border-zinc-800">
         {TABS.map((t) => (
-          <Link key={t.id} to={t.id === 'records' ? `/data/${name}` : `/data/${name}?tab=${t.id}`} aria-current={tab === t.id ? 'page' : undefined} className={`-mb-px border-b-2 px-3 py-2 text-sm ${tab === t.id ? 'border-indigo-600 font-medium' : 'border-transparent text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100'}`}>
+          <Link
+            key={t.id}
+            to={t.id === 'records' ? `/data/${name}` : `/data/${name}?tab=${t.id}`}
+            aria-current={tab === t.id ? 'page' : undefined}
+            className={`-mb-px border-b-2 px-3 py-2 text-sm ${tab === t.id ? 'border-indigo-600 font-medium' : 'border-transparent text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100'}`}
+          >
             {t.label}
           </Link>
         ))}
@@ -272,19 +296,43 @@ export function Records() {
       {tab === 'records' && (
         <>
           {canEdit && fields.length > 0 && (
-            <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800" aria-label="New record" noValidate>
+            <form
+              onSubmit={(e) => void create(e)}
+              className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
+              aria-label="New record"
+              noValidate
+            >
               {fields.map((f) => (
                 <Field key={f.name} label={(f.label ?? f.name) + (f.required ? ' *' : '')} error={errors[f.name]}>
-                  {(id, d) => <FieldInput f={f} id={id} describedBy={d} invalid={Boolean(errors[f.name])} value={draft[f.name] ?? ''} onChange={(v) => setDraft((x) => ({ ...x, [f.name]: v }))} />}
+                  {(id, d) => (
+                    <FieldInput
+                      f={f}
+                      id={id}
+                      describedBy={d}
+                      invalid={Boolean(errors[f.name])}
+                      value={draft[f.name] ?? ''}
+                      onChange={(v) => setDraft((x) => ({ ...x, [f.name]: v }))}
+                    />
+                  )}
                 </Field>
               ))}
               <Button type="submit">Add record</Button>
             </form>
           )}
           {showImport && <ImportDialog model={name} onDone={() => void refresh()} />}
-          {toDelete && <DeleteDialog model={name} label={model.data?.label ?? name} ids={toDelete} onCancel={() => setToDelete(null)} onConfirm={() => deleteNow(toDelete)} />}
+          {toDelete && (
+            <DeleteDialog
+              model={name}
+              label={model.data?.label ?? name}
+              ids={toDelete}
+              onCancel={() => setToDelete(null)}
+              onConfirm={() => deleteNow(toDelete)}
+            />
+          )}
           <div className="flex flex-wrap items-end gap-3">
-            <Field label="Search">{(id) => <Input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Full-text search" />}</Field>
+            <Field label="Search">
+              {(id) => <Input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Full-text search" />}
+            </Field>
             <Button variant="secondary" onClick={() => setShowFilter((v) => !v)} aria-expanded={showFilter}>
               Filter{group.conditions.length ? ` (${group.conditions.length})` : ''}
             </Button>
@@ -334,36 +382,36 @@ export function Records() {
                     ]
                   : []),
                 ...fields.map((f) => ({
-                key: f.name,
-                sort: sort === f.name ? ('ascending' as const) : sort === `-${f.name}` ? ('descending' as const) : ('none' as const),
-                header: (
-                  <button type="button" onClick={() => sortBy(f.name)} className="hover:underline">
-                    {f.label ?? f.name}
-                    {arrow(f.name)}
-                  </button>
-                ),
-                cell: (r: RecordRow) =>
-                  editing?.id === r.id ? (
-                    <Field label={`${f.label ?? f.name} (editing)`} error={editing.errors[f.name]}>
-                      {(id, d) => (
-                        <FieldInput
-                          f={f}
-                          id={id}
-                          describedBy={d}
-                          invalid={Boolean(editing.errors[f.name])}
-                          value={editing.draft[f.name] ?? draftOf(f, r[f.name])}
-                          onChange={(v) => setEditing((x) => x && { ...x, draft: { ...x.draft, [f.name]: v } })}
-                        />
-                      )}
-                    </Field>
-                  ) : canEdit ? (
-                    <span onDoubleClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} title="Double-click to edit">
-                      {show(r[f.name], f)}
-                    </span>
-                  ) : (
-                    show(r[f.name], f)
+                  key: f.name,
+                  sort: sort === f.name ? ('ascending' as const) : sort === `-${f.name}` ? ('descending' as const) : ('none' as const),
+                  header: (
+                    <button type="button" onClick={() => sortBy(f.name)} className="hover:underline">
+                      {f.label ?? f.name}
+                      {arrow(f.name)}
+                    </button>
                   ),
-              })),
+                  cell: (r: RecordRow) =>
+                    editing?.id === r.id ? (
+                      <Field label={`${f.label ?? f.name} (editing)`} error={editing.errors[f.name]}>
+                        {(id, d) => (
+                          <FieldInput
+                            f={f}
+                            id={id}
+                            describedBy={d}
+                            invalid={Boolean(editing.errors[f.name])}
+                            value={editing.draft[f.name] ?? draftOf(f, r[f.name])}
+                            onChange={(v) => setEditing((x) => x && { ...x, draft: { ...x.draft, [f.name]: v } })}
+                          />
+                        )}
+                      </Field>
+                    ) : canEdit ? (
+                      <span onDoubleClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} title="Double-click to edit">
+                        {show(r[f.name], f)}
+                      </span>
+                    ) : (
+                      show(r[f.name], f)
+                    ),
+                })),
               ]}
               actions={
                 canEdit

@@ -53,7 +53,18 @@ describe('filter builder', () => {
 
   it('leaves out conditions without a value and types booleans and numbers', () => {
     expect(toFilter({ match: 'all', conditions: [{ field: 'name', op: 'contains', value: ' ' }] }, FIELDS)).toBeUndefined();
-    expect(toFilter({ match: 'all', conditions: [{ field: 'active', op: 'eq', value: 'false' }, { field: 'age', op: 'nin', value: '1, 2,' }] }, FIELDS)).toEqual({ and: [{ active: { eq: false } }, { age: { nin: [1, 2] } }] });
+    expect(
+      toFilter(
+        {
+          match: 'all',
+          conditions: [
+            { field: 'active', op: 'eq', value: 'false' },
+            { field: 'age', op: 'nin', value: '1, 2,' },
+          ],
+        },
+        FIELDS,
+      ),
+    ).toEqual({ and: [{ active: { eq: false } }, { age: { nin: [1, 2] } }] });
     expect(toFilter({ match: 'all', conditions: [{ field: 'name', op: 'isNull', value: 'false' }] }, FIELDS)).toEqual({ name: { isNull: false } });
   });
 });

@@ -77,7 +77,15 @@ function scalar(field: FieldDef | undefined, s: string): unknown {
 export function toFilter(group: FilterGroup, fields: FieldDef[]): Record<string, unknown> | undefined {
   const parts = group.conditions
     .filter((c) => c.field && (c.op === 'isNull' || c.value.trim() !== ''))
-    .map((c) => ({ [c.field]: { [c.op]: valueOf(fields.find((f) => f.name === c.field), c.op, c.value) } }));
+    .map((c) => ({
+      [c.field]: {
+        [c.op]: valueOf(
+          fields.find((f) => f.name === c.field),
+          c.op,
+          c.value,
+        ),
+      },
+    }));
   if (!parts.length) return undefined;
   if (parts.length === 1 && group.match === 'all') return parts[0];
   return { [group.match === 'all' ? 'and' : 'or']: parts };

@@ -31,22 +31,30 @@ export function Executions() {
   const setOpen = (id: string) => setParams((p) => (p.set('open', id), p));
   const q = new URLSearchParams({ limit: '100', ...(flowId ? { flowId } : {}), ...(status ? { status } : {}) });
   const list = useQuery({ queryKey: ['executions', q.toString()], queryFn: () => api<List<Execution>>('GET', `/executions?${q.toString()}`) });
-  const trace = useQuery({ queryKey: ['execution', open], enabled: open !== null, queryFn: () => api<{ data: ExecutionTrace }>('GET', `/executions/${open}`).then((r) => r.data) });
+  const trace = useQuery({
+    queryKey: ['execution', open],
+    enabled: open !== null,
+    queryFn: () => api<{ data: ExecutionTrace }>('GET', `/executions/${open}`).then((r) => r.data),
+  });
   return (
     <Page title="Executions">
       <div className="max-w-xs">
-      <Field label="Status">
-        {(id) => (
-          <Select id={id} value={status} onChange={(e) => setParams((p) => (e.target.value ? (p.set('status', e.target.value), p) : (p.delete('status'), p)))}>
-            <option value="">any</option>
-            {STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </Select>
-        )}
-      </Field>
+        <Field label="Status">
+          {(id) => (
+            <Select
+              id={id}
+              value={status}
+              onChange={(e) => setParams((p) => (e.target.value ? (p.set('status', e.target.value), p) : (p.delete('status'), p)))}
+            >
+              <option value="">any</option>
+              {STATUSES.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </Select>
+          )}
+        </Field>
       </div>
-      {list.isError && <p role="alert">{(list.error).message}</p>}
+      {list.isError && <p role="alert">{list.error.message}</p>}
       <Table
         rows={list.data?.data ?? []}
         rowKey={(e) => e.id}
@@ -75,11 +83,16 @@ export function Executions() {
           {trace.data.nodes.map((n) => (
             <details key={`${n.nodeId}-${n.attempts}`} className="rounded-md border border-zinc-200 p-3 text-sm dark:border-zinc-800">
               <summary className="cursor-pointer">
-                <strong>{n.nodeName}</strong> <code>{n.nodeType}</code> · {n.status} · {n.durationMs.toFixed(1)} ms{n.attempts > 1 ? ` · ${n.attempts} attempts` : ''}
+                <strong>{n.nodeName}</strong> <code>{n.nodeType}</code> · {n.status} · {n.durationMs.toFixed(1)} ms
+                {n.attempts > 1 ? ` · ${n.attempts} attempts` : ''}
               </summary>
               <div className="mt-2 grid gap-2 md:grid-cols-2">
-                <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${n.nodeName}`}>{json(n.input)}</pre>
-                <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${n.nodeName}`}>{json(n.error ?? n.output)}</pre>
+                <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Input of ${n.nodeName}`}>
+                  {json(n.input)}
+                </pre>
+                <pre className="overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${n.nodeName}`}>
+                  {json(n.error ?? n.output)}
+                </pre>
               </div>
               {logText(n.logs) && (
                 <pre className="mt-2 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Log of ${n.nodeName}`}>
@@ -87,7 +100,12 @@ export function Executions() {
                 </pre>
               )}
               {canEdit && (
-                <Button className="mt-2" variant="secondary" onClick={() => void rerun(n.nodeId)} title="Runs this node and everything after it again, reusing the stored outputs of the nodes before it">
+                <Button
+                  className="mt-2"
+                  variant="secondary"
+                  onClick={() => void rerun(n.nodeId)}
+                  title="Runs this node and everything after it again, reusing the stored outputs of the nodes before it"
+                >
                   Re-run from {n.nodeName}
                 </Button>
               )}

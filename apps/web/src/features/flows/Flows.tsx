@@ -70,15 +70,31 @@ export function Flows() {
         )
       }
     >
-      {flows.isError && <p role="alert">{(flows.error).message}</p>}
+      {flows.isError && <p role="alert">{flows.error.message}</p>}
       {flows.data?.length === 0 && <Empty>No flows yet. Start one from a template{canEdit ? ' with “New flow”' : ''}.</Empty>}
       {Boolean(flows.data?.length) && (
         <Table
           rows={flows.data!}
           rowKey={(f) => f.id}
           columns={[
-            { key: 'name', header: 'Name', cell: (f) => <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/flows/${f.id}`}>{f.name}</Link> },
-            { key: 'runs', header: 'Runs', cell: (f) => <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/executions?flowId=${f.id}`} aria-label={`Executions of ${f.name}`}>executions</Link> },
+            {
+              key: 'name',
+              header: 'Name',
+              cell: (f) => (
+                <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/flows/${f.id}`}>
+                  {f.name}
+                </Link>
+              ),
+            },
+            {
+              key: 'runs',
+              header: 'Runs',
+              cell: (f) => (
+                <Link className="text-indigo-700 underline dark:text-indigo-300" to={`/executions?flowId=${f.id}`} aria-label={`Executions of ${f.name}`}>
+                  executions
+                </Link>
+              ),
+            },
             { key: 'state', header: 'State', cell: (f) => (f.active ? 'active' : 'paused') },
             { key: 'v', header: 'Version', cell: (f) => f.version },
             { key: 'nodes', header: 'Nodes', cell: (f) => f.nodes.length },

@@ -52,7 +52,7 @@ export function ApiKeys() {
 
   return (
     <Page title="API keys">
-      {keys.isError && <p role="alert">{(keys.error).message}</p>}
+      {keys.isError && <p role="alert">{keys.error.message}</p>}
       <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-end gap-3" aria-label="New API key">
         <Field label="Name">{(id) => <Input id={id} value={name} onChange={(e) => setName(e.target.value)} required />}</Field>
         <Field label="Role">

@@ -61,7 +61,7 @@ export function Logs() {
         <Field label="Text">{(id) => <Input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} />}</Field>
         <Field label="Request id">{(id) => <Input id={id} value={requestId} onChange={(e) => setRequestId(e.target.value.trim())} />}</Field>
       </div>
-      {logs.isError && <p role="alert">{(logs.error).message}</p>}
+      {logs.isError && <p role="alert">{logs.error.message}</p>}
       {kind === 'request' ? (
         <Table
           rows={rows as RequestRow[]}
@@ -70,7 +70,15 @@ export function Logs() {
             { key: 'at', header: 'When', cell: (r) => when(r.at) },
             { key: 'm', header: 'Method', cell: (r) => r.method },
             { key: 'route', header: 'Route', cell: (r) => <code>{r.route ?? '—'}</code> },
-            { key: 'status', header: 'Status', cell: (r) => <span className={r.status >= 500 ? 'text-red-700 dark:text-red-400' : r.status >= 400 ? 'text-amber-700 dark:text-amber-400' : ''}>{r.status}</span> },
+            {
+              key: 'status',
+              header: 'Status',
+              cell: (r) => (
+                <span className={r.status >= 500 ? 'text-red-700 dark:text-red-400' : r.status >= 400 ? 'text-amber-700 dark:text-amber-400' : ''}>
+                  {r.status}
+                </span>
+              ),
+            },
             { key: 'ms', header: 'ms', cell: (r) => r.durationMs.toFixed(1) },
             { key: 'actor', header: 'Actor', cell: (r) => r.actor?.kind ?? '' },
             { key: 'rid', header: 'Request id', cell: (r) => <code>{r.requestId}</code> },

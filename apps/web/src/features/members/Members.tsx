@@ -27,7 +27,11 @@ export function Members() {
   const client = useQueryClient();
   const toast = useToast();
   const members = useQuery({ queryKey: ['members'], queryFn: () => api<{ data: Member[] }>('GET', '/members').then((r) => r.data) });
-  const invitations = useQuery({ queryKey: ['invitations'], enabled: manage, queryFn: () => api<{ data: Invitation[] }>('GET', '/invitations').then((r) => r.data) });
+  const invitations = useQuery({
+    queryKey: ['invitations'],
+    enabled: manage,
+    queryFn: () => api<{ data: Invitation[] }>('GET', '/invitations').then((r) => r.data),
+  });
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('viewer');
   const [link, setLink] = useState<string | null>(null);
@@ -75,7 +79,11 @@ export function Members() {
             header: 'Role',
             cell: (m) =>
               manage && m.userId !== me?.user?.id ? (
-                <Select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => void api('PATCH', `/members/${m.userId}`, { role: e.target.value }).then(refresh, fail)}>
+                <Select
+                  aria-label={`Role of ${m.email}`}
+                  value={m.role}
+                  onChange={(e) => void api('PATCH', `/members/${m.userId}`, { role: e.target.value }).then(refresh, fail)}
+                >
                   {ROLES.map((r) => (
                     <option key={r}>{r}</option>
                   ))}
@@ -107,7 +115,11 @@ export function Members() {
                 <span>
                   {i.email} · {i.role} · until {new Date(i.expiresAt).toLocaleDateString()}
                 </span>
-                <Button variant="ghost" aria-label={`Revoke invitation of ${i.email}`} onClick={() => void api('DELETE', `/invitations/${i.id}`).then(refresh, fail)}>
+                <Button
+                  variant="ghost"
+                  aria-label={`Revoke invitation of ${i.email}`}
+                  onClick={() => void api('DELETE', `/invitations/${i.id}`).then(refresh, fail)}
+                >
                   Revoke
                 </Button>
               </li>

@@ -14,14 +14,18 @@ interface Metric {
 export function Usage() {
   const usage = useQuery({ queryKey: ['usage'], queryFn: () => api<{ data: { plan: string; metrics: Metric[] } }>('GET', '/usage').then((r) => r.data) });
   const client = useQueryClient();
-  const notes = useQuery({ queryKey: ['notifications'], queryFn: () => api<{ data: { id: string; title: string; body: string; read: boolean; createdAt: string }[] }>('GET', '/notifications?limit=20').then((r) => r.data) });
+  const notes = useQuery({
+    queryKey: ['notifications'],
+    queryFn: () =>
+      api<{ data: { id: string; title: string; body: string; read: boolean; createdAt: string }[] }>('GET', '/notifications?limit=20').then((r) => r.data),
+  });
   const markRead = (path: string) => api('POST', path).then(() => client.invalidateQueries({ queryKey: ['notifications'] }));
   return (
     <Page title="Usage">
       {usage.isPending && <p aria-busy="true">Loading usage…</p>}
       {usage.isError && (
         <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          {(usage.error).message}
+          {usage.error.message}
         </p>
       )}
       {usage.data && (
@@ -42,7 +46,14 @@ export function Usage() {
                     </span>
                   </div>
                   {m.limit !== null && (
-                    <div className="mt-2 h-2 rounded bg-zinc-200 dark:bg-zinc-800" role="progressbar" aria-label={m.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
+                    <div
+                      className="mt-2 h-2 rounded bg-zinc-200 dark:bg-zinc-800"
+                      role="progressbar"
+                      aria-label={m.label}
+                      aria-valuemin={0}
+                      aria-valuemax={100}
+                      aria-valuenow={Math.round(pct)}
+                    >
                       <div className={`h-2 rounded ${color}`} style={{ width: `${pct}%` }} />
                     </div>
                   )}
@@ -66,7 +77,10 @@ export function Usage() {
         {notes.data?.length ? (
           <ul className="flex flex-col gap-2">
             {notes.data.map((n) => (
-              <li key={n.id} className={`rounded-md border p-3 text-sm ${n.read ? 'border-zinc-200 dark:border-zinc-800' : 'border-amber-400 bg-amber-50 dark:bg-amber-950'}`}>
+              <li
+                key={n.id}
+                className={`rounded-md border p-3 text-sm ${n.read ? 'border-zinc-200 dark:border-zinc-800' : 'border-amber-400 bg-amber-50 dark:bg-amber-950'}`}
+              >
                 <div className="flex items-start justify-between gap-2">
                   <span className="font-medium">
                     {n.read ? '' : '● '}

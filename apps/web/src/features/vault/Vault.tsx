@@ -67,7 +67,9 @@ function AllowedHosts({ secret, manage }: { secret: Secret; manage: boolean }) {
   return (
     <form onSubmit={(e) => void save(e)} className="flex items-end gap-2" aria-label={`Allowed hosts of ${secret.name}`} noValidate>
       <Field label="Allowed hosts" error={error}>
-        {(id, d) => <Input id={id} aria-describedby={d} value={editing} onChange={(e) => setEditing(e.target.value)} placeholder="api.example.com, *.example.org" />}
+        {(id, d) => (
+          <Input id={id} aria-describedby={d} value={editing} onChange={(e) => setEditing(e.target.value)} placeholder="api.example.com, *.example.org" />
+        )}
       </Field>
       <Button type="submit">Save</Button>
       <Button type="button" variant="ghost" onClick={() => setEditing(null)}>
@@ -99,7 +101,13 @@ export function Vault() {
       const hosts = hostList(form.allowedHosts);
       // Left empty: the provider's defaults; for a generic secret, explicitly none (the hint says so).
       const allowedHosts = hosts.length || form.provider === 'generic' ? { allowedHosts: hosts } : {};
-      await api('POST', '/secrets', { name: form.name, provider: form.provider, value: form.value, ...(form.baseUrl ? { baseUrl: form.baseUrl } : {}), ...allowedHosts });
+      await api('POST', '/secrets', {
+        name: form.name,
+        provider: form.provider,
+        value: form.value,
+        ...(form.baseUrl ? { baseUrl: form.baseUrl } : {}),
+        ...allowedHosts,
+      });
       setForm({ name: '', provider: form.provider, value: '', baseUrl: '', allowedHosts: '' });
       toast('success', 'Secret stored.');
       await client.invalidateQueries({ queryKey: ['secrets'] });
@@ -119,8 +127,15 @@ export function Vault() {
   return (
     <Page title="Vault">
       {manage && (
-        <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800" aria-label="New secret" noValidate>
-          <Field label="Secret name" error={errors.name}>{(id, d) => <Input id={id} aria-describedby={d} value={form.name} onChange={set('name')} />}</Field>
+        <form
+          onSubmit={(e) => void create(e)}
+          className="flex flex-wrap items-end gap-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
+          aria-label="New secret"
+          noValidate
+        >
+          <Field label="Secret name" error={errors.name}>
+            {(id, d) => <Input id={id} aria-describedby={d} value={form.name} onChange={set('name')} />}
+          </Field>
           <Field label="Provider">
             {(id) => (
               <Select id={id} value={form.provider} onChange={set('provider')}>
@@ -130,19 +145,29 @@ export function Vault() {
               </Select>
             )}
           </Field>
-          <Field label="Value" error={errors.value}>{(id, d) => <Input id={id} type="password" autoComplete="off" aria-describedby={d} value={form.value} onChange={set('value')} />}</Field>
-          <Field label="Base URL (optional)" error={errors.baseUrl}>{(id, d) => <Input id={id} aria-describedby={d} value={form.baseUrl} onChange={set('baseUrl')} placeholder="http://localhost:11434/v1" />}</Field>
+          <Field label="Value" error={errors.value}>
+            {(id, d) => <Input id={id} type="password" autoComplete="off" aria-describedby={d} value={form.value} onChange={set('value')} />}
+          </Field>
+          <Field label="Base URL (optional)" error={errors.baseUrl}>
+            {(id, d) => <Input id={id} aria-describedby={d} value={form.baseUrl} onChange={set('baseUrl')} placeholder="http://localhost:11434/v1" />}
+          </Field>
           <Field
             label="Allowed hosts"
             error={errors.allowedHosts}
-            hint={form.provider === 'generic' ? 'Hosts it may be sent to, comma-separated; empty: never sent (a webhook signing secret).' : 'Empty: the provider’s API host and the base URL’s host.'}
+            hint={
+              form.provider === 'generic'
+                ? 'Hosts it may be sent to, comma-separated; empty: never sent (a webhook signing secret).'
+                : 'Empty: the provider’s API host and the base URL’s host.'
+            }
           >
-            {(id, d) => <Input id={id} aria-describedby={d} value={form.allowedHosts} onChange={set('allowedHosts')} placeholder="api.example.com, *.example.org" />}
+            {(id, d) => (
+              <Input id={id} aria-describedby={d} value={form.allowedHosts} onChange={set('allowedHosts')} placeholder="api.example.com, *.example.org" />
+            )}
           </Field>
           <Button type="submit">Store secret</Button>
         </form>
       )}
-      {secrets.isError && <p role="alert">{(secrets.error).message}</p>}
+      {secrets.isError && <p role="alert">{secrets.error.message}</p>}
       {secrets.data?.length === 0 && <Empty>No secrets yet.</Empty>}
       {Boolean(secrets.data?.length) && (
         <Table

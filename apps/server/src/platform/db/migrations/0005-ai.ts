@@ -30,5 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop function if exists public.infinity_dot(real[], real[]); drop table if exists ai_usage; alter table models drop column if exists embedding`.execute(db);
+  await sql`drop function if exists public.infinity_dot(real[], real[]); drop table if exists ai_usage; alter table models drop column if exists embedding`.execute(
+    db,
+  );
 }

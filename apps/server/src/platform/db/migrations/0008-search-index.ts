@@ -14,7 +14,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   for (const m of models.rows) {
     const exists = await sql`select 1 from pg_indexes where schemaname = ${m.schema} and tablename = ${m.name} and indexname like '%\_\_fts\_idx'`.execute(db);
     if (exists.rows.length) continue;
-    const doc = sql.join(m.fields.map((f) => sql`coalesce(${sql.ref(f)}, '')`), sql` || ' ' || `);
+    const doc = sql.join(
+      m.fields.map((f) => sql`coalesce(${sql.ref(f)}, '')`),
+      sql` || ' ' || `,
+    );
     await sql`create index ${sql.id(`${m.name}__fts_idx`)} on ${sql.id(m.schema, m.name)} using gin (to_tsvector('simple'::regconfig, ${doc}))`.execute(db);
   }
 }

@@ -15,12 +15,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     from models m join organizations o on o.id = m.org_id
     where (m.embedding ->> 'enabled')::boolean and jsonb_array_length(m.embedding -> 'sourceFields') > 0`.execute(db);
   for (const m of models.rows) {
-    const has = await sql`select 1 from information_schema.columns where table_schema = ${m.schema} and table_name = ${m.name} and column_name = '_fts'`.execute(db);
+    const has =
+      await sql`select 1 from information_schema.columns where table_schema = ${m.schema} and table_name = ${m.name} and column_name = '_fts'`.execute(db);
     if (has.rows.length) continue;
-    const old = await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = ${m.schema} and tablename = ${m.name} and indexname like '%\_\_fts\_idx'`.execute(db);
+    const old = await sql<{
+      name: string;
+    }>`select indexname as name from pg_indexes where schemaname = ${m.schema} and tablename = ${m.name} and indexname like '%\_\_fts\_idx'`.execute(db);
     for (const i of old.rows) await sql`drop index ${sql.id(m.schema, i.name)}`.execute(db);
-    const doc = sql.join(m.fields.map((f) => sql`coalesce(${sql.ref(f)}, '')`), sql` || ' ' || `);
-    await sql`alter table ${sql.id(m.schema, m.name)} add column _fts tsvector generated always as (to_tsvector('simple'::regconfig, ${doc})) stored`.execute(db);
+    const doc = sql.join(
+      m.fields.map((f) => sql`coalesce(${sql.ref(f)}, '')`),
+      sql` || ' ' || `,
+    );
+    await sql`alter table ${sql.id(m.schema, m.name)} add column _fts tsvector generated always as (to_tsvector('simple'::regconfig, ${doc})) stored`.execute(
+      db,
+    );
     await sql`create index on ${sql.id(m.schema, m.name)} using gin (_fts)`.execute(db);
   }
 }

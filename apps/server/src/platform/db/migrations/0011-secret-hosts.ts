@@ -43,7 +43,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index webhook_replays_expires_idx on webhook_replays (expires_at);
   `.execute(db);
-  const rows = await sql<{ id: string; provider: string; base_url: string | null }>`select id, provider, base_url from secrets where provider <> 'generic'`.execute(db);
+  const rows = await sql<{
+    id: string;
+    provider: string;
+    base_url: string | null;
+  }>`select id, provider, base_url from secrets where provider <> 'generic'`.execute(db);
   for (const r of rows.rows) {
     const own = hostOf(r.base_url);
     const hosts = [...new Set([...(PROVIDER_HOSTS[r.provider] ?? []), ...(own ? [own] : [])])];

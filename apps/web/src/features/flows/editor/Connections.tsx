@@ -7,7 +7,21 @@ import { ERROR_PORT, type FlowEdge, type Graph, type NodeType } from './types';
  * The selected node's edges as a list, and a form to connect one of its outputs to another node's
  * input — the keyboard way to do what dragging between ports does, under the same rules.
  */
-export function Connections({ nodeId, graph, typeOf, readOnly, onConnect, onRemove }: { nodeId: string; graph: Graph; typeOf: (t: string) => NodeType | undefined; readOnly: boolean; onConnect: (e: Omit<FlowEdge, 'id'>) => string | null; onRemove: (edgeId: string) => void }) {
+export function Connections({
+  nodeId,
+  graph,
+  typeOf,
+  readOnly,
+  onConnect,
+  onRemove,
+}: {
+  nodeId: string;
+  graph: Graph;
+  typeOf: (t: string) => NodeType | undefined;
+  readOnly: boolean;
+  onConnect: (e: Omit<FlowEdge, 'id'>) => string | null;
+  onRemove: (edgeId: string) => void;
+}) {
   const node = graph.nodes.find((n) => n.id === nodeId)!;
   const def = typeOf(node.type);
   const ports = [...(def?.outputs ?? []), ...(def?.kind === 'trigger' ? [] : [ERROR_PORT])];
@@ -18,7 +32,13 @@ export function Connections({ nodeId, graph, typeOf, readOnly, onConnect, onRemo
   // Every input of every other node this port may lead to (the rules leave out the rest).
   const choices = graph.nodes
     .filter((n) => n.id !== nodeId)
-    .flatMap((n) => (typeOf(n.type)?.inputs ?? []).map((input) => ({ value: `${n.id}\u0000${input}`, label: (typeOf(n.type)?.inputs.length ?? 0) > 1 ? `${n.name} (${input})` : n.name, ok: connectionProblem({ source: nodeId, sourceHandle: port, target: n.id, targetHandle: input }, graph, typeOf) === null })))
+    .flatMap((n) =>
+      (typeOf(n.type)?.inputs ?? []).map((input) => ({
+        value: `${n.id}\u0000${input}`,
+        label: (typeOf(n.type)?.inputs.length ?? 0) > 1 ? `${n.name} (${input})` : n.name,
+        ok: connectionProblem({ source: nodeId, sourceHandle: port, target: n.id, targetHandle: input }, graph, typeOf) === null,
+      })),
+    )
     .filter((c) => c.ok);
   const edges = graph.edges.filter((e) => e.source === nodeId || e.target === nodeId);
   const box = 'rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
@@ -28,9 +48,7 @@ export function Connections({ nodeId, graph, typeOf, readOnly, onConnect, onRemo
       <ul className="mt-2 flex flex-col gap-1">
         {edges.map((e) => (
           <li key={e.id} className="flex items-center justify-between gap-2">
-            <span>
-              {e.source === nodeId ? `${e.sourceHandle} → ${nameOf(e.target)}` : `${nameOf(e.source)} (${e.sourceHandle}) → ${e.targetHandle}`}
-            </span>
+            <span>{e.source === nodeId ? `${e.sourceHandle} → ${nameOf(e.target)}` : `${nameOf(e.source)} (${e.sourceHandle}) → ${e.targetHandle}`}</span>
             {!readOnly && (
               <Button variant="ghost" aria-label={`Remove connection ${nameOf(e.source)} to ${nameOf(e.target)}`} onClick={() => onRemove(e.id)}>
                 ✕

@@ -29,13 +29,29 @@ export function FlowEditor() {
   // NB: the editor starts from the flow as the server has it now, never from a cached copy: a
   // copy from an earlier visit, saved by the first drag, would overwrite everything since (and
   // the saves of others). Refetched on every open; the editor waits for that answer.
-  const flow = useQuery({ queryKey: ['flow', id], queryFn: () => api<{ data: Flow }>('GET', `/flows/${id}`).then((r) => r.data), staleTime: 0, refetchOnMount: 'always', refetchOnWindowFocus: false });
+  const flow = useQuery({
+    queryKey: ['flow', id],
+    queryFn: () => api<{ data: Flow }>('GET', `/flows/${id}`).then((r) => r.data),
+    staleTime: 0,
+    refetchOnMount: 'always',
+    refetchOnWindowFocus: false,
+  });
   const types = useQuery({ queryKey: ['node-types'], queryFn: () => api<{ data: NodeType[] }>('GET', '/node-types').then((r) => r.data), staleTime: Infinity });
   // Bumped by "Reload" after a conflict: the editor starts again from the newest version.
   const [generation, setGeneration] = useState(0);
   const error = flow.error ?? types.error;
-  if (error) return <p role="alert" className="p-6">{error.message}</p>;
-  if (!flow.data || !flow.isFetchedAfterMount || !types.data) return <p className="p-6" aria-busy="true">Loading the flow…</p>;
+  if (error)
+    return (
+      <p role="alert" className="p-6">
+        {error.message}
+      </p>
+    );
+  if (!flow.data || !flow.isFetchedAfterMount || !types.data)
+    return (
+      <p className="p-6" aria-busy="true">
+        Loading the flow…
+      </p>
+    );
   const reload = () => void flow.refetch().then(() => setGeneration((g) => g + 1));
   return (
     <ReactFlowProvider>
@@ -63,7 +79,8 @@ function useRefOptions(): RefOptions {
 type SaveState = 'saved' | 'unsaved' | 'saving' | 'invalid' | 'failed' | 'conflict';
 
 /** What a save sends that can change, as one comparable string (is there anything to save?). */
-const snapshotOf = (name: string, graph: Graph, settings: Flow['settings']) => JSON.stringify({ name: name.trim() || 'Untitled flow', nodes: graph.nodes, edges: graph.edges, settings });
+const snapshotOf = (name: string, graph: Graph, settings: Flow['settings']) =>
+  JSON.stringify({ name: name.trim() || 'Untitled flow', nodes: graph.nodes, edges: graph.edges, settings });
 
 function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]; onReload: () => void }) {
   const { canEdit, atLeast } = useAuth();
@@ -79,11 +96,15 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
   // The version this editor's graph is based on, sent as If-Match with every save. A ref, so a
   // save that starts while another is on its way sends the version that one answers.
   const known = useRef(initial.version);
-  const setFlow = useCallback((next: Flow | ((f: Flow) => Flow)) => setFlowState((f) => {
-    const n = typeof next === 'function' ? next(f) : next;
-    known.current = n.version;
-    return n;
-  }), []);
+  const setFlow = useCallback(
+    (next: Flow | ((f: Flow) => Flow)) =>
+      setFlowState((f) => {
+        const n = typeof next === 'function' ? next(f) : next;
+        known.current = n.version;
+        return n;
+      }),
+    [],
+  );
   // Set when a save was refused because someone else saved a newer version: nothing is saved
   // until the user reloads (their changes) or overwrites (ours, deliberately).
   const [conflict, setConflict] = useState<{ version: number } | null>(null);
@@ -110,15 +131,15 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
   const edit = useCallback((next: Graph | ((g: Graph) => Graph)) => setHist((h) => record(h, typeof next === 'function' ? next(h.present) : next)), []);
 
   // ── saving: every change is saved (a new version) a moment after the last edit ──
-  const save = useCallback(async (overwrite?: number): Promise<boolean> => {
-    // One save at a time: the next one is based on the version the previous one made.
-    while (inFlight.current) await inFlight.current.catch(() => false);
-    const body = { name: name.trim() || 'Untitled flow', description: flow.description, nodes: graph.nodes, edges: graph.edges, settings: flow.settings };
-    // Overwriting after a conflict saves even an unchanged graph: it must become the current one.
-    if (overwrite === undefined && snapshotOf(name, graph, flow.settings) === saved.current) return true;
-    setSaveState('saving');
-    const attempt = api<{ data: Flow }>('PUT', `/flows/${flow.id}`, body, { ifMatch: overwrite ?? known.current }).then(
-      (r) => {
+  const save = useCallback(
+    async (overwrite?: number): Promise<boolean> => {
+      // One save at a time: the next one is based on the version the previous one made.
+      while (inFlight.current) await inFlight.current.catch(() => false);
+      const body = { name: name.trim() || 'Untitled flow', description: flow.description, nodes: graph.nodes, edges: graph.edges, settings: flow.settings };
+      // Overwriting after a conflict saves even an unchanged graph: it must become the current one.
+      if (overwrite === undefined && snapshotOf(name, graph, flow.settings) === saved.current) return true;
+      setSaveState('saving');
+      const attempt = api<{ data: Flow }>('PUT', `/flows/${flow.id}`, body, { ifMatch: overwrite ?? known.current }).then((r) => {
         // The server fills in setting defaults: remember what it stored, so that is not a change.
         saved.current = snapshotOf(name, graph, r.data.settings);
         setFlow(r.data);
@@ -128,27 +149,28 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
         setSaveState('saved');
         void client.invalidateQueries({ queryKey: ['flows'] });
         return true;
-      },
-    );
-    inFlight.current = attempt;
-    try {
-      return await attempt;
-    } catch (e) {
-      if (isConflict(e)) {
-        setConflict({ version: Number(e.details.currentVersion) });
-        setSaveState('conflict');
-      } else if (e instanceof ApiError && e.code === 'FLOW_INVALID') {
-        setProblems(Array.isArray(e.details) ? (e.details as GraphProblem[]) : []);
-        setSaveState('invalid');
-      } else {
-        setSaveState('failed');
-        toast('error', e instanceof ApiError ? e.message : 'Saving failed.');
+      });
+      inFlight.current = attempt;
+      try {
+        return await attempt;
+      } catch (e) {
+        if (isConflict(e)) {
+          setConflict({ version: Number(e.details.currentVersion) });
+          setSaveState('conflict');
+        } else if (e instanceof ApiError && e.code === 'FLOW_INVALID') {
+          setProblems(Array.isArray(e.details) ? (e.details as GraphProblem[]) : []);
+          setSaveState('invalid');
+        } else {
+          setSaveState('failed');
+          toast('error', e instanceof ApiError ? e.message : 'Saving failed.');
+        }
+        return false;
+      } finally {
+        if (inFlight.current === attempt) inFlight.current = null;
       }
-      return false;
-    } finally {
-      if (inFlight.current === attempt) inFlight.current = null;
-    }
-  }, [client, flow, graph, name, setFlow, toast]);
+    },
+    [client, flow, graph, name, setFlow, toast],
+  );
 
   useEffect(() => {
     if (readOnly || conflict) return;
@@ -183,7 +205,15 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
     return m;
   }, [problems]);
   const rfNodes: StepNodeType[] = useMemo(
-    () => graph.nodes.map((n) => ({ id: n.id, type: 'step', position: n.position, selected: n.id === selected, ...(sizes[n.id] ? { measured: sizes[n.id] } : {}), data: { node: n, def: typeOf(n.type), status: statusOf.get(n.id), problems: problemsOf.get(n.id) ?? [] } })),
+    () =>
+      graph.nodes.map((n) => ({
+        id: n.id,
+        type: 'step',
+        position: n.position,
+        selected: n.id === selected,
+        ...(sizes[n.id] ? { measured: sizes[n.id] } : {}),
+        data: { node: n, def: typeOf(n.type), status: statusOf.get(n.id), problems: problemsOf.get(n.id) ?? [] },
+      })),
     [graph.nodes, selected, sizes, typeOf, statusOf, problemsOf],
   );
   const badEdges = useMemo(() => new Set(problems.map((p) => p.edgeId).filter(Boolean)), [problems]);
@@ -196,7 +226,11 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
         sourceHandle: e.sourceHandle,
         targetHandle: e.targetHandle,
         animated: statusOf.get(e.source) === 'succeeded' && statusOf.has(e.target),
-        style: badEdges.has(e.id) ? { stroke: '#dc2626', strokeWidth: 2 } : e.sourceHandle === 'error' ? { stroke: '#ef4444', strokeDasharray: '4 3' } : undefined,
+        style: badEdges.has(e.id)
+          ? { stroke: '#dc2626', strokeWidth: 2 }
+          : e.sourceHandle === 'error'
+            ? { stroke: '#ef4444', strokeDasharray: '4 3' }
+            : undefined,
         ...(e.sourceHandle === 'error' || (e.sourceHandle !== 'main' && e.sourceHandle) ? { label: e.sourceHandle } : {}),
       })),
     [graph.edges, statusOf, badEdges],
@@ -212,10 +246,19 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
       }
       const moves = changes.filter((c) => c.type === 'position' && c.position);
       if (moves.length && !readOnly) {
-        setHist((h) => replace(h, { ...h.present, nodes: h.present.nodes.map((n) => { const m = moves.find((c) => c.type === 'position' && c.id === n.id); return m && m.type === 'position' && m.position ? { ...n, position: { x: Math.round(m.position.x), y: Math.round(m.position.y) } } : n; }) }));
+        setHist((h) =>
+          replace(h, {
+            ...h.present,
+            nodes: h.present.nodes.map((n) => {
+              const m = moves.find((c) => c.type === 'position' && c.id === n.id);
+              return m && m.type === 'position' && m.position ? { ...n, position: { x: Math.round(m.position.x), y: Math.round(m.position.y) } } : n;
+            }),
+          }),
+        );
       }
       const removed = new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id));
-      if (removed.size && !readOnly) edit((g) => ({ nodes: g.nodes.filter((n) => !removed.has(n.id)), edges: g.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) }));
+      if (removed.size && !readOnly)
+        edit((g) => ({ nodes: g.nodes.filter((n) => !removed.has(n.id)), edges: g.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) }));
     },
     [edit, readOnly],
   );
@@ -236,7 +279,16 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
       const dst = graph.nodes.find((n) => n.id === c.target)!;
       const sourceHandle = c.sourceHandle ?? typeOf(src.type)?.outputs[0] ?? 'main';
       const targetHandle = c.targetHandle ?? typeOf(dst.type)?.inputs[0] ?? 'main';
-      const edge: FlowEdge = { id: uniqueId(`e_${src.id}_${sourceHandle}_${dst.id}`.slice(0, 56), graph.edges.map((e) => e.id)), source: src.id, sourceHandle, target: dst.id, targetHandle };
+      const edge: FlowEdge = {
+        id: uniqueId(
+          `e_${src.id}_${sourceHandle}_${dst.id}`.slice(0, 56),
+          graph.edges.map((e) => e.id),
+        ),
+        source: src.id,
+        sourceHandle,
+        target: dst.id,
+        targetHandle,
+      };
       edit((g) => ({ ...g, edges: [...g.edges, edge] }));
       return null;
     },
@@ -250,7 +302,16 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
     [connect, toast],
   );
   const onConnectEnd = useCallback(
-    (_: MouseEvent | TouchEvent, state: { isValid: boolean | null; fromNode: { id: string } | null; fromHandle: { id?: string | null; type: string } | null; toNode: { id: string } | null; toHandle: { id?: string | null } | null }) => {
+    (
+      _: MouseEvent | TouchEvent,
+      state: {
+        isValid: boolean | null;
+        fromNode: { id: string } | null;
+        fromHandle: { id?: string | null; type: string } | null;
+        toNode: { id: string } | null;
+        toHandle: { id?: string | null } | null;
+      },
+    ) => {
       if (state.isValid !== false || !state.fromNode || !state.toNode) return;
       const fromSource = state.fromHandle?.type === 'source';
       const c: Connection = fromSource
@@ -265,7 +326,23 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
   const addNode = useCallback(
     (def: NodeType, position?: { x: number; y: number }) => {
       const at = position ?? nextFreeSpot(graph.nodes);
-      const node: FlowNode = { id: uniqueId(def.type.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_'), graph.nodes.map((n) => n.id)), type: def.type, typeVersion: def.version, name: uniqueName(def.title, graph.nodes.map((n) => n.name)), position: at, params: {} };
+      const node: FlowNode = {
+        id: uniqueId(
+          def.type
+            .split('.')
+            .pop()!
+            .replace(/[^A-Za-z0-9_]/g, '_'),
+          graph.nodes.map((n) => n.id),
+        ),
+        type: def.type,
+        typeVersion: def.version,
+        name: uniqueName(
+          def.title,
+          graph.nodes.map((n) => n.name),
+        ),
+        position: at,
+        params: {},
+      };
       edit((g) => ({ ...g, nodes: [...g.nodes, node] }));
       setSelected(node.id);
       setPanel('node');
@@ -297,7 +374,18 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
       else if (k === 'c' && selected) clipboard.current = graph.nodes.find((n) => n.id === selected) ?? null;
       else if (k === 'v' && clipboard.current) {
         const src = clipboard.current;
-        const copy: FlowNode = { ...structuredClone(src), id: uniqueId(src.id, graph.nodes.map((n) => n.id)), name: uniqueName(src.name, graph.nodes.map((n) => n.name)), position: { x: src.position.x + 40, y: src.position.y + 60 } };
+        const copy: FlowNode = {
+          ...structuredClone(src),
+          id: uniqueId(
+            src.id,
+            graph.nodes.map((n) => n.id),
+          ),
+          name: uniqueName(
+            src.name,
+            graph.nodes.map((n) => n.name),
+          ),
+          position: { x: src.position.x + 40, y: src.position.y + 60 },
+        };
         edit((g) => ({ ...g, nodes: [...g.nodes, copy] }));
         setSelected(copy.id);
       } else return;
@@ -330,7 +418,8 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
       setRunning(true);
       setPanel('run');
       try {
-        if (!readOnly && !(await save())) return toast('error', conflict ? 'Reload or overwrite the flow before running it.' : 'Fix the problems marked on the nodes before running.');
+        if (!readOnly && !(await save()))
+          return toast('error', conflict ? 'Reload or overwrite the flow before running it.' : 'Fix the problems marked on the nodes before running.');
         const started = await api<{ data: { id: string } }>('POST', `/flows/${flow.id}/run`, { input });
         for (;;) {
           const ex = (await api<{ data: Execution }>('GET', `/executions/${started.data.id}`)).data;
@@ -349,8 +438,18 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
   );
 
   const node = graph.nodes.find((n) => n.id === selected);
-  const palette = useMemo(() => CATEGORY_ORDER.map((c) => ({ category: c, items: types.filter((t) => t.category === c) })).filter((g) => g.items.length), [types]);
-  const stateText: Record<SaveState, string> = { saved: `Saved · v${flow.version}`, unsaved: 'Unsaved changes…', saving: 'Saving…', invalid: `Not saved: ${problems.length} problem(s)`, failed: 'Not saved', conflict: 'Not saved: changed elsewhere' };
+  const palette = useMemo(
+    () => CATEGORY_ORDER.map((c) => ({ category: c, items: types.filter((t) => t.category === c) })).filter((g) => g.items.length),
+    [types],
+  );
+  const stateText: Record<SaveState, string> = {
+    saved: `Saved · v${flow.version}`,
+    unsaved: 'Unsaved changes…',
+    saving: 'Saving…',
+    invalid: `Not saved: ${problems.length} problem(s)`,
+    failed: 'Not saved',
+    conflict: 'Not saved: changed elsewhere',
+  };
 
   return (
     <div className="flex h-[calc(100vh-0px)] flex-col">
@@ -362,13 +461,27 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
         <label className="sr-only" htmlFor="flow-name">
           Flow name
         </label>
-        <input id="flow-name" className="min-w-0 flex-1 rounded border border-transparent bg-transparent px-1 text-lg font-semibold hover:border-zinc-300 dark:hover:border-zinc-700" value={name} disabled={readOnly} onChange={(e) => setName(e.target.value)} />
-        <span role="status" data-testid="save-state" className={`text-xs ${saveState === 'invalid' || saveState === 'failed' || saveState === 'conflict' ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}>
+        <input
+          id="flow-name"
+          className="min-w-0 flex-1 rounded border border-transparent bg-transparent px-1 text-lg font-semibold hover:border-zinc-300 dark:hover:border-zinc-700"
+          value={name}
+          disabled={readOnly}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <span
+          role="status"
+          data-testid="save-state"
+          className={`text-xs ${saveState === 'invalid' || saveState === 'failed' || saveState === 'conflict' ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}
+        >
           {readOnly ? `Read only · v${flow.version}` : stateText[saveState]}
         </span>
         {!readOnly && (
           <>
-            <Button variant="ghost" title="Arrange the nodes left to right" onClick={() => (edit((g) => tidy(g)), setTimeout(() => void rf.fitView({ maxZoom: 1.2 }), 50))}>
+            <Button
+              variant="ghost"
+              title="Arrange the nodes left to right"
+              onClick={() => (edit((g) => tidy(g)), setTimeout(() => void rf.fitView({ maxZoom: 1.2 }), 50))}
+            >
               Tidy up
             </Button>
             <Button variant="ghost" aria-label="Undo" title="Undo (Ctrl+Z)" disabled={!hist.past.length} onClick={() => setHist(undo)}>
@@ -399,9 +512,14 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
         )}
       </header>
       {conflict && (
-        <div role="alert" data-testid="save-conflict" className="flex flex-wrap items-center gap-3 border-b border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
+        <div
+          role="alert"
+          data-testid="save-conflict"
+          className="flex flex-wrap items-center gap-3 border-b border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100"
+        >
           <p className="min-w-0 flex-1">
-            <strong>This flow was changed by someone else</strong> (it is now at version {conflict.version}; you started from version {flow.version}). Your changes are not saved. Reload to see their changes (yours are dropped), or overwrite theirs with yours.
+            <strong>This flow was changed by someone else</strong> (it is now at version {conflict.version}; you started from version {flow.version}). Your
+            changes are not saved. Reload to see their changes (yours are dropped), or overwrite theirs with yours.
           </p>
           <Button variant="primary" onClick={onReload}>
             Reload their version
@@ -515,7 +633,9 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
               }}
             />
           )}
-          {panel === 'settings' && <SettingsPanel flow={flow} readOnly={readOnly} flows={refs.flow ?? []} onChange={(settings) => setFlow((f) => ({ ...f, settings }))} />}
+          {panel === 'settings' && (
+            <SettingsPanel flow={flow} readOnly={readOnly} flows={refs.flow ?? []} onChange={(settings) => setFlow((f) => ({ ...f, settings }))} />
+          )}
           {panel === 'publish' && <PublishPanel flow={flow} isOwner={atLeast('owner')} readOnly={readOnly} onChanged={(f) => setFlow(f)} />}
           {problems.length > 0 && (
             <section aria-label="Problems" className="mt-4 rounded-md border border-red-300 p-2 text-xs text-red-800 dark:border-red-800 dark:text-red-300">

@@ -5,7 +5,6 @@ import type { NodeRun } from '@infinity/contracts';
 import { logText } from '../format';
 import type { FlowNode, GraphProblem, NodeSettings, NodeType } from './types';
 
-
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 const box = 'w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
@@ -13,7 +12,27 @@ const box = 'w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-
  * The selected node: its name, its parameters (a form from the node type's JSON Schema), retry
  * and error settings, pinned test data, and what it received and emitted in the last run.
  */
-export function Inspector({ node, def, problems, refs, run, readOnly, onChange, onDelete, connections }: { node: FlowNode; def: NodeType | undefined; problems: GraphProblem[]; refs: RefOptions; run: NodeRun | undefined; readOnly: boolean; onChange: (n: FlowNode) => void; onDelete: () => void; connections?: ReactNode }) {
+export function Inspector({
+  node,
+  def,
+  problems,
+  refs,
+  run,
+  readOnly,
+  onChange,
+  onDelete,
+  connections,
+}: {
+  node: FlowNode;
+  def: NodeType | undefined;
+  problems: GraphProblem[];
+  refs: RefOptions;
+  run: NodeRun | undefined;
+  readOnly: boolean;
+  onChange: (n: FlowNode) => void;
+  onDelete: () => void;
+  connections?: ReactNode;
+}) {
   const errors: Record<string, string> = {};
   for (const p of problems) if (p.field && p.code === 'invalid_params') errors[p.field] ??= p.message.replace(`${node.name}: ${p.field}: `, '');
   const general = problems.filter((p) => !(p.field && p.code === 'invalid_params'));
@@ -40,7 +59,14 @@ export function Inspector({ node, def, problems, refs, run, readOnly, onChange, 
           <p className="text-xs text-zinc-600 dark:text-zinc-400">
             Text fields take expressions: <code>{'{{ $input.body.email }}'}</code>, <code>{'{{ $node["Fetch"].output }}'}</code>.
           </p>
-          <SchemaForm schema={def.params} value={node.params} onChange={(params) => onChange({ ...node, params })} errors={errors} refs={refs} readOnly={readOnly} />
+          <SchemaForm
+            schema={def.params}
+            value={node.params}
+            onChange={(params) => onChange({ ...node, params })}
+            errors={errors}
+            refs={refs}
+            readOnly={readOnly}
+          />
         </section>
       )}
       {def?.kind !== 'trigger' && (
@@ -48,17 +74,32 @@ export function Inspector({ node, def, problems, refs, run, readOnly, onChange, 
           <summary className="cursor-pointer font-semibold">Settings</summary>
           <div className="mt-2 grid grid-cols-2 gap-2">
             <NumberSetting label="Retries" value={node.settings?.retries} readOnly={readOnly} onChange={(retries) => setSettings({ retries })} />
-            <NumberSetting label="First retry delay (ms)" value={node.settings?.retryDelayMs} readOnly={readOnly} onChange={(retryDelayMs) => setSettings({ retryDelayMs })} />
+            <NumberSetting
+              label="First retry delay (ms)"
+              value={node.settings?.retryDelayMs}
+              readOnly={readOnly}
+              onChange={(retryDelayMs) => setSettings({ retryDelayMs })}
+            />
             <NumberSetting label="Timeout (ms)" value={node.settings?.timeoutMs} readOnly={readOnly} onChange={(timeoutMs) => setSettings({ timeoutMs })} />
             <label className="flex flex-col gap-1">
               On error
-              <select className={box} disabled={readOnly} value={node.settings?.onError ?? 'fail'} onChange={(e) => setSettings({ onError: e.target.value as 'fail' | 'continue' })}>
+              <select
+                className={box}
+                disabled={readOnly}
+                value={node.settings?.onError ?? 'fail'}
+                onChange={(e) => setSettings({ onError: e.target.value as 'fail' | 'continue' })}
+              >
                 <option value="fail">fail the run</option>
                 <option value="continue">continue with {'{error}'}</option>
               </select>
             </label>
             <label className="col-span-2 flex items-center gap-2">
-              <input type="checkbox" disabled={readOnly} checked={Boolean(node.disabled)} onChange={(e) => onChange(clean({ ...node, disabled: e.target.checked || undefined }))} />
+              <input
+                type="checkbox"
+                disabled={readOnly}
+                checked={Boolean(node.disabled)}
+                onChange={(e) => onChange(clean({ ...node, disabled: e.target.checked || undefined }))}
+              />
               Disabled (passes its input through)
             </label>
           </div>
@@ -84,7 +125,11 @@ export function Inspector({ node, def, problems, refs, run, readOnly, onChange, 
             </>
           )}
           <h4 className="text-xs font-medium">{run.error ? 'Error' : 'Output'}</h4>
-          <pre className="max-h-64 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" aria-label={`Output of ${node.name}`} data-testid="node-output">
+          <pre
+            className="max-h-64 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900"
+            aria-label={`Output of ${node.name}`}
+            data-testid="node-output"
+          >
             {json(run.error ?? run.output)}
           </pre>
         </section>
@@ -98,11 +143,28 @@ export function Inspector({ node, def, problems, refs, run, readOnly, onChange, 
   );
 }
 
-function NumberSetting({ label, value, readOnly, onChange }: { label: string; value: number | undefined; readOnly: boolean; onChange: (v: number | undefined) => void }) {
+function NumberSetting({
+  label,
+  value,
+  readOnly,
+  onChange,
+}: {
+  label: string;
+  value: number | undefined;
+  readOnly: boolean;
+  onChange: (v: number | undefined) => void;
+}) {
   return (
     <label className="flex flex-col gap-1">
       {label}
-      <input className={box} type="number" min={0} disabled={readOnly} value={value ?? ''} onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))} />
+      <input
+        className={box}
+        type="number"
+        min={0}
+        disabled={readOnly}
+        value={value ?? ''}
+        onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))}
+      />
     </label>
   );
 }
@@ -120,7 +182,16 @@ function PinData({ node, lastOutput, readOnly, onChange }: { node: FlowNode; las
         <label className="sr-only" htmlFor={`pin-${node.id}`}>
           Pinned data (JSON)
         </label>
-        <textarea id={`pin-${node.id}`} className={`${box} font-mono`} rows={4} disabled={readOnly} value={text} aria-invalid={bad || undefined} placeholder='{"body": {"email": "a@example.com"}}' onChange={(e) => setText(e.target.value)} />
+        <textarea
+          id={`pin-${node.id}`}
+          className={`${box} font-mono`}
+          rows={4}
+          disabled={readOnly}
+          value={text}
+          aria-invalid={bad || undefined}
+          placeholder='{"body": {"email": "a@example.com"}}'
+          onChange={(e) => setText(e.target.value)}
+        />
         {bad && <p className="text-xs text-red-700 dark:text-red-400">Not valid JSON.</p>}
         {!readOnly && (
           <div className="flex flex-wrap gap-2">

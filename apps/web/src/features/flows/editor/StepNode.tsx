@@ -44,7 +44,9 @@ function StepNodeView({ data, selected }: NodeProps<StepNodeType>) {
       data-status={status ?? ''}
       title={problems.join('\n') || def?.description}
     >
-      <div className={`flex items-center gap-2 rounded-t-lg px-2 py-1 text-[11px] font-semibold uppercase tracking-wide text-white ${CATEGORY_COLOR[def?.category ?? ''] ?? 'bg-zinc-500'}`}>
+      <div
+        className={`flex items-center gap-2 rounded-t-lg px-2 py-1 text-[11px] font-semibold uppercase tracking-wide text-white ${CATEGORY_COLOR[def?.category ?? ''] ?? 'bg-zinc-500'}`}
+      >
         <span className="truncate">{def?.title ?? node.type}</span>
         {node.pinned !== undefined && <span title="pinned test data">📌</span>}
       </div>
@@ -61,13 +63,29 @@ function StepNodeView({ data, selected }: NodeProps<StepNodeType>) {
         </span>
       )}
       {inputs.map((h, i) => (
-        <Handle key={h} type="target" id={h} position={Position.Left} style={{ top: `${((i + 1) * 100) / (inputs.length + 1)}%` }} className="!h-3 !w-3 !bg-zinc-500">
+        <Handle
+          key={h}
+          type="target"
+          id={h}
+          position={Position.Left}
+          style={{ top: `${((i + 1) * 100) / (inputs.length + 1)}%` }}
+          className="!h-3 !w-3 !bg-zinc-500"
+        >
           {inputs.length > 1 && <span className="pointer-events-none absolute left-3 -top-1.5 text-[10px] text-zinc-600 dark:text-zinc-300">{h}</span>}
         </Handle>
       ))}
       {outputs.map((h, i) => (
-        <Handle key={h} type="source" id={h} position={Position.Right} style={{ top: `${((i + 1) * 100) / (outputs.length + 1)}%` }} className="!h-3 !w-3 !bg-indigo-500">
-          {(outputs.length > 1 || h !== 'main') && <span className="pointer-events-none absolute right-3 -top-1.5 text-[10px] text-zinc-600 dark:text-zinc-300">{h}</span>}
+        <Handle
+          key={h}
+          type="source"
+          id={h}
+          position={Position.Right}
+          style={{ top: `${((i + 1) * 100) / (outputs.length + 1)}%` }}
+          className="!h-3 !w-3 !bg-indigo-500"
+        >
+          {(outputs.length > 1 || h !== 'main') && (
+            <span className="pointer-events-none absolute right-3 -top-1.5 text-[10px] text-zinc-600 dark:text-zinc-300">{h}</span>
+          )}
         </Handle>
       ))}
       {def?.kind !== 'trigger' && (

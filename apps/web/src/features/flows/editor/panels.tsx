@@ -75,7 +75,17 @@ export function RunPanel({ execution, running, onRun }: { execution: Execution |
 }
 
 /** Whole-flow settings: timeout, step limit, retention, and the flow that handles failures. */
-export function SettingsPanel({ flow, readOnly, flows, onChange }: { flow: Flow; readOnly: boolean; flows: { value: string; label: string }[]; onChange: (settings: FlowSettings) => void }) {
+export function SettingsPanel({
+  flow,
+  readOnly,
+  flows,
+  onChange,
+}: {
+  flow: Flow;
+  readOnly: boolean;
+  flows: { value: string; label: string }[];
+  onChange: (settings: FlowSettings) => void;
+}) {
   const s = flow.settings;
   const set = <K extends keyof FlowSettings>(k: K, v: FlowSettings[K]) => {
     const next: FlowSettings = { ...s, [k]: v };
@@ -87,15 +97,39 @@ export function SettingsPanel({ flow, readOnly, flows, onChange }: { flow: Flow;
     <div className="flex flex-col gap-3 text-sm">
       <label className="flex flex-col gap-1 font-medium">
         Timeout of a whole run (ms)
-        <input className={box} type="number" min={1} disabled={readOnly} value={s.timeoutMs ?? ''} placeholder="300000" onChange={(e) => set('timeoutMs', num(e.target.value))} />
+        <input
+          className={box}
+          type="number"
+          min={1}
+          disabled={readOnly}
+          value={s.timeoutMs ?? ''}
+          placeholder="300000"
+          onChange={(e) => set('timeoutMs', num(e.target.value))}
+        />
       </label>
       <label className="flex flex-col gap-1 font-medium">
         Most node runs per execution
-        <input className={box} type="number" min={1} disabled={readOnly} value={s.maxSteps ?? ''} placeholder="10000" onChange={(e) => set('maxSteps', num(e.target.value))} />
+        <input
+          className={box}
+          type="number"
+          min={1}
+          disabled={readOnly}
+          value={s.maxSteps ?? ''}
+          placeholder="10000"
+          onChange={(e) => set('maxSteps', num(e.target.value))}
+        />
       </label>
       <label className="flex flex-col gap-1 font-medium">
         Keep executions for (days)
-        <input className={box} type="number" min={1} disabled={readOnly} value={s.retentionDays ?? ''} placeholder="server default" onChange={(e) => set('retentionDays', num(e.target.value))} />
+        <input
+          className={box}
+          type="number"
+          min={1}
+          disabled={readOnly}
+          value={s.retentionDays ?? ''}
+          placeholder="server default"
+          onChange={(e) => set('retentionDays', num(e.target.value))}
+        />
       </label>
       <label className="flex flex-col gap-1 font-medium">
         Error flow (runs with the failed execution)
@@ -122,7 +156,10 @@ interface Version {
 
 /** Every saved version; restoring one makes it current again (as a new version). */
 export function VersionsPanel({ flow, readOnly, onRestored }: { flow: Flow; readOnly: boolean; onRestored: (f: Flow) => void }) {
-  const versions = useQuery({ queryKey: ['flow-versions', flow.id, flow.version], queryFn: () => api<{ data: Version[] }>('GET', `/flows/${flow.id}/versions?limit=100`).then((r) => r.data) });
+  const versions = useQuery({
+    queryKey: ['flow-versions', flow.id, flow.version],
+    queryFn: () => api<{ data: Version[] }>('GET', `/flows/${flow.id}/versions?limit=100`).then((r) => r.data),
+  });
   const [error, setError] = useState('');
   return (
     <div className="flex flex-col gap-2 text-sm">
@@ -138,7 +175,12 @@ export function VersionsPanel({ flow, readOnly, onRestored }: { flow: Flow; read
               <Button
                 variant="ghost"
                 aria-label={`Restore version ${v.version}`}
-                onClick={() => void api<{ data: Flow }>('POST', `/flows/${flow.id}/versions/${v.version}/restore`).then((r) => onRestored(r.data), (e: unknown) => setError(e instanceof ApiError ? e.message : 'The restore failed.'))}
+                onClick={() =>
+                  void api<{ data: Flow }>('POST', `/flows/${flow.id}/versions/${v.version}/restore`).then(
+                    (r) => onRestored(r.data),
+                    (e: unknown) => setError(e instanceof ApiError ? e.message : 'The restore failed.'),
+                  )
+                }
               >
                 Restore
               </Button>
@@ -173,7 +215,9 @@ export function PublishPanel({ flow, isOwner, readOnly, onChanged }: { flow: Flo
       (e: unknown) => setError(e instanceof ApiError ? e : new ApiError(0, 'FAILED', 'The request failed.', null)),
     );
   const url = flow.publish ? `${location.origin}/api/v1/run/${flow.publish.slug}` : '';
-  const curl = flow.publish ? `curl -X POST ${url} \\\n  -H 'content-type: application/json' \\\n${flow.publish.access === 'apiKey' ? "  -H 'x-api-key: YOUR_API_KEY' \\\n" : ''}  -d '{"message": "hello"}'` : '';
+  const curl = flow.publish
+    ? `curl -X POST ${url} \\\n  -H 'content-type: application/json' \\\n${flow.publish.access === 'apiKey' ? "  -H 'x-api-key: YOUR_API_KEY' \\\n" : ''}  -d '{"message": "hello"}'`
+    : '';
   const widget = flow.publish ? `<script src="${location.origin}/widget.js" data-slug="${flow.publish.slug}" defer></script>` : '';
   const fieldErrors = error?.fieldErrors() ?? {};
   return (
@@ -196,7 +240,11 @@ export function PublishPanel({ flow, isOwner, readOnly, onChanged }: { flow: Flo
         <input type="checkbox" checked={store} disabled={readOnly} onChange={(e) => setStore(e.target.checked)} />
         Store consumers’ inputs and outputs in executions
       </label>
-      {error && !fieldErrors.slug && <p role="alert" className="text-red-700 dark:text-red-400">{error.message}</p>}
+      {error && !fieldErrors.slug && (
+        <p role="alert" className="text-red-700 dark:text-red-400">
+          {error.message}
+        </p>
+      )}
       {!readOnly && (
         <div className="flex gap-2">
           <Button onClick={() => void call('publish', { slug, access, storeConsumerData: store })}>{flow.publish ? 'Update' : 'Publish'}</Button>

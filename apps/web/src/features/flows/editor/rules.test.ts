@@ -3,17 +3,44 @@ import { record, redo, startHistory, undo } from './history';
 import { connectionProblem } from './rules';
 import type { Graph, NodeType } from './types';
 
-const def = (type: string, kind: 'node' | 'trigger', inputs: string[], outputs: string[], control?: 'loop'): NodeType => ({ type, version: 1, kind, title: type, description: '', category: 'flow', inputs, outputs, params: {}, ...(control ? { control } : {}) });
-const TYPES = [def('trigger.manual', 'trigger', [], ['main']), def('core.set', 'node', ['main'], ['main']), def('core.if', 'node', ['main'], ['true', 'false']), def('core.loop', 'node', ['main', 'return'], ['item', 'done'], 'loop')];
+const def = (type: string, kind: 'node' | 'trigger', inputs: string[], outputs: string[], control?: 'loop'): NodeType => ({
+  type,
+  version: 1,
+  kind,
+  title: type,
+  description: '',
+  category: 'flow',
+  inputs,
+  outputs,
+  params: {},
+  ...(control ? { control } : {}),
+});
+const TYPES = [
+  def('trigger.manual', 'trigger', [], ['main']),
+  def('core.set', 'node', ['main'], ['main']),
+  def('core.if', 'node', ['main'], ['true', 'false']),
+  def('core.loop', 'node', ['main', 'return'], ['item', 'done'], 'loop'),
+];
 const typeOf = (t: string) => TYPES.find((d) => d.type === t);
 const n = (id: string, type: string) => ({ id, type, typeVersion: 1, name: id.toUpperCase(), position: { x: 0, y: 0 }, params: {} });
-const e = (source: string, sourceHandle: string, target: string, targetHandle = 'main') => ({ id: `${source}-${target}-${sourceHandle}`, source, sourceHandle, target, targetHandle });
+const e = (source: string, sourceHandle: string, target: string, targetHandle = 'main') => ({
+  id: `${source}-${target}-${sourceHandle}`,
+  source,
+  sourceHandle,
+  target,
+  targetHandle,
+});
 
 const graph: Graph = {
   nodes: [n('t', 'trigger.manual'), n('a', 'core.set'), n('b', 'core.set'), n('c', 'core.if'), n('l', 'core.loop'), n('body', 'core.set')],
   edges: [e('t', 'main', 'a'), e('a', 'main', 'b'), e('l', 'item', 'body')],
 };
-const c = (source: string, sourceHandle: string | null, target: string, targetHandle: string | null = 'main') => ({ source, sourceHandle, target, targetHandle });
+const c = (source: string, sourceHandle: string | null, target: string, targetHandle: string | null = 'main') => ({
+  source,
+  sourceHandle,
+  target,
+  targetHandle,
+});
 
 describe('canvas connection rules', () => {
   it('allows an output into an input, on each named port and on the error port', () => {

@@ -26,9 +26,11 @@ export function connectionProblem(c: Connection, graph: Graph, typeOf: (type: st
   if (tdef.kind === 'trigger') return `${dst.name} is a trigger: nothing can lead into it.`;
   if (!sdef.outputs.includes(out) && out !== ERROR_PORT) return `${src.name} has no output "${out}".`;
   if (!tdef.inputs.includes(inp)) return `${dst.name} has no input "${inp}".`;
-  if (graph.edges.some((e) => e.source === src.id && e.sourceHandle === out && e.target === dst.id && e.targetHandle === inp)) return 'These ports are already connected.';
+  if (graph.edges.some((e) => e.source === src.id && e.sourceHandle === out && e.target === dst.id && e.targetHandle === inp))
+    return 'These ports are already connected.';
   const closesLoop = tdef.control === 'loop' && inp === 'return';
-  if (!closesLoop && reaches(dst.id, src.id, graph, typeOf)) return `That would make a cycle (${dst.name} already leads to ${src.name}); only a loop's "return" input may close one.`;
+  if (!closesLoop && reaches(dst.id, src.id, graph, typeOf))
+    return `That would make a cycle (${dst.name} already leads to ${src.name}); only a loop's "return" input may close one.`;
   return null;
 }
 

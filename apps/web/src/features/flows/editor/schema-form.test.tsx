@@ -18,7 +18,11 @@ const HTTP: JsonSchema = {
     secretId: { type: 'string', format: 'uuid', 'x-ref': 'secret', description: 'vault secret used for auth' },
     events: { type: 'array', items: { type: 'string', enum: ['created', 'updated'] } },
     cases: { type: 'array', items: { type: 'string' } },
-    signature: { type: 'object', properties: { style: { type: 'string', enum: ['generic', 'github'] }, toleranceSec: { type: 'integer' } }, required: ['style'] },
+    signature: {
+      type: 'object',
+      properties: { style: { type: 'string', enum: ['generic', 'github'] }, toleranceSec: { type: 'integer' } },
+      required: ['style'],
+    },
   },
   required: ['url'],
 };
@@ -56,7 +60,11 @@ describe('parameter form generated from JSON Schema', () => {
       ['cases', 'lines', false],
       ['signature', 'group', false],
     ]);
-    expect(fieldsOf(HTTP).find((f) => f.name === 'signature')!.children!.map((f) => f.path)).toEqual(['signature.style', 'signature.toleranceSec']);
+    expect(
+      fieldsOf(HTTP)
+        .find((f) => f.name === 'signature')!
+        .children!.map((f) => f.path),
+    ).toEqual(['signature.style', 'signature.toleranceSec']);
   });
 
   it('edits each kind of field and emits typed values', () => {

@@ -54,11 +54,13 @@ const acceptsText = (s: JsonSchema) => typesOf(s).length === 0 || typesOf(s).inc
 
 const isExpression = (v: unknown) => typeof v === 'string' && v.includes('{{');
 /** A scalar as text ('' for nothing; JSON for anything else). */
-const textOf = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+const textOf = (v: unknown): string =>
+  v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
 
 export type RefOptions = Partial<Record<RefKind, { value: string; label: string }[]>>;
 
-const inputClass = 'w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900 aria-[invalid=true]:border-red-600';
+const inputClass =
+  'w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900 aria-[invalid=true]:border-red-600';
 
 /**
  * A form generated from a node's parameter JSON Schema: selects for enums and references (vault
@@ -66,7 +68,21 @@ const inputClass = 'w-full rounded-md border border-zinc-300 bg-white px-2 py-1.
  * text areas for code and prompts, checkboxes, one-per-line lists, nested groups, and JSON for
  * the rest. Server-side problems (by field path) show under their field.
  */
-export function SchemaForm({ schema, value, onChange, errors = {}, refs = {}, readOnly = false }: { schema: JsonSchema; value: Record<string, unknown>; onChange: (next: Record<string, unknown>) => void; errors?: Record<string, string>; refs?: RefOptions; readOnly?: boolean }) {
+export function SchemaForm({
+  schema,
+  value,
+  onChange,
+  errors = {},
+  refs = {},
+  readOnly = false,
+}: {
+  schema: JsonSchema;
+  value: Record<string, unknown>;
+  onChange: (next: Record<string, unknown>) => void;
+  errors?: Record<string, string>;
+  refs?: RefOptions;
+  readOnly?: boolean;
+}) {
   const set = (name: string, v: unknown) => {
     const next = { ...value };
     if (v === undefined || v === '') delete next[name];
@@ -82,10 +98,30 @@ export function SchemaForm({ schema, value, onChange, errors = {}, refs = {}, re
   );
 }
 
-function ParamField({ field: f, value, onChange, errors, refs, readOnly }: { field: FieldSpec; value: unknown; onChange: (v: unknown) => void; errors: Record<string, string>; refs: RefOptions; readOnly: boolean }) {
+function ParamField({
+  field: f,
+  value,
+  onChange,
+  errors,
+  refs,
+  readOnly,
+}: {
+  field: FieldSpec;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  errors: Record<string, string>;
+  refs: RefOptions;
+  readOnly: boolean;
+}) {
   const id = useId();
   const error = errors[f.path];
-  const aria = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': error ? `${id}-err` : f.schema.description ? `${id}-hint` : undefined, 'aria-required': f.required || undefined, disabled: readOnly };
+  const aria = {
+    id,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': error ? `${id}-err` : f.schema.description ? `${id}-hint` : undefined,
+    'aria-required': f.required || undefined,
+    disabled: readOnly,
+  };
   const placeholder = f.schema.default !== undefined && typeof f.schema.default !== 'object' ? textOf(f.schema.default) : undefined;
   let control: ReactNode;
   switch (f.kind) {
@@ -93,7 +129,18 @@ function ParamField({ field: f, value, onChange, errors, refs, readOnly }: { fie
       return (
         <fieldset className="flex flex-col gap-3 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
           <legend className="px-1 text-sm font-medium">{f.label}</legend>
-          <SchemaForm schema={f.schema} value={(value as Record<string, unknown> | undefined) ?? {}} onChange={(v) => onChange(Object.keys(v).length ? v : undefined)} errors={Object.fromEntries(Object.entries(errors).filter(([k]) => k.startsWith(`${f.path}.`)).map(([k, m]) => [k.slice(f.path.length + 1), m]))} refs={refs} readOnly={readOnly} />
+          <SchemaForm
+            schema={f.schema}
+            value={(value as Record<string, unknown> | undefined) ?? {}}
+            onChange={(v) => onChange(Object.keys(v).length ? v : undefined)}
+            errors={Object.fromEntries(
+              Object.entries(errors)
+                .filter(([k]) => k.startsWith(`${f.path}.`))
+                .map(([k, m]) => [k.slice(f.path.length + 1), m]),
+            )}
+            refs={refs}
+            readOnly={readOnly}
+          />
         </fieldset>
       );
     case 'boolean':
@@ -130,7 +177,16 @@ function ParamField({ field: f, value, onChange, errors, refs, readOnly }: { fie
       control = <input className={inputClass} {...aria} value={textOf(value)} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} />;
       break;
     case 'longtext':
-      control = <textarea className={`${inputClass} font-mono`} rows={f.name === 'source' ? 8 : 4} {...aria} value={typeof value === 'string' ? value : ''} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} />;
+      control = (
+        <textarea
+          className={`${inputClass} font-mono`}
+          rows={f.name === 'source' ? 8 : 4}
+          {...aria}
+          value={typeof value === 'string' ? value : ''}
+          placeholder={placeholder}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      );
       break;
     case 'multi': {
       const chosen = new Set(Array.isArray(value) ? (value as string[]) : ((f.schema.default as string[] | undefined) ?? []));
@@ -140,7 +196,12 @@ function ParamField({ field: f, value, onChange, errors, refs, readOnly }: { fie
           <div className="flex flex-wrap gap-3">
             {f.options!.map((o) => (
               <label key={o} className="flex items-center gap-1 text-sm">
-                <input type="checkbox" disabled={readOnly} checked={chosen.has(o)} onChange={(e) => onChange(f.options!.filter((x) => (x === o ? e.target.checked : chosen.has(x))))} />
+                <input
+                  type="checkbox"
+                  disabled={readOnly}
+                  checked={chosen.has(o)}
+                  onChange={(e) => onChange(f.options!.filter((x) => (x === o ? e.target.checked : chosen.has(x))))}
+                />
                 {o}
               </label>
             ))}
@@ -150,7 +211,15 @@ function ParamField({ field: f, value, onChange, errors, refs, readOnly }: { fie
       );
     }
     case 'lines':
-      control = <textarea className={`${inputClass} font-mono`} rows={3} {...aria} value={Array.isArray(value) ? (value as string[]).join('\n') : ''} onChange={(e) => onChange(e.target.value ? e.target.value.split('\n') : undefined)} />;
+      control = (
+        <textarea
+          className={`${inputClass} font-mono`}
+          rows={3}
+          {...aria}
+          value={Array.isArray(value) ? (value as string[]).join('\n') : ''}
+          onChange={(e) => onChange(e.target.value ? e.target.value.split('\n') : undefined)}
+        />
+      );
       break;
     default:
       control = <JsonBox aria={aria} value={value} text={acceptsText(f.schema)} onChange={onChange} />;
@@ -159,8 +228,14 @@ function ParamField({ field: f, value, onChange, errors, refs, readOnly }: { fie
     <div className="flex flex-col gap-1">
       <label htmlFor={id} className="flex items-center gap-2 text-sm font-medium">
         {f.label}
-        {f.required && <span aria-hidden="true" className="text-red-700 dark:text-red-400">*</span>}
-        {isExpression(value) && <span className="rounded bg-violet-100 px-1 text-[10px] font-semibold text-violet-800 dark:bg-violet-900 dark:text-violet-100">expression</span>}
+        {f.required && (
+          <span aria-hidden="true" className="text-red-700 dark:text-red-400">
+            *
+          </span>
+        )}
+        {isExpression(value) && (
+          <span className="rounded bg-violet-100 px-1 text-[10px] font-semibold text-violet-800 dark:bg-violet-900 dark:text-violet-100">expression</span>
+        )}
       </label>
       {control}
       {f.schema.description && !error && (
