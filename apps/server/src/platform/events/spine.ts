@@ -59,7 +59,7 @@ export class EventSpine {
    */
   emit<T extends DomainEventType>(uow: Pick<UnitOfWork<unknown>, 'afterCommit'>, event: NewEvent<T>): void {
     const stamped = EventSpine.stamp(event);
-    uow.afterCommit(() => this.deliver(stamped as TypedEvent));
+    uow.afterCommit(() => this.deliver(stamped));
   }
 
   /** Outside a transaction: the change is already committed (or the event is ephemeral). */
