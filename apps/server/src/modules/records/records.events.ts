@@ -32,7 +32,7 @@ export function eventActorOf(actor: OrgActor): EventActor {
 }
 
 /** The record events of one actor's writes in one unit of work. */
-export function recordEvents(events: EventSpine, uow: Pick<UnitOfWork<unknown>, 'afterCommit'>, actor: OrgActor) {
+export function recordEvents(events: EventSpine, uow: UnitOfWork<object>, actor: OrgActor) {
   const base = { orgId: actor.orgId, permission: 'records:read' as const, actor: eventActorOf(actor) };
   return {
     created(model: string, after: EventRecord): void {
