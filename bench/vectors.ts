@@ -17,7 +17,7 @@ import cliProgress from 'cli-progress';
 import { localEmbed } from '../apps/server/src/modules/ai/local-embedder.js';
 import { freePort, postJson, quick, root, spawnServer } from './lib.js';
 import { seededRandom } from '../apps/server/src/platform/testing/random.js';
-import { SAMPLES } from '../apps/server/src/modules/records/search-width.js';
+import { SAMPLES } from '../apps/server/src/modules/vectors/search-width.js';
 import { SEARCH_WIDTH_DEFAULTS } from '@infinity/contracts';
 
 const N = quick ? 2000 : 10_000;

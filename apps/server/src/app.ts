@@ -43,7 +43,7 @@ import { onceInTransaction, resumeToken } from './modules/flows/index.js';
 import { type TransactionGuard, getRecord, recordMatches, withRecordOps } from './modules/records/index.js';
 import { revealSecret, secretUse } from './modules/vault/index.js';
 import { type AiContext, type AiTables, EmbeddingWorker, aiRoutes, chat, embedTexts, monthUsage } from './modules/ai/index.js';
-import { SearchWidths, searchRecords, searchWidthsOf } from './modules/records/index.js';
+import { SearchWidths, type VectorsContext, searchRecords, searchWidthsOf, vectorRoutes } from './modules/vectors/index.js';
 import {
   type AgentTables,
   type AgentsContext,
@@ -83,8 +83,8 @@ export interface BuiltApp {
   runner: ExecutionRunner;
   /** Embeds records of models with embeddings enabled (roles all and worker). */
   embeddings: EmbeddingWorker;
-  /** The records service (tests wait for search-width measurements with records.widths.idle()). */
-  records: RecordsContext;
+  /** The records store and similarity search (tests wait for search-width measurements with records.widths.idle()). */
+  records: RecordsContext & VectorsContext;
   nodes: NodeRegistry;
   /** Plans and usage alerts (tests wait for alerts with settle()). */
   quotas: Quotas;
@@ -189,7 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     quota: quotas,
     ...(metrics ? { observe: (e) => metrics.observeTokens(e) } : {}),
   };
-  const records: RecordsContext = {
+  const records: RecordsContext & VectorsContext = {
     db: db.kysely,
     cache: schema.cache,
     events,
@@ -322,6 +322,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     await app.register(auditRoutes(db.kysely));
     await app.register(schemaRoutes(schema));
     await app.register(recordRoutes(records, { importLimit: config.importLimit }));
+    await app.register(vectorRoutes(records));
     await app.register(actionRoutes(actionsCtx));
     await app.register(flowRoutes(flows));
     await app.register(aiRoutes({ db: db.kysely, cache: schema.cache, searchWidths: (m) => searchWidthsOf(records, m) }));

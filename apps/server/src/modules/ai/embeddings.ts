@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
-import { type Notifier, vectorLiteral } from '../../platform/db/index.js';
+import { type Notifier, ident, vectorLiteral } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
 import type { EventBus } from '../../platform/events/index.js';
 import type { Logger } from '../../platform/logger.js';
@@ -59,7 +59,7 @@ export interface EmbeddingWorkerDeps {
 }
 
 const serviceActor = (orgId: string): OrgActor => ({ kind: 'service', service: 'embeddings', orgId, role: 'editor' });
-const tbl = (m: { schema: string; name: string }) => sql.id(m.schema, m.name);
+const tbl = (m: { schema: string; name: string }) => ident(m.schema, m.name);
 const pendingWhere = sql`_emb_hash is distinct from _emb_src and (_emb_lease is null or _emb_lease < now()) and not (_emb_fail_src is not distinct from _emb_src and _emb_attempts >= ${MAX_ATTEMPTS})`;
 
 export class EmbeddingWorker {
@@ -74,7 +74,9 @@ export class EmbeddingWorker {
   constructor(private readonly d: EmbeddingWorkerDeps) {}
 
   start(): void {
-    for (const type of ['record.created', 'record.updated']) this.off.push(this.d.events.subscribe(type, (e) => this.onRecord(e.orgId, e.model as string)));
+    // Typed record events (delivered after commit): a write to an embedded model means work.
+    this.off.push(this.d.events.subscribe('record.created', (e) => this.onRecord(e.orgId, e.model)));
+    this.off.push(this.d.events.subscribe('record.updated', (e) => this.onRecord(e.orgId, e.model)));
     if (!this.d.work) return;
     this.off.push(this.d.notifier.subscribe(EMBEDDINGS_CHANNEL, () => this.wake()));
     this.timer = setInterval(() => this.wake(), this.d.pollMs);
@@ -154,7 +156,7 @@ export class EmbeddingWorker {
   private async batchOnce(m: EnabledModel): Promise<number> {
     const e = m.embedding;
     type Claimed = Record<string, unknown> & { id: string; _emb_src: string };
-    const columns = sql`t.id, t._emb_src, ${sql.join(e.sourceFields.map((f) => sql.ref(`t.${f}`)))}`;
+    const columns = sql`t.id, t._emb_src, ${sql.join(e.sourceFields.map((f) => ident('t', f)))}`;
     const claimed = await (
       this.d.shared
         ? sql<Claimed>`
@@ -223,7 +225,7 @@ export async function embeddingStatus(db: Kysely<object>, schema: string, model:
     ? { enabled: e.enabled, provider: e.provider, model: e.model, dimensions: e.dimensions, sourceFields: e.sourceFields, secretId: e.secretId }
     : { enabled: false };
   if (!e?.enabled) return { ...settings, total: 0, done: 0, pending: 0, failed: 0, failures: [] as { reason: string; count: number }[] };
-  const t = sql.id(schema, model.name);
+  const t = ident(schema, model.name);
   const failedWhere = sql`_emb_hash is distinct from _emb_src and _emb_fail_src is not distinct from _emb_src and _emb_attempts >= ${MAX_ATTEMPTS}`;
   const [counts, reasons] = await Promise.all([
     sql<{ total: number; done: number; failed: number; retrying: number }>`

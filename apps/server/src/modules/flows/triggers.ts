@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { type Kysely, sql } from 'kysely';
-import type { DomainEvent, EventBus } from '../../platform/events/index.js';
+import type { EventBus, EventOf } from '../../platform/events/index.js';
 import type { Notifier } from '../../platform/db/index.js';
 import type { Logger } from '../../platform/logger.js';
 import type { FlowActor } from '../access/index.js';
@@ -48,7 +48,9 @@ export class TriggerHub {
   constructor(private readonly d: TriggerDeps) {}
 
   async start(): Promise<void> {
-    for (const type of ['record.created', 'record.updated', 'record.deleted']) this.off.push(this.d.events.subscribe(type, (e) => this.onRecord(e)));
+    this.off.push(this.d.events.subscribe('record.created', (e) => this.onRecord(e)));
+    this.off.push(this.d.events.subscribe('record.updated', (e) => this.onRecord(e)));
+    this.off.push(this.d.events.subscribe('record.deleted', (e) => this.onRecord(e)));
     this.off.push(this.d.notifier.subscribe(FLOWS_CHANGED, () => void this.reload()));
     await this.reload();
   }
@@ -143,20 +145,20 @@ export class TriggerHub {
     }
   }
 
-  private async onRecord(e: DomainEvent): Promise<void> {
+  private async onRecord(e: EventOf<'record.created' | 'record.updated' | 'record.deleted'>): Promise<void> {
     const list = this.records.get(e.orgId);
     if (!list) return;
     const event = e.type.slice('record.'.length);
-    const actor = e.actor as { type?: string; id?: string } | undefined;
+    const actor = e.actor;
     for (const t of list) {
       if (t.model !== e.model || !t.events.includes(event)) continue;
       // A flow's own writes never trigger it again (no endless loops).
       if (actor?.type === 'flow' && actor.id === t.flow.id) continue;
-      const record = e.record as Record<string, unknown>;
+      const record: Record<string, unknown> = e.type === 'record.deleted' ? e.before : e.after;
       const flowActor: FlowActor = { kind: 'flow', flowId: t.flow.id, executionId: '', orgId: e.orgId, role: 'editor' };
       if (t.filter && !(await this.d.matches(flowActor, t.model, t.filter, record))) continue;
       await runFlow(this.d.flows, t.flow, {
-        input: { event, model: t.model, record, changed: e.changed ?? null },
+        input: { event, model: t.model, record, changed: e.type === 'record.updated' ? e.changed : null },
         trigger: 'record',
         startNode: t.nodeId,
         wait: false,

@@ -1,9 +1,10 @@
 import type { DeleteImpact } from '@infinity/contracts';
 import { sql } from 'kysely';
+import { ident } from '../../platform/db/index.js';
 import type { OrgActor } from '../access/index.js';
 import { inverseRelations } from '../schema/index.js';
 import { recordErrors } from './records.errors.js';
-import { type RecordsContext, requireModel } from './records.service.js';
+import { type RecordsContext, requireModel } from './records.store.js';
 
 /**
  * What deleting records would do to other records, before anything is deleted: the records a
@@ -19,7 +20,7 @@ const LIMIT = 100_000;
 export async function deleteImpact(ctx: RecordsContext, actor: OrgActor, name: string, ids: string[]): Promise<DeleteImpact> {
   const { models } = await requireModel(ctx, actor, name);
   const db = ctx.db;
-  const table = (m: string) => sql.id(models.schema, m);
+  const table = (m: string) => ident(models.schema, m);
   const asked = [...new Set(ids)];
   const found = (await sql<{ id: string }>`select id from ${table(name)} where id = any(${sql.val(asked)}::uuid[])`.execute(db)).rows.map((r) => r.id);
   const gone = new Map<string, Set<string>>([[name, new Set(found)]]);
@@ -38,7 +39,7 @@ export async function deleteImpact(ctx: RecordsContext, actor: OrgActor, name: s
       const rows = (
         await sql<{
           id: string;
-        }>`select id from ${table(source.name)} where ${sql.ref(field.name)} = any(${sql.val(parents)}::uuid[]) limit ${LIMIT + 1}`.execute(db)
+        }>`select id from ${table(source.name)} where ${ident(field.name)} = any(${sql.val(parents)}::uuid[]) limit ${LIMIT + 1}`.execute(db)
       ).rows.map((r) => r.id);
       if (rows.length > LIMIT) truncated = true;
       if (!rows.length) continue;

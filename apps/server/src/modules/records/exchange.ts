@@ -6,8 +6,10 @@ import type { OrgActor } from '../access/index.js';
 import type { FieldDef, ModelDef } from '../schema/index.js';
 import { type ListQuery, decodeCursor } from './list-query.js';
 import { recordErrors } from './records.errors.js';
-import { type ApiRecord, type RecordsContext, bulk, listRecords, requireModel } from './records.service.js';
-import { issuesOf, recordSchemas } from './validate.js';
+import { bulk } from './records.bulk.js';
+import { listRecords } from './records.service.js';
+import { type ApiRecord, type RecordsContext, requireModel } from './records.store.js';
+import { checkValues } from './validate.js';
 
 /**
  * Export streams a model's records (honouring the list filter) page by page with the keyset
@@ -119,13 +121,10 @@ export interface ImportReport {
   rejected: { row: number; errors: { field: string; code: string; message: string }[] }[];
 }
 
-function rowsOf(model: ModelDef, body: unknown, format: 'csv' | 'json'): { row: number; item: Record<string, unknown> }[] {
+function rowsOf(model: ModelDef, body: unknown, format: 'csv' | 'json'): { row: number; item: unknown }[] {
   if (format === 'json') {
     if (!Array.isArray(body)) throw recordErrors.QUERY_INVALID('A JSON import is an array of objects.');
-    return body.map((item, i) => ({
-      row: i,
-      item: (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : { __invalid__: item }) as Record<string, unknown>,
-    }));
+    return body.map((item: unknown, i) => ({ row: i, item }));
   }
   if (typeof body !== 'string') throw recordErrors.QUERY_INVALID('A CSV import is sent as text/csv.');
   let records: Record<string, string>[];
@@ -153,15 +152,16 @@ function rowsOf(model: ModelDef, body: unknown, format: 'csv' | 'json'): { row: 
 export async function importRecords(ctx: RecordsContext, actor: OrgActor, name: string, body: unknown, opts: ImportOptions): Promise<ImportReport> {
   const { model } = await requireModel(ctx, actor, name);
   const rows = rowsOf(model, body, opts.format);
-  const schema = recordSchemas(model.fields).full;
   const rejected: ImportReport['rejected'] = [];
   const accepted: Record<string, unknown>[] = [];
   for (const { row, item } of rows) {
-    const { id, ...values } = item;
-    const r = schema.safeParse(values);
-    if (!r.success) rejected.push({ row, errors: issuesOf(r.error, values) });
-    else if (opts.mode === 'upsert' && opts.key === 'id' && typeof id === 'string') accepted.push({ ...r.data, id });
-    else accepted.push(r.data);
+    const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
+    // The id column is the record's own (upsert by id), not a field; a row that is no object is checked as it is.
+    const { id, ...values } = isObject ? (item as Record<string, unknown>) : {};
+    const r = checkValues(model, isObject ? values : item, 'full');
+    if ('issues' in r) rejected.push({ row, errors: r.issues });
+    else if (opts.mode === 'upsert' && opts.key === 'id' && typeof id === 'string') accepted.push({ ...r.values, id });
+    else accepted.push(r.values);
   }
   const report: ImportReport = { total: rows.length, inserted: 0, updated: 0, rejected };
   if (rejected.length && opts.onError === 'all-or-nothing') {

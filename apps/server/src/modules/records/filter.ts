@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { FieldDef, ModelDef, OrgModels } from '../schema/index.js';
 import { inverseRelations } from '../schema/index.js';
+import { ident } from '../../platform/db/index.js';
 import { recordErrors } from './records.errors.js';
 
 /**
@@ -242,7 +243,7 @@ function listOf(raw: unknown, path: string): unknown[] {
 
 function condition(scope: FilterScope, alias: string, node: { path: string; op: Operator; value: unknown }): RawBuilder<boolean> {
   const { field, column, via } = resolvePath(scope, node.path);
-  const col = sql.ref(`${via ? 'r' : alias}.${column}`);
+  const col = ident(via ? 'r' : alias, column);
   const k = kindOf(field);
   const { op, value, path } = node;
   let cond: RawBuilder<boolean>;
@@ -274,10 +275,10 @@ function condition(scope: FilterScope, alias: string, node: { path: string; op: 
     cond = sql<boolean>`${col} ${sql.raw(sym)} ${v}`;
   }
   if (!via) return cond;
-  const target = sql.id(scope.models.schema, via.model.name);
+  const target = ident(scope.models.schema, via.model.name);
   return via.kind === 'forward'
-    ? sql<boolean>`exists (select 1 from ${target} r where r.id = ${sql.ref(`${alias}.${via.fk}`)} and (${cond}))`
-    : sql<boolean>`exists (select 1 from ${target} r where ${sql.ref(`r.${via.fk}`)} = ${sql.ref(`${alias}.id`)} and (${cond}))`;
+    ? sql<boolean>`exists (select 1 from ${target} r where r.id = ${ident(alias, via.fk)} and (${cond}))`
+    : sql<boolean>`exists (select 1 from ${target} r where ${ident('r', via.fk)} = ${ident(alias, 'id')} and (${cond}))`;
 }
 
 export function compileFilter(scope: FilterScope, alias: string, node: FilterNode): RawBuilder<boolean> {

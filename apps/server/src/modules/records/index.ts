@@ -1,7 +1,18 @@
 export { recordRoutes } from './records.routes.js';
-export { withRecordOps, getRecord, recordMatches, type RecordsContext, type RecordOps, type ApiRecord, type TransactionGuard } from './records.service.js';
+export {
+  withRecordOps,
+  recordOpsIn,
+  getRecord,
+  requireModel,
+  toRecord,
+  type RecordsContext,
+  type RecordOps,
+  type ApiRecord,
+  type TransactionGuard,
+} from './records.store.js';
+export { recordMatches } from './records.service.js';
+export { columnsOf } from './records.repo.js';
+export { explain } from './explain.js';
 export { compileFilter, parseFilter, filterFromQuery, resolvePath, OPERATORS, type FilterNode } from './filter.js';
-export { parseSort } from './list-query.js';
+export { parseSort, whereFor } from './list-query.js';
 export { recordErrors } from './records.errors.js';
-export { searchRecords, searchWidthsOf, searchBodySchema, type SearchBody, type SearchResult } from './search.js';
-export { SearchWidths } from './search-width.js';

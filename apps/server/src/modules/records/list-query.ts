@@ -1,8 +1,8 @@
 import { type RawBuilder, sql } from 'kysely';
-import { type KeyType, decodeKeyset, encodeKeyset, keyText, keyValue } from '../../platform/db/index.js';
+import { type KeyType, decodeKeyset, encodeKeyset, ident, keyText, keyValue } from '../../platform/db/index.js';
 import { z } from 'zod';
-import type { ModelDef } from '../schema/index.js';
-import { type FilterNode, filterFromQuery, parseFilter, systemField } from './filter.js';
+import type { ModelDef, OrgModels } from '../schema/index.js';
+import { type FilterNode, compileFilter, filterFromQuery, parseFilter, systemField } from './filter.js';
 import { recordErrors } from './records.errors.js';
 
 export interface SortKey {
@@ -92,18 +92,18 @@ const keyAlias = (i: number) => `_key${i}`;
 
 /** Extra select list of a paged query: each sort column as exact text, for the next cursor. */
 export function cursorColumnsOf(alias: string, sort: SortKey[], fromPage = false): RawBuilder<unknown> {
-  return sql.join(sort.map((k, i) => sql`${keyText(sql.ref(`${alias}.${fromPage ? rawAlias(i) : k.column}`))} as ${sql.id(keyAlias(i))}`));
+  return sql.join(sort.map((k, i) => sql`${keyText(ident(alias, fromPage ? rawAlias(i) : k.column))} as ${ident(keyAlias(i))}`));
 }
 
 /** The sort columns as they are, under their own names, for an outer query over a page (records.service listRecords). */
 const rawAlias = (i: number) => `_sort${i}`;
 export function sortColumnsOf(alias: string, sort: SortKey[]): RawBuilder<unknown> {
-  return sql.join(sort.map((k, i) => sql`${sql.ref(`${alias}.${k.column}`)} as ${sql.id(rawAlias(i))}`));
+  return sql.join(sort.map((k, i) => sql`${ident(alias, k.column)} as ${ident(rawAlias(i))}`));
 }
 
 /** The page's own order again, over sortColumnsOf's names (a page of ≤ 1,001 rows: cheap). */
 export function pageOrderOf(alias: string, sort: SortKey[]): RawBuilder<unknown> {
-  return sql.join(sort.map((k, i) => sql`${sql.ref(`${alias}.${rawAlias(i)}`)} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
+  return sql.join(sort.map((k, i) => sql`${ident(alias, rawAlias(i))} ${sql.raw(k.desc ? 'desc' : 'asc')}`));
 }
 
 /** The cursor after `row`, which was selected with cursorColumnsOf. */
@@ -174,7 +174,7 @@ export function afterCursor(alias: string, sort: SortKey[], values: (string | nu
   const ors: RawBuilder<boolean>[] = [];
   const ties: RawBuilder<boolean>[] = [];
   sort.forEach((k, i) => {
-    const col = sql.ref(`${alias}.${k.column}`);
+    const col = ident(alias, k.column);
     const v = values[i];
     let after: RawBuilder<boolean>;
     let tie: RawBuilder<boolean>;
@@ -190,4 +190,19 @@ export function afterCursor(alias: string, sort: SortKey[], values: (string | nu
     ties.push(tie);
   });
   return sql<boolean>`(${sql.join(ors, sql` or `)})`;
+}
+
+/** The WHERE of a list: the records filter and the q text search, over alias `t`. */
+export function whereFor(model: ModelDef, models: OrgModels, q: Pick<ListQuery, 'filter' | 'q'>): RawBuilder<boolean> {
+  const parts: RawBuilder<boolean>[] = [];
+  if (q.filter) parts.push(compileFilter({ model, models }, 't', q.filter));
+  if (q.q) {
+    const texts = model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum');
+    if (!texts.length) throw recordErrors.QUERY_INVALID(`Model ${model.name} has no text fields to search with q.`);
+    const doc = sql`concat_ws(' ', ${sql.join(texts.map((f) => ident('t', f.name)))})`;
+    parts.push(
+      sql<boolean>`(to_tsvector('simple', ${doc}) @@ plainto_tsquery('simple', ${q.q}) or ${doc} ilike ${`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`,
+    );
+  }
+  return parts.length ? sql<boolean>`${sql.join(parts, sql` and `)}` : sql<boolean>`true`;
 }

@@ -6,10 +6,11 @@ import { can, isOrgActor, orgActorOf } from '../access/index.js';
 import { modelPaths } from './openapi.js';
 import { listQuerystring, parseListQuery } from './list-query.js';
 import * as records from './records.service.js';
+import * as store from './records.store.js';
+import { bulk } from './records.bulk.js';
 import { deleteImpact, recordDeleteImpact } from './delete-impact.js';
 import { exportRecords, importRecords } from './exchange.js';
 import { recordErrors } from './records.errors.js';
-import { searchBodySchema, searchRecords } from './search.js';
 
 const recordSchema = z.record(z.string(), z.unknown()).describe('id, createdAt, updatedAt, createdBy, updatedBy and the model’s fields by name');
 // Record bodies are built field by field from the model definition (toRecord).
@@ -40,7 +41,7 @@ const reportSchema = z.object({
   rejected: z.array(z.object({ row: z.number(), errors: z.array(z.object({ field: z.string(), code: z.string(), message: z.string() })) })),
 });
 
-export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: number }) {
+export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: number }) {
   return async (app: App) => {
     // CSV bodies and multipart uploads, for import only (this plugin's routes); everything else stays JSON-only.
     app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: opts.importLimit }, (_req, body, done) => done(null, body));
@@ -72,7 +73,7 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       },
       handler: async (request, reply) => {
         const actor = orgActorOf(request);
-        const { model } = await records.requireModel(ctx, actor, request.params.model);
+        const { model } = await store.requireModel(ctx, actor, request.params.model);
         const { format: f, ...rest } = request.query;
         const format = f ?? 'json';
         if (format !== 'csv' && format !== 'json' && format !== 'xml') throw recordErrors.QUERY_INVALID('format must be csv, json or xml');
@@ -127,7 +128,7 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       ...plainJson,
       handler: async (request) => {
         const actor = orgActorOf(request);
-        const { model } = await records.requireModel(ctx, actor, request.params.model);
+        const { model } = await store.requireModel(ctx, actor, request.params.model);
         const q = parseListQuery(model, request.query);
         const r = await records.listRecords(ctx, actor, request.params.model, q);
         return { data: r.data, meta: listMeta(r.total, q.limit, q.offset, r.nextCursor) };
@@ -138,7 +139,7 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       schema: { tags: ['records'], summary: 'Create a record', params: modelParams, body, response: { 201: z.object({ data: recordSchema }) } },
       ...plainJson,
       handler: async (request, reply) => {
-        const data = await records.createRecord(ctx, orgActorOf(request), request.params.model, request.body);
+        const data = await store.createRecord(ctx, orgActorOf(request), request.params.model, request.body);
         return withEtag(reply, data.updatedAt as string)
           .status(201)
           .send({ data });
@@ -175,7 +176,10 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       },
       ...plainJson,
       handler: async (request, reply) => {
-        const data = await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, true, ifMatchOf(request));
+        const data = await store.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, {
+          replace: true,
+          expected: ifMatchOf(request),
+        });
         return withEtag(reply, data.updatedAt as string).send({ data });
       },
     });
@@ -190,7 +194,9 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       },
       ...plainJson,
       handler: async (request, reply) => {
-        const data = await records.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, false, ifMatchOf(request));
+        const data = await store.updateRecord(ctx, orgActorOf(request), request.params.model, request.params.id, request.body, {
+          expected: ifMatchOf(request),
+        });
         return withEtag(reply, data.updatedAt as string).send({ data });
       },
     });
@@ -198,7 +204,7 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
       config: { access: { permission: 'records:write' } },
       schema: { tags: ['records'], summary: 'Delete a record; a stale If-Match answers 412', params: recordParams },
       handler: async (request, reply) => {
-        await records.deleteRecord(ctx, orgActorOf(request), request.params.model, request.params.id, ifMatchOf(request));
+        await store.deleteRecord(ctx, orgActorOf(request), request.params.model, request.params.id, { expected: ifMatchOf(request) });
         return reply.status(204).send();
       },
     });
@@ -268,37 +274,8 @@ export function recordRoutes(ctx: records.RecordsContext, opts: { importLimit: n
         },
       },
       handler: async (request) => ({
-        data: await records.bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key),
+        data: await bulk(ctx, orgActorOf(request), request.params.model, request.body.op, request.body.items, request.body.key),
       }),
-    });
-    app.post('/api/v1/data/:model/search', {
-      config: { access: { permission: 'records:read' } },
-      schema: {
-        tags: ['records'],
-        summary: 'Similarity search: top k records by cosine similarity (vector), full-text rank (keyword) or both fused (hybrid), with a records filter',
-        params: modelParams,
-        body: searchBodySchema,
-        response: {
-          200: z.object({
-            data: z.array(recordSchema),
-            meta: z.object({
-              k: z.number(),
-              mode: z.string(),
-              count: z.number(),
-              exact: z.boolean(),
-              width: z.number().optional().describe('The HNSW search width the graph was walked with; absent for exact scans'),
-            }),
-          }),
-        },
-      },
-      ...plainJson,
-      handler: async (request) => {
-        const r = await searchRecords(ctx, orgActorOf(request), request.params.model, request.body);
-        return {
-          data: r.data,
-          meta: { k: request.body.k, mode: request.body.mode, count: r.data.length, exact: r.exact, ...(r.width ? { width: r.width } : {}) },
-        };
-      },
     });
   };
 }

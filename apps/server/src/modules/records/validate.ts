@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import type { FieldDef } from '../schema/index.js';
+import type { FieldDef, ModelDef } from '../schema/index.js';
+import { commonErrors } from '../../platform/errors.js';
 import { findUnstorable, unstorable } from '../../platform/http/index.js';
 import { compileLinearRegex, type LinearRegex } from '../../platform/regex/index.js';
+import { recordErrors } from './records.errors.js';
 
 /**
  * Zod schemas for record values, derived from a model's fields. A definition change gives a new
@@ -129,4 +131,47 @@ export function issuesOf(err: z.ZodError, input: unknown, prefix = ''): { field:
       return { field: `${prefix}${path}`, code: 'required', message: 'is required' };
     return { field: `${prefix}${path}`, code: i.code, message: i.message };
   });
+}
+
+export type ValueIssue = { field: string; code: string; message: string };
+export type ValidationMode = 'full' | 'partial';
+
+const schemasByVersion = new Map<string, RecordSchemas>();
+function schemasOf(model: ModelDef): RecordSchemas {
+  const key = `${model.id}:${model.version}`;
+  let s = schemasByVersion.get(key);
+  if (!s) {
+    if (schemasByVersion.size > 5000) schemasByVersion.clear();
+    s = recordSchemas(model.fields);
+    schemasByVersion.set(key, s);
+  }
+  return s;
+}
+
+/** What a record that is not an object of field values (a list, a number, null…) is told, on every path. */
+export const NOT_AN_OBJECT: ValueIssue = { field: '', code: 'invalid_type', message: 'must be an object of field values' };
+
+/**
+ * The one check of a record's values, for every path that writes records (REST, bulk, import,
+ * flows, actions, agents): `full` for a create or a replace (required fields present), `partial`
+ * for an update. Returns the parsed values, or every problem as `{ field, code, message }`.
+ */
+export function checkValues(model: ModelDef, body: unknown, mode: ValidationMode): { values: Record<string, unknown> } | { issues: ValueIssue[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { issues: [NOT_AN_OBJECT] };
+  const r = schemasOf(model)[mode].safeParse(body);
+  return r.success ? { values: r.data } : { issues: issuesOf(r.error, body) };
+}
+
+/**
+ * checkValues for one record, refusing with the answer of a single write: a field the model does
+ * not have is a malformed request (400 VALIDATION_FAILED); values that break a field's rules are
+ * 422 RECORD_INVALID.
+ */
+export function validateValues(model: ModelDef, body: unknown, mode: ValidationMode): Record<string, unknown> {
+  const r = checkValues(model, body, mode);
+  if ('values' in r) return r.values;
+  const unknown = r.issues.filter((d) => d.code === 'unknown_field');
+  if (unknown.length) throw commonErrors.VALIDATION_FAILED(`Model ${model.name} has no field ${unknown.map((d) => d.field).join(', ')}.`, unknown);
+  const first = r.issues[0];
+  throw recordErrors.RECORD_INVALID(`${r.issues.length} invalid value(s): ${first?.field || 'the record'} ${first?.message}.`, r.issues);
 }

@@ -1,9 +1,10 @@
 import { type RawBuilder, type Transaction, sql } from 'kysely';
+import { ident, quoteIdent } from '../../platform/db/index.js';
 import type { FieldDef, RelationField } from './fields.js';
 
 /**
  * DDL for model tables. Identifiers come only from validated definitions and are always quoted
- * (sql.id); literals (defaults, enum values, bounds) go through sql.lit. Constraints are found by
+ * (ident, the one quoting function); literals (defaults, enum values, bounds) go through sql.lit. Constraints are found by
  * introspection, not by name, so renaming a field never orphans its checks.
  *
  *   create model  = create table (system columns) + addField() per field
@@ -40,7 +41,7 @@ export function columnType(f: FieldDef): string {
   }
 }
 
-const table = (schema: string, name: string) => sql.id(schema, name);
+const table = (schema: string, name: string) => ident(schema, name);
 
 function literal(f: FieldDef, value: unknown): RawBuilder<unknown> {
   if (f.type === 'json') return sql`${sql.lit(JSON.stringify(value))}::jsonb`;
@@ -64,7 +65,7 @@ export async function createModelTable(trx: Trx, schema: string, name: string): 
 
 /** CHECK expressions a field's options imply (one per option, so errors can name it). */
 function checks(f: FieldDef): RawBuilder<unknown>[] {
-  const col = sql.ref(f.name);
+  const col = ident(f.name);
   const out: RawBuilder<unknown>[] = [];
   switch (f.type) {
     case 'string':
@@ -102,12 +103,12 @@ export async function addField(trx: Trx, schema: string, name: string, f: FieldD
 /** The column alone (with its default): constraints come with applyConstraints. */
 export async function addColumn(trx: Trx, schema: string, name: string, f: FieldDef): Promise<void> {
   const dflt = 'default' in f && f.default !== undefined ? sql` default ${literal(f, f.default)}` : sql``;
-  await sql`alter table ${table(schema, name)} add column ${sql.id(f.name)} ${sql.raw(columnType(f))}${dflt}`.execute(trx);
+  await sql`alter table ${table(schema, name)} add column ${ident(f.name)} ${sql.raw(columnType(f))}${dflt}`.execute(trx);
 }
 
 export async function applyConstraints(trx: Trx, schema: string, name: string, f: FieldDef): Promise<void> {
   const t = table(schema, name);
-  const col = sql.id(f.name);
+  const col = ident(f.name);
   if (f.required) await sql`alter table ${t} alter column ${col} set not null`.execute(trx);
   for (const c of checks(f)) await sql`alter table ${t} add check (${c})`.execute(trx);
   if (f.type === 'relation') {
@@ -122,7 +123,7 @@ export async function applyConstraints(trx: Trx, schema: string, name: string, f
 
 async function addForeignKey(trx: Trx, schema: string, name: string, f: RelationField): Promise<void> {
   const onDelete = { cascade: 'cascade', 'set null': 'set null', restrict: 'restrict' }[f.onDelete];
-  await sql`alter table ${table(schema, name)} add foreign key (${sql.id(f.name)}) references ${table(schema, f.target)} (id) on delete ${sql.raw(onDelete)}`.execute(
+  await sql`alter table ${table(schema, name)} add foreign key (${ident(f.name)}) references ${table(schema, f.target)} (id) on delete ${sql.raw(onDelete)}`.execute(
     trx,
   );
 }
@@ -135,44 +136,40 @@ export async function dropConstraints(trx: Trx, schema: string, name: string, co
     join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any(c.conkey)
     where c.conrelid = to_regclass(${`${quoteIdent(schema)}.${quoteIdent(name)}`})
       and a.attname = ${column} and c.contype in ('c', 'u', 'f') and cardinality(c.conkey) = 1`.execute(trx);
-  for (const r of rows) await sql`alter table ${t} drop constraint ${sql.id(r.conname)}`.execute(trx);
+  for (const r of rows) await sql`alter table ${t} drop constraint ${ident(r.conname)}`.execute(trx);
   const idx = await sql<{ relname: string }>`
     select i.relname from pg_index x
     join pg_class i on i.oid = x.indexrelid
     join pg_attribute a on a.attrelid = x.indrelid and a.attnum = x.indkey[0]
     where x.indrelid = to_regclass(${`${quoteIdent(schema)}.${quoteIdent(name)}`})
       and x.indnatts = 1 and not x.indisprimary and a.attname = ${column}`.execute(trx);
-  for (const r of idx.rows) await sql`drop index ${sql.id(schema, r.relname)}`.execute(trx);
-  await sql`alter table ${t} alter column ${sql.id(column)} drop not null`.execute(trx);
-}
-
-export function quoteIdent(s: string): string {
-  return `"${s.replaceAll('"', '""')}"`;
+  for (const r of idx.rows) await sql`drop index ${ident(schema, r.relname)}`.execute(trx);
+  await sql`alter table ${t} alter column ${ident(column)} drop not null`.execute(trx);
 }
 
 export async function setDefault(trx: Trx, schema: string, name: string, f: FieldDef): Promise<void> {
   const t = table(schema, name);
-  if ('default' in f && f.default !== undefined) await sql`alter table ${t} alter column ${sql.id(f.name)} set default ${literal(f, f.default)}`.execute(trx);
-  else await sql`alter table ${t} alter column ${sql.id(f.name)} drop default`.execute(trx);
+  if ('default' in f && f.default !== undefined) await sql`alter table ${t} alter column ${ident(f.name)} set default ${literal(f, f.default)}`.execute(trx);
+  else await sql`alter table ${t} alter column ${ident(f.name)} drop default`.execute(trx);
 }
 
 export async function fillNulls(trx: Trx, schema: string, name: string, f: FieldDef): Promise<number> {
   if (!('default' in f) || f.default === undefined) return 0;
-  const r = await sql`update ${table(schema, name)} set ${sql.id(f.name)} = ${literal(f, f.default)} where ${sql.id(f.name)} is null`.execute(trx);
+  const r = await sql`update ${table(schema, name)} set ${ident(f.name)} = ${literal(f, f.default)} where ${ident(f.name)} is null`.execute(trx);
   return Number(r.numAffectedRows ?? 0);
 }
 
 export async function alterType(trx: Trx, schema: string, name: string, column: string, to: FieldDef): Promise<void> {
   const type = sql.raw(columnType(to));
-  await sql`alter table ${table(schema, name)} alter column ${sql.id(column)} drop default`.execute(trx);
-  await sql`alter table ${table(schema, name)} alter column ${sql.id(column)} type ${type} using ${sql.id(column)}::${type}`.execute(trx);
+  await sql`alter table ${table(schema, name)} alter column ${ident(column)} drop default`.execute(trx);
+  await sql`alter table ${table(schema, name)} alter column ${ident(column)} type ${type} using ${ident(column)}::${type}`.execute(trx);
 }
 
 export const dropColumn = (trx: Trx, schema: string, name: string, column: string) =>
-  sql`alter table ${table(schema, name)} drop column ${sql.id(column)}`.execute(trx);
+  sql`alter table ${table(schema, name)} drop column ${ident(column)}`.execute(trx);
 export const renameColumn = (trx: Trx, schema: string, name: string, from: string, to: string) =>
-  sql`alter table ${table(schema, name)} rename column ${sql.id(from)} to ${sql.id(to)}`.execute(trx);
-export const renameTable = (trx: Trx, schema: string, from: string, to: string) => sql`alter table ${table(schema, from)} rename to ${sql.id(to)}`.execute(trx);
+  sql`alter table ${table(schema, name)} rename column ${ident(from)} to ${ident(to)}`.execute(trx);
+export const renameTable = (trx: Trx, schema: string, from: string, to: string) => sql`alter table ${table(schema, from)} rename to ${ident(to)}`.execute(trx);
 export const dropTable = (trx: Trx, schema: string, name: string) => sql`drop table ${table(schema, name)}`.execute(trx);
 
 export async function hasRows(trx: Trx, schema: string, name: string): Promise<boolean> {
@@ -189,14 +186,14 @@ export async function countWhere(trx: Trx, schema: string, name: string, where: 
 export async function duplicateCount(trx: Trx, schema: string, name: string, column: string): Promise<number> {
   const r = await sql<{
     n: number;
-  }>`select count(*)::int as n from (select 1 from ${table(schema, name)} where ${sql.id(column)} is not null group by ${sql.id(column)} having count(*) > 1) d`.execute(
+  }>`select count(*)::int as n from (select 1 from ${table(schema, name)} where ${ident(column)} is not null group by ${ident(column)} having count(*) > 1) d`.execute(
     trx,
   );
   return r.rows[0]?.n ?? 0;
 }
 
-export const isNullWhere = (column: string) => sql`${sql.id(column)} is null`;
-export const fractionalWhere = (column: string) => sql`${sql.id(column)} <> trunc(${sql.id(column)})`;
+export const isNullWhere = (column: string) => sql`${ident(column)} is null`;
+export const fractionalWhere = (column: string) => sql`${ident(column)} <> trunc(${ident(column)})`;
 
 /**
  * Embedding columns, kept in the model's own table so a similarity search and a records filter
@@ -213,7 +210,7 @@ export const fractionalWhere = (column: string) => sql`${sql.id(column)} <> trun
 export async function addEmbeddingColumns(trx: Trx, schema: string, name: string, sourceFields: string[], dimensions: number, vector: boolean): Promise<void> {
   const t = table(schema, name);
   const src = sql.join(
-    sourceFields.map((f) => sql`coalesce(${sql.ref(f)}, '')`),
+    sourceFields.map((f) => sql`coalesce(${ident(f)}, '')`),
     sql` || E'\\n' || `,
   );
   const type = vector ? sql.raw(`vector(${dimensions})`) : sql.raw('real[]');
@@ -244,13 +241,13 @@ export async function addEmbeddingColumns(trx: Trx, schema: string, name: string
 /** The full-text document of an embedded model's source fields (immutable, so it can be generated). */
 function searchDocument(sourceFields: string[]): RawBuilder<unknown> {
   return sql`to_tsvector('simple'::regconfig, ${sql.join(
-    sourceFields.map((f) => sql`coalesce(${sql.ref(f)}, '')`),
+    sourceFields.map((f) => sql`coalesce(${ident(f)}, '')`),
     sql` || ' ' || `,
   )})`;
 }
 
 /** The stored full-text document of an embedded model's record (`_fts`, see addEmbeddingColumns). */
-export const searchDocumentColumn = (alias: string): RawBuilder<unknown> => sql.ref(`${alias}._fts`);
+export const searchDocumentColumn = (alias: string): RawBuilder<unknown> => ident(alias, '_fts');
 
 /** Drops the embedding columns; their indexes go with them. */
 export async function dropEmbeddingColumns(trx: Trx, schema: string, name: string): Promise<void> {

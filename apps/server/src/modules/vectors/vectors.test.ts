@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
-import { withLocalSettings } from '../../platform/db/index.js';
+import { ident, withLocalSettings } from '../../platform/db/index.js';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 import { ModelCache } from '../schema/index.js';
-import { parseFilter } from './filter.js';
-import { whereFor } from './records.service.js';
-import { MatchCounts, planRows, searchBodySchema, searchStatement, widthKeyOf } from './search.js';
+import { parseFilter, whereFor } from '../records/index.js';
+import { MatchCounts, planRows, searchBodySchema, searchStatement, widthKeyOf } from './vectors.service.js';
 
 describe('match counts remembered for the search strategy', () => {
   afterEach(() => vi.useRealTimers());
@@ -89,7 +88,7 @@ describeEachDb('search statements', (h) => {
       expect(await plan(body, true)).not.toMatch(/cards__embedding_idx/);
     }
     // The planner's estimate the strategy reads (a text plan's top line).
-    const table = sql.id(models.schema, 'cards');
+    const table = ident(models.schema, 'cards');
     await sql`analyze ${table}`.execute(h().db.kysely);
     const line = (await sql<{ 'QUERY PLAN': string }>`explain select 1 from ${table} t where t._embedding is not null`.execute(h().db.kysely)).rows[0]![
       'QUERY PLAN'

@@ -1,13 +1,23 @@
-import { type RawBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import { SEARCH_WIDTH_DEFAULTS } from '@infinity/contracts';
-import { type LocalSettings, vectorLiteral, withLocalSettings } from '../../platform/db/index.js';
+import { type LocalSettings, ident, vectorLiteral, withLocalSettings } from '../../platform/db/index.js';
 import type { OrgActor } from '../access/index.js';
-import { type ModelDef, type OrgModels, searchDocumentColumn } from '../schema/index.js';
-import { parseFilter } from './filter.js';
-import { recordErrors } from './records.errors.js';
-import { type ApiRecord, type RecordsContext, columnsOf, explain, requireModel, toRecord, whereFor } from './records.service.js';
-import { type Hit, type WidthKind, type WidthSample } from './search-width.js';
+import { type ApiRecord, columnsOf, explain, parseFilter, recordErrors, requireModel, toRecord, whereFor } from '../records/index.js';
+import { type ModelCache, type ModelDef, type OrgModels, searchDocumentColumn } from '../schema/index.js';
+import type { Hit, SearchWidths, WidthKind, WidthSample } from './search-width.js';
+
+/** What similarity search needs: the records' database and models, and the embedding side. */
+export interface VectorsContext {
+  db: Kysely<object>;
+  cache: ModelCache;
+  /** pgvector is installed (vector columns, HNSW); otherwise embeddings are real[] scanned exactly. */
+  vector?: boolean;
+  /** Embeds a search text with the model's embedding settings (wired to the AI module). */
+  embedQuery?: (actor: OrgActor, model: ModelDef, text: string) => Promise<number[]>;
+  /** Per-model HNSW search widths measured on the model's own queries (search-width.ts). */
+  widths?: SearchWidths;
+}
 
 export const searchBodySchema = z
   .strictObject({
@@ -72,7 +82,7 @@ const RRF_K = 60;
 const EF_SEARCH: Record<WidthKind, number> = SEARCH_WIDTH_DEFAULTS;
 /** Filtered searches matching at most this many records are exact scans. */
 const EXACT_BELOW = 1000;
-const table = (models: OrgModels, name: string) => sql.id(models.schema, name);
+const table = (models: OrgModels, name: string) => ident(models.schema, name);
 
 /**
  * The full-text document: the embedding's source fields (stored and indexed with the embedding
@@ -82,7 +92,7 @@ function documentOf(model: ModelDef, alias: string): RawBuilder<unknown> {
   if (model.embedding?.enabled) return searchDocumentColumn(alias);
   const names = model.fields.filter((f) => f.type === 'string' || f.type === 'text' || f.type === 'enum').map((f) => f.name);
   if (!names.length) throw recordErrors.QUERY_INVALID(`Model ${model.name} has no text fields for keyword search.`);
-  return sql`to_tsvector('simple', concat_ws(' ', ${sql.join(names.map((n) => sql.ref(`${alias}.${n}`)))}))`;
+  return sql`to_tsvector('simple', concat_ws(' ', ${sql.join(names.map((n) => ident(alias, n)))}))`;
 }
 
 /**
@@ -92,7 +102,7 @@ function documentOf(model: ModelDef, alias: string): RawBuilder<unknown> {
  * fewer than k while more records match, the exact scan answers instead — a filtered search is
  * never short. Without pgvector, vectors are real[] and every search is an exact scan.
  */
-export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: string, body: SearchBody): Promise<SearchResult> {
+export async function searchRecords(ctx: VectorsContext, actor: OrgActor, name: string, body: SearchBody): Promise<SearchResult> {
   const { model, models } = await requireModel(ctx, actor, name);
   const emb = model.embedding?.enabled ? model.embedding : null;
   if (body.mode !== 'keyword' && !emb)
@@ -181,7 +191,7 @@ export async function searchRecords(ctx: RecordsContext, actor: OrgActor, name: 
 }
 
 /** Runs one search statement; `width` is the graph width it walked (undefined: an exact scan). */
-async function execute(ctx: RecordsContext, shape: SearchShape, exact: boolean) {
+async function execute(ctx: VectorsContext, shape: SearchShape, exact: boolean) {
   const { settings, query, width } = searchStatement(shape, exact);
   return { rows: await withLocalSettings(ctx.db, settings, query), width };
 }
@@ -193,7 +203,7 @@ async function execute(ctx: RecordsContext, shape: SearchShape, exact: boolean) 
 export const widthKeyOf = ({ id, embedding: e }: ModelDef) => (e ? `${id} ${e.provider} ${e.model ?? ''} ${e.dimensions} ${e.sourceFields.join(',')}` : id);
 
 /** A model's measured search widths (GET /api/v1/models/{name}/embeddings); null before any. */
-export function searchWidthsOf(ctx: RecordsContext, model: ModelDef) {
+export function searchWidthsOf(ctx: VectorsContext, model: ModelDef) {
   return ctx.widths?.status(widthKeyOf(model)) ?? { plain: null, filtered: null };
 }
 
@@ -202,7 +212,7 @@ export function searchWidthsOf(ctx: RecordsContext, model: ModelDef) {
  * calibration. `like` is a search of the same kind (its filter, if any, only sets the walk's order
  * and default width; the sample's own compiled filter is `s.where`).
  */
-async function measure(ctx: RecordsContext, like: SearchShape, s: WidthSample, width: number | undefined): Promise<Hit[]> {
+async function measure(ctx: VectorsContext, like: SearchShape, s: WidthSample, width: number | undefined): Promise<Hit[]> {
   const body: SearchBody = { mode: 'vector', k: s.k, ...(like.body.filter ? { filter: like.body.filter } : {}) };
   const { rows } = await execute(ctx, { ...like, body, where: s.where, vector: Array.from(s.vector), ...(width ? { width } : {}) }, width === undefined);
   return rows.map((r) => ({ id: String(r.id), score: Number(r._s) }));
@@ -315,7 +325,7 @@ export class MatchCounts {
   }
 }
 const matchCountsByDb = new WeakMap<object, MatchCounts>();
-function matchCounts(ctx: RecordsContext): MatchCounts {
+function matchCounts(ctx: VectorsContext): MatchCounts {
   let m = matchCountsByDb.get(ctx.db);
   if (!m) matchCountsByDb.set(ctx.db, (m = new MatchCounts()));
   return m;
@@ -323,7 +333,7 @@ function matchCounts(ctx: RecordsContext): MatchCounts {
 
 /** pgvector 0.8 keeps scanning the HNSW graph until enough rows pass a filter (hnsw.iterative_scan). */
 const iterative = new WeakMap<object, Promise<boolean>>();
-function iterativeScans(ctx: RecordsContext): Promise<boolean> {
+function iterativeScans(ctx: VectorsContext): Promise<boolean> {
   let p = iterative.get(ctx.db);
   if (!p) {
     p = sql<{ v: string }>`select extversion as v from pg_extension where extname = 'vector'`.execute(ctx.db).then((r) => {

@@ -1,7 +1,7 @@
 /**
  * The HNSW search width each model needs, measured on its own queries.
  *
- * The default widths (search.ts) are set for the worst case: vectors that do not cluster, where a
+ * The default widths (vectors.service.ts) are set for the worst case: vectors that do not cluster, where a
  * search walks half the graph to find its true top 10. Most data clusters (real embeddings, and
  * even the local embedder's vectors over real text), and a narrower walk finds the same top k in a
  * fraction of the time: on the bench's Markdown corpus, recall@10 is 0.98 at width 100 instead of
@@ -29,7 +29,7 @@ import type { RawBuilder } from 'kysely';
 import { SEARCH_WIDTH_SAMPLES } from '@infinity/contracts';
 
 /**
- * The narrower widths a measurement chooses from; the default width (search.ts) is the last resort.
+ * The narrower widths a measurement chooses from; the default width (vectors.service.ts) is the last resort.
  * Not below 80: at narrower widths a few walks get trapped far from the query and find almost
  * nothing (topics corpus, 600 searches: 1.2% found fewer than half at width 40, 1% at 60, 0.3% at
  * 80), and 64 samples often hold none of them — a third of 64-search windows measured ≥ 0.99 at
