@@ -1,15 +1,20 @@
-import { type QueryExecutorProvider, sql } from 'kysely';
-import type { NodeRunRecord, WaitState } from '../engine/index.js';
+import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
+import type { FlowGraph, NodeRunRecord, WaitState } from '../engine/index.js';
 import { keyText, keyValue } from '../../platform/db/index.js';
+import { type ExecutionStatus, type TransitionName, checkTransition, sourcesOf, targetsOf } from './execution-lifecycle.js';
 
 /**
  * Executions are also the work queue: a worker claims queued rows (or rows whose lease ran out:
  * their worker died) with FOR UPDATE SKIP LOCKED, holds them with a lease it renews, and every
  * write it makes is fenced by that lease, so a worker that lost its lease cannot write over the
  * worker that took the execution over.
+ *
+ * Every write of `executions.status` is a move of the lifecycle (execution-lifecycle.ts) applied
+ * by `transitionSql` (updates) or checked by `checkTransition` (inserts): no other statement here
+ * sets a status.
  */
 
-export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'canceled';
+export type { ExecutionStatus };
 
 export interface ExecutionRow {
   id: string;
@@ -55,6 +60,38 @@ export interface NodeRunRow {
 
 type Db = QueryExecutorProvider;
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+const statusList = (xs: readonly ExecutionStatus[]) => sql.join(xs.map((x) => sql.lit(x)));
+
+/**
+ * Applies lifecycle move `name` to the executions (alias `e`) that `where` selects: one UPDATE
+ * guarded by `e.status in (<the states the move starts from>)`. A row in any other state is not
+ * touched — the move is refused, and the caller sees it in the rows affected or returned (a claim
+ * that lost the race, a finish after a cancel). `to` is a status, or for a batch whose rows end
+ * differently an SQL expression, then guarded to the move's targets as well. Moves that create the
+ * row (queue, start, record) are inserts: they check their status with checkTransition.
+ */
+export function transitionSql(
+  name: TransitionName,
+  q: {
+    to: ExecutionStatus | RawBuilder<unknown>;
+    set?: RawBuilder<unknown>;
+    from?: RawBuilder<unknown>;
+    where: RawBuilder<unknown>;
+    returning?: RawBuilder<unknown>;
+  },
+): RawBuilder<unknown> {
+  const sources = sourcesOf(name);
+  if (sources.length === 0) throw new Error(`Execution move "${name}" creates the row: it is an insert, not an update.`);
+  const to = typeof q.to === 'string' ? sql.lit(checkTransition(name, q.to)) : q.to;
+  const targetGuard = typeof q.to === 'string' ? sql`` : sql`and ${q.to} in (${statusList(targetsOf(name))})`;
+  return sql`update executions e set status = ${to}${q.set ? sql`, ${q.set}` : sql``} ${q.from ? sql`from ${q.from}` : sql``}
+    where (${q.where}) and e.status in (${statusList(sources)}) ${targetGuard} ${q.returning ? sql`returning ${q.returning}` : sql``}`;
+}
+
+/** Applies a move (transitionSql) on its own; returns how many executions it moved. */
+export async function applyTransition(db: Db, name: TransitionName, q: Parameters<typeof transitionSql>[1]): Promise<number> {
+  return Number((await transitionSql(name, q).execute(db)).numAffectedRows ?? 0);
+}
 
 export interface NewExecution {
   id: string;
@@ -94,20 +131,26 @@ export interface Claimed {
  * it) is failed with EXECUTION_CRASHED_TOO_OFTEN instead of being claimed again.
  */
 export async function claim(db: Db, owner: string, limit: number, leaseMs: number, maxReclaims = 1_000_000): Promise<Claimed> {
-  const r = await sql<{ id: string; org_id: string; flow_id: string; claimed: boolean }>`
-    with crashed as (
-      update executions set status = 'failed', error = ${JSON.stringify(crashedTooOften(maxReclaims))}::jsonb, finished_at = now(),
-        duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null
-      where id in (select id from executions where status = 'running' and lease_until < now() and reclaims >= ${maxReclaims} for update skip locked)
-      returning id, org_id, flow_id),
-    claimed as (
-      update executions set status = 'running', lease_owner = ${owner}, lease_until = now() + ${`${leaseMs} milliseconds`}::interval,
-        claims = claims + 1, reclaims = reclaims + (case when status = 'running' and lease_owner is distinct from ${owner} then 1 else 0 end), started_at = coalesce(started_at, now())
-      where id in (
+  const lease = sql`now() + ${`${leaseMs} milliseconds`}::interval`;
+  const crashed = transitionSql('abandon', {
+    to: 'failed',
+    set: sql`error = ${JSON.stringify(crashedTooOften(maxReclaims))}::jsonb, finished_at = now(),
+      duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null`,
+    where: sql`e.id in (select id from executions where status = 'running' and lease_until < now() and reclaims >= ${maxReclaims} for update skip locked)`,
+    returning: sql`e.id, e.org_id, e.flow_id`,
+  });
+  const claimed = transitionSql('claim', {
+    to: 'running',
+    set: sql`lease_owner = ${owner}, lease_until = ${lease}, claims = claims + 1,
+      reclaims = reclaims + (case when status = 'running' and lease_owner is distinct from ${owner} then 1 else 0 end), started_at = coalesce(started_at, now())`,
+    where: sql`e.id in (
         select id from executions
         where (status = 'queued' and run_at <= now()) or (status = 'waiting' and run_at <= now()) or (status = 'running' and lease_until < now() and reclaims < ${maxReclaims})
-        order by run_at limit ${limit} for update skip locked)
-      returning id, org_id, flow_id)
+        order by run_at limit ${limit} for update skip locked)`,
+    returning: sql`e.id, e.org_id, e.flow_id`,
+  });
+  const r = await sql<{ id: string; org_id: string; flow_id: string; claimed: boolean }>`
+    with crashed as (${crashed}), claimed as (${claimed})
     select id, org_id, flow_id, true as claimed from claimed union all select id, org_id, flow_id, false as claimed from crashed`.execute(db);
   return {
     ids: r.rows.filter((x) => x.claimed).map((x) => x.id),
@@ -133,6 +176,21 @@ export async function nodeRuns(db: Db, executionId: string): Promise<NodeRunRow[
       db,
     )
   ).rows;
+}
+
+/** Drops the stored node runs of an execution (a claimed run that kept no data starts over). */
+export async function forgetNodeRuns(db: Db, executionId: string): Promise<void> {
+  await sql`delete from node_runs where execution_id = ${executionId}`.execute(db);
+}
+
+/** The graph of one version of a flow (what its executions run). */
+export async function flowGraph(db: Db, flowId: string, version: number): Promise<FlowGraph | undefined> {
+  return (await sql<FlowGraph>`select nodes, edges, settings from flow_versions where flow_id = ${flowId} and version = ${version}`.execute(db)).rows[0];
+}
+
+/** The current version of a flow of the organization (an error flow is run at it). */
+export async function currentFlowVersion(db: Db, orgId: string, flowId: string): Promise<number | undefined> {
+  return (await sql<{ version: number }>`select version from flows where id = ${flowId} and org_id = ${orgId}`.execute(db)).rows[0]?.version;
 }
 
 const cappedValue = (v: unknown, store: { data: boolean; cap: number }): unknown => {
@@ -191,12 +249,17 @@ export async function finishManyWithRuns(db: Db, owner: string, items: FastFinis
     steps: f.steps,
     runs: runRows(f),
   }));
+  const fenced = transitionSql('finish', {
+    to: sql`d.status`,
+    set: sql`output = d.output, input = case when e.store_data then e.input else null end, error = d.error, steps = d.steps,
+      finished_at = now(), duration_ms = extract(epoch from (now() - e.started_at)) * 1000, lease_owner = null, lease_until = null`,
+    from: sql`d`,
+    where: sql`e.id = d.id and e.lease_owner = ${owner}`,
+    returning: sql`e.id`,
+  });
   const r = await sql<{ id: string }>`with d as (
       select * from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, status text, output jsonb, error jsonb, steps int, runs jsonb)),
-    fenced as (
-      update executions e set status = d.status, output = d.output, input = case when e.store_data then e.input else null end, error = d.error, steps = d.steps,
-        finished_at = now(), duration_ms = extract(epoch from (now() - e.started_at)) * 1000, lease_owner = null, lease_until = null
-      from d where e.id = d.id and e.lease_owner = ${owner} and e.status = 'running' returning e.id),
+    fenced as (${fenced}),
     runs as (${insertRuns('fenced')})
     select id from fenced`.execute(db);
   const ok = new Set(r.rows.map((x) => x.id));
@@ -225,7 +288,7 @@ export async function recordManyWithRuns(db: Db, items: FastRecord[]): Promise<b
       store_data: e.storeData,
       use_pins: e.usePins,
       parent_id: e.parentId ?? null,
-      status: f.status,
+      status: checkTransition('record', f.status, null),
       output: f.storeOutput ? (f.output ?? null) : null,
       error: f.error ?? null,
       steps: f.steps,
@@ -253,6 +316,8 @@ export async function insertExecutions(db: Db, list: NewExecution[]): Promise<bo
     org_id: e.orgId,
     flow_id: e.flowId,
     flow_version: e.flowVersion,
+    // Queued for any worker, or (the fast path) running already, held by the process that runs it.
+    status: e.owner ? checkTransition('start', 'running', null) : checkTransition('queue', 'queued', null),
     trigger: e.trigger,
     start_node: e.startNode,
     input: e.input ?? null,
@@ -263,9 +328,9 @@ export async function insertExecutions(db: Db, list: NewExecution[]): Promise<bo
     lease_ms: e.leaseMs,
   }));
   await sql`insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, store_data, use_pins, parent_id, lease_owner, lease_until, claims, started_at)
-    select x.id, x.org_id, x.flow_id, x.flow_version, case when x.owner is null then 'queued' else 'running' end, x.trigger, x.start_node, x.input, x.store_data, x.use_pins, x.parent_id,
+    select x.id, x.org_id, x.flow_id, x.flow_version, x.status, x.trigger, x.start_node, x.input, x.store_data, x.use_pins, x.parent_id,
       x.owner, case when x.owner is null then null else now() + make_interval(secs => x.lease_ms / 1000.0) end, case when x.owner is null then 0 else 1 end, case when x.owner is null then null else now() end
-    from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, trigger text, start_node text, input jsonb, store_data boolean, use_pins boolean, parent_id uuid, owner text, lease_ms int)`.execute(
+    from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, status text, trigger text, start_node text, input jsonb, store_data boolean, use_pins boolean, parent_id uuid, owner text, lease_ms int)`.execute(
     db,
   );
   return list.map(() => true);
@@ -295,19 +360,24 @@ export async function finishExecution(
   f: { status: 'succeeded' | 'failed'; output: unknown; error: unknown; steps: number; storeOutput: boolean },
 ): Promise<boolean> {
   // Without consumer data the input was kept only while the execution ran (a crash resumes it).
-  const r =
-    await sql`update executions set status = ${f.status}, output = ${f.storeOutput ? json(f.output) : null}::jsonb, input = case when store_data then input else null end, error = ${json(f.error)}::jsonb, steps = ${f.steps},
-      finished_at = now(), duration_ms = extract(epoch from (now() - started_at)) * 1000, lease_owner = null, lease_until = null
-    where id = ${id} and lease_owner = ${owner} and status = 'running'`.execute(db);
-  return Number(r.numAffectedRows ?? 0) === 1;
+  return (
+    (await applyTransition(db, 'finish', {
+      to: f.status,
+      set: sql`output = ${f.storeOutput ? json(f.output) : null}::jsonb, input = case when store_data then input else null end, error = ${json(f.error)}::jsonb, steps = ${f.steps},
+        finished_at = now(), duration_ms = extract(epoch from (now() - started_at)) * 1000, lease_owner = null, lease_until = null`,
+      where: sql`e.id = ${id} and e.lease_owner = ${owner}`,
+    })) === 1
+  );
 }
 
-export async function cancelExecution(db: Db, orgId: string, id: string): Promise<ExecutionStatus | undefined> {
-  const r = await sql<{
-    status: ExecutionStatus;
-  }>`update executions set status = 'canceled', finished_at = now(), duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null
-    where id = ${id} and org_id = ${orgId} and status in ('queued', 'running', 'waiting') returning status`.execute(db);
-  return r.rows[0]?.status;
+/** Cancels an execution that has not ended; false when it had (or does not exist in this organization). */
+export async function cancelExecution(db: Db, orgId: string, id: string): Promise<boolean> {
+  const moved = await applyTransition(db, 'cancel', {
+    to: 'canceled',
+    set: sql`finished_at = now(), duration_ms = extract(epoch from (now() - coalesce(started_at, created_at))) * 1000, lease_owner = null, lease_until = null`,
+    where: sql`e.id = ${id} and e.org_id = ${orgId}`,
+  });
+  return moved === 1;
 }
 
 export interface ExecutionFilter {
@@ -347,10 +417,12 @@ export async function countExecutions(db: Db, f: Pick<ExecutionFilter, 'orgId' |
 
 /** Parks an execution at a wait node: no lease held; due again at `resumeAt` (a webhook wait's timeout). */
 export async function parkExecution(db: Db, id: string, owner: string, wait: WaitState): Promise<boolean> {
-  const r =
-    await sql`update executions set status = 'waiting', wait = ${JSON.stringify(wait)}::jsonb, run_at = ${wait.resumeAt}::timestamptz, lease_owner = null, lease_until = null
-    where id = ${id} and lease_owner = ${owner} and status = 'running'`.execute(db);
-  return Number(r.numAffectedRows ?? 0) === 1;
+  const moved = await applyTransition(db, 'park', {
+    to: 'waiting',
+    set: sql`wait = ${JSON.stringify(wait)}::jsonb, run_at = ${wait.resumeAt}::timestamptz, lease_owner = null, lease_until = null`,
+    where: sql`e.id = ${id} and e.lease_owner = ${owner}`,
+  });
+  return moved === 1;
 }
 
 /** A resume call: records its body and makes the parked execution due now. */
