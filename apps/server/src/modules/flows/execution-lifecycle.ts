@@ -4,15 +4,12 @@ import type { ExecutionStatus } from '@infinity/contracts';
  * The lifecycle of an execution: its states and every move between them, in one table. It is
  * pure (no clock, no database); `executions.repo.ts` applies a move to stored rows with one
  * guarded UPDATE (`transitionSql`: `… where status in (<from>)`), so a row that is no longer in a
- * state the move starts from is left alone and the move is refused — two racing moves (a claim and
- * a cancel, two workers claiming) cannot both win. README.md (beside this file) draws the diagram.
+ * state the move starts from is left alone and the move is refused — of two racing moves (a claim
+ * and a cancel, two workers claiming) only one wins. README.md beside this file draws it:
  *
- *                 ┌──────── cancel ────────┐
- *   queue ─▶ queued ─ claim ─▶ running ─ finish ─▶ succeeded | failed
- *   start ──────────────────▶  │  ▲ ▲  │ cancel ─▶ canceled
- *   record (pure, at the end) ─┼──┼─┼──┼─────────▶ succeeded | failed
- *                      park ◀──┘  │ └── claim (takeover: its lease lapsed)
- *                     waiting ─ claim (due, or resumed)
+ *   (new) ─queue─▶ queued ─claim─▶ running ─finish─▶ succeeded | failed
+ *   (new) ─start─▶ running ─park─▶ waiting ─claim─▶ running        running ─claim (takeover)─▶ running
+ *   (new) ─record (pure)─▶ succeeded | failed      queued | running | waiting ─cancel─▶ canceled
  */
 
 export type { ExecutionStatus };
