@@ -80,7 +80,7 @@ export function checkTransition<T extends TransitionName>(name: T, to: Execution
   const m: Move = EXECUTION_TRANSITIONS[name];
   if (!m.to.includes(to) || (from !== undefined && !m.from.includes(from)))
     throw new IllegalTransitionError(name, from === undefined ? (m.from[0] ?? null) : from, to);
-  return to as TargetOf<T>;
+  return to;
 }
 
 /** The states move `name` starts from (the guard of its UPDATE); empty for moves that create the row. */

@@ -2,7 +2,7 @@ import type { NewEvent } from '@infinity/contracts';
 import type { Kysely } from 'kysely';
 import { Batcher, type UnitOfWork, inTransaction } from '../../platform/db/index.js';
 import type { ExecutionResult, NodeRunRecord, WaitState } from '../engine/index.js';
-import { type ExecutionEnd, ExecutionEvents, type ExecutionRef } from './execution-events.js';
+import type { ExecutionEnd, ExecutionEvents, ExecutionRef } from './execution-events.js';
 import * as repo from './executions.repo.js';
 
 /**
@@ -187,7 +187,7 @@ export class ExecutionStores {
         if (event) o.events.spine.publish(event);
         return Promise.resolve();
       },
-      saveNodeRun: inline.saveNodeRun,
+      saveNodeRun: (run, node) => inline.saveNodeRun(run, node),
       async park(run, wait) {
         // A pure flow has no wait node today (waiting is an effect); should one park, it is
         // written as the fast path writes a run (leased here), then parked.
