@@ -1,5 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { DomainEvent } from '@infinity/contracts';
-import { beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 
@@ -16,6 +18,16 @@ const node = (id: string, type: string, params: Record<string, unknown> = {}, ex
 });
 const edge = (source: string, target: string, sourceHandle = 'main') => ({ id: `${source}-${target}`, source, sourceHandle, target, targetHandle: 'main' });
 
+/** An outside API that echoes the Authorization header it was sent. */
+const echo = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ authorization: req.headers.authorization ?? null })));
+});
+let echoUrl = '';
+beforeAll(() => new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => ((echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`), r()))));
+afterAll(() => new Promise<void>((r) => echo.close(() => r())));
+const SECRET = 'sk-events-never-carry-this-9f2c';
+
 /** One line per event, so a whole stream compares at a glance. */
 const line = (e: ExecutionEvent) =>
   'nodeId' in e ? `${e.type.slice(15)} ${e.nodeId}${e.type === 'execution.node.finished' ? ` ${e.status}` : ''}` : e.type.slice(10);
@@ -24,6 +36,7 @@ describeEachDb(
   'execution events',
   (h) => {
     let key: string;
+    let ownerToken: string;
     const req = (method: string, url: string, body?: unknown) => h().request({ method, url, apiKey: key, body });
     const flow = async (name: string, nodes: unknown[], edges: unknown[]) => {
       const r = await req('POST', '/api/v1/flows', { name, nodes, edges });
@@ -54,6 +67,7 @@ describeEachDb(
 
     beforeAll(async () => {
       const u = await signUp(h());
+      ownerToken = u.token;
       key = (await createApiKey(h(), u.token, 'editor')).key;
     });
 
@@ -173,6 +187,31 @@ describeEachDb(
       expect(new Set(w.events.map((e) => e.executionId))).toEqual(new Set([parked.id]));
       expect(w.events.find((e) => e.type === 'execution.node.finished' && e.nodeId === 'w')).toMatchObject({ outputSummary: { main: { decision: 'yes' } } });
     });
+
+    it('masks in node events the secrets a run used, as in its stored node runs', async () => {
+      const secret = await h().request({
+        method: 'POST',
+        url: '/api/v1/secrets',
+        token: ownerToken,
+        body: { name: 'echo api', provider: 'generic', value: SECRET, allowedHosts: ['127.0.0.1'] },
+      });
+      expect(secret.statusCode, secret.body).toBe(201);
+      const id = await flow(
+        'Secret',
+        [node('s', 'trigger.manual'), node('call', 'core.http', { url: `${echoUrl}/x`, secretId: secret.json().data.id, authType: 'bearer' })],
+        [edge('s', 'call')],
+      );
+      const w = watch(id);
+      const ex = (await req('POST', `/api/v1/flows/${id}/run?wait=true`, { input: {} })).json().data;
+      expect(ex.status).toBe('succeeded');
+      await w.ended;
+      const call = w.events.find((e) => e.type === 'execution.node.finished' && e.nodeId === 'call');
+      // The echo came back (the secret was sent), and the event shows it masked.
+      expect(JSON.stringify(call)).toContain('Bearer');
+      expect(JSON.stringify(w.events)).not.toContain(SECRET);
+      const stored = (await req('GET', `/api/v1/executions/${ex.id as string}`)).json().data;
+      expect(JSON.stringify(stored)).not.toContain(SECRET);
+    });
   },
-  { INFINITY_QUEUE_POLL: '100' },
+  { INFINITY_QUEUE_POLL: '100', INFINITY_HTTP_ALLOW: '127.0.0.1/32' },
 );
