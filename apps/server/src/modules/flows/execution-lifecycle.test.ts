@@ -10,7 +10,7 @@ import {
   checkTransition,
   isTerminal,
 } from './execution-lifecycle.js';
-import { transitionSql } from './executions.repo.js';
+import { transitionSql } from './execution-status.repo.js';
 
 /** The lifecycle as the README draws it, written out by hand: the table must say exactly this. */
 const LEGAL = new Set([

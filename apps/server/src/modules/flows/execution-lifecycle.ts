@@ -2,7 +2,7 @@ import type { ExecutionStatus } from '@infinity/contracts';
 
 /**
  * The lifecycle of an execution: its states and every move between them, in one table. It is
- * pure (no clock, no database); `executions.repo.ts` applies a move to stored rows with one
+ * pure (no clock, no database); `execution-status.repo.ts` applies a move to stored rows with one
  * guarded UPDATE (`transitionSql`: `… where status in (<from>)`), so a row that is no longer in a
  * state the move starts from is left alone and the move is refused — of two racing moves (a claim
  * and a cancel, two workers claiming) only one wins. README.md beside this file draws it:

@@ -10,6 +10,7 @@ import type { NodeRunRecord } from '../engine/index.js';
 import { ExecutionEvents } from './execution-events.js';
 import { EXECUTION_STATUSES, type ExecutionStatus, IllegalTransitionError } from './execution-lifecycle.js';
 import { type ActiveRun, ExecutionStores, type NewRun } from './execution-store.js';
+import * as statusRepo from './execution-status.repo.js';
 import * as repo from './executions.repo.js';
 
 /**
@@ -68,9 +69,9 @@ for (const kind of testBackends()) {
 
     it('finishes, parks and cancels an execution only from the states each move starts from', async () => {
       const cases: [string, (id: string) => Promise<boolean>, ExecutionStatus, ExecutionStatus[]][] = [
-        ['finish', (id) => repo.finishExecution(k(), id, 'w1', end), 'succeeded', ['running']],
-        ['park', (id) => repo.parkExecution(k(), id, 'w1', wait), 'waiting', ['running']],
-        ['cancel', (id) => repo.cancelExecution(k(), orgId, id), 'canceled', ['queued', 'running', 'waiting']],
+        ['finish', (id) => statusRepo.finishExecution(k(), id, 'w1', end), 'succeeded', ['running']],
+        ['park', (id) => statusRepo.parkExecution(k(), id, 'w1', wait), 'waiting', ['running']],
+        ['cancel', (id) => statusRepo.cancelExecution(k(), orgId, id), 'canceled', ['queued', 'running', 'waiting']],
       ];
       for (const [move, apply, target, sources] of cases)
         for (const from of EXECUTION_STATUSES) {
@@ -81,15 +82,15 @@ for (const kind of testBackends()) {
         }
       // Fenced by the lease as well: another owner's finish or park is refused.
       const theirs = await stored('running', { owner: 'w2' });
-      expect(await repo.finishExecution(k(), theirs, 'w1', end)).toBe(false);
-      expect(await repo.parkExecution(k(), theirs, 'w1', wait)).toBe(false);
+      expect(await statusRepo.finishExecution(k(), theirs, 'w1', end)).toBe(false);
+      expect(await statusRepo.parkExecution(k(), theirs, 'w1', wait)).toBe(false);
       expect(await statusOf(theirs)).toBe('running');
     });
 
     it('claims queued, due waiting and lapsed running executions, abandons one taken over too often, and leaves ended ones alone', async () => {
       const ids = Object.fromEntries(await Promise.all(EXECUTION_STATUSES.map(async (s) => [s, await stored(s)] as const))) as Record<ExecutionStatus, string>;
       const looping = await stored('running', { reclaims: 3 });
-      const r = await repo.claim(k(), 'w9', 100, 30_000, 3);
+      const r = await statusRepo.claim(k(), 'w9', 100, 30_000, 3);
       expect(new Set(r.ids)).toEqual(new Set([ids.queued, ids.waiting, ids.running]));
       expect(r.failed.map((f) => f.id)).toEqual([looping]);
       for (const s of EXECUTION_STATUSES) expect(await statusOf(ids[s]), s).toBe(s === 'queued' || s === 'waiting' ? 'running' : s);
@@ -106,7 +107,7 @@ for (const kind of testBackends()) {
     it('creates rows only in the states a new execution may start in', async () => {
       const queued = newRun();
       const running = newRun();
-      await repo.insertExecutions(k(), [
+      await statusRepo.insertExecutions(k(), [
         { ...queued, leaseMs: 1000 },
         { ...running, owner: 'w1', leaseMs: 1000 },
       ]);
@@ -127,14 +128,14 @@ for (const kind of testBackends()) {
         finishedAt: at,
       });
       const ok = record('failed');
-      await repo.recordManyWithRuns(k(), [{ ...ok, execution: { ...ok.execution, id: ok.id } }]);
+      await statusRepo.recordManyWithRuns(k(), [{ ...ok, execution: { ...ok.execution, id: ok.id } }]);
       expect(await statusOf(ok.id)).toBe('failed');
-      await expect(repo.recordManyWithRuns(k(), [record('canceled')])).rejects.toThrow(IllegalTransitionError);
+      await expect(statusRepo.recordManyWithRuns(k(), [record('canceled')])).rejects.toThrow(IllegalTransitionError);
     });
 
     it('lets only one of many concurrent claims take each execution', async () => {
       const ids = await Promise.all(Array.from({ length: 12 }, () => stored('queued')));
-      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => repo.claim(k(), `w${i}`, 4, 30_000)));
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => statusRepo.claim(k(), `w${i}`, 4, 30_000)));
       const taken = claims.flatMap((c, i) => c.ids.map((id) => ({ id, owner: `w${i}` })));
       // Every execution claimed exactly once (six claims of four have room for all twelve).
       expect(taken.map((t) => t.id).sort()).toEqual([...ids].sort());
@@ -145,12 +146,12 @@ for (const kind of testBackends()) {
     it('lets only one of two racing moves win: finish against cancel, finish against finish', async () => {
       for (let i = 0; i < 8; i++) {
         const id = await stored('running');
-        const [finished, canceled] = await Promise.all([repo.finishExecution(k(), id, 'w1', end), repo.cancelExecution(k(), orgId, id)]);
+        const [finished, canceled] = await Promise.all([statusRepo.finishExecution(k(), id, 'w1', end), statusRepo.cancelExecution(k(), orgId, id)]);
         expect(finished !== canceled, `round ${i}`).toBe(true);
         expect(await statusOf(id)).toBe(finished ? 'succeeded' : 'canceled');
       }
       const id = await stored('running');
-      const both = await Promise.all([repo.finishExecution(k(), id, 'w1', end), repo.finishExecution(k(), id, 'w1', { ...end, status: 'failed' })]);
+      const both = await Promise.all([statusRepo.finishExecution(k(), id, 'w1', end), statusRepo.finishExecution(k(), id, 'w1', { ...end, status: 'failed' })]);
       expect(both.filter(Boolean)).toHaveLength(1);
       expect(await statusOf(id)).toBe(both[0] ? 'succeeded' : 'failed');
     });
@@ -242,7 +243,7 @@ for (const kind of testBackends()) {
         seen.length = 0;
         const canceled = newRun();
         await stores.inline.create(canceled);
-        expect(await repo.cancelExecution(k(), orgId, canceled.id)).toBe(true);
+        expect(await statusRepo.cancelExecution(k(), orgId, canceled.id)).toBe(true);
         expect(await stores.inline.finish(active(canceled), end)).toBe(false);
         expect(await stores.queued.finish(active(canceled), end)).toBe(false);
         expect(seen.map((x) => x.type)).toEqual(['execution.queued']);

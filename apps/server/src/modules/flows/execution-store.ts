@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { Batcher, type UnitOfWork, inTransaction } from '../../platform/db/index.js';
 import type { ExecutionResult, NodeRunRecord, WaitState } from '../engine/index.js';
 import type { ExecutionEnd, ExecutionEvents, ExecutionRef } from './execution-events.js';
+import * as statusRepo from './execution-status.repo.js';
 import * as repo from './executions.repo.js';
 
 /**
@@ -24,7 +25,7 @@ import * as repo from './executions.repo.js';
 export type PersistencePath = 'queued' | 'inline' | 'pure';
 
 /** A new execution, before any store has written it. */
-export type NewRun = Omit<repo.NewExecution, 'owner' | 'leaseMs'>;
+export type NewRun = Omit<statusRepo.NewExecution, 'owner' | 'leaseMs'>;
 
 /** One run in this process, as its store writes it. */
 export interface ActiveRun extends ExecutionRef {
@@ -99,32 +100,32 @@ export class ExecutionStores {
   constructor(private readonly o: StoreOptions) {
     const queuedEvent = (e: NewRun) => (o.events.wants('execution.queued') ? o.events.queued({ ...refOf(e), trigger: e.trigger }) : null);
     // Group commit: concurrent starts share one insert, concurrent fast-path ends one finish.
-    const inserts = new Batcher<Emitting<repo.NewExecution>, boolean>(
+    const inserts = new Batcher<Emitting<statusRepo.NewExecution>, boolean>(
       (xs) =>
         emitting(
           o,
           xs.some((x) => x.event),
-          (db) => repo.insertExecutions(db, xs),
+          (db) => statusRepo.insertExecutions(db, xs),
           () => xs.map((x) => x.event),
         ),
       { maxBatch: 200, maxInFlight: 1 },
     );
-    const finishes = new Batcher<Emitting<repo.FastFinish>, boolean>(
+    const finishes = new Batcher<Emitting<statusRepo.FastFinish>, boolean>(
       (xs) =>
         emitting(
           o,
           xs.some((x) => x.event),
-          (db) => repo.finishManyWithRuns(db, o.owner, xs),
+          (db) => statusRepo.finishManyWithRuns(db, o.owner, xs),
           (ok) => xs.map((x, i) => (ok[i] ? x.event : null)),
         ),
       { maxBatch: 100, maxInFlight: 1 },
     );
-    const records = new Batcher<Emitting<repo.FastRecord>, boolean>(
+    const records = new Batcher<Emitting<statusRepo.FastRecord>, boolean>(
       (xs) =>
         emitting(
           o,
           xs.some((x) => x.event),
-          (db) => repo.recordManyWithRuns(db, xs),
+          (db) => statusRepo.recordManyWithRuns(db, xs),
           (ok) => xs.map((x, i) => (ok[i] ? x.event : null)),
         ),
       { maxBatch: 100, maxInFlight: 1 },
@@ -144,17 +145,17 @@ export class ExecutionStores {
         const row = { ...e, leaseMs: o.leaseMs };
         if (!uow) return void (await inserts.push({ ...row, event }));
         // In the caller's transaction (a re-run queued with the node runs it copies).
-        await repo.insertExecutions(uow.trx, [row]);
+        await statusRepo.insertExecutions(uow.trx, [row]);
         if (event) o.events.spine.emit(uow, event);
       },
       saveNodeRun: (run, node) => repo.saveNodeRun(o.db, run.id, o.owner, node, run.store),
-      park: (run, wait) => repo.parkExecution(o.db, run.id, o.owner, wait),
+      park: (run, wait) => statusRepo.parkExecution(o.db, run.id, o.owner, wait),
       finish: (run, end) => {
         const event = ended(run, end);
         return emitting(
           o,
           event !== null,
-          (db) => repo.finishExecution(db, run.id, o.owner, end),
+          (db) => statusRepo.finishExecution(db, run.id, o.owner, end),
           (ok) => [ok ? event : null],
         );
       },
@@ -171,7 +172,7 @@ export class ExecutionStores {
         run.buffered.push(node);
         return Promise.resolve(true);
       },
-      park: async (run, wait) => (await flush(run)) && repo.parkExecution(o.db, run.id, o.owner, wait),
+      park: async (run, wait) => (await flush(run)) && statusRepo.parkExecution(o.db, run.id, o.owner, wait),
       finish: (run, end) => finishes.push({ id: run.id, runs: run.buffered, store: run.store, ...end, event: ended(run, end) }),
     };
 
@@ -213,15 +214,15 @@ export class ExecutionStores {
    * with a lapsed lease). Those failed instead, for being taken over too often, get their
    * `execution.failed` with the claim.
    */
-  claim(limit: number, maxReclaims: number): Promise<repo.Claimed> {
+  claim(limit: number, maxReclaims: number): Promise<statusRepo.Claimed> {
     const { o } = this;
     return emitting(
       o,
       o.events.wants('execution.failed'),
-      (db) => repo.claim(db, o.owner, limit, o.leaseMs, maxReclaims),
+      (db) => statusRepo.claim(db, o.owner, limit, o.leaseMs, maxReclaims),
       (r) =>
         r.failed.map((f) =>
-          o.events.ended({ id: f.id, orgId: f.org_id, flowId: f.flow_id }, { status: 'failed', error: repo.crashedTooOften(maxReclaims) }, 0),
+          o.events.ended({ id: f.id, orgId: f.org_id, flowId: f.flow_id }, { status: 'failed', error: statusRepo.crashedTooOften(maxReclaims) }, 0),
         ),
     );
   }

@@ -20,6 +20,7 @@ import type { NodeRegistry } from '../nodes/index.js';
 import { ExecutionEvents } from './execution-events.js';
 import { isTerminal } from './execution-lifecycle.js';
 import { type ActiveRun, type ExecutionStore, ExecutionStores, type NewRun } from './execution-store.js';
+import * as statusRepo from './execution-status.repo.js';
 import * as repo from './executions.repo.js';
 
 /**
@@ -166,7 +167,7 @@ export class ExecutionRunner {
   }
 
   async cancel(orgId: string, id: string): Promise<boolean> {
-    if (!(await repo.cancelExecution(this.o.db, orgId, id))) return false;
+    if (!(await statusRepo.cancelExecution(this.o.db, orgId, id))) return false;
     this.held.get(id)?.ctl.abort(new CancelSignal());
     await this.o.notifier.publish(CANCEL, id);
     await this.o.notifier.publish(DONE, id);
