@@ -48,18 +48,17 @@ export const EXECUTION_TRANSITIONS = {
 } as const satisfies Record<string, Move>;
 
 export type TransitionName = keyof typeof EXECUTION_TRANSITIONS;
-export type TargetOf<T extends TransitionName> = (typeof EXECUTION_TRANSITIONS)[T]['to'][number];
-export type SourceOf<T extends TransitionName> = Exclude<(typeof EXECUTION_TRANSITIONS)[T]['from'][number], null>;
-
-const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['succeeded', 'failed', 'canceled']);
-
-/** Whether the execution has ended (no move leaves these states). */
-export const isTerminal = (s: ExecutionStatus): boolean => TERMINAL.has(s);
 
 /** Whether some move goes from `from` to `to`. */
 export function canTransition(from: ExecutionOrigin, to: ExecutionStatus): boolean {
   return Object.values(EXECUTION_TRANSITIONS).some((m: Move) => m.from.includes(from) && m.to.includes(to));
 }
+
+/** The states no move leaves (succeeded, failed, canceled), read off the table. */
+const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(EXECUTION_STATUSES.filter((s) => !EXECUTION_STATUSES.some((to) => canTransition(s, to))));
+
+/** Whether the execution has ended. */
+export const isTerminal = (s: ExecutionStatus): boolean => TERMINAL.has(s);
 
 export class IllegalTransitionError extends Error {
   constructor(
@@ -76,7 +75,7 @@ export class IllegalTransitionError extends Error {
  * Checks that move `name` may end in `to` (and, when known, start from `from`); throws
  * IllegalTransitionError otherwise. Returns `to`, so a write can take its status from here.
  */
-export function checkTransition<T extends TransitionName>(name: T, to: ExecutionStatus, from?: ExecutionOrigin): TargetOf<T> {
+export function checkTransition(name: TransitionName, to: ExecutionStatus, from?: ExecutionOrigin): ExecutionStatus {
   const m: Move = EXECUTION_TRANSITIONS[name];
   if (!m.to.includes(to) || (from !== undefined && !m.from.includes(from)))
     throw new IllegalTransitionError(name, from === undefined ? (m.from[0] ?? null) : from, to);
