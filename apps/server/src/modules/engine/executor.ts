@@ -94,6 +94,8 @@ export interface ExecutorDeps {
    * process no longer owns the execution (stop). Absent: no checkpoints (tests, pure runs).
    */
   saveLoopItem?: (plan: ExecutionPlan, loopId: string, item: string, result: unknown) => Promise<boolean>;
+  /** Told as each node of the run (not of a loop body) starts; it must not throw or block (events). */
+  onNodeStart?: (plan: ExecutionPlan, node: Pick<FlowNode, 'id' | 'type'>) => void;
   now?: () => Date;
 }
 
@@ -220,6 +222,7 @@ interface Env {
   now: () => Date;
   signal: AbortSignal;
   saveLoopItem: ExecutorDeps['saveLoopItem'];
+  onNodeStart: ExecutorDeps['onNodeStart'];
   /** Set when a loop checkpoint could not be written (the lease was lost): every loop stops. */
   lost: boolean;
 }
@@ -255,7 +258,11 @@ async function drive(
     if (!env.signal.aborted && !lost) {
       const next = advance(g, state, opts);
       state = next.state;
-      for (const step of next.run) inflight.set(step.nodeId, runNode(env, g, step, state, outer, item));
+      for (const step of next.run) {
+        // Loop bodies (item set) are not reported node by node, as they are not stored node by node.
+        if (env.onNodeStart && !item) env.onNodeStart(env.plan, g.byId.get(step.nodeId)!);
+        inflight.set(step.nodeId, runNode(env, g, step, state, outer, item));
+      }
     }
     if (inflight.size === 0) break;
     // One node in flight (a chain, a loop body) needs no race.
@@ -487,7 +494,7 @@ async function run(plan: ExecutionPlan, deps: ExecutorDeps, signal: AbortSignal,
   // A loop checkpoint is stored (and backed up) like a node run: masked first. NB: a resumed run
   // reads the masked result back, as it reads masked node outputs.
   const saveLoopItem: ExecutorDeps['saveLoopItem'] = saveItem && redact ? (p, loopId, item, result) => saveItem(p, loopId, item, redact(result)) : saveItem;
-  const env: Env = { plan, caps, now: deps.now ?? (() => new Date()), signal, saveLoopItem, lost: false };
+  const env: Env = { plan, caps, now: deps.now ?? (() => new Date()), signal, saveLoopItem, onNodeStart: deps.onNodeStart, lost: false };
   const { state, lost, parked } = await drive(env, g, replay(plan, opts), opts, {}, '', (f) => deps.saveNodeRun(plan, redact ? redact(f.record) : f.record));
   if (lost || env.lost) return { status: 'lost', output: null, error: null, steps: state.steps };
   if (signal.aborted) {

@@ -449,9 +449,9 @@ export async function rerunExecution(ctx: FlowsContext, actor: OrgActor, id: str
     { id: newExecId, trigger: 'rerun', startNode: old.start_node, input: old.input, usePins: true, parentId: old.id },
   );
   // Queued in the same transaction as the copied runs, so the runner resumes after them.
-  await inTransaction(ctx.db, async ({ trx }) => {
-    await exec.insertExecutions(trx, [{ ...e, leaseMs: 0 }]);
-    await exec.copyNodeRuns(trx, id, newExecId, keep);
+  await inTransaction(ctx.db, async (uow) => {
+    await ctx.runner.enqueueIn(uow, e);
+    await exec.copyNodeRuns(uow.trx, id, newExecId, keep);
   });
   await ctx.runner.kick();
   const row = wait ? await ctx.runner.wait(newExecId, 30_000) : await exec.findExecution(ctx.db, newExecId);

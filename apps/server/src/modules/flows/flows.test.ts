@@ -76,6 +76,17 @@ describeEachDb(
     let viewerKey: string;
     let flowId: string;
     const req = (method: string, url: string, body?: unknown, k = key) => h().request({ method, url, apiKey: k, body });
+    /** The first execution of the flow to end (execution.succeeded or execution.failed). */
+    const ended = (flowId: string) =>
+      new Promise<{ executionId: string; status: 'succeeded' | 'failed' }>((resolve) => {
+        const offs = (['succeeded', 'failed'] as const).map((status) =>
+          h().built.events.subscribe(`execution.${status}`, (e) => {
+            if (e.flowId !== flowId) return;
+            for (const off of offs) off();
+            resolve({ executionId: e.executionId, status });
+          }),
+        );
+      });
 
     it('creates a webhook → transform → if → (HTTP call | create record) → respond flow', async () => {
       const u = await signUp(h());
@@ -342,14 +353,7 @@ describeEachDb(
       });
       const id = r.json().data.id as string;
       await req('PATCH', `/api/v1/flows/${id}`, { active: true });
-      const finished = new Promise<{ executionId: string; status: string }>((resolve) => {
-        const off = h().built.events.subscribe('execution.finished', (e) => {
-          if (e.flowId === id) {
-            off();
-            resolve(e as never);
-          }
-        });
-      });
+      const finished = ended(id);
       await req('POST', '/api/v1/data/leads', { email: 'tiny@x.io', amount: 10 });
       await req('POST', '/api/v1/data/leads', { email: 'whale@x.io', amount: 5000 });
       expect((await finished).status).toBe('succeeded');
@@ -746,14 +750,7 @@ describeEachDb(
           settings: { errorFlowId: handler },
         })
       ).json().data.id as string;
-      const handled = new Promise<{ executionId: string }>((resolve) => {
-        const off = h().built.events.subscribe('execution.finished', (e) => {
-          if (e.flowId === handler) {
-            off();
-            resolve(e as never);
-          }
-        });
-      });
+      const handled = ended(handler);
       const failed = (await req('POST', `/api/v1/flows/${failing}/run?wait=true`, { input: {} })).json().data;
       expect(failed.status).toBe('failed');
       const ex = (await req('GET', `/api/v1/executions/${(await handled).executionId}`)).json().data;

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import type { QuotaGate } from '../usage/index.js';
 import { randomBytes } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
-import { Batcher, type Notifier } from '../../platform/db/index.js';
+import type { Kysely } from 'kysely';
+import type { Notifier, UnitOfWork } from '../../platform/db/index.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
@@ -17,6 +17,10 @@ import {
   executePlan,
 } from '../engine/index.js';
 import type { NodeRegistry } from '../nodes/index.js';
+import { ExecutionEvents } from './execution-events.js';
+import { isTerminal } from './execution-lifecycle.js';
+import { type ActiveRun, type ExecutionStore, ExecutionStores, type NewRun } from './execution-store.js';
+import * as statusRepo from './execution-status.repo.js';
 import * as repo from './executions.repo.js';
 
 /**
@@ -68,7 +72,6 @@ export interface Fault {
 const WORK = 'infinity_work';
 const DONE = 'infinity_done';
 const CANCEL = 'infinity_cancel';
-const TERMINAL = new Set<repo.ExecutionStatus>(['succeeded', 'failed', 'canceled']);
 
 interface Loaded {
   graph: CompiledGraph;
@@ -77,9 +80,15 @@ interface Loaded {
   checkpoints: boolean;
 }
 
+/** An execution this process is running: how to stop it, and how it is written. */
+interface Held {
+  ctl: AbortController;
+  store: ExecutionStore;
+}
+
 export class ExecutionRunner {
   readonly owner = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private readonly held = new Map<string, AbortController>();
+  private readonly held = new Map<string, Held>();
   private readonly graphs = new Map<string, Loaded>();
   private readonly unsubscribe: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -88,19 +97,13 @@ export class ExecutionRunner {
   private ticking: Promise<void> | null = null;
   private retick = false;
   private readonly inflight = new Set<Promise<unknown>>();
-  /** Fast-path runs of pure flows: no row until they finish, so no lease to renew. */
-  private readonly unrecorded = new Set<string>();
-
-  // Group commit: concurrent fast-path runs share their first and last statements.
-  private readonly inserts: Batcher<repo.NewExecution, boolean>;
-  private readonly finishes: Batcher<repo.FastFinish, boolean>;
-  private readonly records: Batcher<repo.FastRecord, boolean>;
+  private readonly events: ExecutionEvents;
+  private readonly stores: ExecutionStores;
 
   constructor(private readonly o: RunnerOptions) {
-    this.inserts = new Batcher((xs) => repo.insertExecutions(o.db, xs), { maxBatch: 200, maxInFlight: 1 });
-    this.finishes = new Batcher((xs) => repo.finishManyWithRuns(o.db, this.owner, xs), { maxBatch: 100, maxInFlight: 1 });
-    this.records = new Batcher((xs) => repo.recordManyWithRuns(o.db, xs), { maxBatch: 100, maxInFlight: 1 });
-    this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.abort(new CancelSignal())));
+    this.events = new ExecutionEvents(o.events);
+    this.stores = new ExecutionStores({ db: o.db, events: this.events, owner: this.owner, leaseMs: o.leaseMs });
+    this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.ctl.abort(new CancelSignal())));
     // Leases of executions run inline (any role) are renewed too.
     this.timers.push(setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(o.leaseMs / 3))));
     this.timers[0]!.unref();
@@ -117,21 +120,25 @@ export class ExecutionRunner {
   }
 
   /** Queues an execution for a worker, or runs it here and now (`inline`: the fast path). */
-  async start(e: Omit<repo.NewExecution, 'owner' | 'leaseMs'>, inline: boolean): Promise<ExecutionResult | undefined> {
+  async start(e: NewRun, inline: boolean): Promise<ExecutionResult | undefined> {
     if (!e.parentId) {
       await this.o.quota.check(e.orgId, 'executionsPerMonth', 1);
       this.o.quota.grew(e.orgId, 'executionsPerMonth', 1);
     }
-    if (inline) {
-      // A pure flow is written once, when it has finished (NodeDefinition.pure); any other is
-      // recorded as running before its first node, so a crash leaves it to be taken over.
-      if ((await this.graphOf(e.flowId, e.flowVersion))?.graph.pure) this.unrecorded.add(e.id);
-      else await this.inserts.push({ ...e, owner: this.owner, leaseMs: this.o.leaseMs });
-      return this.track(e.id, e);
-    }
-    await this.inserts.push({ ...e, leaseMs: this.o.leaseMs });
+    const pure = inline && Boolean((await this.graphOf(e.flowId, e.flowVersion))?.graph.pure);
+    const store = this.stores.choose({ inline, pure });
+    await store.create(e);
+    if (inline) return this.track(e.id, store, e);
     await this.o.notifier.publish(WORK, e.id);
     return undefined;
+  }
+
+  /**
+   * Queues an execution in the caller's transaction (a re-run, with the node runs it copies);
+   * call kick() after the commit.
+   */
+  enqueueIn<DB>(uow: UnitOfWork<DB>, e: NewRun): Promise<void> {
+    return this.stores.queued.create(e, uow);
   }
 
   /** Tells workers (any process) that work is waiting. */
@@ -147,7 +154,7 @@ export class ExecutionRunner {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const row = await repo.findExecution(this.o.db, id);
-        if (!row || TERMINAL.has(row.status) || Date.now() >= deadline) return row;
+        if (!row || isTerminal(row.status) || Date.now() >= deadline) return row;
         // A notification wakes us at once; the poll covers one that was missed.
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -160,9 +167,8 @@ export class ExecutionRunner {
   }
 
   async cancel(orgId: string, id: string): Promise<boolean> {
-    const before = await repo.cancelExecution(this.o.db, orgId, id);
-    if (!before) return false;
-    this.held.get(id)?.abort(new CancelSignal());
+    if (!(await statusRepo.cancelExecution(this.o.db, orgId, id))) return false;
+    this.held.get(id)?.ctl.abort(new CancelSignal());
     await this.o.notifier.publish(CANCEL, id);
     await this.o.notifier.publish(DONE, id);
     return true;
@@ -176,7 +182,7 @@ export class ExecutionRunner {
     for (const off of this.unsubscribe) off();
     const all = Promise.allSettled([...this.inflight]);
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
-    for (const c of this.held.values()) c.abort(new CancelSignal('shutdown'));
+    for (const h of this.held.values()) h.ctl.abort(new CancelSignal('shutdown'));
     await Promise.race([all, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 
@@ -195,13 +201,13 @@ export class ExecutionRunner {
         this.retick = false;
         const room = this.o.concurrency - this.held.size;
         if (room <= 0) break;
-        const { ids, failed } = await repo.claim(this.o.db, this.owner, room, this.o.leaseMs, this.o.maxReclaims).catch((err: unknown) => {
+        const { ids, failed } = await this.stores.claim(room, this.o.maxReclaims).catch((err: unknown) => {
           this.o.logger.warn({ err }, 'could not claim executions');
           return { ids: [], failed: [] };
         });
         for (const f of failed) void this.crashedTooOften(f);
         // Our own lease lapsed (a stalled event loop) and was taken back: the run here goes on.
-        for (const id of ids) if (!this.held.has(id)) void this.track(id, null);
+        for (const id of ids) if (!this.held.has(id)) void this.track(id, this.stores.queued, null);
         if (ids.length === room) this.retick = true;
       } while (this.retick && !this.stopping);
     })().finally(() => {
@@ -209,10 +215,9 @@ export class ExecutionRunner {
     });
   }
 
-  /** An execution failed for being taken over too often: said in the log, its waiters told. */
+  /** An execution failed for being taken over too often (its event went with the claim): said in the log, its waiters told. */
   private async crashedTooOften(f: { id: string; org_id: string; flow_id: string }): Promise<void> {
     this.o.logger.error({ executionId: f.id, flowId: f.flow_id, maxReclaims: this.o.maxReclaims }, 'execution failed: its worker stopped mid-run too often');
-    this.o.events.publish({ type: 'execution.finished', orgId: f.org_id, executionId: f.id, flowId: f.flow_id, status: 'failed', durationMs: 0 });
     await this.o.notifier.publish(DONE, f.id).catch(() => undefined);
   }
 
@@ -227,11 +232,11 @@ export class ExecutionRunner {
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = [...this.held.keys()].filter((id) => !this.unrecorded.has(id));
+    const ids = [...this.held].filter(([, h]) => h.store.leased).map(([id]) => id);
     if (!ids.length) return;
     const kept = new Set(await repo.renewLeases(this.o.db, this.owner, ids, this.o.leaseMs).catch(() => ids));
     // Lost (canceled, or taken over after a stall): stop working on it.
-    for (const id of ids) if (!kept.has(id)) this.held.get(id)?.abort(new CancelSignal('lease lost'));
+    for (const id of ids) if (!kept.has(id)) this.held.get(id)?.ctl.abort(new CancelSignal('lease lost'));
   }
 
   private async prune(): Promise<void> {
@@ -242,19 +247,18 @@ export class ExecutionRunner {
     if (n) this.o.logger.info({ pruned: n }, 'pruned old executions');
   }
 
-  private async track(id: string, fresh: Fresh | null): Promise<ExecutionResult | undefined> {
-    const ctl = new AbortController();
-    this.held.set(id, ctl);
-    const p = this.process(id, ctl, fresh)
+  private async track(id: string, store: ExecutionStore, fresh: NewRun | null): Promise<ExecutionResult | undefined> {
+    const held: Held = { ctl: new AbortController(), store };
+    this.held.set(id, held);
+    const p = this.process(id, held, fresh)
       .catch((err: unknown) => {
         this.o.logger.error({ err, executionId: id }, 'execution crashed');
         // A run with no row (pure, fast path) has nothing to be taken over: its caller gets the error.
-        if (this.unrecorded.has(id)) throw err;
+        if (!store.leased) throw err;
         return undefined;
       })
       .finally(() => {
         this.held.delete(id);
-        this.unrecorded.delete(id);
         this.inflight.delete(p);
         this.tick();
       });
@@ -266,9 +270,7 @@ export class ExecutionRunner {
     const key = `${flowId}:${version}`;
     const hit = this.graphs.get(key);
     if (hit) return hit;
-    const row = (
-      await sql<Omit<FlowGraph, never>>`select nodes, edges, settings from flow_versions where flow_id = ${flowId} and version = ${version}`.execute(this.o.db)
-    ).rows[0];
+    const row = await repo.flowGraph(this.o.db, flowId, version);
     if (!row) return undefined;
     const graph = compileGraph(row, this.o.registry.get);
     const loaded = { graph, settings: row.settings, checkpoints: [...graph.bodies.values()].some((b) => !b.graph.pure) };
@@ -279,98 +281,47 @@ export class ExecutionRunner {
 
   /**
    * Runs one execution this process holds; resolves with its result (undefined when it stopped
-   * early). `fresh`: started here and now (the fast path), so nothing is read back from the
-   * database and its node runs are written in one statement with the result. A claimed execution
-   * (queued, or taken over after a crash) stores every node as it finishes and resumes after the
-   * last stored one. NB: a fast-path run whose process dies is taken over like any other, and
-   * runs again from its start under the same idempotency keys.
+   * early). `fresh`: started here and now (a fast path), so nothing is read back from the
+   * database. A claimed execution resumes after its last stored node. How each step is written
+   * is the store's business (ExecutionStore); this method only drives the run. NB: a fast-path run
+   * whose process dies is taken over like any other, and runs again from its start under the
+   * same idempotency keys.
    */
-  private async process(id: string, ctl: AbortController, fresh: Fresh | null): Promise<ExecutionResult | undefined> {
-    const began = performance.now();
-    const startedAt = new Date();
-    let row: ReturnType<typeof freshRow> & { wait?: repo.ExecutionRow['wait'] };
-    if (fresh) row = freshRow(fresh);
-    else {
-      const stored = await repo.findExecution(this.o.db, id);
-      if (!stored || stored.status !== 'running' || stored.lease_owner !== this.owner) return undefined;
-      row = stored;
-    }
-    const loaded = await this.graphOf(row.flow_id, row.flow_version);
-    if (!loaded) {
-      await repo.finishExecution(this.o.db, id, this.owner, {
-        status: 'failed',
-        output: null,
-        error: { code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' },
-        steps: 0,
-        storeOutput: false,
-      });
-      return undefined;
-    }
-    const waited = row.wait ?? null;
-    if (waited) {
-      // Back from a wait: the wait node is done (resume body on "main", or "timeout" for an unanswered webhook wait).
-      const ports = waited.resumed !== undefined ? { main: waited.resumed } : waited.webhook ? { timeout: waited.input } : { main: waited.input };
-      const node = loaded.graph.byId.get(waited.nodeId);
-      const at = new Date();
-      await repo.settleWait(
-        this.o.db,
-        id,
-        this.owner,
-        {
-          nodeId: waited.nodeId,
-          nodeName: node?.name ?? waited.nodeId,
-          nodeType: node?.type ?? 'core.wait',
-          status: 'succeeded',
-          ports,
-          input: waited.input,
-          error: null,
-          logs: [],
-          attempts: 1,
-          startedAt: at,
-          finishedAt: at,
-        },
-        { data: row.store_data, cap: this.o.outputCap },
-      );
-    }
-    // A fresh inline run has no stored nodes; a claimed one may (resume after a crash, re-run).
-    let prior = fresh ? [] : await repo.nodeRuns(this.o.db, id);
-    if (prior.some((r) => !r.data_stored)) {
-      // Outputs were not kept (storeConsumerData: false): start over rather than resume blind.
-      await sql`delete from node_runs where execution_id = ${id}`.execute(this.o.db);
-      prior = [];
-    }
-    // Loops whose body has effects checkpoint each item; a resumed execution skips those stored.
-    const checkpoints = loaded.checkpoints;
-    const priorItems = checkpoints && !fresh ? await repo.loopItems(this.o.db, id) : undefined;
-    const plan: ExecutionPlan = {
+  private async process(id: string, held: Held, fresh: NewRun | null): Promise<ExecutionResult | undefined> {
+    const { ctl, store } = held;
+    const row = fresh ? freshRow(fresh) : await repo.findExecution(this.o.db, id);
+    // Claimed, but canceled or taken over since: not ours to run.
+    if (!row || (!fresh && (row.status !== 'running' || row.lease_owner !== this.owner))) return undefined;
+    const run: ActiveRun = {
       id,
       orgId: row.org_id,
       flowId: row.flow_id,
-      trigger: row.trigger,
-      graph: loaded.graph,
-      start: this.startNodes(loaded.graph, row.start_node),
-      input: row.input,
-      usePins: row.use_pins,
-      prior: prior.map((r) => ({ nodeId: r.node_id, status: r.status, ports: r.ports })),
-      // Signed only for flows that can wait for it.
-      ...(loaded.graph.graph.nodes.some((n) => n.type === 'core.wait') ? { resumeUrl: this.o.resumeUrl(id) } : {}),
-      ...(priorItems?.size ? { priorItems } : {}),
+      store: { data: row.store_data, cap: this.o.outputCap },
+      fresh,
+      buffered: [],
+      startedAt: new Date(),
+      began: performance.now(),
     };
+    const loaded = await this.graphOf(row.flow_id, row.flow_version);
+    if (!loaded) {
+      const error = { nodeId: null, code: 'FLOW_VERSION_MISSING', message: 'The flow version of this execution is gone.' };
+      await store.finish(run, { status: 'failed', output: null, error, steps: 0, storeOutput: false });
+      return undefined;
+    }
+    if (row.wait) await this.settleWait(run, row.wait, loaded.graph);
+    const plan = await this.planOf(run, row, loaded);
     const timeout = AbortSignal.timeout(loaded.settings.timeoutMs);
-    const signal = AbortSignal.any([ctl.signal, timeout]);
-    const store = { data: row.store_data, cap: this.o.outputCap };
-    const buffered: NodeRunRecord[] = [];
     const result = await executePlan(
       plan,
       {
         capabilities: this.o.capabilities,
-        saveNodeRun: fresh
-          ? (_p, run) => {
-              buffered.push(run);
-              return Promise.resolve(!ctl.signal.aborted);
-            }
-          : (p, run) => repo.saveNodeRun(this.o.db, p.id, this.owner, run, store),
-        ...(checkpoints
+        saveNodeRun: async (_p, node) => {
+          const ok = (await store.saveNodeRun(run, node)) && !ctl.signal.aborted;
+          if (ok) this.events.nodeFinished(run, node, run.store.data);
+          return ok;
+        },
+        onNodeStart: (_p, node) => this.events.nodeStarted(run, node),
+        ...(loaded.checkpoints
           ? {
               saveLoopItem: async (p: ExecutionPlan, loopId: string, item: string, value: unknown) => {
                 this.maybeCrash('before-checkpoint', loopId);
@@ -381,41 +332,74 @@ export class ExecutionRunner {
             }
           : {}),
       },
-      signal,
+      AbortSignal.any([ctl.signal, timeout]),
       loaded.settings.maxSteps,
     );
     if (result.status === 'lost' || result.status === 'canceled') return undefined;
-    // Without consumer data, an inline run hands its output to the caller in memory only; a queued
-    // one leaves it for the waiting process, which erases it once read (hooks.answerOf).
     if (result.status === 'waiting') {
-      // Parked: what ran so far is stored (the fast path's buffer too), the lease is let go.
-      for (const run of buffered) await repo.saveNodeRun(this.o.db, id, this.owner, run, store);
-      await repo.parkExecution(this.o.db, id, this.owner, result.wait!);
+      await store.park(run, result.wait!);
       return result;
     }
-    const finish = { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh };
-    const finished =
-      fresh && this.unrecorded.has(id)
-        ? await this.records.push({ id, runs: buffered, store, ...finish, execution: fresh, startedAt, finishedAt: new Date() })
-        : fresh
-          ? await this.finishes.push({ id, runs: buffered, store, ...finish })
-          : await repo.finishExecution(this.o.db, id, this.owner, finish);
-    if (!finished) return undefined;
-    if (checkpoints) await repo.forgetLoopItems(this.o.db, id);
+    // Without consumer data, an inline run hands its output to the caller in memory only; a queued
+    // one leaves it for the waiting process, which erases it once read (hooks.answerOf).
+    const end = { status: result.status, output: result.output, error: result.error, steps: result.steps, storeOutput: row.store_data || !fresh };
+    if (!(await store.finish(run, end))) return undefined;
+    if (loaded.checkpoints) await repo.forgetLoopItems(this.o.db, id);
     // Someone in another process may be waiting for a queued execution; a fast-path run's caller is here.
     if (!fresh) await this.o.notifier.publish(DONE, id);
-    this.o.events.publish({
-      type: 'execution.finished',
-      orgId: row.org_id,
-      executionId: id,
-      flowId: row.flow_id,
-      status: result.status,
-      durationMs: performance.now() - began,
-    });
     if (result.status === 'failed' && loaded.settings.errorFlowId && row.trigger !== 'error') {
       await this.startErrorFlow(row, loaded.settings.errorFlowId, result.error);
     }
     return result;
+  }
+
+  /** Back from a wait: the wait node is stored as done (resume body on "main", or "timeout" for an unanswered webhook wait). */
+  private async settleWait(run: ActiveRun, waited: NonNullable<repo.ExecutionRow['wait']>, graph: CompiledGraph): Promise<void> {
+    const ports = waited.resumed !== undefined ? { main: waited.resumed } : waited.webhook ? { timeout: waited.input } : { main: waited.input };
+    const node = graph.byId.get(waited.nodeId);
+    const at = new Date();
+    const record: NodeRunRecord = {
+      nodeId: waited.nodeId,
+      nodeName: node?.name ?? waited.nodeId,
+      nodeType: node?.type ?? 'core.wait',
+      status: 'succeeded',
+      ports,
+      input: waited.input,
+      error: null,
+      logs: [],
+      attempts: 1,
+      startedAt: at,
+      finishedAt: at,
+    };
+    await repo.settleWait(this.o.db, run.id, this.owner, record, run.store);
+    this.events.nodeFinished(run, record, run.store.data);
+  }
+
+  /** What the engine runs: the graph from the start node(s), after the node runs (and loop items) stored so far. */
+  private async planOf(run: ActiveRun, row: RunRow, loaded: Loaded): Promise<ExecutionPlan> {
+    // A fresh inline run has no stored nodes; a claimed one may (resume after a crash, re-run).
+    let prior = run.fresh ? [] : await repo.nodeRuns(this.o.db, run.id);
+    if (prior.some((r) => !r.data_stored)) {
+      // Outputs were not kept (storeConsumerData: false): start over rather than resume blind.
+      await repo.forgetNodeRuns(this.o.db, run.id);
+      prior = [];
+    }
+    // Loops whose body has effects checkpoint each item; a resumed execution skips those stored.
+    const priorItems = loaded.checkpoints && !run.fresh ? await repo.loopItems(this.o.db, run.id) : undefined;
+    return {
+      id: run.id,
+      orgId: row.org_id,
+      flowId: row.flow_id,
+      trigger: row.trigger,
+      graph: loaded.graph,
+      start: this.startNodes(loaded.graph, row.start_node),
+      input: row.input,
+      usePins: row.use_pins,
+      prior: prior.map((r) => ({ nodeId: r.node_id, status: r.status, ports: r.ports })),
+      // Signed only for flows that can wait for it.
+      ...(loaded.graph.graph.nodes.some((n) => n.type === 'core.wait') ? { resumeUrl: this.o.resumeUrl(run.id) } : {}),
+      ...(priorItems?.size ? { priorItems } : {}),
+    };
   }
 
   private startNodes(g: CompiledGraph, startNode: string | null): string[] {
@@ -429,14 +413,14 @@ export class ExecutionRunner {
   }
 
   private async startErrorFlow(row: Pick<repo.ExecutionRow, 'id' | 'org_id' | 'flow_id'>, errorFlowId: string, error: unknown): Promise<void> {
-    const flow = (await sql<{ version: number }>`select version from flows where id = ${errorFlowId} and org_id = ${row.org_id}`.execute(this.o.db)).rows[0];
-    if (!flow) return this.o.logger.warn({ flowId: row.flow_id, errorFlowId }, 'error flow not found');
+    const version = await repo.currentFlowVersion(this.o.db, row.org_id, errorFlowId);
+    if (version === undefined) return this.o.logger.warn({ flowId: row.flow_id, errorFlowId }, 'error flow not found');
     await this.start(
       {
         id: newId(),
         orgId: row.org_id,
         flowId: errorFlowId,
-        flowVersion: flow.version,
+        flowVersion: version,
         trigger: 'error',
         startNode: null,
         input: { execution: { id: row.id, flowId: row.flow_id }, error },
@@ -449,11 +433,11 @@ export class ExecutionRunner {
   }
 }
 
-type Fresh = Omit<repo.NewExecution, 'owner' | 'leaseMs'>;
+/** What a run reads of its execution: the stored row, or (fresh) the same fields from memory. */
+type RunRow = Pick<repo.ExecutionRow, 'id' | 'org_id' | 'flow_id' | 'flow_version' | 'trigger' | 'start_node' | 'input' | 'use_pins' | 'store_data'> &
+  Partial<Pick<repo.ExecutionRow, 'status' | 'lease_owner' | 'wait'>>;
 
-const freshRow = (
-  e: Fresh,
-): Pick<repo.ExecutionRow, 'id' | 'org_id' | 'flow_id' | 'flow_version' | 'trigger' | 'start_node' | 'input' | 'use_pins' | 'store_data'> => ({
+const freshRow = (e: NewRun): RunRow => ({
   id: e.id,
   org_id: e.orgId,
   flow_id: e.flowId,

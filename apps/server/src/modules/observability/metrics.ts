@@ -42,11 +42,15 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
       registers,
     });
-    this.off = o.events.subscribe('execution.finished', (e) => {
-      const status = String(e.status);
+    const ended = (status: 'succeeded' | 'failed', durationMs: number) => {
       executions.inc({ status });
-      if (typeof e.durationMs === 'number') durations.observe({ status }, e.durationMs / 1000);
-    });
+      durations.observe({ status }, durationMs / 1000);
+    };
+    const offs = [
+      o.events.subscribe('execution.succeeded', (e) => ended('succeeded', e.durationMs)),
+      o.events.subscribe('execution.failed', (e) => ended('failed', e.durationMs)),
+    ];
+    this.off = () => offs.forEach((off) => off());
     this.tokens = new Counter({
       name: 'infinity_llm_tokens_total',
       help: 'LLM and embedding tokens used through this process.',
