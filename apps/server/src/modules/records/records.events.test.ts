@@ -23,12 +23,12 @@ describeEachDb('record events', (h) => {
       const id = (await req('POST', '/api/v1/data/notes', { title: 'a', body: 'x' })).json().data.id;
       await req('PATCH', `/api/v1/data/notes/${id}`, { body: 'y' });
       await req('DELETE', `/api/v1/data/notes/${id}`);
-      expect(events.map((e) => [e.type, e.model, e.id, e.changed])).toEqual([
+      expect(events.map((e) => [e.type, e.model, e.recordId, e.changed])).toEqual([
         ['record.created', 'notes', id, undefined],
         ['record.updated', 'notes', id, ['body']],
         ['record.deleted', 'notes', id, undefined],
       ]);
-      expect(events[0]).toMatchObject({ record: { title: 'a', body: 'x' }, actor: { type: 'api_key' } });
+      expect(events[0]).toMatchObject({ after: { title: 'a', body: 'x' }, actor: { type: 'apiKey' } });
       events.length = 0;
       const refused = await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items: [{ title: 'b' }, { title: 'b' }] });
       expect(refused.statusCode).toBe(409);

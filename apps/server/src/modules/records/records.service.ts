@@ -42,8 +42,18 @@ function publish(
   record: ApiRecord,
   changed?: string[],
 ) {
-  const l = actorLabel(actor);
-  ctx.events.publish({ type, orgId: actor.orgId, model, id: record.id, record, ...(changed ? { changed } : {}), actor: { type: l.type, id: l.id } });
+  // Interim (#26, slice "consumers"): the typed catalogue shape, until the records store emits it in the write's transaction.
+  const base = {
+    orgId: actor.orgId,
+    permission: 'records:read' as const,
+    model,
+    recordId: String(record.id),
+    actor: { type: actor.kind, id: actorLabel(actor).id },
+  };
+  const r = record as { id: string } & ApiRecord;
+  if (type === 'record.created') ctx.events.publish({ type, ...base, after: r });
+  else if (type === 'record.updated') ctx.events.publish({ type, ...base, after: r, changed: changed ?? [] });
+  else ctx.events.publish({ type, ...base, before: r });
 }
 
 export type ApiRecord = Record<string, unknown>;
