@@ -81,6 +81,8 @@ export interface BuiltApp {
   /** Domain events, published after commit (record.created, …). */
   events: EventBus;
   runner: ExecutionRunner;
+  /** Record and schedule triggers (tests deliver record events to it again). */
+  triggers: TriggerHub;
   /** Embeds records of models with embeddings enabled (roles all and worker). */
   embeddings: EmbeddingWorker;
   /** The records service (tests wait for search-width measurements with records.widths.idle()). */
@@ -349,6 +351,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     vault,
     events,
     runner,
+    triggers,
     embeddings,
     records,
     nodes,

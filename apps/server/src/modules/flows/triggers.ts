@@ -24,7 +24,7 @@ import { type ActiveFlows, type RunContext, runFlow } from './flows.service.js';
 
 /** The record events a trigger can listen to. */
 export const RECORD_EVENTS = ['record.created', 'record.updated', 'record.deleted'] as const;
-type RecordEvent = EventOf<(typeof RECORD_EVENTS)[number]>;
+export type RecordEvent = EventOf<(typeof RECORD_EVENTS)[number]>;
 
 export interface RecordTrigger {
   flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>;
@@ -67,6 +67,7 @@ export class TriggerHub implements ActiveFlows {
   private loaded: Promise<void> | null = null;
   private again = false;
   private closed = false;
+  private readonly handling = new Map<string, Promise<void>>();
 
   constructor(private readonly d: TriggerDeps) {}
 
@@ -76,8 +77,7 @@ export class TriggerHub implements ActiveFlows {
       this.d.events.consume({
         name: 'record-triggers',
         types: RECORD_EVENTS,
-        // Evaluated in the writing process: no outbox row unless some active trigger listens.
-        wants: (e) => triggersFor(this.records, e as RecordEvent).length > 0,
+        wants: (e) => this.wants(e as RecordEvent),
         handle: (e) => this.onRecord(e as RecordEvent),
       }),
     );
@@ -117,6 +117,11 @@ export class TriggerHub implements ActiveFlows {
   /** An active flow by id, as last loaded (kept in step by flow.saved events). */
   activeFlow(id: string): repo.FlowRow | undefined {
     return this.active.get(id);
+  }
+
+  /** Evaluated in the writing process: no outbox row unless some active trigger listens to this event. */
+  wants(e: RecordEvent): boolean {
+    return triggersFor(this.records, e).length > 0;
   }
 
   private onFlowSaved(e: EventOf<'flow.saved'>): void {
@@ -184,7 +189,17 @@ export class TriggerHub implements ActiveFlows {
    * execution whose id is derived from the event id: a redelivery finds it and starts nothing.
    * A failure throws, so the spine delivers the event again later.
    */
-  private async onRecord(e: RecordEvent): Promise<void> {
+  onRecord(e: RecordEvent): Promise<void> {
+    // Two deliveries of one event in this process at once: the second waits for the first (and
+    // then finds its executions), so they never race to insert the same execution.
+    const running = this.handling.get(e.id);
+    if (running) return running.catch(() => undefined).then(() => this.onRecord(e));
+    const p = this.startTriggered(e).finally(() => this.handling.delete(e.id));
+    this.handling.set(e.id, p);
+    return p;
+  }
+
+  private async startTriggered(e: RecordEvent): Promise<void> {
     // Delivered right after start-up (an outbox rescan): the table must be there first.
     await this.loaded;
     const event = e.type.slice('record.'.length);
