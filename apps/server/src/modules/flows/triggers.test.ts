@@ -17,7 +17,7 @@ describeEachDb('record triggers: a durable consumer of record events', (h) => {
   /** The next event of a type in this organization, caught as the spine delivers it. */
   const next = <T extends 'record.created' | 'record.deleted' | 'flow.saved'>(type: T) =>
     new Promise<EventOf<T>>((resolve) => {
-      const off = h().built.events.subscribe(type, (e) => {
+      const off = h().built.events.subscribe(type, (e: TypedEvent) => {
         if (e.orgId !== orgId) return;
         off();
         resolve(e as EventOf<T>);
