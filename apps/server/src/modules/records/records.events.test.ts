@@ -9,7 +9,7 @@ describeEachDb('record events', (h) => {
     const { key } = await createApiKey(h(), u.token, 'editor');
     const events: DomainEvent[] = [];
     const stop = h().built.events.subscribe('*', (e) => {
-      if (e.orgId === u.orgId) events.push(e);
+      if (e.orgId === u.orgId && e.type.startsWith('record.')) events.push(e);
     });
     try {
       const req = (method: string, url: string, body?: unknown) => h().request({ method, url, apiKey: key, body });
