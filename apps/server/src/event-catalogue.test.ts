@@ -87,7 +87,7 @@ describeEachDb(
             w.resolve();
           }
       });
-      visibleOf = (e) => (CASES[e.type] as Case<DomainEventType>).visible(e as never);
+      visibleOf = (e) => (CASES[e.type] as Case<DomainEventType>).visible(e);
       await ok('POST', '/api/v1/models', { name: 'items', fields: [{ name: 'title', type: 'string', unique: true }] });
     });
 
@@ -250,7 +250,7 @@ describeEachDb(
       (elsewhere ? it.fails : it)(`${type} arrives once, after commit${elsewhere ? ` [emitted by slice "${elsewhere}"]` : ''}`, async () => {
         const c = CASES[type] as Case<DomainEventType>;
         const which = await c.act();
-        const match: Match = (e) => e.type === type && which(e as never);
+        const match: Match = (e) => e.type === type && which(e);
         // Delivered at commit; the barrier bounds the wait for a type that never comes.
         if (!arrived(match).length) await barrier();
         const hits = arrived(match);
@@ -258,7 +258,7 @@ describeEachDb(
           hits.map((s) => s.event.type),
           `no ${type} arrived`,
         ).toEqual([type]);
-        c.shape(hits[0]!.event as never);
+        c.shape(hits[0]!.event);
         expect(await hits[0]!.visible, `${type} arrived before its change was visible`).toBe(true);
         found.set(type, match);
       });
