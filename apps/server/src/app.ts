@@ -81,6 +81,8 @@ export interface BuiltApp {
   /** Domain events, published after commit (record.created, …). */
   events: EventBus;
   runner: ExecutionRunner;
+  /** Record and schedule triggers (tests deliver record events to it again). */
+  triggers: TriggerHub;
   /** Embeds records of models with embeddings enabled (roles all and worker). */
   embeddings: EmbeddingWorker;
   /** The records store and similarity search (tests wait for search-width measurements with records.widths.idle()). */
@@ -172,7 +174,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const mailer = createMailer(config.smtp);
   const quotas = new Quotas({ db: db.kysely as Kysely<UsageTables>, limits: config.plans.limits, events, logger, mailer, publicUrl: config.publicUrl });
   const schemaDb = db.kysely as Kysely<SchemaTables>;
-  const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb), vector: db.info.vector, quota: quotas };
+  const schema: SchemaContext = { db: schemaDb, cache: new ModelCache(schemaDb), vector: db.info.vector, quota: quotas, events };
+  schema.cache.follow(events);
 
   registerAccessGuard(app, createAuthenticator(identity), deps.instanceToken);
   // Before any route: the limiter hooks routes as they are added.
@@ -234,17 +237,24 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     quota: quotas,
     resumeUrl: (id) => `${config.publicUrl}/api/v1/executions/${id}/resume?token=${resumeToken(deps.keys.jwtSecret, id)}`,
   });
-  // The hub is created after the context it uses; the context reaches it through this holder.
-  const hub: { current?: TriggerHub } = {};
+  // Record and schedule triggers; their table of active flows follows flow.saved events.
+  const triggers = new TriggerHub({
+    db: db.kysely,
+    run: { db: db.kysely as Kysely<FlowTables>, runner, inline: false },
+    events,
+    logger,
+    scheduler: deps.scheduler !== false,
+    matches: (actor, model, filter, record) => recordMatches(records, actor, model, filter, record),
+  });
   const flows: FlowsContext = (flowsRef.current = {
     db: db.kysely as Kysely<FlowTables>,
     registry: nodes,
     runner,
+    events,
+    triggers,
     quota: quotas,
     resumeSecret: deps.keys.jwtSecret,
     inline: deps.worker !== false,
-    onTriggersChanged: async () => hub.current?.changed(),
-    activeFlow: (id) => hub.current?.activeFlow(id),
     ensureModel: async (actor, def, ip) => void (await ensureModel(schema, actor, def, ip)),
   });
   const agentsCtx: AgentsContext = {
@@ -270,16 +280,6 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     },
   };
   agentsRef.current = agentsCtx;
-  const triggers = new TriggerHub({
-    flows,
-    db: db.kysely,
-    events,
-    notifier,
-    logger,
-    scheduler: deps.scheduler !== false,
-    matches: (actor, model, filter, record) => recordMatches(records, actor, model, filter, record),
-  });
-  hub.current = triggers;
   await triggers.start();
   if (deps.worker !== false) runner.startWorker();
   // The embedded database: one process (no leases needed) and no autovacuum.
@@ -352,6 +352,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     vault,
     events,
     runner,
+    triggers,
     embeddings,
     records,
     nodes,

@@ -103,8 +103,8 @@ export interface FlowSaved extends Base<'flows:read'> {
   type: 'flow.saved';
   flowId: string;
   version: number;
-  /** What kind of save: a draft edit, a publish, activation or deletion. */
-  change: 'created' | 'updated' | 'published' | 'activated' | 'deactivated' | 'deleted';
+  /** What kind of save: a draft edit, a publish (or its withdrawal), activation or deletion. */
+  change: 'created' | 'updated' | 'published' | 'unpublished' | 'activated' | 'deactivated' | 'deleted';
 }
 export interface ModelChanged extends Base<'models:read'> {
   type: 'model.changed';

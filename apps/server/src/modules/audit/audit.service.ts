@@ -53,8 +53,12 @@ function entryHash(
 
 /**
  * Appends to the organization's chain inside the caller's transaction, so an audited change and
- * its entry commit or roll back together. NB: this deliberately does not go through the
- * after-commit event bus: an audit log that can miss a committed change proves nothing.
+ * its entry commit or roll back together. NB: audit deliberately stays off the event spine and its
+ * outbox (#26). The entry written here already has everything an outbox row would give (same
+ * transaction, never lost, never after a rollback) and more: it is readable the moment the change
+ * is answered, the chain's order is the commit order (lockHead serializes an organization's
+ * writers), and most audited actions (logins, key views, secret reveals) are not domain events at
+ * all. An outbox would add a copy, a drain and a window in which a committed change has no entry.
  */
 export async function recordAudit<DB>(trx: Transaction<DB>, input: AuditInput): Promise<void> {
   const t = trx as unknown as Transaction<AuditTables>;

@@ -4,10 +4,11 @@ import type { QuotaGate } from '../usage/index.js';
 import { NodeError } from '@infinity/node-sdk';
 import { z } from 'zod';
 import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
-import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
+import { type UnitOfWork, inTransaction, isUniqueViolation } from '../../platform/db/index.js';
+import type { EventOf, EventSpine } from '../../platform/events/index.js';
 import { commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
-import { type OrgActor, actorRef, assertCan } from '../access/index.js';
+import { type OrgActor, actorLabel, actorRef, assertCan } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import { type FlowGraph, compileGraph, descendants, flowEdgeSchema, flowNodeSchema, flowSettingsSchema, graphProblems } from '../engine/index.js';
 import type { NodeRegistry } from '../nodes/index.js';
@@ -24,17 +25,47 @@ export interface FlowsContext {
   runner: ExecutionRunner;
   /** Whether this process may run executions inline (fast path); api-only processes queue and wait. */
   inline: boolean;
-  /** Called after a flow's triggers may have changed (activation, save, delete). */
-  onTriggersChanged: () => Promise<void>;
+  /** flow.saved is emitted in each write's transaction (trigger tables of every process follow it). */
+  events: EventSpine;
   /** The plan's flow limit. */
   quota: QuotaGate;
   /** Signs resume URLs of waiting executions. */
   resumeSecret: Uint8Array;
-  /** An active flow from the trigger cache (webhooks skip a database read); undefined: look it up. */
-  activeFlow?: (id: string) => repo.FlowRow | undefined;
+  /**
+   * The active flows as the trigger hub last loaded them (webhooks skip a database read). A write
+   * waits for `settled()` before answering, so a record written next fires the new trigger.
+   * NB: this relies on the spine handing an event to this process's listeners at commit.
+   */
+  triggers?: ActiveFlows;
   /** Creates a model a template writes to when the organization lacks it (wired to the schema module). */
   ensureModel?: (actor: OrgActor, def: { name: string; label: string; description: string; fields: Record<string, unknown>[] }, ip: string) => Promise<void>;
 }
+
+/** What the flows service sees of the trigger hub: the active flows as last loaded. */
+export interface ActiveFlows {
+  /** An active flow by id, as last loaded; undefined: not active here (look it up). */
+  activeFlow(id: string): repo.FlowRow | undefined;
+  /** Resolves once the reloads this process has started (e.g. for its own flow.saved) are done. */
+  settled(): Promise<void>;
+}
+
+/** What starting an execution needs (record and schedule triggers start them too). */
+export type RunContext = Pick<FlowsContext, 'db' | 'runner' | 'inline'>;
+
+/** flow.saved, delivered after the write commits (never after a rollback). */
+function flowSaved(ctx: FlowsContext, uow: Pick<UnitOfWork<unknown>, 'afterCommit'>, actor: OrgActor, row: repo.FlowRow, change: FlowChange) {
+  const who = actorLabel(actor);
+  ctx.events.emit(uow, {
+    type: 'flow.saved',
+    orgId: actor.orgId,
+    permission: 'flows:read',
+    flowId: row.id,
+    version: row.version,
+    change,
+    actor: { type: actor.kind, id: who.id },
+  });
+}
+type FlowChange = EventOf<'flow.saved'>['change'];
 
 export const flowWriteSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -126,17 +157,20 @@ export async function createFlow(ctx: FlowsContext, actor: OrgActor, input: Flow
     for (const m of t.models) await ctx.ensureModel?.(actor, m, ip);
   }
   const active = input?.active === true;
-  const flow = await inTransaction(ctx.db, async ({ trx }) => {
+  const flow = await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     let row = await repo.insertFlow(trx, actor.orgId, newId(), write, actorRef(actor));
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_CREATE', target: { type: 'flow', id: row.id }, ip, details: { name: row.name } });
+    flowSaved(ctx, uow, actor, row, 'created');
     if (active) {
       row = (await repo.setActive(trx, actor.orgId, row.id, true)) ?? row;
       await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_ACTIVATE', target: { type: 'flow', id: row.id }, ip });
+      flowSaved(ctx, uow, actor, row, 'activated');
     }
     return toFlow(row);
   });
   ctx.quota.grew(actor.orgId, 'flows', 1);
-  if (active) await ctx.onTriggersChanged();
+  if (active) await ctx.triggers?.settled();
   return flow;
 }
 
@@ -162,7 +196,8 @@ export async function getFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
 export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, change: z.output<typeof flowPatchSchema>, ip: string, expected?: Expected) {
   const graphChanged =
     change.name !== undefined || change.description !== undefined || change.nodes !== undefined || change.edges !== undefined || change.settings !== undefined;
-  const { row, wasActive } = await inTransaction(ctx.db, async ({ trx }) => {
+  const { row, wasActive } = await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const cur = await repo.lockFlow(trx, actor.orgId, id);
     if (!cur) throw flowErrors.FLOW_NOT_FOUND();
     if (!isCurrent(expected, cur.version)) throw preconditionFailed('flow', cur.version);
@@ -183,26 +218,31 @@ export async function saveFlow(ctx: FlowsContext, actor: OrgActor, id: string, c
       await recordAudit(trx, { orgId: actor.orgId, actor, action: change.active ? 'FLOW_ACTIVATE' : 'FLOW_DEACTIVATE', target: { type: 'flow', id }, ip });
     }
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
-    if (graphChanged)
+    if (graphChanged) {
       await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UPDATE', target: { type: 'flow', id }, ip, details: { version: r.version } });
+      flowSaved(ctx, uow, actor, r, 'updated');
+    }
+    if (change.active !== undefined && change.active !== cur.active) flowSaved(ctx, uow, actor, r, change.active ? 'activated' : 'deactivated');
     return { row: r, wasActive: cur.active };
   });
   // Only active flows have triggers: editing an inactive one changes nothing to reload.
-  if (wasActive || row.active) await ctx.onTriggersChanged();
+  if (wasActive || row.active) await ctx.triggers?.settled();
   return toFlow(row);
 }
 
 export async function deleteFlow(ctx: FlowsContext, actor: OrgActor, id: string, ip: string, expected?: Expected) {
-  const wasActive = await inTransaction(ctx.db, async ({ trx }) => {
+  const wasActive = await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const cur = await repo.lockFlow(trx, actor.orgId, id);
     if (!cur) throw flowErrors.FLOW_NOT_FOUND();
     if (!isCurrent(expected, cur.version)) throw preconditionFailed('flow', cur.version);
     const r = await repo.deleteFlow(trx, actor.orgId, id);
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'DELETE_WORKFLOW', target: { type: 'flow', id }, ip });
+    flowSaved(ctx, uow, actor, cur, 'deleted');
     return r.active;
   });
-  if (wasActive) await ctx.onTriggersChanged();
+  if (wasActive) await ctx.triggers?.settled();
 }
 
 export async function listVersions(ctx: FlowsContext, actor: OrgActor, id: string, w: repo.PageWindow) {
@@ -271,7 +311,7 @@ export function inputNodeOf(flow: Pick<repo.FlowRow, 'nodes'>): string | null {
   return (flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual'))?.id ?? null;
 }
 
-export async function runFlow(ctx: FlowsContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: RunRequest) {
+export async function runFlow(ctx: RunContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: RunRequest & { id?: string }) {
   const e = newExecution(flow, req);
   const id = e.id;
   if (req.wait && ctx.inline) {
@@ -339,23 +379,27 @@ export const publishSchema = z.strictObject({
 
 export async function publishFlow(ctx: FlowsContext, actor: OrgActor, id: string, p: z.output<typeof publishSchema>, ip: string) {
   if (p.access === 'public' && actor.role !== 'owner') throw flowErrors.FLOW_PUBLIC_OWNER_ONLY();
-  const row = await inTransaction(ctx.db, async ({ trx }) => {
+  const row = await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const r = await repo.setPublish(trx, actor.orgId, id, p).catch((err: unknown) => {
       if (isUniqueViolation(err)) throw flowErrors.FLOW_SLUG_TAKEN(`The slug "${p.slug}" is taken.`);
       throw err;
     });
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_PUBLISH', target: { type: 'flow', id }, ip, details: { ...p } });
+    flowSaved(ctx, uow, actor, r, 'published');
     return r;
   });
   return toFlow(row);
 }
 
 export async function unpublishFlow(ctx: FlowsContext, actor: OrgActor, id: string, ip: string) {
-  const row = await inTransaction(ctx.db, async ({ trx }) => {
+  const row = await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const r = await repo.setPublish(trx, actor.orgId, id, null);
     if (!r) throw flowErrors.FLOW_NOT_FOUND();
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'FLOW_UNPUBLISH', target: { type: 'flow', id }, ip });
+    flowSaved(ctx, uow, actor, r, 'unpublished');
     return r;
   });
   return toFlow(row);

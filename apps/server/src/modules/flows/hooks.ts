@@ -80,7 +80,7 @@ function answerOf(f: Finished | undefined, insider: boolean): HttpAnswer {
 }
 
 export async function receiveWebhook(ctx: FlowsContext, reveal: RevealForFlow, flowId: string, req: InboundRequest): Promise<HttpAnswer> {
-  const flow = ctx.activeFlow?.(flowId) ?? (await repo.findFlowById(ctx.db, flowId));
+  const flow = ctx.triggers?.activeFlow(flowId) ?? (await repo.findFlowById(ctx.db, flowId));
   const path = cleanPath(req.path);
   const node = flow?.active
     ? flow.nodes.find((n) => {

@@ -1,34 +1,45 @@
 import { Cron } from 'croner';
 import { type Kysely, sql } from 'kysely';
-import type { EventBus, EventOf } from '../../platform/events/index.js';
-import type { Notifier } from '../../platform/db/index.js';
+import type { EventOf, EventSpine, TypedEvent } from '../../platform/events/index.js';
+import { isUniqueViolation } from '../../platform/db/index.js';
+import { derivedId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { FlowActor } from '../access/index.js';
+import * as exec from './executions.repo.js';
 import * as repo from './flows.repo.js';
-import { type FlowsContext, runFlow } from './flows.service.js';
+import { type ActiveFlows, type RunContext, runFlow } from './flows.service.js';
 
 /**
- * Event triggers of active flows: record events (in the process where the change committed) and
- * schedules (in scheduler processes; a tick row in the database makes exactly one of several
- * schedulers run each tick). The set of active triggers is reloaded when a flow changes here
- * (and, through a notification, in every other process).
+ * Event triggers of active flows: record events and schedules (in scheduler processes; a tick row
+ * in the database makes exactly one of several schedulers run each tick).
+ *
+ *   records write ──emit record.*──► outbox row, only if `wants` (an active trigger on that model
+ *                                    and event) ──drain──► handle: one execution per trigger,
+ *                                    its id derived from the event id (a redelivery starts none)
+ *   flows write ──emit flow.saved──► every process reloads its table of active triggers
+ *
+ * The table of active flows is also what webhooks read (`activeFlow`), so a webhook call skips a
+ * database read.
  */
 
-const FLOWS_CHANGED = 'infinity_flows';
+/** The record events a trigger can listen to. */
+export const RECORD_EVENTS = ['record.created', 'record.updated', 'record.deleted'] as const;
+export type RecordEvent = EventOf<(typeof RECORD_EVENTS)[number]>;
 
-interface RecordTrigger {
+export interface RecordTrigger {
   flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>;
   nodeId: string;
   model: string;
+  /** created | updated | deleted */
   events: string[];
   filter: Record<string, unknown> | undefined;
 }
 
 export interface TriggerDeps {
-  flows: FlowsContext;
   db: Kysely<object>;
-  events: EventBus;
-  notifier: Notifier;
+  /** Starts the executions (with wait: false, so only the queue path of runFlow is used). */
+  run: RunContext;
+  events: EventSpine;
   logger: Logger;
   /** Decides whether a record matches a trigger's filter (the records filter language). */
   matches: (actor: FlowActor, model: string, filter: Record<string, unknown>, record: Record<string, unknown>) => Promise<boolean>;
@@ -36,29 +47,41 @@ export interface TriggerDeps {
   scheduler: boolean;
 }
 
-export class TriggerHub {
+/** The triggers of one event: a flow's own writes never trigger it again (no endless loops). */
+export function triggersFor(table: ReadonlyMap<string, RecordTrigger[]>, e: Pick<RecordEvent, 'type' | 'orgId' | 'model' | 'actor'>): RecordTrigger[] {
+  const list = table.get(e.orgId);
+  if (!list) return [];
+  const event = e.type.slice('record.'.length);
+  return list.filter((t) => t.model === e.model && t.events.includes(event) && !(e.actor?.type === 'flow' && e.actor.id === t.flow.id));
+}
+
+/** The execution a trigger starts for an event: the same for every delivery of that event. */
+export const triggeredExecutionId = (e: Pick<TypedEvent, 'id' | 'at'>, t: RecordTrigger) => derivedId(new Date(e.at), `${e.id}:${t.flow.id}:${t.nodeId}`);
+
+export class TriggerHub implements ActiveFlows {
   private records = new Map<string, RecordTrigger[]>();
   private active = new Map<string, repo.FlowRow>();
   private jobs: Cron[] = [];
   private readonly off: (() => void)[] = [];
   private reloading: Promise<void> | null = null;
+  private loaded: Promise<void> | null = null;
   private again = false;
   private closed = false;
+  private readonly handling = new Map<string, Promise<void>>();
 
   constructor(private readonly d: TriggerDeps) {}
 
   async start(): Promise<void> {
-    this.off.push(this.d.events.subscribe('record.created', (e) => this.onRecord(e)));
-    this.off.push(this.d.events.subscribe('record.updated', (e) => this.onRecord(e)));
-    this.off.push(this.d.events.subscribe('record.deleted', (e) => this.onRecord(e)));
-    this.off.push(this.d.notifier.subscribe(FLOWS_CHANGED, () => void this.reload()));
-    await this.reload();
-  }
-
-  /** A flow was saved, (de)activated or deleted: reload here and tell the other processes. */
-  async changed(): Promise<void> {
-    void this.d.notifier.publish(FLOWS_CHANGED, '').catch(() => undefined);
-    await this.reload();
+    this.off.push(this.d.events.subscribe('flow.saved', (e) => this.onFlowSaved(e)));
+    this.off.push(
+      this.d.events.consume({
+        name: 'record-triggers',
+        types: RECORD_EVENTS,
+        wants: (e) => this.wants(e as RecordEvent),
+        handle: (e) => this.onRecord(e as RecordEvent),
+      }),
+    );
+    await (this.loaded = this.reload());
   }
 
   async close(): Promise<void> {
@@ -69,6 +92,11 @@ export class TriggerHub {
     await this.reloading;
   }
 
+  settled(): Promise<void> {
+    return this.reloading ?? Promise.resolve();
+  }
+
+  /** Reads the active flows again (also after a lost connection to the event transport). */
   reload(): Promise<void> {
     if (this.reloading) {
       // A reload is under way but may have read before this change: run once more after it.
@@ -84,6 +112,22 @@ export class TriggerHub {
       this.reloading = null;
     });
     return this.reloading;
+  }
+
+  /** An active flow by id, as last loaded (kept in step by flow.saved events). */
+  activeFlow(id: string): repo.FlowRow | undefined {
+    return this.active.get(id);
+  }
+
+  /** Evaluated in the writing process: no outbox row unless some active trigger listens to this event. */
+  wants(e: RecordEvent): boolean {
+    return triggersFor(this.records, e).length > 0;
+  }
+
+  private onFlowSaved(e: EventOf<'flow.saved'>): void {
+    // Only active flows have triggers: editing an inactive one changes nothing to reload.
+    if (e.change !== 'activated' && !this.active.has(e.flowId)) return;
+    void this.reload();
   }
 
   private async load(): Promise<void> {
@@ -121,11 +165,6 @@ export class TriggerHub {
     this.active = new Map(flows.map((f) => [f.id, f]));
   }
 
-  /** An active flow by id, as last loaded (kept in step by change notifications). */
-  activeFlow(id: string): repo.FlowRow | undefined {
-    return this.active.get(id);
-  }
-
   private async tick(flow: repo.FlowRow, nodeId: string, at: Date): Promise<void> {
     const tickAt = new Date(Math.floor(at.getTime() / 1000) * 1000);
     try {
@@ -134,7 +173,7 @@ export class TriggerHub {
           this.d.db,
         );
       if (Number(won.numAffectedRows ?? 0) !== 1) return;
-      await runFlow(this.d.flows, flow, {
+      await runFlow(this.d.run, flow, {
         input: { firedAt: new Date().toISOString(), scheduledFor: tickAt.toISOString() },
         trigger: 'schedule',
         startNode: nodeId,
@@ -145,24 +184,38 @@ export class TriggerHub {
     }
   }
 
-  private async onRecord(e: EventOf<'record.created' | 'record.updated' | 'record.deleted'>): Promise<void> {
-    const list = this.records.get(e.orgId);
-    if (!list) return;
+  /**
+   * A durable delivery of a record event (at least once). Each matching trigger starts one
+   * execution whose id is derived from the event id: a redelivery finds it and starts nothing.
+   * A failure throws, so the spine delivers the event again later.
+   */
+  onRecord(e: RecordEvent): Promise<void> {
+    // Two deliveries of one event in this process at once: the second waits for the first (and
+    // then finds its executions), so they never race to insert the same execution.
+    const running = this.handling.get(e.id);
+    if (running) return running.catch(() => undefined).then(() => this.onRecord(e));
+    const p = this.startTriggered(e).finally(() => this.handling.delete(e.id));
+    this.handling.set(e.id, p);
+    return p;
+  }
+
+  private async startTriggered(e: RecordEvent): Promise<void> {
+    // Delivered right after start-up (an outbox rescan): the table must be there first.
+    await this.loaded;
     const event = e.type.slice('record.'.length);
-    const actor = e.actor;
-    for (const t of list) {
-      if (t.model !== e.model || !t.events.includes(event)) continue;
-      // A flow's own writes never trigger it again (no endless loops).
-      if (actor?.type === 'flow' && actor.id === t.flow.id) continue;
-      const record: Record<string, unknown> = e.type === 'record.deleted' ? e.before : e.after;
+    const record = e.type === 'record.deleted' ? e.before : e.after;
+    const changed = e.type === 'record.updated' ? e.changed : null;
+    for (const t of triggersFor(this.records, e)) {
+      const id = triggeredExecutionId(e, t);
+      if (await exec.findExecution(this.d.run.db, id)) continue;
       const flowActor: FlowActor = { kind: 'flow', flowId: t.flow.id, executionId: '', orgId: e.orgId, role: 'editor' };
       if (t.filter && !(await this.d.matches(flowActor, t.model, t.filter, record))) continue;
-      await runFlow(this.d.flows, t.flow, {
-        input: { event, model: t.model, record, changed: e.type === 'record.updated' ? e.changed : null },
-        trigger: 'record',
-        startNode: t.nodeId,
-        wait: false,
-      });
+      try {
+        await runFlow(this.d.run, t.flow, { id, input: { event, model: t.model, record, changed }, trigger: 'record', startNode: t.nodeId, wait: false });
+      } catch (err) {
+        // Started by a concurrent delivery of the same event meanwhile: that one counts.
+        if (!isUniqueViolation(err)) throw err;
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { EventSpine } from '../../platform/events/index.js';
 import type { EmbeddingConfig, FieldDef, ModelDef } from './fields.js';
 import { listModels, type SchemaTables } from './schema.repo.js';
 
@@ -10,8 +11,9 @@ export interface OrgModels {
 /**
  * Every model of an organization, read once and kept for `ttlMs`: a record request needs its
  * model, its relation targets and its inverse relations, and must not pay a query for them.
- * This process forgets an organization as soon as it changes a model there; other instances
- * see the change within ttlMs (a request in that window that names a dropped column gets a 409).
+ * The writing process forgets an organization at the commit of a model change; every process
+ * that `follow`s the spine forgets it when the model.changed event arrives (the TTL only bounds
+ * what a lost event could leave stale: `clear()` on a transport resync).
  */
 export class ModelCache {
   private readonly orgs = new Map<string, { value: OrgModels; expires: number }>();
@@ -35,6 +37,16 @@ export class ModelCache {
 
   forget(orgId: string): void {
     this.orgs.delete(orgId);
+  }
+
+  /** Forgets everything (the event transport reconnected: events may have been missed). */
+  clear(): void {
+    this.orgs.clear();
+  }
+
+  /** Forgets an organization's models whenever one of them changes, in any process. Returns the unsubscribe. */
+  follow(events: Pick<EventSpine, 'subscribe'>): () => void {
+    return events.subscribe('model.changed', (e) => this.forget(e.orgId));
   }
 }
 

@@ -1,10 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
 import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
-import { inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
+import { type UnitOfWork, inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
+import type { EventOf, EventSpine } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
-import { type OrgActor, actorRef } from '../access/index.js';
+import { type OrgActor, actorLabel, actorRef } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import * as ddl from './ddl.js';
 import { type EmbeddingConfig, type FieldDef, type ModelChange, type ModelCreate, type ModelDef, fieldProblems, modelCreateSchema } from './fields.js';
@@ -19,6 +20,29 @@ export interface SchemaContext {
   vector?: boolean;
   /** The plan's model limit. */
   quota: QuotaGate;
+  /** model.changed is emitted in the DDL transaction; every process's ModelCache follows it. */
+  events: EventSpine;
+}
+
+/**
+ * model.changed, delivered after the DDL commits. The writing process also forgets its cache at
+ * commit itself, so its next request sees the change whenever the event reaches its listeners.
+ */
+function modelChanged(
+  ctx: SchemaContext,
+  uow: Pick<UnitOfWork<unknown>, 'afterCommit'>,
+  actor: OrgActor,
+  model: string,
+  change: EventOf<'model.changed'>['change'],
+) {
+  ctx.events.emit(uow, {
+    type: 'model.changed',
+    orgId: actor.orgId,
+    permission: 'models:read',
+    model,
+    change,
+    actor: { type: actor.kind, id: actorLabel(actor).id },
+  });
 }
 
 type Trx = Transaction<repo.SchemaTables>;
@@ -72,7 +96,8 @@ function assertConsistent(fields: FieldDef[]) {
 export async function createModel(ctx: SchemaContext, actor: OrgActor, input: ModelCreate, ip: string): Promise<ModelDef> {
   assertConsistent(input.fields);
   await ctx.quota.check(actor.orgId, 'models', 1);
-  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  return inTransaction(ctx.db, async (uow) => {
+    const { trx, afterCommit } = uow;
     const schema = await repo.orgSchemaName(trx, actor.orgId);
     if (await repo.findModel(trx, actor.orgId, input.name)) throw schemaErrors.MODEL_NAME_TAKEN();
     await requireTargets(trx, actor.orgId, input.name, input.fields);
@@ -104,6 +129,7 @@ export async function createModel(ctx: SchemaContext, actor: OrgActor, input: Mo
       ip,
       details: { name: input.name, fields: input.fields.length },
     });
+    modelChanged(ctx, uow, actor, input.name, 'created');
     afterCommit(() => {
       ctx.cache.forget(actor.orgId);
       ctx.quota.grew(actor.orgId, 'models', 1);
@@ -183,7 +209,8 @@ async function changeField(trx: Trx, schema: string, table: string, from: FieldD
 
 /** `expected` (If-Match) is checked against the locked row: a change based on an old definition is refused. */
 export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: string, change: ModelChange, ip: string, expected?: Expected): Promise<ModelDef> {
-  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  return inTransaction(ctx.db, async (uow) => {
+    const { trx, afterCommit } = uow;
     const t = asObj(trx);
     const current = await repo.lockModel(trx, actor.orgId, name);
     if (!current) throw schemaErrors.MODEL_NOT_FOUND();
@@ -265,6 +292,7 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
           name: other.name,
           actor: actorRef(actor),
         });
+        modelChanged(ctx, uow, actor, other.name, 'updated');
       }
     }
     const version = current.version + 1;
@@ -285,6 +313,7 @@ export async function changeModel(ctx: SchemaContext, actor: OrgActor, name: str
       ip,
       details: { name: newName, version, change: Object.keys(change) },
     });
+    modelChanged(ctx, uow, actor, newName, 'updated');
     afterCommit(() => ctx.cache.forget(actor.orgId));
     return toModel(row);
   });
@@ -338,7 +367,8 @@ async function applyEmbedding(
 }
 
 export async function deleteModel(ctx: SchemaContext, actor: OrgActor, name: string, ip: string, expected?: Expected): Promise<void> {
-  await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  await inTransaction(ctx.db, async (uow) => {
+    const { trx, afterCommit } = uow;
     const current = await repo.lockModel(trx, actor.orgId, name);
     if (!current) throw schemaErrors.MODEL_NOT_FOUND();
     if (!isCurrent(expected, current.version)) throw preconditionFailed('model', current.version);
@@ -353,6 +383,7 @@ export async function deleteModel(ctx: SchemaContext, actor: OrgActor, name: str
     await ddl.dropTable(asObj(trx), schema, name);
     await repo.deleteModel(trx, current.id);
     await recordAudit(trx, { orgId: actor.orgId, actor, action: 'MODEL_DELETE', target: { type: 'model', id: current.id }, ip, details: { name } });
+    modelChanged(ctx, uow, actor, name, 'deleted');
     afterCommit(() => ctx.cache.forget(actor.orgId));
   });
 }

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import { METRICS, type Limits, type Metric, type PlanLimits, type PlanName } from '../../config/index.js';
-import type { EventBus } from '../../platform/events/index.js';
+import { inTransaction } from '../../platform/db/index.js';
+import type { EventOf, EventSpine } from '../../platform/events/index.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Mailer } from '../../platform/mail.js';
 import { usageErrors } from './usage.errors.js';
-import { type UsageTables, claimAlert, insertNotification, managerEmails, measure, monthStart, planOf } from './usage.repo.js';
+import { type UsageTables, claimAlert, claimMail, insertNotification, managerEmails, measure, monthStart, planOf, releaseMail } from './usage.repo.js';
 
 /**
  * What other modules see of plans: a check before something is created or a model is called,
@@ -42,7 +43,7 @@ export const periodOf = (m: Metric, now = new Date()) => (monthly(m) ? monthStar
 export interface QuotasOptions {
   db: Kysely<UsageTables>;
   limits: PlanLimits;
-  events: EventBus;
+  events: EventSpine;
   logger: Logger;
   mailer: Mailer | null;
   publicUrl: string;
@@ -60,7 +61,13 @@ export class Quotas implements QuotaGate {
   private readonly fired = new Set<string>();
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly o: QuotasOptions) {}
+  constructor(private readonly o: QuotasOptions) {
+    // The email of an alert is a durable consumer: sent after the alert commits, at least once
+    // delivered and (claimed on the notification) sent once.
+    const mailer = o.mailer;
+    if (mailer)
+      o.events.consume({ name: 'usage-alert-mail', types: ['usage.alert'], handle: (e) => this.track(this.mail(mailer, e as EventOf<'usage.alert'>)) });
+  }
 
   async plan(orgId: string): Promise<PlanName> {
     const c = this.plans.get(orgId);
@@ -110,15 +117,19 @@ export class Quotas implements QuotaGate {
     // Hot path (every execution, every record): nothing to alert on for an unlimited metric.
     const plan = this.plans.get(orgId);
     if (plan && performance.now() - plan.at < PLAN_TTL_MS && this.o.limits[plan.plan][metric] === null) return;
-    const p = this.alertIfNeeded(orgId, metric)
-      .catch((err: unknown) => this.o.logger.warn({ err, metric }, 'usage alert failed'))
-      .finally(() => this.pending.delete(p));
-    this.pending.add(p);
+    void this.track(this.alertIfNeeded(orgId, metric)).catch((err: unknown) => this.o.logger.warn({ err, metric }, 'usage alert failed'));
   }
 
-  /** Waits for alerts in progress (tests, shutdown). */
+  /** Keeps work of this process in `pending` until it ends, for settle(). */
+  private track(p: Promise<void>): Promise<void> {
+    const tracked = p.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+    return tracked;
+  }
+
+  /** Waits for alerts (and their emails) in progress in this process (tests, shutdown). */
   async settle(): Promise<void> {
-    while (this.pending.size) await Promise.all([...this.pending]);
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
   /** Every metric of the organization with its limit, for GET /usage. */
@@ -146,17 +157,31 @@ export class Quotas implements QuotaGate {
     const used = await this.used(orgId, metric);
     const crossed = THRESHOLDS.filter((t) => used >= (limit * t) / 100);
     if (!crossed.length || crossed.every((t) => this.fired.has(`${base}:${t}`))) return;
-    // One message for the highest threshold passed; lower ones passed at the same time are only marked.
-    let announce: number | undefined;
-    for (const t of crossed) {
-      this.fired.add(`${base}:${t}`);
-      if ((await claimAlert(this.o.db, { orgId, metric, threshold: t, period })) && announce === undefined) announce = t;
-    }
-    if (announce === undefined) return;
-    await this.announce({ orgId, metric, threshold: announce, used, limit, plan, period });
+    for (const t of crossed) this.fired.add(`${base}:${t}`);
+    // The claims, the notification and its events commit together: an alert is announced once,
+    // and an announced alert is never lost (usage.alert and notification.created are durable).
+    await inTransaction(this.o.db, async (uow) => {
+      // One message for the highest threshold passed; lower ones passed at the same time are only marked.
+      let announce: number | undefined;
+      for (const t of crossed) if ((await claimAlert(uow.trx, { orgId, metric, threshold: t, period })) && announce === undefined) announce = t;
+      if (announce === undefined) return;
+      const a = { orgId, metric, threshold: announce, used, limit, plan, period };
+      const n = await insertNotification(uow.trx, { orgId, kind: 'usage.alert', ...this.message(a) });
+      const common = { orgId, permission: 'usage:read' as const, actor: { type: 'system' as const, id: null } };
+      this.o.events.emit(uow, { ...common, type: 'usage.alert', notificationId: n.id, metric, percent: announce, used: Math.round(used), limit });
+      this.o.events.emit(uow, {
+        ...common,
+        permission: 'notifications:read',
+        type: 'notification.created',
+        notificationId: n.id,
+        kind: n.kind,
+        title: n.title,
+      });
+    });
   }
 
-  private async announce(a: { orgId: string; metric: Metric; threshold: number; used: number; limit: number; plan: PlanName; period: string }): Promise<void> {
+  /** The alert as the notification (and its email) tells it. */
+  private message(a: { metric: Metric; threshold: number; used: number; limit: number; plan: PlanName; period: string }) {
     const what = METRIC_LABELS[a.metric];
     const title = a.threshold >= 100 ? `Limit reached: ${what}` : `${a.threshold}% of the ${what} limit used`;
     const body =
@@ -164,11 +189,20 @@ export class Quotas implements QuotaGate {
         ? `This organization has used all ${a.limit} ${what} of the ${a.plan} plan. ${a.metric === 'tokensPerMonth' ? 'Model calls are refused' : 'New ones are refused'} until the plan is upgraded${monthly(a.metric) ? ' or the month ends' : ''}.`
         : `This organization has used ${Math.round(a.used)} of ${a.limit} ${what} allowed by the ${a.plan} plan.`;
     const data = { metric: a.metric, threshold: a.threshold, used: Math.round(a.used), limit: a.limit, plan: a.plan, period: a.period };
-    const n = await insertNotification(this.o.db, { orgId: a.orgId, kind: 'usage.alert', title, body, data });
-    this.o.events.publish({ type: 'usage.alert', orgId: a.orgId, notificationId: n.id, ...data });
-    if (this.o.mailer) {
-      const to = await managerEmails(this.o.db, a.orgId);
-      if (to.length) await this.o.mailer.send({ to, subject: `[Infinity] ${title}`, text: `${body}\n\nSee usage: ${this.o.publicUrl}/usage\n` });
+    return { title, body, data };
+  }
+
+  /** Emails an alert to the organization's owners and admins, once per notification. */
+  private async mail(mailer: Mailer, e: EventOf<'usage.alert'>): Promise<void> {
+    const n = await claimMail(this.o.db, e.orgId, e.notificationId);
+    if (!n) return;
+    try {
+      const to = await managerEmails(this.o.db, e.orgId);
+      if (to.length) await mailer.send({ to, subject: `[Infinity] ${n.title}`, text: `${n.body}\n\nSee usage: ${this.o.publicUrl}/usage\n` });
+    } catch (err) {
+      // Not sent: the claim is given back and the spine delivers the event again.
+      await releaseMail(this.o.db, e.notificationId);
+      throw err;
     }
   }
 }

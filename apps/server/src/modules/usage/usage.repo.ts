@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import type { ColumnType } from 'kysely';
 import type { Metric, PlanName } from '../../config/index.js';
 import { newId } from '../../platform/ids.js';
@@ -19,6 +19,8 @@ export interface NotificationsTable {
   body: string;
   data: ColumnType<Record<string, unknown>, string, never>;
   read_at: Date | null;
+  /** When the alert email was claimed for sending (null: not emailed). */
+  mailed_at: ColumnType<Date | null, never, Date | null>;
   created_at: ColumnType<Date, never, never>;
 }
 
@@ -27,7 +29,7 @@ export interface UsageTables {
   notifications: NotificationsTable;
 }
 
-type Db = Kysely<UsageTables>;
+type Db = Kysely<UsageTables> | Transaction<UsageTables>;
 
 /** The first instant of the current calendar month, UTC. */
 export function monthStart(now = new Date()): Date {
@@ -102,6 +104,26 @@ export async function insertNotification(db: Db, n: { orgId: string; kind: strin
     .values({ id: newId(), org_id: n.orgId, kind: n.kind, title: n.title, body: n.body, data: JSON.stringify(n.data) })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * Claims a notification's email: the notification, once; undefined when it is gone or was claimed
+ * already (a redelivered event sends nothing twice).
+ */
+export async function claimMail(db: Db, orgId: string, id: string) {
+  return db
+    .updateTable('notifications')
+    .set({ mailed_at: new Date() })
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .where('mailed_at', 'is', null)
+    .returning(['title', 'body'])
+    .executeTakeFirst();
+}
+
+/** Gives a claim back when the email could not be sent, so the next delivery tries again. */
+export async function releaseMail(db: Db, id: string): Promise<void> {
+  await db.updateTable('notifications').set({ mailed_at: null }).where('id', '=', id).execute();
 }
 
 export async function listNotifications(db: Db, orgId: string, f: { unread?: boolean; limit: number; offset: number }) {

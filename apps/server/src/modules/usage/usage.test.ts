@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
+import type { EventOf } from '../../platform/events/index.js';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { fakeAiForSuite } from '../../platform/testing/fake-ai.js';
 import { fakeSmtp, forSuite } from '../../platform/testing/fake-services.js';
@@ -85,7 +86,7 @@ describeEachDb(
         const all = (await req('GET', '/api/v1/notifications')).json();
         return { data: all.data.filter((n: { data: { metric: string } }) => n.data.metric === 'tokensPerMonth'), unread: all.meta.unread as number };
       };
-      const alerts: unknown[] = [];
+      const alerts: EventOf<'usage.alert'>[] = [];
       const off = h().built.events.subscribe('usage.alert', (e) => void alerts.push(e));
       const f = await req('POST', '/api/v1/flows', {
         name: 'Ask',
@@ -140,6 +141,15 @@ describeEachDb(
       expect(smtp().mails.length - mailsBefore).toBe(2);
       expect(alerts).toHaveLength(2);
       off();
+      expect(alerts.map((a) => [a.metric, a.percent, a.limit])).toEqual([
+        ['tokensPerMonth', 80, 1000],
+        ['tokensPerMonth', 100, 1000],
+      ]);
+
+      // Delivered again (a durable consumer gets each event at least once): no second email.
+      for (const a of alerts) h().built.events.publish(a);
+      await h().built.quotas.settle();
+      expect(smtp().mails.length - mailsBefore).toBe(2);
 
       // Marking read.
       expect((await req('POST', `/api/v1/notifications/${list.data[1].id as string}/read`)).json().data.updated).toBe(1);
