@@ -34,7 +34,8 @@ import * as repo from './executions.repo.js';
 export interface RunnerOptions {
   db: Kysely<object>;
   registry: NodeRegistry;
-  capabilities: (plan: ExecutionPlan) => Capabilities;
+  /** What nodes may use in one execution; `runner` is this runner (sub-flows and agent tools start executions on it). */
+  capabilities: (plan: ExecutionPlan, runner: ExecutionRunner) => Capabilities;
   notifier: Notifier;
   events: EventBus;
   logger: Logger;
@@ -100,10 +101,14 @@ export class ExecutionRunner {
     this.inserts = new Batcher((xs) => repo.insertExecutions(o.db, xs), { maxBatch: 200, maxInFlight: 1 });
     this.finishes = new Batcher((xs) => repo.finishManyWithRuns(o.db, this.owner, xs), { maxBatch: 100, maxInFlight: 1 });
     this.records = new Batcher((xs) => repo.recordManyWithRuns(o.db, xs), { maxBatch: 100, maxInFlight: 1 });
-    this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.abort(new CancelSignal())));
-    // Leases of executions run inline (any role) are renewed too.
-    this.timers.push(setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(o.leaseMs / 3))));
-    this.timers[0]!.unref();
+  }
+
+  /** Renews the leases of executions held here (inline runs too, any role) and obeys cancels from any process. */
+  startLeases(): void {
+    this.unsubscribe.push(this.o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.abort(new CancelSignal())));
+    const heartbeat = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.o.leaseMs / 3)));
+    heartbeat.unref();
+    this.timers.push(heartbeat);
   }
 
   /** Starts claiming queued executions (processes with the worker role). */
@@ -363,7 +368,7 @@ export class ExecutionRunner {
     const result = await executePlan(
       plan,
       {
-        capabilities: this.o.capabilities,
+        capabilities: (p) => this.o.capabilities(p, this),
         saveNodeRun: fresh
           ? (_p, run) => {
               buffered.push(run);

@@ -5,7 +5,7 @@ import type { Notifier } from '../../platform/db/index.js';
 import type { Logger } from '../../platform/logger.js';
 import type { FlowActor } from '../access/index.js';
 import * as repo from './flows.repo.js';
-import { type FlowsContext, runFlow } from './flows.service.js';
+import { type FlowRunContext, runFlow } from './flows.service.js';
 
 /**
  * Event triggers of active flows: record events (in the process where the change committed) and
@@ -25,7 +25,7 @@ interface RecordTrigger {
 }
 
 export interface TriggerDeps {
-  flows: FlowsContext;
+  flows: FlowRunContext;
   db: Kysely<object>;
   events: EventBus;
   notifier: Notifier;

@@ -9,3 +9,4 @@ export { Batcher } from './batcher.js';
 export { vectorLiteral } from './vectors.js';
 export { withLocalSettings, type LocalSettings } from './local-settings.js';
 export { keyText, keyValue, keyValueValid, encodeKeyset, decodeKeyset, type KeyType } from './keyset.js';
+export type { TablesOf } from './tables.js';
