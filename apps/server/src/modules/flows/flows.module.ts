@@ -83,7 +83,11 @@ export function flowsModule(n: FlowsNeeds): FlowsModule {
       const run: FlowRunContext = { db, runner: self, inline };
       const actor: FlowActor = { kind: 'flow', flowId: plan.flowId, executionId: plan.id, orgId: plan.orgId, role: 'editor' };
       return {
-        ...flowCapabilities(actor, { ...n.services, agent: n.agentNode(actor, toolsOf(run)) }),
+        // Built when an agent node runs, not for every execution (the hot path of pure flows).
+        ...flowCapabilities(actor, {
+          ...n.services,
+          agent: (agentId, message, conversationId) => n.agentNode(actor, toolsOf(run))(agentId, message, conversationId),
+        }),
         flows: { run: (flowId, input) => subflows(run, { executionId: plan.id, orgId: plan.orgId }, flowId, input) },
       };
     },
