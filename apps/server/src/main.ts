@@ -5,7 +5,7 @@ import type { ConfigOverrides } from './config/index.js';
 import { openRuntime, removeServerFile, writeServerFile } from './runtime.js';
 
 /**
- * `infinity start`: config → database (+ migrations) → app → listen, then wait for a signal.
+ * `infinity start`: config → database (+ migrations) → app → start its services → listen, then wait for a signal.
  * On SIGTERM/SIGINT: readiness fails at once, in-flight requests finish (up to
  * INFINITY_SHUTDOWN_GRACE seconds), the database closes, the process exits 0.
  */
@@ -21,6 +21,8 @@ export async function start(overrides: ConfigOverrides): Promise<void> {
     worker: config.role === 'all' || config.role === 'worker',
     scheduler: config.role === 'all' || config.role === 'scheduler',
   });
+  // Workers, schedules and listeners start in their order; then the API is reachable.
+  await built.start();
   const address = await built.app.listen({ port: config.port, host: config.host });
   const port = built.app.server.address();
   const url = typeof port === 'object' && port ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port.port}` : address;

@@ -1,4 +1,2 @@
-export { agentRoutes, publicChatRoutes } from './agents.routes.js';
-export { type AgentsContext, type AgentToolDeps, requireAgent, sendMessage, startConversation, participantOf } from './agents.service.js';
-export type { AgentTables } from './agents.repo.js';
 export { agentErrors } from './agents.errors.js';
+export { agentsModule, agentsContext, agentNode } from './agents.module.js';

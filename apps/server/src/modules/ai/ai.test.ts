@@ -452,7 +452,7 @@ describeEachDb(
         await search(q, false);
         await search(q, true);
       }
-      await h().built.records.widths!.idle();
+      await h().built.vectors.widths!.idle();
       type Measured = { width: number; recall: number; samples: number; at: string } | null;
       const status = (await req('GET', '/api/v1/models/tunes/embeddings')).json<{ data: { search: { plain: Measured; filtered: Measured } } }>().data.search;
       if (!h().db.info.vector) {

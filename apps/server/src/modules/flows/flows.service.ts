@@ -49,8 +49,8 @@ export interface ActiveFlows {
   settled(): Promise<void>;
 }
 
-/** What starting an execution needs (record and schedule triggers start them too). */
-export type RunContext = Pick<FlowsContext, 'db' | 'runner' | 'inline'>;
+/** What starting an execution needs (the trigger hub, sub-flows and agent tools have no more). */
+export type FlowRunContext = Pick<FlowsContext, 'db' | 'runner' | 'inline'>;
 
 /** flow.saved, delivered after the write commits (never after a rollback). */
 function flowSaved(ctx: FlowsContext, uow: Pick<UnitOfWork<unknown>, 'afterCommit'>, actor: OrgActor, row: repo.FlowRow, change: FlowChange) {
@@ -117,7 +117,7 @@ function check(ctx: FlowsContext, g: FlowGraph) {
   if (problems.length) throw flowErrors.FLOW_INVALID(`The flow has ${problems.length} problem(s). First: ${problems[0]!.message}.`, problems);
 }
 
-async function requireFlow(ctx: FlowsContext, actor: OrgActor, id: string) {
+async function requireFlow(ctx: Pick<FlowsContext, 'db'>, actor: OrgActor, id: string) {
   const row = await repo.findFlow(ctx.db, actor.orgId, id);
   if (!row) throw flowErrors.FLOW_NOT_FOUND();
   return row;
@@ -311,7 +311,7 @@ export function inputNodeOf(flow: Pick<repo.FlowRow, 'nodes'>): string | null {
   return (flow.nodes.find((n) => n.type === 'core.input') ?? flow.nodes.find((n) => n.type === 'trigger.manual'))?.id ?? null;
 }
 
-export async function runFlow(ctx: RunContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: RunRequest & { id?: string }) {
+export async function runFlow(ctx: FlowRunContext, flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>, req: RunRequest & { id?: string }) {
   const e = newExecution(flow, req);
   const id = e.id;
   if (req.wait && ctx.inline) {
@@ -339,7 +339,7 @@ export interface Finished {
  * back); a queued run is waited for and read from the database.
  */
 export async function runForAnswer(
-  ctx: FlowsContext,
+  ctx: FlowRunContext,
   flow: Pick<repo.FlowRow, 'id' | 'org_id' | 'version'>,
   req: Omit<RunRequest, 'wait'> & { id?: string; parentId?: string },
 ): Promise<Finished | undefined> {
@@ -515,17 +515,17 @@ export async function resumeExecution(ctx: FlowsContext, id: string, token: stri
  * A sub-flow call from a running execution: another flow of the same organization, run in place
  * (its parent recorded), its output returned. Nesting is limited, so a flow calling itself stops.
  */
-export function subflowRunner(ctx: () => FlowsContext, maxDepth = 10) {
+export function subflowRunner(maxDepth = 10) {
   const depth = new Map<string, number>();
-  return async (parent: { executionId: string; orgId: string }, flowId: string, input: unknown) => {
+  return async (ctx: FlowRunContext, parent: { executionId: string; orgId: string }, flowId: string, input: unknown) => {
     const level = (depth.get(parent.executionId) ?? 0) + 1;
     if (level > maxDepth) throw new NodeError(`Sub-flows nest more than ${maxDepth} deep (a flow calling itself?).`, 'SUBFLOW_TOO_DEEP', undefined, false);
-    const flow = await repo.findFlowById(ctx().db, flowId);
+    const flow = await repo.findFlowById(ctx.db, flowId);
     if (!flow || flow.org_id !== parent.orgId) throw new NodeError('No flow with this id in this organization.', 'SUBFLOW_NOT_FOUND', undefined, false);
     const childId = newId();
     depth.set(childId, level);
     try {
-      const f = await runForAnswer(ctx(), flow, { input, trigger: 'subflow', startNode: inputNodeOf(flow), id: childId, parentId: parent.executionId });
+      const f = await runForAnswer(ctx, flow, { input, trigger: 'subflow', startNode: inputNodeOf(flow), id: childId, parentId: parent.executionId });
       if (!f || f.status !== 'succeeded')
         throw new NodeError(
           `The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(),
@@ -541,7 +541,7 @@ export function subflowRunner(ctx: () => FlowsContext, maxDepth = 10) {
 }
 
 /** A flow as an agent tool: its name, description and the JSON Schema of its input node. */
-export async function flowToolSpec(ctx: FlowsContext, actor: OrgActor, id: string) {
+export async function flowToolSpec(ctx: Pick<FlowsContext, 'db'>, actor: OrgActor, id: string) {
   const flow = await repo.findFlow(ctx.db, actor.orgId, id);
   if (!flow) return null;
   const input = flow.nodes.find((n) => n.type === 'core.input');
@@ -554,7 +554,7 @@ export async function flowToolSpec(ctx: FlowsContext, actor: OrgActor, id: strin
 }
 
 /** Runs a flow for an agent's tool call and answers with its output (a failure is the tool's error). */
-export async function runFlowForTool(ctx: FlowsContext, actor: OrgActor, id: string, input: unknown): Promise<unknown> {
+export async function runFlowForTool(ctx: FlowRunContext, actor: OrgActor, id: string, input: unknown): Promise<unknown> {
   assertCan(actor, 'flows:run');
   const flow = await requireFlow(ctx, actor, id);
   const f = await runForAnswer(ctx, flow, { input, trigger: 'agent', startNode: inputNodeOf(flow) });

@@ -1,10 +1,5 @@
-export { flowRoutes } from './flows.routes.js';
-export { hookRoutes } from './hooks.routes.js';
 export { ExecutionRunner, type RunnerOptions } from './runner.js';
-export { TriggerHub } from './triggers.js';
-export type { FlowsContext } from './flows.service.js';
-export type { FlowTables } from './flows.repo.js';
 export { flowErrors } from './flows.errors.js';
-export { subflowRunner, flowToolSpec, runFlowForTool } from './flows.service.js';
-export { resumeToken } from './webhook-auth.js';
-export { pruneExecutions, onceInTransaction } from './executions.repo.js';
+export { pruneExecutions } from './executions.repo.js';
+export { flowsModule } from './flows.module.js';
+export type { TriggerHub } from './triggers.js';

@@ -38,7 +38,8 @@ import * as repo from './executions.repo.js';
 export interface RunnerOptions {
   db: Kysely<object>;
   registry: NodeRegistry;
-  capabilities: (plan: ExecutionPlan) => Capabilities;
+  /** What nodes may use in one execution; `runner` is this runner (sub-flows and agent tools start executions on it). */
+  capabilities: (plan: ExecutionPlan, runner: ExecutionRunner) => Capabilities;
   notifier: Notifier;
   events: EventBus;
   logger: Logger;
@@ -103,10 +104,14 @@ export class ExecutionRunner {
   constructor(private readonly o: RunnerOptions) {
     this.events = new ExecutionEvents(o.events);
     this.stores = new ExecutionStores({ db: o.db, events: this.events, owner: this.owner, leaseMs: o.leaseMs });
-    this.unsubscribe.push(o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.ctl.abort(new CancelSignal())));
-    // Leases of executions run inline (any role) are renewed too.
-    this.timers.push(setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(o.leaseMs / 3))));
-    this.timers[0]!.unref();
+  }
+
+  /** Renews the leases of executions held here (inline runs too, any role) and obeys cancels from any process. */
+  startLeases(): void {
+    this.unsubscribe.push(this.o.notifier.subscribe(CANCEL, (id) => this.held.get(id)?.ctl.abort(new CancelSignal())));
+    const heartbeat = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.o.leaseMs / 3)));
+    heartbeat.unref();
+    this.timers.push(heartbeat);
   }
 
   /** Starts claiming queued executions (processes with the worker role). */
@@ -314,7 +319,7 @@ export class ExecutionRunner {
     const result = await executePlan(
       plan,
       {
-        capabilities: this.o.capabilities,
+        capabilities: (p) => this.o.capabilities(p, this),
         saveNodeRun: async (_p, node) => {
           const ok = (await store.saveNodeRun(run, node)) && !ctl.signal.aborted;
           if (ok) this.events.nodeFinished(run, node, run.store.data);

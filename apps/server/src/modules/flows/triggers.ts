@@ -7,7 +7,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { FlowActor } from '../access/index.js';
 import * as exec from './executions.repo.js';
 import * as repo from './flows.repo.js';
-import { type ActiveFlows, type RunContext, runFlow } from './flows.service.js';
+import { type ActiveFlows, type FlowRunContext, runFlow } from './flows.service.js';
 
 /**
  * Event triggers of active flows: record events and schedules (in scheduler processes; a tick row
@@ -38,7 +38,7 @@ export interface RecordTrigger {
 export interface TriggerDeps {
   db: Kysely<object>;
   /** Starts the executions (with wait: false, so only the queue path of runFlow is used). */
-  run: RunContext;
+  run: FlowRunContext;
   events: EventSpine;
   logger: Logger;
   /** Decides whether a record matches a trigger's filter (the records filter language). */

@@ -1,12 +1,4 @@
 export type { IdentityContext } from './identity.context.js';
-export type { IdentityTables } from './identity.tables.js';
-export { createAuthenticator } from './authenticator.js';
-export { authRoutes, REFRESH_COOKIE } from './auth.routes.js';
-export { orgRoutes } from './orgs.routes.js';
-export { apiKeyRoutes } from './api-keys.routes.js';
-export { flushKeyUses } from './api-keys.service.js';
-export { LoginThrottle } from './login-throttle.js';
-export { PrincipalCache } from './principal-cache.js';
 export { identityErrors } from './identity.errors.js';
-export { jwtKeyFrom } from './tokens.js';
 export { warmPasswordCheck } from './password-strength.js';
+export { identityModule } from './identity.module.js';

@@ -1,4 +1,4 @@
-export { LogStore, appEntryOf, type LogTables, type RequestEntry } from './log-store.js';
+export { LogStore, type RequestEntry } from './log-store.js';
 export { Metrics, type PoolStats } from './metrics.js';
-export { observabilityRoutes } from './observability.routes.js';
 export { observabilityErrors } from './observability.errors.js';
+export { observabilityModule } from './observability.module.js';

@@ -73,16 +73,20 @@ export class LogStore {
   private requests: RequestEntry[] = [];
   private apps: AppEntry[] = [];
   private flushing: Promise<void> | null = null;
-  private readonly timer: NodeJS.Timeout;
-  private readonly pruner: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private pruner: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Kysely<LogTables>,
     private readonly o: { flushMs: number; maxBuffer: number; retentionDays: number; onError: (err: unknown) => void },
-  ) {
-    this.timer = setInterval(() => void this.flush(), o.flushMs);
+  ) {}
+
+  /** Writes buffered rows every `flushMs` (a full buffer writes at once) and prunes old rows hourly. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush(), this.o.flushMs);
     this.timer.unref();
-    this.pruner = setInterval(() => void this.prune().catch(o.onError), 3_600_000);
+    this.pruner = setInterval(() => void this.prune().catch(this.o.onError), 3_600_000);
     this.pruner.unref();
   }
 
@@ -133,6 +137,7 @@ export class LogStore {
   async close(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.pruner);
+    this.timer = this.pruner = undefined;
     await this.flush();
   }
 }

@@ -18,10 +18,10 @@ export class Metrics {
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly tokens: Counter<'provider' | 'kind' | 'direction'>;
   private readonly off: () => void;
+  private sampling = false;
 
   constructor(o: { db: Kysely<object>; pool: PoolStats; events: EventBus }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'infinity_' });
     this.http = new Histogram({
       name: 'infinity_http_request_duration_seconds',
       help: 'HTTP request duration by method, route pattern and status.',
@@ -77,6 +77,13 @@ export class Metrics {
         this.set({ state: 'waiting' }, o.pool.waitingCount ?? 0);
       },
     });
+  }
+
+  /** Starts sampling the process itself (event-loop lag, GC, memory): from `built.start()`, not when the app is built. */
+  start(): void {
+    if (this.sampling) return;
+    this.sampling = true;
+    collectDefaultMetrics({ register: this.registry, prefix: 'infinity_' });
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {

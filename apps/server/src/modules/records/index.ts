@@ -16,3 +16,4 @@ export { explain } from './explain.js';
 export { compileFilter, parseFilter, filterFromQuery, resolvePath, OPERATORS, type FilterNode } from './filter.js';
 export { parseSort, whereFor } from './list-query.js';
 export { recordErrors } from './records.errors.js';
+export { recordsModule } from './records.module.js';

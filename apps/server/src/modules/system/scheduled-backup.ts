@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
 import type { Logger } from '../../platform/logger.js';
+import type { Service } from '../../platform/services.js';
 import { type AdminContext, backupInstance } from './admin.js';
 
 export interface BackupSchedule {
@@ -31,15 +32,24 @@ export async function runScheduledBackup(ctx: AdminContext, s: BackupSchedule, n
   return { file, removed };
 }
 
-/** Runs backups on the schedule in this process (the scheduler role); overlapping runs are skipped. */
-export function scheduleBackups(ctx: AdminContext, s: BackupSchedule, logger: Logger): { stop: () => void } {
-  const job = new Cron(s.pattern, { protect: true, timezone: 'UTC', mode: '5-or-6-parts' }, async () => {
-    try {
-      const r = await runScheduledBackup(ctx, s);
-      logger.info({ file: r.file, removed: r.removed.length }, 'scheduled backup written');
-    } catch (err) {
-      logger.error({ err }, 'scheduled backup failed');
-    }
-  });
-  return { stop: () => job.stop() };
+/**
+ * Backups on the schedule in this process (the scheduler role), as a service: the schedule begins
+ * on start, not when the app is built; overlapping runs are skipped.
+ */
+export function scheduleBackups(ctx: AdminContext, s: BackupSchedule, logger: Logger): Service {
+  let job: Cron | undefined;
+  return {
+    name: 'scheduled backups',
+    start: () => {
+      job ??= new Cron(s.pattern, { protect: true, timezone: 'UTC', mode: '5-or-6-parts' }, async () => {
+        try {
+          const r = await runScheduledBackup(ctx, s);
+          logger.info({ file: r.file, removed: r.removed.length }, 'scheduled backup written');
+        } catch (err) {
+          logger.error({ err }, 'scheduled backup failed');
+        }
+      });
+    },
+    stop: () => job?.stop(),
+  };
 }

@@ -13,5 +13,5 @@ export {
 } from './vault.service.js';
 export { assertHostAllowed, defaultAllowedHosts, hostAllowed } from './vault.hosts.js';
 export { secretUse, type SecretUse, type OutboundCall } from './secret-use.js';
-export { vaultRoutes } from './vault.routes.js';
 export { vaultErrors } from './vault.errors.js';
+export { vaultModule } from './vault.module.js';

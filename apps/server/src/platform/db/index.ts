@@ -10,3 +10,4 @@ export { vectorLiteral } from './vectors.js';
 export { withLocalSettings, type LocalSettings } from './local-settings.js';
 export { keyText, keyValue, keyValueValid, encodeKeyset, decodeKeyset, type KeyType } from './keyset.js';
 export { quoteIdent, ident } from './identifiers.js';
+export type { TablesOf } from './tables.js';

@@ -9,6 +9,8 @@ import type { PoolLike } from './pglite-pool.js';
  * reads the truth from the database, and pollers cover a lost notification.
  */
 export interface Notifier {
+  /** Opens the listening connection (PostgreSQL; from `built.start()`): until then, subscribers hear nothing from other processes. */
+  listen(): Promise<void>;
   publish(channel: string, payload: string): Promise<void>;
   subscribe(channel: string, fn: (payload: string) => void): () => void;
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export function localNotifier(): Notifier {
   const em = new EventEmitter();
   em.setMaxListeners(0);
   return {
+    listen: () => Promise.resolve(),
     publish: async (channel, payload) => {
       queueMicrotask(() => em.emit(channel, payload));
       return Promise.resolve();
@@ -54,8 +57,10 @@ export async function postgresNotifier(url: string, pool: PoolLike, onError: (er
     for (const ch of listening) await c.query(`listen ${ch}`);
     client = c;
   };
-  await connect();
   return {
+    listen: async () => {
+      if (!client && !closed) await connect();
+    },
     publish: async (channel, payload) => {
       if (!CHANNEL_RE.test(channel)) throw new Error(`bad channel ${channel}`);
       await pool.query('select pg_notify($1, $2)', [channel, payload]);

@@ -30,6 +30,10 @@ export interface PoolLike {
   connect(): Promise<PoolClientLike>;
   query<R = AnyRow>(text: string, params?: readonly unknown[]): Promise<QueryResultLike<R>>;
   end(): Promise<void>;
+  /** Connection counts, where the pool keeps them (pg.Pool does; the embedded database has one connection). */
+  readonly totalCount?: number;
+  readonly idleCount?: number;
+  readonly waitingCount?: number;
 }
 
 function toResult<R>(r: Results<R>): QueryResultLike<R> {

@@ -52,8 +52,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A harness on a fresh test database, or on a given one with given keys (a restored backup). */
-export async function createHarness(kind: Backend, env: Record<string, string> = {}, on?: { db: Database; keys: InstanceKeys }): Promise<Harness> {
+/**
+ * A harness on a fresh test database, or on a given one with given keys (a restored backup). Its
+ * app is started (workers, triggers, timers) as `infinity start` does, unless `opts.start` is false.
+ */
+export async function createHarness(
+  kind: Backend,
+  env: Record<string, string> = {},
+  on?: { db: Database; keys: InstanceKeys },
+  opts: { start?: boolean } = {},
+): Promise<Harness> {
   const db = on?.db ?? (await openTestDatabase(kind));
   // Plans are tested on purpose (usage tests): elsewhere organizations have no limits.
   const config = loadConfig({ INFINITY_LOG_LEVEL: 'info', INFINITY_LOGIN_MAX_FAILURES: '5', INFINITY_DEFAULT_PLAN: 'enterprise', ...env });
@@ -67,6 +75,7 @@ export async function createHarness(kind: Backend, env: Record<string, string> =
   });
   const logger = createLogger({ level: 'info', destination: sink });
   const built = await buildApp({ config, db, keys, logger, instanceToken: 'test-instance-token' });
+  if (opts.start !== false) await built.start();
   return {
     kind,
     db,
