@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config, InstanceKeys } from './config/index.js';
 import { masterKeyFromBase64, readKeyFile } from './config/index.js';
 import type { Database } from './platform/db/index.js';
-import { EventBus } from './platform/events/index.js';
+import { EventBus, transportFor } from './platform/events/index.js';
 import { type App, createHttpServer, registerRateLimit } from './platform/http/index.js';
 import { tapOf } from './platform/logger.js';
 import { createMailer } from './platform/mail.js';
@@ -19,6 +19,7 @@ import {
   type IdentityTables,
   LoginThrottle,
   PrincipalCache,
+  watchIdentityEvents,
   apiKeyRoutes,
   authRoutes,
   createAuthenticator,
@@ -98,7 +99,19 @@ export interface BuiltApp {
 /** The composition root: wires modules onto one HTTP server. It never listens (tests use inject()). */
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const { config, db, logger } = deps;
-  const events = new EventBus((err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'));
+  const events = new EventBus({
+    db: db.kysely,
+    transport: await transportFor({
+      database: config.database,
+      redisUrl: config.redisUrl,
+      pool: db.pool,
+      onError: (err) => logger.warn({ err }, 'event transport'),
+    }),
+    logger,
+    pollMs: config.events.outboxPollMs,
+    maxAttempts: config.events.outboxMaxAttempts,
+    onError: (err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'),
+  });
   // Operations: the request and app logs (batched into the database), Prometheus metrics, Redis.
   const logStore = new LogStore(db.kysely as Kysely<LogTables>, {
     flushMs: 1000,
@@ -158,10 +171,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     auth: config.auth,
     publicUrl: config.publicUrl,
     defaultPlan: config.plans.defaultPlan,
-    cache: new PrincipalCache(),
+    cache: new PrincipalCache(config.auth.cacheTtlMs),
+    events,
     throttle: new LoginThrottle({ perEmail: config.auth.loginMaxFailures, perIp: config.auth.loginMaxFailuresPerIp, windowSeconds: config.auth.loginWindow }),
     keyUses: new Map(),
   };
+  watchIdentityEvents(identity);
   const embeddedKeyFile = config.database.kind === 'pglite' && !config.keys.masterKey && !config.keys.masterKeyFile;
   const keyring = new Keyring(deps.keys.all, () => {
     if (!embeddedKeyFile) return undefined;
@@ -280,6 +295,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     matches: (actor, model, filter, record) => recordMatches(records, actor, model, filter, record),
   });
   hub.current = triggers;
+  await events.start();
   await triggers.start();
   if (deps.worker !== false) runner.startWorker();
   // The embedded database: one process (no leases needed) and no autovacuum.
@@ -367,6 +383,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       await app.close();
       await records.widths?.stop();
       await runner.stop(config.shutdownGrace * 1000);
+      await events.stop();
       await notifier.close();
       await outbound.close();
       await sandbox.close();

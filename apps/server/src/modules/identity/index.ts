@@ -7,6 +7,7 @@ export { apiKeyRoutes } from './api-keys.routes.js';
 export { flushKeyUses } from './api-keys.service.js';
 export { LoginThrottle } from './login-throttle.js';
 export { PrincipalCache } from './principal-cache.js';
+export { watchIdentityEvents } from './identity.events.js';
 export { identityErrors } from './identity.errors.js';
 export { jwtKeyFrom } from './tokens.js';
 export { warmPasswordCheck } from './password-strength.js';

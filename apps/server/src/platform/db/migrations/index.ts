@@ -12,6 +12,7 @@ import * as m0010 from './0010-service-keys.js';
 import * as m0011 from './0011-secret-hosts.js';
 import * as m0012 from './0012-versions.js';
 import * as m0013 from './0013-exactly-once.js';
+import * as m0014 from './0014-outbox.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -31,4 +32,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0011_secret_hosts': m0011,
   '0012_versions': m0012,
   '0013_exactly_once': m0013,
+  '0014_outbox': m0014,
 };
