@@ -104,6 +104,7 @@ export class EventSpine {
   private readonly interestWaiters = new Set<{ type: string; resolve: () => void }>();
   private outgoing: TypedEvent[] = [];
   private flushing: Promise<void> | undefined;
+  private chain: Promise<void> = Promise.resolve();
   private announceTimer: NodeJS.Timeout | undefined;
   private started = false;
 
@@ -152,22 +153,21 @@ export class EventSpine {
 
   async stop(): Promise<void> {
     if (!this.started) return;
-    this.started = false;
     clearInterval(this.announceTimer);
     await this.drainer?.stop();
-    if (this.o.transport) {
-      this.send({ k: 'interest', o: this.origin, types: [] });
-      await this.flushed();
-      await this.o.transport.close();
-    }
+    // Others stop sending this process ephemeral events.
+    this.send({ k: 'interest', o: this.origin, types: [] });
+    await this.flushed();
+    this.started = false;
+    await this.o.transport?.close();
   }
 
   /**
    * Inside a transaction: the event is delivered after the commit, never after a rollback. A
    * durable type is also written to the outbox in `uow.trx` (one insert per transaction, just
-   * before it commits) when some consumer wants it.
+   * before it commits) when some consumer wants it. Returns the stamped event.
    */
-  emit<T extends DomainEventType>(uow: SpineUnitOfWork, event: NewEvent<T>): void {
+  emit<T extends DomainEventType>(uow: SpineUnitOfWork, event: NewEvent<T>): EventOf<T> {
     const stamped = EventSpine.stamp(event) as TypedEvent;
     let p = this.pending.get(uow.trx);
     if (!p) {
@@ -180,6 +180,7 @@ export class EventSpine {
       uow.afterCommit(() => this.committed(fresh.events, fresh.outboxed));
     }
     p.events.push(stamped);
+    return stamped as EventOf<T>;
   }
 
   /** Outside a transaction: the change is already committed (or the event is ephemeral). */
@@ -393,7 +394,19 @@ export class EventSpine {
   private send(message: Wire): void {
     const t = this.o.transport;
     if (!t || !this.started) return;
-    void t.send(JSON.stringify(message)).catch((err: unknown) => this.o.logger?.warn({ err }, 'could not send an event message'));
+    void this.transmit(JSON.stringify(message));
+  }
+
+  /**
+   * Sends one message after the ones before it. NB: sends go through a pool of connections on
+   * PostgreSQL; sent side by side they could overtake each other (a newer interest announcement
+   * arriving before an older one), so every message of this process waits for the previous one.
+   */
+  private async transmit(text: string): Promise<void> {
+    const t = this.o.transport!;
+    const p = this.chain.then(() => t.send(text));
+    this.chain = p.catch((err: unknown) => this.o.logger?.warn({ err }, 'could not send an event message'));
+    return this.chain;
   }
 
   private flushSoon(): void {
@@ -409,6 +422,7 @@ export class EventSpine {
 
   private async flushed(): Promise<void> {
     while (this.flushing) await this.flushing;
+    await this.chain;
   }
 
   /** Sends the queued events, packed into as few messages as fit; an event too large for one goes by reference. */
@@ -421,7 +435,7 @@ export class EventSpine {
     let batch: string[] = [];
     let size = Buffer.byteLength(head) + 2;
     const sendBatch = async () => {
-      if (batch.length) await t.send(`${head}${batch.join(',')}]}`);
+      if (batch.length) await this.transmit(`${head}${batch.join(',')}]}`);
       batch = [];
       size = Buffer.byteLength(head) + 2;
     };
@@ -438,7 +452,7 @@ export class EventSpine {
       if (!this.o.db) throw new Error('an event too large for the transport needs a database');
       const id = randomUUID();
       await storePayload(this.o.db, id, `${head}${json}]}`);
-      await t.send(JSON.stringify({ k: 'ref', o: this.origin, id } satisfies Wire));
+      await this.transmit(JSON.stringify({ k: 'ref', o: this.origin, id } satisfies Wire));
     }
     await sendBatch();
   }
