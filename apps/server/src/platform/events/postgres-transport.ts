@@ -24,6 +24,7 @@ const MAX_NOTIFY_BYTES = 7900;
  */
 export function postgresTransport(o: PostgresTransportOptions): Transport {
   const channel = o.channel ?? 'infinity_events';
+  const listenerName = o.applicationName ?? 'infinity-events';
   if (!/^[a-z_]{1,50}$/.test(channel)) throw new Error(`bad channel ${channel}`);
   let client: pg.Client | undefined;
   let closed = false;
@@ -31,7 +32,7 @@ export function postgresTransport(o: PostgresTransportOptions): Transport {
   let delay = o.reconnectMs ?? 100;
 
   const connect = async (h: TransportHandlers, again: boolean): Promise<void> => {
-    const c = new pg.Client({ connectionString: o.url, application_name: o.applicationName ?? 'infinity-events' });
+    const c = new pg.Client({ connectionString: o.url, application_name: listenerName });
     let dropped = false;
     const drop = (err?: unknown) => {
       if (dropped) return;
@@ -83,6 +84,7 @@ export function postgresTransport(o: PostgresTransportOptions): Transport {
 
   return {
     kind: 'postgres',
+    listenerName,
     maxMessageBytes: MAX_NOTIFY_BYTES,
     start: (h) => connect(h, false),
     send: async (message) => {

@@ -22,6 +22,7 @@ export function redisTransport(o: RedisTransportOptions): Transport {
   let closed = false;
   return {
     kind: 'redis',
+    ...(o.connectionName ? { listenerName: o.connectionName } : {}),
     // Redis takes messages up to 512 MB; a bound keeps one message from stalling the others.
     maxMessageBytes: 32 * 1024 * 1024,
     start: async (h: TransportHandlers) => {

@@ -133,6 +133,11 @@ export class EventSpine {
     return { ...event, id: randomUUID(), at: new Date().toISOString() } as unknown as EventOf<T>;
   }
 
+  /** The name of this process's listening connection (pg_stat_activity.application_name, Redis CLIENT LIST). */
+  get listenerName(): string | undefined {
+    return this.o.transport?.listenerName;
+  }
+
   /** Connects the transport and drains what earlier runs left in the outbox. */
   async start(): Promise<void> {
     if (this.started) return;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { PoolLike } from '../db/index.js';
 import { postgresTransport } from './postgres-transport.js';
 import { redisTransport } from './redis-transport.js';
@@ -12,14 +13,14 @@ export async function transportFor(o: {
   redisUrl: string | undefined;
   pool: PoolLike;
   onError: (err: unknown) => void;
-  /** Names the listening connection (pg_stat_activity's application_name, Redis CLIENT SETNAME). */
-  name?: string;
 }): Promise<Transport> {
   if (o.database.kind === 'pglite') return localTransport();
+  // The listening connection, as operators find it (pg_stat_activity.application_name, Redis CLIENT LIST): one per process.
+  const name = `infinity-events-${randomBytes(3).toString('hex')}`;
   if (o.redisUrl) {
     // One channel per database: installations sharing a Redis never hear each other.
     const db = (await o.pool.query<{ name: string }>('select current_database() as name')).rows[0]!.name;
-    return redisTransport({ url: o.redisUrl, channel: `infinity:events:${db}`, connectionName: o.name ?? 'infinity-events', onError: o.onError });
+    return redisTransport({ url: o.redisUrl, channel: `infinity:events:${db}`, connectionName: name, onError: o.onError });
   }
-  return postgresTransport({ url: o.database.url, pool: o.pool, applicationName: o.name ?? 'infinity-events', onError: o.onError });
+  return postgresTransport({ url: o.database.url, pool: o.pool, applicationName: name, onError: o.onError });
 }

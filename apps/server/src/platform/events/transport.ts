@@ -17,6 +17,8 @@ export interface Transport {
   readonly kind: 'local' | 'postgres' | 'redis';
   /** Largest message (UTF-8 bytes) `send` accepts; the spine sends larger ones by reference. */
   readonly maxMessageBytes: number;
+  /** The name of the listening connection (application_name, Redis CLIENT SETNAME), when it has one. */
+  readonly listenerName?: string;
   /** Whether no other endpoint can be listening (the embedded database's single process): the spine then sends nothing. */
   alone?: () => boolean;
   /** Connects and starts delivering messages to `handlers`. */
