@@ -1,7 +1,7 @@
 import type { DomainEvent as TypedEvent } from '@infinity/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../platform/db/index.js';
-import { Inbox, killRedisClients, signal, terminateBackends, testRedisUrl } from '../../platform/events/testing.js';
+import { Inbox, killRedisClients, signal, terminateBackends, testRedisUrl } from '../../platform/testing/events.js';
 import { addMember, createApiKey, signUp } from '../../platform/testing/actors.js';
 import { testBackends } from '../../platform/testing/backends.js';
 import { type Harness, createHarness, openTestDatabase, testKeys } from '../../platform/testing/harness.js';

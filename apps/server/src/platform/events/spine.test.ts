@@ -7,7 +7,7 @@ import { openTestDatabase } from '../testing/harness.js';
 import { postgresTransport } from './postgres-transport.js';
 import { redisTransport } from './redis-transport.js';
 import { EventSpine, type SpineOptions } from './spine.js';
-import { Inbox, killRedisClients, signal, terminateBackends, testRedisUrl, uniqueName } from './testing.js';
+import { Inbox, killRedisClients, signal, terminateBackends, testRedisUrl, uniqueName } from '../testing/events.js';
 import { LocalHub, type Transport } from './transport.js';
 
 /** One event of every type in the catalogue (the switch is exhaustive: a new type must be added here). */

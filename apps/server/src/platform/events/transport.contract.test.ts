@@ -4,7 +4,7 @@ import { testBackends } from '../testing/backends.js';
 import { openTestDatabase } from '../testing/harness.js';
 import { postgresTransport } from './postgres-transport.js';
 import { redisTransport } from './redis-transport.js';
-import { Inbox, killRedisClients, signal, terminateBackends, testRedisUrl, uniqueName } from './testing.js';
+import { Inbox, killRedisClients, signal, terminateBackends, testRedisUrl, uniqueName } from '../testing/events.js';
 import { LocalHub, type Transport } from './transport.js';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { PoolLike } from '../db/index.js';
 
-/** Test helpers for the spine's suites (no production code imports this file). */
+/** Helpers for the event spine's suites: waiting for messages and events, dropping listening connections. */
 
 /** A value that arrives later: `wait(pred)` resolves with the first item matching it, seen before or after the call. */
 export class Inbox<T> {
