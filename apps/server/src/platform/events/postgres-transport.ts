@@ -32,7 +32,8 @@ export function postgresTransport(o: PostgresTransportOptions): Transport {
   let delay = o.reconnectMs ?? 100;
 
   const connect = async (h: TransportHandlers, again: boolean): Promise<void> => {
-    const c = new pg.Client({ connectionString: o.url, application_name: listenerName });
+    // keepAlive: a connection that died without a word (a network partition) is noticed too.
+    const c = new pg.Client({ connectionString: o.url, application_name: listenerName, keepAlive: true });
     let dropped = false;
     const drop = (err?: unknown) => {
       if (dropped) return;
