@@ -4,9 +4,9 @@ import type { Kysely, QueryExecutorProvider } from 'kysely';
 import type { UnitOfWork } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
 import { OutboxDrainer } from './drainer.js';
-import { CONSUMER_NAME, insertOutbox, loadPayload, storePayload } from './outbox.js';
+import { Fanout } from './fanout.js';
+import { CONSUMER_NAME, insertOutbox } from './outbox.js';
 import type { Transport } from './transport.js';
-import { type Wire, parseWire } from './wire.js';
 
 /**
  * The event spine (issue #26): typed domain events, published only after the transaction that
@@ -90,8 +90,6 @@ const isEphemeral = (type: string) => EVENT_TYPES[type as DomainEventType] === '
 const isTyped = (event: DomainEvent): event is TypedEvent => 'permission' in event && EVENT_TYPES[event.type as DomainEventType] !== undefined;
 
 export class EventSpine {
-  /** This process on the transport (messages from it are dropped on receipt). */
-  readonly origin = randomUUID();
   private readonly listeners = new Map<string, Set<Entry>>();
   private readonly consumers: Consumer[] = [];
   private readonly resyncs = new Set<() => void>();
@@ -99,13 +97,7 @@ export class EventSpine {
   private readonly o: SpineOptions;
   private readonly onError: (err: unknown, event: DomainEvent) => void;
   private readonly drainer: OutboxDrainer | undefined;
-  /** Ephemeral types other processes listen to: type → origin → expiry. */
-  private readonly interest = new Map<string, Map<string, number>>();
-  private readonly interestWaiters = new Set<{ type: string; resolve: () => void }>();
-  private outgoing: TypedEvent[] = [];
-  private flushing: Promise<void> | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private announceTimer: NodeJS.Timeout | undefined;
+  private readonly fanout: Fanout | undefined;
   private started = false;
 
   constructor(options: SpineOptions | ((err: unknown, event: DomainEvent) => void) = {}) {
@@ -126,6 +118,14 @@ export class EventSpine {
         onError: (err) => this.o.logger?.warn({ err }, 'outbox drain failed; retrying at the next wake-up'),
       });
     }
+    if (this.o.transport)
+      this.fanout = new Fanout({
+        transport: this.o.transport,
+        db,
+        logger: this.o.logger,
+        interestTtlMs: this.o.interestTtlMs ?? 90_000,
+        localInterest: () => this.ephemeralInterest(),
+      });
   }
 
   /** Stamps a new event with its id and time. */
@@ -135,36 +135,28 @@ export class EventSpine {
 
   /** The name of this process's listening connection (pg_stat_activity.application_name, Redis CLIENT LIST). */
   get listenerName(): string | undefined {
-    return this.o.transport?.listenerName;
+    return this.fanout?.listenerName;
   }
 
   /** Connects the transport and drains what earlier runs left in the outbox. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.o.transport?.start({
-      message: (m) => this.receive(m),
+    await this.fanout?.start({
+      events: (events) => {
+        for (const e of events) this.deliver(e, 'remote');
+      },
+      wake: () => this.drainer?.wake(),
       resync: () => this.resync(),
     });
     this.drainer?.start();
-    if (this.o.transport) {
-      this.send({ k: 'hello', o: this.origin });
-      this.announce();
-      const ttl = this.o.interestTtlMs ?? 90_000;
-      this.announceTimer = setInterval(() => this.announce(true), ttl / 3);
-      this.announceTimer.unref();
-    }
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
-    clearInterval(this.announceTimer);
-    await this.drainer?.stop();
-    // Others stop sending this process ephemeral events.
-    this.send({ k: 'interest', o: this.origin, types: [] });
-    await this.flushed();
     this.started = false;
-    await this.o.transport?.close();
+    await this.drainer?.stop();
+    await this.fanout?.stop();
   }
 
   /**
@@ -193,7 +185,7 @@ export class EventSpine {
     // A catalogue event (it names its permission) is stamped; a legacy one travels as it is, in this process only.
     const typed = 'permission' in event && EVENT_TYPES[event.type as DomainEventType] !== undefined;
     if (!typed) {
-      this.deliverLocal(event);
+      this.deliver(event, 'local');
       this.callConsumersInMemory([event]);
       return;
     }
@@ -213,8 +205,8 @@ export class EventSpine {
   hasSubscribers(type: string): boolean {
     if (this.listeners.get(type)?.size || this.listeners.get('*')?.size) return true;
     if (this.consumers.some((c) => (c.types as readonly string[]).includes(type))) return true;
-    if (!this.crossProcess()) return false;
-    return isEphemeral(type) ? this.remoteInterest(type) : EVENT_TYPES[type as DomainEventType] !== undefined;
+    if (!this.fanout?.active()) return false;
+    return isEphemeral(type) ? this.fanout.remoteInterest(type) : EVENT_TYPES[type as DomainEventType] !== undefined;
   }
 
   /**
@@ -232,11 +224,11 @@ export class EventSpine {
     const entry: Entry = { fn: listener as Listener<DomainEvent>, local: options.local === true };
     const before = this.ephemeralInterest();
     set.add(entry);
-    if (this.ephemeralInterest().join() !== before.join()) this.announce();
+    if (this.ephemeralInterest().join() !== before.join()) this.fanout?.announce();
     return () => {
       const was = this.ephemeralInterest();
       set.delete(entry);
-      if (this.ephemeralInterest().join() !== was.join()) this.announce();
+      if (this.ephemeralInterest().join() !== was.join()) this.fanout?.announce();
     };
   }
 
@@ -267,29 +259,25 @@ export class EventSpine {
 
   /** Tests: resolves when the outbox drain of this process is idle and outgoing messages are sent. */
   async settled(): Promise<void> {
-    await this.flushed();
+    await this.fanout?.flushed();
     await this.drainer?.idle();
   }
 
   /** Tests: resolves once another process has announced interest in this (ephemeral) type. */
   async remoteInterestIn(type: string): Promise<void> {
-    if (this.remoteInterest(type)) return;
-    await new Promise<void>((resolve) => this.interestWaiters.add({ type, resolve }));
+    if (!this.fanout) throw new Error('no transport: no other process');
+    await this.fanout.remoteInterestIn(type);
   }
 
-  // ── after commit ──────────────────────────────────────────────────────────────────────────────
-
   private committed(events: TypedEvent[], outboxed: number): void {
-    for (const e of events) this.deliverLocal(e);
+    for (const e of events) this.deliver(e, 'local');
     if (!this.o.db) this.callConsumersInMemory(events);
     if (outboxed > 0) {
       if (this.drainer) this.drainer.wake();
-      else this.send({ k: 'wake', o: this.origin });
+      else this.fanout?.wakeOthers();
     }
-    if (this.crossProcess()) {
-      for (const e of events) if (!isEphemeral(e.type) || this.remoteInterest(e.type)) this.outgoing.push(e);
-      this.flushSoon();
-    }
+    const f = this.fanout;
+    if (f?.active()) f.enqueue(events.filter((e) => !isEphemeral(e.type) || f.remoteInterest(e.type)));
   }
 
   private wanting(e: TypedEvent): string[] {
@@ -319,12 +307,10 @@ export class EventSpine {
     return rows.length;
   }
 
-  private deliverLocal(event: DomainEvent): void {
-    for (const entry of [...(this.listeners.get(event.type) ?? []), ...(this.listeners.get('*') ?? [])]) this.call(entry.fn, event);
-  }
-
-  private deliverRemote(event: TypedEvent): void {
-    for (const entry of [...(this.listeners.get(event.type) ?? []), ...(this.listeners.get('*') ?? [])]) if (!entry.local) this.call(entry.fn, event);
+  /** To the listeners of its type and of '*'; an event from another process skips `{ local: true }` ones. */
+  private deliver(event: DomainEvent, from: 'local' | 'remote'): void {
+    for (const entry of [...(this.listeners.get(event.type) ?? []), ...(this.listeners.get('*') ?? [])])
+      if (from === 'local' || !entry.local) this.call(entry.fn, event);
   }
 
   /** Without an outbox (no database): durable consumers are called here, after commit, once. */
@@ -346,12 +332,6 @@ export class EventSpine {
     }
   }
 
-  // ── between processes ─────────────────────────────────────────────────────────────────────────
-
-  private crossProcess(): boolean {
-    return this.started && this.o.transport !== undefined && !this.o.transport.alone?.();
-  }
-
   private resync(): void {
     for (const fn of this.resyncs) {
       try {
@@ -361,11 +341,9 @@ export class EventSpine {
       }
     }
     this.drainer?.wake();
-    // Others may have forgotten this process's interest (and it theirs): ask again.
-    this.send({ k: 'hello', o: this.origin });
-    this.announce();
   }
 
+  /** The ephemeral types listened to in this process for events of any process ('*' for all). */
   private ephemeralInterest(): string[] {
     const types: string[] = [];
     for (const [type, set] of this.listeners) {
@@ -374,134 +352,5 @@ export class EventSpine {
       if (isEphemeral(type)) types.push(type);
     }
     return types.sort();
-  }
-
-  private announce(renewal = false): void {
-    if (!this.crossProcess()) return;
-    const types = this.ephemeralInterest();
-    if (renewal && types.length === 0) return;
-    this.send({ k: 'interest', o: this.origin, types });
-  }
-
-  private remoteInterest(type: string): boolean {
-    const now = Date.now();
-    for (const t of [type, '*']) {
-      const by = this.interest.get(t);
-      if (!by) continue;
-      for (const [origin, until] of by) {
-        if (until > now) return true;
-        by.delete(origin);
-      }
-    }
-    return false;
-  }
-
-  private send(message: Wire): void {
-    const t = this.o.transport;
-    if (!t || !this.started) return;
-    void this.transmit(JSON.stringify(message));
-  }
-
-  /**
-   * Sends one message after the ones before it. NB: sends go through a pool of connections on
-   * PostgreSQL; sent side by side they could overtake each other (a newer interest announcement
-   * arriving before an older one), so every message of this process waits for the previous one.
-   */
-  private async transmit(text: string): Promise<void> {
-    const t = this.o.transport!;
-    const p = this.chain.then(() => t.send(text));
-    this.chain = p.catch((err: unknown) => this.o.logger?.warn({ err }, 'could not send an event message'));
-    return this.chain;
-  }
-
-  private flushSoon(): void {
-    if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.flush())
-      .catch((err: unknown) => this.o.logger?.warn({ err }, 'could not send events to other processes'))
-      .finally(() => {
-        this.flushing = undefined;
-        if (this.outgoing.length) this.flushSoon();
-      });
-  }
-
-  private async flushed(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    await this.chain;
-  }
-
-  /** Sends the queued events, packed into as few messages as fit; an event too large for one goes by reference. */
-  private async flush(): Promise<void> {
-    const t = this.o.transport!;
-    const events = this.outgoing;
-    this.outgoing = [];
-    const head = `{"k":"events","o":"${this.origin}","e":[`;
-    const max = t.maxMessageBytes;
-    let batch: string[] = [];
-    let size = Buffer.byteLength(head) + 2;
-    const sendBatch = async () => {
-      if (batch.length) await this.transmit(`${head}${batch.join(',')}]}`);
-      batch = [];
-      size = Buffer.byteLength(head) + 2;
-    };
-    for (const e of events) {
-      const json = JSON.stringify(e);
-      const bytes = Buffer.byteLength(json) + 1;
-      if (size + bytes > max) await sendBatch();
-      if (Buffer.byteLength(head) + 2 + bytes <= max) {
-        batch.push(json);
-        size += bytes;
-        continue;
-      }
-      // Too large for any message: stored in the database, its id travels.
-      if (!this.o.db) throw new Error('an event too large for the transport needs a database');
-      const id = randomUUID();
-      await storePayload(this.o.db, id, `${head}${json}]}`);
-      await this.transmit(JSON.stringify({ k: 'ref', o: this.origin, id } satisfies Wire));
-    }
-    await sendBatch();
-  }
-
-  private receive(raw: string): void {
-    const m = parseWire(raw);
-    if (!m || m.o === this.origin) return;
-    switch (m.k) {
-      case 'events':
-        for (const e of m.e) this.deliverRemote(e);
-        return;
-      case 'ref':
-        if (!this.o.db) return;
-        void loadPayload(this.o.db, m.id)
-          .then((body) => {
-            if (body === undefined) this.o.logger?.warn({ id: m.id }, 'an event message passed by reference was already pruned');
-            else this.receive(body);
-          })
-          .catch((err: unknown) => this.o.logger?.warn({ err }, 'could not read an event message passed by reference'));
-        return;
-      case 'wake':
-        this.drainer?.wake();
-        return;
-      case 'hello':
-        this.announce(true);
-        return;
-      case 'interest':
-        this.noteInterest(m.o, m.types);
-        return;
-    }
-  }
-
-  private noteInterest(origin: string, types: string[]): void {
-    for (const by of this.interest.values()) by.delete(origin);
-    const until = Date.now() + (this.o.interestTtlMs ?? 90_000);
-    for (const type of types) {
-      let by = this.interest.get(type);
-      if (!by) this.interest.set(type, (by = new Map<string, number>()));
-      by.set(origin, until);
-    }
-    for (const w of this.interestWaiters)
-      if (this.remoteInterest(w.type)) {
-        this.interestWaiters.delete(w);
-        w.resolve();
-      }
   }
 }
