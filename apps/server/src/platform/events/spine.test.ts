@@ -295,6 +295,20 @@ for (const lane of lanes) {
       }
     });
 
+    it('a { local: true } listener hears only its own process', async () => {
+      const a = await spine();
+      const b = await spine();
+      const all = new Inbox<TypedEvent>();
+      const own = new Inbox<TypedEvent>();
+      b.subscribe('flow.saved', all.push);
+      b.subscribe('flow.saved', own.push, { local: true });
+      const [fromA] = await emitIn(a, [sample('flow.saved', randomUUID())]);
+      const [fromB] = await emitIn(b, [sample('flow.saved', randomUUID())]);
+      await all.wait((e) => e.id === fromA!.id);
+      expect(all.items.map((e) => e.id).sort()).toEqual([fromA!.id, fromB!.id].sort());
+      expect(own.items.map((e) => e.id)).toEqual([fromB!.id]);
+    });
+
     it('sends ephemeral events to other processes only while one of them listens', async () => {
       const a = await spine();
       const b = await spine();
