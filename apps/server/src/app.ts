@@ -17,7 +17,7 @@ import { systemModule } from './modules/system/index.js';
 import { type Quotas, quotasModule, usageModule } from './modules/usage/index.js';
 import { type VaultContext, vaultModule } from './modules/vault/index.js';
 import type { Database } from './platform/db/index.js';
-import { EventBus } from './platform/events/index.js';
+import { EventSpine, transportFor } from './platform/events/index.js';
 import { type App, registerRateLimit } from './platform/http/index.js';
 import type { Logger } from './platform/logger.js';
 import type { AppModule } from './platform/module.js';
@@ -43,7 +43,7 @@ export interface BuiltApp {
   identity: IdentityContext;
   vault: VaultContext;
   /** Domain events, published after commit (record.created, …). */
-  events: EventBus;
+  events: EventSpine;
   runner: ExecutionRunner;
   /** Embeds records of models with embeddings enabled (roles all and worker). */
   embeddings: EmbeddingWorker;
@@ -78,7 +78,22 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const worker = deps.worker !== false;
   const scheduler = deps.scheduler !== false;
   const kysely = db.kysely;
-  const events = new EventBus((err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'));
+  // The event spine: typed events after commit, an outbox for the durable ones, and a transport
+  // between processes (in-process on the embedded database, LISTEN/NOTIFY, or Redis when set).
+  const events = new EventSpine({
+    db: kysely,
+    transport: await transportFor({
+      database: config.database,
+      redisUrl: config.redisUrl,
+      pool: db.pool,
+      onError: (err) => logger.warn({ err }, 'event transport'),
+    }),
+    logger,
+    pollMs: config.events.outboxPollMs,
+    maxAttempts: config.events.outboxMaxAttempts,
+    onError: (err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'),
+  });
+  const spine = { name: 'events', start: () => events.start(), stop: () => events.stop() };
 
   const ops = observabilityModule({ db: kysely, pool: db.pool, events, logger, settings: config });
   const { app, notifier, outbound, sandbox, mailer, redis, ...platform } = await openPlatform({ config, db, logger, observe: ops.observe });
@@ -91,6 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     publicUrl: config.publicUrl,
     defaultPlan: config.plans.defaultPlan,
     logger,
+    events,
   });
   const vault = vaultModule({ db: kysely, keys, config });
   const schema = schemaModule({ db: kysely, vector: db.info.vector, quota: quotas, events });
@@ -165,7 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   // Services start in this order and stop in reverse: the logs first and last, the HTTP server
   // last and first (requests in flight finish before the runner and the notifier stop).
   const modules: AppModule[] = [usageGate, identity, vault, schema, records, vectors, aiWork, usage, actions, flows, agents, audit, billing, system];
-  const services = new ServiceList([...ops.services, ...platform.services, ...modules.flatMap((m) => m.services), platform.http], (err, name) =>
+  const services = new ServiceList([...ops.services, ...platform.services, spine, ...modules.flatMap((m) => m.services), platform.http], (err, name) =>
     logger.error({ err, service: name }, 'service failed to stop'),
   );
 

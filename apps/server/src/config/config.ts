@@ -40,7 +40,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional()
-    .describe('Optional Redis for cross-instance rate limits.'),
+    .describe('Optional Redis for cross-instance rate limits and event fan-out (instead of PostgreSQL LISTEN/NOTIFY).'),
   INFINITY_MASTER_KEY: z.string().optional().describe('Base64 of 32 random bytes: wraps every organization data key. Required with DATABASE_URL.'),
   INFINITY_MASTER_KEY_FILE: z.string().optional().describe('File holding INFINITY_MASTER_KEY.'),
   INFINITY_MASTER_KEY_PREVIOUS: csv.optional().describe('Comma list of retired master keys still accepted for unwrapping during a rotation.'),
@@ -80,6 +80,11 @@ export const envSchema = z.object({
   INFINITY_LOGIN_MAX_FAILURES: int(1, 1000).default(5).describe('Failed logins per email in the window before login is throttled.'),
   INFINITY_LOGIN_MAX_FAILURES_PER_IP: int(1, 100000).default(30).describe('Failed logins per IP in the window before login is throttled.'),
   INFINITY_LOGIN_WINDOW: int(10, 86400).default(900).describe('Login throttle window, seconds.'),
+  INFINITY_AUTH_CACHE_TTL_MS: int(0, 86_400_000)
+    .default(5000)
+    .describe(
+      'Milliseconds a process caches an API key or a membership role. Revocations and member changes reach every process as events at once; the TTL only bounds what no event reports (an organization deleted on another process).',
+    ),
   INFINITY_API_KEY: z.string().optional().describe('API key the CLI uses to talk to a running server (infinity import); --api-key wins.'),
   INFINITY_URL: z.url().optional().describe('Server the CLI talks to (infinity import); default INFINITY_PUBLIC_URL.'),
   INFINITY_SHUTDOWN_GRACE: int(0, 600).default(20).describe('Seconds to finish in-flight work on SIGTERM before exiting.'),
@@ -105,6 +110,14 @@ export const envSchema = z.object({
       'For crash-recovery tests only: kill the process (as kill -9 would) right after the n-th item of a loop node was checkpointed (crash-after-item:<loopNodeId>:<n>), or right before (crash-before-checkpoint:…). Never set it in production.',
     ),
   INFINITY_QUEUE_POLL: int(50, 60000).default(1000).describe('Milliseconds between queue polls (notifications wake workers sooner).'),
+  INFINITY_OUTBOX_POLL: int(50, 600_000)
+    .default(5000)
+    .describe(
+      'Milliseconds between scans of the event outbox for rows whose wake-up was lost, whose retry is due or whose worker died (commits wake the drain at once).',
+    ),
+  INFINITY_OUTBOX_MAX_ATTEMPTS: int(1, 100)
+    .default(10)
+    .describe('Tries of an outbox event (backing off from 1 s, doubling to 10 min) before it is parked as a dead letter in event_outbox and logged.'),
   INFINITY_EXECUTION_RETENTION_DAYS: int(1, 3650).default(30).describe('Finished executions older than this are pruned (a flow’s retentionDays setting wins).'),
   INFINITY_PUBLIC_RATE_LIMIT: int(1, 1_000_000)
     .default(100)
@@ -202,7 +215,11 @@ export interface Config {
     loginMaxFailures: number;
     loginMaxFailuresPerIp: number;
     loginWindow: number;
+    /** How long a process caches an API key or a membership role (events invalidate it at once). */
+    cacheTtlMs: number;
   };
+  /** The event spine's outbox drain. */
+  events: { outboxPollMs: number; outboxMaxAttempts: number };
   shutdownGrace: number;
   httpAllow: string[];
   engine: {
@@ -329,7 +346,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       loginMaxFailures: e.INFINITY_LOGIN_MAX_FAILURES,
       loginMaxFailuresPerIp: e.INFINITY_LOGIN_MAX_FAILURES_PER_IP,
       loginWindow: e.INFINITY_LOGIN_WINDOW,
+      cacheTtlMs: e.INFINITY_AUTH_CACHE_TTL_MS,
     },
+    events: { outboxPollMs: e.INFINITY_OUTBOX_POLL, outboxMaxAttempts: e.INFINITY_OUTBOX_MAX_ATTEMPTS },
     shutdownGrace: e.INFINITY_SHUTDOWN_GRACE,
     httpAllow: e.INFINITY_HTTP_ALLOW,
     engine: {

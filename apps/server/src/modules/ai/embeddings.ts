@@ -75,8 +75,8 @@ export class EmbeddingWorker {
 
   start(): void {
     // Typed record events (delivered after commit): a write to an embedded model means work.
-    this.off.push(this.d.events.subscribe('record.created', (e) => this.onRecord(e.orgId, e.model)));
-    this.off.push(this.d.events.subscribe('record.updated', (e) => this.onRecord(e.orgId, e.model)));
+    this.off.push(this.d.events.subscribe('record.created', (e) => this.onRecord(e.orgId, e.model), { local: true }));
+    this.off.push(this.d.events.subscribe('record.updated', (e) => this.onRecord(e.orgId, e.model), { local: true }));
     if (!this.d.work) return;
     this.off.push(this.d.notifier.subscribe(EMBEDDINGS_CHANNEL, () => this.wake()));
     this.timer = setInterval(() => this.wake(), this.d.pollMs);

@@ -2,13 +2,18 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 
 type Db = Kysely<object> | Transaction<object>;
 
-/** System tables that are not data: sessions, logs (they have their own retention), scheduler and webhook-replay bookkeeping, migration state. */
+/**
+ * System tables that are not data: sessions, logs (they have their own retention), scheduler and webhook-replay bookkeeping,
+ * the event spine's delivery state (a restored outbox would replay deliveries), migration state.
+ */
 export const NOT_BACKED_UP = new Set([
   'refresh_tokens',
   'request_log',
   'app_log',
   'schedule_ticks',
   'webhook_replays',
+  'event_outbox',
+  'event_payloads',
   'infinity_migrations',
   'infinity_migrations_lock',
 ]);

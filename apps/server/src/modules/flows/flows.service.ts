@@ -5,7 +5,7 @@ import { NodeError } from '@infinity/node-sdk';
 import { z } from 'zod';
 import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { type UnitOfWork, inTransaction, isUniqueViolation } from '../../platform/db/index.js';
-import type { EventOf, EventSpine } from '../../platform/events/index.js';
+import type { EventOf, EventSpine, SpineUnitOfWork } from '../../platform/events/index.js';
 import { commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel, actorRef, assertCan } from '../access/index.js';
@@ -53,7 +53,7 @@ export interface ActiveFlows {
 export type FlowRunContext = Pick<FlowsContext, 'db' | 'runner' | 'inline'>;
 
 /** flow.saved, delivered after the write commits (never after a rollback). */
-function flowSaved(ctx: FlowsContext, uow: Pick<UnitOfWork<unknown>, 'afterCommit'>, actor: OrgActor, row: repo.FlowRow, change: FlowChange) {
+function flowSaved(ctx: FlowsContext, uow: SpineUnitOfWork, actor: OrgActor, row: repo.FlowRow, change: FlowChange) {
   const who = actorLabel(actor);
   ctx.events.emit(uow, {
     type: 'flow.saved',

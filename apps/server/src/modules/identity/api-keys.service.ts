@@ -9,6 +9,7 @@ import type { IdentityContext } from './identity.context.js';
 import type { ApiKeyKind } from './identity.tables.js';
 import { identityErrors } from './identity.errors.js';
 import { API_KEY_PREFIX } from './tokens.js';
+import { emitKeyRevoked } from './identity.events.js';
 
 type KeyRow = Awaited<ReturnType<typeof keys.insertApiKey>> & { creator_name?: string | null };
 
@@ -81,11 +82,12 @@ export async function listApiKeys(ctx: IdentityContext, actor: OrgActor, limit: 
 export const countApiKeys = (ctx: IdentityContext, actor: OrgActor) => keys.countApiKeys(ctx.db, actor.orgId);
 
 export async function revokeApiKey(ctx: IdentityContext, actor: OrgActor, id: string, ip: string) {
-  await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
-    const row = await keys.revokeApiKey(trx, actor.orgId, id);
+  await inTransaction(ctx.db, async (uow) => {
+    const row = await keys.revokeApiKey(uow.trx, actor.orgId, id);
     if (!row) throw identityErrors.API_KEY_NOT_FOUND();
-    await recordAudit(trx, { orgId: actor.orgId, actor, action: 'API_KEY_REVOKE', target: { type: 'api_key', id }, ip });
-    afterCommit(() => ctx.cache.forgetApiKey(row.key_hash));
+    await recordAudit(uow.trx, { orgId: actor.orgId, actor, action: 'API_KEY_REVOKE', target: { type: 'api_key', id }, ip });
+    // Every process's principal cache forgets the key when the event arrives (this one at commit).
+    emitKeyRevoked(ctx, uow, { orgId: actor.orgId, actor, keyId: id, keyHash: row.key_hash });
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/index.js';
 import type { Kysely, TablesOf } from '../../platform/db/index.js';
+import type { EventSpine } from '../../platform/events/index.js';
 import type { Logger } from '../../platform/logger.js';
 import type { AppModule } from '../../platform/module.js';
 import type { Authenticator } from '../access/index.js';
@@ -11,6 +12,7 @@ import type { IdentityContext } from './identity.context.js';
 import type { IdentityTables } from './identity.tables.js';
 import { LoginThrottle } from './login-throttle.js';
 import { orgRoutes } from './orgs.routes.js';
+import { watchIdentityEvents } from './identity.events.js';
 import { PrincipalCache } from './principal-cache.js';
 import { jwtKeyFrom } from './tokens.js';
 
@@ -21,6 +23,7 @@ export interface IdentityNeeds {
   publicUrl: string;
   defaultPlan: string;
   logger: Logger;
+  events: EventSpine;
 }
 
 export interface IdentityModule extends AppModule {
@@ -37,10 +40,13 @@ export function identityModule(n: IdentityNeeds): IdentityModule {
     auth: n.auth,
     publicUrl: n.publicUrl,
     defaultPlan: n.defaultPlan,
-    cache: new PrincipalCache(),
+    cache: new PrincipalCache(n.auth.cacheTtlMs),
+    events: n.events,
     throttle: new LoginThrottle({ perEmail: n.auth.loginMaxFailures, perIp: n.auth.loginMaxFailuresPerIp, windowSeconds: n.auth.loginWindow }),
     keyUses: new Map(),
   };
+  // Every process forgets revoked keys and changed members when the event arrives (from any process).
+  watchIdentityEvents(context);
   const flushUses = () => flushKeyUses(context).catch((err: unknown) => n.logger.warn({ err }, 'could not record API key use'));
   let timer: NodeJS.Timeout | undefined;
   return {

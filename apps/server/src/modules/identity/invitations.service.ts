@@ -9,6 +9,7 @@ import { identityErrors } from './identity.errors.js';
 import * as repo from './identity.repo.js';
 import * as invitations from './invitations.repo.js';
 import { toOrg } from './serialize.js';
+import { emitMemberChanged } from './identity.events.js';
 
 function toInvitation(r: { id: string; email: string; role: Role; expires_at: Date; created_at: Date; invited_by: string | null }) {
   return { id: r.id, email: r.email, role: r.role, invitedBy: r.invited_by, expiresAt: r.expires_at.toISOString(), createdAt: r.created_at.toISOString() };
@@ -61,7 +62,8 @@ export async function revokeInvitation(ctx: IdentityContext, actor: OrgActor, id
 
 /** The signed-in user joins the organization with the invited role; the invitation must name their email. */
 export async function acceptInvitation(ctx: IdentityContext, actor: UserActor, token: string, ip: string) {
-  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  return inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const inv = await invitations.lockInvitationByHash(trx, sha256Hex(token));
     if (!inv || inv.accepted_at || inv.revoked_at) throw identityErrors.INVITATION_NOT_FOUND();
     if (inv.expires_at.getTime() <= Date.now()) throw identityErrors.INVITATION_EXPIRED();
@@ -80,7 +82,8 @@ export async function acceptInvitation(ctx: IdentityContext, actor: UserActor, t
     });
     const org = await repo.findOrg(trx, inv.org_id);
     if (!org) throw identityErrors.INVITATION_NOT_FOUND();
-    afterCommit(() => ctx.cache.forgetMembership(actor.userId, inv.org_id));
+    // A process that cached "not a member" reads the membership again.
+    emitMemberChanged(ctx, uow, { orgId: inv.org_id, actor, userId: actor.userId, role: inv.role });
     return toOrg(org, inv.role);
   });
 }

@@ -8,6 +8,7 @@ import { identityErrors } from './identity.errors.js';
 import * as keys from './api-keys.repo.js';
 import * as repo from './identity.repo.js';
 import { type OrgDto, toOrg } from './serialize.js';
+import { emitKeyRevoked, emitMemberChanged } from './identity.events.js';
 
 /** Organizations, members and roles. Every function is scoped by its actor. */
 
@@ -107,7 +108,8 @@ export async function listMembers(ctx: IdentityContext, actor: OrgActor, limit: 
  * owners make or unmake owners; the last owner stays an owner.
  */
 export async function changeMemberRole(ctx: IdentityContext, actor: OrgActor, userId: string, role: Role, ip: string) {
-  return inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  return inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const current = await repo.membershipRole(trx, actor.orgId, userId);
     if (!current) throw identityErrors.MEMBER_NOT_FOUND();
     if (!roleAtLeast(actor.role, role) || !roleAtLeast(actor.role, current)) throw identityErrors.MEMBER_ROLE_TOO_HIGH();
@@ -124,7 +126,7 @@ export async function changeMemberRole(ctx: IdentityContext, actor: OrgActor, us
       ip,
       details: { from: current, to: role },
     });
-    afterCommit(() => ctx.cache.forgetMembership(userId, actor.orgId));
+    emitMemberChanged(ctx, uow, { orgId: actor.orgId, actor, userId, role });
     return { userId, role };
   });
 }
@@ -133,7 +135,8 @@ export async function changeMemberRole(ctx: IdentityContext, actor: OrgActor, us
 export async function removeMember(ctx: IdentityContext, actor: OrgActor, userId: string, ip: string) {
   const self = actor.kind === 'user' && actor.userId === userId;
   if (!self) assertCan(actor, 'members:manage');
-  await inTransaction(ctx.db, async ({ trx, afterCommit }) => {
+  await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const current = await repo.membershipRole(trx, actor.orgId, userId);
     if (!current) throw identityErrors.MEMBER_NOT_FOUND();
     if (!self && !roleAtLeast(actor.role, current)) throw identityErrors.MEMBER_ROLE_TOO_HIGH();
@@ -151,9 +154,7 @@ export async function removeMember(ctx: IdentityContext, actor: OrgActor, userId
       ip,
       details: { role: current, personalKeysRevoked: revoked.length },
     });
-    afterCommit(() => {
-      ctx.cache.forgetMembership(userId, actor.orgId);
-      for (const k of revoked) ctx.cache.forgetApiKey(k.key_hash);
-    });
+    emitMemberChanged(ctx, uow, { orgId: actor.orgId, actor, userId, role: null });
+    for (const k of revoked) emitKeyRevoked(ctx, uow, { orgId: actor.orgId, actor, keyId: k.id, keyHash: k.key_hash });
   });
 }

@@ -2,12 +2,14 @@ import type { Role } from '@infinity/contracts';
 
 /**
  * Short-lived cache of what every authenticated request needs (API key → org, role and its
- * creator's current role; user+org → role), so identity costs no query on a hot path. Changes
- * made by this process invalidate it at once (a member's demotion or removal also drops their
- * personal keys); other instances see them within `ttlMs`.
- * NB: with several API instances, a revoked key, a demoted or removed member (and their personal
- * keys) keeps its old power on the other instances for at most ttlMs (default 5 s).
- * Cross-instance invalidation arrives with Redis fan-out.
+ * creator's current role; user+org → role), so identity costs no query on a hot path. A revoked
+ * key or a changed member is an event (key.revoked, member.changed, see identity.events.ts): the
+ * cache of every process forgets the entries it touches as soon as the event arrives (a member's
+ * demotion or removal also drops their personal keys), and forgets everything on a resync.
+ * NB: events cross processes at most once; a process that missed some (its listening connection
+ * dropped) is told by a resync and clears everything, so the TTL (INFINITY_AUTH_CACHE_TTL_MS,
+ * default 5 s) only bounds what nothing reports: an expiring key, an organization deleted on
+ * another process (its members and keys fail on their next query there).
  */
 export interface CachedApiKey {
   id: string;
@@ -83,6 +85,13 @@ export class PrincipalCache {
   forgetMembership(userId: string, orgId: string): void {
     this.roles.delete(`${userId}:${orgId}`);
     for (const [k, e] of this.keys) if (e.value?.orgId === orgId && e.value.createdBy === userId) this.keys.delete(k);
+  }
+
+  /** Everything is read again (events may have been missed). */
+  clear(): void {
+    this.keys.clear();
+    this.roles.clear();
+    this.views.clear();
   }
 
   forgetOrg(orgId: string): void {

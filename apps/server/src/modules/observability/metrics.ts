@@ -47,8 +47,9 @@ export class Metrics {
       durations.observe({ status }, durationMs / 1000);
     };
     const offs = [
-      o.events.subscribe('execution.succeeded', (e) => ended('succeeded', e.durationMs)),
-      o.events.subscribe('execution.failed', (e) => ended('failed', e.durationMs)),
+      // This process's executions only: every process counts its own (events from others arrive too).
+      o.events.subscribe('execution.succeeded', (e) => ended('succeeded', e.durationMs), { local: true }),
+      o.events.subscribe('execution.failed', (e) => ended('failed', e.durationMs), { local: true }),
     ];
     this.off = () => offs.forEach((off) => off());
     this.tokens = new Counter({

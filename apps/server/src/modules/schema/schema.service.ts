@@ -3,7 +3,7 @@ import type { QuotaGate } from '../usage/index.js';
 import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { type UnitOfWork, inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
-import type { EventOf, EventSpine } from '../../platform/events/index.js';
+import type { EventOf, EventSpine, SpineUnitOfWork } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorLabel, actorRef } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
@@ -28,13 +28,7 @@ export interface SchemaContext {
  * model.changed, delivered after the DDL commits. The writing process also forgets its cache at
  * commit itself, so its next request sees the change whenever the event reaches its listeners.
  */
-function modelChanged(
-  ctx: SchemaContext,
-  uow: Pick<UnitOfWork<unknown>, 'afterCommit'>,
-  actor: OrgActor,
-  model: string,
-  change: EventOf<'model.changed'>['change'],
-) {
+function modelChanged(ctx: SchemaContext, uow: SpineUnitOfWork, actor: OrgActor, model: string, change: EventOf<'model.changed'>['change']) {
   ctx.events.emit(uow, {
     type: 'model.changed',
     orgId: actor.orgId,

@@ -44,6 +44,9 @@ export async function postgresNotifier(url: string, pool: PoolLike, onError: (er
   const listening = new Set<string>();
   let client: pg.Client | null = null;
   let closed = false;
+  // NB: one query at a time on the listening client (pg deprecates overlapping queries on a client).
+  let chain: Promise<unknown> = Promise.resolve();
+  const listen = (c: pg.Client, ch: string) => (chain = chain.then(() => c.query(`listen ${ch}`)).catch(onError));
   const connect = async () => {
     const c = new pg.Client({ connectionString: url, application_name: 'infinity-listen' });
     c.on('notification', (m) => em.emit(m.channel, m.payload ?? ''));
@@ -54,7 +57,7 @@ export async function postgresNotifier(url: string, pool: PoolLike, onError: (er
       if (!closed) setTimeout(() => void connect().catch(onError), 1000).unref();
     });
     await c.connect();
-    for (const ch of listening) await c.query(`listen ${ch}`);
+    for (const ch of listening) await listen(c, ch);
     client = c;
   };
   return {
@@ -69,7 +72,7 @@ export async function postgresNotifier(url: string, pool: PoolLike, onError: (er
       if (!CHANNEL_RE.test(channel)) throw new Error(`bad channel ${channel}`);
       if (!listening.has(channel)) {
         listening.add(channel);
-        void client?.query(`listen ${channel}`).catch(onError);
+        if (client) void listen(client, channel);
       }
       em.on(channel, fn);
       return () => em.off(channel, fn);

@@ -12,6 +12,7 @@ import * as m0010 from './0010-service-keys.js';
 import * as m0011 from './0011-secret-hosts.js';
 import * as m0012 from './0012-versions.js';
 import * as m0013 from './0013-exactly-once.js';
+import * as m0014 from './0014-outbox.js';
 import * as m0016 from './0016-notification-mail.js';
 
 /**
@@ -32,5 +33,6 @@ export const systemMigrations: Record<string, Migration> = {
   '0011_secret_hosts': m0011,
   '0012_versions': m0012,
   '0013_exactly_once': m0013,
+  '0014_outbox': m0014,
   '0016_notification_mail': m0016,
 };
