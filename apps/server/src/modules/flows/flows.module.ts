@@ -117,6 +117,8 @@ export function flowsModule(n: FlowsNeeds): FlowsModule {
     scheduler: n.scheduler,
     matches: (actor, model, filter, record) => recordMatches(n.services.records, actor, model, filter, record),
   });
+  // Events missed while the transport was down: read the active flows again.
+  n.events.onResync(() => void triggers.reload());
   const context: FlowsContext = {
     ...run,
     registry: n.registry,

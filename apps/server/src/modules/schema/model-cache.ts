@@ -45,8 +45,9 @@ export class ModelCache {
   }
 
   /** Forgets an organization's models whenever one of them changes, in any process. Returns the unsubscribe. */
-  follow(events: Pick<EventSpine, 'subscribe'>): () => void {
-    return events.subscribe('model.changed', (e) => this.forget(e.orgId));
+  follow(events: Pick<EventSpine, 'subscribe' | 'onResync'>): () => void {
+    const offs = [events.subscribe('model.changed', (e) => this.forget(e.orgId)), events.onResync(() => this.clear())];
+    return () => offs.forEach((off) => off());
   }
 }
 
