@@ -39,6 +39,7 @@ for (const kind of testBackends()) {
           'sandbox',
           'outbound http',
           'notifications',
+          'events',
           'quotas',
           'api-key uses',
           'search widths',
