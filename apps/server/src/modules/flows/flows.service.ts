@@ -4,7 +4,7 @@ import type { QuotaGate } from '../usage/index.js';
 import { NodeError } from '@infinity/node-sdk';
 import { z } from 'zod';
 import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
-import { type UnitOfWork, inTransaction, isUniqueViolation } from '../../platform/db/index.js';
+import { inTransaction, isUniqueViolation } from '../../platform/db/index.js';
 import type { EventOf, EventSpine, SpineUnitOfWork } from '../../platform/events/index.js';
 import { commonErrors } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';

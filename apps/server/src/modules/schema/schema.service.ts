@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { QuotaGate } from '../usage/index.js';
 import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
-import { type UnitOfWork, inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
+import { inTransaction, isUniqueViolation, pgErrorCode } from '../../platform/db/index.js';
 import { AppError } from '../../platform/errors.js';
 import type { EventOf, EventSpine, SpineUnitOfWork } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
