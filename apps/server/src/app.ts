@@ -459,7 +459,11 @@ function flowCapabilities(
         const run = await runAction(d.actionsCtx, actor, id, params, once(opts));
         if (run.status === 'failed') {
           const e = run.error as { code?: string; message?: string } | null;
-          throw new NodeError(`Action failed: ${e?.message ?? 'error'}`, e?.code ?? 'ACTION_RUN_FAILED', { runId: run.id }, false);
+          throw new NodeError(`Action failed: ${e?.message ?? 'error'}`, {
+            code: e?.code ?? 'ACTION_RUN_FAILED',
+            details: { runId: run.id },
+            retryable: false,
+          });
         }
         return run.output;
       },
@@ -472,7 +476,7 @@ function flowCapabilities(
         try {
           return await d.outbound.request({ ...req, onRedirect: (next) => used.checkOutbound(req, next) });
         } catch (err) {
-          if (err instanceof OutboundRefused) throw new NodeError(err.message, 'HTTP_REFUSED', { reason: err.reason }, false);
+          if (err instanceof OutboundRefused) throw new NodeError(err.message, { code: 'HTTP_REFUSED', details: { reason: err.reason }, retryable: false });
           throw err;
         }
       },
