@@ -6,7 +6,7 @@ import type { OrgActor } from '../access/index.js';
 import type { FieldDef, ModelDef } from '../schema/index.js';
 import { type ListQuery, decodeCursor } from './list-query.js';
 import { recordErrors } from './records.errors.js';
-import { type ApiRecord, type RecordsContext, bulk, listRecords, requireModel } from './records.service.js';
+import { type RecordsContext, bulk, listRecords, requireModel } from './records.service.js';
 import { issuesOf, recordSchemas } from './validate.js';
 
 /**
@@ -176,5 +176,3 @@ export async function importRecords(ctx: RecordsContext, actor: OrgActor, name: 
   report.updated = r.updated;
   return report;
 }
-
-export type { ApiRecord };
