@@ -21,7 +21,9 @@ function newest(paths: string[]): number {
 }
 
 function run(what: string, command: string, args: string[]): void {
-  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  // NB: not Vitest's NODE_ENV=test: vite would bundle React's development build (StrictMode then
+  // runs effects twice, and the UI tests see a UI no user gets).
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): the e2e lane runs the built server and UI.`);
 }
 
