@@ -14,7 +14,7 @@ const slugify = defineNode({
   execute: async ({ params, input, ctx }) => {
     expectTypeOf(params).toEqualTypeOf<{ field: string; maxLength: number }>();
     const text = (input as Record<string, unknown>)[params.field];
-    if (typeof text !== 'string') throw new NodeError(`${params.field} is not text`, 'BAD', undefined, false);
+    if (typeof text !== 'string') throw new NodeError(`${params.field} is not text`, { code: 'BAD', retryable: false });
     const slug = text
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
@@ -150,5 +150,26 @@ describe('node SDK', () => {
     });
     expect((await runNode(key, { params: {}, attempt: 2 })).result.main).toMatch(/^[0-9a-f-]{36}:node$/);
     expect((await runNode(key, { params: {}, item: '3' })).result.main).toMatch(/^[0-9a-f-]{36}:node:3$/);
+  });
+
+  it('NodeError takes an options object; each option has a default', () => {
+    const bare = new NodeError('it broke');
+    expect({ code: bare.code, details: bare.details, retryable: bare.retryable, cause: bare.cause }).toEqual({
+      code: 'NODE_FAILED',
+      details: undefined,
+      retryable: true,
+      cause: undefined,
+    });
+    const root = new Error('socket hang up');
+    const full = new NodeError('The answer is not JSON.', { code: 'HTTP_BAD_RESPONSE', details: { status: 200 }, retryable: false, cause: root });
+    expect(full).toBeInstanceOf(Error);
+    expect({ name: full.name, message: full.message, code: full.code, details: full.details, retryable: full.retryable, cause: full.cause }).toEqual({
+      name: 'NodeError',
+      message: 'The answer is not JSON.',
+      code: 'HTTP_BAD_RESPONSE',
+      details: { status: 200 },
+      retryable: false,
+      cause: root,
+    });
   });
 });

@@ -323,16 +323,36 @@ export function describeNode<P extends z.ZodType, O extends string, I extends z.
   };
 }
 
-/** Thrown by a node for a failure the user can act on (bad parameter value, refused request). */
+/** How a NodeError is classified; every field is optional. */
+export interface NodeErrorOptions {
+  /**
+   * Stable SCREAMING_SNAKE code that flows and clients branch on (default `NODE_FAILED`). The
+   * built-in nodes' codes are listed in docs/errors.md; a node of your own should prefix its codes
+   * with its name (`SLUGIFY_BAD_INPUT`).
+   */
+  code?: string;
+  /** Data a person needs to act on the failure (a field list, a status); never secret values. */
+  details?: unknown;
+  /** false: retrying cannot help (bad input); the engine skips remaining attempts. Default true. */
+  retryable?: boolean;
+  /** The underlying error, kept for logs (never shown to clients). */
+  cause?: unknown;
+}
+
+/**
+ * Thrown by a node for a failure the user can act on (bad parameter value, refused request):
+ *   throw new NodeError('The answer is not JSON.', { code: 'HTTP_BAD_RESPONSE', retryable: false });
+ */
 export class NodeError extends Error {
-  constructor(
-    message: string,
-    readonly code = 'NODE_FAILED',
-    readonly details?: unknown,
-    /** false: retrying cannot help (bad input); the engine skips remaining attempts. */
-    readonly retryable = true,
-  ) {
-    super(message);
+  readonly code: string;
+  readonly details?: unknown;
+  readonly retryable: boolean;
+
+  constructor(message: string, options: NodeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'NodeError';
+    this.code = options.code ?? 'NODE_FAILED';
+    this.details = options.details;
+    this.retryable = options.retryable ?? true;
   }
 }

@@ -68,7 +68,8 @@ export async function runNode<P extends ZodType, O extends string, I extends Zod
 const words = (v: string | undefined) => new Set((v ?? '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
 
 /** What the server's records capability rejects with for a missing record: `code` RECORD_NOT_FOUND. */
-export const recordNotFound = (model: string, id: string) => new NodeError(`No ${model} record ${id}.`, 'RECORD_NOT_FOUND', { model, id }, false);
+export const recordNotFound = (model: string, id: string) =>
+  new NodeError(`No ${model} record ${id}.`, { code: 'RECORD_NOT_FOUND', details: { model, id }, retryable: false });
 
 /**
  * An in-memory records capability for node tests: equality filters only, and a search that

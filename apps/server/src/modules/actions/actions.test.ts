@@ -3,13 +3,14 @@ import { addMember, createApiKey, signUp } from '../../platform/testing/actors.j
 import { describeEachDb } from '../../platform/testing/harness.js';
 
 describeEachDb('actions', (h) => {
-  let key: string;
-  let actionId: string;
-  const req = (method: string, url: string, body?: unknown) => h().request({ method, url, apiKey: key, body });
-
-  it('defines a two-step action with a fixed parameter', async () => {
+  /**
+   * Each test has its own organization with the two models and the onboarding action (a fresh
+   * fixture, so any test runs alone): an editor's API key and a request helper bound to it.
+   */
+  async function onboarding() {
     const u = await signUp(h());
-    key = (await createApiKey(h(), u.token, 'editor')).key;
+    const key = (await createApiKey(h(), u.token, 'editor')).key;
+    const req = (method: string, url: string, body?: unknown) => h().request({ method, url, apiKey: key, body });
     await req('POST', '/api/v1/models', {
       name: 'companies',
       fields: [
@@ -43,11 +44,17 @@ describeEachDb('actions', (h) => {
         { id: 'staff', op: 'query', model: 'employees', filter: { company: { eq: '{{steps.company.id}}' } } },
       ],
     });
-    expect(r.statusCode, r.body).toBe(201);
-    actionId = r.json().data.id;
+    return { req, created: r, actionId: r.json().data?.id as string };
+  }
+
+  it('defines a two-step action with a fixed parameter', async () => {
+    const { created } = await onboarding();
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json().data).toMatchObject({ name: 'Onboard a customer' });
   });
 
   it('runs with the remaining parameters in one transaction and records the run', async () => {
+    const { req, actionId } = await onboarding();
     const r = await req('POST', `/api/v1/actions/${actionId}/run`, { params: { company: 'Acme', email: 'ceo@acme.io' } });
     expect(r.statusCode, r.body).toBe(200);
     const run = r.json().data;
@@ -62,6 +69,8 @@ describeEachDb('actions', (h) => {
   });
 
   it('rolls every step back when one fails, and records the failed run with the step and the cause', async () => {
+    const { req, actionId } = await onboarding();
+    expect((await req('POST', `/api/v1/actions/${actionId}/run`, { params: { company: 'Acme', email: 'ceo@acme.io' } })).statusCode).toBe(200);
     // The company is new, but the email is taken: step 2 fails, step 1 must not survive.
     const r = await req('POST', `/api/v1/actions/${actionId}/run`, { params: { company: 'Beta', email: 'ceo@acme.io' } });
     expect(r.statusCode).toBe(422);
@@ -74,6 +83,7 @@ describeEachDb('actions', (h) => {
   });
 
   it('refuses bad parameters and bad definitions, changing nothing', async () => {
+    const { req, actionId } = await onboarding();
     const cases: [unknown, string[]][] = [
       [{ params: { company: 'X' } }, ['email']],
       [{ params: { company: 'X', email: 'x@y.z', country: 'DE' } }, ['country']],
@@ -94,6 +104,7 @@ describeEachDb('actions', (h) => {
     const dup = await req('POST', '/api/v1/actions', { name: 'Onboard a customer', steps: [{ id: 'a', op: 'query', model: 'companies' }] });
     expect(dup.statusCode).toBe(409);
     expect((await req('GET', '/api/v1/actions')).json().data).toHaveLength(1);
+    expect((await req('GET', `/api/v1/actions/${actionId}/runs`)).json().data).toEqual([]);
   });
 
   it('viewers read actions and runs but cannot run or change them', async () => {

@@ -8,7 +8,6 @@ import { aiErrors } from './ai.errors.js';
 export const CHAT_PROVIDERS = ['openai', 'anthropic', 'google', 'openai-compatible'] as const;
 export type ChatProvider = (typeof CHAT_PROVIDERS)[number];
 export const EMBEDDING_PROVIDERS = ['openai', 'openai-compatible', 'local'] as const;
-export type EmbeddingProvider = (typeof EMBEDDING_PROVIDERS)[number];
 
 export interface ProviderCredentials {
   provider: ChatProvider;

@@ -1,4 +1,4 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { type Transaction, sql } from 'kysely';
 import type { Database } from '../../platform/db/index.js';
 import { ArchiveWriter } from './archive.js';
 import { backupErrors } from './backup.errors.js';
@@ -115,5 +115,3 @@ async function dump(trx: Transaction<object>, db: Database, writer: ArchiveWrite
   const end = await writer.finish();
   return { file: o.out, ...end };
 }
-
-export type { Kysely };

@@ -332,12 +332,11 @@ async function runNode(env: Env, g: CompiledGraph, step: Step, snapshot: RunStat
         if (def.input) {
           const checked = await def.input.safeParseAsync(step.input);
           if (!checked.success)
-            throw new NodeError(
-              `Invalid input: ${checked.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
-              'NODE_INPUT_INVALID',
-              checked.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-              false,
-            );
+            throw new NodeError(`Invalid input: ${checked.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`, {
+              code: 'NODE_INPUT_INVALID',
+              details: checked.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+              retryable: false,
+            });
           input = checked.data;
         }
         let ports = await abortable(def.execute({ params, input, inputs: step.inputs, ctx }), nodeSignal);
@@ -406,7 +405,7 @@ async function runLoop(
   log: (level: LogEntry['level'], message: string) => void,
 ): Promise<Record<string, unknown>> {
   const body = g.bodies.get(loopId);
-  if (!Array.isArray(items)) throw new NodeError('The loop needs a list of items.', 'LOOP_ITEMS_INVALID', undefined, false);
+  if (!Array.isArray(items)) throw new NodeError('The loop needs a list of items.', { code: 'LOOP_ITEMS_INVALID', retryable: false });
   const results: unknown[] = new Array<unknown>(items.length).fill(null);
   if (!body || body.starts.length === 0) return { done: items };
   const concurrency = Math.max(1, Math.min(50, (params as { concurrency?: number }).concurrency ?? 1));
@@ -464,15 +463,14 @@ async function runLoop(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  if (env.lost) throw new NodeError('The execution was taken over by another worker.', 'EXECUTION_LOST', undefined, false);
+  if (env.lost) throw new NodeError('The execution was taken over by another worker.', { code: 'EXECUTION_LOST', retryable: false });
   if (failed) {
     const f: { index: number; error: Failure } = failed;
-    throw new NodeError(
-      `Item ${f.index} failed at ${f.error.nodeId ?? 'the body'}: ${f.error.message}`,
-      'LOOP_ITEM_FAILED',
-      { index: f.index, error: f.error },
-      false,
-    );
+    throw new NodeError(`Item ${f.index} failed at ${f.error.nodeId ?? 'the body'}: ${f.error.message}`, {
+      code: 'LOOP_ITEM_FAILED',
+      details: { index: f.index, error: f.error },
+      retryable: false,
+    });
   }
   log('info', `${items.length} item(s) done, ${concurrency} at a time${resumed ? ` (${resumed} completed before the resume)` : ''}`);
   return { done: results };

@@ -78,7 +78,7 @@ function compile(source: string): Entry {
   let c = cache.get(source);
   if (c) return c;
   if (source.length > EXPRESSION_LIMITS.maxLength)
-    throw new NodeError(`Expression is longer than ${EXPRESSION_LIMITS.maxLength} characters.`, 'EXPRESSION_INVALID', undefined, false);
+    throw new NodeError(`Expression is longer than ${EXPRESSION_LIMITS.maxLength} characters.`, { code: 'EXPRESSION_INVALID', retryable: false });
   try {
     const normalized = normalizeExpression(source);
     const expr = jsonata(normalized, { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth, sequence: EXPRESSION_LIMITS.maxSequence });
@@ -91,12 +91,11 @@ function compile(source: string): Entry {
       params: reads(source, 'params'),
     };
   } catch (err) {
-    throw new NodeError(
-      `Invalid expression "${source.slice(0, 80)}": ${(err as Error).message}`,
-      'EXPRESSION_INVALID',
-      { position: (err as { position?: number }).position },
-      false,
-    );
+    throw new NodeError(`Invalid expression "${source.slice(0, 80)}": ${(err as Error).message}`, {
+      code: 'EXPRESSION_INVALID',
+      details: { position: (err as { position?: number }).position },
+      retryable: false,
+    });
   }
   if (cache.size > 5000) cache.clear();
   cache.set(source, c);
@@ -143,12 +142,11 @@ function failure(source: string, e: { limit: boolean; message: string; code?: st
       : e.code === 'D1012'
         ? `ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms`
         : e.message;
-  return new NodeError(
-    `Expression "${source.trim().slice(0, 80)}" failed: ${why}`,
-    e.limit ? 'EXPRESSION_LIMIT' : 'EXPRESSION_FAILED',
-    { code: e.code },
-    false,
-  );
+  return new NodeError(`Expression "${source.trim().slice(0, 80)}" failed: ${why}`, {
+    code: e.limit ? 'EXPRESSION_LIMIT' : 'EXPRESSION_FAILED',
+    details: { code: e.code },
+    retryable: false,
+  });
 }
 
 /** JSONata returns arrays with extra marker properties ("sequences"); hand out plain JSON. */

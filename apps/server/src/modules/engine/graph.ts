@@ -19,7 +19,6 @@ export const nodeSettingsSchema = z.strictObject({
     .default('fail')
     .describe('continue: emit {error} on the main port instead of failing the run (an edge from the "error" port always wins)'),
 });
-export type NodeSettings = z.output<typeof nodeSettingsSchema>;
 
 export const flowNodeSchema = z.strictObject({
   id: ident,

@@ -144,10 +144,6 @@ export function complete(g: CompiledGraph, prev: RunState, nodeId: string, outco
   return state;
 }
 
-export function isRunning(state: RunState): boolean {
-  return Object.values(state.nodes).some((n) => n.status === 'running');
-}
-
 /** Exponential backoff before attempt `attempt + 1` (attempt counts from 1). */
 export function retryDelay(baseMs: number, attempt: number): number {
   return Math.min(baseMs * 2 ** (attempt - 1), 3_600_000);

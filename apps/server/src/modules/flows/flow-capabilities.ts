@@ -92,12 +92,11 @@ export function flowCapabilities(actor: FlowActor, d: NodeServices & { agent: Ag
       run: async (id, params, opts) => {
         const run = await runAction(d.actions, actor, id, params, once(opts));
         if (run.status === 'failed')
-          throw new NodeError(
-            `Action failed: ${errorField(run.error, 'message') ?? 'error'}`,
-            errorField(run.error, 'code') ?? 'ACTION_RUN_FAILED',
-            { runId: run.id },
-            false,
-          );
+          throw new NodeError(`Action failed: ${errorField(run.error, 'message') ?? 'error'}`, {
+            code: errorField(run.error, 'code') ?? 'ACTION_RUN_FAILED',
+            details: { runId: run.id },
+            retryable: false,
+          });
         return run.output;
       },
     },
@@ -109,7 +108,7 @@ export function flowCapabilities(actor: FlowActor, d: NodeServices & { agent: Ag
         try {
           return await d.outbound.request({ ...req, onRedirect: (next) => used.checkOutbound(req, next) });
         } catch (err) {
-          if (err instanceof OutboundRefused) throw new NodeError(err.message, 'HTTP_REFUSED', { reason: err.reason }, false);
+          if (err instanceof OutboundRefused) throw new NodeError(err.message, { code: 'HTTP_REFUSED', details: { reason: err.reason }, retryable: false });
           throw err;
         }
       },

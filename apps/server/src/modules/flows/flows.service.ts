@@ -519,20 +519,21 @@ export function subflowRunner(maxDepth = 10) {
   const depth = new Map<string, number>();
   return async (ctx: FlowRunContext, parent: { executionId: string; orgId: string }, flowId: string, input: unknown) => {
     const level = (depth.get(parent.executionId) ?? 0) + 1;
-    if (level > maxDepth) throw new NodeError(`Sub-flows nest more than ${maxDepth} deep (a flow calling itself?).`, 'SUBFLOW_TOO_DEEP', undefined, false);
+    if (level > maxDepth)
+      throw new NodeError(`Sub-flows nest more than ${maxDepth} deep (a flow calling itself?).`, { code: 'SUBFLOW_TOO_DEEP', retryable: false });
     const flow = await repo.findFlowById(ctx.db, flowId);
-    if (!flow || flow.org_id !== parent.orgId) throw new NodeError('No flow with this id in this organization.', 'SUBFLOW_NOT_FOUND', undefined, false);
+    if (!flow || flow.org_id !== parent.orgId)
+      throw new NodeError('No flow with this id in this organization.', { code: 'SUBFLOW_NOT_FOUND', retryable: false });
     const childId = newId();
     depth.set(childId, level);
     try {
       const f = await runForAnswer(ctx, flow, { input, trigger: 'subflow', startNode: inputNodeOf(flow), id: childId, parentId: parent.executionId });
       if (!f || f.status !== 'succeeded')
-        throw new NodeError(
-          `The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(),
-          'SUBFLOW_FAILED',
-          { executionId: f?.id ?? childId, error: f?.error ?? null },
-          false,
-        );
+        throw new NodeError(`The sub-flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), {
+          code: 'SUBFLOW_FAILED',
+          details: { executionId: f?.id ?? childId, error: f?.error ?? null },
+          retryable: false,
+        });
       return { executionId: f.id, output: f.output };
     } finally {
       depth.delete(childId);
@@ -559,11 +560,10 @@ export async function runFlowForTool(ctx: FlowRunContext, actor: OrgActor, id: s
   const flow = await requireFlow(ctx, actor, id);
   const f = await runForAnswer(ctx, flow, { input, trigger: 'agent', startNode: inputNodeOf(flow) });
   if (!f || f.status !== 'succeeded')
-    throw new NodeError(
-      `The flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(),
-      'FLOW_TOOL_FAILED',
-      { executionId: f?.id ?? null },
-      false,
-    );
+    throw new NodeError(`The flow ${f?.status ?? 'did not finish'}: ${(f?.error as { message?: string } | null)?.message ?? ''}`.trim(), {
+      code: 'FLOW_TOOL_FAILED',
+      details: { executionId: f?.id ?? null },
+      retryable: false,
+    });
   return f.output;
 }

@@ -81,10 +81,6 @@ export function listApiKeys(db: Exec, orgId: string, limit: number, offset: numb
     .execute();
 }
 
-export function findApiKey(db: Exec, orgId: string, id: string) {
-  return db.selectFrom('api_keys').select(columns).where('org_id', '=', orgId).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-}
-
 export async function revokeApiKey(db: Exec, orgId: string, id: string) {
   return db
     .updateTable('api_keys')

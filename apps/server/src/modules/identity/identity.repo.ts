@@ -20,10 +20,6 @@ export function findUser(db: Exec, id: string) {
   return db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertUser(db: Exec, u: { id: string; email: string; name: string; passwordHash: string; defaultOrgId: string }) {
-  await db.insertInto('users').values({ id: u.id, email: u.email, name: u.name, password_hash: u.passwordHash, default_org_id: u.defaultOrgId }).execute();
-}
-
 export async function setDefaultOrg(db: Exec, userId: string, orgId: string | null) {
   await db.updateTable('users').set({ default_org_id: orgId, updated_at: new Date() }).where('id', '=', userId).execute();
 }

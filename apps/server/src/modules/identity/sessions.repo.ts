@@ -36,10 +36,6 @@ export async function setFamilyOrg(db: Exec, familyId: string, userId: string, o
   await db.updateTable('refresh_tokens').set({ org_id: orgId }).where('family_id', '=', familyId).where('user_id', '=', userId).execute();
 }
 
-export function findFamilyToken(db: Exec, familyId: string) {
-  return db.selectFrom('refresh_tokens').select(['revoked_at']).where('family_id', '=', familyId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
-}
-
 /**
  * When the session ends if nothing renews it: the expiry of its live refresh token (not used,
  * not revoked, not expired); null when the session was logged out, revoked or has lapsed.

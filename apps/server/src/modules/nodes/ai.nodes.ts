@@ -60,7 +60,7 @@ export const chatNode = defineNode({
     });
     flush();
     if (params.provider && params.provider !== answer.provider)
-      throw new NodeError(`The secret is for ${answer.provider}, not ${params.provider}.`, 'AI_PROVIDER_MISMATCH', undefined, false);
+      throw new NodeError(`The secret is for ${answer.provider}, not ${params.provider}.`, { code: 'AI_PROVIDER_MISMATCH', retryable: false });
     ctx.log('info', `${answer.provider}/${answer.model}: ${answer.usage.inputTokens} in, ${answer.usage.outputTokens} out, ${answer.latencyMs} ms`);
     return { main: answer };
   },

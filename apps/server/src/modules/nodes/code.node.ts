@@ -28,7 +28,7 @@ export function createCodeNode(sandbox: JsSandbox) {
       if (!r.ok) {
         const limit = /interrupted|out of memory|stack overflow|larger than/.test(r.error.message);
         // Retryable like any other node's failure: the node's `retries` setting decides (default 0).
-        throw new NodeError(`${r.error.name}: ${r.error.message}`, limit ? 'CODE_LIMIT' : 'CODE_FAILED', undefined, true);
+        throw new NodeError(`${r.error.name}: ${r.error.message}`, { code: limit ? 'CODE_LIMIT' : 'CODE_FAILED', retryable: true });
       }
       return { main: r.value };
     },

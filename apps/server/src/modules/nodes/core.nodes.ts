@@ -22,12 +22,11 @@ export const inputNode = defineNode({
     const obj = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
     const missing = required.filter((k) => obj[k] === undefined || obj[k] === null);
     if (missing.length)
-      throw new NodeError(
-        `Missing input: ${missing.join(', ')}.`,
-        'INPUT_INVALID',
-        missing.map((field) => ({ field, code: 'required' })),
-        false,
-      );
+      throw new NodeError(`Missing input: ${missing.join(', ')}.`, {
+        code: 'INPUT_INVALID',
+        details: missing.map((field) => ({ field, code: 'required' })),
+        retryable: false,
+      });
     return Promise.resolve({ main: input });
   },
 });
@@ -171,9 +170,9 @@ export const loopNode = defineNode({
   execute: async ({ params, input }) => {
     const items = params.items === undefined ? input : params.items;
     if (!Array.isArray(items))
-      throw new NodeError(`The loop needs a list of items, got ${items === null ? 'null' : typeof items}.`, 'LOOP_ITEMS_INVALID', undefined, false);
+      throw new NodeError(`The loop needs a list of items, got ${items === null ? 'null' : typeof items}.`, { code: 'LOOP_ITEMS_INVALID', retryable: false });
     if (items.length > params.maxItems)
-      throw new NodeError(`${items.length} items is more than this loop’s maxItems (${params.maxItems}).`, 'LOOP_TOO_MANY_ITEMS', undefined, false);
+      throw new NodeError(`${items.length} items is more than this loop’s maxItems (${params.maxItems}).`, { code: 'LOOP_TOO_MANY_ITEMS', retryable: false });
     return Promise.resolve({ item: items });
   },
 });
@@ -223,7 +222,7 @@ export const waitNode = defineNode({
   control: 'wait',
   execute: async ({ params, ctx }) => {
     const now = ctx.now().getTime();
-    if (params.mode === 'until' && !params.until) throw new NodeError('mode "until" needs a time.', 'WAIT_INVALID', undefined, false);
+    if (params.mode === 'until' && !params.until) throw new NodeError('mode "until" needs a time.', { code: 'WAIT_INVALID', retryable: false });
     const at =
       params.mode === 'duration' ? now + params.seconds * 1000 : params.mode === 'until' ? Date.parse(params.until!) : now + params.timeoutSeconds * 1000;
     return Promise.resolve({ main: { resumeAt: new Date(at).toISOString(), webhook: params.mode === 'webhook' } });

@@ -77,18 +77,17 @@ export const httpNode = defineNode({
       try {
         data = JSON.parse(text);
       } catch {
-        if (params.response === 'json') throw new NodeError(`The answer is not JSON (status ${res.status}).`, 'HTTP_BAD_RESPONSE', undefined, false);
+        if (params.response === 'json') throw new NodeError(`The answer is not JSON (status ${res.status}).`, { code: 'HTTP_BAD_RESPONSE', retryable: false });
       }
     }
     const out = { status: res.status, headers: res.headers, body: data };
     if (params.failOnStatus && res.status >= 400) {
       const retryable = res.status >= 500 || res.status === 429;
-      throw new NodeError(
-        `The server answered ${res.status}.`,
-        'HTTP_STATUS',
-        { status: res.status, body: typeof data === 'string' ? data.slice(0, 500) : data },
+      throw new NodeError(`The server answered ${res.status}.`, {
+        code: 'HTTP_STATUS',
+        details: { status: res.status, body: typeof data === 'string' ? data.slice(0, 500) : data },
         retryable,
-      );
+      });
     }
     ctx.log('info', `${params.method} ${url.origin}${url.pathname} → ${res.status}`);
     return { main: out };

@@ -61,7 +61,3 @@ export async function splitByTokens(text: string, size: number, overlap: number)
   }
   return chunks;
 }
-
-export async function countTokens(text: string): Promise<number> {
-  return (await cl100k()).encode(text).length;
-}

@@ -8,7 +8,7 @@ import { type ListQuery, decodeCursor } from './list-query.js';
 import { recordErrors } from './records.errors.js';
 import { bulk } from './records.bulk.js';
 import { listRecords } from './records.service.js';
-import { type ApiRecord, type RecordsContext, requireModel } from './records.store.js';
+import { type RecordsContext, requireModel } from './records.store.js';
 import { checkValues } from './validate.js';
 
 /**
@@ -176,5 +176,3 @@ export async function importRecords(ctx: RecordsContext, actor: OrgActor, name: 
   report.updated = r.updated;
   return report;
 }
-
-export type { ApiRecord };

@@ -153,7 +153,6 @@ export const fieldInputSchema = fieldUnion(typedName, typedName).transform((f, c
   return (f.type === 'relation' ? { ...named, target } : named) as z.output<typeof fieldSchema>;
 });
 export type FieldDef = z.infer<typeof fieldSchema>;
-export type FieldType = FieldDef['type'];
 export type RelationField = Extract<FieldDef, { type: 'relation' }>;
 
 /** Checks across the fields of one definition that a per-field schema cannot see. */

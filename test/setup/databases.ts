@@ -3,26 +3,26 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/index.js';
-import { adminUrl, testBackends, withDatabase } from '../apps/server/src/platform/testing/backends.js';
+import { migrateToLatest, openDatabase } from '../../apps/server/src/platform/db/index.js';
+import { adminUrl, testBackends, withDatabase } from '../../apps/server/src/platform/testing/backends.js';
+import { startRun } from './run.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
     postgresTemplate: string;
-    runId: string;
   }
 }
 
 /**
- * Migrates one template per backend for the whole run: a PGlite snapshot file (loading one takes
- * ~1 s, initdb ~5–10 s) and a PostgreSQL template database (CREATE DATABASE … TEMPLATE is fast).
+ * The integration lane's global setup: migrates one template per backend for the whole run, a
+ * PGlite snapshot file (loading one takes ~1 s, initdb ~5–10 s) and a PostgreSQL template database
+ * (CREATE DATABASE … TEMPLATE is fast). Every suite copies a fresh database from it (harness.ts).
  */
 export default async function setup(project: TestProject) {
-  const runId = `${Date.now().toString(36)}${process.pid}`;
+  const { runId, dropDatabases } = startRun(project);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'infinity-test-'));
   const backends = testBackends();
-  project.provide('runId', runId);
 
   let pgliteTemplate = '';
   if (backends.includes('pglite')) {
@@ -58,12 +58,6 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     rmSync(dir, { recursive: true, force: true });
-    if (backends.includes('postgres')) {
-      const admin = new pg.Client({ connectionString: adminUrl() });
-      await admin.connect();
-      const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [`infinity_t_${runId}_%`]);
-      for (const r of rows) await admin.query(`drop database if exists "${r.datname}" with (force)`);
-      await admin.end();
-    }
+    await dropDatabases();
   };
 }
