@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
@@ -37,27 +38,47 @@ describe('app log lines', () => {
 describeEachDb(
   'operations: request log, app log, stats, metrics, rate limits',
   (h) => {
-    let owner: Awaited<ReturnType<typeof signUp>>;
-    let key: string;
-    const req = (method: string, url: string, body?: unknown, headers?: Record<string, string>) =>
-      h().request({ method, url, apiKey: key, body, ...(headers ? { headers } : {}) });
+    let operators = 0;
+    /** Each test's own organization (so any test runs alone): its owner, an admin API key and a request helper. */
+    async function operator() {
+      // Signed up from an address of its own: sign-up is a public route, limited per address to 5 here.
+      operators++;
+      const signup = await h().request({
+        method: 'POST',
+        url: '/api/v1/auth/signup',
+        headers: { 'x-forwarded-for': `198.18.0.${operators}` },
+        body: { name: 'Operator', email: `operator${operators}.${randomUUID()}@example.com`, password: `pw-${randomUUID()}` },
+      });
+      expect(signup.statusCode, signup.body).toBe(201);
+      const owner = { token: signup.json().data.accessToken as string, orgId: signup.json().data.organization.id as string };
+      const key = (await createApiKey(h(), owner.token, 'admin')).key;
+      const req = (method: string, url: string, body?: unknown, headers?: Record<string, string>) =>
+        h().request({ method, url, apiKey: key, body, ...(headers ? { headers } : {}) });
+      return { owner, key, req };
+    }
 
-    it('stores every request (never bodies or query strings) and finds a failed one by its request id', async () => {
-      owner = await signUp(h());
-      key = (await createApiKey(h(), owner.token, 'admin')).key;
+    /** Nine requests of an API client: a model, five records, a filtered read, a refused write (400) and an unknown model (404). */
+    async function traffic(req: Awaited<ReturnType<typeof operator>>['req']) {
       await req('POST', '/api/v1/models', { name: 'items', fields: [{ name: 'title', type: 'string', required: true }] });
       for (let i = 0; i < 5; i++) await req('POST', '/api/v1/data/items', { title: `Item ${i}` });
       await req('GET', '/api/v1/data/items?filter[title][eq]=secret-looking-value');
-      const failed = await req('POST', '/api/v1/data/items', { title: 42, password: 'hunter2-not-logged' }, { 'x-request-id': 'find-me-0001' });
+      const failedId = `find-me-${randomUUID()}`;
+      const failed = await req('POST', '/api/v1/data/items', { title: 42, password: 'hunter2-not-logged' }, { 'x-request-id': failedId });
       expect(failed.statusCode).toBe(400);
       await req('GET', '/api/v1/data/nothing-here');
       await h().built.logs.flush();
+      return { failedId };
+    }
 
-      const found = (await req('GET', '/api/v1/logs?requestId=find-me-0001')).json();
+    it('stores every request (never bodies or query strings) and finds a failed one by its request id', async () => {
+      const { key, req } = await operator();
+      const { failedId } = await traffic(req);
+
+      const found = (await req('GET', `/api/v1/logs?requestId=${failedId}`)).json();
       expect(found.data).toHaveLength(1);
       expect(found.data[0]).toMatchObject({
         kind: 'request',
-        requestId: 'find-me-0001',
+        requestId: failedId,
         method: 'POST',
         route: '/api/v1/data/:model',
         status: 400,
@@ -78,6 +99,7 @@ describeEachDb(
     });
 
     it('warnings and errors of the organization land in the app log, with the stack', async () => {
+      const { owner, req } = await operator();
       h().built.app.log.error({ org: owner.orgId, requestId: 'req-app-1', err: new Error('disk on fire') }, 'backup failed');
       h().built.app.log.warn({ org: owner.orgId }, 'slow query');
       h().built.app.log.error({ requestId: 'no-org' }, 'instance-level problem');
@@ -99,6 +121,8 @@ describeEachDb(
     });
 
     it('stats: request volume, error rate, latency percentiles, executions and tokens per bucket', async () => {
+      const { req } = await operator();
+      await traffic(req);
       const s = (await req('GET', '/api/v1/stats?interval=1h')).json().data;
       expect(s.intervalSeconds).toBe(3600);
       expect(s.requests).toHaveLength(24);
@@ -118,6 +142,7 @@ describeEachDb(
     });
 
     it('/metrics needs the metrics token and is Prometheus text', async () => {
+      await traffic((await operator()).req);
       expect((await h().request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
       expect((await h().request({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong-token-wrong-token' } })).statusCode).toBe(401);
       const r = await h().request({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -135,6 +160,7 @@ describeEachDb(
     });
 
     it('rate limits: public routes per address, API keys by their own limit, with RateLimit-* headers and Retry-After', async () => {
+      const { req } = await operator();
       const hit = (headers: Record<string, string> = {}) =>
         h().request({
           method: 'POST',
