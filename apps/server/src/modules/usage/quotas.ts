@@ -129,7 +129,11 @@ export class Quotas implements QuotaGate {
 
   /** Waits for alerts (and their emails) in progress in this process (tests, shutdown). */
   async settle(): Promise<void> {
-    while (this.pending.size) await Promise.allSettled([...this.pending]);
+    do {
+      while (this.pending.size) await Promise.allSettled([...this.pending]);
+      // An alert's e-mail is a durable consumer: it goes out when this process's outbox drain runs.
+      await this.o.events.settled();
+    } while (this.pending.size);
   }
 
   /** Every metric of the organization with its limit, for GET /usage. */
