@@ -219,7 +219,11 @@ export async function recordManyWithRuns(db: Db, items: FastRecord[]): Promise<b
   return items.map(() => true);
 }
 
-/** Inserts many executions in one statement (group commit of the fast path and of enqueues). */
+/**
+ * Inserts many executions in one statement (group commit of the fast path and of enqueues). NB: an id that exists already is skipped, not an error:
+ * a record trigger derives its execution's id from the event, and two processes delivering the same
+ * event at once (a lease lapsing mid-handle) must not fail the other executions of the batch.
+ */
 export async function insertExecutions(db: Db, list: NewExecution[]): Promise<boolean[]> {
   const data = list.map((e) => ({
     id: e.id,
@@ -237,13 +241,16 @@ export async function insertExecutions(db: Db, list: NewExecution[]): Promise<bo
     owner: e.owner ?? null,
     lease_ms: e.leaseMs,
   }));
-  await sql`insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, store_data, use_pins, parent_id, lease_owner, lease_until, claims, started_at)
+  const { rows } = await sql<{
+    id: string;
+  }>`insert into executions (id, org_id, flow_id, flow_version, status, trigger, start_node, input, store_data, use_pins, parent_id, lease_owner, lease_until, claims, started_at)
     select x.id, x.org_id, x.flow_id, x.flow_version, x.status, x.trigger, x.start_node, x.input, x.store_data, x.use_pins, x.parent_id,
       x.owner, case when x.owner is null then null else now() + make_interval(secs => x.lease_ms / 1000.0) end, case when x.owner is null then 0 else 1 end, case when x.owner is null then null else now() end
-    from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, status text, trigger text, start_node text, input jsonb, store_data boolean, use_pins boolean, parent_id uuid, owner text, lease_ms int)`.execute(
-    db,
-  );
-  return list.map(() => true);
+    from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as x(id uuid, org_id uuid, flow_id uuid, flow_version int, status text, trigger text, start_node text, input jsonb, store_data boolean, use_pins boolean, parent_id uuid, owner text, lease_ms int)
+    on conflict (id) do nothing
+    returning id`.execute(db);
+  const inserted = new Set(rows.map((r) => r.id));
+  return list.map((e) => inserted.has(e.id));
 }
 
 export async function finishExecution(

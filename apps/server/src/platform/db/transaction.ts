@@ -24,3 +24,21 @@ export async function inTransaction<DB, T>(db: Kysely<DB>, fn: (uow: UnitOfWork<
   for (const f of after) f();
   return result;
 }
+
+/**
+ * A unit of work without a transaction, for a use case that is ONE statement (it commits by
+ * itself): its before-commit hooks run after the statement, its after-commit hooks after them, and
+ * none of them when it fails. Two round trips fewer than `inTransaction` on PostgreSQL.
+ * NB: only for one statement, and only when no before-commit hook must be atomic with it (the
+ * caller has checked that no outbox row is wanted, e.g. with the spine's `wantsOutbox`).
+ */
+export async function inStatement<DB, T>(db: Kysely<DB>, fn: (uow: UnitOfWork<DB>) => Promise<T>): Promise<T> {
+  const after: (() => void)[] = [];
+  const before: (() => Promise<void>)[] = [];
+  // NB: the database itself stands in for the transaction: a Transaction is a Kysely that cannot
+  // open another, and a one-statement use case never does.
+  const r = await fn({ trx: db as Transaction<DB>, afterCommit: (f) => after.push(f), beforeCommit: (f) => before.push(f) });
+  for (let i = 0; i < before.length; i++) await before[i]!();
+  for (const f of after) f();
+  return r;
+}

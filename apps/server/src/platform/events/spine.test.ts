@@ -6,7 +6,7 @@ import { testBackends } from '../testing/backends.js';
 import { openTestDatabase } from '../testing/harness.js';
 import { postgresTransport } from './postgres-transport.js';
 import { redisTransport } from './redis-transport.js';
-import { EventSpine, type SpineOptions } from './spine.js';
+import { EventSpine, type SpineOptions, onInterest } from './spine.js';
 import { Inbox, killRedisClients, signal, terminateBackends, testRedisUrl, uniqueName } from '../testing/events.js';
 import { LocalHub, type Transport } from './transport.js';
 
@@ -162,7 +162,8 @@ for (const lane of lanes) {
         a.subscribe(type, onA.push);
         b.subscribe(type, onB.push);
       }
-      for (const type of ALL_TYPES) if (EVENT_TYPES[type] === 'ephemeral') await a.remoteInterestIn(type);
+      // Types other than the cache-invalidating ones cross only once the other process's interest is known.
+      for (const type of ALL_TYPES) if (onInterest(type)) await a.remoteInterestIn(type);
       await emitIn(
         a,
         ALL_TYPES.map((t) => sample(t, orgId, { rolledBack: true })),
@@ -285,6 +286,7 @@ for (const lane of lanes) {
       const b = await spine();
       const got = new Inbox<TypedEvent>();
       b.subscribe('record.created', got.push);
+      await a.remoteInterestIn('record.created');
       const big = { ...sample('record.created', randomUUID()), after: { id: 'r1', text: 'ü'.repeat(12_000) } } as NewEvent;
       const [e] = await emitIn(a, [big]);
       expect(Buffer.byteLength(JSON.stringify(e))).toBeGreaterThan(8000);

@@ -86,7 +86,16 @@ interface Entry {
   local: boolean;
 }
 
-const isEphemeral = (type: string) => EVENT_TYPES[type as DomainEventType] === 'ephemeral';
+/**
+ * Types every process hears at once, whether or not it listens: caches derived from them (API keys,
+ * memberships, models, the trigger table) must follow in every process. Every other type crosses
+ * processes only while another process listens to it (its interest is announced): a bulk write or a
+ * busy flow sends nothing to other processes nobody there reads (NB: the catalogue's ephemeral
+ * types, and the durable ones whose durable delivery is the outbox, not the transport).
+ */
+const BROADCAST: ReadonlySet<string> = new Set<DomainEventType>(['key.revoked', 'member.changed', 'model.changed', 'flow.saved']);
+/** Whether a type crosses to other processes only while one of them listens to it. */
+export const onInterest = (type: string) => !BROADCAST.has(type);
 const isTyped = (event: DomainEvent): event is TypedEvent => 'permission' in event && EVENT_TYPES[event.type as DomainEventType] !== undefined;
 
 export class EventSpine {
@@ -124,7 +133,7 @@ export class EventSpine {
         db,
         logger: this.o.logger,
         interestTtlMs: this.o.interestTtlMs ?? 90_000,
-        localInterest: () => this.ephemeralInterest(),
+        localInterest: () => this.remoteTypes(),
       });
   }
 
@@ -201,12 +210,23 @@ export class EventSpine {
       });
   }
 
+  /**
+   * Whether a durable consumer wants this event now, i.e. whether emitting it writes an outbox row.
+   * A writer whose change is one statement may then skip its transaction and `publish` after it.
+   */
+  wantsOutbox(event: NewEvent): boolean {
+    if (this.o.db === undefined) return false;
+    // A probe without an organization (fields known only after the write): any consumer of the type counts.
+    if (!event.orgId) return this.consumers.some((c) => (c.types as readonly string[]).includes(event.type));
+    return this.wanting(event as unknown as TypedEvent).length > 0;
+  }
+
   /** Whether anyone would receive this type: publishers may skip building costly payloads. */
   hasSubscribers(type: string): boolean {
     if (this.listeners.get(type)?.size || this.listeners.get('*')?.size) return true;
     if (this.consumers.some((c) => (c.types as readonly string[]).includes(type))) return true;
     if (!this.fanout?.active()) return false;
-    return isEphemeral(type) ? this.fanout.remoteInterest(type) : EVENT_TYPES[type as DomainEventType] !== undefined;
+    return onInterest(type) ? this.fanout.remoteInterest(type) : EVENT_TYPES[type as DomainEventType] !== undefined;
   }
 
   /**
@@ -222,13 +242,13 @@ export class EventSpine {
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
     const entry: Entry = { fn: listener as Listener<DomainEvent>, local: options.local === true };
-    const before = this.ephemeralInterest();
+    const before = this.remoteTypes();
     set.add(entry);
-    if (this.ephemeralInterest().join() !== before.join()) this.fanout?.announce();
+    if (this.remoteTypes().join() !== before.join()) this.fanout?.announce();
     return () => {
-      const was = this.ephemeralInterest();
+      const was = this.remoteTypes();
       set.delete(entry);
-      if (this.ephemeralInterest().join() !== was.join()) this.fanout?.announce();
+      if (this.remoteTypes().join() !== was.join()) this.fanout?.announce();
     };
   }
 
@@ -277,7 +297,7 @@ export class EventSpine {
       else this.fanout?.wakeOthers();
     }
     const f = this.fanout;
-    if (f?.active()) f.enqueue(events.filter((e) => !isEphemeral(e.type) || f.remoteInterest(e.type)));
+    if (f?.active()) f.enqueue(events.filter((e) => !onInterest(e.type) || f.remoteInterest(e.type)));
   }
 
   private wanting(e: TypedEvent): string[] {
@@ -343,13 +363,13 @@ export class EventSpine {
     this.drainer?.wake();
   }
 
-  /** The ephemeral types listened to in this process for events of any process ('*' for all). */
-  private ephemeralInterest(): string[] {
+  /** The types sent on interest that this process listens to for events of any process ('*' for all). */
+  private remoteTypes(): string[] {
     const types: string[] = [];
     for (const [type, set] of this.listeners) {
       if (![...set].some((e) => !e.local)) continue;
       if (type === '*') return ['*'];
-      if (isEphemeral(type)) types.push(type);
+      if (onInterest(type) && EVENT_TYPES[type as DomainEventType] !== undefined) types.push(type);
     }
     return types.sort();
   }
