@@ -1,3 +1,4 @@
+import type { EventActor } from '@infinity/contracts';
 import type { Role } from '@infinity/contracts';
 
 /**
@@ -97,4 +98,20 @@ export function actorUserId(a: Actor): string | null {
 export function actorRef(a: Actor): string {
   const l = actorLabel(a);
   return `${l.type}:${l.id ?? ''}`;
+}
+
+/** Who caused an event, as events name it (ids only, never a secret). */
+export function eventActor(actor: Actor): EventActor {
+  switch (actor.kind) {
+    case 'user':
+      return { type: 'user', id: actor.userId };
+    case 'apiKey':
+      return { type: 'apiKey', id: actor.apiKeyId };
+    case 'flow':
+      return { type: 'flow', id: actor.flowId };
+    case 'service':
+      return { type: 'service', id: actor.service };
+    case 'system':
+      return { type: 'system', id: null };
+  }
 }

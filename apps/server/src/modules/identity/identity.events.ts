@@ -1,27 +1,11 @@
-import type { EventActor } from '@infinity/contracts';
 import type { SpineUnitOfWork } from '../../platform/events/index.js';
-import type { Actor } from '../access/index.js';
+import { type Actor, eventActor } from '../access/index.js';
 import type { IdentityContext } from './identity.context.js';
 
 /**
  * Identity on the event spine: revoked keys and changed memberships are events, committed with the
  * change; the principal cache of every process forgets what they touch as soon as they arrive.
  */
-
-export function eventActor(actor: Actor): EventActor {
-  switch (actor.kind) {
-    case 'user':
-      return { type: 'user', id: actor.userId };
-    case 'apiKey':
-      return { type: 'apiKey', id: actor.apiKeyId };
-    case 'flow':
-      return { type: 'flow', id: actor.flowId };
-    case 'service':
-      return { type: 'service', id: actor.service };
-    case 'system':
-      return { type: 'system', id: null };
-  }
-}
 
 export function emitKeyRevoked(ctx: IdentityContext, uow: SpineUnitOfWork, d: { orgId: string; actor: Actor; keyId: string; keyHash: string }): void {
   ctx.events.emit(uow, { type: 'key.revoked', orgId: d.orgId, permission: 'org:read', actor: eventActor(d.actor), keyId: d.keyId, keyHash: d.keyHash });

@@ -1,7 +1,7 @@
-import type { EventActor, EventRecord } from '@infinity/contracts';
+import type { EventRecord } from '@infinity/contracts';
 import type { UnitOfWork } from '../../platform/db/index.js';
 import type { EventSpine } from '../../platform/events/index.js';
-import type { OrgActor } from '../access/index.js';
+import { type OrgActor, eventActor } from '../access/index.js';
 
 /**
  * The typed record events (packages/contracts/src/events.ts), emitted in the write's transaction:
@@ -13,27 +13,9 @@ import type { OrgActor } from '../access/index.js';
 
 export type Cause = { type: 'cascade'; model: string; recordId: string };
 
-/** Who wrote, as events name it (never a secret: ids only). */
-export function eventActorOf(actor: OrgActor): EventActor {
-  switch (actor.kind) {
-    case 'user':
-      return { type: 'user', id: actor.userId };
-    case 'apiKey':
-      return { type: 'apiKey', id: actor.apiKeyId };
-    case 'flow':
-      return { type: 'flow', id: actor.flowId };
-    case 'service':
-      return { type: 'service', id: actor.service };
-    default: {
-      const never: never = actor;
-      return never;
-    }
-  }
-}
-
 /** The record events of one actor's writes in one unit of work. */
 export function recordEvents(events: EventSpine, uow: UnitOfWork<object>, actor: OrgActor) {
-  const base = { orgId: actor.orgId, permission: 'records:read' as const, actor: eventActorOf(actor) };
+  const base = { orgId: actor.orgId, permission: 'records:read' as const, actor: eventActor(actor) };
   return {
     created(model: string, after: EventRecord): void {
       events.emit(uow, { type: 'record.created', ...base, model, recordId: after.id, after });
