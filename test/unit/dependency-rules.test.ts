@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +56,12 @@ beforeAll(() => {
   }
   // The reporter `npm run lint` uses (err): one line per violation, `error <rule>: <from> → <to>`.
   const r = spawnSync(process.execPath, [depcruise, 'apps', '--config', path.join(root, '.dependency-cruiser.cjs')], { cwd: dir, encoding: 'utf8' });
-  const violations = [...r.stdout.matchAll(/^\s*error (\S+): (\S+) → (\S+)$/gm)].map(([, rule, from, to]) => ({ rule: { name: rule! }, from: from!, to: to! }));
+  // NB: with CI=true dependency-cruiser colours its output even into a pipe: read it without the colour codes.
+  const violations = [...stripVTControlCharacters(r.stdout).matchAll(/^\s*error (\S+): (\S+) → (\S+)$/gm)].map(([, rule, from, to]) => ({
+    rule: { name: rule! },
+    from: from!,
+    to: to!,
+  }));
   result = { status: r.status, violations };
 });
 
