@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../../platform/sandbox/worker-pool.js';
 
 /**
  * Worker threads that evaluate the expressions that may not run in the server's thread (see
@@ -85,136 +86,51 @@ const { parentPort, workerData } = require('node:worker_threads');
 })();
 `;
 
-interface Slot {
-  worker: Worker;
-  ready: Promise<void>;
-  busy: boolean;
-}
-
-interface Pending {
-  job: ExpressionJob;
-  resolve: (r: ExpressionOutcome) => void;
-}
+type WorkerAnswer = { ok: boolean; json?: string; limit?: boolean; message?: string; code?: string; position?: number };
 
 export class ExpressionPool {
-  private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
-  private closed = false;
+  private readonly pool: WorkerPool<ExpressionJob, WorkerAnswer, ExpressionOutcome>;
 
-  constructor(private readonly o: ExpressionPoolOptions) {}
+  constructor(o: ExpressionPoolOptions) {
+    this.pool = new WorkerPool<ExpressionJob, WorkerAnswer, ExpressionOutcome>({
+      workers: o.workers,
+      spawn: () =>
+        new Worker(WORKER, {
+          eval: true,
+          workerData: { jsonata: import.meta.resolve('jsonata'), re2js: import.meta.resolve('re2js'), options: o },
+          resourceLimits: { maxOldGenerationSizeMb: o.heapMb, maxYoungGenerationSizeMb: Math.min(16, o.heapMb), stackSizeMb: 4 },
+        }),
+      // Start the replacement now: the next expression should not wait for a worker to boot.
+      prewarm: true,
+      // JSONata's time box stops most loops; this stops a step that never returns to it.
+      deadlineMs: () => o.timeoutMs + o.graceMs,
+      message: (job) => ({ source: job.source, input: job.input, bindings: job.bindings }),
+      answer: (m) =>
+        m.ok
+          ? { ok: true, value: JSON.parse(m.json ?? 'null') as unknown }
+          : {
+              ok: false,
+              limit: Boolean(m.limit),
+              message: m.message ?? 'failed',
+              ...(m.code ? { code: m.code } : {}),
+              ...(m.position !== undefined ? { position: m.position } : {}),
+            },
+      failed: (err) =>
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? { ok: false, limit: true, message: `used more than ${o.heapMb} MB of memory` }
+          : { ok: false, limit: false, message: `the expression worker failed: ${err.message}` },
+      exited: () => ({ ok: false, limit: false, message: 'the expression worker stopped' }),
+      timedOut: () => ({ ok: false, limit: true, message: `ran longer than ${o.timeoutMs} ms` }),
+      // Only JSON-like values can be handed over; anything else is the expression's input's fault.
+      unpostable: (err) => ({ ok: false, limit: false, message: `its input cannot be passed to the expression worker: ${err.message}` }),
+    });
+  }
 
   run(job: ExpressionJob): Promise<ExpressionOutcome> {
-    return new Promise((resolve) => {
-      this.queue.push({ job, resolve });
-      this.pump();
-    });
+    return this.pool.run(job);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.slots.length = 0;
-  }
-
-  private spawn(): Slot {
-    const worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { jsonata: import.meta.resolve('jsonata'), re2js: import.meta.resolve('re2js'), options: this.o },
-      resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb, maxYoungGenerationSizeMb: Math.min(16, this.o.heapMb), stackSizeMb: 4 },
-    });
-    worker.unref();
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
-    ready.catch(() => undefined);
-    const slot: Slot = { worker, ready, busy: false };
-    // A worker that dies between jobs is dropped; the next job starts a new one.
-    worker.on('error', () => undefined);
-    worker.once('exit', () => this.drop(slot));
-    return slot;
-  }
-
-  private pump(): void {
-    if (this.closed) return;
-    while (this.queue.length) {
-      let slot = this.slots.find((s) => !s.busy);
-      if (!slot && this.slots.length < this.o.workers) {
-        slot = this.spawn();
-        this.slots.push(slot);
-      }
-      if (!slot) return;
-      const next = this.queue.shift()!;
-      slot.busy = true;
-      void this.dispatch(slot, next);
-    }
-  }
-
-  private drop(slot: Slot): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
-  }
-
-  private replace(slot: Slot): void {
-    this.drop(slot);
-    void slot.worker.terminate().catch(() => undefined);
-    // Start the replacement now: the next expression should not wait for a worker to boot.
-    if (!this.closed && this.slots.length < this.o.workers) this.slots.push(this.spawn());
-  }
-
-  private async dispatch(slot: Slot, p: Pending): Promise<void> {
-    const deadline: { timer?: NodeJS.Timeout } = {};
-    let finished = false;
-    const done = (r: ExpressionOutcome, broken = false) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(deadline.timer);
-      slot.worker.off('message', onMessage);
-      slot.worker.off('error', onError);
-      slot.worker.off('exit', onExit);
-      if (broken) this.replace(slot);
-      else slot.busy = false;
-      p.resolve(r);
-      this.pump();
-    };
-    const onMessage = (m: { ok: boolean; json?: string; limit?: boolean; message?: string; code?: string; position?: number }) => {
-      if (!m.ok)
-        return done({
-          ok: false,
-          limit: Boolean(m.limit),
-          message: m.message ?? 'failed',
-          ...(m.code ? { code: m.code } : {}),
-          ...(m.position !== undefined ? { position: m.position } : {}),
-        });
-      done({ ok: true, value: JSON.parse(m.json ?? 'null') as unknown });
-    };
-    const onError = (err: Error & { code?: string }) =>
-      done(
-        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? { ok: false, limit: true, message: `used more than ${this.o.heapMb} MB of memory` }
-          : { ok: false, limit: false, message: `the expression worker failed: ${err.message}` },
-        true,
-      );
-    const onExit = () => done({ ok: false, limit: false, message: 'the expression worker stopped' }, true);
-    try {
-      await slot.ready;
-    } catch (err) {
-      onError(err as Error);
-      return;
-    }
-    slot.worker.on('message', onMessage);
-    slot.worker.once('error', onError);
-    slot.worker.once('exit', onExit);
-    // JSONata's time box stops most loops; this stops a step that never returns to it.
-    deadline.timer = setTimeout(
-      () => done({ ok: false, limit: true, message: `ran longer than ${this.o.timeoutMs} ms` }, true),
-      this.o.timeoutMs + this.o.graceMs,
-    );
-    try {
-      slot.worker.postMessage({ source: p.job.source, input: p.job.input, bindings: p.job.bindings });
-    } catch (err) {
-      // Only JSON-like values can be handed over; anything else is the expression's input's fault.
-      done({ ok: false, limit: false, message: `its input cannot be passed to the expression worker: ${(err as Error).message}` });
-    }
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { WorkerPool } from './worker-pool.js';
 
 /**
  * User JavaScript, run in QuickJS (quickjs-emscripten) inside worker threads:
@@ -77,118 +78,47 @@ const { parentPort, workerData } = require('node:worker_threads');
 })();
 `;
 
-interface Slot {
-  worker: Worker;
-  ready: Promise<void>;
-  busy: boolean;
-}
-
-interface Pending {
-  job: SandboxJob;
-  resolve: (r: SandboxResult) => void;
-}
+type WorkerAnswer = { ok: boolean; json?: string; error?: { name: string; message: string }; logs: string[] };
 
 export class JsSandbox {
-  private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
-  private closed = false;
+  private readonly pool: WorkerPool<SandboxJob & { input: string }, WorkerAnswer, SandboxResult>;
 
-  constructor(private readonly o: SandboxOptions) {}
+  constructor(private readonly o: SandboxOptions) {
+    this.pool = new WorkerPool<SandboxJob & { input: string }, WorkerAnswer, SandboxResult>({
+      workers: o.workers,
+      spawn: () =>
+        new Worker(WORKER, {
+          eval: true,
+          workerData: { quickjs: import.meta.resolve('quickjs-emscripten') },
+          resourceLimits: { maxOldGenerationSizeMb: o.workerHeapMb, maxYoungGenerationSizeMb: Math.min(32, o.workerHeapMb), stackSizeMb: 4 },
+        }),
+      prewarm: false,
+      // QuickJS interrupts the code at its deadline; this only catches a sandbox that stopped answering.
+      deadlineMs: (job) => job.timeoutMs + 2000,
+      message: (job) => ({ ...job, maxOutputBytes: o.maxOutputBytes }),
+      answer: (m) =>
+        m.ok
+          ? { ok: true, value: JSON.parse(m.json ?? 'null') as unknown, logs: m.logs }
+          : { ok: false, error: m.error ?? { name: 'Error', message: 'failed' }, logs: m.logs },
+      failed: (err) => ({
+        ok: false,
+        error: { name: 'RangeError', message: err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'the code ran out of memory' : `the sandbox failed: ${err.message}` },
+        logs: [],
+      }),
+      exited: () => ({ ok: false, error: { name: 'Error', message: 'the sandbox stopped' }, logs: [] }),
+      timedOut: () => ({ ok: false, error: { name: 'InternalError', message: 'interrupted: the code ran too long' }, logs: [] }),
+      unpostable: (err) => ({ ok: false, error: { name: 'Error', message: `the job cannot be passed to the sandbox: ${err.message}` }, logs: [] }),
+    });
+  }
 
   run(job: SandboxJob): Promise<SandboxResult> {
     const input = JSON.stringify(job.input ?? null);
     if (input.length > this.o.maxInputBytes)
       return Promise.resolve({ ok: false, error: { name: 'RangeError', message: `the input is larger than ${this.o.maxInputBytes} bytes` }, logs: [] });
-    return new Promise((resolve) => {
-      this.queue.push({ job: { ...job, input }, resolve });
-      this.pump();
-    });
+    return this.pool.run({ ...job, input });
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.slots.length = 0;
-  }
-
-  private spawn(): Slot {
-    const worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { quickjs: import.meta.resolve('quickjs-emscripten') },
-      resourceLimits: { maxOldGenerationSizeMb: this.o.workerHeapMb, maxYoungGenerationSizeMb: Math.min(32, this.o.workerHeapMb), stackSizeMb: 4 },
-    });
-    worker.unref();
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
-    const slot: Slot = { worker, ready, busy: false };
-    ready.catch(() => undefined);
-    return slot;
-  }
-
-  private pump(): void {
-    if (this.closed) return;
-    while (this.queue.length) {
-      let slot = this.slots.find((s) => !s.busy);
-      if (!slot && this.slots.length < this.o.workers) {
-        slot = this.spawn();
-        this.slots.push(slot);
-      }
-      if (!slot) return;
-      const next = this.queue.shift()!;
-      slot.busy = true;
-      void this.dispatch(slot, next);
-    }
-  }
-
-  private replace(slot: Slot): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
-    void slot.worker.terminate().catch(() => undefined);
-  }
-
-  private async dispatch(slot: Slot, p: Pending): Promise<void> {
-    const done = (r: SandboxResult, broken = false) => {
-      clearTimeout(timer);
-      slot.worker.off('message', onMessage);
-      slot.worker.off('error', onError);
-      slot.worker.off('exit', onExit);
-      if (broken) this.replace(slot);
-      else slot.busy = false;
-      p.resolve(r);
-      this.pump();
-    };
-    const onMessage = (m: { ok: boolean; json?: string; error?: { name: string; message: string }; logs: string[] }) =>
-      done(
-        m.ok
-          ? { ok: true, value: JSON.parse(m.json ?? 'null') as unknown, logs: m.logs }
-          : { ok: false, error: m.error ?? { name: 'Error', message: 'failed' }, logs: m.logs },
-      );
-    const onError = (err: Error & { code?: string }) =>
-      done(
-        {
-          ok: false,
-          error: { name: 'RangeError', message: err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'the code ran out of memory' : `the sandbox failed: ${err.message}` },
-          logs: [],
-        },
-        true,
-      );
-    const onExit = () => done({ ok: false, error: { name: 'Error', message: 'the sandbox stopped' }, logs: [] }, true);
-    // QuickJS interrupts the code at its deadline; this only catches a sandbox that stopped answering.
-    const timer = setTimeout(
-      () => done({ ok: false, error: { name: 'InternalError', message: 'interrupted: the code ran too long' }, logs: [] }, true),
-      p.job.timeoutMs + 2000,
-    );
-    try {
-      await slot.ready;
-    } catch (err) {
-      onError(err as Error);
-      return;
-    }
-    slot.worker.on('message', onMessage);
-    slot.worker.once('error', onError);
-    slot.worker.once('exit', onExit);
-    slot.worker.postMessage({ ...p.job, maxOutputBytes: this.o.maxOutputBytes });
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
