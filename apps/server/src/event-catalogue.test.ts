@@ -17,6 +17,13 @@ const node = (id: string, type: string, params: Record<string, unknown> = {}) =>
 const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 
 type Match = (e: TypedEvent) => boolean;
+
+/**
+ * Types added by issue #27 whose emitters land on its branches (realtime: agent.status, agent.step,
+ * flow.presence; webhooks: webhook.changed). Each branch adds its cases to CASES and removes its
+ * types from this set; once all are merged the set is empty.
+ */
+const PENDING_27 = new Set<DomainEventType>(['agent.status', 'agent.step', 'flow.presence', 'webhook.changed']);
 interface Case<T extends DomainEventType> {
   /** Performs the action; answers which event of type T it caused. */
   act: () => Promise<(e: EventOf<T>) => boolean>;
@@ -77,7 +84,7 @@ describeEachDb(
             w.resolve();
           }
       });
-      visibleOf = (e) => (CASES[e.type] as Case<DomainEventType>).visible(e);
+      visibleOf = (e) => (CASES[e.type] as Case<DomainEventType> | undefined)?.visible(e);
       await ok('POST', '/api/v1/models', { name: 'items', fields: [{ name: 'title', type: 'string', unique: true }] });
     });
 
@@ -109,7 +116,7 @@ describeEachDb(
     const executionRow = async (id: string) => (await query('select status from executions where id = $1', [id]))[0]?.status as string | undefined;
     const itemRow = async (id: string) => (await query(`select title from "${schema}".items where id = $1`, [id]))[0]?.title as string | undefined;
 
-    const CASES: { [T in DomainEventType]: Case<T> } = {
+    const CASES: { [T in DomainEventType]?: Case<T> } = {
       'record.created': {
         act: async () => {
           const id = await item();
@@ -236,8 +243,9 @@ describeEachDb(
     const found = new Map<DomainEventType, Match>();
 
     for (const type of Object.keys(EVENT_TYPES) as DomainEventType[]) {
-      it(`${type} arrives once, after commit`, async () => {
-        const c = CASES[type] as Case<DomainEventType>;
+      (PENDING_27.has(type) ? it.fails : it)(`${type} arrives once, after commit`, async () => {
+        const c = CASES[type] as Case<DomainEventType> | undefined;
+        if (!c) throw new Error(`no case for ${type}`);
         const which = await c.act();
         const match: Match = (e) => e.type === type && which(e);
         // Delivered at commit; the barrier bounds the wait for a type that never comes.

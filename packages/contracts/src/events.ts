@@ -138,6 +138,43 @@ export interface NotificationCreated extends Base<'notifications:read'> {
   title: string;
 }
 
+/** An agent was deployed, paused, or started/finished answering (issue #27: the `agents` channel). */
+export interface AgentStatus extends Base<'agents:read'> {
+  type: 'agent.status';
+  agentId: string;
+  /** `active` / `paused` (deploy state), or `thinking` / `idle` while a conversation is answered. */
+  status: 'active' | 'paused' | 'thinking' | 'idle';
+  conversationId?: string;
+}
+/** One step of an agent's reply as it happens: streamed text, a tool call, its result, the end or an error. */
+export interface AgentStep extends Base<'agents:read'> {
+  type: 'agent.step';
+  agentId: string;
+  conversationId: string;
+  step:
+    | { kind: 'text'; text: string }
+    | { kind: 'tool-call'; toolCallId: string; tool: string; input?: unknown }
+    | { kind: 'tool-result'; toolCallId: string; tool: string; output?: unknown }
+    | { kind: 'finish'; messageId?: string }
+    | { kind: 'error'; code: string; message: string };
+}
+/** Who has a flow open in the editor (issue #27: the `flow` channel; per connection, across processes). */
+export interface FlowPresence extends Base<'flows:read'> {
+  type: 'flow.presence';
+  flowId: string;
+  userId: string;
+  name: string;
+  /** The realtime connection that opened (or closed) the flow: one person may have it open twice. */
+  connectionId: string;
+  state: 'open' | 'closed';
+}
+/** An outbound webhook subscription changed (every process's subscription index follows it). */
+export interface WebhookChanged extends Base<'webhooks:manage'> {
+  type: 'webhook.changed';
+  webhookId: string;
+  change: 'created' | 'updated' | 'deleted' | 'disabled';
+}
+
 export type DomainEvent =
   | RecordCreated
   | RecordUpdated
@@ -152,7 +189,11 @@ export type DomainEvent =
   | MemberChanged
   | KeyRevoked
   | UsageAlert
-  | NotificationCreated;
+  | NotificationCreated
+  | AgentStatus
+  | AgentStep
+  | FlowPresence
+  | WebhookChanged;
 
 export type DomainEventType = DomainEvent['type'];
 export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
@@ -179,4 +220,8 @@ export const EVENT_TYPES = {
   'key.revoked': 'durable',
   'usage.alert': 'durable',
   'notification.created': 'durable',
+  'agent.status': 'ephemeral',
+  'agent.step': 'ephemeral',
+  'flow.presence': 'ephemeral',
+  'webhook.changed': 'durable',
 } as const satisfies Record<DomainEventType, 'durable' | 'ephemeral'>;

@@ -38,6 +38,8 @@ export const PERMISSIONS = {
   'agents:read': 'viewer',
   'agents:write': 'editor',
   'agents:chat': 'viewer',
+  'webhooks:read': 'admin',
+  'webhooks:manage': 'admin',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -52,6 +52,14 @@ function sample(type: DomainEventType, orgId: string, extra: Record<string, unkn
       return { ...base, type, permission: 'usage:read', notificationId: randomUUID(), metric: 'records', percent: 80, used: 8, limit: 10 };
     case 'notification.created':
       return { ...base, type, permission: 'notifications:read', notificationId: randomUUID(), kind: 'usage', title: 'Usage' };
+    case 'agent.status':
+      return { ...base, type, permission: 'agents:read', agentId: randomUUID(), status: 'thinking', conversationId: randomUUID() };
+    case 'agent.step':
+      return { ...base, type, permission: 'agents:read', agentId: randomUUID(), conversationId: randomUUID(), step: { kind: 'text', text: 'hi' } };
+    case 'flow.presence':
+      return { ...base, type, permission: 'flows:read', flowId: randomUUID(), userId: randomUUID(), name: 'Ada', connectionId: 'c1', state: 'open' };
+    case 'webhook.changed':
+      return { ...base, type, permission: 'webhooks:manage', webhookId: randomUUID(), change: 'created' };
   }
 }
 const ALL_TYPES = Object.keys(EVENT_TYPES) as DomainEventType[];

@@ -93,7 +93,7 @@ interface Entry {
  * busy flow sends nothing to other processes nobody there reads (NB: the catalogue's ephemeral
  * types, and the durable ones whose durable delivery is the outbox, not the transport).
  */
-const BROADCAST: ReadonlySet<string> = new Set<DomainEventType>(['key.revoked', 'member.changed', 'model.changed', 'flow.saved']);
+const BROADCAST: ReadonlySet<string> = new Set<DomainEventType>(['key.revoked', 'member.changed', 'model.changed', 'flow.saved', 'webhook.changed']);
 /** Whether a type crosses to other processes only while one of them listens to it. */
 export const onInterest = (type: string) => !BROADCAST.has(type);
 const isTyped = (event: DomainEvent): event is TypedEvent => 'permission' in event && EVENT_TYPES[event.type as DomainEventType] !== undefined;
