@@ -145,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     schema: schema.context,
     vault: vault.context,
     outbound,
+    events,
   };
   const flows = flowsModule({
     db: kysely,

@@ -2,6 +2,7 @@ import { EVENT_TYPES, type DomainEventType } from '@infinity/contracts';
 import { beforeAll, expect, it } from 'vitest';
 import type { EventOf, TypedEvent } from './platform/events/index.js';
 import { type TestUser, addMember, createApiKey, signUp } from './platform/testing/actors.js';
+import { fakeAiForSuite } from './platform/testing/fake-ai.js';
 import { describeEachDb } from './platform/testing/harness.js';
 
 /**
@@ -18,12 +19,16 @@ const edge = (source: string, target: string) => ({ id: `${source}-${target}`, s
 
 type Match = (e: TypedEvent) => boolean;
 
+/** The model provider of the agent cases (loopback). */
+const AI_KEY = 'sk-catalogue-fake-ai-0002';
+const fakeAi = fakeAiForSuite(AI_KEY);
+
 /**
- * Types added by issue #27 whose emitters land on its branches (realtime: agent.status, agent.step,
- * flow.presence; webhooks: webhook.changed). Each branch adds its cases to CASES and removes its
+ * Types added by issue #27 whose emitters land on its branches (agents: agent.status, agent.step —
+ * landed; realtime: flow.presence; webhooks: webhook.changed). Each branch adds its cases to CASES and removes its
  * types from this set; once all are merged the set is empty.
  */
-const PENDING_27 = new Set<DomainEventType>(['agent.status', 'agent.step', 'flow.presence', 'webhook.changed']);
+const PENDING_27 = new Set<DomainEventType>(['flow.presence', 'webhook.changed']);
 interface Case<T extends DomainEventType> {
   /** Performs the action; answers which event of type T it caused. */
   act: () => Promise<(e: EventOf<T>) => boolean>;
@@ -112,6 +117,14 @@ describeEachDb(
       await h().built.quotas.settle();
       const n = (await ok('GET', '/api/v1/notifications')) as { id: string }[];
       return n[0]!.id;
+    });
+    // The alert's agent (the plan allows one), answering through the fake provider.
+    const agent = once(async () => {
+      await alert();
+      const secret = await ok('POST', '/api/v1/secrets', { name: 'fake llm', provider: 'openai', value: AI_KEY, baseUrl: `${fakeAi.url}/v1` });
+      const [first] = (await ok('GET', '/api/v1/agents')) as { id: string }[];
+      await ok('PATCH', `/api/v1/agents/${first!.id}`, { secretId: secret.id });
+      return first!.id;
     });
     const executionRow = async (id: string) => (await query('select status from executions where id = $1', [id]))[0]?.status as string | undefined;
     const itemRow = async (id: string) => (await query(`select title from "${schema}".items where id = $1`, [id]))[0]?.title as string | undefined;
@@ -237,6 +250,32 @@ describeEachDb(
         shape: (e) => expect(e).toMatchObject({ permission: 'notifications:read', kind: 'usage.alert', title: 'Limit reached: agents' }),
         visible: async (e) => (await query('select 1 from notifications where id = $1', [e.notificationId])).length === 1,
       },
+      'agent.status': {
+        act: async () => {
+          const id = await agent();
+          await ok('PATCH', `/api/v1/agents/${id}`, { status: 'paused' });
+          return (e) => e.agentId === id && e.status === 'paused';
+        },
+        shape: (e) => {
+          expect(e).toMatchObject({ permission: 'agents:read', actor: { type: 'apiKey' } });
+          expect(e.conversationId).toBeUndefined();
+        },
+        visible: async (e) => (await query('select status from agents where id = $1', [e.agentId]))[0]?.status === 'paused',
+      },
+      'agent.step': {
+        act: async () => {
+          const id = await agent();
+          await ok('PATCH', `/api/v1/agents/${id}`, { status: 'active' });
+          const conversation = await ok('POST', `/api/v1/agents/${id}/conversations`, {});
+          await ok('POST', `/api/v1/agents/${id}/conversations/${conversation.id as string}/messages`, { content: 'ping' });
+          // One reply has several steps; its finish is the one that says it is stored.
+          return (e) => e.conversationId === conversation.id && e.step.kind === 'finish';
+        },
+        shape: (e) =>
+          expect(e).toMatchObject({ permission: 'agents:read', actor: { type: 'apiKey' }, step: { kind: 'finish', messageId: expect.any(String) } }),
+        visible: async (e) =>
+          e.step.kind === 'finish' && (await query('select content from agent_messages where id = $1', [e.step.messageId]))[0]?.content === 'echo: ping',
+      },
     };
 
     /** Each case's event, by type, once it has arrived: the last test counts them again. */
@@ -300,5 +339,5 @@ describeEachDb(
       for (const [type, match] of found) expect(arrived(match).length, `${type} arrived more than once`).toBe(1);
     });
   },
-  { INFINITY_PLAN_LIMITS: JSON.stringify({ pro: { agents: 1 } }), INFINITY_QUEUE_POLL: '100' },
+  { INFINITY_PLAN_LIMITS: JSON.stringify({ pro: { agents: 1 } }), INFINITY_QUEUE_POLL: '100', INFINITY_HTTP_ALLOW: '127.0.0.1/32' },
 );

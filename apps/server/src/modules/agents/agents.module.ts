@@ -1,5 +1,6 @@
 import type { AiCapability } from '@infinity/node-sdk';
 import type { Kysely, TablesOf } from '../../platform/db/index.js';
+import type { EventSpine } from '../../platform/events/index.js';
 import type { AppModule } from '../../platform/module.js';
 import type { OutboundHttp } from '../../platform/net/outbound-http.js';
 import type { FlowActor, OrgActor } from '../access/index.js';
@@ -29,6 +30,8 @@ export interface AgentsNeeds {
   vault: VaultContext;
   outbound: OutboundHttp;
   flows: FlowToolAccess;
+  /** agent.status and agent.step are published on it. */
+  events: EventSpine;
 }
 
 /** The message of a failed action run's stored error, whatever its shape. */
@@ -60,7 +63,7 @@ function agentTools(n: AgentsNeeds): AgentToolDeps {
 
 /** The agents service's context: its tables, model calls and tools. */
 export function agentsContext(n: AgentsNeeds): AgentsContext {
-  return { db: n.db.withTables<TablesOf<AgentTables>>(), ai: n.ai, tokenSecret: n.tokenSecret, tools: agentTools(n) };
+  return { db: n.db.withTables<TablesOf<AgentTables>>(), ai: n.ai, tokenSecret: n.tokenSecret, tools: agentTools(n), events: n.events };
 }
 
 /** The agent node of a flow: a message to an agent of the flow's organization (a new conversation unless one is given). */

@@ -4,11 +4,13 @@ import { type Kysely, sql } from 'kysely';
 import { capabilityToken, capabilityTokenValid } from '../../platform/crypto/index.js';
 import { type Expected, isCurrent, preconditionFailed } from '../../platform/concurrency.js';
 import { inTransaction, isUniqueViolation, vectorLiteral } from '../../platform/db/index.js';
+import type { EventSpine } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import { type OrgActor, actorRef, actorUserId, can } from '../access/index.js';
 import { type AiContext, chat, localEmbed } from '../ai/index.js';
 import { recordAudit } from '../audit/index.js';
 import { agentErrors } from './agents.errors.js';
+import { ReplyEvents, emitAgentStatus } from './agents.events.js';
 import * as repo from './agents.repo.js';
 import type { AgentCreate, AgentPatch, AgentTool } from './agents.schemas.js';
 
@@ -34,6 +36,8 @@ export interface AgentsContext {
   tools: AgentToolDeps;
   /** Signs conversation tokens of published agents. */
   tokenSecret: Uint8Array;
+  /** agent.status and agent.step (agents.events.ts). */
+  events: EventSpine;
 }
 
 export const toAgent = (r: repo.AgentRow) =>
@@ -103,7 +107,8 @@ export async function createAgent(ctx: AgentsContext, actor: OrgActor, input: Ag
   await assertValid(ctx, actor, input);
   await ctx.ai.quota.check(actor.orgId, 'agents', 1);
   const id = newId();
-  const row = await inTransaction(ctx.db, async ({ trx }) => {
+  const row = await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const r = await trx
       .insertInto('agents')
       .values({
@@ -135,7 +140,7 @@ export async function createAgent(ctx: AgentsContext, actor: OrgActor, input: Ag
       ip,
       details: { name: input.name, provider: input.provider, model: input.model },
     });
-    if (input.status === 'active')
+    if (input.status === 'active') {
       await recordAudit(trx, {
         orgId: actor.orgId,
         actor,
@@ -144,6 +149,8 @@ export async function createAgent(ctx: AgentsContext, actor: OrgActor, input: Ag
         ip,
         details: { model: input.model, tools: input.tools.length },
       });
+      emitAgentStatus(ctx.events, uow, r, 'active', actor);
+    }
     return r;
   });
   ctx.ai.quota.grew(actor.orgId, 'agents', 1);
@@ -167,7 +174,8 @@ export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: strin
       tools: patch.tools ?? current.tools,
     });
   }
-  const row = await inTransaction(ctx.db, async ({ trx }) => {
+  const row = await inTransaction(ctx.db, async (uow) => {
+    const { trx } = uow;
     const locked = await repo.lockAgent(trx, actor.orgId, id);
     if (!locked) throw agentErrors.AGENT_NOT_FOUND();
     if (!isCurrent(expected, locked.version)) throw preconditionFailed('agent', locked.version);
@@ -212,6 +220,7 @@ export async function updateAgent(ctx: AgentsContext, actor: OrgActor, id: strin
         ip,
         details: { model: r.model },
       });
+      emitAgentStatus(ctx.events, uow, r, patch.status, actor);
     }
     return r;
   });
@@ -443,12 +452,37 @@ export interface Turn {
  * One turn: the user's message is stored, the history that fits the token budget (plus, with
  * long-term memory, what is recalled from earlier conversations) goes to the model with the
  * agent's tools (those the caller's role allows); tool calls run and are stored; the reply is
- * stored with its token usage.
+ * stored with its token usage. On the event spine (whichever route asked, streamed or not):
+ * agent.status `thinking`, the reply's agent.step events as they happen, `finish` once the reply
+ * is committed (or `error`), then `idle`.
  */
 export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, turn: Turn, events: MessageEvents = {}, signal?: AbortSignal): Promise<Reply> {
-  const { conversationId, content } = turn;
   if (agent.status !== 'active') throw agentErrors.AGENT_PAUSED();
-  const conv = await requireConversation(ctx, agent.id, conversationId);
+  const conv = await requireConversation(ctx, agent.id, turn.conversationId);
+  const steps = new ReplyEvents(ctx.events, agent, turn.conversationId, turn.caller);
+  steps.thinking();
+  try {
+    const reply = await answer(ctx, agent, conv, turn, steps, events, signal);
+    steps.finished(reply.message.id);
+    return reply;
+  } catch (err) {
+    steps.failed(err);
+    throw err;
+  } finally {
+    steps.idle();
+  }
+}
+
+async function answer(
+  ctx: AgentsContext,
+  agent: repo.AgentRow,
+  conv: { participant: string; title: string },
+  turn: Turn,
+  steps: ReplyEvents,
+  events: MessageEvents,
+  signal: AbortSignal | undefined,
+): Promise<Reply> {
+  const { conversationId, content } = turn;
   const longTerm = agent.memory === 'long_term';
   const userVector = longTerm ? localEmbed(content, MEMORY_DIMS) : null;
   const history = (await repo.recentMessages(ctx.db, conversationId, 200)).reverse();
@@ -490,13 +524,18 @@ export async function sendMessage(ctx: AgentsContext, agent: repo.AgentRow, turn
     tools: await buildTools(ctx, agent, toolRole(turn.caller)),
     maxSteps: agent.max_steps,
     signal,
-    onDelta: events.onDelta,
+    onDelta: (text) => {
+      steps.delta(text);
+      events.onDelta?.(text);
+    },
     onToolCall: (c) => {
       inputs.set(c.id, c.input);
+      steps.toolCall(c);
       events.onToolCall?.(c);
     },
     onToolResult: (r) => {
       toolCalls.push({ id: r.id, name: r.name, input: inputs.get(r.id) ?? null, output: r.output, ...(r.error ? { error: r.error } : {}) });
+      steps.toolResult(r);
       events.onToolResult?.(r);
     },
     source: `agent ${agent.id}`,

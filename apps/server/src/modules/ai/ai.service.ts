@@ -25,6 +25,8 @@ export interface AiContext {
 interface Credentials extends ProviderCredentials {
   /** Removes the key (and provider echoes of it) from a provider's message. */
   scrub: (text: string) => string;
+  /** A copy of JSON-like data with the key masked (what tool callbacks report). */
+  redact: <T>(value: T) => T;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function credentials(ctx: AiContext, actor: OrgActor, secretId: str
         // Providers echo a masked key ("Incorrect API key provided: sk-ab***********yz").
         .replace(/[A-Za-z0-9_-]*\*{3,}[A-Za-z0-9_-]*/g, '[redacted]')
         .slice(0, 1000),
+    redact: (value) => key.deep(value),
   };
 }
 
@@ -152,10 +155,11 @@ export async function chat(ctx: AiContext, actor: OrgActor, req: ChatRequest): P
     });
     for await (const part of result.fullStream) {
       if (part.type === 'text-delta') req.onDelta?.(part.text);
-      else if (part.type === 'tool-call') req.onToolCall?.({ id: part.toolCallId, name: part.toolName, input: part.input });
-      else if (part.type === 'tool-result') req.onToolResult?.({ id: part.toolCallId, name: part.toolName, output: part.output });
+      // What callbacks report (streamed, stored, published) never carries the key: a model may echo it into a tool call.
+      else if (part.type === 'tool-call') req.onToolCall?.({ id: part.toolCallId, name: part.toolName, input: c.redact(part.input) });
+      else if (part.type === 'tool-result') req.onToolResult?.({ id: part.toolCallId, name: part.toolName, output: c.redact(part.output) });
       else if (part.type === 'tool-error')
-        req.onToolResult?.({ id: part.toolCallId, name: part.toolName, output: null, error: String((part.error as Error)?.message ?? part.error) });
+        req.onToolResult?.({ id: part.toolCallId, name: part.toolName, output: null, error: c.scrub(String((part.error as Error)?.message ?? part.error)) });
       else if (part.type === 'error') throw part.error;
     }
     const total = await result.totalUsage;

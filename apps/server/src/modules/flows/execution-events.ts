@@ -1,5 +1,5 @@
 import type { ExecutionFailed, NewEvent } from '@infinity/contracts';
-import type { EventSpine } from '../../platform/events/index.js';
+import { type EventSpine, summary } from '../../platform/events/index.js';
 import type { ExecutionResult, NodeRunRecord } from '../engine/index.js';
 
 /**
@@ -19,8 +19,6 @@ export interface ExecutionRef {
   flowId: string;
 }
 
-/** The output summary of a node event: at most this many bytes of JSON, else a truncated preview. */
-export const SUMMARY_BYTES = 2048;
 const LOG_LINES = 100;
 
 export type ExecutionEnd = NewEvent<'execution.succeeded'> | NewEvent<'execution.failed'>;
@@ -83,11 +81,4 @@ export class ExecutionEvents {
       ...(run.logs.length ? { logs: run.logs.slice(-LOG_LINES).map((l) => ({ level: l.level, message: l.message, at: l.at })) } : {}),
     });
   }
-}
-
-/** A node's output as events carry it: whole when small, else a marked preview (as stored node runs are capped). */
-export function summary(ports: unknown): unknown {
-  if (ports === null || ports === undefined) return undefined;
-  const s = JSON.stringify(ports);
-  return s.length > SUMMARY_BYTES ? { $truncated: true, bytes: s.length, preview: s.slice(0, SUMMARY_BYTES / 2) } : ports;
 }

@@ -4,6 +4,7 @@ export { postgresTransport } from './postgres-transport.js';
 export { redisTransport } from './redis-transport.js';
 export { transportFor } from './transport-for.js';
 export { pendingOutbox } from './outbox.js';
+export { summary } from './summary.js';
 export type { DomainEvent as TypedEvent, DomainEventType, EventOf, NewEvent } from '@infinity/contracts';
 /** @deprecated the untyped event shape; call sites move to TypedEvent (#26). */
 export type { LegacyEvent as DomainEvent } from './spine.js';
