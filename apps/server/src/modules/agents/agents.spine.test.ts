@@ -20,6 +20,9 @@ const toolNames = (r: SeenRequest) => ((r.body.tools ?? []) as { function: { nam
 const toolResults = (r: SeenRequest) => (r.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'tool').map((m) => m.content);
 /** What a subscriber of one conversation sees: `thinking`, steps by kind, `idle`. */
 const sequence = (events: AgentEvent[]) => events.map((e) => (e.type === 'agent.status' ? e.status : e.step.kind));
+/** The sequence with each run of text steps as one (how text is coalesced depends on timing; the text is checked apart). */
+const shape = (events: AgentEvent[]) => sequence(events).filter((k, i, all) => k !== 'text' || all[i - 1] !== 'text');
+const REPLY_WITH_A_TOOL = ['thinking', 'tool-call', 'tool-result', 'text', 'finish', 'idle'];
 
 describeEachDb(
   'agents on the event spine: agent.status and agent.step',
@@ -127,9 +130,7 @@ describeEachDb(
         const reply = stream
           ? (JSON.parse(/event: message\ndata: (.+)/.exec(r.body)![1]!) as { message: { id: string; content: string } })
           : (JSON.parse(r.body) as { data: { message: { id: string; content: string } } }).data;
-        const seq = sequence(r.events);
-        // Text steps are coalesced (their number depends on timing), never lost.
-        expect(seq.filter((k, i) => k !== 'text' || seq[i - 1] !== 'text')).toEqual(['thinking', 'tool-call', 'tool-result', 'text', 'finish', 'idle']);
+        expect(shape(r.events)).toEqual(REPLY_WITH_A_TOOL);
         const steps = r.events.flatMap((e) => (e.type === 'agent.step' ? [e.step] : []));
         const call = steps.find((s) => s.kind === 'tool-call')!;
         const result = steps.find((s) => s.kind === 'tool-result')!;
@@ -188,6 +189,43 @@ describeEachDb(
         expect(s, kind).toMatchObject(kind === 'tool-call' ? { input: { $truncated: true } } : { output: { $truncated: true } });
         expect(JSON.stringify(s).length).toBeLessThanOrEqual(2048);
       }
+    });
+
+    it('a published agent’s consumer and a flow’s agent node: the same events, naming no actor and the flow', async () => {
+      const slug = `events-${h().kind}`;
+      expect((await h().request({ method: 'POST', url: `/api/v1/agents/${org.a.agentId}/publish`, token: org.a.user.token, body: { slug } })).statusCode).toBe(
+        200,
+      );
+      const start = await h().request({ method: 'POST', url: `/api/v1/chat/${slug}/conversations` });
+      expect(start.statusCode, start.body).toBe(201);
+      const { id: cid, token } = start.json().data as { id: string; token: string };
+      const said = await h().request({
+        method: 'POST',
+        url: `/api/v1/chat/${slug}/conversations/${cid}/messages`,
+        headers: { 'x-conversation-token': token, accept: 'text/event-stream' },
+        body: { content: 'order C-3' },
+      });
+      expect(said.statusCode).toBe(200);
+      await seen.wait((e) => e.type === 'agent.status' && e.conversationId === cid && e.status === 'idle');
+      const consumer = ofConversation(cid);
+      expect(shape(consumer)).toEqual(REPLY_WITH_A_TOOL);
+      for (const e of consumer) {
+        expect(e).toMatchObject({ orgId: org.a.user.orgId, agentId: org.a.agentId });
+        expect(e).not.toHaveProperty('actor');
+      }
+
+      const flow = await ok(org.a.key, 'POST', '/api/v1/flows', {
+        name: 'Ask the agent',
+        nodes: [node('in', 'core.input'), node('ag', 'ai.agent', { agentId: org.a.agentId, message: '{{ $input.q }}' }), node('out', 'core.output')],
+        edges: [
+          { id: 'in-ag', source: 'in', target: 'ag' },
+          { id: 'ag-out', source: 'ag', target: 'out' },
+        ],
+      });
+      const run = await req(org.a.key, 'POST', `/api/v1/flows/${flow.id}/run?wait=true`, { input: { q: 'order D-4' } });
+      expect(run.json().data.status, run.body).toBe('succeeded');
+      const finish = await seen.wait((e) => e.type === 'agent.step' && e.step.kind === 'finish' && e.actor?.type === 'flow');
+      expect(finish).toMatchObject({ orgId: org.a.user.orgId, agentId: org.a.agentId, actor: { type: 'flow', id: flow.id } });
     });
 
     it('a reply that fails: an error step (code and scrubbed message), then idle; nothing is stored as a reply', async () => {
