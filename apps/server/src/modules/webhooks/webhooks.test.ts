@@ -237,6 +237,20 @@ describeEachDb(
       expect((await req(a, 'POST', `/api/v1/webhooks/${w.id}/test`)).json().error.code).toBe('WEBHOOK_SUBSCRIPTION_DISABLED');
     });
 
+    it('documents each event’s payload in the OpenAPI document’s webhooks section', async () => {
+      const doc = (await h().request({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+      expect(doc.openapi).toBe('3.1.0');
+      for (const type of ['record.created', 'record.updated', 'record.deleted', 'execution.succeeded', 'execution.failed', 'usage.alert'])
+        expect(doc.webhooks[type].post.requestBody.content['application/json'].schema.properties, type).toMatchObject({
+          type: { const: type },
+          data: { type: 'object' },
+        });
+      expect(doc.webhooks['record.updated'].post.requestBody.content['application/json'].schema.properties.data.required).toEqual(
+        expect.arrayContaining(['model', 'record', 'previous', 'changed']),
+      );
+      expect(doc.paths['/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver']).toBeDefined();
+    });
+
     describe('Zapier’s REST hook contract', () => {
       it('subscribes with a target URL, receives, and unsubscribes by id', async () => {
         const key = await h().request({
