@@ -29,7 +29,7 @@ const fakeAi = fakeAiForSuite(AI_KEY);
  * landed; realtime: flow.presence; webhooks: webhook.changed). Each branch adds its cases to CASES and removes its
  * types from this set; once all are merged the set is empty.
  */
-const PENDING_27 = new Set<DomainEventType>(['webhook.changed']);
+const PENDING_27 = new Set<DomainEventType>([]);
 interface Case<T extends DomainEventType> {
   /** Performs the action; answers which event of type T it caused. */
   act: () => Promise<(e: EventOf<T>) => boolean>;
@@ -288,6 +288,14 @@ describeEachDb(
           expect(e).toMatchObject({ permission: 'agents:read', actor: { type: 'apiKey' }, step: { kind: 'finish', messageId: expect.any(String) } }),
         visible: async (e) =>
           e.step.kind === 'finish' && (await query('select content from agent_messages where id = $1', [e.step.messageId]))[0]?.content === 'echo: ping',
+      },
+      'webhook.changed': {
+        act: async () => {
+          const w = await ok('POST', '/api/v1/webhooks', { url: 'https://hooks.example.invalid/catalogue', events: ['usage.alert'] });
+          return (e) => e.webhookId === w.id && e.change === 'created';
+        },
+        shape: (e) => expect(e).toMatchObject({ permission: 'webhooks:manage', actor: { type: 'apiKey' } }),
+        visible: async (e) => (await query('select 1 from webhooks where id = $1', [e.webhookId])).length === 1,
       },
     };
 
