@@ -313,6 +313,10 @@ describeEachDb(
       const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
       expect((await expiring.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_TOKEN_EXPIRED');
       expect((await expiring.closed).code).toBe(4401);
+      // Someone outside any organization (a consumer has no account at all) gets nothing.
+      const nowhere = await WsClient.open(base, { authorization: `Bearer ${await signAccessToken(jwt, { ...claims, orgId: null }, 60)}` });
+      expect((await nowhere.wait((x) => x.type === 'error')).error.code).toBe('AUTH_NO_ORGANIZATION');
+      expect((await nowhere.closed).code).toBe(4403);
       // The renewed connection outlived its first token (which expired no later than the other).
       renewed.send({ type: 'ping' });
       await renewed.wait((x) => x.type === 'pong');
@@ -428,7 +432,26 @@ describeEachDb(
       expect(live.ws.readyState).toBe(live.ws.OPEN);
       live.close();
       sse.close();
+      await live.closed;
+      await sse.ended;
+    });
+
+    it('a process holds at most INFINITY_REALTIME_MAX_CONNECTIONS connections', async () => {
+      const base = await listening(h().built);
+      const owner = await signUp(h(), 'Many');
+      const hub = h().built.realtime;
+      while (hub.size > 0) await new Promise((r) => setTimeout(r, 10));
+      const open = [await WsClient.as(base, owner.token), await WsClient.as(base, owner.token), await WsClient.as(base, owner.token)];
+      const fourth = await WsClient.open(base, { authorization: `Bearer ${owner.token}` });
+      expect((await fourth.wait((m) => m.type === 'error')).error.code).toBe('REALTIME_CONNECTION_LIMIT');
+      expect((await fourth.closed).code).toBe(4503);
+      const sse = await SseClient.open(base, 'channel=notifications', { authorization: `Bearer ${owner.token}` });
+      expect(sse.status).toBe(503);
+      open[0]!.close();
+      await open[0]!.closed;
+      while (hub.size > 2) await new Promise((r) => setTimeout(r, 10));
+      expect((await WsClient.as(base, owner.token)).inbox.items[0]!.type).toBe('authenticated');
     });
   },
-  { INFINITY_REALTIME_HEARTBEAT: '100' },
+  { INFINITY_REALTIME_HEARTBEAT: '100', INFINITY_REALTIME_MAX_CONNECTIONS: '3' },
 );
