@@ -45,14 +45,14 @@ export function realtimeRoutes(hub: Hub, deps: { db: Exec; keys: MasterKey[]; se
       '/api/v1/realtime',
       {
         websocket: true,
-        config: { access: { public: true, identify: true } },
+        config: { access: { public: true, identify: true, perCredential: true } },
         schema: { tags: ['realtime'], summary: 'Realtime WebSocket: authenticate (header or first message), subscribe to channels, receive events' },
       },
       (socket, request) => wsSession(hub, socket, request, deps.settings),
     );
 
     app.get('/api/v1/events', {
-      config: { access: { public: true, identify: true } },
+      config: { access: { public: true, identify: true, perCredential: true } },
       schema: {
         tags: ['realtime'],
         summary: 'Server-sent events of one channel (query parameters as the WebSocket subscribe message; filter as JSON; ?ticket= for EventSource)',
