@@ -233,6 +233,25 @@ describeEachDb(
       outsider.close();
     });
 
+    it('presence rows of a process that stopped renewing them lapse: the list leaves them out', async () => {
+      const flow = await h().request({ method: 'POST', url: '/api/v1/flows', token: a.owner.token, body: { name: 'Lapsed', nodes: [] } });
+      const flowId = flow.json().data.id as string;
+      const row = (conn: string, ttl: string) =>
+        h().db.pool.query(
+          `insert into realtime_presence (connection_id, org_id, flow_id, user_id, name, expires_at) values ($1, $2, $3, 'u', 'Ghost', now() + $4::interval)`,
+          [conn, a.owner.orgId, flowId, ttl],
+        );
+      await row('dead-process-conn', '-1 second');
+      await row('live-process-conn', '1 minute');
+      const c = await WsClient.as(base, a.viewer);
+      const r = await c.subscribe('f', { channel: 'flow', flowId });
+      const ids = r.presence.map((p: { connectionId: string }) => p.connectionId);
+      expect(ids).toHaveLength(2);
+      expect(ids).toContain('live-process-conn');
+      expect(ids).not.toContain('dead-process-conn');
+      c.close();
+    });
+
     it('agents and notifications channels: delivered in their organization only', async () => {
       const c = await WsClient.as(base, a.viewer);
       const o = await WsClient.as(base, b.viewer);
