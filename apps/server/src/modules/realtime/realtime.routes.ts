@@ -226,7 +226,7 @@ async function sseSession(hub: Hub, request: FastifyRequest, reply: FastifyReply
     'x-accel-buffering': 'no',
     'x-request-id': request.id,
   });
-  request.raw.on('close', () => hub.remove(conn));
+  res.on('close', () => hub.remove(conn));
   const r = await hub.attach(sub, { hold: lastEventId !== undefined });
   res.write(`event: subscribed\ndata: ${JSON.stringify({ channel: parsed.value.channel, ...(r.presence ? { presence: r.presence } : {}) })}\n\n`);
   if (lastEventId !== undefined) void hub.replay(sub, lastEventId);
