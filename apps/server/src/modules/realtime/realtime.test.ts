@@ -342,30 +342,35 @@ describeEachDb(
       renewed.close();
     });
 
-    it('a client that does not read is dropped with SLOW_CONSUMER once its unsent bytes pass the bound', async () => {
+    /** Publishes 16 KB notifications until the hub has dropped a connection (at most 1,000: more than loopback's socket buffers hold). */
+    const flood = async (orgId: string) => {
+      const title = 'x'.repeat(16 * 1024);
+      const before = h().built.realtime.size;
+      for (let i = 0; i < 1000 && h().built.realtime.size === before; i++) {
+        h().built.events.publish({ type: 'notification.created', orgId, permission: 'notifications:read', notificationId: randomUUID(), kind: 'k', title });
+        await tick();
+      }
+      expect(h().built.realtime.size).toBe(before - 1);
+    };
+
+    it('a client that does not read is dropped with SLOW_CONSUMER once its unsent bytes pass the bound (WebSocket and SSE)', async () => {
       const owner = await signUp(h(), 'Slow');
       const c = await WsClient.as(base, owner.token);
       expect((await c.subscribe('n', { channel: 'notifications' })).type).toBe('subscribed');
       const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       socket.pause();
-      const title = 'x'.repeat(16 * 1024);
-      const before = h().built.realtime.size;
-      // 1,000 × 16 KB is more than loopback's socket buffers hold: the server's own buffer passes 64 KB.
-      for (let i = 0; i < 1000 && h().built.realtime.size === before; i++) {
-        h().built.events.publish({
-          type: 'notification.created',
-          orgId: owner.orgId,
-          permission: 'notifications:read',
-          notificationId: randomUUID(),
-          kind: 'k',
-          title,
-        });
-        await tick();
-      }
-      expect(h().built.realtime.size).toBe(before - 1);
+      await flood(owner.orgId);
       socket.resume();
       expect((await c.wait((m) => m.type === 'error')).error.code).toBe('SLOW_CONSUMER');
       expect((await c.closed).code).toBe(4503);
+
+      const s = await SseClient.open(base, 'channel=notifications', { authorization: `Bearer ${owner.token}` });
+      await s.wait((f) => f.event === 'subscribed');
+      s.pause();
+      await flood(owner.orgId);
+      s.resume();
+      expect((await s.wait((f) => f.event === 'error')).data!.error.code).toBe('SLOW_CONSUMER');
+      await s.ended;
     });
 
     it('SSE: headers or a single-use ticket (never a token in the URL); frames with id, event and data; heartbeat-free errors as HTTP', async () => {
