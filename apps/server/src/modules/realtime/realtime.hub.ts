@@ -247,7 +247,7 @@ export class Hub {
     }
   }
 
-  /** Heartbeat: every connection is pinged; one that did not answer the previous ping is cut off. */
+  /** Heartbeat: every connection is pinged; one that left two pings unanswered is cut off. */
   beat(): void {
     for (const c of this.conns) if (!c.sink.beat()) this.remove(c);
   }

@@ -91,7 +91,8 @@ function orgHeader(request: FastifyRequest): string | undefined {
 
 function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: RealtimeRouteSettings): void {
   let conn: Connection | undefined;
-  let alive = true;
+  // Pings not answered yet; a peer is cut off after two (one late timer cannot cut off a live peer).
+  let unanswered = 0;
   const reply = (msg: Record<string, unknown>) => socket.send(JSON.stringify(msg));
   const sink: Sink = {
     kind: 'ws',
@@ -104,16 +105,16 @@ function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: Real
       setTimeout(() => socket.terminate(), Math.max(1000, s.heartbeatMs)).unref();
     },
     beat: () => {
-      if (!alive) {
+      if (unanswered >= 2) {
         socket.terminate();
         return false;
       }
-      alive = false;
+      unanswered++;
       socket.ping();
       return true;
     },
   };
-  socket.on('pong', () => (alive = true));
+  socket.on('pong', () => (unanswered = 0));
   const refuse = (err: unknown) => {
     const e = toAppError(err);
     socket.send(wsError(undefined, errorBody(e)));

@@ -323,13 +323,13 @@ describeEachDb(
       expect((await m.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_ACCESS_REVOKED');
       expect((await m.closed).code).toBe(4401);
 
-      // Tokens that expire in a second: one renewed at once, one not.
+      // Tokens that expire in one to two seconds (exp is in whole seconds): one renewed at once, one not.
       const jwt = jwtKeyFrom(h().keys.jwtSecret);
       const claims = { userId: owner.id, orgId: owner.orgId, sessionId: randomUUID() };
-      const renewed = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
+      const renewed = await WsClient.as(base, await signAccessToken(jwt, claims, 2));
       renewed.send({ type: 'auth', token: owner.token });
       await renewed.wait((x) => x.type === 'authenticated' && renewed.inbox.items.filter((y) => y.type === 'authenticated').length === 2);
-      const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
+      const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 2));
       expect((await expiring.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_TOKEN_EXPIRED');
       expect((await expiring.closed).code).toBe(4401);
       // Someone outside any organization (a consumer has no account at all) gets nothing.
