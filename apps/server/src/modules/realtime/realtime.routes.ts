@@ -45,14 +45,14 @@ export function realtimeRoutes(hub: Hub, deps: { db: Exec; keys: MasterKey[]; se
       '/api/v1/realtime',
       {
         websocket: true,
-        config: { access: { public: true, identify: true } },
+        config: { access: { public: true, identify: true, perCredential: true } },
         schema: { tags: ['realtime'], summary: 'Realtime WebSocket: authenticate (header or first message), subscribe to channels, receive events' },
       },
       (socket, request) => wsSession(hub, socket, request, deps.settings),
     );
 
     app.get('/api/v1/events', {
-      config: { access: { public: true, identify: true } },
+      config: { access: { public: true, identify: true, perCredential: true } },
       schema: {
         tags: ['realtime'],
         summary: 'Server-sent events of one channel (query parameters as the WebSocket subscribe message; filter as JSON; ?ticket= for EventSource)',
@@ -91,7 +91,8 @@ function orgHeader(request: FastifyRequest): string | undefined {
 
 function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: RealtimeRouteSettings): void {
   let conn: Connection | undefined;
-  let alive = true;
+  // Pings not answered yet; a peer is cut off after two (one late timer cannot cut off a live peer).
+  let unanswered = 0;
   const reply = (msg: Record<string, unknown>) => socket.send(JSON.stringify(msg));
   const sink: Sink = {
     kind: 'ws',
@@ -104,16 +105,16 @@ function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: Real
       setTimeout(() => socket.terminate(), Math.max(1000, s.heartbeatMs)).unref();
     },
     beat: () => {
-      if (!alive) {
+      if (unanswered >= 2) {
         socket.terminate();
         return false;
       }
-      alive = false;
+      unanswered++;
       socket.ping();
       return true;
     },
   };
-  socket.on('pong', () => (alive = true));
+  socket.on('pong', () => (unanswered = 0));
   const refuse = (err: unknown) => {
     const e = toAppError(err);
     socket.send(wsError(undefined, errorBody(e)));
@@ -226,7 +227,7 @@ async function sseSession(hub: Hub, request: FastifyRequest, reply: FastifyReply
     'x-accel-buffering': 'no',
     'x-request-id': request.id,
   });
-  request.raw.on('close', () => hub.remove(conn));
+  res.on('close', () => hub.remove(conn));
   const r = await hub.attach(sub, { hold: lastEventId !== undefined });
   res.write(`event: subscribed\ndata: ${JSON.stringify({ channel: parsed.value.channel, ...(r.presence ? { presence: r.presence } : {}) })}\n\n`);
   if (lastEventId !== undefined) void hub.replay(sub, lastEventId);

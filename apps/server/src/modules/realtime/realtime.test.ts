@@ -233,6 +233,25 @@ describeEachDb(
       outsider.close();
     });
 
+    it('presence rows of a process that stopped renewing them lapse: the list leaves them out', async () => {
+      const flow = await h().request({ method: 'POST', url: '/api/v1/flows', token: a.owner.token, body: { name: 'Lapsed', nodes: [] } });
+      const flowId = flow.json().data.id as string;
+      const row = (conn: string, ttl: string) =>
+        h().db.pool.query(
+          `insert into realtime_presence (connection_id, org_id, flow_id, user_id, name, expires_at) values ($1, $2, $3, 'u', 'Ghost', now() + $4::interval)`,
+          [conn, a.owner.orgId, flowId, ttl],
+        );
+      await row('dead-process-conn', '-1 second');
+      await row('live-process-conn', '1 minute');
+      const c = await WsClient.as(base, a.viewer);
+      const r = await c.subscribe('f', { channel: 'flow', flowId });
+      const ids = r.presence.map((p: { connectionId: string }) => p.connectionId);
+      expect(ids).toHaveLength(2);
+      expect(ids).toContain('live-process-conn');
+      expect(ids).not.toContain('dead-process-conn');
+      c.close();
+    });
+
     it('agents and notifications channels: delivered in their organization only', async () => {
       const c = await WsClient.as(base, a.viewer);
       const o = await WsClient.as(base, b.viewer);
@@ -304,45 +323,54 @@ describeEachDb(
       expect((await m.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_ACCESS_REVOKED');
       expect((await m.closed).code).toBe(4401);
 
-      // Tokens that expire in a second: one renewed at once, one not.
+      // Tokens that expire in one to two seconds (exp is in whole seconds): one renewed at once, one not.
       const jwt = jwtKeyFrom(h().keys.jwtSecret);
       const claims = { userId: owner.id, orgId: owner.orgId, sessionId: randomUUID() };
-      const renewed = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
+      const renewed = await WsClient.as(base, await signAccessToken(jwt, claims, 2));
       renewed.send({ type: 'auth', token: owner.token });
       await renewed.wait((x) => x.type === 'authenticated' && renewed.inbox.items.filter((y) => y.type === 'authenticated').length === 2);
-      const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
+      const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 2));
       expect((await expiring.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_TOKEN_EXPIRED');
       expect((await expiring.closed).code).toBe(4401);
+      // Someone outside any organization (a consumer has no account at all) gets nothing.
+      const nowhere = await WsClient.open(base, { authorization: `Bearer ${await signAccessToken(jwt, { ...claims, orgId: null }, 60)}` });
+      expect((await nowhere.wait((x) => x.type === 'error')).error.code).toBe('AUTH_NO_ORGANIZATION');
+      expect((await nowhere.closed).code).toBe(4403);
       // The renewed connection outlived its first token (which expired no later than the other).
       renewed.send({ type: 'ping' });
       await renewed.wait((x) => x.type === 'pong');
       renewed.close();
     });
 
-    it('a client that does not read is dropped with SLOW_CONSUMER once its unsent bytes pass the bound', async () => {
+    /** Publishes 16 KB notifications until the hub has dropped a connection (at most 1,000: more than loopback's socket buffers hold). */
+    const flood = async (orgId: string) => {
+      const title = 'x'.repeat(16 * 1024);
+      const before = h().built.realtime.size;
+      for (let i = 0; i < 1000 && h().built.realtime.size === before; i++) {
+        h().built.events.publish({ type: 'notification.created', orgId, permission: 'notifications:read', notificationId: randomUUID(), kind: 'k', title });
+        await tick();
+      }
+      expect(h().built.realtime.size).toBe(before - 1);
+    };
+
+    it('a client that does not read is dropped with SLOW_CONSUMER once its unsent bytes pass the bound (WebSocket and SSE)', async () => {
       const owner = await signUp(h(), 'Slow');
       const c = await WsClient.as(base, owner.token);
       expect((await c.subscribe('n', { channel: 'notifications' })).type).toBe('subscribed');
       const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       socket.pause();
-      const title = 'x'.repeat(16 * 1024);
-      const before = h().built.realtime.size;
-      // 1,000 × 16 KB is more than loopback's socket buffers hold: the server's own buffer passes 64 KB.
-      for (let i = 0; i < 1000 && h().built.realtime.size === before; i++) {
-        h().built.events.publish({
-          type: 'notification.created',
-          orgId: owner.orgId,
-          permission: 'notifications:read',
-          notificationId: randomUUID(),
-          kind: 'k',
-          title,
-        });
-        await tick();
-      }
-      expect(h().built.realtime.size).toBe(before - 1);
+      await flood(owner.orgId);
       socket.resume();
       expect((await c.wait((m) => m.type === 'error')).error.code).toBe('SLOW_CONSUMER');
       expect((await c.closed).code).toBe(4503);
+
+      const s = await SseClient.open(base, 'channel=notifications', { authorization: `Bearer ${owner.token}` });
+      await s.wait((f) => f.event === 'subscribed');
+      s.pause();
+      await flood(owner.orgId);
+      s.resume();
+      expect((await s.wait((f) => f.event === 'error')).data!.error.code).toBe('SLOW_CONSUMER');
+      await s.ended;
     });
 
     it('SSE: headers or a single-use ticket (never a token in the URL); frames with id, event and data; heartbeat-free errors as HTTP', async () => {
@@ -428,7 +456,26 @@ describeEachDb(
       expect(live.ws.readyState).toBe(live.ws.OPEN);
       live.close();
       sse.close();
+      await live.closed;
+      await sse.ended;
+    });
+
+    it('a process holds at most INFINITY_REALTIME_MAX_CONNECTIONS connections', async () => {
+      const base = await listening(h().built);
+      const owner = await signUp(h(), 'Many');
+      const hub = h().built.realtime;
+      while (hub.size > 0) await new Promise((r) => setTimeout(r, 10));
+      const open = [await WsClient.as(base, owner.token), await WsClient.as(base, owner.token), await WsClient.as(base, owner.token)];
+      const fourth = await WsClient.open(base, { authorization: `Bearer ${owner.token}` });
+      expect((await fourth.wait((m) => m.type === 'error')).error.code).toBe('REALTIME_CONNECTION_LIMIT');
+      expect((await fourth.closed).code).toBe(4503);
+      const sse = await SseClient.open(base, 'channel=notifications', { authorization: `Bearer ${owner.token}` });
+      expect(sse.status).toBe(503);
+      open[0]!.close();
+      await open[0]!.closed;
+      while (hub.size > 2) await new Promise((r) => setTimeout(r, 10));
+      expect((await WsClient.as(base, owner.token)).inbox.items[0]!.type).toBe('authenticated');
     });
   },
-  { INFINITY_REALTIME_HEARTBEAT: '100' },
+  { INFINITY_REALTIME_HEARTBEAT: '100', INFINITY_REALTIME_MAX_CONNECTIONS: '3' },
 );
