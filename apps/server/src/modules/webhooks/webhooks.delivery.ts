@@ -25,14 +25,21 @@ export interface DeliveryContext extends WebhooksContext {
 
 export const deliveryIdOf = (e: Pick<TypedEvent, 'id' | 'at'>, webhookId: string) => derivedId(new Date(e.at), `${e.id}:${webhookId}`);
 
-/** The consumer's `handle`: idempotent on (event, subscription). */
-export async function deliveriesFor(ctx: DeliveryContext, e: TypedEvent): Promise<void> {
+/** The consumer's `handle` (one insert for a batch of events): idempotent on (event, subscription). */
+export async function deliveriesFor(ctx: DeliveryContext, events: TypedEvent[]): Promise<void> {
+  const rows: repo.NewDelivery[] = [];
+  const now = new Date(ctx.sender.clock.now());
+  for (const e of events) rows.push(...(await rowsFor(ctx, e, now)));
+  if (!rows.length) return;
+  await repo.insertDeliveries(ctx.db, rows);
+  ctx.sender.wake();
+}
+
+async function rowsFor(ctx: DeliveryContext, e: TypedEvent, now: Date): Promise<repo.NewDelivery[]> {
   const subs = ctx.index.matching(e);
-  if (!subs.length) return;
   const record = recordOf(e);
   const rows: repo.NewDelivery[] = [];
   let body: string | undefined;
-  const now = new Date(ctx.sender.clock.now());
   for (const s of subs) {
     if (s.filter && record && s.model) {
       // Evaluated exactly as the list API would (the same compiler, relations included).
@@ -52,9 +59,7 @@ export async function deliveriesFor(ctx: DeliveryContext, e: TypedEvent): Promis
       created_at: now,
     });
   }
-  if (!rows.length) return;
-  await repo.insertDeliveries(ctx.db, rows);
-  ctx.sender.wake();
+  return rows;
 }
 
 /**

@@ -84,7 +84,11 @@ export function webhooksModule(n: WebhooksNeeds): AppModule & { handle: Webhooks
     handle: async (e) => {
       // Delivered right after start-up (an outbox rescan): the subscriptions must be loaded first.
       await loaded;
-      await deliveriesFor(ctx, e);
+      await deliveriesFor(ctx, [e]);
+    },
+    handleBatch: async (events) => {
+      await loaded;
+      await deliveriesFor(ctx, events);
     },
   });
   const mailer = n.mailer;

@@ -139,10 +139,10 @@ export interface NewDelivery {
 
 /** Idempotent on the derived id: a redelivered event inserts nothing. */
 export async function insertDeliveries(db: Exec, rows: NewDelivery[]): Promise<void> {
-  if (rows.length)
+  for (let i = 0; i < rows.length; i += 1000)
     await db
       .insertInto('webhook_deliveries')
-      .values(rows)
+      .values(rows.slice(i, i + 1000))
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
 }

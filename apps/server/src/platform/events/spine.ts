@@ -43,6 +43,12 @@ export interface Consumer {
   wants?: (event: TypedEvent) => boolean;
   /** Called at least once per committed event; must be idempotent on `event.id`. */
   handle: (event: TypedEvent) => Promise<void>;
+  /**
+   * Optional: the outbox drain hands this consumer its events of one claimed batch at once (in
+   * order) instead of one `handle` call each — one write for a hundred events. A failure fails
+   * (and retries) every event of the call.
+   */
+  handleBatch?: (events: TypedEvent[]) => Promise<void>;
 }
 
 export interface SubscribeOptions {
