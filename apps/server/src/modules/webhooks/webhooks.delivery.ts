@@ -1,5 +1,6 @@
 import type { DomainEvent as TypedEvent } from '@infinity/contracts';
 import { inTransaction } from '../../platform/db/index.js';
+import { AppError } from '../../platform/errors.js';
 import { derivedId, newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { OrgActor, ServiceActor } from '../access/index.js';
@@ -44,7 +45,16 @@ async function rowsFor(ctx: DeliveryContext, e: TypedEvent, now: Date): Promise<
     if (s.filter && record && s.model) {
       // Evaluated exactly as the list API would (the same compiler, relations included).
       const actor: ServiceActor = { kind: 'service', service: 'webhooks', orgId: e.orgId, role: 'viewer' };
-      if (!(await recordMatches(ctx.records, actor, s.model, s.filter, record))) continue;
+      const matches = await recordMatches(ctx.records, actor, s.model, s.filter, record).catch((err: unknown) => {
+        // The model (or a field the filter names) is gone: this subscription matches nothing, and
+        // the other events of the batch are not held back by it. Anything else is retried.
+        if (err instanceof AppError && err.status < 500) {
+          ctx.logger.warn({ webhookId: s.id, code: err.code }, 'a webhook filter no longer applies to its model; the event is not delivered to it');
+          return false;
+        }
+        throw err;
+      });
+      if (!matches) continue;
     }
     body ??= bodyOf(e);
     rows.push({

@@ -177,6 +177,15 @@ describeEachDb(
       expect(log.map((d) => d.id).sort()).toEqual(seen.map((r) => String(r.headers['webhook-id'])).sort());
       for (const d of log)
         expect(d).toMatchObject({ status: 'delivered', attempts: [{ statusCode: 200, responseExcerpt: 'status 200 from the test receiver' }] });
+      const secretBody = w.secret.slice('whsec_'.length);
+      expect(JSON.stringify(log)).not.toContain(secretBody);
+      const stored = await h().db.pool.query(
+        'select d.body, a.response_excerpt, a.error from webhook_deliveries d join webhook_attempts a on a.delivery_id = d.id where d.webhook_id = $1',
+        [w.id],
+      );
+      expect(stored.rows).toHaveLength(3);
+      expect(JSON.stringify(stored.rows)).not.toContain(secretBody);
+      for (const r of seen) expect(r.body).not.toContain(secretBody);
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
