@@ -206,6 +206,11 @@ export async function recordAttempts(db: Exec, results: AttemptResult[]): Promis
     .execute();
 }
 
+/** The log keeps finished deliveries (and their attempts) for `days`. */
+export async function pruneDeliveries(db: Exec, days: number): Promise<void> {
+  await sql`delete from webhook_deliveries where next_attempt_at is null and updated_at < now() - make_interval(days => ${days})`.execute(db);
+}
+
 /** Pending deliveries of a subscription that is disabled or gone are skipped (redeliverable later). */
 export async function skipPendingOf(db: Exec, webhookId: string, reason: string): Promise<void> {
   await db
