@@ -275,6 +275,17 @@ for (const lane of lanes) {
       expect(JSON.stringify(logged)).toContain(e!.id);
     });
 
+    it('answers a probe without an organization by what the consumers of its type could want (wantsType)', async () => {
+      const a = await spine();
+      const probe = sample('usage.alert', randomUUID());
+      const any = { ...probe, orgId: '' };
+      let open = false;
+      a.consume({ name: uniqueName('picky'), types: ['usage.alert'], wants: () => open, wantsType: () => open, handle: async () => {} });
+      expect(a.wantsOutbox(any)).toBe(false);
+      open = true;
+      expect(a.wantsOutbox(any)).toBe(true);
+    });
+
     it('hands a batch consumer the events of one claim in one call, in order, and retries the whole call when it fails', async () => {
       const a = await spine();
       const calls: string[][] = [];
