@@ -217,6 +217,31 @@ describeEachDb(
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
+    it('delivers execution.succeeded and execution.failed with the execution, its flow, status and duration', async () => {
+      const w = await create(a, { url: receiver.url('/runs'), events: ['execution.succeeded', 'execution.failed'] });
+      const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
+      const runOf = async (name: string, last: ReturnType<typeof node>) => {
+        const flow = (
+          await req(a, 'POST', '/api/v1/flows', {
+            name,
+            nodes: [node('start', 'trigger.manual'), last],
+            edges: [{ id: 'e', source: 'start', target: last.id }],
+          })
+        ).json().data;
+        const run = (await req(a, 'POST', `/api/v1/flows/${flow.id as string}/run`, { input: {} })).json().data;
+        await h().built.runner.wait(run.id as string, 30_000);
+        return { flowId: flow.id as string, executionId: run.id as string };
+      };
+      const ok = await runOf('fine', node('out', 'core.output', { value: 'done' }));
+      const bad = await runOf('broken', node('boom', 'core.code', { source: 'throw new Error("boom")' }));
+      const got = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.succeeded');
+      expect(got.json.data).toMatchObject({ executionId: ok.executionId, flowId: ok.flowId, status: 'succeeded', durationMs: expect.any(Number) });
+      const failed = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.failed');
+      expect(failed.json.data).toMatchObject({ executionId: bad.executionId, flowId: bad.flowId, status: 'failed', error: { nodeId: 'boom' } });
+      expect(verifyDelivery(w.secret, failed)).toBeTruthy();
+      await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
+    });
+
     it('sends a test event on demand and redelivers with the same webhook-id', async () => {
       const w = await create(a, { url: receiver.url('/manual'), events: ['usage.alert'] });
       const test = await req(a, 'POST', `/api/v1/webhooks/${w.id}/test`);
