@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createApiKey, signUp, type TestUser } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 import { type Received, startReceiver, verifyDelivery } from '../../platform/testing/webhook-receiver.js';
+import { pruneDeliveries } from './webhooks.repo.js';
+import { LOG_DAYS } from './webhooks.sender.js';
 
 /**
  * Outbound webhooks over HTTP (issue #27): CRUD and validation, roles, tenant isolation, signed
@@ -177,6 +179,15 @@ describeEachDb(
       expect(log.map((d) => d.id).sort()).toEqual(seen.map((r) => String(r.headers['webhook-id'])).sort());
       for (const d of log)
         expect(d).toMatchObject({ status: 'delivered', attempts: [{ statusCode: 200, responseExcerpt: 'status 200 from the test receiver' }] });
+      const secretBody = w.secret.slice('whsec_'.length);
+      expect(JSON.stringify(log)).not.toContain(secretBody);
+      const stored = await h().db.pool.query(
+        'select d.body, a.response_excerpt, a.error from webhook_deliveries d join webhook_attempts a on a.delivery_id = d.id where d.webhook_id = $1',
+        [w.id],
+      );
+      expect(stored.rows).toHaveLength(3);
+      expect(JSON.stringify(stored.rows)).not.toContain(secretBody);
+      for (const r of seen) expect(r.body).not.toContain(secretBody);
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
@@ -204,6 +215,45 @@ describeEachDb(
       const got = receiver.inbox.items.filter((r) => r.path === '/filtered').map((r) => r.json.data.record as { title: string });
       expect(got.map((r) => r.title).sort()).toEqual(expected);
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
+    });
+
+    it('delivers execution.succeeded and execution.failed with the execution, its flow, status and duration', async () => {
+      const w = await create(a, { url: receiver.url('/runs'), events: ['execution.succeeded', 'execution.failed'] });
+      const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
+      const runOf = async (name: string, last: ReturnType<typeof node>) => {
+        const flow = (
+          await req(a, 'POST', '/api/v1/flows', {
+            name,
+            nodes: [node('start', 'trigger.manual'), last],
+            edges: [{ id: 'e', source: 'start', target: last.id }],
+          })
+        ).json().data;
+        const run = (await req(a, 'POST', `/api/v1/flows/${flow.id as string}/run`, { input: {} })).json().data;
+        await h().built.runner.wait(run.id as string, 30_000);
+        return { flowId: flow.id as string, executionId: run.id as string };
+      };
+      const ok = await runOf('fine', node('out', 'core.output', { value: 'done' }));
+      const bad = await runOf('broken', node('boom', 'core.code', { source: 'throw new Error("boom")' }));
+      const got = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.succeeded');
+      expect(got.json.data).toMatchObject({ executionId: ok.executionId, flowId: ok.flowId, status: 'succeeded', durationMs: expect.any(Number) });
+      const failed = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.failed');
+      expect(failed.json.data).toMatchObject({ executionId: bad.executionId, flowId: bad.flowId, status: 'failed', error: { nodeId: 'boom' } });
+      expect(verifyDelivery(w.secret, failed)).toBeTruthy();
+      await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
+    });
+
+    it('delivers usage.alert when the organization reaches a plan limit', async () => {
+      const c = await signUp(h(), 'Cy');
+      const w = await create(c, { url: receiver.url('/usage'), events: ['usage.alert'] });
+      // A plan whose agent limit one agent reaches (as the event catalogue test does).
+      await h().db.pool.query(`update organizations set plan = 'pro' where id = $1`, [c.orgId]);
+      h().built.quotas.forget(c.orgId);
+      const secret = (await req(c, 'POST', '/api/v1/secrets', { name: 'llm', provider: 'openai', value: 'sk-webhooks-test-0001' })).json().data;
+      expect((await req(c, 'POST', '/api/v1/agents', { name: 'Agent', provider: 'openai', model: 'gpt-4o-mini', secretId: secret.id })).statusCode).toBe(201);
+      await h().built.quotas.settle();
+      const got = await receiver.inbox.wait((r) => r.path === '/usage');
+      expect(got.json).toMatchObject({ type: 'usage.alert', data: { metric: 'agents', percent: 100, used: 1, limit: 1, notificationId: expect.any(String) } });
+      expect(verifyDelivery(w.secret, got)).toBeTruthy();
     });
 
     it('sends a test event on demand and redelivers with the same webhook-id', async () => {
@@ -251,6 +301,25 @@ describeEachDb(
       expect(doc.paths['/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver']).toBeDefined();
     });
 
+    it('prunes finished deliveries after 30 days, never pending ones', async () => {
+      const w = await create(a, { url: receiver.url('/prune'), events: ['usage.alert'] });
+      const ids = ['0190a0a0-0000-7000-8000-0000000000a1', '0190a0a0-0000-7000-8000-0000000000a2', '0190a0a0-0000-7000-8000-0000000000a3'];
+      const rows: [string, string, string | null, string][] = [
+        [ids[0]!, 'delivered', null, '31 days'],
+        [ids[1]!, 'delivered', null, '29 days'],
+        [ids[2]!, 'pending', 'now()', '31 days'],
+      ];
+      for (const [id, status, next, age] of rows)
+        await h().db.pool.query(
+          `insert into webhook_deliveries (id, webhook_id, org_id, event_id, event_type, body, status, next_attempt_at, updated_at)
+           values ($1, $2, $3, $1, 'usage.alert', '{}', $4, ${next ?? 'null'}, now() - $5::interval)`,
+          [id, w.id, a.orgId, status, age],
+        );
+      await pruneDeliveries(h().db.kysely as never, LOG_DAYS);
+      const left = await h().db.pool.query('select id from webhook_deliveries where webhook_id = $1 order by id', [w.id]);
+      expect(left.rows.map((r) => r.id)).toEqual([ids[1], ids[2]]);
+    });
+
     describe('Zapier’s REST hook contract', () => {
       it('subscribes with a target URL, receives, and unsubscribes by id', async () => {
         const key = await h().request({
@@ -279,5 +348,5 @@ describeEachDb(
       });
     });
   },
-  { INFINITY_HTTP_ALLOW: '127.0.0.1/32' },
+  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_PLAN_LIMITS: JSON.stringify({ pro: { agents: 1 } }) },
 );
