@@ -1,4 +1,4 @@
-import { type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useId } from 'react';
+import { type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useEffect, useId, useRef } from 'react';
 
 /** Small accessible primitives kept in the repo (shadcn-style): buttons, fields, page frame. */
 export function Button({
@@ -164,5 +164,29 @@ export function ShownOnce({ title, value, onCopied }: { title: string; value: st
         Copy
       </Button>
     </div>
+  );
+}
+
+/** A modal dialog (native <dialog>: focus stays inside, Escape closes), open while mounted. */
+export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      onClose={onClose}
+      aria-labelledby={titleId}
+      className={`m-auto ${wide ? 'w-[40rem]' : 'w-[30rem]'} max-w-[calc(100vw-2rem)] rounded-xl border border-zinc-300 bg-white p-5 text-zinc-900 shadow-2xl backdrop:bg-black/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
+    >
+      <h2 id={titleId} className="mb-4 text-lg font-semibold">
+        {title}
+      </h2>
+      {children}
+    </dialog>
   );
 }

@@ -8,6 +8,8 @@ import { ApiError, api, isConflict } from '../../../lib/api';
 import { useAuth } from '../../../lib/auth';
 import { useToast } from '../../../lib/toast';
 import { useDark } from '../../../lib/theme';
+import { useRealtime } from '../../../lib/realtime';
+import { applyRunEvent, isFinishEvent, mergeSnapshot } from '../live';
 import { type History, record, redo, replace, startHistory, undo } from './history';
 import { Connections } from './Connections';
 import { Inspector } from './Inspector';
@@ -412,29 +414,63 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
     [client, flow.id, setFlow, toast],
   );
 
-  // ── running: save, start, and follow the execution until it finishes ──
+  // ── running: save, start, and follow the execution over the realtime channel until it finishes ──
+  // The execution being followed. Its node states and log lines arrive as events; the server is
+  // asked twice: once when the subscription is confirmed (what happened before it) and once at the
+  // end (the full trace: every node's input and output).
+  const [following, setFollowing] = useState<string | null>(null);
+  const nameOf = useCallback((nodeId: string) => graph.nodes.find((n) => n.id === nodeId)?.name ?? nodeId, [graph.nodes]);
+  const finish = useCallback(
+    async (id: string) => {
+      try {
+        const trace = (await api<{ data: Execution }>('GET', `/executions/${id}`)).data;
+        setExecution((x) => (x && x.id !== id ? x : trace));
+      } catch (e) {
+        toast('error', e instanceof ApiError ? e.message : 'The run’s trace could not be loaded.');
+      }
+      setFollowing((f) => (f === id ? null : f));
+      setRunning(false);
+      void client.invalidateQueries({ queryKey: ['executions'] });
+    },
+    [client, toast],
+  );
+  const live = useRealtime(following ? { channel: 'execution', executionId: following } : null, (e) => {
+    setExecution((x) => (x && x.id === following ? applyRunEvent(x, e, nameOf) : x));
+    if (following && isFinishEvent(e)) void finish(following);
+  });
+  const caughtUp = useRef<string | null>(null);
+  useEffect(() => {
+    if (!following || !live.ready || caughtUp.current === following) return;
+    caughtUp.current = following;
+    const id = following;
+    void api<{ data: Execution }>('GET', `/executions/${id}`).then(
+      (r) => {
+        setExecution((x) => mergeSnapshot(r.data, x));
+        // Already over before the subscription was confirmed: no event will come.
+        if (FINISHED.has(r.data.status)) void finish(id);
+      },
+      (e: unknown) => toast('error', e instanceof ApiError ? e.message : 'The run could not be followed.'),
+    );
+  }, [following, live.ready, finish, toast]);
+
   const run = useCallback(
     async (input: unknown) => {
       setRunning(true);
       setPanel('run');
       try {
-        if (!readOnly && !(await save()))
+        if (!readOnly && !(await save())) {
+          setRunning(false);
           return toast('error', conflict ? 'Reload or overwrite the flow before running it.' : 'Fix the problems marked on the nodes before running.');
-        const started = await api<{ data: { id: string } }>('POST', `/flows/${flow.id}/run`, { input });
-        for (;;) {
-          const ex = (await api<{ data: Execution }>('GET', `/executions/${started.data.id}`)).data;
-          setExecution(ex);
-          if (FINISHED.has(ex.status) || ex.status === 'waiting') break;
-          await new Promise((r) => setTimeout(r, 400));
         }
-        void client.invalidateQueries({ queryKey: ['executions'] });
+        const started = await api<{ data: Execution }>('POST', `/flows/${flow.id}/run`, { input });
+        setExecution({ ...started.data, nodes: [] });
+        setFollowing(started.data.id);
       } catch (e) {
-        toast('error', e instanceof ApiError ? e.message : 'The run failed to start.');
-      } finally {
         setRunning(false);
+        toast('error', e instanceof ApiError ? e.message : 'The run failed to start.');
       }
     },
-    [client, conflict, flow.id, readOnly, save, toast],
+    [conflict, flow.id, readOnly, save, toast],
   );
 
   const node = graph.nodes.find((n) => n.id === selected);
@@ -619,7 +655,7 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
             />
           )}
           {panel === 'node' && !node && <p className="text-sm text-zinc-600 dark:text-zinc-400">Select a node to edit it.</p>}
-          {panel === 'run' && <RunPanel execution={execution} running={running} onRun={(input) => void run(input)} />}
+          {panel === 'run' && <RunPanel execution={execution} running={running && execution?.status !== 'waiting'} onRun={(input) => void run(input)} />}
           {panel === 'versions' && (
             <VersionsPanel
               flow={flow}

@@ -1,0 +1,254 @@
+import { Fragment, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, type List, api } from '../../lib/api';
+import { useToast } from '../../lib/toast';
+import { Button, Empty, Modal, Page, ShownOnce } from '../../components/ui';
+import { DeliveryStatus, EnabledState, eventLabel, eventsOf, when } from './format';
+import type { WebhookDelivery, WebhookSubscription } from './types';
+
+const message = (e: unknown, fallback: string) => (e instanceof ApiError ? e.message : fallback);
+
+/** Each attempt of a delivery: when, the answer's status and time, and the first of its body (or why it failed). */
+function Attempts({ d }: { d: WebhookDelivery }) {
+  if (!d.attempts.length) return <p className="text-xs text-zinc-600 dark:text-zinc-400">Not attempted yet.</p>;
+  return (
+    <ol className="flex flex-col gap-2" aria-label="Attempts">
+      {d.attempts.map((a) => (
+        <li key={a.attempt} className="text-xs">
+          <p>
+            Attempt {a.attempt} · {when(a.at)} · {a.statusCode ?? 'no answer'} · {a.durationMs} ms{a.error ? ` · ${a.error}` : ''}
+          </p>
+          {a.responseExcerpt && <pre className="mt-1 max-h-40 overflow-auto rounded bg-zinc-100 p-2 dark:bg-zinc-900">{a.responseExcerpt}</pre>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** The delivery log: one row per delivery, its attempts unfolded on demand, each redeliverable. */
+function Deliveries({ webhookId, rows, onRedeliver }: { webhookId: string; rows: WebhookDelivery[]; onRedeliver: (d: WebhookDelivery) => Promise<void> }) {
+  const [unfolded, setUnfolded] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  if (!rows.length) return <Empty>No deliveries yet. “Send test” sends one now.</Empty>;
+  return (
+    <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800" role="region" aria-label="Deliveries" tabIndex={0}>
+      <table className="w-full text-left text-sm">
+        <thead className="bg-zinc-50 dark:bg-zinc-900">
+          <tr>
+            {['Time', 'Event', 'Status', 'Duration', 'Attempts', 'Response'].map((h) => (
+              <th key={h} scope="col" className="px-3 py-2 font-medium">
+                {h}
+              </th>
+            ))}
+            <th scope="col" className="px-3 py-2">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((d) => {
+            const last = d.attempts.at(-1);
+            const open = unfolded === d.id;
+            return (
+              <Fragment key={d.id}>
+                <tr className="border-t border-zinc-200 dark:border-zinc-800" data-testid={`delivery-${webhookId}`}>
+                  <td className="px-3 py-2 whitespace-nowrap">{when(d.createdAt)}</td>
+                  <td className="px-3 py-2">{eventLabel(d.eventType)}</td>
+                  <td className="px-3 py-2">
+                    <DeliveryStatus d={d} />
+                  </td>
+                  <td className="px-3 py-2">{last ? `${last.durationMs} ms` : '—'}</td>
+                  <td className="px-3 py-2">
+                    <button
+                      type="button"
+                      className="text-indigo-700 underline dark:text-indigo-300"
+                      aria-expanded={open}
+                      onClick={() => setUnfolded(open ? null : d.id)}
+                    >
+                      {d.attemptCount}
+                    </button>
+                  </td>
+                  <td className="max-w-xs truncate px-3 py-2 font-mono text-xs" title={last?.responseExcerpt ?? d.lastError ?? ''}>
+                    {last?.responseExcerpt ?? d.lastError ?? '—'}
+                  </td>
+                  <td className="px-3 py-2 text-right">
+                    <Button
+                      variant="secondary"
+                      disabled={busy === d.id}
+                      onClick={() => {
+                        setBusy(d.id);
+                        void onRedeliver(d).finally(() => setBusy(null));
+                      }}
+                    >
+                      {busy === d.id ? 'Sending…' : 'Redeliver'}
+                    </Button>
+                  </td>
+                </tr>
+                {open && (
+                  <tr className="bg-zinc-50 dark:bg-zinc-900/50">
+                    <td colSpan={7} className="px-3 py-2">
+                      <Attempts d={d} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** One subscription: what it sends where, its state, test / enable / delete, and the delivery log. */
+export function WebhookDetail({ id, secret, onBack }: { id: string; secret: string | null; onBack: () => void }) {
+  const client = useQueryClient();
+  const toast = useToast();
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [testing, setTesting] = useState(false);
+  const hook = useQuery({ queryKey: ['webhook', id], queryFn: () => api<{ data: WebhookSubscription }>('GET', `/webhooks/${id}`).then((r) => r.data) });
+  const deliveriesKey = ['webhook-deliveries', id, 'log'];
+  const deliveries = useQuery({
+    queryKey: deliveriesKey,
+    queryFn: () => api<List<WebhookDelivery>>('GET', `/webhooks/${id}/deliveries?limit=50`).then((r) => r.data),
+  });
+
+  /** A delivery the server answered with (after its attempt): into the log, replacing its older self. */
+  const showDelivery = (d: WebhookDelivery) => {
+    client.setQueryData<WebhookDelivery[]>(deliveriesKey, (xs) => [d, ...(xs ?? []).filter((x) => x.id !== d.id)]);
+    client.setQueryData(['webhook-deliveries', id, 'last'], d);
+  };
+  const sendTest = async () => {
+    setTesting(true);
+    try {
+      const d = (await api<{ data: WebhookDelivery }>('POST', `/webhooks/${id}/test`, {})).data;
+      showDelivery(d);
+      toast(
+        d.status === 'delivered' ? 'success' : 'error',
+        d.status === 'delivered' ? `Test delivered (${d.lastStatusCode}).` : `Test ${d.status}: ${d.lastError ?? d.lastStatusCode ?? ''}`,
+      );
+    } catch (e) {
+      toast('error', message(e, 'The test could not be sent.'));
+    } finally {
+      setTesting(false);
+    }
+  };
+  const redeliver = async (d: WebhookDelivery) => {
+    try {
+      const r = (await api<{ data: WebhookDelivery }>('POST', `/webhooks/${id}/deliveries/${d.id}/redeliver`, {})).data;
+      showDelivery(r);
+      toast(r.status === 'delivered' ? 'success' : 'error', r.status === 'delivered' ? 'Redelivered.' : `Redelivery ${r.status}.`);
+    } catch (e) {
+      toast('error', message(e, 'Could not redeliver.'));
+    }
+  };
+  const setEnabled = async (enabled: boolean) => {
+    try {
+      const w = (await api<{ data: WebhookSubscription }>('PATCH', `/webhooks/${id}`, { enabled })).data;
+      client.setQueryData(['webhook', id], w);
+      client.setQueryData<WebhookSubscription[]>(['webhooks'], (xs) => xs?.map((x) => (x.id === id ? w : x)));
+      toast('success', enabled ? 'Enabled: events are delivered again.' : 'Disabled: nothing is delivered until it is enabled.');
+    } catch (e) {
+      toast('error', message(e, 'The change failed.'));
+    }
+  };
+  const remove = async () => {
+    try {
+      await api('DELETE', `/webhooks/${id}`);
+      client.setQueryData<WebhookSubscription[]>(['webhooks'], (xs) => xs?.filter((x) => x.id !== id));
+      toast('success', 'Webhook deleted.');
+      onBack();
+    } catch (e) {
+      toast('error', message(e, 'Could not delete.'));
+    }
+  };
+
+  const w = hook.data;
+  return (
+    <Page
+      title="Webhook"
+      actions={
+        <>
+          <Button variant="ghost" onClick={onBack}>
+            All webhooks
+          </Button>
+          {w && (
+            <>
+              <Button onClick={() => void sendTest()} disabled={testing || !w.enabled} title={w.enabled ? 'Sends a webhook.test event now' : 'Enable it first'}>
+                {testing ? 'Sending…' : 'Send test'}
+              </Button>
+              <Button variant="secondary" onClick={() => void setEnabled(!w.enabled)}>
+                {w.enabled ? 'Disable' : 'Enable'}
+              </Button>
+              <Button variant="danger" onClick={() => setConfirmDelete(true)}>
+                Delete
+              </Button>
+            </>
+          )}
+        </>
+      }
+    >
+      {hook.isError && <p role="alert">{hook.error.message}</p>}
+      {secret && (
+        <div className="flex flex-col gap-2">
+          <ShownOnce title="Copy the signing secret now: it is not shown again." value={secret} onCopied={() => toast('success', 'Copied.')} />
+          <p className="text-xs text-zinc-600 dark:text-zinc-400">
+            Your receiver checks each delivery’s <code>webhook-signature</code> header with it (Standard Webhooks). Lost it? Delete this webhook and create a
+            new one.
+          </p>
+        </div>
+      )}
+      {w && (
+        <dl className="grid max-w-3xl grid-cols-[8rem_1fr] gap-x-4 gap-y-2 text-sm">
+          <dt className="text-zinc-600 dark:text-zinc-400">URL</dt>
+          <dd className="break-all font-mono" data-testid="webhook-url">
+            {w.url}
+          </dd>
+          <dt className="text-zinc-600 dark:text-zinc-400">Events</dt>
+          <dd>{eventsOf(w)}</dd>
+          {w.filter && (
+            <>
+              <dt className="text-zinc-600 dark:text-zinc-400">Filter</dt>
+              <dd>
+                <code className="text-xs">{JSON.stringify(w.filter)}</code>
+              </dd>
+            </>
+          )}
+          {w.description && (
+            <>
+              <dt className="text-zinc-600 dark:text-zinc-400">Description</dt>
+              <dd>{w.description}</dd>
+            </>
+          )}
+          <dt className="text-zinc-600 dark:text-zinc-400">Status</dt>
+          <dd data-testid="webhook-state">
+            <EnabledState w={w} />
+          </dd>
+          <dt className="text-zinc-600 dark:text-zinc-400">Last success</dt>
+          <dd>{when(w.lastSuccessAt)}</dd>
+        </dl>
+      )}
+      <section className="flex flex-col gap-3" aria-label="Delivery log">
+        <h2 className="text-lg font-semibold">Deliveries</h2>
+        {deliveries.isError && <p role="alert">{deliveries.error.message}</p>}
+        {deliveries.data && <Deliveries webhookId={id} rows={deliveries.data} onRedeliver={redeliver} />}
+      </section>
+      {confirmDelete && w && (
+        <Modal title="Delete this webhook?" onClose={() => setConfirmDelete(false)}>
+          <p className="text-sm">
+            Nothing more is sent to <code className="break-all">{w.url}</code>, and its delivery log goes with it. An integration that uses it stops receiving
+            events. This cannot be undone.
+          </p>
+          <div className="mt-5 flex justify-end gap-2">
+            <Button variant="secondary" onClick={() => setConfirmDelete(false)} autoFocus>
+              Cancel
+            </Button>
+            <Button variant="danger" onClick={() => void remove()}>
+              Delete webhook
+            </Button>
+          </div>
+        </Modal>
+      )}
+    </Page>
+  );
+}
