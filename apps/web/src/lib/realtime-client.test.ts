@@ -115,6 +115,8 @@ describe('realtime client', () => {
       { type: 'auth', token: 'tok-1' },
       { type: 'subscribe', id: 's1', channel: 'records', model: 'orders' },
     ]);
+    expect(t.client.status).toBe('connecting');
+    t.last().receive({ type: 'authenticated', expiresAt: null });
     expect(t.client.status).toBe('live');
     t.last().receive({ type: 'subscribed', id: 's1' });
     t.last().receive({ type: 'event', id: 's1', eventId: 'e1', event: 'record.created', data: { recordId: 'r1' }, at: '2026-01-01T00:00:00Z' });
@@ -122,6 +124,11 @@ describe('realtime client', () => {
     t.last().receive({ type: 'event', id: 's1', eventId: 'e1', event: 'record.created', data: { recordId: 'r1' }, at: '2026-01-01T00:00:00Z' });
     t.last().receive({ type: 'event', id: 's9', eventId: 'e2', event: 'record.created', data: { recordId: 'r2' }, at: '' });
     expect(events).toEqual(['record.created:r1']);
+    // An update that made the record leave the subscription's filter says so.
+    const matches: unknown[] = [];
+    t.client.subscribe({ channel: 'records', model: 'orders' }, { onEvent: (e) => matches.push(e.match) });
+    t.last().receive({ type: 'event', id: 's1', eventId: 'e3', event: 'record.updated', match: 'left', data: { recordId: 'r1' }, at: '' });
+    expect(matches).toEqual(['left']);
   });
 
   it('shares one server subscription between equal specs and unsubscribes when the last one leaves', () => {

@@ -30,6 +30,8 @@ export interface RealtimeEvent<T = Record<string, unknown>> {
   event: string;
   data: T;
   at: string;
+  /** On a filtered records subscription: the update made the record enter or leave the filter. */
+  match?: 'entered' | 'left';
 }
 
 export type RealtimeStatus = 'idle' | 'connecting' | 'live' | 'reconnecting';
@@ -132,6 +134,8 @@ export function tokenExpiry(token: string): number | null {
 
 export class RealtimeClient {
   private socket: SocketLike | null = null;
+  /** The socket is open and the auth message went out: messages may follow it. */
+  private opened = false;
   private readonly entries = new Map<string, Entry>();
   private readonly byId = new Map<string, Entry>();
   private nextId = 1;
@@ -206,6 +210,7 @@ export class RealtimeClient {
     for (const t of ['reconnectTimer', 'pingTimer', 'pongTimer', 'lingerTimer', 'refreshTimer'] as const) this.clearTimer(t);
     const s = this.socket;
     this.socket = null;
+    this.opened = false;
     if (s) {
       s.onclose = s.onmessage = s.onerror = s.onopen = null;
       s.close(1000, 'closed by the client');
@@ -219,7 +224,7 @@ export class RealtimeClient {
   }
 
   private isOpen(): boolean {
-    return this.socket !== null && this.socket.readyState === OPEN && this.current === 'live';
+    return this.opened && this.socket?.readyState === OPEN;
   }
 
   private ensureConnected(): void {
@@ -234,8 +239,10 @@ export class RealtimeClient {
     const s = this.o.createSocket(this.o.url());
     this.socket = s;
     s.onopen = () => {
+      this.opened = true;
+      // NB: the server handles one connection's messages in order: the subscriptions sent right
+      // after the auth message are checked once it is authenticated. Live once it says so.
       this.send({ type: 'auth', token: this.o.token() ?? token });
-      this.setStatus('live');
       for (const e of this.entries.values()) this.sendSubscribe(e);
       this.scheduleRefresh(this.o.token() ?? token);
       this.schedulePing();
@@ -248,6 +255,7 @@ export class RealtimeClient {
 
   private dropped(): void {
     this.socket = null;
+    this.opened = false;
     for (const t of ['pingTimer', 'pongTimer', 'refreshTimer'] as const) this.clearTimer(t);
     for (const e of this.entries.values()) {
       if (e.acked) e.resync = true;
@@ -276,7 +284,16 @@ export class RealtimeClient {
   }
 
   private receive(raw: unknown): void {
-    let msg: { type?: string; id?: string; eventId?: string; event?: string; data?: unknown; at?: string; error?: { code?: string; message?: string } };
+    let msg: {
+      type?: string;
+      id?: string;
+      eventId?: string;
+      event?: string;
+      match?: 'entered' | 'left';
+      data?: unknown;
+      at?: string;
+      error?: { code?: string; message?: string };
+    };
     try {
       msg = JSON.parse(String(raw)) as typeof msg;
     } catch {
@@ -287,7 +304,10 @@ export class RealtimeClient {
     if (msg.type !== 'error') this.attempt = 0;
     const entry = msg.id ? this.byId.get(msg.id) : undefined;
     switch (msg.type) {
+      case 'authenticated':
+        return this.setStatus('live');
       case 'subscribed': {
+        this.setStatus('live');
         if (!entry) return;
         entry.acked = true;
         const resync = entry.resync;
@@ -306,7 +326,13 @@ export class RealtimeClient {
           entry.seen.push(eventId);
           if (entry.seen.length > SEEN_LIMIT) entry.seen.shift();
         }
-        const e: RealtimeEvent = { eventId, event: msg.event, data: (msg.data ?? {}) as Record<string, unknown>, at: msg.at ?? '' };
+        const e: RealtimeEvent = {
+          eventId,
+          event: msg.event,
+          data: (msg.data ?? {}) as Record<string, unknown>,
+          at: msg.at ?? '',
+          ...(msg.match === 'entered' || msg.match === 'left' ? { match: msg.match } : {}),
+        };
         for (const s of [...entry.subscribers]) s.onEvent(e);
         return;
       }

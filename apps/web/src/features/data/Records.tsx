@@ -152,7 +152,7 @@ export function Records() {
     return params;
   };
   const recordsKey = ['records', name, sort, q, filterJson, relations.join()];
-  const follow = useLiveRecords({ model: name, filter, fields, queryKey: recordsKey, view: { sort, searching: q !== '', filtered: filter !== undefined } });
+  const follow = useLiveRecords({ model: name, filter, fields, queryKey: recordsKey, view: { sort, searching: q !== '' } });
   const records = useInfiniteQuery({
     queryKey: recordsKey,
     enabled: follow.live.ready && !model.isPending,

@@ -21,8 +21,6 @@ export interface GridView {
   sort: string;
   /** A full-text search is on (the client cannot tell whether a new record matches it). */
   searching: boolean;
-  /** The channel is filtered like the grid: an update of a record not loaded may mean it now matches. */
-  filtered: boolean;
 }
 
 type Change = { type: 'created' | 'updated'; row: RecordRow } | { type: 'deleted'; id: string };
@@ -62,8 +60,8 @@ export function applyRecordChange(data: RecordPages, change: Change, view: GridV
     const [pi, ri, old] = where;
     return withPages(pages.map((p, i) => (i === pi ? { ...p, data: p.data.map((r, j) => (j === ri ? keepExpanded(old, change.row) : r)) } : p)));
   }
-  // Not loaded: a record new to the grid (an update only when it may have just come to match the filter).
-  if (change.type === 'updated' && !view.filtered) return { data, leftOut: false };
+  // Not loaded: an update of a record further down than what is loaded changes nothing shown.
+  if (change.type === 'updated') return { data, leftOut: false };
   const rows = pages.flatMap((p) => p.data);
   const complete = !pages.at(-1)?.meta.nextCursor;
   const at = placeOf(rows, change.row, view, complete);

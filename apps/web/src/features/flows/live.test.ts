@@ -54,7 +54,7 @@ describe('executions list from the executions channel', () => {
 describe('the run the editor follows', () => {
   const start: LiveExecution = { ...row('x1', 'queued'), steps: 0, durationMs: null, nodes: [] };
 
-  it('shows each node running, then finished with its log lines, parks at a wait node and ends', () => {
+  it('shows each node running, then finished with its log lines, waits at a wait node until it finishes, and ends', () => {
     let x = applyRunEvent(start, ev('execution.node.started', { executionId: 'x1', nodeId: 'start', nodeType: 'core.input' }), nameOf);
     expect([x.status, x.nodes.map((r) => [r.nodeName, r.status])]).toEqual(['running', [['Start', 'running']]]);
     const logs = [{ level: 'info', message: 'hello', at: '2026-12-07T10:00:00.000Z' }];
@@ -80,12 +80,13 @@ describe('the run the editor follows', () => {
     );
     expect(again.nodes).toEqual(x.nodes);
     x = applyRunEvent(x, ev('execution.node.started', { executionId: 'x1', nodeId: 'wait', nodeType: 'core.wait' }), nameOf);
+    expect([x.status, x.nodes[1]!.status]).toEqual(['waiting', 'waiting']);
     x = applyRunEvent(
       x,
       ev('execution.node.finished', { executionId: 'x1', nodeId: 'wait', nodeType: 'core.wait', status: 'succeeded', durationMs: 1 }),
       nameOf,
     );
-    expect(x.status).toBe('waiting');
+    expect([x.status, x.nodes[1]!.status]).toEqual(['running', 'succeeded']);
     x = applyRunEvent(x, ev('execution.node.started', { executionId: 'x1', nodeId: 'out', nodeType: 'core.output' }), nameOf);
     expect(x.status).toBe('running');
     x = applyRunEvent(x, ev('execution.succeeded', { executionId: 'x1', durationMs: 99 }), nameOf);
@@ -132,7 +133,7 @@ describe('the run the editor follows', () => {
     const merged = mergeSnapshot(snapshot, live);
     expect(merged.nodes.map((r) => [r.nodeId, r.status])).toEqual([
       ['start', 'succeeded'],
-      ['wait', 'running'],
+      ['wait', 'waiting'],
     ]);
     expect(mergeSnapshot(snapshot, null)).toBe(snapshot);
   });

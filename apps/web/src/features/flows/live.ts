@@ -6,8 +6,13 @@
 import type { Execution, ExecutionTrace, NodeRun } from '@infinity/contracts';
 import type { RealtimeEvent } from '../../lib/realtime';
 
-/** A node's run as the editor shows it: also `running` between its start and finish events. */
-export type LiveNodeRun = Omit<NodeRun, 'status'> & { status: NodeRun['status'] | 'running' | 'skipped' };
+/**
+ * A node's run as the editor shows it: also `running` between its start and finish events, and
+ * `waiting` for a wait node that has started (the run is parked until it finishes).
+ */
+export type LiveNodeRun = Omit<NodeRun, 'status'> & { status: NodeRun['status'] | 'running' | 'waiting' | 'skipped' };
+
+const WAIT = 'core.wait';
 /** An execution being followed: the trace, with live node runs. */
 export type LiveExecution = Omit<ExecutionTrace, 'nodes'> & { nodes: LiveNodeRun[] };
 
@@ -52,10 +57,13 @@ function queuedRow(d: ExecutionEventData, at: string): Execution {
 function applyToRow<T extends Execution>(row: T, e: RealtimeEvent): T {
   const d = e.data as ExecutionEventData;
   switch (e.event) {
-    case 'execution.node.started':
-      return row.status === 'queued' || row.status === 'waiting' ? { ...row, status: 'running', startedAt: row.startedAt ?? e.at } : row;
+    case 'execution.node.started': {
+      // A wait node that starts parks the run until it is resumed (or its time comes).
+      const status = d.nodeType === WAIT ? 'waiting' : row.status === 'queued' || row.status === 'waiting' ? 'running' : row.status;
+      return status === row.status ? row : { ...row, status, startedAt: row.startedAt ?? e.at };
+    }
     case 'execution.node.finished':
-      return { ...row, steps: row.steps + 1, status: row.status === 'queued' ? 'running' : row.status };
+      return { ...row, steps: row.steps + 1, status: row.status === 'queued' || row.status === 'waiting' ? 'running' : row.status };
     case 'execution.succeeded':
     case 'execution.failed':
       return {
@@ -104,7 +112,7 @@ export function applyRunEvent(ex: LiveExecution, e: RealtimeEvent, nameOf: (node
         nodeId,
         nodeName: nameOf(nodeId),
         nodeType: d.nodeType ?? '',
-        status: 'running',
+        status: d.nodeType === WAIT ? 'waiting' : 'running',
         input: null,
         output: null,
         error: null,
@@ -119,7 +127,7 @@ export function applyRunEvent(ex: LiveExecution, e: RealtimeEvent, nameOf: (node
     }
     case 'execution.node.finished': {
       const base = at >= 0 ? ex.nodes[at]! : undefined;
-      if (base && base.status !== 'running') return ex;
+      if (base && base.status !== 'running' && base.status !== 'waiting') return ex;
       const done: LiveNodeRun = {
         ...(base ?? {
           nodeId,
@@ -138,10 +146,7 @@ export function applyRunEvent(ex: LiveExecution, e: RealtimeEvent, nameOf: (node
         durationMs: d.durationMs ?? 0,
       };
       const nodes = base ? ex.nodes.map((n, j) => (j === at ? done : n)) : [...ex.nodes, done];
-      // A wait node that finished parks the run until it is resumed (no event says so on its own).
-      const parked = d.nodeType === 'core.wait' && done.status === 'succeeded';
-      const row = applyToRow(ex, e);
-      return { ...row, status: parked ? 'waiting' : row.status, nodes };
+      return { ...applyToRow(ex, e), nodes };
     }
     case 'execution.succeeded':
     case 'execution.failed':

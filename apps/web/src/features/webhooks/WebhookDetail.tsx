@@ -117,6 +117,11 @@ export function WebhookDetail({ id, secret, onBack }: { id: string; secret: stri
   const showDelivery = (d: WebhookDelivery) => {
     client.setQueryData<WebhookDelivery[]>(deliveriesKey, (xs) => [d, ...(xs ?? []).filter((x) => x.id !== d.id)]);
     client.setQueryData(['webhook-deliveries', id, 'last'], d);
+    // A failed attempt may have disabled the subscription (410 Gone): read its state again.
+    if (d.status !== 'delivered') {
+      void client.invalidateQueries({ queryKey: ['webhook', id] });
+      void client.invalidateQueries({ queryKey: ['webhooks'] });
+    }
   };
   const sendTest = async () => {
     setTesting(true);

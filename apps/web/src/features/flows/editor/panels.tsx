@@ -55,7 +55,7 @@ export function RunPanel({ execution, running, onRun }: { execution: Execution |
                 <span className="flex justify-between gap-2">
                   <span>{n.nodeName}</span>
                   <span className={n.status === 'failed' ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}>
-                    {n.status === 'running' ? 'running…' : `${n.status} · ${n.durationMs.toFixed(1)} ms`}
+                    {n.status === 'running' || n.status === 'waiting' ? `${n.status}…` : `${n.status} · ${n.durationMs.toFixed(1)} ms`}
                   </span>
                 </span>
                 {logText(n.logs) && (
