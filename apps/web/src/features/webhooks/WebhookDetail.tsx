@@ -63,6 +63,7 @@ function Deliveries({ webhookId, rows, onRedeliver }: { webhookId: string; rows:
                       type="button"
                       className="text-indigo-700 underline dark:text-indigo-300"
                       aria-expanded={open}
+                      aria-label={`Attempts (${d.attemptCount})`}
                       onClick={() => setUnfolded(open ? null : d.id)}
                     >
                       {d.attemptCount}
