@@ -16,6 +16,7 @@ import { schemaModule } from './modules/schema/index.js';
 import { systemModule } from './modules/system/index.js';
 import { type Quotas, quotasModule, usageModule } from './modules/usage/index.js';
 import { type VaultContext, vaultModule } from './modules/vault/index.js';
+import { type WebhooksHandle, webhooksModule } from './modules/webhooks/index.js';
 import type { Database } from './platform/db/index.js';
 import { EventSpine, transportFor } from './platform/events/index.js';
 import { type App, registerRateLimit } from './platform/http/index.js';
@@ -58,6 +59,8 @@ export interface BuiltApp {
   quotas: Quotas;
   /** The request and app logs (tests flush them). */
   logs: LogStore;
+  /** Outbound webhooks: the sender (tests swap its clock) and the subscription index. */
+  webhooks: WebhooksHandle;
   /** The running parts, in start order (stopped in reverse). */
   services: readonly string[];
   /** Starts the workers, timers and listeners, in order. Building the app starts none of them. */
@@ -176,11 +179,22 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     ],
     services: [],
   };
+  const webhooks = webhooksModule({
+    db: kysely,
+    events,
+    vault: vault.context,
+    records: records.context,
+    identity: identity.context,
+    outbound,
+    logger,
+    mailer,
+    publicUrl: config.publicUrl,
+  });
   const system = systemModule({ config, database: db, vault: vault.context, logger, scheduler });
 
   // Services start in this order and stop in reverse: the logs first and last, the HTTP server
   // last and first (requests in flight finish before the runner and the notifier stop).
-  const modules: AppModule[] = [usageGate, identity, vault, schema, records, vectors, aiWork, usage, actions, flows, agents, audit, billing, system];
+  const modules: AppModule[] = [usageGate, identity, vault, schema, records, vectors, aiWork, usage, actions, flows, agents, audit, billing, webhooks, system];
   const services = new ServiceList([...ops.services, ...platform.services, spine, ...modules.flatMap((m) => m.services), platform.http], (err, name) =>
     logger.error({ err, service: name }, 'service failed to stop'),
   );
@@ -192,7 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     redis,
   });
   // Health, readiness and /internal in every role; the API where this process serves it.
-  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents];
+  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents, webhooks];
   for (const routes of [...system.routes, ...(deps.api === false ? [] : api.flatMap((m) => m.routes))]) await app.register(routes);
   await app.ready();
 
@@ -209,6 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     nodes,
     quotas,
     logs: ops.logs,
+    webhooks: webhooks.handle,
     services: services.names,
     start: () => services.start(),
     drain: () => system.drain(),
