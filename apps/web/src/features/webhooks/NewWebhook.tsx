@@ -2,8 +2,8 @@ import { type FormEvent, useState } from 'react';
 import { ApiError, api } from '../../lib/api';
 import { useModels } from '../../lib/refs';
 import { Alert, Button, Field, Input, Modal, Select } from '../../components/ui';
-import { eventLabel } from './format';
-import { WEBHOOK_EVENT_TYPES, type WebhookSubscription } from './types';
+import { WEBHOOK_EVENT_TYPES, eventLabel } from './format';
+import type { WebhookSubscription } from './types';
 
 type Created = WebhookSubscription & { secret: string };
 
