@@ -7,6 +7,9 @@ import type { WebhookSubscription } from './types';
 
 type Created = WebhookSubscription & { secret: string };
 
+const RECORD_EVENTS = WEBHOOK_EVENT_TYPES.filter((e) => e.startsWith('record.'));
+const OTHER_EVENTS = WEBHOOK_EVENT_TYPES.filter((e) => !e.startsWith('record.'));
+
 /** Which field a server error is about (the create answers one code per kind of problem). */
 const FIELD_OF_CODE: Record<string, string> = {
   WEBHOOK_TARGET_REFUSED: 'url',
@@ -85,19 +88,31 @@ export function NewWebhook({ onClose, onCreated }: { onClose: () => void; onCrea
             />
           )}
         </Field>
-        <fieldset className="flex flex-col gap-1" aria-describedby={errors.events ? 'events-err' : undefined}>
+        <fieldset className="flex flex-col gap-1" aria-describedby={errors.events ? 'events-err' : 'events-hint'}>
           <legend className="mb-1 text-sm font-medium">Events</legend>
-          <div className="grid grid-cols-2 gap-x-4 gap-y-1">
-            {WEBHOOK_EVENT_TYPES.map((e) => (
-              <label key={e} className="flex items-center gap-2 text-sm">
-                <input type="checkbox" checked={events.includes(e)} onChange={(x) => toggle(e, x.target.checked)} />
-                {eventLabel(e)} <code className="text-xs text-zinc-500">{e}</code>
-              </label>
+          <div className="grid grid-cols-2 gap-x-6 gap-y-1">
+            {[RECORD_EVENTS, OTHER_EVENTS].map((group, i) => (
+              <div key={i} className="flex flex-col gap-1">
+                {group.map((e) => {
+                  // Record events are about one model: they make a subscription of their own.
+                  const other = e.startsWith('record.') ? events.some((x) => !x.startsWith('record.')) : forRecords;
+                  return (
+                    <label key={e} title={e} className={`flex items-center gap-2 text-sm ${other ? 'text-zinc-400 dark:text-zinc-600' : ''}`}>
+                      <input type="checkbox" checked={events.includes(e)} disabled={other} onChange={(x) => toggle(e, x.target.checked)} />
+                      {eventLabel(e)}
+                    </label>
+                  );
+                })}
+              </div>
             ))}
           </div>
-          {errors.events && (
+          {errors.events ? (
             <p id="events-err" className="text-xs text-red-700 dark:text-red-400">
               {errors.events}
+            </p>
+          ) : (
+            <p id="events-hint" className="text-xs text-zinc-600 dark:text-zinc-400">
+              Record events are about one model and go in a webhook of their own.
             </p>
           )}
         </fieldset>

@@ -6,6 +6,13 @@ import { Button, Empty, Modal, Page, ShownOnce } from '../../components/ui';
 import { DeliveryStatus, EnabledState, eventLabel, eventsOf, when } from './format';
 import type { WebhookDelivery, WebhookSubscription } from './types';
 
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
 const message = (e: unknown, fallback: string) => (e instanceof ApiError ? e.message : fallback);
 
 /** Each attempt of a delivery: when, the answer's status and time, and the first of its body (or why it failed). */
@@ -118,11 +125,9 @@ export function WebhookDetail({ id, secret, onBack }: { id: string; secret: stri
   const showDelivery = (d: WebhookDelivery) => {
     client.setQueryData<WebhookDelivery[]>(deliveriesKey, (xs) => [d, ...(xs ?? []).filter((x) => x.id !== d.id)]);
     client.setQueryData(['webhook-deliveries', id, 'last'], d);
-    // A failed attempt may have disabled the subscription (410 Gone): read its state again.
-    if (d.status !== 'delivered') {
-      void client.invalidateQueries({ queryKey: ['webhook', id] });
-      void client.invalidateQueries({ queryKey: ['webhooks'] });
-    }
+    // Its state follows the attempt: the last success, or disabled by a 410 Gone.
+    void client.invalidateQueries({ queryKey: ['webhook', id] });
+    if (d.status !== 'delivered') void client.invalidateQueries({ queryKey: ['webhooks'] });
   };
   const sendTest = async () => {
     setTesting(true);
@@ -172,7 +177,7 @@ export function WebhookDetail({ id, secret, onBack }: { id: string; secret: stri
   const w = hook.data;
   return (
     <Page
-      title="Webhook"
+      title={w ? `Webhook · ${hostOf(w.url)}` : 'Webhook'}
       actions={
         <>
           <Button variant="ghost" onClick={onBack}>
