@@ -52,14 +52,15 @@ export interface Live {
 /**
  * Follows a channel while the component is mounted (null: nothing). `onEvent` may change on every
  * render; only a different spec subscribes again. After a reconnect the queries under `resync`
- * are invalidated once, since events may have been missed while the socket was down.
+ * are invalidated (and `onResync` called) once, since events may have been missed while the
+ * socket was down.
  */
-export function useRealtime(spec: RealtimeSpec | null, onEvent: (e: RealtimeEvent) => void, opts: { resync?: QueryKey[] } = {}): Live {
+export function useRealtime(spec: RealtimeSpec | null, onEvent: (e: RealtimeEvent) => void, opts: { resync?: QueryKey[]; onResync?: () => void } = {}): Live {
   const client = useQueryClient();
   const handler = useRef(onEvent);
   handler.current = onEvent;
-  const resync = useRef(opts.resync);
-  resync.current = opts.resync;
+  const resync = useRef(opts);
+  resync.current = opts;
   const key = spec ? specKey(spec) : null;
   const status = useRealtimeStatus();
   const [state, setState] = useState<{ key: string | null; acked: boolean; error: Live['error'] }>({ key, acked: false, error: null });
@@ -72,7 +73,8 @@ export function useRealtime(spec: RealtimeSpec | null, onEvent: (e: RealtimeEven
       onSubscribed: () => setState({ key, acked: true, error: null }),
       onError: (error) => setState({ key, acked: false, error }),
       onResync: () => {
-        for (const k of resync.current ?? []) void client.invalidateQueries({ queryKey: k });
+        for (const k of resync.current?.resync ?? []) void client.invalidateQueries({ queryKey: k });
+        resync.current?.onResync?.();
       },
     });
   }, [key, client]);

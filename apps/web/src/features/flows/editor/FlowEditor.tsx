@@ -8,13 +8,12 @@ import { ApiError, api, isConflict } from '../../../lib/api';
 import { useAuth } from '../../../lib/auth';
 import { useToast } from '../../../lib/toast';
 import { useDark } from '../../../lib/theme';
-import { useRealtime } from '../../../lib/realtime';
-import { applyRunEvent, isFinishEvent, mergeSnapshot } from '../live';
+import { useFollowRun } from './follow-run';
 import { type History, record, redo, replace, startHistory, undo } from './history';
 import { Connections } from './Connections';
 import { Inspector } from './Inspector';
 import { overlapping, tidy } from './layout';
-import { type Execution, FINISHED, PublishPanel, RunPanel, SettingsPanel, VersionsPanel } from './panels';
+import { type Execution, PublishPanel, RunPanel, SettingsPanel, VersionsPanel } from './panels';
 import { connectionProblem, type Connection } from './rules';
 import { type RefOptions } from './schema-form';
 import { StepNode, type StepNodeType } from './StepNode';
@@ -122,8 +121,11 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
   const [panel, setPanel] = useState<'node' | 'run' | 'versions' | 'publish' | 'settings'>('run');
   const [problems, setProblems] = useState<GraphProblem[]>([]);
   const [saveState, setSaveState] = useState<SaveState>('saved');
-  const [execution, setExecution] = useState<Execution | null>(null);
-  const [running, setRunning] = useState(false);
+  // The run being watched: node states and log lines as they happen (realtime), then its trace.
+  const nameOf = useCallback((nodeId: string) => graph.nodes.find((n) => n.id === nodeId)?.name ?? nodeId, [graph.nodes]);
+  const { execution, following, follow } = useFollowRun(nameOf);
+  const [starting, setStarting] = useState(false);
+  const running = starting || following;
   const saved = useRef(snapshotOf(initial.name, graph, initial.settings));
   const dragBase = useRef<Graph | null>(null);
   // Measured node sizes (React Flow reports them; a node without one stays hidden).
@@ -414,63 +416,22 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
     [client, flow.id, setFlow, toast],
   );
 
-  // ── running: save, start, and follow the execution over the realtime channel until it finishes ──
-  // The execution being followed. Its node states and log lines arrive as events; the server is
-  // asked twice: once when the subscription is confirmed (what happened before it) and once at the
-  // end (the full trace: every node's input and output).
-  const [following, setFollowing] = useState<string | null>(null);
-  const nameOf = useCallback((nodeId: string) => graph.nodes.find((n) => n.id === nodeId)?.name ?? nodeId, [graph.nodes]);
-  const finish = useCallback(
-    async (id: string) => {
-      try {
-        const trace = (await api<{ data: Execution }>('GET', `/executions/${id}`)).data;
-        setExecution((x) => (x && x.id !== id ? x : trace));
-      } catch (e) {
-        toast('error', e instanceof ApiError ? e.message : 'The run’s trace could not be loaded.');
-      }
-      setFollowing((f) => (f === id ? null : f));
-      setRunning(false);
-      void client.invalidateQueries({ queryKey: ['executions'] });
-    },
-    [client, toast],
-  );
-  const live = useRealtime(following ? { channel: 'execution', executionId: following } : null, (e) => {
-    setExecution((x) => (x && x.id === following ? applyRunEvent(x, e, nameOf) : x));
-    if (following && isFinishEvent(e)) void finish(following);
-  });
-  const caughtUp = useRef<string | null>(null);
-  useEffect(() => {
-    if (!following || !live.ready || caughtUp.current === following) return;
-    caughtUp.current = following;
-    const id = following;
-    void api<{ data: Execution }>('GET', `/executions/${id}`).then(
-      (r) => {
-        setExecution((x) => mergeSnapshot(r.data, x));
-        // Already over before the subscription was confirmed: no event will come.
-        if (FINISHED.has(r.data.status)) void finish(id);
-      },
-      (e: unknown) => toast('error', e instanceof ApiError ? e.message : 'The run could not be followed.'),
-    );
-  }, [following, live.ready, finish, toast]);
-
+  // ── running: save, start, and follow the execution (useFollowRun) until it finishes ──
   const run = useCallback(
     async (input: unknown) => {
-      setRunning(true);
+      setStarting(true);
       setPanel('run');
       try {
-        if (!readOnly && !(await save())) {
-          setRunning(false);
+        if (!readOnly && !(await save()))
           return toast('error', conflict ? 'Reload or overwrite the flow before running it.' : 'Fix the problems marked on the nodes before running.');
-        }
-        const started = await api<{ data: Execution }>('POST', `/flows/${flow.id}/run`, { input });
-        setExecution({ ...started.data, nodes: [] });
-        setFollowing(started.data.id);
+        follow((await api<{ data: Execution }>('POST', `/flows/${flow.id}/run`, { input })).data);
       } catch (e) {
-        setRunning(false);
         toast('error', e instanceof ApiError ? e.message : 'The run failed to start.');
+      } finally {
+        setStarting(false);
       }
     },
-    [conflict, flow.id, readOnly, save, toast],
+    [conflict, flow.id, follow, readOnly, save, toast],
   );
 
   const node = graph.nodes.find((n) => n.id === selected);
@@ -655,7 +616,7 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
             />
           )}
           {panel === 'node' && !node && <p className="text-sm text-zinc-600 dark:text-zinc-400">Select a node to edit it.</p>}
-          {panel === 'run' && <RunPanel execution={execution} running={running && execution?.status !== 'waiting'} onRun={(input) => void run(input)} />}
+          {panel === 'run' && <RunPanel execution={execution} running={running} onRun={(input) => void run(input)} />}
           {panel === 'versions' && (
             <VersionsPanel
               flow={flow}
