@@ -54,7 +54,8 @@ export function cachedRole(ctx: IdentityContext, userId: string, orgId: string):
   return ctx.cache.role(userId, orgId, async () => (await membershipRole(ctx.db, orgId, userId)) ?? null);
 }
 
-function credentialOf(request: FastifyRequest): string | undefined {
+/** The credential a request carries (X-API-Key, or Authorization: Bearer), as the authenticator reads it. */
+export function credentialOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header) return header.trim();
   const auth = request.headers.authorization;
