@@ -130,11 +130,43 @@ describe('the run the editor follows', () => {
         },
       ],
     };
-    const merged = mergeSnapshot(snapshot, live);
+    const graph = { nodes: [], edges: [] };
+    const merged = mergeSnapshot(snapshot, live, graph);
     expect(merged.nodes.map((r) => [r.nodeId, r.status])).toEqual([
       ['start', 'succeeded'],
       ['wait', 'waiting'],
     ]);
-    expect(mergeSnapshot(snapshot, null)).toBe(snapshot);
+    expect(mergeSnapshot(snapshot, null, graph)).toEqual(snapshot);
+  });
+
+  it('shows the wait node a run read while parked waits at (the trace lists only finished nodes)', () => {
+    const done = {
+      nodeName: '',
+      nodeType: '',
+      input: {},
+      output: {},
+      error: null,
+      logs: [],
+      attempts: 1,
+      startedAt: '',
+      finishedAt: '',
+      durationMs: 1,
+    } as const;
+    const parked: LiveExecution = { ...start, status: 'waiting', nodes: [{ ...done, nodeId: 'start', status: 'succeeded' }] };
+    const graph = {
+      nodes: [
+        { id: 'start', name: 'Start', type: 'trigger.manual' },
+        { id: 'wait', name: 'Wait', type: 'core.wait' },
+        { id: 'later', name: 'Later', type: 'core.wait' },
+      ],
+      edges: [
+        { source: 'start', target: 'wait' },
+        { source: 'wait', target: 'later' },
+      ],
+    };
+    expect(mergeSnapshot(parked, null, graph).nodes.map((n) => [n.nodeName, n.status])).toEqual([
+      ['', 'succeeded'],
+      ['Wait', 'waiting'],
+    ]);
   });
 });

@@ -156,14 +156,52 @@ export function applyRunEvent(ex: LiveExecution, e: RealtimeEvent, nameOf: (node
   }
 }
 
+/** Just what the editor's graph is needed for here: node types and the edges between them. */
+interface GraphShape {
+  nodes: { id: string; name: string; type: string }[];
+  edges: { source: string; target: string }[];
+}
+
 /**
- * The first answer of GET (the run as it was when the subscription began) with what the events
- * already showed: nodes the events saw start after that answer was read stay listed as running.
+ * The wait nodes a parked run is waiting at, for a trace read while it waits (a trace lists only
+ * finished node runs): a wait node without a run whose inputs all come from nodes that succeeded.
  */
-export function mergeSnapshot(snapshot: LiveExecution, current: LiveExecution | null): LiveExecution {
-  if (!current || current.id !== snapshot.id) return snapshot;
-  const known = new Set(snapshot.nodes.map((n) => n.nodeId));
+function waitingAt(ex: LiveExecution, graph: GraphShape): LiveNodeRun[] {
+  const done = new Set(ex.nodes.filter((n) => n.status === 'succeeded').map((n) => n.nodeId));
+  const seen = new Set(ex.nodes.map((n) => n.nodeId));
+  return graph.nodes
+    .filter((n) => n.type === WAIT && !seen.has(n.id))
+    .filter((n) => {
+      const from = graph.edges.filter((e) => e.target === n.id).map((e) => e.source);
+      return from.length > 0 && from.every((id) => done.has(id));
+    })
+    .map((n) => ({
+      nodeId: n.id,
+      nodeName: n.name,
+      nodeType: n.type,
+      status: 'waiting',
+      input: null,
+      output: null,
+      error: null,
+      logs: [],
+      attempts: 1,
+      startedAt: '',
+      finishedAt: '',
+      durationMs: 0,
+    }));
+}
+
+/**
+ * The answer of GET (the run as it was when the subscription began, or after the live connection
+ * was down) with what the events already showed: nodes the events saw start after that answer was
+ * read stay listed as running; a run read while parked shows the wait node it waits at.
+ */
+export function mergeSnapshot(snapshot: LiveExecution, current: LiveExecution | null, graph: GraphShape): LiveExecution {
+  const parked = snapshot.status === 'waiting' ? waitingAt(snapshot, graph) : [];
+  const base = { ...snapshot, nodes: [...snapshot.nodes, ...parked] };
+  if (!current || current.id !== snapshot.id) return base;
+  const known = new Set(base.nodes.map((n) => n.nodeId));
   const extra = current.nodes.filter((n) => !known.has(n.nodeId));
   const finished = current.status === 'succeeded' || current.status === 'failed';
-  return { ...snapshot, ...(finished ? { status: current.status, durationMs: current.durationMs } : {}), nodes: [...snapshot.nodes, ...extra] };
+  return { ...base, ...(finished ? { status: current.status, durationMs: current.durationMs } : {}), nodes: [...base.nodes, ...extra] };
 }

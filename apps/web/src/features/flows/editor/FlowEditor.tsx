@@ -122,8 +122,7 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
   const [problems, setProblems] = useState<GraphProblem[]>([]);
   const [saveState, setSaveState] = useState<SaveState>('saved');
   // The run being watched: node states and log lines as they happen (realtime), then its trace.
-  const nameOf = useCallback((nodeId: string) => graph.nodes.find((n) => n.id === nodeId)?.name ?? nodeId, [graph.nodes]);
-  const { execution, following, follow } = useFollowRun(nameOf);
+  const { execution, following, follow } = useFollowRun(graph);
   const [starting, setStarting] = useState(false);
   const running = starting || following;
   const saved = useRef(snapshotOf(initial.name, graph, initial.settings));

@@ -5,6 +5,7 @@ import { useRealtime, useRealtimeStatus } from '../../../lib/realtime';
 import { useToast } from '../../../lib/toast';
 import { applyRunEvent, isFinishEvent, mergeSnapshot } from '../live';
 import { type Execution, FINISHED } from './panels';
+import type { Graph } from './types';
 
 /**
  * The run the editor follows, over its realtime `execution` channel: node states and log lines
@@ -12,11 +13,15 @@ import { type Execution, FINISHED } from './panels';
  * before it), once at the end (the full trace: every node's input and output), and again only
  * after the live connection was down.
  */
-export function useFollowRun(nameOf: (nodeId: string) => string) {
+export function useFollowRun(graph: Graph) {
   const client = useQueryClient();
   const toast = useToast();
   const [execution, setExecution] = useState<Execution | null>(null);
   const [following, setFollowing] = useState<string | null>(null);
+  // The graph as it is now, read when an answer or an event arrives.
+  const shape = useRef(graph);
+  shape.current = graph;
+  const nameOf = useCallback((nodeId: string) => shape.current.nodes.find((n) => n.id === nodeId)?.name ?? nodeId, []);
 
   const finish = useCallback(
     async (id: string) => {
@@ -36,7 +41,7 @@ export function useFollowRun(nameOf: (nodeId: string) => string) {
     (id: string) =>
       void api<{ data: Execution }>('GET', `/executions/${id}`).then(
         (r) => {
-          setExecution((x) => mergeSnapshot(r.data, x));
+          setExecution((x) => mergeSnapshot(r.data, x, shape.current));
           // Already over: no event will come.
           if (FINISHED.has(r.data.status)) void finish(id);
         },
