@@ -23,7 +23,7 @@ export interface StatsDelta {
 
 /**
  * Stats with a delta folded in: the executions of its time go into their bucket (a new bucket
- * when the range has moved past the last one, the oldest dropped) and into the total.
+ * when the time has moved past the last one) and into the total.
  */
 export function applyDelta(s: Stats, d: StatsDelta): Stats {
   const n = d.executions.succeeded + d.executions.failed;
@@ -35,8 +35,8 @@ export function applyDelta(s: Stats, d: StatsDelta): Stats {
   let i = executions.findIndex((b) => Date.parse(b.t) <= at && at < Date.parse(b.t) + span);
   if (i < 0 && (!last || at >= Date.parse(last.t) + span)) {
     const start = last ? Date.parse(last.t) + Math.floor((at - Date.parse(last.t)) / span) * span : at;
+    // NB: the oldest bucket stays: the charts above share their time axis with this one.
     executions.push({ t: new Date(start).toISOString(), succeeded: 0, failed: 0, canceled: 0, running: 0, queued: 0, waiting: 0 });
-    if (last) executions.shift();
     i = executions.length - 1;
   }
   const b = executions[i];
