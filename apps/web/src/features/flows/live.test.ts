@@ -1,7 +1,7 @@
 import type { Execution } from '@infinity/contracts';
 import { describe, expect, it } from 'vitest';
 import type { RealtimeEvent } from '../../lib/realtime';
-import { type LiveExecution, applyExecutionEvent, applyRunEvent, mergeSnapshot } from './live';
+import { type LiveExecution, type LiveNodeRun, applyExecutionEvent, applyRunEvent, mergeSnapshot } from './live';
 
 let n = 0;
 const ev = (event: string, data: Record<string, unknown>, at = '2026-12-07T10:00:00.000Z'): RealtimeEvent => ({ eventId: `e${++n}`, event, data, at });
@@ -21,6 +21,21 @@ const row = (id: string, status: Execution['status'] = 'succeeded'): Execution =
   finishedAt: null,
   durationMs: 5,
   createdAt: '2026-12-07T09:00:00.000Z',
+});
+/** A node run as a trace lists it once finished. */
+const succeeded = (nodeId: string, nodeName: string): LiveNodeRun => ({
+  nodeId,
+  nodeName,
+  nodeType: '',
+  status: 'succeeded',
+  input: {},
+  output: {},
+  error: null,
+  logs: [],
+  attempts: 1,
+  startedAt: '',
+  finishedAt: '',
+  durationMs: 1,
 });
 const names: Record<string, string> = { start: 'Start', wait: 'Wait', out: 'Output' };
 const nameOf = (id: string) => names[id] ?? id;
@@ -113,22 +128,7 @@ describe('the run the editor follows', () => {
     const snapshot: LiveExecution = {
       ...start,
       status: 'running',
-      nodes: [
-        {
-          nodeId: 'start',
-          nodeName: 'Start',
-          nodeType: 'core.input',
-          status: 'succeeded',
-          input: {},
-          output: {},
-          error: null,
-          logs: [],
-          attempts: 1,
-          startedAt: '',
-          finishedAt: '',
-          durationMs: 1,
-        },
-      ],
+      nodes: [succeeded('start', 'Start')],
     };
     const graph = { nodes: [], edges: [] };
     const merged = mergeSnapshot(snapshot, live, graph);
@@ -140,19 +140,7 @@ describe('the run the editor follows', () => {
   });
 
   it('shows the wait node a run read while parked waits at (the trace lists only finished nodes)', () => {
-    const done = {
-      nodeName: '',
-      nodeType: '',
-      input: {},
-      output: {},
-      error: null,
-      logs: [],
-      attempts: 1,
-      startedAt: '',
-      finishedAt: '',
-      durationMs: 1,
-    } as const;
-    const parked: LiveExecution = { ...start, status: 'waiting', nodes: [{ ...done, nodeId: 'start', status: 'succeeded' }] };
+    const parked: LiveExecution = { ...start, status: 'waiting', nodes: [succeeded('start', 'Start')] };
     const graph = {
       nodes: [
         { id: 'start', name: 'Start', type: 'trigger.manual' },
@@ -165,7 +153,7 @@ describe('the run the editor follows', () => {
       ],
     };
     expect(mergeSnapshot(parked, null, graph).nodes.map((n) => [n.nodeName, n.status])).toEqual([
-      ['', 'succeeded'],
+      ['Start', 'succeeded'],
       ['Wait', 'waiting'],
     ]);
   });

@@ -1,8 +1,8 @@
-import { Fragment, useState } from 'react';
+import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, type List, api } from '../../lib/api';
 import { useToast } from '../../lib/toast';
-import { Button, Empty, Modal, Page, ShownOnce } from '../../components/ui';
+import { Button, Empty, Modal, Page, ShownOnce, Table } from '../../components/ui';
 import { DeliveryStatus, EnabledState, eventLabel, eventsOf, when } from './format';
 import type { WebhookDelivery, WebhookSubscription } from './types';
 
@@ -33,78 +33,60 @@ function Attempts({ d }: { d: WebhookDelivery }) {
 }
 
 /** The delivery log: one row per delivery, its attempts unfolded on demand, each redeliverable. */
-function Deliveries({ webhookId, rows, onRedeliver }: { webhookId: string; rows: WebhookDelivery[]; onRedeliver: (d: WebhookDelivery) => Promise<void> }) {
+function Deliveries({ rows, onRedeliver }: { rows: WebhookDelivery[]; onRedeliver: (d: WebhookDelivery) => Promise<void> }) {
   const [unfolded, setUnfolded] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   if (!rows.length) return <Empty>No deliveries yet. “Send test” sends one now.</Empty>;
+  const last = (d: WebhookDelivery) => d.attempts.at(-1);
   return (
-    <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800" role="region" aria-label="Deliveries" tabIndex={0}>
-      <table className="w-full text-left text-sm">
-        <thead className="bg-zinc-50 dark:bg-zinc-900">
-          <tr>
-            {['Time', 'Event', 'Status', 'Duration', 'Attempts', 'Response'].map((h) => (
-              <th key={h} scope="col" className="px-3 py-2 font-medium">
-                {h}
-              </th>
-            ))}
-            <th scope="col" className="px-3 py-2">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((d) => {
-            const last = d.attempts.at(-1);
-            const open = unfolded === d.id;
-            return (
-              <Fragment key={d.id}>
-                <tr className="border-t border-zinc-200 dark:border-zinc-800" data-testid={`delivery-${webhookId}`}>
-                  <td className="px-3 py-2 whitespace-nowrap">{when(d.createdAt)}</td>
-                  <td className="px-3 py-2">{eventLabel(d.eventType)}</td>
-                  <td className="px-3 py-2">
-                    <DeliveryStatus d={d} />
-                  </td>
-                  <td className="px-3 py-2">{last ? `${last.durationMs} ms` : '—'}</td>
-                  <td className="px-3 py-2">
-                    <button
-                      type="button"
-                      className="text-indigo-700 underline dark:text-indigo-300"
-                      aria-expanded={open}
-                      aria-label={`Attempts (${d.attemptCount})`}
-                      onClick={() => setUnfolded(open ? null : d.id)}
-                    >
-                      {d.attemptCount}
-                    </button>
-                  </td>
-                  <td className="max-w-xs truncate px-3 py-2 font-mono text-xs" title={last?.responseExcerpt ?? d.lastError ?? ''}>
-                    {last?.responseExcerpt ?? d.lastError ?? '—'}
-                  </td>
-                  <td className="px-3 py-2 text-right">
-                    <Button
-                      variant="secondary"
-                      disabled={busy === d.id}
-                      onClick={() => {
-                        setBusy(d.id);
-                        void onRedeliver(d).finally(() => setBusy(null));
-                      }}
-                    >
-                      {busy === d.id ? 'Sending…' : 'Redeliver'}
-                    </Button>
-                  </td>
-                </tr>
-                {open && (
-                  <tr className="bg-zinc-50 dark:bg-zinc-900/50">
-                    <td colSpan={7} className="px-3 py-2">
-                      <Attempts d={d} />
-                    </td>
-                  </tr>
-                )}
-              </Fragment>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      label="Deliveries"
+      rows={rows}
+      rowKey={(d) => d.id}
+      columns={[
+        { key: 'time', header: 'Time', cell: (d) => when(d.createdAt) },
+        { key: 'event', header: 'Event', cell: (d) => eventLabel(d.eventType) },
+        { key: 'status', header: 'Status', cell: (d) => <DeliveryStatus d={d} /> },
+        { key: 'duration', header: 'Duration', cell: (d) => (last(d) ? `${last(d)!.durationMs} ms` : '—') },
+        {
+          key: 'attempts',
+          header: 'Attempts',
+          cell: (d) => (
+            <button
+              type="button"
+              className="text-indigo-700 underline dark:text-indigo-300"
+              aria-expanded={unfolded === d.id}
+              aria-label={`Attempts (${d.attemptCount})`}
+              onClick={() => setUnfolded(unfolded === d.id ? null : d.id)}
+            >
+              {d.attemptCount}
+            </button>
+          ),
+        },
+        {
+          key: 'response',
+          header: 'Response',
+          cell: (d) => (
+            <span className="font-mono text-xs" title={last(d)?.responseExcerpt ?? d.lastError ?? ''}>
+              {last(d)?.responseExcerpt ?? d.lastError ?? '—'}
+            </span>
+          ),
+        },
+      ]}
+      actions={(d) => (
+        <Button
+          variant="secondary"
+          disabled={busy === d.id}
+          onClick={() => {
+            setBusy(d.id);
+            void onRedeliver(d).finally(() => setBusy(null));
+          }}
+        >
+          {busy === d.id ? 'Sending…' : 'Redeliver'}
+        </Button>
+      )}
+      detail={(d) => unfolded === d.id && <Attempts d={d} />}
+    />
   );
 }
 
@@ -242,7 +224,7 @@ export function WebhookDetail({ id, secret, onBack }: { id: string; secret: stri
       <section className="flex flex-col gap-3" aria-label="Delivery log">
         <h2 className="text-lg font-semibold">Deliveries</h2>
         {deliveries.isError && <p role="alert">{deliveries.error.message}</p>}
-        {deliveries.data && <Deliveries webhookId={id} rows={deliveries.data} onRedeliver={redeliver} />}
+        {deliveries.data && <Deliveries rows={deliveries.data} onRedeliver={redeliver} />}
       </section>
       {confirmDelete && w && (
         <Modal title="Delete this webhook?" onClose={() => setConfirmDelete(false)}>

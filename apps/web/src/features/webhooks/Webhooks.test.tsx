@@ -161,11 +161,11 @@ describe('webhooks screen', () => {
     await screen.findByText(/No deliveries yet/);
 
     fireEvent.click(screen.getByRole('button', { name: 'Send test' }));
-    const row = await screen.findByTestId('delivery-w1');
-    expect(within(row).getByTestId('delivery-status').textContent).toBe('delivered · 200');
-    fireEvent.click(within(row).getByRole('button', { name: 'Redeliver' }));
+    const log = await screen.findByRole('region', { name: 'Deliveries' });
+    expect(within(log).getByTestId('delivery-status').textContent).toBe('delivered · 200');
+    fireEvent.click(within(log).getByRole('button', { name: 'Redeliver' }));
     // The attempts unfold with their answers.
-    fireEvent.click(await within(screen.getByTestId('delivery-w1')).findByRole('button', { name: 'Attempts (2)' }));
+    fireEvent.click(await within(log).findByRole('button', { name: 'Attempts (2)' }));
     expect(within(screen.getByRole('list', { name: 'Attempts' })).getAllByRole('listitem')).toHaveLength(2);
 
     fireEvent.click(screen.getByRole('button', { name: 'Disable' }));
