@@ -36,6 +36,7 @@ const edge = (source: string, target: string) => ({ id: `${source}-${target}`, s
 
 describe.runIf(existsSync(CHROMIUM))('the UI listens, in chromium', () => {
   let server: RunningServer;
+  let env: Record<string, string>;
   let a: BrowserContext;
   let b: BrowserContext;
   let pa: Page;
@@ -69,12 +70,8 @@ describe.runIf(existsSync(CHROMIUM))('the UI listens, in chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    server = await startServer([], {
-      ...(await e2eEnv('pglite', 'ui-realtime')),
-      INFINITY_DEFAULT_PLAN: 'enterprise',
-      INFINITY_HTTP_ALLOW: '127.0.0.1/32',
-      INFINITY_QUEUE_POLL: '100',
-    });
+    env = { ...(await e2eEnv('pglite', 'ui-realtime')), INFINITY_DEFAULT_PLAN: 'enterprise', INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_QUEUE_POLL: '100' };
+    server = await startServer([], env);
     a = await browser({ width: 1400, height: 860 });
     b = await browser({ width: 1400, height: 860 });
     pa = a.pages()[0] ?? (await a.newPage());
@@ -160,6 +157,33 @@ describe.runIf(existsSync(CHROMIUM))('the UI listens, in chromium', () => {
     expect(readsA).toEqual([]);
     expect(readsB).toEqual([]);
     expect(errors).toEqual([]);
+  });
+
+  it('a new record the grid cannot place is offered, not inserted; after a server restart the grid reloads once and is live again', async () => {
+    // A full-text search is on: the client cannot tell whether a new record matches it.
+    await pa.getByLabel('Search').fill('Sprocket');
+    await expect.poll(async () => pa.getByTestId('loaded-count').textContent()).toBe('1 loaded');
+    const reads = countReads(pa);
+    expect((await call('POST', '/api/v1/data/orders', { name: 'Sprocket Mini', total: 3 })).status).toBe(201);
+    await pa.getByRole('button', { name: '1 new record · show' }).click();
+    await pa.getByRole('cell', { name: 'Sprocket Mini', exact: true }).waitFor();
+    expect(reads.length).toBe(1);
+    await pa.getByLabel('Search').fill('');
+    await pa.getByRole('cell', { name: 'Gadget Pro', exact: true }).waitFor();
+
+    // The server restarts: the indicator says so, the socket comes back, subscribes again and the
+    // grid reloads once (what changed meanwhile); then changes arrive live again.
+    reads.length = 0;
+    const port = new URL(server.url).port;
+    await server.stop();
+    await pa.locator('[data-testid="live-status"][data-status="reconnecting"]').waitFor();
+    await shot(pa, 'rt-01b-reconnecting');
+    server = await startServer(['--port', port], env);
+    await live(pa);
+    await expect.poll(() => reads.filter((r) => r.startsWith('/api/v1/data/orders')).length).toBe(1);
+    expect((await call('POST', '/api/v1/data/orders', { name: 'Flywheel', total: 7 })).status).toBe(201);
+    await pa.getByRole('cell', { name: 'Flywheel', exact: true }).waitFor();
+    expect(reads.filter((r) => r.startsWith('/api/v1/data/orders'))).toHaveLength(1);
   });
 
   it('a run in the flow editor shows node states as they happen; the executions list and the dashboard follow without asking', async () => {

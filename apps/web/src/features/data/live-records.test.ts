@@ -21,6 +21,13 @@ describe('records grid from the records channel', () => {
     expect(again.data.pages[0]!.data[0]!.name).toBe('x');
   });
 
+  it('orders timestamps by time, whatever the number of fraction digits', () => {
+    const d = pages([[rec('b', '2026-12-07T10:00:01.1Z'), rec('a', '2026-12-07T10:00:00.999999Z')]]);
+    // As text "…01.15Z" sorts before "…01.1Z"; as a time it is later.
+    expect(ids(applyRecordChange(d, { type: 'created', row: rec('c', '2026-12-07T10:00:01.15Z') }, newest).data)).toEqual([['c', 'b', 'a']]);
+    expect(ids(applyRecordChange(d, { type: 'created', row: rec('z', '2026-12-07T11:00:01+01:00') }, newest).data)).toEqual([['b', 'z', 'a']]);
+  });
+
   it('sorts by a field: in between loaded rows, or left out when it belongs below what is loaded', () => {
     const view: GridView = { sort: 'name', searching: false };
     const d = pages([[rec('1', 't', { name: 'ada' }), rec('2', 't', { name: 'grace' })]], true);

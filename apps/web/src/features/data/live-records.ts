@@ -25,12 +25,29 @@ export interface GridView {
 
 type Change = { type: 'created' | 'updated'; row: RecordRow } | { type: 'deleted'; id: string };
 
+const ISO = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * A string as it sorts. NB: timestamps come to the microsecond with as many fraction digits as
+ * they need ("…:01.1Z", "…:01.15Z"): as text those order wrongly within one second, so they are
+ * compared as UTC second plus a fraction padded to nine digits.
+ */
+function sortable(v: string): string {
+  const m = ISO.exec(v);
+  if (!m) return v;
+  const second = Date.parse(`${m[1]}${m[3]}`);
+  return Number.isNaN(second) ? v : `${new Date(second).toISOString().slice(0, 19)}.${(m[2] ?? '').padEnd(9, '0')}`;
+}
+
 /** Orders two cell values as the grid's sort does; null when they cannot be compared here. */
 function compare(a: unknown, b: unknown): number | null {
   if (a === null || a === undefined || b === null || b === undefined) return null;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') {
+    const [x, y] = [sortable(a), sortable(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
   return null;
 }
 
