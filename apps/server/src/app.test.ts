@@ -46,6 +46,8 @@ for (const kind of testBackends()) {
           'embeddings',
           'executions',
           'triggers',
+          'webhook subscriptions',
+          'webhook sender',
           'http',
         ]);
 

@@ -17,7 +17,7 @@ import { schemaModule } from './modules/schema/index.js';
 import { systemModule } from './modules/system/index.js';
 import { type Quotas, quotasModule, usageModule } from './modules/usage/index.js';
 import { type VaultContext, vaultModule } from './modules/vault/index.js';
-import { type WebhooksHandle, webhooksModule } from './modules/webhooks/index.js';
+import { type WebhooksHandle, webhooksModule, webhooksOpenApi } from './modules/webhooks/index.js';
 import type { Database } from './platform/db/index.js';
 import { EventSpine, transportFor } from './platform/events/index.js';
 import { type App, registerRateLimit } from './platform/http/index.js';
@@ -102,7 +102,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const spine = { name: 'events', start: () => events.start(), stop: () => events.stop() };
 
   const ops = observabilityModule({ db: kysely, pool: db.pool, events, logger, settings: config });
-  const { app, notifier, outbound, sandbox, mailer, redis, ...platform } = await openPlatform({ config, db, logger, observe: ops.observe });
+  const { app, notifier, outbound, sandbox, mailer, redis, ...platform } = await openPlatform({
+    config,
+    db,
+    logger,
+    observe: ops.observe,
+    openapiWebhooks: webhooksOpenApi(),
+  });
   const usageGate = quotasModule({ db: kysely, limits: config.plans.limits, events, logger, mailer, publicUrl: config.publicUrl });
   const quotas = usageGate.quotas;
   const identity = identityModule({

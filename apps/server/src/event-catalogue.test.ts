@@ -252,7 +252,7 @@ describeEachDb(
       },
       'webhook.changed': {
         act: async () => {
-          const w = await ok('POST', '/api/v1/webhooks', { url: 'https://hooks.example.com/catalogue', events: ['usage.alert'] });
+          const w = await ok('POST', '/api/v1/webhooks', { url: 'https://hooks.example.invalid/catalogue', events: ['usage.alert'] });
           return (e) => e.webhookId === w.id && e.change === 'created';
         },
         shape: (e) => expect(e).toMatchObject({ permission: 'webhooks:manage', actor: { type: 'apiKey' } }),

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createApiKey, signUp, type TestUser } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 import { type Received, startReceiver, verifyDelivery } from '../../platform/testing/webhook-receiver.js';
+import { pruneDeliveries } from './webhooks.repo.js';
+import { LOG_DAYS } from './webhooks.sender.js';
 
 /**
  * Outbound webhooks over HTTP (issue #27): CRUD and validation, roles, tenant isolation, signed
@@ -177,6 +179,15 @@ describeEachDb(
       expect(log.map((d) => d.id).sort()).toEqual(seen.map((r) => String(r.headers['webhook-id'])).sort());
       for (const d of log)
         expect(d).toMatchObject({ status: 'delivered', attempts: [{ statusCode: 200, responseExcerpt: 'status 200 from the test receiver' }] });
+      const secretBody = w.secret.slice('whsec_'.length);
+      expect(JSON.stringify(log)).not.toContain(secretBody);
+      const stored = await h().db.pool.query(
+        'select d.body, a.response_excerpt, a.error from webhook_deliveries d join webhook_attempts a on a.delivery_id = d.id where d.webhook_id = $1',
+        [w.id],
+      );
+      expect(stored.rows).toHaveLength(3);
+      expect(JSON.stringify(stored.rows)).not.toContain(secretBody);
+      for (const r of seen) expect(r.body).not.toContain(secretBody);
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
@@ -203,6 +214,31 @@ describeEachDb(
       await settle();
       const got = receiver.inbox.items.filter((r) => r.path === '/filtered').map((r) => r.json.data.record as { title: string });
       expect(got.map((r) => r.title).sort()).toEqual(expected);
+      await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
+    });
+
+    it('delivers execution.succeeded and execution.failed with the execution, its flow, status and duration', async () => {
+      const w = await create(a, { url: receiver.url('/runs'), events: ['execution.succeeded', 'execution.failed'] });
+      const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
+      const runOf = async (name: string, last: ReturnType<typeof node>) => {
+        const flow = (
+          await req(a, 'POST', '/api/v1/flows', {
+            name,
+            nodes: [node('start', 'trigger.manual'), last],
+            edges: [{ id: 'e', source: 'start', target: last.id }],
+          })
+        ).json().data;
+        const run = (await req(a, 'POST', `/api/v1/flows/${flow.id as string}/run`, { input: {} })).json().data;
+        await h().built.runner.wait(run.id as string, 30_000);
+        return { flowId: flow.id as string, executionId: run.id as string };
+      };
+      const ok = await runOf('fine', node('out', 'core.output', { value: 'done' }));
+      const bad = await runOf('broken', node('boom', 'core.code', { source: 'throw new Error("boom")' }));
+      const got = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.succeeded');
+      expect(got.json.data).toMatchObject({ executionId: ok.executionId, flowId: ok.flowId, status: 'succeeded', durationMs: expect.any(Number) });
+      const failed = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.failed');
+      expect(failed.json.data).toMatchObject({ executionId: bad.executionId, flowId: bad.flowId, status: 'failed', error: { nodeId: 'boom' } });
+      expect(verifyDelivery(w.secret, failed)).toBeTruthy();
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
@@ -235,6 +271,39 @@ describeEachDb(
       const notes = (await req(a, 'GET', '/api/v1/notifications')).json().data as { kind: string; body: string }[];
       expect(notes.find((n) => n.kind === 'webhook.disabled' && n.body.includes('410'))).toBeDefined();
       expect((await req(a, 'POST', `/api/v1/webhooks/${w.id}/test`)).json().error.code).toBe('WEBHOOK_SUBSCRIPTION_DISABLED');
+    });
+
+    it('documents each event’s payload in the OpenAPI document’s webhooks section', async () => {
+      const doc = (await h().request({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+      expect(doc.openapi).toBe('3.1.0');
+      for (const type of ['record.created', 'record.updated', 'record.deleted', 'execution.succeeded', 'execution.failed', 'usage.alert'])
+        expect(doc.webhooks[type].post.requestBody.content['application/json'].schema.properties, type).toMatchObject({
+          type: { const: type },
+          data: { type: 'object' },
+        });
+      expect(doc.webhooks['record.updated'].post.requestBody.content['application/json'].schema.properties.data.required).toEqual(
+        expect.arrayContaining(['model', 'record', 'previous', 'changed']),
+      );
+      expect(doc.paths['/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver']).toBeDefined();
+    });
+
+    it('prunes finished deliveries after 30 days, never pending ones', async () => {
+      const w = await create(a, { url: receiver.url('/prune'), events: ['usage.alert'] });
+      const ids = ['0190a0a0-0000-7000-8000-0000000000a1', '0190a0a0-0000-7000-8000-0000000000a2', '0190a0a0-0000-7000-8000-0000000000a3'];
+      const rows: [string, string, string | null, string][] = [
+        [ids[0]!, 'delivered', null, '31 days'],
+        [ids[1]!, 'delivered', null, '29 days'],
+        [ids[2]!, 'pending', 'now()', '31 days'],
+      ];
+      for (const [id, status, next, age] of rows)
+        await h().db.pool.query(
+          `insert into webhook_deliveries (id, webhook_id, org_id, event_id, event_type, body, status, next_attempt_at, updated_at)
+           values ($1, $2, $3, $1, 'usage.alert', '{}', $4, ${next ?? 'null'}, now() - $5::interval)`,
+          [id, w.id, a.orgId, status, age],
+        );
+      await pruneDeliveries(h().db.kysely as never, LOG_DAYS);
+      const left = await h().db.pool.query('select id from webhook_deliveries where webhook_id = $1 order by id', [w.id]);
+      expect(left.rows.map((r) => r.id)).toEqual([ids[1], ids[2]]);
     });
 
     describe('Zapier’s REST hook contract', () => {
