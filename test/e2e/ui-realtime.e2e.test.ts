@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, SHOTS, accessToken, browser, signUp } from './browser.js';
+import { CHROMIUM, SHOTS, accessToken, axeViolations, browser, signUp } from './browser.js';
 import { type RunningServer, e2eEnv, startServer, until } from './server-process.js';
 
 type Json = Record<string, any>;
@@ -285,6 +285,7 @@ describe.runIf(existsSync(CHROMIUM))('the UI listens, in chromium', () => {
     await form.getByLabel('Filter (optional)').fill('{"total": {"gt": 10}}');
     await form.getByLabel('Description (optional)').fill('Big orders to the warehouse');
     await shot(pa, 'rt-08-webhook-form');
+    expect(await axeViolations(pa)).toEqual([]);
     await form.getByRole('button', { name: 'Create webhook' }).click();
 
     const secret = (await pa.getByTestId('shown-once').textContent())!;
@@ -304,9 +305,10 @@ describe.runIf(existsSync(CHROMIUM))('the UI listens, in chromium', () => {
     // The same delivery again: same webhook-id, a new signature that verifies.
     expect(again.headers['webhook-id']).toBe(test.headers['webhook-id']);
     expect(verifier.verify(again.body, again.headers as Record<string, string>)).toMatchObject({ type: 'webhook.test' });
-    await pa.getByRole('button', { name: 'Attempts (2)' }).click();
+    await pa.getByRole('button', { name: '2 attempts' }).click();
     await pa.getByRole('list', { name: 'Attempts' }).waitFor();
     await shot(pa, 'rt-10-webhook-deliveries');
+    expect(await axeViolations(pa)).toEqual([]);
     expect(errors).toEqual([]);
   });
 

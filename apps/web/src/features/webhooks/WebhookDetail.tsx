@@ -56,10 +56,9 @@ function Deliveries({ rows, onRedeliver }: { rows: WebhookDelivery[]; onRedelive
               type="button"
               className="text-indigo-700 underline dark:text-indigo-300"
               aria-expanded={unfolded === d.id}
-              aria-label={`Attempts (${d.attemptCount})`}
               onClick={() => setUnfolded(unfolded === d.id ? null : d.id)}
             >
-              {d.attemptCount}
+              {d.attemptCount} attempt{d.attemptCount === 1 ? '' : 's'}
             </button>
           ),
         },

@@ -165,7 +165,7 @@ describe('webhooks screen', () => {
     expect(within(log).getByTestId('delivery-status').textContent).toBe('delivered · 200');
     fireEvent.click(within(log).getByRole('button', { name: 'Redeliver' }));
     // The attempts unfold with their answers.
-    fireEvent.click(await within(log).findByRole('button', { name: 'Attempts (2)' }));
+    fireEvent.click(await within(log).findByRole('button', { name: '2 attempts' }));
     expect(within(screen.getByRole('list', { name: 'Attempts' })).getAllByRole('listitem')).toHaveLength(2);
 
     fireEvent.click(screen.getByRole('button', { name: 'Disable' }));
