@@ -155,7 +155,7 @@ describe('realtime client', () => {
     expect(t.client.status).toBe('idle');
   });
 
-  it('reconnects with growing, jittered backoff, subscribes again and asks each subscription to resync once', () => {
+  it('reconnects with growing, jittered backoff, subscribes again and asks each subscription to resync once', async () => {
     const t = setup();
     let resyncs = 0;
     let acks = 0;
@@ -171,26 +171,24 @@ describe('realtime client', () => {
     // random() = 0.5: exactly the base delay; each failed attempt doubles it.
     expect(t.timers.delays()).toEqual([500]);
     t.timers.fire((ms) => ms === 500);
-    return Promise.resolve().then(() => {
-      expect(t.sockets).toHaveLength(2);
-      t.last().drop();
-      expect(t.timers.delays()).toEqual([1000]);
-      t.timers.fire((ms) => ms === 1000);
-      return Promise.resolve().then(() => {
-        expect(t.sockets).toHaveLength(3);
-        t.last().open();
-        expect(t.last().sent).toEqual([
-          { type: 'auth', token: 'tok-1' },
-          { type: 'subscribe', id: 's1', channel: 'notifications' },
-          { type: 'subscribe', id: 's2', channel: 'stats' },
-        ]);
-        t.last().receive({ type: 'subscribed', id: 's1' });
-        expect([acks, resyncs]).toEqual([2, 1]);
-        // After a confirmed subscription the backoff starts again from the base.
-        t.last().drop();
-        expect(t.timers.delays()).toEqual([500]);
-      });
-    });
+    await settle();
+    expect(t.sockets).toHaveLength(2);
+    t.last().drop();
+    expect(t.timers.delays()).toEqual([1000]);
+    t.timers.fire((ms) => ms === 1000);
+    await settle();
+    expect(t.sockets).toHaveLength(3);
+    t.last().open();
+    expect(t.last().sent).toEqual([
+      { type: 'auth', token: 'tok-1' },
+      { type: 'subscribe', id: 's1', channel: 'notifications' },
+      { type: 'subscribe', id: 's2', channel: 'stats' },
+    ]);
+    t.last().receive({ type: 'subscribed', id: 's1' });
+    expect([acks, resyncs]).toEqual([2, 1]);
+    // After a confirmed subscription the backoff starts again from the base.
+    t.last().drop();
+    expect(t.timers.delays()).toEqual([500]);
   });
 
   it('sends auth again with a refreshed token, and refreshes before the token expires', () => {
