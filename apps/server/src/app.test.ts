@@ -46,6 +46,7 @@ for (const kind of testBackends()) {
           'embeddings',
           'executions',
           'triggers',
+          'realtime',
           'http',
         ]);
 
