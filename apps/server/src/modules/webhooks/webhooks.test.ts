@@ -242,6 +242,20 @@ describeEachDb(
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
+    it('delivers usage.alert when the organization reaches a plan limit', async () => {
+      const c = await signUp(h(), 'Cy');
+      const w = await create(c, { url: receiver.url('/usage'), events: ['usage.alert'] });
+      // A plan whose agent limit one agent reaches (as the event catalogue test does).
+      await h().db.pool.query(`update organizations set plan = 'pro' where id = $1`, [c.orgId]);
+      h().built.quotas.forget(c.orgId);
+      const secret = (await req(c, 'POST', '/api/v1/secrets', { name: 'llm', provider: 'openai', value: 'sk-webhooks-test-0001' })).json().data;
+      expect((await req(c, 'POST', '/api/v1/agents', { name: 'Agent', provider: 'openai', model: 'gpt-4o-mini', secretId: secret.id })).statusCode).toBe(201);
+      await h().built.quotas.settle();
+      const got = await receiver.inbox.wait((r) => r.path === '/usage');
+      expect(got.json).toMatchObject({ type: 'usage.alert', data: { metric: 'agents', percent: 100, used: 1, limit: 1, notificationId: expect.any(String) } });
+      expect(verifyDelivery(w.secret, got)).toBeTruthy();
+    });
+
     it('sends a test event on demand and redelivers with the same webhook-id', async () => {
       const w = await create(a, { url: receiver.url('/manual'), events: ['usage.alert'] });
       const test = await req(a, 'POST', `/api/v1/webhooks/${w.id}/test`);
@@ -334,5 +348,5 @@ describeEachDb(
       });
     });
   },
-  { INFINITY_HTTP_ALLOW: '127.0.0.1/32' },
+  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_PLAN_LIMITS: JSON.stringify({ pro: { agents: 1 } }) },
 );
