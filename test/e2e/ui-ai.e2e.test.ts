@@ -162,6 +162,7 @@ describe.runIf(existsSync(CHROMIUM))('agents, navigation and accessibility in ch
       'Executions',
       'Vault',
       'API keys',
+      'Webhooks',
       'Members',
       'Usage',
       'Logs',

@@ -48,6 +48,7 @@ for (const kind of testBackends()) {
           'triggers',
           'webhook subscriptions',
           'webhook sender',
+          'realtime',
           'http',
         ]);
 

@@ -13,6 +13,7 @@ const Diagram = screen(() => import('../features/data/Diagram'), 'Diagram');
 const Records = screen(() => import('../features/data/Records'), 'Records');
 const Usage = screen(() => import('../features/usage/Usage'), 'Usage');
 const ApiKeys = screen(() => import('../features/keys/ApiKeys'), 'ApiKeys');
+const Webhooks = screen(() => import('../features/webhooks/Webhooks'), 'Webhooks');
 const Members = screen(() => import('../features/members/Members'), 'Members');
 const Vault = screen(() => import('../features/vault/Vault'), 'Vault');
 const AcceptInvite = screen(() => import('../features/auth/AcceptInvite'), 'AcceptInvite');
@@ -107,6 +108,7 @@ export function App() {
             <Route path="/data/:model" element={<Records />} />
             <Route path="/usage" element={<Usage />} />
             <Route path="/api-keys" element={<ApiKeys />} />
+            <Route path="/webhooks" element={<Webhooks />} />
             <Route path="/audit" element={<Audit />} />
             <Route path="/members" element={<Members />} />
             <Route path="/vault" element={<Vault />} />

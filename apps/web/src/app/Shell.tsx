@@ -4,6 +4,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router';
 import { api } from '../lib/api';
 import { CommandPalette } from './CommandPalette';
 import { useAuth } from '../lib/auth';
+import { useRealtime, useRealtimeStatus } from '../lib/realtime';
 import { Button } from '../components/ui';
 
 /** Each entry with the weakest role that may open it (the server refuses the rest anyway). */
@@ -16,6 +17,7 @@ const NAV = [
   { to: '/executions', label: 'Executions', role: 'viewer' },
   { to: '/vault', label: 'Vault', role: 'editor' },
   { to: '/api-keys', label: 'API keys', role: 'admin' },
+  { to: '/webhooks', label: 'Webhooks', role: 'admin' },
   { to: '/members', label: 'Members', role: 'viewer' },
   { to: '/usage', label: 'Usage', role: 'viewer' },
   { to: '/logs', label: 'Logs', role: 'admin' },
@@ -28,17 +30,57 @@ const ACTIONS = [
   { label: 'New flow (from a template)', to: '/flows', group: 'Create', role: 'editor' },
   { label: 'New agent', to: '/agents/new', group: 'Create', role: 'editor' },
   { label: 'New action', to: '/actions/new', group: 'Create', role: 'editor' },
+  { label: 'New webhook', to: '/webhooks?new=1', group: 'Create', role: 'admin' },
   { label: 'Relationship diagram', to: '/data/_diagram', group: 'Page', role: 'viewer' },
 ] as const;
 
-/** Unread notifications (usage alerts), shown as a count on the Usage entry. */
+/**
+ * Unread notifications (usage alerts), shown as a count on the Usage entry: loaded once, then
+ * counted up as the `notifications` channel announces new ones (marking read refetches it).
+ */
 function useUnread(): number {
+  const client = useQueryClient();
+  const key = ['notifications', 'unread'];
+  const live = useRealtime(
+    { channel: 'notifications' },
+    (e) => {
+      if (e.event !== 'notification.created') return;
+      client.setQueryData<number>(key, (n) => (n ?? 0) + 1);
+      // The list on the Usage page, if it is open.
+      void client.invalidateQueries({ queryKey: ['notifications'], exact: true });
+    },
+    { resync: [['notifications']] },
+  );
   const r = useQuery({
-    queryKey: ['notifications', 'unread'],
+    queryKey: key,
+    enabled: live.ready,
+    refetchOnWindowFocus: false,
     queryFn: () => api<{ meta: { unread: number } }>('GET', '/notifications?limit=1&unread=true').then((x) => x.meta.unread),
-    refetchInterval: 60_000,
   });
   return r.data ?? 0;
+}
+
+/** Whether the screens are live (a small dot in the sidebar); says so when the connection is being restored. */
+function LiveIndicator() {
+  const status = useRealtimeStatus();
+  const look = {
+    live: { dot: 'bg-emerald-500', text: 'Live', title: 'Connected: screens update as things change' },
+    connecting: { dot: 'bg-zinc-400', text: 'Connecting…', title: 'Connecting for live updates' },
+    reconnecting: { dot: 'bg-amber-500 animate-pulse', text: 'Reconnecting…', title: 'The live connection dropped; screens reload once it is back' },
+    idle: { dot: 'bg-zinc-400', text: 'Offline', title: 'Not connected for live updates' },
+  }[status];
+  return (
+    <div
+      role="status"
+      data-testid="live-status"
+      data-status={status}
+      title={look.title}
+      className="flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400"
+    >
+      <span aria-hidden="true" className={`inline-block h-2 w-2 rounded-full ${look.dot}`} />
+      {look.text}
+    </div>
+  );
 }
 
 /** The user's organizations; choosing one makes it active and reloads every screen's data. */
@@ -128,6 +170,7 @@ export function Shell() {
           ))}
         </nav>
         <div className="mt-auto flex flex-col gap-2">
+          <LiveIndicator />
           <div className="truncate text-xs text-zinc-600 dark:text-zinc-400">{me?.user?.email}</div>
           <kbd className="text-xs text-zinc-600 dark:text-zinc-400">Ctrl K · go anywhere</kbd>
           <Button variant="ghost" onClick={toggle} aria-pressed={dark}>

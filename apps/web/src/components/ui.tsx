@@ -1,4 +1,4 @@
-import { type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useId } from 'react';
+import { type ButtonHTMLAttributes, Fragment, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useEffect, useId, useRef } from 'react';
 
 /** Small accessible primitives kept in the repo (shadcn-style): buttons, fields, page frame. */
 export function Button({
@@ -104,12 +104,15 @@ export function Table<T>({
   columns,
   rowKey,
   actions,
+  detail,
   label = 'Table',
 }: {
   rows: T[];
   columns: Column<T>[];
   rowKey: (row: T) => string;
   actions?: ((row: T) => ReactNode) | undefined;
+  /** What a row unfolds to (a row of its own across the table), when it shows anything. */
+  detail?: (row: T) => ReactNode;
   label?: string;
 }) {
   return (
@@ -136,16 +139,28 @@ export function Table<T>({
           </tr>
         </thead>
         <tbody>
-          {rows.map((r) => (
-            <tr key={rowKey(r)} className="border-t border-zinc-200 dark:border-zinc-800">
-              {columns.map((c) => (
-                <td key={c.key} className="max-w-xs truncate px-3 py-2">
-                  {c.cell(r)}
-                </td>
-              ))}
-              {actions && <td className="px-3 py-2 text-right">{actions(r)}</td>}
-            </tr>
-          ))}
+          {rows.map((r) => {
+            const more = detail?.(r);
+            return (
+              <Fragment key={rowKey(r)}>
+                <tr className="border-t border-zinc-200 dark:border-zinc-800">
+                  {columns.map((c) => (
+                    <td key={c.key} className="max-w-xs truncate px-3 py-2">
+                      {c.cell(r)}
+                    </td>
+                  ))}
+                  {actions && <td className="px-3 py-2 text-right">{actions(r)}</td>}
+                </tr>
+                {more && (
+                  <tr className="bg-zinc-50 dark:bg-zinc-900/50">
+                    <td colSpan={columns.length + (actions ? 1 : 0)} className="px-3 py-2">
+                      {more}
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            );
+          })}
         </tbody>
       </table>
     </div>
@@ -164,5 +179,29 @@ export function ShownOnce({ title, value, onCopied }: { title: string; value: st
         Copy
       </Button>
     </div>
+  );
+}
+
+/** A modal dialog (native <dialog>: focus stays inside, Escape closes), open while mounted. */
+export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      onClose={onClose}
+      aria-labelledby={titleId}
+      className={`m-auto ${wide ? 'w-[40rem]' : 'w-[30rem]'} max-w-[calc(100vw-2rem)] rounded-xl border border-zinc-300 bg-white p-5 text-zinc-900 shadow-2xl backdrop:bg-black/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
+    >
+      <h2 id={titleId} className="mb-4 text-lg font-semibold">
+        {title}
+      </h2>
+      {children}
+    </dialog>
   );
 }

@@ -24,9 +24,22 @@ export class ApiError extends Error {
 
 let accessToken: string | null = null;
 let onSignedOut: () => void = () => undefined;
+const tokenListeners = new Set<(token: string | null) => void>();
+
+function changeToken(token: string | null): void {
+  if (token === accessToken) return;
+  accessToken = token;
+  for (const fn of tokenListeners) fn(token);
+}
 
 export function setAccessToken(token: string | null): void {
-  accessToken = token;
+  changeToken(token);
+}
+
+/** Calls `fn` whenever the access token changes (sign-in, refresh, switch, sign-out); returns the unsubscribe. */
+export function onTokenChange(fn: (token: string | null) => void): () => void {
+  tokenListeners.add(fn);
+  return () => tokenListeners.delete(fn);
 }
 
 /** The current access token (for downloads the browser makes itself). */
@@ -46,7 +59,7 @@ export function refreshSession(): Promise<boolean> {
     .then(async (r) => {
       if (!r.ok) return false;
       const body = (await r.json()) as { data: { accessToken: string } };
-      accessToken = body.data.accessToken;
+      changeToken(body.data.accessToken);
       return true;
     })
     .catch(() => false)
@@ -89,7 +102,7 @@ export async function api<T>(method: string, path: string, body?: unknown, opts:
   if (res.status === 401 && accessToken && !path.startsWith('/auth/')) {
     if (await refreshSession()) res = await send(method, path, body, opts);
     else {
-      accessToken = null;
+      changeToken(null);
       onSignedOut();
     }
   }

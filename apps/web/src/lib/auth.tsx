@@ -1,5 +1,6 @@
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { api, refreshSession, setAccessToken, whenSignedOut } from './api';
+import { realtime } from './realtime';
 
 export interface Me {
   user: { id: string; name: string; email: string } | null;
@@ -32,7 +33,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const load = useCallback(async () => setMe((await api<{ data: Me }>('GET', '/me')).data), []);
 
   useEffect(() => {
-    whenSignedOut(() => setMe(null));
+    whenSignedOut(() => {
+      realtime().close();
+      setMe(null);
+    });
     void (async () => {
       try {
         if (await refreshSession()) await load();
@@ -50,6 +54,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       atLeast: (role) => (RANK[me?.role ?? ''] ?? 0) >= RANK[role]!,
       switchOrg: async (organizationId) => {
         const r = await api<{ data: { accessToken: string } }>('POST', '/auth/switch', { organizationId });
+        // The socket belongs to the old organization: closed first, so the new token opens a new one
+        // (every live screen reloads once it is subscribed again).
+        realtime().close();
         setAccessToken(r.data.accessToken);
         await load();
       },
@@ -65,6 +72,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
       signOut: async () => {
         await api('POST', '/auth/logout').catch(() => undefined);
+        realtime().close();
         setAccessToken(null);
         setMe(null);
       },

@@ -165,12 +165,13 @@ function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: Real
       if (hub.unsubscribe(conn, msg.id)) return reply({ type: 'unsubscribed', id: msg.id });
       return socket.send(wsError(msg.id, errorBody(commonErrors.NOT_FOUND(`No subscription "${msg.id}" on this connection.`))));
     }
-    const id = msg.id;
-    const params = Object.fromEntries(Object.entries(msg).filter(([k]) => k !== 'type' && k !== 'id')) as ChannelParams;
+    const { id, lastEventId } = msg;
+    const params = Object.fromEntries(Object.entries(msg).filter(([k]) => k !== 'type' && k !== 'id' && k !== 'lastEventId')) as ChannelParams;
     try {
       const sub = await hub.check(conn, id, params);
-      const r = await hub.attach(sub);
+      const r = await hub.attach(sub, { hold: lastEventId !== undefined });
       reply({ type: 'subscribed', id, ...(r.presence ? { presence: r.presence } : {}) });
+      if (lastEventId !== undefined) void hub.replay(sub, lastEventId);
     } catch (err) {
       socket.send(wsError(id, errorBody(toAppError(err))));
     }

@@ -431,6 +431,26 @@ describeEachDb(
       expect((await late.wait((f) => f.event === 'error')).data!.error.code).toBe('REPLAY_UNAVAILABLE');
       late.close();
     });
+
+    it('WebSocket resume: a subscribe with lastEventId sends what was missed first, or REPLAY_UNAVAILABLE for its subscription', async () => {
+      const filter = { title: { startsWith: 'wr-' } };
+      const first = await WsClient.as(base, a.viewer);
+      expect((await first.subscribe('r', { channel: 'records', model: 'items', filter })).type).toBe('subscribed');
+      await item(a, { title: 'wr-1', price: 1 });
+      const seen = await first.wait((m) => m.type === 'event');
+      first.close();
+      await item(a, { title: 'wr-2', price: 1 });
+      await item(a, { title: 'nope', price: 1 });
+      const back = await WsClient.as(base, a.viewer);
+      expect((await back.subscribe('r', { channel: 'records', model: 'items', filter, lastEventId: seen.eventId })).type).toBe('subscribed');
+      await item(a, { title: 'wr-3', price: 1 });
+      await back.wait((m) => m.data?.after?.title === 'wr-3');
+      expect(titles(back, 'r')).toEqual(['record.created wr-2', 'record.created wr-3']);
+      const gone = await back.subscribe('g', { channel: 'records', model: 'items', lastEventId: randomUUID() });
+      expect(gone.type).toBe('subscribed');
+      expect((await back.wait((m) => m.type === 'error' && m.id === 'g')).error.code).toBe('REPLAY_UNAVAILABLE');
+      back.close();
+    });
   },
   { INFINITY_REALTIME_AUTH_TIMEOUT: '300', INFINITY_REALTIME_SEND_BUFFER: String(64 * 1024) },
 );

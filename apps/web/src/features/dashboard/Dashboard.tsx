@@ -1,7 +1,8 @@
 import { useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../../lib/api';
+import { useRealtime } from '../../lib/realtime';
 import { Page, Select } from '../../components/ui';
 
 interface Stats {
@@ -11,6 +12,39 @@ interface Stats {
   tokens: { t: string; input: number; output: number }[];
   totals: { requests: number; errors: number; errorRate: number; executions: number; tokens: number };
 }
+
+/** What the `stats` channel pushes, at most once a second: the counts of the seconds from..to. */
+export interface StatsDelta {
+  executions: { succeeded: number; failed: number };
+  records: { created: number; updated: number; deleted: number };
+  from: string;
+  to: string;
+}
+
+/**
+ * Stats with a delta folded in: the executions of its time go into their bucket (a new bucket
+ * when the time has moved past the last one) and into the total.
+ */
+export function applyDelta(s: Stats, d: StatsDelta): Stats {
+  const n = d.executions.succeeded + d.executions.failed;
+  if (!n) return s;
+  const at = Date.parse(d.to);
+  const span = s.intervalSeconds * 1000;
+  const executions = [...s.executions];
+  const last = executions.at(-1);
+  let i = executions.findIndex((b) => Date.parse(b.t) <= at && at < Date.parse(b.t) + span);
+  if (i < 0 && (!last || at >= Date.parse(last.t) + span)) {
+    const start = last ? Date.parse(last.t) + Math.floor((at - Date.parse(last.t)) / span) * span : at;
+    // NB: the oldest bucket stays: the charts above share their time axis with this one.
+    executions.push({ t: new Date(start).toISOString(), succeeded: 0, failed: 0, canceled: 0, running: 0, queued: 0, waiting: 0 });
+    i = executions.length - 1;
+  }
+  const b = executions[i];
+  if (b) executions[i] = { ...b, succeeded: b.succeeded + d.executions.succeeded, failed: b.failed + d.executions.failed };
+  return { ...s, executions, totals: { ...s.totals, executions: s.totals.executions + n } };
+}
+
+const NO_LIVE = { succeeded: 0, failed: 0, created: 0, updated: 0, deleted: 0 };
 
 const RANGES = { '1h': { ms: 3_600_000, interval: '1m' }, '24h': { ms: 86_400_000, interval: '15m' }, '7d': { ms: 7 * 86_400_000, interval: '1h' } } as const;
 
@@ -42,9 +76,29 @@ function Chart({ title, children }: { title: string; children: React.ReactElemen
 /** The organization at a glance: request volume and errors, latency percentiles, executions, tokens. */
 export function Dashboard() {
   const [range, setRange] = useState<keyof typeof RANGES>('24h');
+  const client = useQueryClient();
+  // Counted since the page opened, from the stats channel (records have no chart of their own).
+  const [since, setSince] = useState(NO_LIVE);
+  const live = useRealtime(
+    { channel: 'stats' },
+    (e) => {
+      if (e.event !== 'stats.delta') return;
+      const d = e.data as unknown as StatsDelta;
+      client.setQueryData<Stats>(['stats', range], (s) => s && applyDelta(s, d));
+      setSince((x) => ({
+        succeeded: x.succeeded + d.executions.succeeded,
+        failed: x.failed + d.executions.failed,
+        created: x.created + d.records.created,
+        updated: x.updated + d.records.updated,
+        deleted: x.deleted + d.records.deleted,
+      }));
+    },
+    { resync: [['stats']] },
+  );
   const stats = useQuery({
     queryKey: ['stats', range],
-    refetchInterval: 30_000,
+    enabled: live.ready,
+    refetchOnWindowFocus: false,
     queryFn: () => {
       const to = new Date();
       const from = new Date(to.getTime() - RANGES[range].ms);
@@ -79,6 +133,10 @@ export function Dashboard() {
               </div>
             ))}
           </dl>
+          <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="live-counts">
+            Since you opened this page: {since.created} record(s) created, {since.updated} updated, {since.deleted} deleted · {since.succeeded} execution(s)
+            succeeded, {since.failed} failed.
+          </p>
           <div className="grid gap-4 lg:grid-cols-2">
             <Chart title="Requests and server errors">
               <AreaChart data={s.requests}>

@@ -12,6 +12,7 @@ import { type FilterGroup, toFilter } from './filter';
 import { DeleteDialog } from './DeleteDialog';
 import { ImportDialog } from './ImportDialog';
 import { EmbeddingsPanel, SchemaPanel, VersionsPanel } from './ModelPanels';
+import { useLiveRecords } from './live-records';
 
 const TABS = [
   { id: 'records', label: 'Records' },
@@ -134,7 +135,9 @@ export function Records() {
   const [group, setGroup] = useState<FilterGroup>({ match: 'all', conditions: [] });
   const [showFilter, setShowFilter] = useState(false);
   const [showImport, setShowImport] = useState(false);
-  const [editing, setEditing] = useState<{ id: string; draft: Record<string, string>; errors: Record<string, string> } | null>(null);
+  // `base`: the record as it was when editing began. Its version is what the save sends, so a
+  // change someone else made meanwhile (applied live to the row) is a conflict, not overwritten.
+  const [editing, setEditing] = useState<{ id: string; base: RecordRow; draft: Record<string, string>; errors: Record<string, string> } | null>(null);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const model = useQuery({ queryKey: ['model', name], queryFn: () => api<{ data: Model }>('GET', `/models/${name}`).then((r) => r.data) });
   const fields = useMemo(() => model.data?.fields ?? [], [model.data]);
@@ -148,8 +151,12 @@ export function Records() {
     if (relations.length) params.set('expand', relations.join(','));
     return params;
   };
+  const recordsKey = ['records', name, sort, q, filterJson, relations.join()];
+  const follow = useLiveRecords({ model: name, filter, fields, queryKey: recordsKey, view: { sort, searching: q !== '' } });
   const records = useInfiniteQuery({
-    queryKey: ['records', name, sort, q, filterJson, relations.join()],
+    queryKey: recordsKey,
+    enabled: follow.live.ready && !model.isPending,
+    refetchOnWindowFocus: false,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) => {
       const params = listParams();
@@ -175,10 +182,10 @@ export function Records() {
       if (v !== undefined) body[f.name] = v;
     }
     try {
-      await api('POST', `/data/${name}`, body);
+      const r = await api<{ data: RecordRow }>('POST', `/data/${name}`, body);
       setDraft({});
       toast('success', 'Record created.');
-      await client.invalidateQueries({ queryKey: ['records', name] });
+      follow.applyLocal({ type: 'created', row: r.data });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       setErrors(err.fieldErrors());
@@ -206,7 +213,7 @@ export function Records() {
       }
       setPicked((p) => new Set([...p].filter((id) => !ids.includes(id))));
       setToDelete(null);
-      await client.invalidateQueries({ queryKey: ['records', name] });
+      for (const id of ids) follow.applyLocal({ type: 'deleted', id });
     } catch (err) {
       toast('error', err instanceof ApiError ? err.message : 'Could not delete.');
       if (isConflict(err)) {
@@ -219,8 +226,9 @@ export function Records() {
   const refresh = () => client.invalidateQueries({ queryKey: ['records', name] });
 
   /** Saves the row being edited: only the changed fields, each error under its input. */
-  const saveEdit = async (row: RecordRow) => {
+  const saveEdit = async () => {
     if (!editing) return;
+    const row = editing.base;
     const body: Record<string, unknown> = {};
     for (const f of fields) {
       const before = draftOf(f, row[f.name]);
@@ -229,10 +237,10 @@ export function Records() {
     }
     if (!Object.keys(body).length) return setEditing(null);
     try {
-      await api('PATCH', `/data/${name}/${row.id}`, body, versionOf(row));
+      const r = await api<{ data: RecordRow }>('PATCH', `/data/${name}/${row.id}`, body, versionOf(row));
       setEditing(null);
       toast('success', 'Record saved.');
-      await refresh();
+      follow.applyLocal({ type: 'updated', row: r.data });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       setEditing({ ...editing, errors: err.fieldErrors() });
@@ -343,6 +351,20 @@ export function Records() {
             )}
           </div>
           {showFilter && <FilterBuilder fields={fields} value={group} onChange={setGroup} />}
+          {follow.live.error && (
+            <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="live-off">
+              Not updating live with this filter: {follow.live.error.message}
+            </p>
+          )}
+          {follow.leftOut > 0 && (
+            <button
+              type="button"
+              onClick={() => void follow.showLeftOut()}
+              className="self-start rounded-full border border-indigo-300 bg-indigo-50 px-3 py-1 text-xs font-medium text-indigo-800 hover:bg-indigo-100 dark:border-indigo-700 dark:bg-indigo-950 dark:text-indigo-200"
+            >
+              {follow.leftOut} new record{follow.leftOut === 1 ? '' : 's'} · show
+            </button>
+          )}
           {records.isError ? (
             <p role="alert" className="text-sm text-red-700 dark:text-red-400">
               {records.error instanceof ApiError ? records.error.message : 'The records could not be loaded.'}
@@ -399,13 +421,13 @@ export function Records() {
                             id={id}
                             describedBy={d}
                             invalid={Boolean(editing.errors[f.name])}
-                            value={editing.draft[f.name] ?? draftOf(f, r[f.name])}
+                            value={editing.draft[f.name] ?? draftOf(f, editing.base[f.name])}
                             onChange={(v) => setEditing((x) => x && { ...x, draft: { ...x.draft, [f.name]: v } })}
                           />
                         )}
                       </Field>
                     ) : canEdit ? (
-                      <span onDoubleClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} title="Double-click to edit">
+                      <span onDoubleClick={() => setEditing({ id: r.id, base: r, draft: {}, errors: {} })} title="Double-click to edit">
                         {show(r[f.name], f)}
                       </span>
                     ) : (
@@ -418,14 +440,14 @@ export function Records() {
                   ? (r) =>
                       editing?.id === r.id ? (
                         <span className="flex justify-end gap-1">
-                          <Button onClick={() => void saveEdit(r)}>Save</Button>
+                          <Button onClick={() => void saveEdit()}>Save</Button>
                           <Button variant="ghost" onClick={() => setEditing(null)}>
                             Cancel
                           </Button>
                         </span>
                       ) : (
                         <span className="flex justify-end gap-1">
-                          <Button variant="ghost" onClick={() => setEditing({ id: r.id, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
+                          <Button variant="ghost" onClick={() => setEditing({ id: r.id, base: r, draft: {}, errors: {} })} aria-label={`Edit record ${r.id}`}>
                             Edit
                           </Button>
                           <Button variant="ghost" onClick={() => remove(r)} aria-label={`Delete record ${r.id}`}>

@@ -3,6 +3,8 @@ import { Link, useSearchParams } from 'react-router';
 import { ApiError, type List, api } from '../../lib/api';
 import { useAuth } from '../../lib/auth';
 import { useToast } from '../../lib/toast';
+import { useRealtime } from '../../lib/realtime';
+import { applyExecutionEvent, isFinishEvent } from './live';
 import type { Execution, ExecutionTrace } from '@infinity/contracts';
 import { Button, Field, Page, Select, Table } from '../../components/ui';
 import { errorMessage, logText } from './format';
@@ -23,16 +25,33 @@ export function Executions() {
     api<{ data: { id: string; status: string } }>('POST', `/executions/${open}/rerun?wait=true`, { fromNodeId }).then(
       (r) => {
         toast(r.data.status === 'failed' ? 'error' : 'success', `Re-run ${r.data.status}.`);
+        // Its row arrives through the executions channel.
         setOpen(r.data.id);
-        return client.invalidateQueries({ queryKey: ['executions'] });
       },
       (e: unknown) => toast('error', e instanceof ApiError ? e.message : 'The re-run failed.'),
     );
   const setOpen = (id: string) => setParams((p) => (p.set('open', id), p));
   const q = new URLSearchParams({ limit: '100', ...(flowId ? { flowId } : {}), ...(status ? { status } : {}) });
-  const list = useQuery({ queryKey: ['executions', q.toString()], queryFn: () => api<List<Execution>>('GET', `/executions?${q.toString()}`) });
+  const listKey = ['executions', q.toString()];
+  // Rows change in place as executions are queued, advance and finish: no polling, no reload.
+  const live = useRealtime(
+    flowId ? { channel: 'executions', flowId } : { channel: 'executions' },
+    (e) => {
+      client.setQueryData<List<Execution>>(listKey, (l) => l && { ...l, data: applyExecutionEvent(l.data, e, { status }) });
+      // The open trace is read again once its run is over (its outputs are not in the events).
+      if (isFinishEvent(e) && e.data.executionId === open) void client.invalidateQueries({ queryKey: ['execution', open] });
+    },
+    { resync: [['executions'], ['execution']] },
+  );
+  const list = useQuery({
+    queryKey: listKey,
+    enabled: live.ready,
+    refetchOnWindowFocus: false,
+    queryFn: () => api<List<Execution>>('GET', `/executions?${q.toString()}`),
+  });
   const trace = useQuery({
     queryKey: ['execution', open],
+    refetchOnWindowFocus: false,
     enabled: open !== null,
     queryFn: () => api<{ data: ExecutionTrace }>('GET', `/executions/${open}`).then((r) => r.data),
   });
@@ -60,7 +79,15 @@ export function Executions() {
         rowKey={(e) => e.id}
         columns={[
           { key: 'at', header: 'Started', cell: (e) => new Date(e.createdAt).toLocaleString() },
-          { key: 'status', header: 'Status', cell: (e) => <span className={e.status === 'failed' ? 'text-red-700 dark:text-red-400' : ''}>{e.status}</span> },
+          {
+            key: 'status',
+            header: 'Status',
+            cell: (e) => (
+              <span data-testid={`status-${e.id}`} className={e.status === 'failed' ? 'text-red-700 dark:text-red-400' : ''}>
+                {e.status}
+              </span>
+            ),
+          },
           { key: 'trigger', header: 'Trigger', cell: (e) => e.trigger },
           { key: 'steps', header: 'Steps', cell: (e) => e.steps },
           { key: 'ms', header: 'ms', cell: (e) => (e.durationMs === null ? '' : Math.round(e.durationMs)) },

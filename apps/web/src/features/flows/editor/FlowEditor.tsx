@@ -8,11 +8,12 @@ import { ApiError, api, isConflict } from '../../../lib/api';
 import { useAuth } from '../../../lib/auth';
 import { useToast } from '../../../lib/toast';
 import { useDark } from '../../../lib/theme';
+import { useFollowRun } from './follow-run';
 import { type History, record, redo, replace, startHistory, undo } from './history';
 import { Connections } from './Connections';
 import { Inspector } from './Inspector';
 import { overlapping, tidy } from './layout';
-import { type Execution, FINISHED, PublishPanel, RunPanel, SettingsPanel, VersionsPanel } from './panels';
+import { type Execution, PublishPanel, RunPanel, SettingsPanel, VersionsPanel } from './panels';
 import { connectionProblem, type Connection } from './rules';
 import { type RefOptions } from './schema-form';
 import { StepNode, type StepNodeType } from './StepNode';
@@ -120,8 +121,10 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
   const [panel, setPanel] = useState<'node' | 'run' | 'versions' | 'publish' | 'settings'>('run');
   const [problems, setProblems] = useState<GraphProblem[]>([]);
   const [saveState, setSaveState] = useState<SaveState>('saved');
-  const [execution, setExecution] = useState<Execution | null>(null);
-  const [running, setRunning] = useState(false);
+  // The run being watched: node states and log lines as they happen (realtime), then its trace.
+  const { execution, following, follow } = useFollowRun(graph);
+  const [starting, setStarting] = useState(false);
+  const running = starting || following;
   const saved = useRef(snapshotOf(initial.name, graph, initial.settings));
   const dragBase = useRef<Graph | null>(null);
   // Measured node sizes (React Flow reports them; a node without one stays hidden).
@@ -412,29 +415,22 @@ function Editor({ initial, types, onReload }: { initial: Flow; types: NodeType[]
     [client, flow.id, setFlow, toast],
   );
 
-  // ── running: save, start, and follow the execution until it finishes ──
+  // ── running: save, start, and follow the execution (useFollowRun) until it finishes ──
   const run = useCallback(
     async (input: unknown) => {
-      setRunning(true);
+      setStarting(true);
       setPanel('run');
       try {
         if (!readOnly && !(await save()))
           return toast('error', conflict ? 'Reload or overwrite the flow before running it.' : 'Fix the problems marked on the nodes before running.');
-        const started = await api<{ data: { id: string } }>('POST', `/flows/${flow.id}/run`, { input });
-        for (;;) {
-          const ex = (await api<{ data: Execution }>('GET', `/executions/${started.data.id}`)).data;
-          setExecution(ex);
-          if (FINISHED.has(ex.status) || ex.status === 'waiting') break;
-          await new Promise((r) => setTimeout(r, 400));
-        }
-        void client.invalidateQueries({ queryKey: ['executions'] });
+        follow((await api<{ data: Execution }>('POST', `/flows/${flow.id}/run`, { input })).data);
       } catch (e) {
         toast('error', e instanceof ApiError ? e.message : 'The run failed to start.');
       } finally {
-        setRunning(false);
+        setStarting(false);
       }
     },
-    [client, conflict, flow.id, readOnly, save, toast],
+    [conflict, flow.id, follow, readOnly, save, toast],
   );
 
   const node = graph.nodes.find((n) => n.id === selected);

@@ -1,7 +1,7 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { Button } from '../../../components/ui';
 import { type RefOptions, SchemaForm } from './schema-form';
-import type { NodeRun } from '@infinity/contracts';
+import type { LiveNodeRun } from '../live';
 import { logText } from '../format';
 import type { FlowNode, GraphProblem, NodeSettings, NodeType } from './types';
 
@@ -27,7 +27,7 @@ export function Inspector({
   def: NodeType | undefined;
   problems: GraphProblem[];
   refs: RefOptions;
-  run: NodeRun | undefined;
+  run: LiveNodeRun | undefined;
   readOnly: boolean;
   onChange: (n: FlowNode) => void;
   onDelete: () => void;

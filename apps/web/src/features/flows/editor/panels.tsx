@@ -3,12 +3,12 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { Button } from '../../../components/ui';
 import { ApiError, api } from '../../../lib/api';
-import type { ExecutionTrace } from '@infinity/contracts';
-import { errorMessage } from '../format';
+import { errorMessage, logText } from '../format';
+import type { LiveExecution } from '../live';
 import type { FlowSettings } from '@infinity/contracts';
 import type { Flow } from './types';
 
-export type Execution = ExecutionTrace;
+export type Execution = LiveExecution;
 
 export const FINISHED = new Set(['succeeded', 'failed', 'canceled']);
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -49,16 +49,26 @@ export function RunPanel({ execution, running, onRun }: { execution: Execution |
             </Link>
           </p>
           {errorMessage(execution.error) && <p className="text-red-700 dark:text-red-400">{errorMessage(execution.error)}</p>}
-          <ol className="flex flex-col gap-1">
-            {execution.nodes.map((n) => (
-              <li key={`${n.nodeId}-${n.attempts}`} className="flex justify-between gap-2">
-                <span>{n.nodeName}</span>
-                <span className={n.status === 'failed' ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}>
-                  {n.status} · {n.durationMs.toFixed(1)} ms
+          <ol className="flex flex-col gap-1" aria-label="Node runs">
+            {execution.nodes.map((n, i) => (
+              <li key={`${n.nodeId}-${i}`} className="flex flex-col gap-0.5" data-testid={`run-node-${n.nodeName}`} data-status={n.status}>
+                <span className="flex justify-between gap-2">
+                  <span>{n.nodeName}</span>
+                  <span className={n.status === 'failed' ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}>
+                    {n.status === 'running' || n.status === 'waiting' ? `${n.status}…` : `${n.status} · ${n.durationMs.toFixed(1)} ms`}
+                  </span>
                 </span>
+                {logText(n.logs) && (
+                  <pre className="overflow-auto rounded bg-zinc-100 px-2 py-1 text-xs dark:bg-zinc-900" aria-label={`Log of ${n.nodeName}`}>
+                    {logText(n.logs)}
+                  </pre>
+                )}
               </li>
             ))}
           </ol>
+          {execution.status === 'waiting' && (
+            <p className="text-xs text-zinc-600 dark:text-zinc-400">Waiting: the run continues when its wait node is resumed; this panel follows it.</p>
+          )}
           {FINISHED.has(execution.status) && (
             <>
               <h3 className="font-semibold">Output</h3>
