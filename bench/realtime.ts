@@ -184,8 +184,8 @@ export interface DeliveryRow {
   overallPerS: number;
   /** Between the 10th and the 90th percentile arrival. */
   steadyPerS: number;
-  writeS: number;
-  lastArrivalAfterWritesS: number;
+  writeMs: number;
+  lastArrivalAfterWritesMs: number;
   cpu: CpuShare;
 }
 
@@ -296,7 +296,7 @@ async function fanout(backend: Backend, server: Server, apiKey: string, n: numbe
     const t0 = now();
     await postJson(`${api}/data/${model}`, { seq, note: 'change' }, h);
     writes.push({ t0, t1: now() });
-    await gen.ask({ cmd: 'expect', seq }, (r): r is Extract<ClientReport, { type: 'all' }> => r.type === 'all' && r.seq === seq, 30_000);
+    await gen.ask({ cmd: 'expect', seq }, (r): r is Extract<ClientReport, { type: 'all' }> => r.type === 'all' && r.seq === seq, 15_000);
   }
   const fanoutShare = await cpuFanout();
   const got = (await gen.ask({ cmd: 'collect' }, gen.is('collected')))!;
@@ -409,8 +409,8 @@ async function deliveries(backend: Backend, server: Server, keys: { editor: stri
     unsigned: got.unsigned,
     overallPerS: Math.round(ts.length / ((lastAt - t0) / 1000)),
     steadyPerS: Math.round((0.8 * ts.length) / ((t90 - t10) / 1000)),
-    writeS: ms((tWrites - t0) / 1000),
-    lastArrivalAfterWritesS: ms((lastAt - tWrites) / 1000),
+    writeMs: Math.round(tWrites - t0),
+    lastArrivalAfterWritesMs: Math.round(lastAt - tWrites),
     cpu: share,
   };
 }
@@ -529,7 +529,7 @@ export function printRealtime(r: RealtimeBench): void {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const d of r.deliveries)
     console.log(
-      `| ${d.backend} | ${d.subscriptions} | ${d.records} | ${d.arrived}/${d.expected}${d.unsigned ? ` (${d.unsigned} unsigned)` : ''} | ${d.overallPerS} | ${d.steadyPerS} | ${d.writeS} s | ${d.lastArrivalAfterWritesS} s | ${d.repeats} | ${share(d.cpu)} |`,
+      `| ${d.backend} | ${d.subscriptions} | ${d.records} | ${d.arrived}/${d.expected}${d.unsigned ? ` (${d.unsigned} unsigned)` : ''} | ${d.overallPerS} | ${d.steadyPerS} | ${d.writeMs} ms | ${d.lastArrivalAfterWritesMs} ms | ${d.repeats} | ${share(d.cpu)} |`,
     );
   console.log('\nWrite path: single inserts/s (10 connections), interleaved rounds; cost = % fewer inserts/s than the same round with no subscription\n');
   console.log('| database | round | no subscription | one webhook subscription (drain after) | one realtime subscriber | webhook cost | realtime cost |');
@@ -546,6 +546,6 @@ export function printRealtime(r: RealtimeBench): void {
   }
   const m = r.machine;
   console.log(
-    `\nMachine: ${m.cores} cores, load average ${m.loadavg.join(' ')} at the start, ${m.node}, open files ${m.fileLimit.soft}/${m.fileLimit.hard}; processes not pinned (the scheduler shares both cores); "others" = the machine's busy time not used by these processes.\n`,
+    `\nMachine: ${m.cores} cores, load average ${m.loadavg.join(' ')} at the start, ${m.node}, open files ${m.fileLimit.soft}/${m.fileLimit.hard}; processes not pinned (the scheduler shares both cores); CPU % is of one core over the phase; "others" = the machine's busy time not used by these processes (other work on the VM, and the kernel's loopback network interrupts).\n`,
   );
 }
