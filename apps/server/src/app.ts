@@ -11,6 +11,7 @@ import { type IdentityContext, identityModule } from './modules/identity/index.j
 import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
 import { type LogStore, observabilityModule } from './modules/observability/index.js';
 import { type RecordsContext, recordsModule } from './modules/records/index.js';
+import { type Hub, realtimeModule } from './modules/realtime/index.js';
 import { type VectorsContext, searchWidthsOf, vectorsModule } from './modules/vectors/index.js';
 import { schemaModule } from './modules/schema/index.js';
 import { systemModule } from './modules/system/index.js';
@@ -58,6 +59,8 @@ export interface BuiltApp {
   quotas: Quotas;
   /** The request and app logs (tests flush them). */
   logs: LogStore;
+  /** Realtime connections of this process (tests count them). */
+  realtime: Hub;
   /** The running parts, in start order (stopped in reverse). */
   services: readonly string[];
   /** Starts the workers, timers and listeners, in order. Building the app starts none of them. */
@@ -177,10 +180,19 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     services: [],
   };
   const system = systemModule({ config, database: db, vault: vault.context, logger, scheduler });
+  const realtime = realtimeModule({
+    db: kysely,
+    events,
+    records: records.context,
+    authenticate: identity.authenticate,
+    keys: keys.all,
+    logger,
+    settings: config.realtime,
+  });
 
   // Services start in this order and stop in reverse: the logs first and last, the HTTP server
   // last and first (requests in flight finish before the runner and the notifier stop).
-  const modules: AppModule[] = [usageGate, identity, vault, schema, records, vectors, aiWork, usage, actions, flows, agents, audit, billing, system];
+  const modules: AppModule[] = [usageGate, identity, vault, schema, records, vectors, aiWork, usage, actions, flows, agents, audit, billing, system, realtime];
   const services = new ServiceList([...ops.services, ...platform.services, spine, ...modules.flatMap((m) => m.services), platform.http], (err, name) =>
     logger.error({ err, service: name }, 'service failed to stop'),
   );
@@ -192,7 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     redis,
   });
   // Health, readiness and /internal in every role; the API where this process serves it.
-  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents];
+  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents, realtime];
   for (const routes of [...system.routes, ...(deps.api === false ? [] : api.flatMap((m) => m.routes))]) await app.register(routes);
   await app.ready();
 
@@ -209,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     nodes,
     quotas,
     logs: ops.logs,
+    realtime: realtime.hub,
     services: services.names,
     start: () => services.start(),
     drain: () => system.drain(),

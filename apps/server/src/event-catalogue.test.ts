@@ -3,6 +3,7 @@ import { beforeAll, expect, it } from 'vitest';
 import type { EventOf, TypedEvent } from './platform/events/index.js';
 import { type TestUser, addMember, createApiKey, signUp } from './platform/testing/actors.js';
 import { describeEachDb } from './platform/testing/harness.js';
+import { WsClient, listening } from './platform/testing/realtime.js';
 
 /**
  * The event catalogue, end to end (issue #26): one real action per event type, through the HTTP
@@ -23,7 +24,7 @@ type Match = (e: TypedEvent) => boolean;
  * flow.presence; webhooks: webhook.changed). Each branch adds its cases to CASES and removes its
  * types from this set; once all are merged the set is empty.
  */
-const PENDING_27 = new Set<DomainEventType>(['agent.status', 'agent.step', 'flow.presence', 'webhook.changed']);
+const PENDING_27 = new Set<DomainEventType>(['agent.status', 'agent.step', 'webhook.changed']);
 interface Case<T extends DomainEventType> {
   /** Performs the action; answers which event of type T it caused. */
   act: () => Promise<(e: EventOf<T>) => boolean>;
@@ -192,6 +193,18 @@ describeEachDb(
         },
         shape: (e) => expect(e).toMatchObject({ permission: 'flows:read', version: 1 }),
         visible: async (e) => (await query('select 1 from flows where id = $1', [e.flowId])).length === 1,
+      },
+      'flow.presence': {
+        act: async () => {
+          const flow = await ok('POST', '/api/v1/flows', { name: 'Watched', nodes: [node('start', 'trigger.manual')] });
+          const client = await WsClient.as(await listening(h().built), owner.token);
+          const opened = await client.subscribe('f', { channel: 'flow', flowId: flow.id });
+          expect(opened.type, JSON.stringify(opened)).toBe('subscribed');
+          return (e) => e.flowId === flow.id && e.state === 'open';
+        },
+        shape: (e) => expect(e).toMatchObject({ permission: 'flows:read', userId: owner.id, connectionId: expect.any(String) }),
+        visible: async (e) =>
+          (await query('select 1 from realtime_presence where connection_id = $1 and flow_id = $2', [e.connectionId, e.flowId])).length === 1,
       },
       'model.changed': {
         act: async () => {

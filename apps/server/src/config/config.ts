@@ -118,6 +118,21 @@ export const envSchema = z.object({
   INFINITY_OUTBOX_MAX_ATTEMPTS: int(1, 100)
     .default(10)
     .describe('Tries of an outbox event (backing off from 1 s, doubling to 10 min) before it is parked as a dead letter in event_outbox and logged.'),
+  INFINITY_REALTIME_HEARTBEAT: int(10, 600_000)
+    .default(30_000)
+    .describe('Milliseconds between realtime heartbeats: a WebSocket ping (a peer that has not answered the previous one is closed) and an SSE comment line.'),
+  INFINITY_REALTIME_MAX_CONNECTIONS: int(0, 1_000_000)
+    .default(20_000)
+    .describe('Realtime connections (WebSocket and SSE together) one process accepts; more are refused with REALTIME_CONNECTION_LIMIT.'),
+  INFINITY_REALTIME_SEND_BUFFER: int(0, 256 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe('Bytes a realtime connection may have waiting to be sent; a client that lets more pile up is dropped with SLOW_CONSUMER.'),
+  INFINITY_REALTIME_REPLAY_WINDOW: int(1, 86_400)
+    .default(300)
+    .describe('Seconds of events kept for SSE reconnects (Last-Event-ID; at most 1,000 events are replayed); older gaps get REPLAY_UNAVAILABLE.'),
+  INFINITY_REALTIME_AUTH_TIMEOUT: int(10, 600_000)
+    .default(5000)
+    .describe('Milliseconds a WebSocket without a credential on the upgrade has to send its {"type":"auth"} message.'),
   INFINITY_EXECUTION_RETENTION_DAYS: int(1, 3650).default(30).describe('Finished executions older than this are pruned (a flow’s retentionDays setting wins).'),
   INFINITY_PUBLIC_RATE_LIMIT: int(1, 1_000_000)
     .default(100)
@@ -218,6 +233,8 @@ export interface Config {
   };
   /** The event spine's outbox drain. */
   events: { outboxPollMs: number; outboxMaxAttempts: number };
+  /** Realtime connections (WebSocket, SSE): heartbeat and auth deadline (ms), limits, replay window (s). */
+  realtime: { heartbeatMs: number; maxConnections: number; sendBuffer: number; replayWindowSeconds: number; authTimeoutMs: number };
   shutdownGrace: number;
   httpAllow: string[];
   engine: {
@@ -347,6 +364,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       cacheTtlMs: e.INFINITY_AUTH_CACHE_TTL_MS,
     },
     events: { outboxPollMs: e.INFINITY_OUTBOX_POLL, outboxMaxAttempts: e.INFINITY_OUTBOX_MAX_ATTEMPTS },
+    realtime: {
+      heartbeatMs: e.INFINITY_REALTIME_HEARTBEAT,
+      maxConnections: e.INFINITY_REALTIME_MAX_CONNECTIONS,
+      sendBuffer: e.INFINITY_REALTIME_SEND_BUFFER,
+      replayWindowSeconds: e.INFINITY_REALTIME_REPLAY_WINDOW,
+      authTimeoutMs: e.INFINITY_REALTIME_AUTH_TIMEOUT,
+    },
     shutdownGrace: e.INFINITY_SHUTDOWN_GRACE,
     httpAllow: e.INFINITY_HTTP_ALLOW,
     engine: {

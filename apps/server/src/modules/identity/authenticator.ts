@@ -28,7 +28,8 @@ export function effectiveKeyRole(key: Pick<CachedApiKey, 'kind' | 'role' | 'crea
   return roleAtLeast(key.creatorRole, key.role) ? key.role : key.creatorRole;
 }
 
-function credentialOf(request: FastifyRequest): string | undefined {
+/** The credential a request carries (X-API-Key, or Authorization: Bearer), as the authenticator reads it. */
+export function credentialOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header) return header.trim();
   const auth = request.headers.authorization;

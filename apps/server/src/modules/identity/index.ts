@@ -3,3 +3,4 @@ export { watchIdentityEvents } from './identity.events.js';
 export { identityErrors } from './identity.errors.js';
 export { warmPasswordCheck } from './password-strength.js';
 export { identityModule } from './identity.module.js';
+export { credentialOf } from './authenticator.js';

@@ -10,7 +10,7 @@ export {
   type ApiRecord,
   type TransactionGuard,
 } from './records.store.js';
-export { recordMatches } from './records.service.js';
+export { checkFilter, recordMatches, recordsMatchEach } from './records.service.js';
 export { columnsOf } from './records.repo.js';
 export { explain } from './explain.js';
 export { compileFilter, parseFilter, filterFromQuery, resolvePath, OPERATORS, type FilterNode } from './filter.js';

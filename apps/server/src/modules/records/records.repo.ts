@@ -242,6 +242,20 @@ export async function queryRows(
 }
 
 /** Whether a row (system columns and fields by column name) passes a compiled filter, as a row of the model's table type. */
+/**
+ * For each row (in order), which of the conditions hold: one statement for every row and condition
+ * (realtime evaluates all distinct filters of one event at once). Rows are rebuilt as in rowMatches.
+ */
+export async function rowsMatchEach(exec: Exec, models: OrgModels, model: ModelDef, rows: Row[], wheres: RawBuilder<boolean>[]): Promise<boolean[][]> {
+  const cols = wheres.map((w, i) => sql`coalesce((${w}), false) as ${sql.ref(`m${i}`)}`);
+  const r = await sql<
+    Record<string, unknown>
+  >`select t.ordinality as n, ${sql.join(cols)} from jsonb_populate_recordset(null::${tableOf(models, model.name)}, ${JSON.stringify(rows)}::jsonb) with ordinality t order by t.ordinality`.execute(
+    exec,
+  );
+  return r.rows.map((row) => wheres.map((_, i) => row[`m${i}`] === true));
+}
+
 export async function rowMatches(exec: Exec, models: OrgModels, model: ModelDef, row: Row, where: RawBuilder<boolean>): Promise<boolean> {
   const r = await sql<{
     ok: boolean;

@@ -2,7 +2,7 @@ import type { OrgActor } from '../access/index.js';
 import { type ModelDef, type OrgModels, inverseRelations } from '../schema/index.js';
 import { pgErrorCode } from '../../platform/db/index.js';
 import { explain } from './explain.js';
-import { parseFilter } from './filter.js';
+import { type FilterNode, parseFilter } from './filter.js';
 import { type ListQuery, encodeCursor, whereFor } from './list-query.js';
 import { recordErrors } from './records.errors.js';
 import * as repo from './records.repo.js';
@@ -23,6 +23,11 @@ export async function recordMatches(ctx: RecordsContext, actor: OrgActor, name: 
   const { model, models } = await requireModel(ctx, actor, name);
   const node = parseFilter(filter);
   if (!node) return true;
+  return repo.rowMatches(ctx.db, models, model, rowOf(model, record), whereFor(model, models, { filter: node, q: undefined }));
+}
+
+/** A record as the API shows it, back as a row of its table (for jsonb_populate_record). */
+function rowOf(model: ModelDef, record: ApiRecord): Record<string, unknown> {
   const row: Record<string, unknown> = {
     id: record.id,
     created_at: record.createdAt,
@@ -31,7 +36,35 @@ export async function recordMatches(ctx: RecordsContext, actor: OrgActor, name: 
     updated_by: record.updatedBy,
   };
   for (const f of model.fields) if (f.name in record) row[f.name] = record[f.name];
-  return repo.rowMatches(ctx.db, models, model, row, whereFor(model, models, { filter: node, q: undefined }));
+  return row;
+}
+
+/**
+ * A filter checked once, for subscribers that evaluate it many times (realtime): parsed and
+ * compiled against the organization's current models, so a bad field or operator is refused up front.
+ */
+export async function checkFilter(ctx: RecordsContext, actor: OrgActor, name: string, filter: unknown): Promise<FilterNode | undefined> {
+  const { model, models } = await requireModel(ctx, actor, name);
+  const node = parseFilter(filter);
+  if (node) whereFor(model, models, { filter: node, q: undefined });
+  return node;
+}
+
+/**
+ * For each record (in order), which of the filters it matches, by the list API's SQL compiler
+ * (relations included, read as they are now), in one statement for all records and filters.
+ */
+export async function recordsMatchEach(ctx: RecordsContext, actor: OrgActor, name: string, filters: FilterNode[], records: ApiRecord[]): Promise<boolean[][]> {
+  const { model, models } = await requireModel(ctx, actor, name);
+  if (!filters.length || !records.length) return records.map(() => filters.map(() => true));
+  const wheres = filters.map((filter) => whereFor(model, models, { filter, q: undefined }));
+  return repo.rowsMatchEach(
+    ctx.db,
+    models,
+    model,
+    records.map((r) => rowOf(model, r)),
+    wheres,
+  );
 }
 
 export async function listRecords(ctx: RecordsContext, actor: OrgActor, name: string, q: ListQuery) {

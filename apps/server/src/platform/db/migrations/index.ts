@@ -14,6 +14,7 @@ import * as m0012 from './0012-versions.js';
 import * as m0013 from './0013-exactly-once.js';
 import * as m0014 from './0014-outbox.js';
 import * as m0016 from './0016-notification-mail.js';
+import * as m0017 from './0017-realtime.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -35,4 +36,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0013_exactly_once': m0013,
   '0014_outbox': m0014,
   '0016_notification_mail': m0016,
+  '0017_realtime': m0017,
 };
