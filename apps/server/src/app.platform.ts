@@ -24,7 +24,13 @@ export interface Platform {
   http: Service;
 }
 
-export async function openPlatform(n: { config: Config; db: Database; logger: Logger; observe: HttpServerOptions['observe'] }): Promise<Platform> {
+export async function openPlatform(n: {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  observe: HttpServerOptions['observe'];
+  openapiWebhooks?: Record<string, unknown>;
+}): Promise<Platform> {
   const { config, db, logger } = n;
   let redisDown = false;
   const redis = config.redisUrl
@@ -48,6 +54,7 @@ export async function openPlatform(n: { config: Config; db: Database; logger: Lo
     version: VERSION,
     uiRoot: path.resolve(import.meta.dirname, '../../web/dist'),
     ...(n.observe ? { observe: n.observe } : {}),
+    ...(n.openapiWebhooks ? { openapiWebhooks: n.openapiWebhooks } : {}),
   });
   const mailer = createMailer(config.smtp);
   const outbound = new OutboundHttp({ allow: config.httpAllow });

@@ -46,6 +46,9 @@ for (const kind of testBackends()) {
           'embeddings',
           'executions',
           'triggers',
+          'webhook subscriptions',
+          'webhook sender',
+          'realtime',
           'http',
         ]);
 

@@ -17,6 +17,7 @@ import { schemaModule } from './modules/schema/index.js';
 import { systemModule } from './modules/system/index.js';
 import { type Quotas, quotasModule, usageModule } from './modules/usage/index.js';
 import { type VaultContext, vaultModule } from './modules/vault/index.js';
+import { type WebhooksHandle, webhooksModule, webhooksOpenApi } from './modules/webhooks/index.js';
 import type { Database } from './platform/db/index.js';
 import { EventSpine, transportFor } from './platform/events/index.js';
 import { type App, registerRateLimit } from './platform/http/index.js';
@@ -61,6 +62,8 @@ export interface BuiltApp {
   logs: LogStore;
   /** Realtime connections of this process (tests count them). */
   realtime: Hub;
+  /** Outbound webhooks: the sender (tests swap its clock) and the subscription index. */
+  webhooks: WebhooksHandle;
   /** The running parts, in start order (stopped in reverse). */
   services: readonly string[];
   /** Starts the workers, timers and listeners, in order. Building the app starts none of them. */
@@ -99,7 +102,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const spine = { name: 'events', start: () => events.start(), stop: () => events.stop() };
 
   const ops = observabilityModule({ db: kysely, pool: db.pool, events, logger, settings: config });
-  const { app, notifier, outbound, sandbox, mailer, redis, ...platform } = await openPlatform({ config, db, logger, observe: ops.observe });
+  const { app, notifier, outbound, sandbox, mailer, redis, ...platform } = await openPlatform({
+    config,
+    db,
+    logger,
+    observe: ops.observe,
+    openapiWebhooks: webhooksOpenApi(),
+  });
   const usageGate = quotasModule({ db: kysely, limits: config.plans.limits, events, logger, mailer, publicUrl: config.publicUrl });
   const quotas = usageGate.quotas;
   const identity = identityModule({
@@ -179,6 +188,17 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     ],
     services: [],
   };
+  const webhooks = webhooksModule({
+    db: kysely,
+    events,
+    vault: vault.context,
+    records: records.context,
+    identity: identity.context,
+    outbound,
+    logger,
+    mailer,
+    publicUrl: config.publicUrl,
+  });
   const system = systemModule({ config, database: db, vault: vault.context, logger, scheduler });
   const realtime = realtimeModule({
     db: kysely,
@@ -192,7 +212,24 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   // Services start in this order and stop in reverse: the logs first and last, the HTTP server
   // last and first (requests in flight finish before the runner and the notifier stop).
-  const modules: AppModule[] = [usageGate, identity, vault, schema, records, vectors, aiWork, usage, actions, flows, agents, audit, billing, system, realtime];
+  const modules: AppModule[] = [
+    usageGate,
+    identity,
+    vault,
+    schema,
+    records,
+    vectors,
+    aiWork,
+    usage,
+    actions,
+    flows,
+    agents,
+    audit,
+    billing,
+    webhooks,
+    system,
+    realtime,
+  ];
   const services = new ServiceList([...ops.services, ...platform.services, spine, ...modules.flatMap((m) => m.services), platform.http], (err, name) =>
     logger.error({ err, service: name }, 'service failed to stop'),
   );
@@ -204,7 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     redis,
   });
   // Health, readiness and /internal in every role; the API where this process serves it.
-  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents, realtime];
+  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents, webhooks, realtime];
   for (const routes of [...system.routes, ...(deps.api === false ? [] : api.flatMap((m) => m.routes))]) await app.register(routes);
   await app.ready();
 
@@ -222,6 +259,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     quotas,
     logs: ops.logs,
     realtime: realtime.hub,
+    webhooks: webhooks.handle,
     services: services.names,
     start: () => services.start(),
     drain: () => system.drain(),

@@ -24,7 +24,7 @@ type Match = (e: TypedEvent) => boolean;
  * flow.presence; webhooks: webhook.changed). Each branch adds its cases to CASES and removes its
  * types from this set; once all are merged the set is empty.
  */
-const PENDING_27 = new Set<DomainEventType>(['agent.status', 'agent.step', 'webhook.changed']);
+const PENDING_27 = new Set<DomainEventType>(['agent.status', 'agent.step']);
 interface Case<T extends DomainEventType> {
   /** Performs the action; answers which event of type T it caused. */
   act: () => Promise<(e: EventOf<T>) => boolean>;
@@ -249,6 +249,14 @@ describeEachDb(
         },
         shape: (e) => expect(e).toMatchObject({ permission: 'notifications:read', kind: 'usage.alert', title: 'Limit reached: agents' }),
         visible: async (e) => (await query('select 1 from notifications where id = $1', [e.notificationId])).length === 1,
+      },
+      'webhook.changed': {
+        act: async () => {
+          const w = await ok('POST', '/api/v1/webhooks', { url: 'https://hooks.example.invalid/catalogue', events: ['usage.alert'] });
+          return (e) => e.webhookId === w.id && e.change === 'created';
+        },
+        shape: (e) => expect(e).toMatchObject({ permission: 'webhooks:manage', actor: { type: 'apiKey' } }),
+        visible: async (e) => (await query('select 1 from webhooks where id = $1', [e.webhookId])).length === 1,
       },
     };
 

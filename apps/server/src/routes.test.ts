@@ -33,6 +33,8 @@ interface World {
     runA: string;
     flowA: string;
     executionA: string;
+    webhookA: string;
+    deliveryA: string;
   };
   schemaA: string;
 }
@@ -88,6 +90,20 @@ async function buildWorld(h: Harness): Promise<World> {
     })
   ).json().data;
   const conversation = (await h.request({ method: 'POST', url: `/api/v1/agents/${agent.id}/conversations`, token: a.token, body: {} })).json().data;
+  const webhook = await h.request({
+    method: 'POST',
+    url: '/api/v1/webhooks',
+    token: a.token,
+    body: { url: 'https://hooks.example.invalid/private-to-a', events: ['record.created'], model: 'a_things' },
+  });
+  if (webhook.statusCode !== 201) throw new Error(webhook.body);
+  const webhookA = webhook.json().data.id as string;
+  const deliveryA = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c';
+  // A delivered delivery, written directly: nothing is sent beyond loopback in tests.
+  await h.db.pool.query(
+    `insert into webhook_deliveries (id, webhook_id, org_id, event_id, event_type, body, status) values ($1, $2, $3, $1, 'record.created', '{"note":"private to A"}', 'delivered')`,
+    [deliveryA, webhookA, a.orgId],
+  );
   const notificationA = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
   await h.db.pool.query(`insert into notifications (id, org_id, kind, title, body) values ($1, $2, 'usage.alert', 'private to A', 'private to A')`, [
     notificationA,
@@ -114,6 +130,8 @@ async function buildWorld(h: Harness): Promise<World> {
       runA: run.id,
       flowA: flow.id,
       executionA: execution.id,
+      webhookA,
+      deliveryA,
     },
   };
 }
@@ -145,6 +163,9 @@ async function fingerprint(h: Harness, w?: World): Promise<string> {
     'notifications',
     'usage_alerts',
     'stripe_events',
+    'webhooks',
+    'webhook_deliveries',
+    'webhook_attempts',
   ];
   const parts: string[] = [];
   // api_keys.last_used_at is written by a background flush on a timer: bookkeeping, not a change.
@@ -261,6 +282,12 @@ const crossOrg: Record<string, ((w: World) => { url: string; body?: unknown }) |
     body: { content: 'hi' },
   }),
   'POST /api/v1/notifications/:id/read': (w) => ({ url: `/api/v1/notifications/${w.ids.notificationA}/read` }),
+  'GET /api/v1/webhooks/:id': (w) => ({ url: `/api/v1/webhooks/${w.ids.webhookA}` }),
+  'PATCH /api/v1/webhooks/:id': (w) => ({ url: `/api/v1/webhooks/${w.ids.webhookA}`, body: { description: 'taken over' } }),
+  'DELETE /api/v1/webhooks/:id': (w) => ({ url: `/api/v1/webhooks/${w.ids.webhookA}` }),
+  'GET /api/v1/webhooks/:id/deliveries': (w) => ({ url: `/api/v1/webhooks/${w.ids.webhookA}/deliveries` }),
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver': (w) => ({ url: `/api/v1/webhooks/${w.ids.webhookA}/deliveries/${w.ids.deliveryA}/redeliver` }),
+  'POST /api/v1/webhooks/:id/test': (w) => ({ url: `/api/v1/webhooks/${w.ids.webhookA}/test` }),
   'POST /api/v1/chat/:slug/conversations': { exempt: 'a published agent is reached by its slug by design (tested in agents)' },
   'GET /api/v1/chat/:slug/conversations/:cid/messages': { exempt: 'the signed conversation token is the capability; a wrong one is a 404 (tested in agents)' },
   'POST /api/v1/chat/:slug/conversations/:cid/messages': { exempt: 'the signed conversation token is the capability; a wrong one is a 404 (tested in agents)' },
@@ -290,6 +317,7 @@ const lists = [
   '/api/v1/flows',
   '/api/v1/executions',
   `/api/v1/executions?status=succeeded`,
+  '/api/v1/webhooks',
 ];
 
 const apiRoutes = (h: Harness) => h.built.app.routeTable.filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/internal/'));

@@ -9,3 +9,4 @@ export * from './models.js';
 export * from './search.js';
 export * from './names.js';
 export * from './events.js';
+export * from './webhooks.js';

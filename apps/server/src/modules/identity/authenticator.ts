@@ -28,6 +28,32 @@ export function effectiveKeyRole(key: Pick<CachedApiKey, 'kind' | 'role' | 'crea
   return roleAtLeast(key.creatorRole, key.role) ? key.role : key.creatorRole;
 }
 
+/** An active key by its hash, through the principal cache (forgotten when key.revoked or member.changed arrives). */
+export function cachedApiKey(ctx: IdentityContext, hash: string): Promise<CachedApiKey | null> {
+  return ctx.cache.apiKey(hash, async () => {
+    const row = await findActiveKeyByHash(ctx.db, hash);
+    return row
+      ? {
+          id: row.id,
+          orgId: row.org_id,
+          role: row.role,
+          kind: row.kind,
+          creatorRole: row.creator_role,
+          name: row.name,
+          prefix: row.prefix,
+          createdBy: row.created_by,
+          expiresAt: row.expires_at,
+          rateLimit: row.rate_limit,
+        }
+      : null;
+  });
+}
+
+/** A member's current role in an organization, through the principal cache. */
+export function cachedRole(ctx: IdentityContext, userId: string, orgId: string): Promise<Role | null> {
+  return ctx.cache.role(userId, orgId, async () => (await membershipRole(ctx.db, orgId, userId)) ?? null);
+}
+
 /** The credential a request carries (X-API-Key, or Authorization: Bearer), as the authenticator reads it. */
 export function credentialOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {
   const header = request.headers['x-api-key'];
@@ -50,25 +76,7 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
     if (!credential) return null;
     if (looksLikeApiKey(credential)) {
       const hash = sha256Hex(credential);
-      const key =
-        ctx.cache.peekApiKey(hash) ??
-        (await ctx.cache.apiKey(hash, async () => {
-          const row = await findActiveKeyByHash(ctx.db, hash);
-          return row
-            ? {
-                id: row.id,
-                orgId: row.org_id,
-                role: row.role,
-                kind: row.kind,
-                creatorRole: row.creator_role,
-                name: row.name,
-                prefix: row.prefix,
-                createdBy: row.created_by,
-                expiresAt: row.expires_at,
-                rateLimit: row.rate_limit,
-              }
-            : null;
-        }));
+      const key = ctx.cache.peekApiKey(hash) ?? (await cachedApiKey(ctx, hash));
       if (!key || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) throw identityErrors.AUTH_API_KEY_INVALID();
       const role = effectiveKeyRole(key);
       if (!role)
@@ -96,15 +104,13 @@ export function createAuthenticator(ctx: IdentityContext): Authenticator {
       orgId = header;
     }
     if (!orgId) return { kind: 'user', userId: claims.userId, orgId: null, role: null, sessionId: claims.sessionId };
-    const forOrg = orgId;
-    const peeked = ctx.cache.peekRole(claims.userId, forOrg);
-    const role =
-      peeked !== undefined ? peeked : await ctx.cache.role(claims.userId, forOrg, async () => (await membershipRole(ctx.db, forOrg, claims.userId)) ?? null);
+    const peeked = ctx.cache.peekRole(claims.userId, orgId);
+    const role = peeked !== undefined ? peeked : await cachedRole(ctx, claims.userId, orgId);
     if (!role) {
       if (header) throw identityErrors.AUTH_NOT_A_MEMBER();
       // The active organization was left or deleted since the token was issued: continue without one.
       return { kind: 'user', userId: claims.userId, orgId: null, role: null, sessionId: claims.sessionId };
     }
-    return { kind: 'user', userId: claims.userId, orgId: forOrg, role, sessionId: claims.sessionId };
+    return { kind: 'user', userId: claims.userId, orgId, role, sessionId: claims.sessionId };
   };
 }

@@ -1,4 +1,4 @@
 export { type QuotaGate, NO_QUOTAS, Quotas, METRIC_LABELS } from './quotas.js';
 export { usageErrors } from './usage.errors.js';
-export { monthStart } from './usage.repo.js';
+export { monthStart, insertNotification, managerEmails, claimMail, releaseMail } from './usage.repo.js';
 export { quotasModule, usageModule } from './usage.module.js';

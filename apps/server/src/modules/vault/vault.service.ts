@@ -249,3 +249,33 @@ export async function rewrapAllDataKeys(ctx: VaultContext, onProgress?: (done: n
   const inUse = await repo.masterKeyIdsInUse(ctx.db);
   return { masterKeyId: current.id, rewrapped, retiredKeyIds: ctx.keyring.ids().filter((id) => !inUse.includes(id)) };
 }
+
+const sealedAad = (orgId: string, purpose: string) => `infinity:sealed:${orgId}:${purpose}`;
+
+/** A value another module keeps encrypted itself (a webhook's signing secret), with the data key version that opens it. */
+export interface SealedValue {
+  ciphertext: Buffer;
+  keyVersion: number;
+}
+
+/**
+ * Seals a value with the organization's current data key, as secrets are (AES-256-GCM; key
+ * rotation re-wraps the data key, so the value stays readable). `purpose` (e.g. "webhook:<id>")
+ * binds the ciphertext to its owner: it opens only with the same purpose.
+ */
+export async function sealForOrg(ctx: VaultContext, orgId: string, purpose: string, value: string): Promise<SealedValue> {
+  const dek = await currentDataKey(ctx, orgId);
+  return { ciphertext: seal(dek.key, Buffer.from(value, 'utf8'), sealedAad(orgId, purpose)), keyVersion: dek.version };
+}
+
+/** Opens what sealForOrg sealed (server-side use only; the value is never logged or returned). */
+export async function openForOrg(ctx: VaultContext, orgId: string, purpose: string, sealed: SealedValue): Promise<string> {
+  const keyRow = await repo.dataKey(ctx.db, orgId, sealed.keyVersion);
+  if (!keyRow) throw vaultErrors.VAULT_DECRYPT_FAILED();
+  const key = await unwrap(ctx, keyRow);
+  try {
+    return open(key, sealed.ciphertext, sealedAad(orgId, purpose)).toString('utf8');
+  } catch {
+    throw vaultErrors.VAULT_DECRYPT_FAILED();
+  }
+}

@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   version: string;
   /** The built web UI (apps/web/dist), served at `/` when it exists. */
   uiRoot?: string | undefined;
+  /** The OpenAPI document's top-level `webhooks` (what outbound deliveries carry). */
+  openapiWebhooks?: Record<string, unknown>;
   /** Told of every finished request (request log, metrics); must not throw or block. */
   observe?: (r: ObservedRequest) => void;
 }
@@ -272,6 +274,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
+      ...(opts.openapiWebhooks ? { webhooks: opts.openapiWebhooks } : {}),
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,

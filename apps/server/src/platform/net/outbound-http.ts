@@ -25,6 +25,8 @@ export interface OutboundRequest {
   body?: string | Uint8Array;
   timeoutMs?: number;
   maxBytes?: number;
+  /** Past maxBytes: refuse (default), or keep the first maxBytes and stop reading (`truncated` is set). */
+  overflow?: 'refuse' | 'truncate';
   maxRedirects?: number;
   signal?: AbortSignal;
   /** Called with each redirect's target before it is followed (the same headers go there); throw to refuse it. */
@@ -36,6 +38,8 @@ export interface OutboundResponse {
   headers: Record<string, string>;
   body: Uint8Array;
   url: string;
+  /** The body was cut at maxBytes (overflow: 'truncate'). */
+  truncated?: boolean;
 }
 
 export class OutboundRefused extends Error {
@@ -172,6 +176,25 @@ export class OutboundHttp {
     return url;
   }
 
+  /**
+   * Checks a target before it is saved (an outbound webhook): the URL as checkUrl does, and the
+   * addresses its host resolves to now. Sends are checked again at connect time (DNS rebinding).
+   * A name that does not resolve is not refused here: it cannot be reached either.
+   */
+  async checkTarget(raw: string): Promise<URL> {
+    const url = this.checkUrl(raw);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (ipaddr.isValid(host) || this.hosts.has(host.toLowerCase())) return url;
+    const addresses = await dns.promises.lookup(host, { all: true }).catch(() => []);
+    const bad = addresses.find((a) => !this.addressAllowed(a.address));
+    if (bad)
+      throw new OutboundRefused(
+        `Refused: ${host} resolves to ${bad.address}, a private or reserved address. An operator can allow it with INFINITY_HTTP_ALLOW.`,
+        'address',
+      );
+    return url;
+  }
+
   async request(req: OutboundRequest): Promise<OutboundResponse> {
     const maxBytes = req.maxBytes ?? 10 * 1024 * 1024;
     const timeout = AbortSignal.timeout(req.timeoutMs ?? 30_000);
@@ -213,7 +236,9 @@ export class OutboundHttp {
         size += chunk.length;
         if (size > maxBytes) {
           res.body.destroy();
-          throw new OutboundRefused(`The response is larger than ${maxBytes} bytes.`, 'too_large');
+          if (req.overflow !== 'truncate') throw new OutboundRefused(`The response is larger than ${maxBytes} bytes.`, 'too_large');
+          chunks.push(chunk.subarray(0, chunk.length - (size - maxBytes)));
+          return { status: res.statusCode, headers, body: new Uint8Array(Buffer.concat(chunks)), url: url.toString(), truncated: true };
         }
         chunks.push(chunk);
       }

@@ -15,6 +15,7 @@ import * as m0013 from './0013-exactly-once.js';
 import * as m0014 from './0014-outbox.js';
 import * as m0016 from './0016-notification-mail.js';
 import * as m0017 from './0017-realtime.js';
+import * as m0018 from './0018-webhooks.js';
 
 /**
  * System migrations in order. Names sort lexically; never rename or edit one that has shipped:
@@ -37,4 +38,5 @@ export const systemMigrations: Record<string, Migration> = {
   '0014_outbox': m0014,
   '0016_notification_mail': m0016,
   '0017_realtime': m0017,
+  '0018_webhooks': m0018,
 };
