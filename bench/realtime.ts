@@ -166,6 +166,8 @@ export interface FanoutRow {
   /** Per change, when the last subscriber had it (from the response): median and worst. */
   lastSubscriber: { p50: number; max: number };
   writeMs: { p50: number; max: number };
+  /** The same write with nobody subscribed (before the subscribers connect), p50. */
+  writeAloneMs: number;
   dropped: number;
   serverErrors: string[];
   cpuConnect: CpuShare;
@@ -186,6 +188,8 @@ export interface DeliveryRow {
   steadyPerS: number;
   writeMs: number;
   lastArrivalAfterWritesMs: number;
+  /** When deliveries arrived, from the first write: the 50th, 90th and 99th percentile and the last. */
+  arrivalMs: { p50: number; p90: number; p99: number; last: number };
   cpu: CpuShare;
 }
 
@@ -280,6 +284,13 @@ async function fanout(backend: Backend, server: Server, apiKey: string, n: numbe
     await warm.ask({ cmd: 'close' }, warm.is('closed'), 30_000);
     warm.kill();
   }
+  const alone: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = now();
+    await postJson(`${api}/data/${model}`, { seq: -2, note: 'nobody listens' }, h);
+    alone.push(now() - t);
+  }
+  alone.sort((a, b) => a - b);
   const gen = child<ClientCommand, ClientReport>('realtime-clients.ts');
   await sleep(2000);
   const before = await serverMemory(server.url, server.pid);
@@ -342,6 +353,7 @@ async function fanout(backend: Backend, server: Server, apiKey: string, n: numbe
     fromRequest: { p50: ms(pctile(fromRequest, 50)), p99: ms(pctile(fromRequest, 99)) },
     lastSubscriber: { p50: ms(pctile(last, 50)), max: ms(last.at(-1) ?? NaN) },
     writeMs: { p50: ms(pctile(writeMs, 50)), max: ms(writeMs.at(-1) ?? NaN) },
+    writeAloneMs: ms(pctile(alone, 50)),
     dropped: got.dropped,
     serverErrors: got.serverErrors,
     cpuConnect: connectShare,
@@ -411,6 +423,7 @@ async function deliveries(backend: Backend, server: Server, keys: { editor: stri
     steadyPerS: Math.round((0.8 * ts.length) / ((t90 - t10) / 1000)),
     writeMs: Math.round(tWrites - t0),
     lastArrivalAfterWritesMs: Math.round(lastAt - tWrites),
+    arrivalMs: { p50: Math.round(pctile(ts, 50) - t0), p90: Math.round(t90 - t0), p99: Math.round(pctile(ts, 99) - t0), last: Math.round(lastAt - t0) },
     cpu: share,
   };
 }
@@ -510,12 +523,12 @@ export function printRealtime(r: RealtimeBench): void {
     `\nRealtime fan-out: one record created → every WebSocket subscriber of its model (${CHANGES} changes one at a time; latency from the write's HTTP response, and from its request)\n`,
   );
   console.log(
-    '| database | subscribers | connected | connect/s | server RSS per conn | heap per conn | p50 | p99 | max | last subscriber p50 / max | from request p50 / p99 | write p50 | received | CPU % fan-out: server / load gen / PG / bench / others |',
+    '| database | subscribers | connected | connect/s | server RSS per conn | heap per conn | p50 | p99 | max | last subscriber p50 / max | from request p50 / p99 | write p50 (nobody subscribed) | received | CPU % fan-out: server / load gen / PG / bench / others |',
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const f of r.fanout)
     console.log(
-      `| ${f.backend} | ${f.subscribers} | ${f.connected}${f.connectFailed ? ` (${f.connectFailed} failed)` : ''} | ${f.connectPerS} | ${f.rssPerConnKiB} KiB | ${f.heapPerConnKiB ?? '—'} KiB | ${f.fromResponse.p50} ms | ${f.fromResponse.p99} ms | ${f.fromResponse.max} ms | ${f.lastSubscriber.p50} / ${f.lastSubscriber.max} ms | ${f.fromRequest.p50} / ${f.fromRequest.p99} ms | ${f.writeMs.p50} ms | ${f.received}/${f.expected} | ${share(f.cpuFanout)} |`,
+      `| ${f.backend} | ${f.subscribers} | ${f.connected}${f.connectFailed ? ` (${f.connectFailed} failed)` : ''} | ${f.connectPerS} | ${f.rssPerConnKiB} KiB | ${f.heapPerConnKiB ?? '—'} KiB | ${f.fromResponse.p50} ms | ${f.fromResponse.p99} ms | ${f.fromResponse.max} ms | ${f.lastSubscriber.p50} / ${f.lastSubscriber.max} ms | ${f.fromRequest.p50} / ${f.fromRequest.p99} ms | ${f.writeMs.p50} (${f.writeAloneMs}) ms | ${f.received}/${f.expected} | ${share(f.cpuFanout)} |`,
     );
   for (const f of r.fanout) {
     console.log(
@@ -524,12 +537,12 @@ export function printRealtime(r: RealtimeBench): void {
   }
   console.log('\nOutbound webhook deliveries (record.created, bulk writes of 1,000, loopback receiver answering 204 at once)\n');
   console.log(
-    '| database | subscriptions | records | deliveries | overall /s | steady (10–90%) /s | writes took | last arrival after writes | repeats | CPU %: server / receiver / PG / bench / others |',
+    '| database | subscriptions | records | deliveries | overall /s | steady (10–90%) /s | writes took | last arrival after writes | arrivals p50 / p90 / p99 / last, from the first write | repeats | CPU %: server / receiver / PG / bench / others |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const d of r.deliveries)
     console.log(
-      `| ${d.backend} | ${d.subscriptions} | ${d.records} | ${d.arrived}/${d.expected}${d.unsigned ? ` (${d.unsigned} unsigned)` : ''} | ${d.overallPerS} | ${d.steadyPerS} | ${d.writeMs} ms | ${d.lastArrivalAfterWritesMs} ms | ${d.repeats} | ${share(d.cpu)} |`,
+      `| ${d.backend} | ${d.subscriptions} | ${d.records} | ${d.arrived}/${d.expected}${d.unsigned ? ` (${d.unsigned} unsigned)` : ''} | ${d.overallPerS} | ${d.steadyPerS} | ${d.writeMs} ms | ${d.lastArrivalAfterWritesMs} ms | ${d.arrivalMs.p50} / ${d.arrivalMs.p90} / ${d.arrivalMs.p99} / ${d.arrivalMs.last} ms | ${d.repeats} | ${share(d.cpu)} |`,
     );
   console.log('\nWrite path: single inserts/s (10 connections), interleaved rounds; cost = % fewer inserts/s than the same round with no subscription\n');
   console.log('| database | round | no subscription | one webhook subscription (drain after) | one realtime subscriber | webhook cost | realtime cost |');
