@@ -264,22 +264,21 @@ async function serverMemory(url: string, pid: number): Promise<{ rssKiB: number;
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
+/** Every model of this bench: a sequence number (how the load generator tells changes apart) and a note. */
+async function createModel(api: string, h: Record<string, string>, name: string) {
+  const fields = [
+    { name: 'seq', type: 'integer' },
+    { name: 'note', type: 'string' },
+  ];
+  await postJson(`${api}/models`, { name, fields }, h);
+}
+
 async function fanout(backend: Backend, server: Server, apiKey: string, n: number): Promise<FanoutRow> {
   const api = `${server.url}/api/v1`;
   const wsUrl = `${server.url.replace('http', 'ws')}/api/v1/realtime`;
   const h = { 'x-api-key': apiKey };
   const model = `rt_${n}`;
-  await postJson(
-    `${api}/models`,
-    {
-      name: model,
-      fields: [
-        { name: 'seq', type: 'integer' },
-        { name: 'note', type: 'string' },
-      ],
-    },
-    h,
-  );
+  await createModel(api, h, model);
   // Warm-up on a throw-away load generator: the server's WebSocket and subscription paths get compiled.
   {
     const warm = child<ClientCommand, ClientReport>('realtime-clients.ts');
@@ -383,17 +382,7 @@ async function deliveries(backend: Backend, server: Server, keys: { editor: stri
   const api = `${server.url}/api/v1`;
   const model = `deliv_${subs}`;
   const h = { 'x-api-key': keys.editor };
-  await postJson(
-    `${api}/models`,
-    {
-      name: model,
-      fields: [
-        { name: 'seq', type: 'integer' },
-        { name: 'note', type: 'string' },
-      ],
-    },
-    h,
-  );
+  await createModel(api, h, model);
   const ids: string[] = [];
   for (let i = 0; i < subs; i++) ids.push(await subscribe(api, keys.admin, receiver.url, model));
   // About 5,000 deliveries with one subscription, 10,000 with 50 (quick: a fifth).
@@ -436,11 +425,7 @@ async function deliveries(backend: Backend, server: Server, keys: { editor: stri
 async function writePath(backend: Backend, server: Server, keys: { editor: string; admin: string }, receiver: Receiver): Promise<WritePathRow> {
   const api = `${server.url}/api/v1`;
   const h = { 'x-api-key': keys.editor };
-  const fields = [
-    { name: 'seq', type: 'integer' },
-    { name: 'note', type: 'string' },
-  ];
-  for (const name of ['ab_plain', 'ab_hooked', 'ab_filtered', 'ab_watched']) await postJson(`${api}/models`, { name, fields }, h);
+  for (const name of ['ab_plain', 'ab_hooked', 'ab_filtered', 'ab_watched']) await createModel(api, h, name);
   await subscribe(api, keys.admin, receiver.url, 'ab_hooked');
   await subscribe(api, keys.admin, receiver.url, 'ab_filtered', { note: 'never written' });
   receiver.proc.send({ cmd: 'reset' } satisfies ReceiverCommand);
