@@ -9,14 +9,17 @@ import { type Permission, assertCan } from './permissions.js';
  * How a route is reached. Every route must declare one in `config.access`; a route without it
  * is refused at run time and fails the route-table test (deny by default).
  *  - public: no credential needed (health, docs, sign-up, login, public runs); with `identify`,
- *    a credential that is sent is still checked and its actor set (the per-organization OpenAPI)
+ *    a credential that is sent is still checked and its actor set (the per-organization OpenAPI);
+ *    with `perCredential` too, a request that sent one is rate limited as an authenticated one
+ *    (realtime connects: a browser's WebSocket authenticates after the upgrade, a client with headers before)
  *  - user: a signed-in person, with or without an organization (create org, accept invitation)
  *  - self: any credential, with or without an active organization: who am I, which organizations
  *    are mine (a person removed from their active organization can still find their others)
  *  - a permission: a user or API key acting in an organization with a role that holds it
  *  - instance: the local operator's CLI, with the token the server wrote into its data folder
  */
-export type RouteAccess = { public: true; identify?: true } | { user: true } | { self: true } | { permission: Permission } | { instance: true };
+export type RouteAccess =
+  { public: true; identify?: true; perCredential?: true } | { user: true } | { self: true } | { permission: Permission } | { instance: true };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -95,8 +98,9 @@ export function rateLimitClass(o: { publicPerMinute: number; apiPerMinute: numbe
     const url = request.routeOptions.url ?? '';
     if (!access || 'instance' in access || UNLIMITED.test(url)) return { key: '', max: 0 };
     const actor = request.actor;
+    const asPublic = 'public' in access && !(access.perCredential && actor);
     const who =
-      'public' in access || !actor
+      asPublic || !actor
         ? `ip:${request.ip}`
         : actor.kind === 'apiKey'
           ? `key:${actor.apiKeyId}`
@@ -106,7 +110,7 @@ export function rateLimitClass(o: { publicPerMinute: number; apiPerMinute: numbe
     const route = `${request.method} ${url}`;
     const perRoute = o.routes[route];
     if (perRoute) return { key: `${route}|${who}`, max: perRoute };
-    if ('public' in access) return { key: who, max: o.publicPerMinute };
+    if (asPublic) return { key: who, max: o.publicPerMinute };
     return { key: who, max: (actor?.kind === 'apiKey' && actor.rateLimit) || o.apiPerMinute };
   };
 }

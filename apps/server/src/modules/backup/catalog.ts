@@ -4,7 +4,8 @@ type Db = Kysely<object> | Transaction<object>;
 
 /**
  * System tables that are not data: sessions, logs (they have their own retention), scheduler and webhook-replay bookkeeping,
- * the event spine's delivery state (a restored outbox would replay deliveries), migration state.
+ * the event spine's delivery state (a restored outbox would replay deliveries), realtime's transient
+ * state (SSE tickets hold sealed credentials for 30 s, the replay log and presence live minutes), migration state.
  */
 export const NOT_BACKED_UP = new Set([
   'refresh_tokens',
@@ -14,6 +15,9 @@ export const NOT_BACKED_UP = new Set([
   'webhook_replays',
   'event_outbox',
   'event_payloads',
+  'realtime_tickets',
+  'realtime_events',
+  'realtime_presence',
   'infinity_migrations',
   'infinity_migrations_lock',
 ]);

@@ -30,6 +30,7 @@ export interface Subscription {
   readonly filterKey?: string;
   /** While an SSE replay runs, live frames wait here (then those not replayed are sent). */
   held?: { eventId: string; text: string }[] | undefined;
+  heldBytes?: number;
 }
 
 export class Connection {

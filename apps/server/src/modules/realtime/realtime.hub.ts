@@ -290,10 +290,7 @@ export class Hub {
     const targets: Subscription[] = [];
     for (const k of keysOf(e)) for (const s of byKey.get(k) ?? []) targets.push(s);
     if (!targets.length) return;
-    const live: Send = (sub, eventId, text) => {
-      if (sub.held) sub.held.push({ eventId, text });
-      else this.send(sub.conn, text);
-    };
+    const live: Send = (sub, eventId, text) => this.sendLive(sub, eventId, text);
     const prev = this.chains.get(e.orgId);
     const async = isRecordEvent(e) && targets.some((t) => t.filter);
     // Events of one organization leave in order: while a filter is being evaluated, later ones wait behind it.
@@ -359,8 +356,7 @@ export class Hub {
     for (const sub of this.index.get(orgId)?.get('stats') ?? []) {
       if (sub.conn.closed || !can(sub.conn.principal.actor.role, 'stats:read')) continue;
       const frame = sub.conn.sink.kind === 'ws' ? wsEvent(sub.idJson, text, undefined) : sseEvent(text, undefined);
-      if (sub.held) sub.held.push({ eventId: text.eventId, text: frame });
-      else this.send(sub.conn, frame);
+      this.sendLive(sub, text.eventId, frame);
     }
   }
 
@@ -377,6 +373,15 @@ export class Hub {
       connectionId: sub.conn.id,
       state,
     });
+  }
+
+  /** A live frame: sent, or held while the subscription's replay runs (bounded like the send buffer). */
+  private sendLive(sub: Subscription, eventId: string, text: string): void {
+    if (!sub.held) return this.send(sub.conn, text);
+    sub.held.push({ eventId, text });
+    sub.heldBytes = (sub.heldBytes ?? 0) + text.length;
+    if (sub.heldBytes > this.n.settings.sendBuffer)
+      this.drop(sub.conn, realtimeErrors.SLOW_CONSUMER(`More than ${this.n.settings.sendBuffer} bytes of events arrived while the replay ran; reconnect.`));
   }
 
   /** Bounded memory: a connection whose unsent bytes pass the bound is dropped with SLOW_CONSUMER. */

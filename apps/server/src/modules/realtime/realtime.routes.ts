@@ -45,14 +45,14 @@ export function realtimeRoutes(hub: Hub, deps: { db: Exec; keys: MasterKey[]; se
       '/api/v1/realtime',
       {
         websocket: true,
-        config: { access: { public: true, identify: true } },
+        config: { access: { public: true, identify: true, perCredential: true } },
         schema: { tags: ['realtime'], summary: 'Realtime WebSocket: authenticate (header or first message), subscribe to channels, receive events' },
       },
       (socket, request) => wsSession(hub, socket, request, deps.settings),
     );
 
     app.get('/api/v1/events', {
-      config: { access: { public: true, identify: true } },
+      config: { access: { public: true, identify: true, perCredential: true } },
       schema: {
         tags: ['realtime'],
         summary: 'Server-sent events of one channel (query parameters as the WebSocket subscribe message; filter as JSON; ?ticket= for EventSource)',
@@ -226,7 +226,7 @@ async function sseSession(hub: Hub, request: FastifyRequest, reply: FastifyReply
     'x-accel-buffering': 'no',
     'x-request-id': request.id,
   });
-  request.raw.on('close', () => hub.remove(conn));
+  res.on('close', () => hub.remove(conn));
   const r = await hub.attach(sub, { hold: lastEventId !== undefined });
   res.write(`event: subscribed\ndata: ${JSON.stringify({ channel: parsed.value.channel, ...(r.presence ? { presence: r.presence } : {}) })}\n\n`);
   if (lastEventId !== undefined) void hub.replay(sub, lastEventId);

@@ -233,6 +233,25 @@ describeEachDb(
       outsider.close();
     });
 
+    it('presence rows of a process that stopped renewing them lapse: the list leaves them out', async () => {
+      const flow = await h().request({ method: 'POST', url: '/api/v1/flows', token: a.owner.token, body: { name: 'Lapsed', nodes: [] } });
+      const flowId = flow.json().data.id as string;
+      const row = (conn: string, ttl: string) =>
+        h().db.pool.query(
+          `insert into realtime_presence (connection_id, org_id, flow_id, user_id, name, expires_at) values ($1, $2, $3, 'u', 'Ghost', now() + $4::interval)`,
+          [conn, a.owner.orgId, flowId, ttl],
+        );
+      await row('dead-process-conn', '-1 second');
+      await row('live-process-conn', '1 minute');
+      const c = await WsClient.as(base, a.viewer);
+      const r = await c.subscribe('f', { channel: 'flow', flowId });
+      const ids = r.presence.map((p: { connectionId: string }) => p.connectionId);
+      expect(ids).toHaveLength(2);
+      expect(ids).toContain('live-process-conn');
+      expect(ids).not.toContain('dead-process-conn');
+      c.close();
+    });
+
     it('agents and notifications channels: delivered in their organization only', async () => {
       const c = await WsClient.as(base, a.viewer);
       const o = await WsClient.as(base, b.viewer);
@@ -313,6 +332,10 @@ describeEachDb(
       const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
       expect((await expiring.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_TOKEN_EXPIRED');
       expect((await expiring.closed).code).toBe(4401);
+      // Someone outside any organization (a consumer has no account at all) gets nothing.
+      const nowhere = await WsClient.open(base, { authorization: `Bearer ${await signAccessToken(jwt, { ...claims, orgId: null }, 60)}` });
+      expect((await nowhere.wait((x) => x.type === 'error')).error.code).toBe('AUTH_NO_ORGANIZATION');
+      expect((await nowhere.closed).code).toBe(4403);
       // The renewed connection outlived its first token (which expired no later than the other).
       renewed.send({ type: 'ping' });
       await renewed.wait((x) => x.type === 'pong');
@@ -428,7 +451,26 @@ describeEachDb(
       expect(live.ws.readyState).toBe(live.ws.OPEN);
       live.close();
       sse.close();
+      await live.closed;
+      await sse.ended;
+    });
+
+    it('a process holds at most INFINITY_REALTIME_MAX_CONNECTIONS connections', async () => {
+      const base = await listening(h().built);
+      const owner = await signUp(h(), 'Many');
+      const hub = h().built.realtime;
+      while (hub.size > 0) await new Promise((r) => setTimeout(r, 10));
+      const open = [await WsClient.as(base, owner.token), await WsClient.as(base, owner.token), await WsClient.as(base, owner.token)];
+      const fourth = await WsClient.open(base, { authorization: `Bearer ${owner.token}` });
+      expect((await fourth.wait((m) => m.type === 'error')).error.code).toBe('REALTIME_CONNECTION_LIMIT');
+      expect((await fourth.closed).code).toBe(4503);
+      const sse = await SseClient.open(base, 'channel=notifications', { authorization: `Bearer ${owner.token}` });
+      expect(sse.status).toBe(503);
+      open[0]!.close();
+      await open[0]!.closed;
+      while (hub.size > 2) await new Promise((r) => setTimeout(r, 10));
+      expect((await WsClient.as(base, owner.token)).inbox.items[0]!.type).toBe('authenticated');
     });
   },
-  { INFINITY_REALTIME_HEARTBEAT: '100' },
+  { INFINITY_REALTIME_HEARTBEAT: '100', INFINITY_REALTIME_MAX_CONNECTIONS: '3' },
 );
