@@ -1,5 +1,6 @@
 import type { DomainEvent as TypedEvent } from '@infinity/contracts';
 import { inTransaction } from '../../platform/db/index.js';
+import { AppError } from '../../platform/errors.js';
 import { derivedId, newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { OrgActor, ServiceActor } from '../access/index.js';
@@ -25,19 +26,35 @@ export interface DeliveryContext extends WebhooksContext {
 
 export const deliveryIdOf = (e: Pick<TypedEvent, 'id' | 'at'>, webhookId: string) => derivedId(new Date(e.at), `${e.id}:${webhookId}`);
 
-/** The consumer's `handle`: idempotent on (event, subscription). */
-export async function deliveriesFor(ctx: DeliveryContext, e: TypedEvent): Promise<void> {
+/** The consumer's `handle` (one insert for a batch of events): idempotent on (event, subscription). */
+export async function deliveriesFor(ctx: DeliveryContext, events: TypedEvent[]): Promise<void> {
+  const rows: repo.NewDelivery[] = [];
+  const now = new Date(ctx.sender.clock.now());
+  for (const e of events) rows.push(...(await rowsFor(ctx, e, now)));
+  if (!rows.length) return;
+  await repo.insertDeliveries(ctx.db, rows);
+  ctx.sender.wake();
+}
+
+async function rowsFor(ctx: DeliveryContext, e: TypedEvent, now: Date): Promise<repo.NewDelivery[]> {
   const subs = ctx.index.matching(e);
-  if (!subs.length) return;
   const record = recordOf(e);
   const rows: repo.NewDelivery[] = [];
   let body: string | undefined;
-  const now = new Date(ctx.sender.clock.now());
   for (const s of subs) {
     if (s.filter && record && s.model) {
       // Evaluated exactly as the list API would (the same compiler, relations included).
       const actor: ServiceActor = { kind: 'service', service: 'webhooks', orgId: e.orgId, role: 'viewer' };
-      if (!(await recordMatches(ctx.records, actor, s.model, s.filter, record))) continue;
+      const matches = await recordMatches(ctx.records, actor, s.model, s.filter, record).catch((err: unknown) => {
+        // The model (or a field the filter names) is gone: this subscription matches nothing, and
+        // the other events of the batch are not held back by it. Anything else is retried.
+        if (err instanceof AppError && err.status < 500) {
+          ctx.logger.warn({ webhookId: s.id, code: err.code }, 'a webhook filter no longer applies to its model; the event is not delivered to it');
+          return false;
+        }
+        throw err;
+      });
+      if (!matches) continue;
     }
     body ??= bodyOf(e);
     rows.push({
@@ -52,9 +69,7 @@ export async function deliveriesFor(ctx: DeliveryContext, e: TypedEvent): Promis
       created_at: now,
     });
   }
-  if (!rows.length) return;
-  await repo.insertDeliveries(ctx.db, rows);
-  ctx.sender.wake();
+  return rows;
 }
 
 /**

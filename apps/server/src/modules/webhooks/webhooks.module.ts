@@ -81,10 +81,16 @@ export function webhooksModule(n: WebhooksNeeds): AppModule & { handle: Webhooks
     name: 'webhooks',
     types: WEBHOOK_EVENT_NAMES,
     wants: (e) => index.matching(e).length > 0,
+    // The executions queue's claim asks before it knows the organizations: only if someone subscribed.
+    wantsType: (type) => index.hasType(type),
     handle: async (e) => {
       // Delivered right after start-up (an outbox rescan): the subscriptions must be loaded first.
       await loaded;
-      await deliveriesFor(ctx, e);
+      await deliveriesFor(ctx, [e]);
+    },
+    handleBatch: async (events) => {
+      await loaded;
+      await deliveriesFor(ctx, events);
     },
   });
   const mailer = n.mailer;

@@ -1,5 +1,5 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import type { DeliveryStatus, WebhookTables, WebhooksTable } from './webhooks.tables.js';
+import type { DeliveryStatus, WebhookDeliveriesTable, WebhookTables, WebhooksTable } from './webhooks.tables.js';
 
 export type { DeliveryStatus };
 
@@ -124,25 +124,15 @@ export async function noteSuccess(db: Exec, ids: string[], at: Date): Promise<vo
   if (ids.length) await db.updateTable('webhooks').set({ last_success_at: at }).where('id', 'in', ids).execute();
 }
 
-export interface NewDelivery {
-  id: string;
-  webhook_id: string;
-  org_id: string;
-  event_id: string;
-  event_type: string;
-  body: string;
-  status: DeliveryStatus;
-  next_attempt_at: Date | null;
-  /** From the sender's clock, like every time the retry schedule compares. */
-  created_at: Date;
-}
+/** A delivery as written; `created_at` from the sender's clock, like every time the retry schedule compares. */
+export type NewDelivery = Omit<WebhookDeliveriesTable, 'attempts' | 'last_status_code' | 'last_error' | 'updated_at' | 'created_at'> & { created_at: Date };
 
 /** Idempotent on the derived id: a redelivered event inserts nothing. */
 export async function insertDeliveries(db: Exec, rows: NewDelivery[]): Promise<void> {
-  if (rows.length)
+  for (let i = 0; i < rows.length; i += 1000)
     await db
       .insertInto('webhook_deliveries')
-      .values(rows)
+      .values(rows.slice(i, i + 1000))
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
 }
@@ -214,6 +204,11 @@ export async function recordAttempts(db: Exec, results: AttemptResult[]): Promis
       })),
     )
     .execute();
+}
+
+/** The log keeps finished deliveries (and their attempts) for `days`. */
+export async function pruneDeliveries(db: Exec, days: number): Promise<void> {
+  await sql`delete from webhook_deliveries where next_attempt_at is null and updated_at < now() - make_interval(days => ${days})`.execute(db);
 }
 
 /** Pending deliveries of a subscription that is disabled or gone are skipped (redeliverable later). */

@@ -1,6 +1,7 @@
 import type { EventOf } from '@infinity/contracts';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { addMember, signUp, type TestUser } from '../../platform/testing/actors.js';
+import { fakeSmtp, forSuite } from '../../platform/testing/fake-services.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 import { startReceiver } from '../../platform/testing/webhook-receiver.js';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from './index.js';
@@ -21,6 +22,8 @@ describe('the retry schedule', () => {
     expect(retryDelayMs(MAX_ATTEMPTS, 0.5)).toBeNull();
   });
 });
+
+const smtp = forSuite(fakeSmtp);
 
 describeEachDb(
   'outbound webhooks: retries and authority',
@@ -123,6 +126,12 @@ describeEachDb(
       expect(latest).toMatchObject({ status: 'skipped', lastError: expect.stringContaining('revoked') });
       expect(await hook(w.id)).toMatchObject({ enabled: false, disabledReason: expect.stringContaining('revoked') });
       expect((await notes()).find((n) => n.kind === 'webhook.disabled' && n.body.includes('revoked'))).toBeDefined();
+      // And by e-mail to the owners and admins (a durable consumer of the notification, sent once).
+      await settle();
+      const mails = smtp().mails.filter((m) => m.to.includes(owner.email) && m.raw.includes('revoked'));
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.to).toEqual([owner.email]);
+      expect(mails[0]!.raw).toMatch(/Subject: \[Infinity\] A webhook subscription was disabled/);
     });
 
     it('stops when its creator is demoted below admin; enabled again it acts for whoever enabled it, and redelivers what it skipped', async () => {
@@ -148,5 +157,10 @@ describeEachDb(
       expect(got.json.data.record).toMatchObject({ title: 'after demotion' });
     });
   },
-  { INFINITY_HTTP_ALLOW: '127.0.0.1/32' },
+  {
+    INFINITY_HTTP_ALLOW: '127.0.0.1/32',
+    get INFINITY_SMTP_URL() {
+      return smtp().url;
+    },
+  },
 );

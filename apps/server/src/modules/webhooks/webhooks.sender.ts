@@ -39,6 +39,8 @@ export function retryDelayMs(attempts: number, random: number): number | null {
 }
 
 const EXCERPT_CHARS = 1024;
+/** Finished deliveries stay in the log this long (pruned hourly by every process; cheap when nothing is due). */
+export const LOG_DAYS = 30;
 const READ_BYTES = 4096;
 
 export interface SenderHook {
@@ -95,6 +97,7 @@ export class WebhookSender {
   private stopped = true;
   private readonly lanes = new Set<Promise<void>>();
   private poll: NodeJS.Timeout | undefined;
+  private prune: NodeJS.Timeout | undefined;
   private signers = new Map<string, { version: number; signer: Webhook }>();
   private readonly o: Required<Omit<SenderOptions, 'clock'>> & { clock: Clock };
 
@@ -114,12 +117,18 @@ export class WebhookSender {
     this.stopped = false;
     this.poll = setInterval(() => this.wake(), this.o.pollMs);
     this.poll.unref();
+    this.prune = setInterval(
+      () => void repo.pruneDeliveries(this.o.db, LOG_DAYS).catch((err: unknown) => this.o.logger.warn({ err }, 'could not prune the webhook delivery log')),
+      3_600_000,
+    );
+    this.prune.unref();
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poll);
+    clearInterval(this.prune);
     await this.idle();
   }
 

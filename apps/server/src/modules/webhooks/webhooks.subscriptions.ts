@@ -78,10 +78,10 @@ export class SubscriptionIndex {
     return out;
   }
 
-  size(): number {
-    let n = 0;
-    for (const m of this.byOrg.values()) n += m.size;
-    return n;
+  /** Whether any enabled subscription, in any organization, names this event type. */
+  hasType(type: string): boolean {
+    for (const subs of this.byOrg.values()) for (const s of subs.values()) if (s.events.has(type)) return true;
+    return false;
   }
 
   private put(row: WebhookRow): void {

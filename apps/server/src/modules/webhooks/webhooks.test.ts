@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createApiKey, signUp, type TestUser } from '../../platform/testing/actors.js';
 import { describeEachDb } from '../../platform/testing/harness.js';
 import { type Received, startReceiver, verifyDelivery } from '../../platform/testing/webhook-receiver.js';
+import { pruneDeliveries } from './webhooks.repo.js';
+import { LOG_DAYS } from './webhooks.sender.js';
 
 /**
  * Outbound webhooks over HTTP (issue #27): CRUD and validation, roles, tenant isolation, signed
@@ -177,6 +179,15 @@ describeEachDb(
       expect(log.map((d) => d.id).sort()).toEqual(seen.map((r) => String(r.headers['webhook-id'])).sort());
       for (const d of log)
         expect(d).toMatchObject({ status: 'delivered', attempts: [{ statusCode: 200, responseExcerpt: 'status 200 from the test receiver' }] });
+      const secretBody = w.secret.slice('whsec_'.length);
+      expect(JSON.stringify(log)).not.toContain(secretBody);
+      const stored = await h().db.pool.query(
+        'select d.body, a.response_excerpt, a.error from webhook_deliveries d join webhook_attempts a on a.delivery_id = d.id where d.webhook_id = $1',
+        [w.id],
+      );
+      expect(stored.rows).toHaveLength(3);
+      expect(JSON.stringify(stored.rows)).not.toContain(secretBody);
+      for (const r of seen) expect(r.body).not.toContain(secretBody);
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
@@ -249,6 +260,25 @@ describeEachDb(
         expect.arrayContaining(['model', 'record', 'previous', 'changed']),
       );
       expect(doc.paths['/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver']).toBeDefined();
+    });
+
+    it('prunes finished deliveries after 30 days, never pending ones', async () => {
+      const w = await create(a, { url: receiver.url('/prune'), events: ['usage.alert'] });
+      const ids = ['0190a0a0-0000-7000-8000-0000000000a1', '0190a0a0-0000-7000-8000-0000000000a2', '0190a0a0-0000-7000-8000-0000000000a3'];
+      const rows: [string, string, string | null, string][] = [
+        [ids[0]!, 'delivered', null, '31 days'],
+        [ids[1]!, 'delivered', null, '29 days'],
+        [ids[2]!, 'pending', 'now()', '31 days'],
+      ];
+      for (const [id, status, next, age] of rows)
+        await h().db.pool.query(
+          `insert into webhook_deliveries (id, webhook_id, org_id, event_id, event_type, body, status, next_attempt_at, updated_at)
+           values ($1, $2, $3, $1, 'usage.alert', '{}', $4, ${next ?? 'null'}, now() - $5::interval)`,
+          [id, w.id, a.orgId, status, age],
+        );
+      await pruneDeliveries(h().db.kysely as never, LOG_DAYS);
+      const left = await h().db.pool.query('select id from webhook_deliveries where webhook_id = $1 order by id', [w.id]);
+      expect(left.rows.map((r) => r.id)).toEqual([ids[1], ids[2]]);
     });
 
     describe('Zapier’s REST hook contract', () => {

@@ -5,6 +5,7 @@ import { claimOutbox, deleteOutbox, pruneOutbox, retryOutbox, type OutboxRow } f
 export interface DrainConsumer {
   name: string;
   handle: (event: TypedEvent) => Promise<void>;
+  handleBatch?: (events: TypedEvent[]) => Promise<void>;
 }
 
 export interface DrainerOptions {
@@ -95,18 +96,25 @@ export class OutboxDrainer {
 
   private async handle(rows: OutboxRow[], consumers: readonly DrainConsumer[]): Promise<void> {
     const failed = new Map<number, { names: Set<string>; error: string }>();
-    // Each consumer takes the batch in order; consumers run side by side.
+    const fail = (row: OutboxRow, c: DrainConsumer, err: unknown) => {
+      const f = failed.get(row.id) ?? { names: new Set<string>(), error: '' };
+      f.names.add(c.name);
+      f.error = `${c.name}: ${err instanceof Error ? err.message : String(err)}`;
+      failed.set(row.id, f);
+    };
+    // Each consumer takes the batch in order (all at once with handleBatch); consumers run side by side.
     await Promise.all(
       consumers.map(async (c) => {
-        for (const row of rows) {
-          if (!row.consumers.includes(c.name)) continue;
+        const mine = rows.filter((row) => row.consumers.includes(c.name));
+        if (c.handleBatch) {
+          if (mine.length) await c.handleBatch(mine.map((r) => r.payload)).catch((err: unknown) => mine.forEach((row) => fail(row, c, err)));
+          return;
+        }
+        for (const row of mine) {
           try {
             await c.handle(row.payload);
           } catch (err) {
-            const f = failed.get(row.id) ?? { names: new Set<string>(), error: '' };
-            f.names.add(c.name);
-            f.error = `${c.name}: ${err instanceof Error ? err.message : String(err)}`;
-            failed.set(row.id, f);
+            fail(row, c, err);
           }
         }
       }),

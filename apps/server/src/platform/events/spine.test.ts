@@ -275,6 +275,41 @@ for (const lane of lanes) {
       expect(JSON.stringify(logged)).toContain(e!.id);
     });
 
+    it('answers a probe without an organization by what the consumers of its type could want (wantsType)', async () => {
+      const a = await spine();
+      const probe = sample('usage.alert', randomUUID());
+      const any = { ...probe, orgId: '' };
+      let open = false;
+      a.consume({ name: uniqueName('picky'), types: ['usage.alert'], wants: () => open, wantsType: () => open, handle: async () => {} });
+      expect(a.wantsOutbox(any)).toBe(false);
+      open = true;
+      expect(a.wantsOutbox(any)).toBe(true);
+    });
+
+    it('hands a batch consumer the events of one claim in one call, in order, and retries the whole call when it fails', async () => {
+      const a = await spine();
+      const calls: string[][] = [];
+      const done = signal();
+      a.consume({
+        name: uniqueName('batch'),
+        types: ['usage.alert'],
+        handle: async () => {
+          throw new Error('handleBatch is used instead');
+        },
+        handleBatch: async (events) => {
+          calls.push(events.map((e) => e.id));
+          if (calls.length === 1) throw new Error('first call fails');
+          done.fire();
+        },
+      });
+      const events = await emitIn(a, [sample('usage.alert', randomUUID()), sample('usage.alert', randomUUID()), sample('usage.alert', randomUUID())]);
+      await done.fired;
+      await a.settled();
+      const ids = events.map((e) => e.id);
+      expect(calls).toEqual([ids, ids]);
+      expect(await rowsOf(ids)).toBe(0);
+    });
+
     it('a crash between commit and drain loses nothing: another spine on the same database delivers on start', async () => {
       const name = uniqueName('audit');
       const a = await spine({ drain: false });

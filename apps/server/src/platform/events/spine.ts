@@ -41,8 +41,19 @@ export interface Consumer {
   name: string;
   types: readonly DomainEventType[];
   wants?: (event: TypedEvent) => boolean;
+  /**
+   * For a probe that names no organization (`wantsOutbox` before a write whose events are known
+   * only after it): whether this consumer could want some event of this type at all. Default yes.
+   */
+  wantsType?: (type: DomainEventType) => boolean;
   /** Called at least once per committed event; must be idempotent on `event.id`. */
   handle: (event: TypedEvent) => Promise<void>;
+  /**
+   * Optional: the outbox drain hands this consumer its events of one claimed batch at once (in
+   * order) instead of one `handle` call each — one write for a hundred events. A failure fails
+   * (and retries) every event of the call.
+   */
+  handleBatch?: (events: TypedEvent[]) => Promise<void>;
 }
 
 export interface SubscribeOptions {
@@ -217,7 +228,7 @@ export class EventSpine {
   wantsOutbox(event: NewEvent): boolean {
     if (this.o.db === undefined) return false;
     // A probe without an organization (fields known only after the write): any consumer of the type counts.
-    if (!event.orgId) return this.consumers.some((c) => (c.types as readonly string[]).includes(event.type));
+    if (!event.orgId) return this.consumers.some((c) => (c.types as readonly string[]).includes(event.type) && (c.wantsType?.(event.type) ?? true));
     return this.wanting(event as unknown as TypedEvent).length > 0;
   }
 
