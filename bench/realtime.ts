@@ -10,7 +10,7 @@
  *     model, with one realtime subscriber, in interleaved rounds (only same-round pairs compare).
  * Also how the two cores were shared: CPU time of the server, the load generator, this process and
  * (PostgreSQL) the database's backends, against the whole machine's busy time.
- *   npm run bench -- --realtime [--quick] [--subscribers 1000,10000] [--backends embedded,postgres]
+ *   npm run bench -- --realtime [--quick] [--subscribers 1000,10000] [--backends embedded,postgres] [--parts fanout,deliveries,write-path]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const argList = (name: string) => {
 };
 const SUBSCRIBERS = (argList('--subscribers') ?? (quick ? ['1000'] : ['1000', '10000'])).map(Number);
 const BACKENDS = (argList('--backends') ?? ['embedded', 'postgres']) as Backend[];
+const PARTS = new Set(argList('--parts') ?? ['fanout', 'deliveries', 'write-path']);
 const CHANGES = quick ? 5 : 20;
 /** Connections being opened at once by the load generator (the server's accept backlog is 511). */
 const CONNECT_CONCURRENCY = 100;
@@ -429,18 +430,23 @@ async function writePath(backend: Backend, server: Server, keys: { editor: strin
   await subscribe(api, keys.admin, receiver.url, 'ab_hooked');
   await subscribe(api, keys.admin, receiver.url, 'ab_filtered', { note: 'never written' });
   receiver.proc.send({ cmd: 'reset' } satisfies ReceiverCommand);
-  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/realtime`, { headers: h, perMessageDeflate: false });
+  // The realtime subscriber is connected only for its own runs: while it is, the process listens to
+  // record.created for every model (and matches each event against its subscriptions).
   let events = 0;
-  await new Promise<void>((resolve, reject) => {
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', id: 's1', channel: 'records', model: 'ab_watched' })));
-    ws.on('message', (d) => {
-      const raw = (d as Buffer).toString();
-      if (raw.includes('"type":"subscribed"')) resolve();
-      else if (raw.includes('"type":"event"')) events++;
-      else if (raw.includes('"type":"error"')) reject(new Error(raw));
+  const watch = async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/realtime`, { headers: h, perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', id: 's1', channel: 'records', model: 'ab_watched' })));
+      ws.on('message', (d) => {
+        const raw = (d as Buffer).toString();
+        if (raw.includes('"type":"subscribed"')) resolve();
+        else if (raw.includes('"type":"event"')) events++;
+        else if (raw.includes('"type":"error"')) reject(new Error(raw));
+      });
+      ws.on('error', reject);
     });
-    ws.on('error', reject);
-  });
+    return () => new Promise<void>((resolve) => ws.once('close', () => resolve()).close());
+  };
   let seq = 0;
   const body = () => JSON.stringify({ seq: ++seq, note: 'write path' });
   const duration = quick ? 2 : 4;
@@ -454,7 +460,9 @@ async function writePath(backend: Backend, server: Server, keys: { editor: strin
     const order = (['plain', 'webhook', 'filtered', 'realtime'] as const).map((_, i, a) => a[(i + r) % a.length]!);
     for (const kind of order) {
       const model = { plain: 'ab_plain', webhook: 'ab_hooked', filtered: 'ab_filtered', realtime: 'ab_watched' }[kind];
+      const unwatch = kind === 'realtime' ? await watch() : null;
       round[kind] = await load({ url: `${api}/data/${model}`, headers: h, body, duration, connections: 10 });
+      await unwatch?.();
       if (kind === 'webhook') {
         // Let the deliveries of this run finish before the next run, so that no run pays for another's.
         hookedTotal += round.webhook.total;
@@ -465,7 +473,6 @@ async function writePath(backend: Backend, server: Server, keys: { editor: strin
     }
     out.push(round);
   }
-  ws.close();
   const cost = (k: 'webhook' | 'filtered' | 'realtime') => {
     const xs = out.map((r) => pctLess(r[k], r.plain)).sort((a, b) => a - b);
     return { median: xs[Math.floor(xs.length / 2)]!, min: xs[0]!, max: xs.at(-1)! };
@@ -496,9 +503,9 @@ export async function realtimeBench(): Promise<RealtimeBench> {
         editor: (await postJson(`${api}/api-keys`, { name: 'bench editor', role: 'editor' }, auth)).data.key as string,
         admin: (await postJson(`${api}/api-keys`, { name: 'bench admin', role: 'admin' }, auth)).data.key as string,
       };
-      for (const n of SUBSCRIBERS) result.fanout.push(await fanout(backend, server, keys.editor, n));
-      for (const subs of [1, 50]) result.deliveries.push(await deliveries(backend, server, keys, receiver, subs));
-      result.writePath.push(await writePath(backend, server, keys, receiver));
+      if (PARTS.has('fanout')) for (const n of SUBSCRIBERS) result.fanout.push(await fanout(backend, server, keys.editor, n));
+      if (PARTS.has('deliveries')) for (const subs of [1, 50]) result.deliveries.push(await deliveries(backend, server, keys, receiver, subs));
+      if (PARTS.has('write-path')) result.writePath.push(await writePath(backend, server, keys, receiver));
     } finally {
       receiver.kill();
       await server.stop();

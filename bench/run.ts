@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only [--corpus topics|markdown|salad]] [-- --records-only]
- *   [-- --realtime [--subscribers 1000,10000] [--backends embedded,postgres]] (bench/realtime.ts; never part of the default run)
+ *   [-- --realtime [--subscribers 1000,10000] [--backends embedded,postgres] [--parts fanout,deliveries,write-path]] (bench/realtime.ts; never part of the default run)
  * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.
