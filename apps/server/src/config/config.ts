@@ -120,7 +120,7 @@ export const envSchema = z.object({
     .describe('Tries of an outbox event (backing off from 1 s, doubling to 10 min) before it is parked as a dead letter in event_outbox and logged.'),
   INFINITY_REALTIME_HEARTBEAT: int(10, 600_000)
     .default(30_000)
-    .describe('Milliseconds between realtime heartbeats: a WebSocket ping (a peer that has not answered the previous one is closed) and an SSE comment line.'),
+    .describe('Milliseconds between realtime heartbeats: a WebSocket ping (a peer that leaves two unanswered is closed) and an SSE comment line.'),
   INFINITY_REALTIME_MAX_CONNECTIONS: int(0, 1_000_000)
     .default(20_000)
     .describe('Realtime connections (WebSocket and SSE together) one process accepts; more are refused with REALTIME_CONNECTION_LIMIT.'),

@@ -13,7 +13,7 @@ export interface Sink {
   buffered(): number;
   /** Sends the error (when given) and closes; a peer that does not finish closing is cut off. */
   close(error?: AppError): void;
-  /** Heartbeat: false when the peer did not answer the previous one (it is then cut off). */
+  /** Heartbeat: false when the peer left the last two unanswered (it is then cut off). */
   beat(): boolean;
 }
 

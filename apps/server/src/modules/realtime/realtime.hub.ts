@@ -7,9 +7,9 @@ import { type RecordsContext, checkFilter, recordsMatchEach } from '../records/i
 import { type Credential, type Principal, authenticateCredential } from './realtime.auth.js';
 import { CHANNEL_TYPES, type RECORD_TYPES, dataOf, keysOf, specOf } from './realtime.channels.js';
 import { Connection, type Sink, type Subscription } from './realtime.connection.js';
-import { type ErrorBody, type EventText, type Match, sseEvent, wsEvent } from './realtime.frames.js';
+import { type ErrorBody, type EventText, type Match, sseError, sseEvent, wsError, wsEvent } from './realtime.frames.js';
 import { Interest } from './realtime.interest.js';
-import { LOG_FLUSH_MS, ReplayLog } from './realtime.log.js';
+import { LOG_FLUSH_MS, REPLAY_MAX, ReplayLog } from './realtime.log.js';
 import { type ChannelParams, MAX_SUBSCRIPTIONS } from './realtime.protocol.js';
 import { realtimeErrors } from './realtime.errors.js';
 import { type Exec, type PresenceRow, closePresence, existsInOrg, openPresence, presenceOf, renewPresence } from './realtime.repo.js';
@@ -218,7 +218,7 @@ export class Hub {
   }
 
   /**
-   * SSE reconnect: sends what the subscription missed since `lastEventId` (same checks as live
+   * A reconnect (SSE Last-Event-ID, or a WebSocket subscribe with lastEventId): sends what the subscription missed since `lastEventId` (same checks as live
    * events), then the live events that arrived meanwhile; REPLAY_UNAVAILABLE when that cannot be done.
    */
   async replay(sub: Subscription, lastEventId: string): Promise<void> {
@@ -230,10 +230,12 @@ export class Hub {
       await new Promise((r) => setTimeout(r, 2 * LOG_FLUSH_MS));
       const events = sub.spec.key === 'stats' || !/^[0-9a-f-]{36}$/i.test(lastEventId) ? null : await this.log.after(sub.orgId, lastEventId, types);
       if (!events) {
-        this.send(
-          sub.conn,
-          `event: error\ndata: ${JSON.stringify({ error: errorBody(realtimeErrors.REPLAY_UNAVAILABLE(`The events since ${lastEventId.slice(0, 40)} cannot be replayed (the window is ${this.n.settings.replayWindowSeconds} s and ${1000} events): reload, then follow the stream.`)) })}\n\n`,
+        const error = errorBody(
+          realtimeErrors.REPLAY_UNAVAILABLE(
+            `The events since ${lastEventId.slice(0, 40)} cannot be replayed (the window is ${this.n.settings.replayWindowSeconds} s and ${REPLAY_MAX} events): reload, then follow the stream.`,
+          ),
         );
+        this.send(sub.conn, sub.conn.sink.kind === 'ws' ? wsError(sub.id, error) : sseError(error));
       } else
         for (const e of events) {
           if (!keysOf(e).includes(sub.spec.key)) continue;
@@ -247,7 +249,7 @@ export class Hub {
     }
   }
 
-  /** Heartbeat: every connection is pinged; one that did not answer the previous ping is cut off. */
+  /** Heartbeat: every connection is pinged; one that left two pings unanswered is cut off. */
   beat(): void {
     for (const c of this.conns) if (!c.sink.beat()) this.remove(c);
   }

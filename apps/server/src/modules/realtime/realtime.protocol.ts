@@ -31,7 +31,7 @@ export type ChannelName = ChannelParams['channel'];
 const subscriptionId = z.string().min(1).max(64);
 const subscribe = z.discriminatedUnion(
   'channel',
-  channels.map((c) => c.extend({ type: z.literal('subscribe'), id: subscriptionId })) as unknown as [
+  channels.map((c) => c.extend({ type: z.literal('subscribe'), id: subscriptionId, lastEventId: z.uuid().optional() })) as unknown as [
     z.ZodObject<{ channel: z.ZodLiteral<'records'> }>,
     ...z.ZodObject<{ channel: z.ZodLiteral<ChannelName> }>[],
   ],
@@ -43,7 +43,7 @@ const auth = z
 
 export type ClientMessage =
   | { type: 'auth'; token?: string | undefined; apiKey?: string | undefined }
-  | ({ type: 'subscribe'; id: string } & ChannelParams)
+  | ({ type: 'subscribe'; id: string; lastEventId?: string | undefined } & ChannelParams)
   | { type: 'unsubscribe'; id: string }
   | { type: 'ping' };
 

@@ -91,7 +91,8 @@ function orgHeader(request: FastifyRequest): string | undefined {
 
 function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: RealtimeRouteSettings): void {
   let conn: Connection | undefined;
-  let alive = true;
+  // Pings not answered yet; a peer is cut off after two (one late timer cannot cut off a live peer).
+  let unanswered = 0;
   const reply = (msg: Record<string, unknown>) => socket.send(JSON.stringify(msg));
   const sink: Sink = {
     kind: 'ws',
@@ -104,16 +105,16 @@ function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: Real
       setTimeout(() => socket.terminate(), Math.max(1000, s.heartbeatMs)).unref();
     },
     beat: () => {
-      if (!alive) {
+      if (unanswered >= 2) {
         socket.terminate();
         return false;
       }
-      alive = false;
+      unanswered++;
       socket.ping();
       return true;
     },
   };
-  socket.on('pong', () => (alive = true));
+  socket.on('pong', () => (unanswered = 0));
   const refuse = (err: unknown) => {
     const e = toAppError(err);
     socket.send(wsError(undefined, errorBody(e)));
@@ -164,12 +165,13 @@ function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: Real
       if (hub.unsubscribe(conn, msg.id)) return reply({ type: 'unsubscribed', id: msg.id });
       return socket.send(wsError(msg.id, errorBody(commonErrors.NOT_FOUND(`No subscription "${msg.id}" on this connection.`))));
     }
-    const id = msg.id;
-    const params = Object.fromEntries(Object.entries(msg).filter(([k]) => k !== 'type' && k !== 'id')) as ChannelParams;
+    const { id, lastEventId } = msg;
+    const params = Object.fromEntries(Object.entries(msg).filter(([k]) => k !== 'type' && k !== 'id' && k !== 'lastEventId')) as ChannelParams;
     try {
       const sub = await hub.check(conn, id, params);
-      const r = await hub.attach(sub);
+      const r = await hub.attach(sub, { hold: lastEventId !== undefined });
       reply({ type: 'subscribed', id, ...(r.presence ? { presence: r.presence } : {}) });
+      if (lastEventId !== undefined) void hub.replay(sub, lastEventId);
     } catch (err) {
       socket.send(wsError(id, errorBody(toAppError(err))));
     }

@@ -323,13 +323,13 @@ describeEachDb(
       expect((await m.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_ACCESS_REVOKED');
       expect((await m.closed).code).toBe(4401);
 
-      // Tokens that expire in a second: one renewed at once, one not.
+      // Tokens that expire in one to two seconds (exp is in whole seconds): one renewed at once, one not.
       const jwt = jwtKeyFrom(h().keys.jwtSecret);
       const claims = { userId: owner.id, orgId: owner.orgId, sessionId: randomUUID() };
-      const renewed = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
+      const renewed = await WsClient.as(base, await signAccessToken(jwt, claims, 2));
       renewed.send({ type: 'auth', token: owner.token });
       await renewed.wait((x) => x.type === 'authenticated' && renewed.inbox.items.filter((y) => y.type === 'authenticated').length === 2);
-      const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 1));
+      const expiring = await WsClient.as(base, await signAccessToken(jwt, claims, 2));
       expect((await expiring.wait((x) => x.type === 'error')).error.code).toBe('REALTIME_TOKEN_EXPIRED');
       expect((await expiring.closed).code).toBe(4401);
       // Someone outside any organization (a consumer has no account at all) gets nothing.
@@ -342,30 +342,35 @@ describeEachDb(
       renewed.close();
     });
 
-    it('a client that does not read is dropped with SLOW_CONSUMER once its unsent bytes pass the bound', async () => {
+    /** Publishes 16 KB notifications until the hub has dropped a connection (at most 1,000: more than loopback's socket buffers hold). */
+    const flood = async (orgId: string) => {
+      const title = 'x'.repeat(16 * 1024);
+      const before = h().built.realtime.size;
+      for (let i = 0; i < 1000 && h().built.realtime.size === before; i++) {
+        h().built.events.publish({ type: 'notification.created', orgId, permission: 'notifications:read', notificationId: randomUUID(), kind: 'k', title });
+        await tick();
+      }
+      expect(h().built.realtime.size).toBe(before - 1);
+    };
+
+    it('a client that does not read is dropped with SLOW_CONSUMER once its unsent bytes pass the bound (WebSocket and SSE)', async () => {
       const owner = await signUp(h(), 'Slow');
       const c = await WsClient.as(base, owner.token);
       expect((await c.subscribe('n', { channel: 'notifications' })).type).toBe('subscribed');
       const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       socket.pause();
-      const title = 'x'.repeat(16 * 1024);
-      const before = h().built.realtime.size;
-      // 1,000 × 16 KB is more than loopback's socket buffers hold: the server's own buffer passes 64 KB.
-      for (let i = 0; i < 1000 && h().built.realtime.size === before; i++) {
-        h().built.events.publish({
-          type: 'notification.created',
-          orgId: owner.orgId,
-          permission: 'notifications:read',
-          notificationId: randomUUID(),
-          kind: 'k',
-          title,
-        });
-        await tick();
-      }
-      expect(h().built.realtime.size).toBe(before - 1);
+      await flood(owner.orgId);
       socket.resume();
       expect((await c.wait((m) => m.type === 'error')).error.code).toBe('SLOW_CONSUMER');
       expect((await c.closed).code).toBe(4503);
+
+      const s = await SseClient.open(base, 'channel=notifications', { authorization: `Bearer ${owner.token}` });
+      await s.wait((f) => f.event === 'subscribed');
+      s.pause();
+      await flood(owner.orgId);
+      s.resume();
+      expect((await s.wait((f) => f.event === 'error')).data!.error.code).toBe('SLOW_CONSUMER');
+      await s.ended;
     });
 
     it('SSE: headers or a single-use ticket (never a token in the URL); frames with id, event and data; heartbeat-free errors as HTTP', async () => {
@@ -425,6 +430,26 @@ describeEachDb(
       const late = await SseClient.open(base, q, { ...auth, 'last-event-id': seen.id! });
       expect((await late.wait((f) => f.event === 'error')).data!.error.code).toBe('REPLAY_UNAVAILABLE');
       late.close();
+    });
+
+    it('WebSocket resume: a subscribe with lastEventId sends what was missed first, or REPLAY_UNAVAILABLE for its subscription', async () => {
+      const filter = { title: { startsWith: 'wr-' } };
+      const first = await WsClient.as(base, a.viewer);
+      expect((await first.subscribe('r', { channel: 'records', model: 'items', filter })).type).toBe('subscribed');
+      await item(a, { title: 'wr-1', price: 1 });
+      const seen = await first.wait((m) => m.type === 'event');
+      first.close();
+      await item(a, { title: 'wr-2', price: 1 });
+      await item(a, { title: 'nope', price: 1 });
+      const back = await WsClient.as(base, a.viewer);
+      expect((await back.subscribe('r', { channel: 'records', model: 'items', filter, lastEventId: seen.eventId })).type).toBe('subscribed');
+      await item(a, { title: 'wr-3', price: 1 });
+      await back.wait((m) => m.data?.after?.title === 'wr-3');
+      expect(titles(back, 'r')).toEqual(['record.created wr-2', 'record.created wr-3']);
+      const gone = await back.subscribe('g', { channel: 'records', model: 'items', lastEventId: randomUUID() });
+      expect(gone.type).toBe('subscribed');
+      expect((await back.wait((m) => m.type === 'error' && m.id === 'g')).error.code).toBe('REPLAY_UNAVAILABLE');
+      back.close();
     });
   },
   { INFINITY_REALTIME_AUTH_TIMEOUT: '300', INFINITY_REALTIME_SEND_BUFFER: String(64 * 1024) },

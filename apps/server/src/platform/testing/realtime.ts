@@ -87,6 +87,7 @@ export class SseClient {
   status = 0;
   body = '';
   private req: http.ClientRequest | undefined;
+  private res: http.IncomingMessage | undefined;
   readonly ended: Promise<void>;
   private end!: () => void;
 
@@ -100,6 +101,7 @@ export class SseClient {
     return new Promise((resolve, reject) => {
       const [host, port] = base.split(':');
       c.req = http.get({ host, port: Number(port), path: `/api/v1/events?${query}`, headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+        c.res = res;
         c.status = res.statusCode ?? 0;
         res.setEncoding('utf8');
         let buf = '';
@@ -134,6 +136,15 @@ export class SseClient {
 
   events(): SseFrame[] {
     return this.frames.items.filter((f) => f.id !== undefined);
+  }
+
+  /** Stops reading (the server's writes then pile up), and reads again. */
+  pause(): void {
+    this.res?.pause();
+  }
+
+  resume(): void {
+    this.res?.resume();
   }
 
   close(): void {
