@@ -72,6 +72,9 @@ export function webhooksModule(n: WebhooksNeeds): AppModule & { handle: Webhooks
   });
 
   let loaded: Promise<void> = new Promise(() => undefined);
+  // While the first load runs, every event might be wanted: rows are written, and handle (which
+  // waits for the load) drops what no subscription takes. Nothing committed meanwhile is missed.
+  let loading = false;
   const load = async () => {
     index.beginLoad();
     index.finishLoad(await repo.enabledWebhooks(db));
@@ -80,9 +83,9 @@ export function webhooksModule(n: WebhooksNeeds): AppModule & { handle: Webhooks
   n.events.consume({
     name: 'webhooks',
     types: WEBHOOK_EVENT_NAMES,
-    wants: (e) => index.matching(e).length > 0,
+    wants: (e) => loading || index.matching(e).length > 0,
     // The executions queue's claim asks before it knows the organizations: only if someone subscribed.
-    wantsType: (type) => index.hasType(type),
+    wantsType: (type) => loading || index.hasType(type),
     handle: async (e) => {
       // Delivered right after start-up (an outbox rescan): the subscriptions must be loaded first.
       await loaded;
@@ -138,7 +141,8 @@ export function webhooksModule(n: WebhooksNeeds): AppModule & { handle: Webhooks
             // Changes may have been missed (the transport reconnected): read them all again.
             n.events.onResync(() => void load().catch((err: unknown) => n.logger.error({ err }, 'could not reload webhook subscriptions'))),
           );
-          await (loaded = load());
+          loading = true;
+          await (loaded = load().finally(() => (loading = false)));
         },
         stop: () => {
           for (const f of off.splice(0)) f();

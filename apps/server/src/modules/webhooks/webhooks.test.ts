@@ -217,6 +217,45 @@ describeEachDb(
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
+    it('delivers execution.succeeded and execution.failed with the execution, its flow, status and duration', async () => {
+      const w = await create(a, { url: receiver.url('/runs'), events: ['execution.succeeded', 'execution.failed'] });
+      const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });
+      const runOf = async (name: string, last: ReturnType<typeof node>) => {
+        const flow = (
+          await req(a, 'POST', '/api/v1/flows', {
+            name,
+            nodes: [node('start', 'trigger.manual'), last],
+            edges: [{ id: 'e', source: 'start', target: last.id }],
+          })
+        ).json().data;
+        const run = (await req(a, 'POST', `/api/v1/flows/${flow.id as string}/run`, { input: {} })).json().data;
+        await h().built.runner.wait(run.id as string, 30_000);
+        return { flowId: flow.id as string, executionId: run.id as string };
+      };
+      const ok = await runOf('fine', node('out', 'core.output', { value: 'done' }));
+      const bad = await runOf('broken', node('boom', 'core.code', { source: 'throw new Error("boom")' }));
+      const got = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.succeeded');
+      expect(got.json.data).toMatchObject({ executionId: ok.executionId, flowId: ok.flowId, status: 'succeeded', durationMs: expect.any(Number) });
+      const failed = await receiver.inbox.wait((r) => r.path === '/runs' && r.json.type === 'execution.failed');
+      expect(failed.json.data).toMatchObject({ executionId: bad.executionId, flowId: bad.flowId, status: 'failed', error: { nodeId: 'boom' } });
+      expect(verifyDelivery(w.secret, failed)).toBeTruthy();
+      await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
+    });
+
+    it('delivers usage.alert when the organization reaches a plan limit', async () => {
+      const c = await signUp(h(), 'Cy');
+      const w = await create(c, { url: receiver.url('/usage'), events: ['usage.alert'] });
+      // A plan whose agent limit one agent reaches (as the event catalogue test does).
+      await h().db.pool.query(`update organizations set plan = 'pro' where id = $1`, [c.orgId]);
+      h().built.quotas.forget(c.orgId);
+      const secret = (await req(c, 'POST', '/api/v1/secrets', { name: 'llm', provider: 'openai', value: 'sk-webhooks-test-0001' })).json().data;
+      expect((await req(c, 'POST', '/api/v1/agents', { name: 'Agent', provider: 'openai', model: 'gpt-4o-mini', secretId: secret.id })).statusCode).toBe(201);
+      await h().built.quotas.settle();
+      const got = await receiver.inbox.wait((r) => r.path === '/usage');
+      expect(got.json).toMatchObject({ type: 'usage.alert', data: { metric: 'agents', percent: 100, used: 1, limit: 1, notificationId: expect.any(String) } });
+      expect(verifyDelivery(w.secret, got)).toBeTruthy();
+    });
+
     it('sends a test event on demand and redelivers with the same webhook-id', async () => {
       const w = await create(a, { url: receiver.url('/manual'), events: ['usage.alert'] });
       const test = await req(a, 'POST', `/api/v1/webhooks/${w.id}/test`);
@@ -309,5 +348,5 @@ describeEachDb(
       });
     });
   },
-  { INFINITY_HTTP_ALLOW: '127.0.0.1/32' },
+  { INFINITY_HTTP_ALLOW: '127.0.0.1/32', INFINITY_PLAN_LIMITS: JSON.stringify({ pro: { agents: 1 } }) },
 );
