@@ -4,34 +4,17 @@
  * request is one durable execution (an executions row and a node_runs row per node).
  *   npm run bench -- --flows-only [--quick]
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { type LoadResult, freePort, load, postJson, quick, root, spawnServer } from './lib.js';
-
-type Backend = 'postgres' | 'embedded';
+import { type Backend, type LoadResult, backendEnv, freePort, load, memKiB, postJson, quick, root, spawnServer } from './lib.js';
 
 async function envFor(backend: Backend): Promise<Record<string, string>> {
-  const env: Record<string, string> = {
-    INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-flows-')),
+  const env = await backendEnv(backend, 'flows');
+  return {
+    ...env,
     INFINITY_LOG_LEVEL: 'warn',
     INFINITY_WORKER_CONCURRENCY: '100',
     INFINITY_PUBLIC_RATE_LIMIT: '1000000',
-  };
-  if (backend === 'embedded') return env;
-  const db = `infinity_bench_flows_${Date.now()}`;
-  const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await c.connect();
-  await c.query(`create database "${db}"`);
-  await c.end();
-  return {
-    ...env,
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
-    DATABASE_POOL_SIZE: '20',
-    INFINITY_MASTER_KEY: randomBytes(32).toString('base64'),
-    INFINITY_JWT_SECRET: randomBytes(32).toString('hex'),
+    ...(backend === 'postgres' ? { DATABASE_POOL_SIZE: '20' } : {}),
   };
 }
 
@@ -45,9 +28,7 @@ export interface FlowBenchRow {
   result: LoadResult;
 }
 
-/** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: highest resident since it started), MiB. */
-const memMiB = (pid: number, key: 'VmRSS' | 'VmHWM' = 'VmRSS') =>
-  Math.round(Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+const memMiB = (pid: number, key: 'VmRSS' | 'VmHWM' = 'VmRSS') => Math.round(memKiB(pid, key) / 1024);
 
 export interface LoopBench {
   items: number;

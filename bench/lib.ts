@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 
 export const root = path.resolve(import.meta.dirname, '..');
 export const quick = process.argv.includes('--quick');
@@ -49,6 +51,8 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** Requests answered (all 2xx) over the run. */
+  total: number;
 }
 
 export async function load(opts: {
@@ -69,7 +73,7 @@ export async function load(opts: {
       : { method: opts.method ?? 'GET' }),
   } as autocannon.Options);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${opts.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };
+  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
 }
 
 export async function postJson<T = Record<string, any>>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -77,4 +81,42 @@ export async function postJson<T = Record<string, any>>(url: string, body: unkno
   const json = (await res.json()) as T;
   if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
   return json;
+}
+
+export type Backend = 'postgres' | 'embedded';
+export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Environment of an `infinity start` child on a fresh database: its own data folder, plus (PostgreSQL)
+ * a new database and keys, as an operator would set them.
+ */
+export async function backendEnv(backend: Backend, name: string): Promise<Record<string, string>> {
+  const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), `infinity-bench-${name}-`)) };
+  if (backend === 'embedded') return env;
+  const db = `infinity_bench_${name}_${Date.now()}`;
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  await c.query(`create database "${db}"`);
+  await c.end();
+  return {
+    ...env,
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
+    INFINITY_MASTER_KEY: randomBytes(32).toString('base64'),
+    INFINITY_JWT_SECRET: randomBytes(32).toString('hex'),
+  };
+}
+
+/** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: highest resident since it started), KiB. */
+export const memKiB = (pid: number, key: 'VmRSS' | 'VmHWM' = 'VmRSS') =>
+  Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+/** CPU time (user + system) a process has used so far, seconds; 0 when it is gone. Linux clock ticks are 1/100 s. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [-- --postgres] [-- --flows-only] [-- --vectors-only [--corpus topics|markdown|salad]] [-- --records-only]
+ *   [-- --realtime [--subscribers 1000,10000] [--backends embedded,postgres] [--parts fanout,deliveries,write-path]] (bench/realtime.ts; never part of the default run)
  * Identity overhead: GET /api/v1/me (API key, JWT) on the real `infinity start` process against a
  * bare Fastify process returning the same JSON; plus login latency. Prints a table and writes
  * bench/results/identity.json. Loopback only.
@@ -12,6 +13,7 @@ import { freePort, load, root, spawnServer } from './lib.js';
 import { recordsBench } from './records.js';
 import { flowsBench, printFlows } from './flows.js';
 import { CORPORA, type Corpus, type VectorBench, printVectors, vectorsBench } from './vectors.js';
+import { printRealtime, realtimeBench } from './realtime.js';
 import pg from 'pg';
 
 const quick = process.argv.includes('--quick');
@@ -28,6 +30,7 @@ async function main() {
   if (process.argv.includes('--flows-only')) return runFlows();
   if (process.argv.includes('--vectors-only')) return runVectors();
   if (process.argv.includes('--records-only')) return runRecords();
+  if (process.argv.includes('--realtime')) return runRealtime();
 
   const env: Record<string, string> = { INFINITY_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'infinity-bench-')), INFINITY_LOG_LEVEL: 'info' };
   if (usePostgres) {
@@ -136,6 +139,13 @@ async function runVectors() {
   results.forEach(printVectors);
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results/vectors.json'), JSON.stringify({ at: new Date().toISOString(), corpora: results }, null, 2));
+}
+
+async function runRealtime() {
+  const r = await realtimeBench();
+  printRealtime(r);
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results/realtime.json'), JSON.stringify(r, null, 2));
 }
 
 async function runFlows() {
