@@ -5,7 +5,9 @@ type Db = Kysely<object> | Transaction<object>;
 /**
  * System tables that are not data: sessions, logs (they have their own retention), scheduler and webhook-replay bookkeeping,
  * the event spine's delivery state (a restored outbox would replay deliveries), realtime's transient
- * state (SSE tickets hold sealed credentials for 30 s, the replay log and presence live minutes), migration state.
+ * state (SSE tickets hold sealed credentials for 30 s, the replay log and presence live minutes), outbound
+ * webhooks' delivery log (a restored pending delivery would be sent again; the subscriptions themselves,
+ * with their sealed secrets, are backed up), migration state.
  */
 export const NOT_BACKED_UP = new Set([
   'refresh_tokens',
@@ -18,6 +20,8 @@ export const NOT_BACKED_UP = new Set([
   'realtime_tickets',
   'realtime_events',
   'realtime_presence',
+  'webhook_deliveries',
+  'webhook_attempts',
   'infinity_migrations',
   'infinity_migrations_lock',
 ]);
