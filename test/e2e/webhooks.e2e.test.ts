@@ -4,6 +4,7 @@
  * committed record is delivered (the delivery is in the outbox of the record's transaction), and a
  * record delivered twice always carries the same webhook-id (so receivers deduplicate on it).
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
 import { startReceiver, verifyDelivery } from '../../apps/server/src/platform/testing/webhook-receiver.js';
@@ -13,7 +14,7 @@ for (const backend of testBackends()) {
   describe(`outbound webhooks across a crash [${backend}]`, () => {
     it('delivers every committed record after kill -9 and a restart, never under two webhook-ids', { timeout: 240_000 }, async () => {
       const receiver = await startReceiver();
-      const env = { ...(await e2eEnv(backend, 'webhooks-crash')), INFINITY_HTTP_ALLOW: '127.0.0.1/32' };
+      const env: Record<string, string> = { ...(await e2eEnv(backend, 'webhooks-crash')), INFINITY_HTTP_ALLOW: '127.0.0.1/32' };
       let s = await startServer([], env);
       try {
         const signup = await fetch(`${s.url}/api/v1/auth/signup`, {
@@ -65,7 +66,26 @@ for (const backend of testBackends()) {
         for (const id of answered) expect(committed.has(id), `answered write ${id} is committed`).toBe(true);
         // Rows leased by the killed process come back when their lease (60 s) lapses.
         const idsOf = () => new Set(receiver.inbox.items.map((r) => (r.json.data.record as { id: string }).id));
-        await until('every committed record delivered', async () => [...committed].every((id) => idsOf().has(id)), 180_000, 250);
+        await until('every committed record delivered', async () => [...committed].every((id) => idsOf().has(id)), 180_000, 250).catch(async (err: unknown) => {
+          // Say where the missing ones are: still in the outbox, or a delivery waiting for a retry.
+          const missing = [...committed].filter((id) => !idsOf().has(id));
+          let state: unknown = 'embedded database (no second connection)';
+          if (env.DATABASE_URL) {
+            const c = new pg.Client({ connectionString: env.DATABASE_URL });
+            await c.connect();
+            const outbox = await c.query(
+              `select payload->>'recordId' as record, consumers, attempts, available_at, last_error, parked_at from event_outbox where payload->>'recordId' = any($1)`,
+              [missing],
+            );
+            const deliveries = await c.query(
+              `select body::jsonb->'data'->'record'->>'id' as record, status, attempts, next_attempt_at, last_status_code, last_error from webhook_deliveries where body::jsonb->'data'->'record'->>'id' = any($1)`,
+              [missing],
+            );
+            await c.end();
+            state = { now: new Date().toISOString(), outbox: outbox.rows, deliveries: deliveries.rows };
+          }
+          throw new Error(`${String(err)}: ${missing.length} of ${committed.size} missing; ${JSON.stringify(state)}`);
+        });
 
         const webhookIds = new Map<string, Set<string>>();
         for (const r of receiver.inbox.items) {

@@ -71,7 +71,11 @@ export function webhooksModule(n: WebhooksNeeds): AppModule & { handle: Webhooks
     disable: (hook, reason) => disableWebhook(ctx, hook, reason),
   });
 
-  let loaded: Promise<void> = new Promise(() => undefined);
+  // Settles when the first load has run. The spine starts (and drains rows left by a crash) before
+  // this module's services: a handler must wait for the load that start() runs, not for a promise
+  // that start() replaces (a drain awaiting that one never finished, and stalled every consumer).
+  let firstLoadDone!: () => void;
+  const loaded = new Promise<void>((resolve) => (firstLoadDone = resolve));
   // While the first load runs, every event might be wanted: rows are written, and handle (which
   // waits for the load) drops what no subscription takes. Nothing committed meanwhile is missed.
   let loading = false;
@@ -142,7 +146,12 @@ export function webhooksModule(n: WebhooksNeeds): AppModule & { handle: Webhooks
             n.events.onResync(() => void load().catch((err: unknown) => n.logger.error({ err }, 'could not reload webhook subscriptions'))),
           );
           loading = true;
-          await (loaded = load().finally(() => (loading = false)));
+          try {
+            await load();
+          } finally {
+            loading = false;
+            firstLoadDone();
+          }
         },
         stop: () => {
           for (const f of off.splice(0)) f();
