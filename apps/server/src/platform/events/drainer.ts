@@ -1,6 +1,6 @@
 import type { DomainEvent as TypedEvent } from '@infinity/contracts';
 import type { Kysely } from 'kysely';
-import { claimOutbox, deleteOutbox, pruneOutbox, retryOutbox, type OutboxRow } from './outbox.js';
+import { claimOutbox, deleteOutbox, pruneOutbox, retryOutbox, vacuumOutbox, type OutboxRow } from './outbox.js';
 
 export interface DrainConsumer {
   name: string;
@@ -22,6 +22,11 @@ export interface DrainerOptions {
    * claim, the consumers' statements and a delete whatever its size. A lone event is drained at once.
    */
   coalesceMs: number;
+  /**
+   * Rows drained between two `vacuum event_outbox` (0: never). The embedded database has no
+   * autovacuum: every drained row leaves dead versions the claim's index scan walks past.
+   */
+  vacuumEvery: number;
   /** Tries before a row is parked (dead letter). */
   maxAttempts: number;
   /** Delay before try `attempt + 1`. */
@@ -45,6 +50,7 @@ export class OutboxDrainer {
   private passes = 0;
   /** No pass starts before this time (ms): see `coalesceMs`. */
   private gatherUntil = 0;
+  private sinceVacuum = 0;
 
   constructor(private readonly o: DrainerOptions) {}
 
@@ -98,6 +104,11 @@ export class OutboxDrainer {
         if (rows.length === this.o.batch) this.again = true;
         if (rows.length) await this.handle(rows, consumers);
         if (++this.passes % 1000 === 1) await pruneOutbox(this.o.db, 30);
+        this.sinceVacuum += rows.length;
+        if (this.o.vacuumEvery > 0 && this.sinceVacuum >= this.o.vacuumEvery) {
+          this.sinceVacuum = 0;
+          await vacuumOutbox(this.o.db);
+        }
         // Found some but not a batch: busy, the next pass lets the next batch gather first.
         this.gatherUntil = rows.length > 0 && rows.length < this.o.batch ? Date.now() + this.o.coalesceMs : 0;
       } catch (err) {

@@ -85,6 +85,8 @@ export interface SpineOptions {
   batch?: number;
   /** Under a stream of commits, the least time between two drain passes (they then claim batches). Default 20 ms. */
   coalesceMs?: number;
+  /** Rows drained between two vacuums of the outbox: for the embedded database (no autovacuum). Default 0, never. */
+  outboxVacuumEvery?: number;
   /** How long another process's interest in ephemeral types lasts without being renewed. Default 90 s. */
   interestTtlMs?: number;
 }
@@ -135,6 +137,7 @@ export class EventSpine {
         leaseMs: this.o.leaseMs ?? 60_000,
         batch: this.o.batch ?? 100,
         coalesceMs: this.o.coalesceMs ?? 20,
+        vacuumEvery: this.o.outboxVacuumEvery ?? 0,
         maxAttempts: this.o.maxAttempts ?? 10,
         backoffMs: backoff,
         onParked: (row) => this.o.logger?.error({ outbox: row }, 'an event kept failing in its consumers and was parked (event_outbox.parked_at)'),
