@@ -312,7 +312,7 @@ for (const lane of lanes) {
 
     it('vacuums the outbox every so many drained rows (the embedded database has no autovacuum), and drains on', async () => {
       const warned: unknown[] = [];
-      const a = await spine({ outboxVacuumEvery: 2, logger: { warn: (o: unknown) => warned.push(o), error: (o: unknown) => warned.push(o) } as never });
+      const a = await spine({ outboxVacuumEvery: 2, logger: { warn: (o: unknown) => warned.push(o), error: (o: unknown) => warned.push(o) } });
       const got = new Inbox<TypedEvent>();
       a.consume({ name: uniqueName('vacuumed'), types: ['usage.alert'], handle: async (e) => got.push(e) });
       const vacuums = async () =>
