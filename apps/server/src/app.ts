@@ -97,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     logger,
     pollMs: config.events.outboxPollMs,
     maxAttempts: config.events.outboxMaxAttempts,
+    // The embedded database has no autovacuum: the drain reclaims the outbox's dead rows itself.
+    outboxVacuumEvery: config.database.kind === 'pglite' ? 2000 : 0,
     onError: (err, event) => logger.error({ err, event: event.type }, 'event subscriber failed'),
   });
   const spine = { name: 'events', start: () => events.start(), stop: () => events.stop() };

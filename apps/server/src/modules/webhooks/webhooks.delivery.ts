@@ -5,10 +5,11 @@ import { derivedId, newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { OrgActor, ServiceActor } from '../access/index.js';
 import type { Authority } from '../identity/index.js';
-import { recordMatches } from '../records/index.js';
+import { type ApiRecord, checkFilter, recordsMatchEach } from '../records/index.js';
 import { insertNotification } from '../usage/index.js';
 import { webhookErrors } from './webhooks.errors.js';
 import { bodyOf, recordOf } from './webhooks.payload.js';
+import type { Subscription } from './webhooks.subscriptions.js';
 import * as repo from './webhooks.repo.js';
 import { type SenderHook, attemptFields, authorityLost } from './webhooks.sender.js';
 import { type WebhooksContext, emitChanged } from './webhooks.service.js';
@@ -26,50 +27,84 @@ export interface DeliveryContext extends WebhooksContext {
 
 export const deliveryIdOf = (e: Pick<TypedEvent, 'id' | 'at'>, webhookId: string) => derivedId(new Date(e.at), `${e.id}:${webhookId}`);
 
-/** The consumer's `handle` (one insert for a batch of events): idempotent on (event, subscription). */
+/**
+ * The consumer's `handle` (one insert for a batch of events): idempotent on (event, subscription).
+ * Filters are evaluated once per subscription for the whole batch (one statement each).
+ */
 export async function deliveriesFor(ctx: DeliveryContext, events: TypedEvent[]): Promise<void> {
-  const rows: repo.NewDelivery[] = [];
   const now = new Date(ctx.sender.clock.now());
-  for (const e of events) rows.push(...(await rowsFor(ctx, e, now)));
+  // The subscriptions each event goes to, read once: the index may change while filters are evaluated.
+  const targets = events.map((e) => ({ e, subs: ctx.index.matching(e), record: recordOf(e) }));
+  const passed = await filtersPassed(ctx, targets);
+  const rows: repo.NewDelivery[] = [];
+  for (const [i, { e, subs }] of targets.entries()) {
+    let body: string | undefined;
+    for (const s of subs) {
+      if (passed.get(s)?.[i] === false) continue;
+      body ??= bodyOf(e);
+      rows.push({
+        id: deliveryIdOf(e, s.id),
+        webhook_id: s.id,
+        org_id: e.orgId,
+        event_id: e.id,
+        event_type: e.type,
+        body,
+        status: 'pending',
+        next_attempt_at: now,
+        created_at: now,
+      });
+    }
+  }
   if (!rows.length) return;
   await repo.insertDeliveries(ctx.db, rows);
   ctx.sender.wake();
 }
 
-async function rowsFor(ctx: DeliveryContext, e: TypedEvent, now: Date): Promise<repo.NewDelivery[]> {
-  const subs = ctx.index.matching(e);
-  const record = recordOf(e);
-  const rows: repo.NewDelivery[] = [];
-  let body: string | undefined;
-  for (const s of subs) {
-    if (s.filter && record && s.model) {
-      // Evaluated exactly as the list API would (the same compiler, relations included).
-      const actor: ServiceActor = { kind: 'service', service: 'webhooks', orgId: e.orgId, role: 'viewer' };
-      const matches = await recordMatches(ctx.records, actor, s.model, s.filter, record).catch((err: unknown) => {
-        // The model (or a field the filter names) is gone: this subscription matches nothing, and
-        // the other events of the batch are not held back by it. Anything else is retried.
-        if (err instanceof AppError && err.status < 500) {
-          ctx.logger.warn({ webhookId: s.id, code: err.code }, 'a webhook filter no longer applies to its model; the event is not delivered to it');
-          return false;
-        }
-        throw err;
-      });
-      if (!matches) continue;
-    }
-    body ??= bodyOf(e);
-    rows.push({
-      id: deliveryIdOf(e, s.id),
-      webhook_id: s.id,
-      org_id: e.orgId,
-      event_id: e.id,
-      event_type: e.type,
-      body,
-      status: 'pending',
-      next_attempt_at: now,
-      created_at: now,
+type Target = { e: TypedEvent; subs: Subscription[]; record: Record<string, unknown> | undefined };
+
+/**
+ * For each subscription with a filter, whether each event of the batch (by index) passes it,
+ * evaluated exactly as the list API would (the same compiler, relations included), all its
+ * records in one statement. Events a subscription does not take are left undefined.
+ */
+async function filtersPassed(ctx: DeliveryContext, targets: Target[]): Promise<Map<Subscription, (boolean | undefined)[]>> {
+  const bySub = new Map<Subscription, number[]>();
+  for (const [i, t] of targets.entries())
+    for (const s of t.subs)
+      if (s.filter && s.model && t.record) {
+        const at = bySub.get(s);
+        if (at) at.push(i);
+        else bySub.set(s, [i]);
+      }
+  const out = new Map<Subscription, (boolean | undefined)[]>();
+  for (const [s, at] of bySub) {
+    const actor: ServiceActor = { kind: 'service', service: 'webhooks', orgId: s.orgId, role: 'viewer' };
+    const model = s.model!;
+    const each = await (async () => {
+      const node = await checkFilter(ctx.records, actor, model, s.filter);
+      if (!node) return at.map(() => true);
+      const m = await recordsMatchEach(
+        ctx.records,
+        actor,
+        model,
+        [node],
+        at.map((i) => targets[i]!.record as ApiRecord),
+      );
+      return m.map((r) => r[0] === true);
+    })().catch((err: unknown) => {
+      // The model (or a field the filter names) is gone: this subscription matches nothing, and
+      // the other subscriptions are not held back by it. Anything else is retried.
+      if (err instanceof AppError && err.status < 500) {
+        ctx.logger.warn({ webhookId: s.id, code: err.code }, 'a webhook filter no longer applies to its model; the event is not delivered to it');
+        return at.map(() => false);
+      }
+      throw err;
     });
+    const passed: (boolean | undefined)[] = [];
+    at.forEach((i, k) => (passed[i] = each[k]));
+    out.set(s, passed);
   }
-  return rows;
+  return out;
 }
 
 /**

@@ -148,7 +148,7 @@ export class WebhookSender {
     const lane = this.lane().finally(() => {
       this.running--;
       this.lanes.delete(lane);
-      if (this.again && this.running === 0) {
+      if (this.again && this.running < this.o.lanes) {
         this.again = false;
         this.wake();
       }
@@ -176,6 +176,9 @@ export class WebhookSender {
         this.o.logger.error({ err }, 'webhook delivery batch failed');
         return;
       }
+      // Less than a batch was due: none is left but what was written meanwhile, whose wake-up
+      // started a lane of its own (or, all lanes busy, the next lane to end starts one).
+      if (rows.length < this.o.batch) return;
     }
   }
 

@@ -217,6 +217,45 @@ describeEachDb(
       await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
     });
 
+    it('evaluates every filter over a whole batch of events, and a filter that no longer applies holds back no other', async () => {
+      const lines = { name: 'lines', fields: [...orders.fields, { name: 'colour', type: 'string' }] };
+      expect((await req(a, 'POST', '/api/v1/models', lines)).statusCode).toBe(201);
+      const subs = [
+        await create(a, { url: receiver.url('/batch-big'), events: ['record.created'], model: 'lines', filter: { amount: { gt: 10 } } }),
+        await create(a, { url: receiver.url('/batch-red'), events: ['record.created'], model: 'lines', filter: { colour: 'red' } }),
+        await create(a, { url: receiver.url('/batch-all'), events: ['record.created'], model: 'lines' }),
+      ];
+      const titlesAt = (path: string) =>
+        receiver.inbox.items
+          .filter((r) => r.path === path)
+          .map((r) => (r.json.data.record as { title: string }).title)
+          .sort();
+      // One request, one transaction: its events reach the consumer in one batch.
+      const items = [
+        { title: 'a', amount: 5, colour: 'red' },
+        { title: 'b', amount: 20, colour: 'blue' },
+        { title: 'c', amount: 30, colour: 'red' },
+        { title: 'd', amount: 1, colour: 'green' },
+      ];
+      expect((await req(a, 'POST', '/api/v1/data/lines/bulk', { op: 'create', items })).statusCode).toBe(200);
+      await settle();
+      expect(titlesAt('/batch-big')).toEqual(['b', 'c']);
+      expect(titlesAt('/batch-red')).toEqual(['a', 'c']);
+      expect(titlesAt('/batch-all')).toEqual(['a', 'b', 'c', 'd']);
+      // The field /batch-red filters on is dropped: that subscription matches nothing, the others go on.
+      expect((await req(a, 'PATCH', '/api/v1/models/lines', { dropFields: ['colour'] })).statusCode).toBe(200);
+      const more = [
+        { title: 'e', amount: 50 },
+        { title: 'f', amount: 2 },
+      ];
+      expect((await req(a, 'POST', '/api/v1/data/lines/bulk', { op: 'create', items: more })).statusCode).toBe(200);
+      await settle();
+      expect(titlesAt('/batch-big')).toEqual(['b', 'c', 'e']);
+      expect(titlesAt('/batch-red')).toEqual(['a', 'c']);
+      expect(titlesAt('/batch-all')).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+      for (const w of subs) await req(a, 'DELETE', `/api/v1/webhooks/${w.id}`);
+    });
+
     it('delivers execution.succeeded and execution.failed with the execution, its flow, status and duration', async () => {
       const w = await create(a, { url: receiver.url('/runs'), events: ['execution.succeeded', 'execution.failed'] });
       const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, name: id, position: { x: 0, y: 0 }, params });

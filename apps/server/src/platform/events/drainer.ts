@@ -1,6 +1,6 @@
 import type { DomainEvent as TypedEvent } from '@infinity/contracts';
 import type { Kysely } from 'kysely';
-import { claimOutbox, deleteOutbox, pruneOutbox, retryOutbox, type OutboxRow } from './outbox.js';
+import { claimOutbox, deleteOutbox, pruneOutbox, retryOutbox, vacuumOutbox, type OutboxRow } from './outbox.js';
 
 export interface DrainConsumer {
   name: string;
@@ -16,6 +16,17 @@ export interface DrainerOptions {
   pollMs: number;
   leaseMs: number;
   batch: number;
+  /**
+   * After a pass that found rows but less than a batch, the next one starts no sooner than this
+   * (ms), so that under a stream of commits it claims a batch rather than one row: a pass costs a
+   * claim, the consumers' statements and a delete whatever its size. A lone event is drained at once.
+   */
+  coalesceMs: number;
+  /**
+   * Rows drained between two `vacuum event_outbox` (0: never). The embedded database has no
+   * autovacuum: every drained row leaves dead versions the claim's index scan walks past.
+   */
+  vacuumEvery: number;
   /** Tries before a row is parked (dead letter). */
   maxAttempts: number;
   /** Delay before try `attempt + 1`. */
@@ -37,6 +48,9 @@ export class OutboxDrainer {
   private retry: NodeJS.Timeout | undefined;
   private retryAt = Number.POSITIVE_INFINITY;
   private passes = 0;
+  /** No pass starts before this time (ms): see `coalesceMs`. */
+  private gatherUntil = 0;
+  private sinceVacuum = 0;
 
   constructor(private readonly o: DrainerOptions) {}
 
@@ -75,6 +89,9 @@ export class OutboxDrainer {
   private async loop(): Promise<void> {
     do {
       this.again = false;
+      const wait = this.gatherUntil - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.stopped) return;
       try {
         const consumers = this.o.consumers();
         if (consumers.length === 0) return;
@@ -87,6 +104,13 @@ export class OutboxDrainer {
         if (rows.length === this.o.batch) this.again = true;
         if (rows.length) await this.handle(rows, consumers);
         if (++this.passes % 1000 === 1) await pruneOutbox(this.o.db, 30);
+        this.sinceVacuum += rows.length;
+        if (this.o.vacuumEvery > 0 && this.sinceVacuum >= this.o.vacuumEvery) {
+          this.sinceVacuum = 0;
+          await vacuumOutbox(this.o.db);
+        }
+        // Found some but not a batch: busy, the next pass lets the next batch gather first.
+        this.gatherUntil = rows.length > 0 && rows.length < this.o.batch ? Date.now() + this.o.coalesceMs : 0;
       } catch (err) {
         this.o.onError(err);
         return;

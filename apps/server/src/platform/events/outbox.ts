@@ -77,6 +77,11 @@ export async function pruneOutbox(db: Kysely<object>, days: number): Promise<voi
   await sql`delete from event_payloads where created_at < now() - interval '10 minutes'`.execute(db);
 }
 
+/** Reclaims the dead row versions drained rows leave (for a database without autovacuum). */
+export async function vacuumOutbox(db: Kysely<object>): Promise<void> {
+  await sql`vacuum event_outbox`.execute(db);
+}
+
 export async function storePayload(db: Kysely<object>, id: string, body: string): Promise<void> {
   await sql`insert into event_payloads (id, body) values (${id}::uuid, ${body})`.execute(db);
 }

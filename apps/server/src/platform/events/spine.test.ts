@@ -310,6 +310,27 @@ for (const lane of lanes) {
       expect(await rowsOf(ids)).toBe(0);
     });
 
+    it('vacuums the outbox every so many drained rows (the embedded database has no autovacuum), and drains on', async () => {
+      const warned: unknown[] = [];
+      const a = await spine({ outboxVacuumEvery: 2, logger: { warn: (o: unknown) => warned.push(o), error: (o: unknown) => warned.push(o) } });
+      const got = new Inbox<TypedEvent>();
+      a.consume({ name: uniqueName('vacuumed'), types: ['usage.alert'], handle: async (e) => got.push(e) });
+      const vacuums = async () =>
+        (await dbOf().pool.query<{ n: number }>("select coalesce(sum(vacuum_count), 0)::int as n from pg_stat_user_tables where relname = 'event_outbox'"))
+          .rows[0]!.n;
+      const before = await vacuums();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const [e] = await emitIn(a, [sample('usage.alert', randomUUID())]);
+        await got.wait((x) => x.id === e!.id);
+        ids.push(e!.id);
+      }
+      await a.settled();
+      expect(await rowsOf(ids)).toBe(0);
+      expect(warned).toEqual([]);
+      expect(await vacuums()).toBeGreaterThan(before);
+    });
+
     it('a crash between commit and drain loses nothing: another spine on the same database delivers on start', async () => {
       const name = uniqueName('audit');
       const a = await spine({ drain: false });

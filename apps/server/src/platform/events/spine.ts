@@ -83,6 +83,10 @@ export interface SpineOptions {
   leaseMs?: number;
   /** Rows per claim. Default 100. */
   batch?: number;
+  /** Under a stream of commits, the least time between two drain passes (they then claim batches). Default 20 ms. */
+  coalesceMs?: number;
+  /** Rows drained between two vacuums of the outbox: for the embedded database (no autovacuum). Default 0, never. */
+  outboxVacuumEvery?: number;
   /** How long another process's interest in ephemeral types lasts without being renewed. Default 90 s. */
   interestTtlMs?: number;
 }
@@ -132,6 +136,8 @@ export class EventSpine {
         pollMs: this.o.pollMs ?? 5000,
         leaseMs: this.o.leaseMs ?? 60_000,
         batch: this.o.batch ?? 100,
+        coalesceMs: this.o.coalesceMs ?? 20,
+        vacuumEvery: this.o.outboxVacuumEvery ?? 0,
         maxAttempts: this.o.maxAttempts ?? 10,
         backoffMs: backoff,
         onParked: (row) => this.o.logger?.error({ outbox: row }, 'an event kept failing in its consumers and was parked (event_outbox.parked_at)'),
