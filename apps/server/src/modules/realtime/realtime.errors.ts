@@ -20,6 +20,11 @@ export const realtimeErrors = defineErrors({
     status: 400,
     description: 'A realtime client message is not valid JSON, does not match the protocol, or is larger than 64 KB; details lists the problems.',
   },
+  REALTIME_RATE_LIMITED: {
+    status: 429,
+    description:
+      'A WebSocket client sent messages faster than the server takes them (a burst of 200, then 50 a second, at most 200 waiting); the connection is closed (4429).',
+  },
   REALTIME_SUBSCRIPTION_LIMIT: { status: 429, description: 'A realtime connection may hold at most 100 subscriptions; unsubscribe some first.' },
   REALTIME_SUBSCRIPTION_EXISTS: {
     status: 409,

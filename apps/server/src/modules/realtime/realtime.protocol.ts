@@ -7,6 +7,14 @@ import { z } from 'zod';
 
 /** Largest client message (bytes); the WebSocket closes on a bigger frame. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Client messages one connection may send: a burst of this many, refilled at this rate a second, and
+ * at most MAX_QUEUED waiting to be handled (each subscribe may compile and check a filter). A client
+ * beyond it is closed with REALTIME_RATE_LIMITED: one tenant's flood never holds the event loop.
+ */
+export const MESSAGE_BURST = 200;
+export const MESSAGES_PER_SECOND = 50;
+export const MAX_QUEUED = 200;
 /** Subscriptions one connection may hold. */
 export const MAX_SUBSCRIPTIONS = 100;
 

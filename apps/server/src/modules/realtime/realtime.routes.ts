@@ -13,7 +13,15 @@ import type { Connection, Sink } from './realtime.connection.js';
 import { realtimeErrors } from './realtime.errors.js';
 import { sseError, wsError } from './realtime.frames.js';
 import { type Hub, errorBody } from './realtime.hub.js';
-import { type ChannelParams, MAX_MESSAGE_BYTES, parseChannelQuery, parseClientMessage } from './realtime.protocol.js';
+import {
+  type ChannelParams,
+  MAX_MESSAGE_BYTES,
+  MAX_QUEUED,
+  MESSAGES_PER_SECOND,
+  MESSAGE_BURST,
+  parseChannelQuery,
+  parseClientMessage,
+} from './realtime.protocol.js';
 import { type Exec, insertTicket, takeTicket } from './realtime.repo.js';
 
 export interface RealtimeRouteSettings {
@@ -177,9 +185,27 @@ function wsSession(hub: Hub, socket: WebSocket, request: FastifyRequest, s: Real
     }
   };
 
+  // Messages are handled one at a time; a client may not outrun that (bounded queue and rate).
+  let queued = 0;
+  let tokens = MESSAGE_BURST;
+  let refilledAt = Date.now();
+  let limited = false;
   socket.on('message', (data, isBinary) => {
+    if (limited) return;
+    const now = Date.now();
+    tokens = Math.min(MESSAGE_BURST, tokens + ((now - refilledAt) / 1000) * MESSAGES_PER_SECOND);
+    refilledAt = now;
+    if (tokens < 1 || queued >= MAX_QUEUED) {
+      limited = true;
+      return refuse(realtimeErrors.REALTIME_RATE_LIMITED());
+    }
+    tokens -= 1;
+    queued++;
     const text = isBinary ? '' : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
-    chain = chain.then(() => handle(text)).catch((err: unknown) => socket.send(wsError(undefined, errorBody(toAppError(err)))));
+    chain = chain
+      .then(() => handle(text))
+      .catch((err: unknown) => socket.send(wsError(undefined, errorBody(toAppError(err)))))
+      .finally(() => queued--);
   });
   socket.on('close', () => {
     clearTimeout(authTimer);

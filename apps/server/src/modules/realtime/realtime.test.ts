@@ -128,6 +128,14 @@ describeEachDb(
       expect((await c.closed).code).toBe(1009);
     });
 
+    it('a client that sends faster than the server takes its messages is closed (bounded queue and rate)', async () => {
+      const c = await WsClient.as(base, a.viewer);
+      for (let i = 0; i < 400; i++) c.send({ type: 'ping' });
+      const limited = await c.wait((m) => m.type === 'error' && m.error.code === 'REALTIME_RATE_LIMITED');
+      expect(limited.error.code).toBe('REALTIME_RATE_LIMITED');
+      expect((await c.closed).code).toBe(4429);
+    });
+
     it('records: each organization sees only its own events on the same model name; the envelope carries the event without its routing fields', async () => {
       const ca = await WsClient.as(base, a.viewer);
       const cb = await WsClient.as(base, b.viewer);
