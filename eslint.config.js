@@ -3,7 +3,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/web/vite.config.ts', 'apps/web/scripts/**', 'coverage/**', '.infinity/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'apps/web/vite.config.ts',
+      'apps/web/scripts/**',
+      'coverage/**',
+      '.infinity/**',
+      'packages/n8n-nodes-infinity/**',
+      'integrations/**',
+    ],
+  },
+  // The integration packages lint themselves (`npm run lint` runs theirs): n8n's node rules, Zapier's CommonJS app.
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -56,7 +56,15 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: unitTests } },
       { extends: true, test: { name: 'integration', include: integrationTests, globalSetup: ['./test/setup/databases.ts'] } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['./test/setup/e2e.ts'] } },
+      {
+        extends: true,
+        // The integrations (n8n nodes, Zapier and Make apps) are tested against the built server, started as a user starts it.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts', 'packages/n8n-nodes-infinity/test/**/*.test.ts', 'integrations/*/test/**/*.test.ts'],
+          globalSetup: ['./test/setup/e2e.ts'],
+        },
+      },
       { extends: true, test: { name: 'web', include: ['apps/web/src/**/*.test.{ts,tsx}'], environment: 'jsdom' } },
     ],
   },
