@@ -7,11 +7,15 @@
  * @typedef {import('zapier-platform-core').HttpRequestOptions} HttpRequestOptions
  */
 
-/** The Infinity server the user connected (`https://infinity.example.com`), without a trailing slash. */
+/**
+ * The Infinity server the user connected (`https://infinity.example.com`), without a trailing slash
+ * or the `/api/v1` people sometimes paste with it.
+ */
 const baseUrlOf = (/** @type {Bundle} */ bundle) =>
   String(bundle.authData.baseUrl ?? '')
     .trim()
-    .replace(/\/+$/, '');
+    .replace(/\/+$/, '')
+    .replace(/\/api\/v1$/, '');
 
 /** The absolute URL of an API route (`path` starts with `/`, below `/api/v1`). */
 const apiUrl = (/** @type {Bundle} */ bundle, /** @type {string} */ path) => `${baseUrlOf(bundle)}/api/v1${path}`;

@@ -24,7 +24,10 @@ const HALTING = new Set(['RECORD_NOT_FOUND', 'RECORD_INVALID', 'RECORD_UNIQUE_VI
  */
 async function test(z, bundle) {
   const me = await callApi(z, bundle, { path: '/me' });
-  if (!me?.organization)
+  if (!me || typeof me !== 'object' || !('kind' in me)) {
+    throw new z.errors.Error('This address does not answer as an Infinity server: check the Infinity URL.', 'ZAPIER_NOT_INFINITY', 400);
+  }
+  if (!me.organization)
     throw new z.errors.Error('This credential belongs to no organization: use an API key of the organization.', 'AUTH_NO_ORGANIZATION', 403);
   return me;
 }

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends } from '../../../apps/server/src/platform/testing/backends.js';
 import { type Received, startReceiver, verifyDelivery } from '../../../apps/server/src/platform/testing/webhook-receiver.js';
@@ -23,6 +24,7 @@ const schema = require('zapier-platform-core/src/tools/schema') as {
   prepareApp(app: unknown): unknown;
   validateApp(compiled: unknown): { property: string; message: string }[];
 };
+const { signatureProblem } = require('../lib/signature.js') as typeof import('../lib/signature.js');
 const appTester = zapier.createAppTester(App);
 
 type Fn = (z: import('zapier-platform-core').ZObject, bundle: any) => unknown;
@@ -136,6 +138,9 @@ for (const backend of testBackends()) {
       const wrong = run(App.authentication.test, {}, { ...auth, apiKey: 'inf_not_a_real_key' });
       await expect(wrong).rejects.toThrow(/"code":"AUTH_[A-Z_]+","status":401/);
       await expect(wrong).rejects.toHaveProperty('name', 'AppError');
+      // The address as people paste it, with /api/v1, works; one that is not Infinity says so.
+      expect(await run(App.authentication.test, {}, { ...auth, baseUrl: `${server.url}/api/v1` })).toMatchObject({ kind: 'apiKey' });
+      await expect(run(App.authentication.test, {}, { ...auth, baseUrl: receiver.url('') })).rejects.toThrow(/"code":"ZAPIER_NOT_INFINITY"/);
     });
 
     it('lists models, actions and flows for the dropdowns, a page at a time', async () => {
@@ -348,6 +353,29 @@ for (const backend of testBackends()) {
 describe('Zapier app definition', () => {
   it('passes the platform’s schema validation', () => {
     expect(schema.validateApp(schema.prepareApp(App))).toEqual([]);
+  });
+
+  it('sends the API key to the connected Infinity only', () => {
+    const bundle = { authData: { baseUrl: 'https://infinity.example.com/', apiKey: 'inf_secret' } } as never;
+    const addApiKey = App.beforeRequest[0]!;
+    expect(addApiKey({ url: 'https://infinity.example.com/api/v1/me', headers: {} }, {} as never, bundle).headers).toMatchObject({ 'X-API-Key': 'inf_secret' });
+    expect(addApiKey({ url: 'https://infinity.example.com.evil.example/api/v1/me', headers: {} }, {} as never, bundle).headers).not.toHaveProperty('X-API-Key');
+    expect(addApiKey({ url: 'https://other.example/hook', headers: {} }, {} as never, bundle).headers).not.toHaveProperty('X-API-Key');
+  });
+
+  it('checks Standard Webhooks signatures as the reference implementation makes them, and refuses stale ones', () => {
+    const secret = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
+    const body = '{"id":"e1","type":"record.created","timestamp":"2026-05-04T10:11:12Z","data":{}}';
+    const at = new Date('2026-05-04T10:11:12Z');
+    const signature = new Webhook(secret).sign('msg_1', at, body);
+    const headers = { 'Http-Webhook-Id': 'msg_1', 'Http-Webhook-Timestamp': String(at.getTime() / 1000), 'Http-Webhook-Signature': `v1,bogus ${signature}` };
+    const now = at.getTime();
+    expect(signatureProblem({ secret, headers, body, now })).toBeUndefined();
+    const lower = { 'webhook-id': 'msg_1', 'webhook-timestamp': headers['Http-Webhook-Timestamp'], 'webhook-signature': signature };
+    expect(signatureProblem({ secret, headers: lower, body, now })).toBeUndefined();
+    expect(signatureProblem({ secret, headers, body, now: now + 6 * 60_000 })).toMatch(/five minutes/);
+    expect(signatureProblem({ secret, headers: { ...headers, 'Http-Webhook-Id': 'msg_2' }, body, now })).toMatch(/no v1 signature/);
+    expect(signatureProblem({ secret, headers: {}, body, now })).toMatch(/no webhook-id/);
   });
 
   it('passes `zapier validate --without-style`, offline', { timeout: 120_000 }, () => {
