@@ -2,7 +2,7 @@
 'use strict';
 
 const { callApi, seg } = require('./api');
-const { getModel, modelField, recordInputFields, recordOutputFields, valuesOf } = require('./fields');
+const { coerce, getModel, modelField, recordInputFields, recordOutputFields, valuesOf } = require('./fields');
 
 /**
  * @typedef {import('zapier-platform-core').ZObject} ZObject
@@ -93,19 +93,7 @@ function paramsOf(z, params, inputData) {
   for (const p of params) {
     const v = inputData[PARAM_PREFIX + p.name];
     if (p.value !== undefined || v === undefined || v === null || v === '') continue;
-    if (p.type === 'json' && typeof v === 'string') {
-      try {
-        out[p.name] = JSON.parse(v);
-      } catch {
-        throw new z.errors.HaltedError(`ZAPIER_INVALID_JSON: the ${p.name} parameter is not valid JSON.`);
-      }
-    } else if ((p.type === 'integer' || p.type === 'number') && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) {
-      out[p.name] = Number(v);
-    } else if (p.type === 'boolean' && typeof v === 'string') {
-      out[p.name] = ['true', 'yes', '1'].includes(v.trim().toLowerCase());
-    } else {
-      out[p.name] = v;
-    }
+    out[p.name] = coerce(z, { name: p.name, type: p.type }, v);
   }
   return out;
 }

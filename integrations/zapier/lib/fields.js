@@ -24,8 +24,20 @@ const FIELD_PREFIX = 'field__';
  */
 const getModel = (z, bundle, name) => callApi(z, bundle, { path: `/models/${seg(name)}` });
 
-/** @type {Record<string, 'string' | 'integer' | 'number' | 'boolean'>} */
-const ITEM_TYPES = { string: 'string', integer: 'integer', number: 'number', boolean: 'boolean' };
+/**
+ * How Zapier asks for a value of each scalar field type, and what the help says it expects.
+ * @type {Record<string, { type: 'string' | 'text' | 'integer' | 'number' | 'boolean' | 'datetime', expects: string }>}
+ */
+const SCALARS = {
+  string: { type: 'string', expects: 'Text.' },
+  text: { type: 'text', expects: 'Long text.' },
+  integer: { type: 'integer', expects: 'A whole number.' },
+  number: { type: 'number', expects: 'A number.' },
+  boolean: { type: 'boolean', expects: 'Yes or no.' },
+  date: { type: 'string', expects: 'A date as YYYY-MM-DD.' },
+  datetime: { type: 'datetime', expects: 'A date and time.' },
+  json: { type: 'text', expects: 'JSON (an object, array, number, string, true, false or null).' },
+};
 
 /**
  * How one field of a model is asked for in Zapier: its type, whether it is required, its choices
@@ -36,61 +48,21 @@ const ITEM_TYPES = { string: 'string', integer: 'integer', number: 'number', boo
  */
 function inputFieldOf(f, { forUpdate }) {
   /** @type {InputField} */
-  const field = { key: FIELD_PREFIX + f.name, label: f.label ?? f.name };
+  const field = { key: FIELD_PREFIX + f.name, label: f.label ?? f.name, type: 'string' };
   // A required field with a default may be left out: the server fills it.
   field.required = !forUpdate && f.required === true && f.default === undefined;
-  /** @type {string} */
-  let expects;
-  switch (f.type) {
-    case 'string':
-      field.type = 'string';
-      expects = 'Text.';
-      break;
-    case 'text':
-      field.type = 'text';
-      expects = 'Long text.';
-      break;
-    case 'integer':
-      field.type = 'integer';
-      expects = 'A whole number.';
-      break;
-    case 'number':
-      field.type = 'number';
-      expects = 'A number.';
-      break;
-    case 'boolean':
-      field.type = 'boolean';
-      expects = 'Yes or no.';
-      break;
-    case 'date':
-      field.type = 'string';
-      expects = 'A date as YYYY-MM-DD.';
-      break;
-    case 'datetime':
-      field.type = 'datetime';
-      expects = 'A date and time.';
-      break;
-    case 'json':
-      field.type = 'text';
-      expects = 'JSON (an object, array, number, string, true, false or null).';
-      break;
-    case 'array':
-      field.type = ITEM_TYPES[f.items ?? 'string'] ?? 'string';
-      field.list = true;
-      expects = `A list of ${f.items ?? 'string'} values.`;
-      break;
-    case 'enum':
-      field.type = 'string';
-      field.choices = (f.values ?? []).map((v) => ({ value: v, label: v, sample: v }));
-      expects = `One of: ${(f.values ?? []).join(', ')}.`;
-      break;
-    case 'relation':
-      field.type = 'string';
-      expects = `The id of a ${f.target ?? 'related'} record.`;
-      break;
-    default:
-      field.type = 'string';
-      expects = `A ${f.type} value.`;
+  let expects = SCALARS[f.type]?.expects ?? `A ${f.type} value.`;
+  if (f.type === 'array') {
+    field.type = SCALARS[f.items ?? 'string']?.type ?? 'string';
+    field.list = true;
+    expects = `A list of ${f.items ?? 'string'} values.`;
+  } else if (f.type === 'enum') {
+    field.choices = (f.values ?? []).map((v) => ({ value: v, label: v, sample: v }));
+    expects = `One of: ${(f.values ?? []).join(', ')}.`;
+  } else if (f.type === 'relation') {
+    expects = `The id of a ${f.target ?? 'related'} record.`;
+  } else {
+    field.type = SCALARS[f.type]?.type ?? 'string';
   }
   const defaults = f.default === undefined ? '' : ` Default: ${JSON.stringify(f.default)}.`;
   field.helpText = `${f.description ? `${f.description} ` : ''}${expects}${defaults}`.slice(0, 1000);
@@ -127,7 +99,7 @@ function toNumber(v) {
 }
 
 /**
- * One value as the field's type wants it. Zapier hands most values over as text.
+ * One value as the field's (or action parameter's) type wants it. Zapier hands most values over as text.
  * @param {ZObject} z
  * @param {ModelField} f
  * @param {unknown} v
@@ -145,7 +117,7 @@ function coerce(z, f, v) {
       try {
         return JSON.parse(v);
       } catch {
-        throw new z.errors.HaltedError(`ZAPIER_INVALID_JSON: the ${f.label ?? f.name} field is not valid JSON.`);
+        throw new z.errors.HaltedError(`ZAPIER_INVALID_JSON: "${f.label ?? f.name}" is not valid JSON.`);
       }
     case 'array': {
       const list = Array.isArray(v)
@@ -205,4 +177,4 @@ const modelField = {
   helpText: 'The Infinity model (table) of the records.',
 };
 
-module.exports = { FIELD_PREFIX, getModel, inputFieldOf, modelField, recordInputFields, recordOutputFields, valuesOf };
+module.exports = { coerce, getModel, modelField, recordInputFields, recordOutputFields, valuesOf };

@@ -272,6 +272,10 @@ for (const backend of testBackends()) {
       await expect(badField).rejects.toThrow(/"code":"QUERY_INVALID","status":400/);
       const badJson = run(App.creates.run_flow.operation.perform, { inputData: { flow: flowId, inputJson: '{nope' } });
       await expect(badJson).rejects.toThrow(/^ZAPIER_INVALID_JSON: /);
+      const badRecordJson = run(App.creates.create_record.operation.perform, {
+        inputData: { model: 'contacts', field__email: 'j@example.com', field__meta: '{nope' },
+      });
+      await expect(badRecordJson).rejects.toThrow(/^ZAPIER_INVALID_JSON: "meta" is not valid JSON/);
     });
 
     it('reaches nothing of another organization and nothing above the key’s role', async () => {
