@@ -38,10 +38,12 @@ export interface App {
   rpcs: Record<string, { communication: Code; params: Code }>;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function onlyKeys(obj: Record<string, unknown>, allowed: string[], where: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw new Error(`${where}: unknown key "${k}" (known: ${allowed.join(', ')})`);
+/** A key the test's interpreter does not know is an error (it would otherwise be skipped). */
+export function onlyKeys(obj: Record<string, unknown>, allowed: string[], where: string): void {
+  for (const k of Object.keys(obj))
+    if (!allowed.includes(k)) throw new Error(`${where}: unknown key "${k}", which the test's interpreter does not know (known: ${allowed.join(', ')})`);
 }
 
 /** Every file under the app root except the extension's own secrets folder. */

@@ -335,10 +335,15 @@ for (const backend of testBackends()) {
         const listed = await api('GET', `/webhooks/${webhookId}`);
         expect(listed.json.data).toMatchObject({ url: target.url, events: ['record.created'], model: 'orders', enabled: true });
 
-        const [created] = (await make.run('createRecord', { modelName: 'orders', title: 'Desk', amount: 1 })) as Json[];
+        const [created] = (await make.run('createRecord', { modelName: 'orders', title: 'Desk', amount: 1, customer: customerId })) as Json[];
         await until('the created record delivered', async () => bundles.length >= 1);
-        expect(bundles[0]).toMatchObject({ event: 'record.created', model: 'orders', record: { id: created!.id, title: 'Desk', amount: 1 } });
+        const first = bundles[0] as { record: Json };
+        expect(first).toMatchObject({ event: 'record.created', model: 'orders', record: { id: created!.id, title: 'Desk', amount: 1, customer: customerId } });
         expect(typeof bundles[0]!.deliveryId).toBe('string');
+        // docs/integrations/make.md's worked example: the bundle mapped into Get and Update.
+        const [customer] = (await make.run('getRecord', { modelName: 'customers', recordId: first.record.customer })) as Json[];
+        await make.run('updateRecord', { modelName: 'orders', recordId: first.record.id, notes: `Customer: ${customer!.name as string}` });
+        expect((await api('GET', `/data/orders/${created!.id as string}`)).json.data.notes).toBe('Customer: Acme');
 
         hook = await make.update(hook, { model: 'orders', events: ['record.updated', 'record.deleted'] });
         expect((await api('GET', `/webhooks/${webhookId}`)).json.data.events).toEqual(['record.updated', 'record.deleted']);

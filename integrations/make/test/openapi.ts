@@ -8,7 +8,7 @@
  * - every request a run actually sent matches the document's most specific path (OpenAPI: a
  *   concrete path before a templated one) with that method, each query parameter declared there.
  */
-import { type App, type Code, allCodes } from './app.js';
+import { type App, type Code, allCodes, isRecord } from './app.js';
 import { hasIml } from './iml.js';
 import type { HttpCall } from './request.js';
 
@@ -24,7 +24,6 @@ export interface OpenApiDoc {
   paths: Record<string, PathItem>;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const segments = (p: string) => p.split('/').filter((s) => s !== '');
 const isTemplated = (seg: string) => /^\{[^}]+\}$/.test(seg);
 

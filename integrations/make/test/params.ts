@@ -7,7 +7,7 @@
  * parameter), and a module's outputs against its interface (no key it does not declare, each value
  * of its declared type). An unknown parameter key or type is an error.
  */
-import { type At, type Code, child } from './app.js';
+import { type At, type Code, child, isRecord, onlyKeys } from './app.js';
 import type { Scope } from './iml.js';
 import { type Runtime, communicate } from './request.js';
 
@@ -31,7 +31,6 @@ export interface Param {
 const KEYS = ['name', 'type', 'label', 'help', 'required', 'default', 'advanced', 'multiple', 'multiline', 'options', 'spec', 'validate'];
 const TYPES = ['text', 'password', 'url', 'select', 'uinteger', 'integer', 'number', 'boolean', 'date', 'any', 'array', 'collection'];
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isEmpty = (v: unknown) => v === undefined || v === null || v === '';
 
 /** The context an RPC runs in: the connection, the form's values so far, the webhook (instant triggers). */
@@ -57,7 +56,7 @@ function rpcName(s: string, where: string): string {
 
 function toParam(v: unknown, at: At): Param {
   if (!isRecord(v)) throw new Error(`${at.file}${at.ptr}: a parameter is an object, got ${JSON.stringify(v)}`);
-  for (const k of Object.keys(v)) if (!KEYS.includes(k)) throw new Error(`${at.file}${at.ptr}: unknown parameter key "${k}"`);
+  onlyKeys(v, KEYS, `${at.file}${at.ptr}`);
   if (typeof v.name !== 'string' || typeof v.type !== 'string') throw new Error(`${at.file}${at.ptr}: name and type are required`);
   if (!TYPES.includes(v.type)) throw new Error(`${at.file}${at.ptr}: parameter type "${v.type}" is not known to the test`);
   return { ...(v as Omit<Param, 'at'>), at };
@@ -98,7 +97,7 @@ async function optionsOf(rt: Runtime, p: Param, ctx: FormContext): Promise<{ opt
   };
   const o = p.options;
   if (isRecord(o)) {
-    for (const k of Object.keys(o)) if (k !== 'store' && k !== 'nested') throw new Error(`options of ${p.name}: unknown key ${k}`);
+    onlyKeys(o, ['store', 'nested'], `options of ${p.name}`);
     return { options: await fromStore(o.store, child(oAt, 'store')), nested: o.nested, nestedAt: child(oAt, 'nested') };
   }
   return { options: await fromStore(o, oAt) };

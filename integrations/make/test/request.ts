@@ -6,7 +6,7 @@
  * request, evaluated on the previous page, until its `condition` is false, a page is empty or
  * the limit is reached). A directive this file does not implement is an error.
  */
-import { type App, type At, type Code, type Coverage, child, evalDeep } from './app.js';
+import { type App, type At, type Code, type Coverage, child, evalDeep, isRecord, onlyKeys } from './app.js';
 import type { Scope } from './iml.js';
 
 /** An error as Make would show it on the module: its type and message. */
@@ -41,12 +41,6 @@ export interface Result {
   metadata?: unknown;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function onlyKeys(obj: Record<string, unknown>, allowed: string[], where: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw new Error(`${where}: the test's interpreter does not know the directive "${k}"`);
-}
-
 const REQUEST_KEYS = ['url', 'method', 'headers', 'qs', 'body', 'temp', 'condition', 'pagination', 'response', 'log'];
 const RESPONSE_KEYS = ['valid', 'error', 'iterate', 'output', 'limit', 'data', 'metadata'];
 
@@ -75,13 +69,6 @@ function queryOf(qs: Record<string, unknown>): [string, string][] {
     });
 }
 
-interface Merged {
-  spec: Record<string, unknown>;
-  /** Where each part came from: the base's parts are marked in the base file. */
-  at: At;
-  base?: { spec: Record<string, unknown>; at: At };
-}
-
 /**
  * Runs one communication (a module's, an RPC's, a webhook's attach/detach/update, or the
  * connection's with `base: false`). `scope` holds the context's variables (`connection`,
@@ -92,12 +79,9 @@ export async function communicate(rt: Runtime, code: Code, scope: Scope, opts: {
   if (Object.keys(spec).length === 0) return { sent: false, outputs: [] }; // an instant trigger may make no request
   onlyKeys(spec, REQUEST_KEYS, code.file);
   const at: At = { file: code.file, ptr: '' };
-  const m: Merged = { spec, at };
-  if (opts.base) {
-    const base = record(rt.app.base.json, rt.app.base.file);
-    onlyKeys(base, ['baseUrl', 'headers', 'response', 'log'], rt.app.base.file);
-    m.base = { spec: base, at: { file: rt.app.base.file, ptr: '' } };
-  }
+  // The base's parts are marked as evaluated in the base's own file.
+  const base = opts.base ? { spec: record(rt.app.base.json, rt.app.base.file), at: { file: rt.app.base.file, ptr: '' } } : undefined;
+  if (base) onlyKeys(base.spec, ['baseUrl', 'headers', 'response', 'log'], base.at.file);
 
   const reqScope: Scope = { ...scope, temp: {} };
   if (spec.temp !== undefined) reqScope.temp = evalDeep(record(spec.temp, 'temp'), reqScope, child(at, 'temp'), rt.cov);
@@ -105,26 +89,26 @@ export async function communicate(rt: Runtime, code: Code, scope: Scope, opts: {
 
   const response = isRecord(spec.response) ? spec.response : {};
   onlyKeys(response, RESPONSE_KEYS, `${code.file}: response`);
-  const baseResponse = m.base && isRecord(m.base.spec.response) ? m.base.spec.response : {};
+  const baseResponse = base && isRecord(base.spec.response) ? base.spec.response : {};
   onlyKeys(baseResponse, ['error'], `${rt.app.base.file}: response`);
   const errorSpec =
     response.error !== undefined
       ? { spec: response.error, at: child(child(at, 'response'), 'error') }
-      : m.base && baseResponse.error !== undefined
-        ? { spec: baseResponse.error, at: child(child(m.base.at, 'response'), 'error') }
+      : base && baseResponse.error !== undefined
+        ? { spec: baseResponse.error, at: child(child(base.at, 'response'), 'error') }
         : undefined;
 
   // The request's parts, evaluated once (pagination merges its own over them).
-  const baseUrl = m.base ? String(evalDeep(m.base.spec.baseUrl, reqScope, child(m.base.at, 'baseUrl'), rt.cov)) : '';
+  const baseUrl = base ? String(evalDeep(base.spec.baseUrl, reqScope, child(base.at, 'baseUrl'), rt.cov)) : '';
   const rawUrl = String(evalDeep(spec.url, reqScope, child(at, 'url'), rt.cov));
   const url = rawUrl.startsWith('/') ? `${baseUrl}${rawUrl}` : rawUrl;
   if (!/^https?:\/\//.test(url)) throw new Error(`${code.file}: url "${rawUrl}" is neither absolute nor joined to the base`);
   const method = spec.method === undefined ? 'GET' : String(evalDeep(spec.method, reqScope, child(at, 'method'), rt.cov));
   const headers = {
-    ...(m.base?.spec.headers ? record(evalDeep(m.base.spec.headers, reqScope, child(m.base.at, 'headers'), rt.cov), 'headers') : {}),
+    ...(base?.spec.headers ? record(evalDeep(base.spec.headers, reqScope, child(base.at, 'headers'), rt.cov), 'headers') : {}),
     ...(spec.headers ? record(evalDeep(spec.headers, reqScope, child(at, 'headers'), rt.cov), 'headers') : {}),
   };
-  checkSanitized(headers, [m.base?.spec.log, spec.log], scope, code.file);
+  checkSanitized(headers, [base?.spec.log, spec.log], scope, code.file);
   const qs = spec.qs ? record(evalDeep(spec.qs, reqScope, child(at, 'qs'), rt.cov), 'qs') : {};
   const body = spec.body === undefined ? undefined : evalDeep(spec.body, reqScope, child(at, 'body'), rt.cov);
 

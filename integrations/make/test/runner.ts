@@ -4,13 +4,11 @@
  * the instant trigger's webhook, and turn a delivery the webhook receives into the trigger's
  * bundle.
  */
-import { type Code, Coverage, child, evalDeep, loadApp } from './app.js';
+import { type Code, Coverage, child, evalDeep, isRecord, loadApp, onlyKeys } from './app.js';
 import { type FormContext, type Param, checkOutput, codeAt, fillForm, resolveParams } from './params.js';
 import { type HttpCall, MakeError, type Runtime, communicate } from './request.js';
 
 export { MakeError };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A webhook as Make keeps it: its URL, its parameters and what attach answered. */
 export interface Hook {
@@ -130,13 +128,13 @@ export class MakeRunner {
     const code = this.rt.app.webhook.communication;
     const spec = code.json;
     if (!isRecord(spec)) throw new Error(`${code.file} must hold an object`);
-    for (const k of Object.keys(spec)) if (k !== 'respond' && k !== 'output') throw new Error(`${code.file}: the test's interpreter does not know "${k}"`);
+    onlyKeys(spec, ['respond', 'output'], code.file);
     const webhook = { url: hook.url, ...hook.data };
     const scope = { ...req, connection: this.connection, parameters: hook.parameters, webhook };
     const at = { file: code.file, ptr: '' };
     const respond = evalDeep(spec.respond, scope, child(at, 'respond'), this.rt.cov);
     if (!isRecord(respond)) throw new Error('respond must be an object');
-    for (const k of Object.keys(respond)) if (!['status', 'type', 'body'].includes(k)) throw new Error(`respond: unknown key ${k}`);
+    onlyKeys(respond, ['status', 'type', 'body'], `${code.file}: respond`);
     const bundle = spec.output === undefined ? req.body : evalDeep(spec.output, scope, child(at, 'output'), this.rt.cov);
     const m = this.rt.app.modules[moduleId];
     if (m?.webhook === undefined) throw new Error(`${moduleId} is not an instant trigger`);
