@@ -3,8 +3,11 @@
  * directive, parameter key or type — instead of skipping it, and follows Make's documented
  * semantics where the app relies on them.
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Coverage } from './app.js';
+import { APP_ROOT, Coverage, loadApp } from './app.js';
 import { ImlError, compile, evalString } from './iml.js';
 import { type Param, fillForm } from './params.js';
 import { type Runtime, communicate } from './request.js';
@@ -49,5 +52,31 @@ describe('IML interpreter', () => {
     await expect(fillForm(rt(), [{ name: 'f', type: 'filename', at } as Param], { f: 'a.txt' }, ctx)).rejects.toThrow('not known');
     await expect(fillForm(rt(), [{ name: 'n', type: 'uinteger', at } as Param], { n: -1 }, ctx)).rejects.toThrow('not an integer');
     await expect(fillForm(rt(), [{ name: 'n', type: 'text', at } as Param], { other: 'x' }, ctx)).rejects.toThrow('no such parameter');
+  });
+
+  it('reads the local project strictly: a stray file, an unknown key or a broken expression fails the load', () => {
+    const { cov } = loadApp();
+    expect(cov.unvisited()).toHaveLength(cov.all.size);
+    const dirs: string[] = [];
+    const copy = () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'make-app-'));
+      cpSync(APP_ROOT, dir, { recursive: true });
+      dirs.push(dir);
+      return dir;
+    };
+    const stray = copy();
+    writeFileSync(path.join(stray, 'modules/notes.iml.json'), '{}');
+    expect(() => loadApp(stray)).toThrow('files no component names in makecomapp.json: modules/notes.iml.json');
+    const unknownKey = copy();
+    const manifest = JSON.parse(readFileSync(path.join(unknownKey, 'makecomapp.json'), 'utf8')) as {
+      components: { module: Record<string, Record<string, unknown>> };
+    };
+    manifest.components.module.getRecord!.moduleSubtype = 'action';
+    writeFileSync(path.join(unknownKey, 'makecomapp.json'), JSON.stringify(manifest));
+    expect(() => loadApp(unknownKey)).toThrow('unknown key "moduleSubtype"');
+    const broken = copy();
+    writeFileSync(path.join(broken, 'rpcs/list-models/list-models.communication.iml.json'), '{"url": "/models/{{parseDate(now)}}"}');
+    expect(() => loadApp(broken)).toThrow('unknown IML function parseDate()');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 });

@@ -21,7 +21,14 @@ interface Operation {
 }
 type PathItem = Record<string, Operation | Parameter[] | undefined> & { parameters?: Parameter[] };
 export interface OpenApiDoc {
+  servers?: { url: string }[];
   paths: Record<string, PathItem>;
+}
+
+/** The document's paths as full URL paths: a server URL with a path (`…/api/v1`) prefixes them. */
+function fullPaths(doc: OpenApiDoc): [string, PathItem][] {
+  const prefix = new URL(doc.servers?.[0]?.url ?? '/', 'http://server').pathname.replace(/\/$/, '');
+  return Object.entries(doc.paths).map(([p, item]) => [`${prefix}${p}`, item]);
 }
 
 const segments = (p: string) => p.split('/').filter((s) => s !== '');
@@ -62,7 +69,7 @@ export function checkTemplates(doc: OpenApiDoc, templates: RequestTemplate[]): s
   for (const t of templates) {
     const segs = segments(t.path);
     // An IML segment may stand for a path parameter or for a model's own (concrete) path.
-    const candidates = Object.entries(doc.paths).filter(([p, item]) => {
+    const candidates = fullPaths(doc).filter(([p, item]) => {
       const ps = segments(p);
       return ps.length === segs.length && isRecord(item[t.method]) && ps.every((s, i) => s === segs[i] || hasIml(segs[i]!));
     });
@@ -90,7 +97,7 @@ export function checkCalls(doc: OpenApiDoc, calls: HttpCall[]): string[] {
   for (const c of calls) {
     const segs = segments(c.url.pathname).map(decodeURIComponent);
     const method = c.method.toLowerCase();
-    const matching = Object.entries(doc.paths)
+    const matching = fullPaths(doc)
       .filter(([p]) => {
         const ps = segments(p);
         return ps.length === segs.length && ps.every((s, i) => s === segs[i] || isTemplated(s));
