@@ -2,7 +2,10 @@ import { type FormEvent, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api } from '../../lib/api';
 import { useToast } from '../../lib/toast';
-import { Button, Field, Input, Page, Select, ShownOnce, Table } from '../../components/ui';
+import { Button, Field, Input, Page, Select, Table } from '../../components/ui';
+import { IntegrationSnippets } from './IntegrationSnippets';
+import { KeyReveal } from './KeyReveal';
+import { KEY_PLACEHOLDER } from './snippets';
 
 interface Key {
   id: string;
@@ -22,8 +25,9 @@ const KIND_HINTS = {
 } as const;
 
 /**
- * API keys for n8n, Make and Zapier: the key is shown once, with a copy button. A personal key
- * acts for its creator; a service-account key belongs to the organization.
+ * API keys for n8n, Make, Zapier and MCP clients: a new key is shown once, with a copy button and
+ * each integration's snippets filled in with it. A personal key acts for its creator; a
+ * service-account key belongs to the organization.
  */
 export function ApiKeys() {
   const client = useQueryClient();
@@ -32,13 +36,15 @@ export function ApiKeys() {
   const [name, setName] = useState('');
   const [role, setRole] = useState('editor');
   const [kind, setKind] = useState<Key['kind']>('personal');
-  const [created, setCreated] = useState<string | null>(null);
+  // NB: the new key lives only here, in memory, until Done (or leaving the page): never in the
+  // query cache nor in any storage. After that the snippets show a placeholder.
+  const [created, setCreated] = useState<{ key: string; name: string; role: string } | null>(null);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      const r = await api<{ data: { key: string } }>('POST', '/api-keys', { name, role, kind });
-      setCreated(r.data.key);
+      const r = await api<{ data: { key: string; role: string } }>('POST', '/api-keys', { name, role, kind });
+      setCreated({ key: r.data.key, name, role: r.data.role });
       setName('');
       await client.invalidateQueries({ queryKey: ['api-keys'] });
     } catch (err) {
@@ -74,7 +80,7 @@ export function ApiKeys() {
         </Field>
         <Button type="submit">Create key</Button>
       </form>
-      {created && <ShownOnce title="Copy this key now: it is not shown again." value={created} onCopied={() => toast('success', 'Copied.')} />}
+      {created && <KeyReveal apiKey={created.key} name={created.name} role={created.role} onDone={() => setCreated(null)} />}
       <Table
         rows={keys.data ?? []}
         rowKey={(k) => k.id}
@@ -92,6 +98,15 @@ export function ApiKeys() {
           </Button>
         )}
       />
+      {!created && (
+        <details className="rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+          <summary className="cursor-pointer font-semibold">Connect n8n, Zapier, Make, an MCP client or curl</summary>
+          <p className="mt-2 mb-3 text-sm text-zinc-600 dark:text-zinc-400">
+            Replace {KEY_PLACEHOLDER} with a key: a new key is filled in for you, once, when you create it.
+          </p>
+          <IntegrationSnippets apiKey={null} />
+        </details>
+      )}
     </Page>
   );
 }
