@@ -110,9 +110,9 @@ describe('API keys screen', () => {
     expect(snippet('claude-code')).toBe(claudeCode);
     expect(JSON.parse(snippet('mcp-json'))).toEqual({ mcpServers: { infinity: { url: `${origin}/api/v1/mcp`, headers: { 'X-API-Key': KEY } } } });
     expect(JSON.parse(snippet('claude-desktop'))).toEqual({
-      mcpServers: { infinity: { command: 'npx', args: ['infinity', 'mcp', '--url', origin], env: { INFINITY_API_KEY: KEY } } },
+      mcpServers: { infinity: { command: 'npx', args: ['--no-install', 'infinity', 'mcp', '--url', origin], env: { INFINITY_API_KEY: KEY } } },
     });
-    within(reveal).getByText(/infinity mcp --url URL --api-key KEY/);
+    expect(within(reveal).getByText('infinity mcp --url URL --api-key KEY').tagName).toBe('CODE');
     fireEvent.click(within(reveal).getByRole('button', { name: 'Copy Claude Code' }));
     await waitFor(() => expect(writeText).toHaveBeenLastCalledWith(claudeCode));
     await screen.findByText('Copied Claude Code.');

@@ -59,7 +59,7 @@ export function ApiKeys() {
   return (
     <Page title="API keys">
       {keys.isError && <p role="alert">{keys.error.message}</p>}
-      <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-end gap-3" aria-label="New API key">
+      <form onSubmit={(e) => void create(e)} className="flex flex-wrap items-start gap-3" aria-label="New API key">
         <Field label="Name">{(id) => <Input id={id} value={name} onChange={(e) => setName(e.target.value)} required />}</Field>
         <Field label="Role">
           {(id) => (
@@ -70,15 +70,21 @@ export function ApiKeys() {
             </Select>
           )}
         </Field>
-        <Field label="Kind" hint={KIND_HINTS[kind]}>
-          {(id, d) => (
-            <Select id={id} aria-describedby={d} value={kind} onChange={(e) => setKind(e.target.value as Key['kind'])}>
-              <option value="personal">Personal</option>
-              <option value="service">Service account</option>
-            </Select>
-          )}
-        </Field>
-        <Button type="submit">Create key</Button>
+        {/* Narrow, so the hint wraps under the select instead of stretching it. */}
+        <div className="w-72">
+          <Field label="Kind" hint={KIND_HINTS[kind]}>
+            {(id, d) => (
+              <Select id={id} aria-describedby={d} value={kind} onChange={(e) => setKind(e.target.value as Key['kind'])}>
+                <option value="personal">Personal</option>
+                <option value="service">Service account</option>
+              </Select>
+            )}
+          </Field>
+        </div>
+        {/* Level with the inputs, below the labels. */}
+        <Button type="submit" className="mt-6">
+          Create key
+        </Button>
       </form>
       {created && <KeyReveal apiKey={created.key} name={created.name} role={created.role} onDone={() => setCreated(null)} />}
       <Table

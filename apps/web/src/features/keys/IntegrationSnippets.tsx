@@ -41,7 +41,7 @@ export function IntegrationSnippets({ apiKey, origin = location.origin }: { apiK
             aria-selected={i === active}
             tabIndex={i === active ? 0 : -1}
             onClick={() => setActive(i)}
-            className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium focus:outline-2 focus:outline-indigo-500 ${
+            className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium focus-visible:outline-2 focus-visible:outline-indigo-500 ${
               i === active
                 ? 'border-indigo-600 text-indigo-700 dark:border-indigo-400 dark:text-indigo-300'
                 : 'border-transparent text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100'
@@ -58,10 +58,16 @@ export function IntegrationSnippets({ apiKey, origin = location.origin }: { apiK
 
 function Panel({ id, labelledBy, group }: { id: string; labelledBy: string; group: SnippetGroup }) {
   return (
-    <div role="tabpanel" id={id} aria-labelledby={labelledBy} tabIndex={0} className="flex flex-col gap-3 focus:outline-2 focus:outline-indigo-500">
+    <div
+      role="tabpanel"
+      id={id}
+      aria-labelledby={labelledBy}
+      tabIndex={0}
+      className="flex flex-col gap-3 rounded-sm focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500"
+    >
       <p className="text-sm">{group.intro}</p>
       <p className="text-xs text-zinc-700 dark:text-zinc-300">
-        <span className="font-medium">Key role: </span>
+        <span className="font-medium">Key to give it: </span>
         {group.role}
       </p>
       {group.snippets.map((s) => (
@@ -75,19 +81,34 @@ function SnippetBlock({ snippet }: { snippet: Snippet }) {
   const code = useRef<HTMLElement>(null);
   const titleId = useId();
   return (
-    <section aria-labelledby={titleId} className="flex flex-col gap-1">
-      <div className="flex items-end justify-between gap-3">
-        <h3 id={titleId} className="text-sm font-medium">
-          {snippet.title}
-        </h3>
+    <section aria-labelledby={titleId} className="overflow-hidden rounded-md border border-zinc-200 bg-white dark:border-zinc-700 dark:bg-zinc-950">
+      <div className="flex items-center justify-between gap-3 border-b border-zinc-200 bg-zinc-50 px-3 py-1.5 dark:border-zinc-700 dark:bg-zinc-900">
+        <div className="flex min-w-0 flex-col">
+          <h3 id={titleId} className="text-sm font-medium">
+            {snippet.title}
+          </h3>
+          {snippet.note && <p className="text-xs text-zinc-600 dark:text-zinc-400">{withCode(snippet.note)}</p>}
+        </div>
         <CopyButton text={snippet.text} label={`Copy ${snippet.title}`} what={snippet.title} shown={code} small />
       </div>
-      {snippet.note && <p className="text-xs text-zinc-600 dark:text-zinc-400">{snippet.note}</p>}
-      <pre className="overflow-x-auto rounded-md border border-zinc-200 bg-white p-3 text-xs dark:border-zinc-700 dark:bg-zinc-950">
+      <pre className="overflow-x-auto p-3 text-xs leading-5">
         <code ref={code} data-testid={`snippet-${snippet.id}`} className="whitespace-pre-wrap wrap-anywhere">
           {snippet.text}
         </code>
       </pre>
     </section>
+  );
+}
+
+/** `text in backticks` as inline code, the rest as text. */
+function withCode(text: string) {
+  return text.split('`').map((part, i) =>
+    i % 2 ? (
+      <code key={i} className="rounded bg-zinc-200/70 px-1 dark:bg-zinc-800">
+        {part}
+      </code>
+    ) : (
+      part
+    ),
   );
 }

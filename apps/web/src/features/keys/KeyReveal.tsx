@@ -18,9 +18,9 @@ export function KeyReveal({ apiKey, name, role, onDone }: { apiKey: string; name
       ref={box}
       tabIndex={-1}
       aria-labelledby={titleId}
-      className="flex flex-col gap-4 rounded-lg border border-amber-400 bg-amber-50 p-4 focus:outline-2 focus:outline-indigo-500 dark:border-amber-700 dark:bg-amber-950"
+      className="flex flex-col gap-5 rounded-lg border border-zinc-200 p-4 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-zinc-800"
     >
-      <div className="flex flex-col gap-2">
+      <div className="flex flex-col gap-2 rounded-md border border-amber-400 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950">
         <h2 id={titleId} className="font-semibold">
           Key “{name}” ({role}) created. Copy it now: it is not shown again.
         </h2>

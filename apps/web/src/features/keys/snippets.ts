@@ -11,6 +11,7 @@ export interface Snippet {
   /** Also the copy button's accessible name: "Copy <title>". */
   title: string;
   text: string;
+  /** A line under the title; `text in backticks` shows as code. */
   note?: string;
 }
 
@@ -18,12 +19,29 @@ export interface SnippetGroup {
   id: 'n8n' | 'zapier-make' | 'mcp' | 'curl';
   label: string;
   intro: string;
-  /** Which role to give the key, and why. */
+  /** Which key to give it (kind and role), and why; follows “Key to give it: ”. */
   role: string;
   snippets: Snippet[];
 }
 
-const json = (value: unknown) => JSON.stringify(value, null, 2);
+/**
+ * JSON as people write config files: an object or array that fits on its line (`width` characters)
+ * stays on one line, a longer one opens up, two spaces per level. `lead` is what precedes the value
+ * on its line (indentation and key).
+ */
+export function configJson(value: unknown, indent = '', lead = 0, width = 100): string {
+  const flat = JSON.stringify(value, null, 1).replace(/\n\s*/g, ' ').replace(/\[ /g, '[').replace(/ \]/g, ']');
+  if (value === null || typeof value !== 'object' || lead + flat.length <= width) return flat;
+  const inner = `${indent}  `;
+  const lines = Array.isArray(value)
+    ? value.map((v) => `${inner}${configJson(v, inner, inner.length, width)}`)
+    : Object.entries(value).map(([k, v]) => {
+        const head = `${inner}${JSON.stringify(k)}: `;
+        return `${head}${configJson(v, inner, head.length, width)}`;
+      });
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  return `${open}\n${lines.join(',\n')}\n${indent}${close}`;
+}
 
 export function integrationSnippets(origin: string, key: string | null): SnippetGroup[] {
   const apiKey = key ?? KEY_PLACEHOLDER;
@@ -31,7 +49,7 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
   const baseUrl: Snippet = { id: 'base-url', title: 'Base URL', text: origin };
   const keyField: Snippet = { id: 'api-key', title: 'API key', text: apiKey };
   const webhookRole =
-    'A service-account key. Role admin if you use the triggers (they subscribe webhooks, which needs admin); editor is enough to read and write records and run actions and flows.';
+    'a service account with role admin: the triggers subscribe webhooks, which needs admin. Without triggers, editor is enough (records, actions, flows).';
   return [
     {
       id: 'n8n',
@@ -43,7 +61,7 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
         {
           id: 'n8n-install',
           title: 'Install from the tarball',
-          note: 'In an Infinity checkout: packs the node into n8n’s custom folder, installs it there; restart n8n.',
+          note: 'In an Infinity checkout: packs the node into n8n’s custom folder (`N8N_CUSTOM_EXTENSIONS`, `~/.n8n/custom` by default) and installs it there; then restart n8n.',
           text: [
             'npm pack --workspace packages/n8n-nodes-infinity --pack-destination ~/.n8n/custom',
             'cd ~/.n8n/custom && npm install ./n8n-nodes-infinity-*.tgz',
@@ -64,7 +82,7 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
       id: 'mcp',
       label: 'MCP clients',
       intro: 'Claude, Cursor and any Model Context Protocol client reach your models, records, actions and flows as tools.',
-      role: 'Viewer for an assistant that only reads; editor to let it create and update records and run actions and flows. The key’s role bounds every tool.',
+      role: 'viewer for an assistant that only reads; editor to let it create and update records and run actions and flows. The key’s role bounds every tool.',
       snippets: [
         {
           id: 'claude-code',
@@ -74,13 +92,16 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
         {
           id: 'mcp-json',
           title: 'Cursor or any Streamable HTTP client (mcp.json)',
-          text: json({ mcpServers: { infinity: { url: mcpUrl, headers: { 'X-API-Key': apiKey } } } }),
+          text: configJson({ mcpServers: { infinity: { url: mcpUrl, headers: { 'X-API-Key': apiKey } } } }),
         },
         {
           id: 'claude-desktop',
           title: 'Claude Desktop (stdio, through the bridge)',
-          note: 'claude_desktop_config.json. The bridge is `infinity mcp --url URL --api-key KEY`; here the key comes from INFINITY_API_KEY.',
-          text: json({ mcpServers: { infinity: { command: 'npx', args: ['infinity', 'mcp', '--url', origin], env: { INFINITY_API_KEY: apiKey } } } }),
+          note: 'In `claude_desktop_config.json`. Runs the bridge `infinity mcp --url URL --api-key KEY` (the key from `INFINITY_API_KEY`), which must be installed on that machine; `--no-install` keeps npx from fetching an unrelated npm package of the same name.',
+          // NB: without --no-install, npx on a machine lacking the command would download whatever npm holds under "infinity".
+          text: configJson({
+            mcpServers: { infinity: { command: 'npx', args: ['--no-install', 'infinity', 'mcp', '--url', origin], env: { INFINITY_API_KEY: apiKey } } },
+          }),
         },
       ],
     },
@@ -88,7 +109,7 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
       id: 'curl',
       label: 'curl',
       intro: 'Check the key: the answer names the key, its organization and its role.',
-      role: 'Any role.',
+      role: 'any.',
       snippets: [{ id: 'curl-me', title: 'curl', text: `curl -H "X-API-Key: ${apiKey}" ${origin}/api/v1/me` }],
     },
   ];
