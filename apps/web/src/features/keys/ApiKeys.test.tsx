@@ -96,9 +96,9 @@ describe('API keys screen', () => {
     // Zapier / Make: the connection's base URL and key.
     fireEvent.click(tabs[1]!);
     expect(tabs[1]!.getAttribute('aria-selected')).toBe('true');
-    expect(snippet('base-url')).toBe(origin);
+    expect(snippet('infinity-url')).toBe(origin);
     expect(snippet('api-key')).toBe(KEY);
-    fireEvent.click(within(reveal).getByRole('button', { name: 'Copy Base URL' }));
+    fireEvent.click(within(reveal).getByRole('button', { name: 'Copy Infinity URL' }));
     await waitFor(() => expect(writeText).toHaveBeenLastCalledWith(origin));
 
     // MCP clients, reached with the keyboard (arrow keys move between tabs, focus follows).

@@ -46,8 +46,6 @@ export function configJson(value: unknown, indent = '', lead = 0, width = 100): 
 export function integrationSnippets(origin: string, key: string | null): SnippetGroup[] {
   const apiKey = key ?? KEY_PLACEHOLDER;
   const mcpUrl = `${origin}/api/v1/mcp`;
-  const baseUrl: Snippet = { id: 'base-url', title: 'Base URL', text: origin };
-  const keyField: Snippet = { id: 'api-key', title: 'API key', text: apiKey };
   const webhookRole =
     'a service account with role admin: the triggers subscribe webhooks, which needs admin. Without triggers, editor is enough (records, actions, flows).';
   return [
@@ -67,8 +65,8 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
             'cd ~/.n8n/custom && npm install ./n8n-nodes-infinity-*.tgz',
           ].join('\n'),
         },
-        { ...baseUrl, id: 'n8n-base-url' },
-        { ...keyField, id: 'n8n-api-key' },
+        { id: 'n8n-base-url', title: 'Base URL', text: origin },
+        { id: 'n8n-api-key', title: 'API Key', text: apiKey },
       ],
     },
     {
@@ -76,7 +74,10 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
       label: 'Zapier / Make',
       intro: 'When you connect the Infinity app in Zapier or Make, its connection asks for these two fields.',
       role: webhookRole,
-      snippets: [baseUrl, keyField],
+      snippets: [
+        { id: 'infinity-url', title: 'Infinity URL', note: 'This server’s address, without `/api/v1`.', text: origin },
+        { id: 'api-key', title: 'API key', text: apiKey },
+      ],
     },
     {
       id: 'mcp',
