@@ -417,6 +417,11 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
       expect(stored).not.toContain(key);
       expect(await axeViolations(p)).toEqual([]);
       await p.screenshot({ path: path.join(SHOTS, '09b-api-key-snippets-placeholder.png'), fullPage: true });
+      // Contrast is checked per theme.
+      await p.getByRole('button', { name: 'Dark theme' }).click();
+      await p.getByRole('tab', { name: 'MCP clients' }).click();
+      expect(await axeViolations(p)).toEqual([]);
+      await p.screenshot({ path: path.join(SHOTS, '09c-api-key-snippets-dark.png'), fullPage: true });
       expect(errors).toEqual([]);
     } finally {
       await keysContext.close();

@@ -62,6 +62,7 @@ describe('API keys screen', () => {
     await waitFor(() => expect(client.getQueryState(['api-keys'])?.status).toBe('success'));
 
     // Before any key: the snippets are there, with a placeholder.
+    screen.getByText(/No API keys yet/);
     expect(snippet('n8n-api-key')).toBe('YOUR_API_KEY');
     expect(snippet('n8n-base-url')).toBe(origin);
 

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api } from '../../lib/api';
 import { useToast } from '../../lib/toast';
-import { Button, Field, Input, Page, Select, Table } from '../../components/ui';
+import { Button, Empty, Field, Input, Page, Select, Table } from '../../components/ui';
 import { IntegrationSnippets } from './IntegrationSnippets';
 import { KeyReveal } from './KeyReveal';
 import { KEY_PLACEHOLDER } from './snippets';
@@ -87,23 +87,27 @@ export function ApiKeys() {
         </Button>
       </form>
       {created && <KeyReveal apiKey={created.key} name={created.name} role={created.role} onDone={() => setCreated(null)} />}
-      <Table
-        rows={keys.data ?? []}
-        rowKey={(k) => k.id}
-        columns={[
-          { key: 'name', header: 'Name', cell: (k) => k.name },
-          { key: 'prefix', header: 'Prefix', cell: (k) => <code>{k.prefix}…</code> },
-          { key: 'role', header: 'Role', cell: (k) => k.role },
-          { key: 'kind', header: 'Kind', cell: (k) => (k.kind === 'service' ? 'Service account' : 'Personal') },
-          { key: 'creator', header: 'Created by', cell: (k) => k.createdByName ?? '—' },
-          { key: 'used', header: 'Last used', cell: (k) => (k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never') },
-        ]}
-        actions={(k) => (
-          <Button variant="ghost" onClick={() => void revoke(k.id)} aria-label={`Revoke ${k.name}`}>
-            Revoke
-          </Button>
-        )}
-      />
+      {keys.data?.length === 0 ? (
+        <Empty>No API keys yet. Create one for each integration, so each can be revoked alone.</Empty>
+      ) : (
+        <Table
+          rows={keys.data ?? []}
+          rowKey={(k) => k.id}
+          columns={[
+            { key: 'name', header: 'Name', cell: (k) => k.name },
+            { key: 'prefix', header: 'Prefix', cell: (k) => <code>{k.prefix}…</code> },
+            { key: 'role', header: 'Role', cell: (k) => k.role },
+            { key: 'kind', header: 'Kind', cell: (k) => (k.kind === 'service' ? 'Service account' : 'Personal') },
+            { key: 'creator', header: 'Created by', cell: (k) => k.createdByName ?? '—' },
+            { key: 'used', header: 'Last used', cell: (k) => (k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never') },
+          ]}
+          actions={(k) => (
+            <Button variant="ghost" onClick={() => void revoke(k.id)} aria-label={`Revoke ${k.name}`}>
+              Revoke
+            </Button>
+          )}
+        />
+      )}
       {!created && (
         <details className="rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
           <summary className="cursor-pointer font-semibold">Connect n8n, Zapier, Make, an MCP client or curl</summary>
