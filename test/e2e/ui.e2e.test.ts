@@ -3,11 +3,12 @@
  * in Debian's chromium through playwright-core by clicking and typing. Screenshots of each step go
  * to .test-data/screenshots.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, SHOTS, accessToken, browser } from './browser.js';
+import { CHROMIUM, SHOTS, accessToken, axeViolations, browser, signUp } from './browser.js';
+import { testBackends } from '../../apps/server/src/platform/testing/backends.js';
 import { type RunningServer, e2eEnv, startServer } from './server-process.js';
 
 describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
@@ -365,3 +366,94 @@ describe.runIf(existsSync(CHROMIUM))('web UI in chromium', () => {
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('ROUTE_NOT_FOUND');
   });
 });
+
+// The API keys screen on each database (the keys live in it): its own server per database.
+for (const backend of testBackends()) {
+  describe.runIf(existsSync(CHROMIUM))(`API keys screen in chromium [${backend}]`, () => {
+    let keysServer: RunningServer;
+    beforeAll(async () => {
+      mkdirSync(SHOTS, { recursive: true });
+      keysServer = await startServer([], await e2eEnv(backend, 'ui-keys'));
+    }, 120_000);
+    afterAll(async () => {
+      await keysServer?.stop();
+    });
+
+    it('a new key shows ready-to-paste integration snippets once; a copied snippet works; Done forgets the key', async () => {
+      const keysContext = await browser({ width: 1280, height: 800 });
+      try {
+        await keysContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: keysServer.url });
+        const p = keysContext.pages()[0] ?? (await keysContext.newPage());
+        // In the page (the test files compile without the DOM library): what the clipboard holds, what the browser stores.
+        type InPage = { navigator: { clipboard: { readText(): Promise<string> } }; localStorage: object; sessionStorage: object; document: { cookie: string } };
+        const clipboard = () => p.evaluate(() => (globalThis as unknown as InPage).navigator.clipboard.readText());
+        const errors: string[] = [];
+        p.on('pageerror', (e) => errors.push(e.message));
+        await signUp(p, keysServer.url, { name: 'Kim Keys', email: 'kim@example.com', password: 'keys to the kingdom' });
+        await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
+        const form = p.getByRole('form', { name: 'New API key' });
+        await form.getByLabel('Name').fill('n8n');
+        await form.getByLabel('Role').selectOption('admin');
+        await form.getByLabel('Kind').selectOption('service');
+        await form.getByRole('button', { name: 'Create key' }).click();
+        const reveal = p.getByRole('region', { name: /^Key “n8n” \(admin\) created/ });
+        const key = (await reveal.getByTestId('shown-once').textContent())!;
+        expect(key).toMatch(/^inf_/);
+        expect(await reveal.getByTestId('snippet-n8n-api-key').textContent()).toBe(key);
+        expect(await reveal.getByTestId('snippet-n8n-base-url').textContent()).toBe(keysServer.url);
+
+        await reveal.getByRole('tab', { name: 'MCP clients' }).click();
+        const claudeCode = `claude mcp add --transport http infinity ${keysServer.url}/api/v1/mcp \\\n  --header "X-API-Key: ${key}"`;
+        expect(await reveal.getByTestId('snippet-claude-code').textContent()).toBe(claudeCode);
+        expect(await axeViolations(p)).toEqual([]);
+        // The new key's view alone (before any copy: no toast over it).
+        await reveal.screenshot({ path: path.join(SHOTS, `09-api-key-snippets-${backend}.png`) });
+        // The docs' picture: written when missing, or on purpose with INFINITY_DOCS_SCREENSHOTS=1 (the
+        // key and port change every run, so rewriting it each run would only churn the repository).
+        const doc = path.resolve(import.meta.dirname, '../../docs/integrations/img/api-key-snippets.png');
+        if (backend === testBackends()[0] && (!existsSync(doc) || process.env.INFINITY_DOCS_SCREENSHOTS === '1')) {
+          mkdirSync(path.dirname(doc), { recursive: true });
+          copyFileSync(path.join(SHOTS, `09-api-key-snippets-${backend}.png`), doc);
+        }
+
+        await reveal.getByRole('button', { name: 'Copy Claude Code' }).click();
+        await p.getByText('Copied Claude Code.').waitFor();
+        expect(await clipboard()).toBe(claudeCode);
+        // The curl snippet, copied and run as written (its header and URL), answers for the new key.
+        await reveal.getByRole('tab', { name: 'curl' }).click();
+        await reveal.getByRole('button', { name: 'Copy curl' }).click();
+        await p.getByText('Copied curl.').waitFor();
+        const curl = await clipboard();
+        const [, header, url] = /^curl -H "X-API-Key: (\S+)" (\S+)$/.exec(curl)!;
+        const me = await fetch(url!, { headers: { 'x-api-key': header! } });
+        expect(me.status).toBe(200);
+        expect(((await me.json()) as { data: { kind: string; role: string; apiKey: { name: string; kind: string } } }).data).toMatchObject({
+          kind: 'apiKey',
+          role: 'admin',
+          apiKey: { name: 'n8n', kind: 'service' },
+        });
+
+        // Done: the key is nowhere on the page nor in the browser's storage; the snippets show a placeholder.
+        await reveal.getByRole('button', { name: 'Done' }).click();
+        await p.getByText('Connect n8n, Zapier, Make, an MCP client or curl').click();
+        expect(await p.getByTestId('snippet-n8n-api-key').textContent()).toBe('YOUR_API_KEY');
+        expect(await p.content()).not.toContain(key);
+        const stored = await p.evaluate(() => {
+          const w = globalThis as unknown as InPage;
+          return JSON.stringify([{ ...w.localStorage }, { ...w.sessionStorage }, w.document.cookie]);
+        });
+        expect(stored).not.toContain(key);
+        expect(await axeViolations(p)).toEqual([]);
+        await p.screenshot({ path: path.join(SHOTS, `09b-api-key-snippets-placeholder-${backend}.png`), fullPage: true });
+        // Contrast is checked per theme.
+        await p.getByRole('button', { name: 'Dark theme' }).click();
+        await p.getByRole('tab', { name: 'MCP clients' }).click();
+        expect(await axeViolations(p)).toEqual([]);
+        await p.screenshot({ path: path.join(SHOTS, `09c-api-key-snippets-dark-${backend}.png`), fullPage: true });
+        expect(errors).toEqual([]);
+      } finally {
+        await keysContext.close();
+      }
+    }, 120_000);
+  });
+}
