@@ -6,8 +6,8 @@ import { toAppError } from '../../platform/http/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { VERSION } from '../../version.js';
 import { type OrgActor, type Permission, assertCan } from '../access/index.js';
-import { type ActionsContext, actionErrors, runAction } from '../actions/index.js';
-import { type FlowsContext, runFlowAsActor, toExecution } from '../flows/index.js';
+import { type ActionsContext, actionErrors, listActions, runAction } from '../actions/index.js';
+import { type FlowsContext, listFlows, runFlowAsActor, toExecution } from '../flows/index.js';
 import { type RecordsContext, createRecord, getVersionedRecord, listRecords, parseListQuery, requireModel, updateRecord } from '../records/index.js';
 import { type SchemaContext, getModel, listModelDefs } from '../schema/index.js';
 import { type VectorsContext, searchBodySchema, searchRecords } from '../vectors/index.js';
@@ -62,7 +62,7 @@ export function mcpServerFor(ctx: McpContext, actor: OrgActor): McpServer {
     { name: 'infinity', version: VERSION },
     {
       instructions:
-        'Infinity: models (tables) with records, actions and flows of one organization. Start with list_models and describe_model; query_records and similarity_search read; create_record, update_record, run_action and run_flow change data.',
+        'Infinity: models (tables) with records, actions and flows of one organization. Start with list_models and describe_model; query_records, get_record and similarity_search read; create_record and update_record write; list_actions and list_flows give what run_action and run_flow run.',
     },
   );
   /** Registers a tool whose handler runs with the permission checked and errors turned into tool errors. */
@@ -182,12 +182,50 @@ export function mcpServerFor(ctx: McpContext, actor: OrgActor): McpServer {
     },
     async ({ model, ...body }) => (await searchRecords(ctx.vectors, actor, model, searchBodySchema.parse(body))).data,
   );
+  const page = {
+    limit: z.number().int().min(1).max(100).default(50).describe('how many (at most 100)'),
+    offset: z.number().int().min(0).max(100_000).default(0).describe('how many to skip'),
+  };
+  tool(
+    'list_actions',
+    {
+      description: 'Lists the actions run_action can run: id, name, description and the parameters a run gives (fixed ones left out).',
+      input: z.object(page),
+      permission: 'actions:read',
+      readOnly: true,
+    },
+    async ({ limit, offset }) =>
+      (await listActions(ctx.actions, actor, limit, offset)).map((a) => ({
+        id: a.id,
+        name: a.name,
+        description: a.description,
+        params: a.params.filter((p) => p.value === undefined),
+      })),
+  );
+  tool(
+    'list_flows',
+    {
+      description:
+        'Lists the flows run_flow can run, newest first: id, name, description, whether active, and the input schema of its core.input node if it has one.',
+      input: z.object(page),
+      permission: 'flows:read',
+      readOnly: true,
+    },
+    async ({ limit, offset }) =>
+      (await listFlows(ctx.flows, actor, { limit, offset })).items.map((f) => ({
+        id: f.id,
+        name: f.name,
+        description: f.description,
+        active: f.active,
+        input: (f.nodes.find((n) => n.type === 'core.input')?.params as { schema?: unknown } | undefined)?.schema ?? null,
+      })),
+  );
   tool(
     'run_action',
     {
       description: 'Runs an action (a pre-configured set of record operations, in one transaction) with its parameters; answers with the run’s output.',
       input: z.object({
-        actionId: z.uuid().describe('the action’s id'),
+        actionId: z.uuid().describe('the action’s id (list_actions gives them)'),
         params: z.record(z.string().max(63), z.unknown()).default({}).describe('the action’s parameters by name'),
       }),
       permission: 'actions:write',
@@ -208,7 +246,7 @@ export function mcpServerFor(ctx: McpContext, actor: OrgActor): McpServer {
       description:
         'Runs a flow with an input and waits for it to finish (a queued run is waited for at most 30 seconds): answers with the execution’s id, status, output and error.',
       input: z.object({
-        flowId: z.uuid().describe('the flow’s id'),
+        flowId: z.uuid().describe('the flow’s id (list_flows gives them)'),
         input: z.json().optional().describe('the flow’s input (its trigger receives it)'),
       }),
       permission: 'flows:run',

@@ -6,6 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { openDatabase } from '../../platform/db/index.js';
 import { createApiKey, signUp } from '../../platform/testing/actors.js';
 import { type Harness, createHarness, describeEachDb } from '../../platform/testing/harness.js';
+import { MAX_RESULT_CHARS } from './index.js';
 
 /** An MCP client of the official SDK, over real HTTP, with an API key. */
 async function connect(base: string, key: string, header: 'x-api-key' | 'authorization' = 'x-api-key'): Promise<Client> {
@@ -103,7 +104,19 @@ describeEachDb('MCP server: the SDK client over HTTP', (h) => {
     expect(editor.getServerVersion()?.name).toBe('infinity');
     const tools = (await editor.listTools()).tools;
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['create_record', 'describe_model', 'get_record', 'list_models', 'query_records', 'run_action', 'run_flow', 'similarity_search', 'update_record'].sort(),
+      [
+        'create_record',
+        'describe_model',
+        'get_record',
+        'list_actions',
+        'list_flows',
+        'list_models',
+        'query_records',
+        'run_action',
+        'run_flow',
+        'similarity_search',
+        'update_record',
+      ].sort(),
     );
     for (const t of tools) {
       expect(t.description!.length, t.name).toBeGreaterThan(20);
@@ -177,6 +190,12 @@ describeEachDb('MCP server: the SDK client over HTTP', (h) => {
     const near = json(await editor.callTool({ name: 'similarity_search', arguments: { model: 'products', query: 'rain jacket', k: 1 } }));
     expect(near).toEqual([expect.objectContaining({ title: 'Blue rain jacket', _score: expect.any(Number) })]);
 
+    expect(json(await editor.callTool({ name: 'list_actions', arguments: {} }))).toEqual([
+      { id: ids.action, name: 'Add product', description: '', params: [expect.objectContaining({ name: 'title', type: 'string', required: true })] },
+    ]);
+    expect(json(await editor.callTool({ name: 'list_flows', arguments: { limit: 10 } }))).toEqual([
+      { id: ids.flow, name: 'Double', description: '', active: false, input: null },
+    ]);
     const run = json(await editor.callTool({ name: 'run_action', arguments: { actionId: ids.action, params: { title: 'Made by an action' } } }));
     expect(run).toMatchObject({ runId: expect.any(String), status: 'succeeded' });
     expect(
@@ -206,6 +225,8 @@ describeEachDb('MCP server: the SDK client over HTTP', (h) => {
 
   it('bounds every tool by the key’s role: a viewer reads, and cannot create, update or run', async () => {
     expect(json(await viewer.callTool({ name: 'get_record', arguments: { model: 'products', id: ids.record } }))).toMatchObject({ id: ids.record });
+    expect(json(await viewer.callTool({ name: 'list_actions', arguments: {} }))).toHaveLength(1);
+    expect(json(await viewer.callTool({ name: 'list_flows', arguments: {} }))).toHaveLength(1);
     const before = (await h().request({ method: 'GET', url: '/api/v1/data/products', apiKey: ids.keys.viewer })).json().data.length as number;
     for (const [name, args] of [
       ['create_record', { model: 'products', values: { title: 'not allowed' } }],
@@ -230,6 +251,8 @@ describeEachDb('MCP server: the SDK client over HTTP', (h) => {
       'MODEL_NOT_FOUND',
     );
     expect(errorOf(await other.callTool({ name: 'similarity_search', arguments: { model: 'products', query: 'hose' } })).code).toBe('MODEL_NOT_FOUND');
+    expect(json(await other.callTool({ name: 'list_actions', arguments: {} }))).toEqual([]);
+    expect(json(await other.callTool({ name: 'list_flows', arguments: {} }))).toEqual([]);
     expect(errorOf(await other.callTool({ name: 'run_action', arguments: { actionId: ids.action } })).code).toBe('ACTION_NOT_FOUND');
     expect(errorOf(await other.callTool({ name: 'run_flow', arguments: { flowId: ids.flow } })).code).toBe('FLOW_NOT_FOUND');
   });
@@ -285,11 +308,22 @@ describeEachDb('MCP server: the SDK client over HTTP', (h) => {
       expect(
         json(await client.callTool({ name: 'query_records', arguments: { model: 'products', filter: { title: { eq: 'Split brain test' } } } })).data,
       ).toHaveLength(1);
-      expect((await client.listTools()).tools).toHaveLength(9);
+      expect((await client.listTools()).tools).toHaveLength(11);
       expect(n).toBeGreaterThanOrEqual(6);
     } finally {
       await second.built.close();
       if (db !== h().db) await db.close();
     }
+  });
+
+  it('bounds a result: past MAX_RESULT_CHARS it is cut and says so', async () => {
+    const req = (method: string, url: string, body?: unknown) => h().request({ method, url, apiKey: ids.keys.editor, body });
+    expect((await req('POST', '/api/v1/models', { name: 'notes', fields: [{ name: 'body', type: 'text' }] })).statusCode).toBe(201);
+    const items = Array.from({ length: 60 }, (_, i) => ({ body: `${i} ${'lorem ipsum '.repeat(250)}` }));
+    expect((await req('POST', '/api/v1/data/notes/bulk', { op: 'create', items })).statusCode).toBe(200);
+    const r = textOf(await editor.callTool({ name: 'query_records', arguments: { model: 'notes', limit: 60 } }));
+    expect(r.length).toBeLessThan(MAX_RESULT_CHARS + 200);
+    expect(r).toMatch(/cut at 100000 characters: ask for fewer records \(limit\) or fewer fields\]$/);
+    expect(JSON.parse(textOf(await editor.callTool({ name: 'query_records', arguments: { model: 'notes', limit: 5, fields: ['id'] } }))).data).toHaveLength(5);
   });
 });
