@@ -1,4 +1,5 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { errorBodySchema } from '@infinity/contracts';
 import { z } from 'zod';
 import type { App } from '../../platform/http/index.js';
 import { orgActorOf } from '../access/index.js';
@@ -39,6 +40,7 @@ export function mcpRoutes(ctx: McpContext) {
         response: {
           200: z.unknown().describe('The JSON-RPC response (application/json)'),
           202: z.unknown().describe('Accepted: the body held only notifications or responses'),
+          401: errorBodySchema.describe('No valid API key or access token'),
         },
       },
       handler: async (request, reply) => {
@@ -68,6 +70,7 @@ export function mcpRoutes(ctx: McpContext) {
             method === 'GET'
               ? 'Not offered: the stateless MCP endpoint opens no server-sent event stream (405)'
               : 'Not offered: the stateless MCP endpoint has no session to end (405)',
+          response: { 405: errorBodySchema.describe('MCP_METHOD_NOT_ALLOWED, with Allow: POST') },
         },
         handler: async (_request, reply) => {
           void reply.header('allow', 'POST');
