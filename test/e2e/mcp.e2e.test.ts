@@ -84,6 +84,30 @@ for (const backend of testBackends()) {
         expect(JSON.parse(lines[1]!.result!.content[0]!.text)).toEqual([expect.objectContaining({ name: 'notes' })]);
         proc.stdin.end();
         expect(await exited).toBe(0);
+
+        // A key the server refuses: the client's request is answered with the server's error (it never hangs).
+        const refused = spawn(process.execPath, [CLI, 'mcp', '--url', s.url], {
+          env: { ...process.env, INFINITY_API_KEY: 'inf_wrong_key_0000' },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        const refusedExit = new Promise<number | null>((resolve) => refused.on('exit', (code) => resolve(code)));
+        const answer = await new Promise<string>((resolve) => {
+          let buf = '';
+          refused.stdout.on('data', (d: Buffer) => {
+            buf += d.toString();
+            if (buf.includes('\n')) resolve(buf);
+          });
+          refused.stdin.write(
+            `${JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`,
+          );
+        });
+        expect(JSON.parse(answer) as unknown).toMatchObject({
+          jsonrpc: '2.0',
+          id: 7,
+          error: { code: -32000, message: expect.stringContaining('AUTH_API_KEY_INVALID') },
+        });
+        refused.stdin.end();
+        expect(await refusedExit).toBe(0);
       } finally {
         await s.stop();
       }
