@@ -9,6 +9,7 @@ import { billingRoutes } from './modules/billing/index.js';
 import { type ExecutionRunner, type TriggerHub, flowsModule } from './modules/flows/index.js';
 import { type IdentityContext, identityModule } from './modules/identity/index.js';
 import { NodeRegistry, builtinNodes } from './modules/nodes/index.js';
+import { mcpModule } from './modules/mcp/index.js';
 import { type LogStore, observabilityModule } from './modules/observability/index.js';
 import { type RecordsContext, recordsModule } from './modules/records/index.js';
 import { type Hub, realtimeModule } from './modules/realtime/index.js';
@@ -180,6 +181,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     scheduler,
   });
   const agents = agentsModule({ ...agentNeeds, flows: flows.tools });
+  // MCP tools call the same services as the REST routes (records, search, actions, flow runs).
+  const mcp = mcpModule({ schema: schema.context, records: records.context, vectors: vectors.context, actions: actions.context, flows: flows.context, logger });
   const audit: AppModule = { name: 'audit', routes: [auditRoutes(kysely)], services: [] };
   const billing: AppModule = {
     name: 'billing',
@@ -227,6 +230,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     actions,
     flows,
     agents,
+    mcp,
     audit,
     billing,
     webhooks,
@@ -244,7 +248,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     redis,
   });
   // Health, readiness and /internal in every role; the API where this process serves it.
-  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents, webhooks, realtime];
+  const api: AppModule[] = [identity, vault, audit, schema, records, vectors, actions, flows, aiWork, usage, ops, billing, agents, mcp, webhooks, realtime];
   for (const routes of [...system.routes, ...(deps.api === false ? [] : api.flatMap((m) => m.routes))]) await app.register(routes);
   await app.ready();
 

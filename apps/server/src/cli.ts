@@ -12,6 +12,7 @@ import { AppError } from './platform/errors.js';
 import type { VerifyReport } from './modules/audit/index.js';
 import { start } from './main.js';
 import { runImport } from './import-command.js';
+import { runMcpBridge } from './mcp-bridge.js';
 import { openRuntime, readLiveServerFile, type Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 
@@ -29,6 +30,7 @@ Commands:
   restore FILE [--data DIR]                   verify an archive, then restore it into an empty instance (or a missing organization)
   import FILE --model NAME [--mode insert|upsert] [--key FIELD] [--skip-invalid] [--batch N]
          [--url URL] [--api-key KEY]          send a CSV or JSON file to a running server, with progress
+  mcp --url URL [--api-key KEY]               bridge a server's MCP endpoint to stdio (Claude Desktop and other desktop clients)
 
 Every command uses the embedded database in --data (default ./.infinity) unless DATABASE_URL is set.
 Environment variables: see docs/env.md.`;
@@ -319,6 +321,14 @@ async function main(argv: string[]): Promise<void> {
       if (report.rejected.length > 20) process.stdout.write(`  … and ${report.rejected.length - 20} more\n`);
       process.exit(report.rejected.length ? 1 : 0);
       break;
+    }
+    case 'mcp': {
+      // The key may come from INFINITY_API_KEY, so that it need not appear in a process list.
+      const config = loadConfig(process.env, overrides);
+      const apiKey = (flags['api-key'] as string | undefined) ?? config.cli.apiKey;
+      if (sub) fail('Usage: infinity mcp --url URL [--api-key KEY | INFINITY_API_KEY]', 2);
+      if (!apiKey) fail('infinity mcp needs an API key: give --api-key or set INFINITY_API_KEY.', 2);
+      return runMcpBridge({ url: (flags.url as string | undefined) ?? config.cli.url, apiKey });
     }
     default:
       fail(`Unknown command "${command.join(' ')}".\n\n${HELP}`, 2);

@@ -48,7 +48,9 @@ export type AgentTool =
   | { kind: 'flow'; ref: string; name?: string; description?: string }
   | { kind: 'action'; ref: string; name?: string; description?: string }
   | { kind: 'search'; model: string; k?: number; mode?: 'vector' | 'keyword' | 'hybrid'; name?: string; description?: string }
-  | { kind: 'http'; ref?: string; name?: string; description?: string };
+  | { kind: 'http'; ref?: string; name?: string; description?: string }
+  /** The tools of an external MCP server (Streamable HTTP); `name` prefixes their names, `tools` allow-lists them. */
+  | { kind: 'mcp'; url: string; secretId?: string; tools?: string[]; name?: string };
 
 export interface Agent {
   id: string;

@@ -1,4 +1,4 @@
 export type { ActionsContext } from './actions.service.js';
 export { actionErrors } from './actions.errors.js';
-export { runAction, actionToolSpec } from './actions.service.js';
+export { runAction, actionToolSpec, listActions } from './actions.service.js';
 export { actionsModule } from './actions.module.js';

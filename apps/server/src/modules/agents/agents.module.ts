@@ -9,6 +9,7 @@ import type { AiContext } from '../ai/index.js';
 import { type VectorsContext, searchRecords } from '../vectors/index.js';
 import type { SchemaContext } from '../schema/index.js';
 import { type VaultContext, getSecret } from '../vault/index.js';
+import { McpServers } from './agents.mcp.js';
 import type { AgentTables } from './agents.repo.js';
 import { agentRoutes, publicChatRoutes } from './agents.routes.js';
 import { type AgentToolDeps, type AgentsContext, participantOf, requireAgent, sendMessage, startConversation } from './agents.service.js';
@@ -58,6 +59,7 @@ function agentTools(n: AgentsNeeds): AgentToolDeps {
       return { status: r.status, body: Buffer.from(r.body).toString('utf8') };
     },
     secretProvider: async (actor: OrgActor, id) => (await getSecret(n.vault, actor, id).catch(() => null))?.provider ?? null,
+    mcp: new McpServers({ outbound: n.outbound, vault: n.vault }),
   };
 }
 

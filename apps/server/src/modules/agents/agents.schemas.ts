@@ -37,6 +37,20 @@ export const toolSchema = z.discriminatedUnion('kind', [
     name: toolName,
     description: toolDescription,
   }),
+  z.strictObject({
+    kind: z.literal('mcp'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .describe('the Streamable HTTP endpoint of an MCP server (reached through the outbound guard: private addresses need INFINITY_HTTP_ALLOW)'),
+    secretId: z.uuid().optional().describe('a vault secret sent as "Authorization: Bearer <value>" (only to a host the secret allows)'),
+    tools: z.array(z.string().min(1).max(128)).max(100).optional().describe('only these tools of the server (by their names there); absent = all of them'),
+    name: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,31}$/, 'letters, digits, _ and -, starting with a letter')
+      .optional()
+      .describe('a prefix for the tools’ names as the model sees them ("crm" → crm_search)'),
+  }),
 ]);
 export type AgentTool = z.output<typeof toolSchema>;
 

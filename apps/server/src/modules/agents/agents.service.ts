@@ -11,6 +11,7 @@ import { type AiContext, chat, localEmbed } from '../ai/index.js';
 import { recordAudit } from '../audit/index.js';
 import { agentErrors } from './agents.errors.js';
 import { ReplyEvents, emitAgentStatus } from './agents.events.js';
+import type { McpServers } from './agents.mcp.js';
 import * as repo from './agents.repo.js';
 import type { AgentCreate, AgentPatch, AgentTool } from './agents.schemas.js';
 
@@ -28,6 +29,8 @@ export interface AgentToolDeps {
   ): Promise<Record<string, unknown>[]>;
   http(req: { method: string; url: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }>;
   secretProvider(actor: OrgActor, secretId: string): Promise<string | null>;
+  /** External MCP servers (agents.mcp.ts): checked on save, their tools listed and called per turn. */
+  mcp: Pick<McpServers, 'problem' | 'list' | 'call'>;
 }
 
 export interface AgentsContext {
@@ -96,6 +99,10 @@ async function assertValid(ctx: AgentsContext, actor: OrgActor, a: { provider: s
     if (t.kind === 'action' && !(await ctx.tools.actionSpec(actor, t.ref))) problems.push({ field: `${at}.ref`, code: 'not_found', message: 'no such action' });
     if (t.kind === 'search' && !(await ctx.tools.modelExists(actor, t.model)))
       problems.push({ field: `${at}.model`, code: 'not_found', message: `no model "${t.model}"` });
+    if (t.kind === 'mcp') {
+      const p = await ctx.tools.mcp.problem(actor, t);
+      if (p) problems.push({ field: `${at}.${p.field}`, code: p.code, message: p.message });
+    }
   }
   const names = a.tools.map((t) => t.name).filter(Boolean);
   if (new Set(names).size !== names.length) problems.push({ field: 'tools', code: 'duplicate', message: 'two tools have the same name' });
@@ -404,6 +411,8 @@ async function buildTools(ctx: AgentsContext, agent: repo.AgentRow, role: Role):
         }),
         execute: async ({ query, filter }) => clip(await ctx.tools.search(actor, t.model, { query, k: t.k, mode: t.mode, ...(filter ? { filter } : {}) })),
       });
+    } else if (t.kind === 'mcp') {
+      await addMcpTools(ctx, actor, t, writes, (name, made) => (set[unique(name)] = made));
     } else {
       set[unique(t.name ?? 'http_request')] = tool({
         description: t.description ?? `Makes an HTTP request${t.ref ? ` to a URL under ${t.ref}` : ''} and returns the status and body.`,
@@ -427,6 +436,33 @@ async function buildTools(ctx: AgentsContext, agent: repo.AgentRow, role: Role):
     }
   }
   return Object.keys(set).length ? set : undefined;
+}
+
+/**
+ * The tools of an external MCP server (its allow-list applied; for a caller who cannot write, only
+ * those the server marks read-only). A server that cannot be reached offers no tools this turn:
+ * the agent still answers with its others.
+ */
+async function addMcpTools(
+  ctx: AgentsContext,
+  actor: OrgActor,
+  t: Extract<AgentTool, { kind: 'mcp' }>,
+  writes: boolean,
+  add: (name: string, made: ToolSet[string]) => void,
+): Promise<void> {
+  const listed = await ctx.tools.mcp.list(actor, t).catch(() => []);
+  for (const remote of listed) {
+    if (t.tools && !t.tools.includes(remote.name)) continue;
+    if (!writes && !remote.readOnly) continue;
+    add(
+      t.name ? `${t.name}_${remote.name}` : remote.name,
+      tool({
+        description: remote.description || `The ${remote.name} tool of the MCP server at ${new URL(t.url).host}.`,
+        inputSchema: jsonSchema(remote.inputSchema as never),
+        execute: async (input: unknown) => clip(await ctx.tools.mcp.call(actor, t, remote.name, (input ?? {}) as Record<string, unknown>)),
+      }),
+    );
+  }
 }
 
 /** What the agent remembers from this participant's other conversations (long-term memory). */

@@ -10,10 +10,11 @@ export {
   type ApiRecord,
   type TransactionGuard,
 } from './records.store.js';
-export { checkFilter, recordMatches, recordsMatchEach } from './records.service.js';
+export { checkFilter, recordMatches, recordsMatchEach, listRecords, getVersionedRecord } from './records.service.js';
+export { createRecord, updateRecord } from './records.store.js';
 export { columnsOf } from './records.repo.js';
 export { explain } from './explain.js';
 export { compileFilter, parseFilter, filterFromQuery, resolvePath, OPERATORS, type FilterNode } from './filter.js';
-export { parseSort, whereFor } from './list-query.js';
+export { parseSort, whereFor, parseListQuery } from './list-query.js';
 export { recordErrors } from './records.errors.js';
 export { recordsModule } from './records.module.js';

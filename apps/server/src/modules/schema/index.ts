@@ -5,3 +5,4 @@ export { schemaErrors } from './schema.errors.js';
 export { createForLoad, finishRelations, type ModelShape } from './rebuild.js';
 export { searchDocumentColumn } from './ddl.js';
 export { schemaModule } from './schema.module.js';
+export { getModel, listModelDefs } from './schema.service.js';

@@ -230,6 +230,38 @@ function Builder({ initial }: { initial: Agent | null }) {
                       )}
                     </Field>
                   )}
+                  {t.kind === 'mcp' && (
+                    <>
+                      <Field label={`Tool ${i + 1} MCP server URL`} error={errors[`tools.${i}.url`]}>
+                        {(id, d) => (
+                          <Input
+                            id={id}
+                            aria-describedby={d}
+                            value={t.url}
+                            placeholder="https://mcp.example.com/mcp"
+                            onChange={(e) => setTool(i, { ...t, url: e.target.value })}
+                          />
+                        )}
+                      </Field>
+                      <Field label={`Tool ${i + 1} bearer token`} error={errors[`tools.${i}.secretId`]}>
+                        {(id, d) => (
+                          <OptionSelect
+                            id={id}
+                            aria-describedby={d}
+                            empty="none"
+                            options={(secrets.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
+                            value={t.secretId ?? ''}
+                            onValue={(v) => setTool(i, { ...t, secretId: v || undefined })}
+                          />
+                        )}
+                      </Field>
+                      <Field label={`Tool ${i + 1} name prefix`}>
+                        {(id) => (
+                          <Input id={id} value={t.name ?? ''} placeholder="crm" onChange={(e) => setTool(i, { ...t, name: e.target.value || undefined })} />
+                        )}
+                      </Field>
+                    </>
+                  )}
                   <Button
                     variant="ghost"
                     aria-label={`Remove tool ${i + 1}`}
@@ -257,6 +289,9 @@ function Builder({ initial }: { initial: Agent | null }) {
                 </Button>
                 <Button variant="secondary" onClick={() => set('tools', [...draft.tools, { kind: 'http' }])}>
                   + HTTP
+                </Button>
+                <Button variant="secondary" onClick={() => set('tools', [...draft.tools, { kind: 'mcp', url: '' }])}>
+                  + MCP server
                 </Button>
               </div>
             </fieldset>
