@@ -10,6 +10,8 @@ export interface Infinity {
   url: string;
   token: string;
   editorKey: string;
+  /** Webhooks (the trigger's subscriptions) need admin. */
+  adminKey: string;
   viewerKey: string;
   /** A call with the owner's token; answers status and parsed JSON. */
   call: (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }>;
@@ -39,7 +41,7 @@ export async function startInfinity(backend: 'pglite' | 'postgres', label: strin
     if (r.status !== 201) throw new Error(`api key: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json.data.key as string;
   };
-  return { server, url, token, editorKey: await key('editor'), viewerKey: await key('viewer'), call };
+  return { server, url, token, editorKey: await key('editor'), adminKey: await key('admin'), viewerKey: await key('viewer'), call };
 }
 
 /** `contacts`: one field of every type the node maps (relation aside), `email` unique. */
