@@ -2,9 +2,20 @@
 // rules, the credential rules and the node rules, parsed with the TypeScript parser.
 import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
 import tsParser from '@typescript-eslint/parser';
+import js from '@eslint/js';
 
 export default [
-  { ignores: ['dist/**', 'node_modules/**', 'test/**', 'scripts/**', 'eslint.config.mjs'] },
+  // test/ is type-checked by `tsc -p tsconfig.json` (the lint script runs it).
+  { ignores: ['dist/**', 'node_modules/**', 'test/**', 'eslint.config.mjs'] },
+  {
+    // The build step and the real-n8n end-to-end script: plain Node ESM.
+    files: ['scripts/**/*.mjs'],
+    ...js.configs.recommended,
+    languageOptions: {
+      sourceType: 'module',
+      globals: { process: 'readonly', console: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' },
+    },
+  },
   {
     files: ['package.json'],
     languageOptions: { parser: tsParser, parserOptions: { extraFileExtensions: ['.json'] } },

@@ -36,6 +36,12 @@ function wanted(ctx: IHookFunctions): { events: string[]; model?: string; filter
   };
 }
 
+function forget(data: Subscription): void {
+  delete data.webhookId;
+  delete data.secret;
+  delete data.config;
+}
+
 const configOf = (url: string, w: ReturnType<typeof wanted>) => JSON.stringify({ url, ...w, events: [...w.events].sort() });
 
 /** Starts a workflow on Infinity record events of a model, or on finished flow executions, through a signed webhook. */
@@ -112,9 +118,7 @@ export class InfinityTrigger implements INodeType {
         });
         if (r.status === 200 && r.body.data.url === url && r.body.data.enabled && data.config === configOf(url, wanted(this))) return true;
         if (r.status === 200) await infinityRequest(this, 'DELETE', `/webhooks/${encodeURIComponent(data.webhookId)}`, { allow: [404] });
-        delete data.webhookId;
-        delete data.secret;
-        delete data.config;
+        forget(data);
         return false;
       },
 
@@ -138,9 +142,7 @@ export class InfinityTrigger implements INodeType {
           await infinityRequest(this, 'DELETE', `/webhooks/${encodeURIComponent(data.webhookId)}`, { allow: [404] });
           guards.delete(data.webhookId);
         }
-        delete data.webhookId;
-        delete data.secret;
-        delete data.config;
+        forget(data);
         return true;
       },
     },

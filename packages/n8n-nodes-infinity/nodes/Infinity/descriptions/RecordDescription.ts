@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { filterFields, modelLocator } from './common';
+import { fieldOption, filterFields, modelLocator } from './common';
 
 const show = (...operation: string[]) => ({ resource: ['record'], ...(operation.length ? { operation } : {}) });
 
@@ -113,14 +113,7 @@ export const recordFields: INodeProperties[] = [
             ],
             default: 'asc',
           },
-          {
-            displayName: 'Field Name or ID',
-            name: 'field',
-            type: 'options',
-            typeOptions: { loadOptionsMethod: 'getFields', loadOptionsDependsOn: ['model.value'] },
-            default: '',
-            description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-          },
+          fieldOption,
         ],
       },
     ],

@@ -18,6 +18,16 @@ export function modelLocator(show: Record<string, string[]>): INodeProperties {
   };
 }
 
+/** A field of the chosen model (filter conditions, sort rules). */
+export const fieldOption: INodeProperties = {
+  displayName: 'Field Name or ID',
+  name: 'field',
+  type: 'options',
+  typeOptions: { loadOptionsMethod: 'getFields', loadOptionsDependsOn: ['model.value'] },
+  default: '',
+  description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+};
+
 /** The filter builder: conditions on the model's fields with the list API's operators. */
 export function filterFields(show: Record<string, string[]>): INodeProperties[] {
   return [
@@ -34,14 +44,7 @@ export function filterFields(show: Record<string, string[]>): INodeProperties[] 
           displayName: 'Conditions',
           name: 'conditions',
           values: [
-            {
-              displayName: 'Field Name or ID',
-              name: 'field',
-              type: 'options',
-              typeOptions: { loadOptionsMethod: 'getFields', loadOptionsDependsOn: ['model.value'] },
-              default: '',
-              description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-            },
+            fieldOption,
             {
               displayName: 'Operator',
               name: 'operator',
