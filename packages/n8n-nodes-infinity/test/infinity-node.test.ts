@@ -115,6 +115,7 @@ for (const backend of testBackends()) {
       ]);
       const update = await columns('update');
       expect(update.filter((f) => f.canBeUsedToMatch).map((f) => f.id)).toEqual(['id']);
+      expect(update[0]).toMatchObject({ id: 'id', displayName: 'ID', required: true, defaultMatch: true });
       const upsert = await columns('upsert');
       expect(upsert.filter((f) => f.canBeUsedToMatch).map((f) => f.id)).toEqual(['id', 'email']);
       expect(upsert.find((f) => f.defaultMatch)!.id).toBe('email');

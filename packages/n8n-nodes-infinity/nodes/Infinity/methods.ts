@@ -89,20 +89,18 @@ export async function getRecordColumns(this: ILoadOptionsFunctions): Promise<Res
   const operation = this.getNodeParameter('operation', 'create') as string;
   const model = await getModel(this, name);
   const writable = model.fields.filter((f) => !['id', 'createdAt', 'updatedAt'].includes(f.name));
-  const idField: InfinityField = { name: 'id', type: 'string', label: 'ID' };
+  const idField: InfinityField = { name: 'id', type: 'string' };
+  const id = (opts: Parameters<typeof mapperField>[1]) => ({ ...mapperField(idField, opts), displayName: 'ID' });
   if (operation === 'update') {
     return {
-      fields: [
-        mapperField(idField, { required: true, canBeUsedToMatch: true, defaultMatch: true }),
-        ...writable.map((f) => mapperField(f, { required: false })),
-      ],
+      fields: [id({ required: true, canBeUsedToMatch: true, defaultMatch: true }), ...writable.map((f) => mapperField(f, { required: false }))],
     };
   }
   if (operation === 'upsert') {
     const keys = writable.filter((f) => f.unique);
     return {
       fields: [
-        mapperField(idField, { required: false, canBeUsedToMatch: true, defaultMatch: keys.length === 0 }),
+        id({ required: false, canBeUsedToMatch: true, defaultMatch: keys.length === 0 }),
         ...writable.map((f) =>
           mapperField(f, { required: f.required === true && f.default === undefined, canBeUsedToMatch: f.unique === true, defaultMatch: f === keys[0] }),
         ),
