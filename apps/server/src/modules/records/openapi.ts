@@ -31,7 +31,8 @@ function fieldSchema(f: FieldDef): JsonSchema {
       case 'datetime':
         return { type: 'string', format: 'date-time' };
       case 'json':
-        return { type: ['object', 'array'] };
+        // additionalProperties: an object of any keys (generators read a bare object type as `{}` with none).
+        return { type: ['object', 'array'], additionalProperties: true };
       case 'array':
         return {
           type: 'array',
@@ -56,7 +57,9 @@ function fieldSchema(f: FieldDef): JsonSchema {
   };
   if (f.required) return described;
   const t = described.type;
-  return { ...described, type: Array.isArray(t) ? [...(t as string[]), 'null'] : [t, 'null'] };
+  const nullable = { ...described, type: Array.isArray(t) ? [...(t as string[]), 'null'] : [t, 'null'] };
+  // An enum lists every valid value: null too when the field may be empty.
+  return Array.isArray(described.enum) ? { ...nullable, enum: [...(described.enum as unknown[]), null] } : nullable;
 }
 
 const pascal = (s: string) => s.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase());
@@ -64,7 +67,7 @@ const pascal = (s: string) => s.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) 
 const OPERATIONS = ['list', 'create', 'get', 'replace', 'update', 'delete'] as const;
 
 /** Operation ids and component names the document already holds: a model's must not repeat them. */
-export interface TakenNames {
+interface TakenNames {
   operationIds: Set<string>;
   schemas: Set<string>;
 }

@@ -16,8 +16,8 @@ import { z } from 'zod';
 type JsonSchema = Record<string, unknown>;
 
 const COMPONENTS = '#/components/schemas/';
-export const ERROR_SCHEMA_NAME = 'Error';
-export const errorSchemaRef = { $ref: `${COMPONENTS}${ERROR_SCHEMA_NAME}` };
+const ERROR_SCHEMA_NAME = 'Error';
+const errorSchemaRef = { $ref: `${COMPONENTS}${ERROR_SCHEMA_NAME}` };
 
 /** The one error format (docs/errors.md), as a component every operation's 4XX answer points to. */
 const errorSchema: JsonSchema = {
@@ -72,7 +72,13 @@ function rewriteRefs(value: unknown, refs: Map<string, string>): unknown {
 /** A recursive definition as text that does not depend on the local name zod gave it. */
 const canonical = (name: string, def: unknown) => JSON.stringify(rewriteRefs(def, new Map([[`#/$defs/${name}`, '#']])));
 
-/** What `z.json()` turns into: named JsonValue, however many routes use it. */
+/**
+ * What `z.json()` is documented as, however many routes use it. NB: not its recursive form
+ * (string | number | … | JsonValue[] | { [k]: JsonValue }): a JSON document holds nothing but
+ * JSON values, so "any value" says the same, and openapi-typescript turns the recursive form
+ * into a type that refers to itself (TS2502), which no client compiles.
+ */
+const JSON_VALUE_SCHEMA = { description: 'Any JSON value: string, number, boolean, null, array or object' };
 const JSON_VALUE = (() => {
   const out = toJsonSchema(z.object({ v: z.json() }), 'input');
   const [name, def] = Object.entries(out.$defs as Record<string, unknown>)[0]!;
@@ -101,7 +107,7 @@ class RecursiveComponents {
     }
     for (const [local, def] of Object.entries($defs as Record<string, unknown>)) {
       const name = refs.get(`#/$defs/${local}`)!.slice(COMPONENTS.length);
-      this.schemas[name] = rewriteRefs(def, refs);
+      this.schemas[name] = name === 'JsonValue' ? JSON_VALUE_SCHEMA : rewriteRefs(def, refs);
     }
     return rewriteRefs(root, refs) as JsonSchema;
   }
