@@ -45,7 +45,7 @@ export const errorResponse = {
 
 type Io = 'input' | 'output';
 
-function toJsonSchema(schema: z.ZodType, io: Io): JsonSchema {
+function toJsonSchema(schema: z.core.$ZodType, io: Io): JsonSchema {
   return z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io,
@@ -93,7 +93,7 @@ class RecursiveComponents {
   readonly schemas: Record<string, unknown> = {};
 
   /** `schema` as JSON Schema, its `$defs` moved to components and referenced there. */
-  convert(schema: z.ZodType, io: Io): JsonSchema {
+  convert(schema: z.core.$ZodType, io: Io): JsonSchema {
     const root = toJsonSchema(schema, io);
     const $defs = root.$defs;
     delete root.$schema;
@@ -113,7 +113,7 @@ class RecursiveComponents {
   }
 }
 
-const isZod = (s: unknown): s is z.ZodType => s instanceof z.ZodType;
+const isZod = (s: unknown): s is z.core.$ZodType => s instanceof z.core.$ZodType;
 
 /** Fastify names a trailing wildcard `*`; the document names it `path` (OpenAPI parameter names are identifiers). */
 function namedWildcard(url: string, params: JsonSchema | undefined): { url: string; params: JsonSchema | undefined } {
