@@ -36,7 +36,13 @@ export function actionRoutes(ctx: actions.ActionsContext) {
   return async (app: App) => {
     app.get('/api/v1/actions', {
       config: { access: { permission: 'actions:read' } },
-      schema: { tags: ['actions'], querystring: pageQuery, response: { 200: z.object({ data: z.array(actionSchema), meta: listMetaSchema }) } },
+      schema: {
+        operationId: 'listActions',
+        summary: 'Actions of this organization',
+        tags: ['actions'],
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(actionSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
         const [list, total] = await Promise.all([
           actions.listActions(ctx, orgActorOf(request), request.query.limit, request.query.offset),
@@ -48,6 +54,7 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     app.post('/api/v1/actions', {
       config: { access: { permission: 'actions:write' } },
       schema: {
+        operationId: 'createAction',
         tags: ['actions'],
         summary: 'Define an action: parameters (some fixed) and steps over models',
         body: actionCreateSchema,
@@ -61,6 +68,7 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     app.get('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:read' } },
       schema: {
+        operationId: 'getAction',
         tags: ['actions'],
         summary: 'One action; its ETag is its version (send it back as If-Match when changing it)',
         params: idParams,
@@ -74,6 +82,7 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     app.patch('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:write' } },
       schema: {
+        operationId: 'updateAction',
         tags: ['actions'],
         summary: 'Change an action; a stale If-Match answers 412',
         params: idParams,
@@ -87,7 +96,7 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     });
     app.delete('/api/v1/actions/:id', {
       config: { access: { permission: 'actions:write' } },
-      schema: { tags: ['actions'], summary: 'Delete an action; a stale If-Match answers 412', params: idParams },
+      schema: { operationId: 'deleteAction', tags: ['actions'], summary: 'Delete an action; a stale If-Match answers 412', params: idParams },
       handler: async (request, reply) => {
         await actions.deleteAction(ctx, orgActorOf(request), request.params.id, request.ip, ifMatchOf(request));
         return reply.status(204).send();
@@ -96,6 +105,7 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     app.post('/api/v1/actions/:id/run', {
       config: { access: { permission: 'actions:write' } },
       schema: {
+        operationId: 'runAction',
         tags: ['actions'],
         summary: 'Run in one transaction with the remaining parameters; a failed run answers 422 with the run record',
         params: idParams,
@@ -113,7 +123,14 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     });
     app.get('/api/v1/actions/:id/runs', {
       config: { access: { permission: 'actions:read' } },
-      schema: { tags: ['actions'], params: idParams, querystring: pageQuery, response: { 200: z.object({ data: z.array(runSchema), meta: listMetaSchema }) } },
+      schema: {
+        operationId: 'listActionRuns',
+        summary: 'Runs of an action, newest first',
+        tags: ['actions'],
+        params: idParams,
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(runSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
         const list = await actions.listRuns(ctx, orgActorOf(request), request.params.id, request.query.limit, request.query.offset);
         return { data: list, meta: listMeta(await actions.countRuns(ctx, orgActorOf(request), request.params.id), request.query.limit, request.query.offset) };
@@ -121,7 +138,13 @@ export function actionRoutes(ctx: actions.ActionsContext) {
     });
     app.get('/api/v1/action-runs/:id', {
       config: { access: { permission: 'actions:read' } },
-      schema: { tags: ['actions'], params: idParams, response: { 200: z.object({ data: runSchema }) } },
+      schema: {
+        operationId: 'getActionRun',
+        summary: 'One action run: its parameters and result or error',
+        tags: ['actions'],
+        params: idParams,
+        response: { 200: z.object({ data: runSchema }) },
+      },
       handler: async (request) => ({ data: await actions.getRun(ctx, orgActorOf(request), request.params.id) }),
     });
   };

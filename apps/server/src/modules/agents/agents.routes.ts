@@ -64,6 +64,7 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.get('/api/v1/agents', {
       config: { access: { permission: 'agents:read' } },
       schema: {
+        operationId: 'listAgents',
         tags: ['agents'],
         summary: 'Agents of this organization',
         querystring: pageQuery,
@@ -78,6 +79,7 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.post('/api/v1/agents', {
       config: { access: { permission: 'agents:write' } },
       schema: {
+        operationId: 'createAgent',
         tags: ['agents'],
         summary: 'Create an agent (active unless status says paused; activation is audited as AGENT_DEPLOY)',
         body: agentCreateSchema,
@@ -91,6 +93,7 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.get('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:read' } },
       schema: {
+        operationId: 'getAgent',
         tags: ['agents'],
         summary: 'One agent; its ETag is its version (send it back as If-Match when changing it)',
         params: idParams,
@@ -104,6 +107,7 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.patch('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:write' } },
       schema: {
+        operationId: 'updateAgent',
         tags: ['agents'],
         summary: 'Change an agent; status active/paused deploys or pauses it; a stale If-Match answers 412',
         params: idParams,
@@ -117,7 +121,7 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.delete('/api/v1/agents/:id', {
       config: { access: { permission: 'agents:write' } },
-      schema: { tags: ['agents'], summary: 'Delete an agent; a stale If-Match answers 412', params: idParams },
+      schema: { operationId: 'deleteAgent', tags: ['agents'], summary: 'Delete an agent; a stale If-Match answers 412', params: idParams },
       handler: async (request, reply) => {
         await agents.deleteAgent(ctx, orgActorOf(request), request.params.id, request.ip, ifMatchOf(request));
         return reply.status(204).send();
@@ -125,12 +129,13 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.get('/api/v1/agents/:id/status', {
       config: { access: { permission: 'agents:read' } },
-      schema: { tags: ['agents'], summary: 'Status, conversations, messages and tokens used', params: idParams },
+      schema: { operationId: 'getAgentStatus', tags: ['agents'], summary: 'Status, conversations, messages and tokens used', params: idParams },
       handler: async (request) => ({ data: await agents.agentStatus(ctx, orgActorOf(request), request.params.id) }),
     });
     app.post('/api/v1/agents/:id/publish', {
       config: { access: { permission: 'agents:write' } },
       schema: {
+        operationId: 'publishAgent',
         tags: ['agents'],
         summary: 'Publish at /api/v1/chat/{slug} for consumers without an account (owners only)',
         params: idParams,
@@ -141,12 +146,20 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     });
     app.post('/api/v1/agents/:id/unpublish', {
       config: { access: { permission: 'agents:write' } },
-      schema: { tags: ['agents'], params: idParams, body: emptyBody, response: { 200: z.object({ data: agentSchema }) } },
+      schema: {
+        operationId: 'unpublishAgent',
+        summary: 'Stop publishing an agent at /api/v1/chat/{slug}',
+        tags: ['agents'],
+        params: idParams,
+        body: emptyBody,
+        response: { 200: z.object({ data: agentSchema }) },
+      },
       handler: async (request) => ({ data: await agents.publishAgent(ctx, orgActorOf(request), request.params.id, null, request.ip) }),
     });
     app.post('/api/v1/agents/:id/conversations', {
       config: { access: { permission: 'agents:chat' } },
       schema: {
+        operationId: 'startConversation',
         tags: ['agents'],
         summary: 'Start a conversation',
         params: idParams,
@@ -161,6 +174,7 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.get('/api/v1/agents/:id/conversations/:cid/messages', {
       config: { access: { permission: 'agents:read' } },
       schema: {
+        operationId: 'listConversationMessages',
         tags: ['agents'],
         summary: 'Messages of a conversation, oldest first (tool calls included)',
         params: convParams,
@@ -176,6 +190,7 @@ export function agentRoutes(ctx: agents.AgentsContext) {
     app.post('/api/v1/agents/:id/conversations/:cid/messages', {
       config: { access: { permission: 'agents:chat' } },
       schema: {
+        operationId: 'sendConversationMessage',
         tags: ['agents'],
         summary: 'Send a message and get the reply (Accept: text/event-stream streams it)',
         params: convParams,
@@ -213,6 +228,7 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
     app.post('/api/v1/chat/:slug/conversations', {
       config,
       schema: {
+        operationId: 'startPublicChat',
         tags: ['agents'],
         summary: 'Start a conversation with a published agent; the token authorizes its messages (X-Conversation-Token)',
         params: slugParams,
@@ -229,7 +245,13 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
     });
     app.get('/api/v1/chat/:slug/conversations/:cid/messages', {
       config,
-      schema: { tags: ['agents'], params, querystring: pageQuery },
+      schema: {
+        operationId: 'listPublicChatMessages',
+        summary: 'Messages of a conversation with a published agent, oldest first (X-Conversation-Token)',
+        tags: ['agents'],
+        params,
+        querystring: pageQuery,
+      },
       handler: async (request) => {
         const agent = await withToken(request, request.params.slug, request.params.cid);
         const list = await agents.listMessages(ctx, agent.id, request.params.cid, request.query.limit, request.query.offset);
@@ -243,7 +265,13 @@ export function publicChatRoutes(ctx: agents.AgentsContext) {
     });
     app.post('/api/v1/chat/:slug/conversations/:cid/messages', {
       config,
-      schema: { tags: ['agents'], summary: 'Send a message to a published agent (Accept: text/event-stream streams the reply)', params, body: messageBody },
+      schema: {
+        operationId: 'sendPublicChatMessage',
+        tags: ['agents'],
+        summary: 'Send a message to a published agent (Accept: text/event-stream streams the reply)',
+        params,
+        body: messageBody,
+      },
       handler: async (request, reply) => {
         const agent = await withToken(request, request.params.slug, request.params.cid);
         // A consumer: the published agent acts with its own role (see toolRole).

@@ -48,6 +48,7 @@ export function aiRoutes(deps: { db: Kysely<object>; cache: ModelCache; searchWi
     app.get('/api/v1/models/:name/embeddings', {
       config: { access: { permission: 'models:read' } },
       schema: {
+        operationId: 'getEmbeddingProgress',
         tags: ['models'],
         summary: 'Embedding progress of a model: total, done, pending, failed, with failure reasons',
         params: nameParams,

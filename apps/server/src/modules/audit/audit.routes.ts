@@ -43,6 +43,7 @@ export function auditRoutes(db: Kysely<object>) {
     app.get('/api/v1/audit', {
       config: { access: { permission: 'audit:read' } },
       schema: {
+        operationId: 'listAuditEntries',
         tags: ['audit'],
         summary: 'Audit log of this organization, newest first',
         querystring: auditQuery,
@@ -63,6 +64,7 @@ export function auditRoutes(db: Kysely<object>) {
     app.get('/api/v1/audit/export', {
       config: { access: { permission: 'audit:read' } },
       schema: {
+        operationId: 'exportAuditLog',
         tags: ['audit'],
         summary: 'The audit log as a CSV or JSON file, oldest first (at most 100,000 entries; narrow with from/to/action). Audited as AUDIT_EXPORT.',
         querystring: auditFilters.extend({ format: z.enum(['csv', 'json']).default('csv') }),

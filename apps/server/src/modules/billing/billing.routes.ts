@@ -14,6 +14,7 @@ export function billingRoutes(ctx: BillingContext, opts: { bodyLimit: number }) 
     app.get('/api/v1/billing', {
       config: { access: { permission: 'usage:read' } },
       schema: {
+        operationId: 'getBilling',
         tags: ['billing'],
         summary: 'The organization’s plan and Stripe subscription state',
         response: {
@@ -27,6 +28,7 @@ export function billingRoutes(ctx: BillingContext, opts: { bodyLimit: number }) 
     app.post('/api/v1/billing/checkout', {
       config: { access: { permission: 'billing:manage' } },
       schema: {
+        operationId: 'createCheckoutLink',
         tags: ['billing'],
         summary: 'A Stripe Checkout link that subscribes this organization to a plan (owners)',
         body: z.strictObject({ plan: z.enum(['pro', 'enterprise']) }),
@@ -37,6 +39,7 @@ export function billingRoutes(ctx: BillingContext, opts: { bodyLimit: number }) 
     app.post('/api/v1/billing/portal', {
       config: { access: { permission: 'billing:manage' } },
       schema: {
+        operationId: 'createBillingPortalLink',
         tags: ['billing'],
         summary: 'A Stripe customer-portal link (payment method, invoices, cancel) (owners)',
         body: emptyBody,
@@ -55,6 +58,7 @@ export function billingRoutes(ctx: BillingContext, opts: { bodyLimit: number }) 
       hook.post('/api/v1/billing/stripe/webhook', {
         config: { access: { public: true } },
         schema: {
+          operationId: 'receiveStripeWebhook',
           tags: ['billing'],
           summary:
             'Stripe events (signature verified): checkout.session.completed, customer.subscription.updated/deleted set the plan; others are acknowledged',

@@ -68,12 +68,18 @@ export function flowRoutes(ctx: flows.FlowsContext) {
   return async (app: App) => {
     app.get('/api/v1/node-types', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], summary: 'Every node type with its inputs, output ports and parameter JSON Schema', querystring: wholeListQuery },
+      schema: {
+        operationId: 'listNodeTypes',
+        tags: ['flows'],
+        summary: 'Every node type with its inputs, output ports and parameter JSON Schema',
+        querystring: wholeListQuery,
+      },
       handler: async (request) => pageOfAll(ctx.registry.describe(), request.query),
     });
     app.get('/api/v1/flows', {
       config: { access: { permission: 'flows:read' } },
       schema: {
+        operationId: 'listFlows',
         tags: ['flows'],
         summary: 'Flows, newest first (page by cursor or offset)',
         querystring: cursorPageQuery,
@@ -88,6 +94,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.post('/api/v1/flows', {
       config: { access: { permission: 'flows:write' } },
       schema: {
+        operationId: 'createFlow',
         tags: ['flows'],
         summary:
           'Create a flow (validated; version 1), or start from a template with ?template=blank|webhook-to-record|scheduled-http-to-record (the body is then optional: name, description, settings override the template’s; a template creates the models it writes to when missing); active: true starts its triggers at once',
@@ -103,6 +110,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.get('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:read' } },
       schema: {
+        operationId: 'getFlow',
         tags: ['flows'],
         summary: 'One flow; its ETag is its version (send it back as If-Match when saving)',
         params: idParams,
@@ -113,6 +121,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.put('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
       schema: {
+        operationId: 'replaceFlow',
         tags: ['flows'],
         summary: 'Replace the flow graph (a new version); a stale If-Match answers 412',
         params: idParams,
@@ -125,6 +134,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.patch('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
       schema: {
+        operationId: 'updateFlow',
         tags: ['flows'],
         summary: 'Change parts of a flow (graph changes make a version); {active} starts or stops its triggers; a stale If-Match answers 412',
         params: idParams,
@@ -136,7 +146,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.delete('/api/v1/flows/:id', {
       config: { access: { permission: 'flows:write' } },
-      schema: { tags: ['flows'], summary: 'Delete a flow; a stale If-Match answers 412', params: idParams },
+      schema: { operationId: 'deleteFlow', tags: ['flows'], summary: 'Delete a flow; a stale If-Match answers 412', params: idParams },
       handler: async (request, reply) => {
         await flows.deleteFlow(ctx, orgActorOf(request), request.params.id, request.ip, ifMatchOf(request));
         return reply.status(204).send();
@@ -144,7 +154,13 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.get('/api/v1/flows/:id/versions', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], summary: 'Versions of a flow, newest first (page by cursor or offset)', params: idParams, querystring: cursorPageQuery },
+      schema: {
+        operationId: 'listFlowVersions',
+        tags: ['flows'],
+        summary: 'Versions of a flow, newest first (page by cursor or offset)',
+        params: idParams,
+        querystring: cursorPageQuery,
+      },
       handler: async (request) => {
         const q = request.query;
         const { items, total, next } = await flows.listVersions(ctx, orgActorOf(request), request.params.id, {
@@ -157,12 +173,13 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.get('/api/v1/flows/:id/versions/:n', {
       config: { access: { permission: 'flows:read' } },
-      schema: { tags: ['flows'], summary: 'One version, nodes and edges sorted by id (diff-friendly)', params: versionParams },
+      schema: { operationId: 'getFlowVersion', tags: ['flows'], summary: 'One version, nodes and edges sorted by id (diff-friendly)', params: versionParams },
       handler: async (request) => ({ data: await flows.getVersion(ctx, orgActorOf(request), request.params.id, request.params.n) }),
     });
     app.post('/api/v1/flows/:id/versions/:n/restore', {
       config: { access: { permission: 'flows:write' } },
       schema: {
+        operationId: 'restoreFlowVersion',
         tags: ['flows'],
         summary: 'Make an old version current again (as a new version)',
         params: versionParams,
@@ -175,6 +192,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.post('/api/v1/flows/:id/run', {
       config: { access: { permission: 'flows:run' } },
       schema: {
+        operationId: 'runFlow',
         tags: ['flows'],
         summary: 'Run the flow with an input (manual trigger; pinned data is used). ?wait=true answers with the finished execution',
         params: idParams,
@@ -191,6 +209,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.post('/api/v1/flows/:id/publish', {
       config: { access: { permission: 'flows:publish' } },
       schema: {
+        operationId: 'publishFlow',
         tags: ['flows'],
         summary: 'Publish at POST /api/v1/run/{slug} (public: owners only)',
         params: idParams,
@@ -201,7 +220,14 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.post('/api/v1/flows/:id/unpublish', {
       config: { access: { permission: 'flows:publish' } },
-      schema: { tags: ['flows'], params: idParams, body: emptyBody, response: { 200: z.object({ data: flowSchema }) } },
+      schema: {
+        operationId: 'unpublishFlow',
+        summary: 'Stop publishing a flow at /api/v1/run/{slug}',
+        tags: ['flows'],
+        params: idParams,
+        body: emptyBody,
+        response: { 200: z.object({ data: flowSchema }) },
+      },
       handler: async (request, reply) => versioned(reply, await flows.unpublishFlow(ctx, orgActorOf(request), request.params.id, request.ip)),
     });
 
@@ -209,6 +235,7 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     app.get('/api/v1/executions', {
       config: { access: { permission: 'executions:read' } },
       schema: {
+        operationId: 'listExecutions',
         tags: ['executions'],
         summary: 'Executions, newest first (page by cursor or offset)',
         querystring: cursorPageQuery.extend({
@@ -232,17 +259,30 @@ export function flowRoutes(ctx: flows.FlowsContext) {
     });
     app.get('/api/v1/executions/:id', {
       config: { access: { permission: 'executions:read' } },
-      schema: { tags: ['executions'], summary: 'The whole trace: every node’s input, output ports, error, attempts, timings and log lines', params: idParams },
+      schema: {
+        operationId: 'getExecution',
+        tags: ['executions'],
+        summary: 'The whole trace: every node’s input, output ports, error, attempts, timings and log lines',
+        params: idParams,
+      },
       handler: async (request) => ({ data: await flows.getExecution(ctx, orgActorOf(request), request.params.id) }),
     });
     app.post('/api/v1/executions/:id/cancel', {
       config: { access: { permission: 'executions:manage' } },
-      schema: { tags: ['executions'], params: idParams, body: emptyBody, response: { 200: z.object({ data: executionSchema }) } },
+      schema: {
+        operationId: 'cancelExecution',
+        summary: 'Cancel a running or waiting execution',
+        tags: ['executions'],
+        params: idParams,
+        body: emptyBody,
+        response: { 200: z.object({ data: executionSchema }) },
+      },
       handler: async (request) => ({ data: await flows.cancelExecution(ctx, orgActorOf(request), request.params.id) }),
     });
     app.post('/api/v1/executions/:id/rerun', {
       config: { access: { permission: 'executions:manage' } },
       schema: {
+        operationId: 'rerunExecution',
         tags: ['executions'],
         summary: 'Run again, from the start or from a node (upstream outputs are reused). ?wait=true answers with the finished execution',
         params: idParams,

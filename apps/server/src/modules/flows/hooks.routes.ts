@@ -12,7 +12,9 @@ declare module 'fastify' {
 }
 
 const hookParams = z.object({ flowId: uuidParam, '*': z.string().max(500).optional() });
+const flowOnlyParams = z.object({ flowId: uuidParam });
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const capitalized = (m: string) => m.charAt(0) + m.slice(1).toLowerCase();
 
 /**
  * Inbound triggers. These routes keep the raw body (signatures are computed over it) and accept
@@ -57,19 +59,28 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
           actor: request.actor,
         }),
       );
-    for (const url of ['/api/v1/hooks/:flowId', '/api/v1/hooks/:flowId/*']) {
-      app.route({
-        method: [...METHODS],
-        url,
-        config: { access: { public: true, identify: true } },
-        schema: { tags: ['triggers'], summary: 'Webhook trigger of an active flow (auth per trigger: none, API key, or HMAC signature)', params: hookParams },
-        handler,
-      });
+    // One route per method and URL: each is its own OpenAPI operation with its own operationId.
+    for (const method of METHODS) {
+      for (const withPath of [false, true]) {
+        app.route({
+          method,
+          url: withPath ? '/api/v1/hooks/:flowId/*' : '/api/v1/hooks/:flowId',
+          config: { access: { public: true, identify: true } },
+          schema: {
+            tags: ['triggers'],
+            operationId: `callWebhook${withPath ? 'Path' : ''}${capitalized(method)}`,
+            summary: `Webhook trigger of an active flow, by ${method}${withPath ? ' with a sub-path' : ''} (auth per trigger: none, API key, or HMAC signature)`,
+            params: withPath ? hookParams : flowOnlyParams,
+          },
+          handler,
+        });
+      }
     }
 
     app.post('/api/v1/executions/:id/resume', {
       config: { access: { public: true } },
       schema: {
+        operationId: 'resumeExecution',
         tags: ['executions'],
         summary: 'Continue an execution waiting at a webhook wait node ($execution.resumeUrl); the body reaches the wait node’s output',
         params: z.strictObject({ id: uuidParam }),
@@ -82,6 +93,7 @@ export function hookRoutes(ctx: FlowsContext, opts: { reveal: RevealForFlow; bod
     app.post('/api/v1/run/:slug', {
       config: { access: { public: true, identify: true } },
       schema: {
+        operationId: 'runPublishedFlow',
         tags: ['triggers'],
         summary: 'Run a published flow with the body as input; answers with its output',
         params: z.strictObject({ slug: z.string().min(1).max(80) }),

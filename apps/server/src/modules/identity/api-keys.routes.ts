@@ -43,7 +43,13 @@ export function apiKeyRoutes(ctx: IdentityContext) {
   return async (app: App) => {
     app.get('/api/v1/api-keys', {
       config: { access: { permission: 'apiKeys:manage' } },
-      schema: { tags: ['api keys'], querystring: pageQuery, response: { 200: z.object({ data: z.array(apiKeySchema), meta: listMetaSchema }) } },
+      schema: {
+        operationId: 'listApiKeys',
+        summary: 'API keys of this organization (the keys themselves are never shown again)',
+        tags: ['api keys'],
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(apiKeySchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
         const [list, total] = await Promise.all([
           apiKeys.listApiKeys(ctx, orgActorOf(request), request.query.limit, request.query.offset),
@@ -55,6 +61,7 @@ export function apiKeyRoutes(ctx: IdentityContext) {
     app.post('/api/v1/api-keys', {
       config: { access: { permission: 'apiKeys:manage' } },
       schema: {
+        operationId: 'createApiKey',
         tags: ['api keys'],
         summary: 'Create a key for n8n, Make or Zapier. The key is in this response only.',
         body: createBody,
@@ -73,7 +80,7 @@ export function apiKeyRoutes(ctx: IdentityContext) {
     });
     app.delete('/api/v1/api-keys/:id', {
       config: { access: { permission: 'apiKeys:manage' } },
-      schema: { tags: ['api keys'], summary: 'Revoke a key (takes effect at once on this instance)', params: idParams },
+      schema: { operationId: 'revokeApiKey', tags: ['api keys'], summary: 'Revoke a key (takes effect at once on this instance)', params: idParams },
       handler: async (request, reply) => {
         await apiKeys.revokeApiKey(ctx, orgActorOf(request), request.params.id, request.ip);
         return reply.status(204).send();

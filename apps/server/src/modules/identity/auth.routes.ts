@@ -28,6 +28,7 @@ export function authRoutes(ctx: IdentityContext) {
     app.post('/api/v1/auth/signup', {
       config: { access: { public: true } },
       schema: {
+        operationId: 'signUp',
         tags: ['auth'],
         summary: 'Create an account and its personal organization (a common or guessable password is refused: 422 AUTH_PASSWORD_WEAK)',
         body: signupBody,
@@ -42,7 +43,13 @@ export function authRoutes(ctx: IdentityContext) {
 
     app.post('/api/v1/auth/login', {
       config: { access: { public: true } },
-      schema: { tags: ['auth'], summary: 'Sign in with email and password', body: loginBody, response: { 200: z.object({ data: sessionData }) } },
+      schema: {
+        operationId: 'logIn',
+        tags: ['auth'],
+        summary: 'Sign in with email and password',
+        body: loginBody,
+        response: { 200: z.object({ data: sessionData }) },
+      },
       handler: async (request, reply) => {
         try {
           const s = await auth.login(ctx, request.body, request.ip);
@@ -59,6 +66,7 @@ export function authRoutes(ctx: IdentityContext) {
     app.post('/api/v1/auth/refresh', {
       config: { access: { public: true } },
       schema: {
+        operationId: 'refreshAccessToken',
         tags: ['auth'],
         summary: 'Exchange the refresh cookie for a new access token (the cookie rotates)',
         body: emptyBody,
@@ -78,7 +86,7 @@ export function authRoutes(ctx: IdentityContext) {
 
     app.post('/api/v1/auth/logout', {
       config: { access: { user: true } },
-      schema: { tags: ['auth'], summary: 'End this session (its refresh tokens are revoked)', body: emptyBody },
+      schema: { operationId: 'logOut', tags: ['auth'], summary: 'End this session (its refresh tokens are revoked)', body: emptyBody },
       handler: async (request, reply) => {
         await auth.logout(ctx, userActorOf(request));
         void reply.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH });
@@ -89,6 +97,7 @@ export function authRoutes(ctx: IdentityContext) {
     app.post('/api/v1/auth/switch', {
       config: { access: { user: true } },
       schema: {
+        operationId: 'switchOrganization',
         tags: ['auth'],
         summary: 'Make another of your organizations the active one (the session must be alive; the new token does not outlive it)',
         body: z.strictObject({ organizationId: z.uuid() }),
@@ -106,6 +115,7 @@ export function authRoutes(ctx: IdentityContext) {
       // The body is built by toUser/toOrg, which pick fields explicitly.
       ...plainJsonSerializer,
       schema: {
+        operationId: 'getMe',
         tags: ['auth'],
         summary: 'Who the credential is: user or API key, organization and role',
         response: {

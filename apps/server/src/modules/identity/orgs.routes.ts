@@ -31,6 +31,7 @@ export function orgRoutes(ctx: IdentityContext) {
     app.get('/api/v1/orgs', {
       config: { access: { self: true } },
       schema: {
+        operationId: 'listOrganizations',
         tags: ['organizations'],
         summary: 'Your organizations (an API key sees its own)',
         querystring: wholeListQuery,
@@ -42,6 +43,7 @@ export function orgRoutes(ctx: IdentityContext) {
     app.post('/api/v1/orgs', {
       config: { access: { user: true } },
       schema: {
+        operationId: 'createOrganization',
         tags: ['organizations'],
         summary: 'Create an organization; you become its owner',
         body: z.strictObject({ name: orgName }),
@@ -55,12 +57,19 @@ export function orgRoutes(ctx: IdentityContext) {
     // answers 404 for any other).
     app.get('/api/v1/orgs/:id', {
       config: { access: { self: true } },
-      schema: { tags: ['organizations'], params: idParams, response: { 200: z.object({ data: orgSchema }) } },
+      schema: {
+        operationId: 'getOrganization',
+        summary: 'One of your organizations',
+        tags: ['organizations'],
+        params: idParams,
+        response: { 200: z.object({ data: orgSchema }) },
+      },
       handler: async (request) => ({ data: await orgs.getOrg(ctx, callerOf(request.actor), request.params.id) }),
     });
     app.patch('/api/v1/orgs/:id', {
       config: { access: { self: true } },
       schema: {
+        operationId: 'updateOrganization',
         tags: ['organizations'],
         summary: 'Rename (admins)',
         params: idParams,
@@ -71,7 +80,7 @@ export function orgRoutes(ctx: IdentityContext) {
     });
     app.delete('/api/v1/orgs/:id', {
       config: { access: { self: true } },
-      schema: { tags: ['organizations'], summary: 'Delete with all its data (owners)', params: idParams },
+      schema: { operationId: 'deleteOrganization', tags: ['organizations'], summary: 'Delete with all its data (owners)', params: idParams },
       handler: async (request, reply) => {
         await orgs.deleteOrg(ctx, callerOf(request.actor), request.params.id, request.ip);
         return reply.status(204).send();
@@ -80,7 +89,13 @@ export function orgRoutes(ctx: IdentityContext) {
 
     app.get('/api/v1/members', {
       config: { access: { permission: 'members:read' } },
-      schema: { tags: ['members'], querystring: pageQuery, response: { 200: z.object({ data: z.array(memberSchema), meta: listMetaSchema }) } },
+      schema: {
+        operationId: 'listMembers',
+        summary: 'Members of this organization and their roles',
+        tags: ['members'],
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(memberSchema), meta: listMetaSchema }) },
+      },
       handler: async (request) => {
         const { members, total } = await orgs.listMembers(ctx, orgActorOf(request), request.query.limit, request.query.offset);
         return { data: members, meta: listMeta(total, request.query.limit, request.query.offset) };
@@ -89,6 +104,7 @@ export function orgRoutes(ctx: IdentityContext) {
     app.patch('/api/v1/members/:userId', {
       config: { access: { permission: 'members:manage' } },
       schema: {
+        operationId: 'updateMember',
         tags: ['members'],
         summary: 'Change a member’s role',
         params: userIdParams,
@@ -99,7 +115,7 @@ export function orgRoutes(ctx: IdentityContext) {
     });
     app.delete('/api/v1/members/:userId', {
       config: { access: { permission: 'self:read' } },
-      schema: { tags: ['members'], summary: 'Remove a member (admins), or leave (yourself)', params: userIdParams },
+      schema: { operationId: 'removeMember', tags: ['members'], summary: 'Remove a member (admins), or leave (yourself)', params: userIdParams },
       handler: async (request, reply) => {
         await orgs.removeMember(ctx, orgActorOf(request), request.params.userId, request.ip);
         return reply.status(204).send();
@@ -109,6 +125,7 @@ export function orgRoutes(ctx: IdentityContext) {
     app.get('/api/v1/invitations', {
       config: { access: { permission: 'invitations:manage' } },
       schema: {
+        operationId: 'listInvitations',
         tags: ['members'],
         summary: 'Pending invitations',
         querystring: pageQuery,
@@ -125,6 +142,7 @@ export function orgRoutes(ctx: IdentityContext) {
     app.post('/api/v1/invitations', {
       config: { access: { permission: 'invitations:manage' } },
       schema: {
+        operationId: 'createInvitation',
         tags: ['members'],
         summary: 'Invite by email; the token and link are returned once',
         body: z.strictObject({ email: z.email().max(254), role: roleSchema }),
@@ -135,7 +153,7 @@ export function orgRoutes(ctx: IdentityContext) {
     });
     app.delete('/api/v1/invitations/:id', {
       config: { access: { permission: 'invitations:manage' } },
-      schema: { tags: ['members'], summary: 'Revoke a pending invitation', params: idParams },
+      schema: { operationId: 'revokeInvitation', tags: ['members'], summary: 'Revoke a pending invitation', params: idParams },
       handler: async (request, reply) => {
         await invitations.revokeInvitation(ctx, orgActorOf(request), request.params.id, request.ip);
         return reply.status(204).send();
@@ -144,6 +162,7 @@ export function orgRoutes(ctx: IdentityContext) {
     app.post('/api/v1/invitations/:token/accept', {
       config: { access: { user: true } },
       schema: {
+        operationId: 'acceptInvitation',
         tags: ['members'],
         summary: 'Accept an invitation sent to your email',
         params: z.strictObject({

@@ -72,6 +72,7 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
     app.get('/api/v1/logs', {
       config: { access: { permission: 'logs:read' } },
       schema: {
+        operationId: 'listLogs',
         tags: ['operations'],
         summary: 'Request log and app log (warnings and errors) of the organization, newest first, filtered and paged',
         querystring: logsQuery,
@@ -121,6 +122,7 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
     app.get('/api/v1/stats', {
       config: { access: { permission: 'stats:read' } },
       schema: {
+        operationId: 'getStats',
         tags: ['operations'],
         summary: 'Dashboard series: request volume, error rate, p50/p95/p99 latency, executions by status and LLM tokens per bucket',
         querystring: statsQuery,
@@ -143,7 +145,12 @@ export function observabilityRoutes(deps: { db: Kysely<LogTables>; metrics: Metr
 
     app.get('/metrics', {
       config: { access: { public: true } },
-      schema: { tags: ['operations'], summary: 'Prometheus metrics of this process; send "Authorization: Bearer <INFINITY_METRICS_TOKEN>"', hide: false },
+      schema: {
+        operationId: 'getMetrics',
+        tags: ['operations'],
+        summary: 'Prometheus metrics of this process; send "Authorization: Bearer <INFINITY_METRICS_TOKEN>"',
+        hide: false,
+      },
       handler: async (request, reply) => {
         if (!deps.metricsToken || !deps.metrics) throw observabilityErrors.METRICS_DISABLED('Set INFINITY_METRICS_TOKEN to enable /metrics.');
         const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];

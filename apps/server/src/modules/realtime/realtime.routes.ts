@@ -54,7 +54,11 @@ export function realtimeRoutes(hub: Hub, deps: { db: Exec; keys: MasterKey[]; se
       {
         websocket: true,
         config: { access: { public: true, identify: true, perCredential: true } },
-        schema: { tags: ['realtime'], summary: 'Realtime WebSocket: authenticate (header or first message), subscribe to channels, receive events' },
+        schema: {
+          operationId: 'connectRealtime',
+          tags: ['realtime'],
+          summary: 'Realtime WebSocket: authenticate (header or first message), subscribe to channels, receive events',
+        },
       },
       (socket, request) => wsSession(hub, socket, request, deps.settings),
     );
@@ -62,6 +66,7 @@ export function realtimeRoutes(hub: Hub, deps: { db: Exec; keys: MasterKey[]; se
     app.get('/api/v1/events', {
       config: { access: { public: true, identify: true, perCredential: true } },
       schema: {
+        operationId: 'streamEvents',
         tags: ['realtime'],
         summary: 'Server-sent events of one channel (query parameters as the WebSocket subscribe message; filter as JSON; ?ticket= for EventSource)',
       },
@@ -71,6 +76,7 @@ export function realtimeRoutes(hub: Hub, deps: { db: Exec; keys: MasterKey[]; se
     app.post('/api/v1/realtime/tickets', {
       config: { access: { self: true } },
       schema: {
+        operationId: 'createRealtimeTicket',
         tags: ['realtime'],
         summary: 'A single-use ticket (30 s) that authenticates one EventSource on /api/v1/events as the caller',
         body: emptyBody,

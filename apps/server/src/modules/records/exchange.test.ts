@@ -142,7 +142,7 @@ describeEachDb('per-organization OpenAPI', (h) => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/data/line_items', '/api/v1/data/line_items/{id}', '/api/v1/models']));
     expect(doc.components.schemas.LineItemsInput).toMatchObject({
       required: ['sku'],
-      properties: { sku: { type: 'string', maxLength: 40 }, qty: { type: ['integer', 'null'], minimum: 1 }, kind: { enum: ['a', 'b'] } },
+      properties: { sku: { type: 'string', maxLength: 40 }, qty: { type: ['integer', 'null'], minimum: 1 }, kind: { enum: ['a', 'b', null] } },
     });
     expect(doc.paths['/api/v1/data/line_items'].post.operationId).toBe('createLineItems');
     const anonymous = (await h().request({ method: 'GET', url: '/api/v1/openapi.json' })).json();

@@ -30,13 +30,35 @@ const bad = (m: string): never => {
 };
 
 const scalar = z.string().max(20_000);
+/**
+ * The named parameters of a list, for the OpenAPI document only (parseListQuery checks them): the
+ * query string is a map, so that `filter[field][op]` keys of any depth pass, and a map has no
+ * parameters a code generator can see unless they are listed.
+ */
+export const LIST_QUERY_PARAMETERS = {
+  filter: {
+    type: 'string',
+    description:
+      'A JSON filter, e.g. {"price":{"gt":5}}; or filter[field][op]=value keys instead (nested: filter[or][0][price][gt]=5, related: filter[company.name][eq]=Acme)',
+  },
+  sort: { type: 'string', description: 'Fields, a leading - for descending: -price,name' },
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+  offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
+  cursor: { type: 'string', description: 'meta.nextCursor of the previous page (not with offset)' },
+  fields: { type: 'string', description: 'Only these fields, comma-separated: a,b' },
+  expand: { type: 'string', description: 'Relations to embed, comma-separated: company,employees' },
+  q: { type: 'string', maxLength: 500, description: 'Full-text search' },
+  count: { type: 'string', enum: ['exact', 'none'], default: 'none', description: 'exact: meta.total counts every match' },
+} as const;
 /** The query string of a list: fixed parameters plus any number of filter[...] keys. */
 export const listQuerystring = z
   .record(z.string().max(300), z.union([scalar, z.array(scalar).max(50)]))
   .refine((q) => Object.keys(q).length <= 250, 'too many query parameters')
-  .describe(
-    'filter[field][op]=value (nested: filter[or][0][price][gt]=5, related: filter[company.name][eq]=Acme) or filter=<JSON>; sort=-price,name; limit; offset; cursor; fields=a,b; expand=company,employees; q=text; count=exact|none',
-  );
+  .meta({
+    description:
+      'filter[field][op]=value (nested: filter[or][0][price][gt]=5, related: filter[company.name][eq]=Acme) or filter=<JSON>; sort=-price,name; limit; offset; cursor; fields=a,b; expand=company,employees; q=text; count=exact|none',
+    properties: LIST_QUERY_PARAMETERS,
+  });
 
 function single(q: Record<string, string | string[]>, key: string): string | undefined {
   const v = q[key];

@@ -1,4 +1,8 @@
+import { listMetaSchema } from '@infinity/contracts';
+import { z } from 'zod';
+import { errorResponse } from '../../platform/http/index.js';
 import type { FieldDef, ModelDef } from '../schema/index.js';
+import { LIST_QUERY_PARAMETERS } from './list-query.js';
 
 /**
  * The organization's part of the OpenAPI document: typed paths and schemas for each model, so
@@ -27,7 +31,8 @@ function fieldSchema(f: FieldDef): JsonSchema {
       case 'datetime':
         return { type: 'string', format: 'date-time' };
       case 'json':
-        return { type: ['object', 'array'] };
+        // additionalProperties: an object of any keys (generators read a bare object type as `{}` with none).
+        return { type: ['object', 'array'], additionalProperties: true };
       case 'array':
         return {
           type: 'array',
@@ -52,27 +57,57 @@ function fieldSchema(f: FieldDef): JsonSchema {
   };
   if (f.required) return described;
   const t = described.type;
-  return { ...described, type: Array.isArray(t) ? [...(t as string[]), 'null'] : [t, 'null'] };
+  const nullable = { ...described, type: Array.isArray(t) ? [...(t as string[]), 'null'] : [t, 'null'] };
+  // An enum lists every valid value: null too when the field may be empty.
+  return Array.isArray(described.enum) ? { ...nullable, enum: [...(described.enum as unknown[]), null] } : nullable;
 }
 
 const pascal = (s: string) => s.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase());
 
-export function modelPaths(models: ModelDef[]): { paths: Record<string, unknown>; schemas: Record<string, unknown> } {
+const OPERATIONS = ['list', 'create', 'get', 'replace', 'update', 'delete'] as const;
+
+/** Operation ids and component names the document already holds: a model's must not repeat them. */
+interface TakenNames {
+  operationIds: Set<string>;
+  schemas: Set<string>;
+}
+
+/**
+ * The name a model's operations and schemas are built from: its name in PascalCase, unless that
+ * repeats a name already taken (a model called `flows` would give `listFlows`, the flows list);
+ * then `Model` is appended (`listFlowsModel`), and a number if even that is taken. Models are
+ * named in the order they were created, so a model keeps its names when others are added.
+ */
+function uniqueName(model: string, taken: TakenNames): string {
+  const base = pascal(model);
+  for (let i = 0; ; i++) {
+    const name = i === 0 ? base : `${base}Model${i === 1 ? '' : i}`;
+    const ids = OPERATIONS.map((op) => `${op}${name}`);
+    if (ids.some((id) => taken.operationIds.has(id)) || taken.schemas.has(name) || taken.schemas.has(`${name}Input`)) continue;
+    for (const id of ids) taken.operationIds.add(id);
+    taken.schemas.add(name).add(`${name}Input`);
+    return name;
+  }
+}
+
+const listParameters = Object.entries(LIST_QUERY_PARAMETERS as Record<string, { description?: string }>).map(([name, { description, ...schema }]) => ({
+  name,
+  in: 'query',
+  schema,
+  ...(description ? { description } : {}),
+}));
+
+/** The list envelope's meta, as the generic list route documents it. */
+const listMeta: Record<string, unknown> = z.toJSONSchema(listMetaSchema, { io: 'output' });
+delete listMeta.$schema;
+
+export function modelPaths(models: ModelDef[], taken: TakenNames): { paths: Record<string, unknown>; schemas: Record<string, unknown> } {
   const paths: Record<string, unknown> = {};
   const schemas: Record<string, unknown> = {};
-  const err = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-  schemas.Error = {
-    type: 'object',
-    properties: {
-      error: {
-        type: 'object',
-        properties: { code: { type: 'string' }, message: { type: 'string' }, details: {}, requestId: { type: 'string' } },
-        required: ['code', 'message'],
-      },
-    },
-  };
-  for (const m of models) {
-    const N = pascal(m.name);
+  const err = errorResponse;
+  const byAge = [...models].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  for (const m of byAge) {
+    const N = uniqueName(m.name, taken);
     const props = Object.fromEntries(m.fields.map((f) => [f.name, fieldSchema(f)]));
     schemas[`${N}Input`] = {
       type: 'object',
@@ -92,7 +127,9 @@ export function modelPaths(models: ModelDef[]): { paths: Record<string, unknown>
       },
       required: ['id', 'createdAt', 'updatedAt'],
     };
-    const one = { content: { 'application/json': { schema: { type: 'object', properties: { data: { $ref: `#/components/schemas/${N}` } } } } } };
+    const one = {
+      content: { 'application/json': { schema: { type: 'object', properties: { data: { $ref: `#/components/schemas/${N}` } }, required: ['data'] } } },
+    };
     const body = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${N}Input` } } } };
     const tag = [`data: ${m.name}`];
     const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }];
@@ -100,23 +137,18 @@ export function modelPaths(models: ModelDef[]): { paths: Record<string, unknown>
       get: {
         tags: tag,
         operationId: `list${N}`,
-        summary: `List ${m.label}`,
-        parameters: [
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
-          { name: 'cursor', in: 'query', schema: { type: 'string' } },
-          { name: 'sort', in: 'query', schema: { type: 'string' }, description: 'e.g. -createdAt,name' },
-          { name: 'filter', in: 'query', schema: { type: 'string' }, description: 'JSON filter, e.g. {"name":{"eq":"x"}}; or filter[field][op]=value' },
-          { name: 'q', in: 'query', schema: { type: 'string' } },
-          { name: 'expand', in: 'query', schema: { type: 'string' } },
-          { name: 'count', in: 'query', schema: { type: 'string', enum: ['exact', 'none'] } },
-        ],
+        summary: `List records of ${m.name}: filter, sort, page`,
+        parameters: listParameters,
         responses: {
           200: {
             description: 'Records',
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: `#/components/schemas/${N}` } }, meta: { type: 'object' } } },
+                schema: {
+                  type: 'object',
+                  properties: { data: { type: 'array', items: { $ref: `#/components/schemas/${N}` } }, meta: listMeta },
+                  required: ['data', 'meta'],
+                },
               },
             },
           },
@@ -126,16 +158,23 @@ export function modelPaths(models: ModelDef[]): { paths: Record<string, unknown>
       post: {
         tags: tag,
         operationId: `create${N}`,
-        summary: `Create a ${m.name} record`,
+        summary: `Create a record in ${m.name}`,
         requestBody: body,
         responses: { 201: { description: 'Created', ...one }, 409: err, 422: err },
       },
     };
     paths[`/api/v1/data/${m.name}/{id}`] = {
-      get: { tags: tag, operationId: `get${N}`, parameters: idParam, responses: { 200: { description: 'The record', ...one }, 404: err } },
+      get: {
+        tags: tag,
+        operationId: `get${N}`,
+        summary: `One record of ${m.name}`,
+        parameters: idParam,
+        responses: { 200: { description: 'The record', ...one }, 404: err },
+      },
       put: {
         tags: tag,
         operationId: `replace${N}`,
+        summary: `Replace a record of ${m.name} (absent fields return to their default or null)`,
         parameters: idParam,
         requestBody: body,
         responses: { 200: { description: 'Replaced', ...one }, 404: err, 422: err },
@@ -143,11 +182,18 @@ export function modelPaths(models: ModelDef[]): { paths: Record<string, unknown>
       patch: {
         tags: tag,
         operationId: `update${N}`,
+        summary: `Update some fields of a record of ${m.name}`,
         parameters: idParam,
         requestBody: { required: true, content: { 'application/json': { schema: { ...(schemas[`${N}Input`] as object), required: [] } } } },
         responses: { 200: { description: 'Updated', ...one }, 404: err, 422: err },
       },
-      delete: { tags: tag, operationId: `delete${N}`, parameters: idParam, responses: { 204: { description: 'Deleted' }, 404: err, 409: err } },
+      delete: {
+        tags: tag,
+        operationId: `delete${N}`,
+        summary: `Delete a record of ${m.name}`,
+        parameters: idParam,
+        responses: { 204: { description: 'Deleted' }, 404: err, 409: err },
+      },
     };
   }
   return { paths, schemas };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type App, ifMatchOf, listMeta, plainJsonSerializer, withEtag } from '../../platform/http/index.js';
 import { can, isOrgActor, orgActorOf } from '../access/index.js';
 import { modelPaths } from './openapi.js';
-import { listQuerystring, parseListQuery } from './list-query.js';
+import { LIST_QUERY_PARAMETERS, listQuerystring, parseListQuery } from './list-query.js';
 import * as records from './records.service.js';
 import * as store from './records.store.js';
 import { bulk } from './records.bulk.js';
@@ -27,7 +27,9 @@ const csv = (s: string | undefined) =>
         .filter(Boolean)
     : undefined;
 
-const exportQuery = listQuerystring;
+const exportQuery = listQuerystring.meta({
+  properties: { ...LIST_QUERY_PARAMETERS, format: { type: 'string', enum: ['csv', 'json', 'xml'], default: 'json' } },
+});
 const importQuery = z.strictObject({
   format: z.enum(['csv', 'json']).optional().describe('default: from Content-Type'),
   mode: z.enum(['insert', 'upsert']).default('insert'),
@@ -54,7 +56,15 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
         const base = app.swagger() as unknown as { paths?: Record<string, unknown>; components?: { schemas?: Record<string, unknown> } };
         const actor = request.actor;
         if (!actor || !isOrgActor(actor) || !can(actor.role, 'models:read')) return base;
-        const own = modelPaths([...(await ctx.cache.get(actor.orgId)).byName.values()]);
+        const taken = {
+          operationIds: new Set(
+            Object.values(base.paths ?? {}).flatMap((item) =>
+              Object.values(item as Record<string, { operationId?: string }>).map((op) => op.operationId ?? ''),
+            ),
+          ),
+          schemas: new Set(Object.keys(base.components?.schemas ?? {})),
+        };
+        const own = modelPaths([...(await ctx.cache.get(actor.orgId)).byName.values()], taken);
         return {
           ...base,
           paths: { ...base.paths, ...own.paths },
@@ -66,6 +76,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.get('/api/v1/data/:model/export', {
       config: { access: { permission: 'records:read' } },
       schema: {
+        operationId: 'exportRecords',
         tags: ['records'],
         summary: 'Export records as CSV, JSON or XML (streamed; honours filter, sort and fields)',
         params: modelParams,
@@ -86,6 +97,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
       config: { access: { permission: 'records:write' }, accepts: ['text/csv', 'application/json', 'multipart/form-data (a file upload)'] },
       bodyLimit: opts.importLimit,
       schema: {
+        operationId: 'importRecords',
         tags: ['records'],
         summary: 'Import CSV (text/csv, header row of field names) or JSON (an array of objects), as the body or as a multipart file upload; returns a report',
         params: modelParams,
@@ -119,6 +131,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.get('/api/v1/data/:model', {
       config: { access: { permission: 'records:read' } },
       schema: {
+        operationId: 'listRecords',
         tags: ['records'],
         summary: 'List records: filter, sort, page (offset or cursor), fields, expand, q, count',
         params: modelParams,
@@ -136,7 +149,14 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     });
     app.post('/api/v1/data/:model', {
       config: { access: { permission: 'records:write' } },
-      schema: { tags: ['records'], summary: 'Create a record', params: modelParams, body, response: { 201: z.object({ data: recordSchema }) } },
+      schema: {
+        operationId: 'createRecord',
+        tags: ['records'],
+        summary: 'Create a record',
+        params: modelParams,
+        body,
+        response: { 201: z.object({ data: recordSchema }) },
+      },
       ...plainJson,
       handler: async (request, reply) => {
         const data = await store.createRecord(ctx, orgActorOf(request), request.params.model, request.body);
@@ -148,6 +168,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.get('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:read' } },
       schema: {
+        operationId: 'getRecord',
         tags: ['records'],
         summary: 'One record; its ETag is its updatedAt (send it back as If-Match when changing it)',
         params: recordParams,
@@ -168,6 +189,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.put('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
       schema: {
+        operationId: 'replaceRecord',
         tags: ['records'],
         summary: 'Replace a record (absent fields return to their default or null); a stale If-Match answers 412',
         params: recordParams,
@@ -186,6 +208,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.patch('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
       schema: {
+        operationId: 'updateRecord',
         tags: ['records'],
         summary: 'Update some fields of a record; a stale If-Match answers 412',
         params: recordParams,
@@ -202,7 +225,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     });
     app.delete('/api/v1/data/:model/:id', {
       config: { access: { permission: 'records:write' } },
-      schema: { tags: ['records'], summary: 'Delete a record; a stale If-Match answers 412', params: recordParams },
+      schema: { operationId: 'deleteRecord', tags: ['records'], summary: 'Delete a record; a stale If-Match answers 412', params: recordParams },
       handler: async (request, reply) => {
         await store.deleteRecord(ctx, orgActorOf(request), request.params.model, request.params.id, { expected: ifMatchOf(request) });
         return reply.status(204).send();
@@ -225,6 +248,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.get('/api/v1/data/:model/:id/delete-impact', {
       config: { access: { permission: 'records:read' } },
       schema: {
+        operationId: 'getRecordDeleteImpact',
         tags: ['records'],
         summary: 'What deleting this record would do to other records (cascade, set null, restrict), without deleting anything',
         params: recordParams,
@@ -235,6 +259,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.post('/api/v1/data/:model/delete-impact', {
       config: { access: { permission: 'records:read' } },
       schema: {
+        operationId: 'getBulkDeleteImpact',
         tags: ['records'],
         summary: 'What deleting these records (a bulk delete) would do to other records, without deleting anything',
         params: modelParams,
@@ -251,6 +276,7 @@ export function recordRoutes(ctx: store.RecordsContext, opts: { importLimit: num
     app.post('/api/v1/data/:model/bulk', {
       config: { access: { permission: 'records:write' } },
       schema: {
+        operationId: 'bulkWriteRecords',
         tags: ['records'],
         summary: 'Create, update, upsert or delete up to 10,000 records in one transaction (all or nothing; a refusal lists each refused item by index)',
         params: modelParams,

@@ -40,6 +40,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
     app.get('/api/v1/models', {
       config: { access: { permission: 'models:read' } },
       schema: {
+        operationId: 'listModels',
         tags: ['models'],
         summary: 'Models of this organization',
         querystring: wholeListQuery,
@@ -50,6 +51,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
     app.post('/api/v1/models', {
       config: { access: { permission: 'models:write' } },
       schema: {
+        operationId: 'createModel',
         tags: ['models'],
         summary: 'Create a model: a real table in this organization’s schema',
         body: modelCreateSchema,
@@ -66,6 +68,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
     app.get('/api/v1/models/:name', {
       config: { access: { permission: 'models:read' } },
       schema: {
+        operationId: 'getModel',
         tags: ['models'],
         summary: 'One model; its ETag is its schema version (send it back as If-Match when changing it)',
         params: nameParams,
@@ -79,6 +82,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
     app.patch('/api/v1/models/:name', {
       config: { access: { permission: 'models:write' } },
       schema: {
+        operationId: 'updateModel',
         tags: ['models'],
         summary:
           'Change a model in one transaction: add, rename, update, drop fields; rename the model; enable, change or disable embeddings. A stale If-Match answers 412',
@@ -98,7 +102,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
     });
     app.delete('/api/v1/models/:name', {
       config: { access: { permission: 'models:write' } },
-      schema: { tags: ['models'], summary: 'Drop a model and all its records; a stale If-Match answers 412', params: nameParams },
+      schema: { operationId: 'deleteModel', tags: ['models'], summary: 'Drop a model and all its records; a stale If-Match answers 412', params: nameParams },
       handler: async (request, reply) => {
         await schema.deleteModel(ctx, orgActorOf(request), request.params.name, request.ip, ifMatchOf(request));
         return reply.status(204).send();
@@ -107,6 +111,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
     app.get('/api/v1/models/:name/versions', {
       config: { access: { permission: 'models:read' } },
       schema: {
+        operationId: 'listModelVersions',
         tags: ['models'],
         summary: 'Schema versions, newest first: each change and the fields after it',
         params: nameParams,
@@ -132,6 +137,7 @@ export function schemaRoutes(ctx: schema.SchemaContext) {
     app.get('/api/v1/schema/diagram', {
       config: { access: { permission: 'models:read' } },
       schema: {
+        operationId: 'getSchemaDiagram',
         tags: ['models'],
         summary: 'Models and relations as nodes and edges (ER view)',
         response: {

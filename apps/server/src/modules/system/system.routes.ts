@@ -15,13 +15,14 @@ export function systemRoutes(ctx: SystemContext) {
   return async (app: App) => {
     app.get('/health/live', {
       config: { access: { public: true } },
-      schema: { tags: ['health'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
+      schema: { operationId: 'checkLiveness', tags: ['health'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
       handler: async () => ({ status: 'ok' as const }),
     });
 
     app.get('/health/ready', {
       config: { access: { public: true } },
       schema: {
+        operationId: 'checkReadiness',
         tags: ['health'],
         summary: 'The process can serve: database reachable, not shutting down',
         response: {

@@ -33,6 +33,7 @@ export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tok
     app.get('/api/v1/usage', {
       config: { access: { permission: 'usage:read' } },
       schema: {
+        operationId: 'getUsage',
         tags: ['usage'],
         summary: 'The organization’s plan, each metric with its limit and period, and this month’s model usage per provider and model',
         response: { 200: z.object({ data: z.object({ plan: z.string(), metrics: z.array(metricSchema), tokens: z.record(z.string(), z.unknown()) }) }) },
@@ -47,6 +48,7 @@ export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tok
     app.get('/api/v1/notifications', {
       config: { access: { permission: 'notifications:read' } },
       schema: {
+        operationId: 'listNotifications',
         tags: ['usage'],
         summary: 'In-app notifications of the organization (usage alerts, …), newest first',
         querystring: pageQuery.extend({ unread: z.enum(['true', 'false']).optional() }),
@@ -73,6 +75,7 @@ export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tok
     app.post('/api/v1/notifications/:id/read', {
       config: { access: { permission: 'notifications:read' } },
       schema: {
+        operationId: 'markNotificationRead',
         tags: ['usage'],
         summary: 'Mark one notification read',
         params: idParams,
@@ -89,6 +92,7 @@ export function usageRoutes(quotas: Quotas, deps: { db: Kysely<UsageTables>; tok
     app.post('/api/v1/notifications/read-all', {
       config: { access: { permission: 'notifications:read' } },
       schema: {
+        operationId: 'markAllNotificationsRead',
         tags: ['usage'],
         summary: 'Mark every notification read',
         body: emptyBody,

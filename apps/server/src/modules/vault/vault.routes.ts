@@ -27,6 +27,7 @@ export function vaultRoutes(ctx: vault.VaultContext) {
     app.get('/api/v1/secrets', {
       config: { access: { permission: 'secrets:read' } },
       schema: {
+        operationId: 'listSecrets',
         tags: ['vault'],
         summary: 'Secrets of this organization (values are never returned)',
         querystring: pageQuery,
@@ -43,6 +44,7 @@ export function vaultRoutes(ctx: vault.VaultContext) {
     app.post('/api/v1/secrets', {
       config: { access: { permission: 'secrets:manage' } },
       schema: {
+        operationId: 'createSecret',
         tags: ['vault'],
         summary: 'Store a third-party key, encrypted with AES-256-GCM',
         description:
@@ -54,12 +56,19 @@ export function vaultRoutes(ctx: vault.VaultContext) {
     });
     app.get('/api/v1/secrets/:id', {
       config: { access: { permission: 'secrets:read' } },
-      schema: { tags: ['vault'], params: idParams, response: { 200: z.object({ data: secretSchema }) } },
+      schema: {
+        operationId: 'getSecret',
+        summary: 'One secret, without its value',
+        tags: ['vault'],
+        params: idParams,
+        response: { 200: z.object({ data: secretSchema }) },
+      },
       handler: async (request) => ({ data: await vault.getSecret(ctx, orgActorOf(request), request.params.id) }),
     });
     app.patch('/api/v1/secrets/:id', {
       config: { access: { permission: 'secrets:manage' } },
       schema: {
+        operationId: 'updateSecret',
         tags: ['vault'],
         summary: 'Rename, change the base URL or the allowed hosts, or replace the value',
         description: 'allowedHosts replaces the list. A new baseUrl adds its host to the list unless allowedHosts is given too.',
@@ -73,7 +82,7 @@ export function vaultRoutes(ctx: vault.VaultContext) {
     });
     app.delete('/api/v1/secrets/:id', {
       config: { access: { permission: 'secrets:manage' } },
-      schema: { tags: ['vault'], params: idParams },
+      schema: { operationId: 'deleteSecret', summary: 'Delete a secret', tags: ['vault'], params: idParams },
       handler: async (request, reply) => {
         await vault.deleteSecret(ctx, orgActorOf(request), request.params.id, request.ip);
         return reply.status(204).send();

@@ -11,6 +11,7 @@ export function vectorRoutes(ctx: VectorsContext) {
     app.post('/api/v1/data/:model/search', {
       config: { access: { permission: 'records:read' } },
       schema: {
+        operationId: 'searchRecords',
         tags: ['records'],
         summary: 'Similarity search: top k records by cosine similarity (vector), full-text rank (keyword) or both fused (hybrid), with a records filter',
         params: modelParams,

@@ -72,6 +72,8 @@ export function webhooksOpenApi(): Record<string, unknown> {
     });
     out[type] = {
       post: {
+        // record.created → onRecordCreated: what a receiver's handler of this event is called.
+        operationId: `on${type.replace(/(^|\.)([a-z])/g, (_m, _dot, c: string) => c.toUpperCase())}`,
         summary: SUMMARY[type as keyof typeof DATA],
         description:
           'Signed per Standard Webhooks: verify `webhook-signature` over `webhook-id.webhook-timestamp.body` with the subscription’s `whsec_…` secret (e.g. `new Webhook(secret).verify(body, headers)` from the `standardwebhooks` package). Answer 2xx within 10 s; anything else is retried with backoff for about a day; `410 Gone` disables the subscription.',

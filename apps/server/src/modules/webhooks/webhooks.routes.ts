@@ -34,6 +34,7 @@ export function webhookRoutes(ctx: deliveries.DeliveryContext) {
     app.get('/api/v1/webhooks', {
       config: { access: { permission: 'webhooks:read' } },
       schema: {
+        operationId: 'listWebhooks',
         tags: ['webhooks'],
         summary: 'Outbound webhook subscriptions of this organization (secrets are never returned)',
         querystring: pageQuery,
@@ -47,6 +48,7 @@ export function webhookRoutes(ctx: deliveries.DeliveryContext) {
     app.post('/api/v1/webhooks', {
       config: { access: { permission: 'webhooks:manage' } },
       schema: {
+        operationId: 'createWebhook',
         tags: ['webhooks'],
         summary: 'Subscribe a URL to events (REST hook); the answer holds the signing secret, once',
         description:
@@ -58,12 +60,19 @@ export function webhookRoutes(ctx: deliveries.DeliveryContext) {
     });
     app.get('/api/v1/webhooks/:id', {
       config: { access: { permission: 'webhooks:read' } },
-      schema: { tags: ['webhooks'], params: idParams, response: { 200: z.object({ data: webhookSchema }) } },
+      schema: {
+        operationId: 'getWebhook',
+        summary: 'One webhook subscription (its signing secret is never returned)',
+        tags: ['webhooks'],
+        params: idParams,
+        response: { 200: z.object({ data: webhookSchema }) },
+      },
       handler: async (request) => ({ data: await hooks.getWebhook(ctx, orgActorOf(request), request.params.id) }),
     });
     app.patch('/api/v1/webhooks/:id', {
       config: { access: { permission: 'webhooks:manage' } },
       schema: {
+        operationId: 'updateWebhook',
         tags: ['webhooks'],
         summary: 'Change a subscription, or disable / enable it',
         description: 'Enabling a disabled subscription makes the caller the authority its deliveries act with.',
@@ -75,7 +84,7 @@ export function webhookRoutes(ctx: deliveries.DeliveryContext) {
     });
     app.delete('/api/v1/webhooks/:id', {
       config: { access: { permission: 'webhooks:manage' } },
-      schema: { tags: ['webhooks'], summary: 'Unsubscribe (REST hook unsubscribe by id)', params: idParams },
+      schema: { operationId: 'deleteWebhook', tags: ['webhooks'], summary: 'Unsubscribe (REST hook unsubscribe by id)', params: idParams },
       handler: async (request, reply) => {
         await hooks.deleteWebhook(ctx, orgActorOf(request), request.params.id, request.ip);
         return reply.status(204).send();
@@ -84,6 +93,7 @@ export function webhookRoutes(ctx: deliveries.DeliveryContext) {
     app.get('/api/v1/webhooks/:id/deliveries', {
       config: { access: { permission: 'webhooks:read' } },
       schema: {
+        operationId: 'listWebhookDeliveries',
         tags: ['webhooks'],
         summary: 'The delivery log, newest first, each delivery with its attempts',
         params: idParams,
@@ -99,6 +109,7 @@ export function webhookRoutes(ctx: deliveries.DeliveryContext) {
     app.post('/api/v1/webhooks/:id/deliveries/:deliveryId/redeliver', {
       config: { access: { permission: 'webhooks:manage' } },
       schema: {
+        operationId: 'redeliverWebhookDelivery',
         tags: ['webhooks'],
         summary: 'Send a delivery again now (same body and webhook-id, a new attempt); answers with the delivery after the attempt',
         params: deliveryParams,
@@ -110,6 +121,7 @@ export function webhookRoutes(ctx: deliveries.DeliveryContext) {
     app.post('/api/v1/webhooks/:id/test', {
       config: { access: { permission: 'webhooks:manage' } },
       schema: {
+        operationId: 'testWebhook',
         tags: ['webhooks'],
         summary: 'Send a webhook.test event to this subscription now; answers with the delivery after the attempt',
         params: idParams,

@@ -20,3 +20,4 @@ export {
 export { registerRateLimit, type RateLimitClass } from './rate-limit.js';
 export { findUnstorable, unstorable } from './text-guard.js';
 export { ifMatchOf, withEtag } from './conditional.js';
+export { errorResponse } from './openapi.js';

@@ -7,13 +7,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { commonErrors, defineErrors } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Socket } from 'node:net';
 import { sendError } from './error-handler.js';
 import { jsonNestsDeeper, jsonTooDeep } from './json-depth.js';
+import { openApiTransforms } from './openapi.js';
 import { textGuard } from './text-guard.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -105,6 +106,9 @@ export interface RouteInfo {
   access: unknown;
   hidden: boolean;
   hasBody: boolean;
+  /** The OpenAPI operation's name and one-line summary (every documented route has both). */
+  operationId: string | undefined;
+  summary: string | undefined;
 }
 
 declare module 'fastify' {
@@ -197,6 +201,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
         access: (route.config as { access?: unknown } | undefined)?.access,
         hidden,
         hasBody: Boolean(route.schema?.body),
+        operationId: route.schema?.operationId,
+        summary: route.schema?.summary,
       });
     }
   });
@@ -265,6 +271,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
         title: 'Infinity API',
         version: opts.version,
         description: 'Data service, flow engine, identity and vault. Errors: `{ "error": { "code", "message", "details" } }`.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       servers: [{ url: opts.publicUrl }],
       components: {
@@ -276,8 +283,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<App> {
       security: [{ bearer: [] }, { apiKey: [] }],
       ...(opts.openapiWebhooks ? { webhooks: opts.openapiWebhooks } : {}),
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    ...openApiTransforms(),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   if (uiIndex && opts.uiRoot) {
