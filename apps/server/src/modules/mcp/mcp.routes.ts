@@ -15,7 +15,15 @@ const jsonRpcMessage = z.looseObject({
   result: z.unknown().optional(),
   error: z.unknown().optional(),
 });
-const mcpBody = z.union([jsonRpcMessage, z.array(jsonRpcMessage).min(1).max(50)]).describe('A JSON-RPC 2.0 message of the Model Context Protocol (or a batch)');
+/**
+ * One message per request. MCP 2025-06-18 removed JSON-RPC batching; accepting batches let one
+ * request run 50 tool calls (50 heavy searches stalled every tenant on the embedded database, and
+ * the rate limit, which counts requests, let 50 writes through as one). A one-element array is
+ * still taken from older clients.
+ */
+const mcpBody = z
+  .union([jsonRpcMessage, z.array(jsonRpcMessage).length(1, 'send one JSON-RPC message per request (MCP has no batches since 2025-06-18)')])
+  .describe('One JSON-RPC 2.0 message of the Model Context Protocol');
 
 const notAllowed = async () => {
   throw mcpErrors.MCP_METHOD_NOT_ALLOWED('This MCP endpoint is stateless: send every message with POST (Streamable HTTP, no session).', { allow: ['POST'] });
@@ -64,6 +72,8 @@ export function mcpRoutes(ctx: McpContext) {
         url: '/api/v1/mcp',
         config: { access: { public: true } },
         schema: {
+          // Only ever a 405: documented in docs/api.md, not an operation a client generator should offer.
+          hide: true,
           tags: ['integrations'],
           operationId: method === 'GET' ? 'mcpStream' : 'mcpEndSession',
           summary:

@@ -1,5 +1,5 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import { toAppError } from '../../platform/http/index.js';
@@ -41,6 +41,22 @@ function failed(err: unknown, logger: Logger, tool: string, actor: OrgActor): Ca
   const e = toAppError(err);
   const error = { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) };
   return { isError: true, content: [{ type: 'text', text: clipText(JSON.stringify({ error })) }] };
+}
+
+/**
+ * A resource request's failure as a JSON-RPC error: Infinity's code and message for what the caller
+ * did (not found: -32002, the MCP resource-not-found code; else invalid params), never the text
+ * of an unexpected error (logged, answered INTERNAL).
+ */
+async function resourceCall<T>(logger: Logger, actor: OrgActor, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof AppError)) logger.error({ err, org: actor.orgId }, 'mcp resource failed');
+    const e = toAppError(err);
+    const code = e.status === 404 ? -32002 : e.status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidParams;
+    throw new McpError(code, `${e.code}: ${e.message}`, { code: e.code });
+  }
 }
 
 const modelName = z.string().min(1).max(63).describe('the model’s name, as list_models gives it');
@@ -263,25 +279,27 @@ export function mcpServerFor(ctx: McpContext, actor: OrgActor): McpServer {
   server.registerResource(
     'model',
     new ResourceTemplate('infinity://models/{name}', {
-      list: async () => {
-        assertCan(actor, 'models:read');
-        return {
-          resources: (await listModelDefs(ctx.schema, actor)).map((m) => ({
-            uri: `infinity://models/${m.name}`,
-            name: m.name,
-            title: m.label,
-            description: m.description || `The definition of the ${m.name} model`,
-            mimeType: 'application/json',
-          })),
-        };
-      },
+      list: async () =>
+        resourceCall(ctx.logger, actor, async () => {
+          assertCan(actor, 'models:read');
+          return {
+            resources: (await listModelDefs(ctx.schema, actor)).map((m) => ({
+              uri: `infinity://models/${m.name}`,
+              name: m.name,
+              title: m.label,
+              description: m.description || `The definition of the ${m.name} model`,
+              mimeType: 'application/json',
+            })),
+          };
+        }),
     }),
     { title: 'Model definition', description: 'A model’s definition: fields, relations, embedding settings', mimeType: 'application/json' },
-    async (uri, { name }) => {
-      assertCan(actor, 'models:read');
-      const m = await getModel(ctx.schema, actor, String(name));
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(modelOut(m), null, 1) }] };
-    },
+    async (uri, { name }) =>
+      resourceCall(ctx.logger, actor, async () => {
+        assertCan(actor, 'models:read');
+        const m = await getModel(ctx.schema, actor, String(name));
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(modelOut(m), null, 1) }] };
+      }),
   );
   return server;
 }

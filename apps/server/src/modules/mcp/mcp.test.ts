@@ -243,7 +243,10 @@ describeEachDb('MCP server: the SDK client over HTTP', (h) => {
   it('never shows another organization’s models, records, actions or flows', async () => {
     expect(json(await other.callTool({ name: 'list_models', arguments: {} }))).toEqual([]);
     expect((await other.listResources()).resources).toEqual([]);
-    await expect(other.readResource({ uri: 'infinity://models/products' })).rejects.toThrow(/No model "products"/);
+    await expect(other.readResource({ uri: 'infinity://models/products' })).rejects.toMatchObject({
+      code: -32002,
+      message: expect.stringMatching(/MODEL_NOT_FOUND: No model "products"/),
+    });
     expect(errorOf(await other.callTool({ name: 'describe_model', arguments: { model: 'products' } })).code).toBe('MODEL_NOT_FOUND');
     expect(errorOf(await other.callTool({ name: 'query_records', arguments: { model: 'products' } })).code).toBe('MODEL_NOT_FOUND');
     expect(errorOf(await other.callTool({ name: 'get_record', arguments: { model: 'products', id: ids.record } })).code).toBe('MODEL_NOT_FOUND');
@@ -280,6 +283,32 @@ describeEachDb('MCP server: the SDK client over HTTP', (h) => {
       expect(r.headers.get('allow')).toBe('POST');
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('MCP_METHOD_NOT_ALLOWED');
     }
+  });
+
+  it('takes one message per request: a batch, which would run many tool calls under one rate-limit count, is refused and runs nothing', async () => {
+    const call = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'create_record', arguments: { model: 'products', values: { title: `batch ${id}`, price: 1 } } },
+    });
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      'x-api-key': ids.keys.editor,
+    };
+    const batched = async () =>
+      (await h().request({ method: 'GET', url: '/api/v1/data/products?filter[title][startsWith]=batch', apiKey: ids.keys.viewer }))
+        .json()
+        .data.map((r: { title: string }) => r.title);
+    const r = await fetch(`${base}/api/v1/mcp`, { method: 'POST', headers, body: JSON.stringify([call(1), call(2)]) });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+    expect(await batched()).toEqual([]);
+    const one = await fetch(`${base}/api/v1/mcp`, { method: 'POST', headers, body: JSON.stringify([call(3)]) });
+    expect(one.status).toBe(200);
+    expect(await batched()).toEqual(['batch 3']);
   });
 
   it('is stateless: a client’s requests split across two server instances on one database all succeed', async () => {
