@@ -85,6 +85,20 @@ for (const backend of testBackends()) {
         proc.stdin.end();
         expect(await exited).toBe(0);
 
+        // Piped input (`echo '<request>' | infinity mcp`): stdin closes at once, and the answer still comes before the exit.
+        const piped = spawn(process.execPath, [CLI, 'mcp', '--url', s.url], {
+          env: { ...process.env, INFINITY_API_KEY: key },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let pipedOut = '';
+        piped.stdout.on('data', (d: Buffer) => (pipedOut += d.toString()));
+        const pipedExit = new Promise<number | null>((resolve) => piped.on('exit', (code) => resolve(code)));
+        piped.stdin.end(
+          `${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'echo', version: '1' } } })}\n`,
+        );
+        expect(await pipedExit).toBe(0);
+        expect(JSON.parse(pipedOut.trim()) as unknown).toMatchObject({ jsonrpc: '2.0', id: 3, result: { serverInfo: { name: 'infinity' } } });
+
         // A key the server refuses: the client's request is answered with the server's error (it never hangs).
         const refused = spawn(process.execPath, [CLI, 'mcp', '--url', s.url], {
           env: { ...process.env, INFINITY_API_KEY: 'inf_wrong_key_0000' },

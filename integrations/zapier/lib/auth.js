@@ -59,7 +59,7 @@ const authentication = {
       type: /** @type {const} */ ('password'),
       required: true,
       helpText:
-        'An Infinity API key (`inf_…`) from **Settings → API keys**. A service-account key keeps working when people leave; its role (viewer, editor, admin) bounds what your Zaps may do, and triggers need admin (webhooks).',
+        'An Infinity API key (`inf_…`) from **API keys** (in the sidebar). A service-account key keeps working when people leave; its role (viewer, editor, admin) bounds what your Zaps may do, and triggers need admin (webhooks).',
     },
   ],
   test,

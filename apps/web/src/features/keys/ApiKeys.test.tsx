@@ -84,8 +84,8 @@ describe('API keys screen', () => {
     expect(tabs.map((t) => t.textContent)).toEqual(['n8n', 'Zapier / Make', 'MCP clients', 'curl']);
     expect(tabs[0]!.getAttribute('aria-selected')).toBe('true');
     expect(within(reveal).getByRole('tabpanel').getAttribute('aria-labelledby')).toBe(tabs[0]!.id);
-    expect(snippet('n8n-install')).toContain('npm install ./n8n-nodes-infinity-*.tgz');
-    expect(snippet('n8n-install')).toContain('~/.n8n/custom');
+    expect(snippet('n8n-install')).toContain('mkdir -p ~/.n8n/custom');
+    expect(snippet('n8n-install')).toContain('npm install --legacy-peer-deps');
     within(reveal).getByText(/credential “Infinity API”/);
     expect(snippet('n8n-base-url')).toBe(origin);
     expect(snippet('n8n-api-key')).toBe(KEY);
@@ -111,9 +111,11 @@ describe('API keys screen', () => {
     expect(snippet('claude-code')).toBe(claudeCode);
     expect(JSON.parse(snippet('mcp-json'))).toEqual({ mcpServers: { infinity: { url: `${origin}/api/v1/mcp`, headers: { 'X-API-Key': KEY } } } });
     expect(JSON.parse(snippet('claude-desktop'))).toEqual({
-      mcpServers: { infinity: { command: 'npx', args: ['--no-install', 'infinity', 'mcp', '--url', origin], env: { INFINITY_API_KEY: KEY } } },
+      mcpServers: {
+        infinity: { command: 'node', args: ['/path/to/infinity/apps/server/dist/cli.js', 'mcp', '--url', origin], env: { INFINITY_API_KEY: KEY } },
+      },
     });
-    expect(within(reveal).getByText('infinity mcp --url URL --api-key KEY').tagName).toBe('CODE');
+    expect(within(reveal).getByText('infinity mcp').tagName).toBe('CODE');
     fireEvent.click(within(reveal).getByRole('button', { name: 'Copy Claude Code' }));
     await waitFor(() => expect(writeText).toHaveBeenLastCalledWith(claudeCode));
     await screen.findByText('Copied Claude Code.');

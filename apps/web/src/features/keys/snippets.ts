@@ -53,16 +53,18 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
       id: 'n8n',
       label: 'n8n',
       intro:
-        'Install the community node n8n-nodes-infinity (Settings → Community nodes → Install, or from its tarball on a self-hosted n8n), then add a credential “Infinity API” with these two fields.',
+        'Install the community node n8n-nodes-infinity on a self-hosted n8n from its tarball (it is not on npm yet, so n8n’s Community nodes screen cannot find it), restart n8n, then add a credential “Infinity API” with these two fields. An n8n on this machine or your network: start Infinity with INFINITY_HTTP_ALLOW naming it (e.g. 127.0.0.1/32,::1/128), or the Infinity Trigger’s webhook is refused.',
       role: webhookRole,
       snippets: [
         {
           id: 'n8n-install',
           title: 'Install from the tarball',
-          note: 'In an Infinity checkout: packs the node into n8n’s custom folder (`N8N_CUSTOM_EXTENSIONS`, `~/.n8n/custom` by default) and installs it there; then restart n8n.',
+          note: 'Run in an Infinity checkout: packs the node into n8n’s custom folder (`~/.n8n/custom` by default, or `N8N_CUSTOM_EXTENSIONS`) and installs it there without pulling n8n’s own packages again (`--legacy-peer-deps`); then restart n8n.',
           text: [
+            'mkdir -p ~/.n8n/custom',
             'npm pack --workspace packages/n8n-nodes-infinity --pack-destination ~/.n8n/custom',
-            'cd ~/.n8n/custom && npm install ./n8n-nodes-infinity-*.tgz',
+            'cd ~/.n8n/custom && ([ -f package.json ] || npm init -y >/dev/null)',
+            'npm install --legacy-peer-deps ./n8n-nodes-infinity-*.tgz',
           ].join('\n'),
         },
         { id: 'n8n-base-url', title: 'Base URL', text: origin },
@@ -98,10 +100,11 @@ export function integrationSnippets(origin: string, key: string | null): Snippet
         {
           id: 'claude-desktop',
           title: 'Claude Desktop (stdio, through the bridge)',
-          note: 'In `claude_desktop_config.json`. Runs the bridge `infinity mcp --url URL --api-key KEY` (the key from `INFINITY_API_KEY`), which must be installed on that machine; `--no-install` keeps npx from fetching an unrelated npm package of the same name.',
-          // NB: without --no-install, npx on a machine lacking the command would download whatever npm holds under "infinity".
+          note: 'In `claude_desktop_config.json`. Runs the bridge `infinity mcp` of an Infinity checkout on that machine (`npm install` built it): replace /path/to/infinity with its folder. Claude Desktop starts commands in no particular folder, so the path is absolute; `npx infinity` would look the name up on npm, where an unrelated package has it.',
           text: configJson({
-            mcpServers: { infinity: { command: 'npx', args: ['--no-install', 'infinity', 'mcp', '--url', origin], env: { INFINITY_API_KEY: apiKey } } },
+            mcpServers: {
+              infinity: { command: 'node', args: ['/path/to/infinity/apps/server/dist/cli.js', 'mcp', '--url', origin], env: { INFINITY_API_KEY: apiKey } },
+            },
           }),
         },
       ],
