@@ -203,5 +203,11 @@ export function mergeSnapshot(snapshot: LiveExecution, current: LiveExecution | 
   const known = new Set(base.nodes.map((n) => n.nodeId));
   const extra = current.nodes.filter((n) => !known.has(n.nodeId));
   const finished = current.status === 'succeeded' || current.status === 'failed';
-  return { ...base, ...(finished ? { status: current.status, durationMs: current.durationMs } : {}), nodes: [...base.nodes, ...extra] };
+  // The answer was read before the run parked, and the events saw the park: it waits.
+  const parkedSince = base.status === 'running' && current.status === 'waiting' && extra.some((n) => n.status === 'waiting');
+  return {
+    ...base,
+    ...(finished ? { status: current.status, durationMs: current.durationMs } : parkedSince ? { status: 'waiting' as const } : {}),
+    nodes: [...base.nodes, ...extra],
+  };
 }
